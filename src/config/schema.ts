@@ -1,0 +1,122 @@
+/**
+ * The config file's schema: strict (an unknown key stops start-up), with defaults. Names here are an interface
+ * operators rely on: add, don't rename.
+ */
+import { z } from 'zod';
+
+const slackId = z.string().regex(/^[A-Z][A-Z0-9]{2,}$/, 'must be a Slack id such as C0123ALERTS, U0123 or S0123');
+const hostName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be a short name of letters, digits, . _ -');
+const absPath = z.string().regex(/^\/[A-Za-z0-9._\/-]*$/, 'must be an absolute path of letters, digits, . _ / -');
+const url = z.string().url();
+
+const basicOrBearer = z.strictObject({
+  url: url.optional(),
+  token: z.string().default(''),
+  username: z.string().optional(),
+  password: z.string().optional(),
+  timeoutMs: z.number().int().positive().default(5000),
+});
+
+export const HostSchema = z.strictObject({
+  name: hostName,
+  /** Optional group, so access rules can name several hosts at once. */
+  group: hostName.optional(),
+  /** Alert label values that mean this host: `{ instance: ["lb-1:9101"] }`. */
+  match: z.record(z.string(), z.array(z.string().min(1)).min(1)),
+  ssh: z
+    .strictObject({
+      host: z.string().min(1),
+      port: z.number().int().min(1).max(65535).default(22),
+      user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a Unix user name'),
+      privateKeyPath: z.string().optional(),
+      privateKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
+      passphraseEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
+      hostKey: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, 'must be SHA256:… as `ssh-keygen -lf` prints it').optional(),
+      knownHostsPath: z.string().optional(),
+      connectTimeoutMs: z.number().int().positive().default(5000),
+      /** Only for throwaway test hosts: accept any host key. Never the default. */
+      insecureAcceptAnyHostKey: z.boolean().default(false),
+    })
+    .refine((s) => s.privateKeyPath || s.privateKeyEnv, { message: 'set privateKeyPath or privateKeyEnv', path: ['privateKeyPath'] })
+    .refine((s) => s.hostKey || s.knownHostsPath || s.insecureAcceptAnyHostKey, {
+      message: 'set hostKey (SHA256:…) or knownHostsPath: an unknown host key is refused',
+      path: ['hostKey'],
+    }),
+  haproxy: z
+    .strictObject({
+      socket: absPath.default('/run/haproxy/admin.sock'),
+      config: absPath.default('/etc/haproxy/haproxy.cfg'),
+      /** A file path, or `journal` to read the service's journal. */
+      log: z.union([absPath, z.literal('journal')]).default('/var/log/haproxy.log'),
+      service: hostName.default('haproxy'),
+      pidFile: absPath.default('/run/haproxy.pid'),
+      /** Where a copy of the previous config is kept, for the recent-changes diff. */
+      previousConfig: absPath.optional(),
+    })
+    .default({
+      socket: '/run/haproxy/admin.sock',
+      config: '/etc/haproxy/haproxy.cfg',
+      log: '/var/log/haproxy.log',
+      service: 'haproxy',
+      pidFile: '/run/haproxy.pid',
+    }),
+  /** Per-action command overrides for this host (same template language as the catalog). */
+  commands: z.record(z.string(), z.string().min(1)).default({}),
+});
+
+export const ConfigSchema = z.strictObject({
+  slack: z.strictObject({
+    channels: z.array(slackId).min(1, 'list at least one channel id to watch'),
+    /** At most one "still firing" reply per incident per this many seconds. */
+    stillFiringIntervalSec: z.number().int().nonnegative().default(3600),
+  }),
+  alertmanager: basicOrBearer.default({ token: '', timeoutMs: 5000 }),
+  prometheus: basicOrBearer.default({ token: '', timeoutMs: 5000 }),
+  runbooks: z.string().default('./runbooks'),
+  store: z.strictObject({ path: z.string().default('./runbook-pilot.db') }).default({ path: './runbook-pilot.db' }),
+  hosts: z.array(HostSchema).default([]),
+  access: z
+    .strictObject({
+      /** Users and user groups who may run mitigation on any host. */
+      mitigate: z.array(slackId).default([]),
+      /** Extra grants by host name or host group. */
+      hosts: z.record(z.string(), z.array(slackId)).default({}),
+      /** Cache of user-group members, in seconds. */
+      groupCacheSec: z.number().int().positive().default(300),
+    })
+    .default({ mitigate: [], hosts: {}, groupCacheSec: 300 }),
+  limits: z
+    .strictObject({
+      perHost: z
+        .strictObject({
+          concurrency: z.number().int().min(1).max(10).default(2),
+          minGapMs: z.number().int().nonnegative().default(100),
+          maxQueued: z.number().int().positive().default(100),
+        })
+        .default({ concurrency: 2, minGapMs: 100, maxQueued: 100 }),
+      global: z.strictObject({ concurrency: z.number().int().min(1).default(20) }).default({ concurrency: 20 }),
+      perUser: z.strictObject({ clicksPerMinute: z.number().int().min(1).default(30) }).default({ clicksPerMinute: 30 }),
+    })
+    .default({
+      perHost: { concurrency: 2, minGapMs: 100, maxQueued: 100 },
+      global: { concurrency: 20 },
+      perUser: { clicksPerMinute: 30 },
+    }),
+  mitigation: z
+    .strictObject({
+      dryRun: z.boolean().default(false),
+      cooldownSec: z.number().int().nonnegative().default(300),
+      maxRestartsPerHour: z.number().int().positive().default(3),
+      verifyDelayMs: z.number().int().nonnegative().default(1500),
+    })
+    .default({ dryRun: false, cooldownSec: 300, maxRestartsPerHour: 3, verifyDelayMs: 1500 }),
+  ssh: z
+    .strictObject({
+      keepaliveIntervalMs: z.number().int().positive().default(10000),
+      idleCloseMs: z.number().int().positive().default(300000),
+    })
+    .default({ keepaliveIntervalMs: 10000, idleCloseMs: 300000 }),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type HostConfig = z.infer<typeof HostSchema>;
