@@ -1,0 +1,14 @@
+import type { HostConfig } from './schema';
+
+/**
+ * Finds the configured host an alert is about: the first host one of whose `match` entries lists the alert's value
+ * for that label (e.g. `instance: ["lb-1:9101"]`).
+ */
+export function findHost(hosts: readonly HostConfig[], labels: Record<string, string>): HostConfig | undefined {
+  return hosts.find((h) => Object.entries(h.match).some(([label, values]) => labels[label] !== undefined && values.includes(labels[label])));
+}
+
+/** All values hosts match on, for recognising the host among a message's unlabeled values. */
+export function hostMatchValues(hosts: readonly HostConfig[]): string[] {
+  return hosts.flatMap((h) => Object.values(h.match).flat());
+}

@@ -1,0 +1,130 @@
+/**
+ * Loads the runtime settings: environment variables (names fixed by the operators' interface) and the YAML config
+ * file, validated strictly. Every failure is one PilotError whose message names the key and the fix.
+ */
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { PilotError } from '../errors';
+import { ConfigSchema, type Config } from './schema';
+
+export interface EnvSettings {
+  botToken: string;
+  signingSecret: string;
+  appToken?: string;
+  socketMode: boolean;
+  /** Base URL of the Slack Web API; undefined means Slack's own. */
+  apiUrl?: string;
+  port: number;
+  configPath: string;
+  logLevel: string;
+}
+
+export interface Settings {
+  env: EnvSettings;
+  config: Readonly<Config>;
+}
+
+export interface LoadConfigOptions {
+  env?: NodeJS.ProcessEnv;
+  readFile?: (path: string) => string;
+}
+
+/** Reads and validates the environment and the config file. Throws PilotError (CONFIG_*) on the first problem. */
+export function loadConfig({ env = process.env, readFile = (p) => readFileSync(p, 'utf8') }: LoadConfigOptions = {}): Settings {
+  const envSettings = readEnv(env);
+  let text: string;
+  try {
+    text = readFile(envSettings.configPath);
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(err as Error).message})`;
+    throw new PilotError('CONFIG_UNREADABLE', `config file ${envSettings.configPath} ${reason}`, {
+      hint: 'set RUNBOOK_PILOT_CONFIG to your config file, or copy config.example.yml to config.yml',
+    });
+  }
+  return { env: envSettings, config: parseConfigText(text, envSettings.configPath) };
+}
+
+/** Parses and validates config YAML text; `source` names the file in messages. */
+export function parseConfigText(text: string, source: string): Readonly<Config> {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    const where = e.linePos?.[0] ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
+    throw new PilotError('CONFIG_INVALID_YAML', `config file ${source} is not valid YAML${where}: ${e.message.split('\n')[0]}`);
+  }
+  const raw: unknown = doc.toJS() ?? {};
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) throw new PilotError('CONFIG_INVALID', `config file ${source}: ${describeIssue(parsed.error.issues[0])}`);
+  const config = parsed.data;
+  const names = new Set<string>();
+  for (const [i, host] of config.hosts.entries()) {
+    if (names.has(host.name)) {
+      throw new PilotError('CONFIG_INVALID', `config file ${source}: hosts[${i}].name "${host.name}" is used twice; give each host its own name`);
+    }
+    names.add(host.name);
+  }
+  return deepFreeze(config);
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const path = formatPath(issue.path);
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.map((k) => (path ? `${path}.${k}` : k));
+    return `unknown key ${keys.join(', ')}: remove it or check its spelling against the configuration reference`;
+  }
+  if (issue.code === 'invalid_type' && issue.input === undefined) return `${path} is missing: add it`;
+  return `${path || '(top level)'}: ${issue.message}`;
+}
+
+function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '');
+}
+
+function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
+  const socketMode = parseBool(env.SLACK_SOCKET_MODE, 'SLACK_SOCKET_MODE');
+  const required = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', ...(socketMode ? ['SLACK_APP_TOKEN'] : [])];
+  for (const name of required) {
+    if (!env[name]) {
+      throw new PilotError('CONFIG_MISSING_ENV', `environment variable ${name} is not set`, {
+        hint: `set ${name} in the environment or in .env (see .env.example)`,
+      });
+    }
+  }
+  const port = env.PORT ? Number(env.PORT) : 3000;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new PilotError('CONFIG_MISSING_ENV', `PORT must be a port number, got "${env.PORT}"`);
+  }
+  if (env.SLACK_API_URL && !/^https?:\/\/[^\s]+$/.test(env.SLACK_API_URL)) {
+    throw new PilotError('CONFIG_MISSING_ENV', `SLACK_API_URL must be an http(s) URL, got "${env.SLACK_API_URL}"`);
+  }
+  return {
+    botToken: env.SLACK_BOT_TOKEN as string,
+    signingSecret: env.SLACK_SIGNING_SECRET as string,
+    appToken: env.SLACK_APP_TOKEN || undefined,
+    socketMode,
+    apiUrl: env.SLACK_API_URL ? withTrailingSlash(env.SLACK_API_URL) : undefined,
+    port,
+    configPath: env.RUNBOOK_PILOT_CONFIG || './config.yml',
+    logLevel: env.LOG_LEVEL || 'info',
+  };
+}
+
+function parseBool(value: string | undefined, name: string): boolean {
+  if (value === undefined || value === '') return false;
+  if (/^(true|1|yes)$/i.test(value)) return true;
+  if (/^(false|0|no)$/i.test(value)) return false;
+  throw new PilotError('CONFIG_MISSING_ENV', `${name} must be true or false, got "${value}"`);
+}
+
+function withTrailingSlash(url: string): string {
+  return url.endsWith('/') ? url : `${url}/`;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

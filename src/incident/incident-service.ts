@@ -1,0 +1,71 @@
+/**
+ * What an alert does to incidents: open one per fingerprint, note repeats, resolve. Pure decisions over the store;
+ * the Slack layer turns the outcome into messages.
+ */
+import type { HostConfig } from '../config/schema';
+import { findHost } from '../config/find-host';
+import type { Alert } from '../ingest/alert';
+import type { IncidentStore } from './store';
+import type { Incident } from './types';
+
+export type AlertOutcome =
+  | { kind: 'opened'; incident: Incident }
+  | { kind: 'repeated'; incident: Incident; notify: boolean }
+  | { kind: 'resolved'; incident: Incident }
+  /** A resolved alert with no open incident (already resolved, or fired before the bot saw it). */
+  | { kind: 'resolved-unknown'; incident?: Incident };
+
+export interface AlertDeps {
+  store: IncidentStore;
+  hosts: readonly HostConfig[];
+  stillFiringIntervalSec: number;
+  now: () => Date;
+}
+
+/** Where the incident for an alert lives: the channel and the thread (the alert message's ts). */
+export interface IncidentPlace {
+  channel: string;
+  threadTs: string;
+}
+
+/** Applies one alert to the incidents and returns what happened. */
+export function applyAlert(deps: AlertDeps, alert: Alert, place: IncidentPlace, actor = 'alertmanager'): AlertOutcome {
+  const at = deps.now().toISOString();
+  const host = findHost(deps.hosts, alert.labels);
+  if (alert.status === 'resolved') {
+    const open = deps.store.findOpen(alert.fingerprint);
+    if (!open) return { kind: 'resolved-unknown', incident: deps.store.findLatest(alert.fingerprint) };
+    deps.store.update(open.id, { alert: mergeAlert(open.alert, alert), status: 'resolved', resolvedAt: at, resolvedBy: actor });
+    deps.store.appendTimeline(open.id, 'alert.resolved', actor, { source: alert.source }, at);
+    deps.store.appendTimeline(open.id, 'incident.resolved', actor, { reason: 'alert resolved' }, at);
+    return { kind: 'resolved', incident: deps.store.get(open.id) as Incident };
+  }
+  const { incident, created } = deps.store.openOrGet({ alert, hostName: host?.name, channel: place.channel, threadTs: place.threadTs, at });
+  if (created) {
+    deps.store.appendTimeline(incident.id, 'alert.fired', actor, {
+      source: alert.source,
+      labels: alert.labels,
+      host: host?.name ?? null,
+      missingLabels: alert.missingLabels,
+    }, at);
+    return { kind: 'opened', incident };
+  }
+  const last = incident.lastRepeatAt ?? incident.openedAt;
+  const notify = Date.parse(at) - Date.parse(last) >= deps.stillFiringIntervalSec * 1000;
+  const updated = deps.store.update(incident.id, { alert: mergeAlert(incident.alert, alert), ...(notify ? { lastRepeatAt: at } : {}) });
+  deps.store.appendTimeline(incident.id, 'alert.repeated', actor, { source: alert.source, notified: notify }, at);
+  return { kind: 'repeated', incident: updated, notify };
+}
+
+/** Keeps what the first alert knew when a later message knows less (a Slack title loses label names). */
+function mergeAlert(previous: Alert, next: Alert): Alert {
+  const labels = { ...previous.labels, ...next.labels };
+  return {
+    ...previous,
+    ...next,
+    labels,
+    annotations: { ...previous.annotations, ...next.annotations },
+    startsAt: previous.startsAt ?? next.startsAt,
+    missingLabels: next.missingLabels.filter((l) => labels[l] === undefined),
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * Runs one automated step of an incident on its host: build the command from the catalog and the alert, queue it
+ * under the host's limits, run it over SSH, and keep the step's state and the timeline current at every phase. A
+ * step never stays "running": whatever happens, it ends ok or failed.
+ */
+import type { ActionSpec, BuiltCommand } from '../actions/types';
+import type { HostConfig } from '../config/schema';
+import { asPilotError, PilotError } from '../errors';
+import type { ExecResult, Executor } from '../exec/types';
+import type { Logger } from '../logger';
+import type { Step } from '../runbook/types';
+import type { IncidentStore } from './store';
+import type { Incident } from './types';
+
+export interface StepScheduler {
+  schedule<T>(key: { host: string; user?: string }, fn: () => Promise<T>, hooks?: { onQueued?(ahead: number): void; onStart?(): void }): Promise<T>;
+}
+
+export interface RunStepDeps {
+  store: IncidentStore;
+  executor: Executor;
+  scheduler: StepScheduler;
+  hosts: readonly HostConfig[];
+  buildCommand(action: ActionSpec, ctx: { labels: Record<string, string>; host: HostConfig; input?: Record<string, string | number> }): BuiltCommand;
+  toSshTarget(host: HostConfig): Parameters<Executor['run']>[0];
+  now: () => Date;
+  logger: Logger;
+}
+
+export interface RunStepRequest {
+  incident: Incident;
+  step: Step;
+  action: ActionSpec;
+  user: string;
+  input?: Record<string, string | number>;
+  /** Extra details recorded on the timeline (e.g. the mitigation's reason). */
+  details?: Record<string, unknown>;
+}
+
+/** Called as the step moves on, so the caller can show it. */
+export interface RunStepProgress {
+  queued?(ahead: number): void;
+  started?(built: BuiltCommand): void;
+}
+
+export type RunStepOutcome =
+  /** The command ran (its exit code may be non-zero). */
+  | { kind: 'ran'; host: HostConfig; built: BuiltCommand; result: ExecResult }
+  /** Nothing ran: the host is not configured, a parameter failed validation, or a limit refused the click. */
+  | { kind: 'refused'; host?: HostConfig; error: PilotError }
+  /** The command could not run or its connection failed (SSH errors). */
+  | { kind: 'failed'; host: HostConfig; built: BuiltCommand; error: PilotError };
+
+/** Resolves the configured host of an incident, or throws HOST_NOT_CONFIGURED with how to add it. */
+export function hostOf(incident: Incident, hosts: readonly HostConfig[]): HostConfig {
+  const host = incident.hostName ? hosts.find((h) => h.name === incident.hostName) : undefined;
+  if (!host) {
+    const instance = incident.alert.labels.instance;
+    throw new PilotError('HOST_NOT_CONFIGURED', `host not configured: no entry under hosts: matches ${instance ? `instance=${instance}` : 'this alert'}`, {
+      hint: `add it to the config: hosts: [{ name: …, match: { instance: ["${instance ?? '…'}"] }, ssh: { host: …, user: …, privateKeyPath: …, hostKey: "SHA256:…" } }], then restart the bot`,
+    });
+  }
+  return host;
+}
+
+/** Runs the step; resolves with the outcome (it does not throw for expected failures). */
+export async function runStep(deps: RunStepDeps, req: RunStepRequest, progress: RunStepProgress = {}): Promise<RunStepOutcome> {
+  const { store, now } = deps;
+  const { incident, step, action, user } = req;
+  const log = deps.logger.child({ incidentId: incident.id, stepId: step.id, actionId: action.id, user });
+  const base = { stepId: step.id, actionId: action.id, ...req.details };
+  store.appendTimeline(incident.id, 'step.clicked', user, base, now().toISOString());
+
+  let host: HostConfig;
+  let built: BuiltCommand;
+  try {
+    host = hostOf(incident, deps.hosts);
+    built = deps.buildCommand(action, { labels: incident.alert.labels, host, input: req.input });
+  } catch (err) {
+    const error = asPilotError(err);
+    return refuse(deps, req, error, undefined, log);
+  }
+
+  let started = false;
+  try {
+    const result = await deps.scheduler.schedule(
+      { host: host.name, user },
+      async () => {
+        started = true;
+        const at = now().toISOString();
+        store.setStep(incident.id, step.id, { state: 'running', actionId: action.id, by: user, at });
+        store.appendTimeline(incident.id, 'step.started', user, { ...base, host: host.name, command: built.command }, at);
+        progress.started?.(built);
+        return deps.executor.run(deps.toSshTarget(host), built.command, { timeoutMs: action.timeoutMs, outputCap: action.outputCap });
+      },
+      {
+        onQueued: (ahead) => {
+          const at = now().toISOString();
+          store.setStep(incident.id, step.id, { state: 'queued', actionId: action.id, by: user, at, ahead });
+          store.appendTimeline(incident.id, 'step.queued', user, { ...base, host: host.name, ahead }, at);
+          progress.queued?.(ahead);
+        },
+      },
+    );
+    const at = now().toISOString();
+    const ok = result.exitCode === 0 && !result.timedOut;
+    const summary = { ...base, host: host.name, exitCode: result.exitCode, durationMs: Math.round(result.durationMs), timedOut: result.timedOut };
+    if (ok) {
+      store.setStep(incident.id, step.id, { state: 'ok', actionId: action.id, by: user, at, exitCode: 0, durationMs: Math.round(result.durationMs) });
+      store.appendTimeline(incident.id, 'step.finished', user, summary, at);
+    } else {
+      const error = result.timedOut ? `timed out after ${Math.round(action.timeoutMs / 1000)} s` : `exit ${result.exitCode ?? result.signal ?? '?'}`;
+      store.setStep(incident.id, step.id, { state: 'failed', actionId: action.id, by: user, at, exitCode: result.exitCode, durationMs: Math.round(result.durationMs), error });
+      store.appendTimeline(incident.id, 'step.failed', user, { ...summary, error }, at);
+    }
+    log.info({ host: host.name, exitCode: result.exitCode, durationMs: Math.round(result.durationMs), timedOut: result.timedOut }, 'step ran');
+    return { kind: 'ran', host, built, result };
+  } catch (err) {
+    const error = asPilotError(err);
+    if (!started) return refuse(deps, req, error, host, log);
+    const at = now().toISOString();
+    store.setStep(incident.id, step.id, { state: 'failed', actionId: action.id, by: user, at, error: error.message });
+    store.appendTimeline(incident.id, 'step.failed', user, { ...base, host: host.name, code: error.code, error: error.message }, at);
+    log.warn({ host: host.name, code: error.code, err: error }, 'step failed');
+    return { kind: 'failed', host, built, error };
+  }
+}
+
+function refuse(deps: RunStepDeps, req: RunStepRequest, error: PilotError, host: HostConfig | undefined, log: Logger): RunStepOutcome {
+  const at = deps.now().toISOString();
+  deps.store.setStep(req.incident.id, req.step.id, { state: 'failed', actionId: req.action.id, by: req.user, at, error: `refused: ${error.message}` });
+  deps.store.appendTimeline(req.incident.id, 'step.refused', req.user, { stepId: req.step.id, actionId: req.action.id, host: host?.name ?? null, code: error.code, error: error.message }, at);
+  log.info({ code: error.code, reason: error.message }, 'step refused, nothing ran');
+  return { kind: 'refused', host, error };
+}

@@ -1,0 +1,292 @@
+/**
+ * The durable store: incidents, step states, the timeline and the audit log. SQLite (better-sqlite3) by default,
+ * behind `IncidentStore` so a shared store can serve several replicas later.
+ */
+import Database from 'better-sqlite3';
+import type { Alert } from '../ingest/alert';
+import { PilotError } from '../errors';
+import type { AuditRecord, Incident, StepState, TimelineEvent, TimelineType } from './types';
+
+export interface OpenIncidentInput {
+  alert: Alert;
+  hostName?: string;
+  channel: string;
+  threadTs: string;
+  at: string;
+}
+
+export interface IncidentStore {
+  /** Returns the open incident for the alert's fingerprint, or opens one. Atomic: one incident per fingerprint. */
+  openOrGet(input: OpenIncidentInput): { incident: Incident; created: boolean };
+  get(id: number): Incident | undefined;
+  findOpen(fingerprint: string): Incident | undefined;
+  /** The most recent incident (open or not) for a fingerprint. */
+  findLatest(fingerprint: string): Incident | undefined;
+  listOpen(): Incident[];
+  update(id: number, patch: Partial<Pick<Incident, 'alert' | 'status' | 'messageTs' | 'resolvedAt' | 'resolvedBy' | 'lastRepeatAt' | 'hostName'>>): Incident;
+  setStep(id: number, stepId: string, state: StepState): Incident;
+  appendTimeline(incidentId: number, type: TimelineType, actor: string, details?: Record<string, unknown>, at?: string): TimelineEvent;
+  timeline(incidentId: number): TimelineEvent[];
+  appendAudit(record: AuditRecord): AuditRecord;
+  audits(filter?: { host?: string; actionIds?: string[]; since?: string; outcome?: AuditRecord['outcome'] }): AuditRecord[];
+  /** Records a Slack event id; returns false if it was seen before (a retry). */
+  markEventSeen(eventId: string, at: string): boolean;
+  close(): void;
+}
+
+/** Schema migrations, applied in order; `user_version` records how many ran. Append only. */
+const MIGRATIONS: string[] = [
+  `CREATE TABLE incidents (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     fingerprint TEXT NOT NULL,
+     alertname TEXT NOT NULL,
+     status TEXT NOT NULL CHECK (status IN ('open','resolved')),
+     alert_json TEXT NOT NULL,
+     host_name TEXT,
+     channel TEXT NOT NULL,
+     thread_ts TEXT NOT NULL,
+     message_ts TEXT,
+     opened_at TEXT NOT NULL,
+     resolved_at TEXT,
+     resolved_by TEXT,
+     last_repeat_at TEXT
+   );
+   CREATE UNIQUE INDEX incidents_one_open_per_fingerprint ON incidents(fingerprint) WHERE status = 'open';
+   CREATE TABLE steps (
+     incident_id INTEGER NOT NULL REFERENCES incidents(id),
+     step_id TEXT NOT NULL,
+     state_json TEXT NOT NULL,
+     PRIMARY KEY (incident_id, step_id)
+   );
+   CREATE TABLE timeline (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     incident_id INTEGER NOT NULL REFERENCES incidents(id),
+     at TEXT NOT NULL,
+     actor TEXT NOT NULL,
+     type TEXT NOT NULL,
+     details_json TEXT NOT NULL
+   );
+   CREATE INDEX timeline_by_incident ON timeline(incident_id, id);
+   CREATE TABLE audit (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     at TEXT NOT NULL,
+     incident_id INTEGER,
+     user TEXT NOT NULL,
+     host TEXT NOT NULL,
+     action_id TEXT NOT NULL,
+     outcome TEXT NOT NULL,
+     reason TEXT,
+     command TEXT,
+     exit_code INTEGER,
+     verification TEXT,
+     details_json TEXT
+   );
+   CREATE INDEX audit_by_host ON audit(host, at);
+   CREATE TABLE seen_events (event_id TEXT PRIMARY KEY, at TEXT NOT NULL);`,
+];
+
+interface IncidentRow {
+  id: number;
+  fingerprint: string;
+  alertname: string;
+  status: 'open' | 'resolved';
+  alert_json: string;
+  host_name: string | null;
+  channel: string;
+  thread_ts: string;
+  message_ts: string | null;
+  opened_at: string;
+  resolved_at: string | null;
+  resolved_by: string | null;
+  last_repeat_at: string | null;
+}
+
+/** SQLite implementation of IncidentStore. `path` may be `:memory:` for tests. */
+export class SqliteIncidentStore implements IncidentStore {
+  private readonly db: Database.Database;
+
+  constructor(path: string) {
+    try {
+      this.db = new Database(path);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma('foreign_keys = ON');
+      this.db.pragma('busy_timeout = 5000');
+      this.migrate();
+    } catch (err) {
+      throw new PilotError('STORE_UNAVAILABLE', `cannot open the store at ${path}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    for (let v = version; v < MIGRATIONS.length; v++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[v]);
+        this.db.pragma(`user_version = ${v + 1}`);
+      })();
+    }
+  }
+
+  openOrGet(input: OpenIncidentInput): { incident: Incident; created: boolean } {
+    return this.db.transaction(() => {
+      const existing = this.findOpen(input.alert.fingerprint);
+      if (existing) return { incident: existing, created: false };
+      const info = this.db
+        .prepare(
+          `INSERT INTO incidents (fingerprint, alertname, status, alert_json, host_name, channel, thread_ts, opened_at)
+           VALUES (?, ?, 'open', ?, ?, ?, ?, ?)`,
+        )
+        .run(input.alert.fingerprint, input.alert.alertname, JSON.stringify(input.alert), input.hostName ?? null, input.channel, input.threadTs, input.at);
+      return { incident: this.mustGet(Number(info.lastInsertRowid)), created: true };
+    })();
+  }
+
+  get(id: number): Incident | undefined {
+    const row = this.db.prepare('SELECT * FROM incidents WHERE id = ?').get(id) as IncidentRow | undefined;
+    return row && this.hydrate(row);
+  }
+
+  findOpen(fingerprint: string): Incident | undefined {
+    const row = this.db.prepare(`SELECT * FROM incidents WHERE fingerprint = ? AND status = 'open'`).get(fingerprint) as IncidentRow | undefined;
+    return row && this.hydrate(row);
+  }
+
+  findLatest(fingerprint: string): Incident | undefined {
+    const row = this.db.prepare('SELECT * FROM incidents WHERE fingerprint = ? ORDER BY id DESC LIMIT 1').get(fingerprint) as IncidentRow | undefined;
+    return row && this.hydrate(row);
+  }
+
+  listOpen(): Incident[] {
+    const rows = this.db.prepare(`SELECT * FROM incidents WHERE status = 'open' ORDER BY id`).all() as IncidentRow[];
+    return rows.map((r) => this.hydrate(r));
+  }
+
+  update(id: number, patch: Parameters<IncidentStore['update']>[1]): Incident {
+    const columns: Record<string, unknown> = {
+      alert_json: patch.alert && JSON.stringify(patch.alert),
+      status: patch.status,
+      message_ts: patch.messageTs,
+      resolved_at: patch.resolvedAt,
+      resolved_by: patch.resolvedBy,
+      last_repeat_at: patch.lastRepeatAt,
+      host_name: patch.hostName,
+    };
+    const set = Object.entries(columns).filter(([, v]) => v !== undefined);
+    if (set.length > 0) {
+      this.db.prepare(`UPDATE incidents SET ${set.map(([k]) => `${k} = ?`).join(', ')} WHERE id = ?`).run(...set.map(([, v]) => v), id);
+    }
+    return this.mustGet(id);
+  }
+
+  setStep(id: number, stepId: string, state: StepState): Incident {
+    this.db
+      .prepare('INSERT INTO steps (incident_id, step_id, state_json) VALUES (?, ?, ?) ON CONFLICT (incident_id, step_id) DO UPDATE SET state_json = excluded.state_json')
+      .run(id, stepId, JSON.stringify(state));
+    return this.mustGet(id);
+  }
+
+  appendTimeline(incidentId: number, type: TimelineType, actor: string, details: Record<string, unknown> = {}, at = new Date().toISOString()): TimelineEvent {
+    const info = this.db
+      .prepare('INSERT INTO timeline (incident_id, at, actor, type, details_json) VALUES (?, ?, ?, ?, ?)')
+      .run(incidentId, at, actor, type, JSON.stringify(details));
+    return { id: Number(info.lastInsertRowid), incidentId, at, actor, type, details };
+  }
+
+  timeline(incidentId: number): TimelineEvent[] {
+    const rows = this.db.prepare('SELECT * FROM timeline WHERE incident_id = ? ORDER BY id').all(incidentId) as Array<{
+      id: number;
+      incident_id: number;
+      at: string;
+      actor: string;
+      type: TimelineType;
+      details_json: string;
+    }>;
+    return rows.map((r) => ({ id: r.id, incidentId: r.incident_id, at: r.at, actor: r.actor, type: r.type, details: JSON.parse(r.details_json) }));
+  }
+
+  appendAudit(record: AuditRecord): AuditRecord {
+    const info = this.db
+      .prepare(
+        `INSERT INTO audit (at, incident_id, user, host, action_id, outcome, reason, command, exit_code, verification, details_json)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        record.at,
+        record.incidentId ?? null,
+        record.user,
+        record.host,
+        record.actionId,
+        record.outcome,
+        record.reason ?? null,
+        record.command ?? null,
+        record.exitCode ?? null,
+        record.verification ?? null,
+        record.details ? JSON.stringify(record.details) : null,
+      );
+    return { ...record, id: Number(info.lastInsertRowid) };
+  }
+
+  audits(filter: Parameters<IncidentStore['audits']>[0] = {}): AuditRecord[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.host) (where.push('host = ?'), args.push(filter.host));
+    if (filter.since) (where.push('at >= ?'), args.push(filter.since));
+    if (filter.outcome) (where.push('outcome = ?'), args.push(filter.outcome));
+    if (filter.actionIds?.length) (where.push(`action_id IN (${filter.actionIds.map(() => '?').join(',')})`), args.push(...filter.actionIds));
+    const rows = this.db.prepare(`SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`).all(...args) as Array<Record<string, unknown>>;
+    return rows.map((r) => ({
+      id: r.id as number,
+      at: r.at as string,
+      incidentId: (r.incident_id as number | null) ?? undefined,
+      user: r.user as string,
+      host: r.host as string,
+      actionId: r.action_id as string,
+      outcome: r.outcome as AuditRecord['outcome'],
+      reason: (r.reason as string | null) ?? undefined,
+      command: (r.command as string | null) ?? undefined,
+      exitCode: r.exit_code as number | null,
+      verification: (r.verification as string | null) ?? undefined,
+      details: r.details_json ? JSON.parse(r.details_json as string) : undefined,
+    }));
+  }
+
+  markEventSeen(eventId: string, at: string): boolean {
+    const info = this.db.prepare('INSERT OR IGNORE INTO seen_events (event_id, at) VALUES (?, ?)').run(eventId, at);
+    // Keep the table small: Slack retries within minutes, a day of ids is plenty.
+    if (info.changes > 0 && Number(info.lastInsertRowid) % 500 === 0) {
+      this.db.prepare('DELETE FROM seen_events WHERE at < ?').run(new Date(Date.parse(at) - 86_400_000).toISOString());
+    }
+    return info.changes > 0;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private mustGet(id: number): Incident {
+    const incident = this.get(id);
+    if (!incident) throw new PilotError('INCIDENT_UNKNOWN', `incident #${id} does not exist`);
+    return incident;
+  }
+
+  private hydrate(row: IncidentRow): Incident {
+    const stepRows = this.db.prepare('SELECT step_id, state_json FROM steps WHERE incident_id = ?').all(row.id) as Array<{ step_id: string; state_json: string }>;
+    return {
+      id: row.id,
+      fingerprint: row.fingerprint,
+      alertname: row.alertname,
+      status: row.status,
+      alert: JSON.parse(row.alert_json) as Alert,
+      hostName: row.host_name ?? undefined,
+      channel: row.channel,
+      threadTs: row.thread_ts,
+      messageTs: row.message_ts ?? undefined,
+      openedAt: row.opened_at,
+      resolvedAt: row.resolved_at ?? undefined,
+      resolvedBy: row.resolved_by ?? undefined,
+      lastRepeatAt: row.last_repeat_at ?? undefined,
+      steps: Object.fromEntries(stepRows.map((s) => [s.step_id, JSON.parse(s.state_json) as StepState])),
+    };
+  }
+}

@@ -1,0 +1,83 @@
+/** Incidents, their steps' state and their timeline. */
+import type { Alert } from '../ingest/alert';
+
+/** The state of one step of an incident. A discriminated union: each state carries what it needs to be shown. */
+export type StepState =
+  | { state: 'idle' }
+  | { state: 'queued'; actionId: string; by: string; at: string; ahead: number }
+  | { state: 'running'; actionId: string; by: string; at: string }
+  | { state: 'ok'; actionId: string; by: string; at: string; exitCode: number; durationMs: number }
+  | { state: 'failed'; actionId: string; by: string; at: string; exitCode?: number | null; durationMs?: number; error: string }
+  | { state: 'done'; by: string; at: string };
+
+export type IncidentStatus = 'open' | 'resolved';
+
+export interface Incident {
+  /** Sequential number, shown as `#12`. */
+  id: number;
+  fingerprint: string;
+  alertname: string;
+  status: IncidentStatus;
+  /** The latest version of the alert (labels, annotations, status). */
+  alert: Alert;
+  /** The configured host name the alert maps to, if any. */
+  hostName?: string;
+  channel: string;
+  /** The thread the incident lives in (the alert message's ts). */
+  threadTs: string;
+  /** The incident message the bot posted (set once posted). */
+  messageTs?: string;
+  openedAt: string;
+  resolvedAt?: string;
+  resolvedBy?: string;
+  /** When the last "still firing" reply was posted. */
+  lastRepeatAt?: string;
+  steps: Record<string, StepState>;
+}
+
+export type TimelineType =
+  | 'alert.fired'
+  | 'alert.repeated'
+  | 'alert.resolved'
+  | 'step.clicked'
+  | 'step.queued'
+  | 'step.started'
+  | 'step.finished'
+  | 'step.failed'
+  | 'step.refused'
+  | 'checklist.done'
+  | 'mitigation.confirmed'
+  | 'mitigation.refused'
+  | 'mitigation.dry-run'
+  | 'mitigation.verified'
+  | 'mitigation.not-verified'
+  | 'silence.created'
+  | 'silence.expired'
+  | 'note.added'
+  | 'incident.resolved';
+
+export interface TimelineEvent {
+  id: number;
+  incidentId: number;
+  at: string;
+  /** A Slack user id, or `alertmanager`, `bot`. */
+  actor: string;
+  type: TimelineType;
+  details: Record<string, unknown>;
+}
+
+/** One attempt to change a host, allowed or not: the audit log. */
+export interface AuditRecord {
+  id?: number;
+  at: string;
+  incidentId?: number;
+  user: string;
+  host: string;
+  actionId: string;
+  outcome: 'allowed' | 'refused' | 'failed' | 'dry-run' | 'ok';
+  reason?: string;
+  command?: string;
+  exitCode?: number | null;
+  verification?: string;
+  details?: Record<string, unknown>;
+}

@@ -1,0 +1,52 @@
+/** pino, with secrets redacted, and an adapter so Bolt logs through it. */
+import { LogLevel, type Logger as BoltLogger } from '@slack/bolt';
+import pino, { type Logger } from 'pino';
+
+export type { Logger } from 'pino';
+
+/** Paths whose values never reach a log line. */
+export const REDACT_PATHS = [
+  'token',
+  '*.token',
+  'botToken',
+  '*.botToken',
+  'signingSecret',
+  '*.signingSecret',
+  'appToken',
+  '*.appToken',
+  'password',
+  '*.password',
+  'privateKey',
+  '*.privateKey',
+  'passphrase',
+  '*.passphrase',
+  'headers.authorization',
+  '*.headers.authorization',
+  'config.headers.Authorization',
+];
+
+/** Creates the process logger. `destination` is for tests (defaults to stdout). */
+export function createLogger(level = 'info', destination?: pino.DestinationStream): Logger {
+  return pino({ level, base: { app: 'runbook-pilot' }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, destination);
+}
+
+/** Bolt's Logger interface on top of a pino logger. */
+export function boltLogger(logger: Logger): BoltLogger {
+  let name = 'bolt';
+  let child = logger.child({ component: name });
+  const toBolt: Record<string, LogLevel> = { debug: LogLevel.DEBUG, info: LogLevel.INFO, warn: LogLevel.WARN, error: LogLevel.ERROR };
+  return {
+    debug: (...msg: unknown[]) => child.debug(msg.map(String).join(' ')),
+    info: (...msg: unknown[]) => child.info(msg.map(String).join(' ')),
+    warn: (...msg: unknown[]) => child.warn(msg.map(String).join(' ')),
+    error: (...msg: unknown[]) => child.error(msg.map((m) => (m instanceof Error ? m.stack ?? m.message : String(m))).join(' ')),
+    setLevel: (level: LogLevel) => {
+      child.level = level;
+    },
+    getLevel: () => toBolt[child.level] ?? LogLevel.INFO,
+    setName: (n: string) => {
+      name = n;
+      child = logger.child({ component: name });
+    },
+  };
+}

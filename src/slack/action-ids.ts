@@ -1,0 +1,53 @@
+/**
+ * Slack `action_id`s and view `callback_id`s, in one place. Slack wants action ids unique within a block, so a
+ * step's buttons carry the step and action in the id after the `domain.verb` prefix; handlers match the prefix.
+ */
+export const ActionId = {
+  RunStep: 'step.run',
+  CheckStep: 'step.check',
+  Timeline: 'incident.timeline',
+  Refresh: 'incident.refresh',
+} as const;
+
+export const CallbackId = {
+  ConfirmMitigation: 'mitigation.confirm',
+} as const;
+
+/** Builds `step.run:<stepId>:<actionId>`. */
+export function runStepActionId(stepId: string, actionId: string): string {
+  return `${ActionId.RunStep}:${stepId}:${actionId}`;
+}
+
+/** Builds `step.check:<stepId>`. */
+export function checkStepActionId(stepId: string): string {
+  return `${ActionId.CheckStep}:${stepId}`;
+}
+
+/** A regex matching every action id with the given prefix. */
+export function actionIdPattern(prefix: string): RegExp {
+  return new RegExp(`^${prefix.replace(/\./g, '\\.')}(:|$)`);
+}
+
+/** What a step button's value carries. Never trusted: the handler looks incident and step up in its own store. */
+export interface StepButtonValue {
+  incidentId: number;
+  stepId: string;
+  actionId?: string;
+}
+
+/** Serialises a button value (kept short: Slack allows 2000 characters). */
+export function encodeStepValue(v: StepButtonValue): string {
+  return JSON.stringify({ i: v.incidentId, s: v.stepId, ...(v.actionId ? { a: v.actionId } : {}) });
+}
+
+/** Parses a button value; undefined for anything malformed. */
+export function decodeStepValue(value: unknown): StepButtonValue | undefined {
+  if (typeof value !== 'string' || value.length > 500) return undefined;
+  try {
+    const raw = JSON.parse(value) as { i?: unknown; s?: unknown; a?: unknown };
+    if (!Number.isInteger(raw.i) || typeof raw.s !== 'string' || (raw.a !== undefined && typeof raw.a !== 'string')) return undefined;
+    return { incidentId: raw.i as number, stepId: raw.s, actionId: raw.a as string | undefined };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * From an alert to Slack: open the incident in the alert's thread, note repeats, close on resolve. Shared by the
+ * Slack message listener and the Alertmanager webhook route. Work for one fingerprint runs one at a time, so two
+ * deliveries of the same alert never open two incidents or post two alert messages.
+ */
+import type { WebClient } from '@slack/web-api';
+import type { Alert } from '../ingest/alert';
+import { applyAlert, type IncidentPlace } from '../incident/incident-service';
+import type { Incident } from '../incident/types';
+import { renderResolution, renderStillFiring, renderWebhookAlert } from './blocks/replies';
+import type { AppDeps } from './deps';
+import type { IncidentPresenter } from './incident-presenter';
+
+export class AlertFlow {
+  private readonly chains = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly deps: AppDeps,
+    private readonly presenter: IncidentPresenter,
+    private readonly client: WebClient,
+  ) {}
+
+  /** An alert seen as a Slack message: the incident lives in that message's thread. */
+  fromSlack(alert: Alert, place: IncidentPlace): Promise<void> {
+    return this.serial(alert.fingerprint, () => this.apply(alert, place));
+  }
+
+  /** An alert from the webhook: the bot posts the alert message itself (when no incident is open) and uses its thread. */
+  fromWebhook(alert: Alert): Promise<void> {
+    return this.serial(alert.fingerprint, async () => {
+      const open = this.deps.store.findOpen(alert.fingerprint);
+      if (open || alert.status === 'resolved') {
+        await this.apply(alert, { channel: open?.channel ?? this.deps.config.slack.channels[0], threadTs: open?.threadTs ?? '' });
+        return;
+      }
+      const channel = this.deps.config.slack.channels[0];
+      const msg = renderWebhookAlert(alert);
+      const res = await this.client.chat.postMessage({ channel, text: msg.text, blocks: msg.blocks, unfurl_links: false });
+      await this.apply(alert, { channel, threadTs: res.ts as string });
+    });
+  }
+
+  /** Resolves an incident by hand (`/incident resolve`). */
+  async resolveByUser(incident: Incident, user: string): Promise<Incident> {
+    return this.serial(incident.fingerprint, async () => {
+      const at = this.deps.now().toISOString();
+      const current = this.deps.store.get(incident.id);
+      if (!current || current.status === 'resolved') return current ?? incident;
+      const resolved = this.deps.store.update(incident.id, { status: 'resolved', resolvedAt: at, resolvedBy: user });
+      this.deps.store.appendTimeline(incident.id, 'incident.resolved', user, { reason: 'resolved by hand' }, at);
+      await this.closeOut(resolved);
+      return resolved;
+    });
+  }
+
+  private async apply(alert: Alert, place: IncidentPlace): Promise<void> {
+    const log = this.deps.logger.child({ fingerprint: alert.fingerprint, alertname: alert.alertname });
+    const outcome = applyAlert(
+      { store: this.deps.store, hosts: this.deps.config.hosts, stillFiringIntervalSec: this.deps.config.slack.stillFiringIntervalSec, now: this.deps.now },
+      alert,
+      place,
+    );
+    switch (outcome.kind) {
+      case 'opened': {
+        log.info({ incidentId: outcome.incident.id, host: outcome.incident.hostName }, 'incident opened');
+        await this.presenter.post(outcome.incident);
+        return;
+      }
+      case 'repeated': {
+        if (outcome.notify) await this.presenter.reply(outcome.incident, renderStillFiring(outcome.incident, this.deps.now().toISOString()));
+        await this.presenter.refresh(outcome.incident.id);
+        return;
+      }
+      case 'resolved': {
+        log.info({ incidentId: outcome.incident.id }, 'incident resolved by its alert');
+        await this.closeOut(outcome.incident);
+        return;
+      }
+      case 'resolved-unknown':
+        log.info({ incidentId: outcome.incident?.id }, 'resolved alert without an open incident: nothing to do');
+        return;
+    }
+  }
+
+  /** The summary in the thread (broadcast to the channel) and the incident message's final state. */
+  private async closeOut(incident: Incident): Promise<void> {
+    const summary = renderResolution(incident, this.deps.store.timeline(incident.id), this.deps.runbooks.get(incident.alertname));
+    await this.presenter.reply(incident, summary, { broadcast: true });
+    await this.presenter.refresh(incident.id);
+  }
+
+  private serial<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.chains.get(key) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const settled = next.catch(() => undefined);
+    this.chains.set(key, settled);
+    void settled.then(() => {
+      if (this.chains.get(key) === settled) this.chains.delete(key);
+    });
+    return next;
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * The message listener: alert messages in watched channels become incidents. Slack's retries are dropped by
+ * event id; the bot's own messages, unwatched channels and ordinary chatter are ignored.
+ */
+import type { App } from '@slack/bolt';
+import type { Alert, AlertMessageRef } from '../ingest/alert';
+import type { AlertFlow } from './alert-flow';
+import type { AppDeps } from './deps';
+
+/** Parses a Slack message event into alerts; null when it is not an alert message. */
+export type SlackAlertParser = (event: Record<string, unknown>) => { alerts: Alert[]; ref: AlertMessageRef } | null;
+
+export interface AlertFeatureDeps extends AppDeps {
+  flow: AlertFlow;
+  parse: SlackAlertParser;
+  /** The bot's own bot id (from auth.test), to ignore its own messages. */
+  botId(): Promise<string | undefined>;
+}
+
+/** Registers the `message` listener. */
+export function registerAlerts(app: App, deps: AlertFeatureDeps): void {
+  const watched = new Set(deps.config.slack.channels);
+  app.event('message', async ({ event, body }) => {
+    const raw = event as unknown as Record<string, unknown>;
+    const channel = typeof raw.channel === 'string' ? raw.channel : undefined;
+    if (!channel || !watched.has(channel)) return;
+    const inner = (raw.subtype === 'message_changed' ? raw.message : raw) as Record<string, unknown> | undefined;
+    const ownBot = await deps.botId();
+    if (ownBot && inner?.bot_id === ownBot) return;
+    const eventId = (body as { event_id?: string }).event_id;
+    if (eventId && !deps.store.markEventSeen(eventId, deps.now().toISOString())) {
+      deps.logger.debug({ eventId }, 'Slack retry of an event already handled: dropped');
+      return;
+    }
+    let parsed: ReturnType<SlackAlertParser>;
+    try {
+      parsed = deps.parse(raw);
+    } catch (err) {
+      deps.logger.warn({ err, channel, eventId }, 'an alert-like message could not be parsed; ignored');
+      return;
+    }
+    if (!parsed) return;
+    const threadTs = parsed.ref.threadTs ?? parsed.ref.ts;
+    for (const alert of parsed.alerts) {
+      await deps.flow.fromSlack(alert, { channel, threadTs }).catch((err: unknown) => {
+        deps.logger.error({ err, fingerprint: alert.fingerprint, channel }, 'could not handle the alert');
+      });
+    }
+  });
+}

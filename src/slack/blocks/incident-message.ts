@@ -1,0 +1,188 @@
+/**
+ * The incident message: the alert at a glance and one button per runbook step, each with its state. Pure.
+ */
+import type { Button, KnownBlock } from '@slack/types';
+import type { ActionSpec } from '../../actions/types';
+import type { Incident, StepState } from '../../incident/types';
+import type { Runbook, Step } from '../../runbook/types';
+import { ActionId, checkStepActionId, encodeStepValue, runStepActionId } from '../action-ids';
+import { escapeMrkdwn, formatDuration, formatUtc, truncate } from './format';
+
+/** Block Kit limits we must stay within. */
+export const BlockLimits = { blocks: 50, actionsPerBlock: 25, text: 3000, buttonText: 75, headerText: 150, fields: 10 } as const;
+
+export interface IncidentMessageContext {
+  runbook?: Runbook;
+  /** Looks up an action's spec (for button titles and risk). */
+  action(actionId: string): ActionSpec | undefined;
+  /** False when the alert's host is not in the config: automated steps cannot run. */
+  hostConfigured: boolean;
+  /** The label that names the host (from the binding; default `instance`). */
+  hostLabel: string;
+}
+
+export interface SlackMessage {
+  text: string;
+  blocks: KnownBlock[];
+}
+
+/** Renders the incident message for the incident's current state. */
+export function renderIncidentMessage(incident: Incident, ctx: IncidentMessageContext): SlackMessage {
+  const { alert } = incident;
+  const resolved = incident.status === 'resolved';
+  const labels = alert.labels;
+  const hostValue = labels[ctx.hostLabel];
+  const title = `${resolved ? '✅' : '🚨'} ${alert.alertname} — ${resolved ? 'resolved' : 'firing'} (incident #${incident.id})`;
+
+  const fields: string[] = [
+    `*Host*\n${incident.hostName ? `\`${escapeMrkdwn(incident.hostName)}\`` : 'not configured'}${hostValue ? ` (${escapeMrkdwn(hostValue)})` : ''}`,
+    `*Backend / server*\n${escapeMrkdwn(labels.backend ?? '?')} / ${escapeMrkdwn(labels.server ?? '?')}`,
+    `*Severity*\n${escapeMrkdwn(labels.severity ?? 'unknown')}`,
+    `*Since*\n${formatUtc(alert.startsAt ?? incident.openedAt)}`,
+  ];
+  const runbookUrl = alert.annotations.runbook_url ?? alert.annotations.runbook ?? ctx.runbook?.doc.url;
+  if (runbookUrl && /^https?:\/\//.test(runbookUrl)) fields.push(`*Runbook*\n<${runbookUrl}|${escapeMrkdwn(truncate(alert.alertname, 60))}>`);
+  if (resolved) fields.push(`*Resolved*\n${formatUtc(incident.resolvedAt)}${incident.resolvedBy ? ` by ${mention(incident.resolvedBy)}` : ''}`);
+
+  const blocks: KnownBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: truncate(title, BlockLimits.headerText), emoji: true } },
+    { type: 'section', fields: fields.slice(0, BlockLimits.fields).map((t) => ({ type: 'mrkdwn', text: truncate(t, 2000) })) },
+  ];
+
+  const doc = ctx.runbook?.doc;
+  const summary = [
+    doc?.meaning ? `*Meaning:* ${escapeMrkdwn(firstSentence(doc.meaning))}` : undefined,
+    doc?.impact ? `*Impact:* ${escapeMrkdwn(firstSentence(doc.impact))}` : undefined,
+    !doc ? `No runbook is loaded for \`${escapeMrkdwn(alert.alertname)}\`: add \`${escapeMrkdwn(alert.alertname)}.md\` to the runbooks folder.` : undefined,
+  ].filter((s): s is string => Boolean(s));
+  if (summary.length) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(summary.join('\n'), BlockLimits.text) } });
+
+  const notes: string[] = [];
+  if (!ctx.hostConfigured) {
+    notes.push(
+      `⚠️ Host not configured: no entry under \`hosts:\` matches ${hostValue ? `\`${ctx.hostLabel}=${escapeMrkdwn(hostValue)}\`` : `the alert (it has no \`${ctx.hostLabel}\` label)`}. Automated steps cannot run; add the host with \`match: { ${ctx.hostLabel}: ["${escapeMrkdwn(hostValue ?? '…')}"] }\` and its \`ssh\` settings.`,
+    );
+  }
+  if (alert.missingLabels.length) {
+    notes.push(`⚠️ Could not recover the label(s) ${alert.missingLabels.map((l) => `\`${escapeMrkdwn(l)}\``).join(', ')} from the alert message; steps that need them will say so.`);
+  }
+  if (notes.length) blocks.push({ type: 'context', elements: notes.map((n) => ({ type: 'mrkdwn', text: truncate(n, BlockLimits.text) })) });
+
+  const steps = ctx.runbook?.steps ?? [];
+  const stepBlocks = renderSteps(incident, steps, ctx, false);
+  const footer: KnownBlock[] = [
+    {
+      type: 'actions',
+      block_id: 'incident',
+      elements: [
+        button('Timeline', ActionId.Timeline, encodeStepValue({ incidentId: incident.id, stepId: '' })),
+        button('Refresh', ActionId.Refresh, encodeStepValue({ incidentId: incident.id, stepId: '' })),
+      ],
+    },
+  ];
+  const full = [...blocks, ...stepBlocks, ...footer];
+  // A long runbook can exceed 50 blocks with one section per step: fall back to a compact list.
+  if (full.length <= BlockLimits.blocks) return { text: fallbackText(incident), blocks: full };
+  const compact = [...blocks, ...renderSteps(incident, steps, ctx, true), ...footer].slice(0, BlockLimits.blocks);
+  return { text: fallbackText(incident), blocks: compact };
+}
+
+function renderSteps(incident: Incident, steps: Step[], ctx: IncidentMessageContext, compact: boolean): KnownBlock[] {
+  const out: KnownBlock[] = [];
+  for (const section of ['diagnosis', 'mitigation'] as const) {
+    const inSection = steps.filter((s) => s.section === section);
+    if (!inSection.length) continue;
+    out.push({ type: 'section', text: { type: 'mrkdwn', text: `*${section === 'diagnosis' ? 'Diagnosis' : 'Mitigation'}*` } });
+    if (compact) {
+      const lines = inSection.map((s) => `${stepLabel(s)} ${escapeMrkdwn(truncate(s.text, 200))} — ${stateText(incident.steps[s.id], s, ctx)}`);
+      out.push(...chunkText(lines).map((text): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text } })));
+      const buttons = inSection.flatMap((s) => stepButtons(incident, s, ctx, true));
+      for (let i = 0; i < buttons.length; i += BlockLimits.actionsPerBlock) {
+        out.push({ type: 'actions', block_id: `${section}-${i}`, elements: buttons.slice(i, i + BlockLimits.actionsPerBlock) });
+      }
+      continue;
+    }
+    for (const step of inSection) {
+      const text = truncate(`${stepLabel(step)} ${escapeMrkdwn(step.text)}\n${stateText(incident.steps[step.id], step, ctx)}`, BlockLimits.text);
+      const buttons = stepButtons(incident, step, ctx, false);
+      if (buttons.length === 1) {
+        out.push({ type: 'section', block_id: step.id, text: { type: 'mrkdwn', text }, accessory: buttons[0] });
+      } else {
+        out.push({ type: 'section', block_id: step.id, text: { type: 'mrkdwn', text } });
+        out.push({ type: 'actions', block_id: `${step.id}-actions`, elements: buttons.slice(0, BlockLimits.actionsPerBlock) });
+      }
+    }
+  }
+  return out;
+}
+
+function stepButtons(incident: Incident, step: Step, ctx: IncidentMessageContext, compact: boolean): Button[] {
+  if (step.kind === 'checklist') {
+    const label = compact ? `${stepLabel(step)} Done` : 'Mark done';
+    return [button(label, checkStepActionId(step.id), encodeStepValue({ incidentId: incident.id, stepId: step.id }))];
+  }
+  return step.actions.map((actionId) => {
+    const spec = ctx.action(actionId);
+    const name = step.actions.length === 1 && !compact ? 'Run' : (spec?.title ?? actionId);
+    const label = compact && step.actions.length === 1 ? `${stepLabel(step)} ${spec?.title ?? actionId}` : name;
+    const b = button(label, runStepActionId(step.id, actionId), encodeStepValue({ incidentId: incident.id, stepId: step.id, actionId }));
+    if (spec?.risk === 'change') b.style = 'danger';
+    return b;
+  });
+}
+
+function button(text: string, actionId: string, value: string): Button {
+  return { type: 'button', text: { type: 'plain_text', text: truncate(text, BlockLimits.buttonText), emoji: true }, action_id: actionId, value };
+}
+
+function stepLabel(step: Step): string {
+  return step.number !== undefined ? `*${step.number}.*` : '*+*';
+}
+
+/** The state line under a step. */
+export function stateText(state: StepState | undefined, step: Step, ctx: Pick<IncidentMessageContext, 'hostConfigured'>): string {
+  if (!state || state.state === 'idle') {
+    if (step.kind === 'checklist') return '☐ _to do (done by a person)_';
+    return ctx.hostConfigured ? '⚪ _not run_' : '⚠️ _host not configured_';
+  }
+  switch (state.state) {
+    case 'queued':
+      return `⏳ queued${state.ahead > 0 ? `, ${state.ahead} ahead` : ''} — ${mention(state.by)}, ${formatUtc(state.at)}`;
+    case 'running':
+      return `🔄 running \`${state.actionId}\` — ${mention(state.by)}, since ${formatUtc(state.at)}`;
+    case 'ok':
+      return `✅ ok \`${state.actionId}\` (exit ${state.exitCode}, ${formatDuration(state.durationMs)}) — ${mention(state.by)}, ${formatUtc(state.at)}`;
+    case 'failed':
+      return `❌ failed \`${state.actionId}\`: ${escapeMrkdwn(truncate(state.error, 200))} — ${mention(state.by)}, ${formatUtc(state.at)}`;
+    case 'done':
+      return `☑️ done — ${mention(state.by)}, ${formatUtc(state.at)}`;
+  }
+}
+
+function mention(user: string): string {
+  return /^[UW][A-Z0-9]+$/.test(user) ? `<@${user}>` : escapeMrkdwn(user);
+}
+
+function firstSentence(text: string): string {
+  const oneLine = text.replace(/\s+/g, ' ').trim();
+  const m = /^(.{20,}?[.!?])\s/.exec(oneLine);
+  return truncate(m ? m[1] : oneLine, 300);
+}
+
+function chunkText(lines: string[]): string[] {
+  const chunks: string[] = [];
+  let cur = '';
+  for (const line of lines) {
+    const l = truncate(line, BlockLimits.text);
+    if (cur && cur.length + 1 + l.length > BlockLimits.text) (chunks.push(cur), (cur = ''));
+    cur = cur ? `${cur}\n${l}` : l;
+  }
+  if (cur) chunks.push(cur);
+  return chunks;
+}
+
+/** The notification text (shown in push notifications and where blocks cannot be rendered). */
+export function fallbackText(incident: Incident): string {
+  const l = incident.alert.labels;
+  return `${incident.alert.alertname} ${incident.status === 'resolved' ? 'resolved' : 'firing'}: ${l.backend ?? '?'}/${l.server ?? '?'} on ${incident.hostName ?? l.instance ?? 'unknown host'} (incident #${incident.id})`;
+}

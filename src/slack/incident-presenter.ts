@@ -1,0 +1,136 @@
+/**
+ * Posts and keeps current the incident message and replies in its thread. Updates of one incident's message are
+ * coalesced (the latest state wins) and posts are paced per channel, so a busy incident stays within Slack's limits.
+ */
+import type { WebClient } from '@slack/web-api';
+import Bottleneck from 'bottleneck';
+import type { IncidentStore } from '../incident/store';
+import type { Incident } from '../incident/types';
+import type { Logger } from '../logger';
+import { renderIncidentMessage, type SlackMessage } from './blocks/incident-message';
+import { truncate } from './blocks/format';
+import type { RunbookCatalog } from './deps';
+
+export interface PresenterDeps {
+  client: WebClient;
+  store: IncidentStore;
+  runbooks: RunbookCatalog;
+  logger: Logger;
+  hostLabel(alertname: string): string;
+}
+
+export class IncidentPresenter {
+  private readonly channelLimiters = new Map<string, Bottleneck>();
+  /** incident id → refresh in flight, and whether another is wanted after it. */
+  private readonly refreshing = new Map<number, { again: boolean; done: Promise<void> }>();
+
+  constructor(private readonly deps: PresenterDeps) {}
+
+  /** The incident message for the incident's current state. */
+  render(incident: Incident): SlackMessage {
+    const runbook = this.deps.runbooks.get(incident.alertname);
+    return renderIncidentMessage(incident, {
+      runbook,
+      action: (id) => this.deps.runbooks.action(runbook, id),
+      hostConfigured: incident.hostName !== undefined,
+      hostLabel: this.deps.hostLabel(incident.alertname),
+    });
+  }
+
+  /** Posts the incident message into the incident's thread and records its ts. */
+  async post(incident: Incident): Promise<Incident> {
+    const msg = this.render(incident);
+    const res = await this.paced(incident.channel, () =>
+      this.deps.client.chat.postMessage({ channel: incident.channel, thread_ts: incident.threadTs, text: msg.text, blocks: msg.blocks, unfurl_links: false }),
+    );
+    return this.deps.store.update(incident.id, { messageTs: res.ts as string });
+  }
+
+  /** Re-renders the incident message from the store. Calls while one is in flight collapse into one more update. */
+  refresh(incidentId: number): Promise<void> {
+    const running = this.refreshing.get(incidentId);
+    if (running) {
+      running.again = true;
+      return running.done;
+    }
+    const entry = { again: false, done: Promise.resolve() };
+    entry.done = (async () => {
+      try {
+        do {
+          entry.again = false;
+          const incident = this.deps.store.get(incidentId);
+          if (!incident?.messageTs) return;
+          const msg = this.render(incident);
+          await this.deps.client.chat
+            .update({ channel: incident.channel, ts: incident.messageTs, text: msg.text, blocks: msg.blocks })
+            .catch((err: unknown) => this.deps.logger.warn({ err, incidentId }, 'could not update the incident message'));
+        } while (entry.again);
+      } finally {
+        this.refreshing.delete(incidentId);
+      }
+    })();
+    this.refreshing.set(incidentId, entry);
+    return entry.done;
+  }
+
+  /** Posts a reply in the incident's thread; returns its ts. */
+  async reply(incident: Incident, msg: Partial<SlackMessage> & { text: string }, opts: { broadcast?: boolean } = {}): Promise<string> {
+    const res = await this.paced(incident.channel, () =>
+      this.deps.client.chat.postMessage({
+        channel: incident.channel,
+        thread_ts: incident.threadTs,
+        text: msg.text,
+        blocks: msg.blocks ?? [{ type: 'section', text: { type: 'mrkdwn', text: truncate(msg.text, 3000) } }],
+        reply_broadcast: opts.broadcast === true,
+        unfurl_links: false,
+      }),
+    );
+    return res.ts as string;
+  }
+
+  /** Replaces a reply posted earlier (e.g. "running …" by its result). */
+  async replace(incident: Incident, ts: string, msg: Partial<SlackMessage> & { text: string }): Promise<void> {
+    await this.deps.client.chat.update({ channel: incident.channel, ts, text: msg.text, blocks: msg.blocks ?? [{ type: 'section', text: { type: 'mrkdwn', text: truncate(msg.text, 3000) } }] });
+  }
+
+  /** Uploads a file into the incident's thread (files.getUploadURLExternal → upload → files.completeUploadExternal). */
+  async upload(incident: Incident, file: { filename: string; content: string; title: string }): Promise<void> {
+    await this.deps.client.files.uploadV2({
+      channel_id: incident.channel,
+      thread_ts: incident.threadTs,
+      filename: file.filename,
+      title: file.title,
+      content: file.content,
+    });
+  }
+
+  /** An answer only the user sees, in the incident's thread. */
+  async ephemeral(channel: string, user: string, text: string, threadTs?: string): Promise<void> {
+    await this.deps.client.chat.postEphemeral({ channel, user, text, ...(threadTs ? { thread_ts: threadTs } : {}) });
+  }
+
+  /**
+   * chat.postMessage allows about one message a second per channel, with short bursts: a token bucket of five,
+   * refilled one a second. Calls wait in order rather than fail.
+   */
+  private paced<T>(channel: string, fn: () => Promise<T>): Promise<T> {
+    let limiter = this.channelLimiters.get(channel);
+    if (!limiter) {
+      limiter = new Bottleneck({ reservoir: 5, reservoirIncreaseAmount: 1, reservoirIncreaseInterval: 1000, reservoirIncreaseMaximum: 5 });
+      this.channelLimiters.set(channel, limiter);
+    }
+    return limiter.schedule(fn);
+  }
+
+  /** Depth of the per-channel post queues, for metrics. */
+  queued(): number {
+    let n = 0;
+    for (const l of this.channelLimiters.values()) n += l.counts().QUEUED;
+    return n;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.refreshing.values()].map((r) => r.done));
+    await Promise.all([...this.channelLimiters.values()].map((l) => l.stop({ dropWaitingJobs: false })));
+  }
+}

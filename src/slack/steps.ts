@@ -1,0 +1,176 @@
+/**
+ * Step buttons: ack at once, then look everything up in our own store (never trusting the button), run the step
+ * under the host's limits and answer in the thread. Checklist buttons record who did the step and when.
+ */
+import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import { PilotError, userText } from '../errors';
+import { runStep, type RunStepDeps, type RunStepOutcome } from '../incident/run-step';
+import type { Incident } from '../incident/types';
+import type { Runbook, Step } from '../runbook/types';
+import type { ActionSpec } from '../actions/types';
+import { ActionId, actionIdPattern, decodeStepValue } from './action-ids';
+import { renderQueued, renderRunning, renderStepResult, type StepView } from './blocks/step-result';
+import type { AppDeps } from './deps';
+import type { IncidentPresenter } from './incident-presenter';
+
+export interface StepFeatureDeps extends AppDeps {
+  presenter: IncidentPresenter;
+  runStepDeps: RunStepDeps;
+  /** Turns raw output into a readable form for actions that have a renderer (e.g. the backend table). */
+  formatOutput(action: ActionSpec, stdout: string, labels: Record<string, string>): string | undefined;
+  /** Mitigation (risk `change`) goes through confirmation and guards; set by the mitigation feature. */
+  requestMitigation?(args: { incident: Incident; runbook: Runbook; step: Step; action: ActionSpec; user: string; triggerId: string; client: WebClient }): Promise<void>;
+}
+
+/** A validated click: the incident, runbook, step and action exist, and belong together. */
+export interface ResolvedClick {
+  incident: Incident;
+  runbook: Runbook;
+  step: Step;
+  action?: ActionSpec;
+}
+
+/** Looks up a click in our own state. Throws a user-facing PilotError when anything does not match. */
+export function resolveClick(deps: Pick<AppDeps, 'store' | 'runbooks'>, value: unknown, channel: string | undefined, wantAction: boolean): ResolvedClick {
+  const v = decodeStepValue(value);
+  if (!v) throw new PilotError('STEP_UNKNOWN', 'this button does not belong to a known incident step');
+  const incident = deps.store.get(v.incidentId);
+  if (!incident || (channel && incident.channel !== channel)) throw new PilotError('INCIDENT_UNKNOWN', `incident #${v.incidentId} is not known in this channel`);
+  const runbook = deps.runbooks.get(incident.alertname);
+  const step = runbook?.steps.find((s) => s.id === v.stepId);
+  if (!runbook || !step) throw new PilotError('STEP_UNKNOWN', `step ${v.stepId} is not a step of the ${incident.alertname} runbook`);
+  if (!wantAction) return { incident, runbook, step };
+  if (!v.actionId || !step.actions.includes(v.actionId)) throw new PilotError('STEP_UNKNOWN', `step ${step.id} has no action ${v.actionId ?? '(none)'}`);
+  const action = deps.runbooks.action(runbook, v.actionId);
+  if (!action) throw new PilotError('ACTION_UNKNOWN', `action ${v.actionId} is not in the catalog`);
+  return { incident, runbook, step, action };
+}
+
+/** Registers the step, checklist, timeline and refresh buttons. */
+export function registerSteps(app: App, deps: StepFeatureDeps): void {
+  app.action<BlockAction<ButtonAction>>(actionIdPattern(ActionId.RunStep), async ({ ack, body, action, client }) => {
+    await ack();
+    const user = body.user.id;
+    const channel = body.channel?.id;
+    let click: ResolvedClick;
+    try {
+      click = resolveClick(deps, action.value, channel, true);
+    } catch (err) {
+      await tellUser(deps, client, channel, user, err, body.message?.thread_ts);
+      return;
+    }
+    const { incident, runbook, step } = click;
+    const spec = click.action as ActionSpec;
+    if (spec.risk === 'change') {
+      if (incident.status === 'resolved') {
+        await tellUser(deps, client, channel, user, new PilotError('INCIDENT_CLOSED', `incident #${incident.id} is resolved: ${spec.title} is disabled`), incident.threadTs);
+        return;
+      }
+      if (!deps.requestMitigation) {
+        await tellUser(deps, client, channel, user, new PilotError('NOT_ALLOWED', `${spec.title} is not enabled on this bot`), incident.threadTs);
+        return;
+      }
+      await deps.requestMitigation({ incident, runbook, step, action: spec, user, triggerId: body.trigger_id, client });
+      return;
+    }
+    await runAndReport(deps, { incident, step, action: spec, user });
+  });
+
+  app.action<BlockAction<ButtonAction>>(actionIdPattern(ActionId.CheckStep), async ({ ack, body, action, client }) => {
+    await ack();
+    const user = body.user.id;
+    try {
+      const { incident, step } = resolveClick(deps, action.value, body.channel?.id, false);
+      if (step.kind !== 'checklist') throw new PilotError('STEP_UNKNOWN', `step ${step.id} is not a checklist step`);
+      const at = deps.now().toISOString();
+      deps.store.setStep(incident.id, step.id, { state: 'done', by: user, at });
+      deps.store.appendTimeline(incident.id, 'checklist.done', user, { stepId: step.id, title: step.title }, at);
+      await deps.presenter.refresh(incident.id);
+    } catch (err) {
+      await tellUser(deps, client, body.channel?.id, user, err, body.message?.thread_ts);
+    }
+  });
+
+  app.action<BlockAction<ButtonAction>>(actionIdPattern(ActionId.Refresh), async ({ ack, body, action, client }) => {
+    await ack();
+    const v = decodeStepValue(action.value);
+    const incident = v && deps.store.get(v.incidentId);
+    if (!incident || incident.channel !== body.channel?.id) {
+      await tellUser(deps, client, body.channel?.id, body.user.id, new PilotError('INCIDENT_UNKNOWN', 'this incident is not known'));
+      return;
+    }
+    await deps.presenter.refresh(incident.id);
+  });
+}
+
+/**
+ * Runs a step and shows it in the thread: a reply that says queued/running, replaced by the result; long output
+ * uploaded as a file; the incident message refreshed at each phase.
+ */
+export async function runAndReport(
+  deps: StepFeatureDeps,
+  req: { incident: Incident; step: Step; action: ActionSpec; user: string; input?: Record<string, string | number>; details?: Record<string, unknown> },
+): Promise<RunStepOutcome> {
+  const { presenter } = deps;
+  const view: StepView = { step: req.step, action: req.action, hostName: req.incident.hostName, user: req.user };
+  // The reply is posted once; later phases edit it. Edits wait for the post so they apply in order.
+  let replyTs: Promise<string | undefined> | undefined;
+  const show = (msg: { text: string; blocks?: import('@slack/types').KnownBlock[] }) => {
+    if (!replyTs) {
+      replyTs = presenter.reply(req.incident, msg).catch((err: unknown) => {
+        deps.logger.warn({ err, incidentId: req.incident.id }, 'could not post the step reply');
+        return undefined;
+      });
+      return replyTs;
+    }
+    const prev = replyTs;
+    replyTs = prev.then(async (ts) => {
+      if (ts) await presenter.replace(req.incident, ts, msg).catch((err: unknown) => deps.logger.warn({ err }, 'could not update the step reply'));
+      return ts;
+    });
+    return replyTs;
+  };
+
+  const outcome = await runStep(deps.runStepDeps, req, {
+    queued: (ahead) => {
+      if (ahead > 0) void show(renderQueued(view, ahead));
+      void presenter.refresh(req.incident.id);
+    },
+    started: (built) => {
+      void show(renderRunning(view, built.command));
+      void presenter.refresh(req.incident.id);
+    },
+  });
+  const formatted = outcome.kind === 'ran' ? safeFormat(deps, req.action, outcome.result.stdout.text, req.incident.alert.labels) : undefined;
+  const rendered = renderStepResult(view, outcome, formatted);
+  if (rendered.logId) deps.logger.error({ logId: rendered.logId, err: outcome.kind !== 'ran' ? outcome.error : undefined }, 'internal error shown to the user');
+  const ts = await show(rendered.message);
+  if (rendered.upload) {
+    await deps.presenter
+      .upload(req.incident, rendered.upload)
+      .catch((err: unknown) => deps.logger.warn({ err, incidentId: req.incident.id }, 'could not upload the full output'));
+  }
+  void ts;
+  await presenter.refresh(req.incident.id);
+  return outcome;
+}
+
+function safeFormat(deps: StepFeatureDeps, action: ActionSpec, stdout: string, labels: Record<string, string>): string | undefined {
+  try {
+    return deps.formatOutput(action, stdout, labels);
+  } catch (err) {
+    deps.logger.warn({ err, actionId: action.id }, 'could not format the output; showing it raw');
+    return undefined;
+  }
+}
+
+/** Tells one user why a click did nothing, ephemerally, in the thread when known. */
+export async function tellUser(deps: Pick<AppDeps, 'logger'>, client: WebClient, channel: string | undefined, user: string, err: unknown, threadTs?: string): Promise<void> {
+  const { text, logId } = userText(err);
+  if (logId) deps.logger.error({ logId, err }, 'internal error shown to the user');
+  if (!channel) return;
+  await client.chat
+    .postEphemeral({ channel, user, text, ...(threadTs ? { thread_ts: threadTs } : {}) })
+    .catch((e: unknown) => deps.logger.warn({ err: e }, 'could not post an ephemeral answer'));
+}

@@ -1,0 +1,66 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteIncidentStore } from '../../../src/incident/store';
+import type { Alert } from '../../../src/ingest/alert';
+
+const alert: Alert = {
+  alertname: 'HaproxyServerDown',
+  status: 'firing',
+  labels: { alertname: 'HaproxyServerDown', instance: 'lb-1:9101', backend: 'web', server: 'web2' },
+  annotations: {},
+  fingerprint: 'f1',
+  source: 'webhook',
+  missingLabels: [],
+};
+
+describe('SqliteIncidentStore', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'rbp-store-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('opens one incident per fingerprint while it is open, and a new one after it resolved', () => {
+    const store = new SqliteIncidentStore(':memory:');
+    const at = '2026-11-25T03:00:00.000Z';
+    const a = store.openOrGet({ alert, channel: 'C1', threadTs: '1.1', at });
+    const b = store.openOrGet({ alert, channel: 'C1', threadTs: '2.2', at });
+    expect(a.created).toBe(true);
+    expect(b.created).toBe(false);
+    expect(b.incident.id).toBe(a.incident.id);
+    store.update(a.incident.id, { status: 'resolved', resolvedAt: at });
+    const c = store.openOrGet({ alert, channel: 'C1', threadTs: '3.3', at });
+    expect(c.created).toBe(true);
+    expect(c.incident.id).not.toBe(a.incident.id);
+    expect(store.listOpen().map((i) => i.id)).toEqual([c.incident.id]);
+  });
+
+  it('keeps incidents, step states, the timeline and the audit log across a reopen of the file', () => {
+    const path = join(dir, 'pilot.db');
+    const first = new SqliteIncidentStore(path);
+    const { incident } = first.openOrGet({ alert, hostName: 'lb-1', channel: 'C1', threadTs: '1.1', at: '2026-11-25T03:00:00.000Z' });
+    first.update(incident.id, { messageTs: '1.2' });
+    first.setStep(incident.id, 'diagnosis-1', { state: 'ok', actionId: 'log-tail', by: 'U1', at: '2026-11-25T03:01:00.000Z', exitCode: 0, durationMs: 80 });
+    first.appendTimeline(incident.id, 'alert.fired', 'alertmanager', { labels: alert.labels }, '2026-11-25T03:00:00.000Z');
+    first.appendAudit({ at: '2026-11-25T03:02:00.000Z', incidentId: incident.id, user: 'U1', host: 'lb-1', actionId: 'restart', outcome: 'refused', reason: 'not allowed' });
+    first.close();
+
+    const second = new SqliteIncidentStore(path);
+    const back = second.get(incident.id);
+    expect(back).toMatchObject({ hostName: 'lb-1', messageTs: '1.2', status: 'open', alert: { labels: alert.labels } });
+    expect(back?.steps['diagnosis-1']).toMatchObject({ state: 'ok', exitCode: 0 });
+    expect(second.timeline(incident.id).map((e) => e.type)).toEqual(['alert.fired']);
+    expect(second.audits({ host: 'lb-1', actionIds: ['restart'] })).toEqual([expect.objectContaining({ outcome: 'refused', reason: 'not allowed' })]);
+    second.close();
+  });
+
+  it('tells a new Slack event id from a retry', () => {
+    const store = new SqliteIncidentStore(':memory:');
+    expect(store.markEventSeen('Ev1', '2026-11-25T03:00:00.000Z')).toBe(true);
+    expect(store.markEventSeen('Ev1', '2026-11-25T03:00:01.000Z')).toBe(false);
+    expect(store.markEventSeen('Ev2', '2026-11-25T03:00:01.000Z')).toBe(true);
+  });
+
+  it('says what to fix when the file cannot be opened', () => {
+    expect(() => new SqliteIncidentStore(join(dir, 'missing-folder', 'pilot.db'))).toThrow(/cannot open the store at .*missing-folder/);
+  });
+});
