@@ -108,8 +108,12 @@ export const ConfigSchema = z.strictObject({
       cooldownSec: z.number().int().nonnegative().default(300),
       maxRestartsPerHour: z.number().int().positive().default(3),
       verifyDelayMs: z.number().int().nonnegative().default(1500),
+      /** Actions that restart the service: the cooldown and the hourly budget apply to them. */
+      restartActions: z.array(z.string()).default(['restart', 'reload']),
+      /** How long a host's mitigation lock may be held before it is considered stale (a crash mid-action). */
+      lockTtlSec: z.number().int().positive().default(600),
     })
-    .default({ dryRun: false, cooldownSec: 300, maxRestartsPerHour: 3, verifyDelayMs: 1500 }),
+    .default({ dryRun: false, cooldownSec: 300, maxRestartsPerHour: 3, verifyDelayMs: 1500, restartActions: ['restart', 'reload'], lockTtlSec: 600 }),
   ssh: z
     .strictObject({
       keepaliveIntervalMs: z.number().int().positive().default(10000),

@@ -133,3 +133,21 @@ function refuse(deps: RunStepDeps, req: RunStepRequest, error: PilotError, host:
   log.info({ code: error.code, reason: error.message }, 'step refused, nothing ran');
   return { kind: 'refused', host, error };
 }
+
+/**
+ * Runs an action on a host without touching any step or the thread: for pre-checks and read-backs around a
+ * mitigation. Goes through the same limiter and validation as a click.
+ */
+export async function runActionQuietly(
+  deps: Pick<RunStepDeps, 'executor' | 'scheduler' | 'buildCommand' | 'toSshTarget'>,
+  host: HostConfig,
+  action: ActionSpec,
+  labels: Record<string, string>,
+  user?: string,
+): Promise<{ built: BuiltCommand; result: ExecResult }> {
+  const built = deps.buildCommand(action, { labels, host });
+  const result = await deps.scheduler.schedule({ host: host.name, user }, () =>
+    deps.executor.run(deps.toSshTarget(host), built.command, { timeoutMs: action.timeoutMs, outputCap: action.outputCap }),
+  );
+  return { built, result };
+}

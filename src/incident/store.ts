@@ -29,6 +29,13 @@ export interface IncidentStore {
   timeline(incidentId: number): TimelineEvent[];
   appendAudit(record: AuditRecord): AuditRecord;
   audits(filter?: { host?: string; actionIds?: string[]; since?: string; outcome?: AuditRecord['outcome'] }): AuditRecord[];
+  /**
+   * Takes a named lock (e.g. `mitigation:lb-1`) unless someone else holds it and it has not expired. Returns the
+   * holder when refused. Kept in the store so replicas sharing it share the lock, and an expiry so a crash cannot
+   * hold it forever.
+   */
+  acquireLock(name: string, owner: string, ttlMs: number, now: Date): { acquired: true } | { acquired: false; owner: string; since: string };
+  releaseLock(name: string, owner: string): void;
   /** Records a Slack event id; returns false if it was seen before (a retry). */
   markEventSeen(eventId: string, at: string): boolean;
   close(): void;
@@ -83,6 +90,7 @@ const MIGRATIONS: string[] = [
    );
    CREATE INDEX audit_by_host ON audit(host, at);
    CREATE TABLE seen_events (event_id TEXT PRIMARY KEY, at TEXT NOT NULL);`,
+  `CREATE TABLE locks (name TEXT PRIMARY KEY, owner TEXT NOT NULL, since TEXT NOT NULL, until TEXT NOT NULL);`,
 ];
 
 interface IncidentRow {
@@ -249,6 +257,21 @@ export class SqliteIncidentStore implements IncidentStore {
       verification: (r.verification as string | null) ?? undefined,
       details: r.details_json ? JSON.parse(r.details_json as string) : undefined,
     }));
+  }
+
+  acquireLock(name: string, owner: string, ttlMs: number, now: Date): { acquired: true } | { acquired: false; owner: string; since: string } {
+    return this.db.transaction(() => {
+      const held = this.db.prepare('SELECT owner, since, until FROM locks WHERE name = ?').get(name) as { owner: string; since: string; until: string } | undefined;
+      if (held && Date.parse(held.until) > now.getTime()) return { acquired: false as const, owner: held.owner, since: held.since };
+      this.db
+        .prepare('INSERT INTO locks (name, owner, since, until) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, since = excluded.since, until = excluded.until')
+        .run(name, owner, now.toISOString(), new Date(now.getTime() + ttlMs).toISOString());
+      return { acquired: true as const };
+    })();
+  }
+
+  releaseLock(name: string, owner: string): void {
+    this.db.prepare('DELETE FROM locks WHERE name = ? AND owner = ?').run(name, owner);
   }
 
   markEventSeen(eventId: string, at: string): boolean {

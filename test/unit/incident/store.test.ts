@@ -64,3 +64,18 @@ describe('SqliteIncidentStore', () => {
     expect(() => new SqliteIncidentStore(join(dir, 'missing-folder', 'pilot.db'))).toThrow(/cannot open the store at .*missing-folder/);
   });
 });
+
+describe('SqliteIncidentStore locks', () => {
+  it('lets one owner hold a lock until it is released or expires', () => {
+    const store = new SqliteIncidentStore(':memory:');
+    const t0 = new Date('2026-11-25T03:00:00.000Z');
+    expect(store.acquireLock('mitigation:lb-1', 'a', 60_000, t0)).toEqual({ acquired: true });
+    expect(store.acquireLock('mitigation:lb-1', 'b', 60_000, t0)).toEqual({ acquired: false, owner: 'a', since: t0.toISOString() });
+    expect(store.acquireLock('mitigation:lb-2', 'b', 60_000, t0)).toEqual({ acquired: true });
+    store.releaseLock('mitigation:lb-1', 'b'); // not the holder: no effect
+    expect(store.acquireLock('mitigation:lb-1', 'b', 60_000, t0).acquired).toBe(false);
+    store.releaseLock('mitigation:lb-1', 'a');
+    expect(store.acquireLock('mitigation:lb-1', 'b', 60_000, t0).acquired).toBe(true);
+    expect(store.acquireLock('mitigation:lb-1', 'c', 60_000, new Date(t0.getTime() + 61_000)).acquired).toBe(true);
+  });
+});

@@ -1,0 +1,56 @@
+/**
+ * Who may change a host: the users and user groups listed under `access.mitigate`, plus those granted for the host
+ * or its group under `access.hosts`. Group members come from Slack (`usergroups.users.list`) and are cached.
+ */
+import type { Config, HostConfig } from '../config/schema';
+
+/** Reads a user group's members (Slack's usergroups.users.list). */
+export type GroupMembersReader = (groupId: string) => Promise<string[]>;
+
+export interface AccessDecision {
+  allowed: boolean;
+  /** The ids that grant access to this host, to tell a refused user who may. */
+  grantees: string[];
+}
+
+export class AccessPolicy {
+  private readonly cache = new Map<string, { members: Promise<string[]>; until: number }>();
+
+  constructor(
+    private readonly access: Config['access'],
+    private readonly readMembers: GroupMembersReader,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The ids (users `U…`/`W…`, groups `S…`) that may change `host`. */
+  grantees(host: Pick<HostConfig, 'name' | 'group'>): string[] {
+    const extra = [...(this.access.hosts[host.name] ?? []), ...(host.group ? (this.access.hosts[host.group] ?? []) : [])];
+    return [...new Set([...this.access.mitigate, ...extra])];
+  }
+
+  /** Decides whether `user` may change `host`. A group lookup failure denies (fail closed) and is rethrown. */
+  async check(user: string, host: Pick<HostConfig, 'name' | 'group'>): Promise<AccessDecision> {
+    const grantees = this.grantees(host);
+    if (grantees.includes(user)) return { allowed: true, grantees };
+    for (const id of grantees.filter((g) => g.startsWith('S'))) {
+      if ((await this.members(id)).includes(user)) return { allowed: true, grantees };
+    }
+    return { allowed: false, grantees };
+  }
+
+  private members(groupId: string): Promise<string[]> {
+    const hit = this.cache.get(groupId);
+    if (hit && hit.until > this.now()) return hit.members;
+    const members = this.readMembers(groupId);
+    this.cache.set(groupId, { members, until: this.now() + this.access.groupCacheSec * 1000 });
+    // A failed lookup must not be cached: the next click asks again.
+    members.catch(() => this.cache.delete(groupId));
+    return members;
+  }
+}
+
+/** Slack mrkdwn for a list of grantees: `<@U…>` and `<!subteam^S…>`. */
+export function formatGrantees(ids: string[]): string {
+  if (!ids.length) return 'nobody (access.mitigate is empty in the config)';
+  return ids.map((id) => (id.startsWith('S') ? `<!subteam^${id}>` : `<@${id}>`)).join(', ');
+}

@@ -1,0 +1,238 @@
+/**
+ * Guarded mitigation: a click opens a confirmation modal that shows exactly what will run where and asks why; the
+ * submission is checked again from our own state (the modal carries no authority), then the pre-checks run, the
+ * action runs under a per-host lock, and the host is read back and the result said in the thread. Every attempt,
+ * allowed or not, lands in the audit log and on the timeline.
+ */
+import type { App, SlackViewAction } from '@slack/bolt';
+import type { KnownBlock, View } from '@slack/types';
+import type { WebClient } from '@slack/web-api';
+import type { ActionSpec, BuiltCommand } from '../actions/types';
+import type { HostConfig } from '../config/schema';
+import { asPilotError, PilotError, userText } from '../errors';
+import { hostOf, runActionQuietly } from '../incident/run-step';
+import type { Incident } from '../incident/types';
+import type { AccessPolicy } from '../mitigation/access';
+import { formatGrantees } from '../mitigation/access';
+import { checkRestartBudget } from '../mitigation/guards';
+import { verifyMitigation, type HostSnapshot } from '../mitigation/verify';
+import type { Runbook, Step } from '../runbook/types';
+import { CallbackId, encodeStepValue } from './action-ids';
+import { codeBlock, escapeMrkdwn, formatUtc, truncate } from './blocks/format';
+import { resolveClick, runAndReport, tellUser, type StepFeatureDeps } from './steps';
+
+export interface MitigationDeps extends StepFeatureDeps {
+  access: AccessPolicy;
+  /** Reads the host's process, frontends and servers (HAProxy runtime API). */
+  readBack(host: HostConfig, labels: Record<string, string>): Promise<HostSnapshot>;
+  /** The action that validates the config before a restart or reload (`config-check`). */
+  precheckAction?: ActionSpec;
+  /** Optional: asks Alertmanager whether the alert is still active (undefined: unknown). */
+  alertActive?(incident: Incident): Promise<boolean | undefined>;
+  sleep(ms: number): Promise<void>;
+}
+
+interface Request {
+  incident: Incident;
+  runbook: Runbook;
+  step: Step;
+  action: ActionSpec;
+  user: string;
+}
+
+/** Step 1: the click. Checks access, builds the exact commands and opens the confirmation modal. */
+export async function requestMitigation(deps: MitigationDeps, req: Request & { triggerId: string; client: WebClient }): Promise<void> {
+  const { incident, action, user, client } = req;
+  try {
+    const host = hostOf(incident, deps.config.hosts);
+    await ensureAllowed(deps, req, host);
+    const built = deps.runStepDeps.buildCommand(action, { labels: incident.alert.labels, host });
+    const pre = needsPrecheck(deps, action) ? deps.runStepDeps.buildCommand(deps.precheckAction as ActionSpec, { labels: incident.alert.labels, host }) : undefined;
+    const active = deps.alertActive ? await deps.alertActive(incident).catch(() => undefined) : undefined;
+    await client.views.open({ trigger_id: req.triggerId, view: confirmationView(deps, req, host, built, pre, active) });
+  } catch (err) {
+    await tellUser(deps, client, incident.channel, user, err, incident.threadTs);
+  }
+}
+
+/** Registers the modal's submission handler. */
+export function registerMitigation(app: App, deps: MitigationDeps): void {
+  app.view<SlackViewAction>(CallbackId.ConfirmMitigation, async ({ ack, body, view, client }) => {
+    const reason = view.state.values.reason?.reason?.value?.trim() ?? '';
+    if (reason.length < 3) {
+      await ack({ response_action: 'errors', errors: { reason: 'Say in a few words why (it is recorded on the timeline).' } });
+      return;
+    }
+    await ack();
+    const user = body.user.id;
+    const options = view.state.values.options?.options?.selected_options ?? [];
+    const dryRun = deps.config.mitigation.dryRun || options.some((o) => o.value === 'dry-run');
+    let req: Request;
+    try {
+      const meta = JSON.parse(view.private_metadata || '{}') as { v?: string; c?: string };
+      const click = resolveClick(deps, meta.v, meta.c, true);
+      req = { ...click, action: click.action as ActionSpec, user };
+      if (req.action.risk !== 'change') throw new PilotError('STEP_UNKNOWN', `${req.action.id} is not a mitigation`);
+    } catch (err) {
+      await dmError(deps, client, user, err);
+      return;
+    }
+    await confirmAndRun(deps, req, reason, dryRun, client);
+  });
+}
+
+/** Step 2: confirmed. Re-check everything, then pre-checks, lock, run, verify, record. */
+export async function confirmAndRun(deps: MitigationDeps, req: Request, reason: string, dryRun: boolean, client: WebClient): Promise<void> {
+  const { action, user } = req;
+  const incident = deps.store.get(req.incident.id) ?? req.incident;
+  const now = () => deps.now();
+  const audit = (host: string, outcome: 'allowed' | 'refused' | 'failed' | 'dry-run' | 'ok', extra: Partial<Parameters<typeof deps.store.appendAudit>[0]> = {}) =>
+    deps.store.appendAudit({ at: now().toISOString(), incidentId: incident.id, user, host, actionId: action.id, outcome, reason, ...extra });
+
+  let host: HostConfig;
+  let built: BuiltCommand;
+  try {
+    if (incident.status === 'resolved') throw new PilotError('INCIDENT_CLOSED', `incident #${incident.id} is resolved: ${action.title} is disabled`);
+    host = hostOf(incident, deps.config.hosts);
+    await ensureAllowed(deps, { ...req, incident }, host);
+    built = deps.runStepDeps.buildCommand(action, { labels: incident.alert.labels, host });
+  } catch (err) {
+    const e = asPilotError(err);
+    if (e.code !== 'NOT_ALLOWED') {
+      audit(incident.hostName ?? '?', 'refused', { details: { code: e.code, error: e.message } });
+      deps.store.appendTimeline(incident.id, 'mitigation.refused', user, { actionId: action.id, code: e.code, error: e.message, reason });
+    }
+    await tellUser(deps, client, incident.channel, user, e, incident.threadTs);
+    return;
+  }
+
+  if (dryRun) {
+    const pre = needsPrecheck(deps, action) ? deps.runStepDeps.buildCommand(deps.precheckAction as ActionSpec, { labels: incident.alert.labels, host }) : undefined;
+    audit(host.name, 'dry-run', { command: built.command });
+    deps.store.appendTimeline(incident.id, 'mitigation.dry-run', user, { actionId: action.id, host: host.name, command: built.command, reason });
+    const text = `🧪 *Dry run* of *${escapeMrkdwn(action.title)}* on \`${host.name}\` by <@${user}> (“${escapeMrkdwn(truncate(reason, 200))}”): nothing ran. It would run:\n${codeBlock([pre && `# pre-check\n${pre.command}`, `# ${action.id}\n${built.command}`].filter(Boolean).join('\n'), 2500)}`;
+    await deps.presenter.reply(incident, { text: `Dry run of ${action.title} on ${host.name}: nothing ran`, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] });
+    return;
+  }
+
+  const lockName = `mitigation:${host.name}`;
+  const owner = `${user}:${action.id}:${now().getTime()}`;
+  const lock = deps.store.acquireLock(lockName, owner, deps.config.mitigation.lockTtlSec * 1000, now());
+  if (!lock.acquired) {
+    const e = new PilotError('HOST_BUSY', `another mitigation is running on ${host.name} (${lock.owner.split(':')[1]} by <@${lock.owner.split(':')[0]}> since ${formatUtc(lock.since)}); nothing was run`);
+    audit(host.name, 'refused', { command: built.command, details: { code: e.code } });
+    deps.store.appendTimeline(incident.id, 'mitigation.refused', user, { actionId: action.id, host: host.name, code: e.code, reason });
+    await tellUser(deps, client, incident.channel, user, e, incident.threadTs);
+    return;
+  }
+  try {
+    const blocked = checkRestartBudget(deps.store, deps.config.mitigation, host.name, action.id, now());
+    if (blocked) return await refuseInThread(deps, incident, req, host, blocked, built, reason);
+
+    if (needsPrecheck(deps, action)) {
+      const pre = await runActionQuietly(deps.runStepDeps, host, deps.precheckAction as ActionSpec, incident.alert.labels, user).catch((err: unknown) => asPilotError(err));
+      if (pre instanceof PilotError) return await refuseInThread(deps, incident, req, host, pre, built, reason);
+      if (pre.result.exitCode !== 0) {
+        const out = `${pre.result.stdout.text}\n${pre.result.stderr.text}`.trim();
+        const e = new PilotError('PRECHECK_FAILED', `the config check failed (\`${pre.built.command}\` exit ${pre.result.exitCode}): ${action.title} was not run`);
+        return await refuseInThread(deps, incident, req, host, e, built, reason, out);
+      }
+    }
+
+    const before = await deps.readBack(host, incident.alert.labels).catch((err: unknown) => ({ answered: false, error: asPilotError(err).message, frontends: [], servers: [] }) as HostSnapshot);
+    deps.store.appendTimeline(incident.id, 'mitigation.confirmed', user, { actionId: action.id, stepId: req.step.id, host: host.name, reason, command: built.command });
+    const started = now().getTime();
+    const outcome = await runAndReport(deps, { incident, step: req.step, action, user, details: { reason } });
+    if (outcome.kind !== 'ran') {
+      audit(host.name, outcome.kind === 'refused' ? 'refused' : 'failed', { command: built.command, details: { code: outcome.error.code, error: outcome.error.message } });
+      return;
+    }
+    if (outcome.result.exitCode !== 0) {
+      audit(host.name, 'failed', { command: built.command, exitCode: outcome.result.exitCode, verification: 'not verified: the command failed' });
+      deps.store.appendTimeline(incident.id, 'mitigation.not-verified', user, { actionId: action.id, host: host.name, why: `the command exited ${outcome.result.exitCode}` });
+      await deps.presenter.reply(incident, { text: `⚠️ ${action.title} on ${host.name}: not verified, because the command exited ${outcome.result.exitCode}.` });
+      return;
+    }
+    await deps.sleep(deps.config.mitigation.verifyDelayMs);
+    const after = await deps.readBack(host, incident.alert.labels).catch((err: unknown) => ({ answered: false, error: asPilotError(err).message, frontends: [], servers: [] }) as HostSnapshot);
+    const restartLike = deps.config.mitigation.restartActions.includes(action.id);
+    const v = verifyMitigation(action.id, restartLike, before, after, { backend: incident.alert.labels.backend, server: incident.alert.labels.server }, (now().getTime() - started) / 1000);
+    audit(host.name, 'ok', { command: built.command, exitCode: 0, verification: `${v.verified ? 'verified' : 'not verified'}: ${v.why}` });
+    deps.store.appendTimeline(incident.id, v.verified ? 'mitigation.verified' : 'mitigation.not-verified', 'bot', { actionId: action.id, host: host.name, why: v.why });
+    const text = v.verified
+      ? `✅ *${escapeMrkdwn(action.title)}* on \`${host.name}\`: verified — ${escapeMrkdwn(v.why)}.`
+      : `⚠️ *${escapeMrkdwn(action.title)}* on \`${host.name}\`: not verified, because ${escapeMrkdwn(v.why)}. Check the host with the diagnosis steps.`;
+    await deps.presenter.reply(incident, { text: text.replace(/\*/g, ''), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: truncate(text, 3000) } }] });
+  } finally {
+    deps.store.releaseLock(lockName, owner);
+    await deps.presenter.refresh(incident.id);
+  }
+}
+
+async function ensureAllowed(deps: MitigationDeps, req: Request, host: HostConfig): Promise<void> {
+  const decision = await deps.access.check(req.user, host).catch((err: unknown) => {
+    throw new PilotError('NOT_ALLOWED', `could not read the user groups that may run ${req.action.title} (${asPilotError(err).message}); refused to be safe`);
+  });
+  if (decision.allowed) return;
+  const at = deps.now().toISOString();
+  deps.store.appendAudit({ at, incidentId: req.incident.id, user: req.user, host: host.name, actionId: req.action.id, outcome: 'refused', reason: 'not allowed' });
+  deps.store.appendTimeline(req.incident.id, 'mitigation.refused', req.user, { actionId: req.action.id, host: host.name, code: 'NOT_ALLOWED' }, at);
+  throw new PilotError('NOT_ALLOWED', `you may not run ${req.action.title} on ${host.name}: only ${formatGrantees(decision.grantees)} may`);
+}
+
+function needsPrecheck(deps: MitigationDeps, action: ActionSpec): boolean {
+  return Boolean(deps.precheckAction) && deps.config.mitigation.restartActions.includes(action.id);
+}
+
+async function refuseInThread(deps: MitigationDeps, incident: Incident, req: Request, host: HostConfig, e: PilotError, built: BuiltCommand, reason: string, output?: string): Promise<void> {
+  deps.store.appendAudit({ at: deps.now().toISOString(), incidentId: incident.id, user: req.user, host: host.name, actionId: req.action.id, outcome: 'refused', reason, command: built.command, details: { code: e.code, error: e.message } });
+  deps.store.appendTimeline(incident.id, 'mitigation.refused', req.user, { actionId: req.action.id, host: host.name, code: e.code, error: e.message, reason });
+  const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: truncate(`🛑 *${escapeMrkdwn(req.action.title)}* on \`${host.name}\` blocked (<@${req.user}>): ${userText(e).text}`, 3000) } }];
+  if (output) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: codeBlock(output, 3000) } });
+  await deps.presenter.reply(incident, { text: `${req.action.title} on ${host.name} blocked: ${e.message}`, blocks });
+}
+
+async function dmError(deps: MitigationDeps, client: WebClient, user: string, err: unknown): Promise<void> {
+  const { text, logId } = userText(err);
+  if (logId) deps.logger.error({ logId, err }, 'internal error shown to the user');
+  await client.chat.postMessage({ channel: user, text }).catch((e: unknown) => deps.logger.warn({ err: e }, 'could not tell the user'));
+}
+
+/** The confirmation modal: exactly what runs where, a required reason and a dry-run option. */
+export function confirmationView(deps: Pick<MitigationDeps, 'config'>, req: Request, host: HostConfig, built: BuiltCommand, pre: BuiltCommand | undefined, alertActive: boolean | undefined): View {
+  const commands = [pre && `# pre-check: must pass\n${pre.command}`, `# ${req.action.id}\n${built.command}`].filter(Boolean).join('\n');
+  const blocks: KnownBlock[] = [
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: truncate(`*${escapeMrkdwn(req.action.title)}* on \`${host.name}\` (${escapeMrkdwn(host.ssh.user)}@${escapeMrkdwn(host.ssh.host)}:${host.ssh.port}) for incident #${req.incident.id}. These exact commands will run:`, 3000),
+      },
+    },
+    { type: 'section', text: { type: 'mrkdwn', text: codeBlock(commands, 3000) } },
+  ];
+  const warnings: string[] = [];
+  if (alertActive === false) warnings.push('⚠️ Alertmanager says this alert is *no longer active*. Run it only if you are sure.');
+  if (deps.config.mitigation.dryRun) warnings.push('🧪 The bot is in dry-run mode: nothing will run, the commands are only shown.');
+  if (warnings.length) blocks.push({ type: 'context', elements: warnings.map((w) => ({ type: 'mrkdwn' as const, text: w })) });
+  blocks.push(
+    { type: 'input', block_id: 'reason', label: { type: 'plain_text', text: 'Why? (recorded on the timeline)' }, element: { type: 'plain_text_input', action_id: 'reason', multiline: true, min_length: 3, max_length: 500 } },
+    {
+      type: 'input',
+      block_id: 'options',
+      optional: true,
+      label: { type: 'plain_text', text: 'Options' },
+      element: { type: 'checkboxes', action_id: 'options', options: [{ text: { type: 'plain_text', text: 'Dry run: show the commands, run nothing' }, value: 'dry-run' }] },
+    },
+  );
+  return {
+    type: 'modal',
+    callback_id: CallbackId.ConfirmMitigation,
+    private_metadata: JSON.stringify({ v: encodeStepValue({ incidentId: req.incident.id, stepId: req.step.id, actionId: req.action.id }), c: req.incident.channel }),
+    title: { type: 'plain_text', text: truncate(`Confirm ${req.action.title}`, 24) },
+    submit: { type: 'plain_text', text: alertActive === false ? 'Run anyway' : 'Run' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks,
+  };
+}
+
