@@ -3,6 +3,15 @@
  * @slack/web-api client at `apiUrl` with `slackApiUrl`), records every call, keeps a model of the channels, and
  * delivers events, button clicks, view submissions and slash commands to the bot's real HTTP endpoint, signed exactly
  * as Slack signs them. Tests assert on what the stand-in received.
+ *
+ *   const slack = new SlackStandIn({ channels: { C0123ALERTS: 'alerts' } });
+ *   const { apiUrl } = await slack.start();                    // before the Bolt App: it calls auth.test at once
+ *   const app = new App({ signingSecret, token: slack.botToken, clientOptions: { slackApiUrl: apiUrl } });
+ *   slack.configureBot({ url: 'http://127.0.0.1:<port>/slack/events', signingSecret });
+ *   const alert = await slack.postAlertMessage('C0123ALERTS', { text: '[FIRING:1] HaproxyServerDown' });
+ *   const post = await slack.waitFor('chat.postMessage', (c) => c.args.thread_ts === alert.ts);
+ *   await slack.clickButton({ user: 'U0ALICE001', channel: 'C0123ALERTS', messageTs: post.response!.ts as string, actionId: '…' });
+ *   slack.thread('C0123ALERTS', alert.ts);                     // parent + replies, current blocks
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
