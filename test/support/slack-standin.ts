@@ -1,0 +1,631 @@
+/**
+ * A small local Slack for tests: an HTTP server that answers the Web API methods the bot calls (point the bot's real
+ * @slack/web-api client at `apiUrl` with `slackApiUrl`), records every call, keeps a model of the channels, and
+ * delivers events, button clicks, view submissions and slash commands to the bot's real HTTP endpoint, signed exactly
+ * as Slack signs them. Tests assert on what the stand-in received.
+ *
+ *   const slack = new SlackStandIn({ channels: { C0123ALERTS: 'alerts' } });
+ *   const { apiUrl } = await slack.start();                    // before the Bolt App: it calls auth.test at once
+ *   const app = new App({ signingSecret, token: slack.botToken, clientOptions: { slackApiUrl: apiUrl } });
+ *   slack.configureBot({ url: 'http://127.0.0.1:<port>/slack/events', signingSecret });
+ *   const alert = await slack.postAlertMessage('C0123ALERTS', { text: '[FIRING:1] HaproxyServerDown' });
+ *   const post = await slack.waitFor('chat.postMessage', (c) => c.args.thread_ts === alert.ts);
+ *   await slack.clickButton({ user: 'U0ALICE001', channel: 'C0123ALERTS', messageTs: post.response!.ts as string, actionId: '…' });
+ *   slack.thread('C0123ALERTS', alert.ts);                     // parent + replies, current blocks
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { randomBytes } from 'node:crypto';
+import { ChannelModel, type EphemeralMessage } from './slack/channel-model';
+import { parseApiRequest, readMultipart } from './slack/parse-api-request';
+import { signSlackRequest } from './slack/sign-slack-request';
+import {
+  buildBlockActions,
+  buildEventEnvelope,
+  buildMessageEvent,
+  buildSlashCommand,
+  buildUrlVerification,
+  buildViewSubmission,
+  findAction,
+  payloadUser,
+  slackId,
+  triggerId,
+  type PayloadUser,
+  type SlackMessage,
+  type SlackView,
+  type ViewStateValues,
+  type Workspace,
+} from './slack/slack-payloads';
+import { ApiError, webApiMethods, type MethodContext, type SlackUserRecord, type UploadedFile } from './slack/web-api-methods';
+
+export { signSlackRequest } from './slack/sign-slack-request';
+export type { SlackMessage, SlackView, ViewStateValues, Workspace, PayloadUser } from './slack/slack-payloads';
+export type { SlackUserRecord, UploadedFile } from './slack/web-api-methods';
+export type { EphemeralMessage } from './slack/channel-model';
+
+/** A fault to inject into the next call of a method. */
+export type Fault =
+  | { status: 429; retryAfterSec: number }
+  | { status: 500 }
+  | { hang: true }
+  | { error: string };
+
+/** One request the stand-in received: a Web API call, an upload, or a POST to a response_url. */
+export interface RecordedCall {
+  /** The Web API method, `files.upload` for the upload POST, or `response_url`. */
+  method: string;
+  /** Parsed arguments (the token removed); object arguments decoded from their JSON strings. */
+  args: Record<string, unknown>;
+  /** When it arrived (ms since epoch). */
+  at: number;
+  /** The HTTP status answered (0 while a hang fault holds the request). */
+  status: number;
+  /** The JSON body answered, if any. */
+  response?: Record<string, unknown>;
+  fault?: Fault;
+}
+
+/** What the bot's endpoint answered to a delivery, and how long it took to ack. */
+export interface Delivery {
+  status: number;
+  /** The response body, parsed as JSON when it is JSON, else the text ('' for none). */
+  body: unknown;
+  /** Milliseconds from sending the request to receiving the response headers: Slack's 3-second ack clock. */
+  ackMs: number;
+}
+
+/** Options shared by all deliveries, to send what Slack would not (forged, replayed) or what it sends on retries. */
+export interface DeliveryOptions {
+  /** Added to the current time for X-Slack-Request-Timestamp (−400 makes a request older than five minutes). */
+  timestampSkewSec?: number;
+  /** Sent as X-Slack-Signature instead of the real signature. */
+  signatureOverride?: string;
+  /** Sign with this secret instead of the configured one. */
+  signingSecretOverride?: string;
+}
+
+export interface EventOptions extends DeliveryOptions {
+  /** Reuse an event_id (Slack keeps it on retries). */
+  eventId?: string;
+  retryNum?: number;
+  /** e.g. `http_timeout`, `http_error`, `too_many_requests`. */
+  retryReason?: string;
+}
+
+export interface SlackStandInOptions {
+  /** The bot token the API accepts; any other token answers `invalid_auth`. */
+  botToken?: string;
+  workspace?: Partial<Workspace>;
+  /** Channel id → name. Any well-formed C…/G… id is otherwise accepted and named after itself. */
+  channels?: Record<string, string>;
+  /** Users that users.info knows by name; other U…/W… ids get a generated user. */
+  users?: SlackUserRecord[];
+  /** User group id → member user ids, for usergroups.users.list. */
+  usergroups?: Record<string, string[]>;
+  /** How long a trigger_id stays valid for views.open (Slack: 3 seconds). */
+  triggerTtlMs?: number;
+}
+
+/** The default identity; ids follow Slack's formats so the bot's validators accept them. */
+export const DEFAULT_WORKSPACE: Workspace = {
+  teamId: 'T0RUNBOOK1',
+  teamDomain: 'runbook-pilot-test',
+  appId: 'A0RUNBOOK1',
+  botUserId: 'U0PILOTBOT',
+  botId: 'B0PILOTBOT',
+  verificationToken: 'Jhj5dZrVaK7ZwHHjRyZWjbDl',
+};
+
+/** The integration that posts alerts in tests unless told otherwise (an Alertmanager incoming webhook). */
+export const ALERTMANAGER_BOT = { botId: 'B0ALERTMGR', username: 'alertmanager', appId: 'A0ALERTMGR' };
+
+const FORM = 'application/x-www-form-urlencoded';
+
+/** A local Slack: Web API server, request recorder, channel model and signed delivery to the bot. */
+export class SlackStandIn {
+  readonly workspace: Workspace;
+  readonly botToken: string;
+  readonly model = new ChannelModel();
+
+  private server?: Server;
+  private readonly sockets = new Set<Socket>();
+  private readonly hanging = new Set<ServerResponse>();
+  private baseUrlValue = '';
+  private recorded: RecordedCall[] = [];
+  private waiters: { method: string; predicate: (c: RecordedCall) => boolean; resolve: (c: RecordedCall) => void }[] = [];
+  private faults = new Map<string, Fault[]>();
+  private bot?: { url: string; signingSecret: string };
+  private lastTsMicros = 0n;
+  private readonly channels: Map<string, string>;
+  private readonly ctx: MethodContext;
+  /** response_url id → where a message-type response should land. */
+  private readonly responseTargets = new Map<string, { channel: string; user: string; messageTs?: string; threadTs?: string }>();
+
+  constructor(opts: SlackStandInOptions = {}) {
+    this.workspace = { ...DEFAULT_WORKSPACE, ...opts.workspace };
+    this.botToken = opts.botToken ?? 'xoxb-1111111111-2222222222-standinTokenForTests';
+    this.channels = new Map(Object.entries(opts.channels ?? {}));
+    const users = new Map((opts.users ?? []).map((u) => [u.id, u]));
+    const channelName = (id: string) => this.channels.get(id) ?? (/^[CG][A-Z0-9]{2,}$/.test(id) ? id.toLowerCase() : undefined);
+    this.ctx = {
+      workspace: this.workspace,
+      model: this.model,
+      baseUrl: '',
+      nextTs: () => this.nextTs(),
+      channelName,
+      users,
+      usergroups: new Map(Object.entries(opts.usergroups ?? {})),
+      views: new Map(),
+      triggers: new Map(),
+      triggerTtlMs: opts.triggerTtlMs ?? 3000,
+      pendingUploads: new Map(),
+      files: [],
+    };
+  }
+
+  /** Starts listening on a free port of 127.0.0.1. `apiUrl` ends with `/api/`, ready for WebClient's `slackApiUrl`. */
+  async start(): Promise<{ apiUrl: string; baseUrl: string }> {
+    if (this.server) throw new Error('SlackStandIn already started');
+    const server = createServer((req, res) => void this.handle(req, res));
+    server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    this.server = server;
+    const { port } = server.address() as AddressInfo;
+    this.baseUrlValue = `http://127.0.0.1:${port}`;
+    this.ctx.baseUrl = this.baseUrlValue;
+    return { apiUrl: this.apiUrl, baseUrl: this.baseUrlValue };
+  }
+
+  /** Stops the server, ending held (hanging) requests and open connections. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    for (const res of this.hanging) res.destroy();
+    this.hanging.clear();
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  get apiUrl(): string {
+    return `${this.baseUrlValue}/api/`;
+  }
+
+  get baseUrl(): string {
+    return this.baseUrlValue;
+  }
+
+  // ---------------------------------------------------------------- recording
+
+  /** Every recorded call, or only those of one method, in arrival order. */
+  calls(method?: string): RecordedCall[] {
+    return method ? this.recorded.filter((c) => c.method === method) : [...this.recorded];
+  }
+
+  /**
+   * Resolves with the first recorded call of `method` that matches `predicate`, looking at calls already received
+   * first, then waiting; rejects after `timeoutMs` with what did arrive.
+   */
+  waitFor(method: string, predicate: (call: RecordedCall) => boolean = () => true, timeoutMs = 2000): Promise<RecordedCall> {
+    const already = this.recorded.find((c) => c.method === method && predicate(c));
+    if (already) return Promise.resolve(already);
+    return new Promise((resolve, reject) => {
+      const waiter = { method, predicate, resolve: (c: RecordedCall) => (clearTimeout(timer), resolve(c)) };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        const seen = this.calls(method).map((c) => JSON.stringify(c.args)).join('\n  ');
+        reject(new Error(`SlackStandIn: no matching ${method} call within ${timeoutMs} ms; received ${this.calls(method).length}:\n  ${seen}`));
+      }, timeoutMs);
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Forgets calls, faults, messages, views and files (the configuration stays). */
+  reset(): void {
+    this.recorded = [];
+    this.faults.clear();
+    this.model.clear();
+    this.ctx.views.clear();
+    this.ctx.triggers.clear();
+    this.ctx.pendingUploads.clear();
+    this.ctx.files.length = 0;
+    this.responseTargets.clear();
+  }
+
+  /** Makes the next call(s) of `method` fail this way; `times` consecutive calls are hit (default 1). */
+  failNext(method: string, fault: Fault, times = 1): void {
+    const queue = this.faults.get(method) ?? [];
+    for (let i = 0; i < times; i++) queue.push(fault);
+    this.faults.set(method, queue);
+  }
+
+  // ---------------------------------------------------------------- model access
+
+  /** The parent message and its replies in order, with their current content. */
+  thread(channel: string, ts: string): SlackMessage[] {
+    return this.model.thread(channel, ts);
+  }
+
+  /** The message at ts, as it is now. */
+  message(channel: string, ts: string): SlackMessage | undefined {
+    return this.model.get(channel, ts);
+  }
+
+  /** Ephemeral messages, optionally for one channel and user. */
+  ephemerals(filter: { channel?: string; user?: string } = {}): EphemeralMessage[] {
+    return this.model.ephemerals(filter);
+  }
+
+  /** Files completed with files.completeUploadExternal, with their bytes. */
+  files(): UploadedFile[] {
+    return [...this.ctx.files];
+  }
+
+  /** A modal as the bot last opened or updated it. */
+  view(id: string): SlackView | undefined {
+    return this.ctx.views.get(id);
+  }
+
+  /** Sets (or replaces) the members of a user group. */
+  setUsergroup(id: string, users: string[]): void {
+    this.ctx.usergroups.set(id, users);
+  }
+
+  /** Adds or replaces a user users.info knows. */
+  setUser(user: SlackUserRecord): void {
+    this.ctx.users.set(user.id, user);
+  }
+
+  /** Names a channel. */
+  setChannel(id: string, name: string): void {
+    this.channels.set(id, name);
+  }
+
+  // ---------------------------------------------------------------- delivery to the bot
+
+  /** Where deliveries go: the bot's Request URL (Bolt's HTTPReceiver: `/slack/events`) and its signing secret. */
+  configureBot(bot: { url: string; signingSecret: string }): void {
+    this.bot = bot;
+  }
+
+  /** Sends the url_verification challenge Slack sends when the Request URL is saved. */
+  async sendUrlVerification(challenge = '3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P', opts: DeliveryOptions = {}): Promise<Delivery> {
+    return this.deliver(JSON.stringify(buildUrlVerification(this.workspace, challenge)), 'application/json', opts);
+  }
+
+  /** Delivers one event in an `event_callback` envelope; the envelope and event_id are returned with the answer. */
+  async sendEvent(event: Record<string, unknown>, opts: EventOptions = {}): Promise<Delivery & { eventId: string; envelope: unknown }> {
+    const eventId = opts.eventId ?? slackId('Ev', 10);
+    const envelope = buildEventEnvelope(this.workspace, event, { eventId, eventTime: Math.floor(Date.now() / 1000) });
+    const headers: Record<string, string> = {};
+    if (opts.retryNum !== undefined) headers['X-Slack-Retry-Num'] = String(opts.retryNum);
+    if (opts.retryReason !== undefined) headers['X-Slack-Retry-Reason'] = opts.retryReason;
+    const delivery = await this.deliver(JSON.stringify(envelope), 'application/json', opts, headers);
+    return { ...delivery, eventId, envelope };
+  }
+
+  /**
+   * An integration (Alertmanager by default) posts a message in a channel: it is added to the channel model and its
+   * `message` event is delivered. `fields` may be a real captured message event (text, attachments, blocks…).
+   */
+  async postAlertMessage(
+    channel: string,
+    fields: Partial<SlackMessage>,
+    opts: EventOptions = {},
+  ): Promise<Delivery & { ts: string; eventId: string; message: SlackMessage }> {
+    const message: SlackMessage = {
+      subtype: 'bot_message',
+      bot_id: ALERTMANAGER_BOT.botId,
+      username: ALERTMANAGER_BOT.username,
+      app_id: ALERTMANAGER_BOT.appId,
+      text: '',
+      ...fields,
+      type: 'message',
+      channel,
+      ts: this.nextTs(),
+    };
+    this.model.add(message);
+    const delivery = await this.sendEvent(buildMessageEvent(message), opts);
+    return { ...delivery, ts: message.ts, message };
+  }
+
+  /**
+   * A user clicks a button on a message of the channel model. The payload carries the message as it is now (its
+   * current blocks); the button must exist on it, as in Slack, unless `message` is given explicitly.
+   */
+  async clickButton(
+    args: {
+      user: string | (Partial<PayloadUser> & { id: string });
+      channel: string;
+      messageTs: string;
+      actionId: string;
+      /** Defaults to the button's own value; give one to forge a click. */
+      value?: string;
+      blockId?: string;
+      /** The message to put in the payload instead of the model's (e.g. a message the stand-in never saw). */
+      message?: SlackMessage;
+    },
+    opts: DeliveryOptions = {},
+  ): Promise<Delivery & { payload: ReturnType<typeof buildBlockActions>; triggerId: string }> {
+    const message = args.message ?? this.model.get(args.channel, args.messageTs);
+    if (!message) throw new Error(`SlackStandIn: no message ${args.messageTs} in ${args.channel} to click on`);
+    const found = findAction(message.blocks, args.actionId);
+    if (!found && !args.message) {
+      const ids = (message.blocks ?? []).flatMap((b) => (b.elements ?? []).map((e) => e.action_id)).filter(Boolean);
+      throw new Error(`SlackStandIn: message ${args.messageTs} has no element with action_id ${args.actionId} (has: ${ids.join(', ')})`);
+    }
+    const user = payloadUser(this.workspace, args.user);
+    const trigger = this.issueTrigger();
+    const responseUrl = this.responseUrl('actions', { channel: args.channel, user: user.id, messageTs: message.ts, threadTs: message.thread_ts });
+    const element = found?.element;
+    const payload = buildBlockActions(this.workspace, {
+      user,
+      channel: { id: args.channel, name: this.ctx.channelName(args.channel) ?? args.channel.toLowerCase() },
+      message,
+      action: {
+        action_id: args.actionId,
+        block_id: args.blockId ?? found?.blockId ?? '',
+        text: element?.text ?? { type: 'plain_text', text: args.actionId, emoji: true },
+        ...((args.value ?? element?.value) !== undefined ? { value: args.value ?? element?.value } : {}),
+        ...(element?.style ? { style: element.style } : {}),
+        type: element?.type ?? 'button',
+      },
+      triggerId: trigger,
+      responseUrl,
+      actionTs: this.nowTs(),
+    });
+    const delivery = await this.deliverForm({ payload: JSON.stringify(payload) }, opts);
+    return { ...delivery, payload, triggerId: trigger };
+  }
+
+  /**
+   * A user submits a modal. With `viewId` the view is the one the bot opened (views.open / views.update); `values`
+   * is `view.state.values` as Slack sends it: block_id → action_id → `{ type, value }`.
+   */
+  async submitView(
+    args: { user: string | (Partial<PayloadUser> & { id: string }); values: ViewStateValues; viewId?: string; view?: Partial<SlackView> },
+    opts: DeliveryOptions = {},
+  ): Promise<Delivery & { payload: ReturnType<typeof buildViewSubmission> }> {
+    const opened = args.viewId ? this.ctx.views.get(args.viewId) : undefined;
+    if (args.viewId && !opened) throw new Error(`SlackStandIn: no view ${args.viewId} was opened`);
+    const id = opened?.id ?? args.view?.id ?? slackId('V');
+    const base: SlackView = opened ?? {
+      id,
+      team_id: this.workspace.teamId,
+      type: 'modal',
+      blocks: [],
+      private_metadata: '',
+      callback_id: '',
+      state: { values: {} },
+      hash: `${Math.floor(Date.now() / 1000)}.${randomBytes(4).toString('hex')}`,
+      title: { type: 'plain_text', text: 'Modal' },
+      close: null,
+      submit: { type: 'plain_text', text: 'Submit' },
+      clear_on_close: false,
+      notify_on_close: false,
+      previous_view_id: null,
+      root_view_id: id,
+      app_id: this.workspace.appId,
+      external_id: '',
+      app_installed_team_id: this.workspace.teamId,
+      bot_id: this.workspace.botId,
+    };
+    const payload = buildViewSubmission(this.workspace, {
+      user: payloadUser(this.workspace, args.user),
+      view: { ...base, ...args.view },
+      values: args.values,
+      triggerId: this.issueTrigger(),
+    });
+    const delivery = await this.deliverForm({ payload: JSON.stringify(payload) }, opts);
+    return { ...delivery, payload };
+  }
+
+  /** A user runs a slash command in a channel. */
+  async slashCommand(
+    args: { command: string; text: string; userId: string; channelId: string; userName?: string; channelName?: string },
+    opts: DeliveryOptions = {},
+  ): Promise<Delivery & { fields: Record<string, string>; triggerId: string }> {
+    const trigger = this.issueTrigger();
+    const fields = buildSlashCommand(this.workspace, {
+      command: args.command,
+      text: args.text,
+      userId: args.userId,
+      userName: args.userName ?? this.ctx.users.get(args.userId)?.name ?? `user.${args.userId.toLowerCase()}`,
+      channelId: args.channelId,
+      channelName: args.channelName ?? this.ctx.channelName(args.channelId) ?? args.channelId.toLowerCase(),
+      responseUrl: this.responseUrl('commands', { channel: args.channelId, user: args.userId }),
+      triggerId: trigger,
+    });
+    const delivery = await this.deliverForm(fields, opts);
+    return { ...delivery, fields, triggerId: trigger };
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private async deliverForm(fields: Record<string, string>, opts: DeliveryOptions): Promise<Delivery> {
+    return this.deliver(new URLSearchParams(fields).toString(), FORM, opts);
+  }
+
+  private async deliver(rawBody: string, contentType: string, opts: DeliveryOptions, extraHeaders: Record<string, string> = {}): Promise<Delivery> {
+    if (!this.bot) throw new Error('SlackStandIn: call configureBot({ url, signingSecret }) before delivering');
+    const timestamp = Math.floor(Date.now() / 1000) + (opts.timestampSkewSec ?? 0);
+    const signature = opts.signatureOverride ?? signSlackRequest(opts.signingSecretOverride ?? this.bot.signingSecret, timestamp, rawBody);
+    const started = performance.now();
+    const res = await fetch(this.bot.url, {
+      method: 'POST',
+      headers: {
+        'Content-Type': contentType,
+        'User-Agent': 'Slackbot 1.0 (+https://api.slack.com/robots)',
+        'X-Slack-Request-Timestamp': String(timestamp),
+        'X-Slack-Signature': signature,
+        ...extraHeaders,
+      },
+      body: rawBody,
+    });
+    const ackMs = performance.now() - started;
+    const text = await res.text();
+    let body: unknown = text;
+    if (text && (res.headers.get('content-type') ?? '').includes('application/json')) body = JSON.parse(text);
+    return { status: res.status, body, ackMs };
+  }
+
+  private issueTrigger(): string {
+    const id = triggerId();
+    this.ctx.triggers.set(id, Date.now());
+    return id;
+  }
+
+  private responseUrl(kind: 'actions' | 'commands', target: { channel: string; user: string; messageTs?: string; threadTs?: string }): string {
+    const id = randomBytes(12).toString('base64url');
+    this.responseTargets.set(id, target);
+    const owner = kind === 'actions' ? this.workspace.appId : this.workspace.teamId;
+    return `${this.baseUrlValue}/${kind}/${owner}/${Date.now()}/${id}`;
+  }
+
+  /** Slack ts of now, not tied to a message. */
+  private nowTs(): string {
+    const micros = BigInt(Date.now()) * 1000n;
+    return `${micros / 1000000n}.${String(micros % 1000000n).padStart(6, '0')}`;
+  }
+
+  /** Strictly increasing message timestamps in Slack's "seconds.micros" format, close to the current time. */
+  private nextTs(): string {
+    const now = BigInt(Date.now()) * 1000n;
+    this.lastTsMicros = now > this.lastTsMicros ? now : this.lastTsMicros + 100n;
+    return `${this.lastTsMicros / 1000000n}.${String(this.lastTsMicros % 1000000n).padStart(6, '0')}`;
+  }
+
+  private record(call: RecordedCall): void {
+    this.recorded.push(call);
+    for (const waiter of [...this.waiters]) {
+      if (waiter.method === call.method && waiter.predicate(call)) {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        waiter.resolve(call);
+      }
+    }
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const raw = await readBody(req);
+      const url = new URL(req.url ?? '/', this.baseUrlValue);
+      if (url.pathname.startsWith('/api/')) return await this.handleApi(req, res, raw, url);
+      if (url.pathname.startsWith('/upload/v1/')) return await this.handleUpload(req, res, raw, url.pathname.slice('/upload/v1/'.length));
+      if (/^\/(actions|commands)\//.test(url.pathname)) return this.handleResponseUrl(res, raw, url.pathname.split('/').pop() ?? '');
+      res.writeHead(404).end();
+    } catch (err) {
+      res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, error: 'internal_error', detail: String(err) }));
+    }
+  }
+
+  private async handleApi(req: IncomingMessage, res: ServerResponse, raw: Buffer, url: URL): Promise<void> {
+    const method = decodeURIComponent(url.pathname.slice('/api/'.length));
+    const { args, token } = await parseApiRequest(req.headers, raw, url.searchParams);
+    const call: RecordedCall = { method, args, at: Date.now(), status: 0 };
+
+    const fault = this.faults.get(method)?.shift();
+    if (fault) {
+      call.fault = fault;
+      if ('hang' in fault) {
+        this.hanging.add(res);
+        res.on('close', () => this.hanging.delete(res));
+        return this.record(call);
+      }
+      if ('status' in fault && fault.status === 429) {
+        return this.answer(res, call, 429, { ok: false, error: 'ratelimited' }, { 'Retry-After': String(fault.retryAfterSec) });
+      }
+      if ('status' in fault) return this.answer(res, call, fault.status, { ok: false, error: 'internal_error' });
+      return this.answer(res, call, 200, { ok: false, error: fault.error });
+    }
+
+    if (!token) return this.answer(res, call, 200, { ok: false, error: 'not_authed' });
+    if (token !== this.botToken) return this.answer(res, call, 200, { ok: false, error: 'invalid_auth' });
+    const handler = webApiMethods[method];
+    if (!handler) return this.answer(res, call, 200, { ok: false, error: 'unknown_method' });
+    try {
+      return this.answer(res, call, 200, { ok: true, ...handler(args, this.ctx) });
+    } catch (err) {
+      if (err instanceof ApiError) return this.answer(res, call, 200, { ok: false, error: err.error });
+      throw err;
+    }
+  }
+
+  private async handleUpload(req: IncomingMessage, res: ServerResponse, raw: Buffer, fileId: string): Promise<void> {
+    const pending = this.ctx.pendingUploads.get(fileId);
+    let bytes = raw;
+    let filename: string | undefined;
+    if ((req.headers['content-type'] ?? '').startsWith('multipart/form-data')) {
+      const form = await readMultipart(req.headers, raw);
+      const file = [...form.values()].find((v) => typeof v !== 'string');
+      if (file && typeof file !== 'string') {
+        bytes = Buffer.from(await file.arrayBuffer());
+        filename = file.name;
+      }
+    }
+    const call: RecordedCall = { method: 'files.upload', args: { file_id: fileId, filename, length: bytes.length }, at: Date.now(), status: 0 };
+    if (!pending) {
+      call.status = 404;
+      this.record(call);
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found');
+      return;
+    }
+    pending.bytes = bytes;
+    call.status = 200;
+    this.record(call);
+    // Slack's upload endpoint answers in plain text with the byte count.
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(`OK - ${bytes.length}`);
+  }
+
+  /** Bolt's respond(): JSON with text/blocks and response_type / replace_original / delete_original. */
+  private handleResponseUrl(res: ServerResponse, raw: Buffer, id: string): void {
+    const args = raw.length ? (JSON.parse(raw.toString('utf8')) as Record<string, unknown>) : {};
+    const call: RecordedCall = { method: 'response_url', args, at: Date.now(), status: 0 };
+    const target = this.responseTargets.get(id);
+    if (!target) return this.answer(res, call, 404, { ok: false, error: 'expired_url' });
+    const text = typeof args.text === 'string' ? args.text : undefined;
+    const blocks = Array.isArray(args.blocks) ? (args.blocks as SlackMessage['blocks']) : undefined;
+    if (args.delete_original === true && target.messageTs) {
+      this.model.delete(target.channel, target.messageTs);
+    } else if (args.replace_original === true && target.messageTs) {
+      this.model.update(target.channel, target.messageTs, { text, blocks }, this.workspace.botUserId, this.nextTs());
+    } else if (args.response_type === 'in_channel') {
+      this.model.add({
+        type: 'message',
+        ts: this.nextTs(),
+        channel: target.channel,
+        user: this.workspace.botUserId,
+        bot_id: this.workspace.botId,
+        app_id: this.workspace.appId,
+        text: text ?? '',
+        ...(blocks ? { blocks } : {}),
+        ...(target.threadTs ? { thread_ts: target.threadTs } : {}),
+      });
+    } else {
+      this.model.addEphemeral({ channel: target.channel, user: target.user, message_ts: this.nextTs(), text, blocks, thread_ts: target.threadTs });
+    }
+    this.answer(res, call, 200, { ok: true });
+  }
+
+  private answer(res: ServerResponse, call: RecordedCall, status: number, body: Record<string, unknown>, headers: Record<string, string> = {}): void {
+    call.status = status;
+    call.response = body;
+    this.record(call);
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers }).end(JSON.stringify(body));
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
