@@ -1,0 +1,99 @@
+/** The incident's timeline as a readable list, and as markdown for a file when it is long. Pure. */
+import type { Incident, TimelineEvent } from '../../incident/types';
+import type { Runbook } from '../../runbook/types';
+import type { SlackMessage } from './incident-message';
+import { escapeMrkdwn, formatDuration, truncate } from './format';
+
+/** Past this many characters the list is attached as a markdown file, with its tail shown inline. */
+export const TIMELINE_INLINE_CHARS = 2800;
+
+/** `2026-11-25 03:12:04 UTC` */
+function stamp(iso: string): string {
+  return `${iso.slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+/** One event in words (markdown-safe, without the time and actor). */
+export function describeEvent(e: TimelineEvent, runbook?: Runbook): string {
+  const d = e.details as Record<string, unknown>;
+  const step = (id: unknown) => runbook?.steps.find((s) => s.id === id)?.title ?? String(id ?? '');
+  const action = String(d.actionId ?? '');
+  switch (e.type) {
+    case 'alert.fired':
+      return `alert fired${d.host ? ` on ${String(d.host)}` : ''} (${String(d.source ?? '')})`;
+    case 'alert.repeated':
+      return `alert repeated${d.notified ? ' (still firing, said in the thread)' : ''}`;
+    case 'alert.resolved':
+      return 'alert resolved';
+    case 'step.clicked':
+      return `asked for ${step(d.stepId)} (${action})`;
+    case 'step.queued':
+      return `${action} queued on ${String(d.host ?? '')}, ${String(d.ahead ?? 0)} ahead`;
+    case 'step.started':
+      return `${action} started on ${String(d.host ?? '')}`;
+    case 'step.finished':
+      return `${action} finished: exit ${String(d.exitCode)}, ${formatDuration(Number(d.durationMs ?? 0))}`;
+    case 'step.failed':
+      return `${action} failed: ${String(d.error ?? d.code ?? '')}`;
+    case 'step.refused':
+      return `${action} refused, nothing ran: ${String(d.error ?? d.code ?? '')}`;
+    case 'checklist.done':
+      return `checked off: ${step(d.stepId)}`;
+    case 'mitigation.confirmed':
+      return `confirmed ${action} on ${String(d.host ?? '')}: “${String(d.reason ?? '')}”`;
+    case 'mitigation.refused':
+      return `${action} refused (${String(d.code ?? '')})${d.error ? `: ${String(d.error)}` : ''}`;
+    case 'mitigation.dry-run':
+      return `dry run of ${action} on ${String(d.host ?? '')}: nothing ran`;
+    case 'mitigation.verified':
+      return `${action} verified: ${String(d.why ?? '')}`;
+    case 'mitigation.not-verified':
+      return `${action} NOT verified: ${String(d.why ?? '')}`;
+    case 'silence.created':
+      return `silenced until ${String(d.endsAt ?? '')} (silence ${String(d.silenceId ?? '')})`;
+    case 'silence.expired':
+      return `silence ${String(d.silenceId ?? '')} expired`;
+    case 'note.added':
+      return `note: ${String(d.text ?? '')}`;
+    case 'incident.resolved':
+      return `incident resolved (${String(d.reason ?? '')})`;
+  }
+}
+
+function actorText(actor: string, mrkdwn: boolean): string {
+  if (/^[UW][A-Z0-9]+$/.test(actor)) return mrkdwn ? `<@${actor}>` : `@${actor}`;
+  return actor;
+}
+
+/** The timeline as markdown lines (for the file). */
+export function timelineMarkdown(incident: Incident, events: TimelineEvent[], runbook?: Runbook): string {
+  const header = `# Incident #${incident.id}: ${incident.alertname}\n\n- Host: ${incident.hostName ?? 'not configured'}\n- Opened: ${stamp(incident.openedAt)}\n- Status: ${incident.status}${incident.resolvedAt ? ` (${stamp(incident.resolvedAt)})` : ''}\n\n## Timeline (UTC)\n`;
+  return header + events.map((e) => `- ${stamp(e.at)} · ${actorText(e.actor, false)} · ${describeEvent(e, runbook)}`).join('\n') + '\n';
+}
+
+/** The timeline as a Slack message; `file` is set when the list is too long to show whole. */
+export function renderTimeline(incident: Incident, events: TimelineEvent[], runbook?: Runbook): { message: SlackMessage; file?: { filename: string; content: string; title: string } } {
+  const lines = events.map((e) => `\`${stamp(e.at)}\` ${actorText(e.actor, true)} ${escapeMrkdwn(truncate(describeEvent(e, runbook), 300))}`);
+  const title = `*Timeline of incident #${incident.id}* (${escapeMrkdwn(incident.alertname)}, ${events.length} events, times in UTC)`;
+  let body = lines.join('\n');
+  let file: { filename: string; content: string; title: string } | undefined;
+  if (body.length > TIMELINE_INLINE_CHARS) {
+    const tail: string[] = [];
+    let size = 0;
+    for (let i = lines.length - 1; i >= 0 && size + lines[i].length + 1 < TIMELINE_INLINE_CHARS - 100; i--) {
+      tail.unshift(lines[i]);
+      size += lines[i].length + 1;
+    }
+    body = `… ${lines.length - tail.length} earlier events in the attached file\n${tail.join('\n')}`;
+    file = { filename: `incident-${incident.id}-timeline.md`, content: timelineMarkdown(incident, events, runbook), title: `Timeline of incident #${incident.id}` };
+  }
+  return {
+    message: {
+      text: `Timeline of incident #${incident.id}`,
+      blocks: [
+        { type: 'section', text: { type: 'mrkdwn', text: title } },
+        { type: 'section', text: { type: 'mrkdwn', text: truncate(body || '_no events_', 3000) } },
+      ],
+    },
+    file,
+  };
+}
