@@ -11,7 +11,11 @@
 import type { AlertStatus } from './alert';
 
 export interface TitleOptions {
-  /** The alert's label names, when the runbook binding declares them. */
+  /**
+   * The alert's label names, when the runbook binding declares them. Must list ALL of the alert's labels: values
+   * are matched to names by position, so a missing name shifts the rest (a count mismatch is then reported as
+   * missing labels, but equal counts would be trusted).
+   */
   labelNames?: (alertname: string) => readonly string[] | undefined;
   /** The route's group_by for this alert; default `[alertname]`. */
   groupBy?: (alertname: string) => readonly string[] | undefined;
