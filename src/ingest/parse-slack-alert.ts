@@ -1,0 +1,99 @@
+/**
+ * Slack `message` event → alerts, recognised by content: a bot's message with attachments from Alertmanager
+ * (default templates or a community template) or Grafana, or a person's message naming a known alert.
+ * Pure: everything it needs to know about runbooks and hosts comes in through `opts`.
+ */
+import type { Alert, AlertMessageRef, AlertSource, AlertStatus } from './alert';
+import { labelsFingerprint } from './fingerprint';
+import { parseAlertmanagerTitle, type ParsedTitle, type TitleOptions } from './parse-alertmanager-title';
+import { looksLikeLabelListText, parseLabelListText } from './parse-label-list-text';
+import { parsePlainAlert } from './parse-plain-alert';
+import { looksLikeTemplateText, parseTemplateText, type TextAlert } from './parse-template-text';
+import { slackMessageView, statusFromColour, type SlackAttachmentView } from './slack-message';
+
+export interface SlackAlertOptions extends TitleOptions {
+  /** True when a runbook exists for the alertname; a typed message is an alert only then. Default: none is. */
+  knownAlert?: (alertname: string) => boolean;
+}
+
+export interface ParsedSlackAlert {
+  alerts: Alert[];
+  ref: AlertMessageRef;
+}
+
+interface Draft {
+  alertname: string;
+  status: AlertStatus;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  generatorURL?: string;
+  missingLabels?: string[];
+  groupSize?: number;
+}
+
+function finish(d: Draft, source: AlertSource, opts: SlackAlertOptions): Alert {
+  const labels: Record<string, string> = { ...d.labels, alertname: d.alertname };
+  const declared = opts.labelNames?.(d.alertname) ?? [];
+  const missing = new Set(d.missingLabels ?? []);
+  for (const n of declared) if (labels[n] === undefined) missing.add(n);
+  const order = [...declared, ...[...missing].filter((n) => !declared.includes(n))];
+  const alert: Alert = {
+    alertname: d.alertname,
+    status: d.status,
+    labels,
+    annotations: d.annotations,
+    fingerprint: labelsFingerprint(labels),
+    source,
+    missingLabels: order.filter((n) => missing.has(n) && labels[n] === undefined),
+  };
+  if (d.generatorURL) alert.generatorURL = d.generatorURL;
+  if (d.groupSize !== undefined) alert.groupSize = d.groupSize;
+  return alert;
+}
+
+function fromTextAlerts(list: TextAlert[], title: ParsedTitle | undefined, status: AlertStatus | undefined, source: AlertSource, opts: SlackAlertOptions): Alert[] {
+  return list.flatMap((t): Alert[] => {
+    const alertname = t.labels.alertname ?? (list.length === 1 ? title?.alertname : undefined);
+    const s = t.status ?? status;
+    if (!alertname || !s) return [];
+    return [finish({ alertname, status: s, labels: t.labels, annotations: t.annotations, generatorURL: t.generatorURL, groupSize: title?.groupSize ?? list.length }, source, opts)];
+  });
+}
+
+function fromAttachment(a: SlackAttachmentView, opts: SlackAlertOptions): Alert[] {
+  const title = parseAlertmanagerTitle(a.title, opts) ?? parseAlertmanagerTitle(a.fallback.split(' | ')[0], opts);
+  const status = title?.status ?? statusFromColour(a.color);
+  const grafana = a.footer.startsWith('Grafana') || /^\*\*(Firing|Resolved)\*\*$/m.test(a.text);
+
+  if (looksLikeLabelListText(a.text)) {
+    const alerts = fromTextAlerts(parseLabelListText(a.text), title, status, grafana ? 'grafana' : 'alertmanager-template', opts);
+    if (alerts.length > 0) return alerts;
+  }
+  if (looksLikeTemplateText(a.text)) {
+    const alerts = fromTextAlerts(parseTemplateText(a.text), title, status, 'alertmanager-template', opts);
+    if (alerts.length > 0) return alerts;
+  }
+  // Default template: only the title, values without names.
+  if (title?.alertname) {
+    return [finish({ alertname: title.alertname, status: title.status, labels: title.labels, annotations: {}, missingLabels: title.missingLabels, groupSize: title.groupSize }, grafana ? 'grafana' : 'alertmanager-slack', opts)];
+  }
+  return [];
+}
+
+/**
+ * Recognises an alert in a Slack `message` event (the `event` of an event_callback) and returns its alerts and
+ * the message to thread under; null for anything else (chatter, deletions, a bot message without attachments).
+ * Never throws on malformed input.
+ */
+export function parseSlackAlertMessage(event: unknown, opts: SlackAlertOptions = {}): ParsedSlackAlert | null {
+  const view = slackMessageView(event);
+  if (!view) return null;
+  if (view.botId) {
+    if (view.attachments.length === 0) return null;
+    const alerts = view.attachments.flatMap((a) => fromAttachment(a, opts));
+    return alerts.length > 0 ? { alerts, ref: view.ref } : null;
+  }
+  const plain = parsePlainAlert(view.text, opts.knownAlert ?? (() => false));
+  if (!plain) return null;
+  return { alerts: [finish({ ...plain, annotations: {} }, 'plain', opts)], ref: view.ref };
+}
