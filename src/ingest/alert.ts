@@ -6,7 +6,8 @@ export type AlertSource =
   | 'alertmanager-template' // Alertmanager with a community template listing labels in the text
   | 'grafana' // Grafana Alerting's Slack contact point
   | 'plain' // a message typed by a person
-  | 'webhook'; // Alertmanager's webhook (POST /alertmanager)
+  | 'webhook' // Alertmanager's webhook (POST /alertmanager)
+  | 'manual'; // opened by `/incident run` with no alert
 
 export interface Alert {
   alertname: string;

@@ -7,6 +7,8 @@ import type { WebClient } from '@slack/web-api';
 import type { Alert } from '../ingest/alert';
 import { applyAlert, type IncidentPlace } from '../incident/incident-service';
 import type { Incident } from '../incident/types';
+import type { HostConfig } from '../config/schema';
+import { manualAlert } from '../incident/manual-alert';
 import { renderResolution, renderStillFiring, renderWebhookAlert } from './blocks/replies';
 import type { AppDeps } from './deps';
 import type { IncidentPresenter } from './incident-presenter';
@@ -40,6 +42,19 @@ export class AlertFlow {
     });
   }
 
+  /** Opens an incident by hand (`/incident run` with none open): the bot posts the opening message itself. */
+  async openManual(alertname: string, host: HostConfig, user: string): Promise<Incident> {
+    const alert = manualAlert(alertname, host);
+    return this.serial(alert.fingerprint, async () => {
+      const open = this.deps.store.findOpen(alert.fingerprint);
+      if (open) return open;
+      const channel = this.deps.config.slack.channels[0];
+      const res = await this.client.chat.postMessage({ channel, text: `🛠️ ${alertname} on ${host.name}: incident opened by hand by <@${user}> (no alert).` });
+      await this.apply(alert, { channel, threadTs: res.ts as string }, user);
+      return this.deps.store.findOpen(alert.fingerprint) as Incident;
+    });
+  }
+
   /** Resolves an incident by hand (`/incident resolve`). */
   async resolveByUser(incident: Incident, user: string): Promise<Incident> {
     return this.serial(incident.fingerprint, async () => {
@@ -53,12 +68,13 @@ export class AlertFlow {
     });
   }
 
-  private async apply(alert: Alert, place: IncidentPlace): Promise<void> {
+  private async apply(alert: Alert, place: IncidentPlace, actor = 'alertmanager'): Promise<void> {
     const log = this.deps.logger.child({ fingerprint: alert.fingerprint, alertname: alert.alertname });
     const outcome = applyAlert(
       { store: this.deps.store, hosts: this.deps.config.hosts, stillFiringIntervalSec: this.deps.config.slack.stillFiringIntervalSec, now: this.deps.now },
       alert,
       place,
+      actor,
     );
     switch (outcome.kind) {
       case 'opened': {
