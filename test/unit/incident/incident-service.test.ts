@@ -1,0 +1,64 @@
+import type { HostConfig } from '../../../src/config/schema';
+import { applyAlert } from '../../../src/incident/incident-service';
+import { SqliteIncidentStore } from '../../../src/incident/store';
+import type { Alert } from '../../../src/ingest/alert';
+
+const host = { name: 'lb-1', match: { instance: ['lb-1:9101'] } } as unknown as HostConfig;
+const firing: Alert = {
+  alertname: 'HaproxyServerDown',
+  status: 'firing',
+  labels: { alertname: 'HaproxyServerDown', instance: 'lb-1:9101', backend: 'web', server: 'web2' },
+  annotations: {},
+  fingerprint: 'fp',
+  source: 'alertmanager-slack',
+  missingLabels: [],
+};
+
+function setup() {
+  let now = new Date('2026-11-25T03:00:00.000Z');
+  const store = new SqliteIncidentStore(':memory:');
+  const deps = { store, hosts: [host], stillFiringIntervalSec: 600, now: () => now };
+  return { store, deps, advance: (sec: number) => (now = new Date(now.getTime() + sec * 1000)) };
+}
+
+describe('applyAlert', () => {
+  it('opens one incident for the host, notes repeats at most once an interval, and resolves it', () => {
+    const { store, deps, advance } = setup();
+    const place = { channel: 'C1', threadTs: '1.1' };
+
+    const opened = applyAlert(deps, firing, place);
+    expect(opened).toMatchObject({ kind: 'opened', incident: { hostName: 'lb-1', threadTs: '1.1' } });
+
+    advance(60);
+    expect(applyAlert(deps, firing, { channel: 'C1', threadTs: '2.2' })).toMatchObject({ kind: 'repeated', notify: false, incident: { threadTs: '1.1' } });
+    advance(600);
+    expect(applyAlert(deps, firing, place)).toMatchObject({ kind: 'repeated', notify: true });
+    advance(60);
+    expect(applyAlert(deps, firing, place)).toMatchObject({ kind: 'repeated', notify: false });
+
+    const resolved = applyAlert(deps, { ...firing, status: 'resolved' }, place);
+    expect(resolved).toMatchObject({ kind: 'resolved', incident: { status: 'resolved', resolvedBy: 'alertmanager' } });
+    expect(applyAlert(deps, { ...firing, status: 'resolved' }, place).kind).toBe('resolved-unknown');
+
+    const id = opened.kind === 'opened' ? opened.incident.id : -1;
+    expect(store.timeline(id).map((e) => e.type)).toEqual([
+      'alert.fired',
+      'alert.repeated',
+      'alert.repeated',
+      'alert.repeated',
+      'alert.resolved',
+      'incident.resolved',
+    ]);
+  });
+
+  it('opens an incident without a host when no host matches, and keeps labels a later message lacks', () => {
+    const { deps } = setup();
+    const other = { ...firing, fingerprint: 'fp2', labels: { ...firing.labels, instance: 'lb-9:9101' } };
+    const opened = applyAlert(deps, other, { channel: 'C1', threadTs: '3.3' });
+    expect(opened.kind === 'opened' && opened.incident.hostName).toBeUndefined();
+    const thin = { ...other, labels: { alertname: 'HaproxyServerDown' }, missingLabels: ['server'] };
+    const repeated = applyAlert(deps, thin, { channel: 'C1', threadTs: '3.3' });
+    expect(repeated.kind === 'repeated' && repeated.incident.alert.labels.server).toBe('web2');
+    expect(repeated.kind === 'repeated' && repeated.incident.alert.missingLabels).toEqual([]);
+  });
+});
