@@ -10,7 +10,8 @@ export interface HostSnapshot {
   pid?: number;
   uptimeSec?: number;
   frontends: Array<{ name: string; status: string }>;
-  servers: Array<{ backend: string; server: string; status: string; adminState?: number }>;
+  /** adminState: READY, or admin flags joined with `+` (MAINT, DRAIN, MAINT(inherited), …) as `show servers state` gives them. */
+  servers: Array<{ backend: string; server: string; status: string; adminState?: string }>;
 }
 
 export interface Verification {
@@ -19,10 +20,6 @@ export interface Verification {
   why: string;
 }
 
-/** HAProxy's server admin-state bits (`show servers state`, srv_admin_state). */
-const ADMIN = { FMAINT: 0x01, IMAINT: 0x02, CMAINT: 0x04, FDRAIN: 0x08, IDRAIN: 0x10, RMAINT: 0x20, HMAINT: 0x40 } as const;
-const MAINT_BITS = ADMIN.FMAINT | ADMIN.IMAINT | ADMIN.CMAINT | ADMIN.RMAINT | ADMIN.HMAINT;
-const DRAIN_BITS = ADMIN.FDRAIN | ADMIN.IDRAIN;
 
 /**
  * Decides whether `actionId` did what it should. `restartLike` actions need a new process; server-state actions
@@ -53,11 +50,12 @@ export function verifyMitigation(
   }
 
   if (!server) return { verified: false, why: `${target.backend ?? '?'}/${target.server ?? '?'} is not in HAProxy's server list` };
-  const admin = server.adminState ?? 0;
+  const admin = server.adminState ?? 'unknown';
+  const flags = admin.split('+');
   const wanted: Record<string, [boolean, string]> = {
-    drain: [(admin & DRAIN_BITS) !== 0 || server.status === 'DRAIN', 'in drain'],
-    maint: [(admin & MAINT_BITS) !== 0 || server.status === 'MAINT', 'in maintenance'],
-    ready: [(admin & (MAINT_BITS | DRAIN_BITS)) === 0, 'ready (neither drain nor maintenance)'],
+    drain: [flags.some((f) => f.startsWith('DRAIN')) || server.status === 'DRAIN', 'in drain'],
+    maint: [flags.some((f) => f.startsWith('MAINT')) || server.status === 'MAINT', 'in maintenance'],
+    ready: [admin === 'READY', 'ready (neither drain nor maintenance)'],
   };
   const check = wanted[actionId];
   if (!check) return { verified: after.answered, why: `HAProxy answers; ${listening}${serverText ? `; ${serverText}` : ''}` };

@@ -11,8 +11,8 @@ import type { Runbook, Step } from '../runbook/types';
 import type { AlertFlow } from './alert-flow';
 import { stateText } from './blocks/incident-message';
 import { escapeMrkdwn, formatUtc, truncate } from './blocks/format';
-import { renderTimeline } from './blocks/timeline';
 import { runAndReport, type StepFeatureDeps } from './steps';
+import { postTimeline } from './timeline';
 
 export const USAGE = [
   '*Usage:* `/incident <subcommand>`',
@@ -131,13 +131,6 @@ export async function dispatch(deps: CommandDeps, client: WebClient, user: strin
       await usage(`Unknown subcommand \`${escapeMrkdwn(truncate(sub, 40))}\`.`);
   }
   void channel;
-}
-
-/** Posts the timeline in the incident's thread (a markdown file too when it is long). */
-export async function postTimeline(deps: Pick<CommandDeps, 'store' | 'runbooks' | 'presenter'>, incident: Incident): Promise<void> {
-  const { message, file } = renderTimeline(incident, deps.store.timeline(incident.id), deps.runbooks.get(incident.alertname));
-  await deps.presenter.reply(incident, message);
-  if (file) await deps.presenter.upload(incident, file);
 }
 
 function incidentArg(deps: Pick<CommandDeps, 'store'>, arg: string | undefined): Incident | undefined {

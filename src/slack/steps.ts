@@ -13,10 +13,13 @@ import { ActionId, actionIdPattern, decodeStepValue } from './action-ids';
 import { renderQueued, renderRunning, renderStepResult, type StepView } from './blocks/step-result';
 import type { AppDeps } from './deps';
 import type { IncidentPresenter } from './incident-presenter';
+import { postTimeline } from './timeline';
+import type { Metrics } from '../metrics';
 
 export interface StepFeatureDeps extends AppDeps {
   presenter: IncidentPresenter;
   runStepDeps: RunStepDeps;
+  metrics?: Metrics;
   /** Turns raw output into a readable form for actions that have a renderer (e.g. the backend table). */
   formatOutput(action: ActionSpec, stdout: string, labels: Record<string, string>): string | undefined;
   /** Mitigation (risk `change`) goes through confirmation and guards; set by the mitigation feature. */
@@ -35,8 +38,7 @@ export interface ResolvedClick {
 export function resolveClick(deps: Pick<AppDeps, 'store' | 'runbooks'>, value: unknown, channel: string | undefined, wantAction: boolean): ResolvedClick {
   const v = decodeStepValue(value);
   if (!v) throw new PilotError('STEP_UNKNOWN', 'this button does not belong to a known incident step');
-  const incident = deps.store.get(v.incidentId);
-  if (!incident || (channel && incident.channel !== channel)) throw new PilotError('INCIDENT_UNKNOWN', `incident #${v.incidentId} is not known in this channel`);
+  const incident = resolveIncident(deps, value, channel);
   const runbook = deps.runbooks.get(incident.alertname);
   const step = runbook?.steps.find((s) => s.id === v.stepId);
   if (!runbook || !step) throw new PilotError('STEP_UNKNOWN', `step ${v.stepId} is not a step of the ${incident.alertname} runbook`);
@@ -45,6 +47,16 @@ export function resolveClick(deps: Pick<AppDeps, 'store' | 'runbooks'>, value: u
   const action = deps.runbooks.action(runbook, v.actionId);
   if (!action) throw new PilotError('ACTION_UNKNOWN', `action ${v.actionId} is not in the catalog`);
   return { incident, runbook, step, action };
+}
+
+/** Looks up the incident a button names, in our own store; it must live in the channel the click came from. */
+export function resolveIncident(deps: Pick<AppDeps, 'store'>, value: unknown, channel: string | undefined): Incident {
+  const v = decodeStepValue(value);
+  const incident = v && deps.store.get(v.incidentId);
+  if (!incident || (channel && incident.channel !== channel)) {
+    throw new PilotError('INCIDENT_UNKNOWN', v ? `incident #${v.incidentId} is not known in this channel` : 'this button does not belong to a known incident');
+  }
+  return incident;
 }
 
 /** Registers the step, checklist, timeline and refresh buttons. */
@@ -94,13 +106,20 @@ export function registerSteps(app: App, deps: StepFeatureDeps): void {
 
   app.action<BlockAction<ButtonAction>>(actionIdPattern(ActionId.Refresh), async ({ ack, body, action, client }) => {
     await ack();
-    const v = decodeStepValue(action.value);
-    const incident = v && deps.store.get(v.incidentId);
-    if (!incident || incident.channel !== body.channel?.id) {
-      await tellUser(deps, client, body.channel?.id, body.user.id, new PilotError('INCIDENT_UNKNOWN', 'this incident is not known'));
-      return;
+    try {
+      await deps.presenter.refresh(resolveIncident(deps, action.value, body.channel?.id).id);
+    } catch (err) {
+      await tellUser(deps, client, body.channel?.id, body.user.id, err, body.message?.thread_ts);
     }
-    await deps.presenter.refresh(incident.id);
+  });
+
+  app.action<BlockAction<ButtonAction>>(actionIdPattern(ActionId.Timeline), async ({ ack, body, action, client }) => {
+    await ack();
+    try {
+      await postTimeline(deps, resolveIncident(deps, action.value, body.channel?.id));
+    } catch (err) {
+      await tellUser(deps, client, body.channel?.id, body.user.id, err, body.message?.thread_ts);
+    }
   });
 }
 
@@ -142,6 +161,9 @@ export async function runAndReport(
       void presenter.refresh(req.incident.id);
     },
   });
+  const result = outcome.kind === 'ran' ? (outcome.result.exitCode === 0 && !outcome.result.timedOut ? 'ok' : outcome.result.timedOut ? 'timeout' : 'failed') : outcome.kind;
+  deps.metrics?.actions.inc({ action: req.action.id, result });
+  if (outcome.kind === 'ran') deps.metrics?.actionDuration.observe({ action: req.action.id }, outcome.result.durationMs / 1000);
   const formatted = outcome.kind === 'ran' ? safeFormat(deps, req.action, outcome.result.stdout.text, req.incident.alert.labels) : undefined;
   const rendered = renderStepResult(view, outcome, formatted);
   if (rendered.logId) deps.logger.error({ logId: rendered.logId, err: outcome.kind !== 'ran' ? outcome.error : undefined }, 'internal error shown to the user');

@@ -1,0 +1,242 @@
+/**
+ * createApp(deps): builds the bot from settings and wires its features. Importing it has no side effects; nothing
+ * listens until start(). Tests pass their own store, executor or clock.
+ */
+import { resolve } from 'node:path';
+import { App, HTTPReceiver, SocketModeReceiver, type Receiver } from '@slack/bolt';
+import { WebClientEvent, type WebClient } from '@slack/web-api';
+import type { CustomRoute } from '@slack/bolt/dist/receivers/custom-routes';
+import { builtinActions } from './actions/catalog';
+import { buildCommand } from './actions/build-command';
+import { renderBackendState } from './actions/render-backend-table';
+import type { ActionSpec } from './actions/types';
+import type { Settings } from './config/load-config';
+import type { HostConfig } from './config/schema';
+import { hostMatchValues } from './config/find-host';
+import { HostLimiter } from './exec/host-limiter';
+import { SshPool } from './exec/ssh-pool';
+import type { Executor, SshTarget } from './exec/types';
+import { sendJson } from './http/read-body';
+import type { RunStepDeps } from './incident/run-step';
+import { runActionQuietly } from './incident/run-step';
+import { SqliteIncidentStore, type IncidentStore } from './incident/store';
+import { alertmanagerHandler } from './ingest/alertmanager-route';
+import { parseAlertmanagerWebhook } from './ingest/parse-alertmanager-webhook';
+import { parseSlackAlertMessage } from './ingest/parse-slack-alert';
+import { boltLogger, type Logger } from './logger';
+import { Metrics } from './metrics';
+import { AccessPolicy } from './mitigation/access';
+import { parseReadBack, readBackAction } from './mitigation/read-back';
+import type { HostSnapshot } from './mitigation/verify';
+import { loadRunbooks } from './runbook/load-runbooks';
+import { AlertFlow } from './slack/alert-flow';
+import { registerAlerts } from './slack/alerts';
+import { registerCommands } from './slack/commands';
+import type { AppDeps, RunbookCatalog } from './slack/deps';
+import { IncidentPresenter } from './slack/incident-presenter';
+import { registerMitigation, requestMitigation, type MitigationDeps } from './slack/mitigation';
+import { registerSteps } from './slack/steps';
+
+export interface CreateAppOptions {
+  settings: Settings;
+  logger: Logger;
+  store?: IncidentStore;
+  executor?: Executor;
+  now?: () => Date;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface Pilot {
+  app: App;
+  client: WebClient;
+  deps: MitigationDeps;
+  metrics: Metrics;
+  /** Starts listening; resolves when /healthz answers 200. */
+  start(): Promise<void>;
+  /** Waits for running actions, closes SSH connections and the store. */
+  stop(): Promise<void>;
+}
+
+/** Builds the bot. Throws PilotError on a bad runbook folder or an unusable store. */
+export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
+  const { settings, logger } = opts;
+  const { config, env } = settings;
+  const now = opts.now ?? (() => new Date());
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+
+  const registry = loadRunbooks(resolve(config.runbooks), builtinActions);
+  const builtin = new Map(builtinActions.map((a) => [a.id, a]));
+  const runbooks: RunbookCatalog = {
+    get: (name) => registry.get(name),
+    list: () => registry.list(),
+    action: (rb, id) => (rb ? registry.action(rb, id) : builtin.get(id)),
+  };
+  const store = opts.store ?? new SqliteIncidentStore(config.store.path);
+  const pool = opts.executor ? undefined : new SshPool({ keepaliveIntervalMs: config.ssh.keepaliveIntervalMs, idleCloseMs: config.ssh.idleCloseMs, logger: logger.child({ component: 'ssh' }) });
+  const executor: Executor = opts.executor ?? (pool as SshPool);
+  const scheduler = new HostLimiter({ perHost: config.limits.perHost, global: config.limits.global, perUser: config.limits.perUser });
+
+  let ready = false;
+  const metricsRef: { current?: Metrics } = {};
+  const customRoutes: CustomRoute[] = [
+    { path: '/healthz', method: ['GET'], handler: (_req, res) => sendJson(res, ready ? 200 : 503, { ok: ready }) },
+    {
+      path: '/metrics',
+      method: ['GET'],
+      handler: (_req, res) => {
+        const m = metricsRef.current;
+        if (!m) return sendJson(res, 503, { error: 'starting' });
+        void m.registry.metrics().then((text) => {
+          res.writeHead(200, { 'content-type': m.registry.contentType });
+          res.end(text);
+        });
+      },
+    },
+  ];
+  const flowRef: { current?: AlertFlow } = {};
+  customRoutes.push({
+    path: '/alertmanager',
+    method: ['POST'],
+    handler: alertmanagerHandler({
+      token: config.alertmanager.token,
+      parse: parseAlertmanagerWebhook,
+      logger,
+      onAlerts: async (alerts) => {
+        for (const alert of alerts) {
+          metricsRef.current?.alertsReceived.inc({ source: 'webhook', status: alert.status });
+          await flowRef.current?.fromWebhook(alert).catch((err: unknown) => logger.error({ err, fingerprint: alert.fingerprint }, 'could not handle a webhook alert'));
+        }
+      },
+    }),
+  });
+
+  const receiver: Receiver = env.socketMode
+    ? new SocketModeReceiver({ appToken: env.appToken as string, customRoutes, installerOptions: { port: env.port }, logger: boltLogger(logger) })
+    : new HTTPReceiver({ signingSecret: env.signingSecret, endpoints: '/slack/events', customRoutes, logger: boltLogger(logger), processBeforeResponse: false });
+  const app = new App({
+    token: env.botToken,
+    receiver,
+    logger: boltLogger(logger),
+    clientOptions: { ...(env.apiUrl ? { slackApiUrl: env.apiUrl } : {}), retryConfig: { retries: 5, factor: 2, minTimeout: 500, maxTimeout: 30_000 } },
+  });
+  const client = app.client;
+
+  const presenter = new IncidentPresenter({ client, store, runbooks, logger, hostLabel: (name) => runbooks.get(name)?.binding?.hostLabel ?? 'instance' });
+  const metrics = new Metrics({
+    openIncidents: () => store.listOpen().length,
+    hostQueues: () => scheduler.stats().hosts,
+    sshStats: () => pool?.stats() ?? { connects: 0, reconnects: 0, failures: 0, open: 0 },
+    slackQueued: () => presenter.queued(),
+  });
+  metricsRef.current = metrics;
+  instrumentClient(client, metrics);
+
+  const runStepDeps: RunStepDeps = {
+    store,
+    executor,
+    scheduler,
+    hosts: config.hosts,
+    buildCommand: (action, ctx) => buildCommand(action, ctx),
+    toSshTarget,
+    now,
+    logger,
+  };
+  const base: AppDeps = { config, store, runbooks, executor, scheduler, logger, now };
+  const access = new AccessPolicy(config.access, async (usergroup) => (await client.usergroups.users.list({ usergroup })).users ?? []);
+  const precheckAction = builtin.get('config-check');
+  const deps: MitigationDeps = {
+    ...base,
+    presenter,
+    runStepDeps,
+    metrics,
+    formatOutput: (action: ActionSpec, stdout: string, labels: Record<string, string>) =>
+      action.render === 'backend-state' && labels.backend ? renderBackendState(stdout, labels.backend, labels.server) : undefined,
+    access,
+    precheckAction,
+    sleep,
+    readBack: async (host: HostConfig, labels: Record<string, string>): Promise<HostSnapshot> => {
+      const action = host.commands[readBackAction.id] ? { ...readBackAction } : readBackAction;
+      const { result } = await runActionQuietly(runStepDeps, host, action, labels);
+      return parseReadBack(result.stdout.text);
+    },
+  };
+  deps.requestMitigation = (args) => requestMitigation(deps, args);
+
+  const flow = new AlertFlow(base, presenter, client);
+  flowRef.current = flow;
+
+  let botId: Promise<string | undefined> | undefined;
+  const parseOpts = {
+    labelNames: (name: string) => runbooks.get(name)?.binding?.labels,
+    groupBy: (name: string) => runbooks.get(name)?.binding?.groupBy,
+    knownAlert: (name: string) => runbooks.get(name) !== undefined,
+    hostLabel: (name: string) => runbooks.get(name)?.binding?.hostLabel,
+    hostValues: hostMatchValues(config.hosts),
+  };
+  registerAlerts(app, {
+    ...base,
+    flow,
+    parse: (event) => {
+      const parsed = parseSlackAlertMessage(event, parseOpts);
+      for (const a of parsed?.alerts ?? []) metrics.alertsReceived.inc({ source: a.source, status: a.status });
+      return parsed;
+    },
+    botId: () => {
+      botId ??= client.auth.test().then(
+        (r) => r.bot_id,
+        (err: unknown) => {
+          botId = undefined;
+          logger.warn({ err }, 'auth.test failed: cannot tell the bot’s own messages yet');
+          return undefined;
+        },
+      );
+      return botId;
+    },
+  });
+  registerSteps(app, deps);
+  registerMitigation(app, deps);
+  registerCommands(app, { ...deps, flow });
+  app.error(async (err) => {
+    logger.error({ err }, 'unhandled error in a listener');
+  });
+
+  return {
+    app,
+    client,
+    deps,
+    metrics,
+    async start() {
+      await app.start(env.port);
+      ready = true;
+    },
+    async stop() {
+      ready = false;
+      await app.stop().catch((err: unknown) => logger.warn({ err }, 'receiver did not stop cleanly'));
+      await scheduler.stop?.();
+      await presenter.close();
+      await executor.close();
+      store.close();
+    },
+  };
+
+  function toSshTarget(host: HostConfig): SshTarget {
+    return { name: host.name, ...host.ssh };
+  }
+}
+
+/**
+ * Counts failed Slack calls and 429 waits. WebClient has no hook for failures, so its apiCall is wrapped on this
+ * one instance.
+ */
+function instrumentClient(client: WebClient, metrics: Metrics): void {
+  client.on(WebClientEvent.RATE_LIMITED, () => metrics.slackRateLimited.inc());
+  const apiCall = client.apiCall.bind(client);
+  client.apiCall = async (method, options) => {
+    try {
+      return await apiCall(method, options);
+    } catch (err) {
+      metrics.slackErrors.inc({ method });
+      throw err;
+    }
+  };
+}

@@ -1,0 +1,53 @@
+/** Prometheus metrics (prom-client), one registry per app so tests and replicas do not share counters. */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface MetricsSources {
+  openIncidents(): number;
+  hostQueues(): Record<string, { queued: number; running: number }>;
+  sshStats(): { connects: number; reconnects: number; failures: number; open: number };
+  slackQueued(): number;
+}
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly alertsReceived = new Counter({ name: 'runbook_pilot_alerts_received_total', help: 'Alerts received, by source and status', labelNames: ['source', 'status'] as const, registers: [this.registry] });
+  readonly actions = new Counter({ name: 'runbook_pilot_actions_total', help: 'Actions run or refused, by action id and result', labelNames: ['action', 'result'] as const, registers: [this.registry] });
+  readonly actionDuration = new Histogram({
+    name: 'runbook_pilot_action_duration_seconds',
+    help: 'Time from the start of an action on its host to its result',
+    labelNames: ['action'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  readonly slackErrors = new Counter({ name: 'runbook_pilot_slack_api_errors_total', help: 'Slack Web API calls that failed, by method', labelNames: ['method'] as const, registers: [this.registry] });
+  readonly slackRateLimited = new Counter({ name: 'runbook_pilot_slack_rate_limit_waits_total', help: 'Times Slack answered 429 and the bot waited', registers: [this.registry] });
+
+  constructor(sources: MetricsSources) {
+    const registers = [this.registry];
+    new Gauge({ name: 'runbook_pilot_incidents_open', help: 'Open incidents', registers, collect() { this.set(sources.openIncidents()); } });
+    new Gauge({
+      name: 'runbook_pilot_host_queue_depth',
+      help: 'Actions waiting for a host',
+      labelNames: ['host'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const [host, q] of Object.entries(sources.hostQueues())) this.set({ host }, q.queued);
+      },
+    });
+    new Gauge({
+      name: 'runbook_pilot_host_running',
+      help: 'Actions running on a host',
+      labelNames: ['host'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const [host, q] of Object.entries(sources.hostQueues())) this.set({ host }, q.running);
+      },
+    });
+    new Gauge({ name: 'runbook_pilot_ssh_connection_failures', help: 'SSH connection attempts that failed since start', registers, collect() { this.set(sources.sshStats().failures); } });
+    new Gauge({ name: 'runbook_pilot_ssh_connections_open', help: 'SSH connections open now', registers, collect() { this.set(sources.sshStats().open); } });
+    new Gauge({ name: 'runbook_pilot_slack_posts_queued', help: 'Slack posts waiting for the per-channel pace', registers, collect() { this.set(sources.slackQueued()); } });
+    collectDefaultMetrics({ register: this.registry, prefix: 'runbook_pilot_' });
+  }
+}
