@@ -1,4 +1,5 @@
 /** Runbooks and their steps, as data. */
+import type { ActionSpec } from '../actions/types';
 
 export type Section = 'diagnosis' | 'mitigation';
 
@@ -7,6 +8,8 @@ export interface RunbookItem {
   number: number;
   /** The item's text, markdown stripped to plain text, nested bullets joined. */
   text: string;
+  /** The item's bold lead-in (`1. **Check logs**: …` → `Check logs`) or its `### ` sub-heading, when it has one. */
+  lead?: string;
 }
 
 /** A parsed runbook markdown file (srerun/prometheus-alerts format). */
@@ -58,6 +61,8 @@ export interface RunbookBinding {
   extra?: Array<{ id: string; section: Section; title: string; text?: string; actions: string[] }>;
   /** Short button titles by step id, where the item's own text is too long. */
   titles?: Record<string, string>;
+  /** Actions this runbook brings along (same shape and validation as the catalog's), so a new alert needs no core change. */
+  actions?: ActionSpec[];
 }
 
 /** A runbook ready to use: the document, its binding and the resolved steps. */

@@ -1,0 +1,75 @@
+/**
+ * The strict schema of a runbook binding (`<Alert>.yml` beside `<Alert>.md`). Unknown keys are errors reported with
+ * the file and the key's path, so a typo never silently turns an action step into a checklist.
+ */
+import { z } from 'zod';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { PilotError } from '../errors';
+import { ActionSpecSchema, actionIdPattern } from '../actions/action-spec-schema';
+import type { RunbookBinding, Section } from './types';
+
+const labelName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a Prometheus label name');
+const actionRef = z.string().regex(actionIdPattern, 'must be an action id (lower-case letters, digits, -)');
+/** `checklist`, one action id, or a list of them. */
+const stepTarget = z.union([actionRef, z.array(actionRef).min(1)]);
+const stepsOfSection = z.record(z.string().regex(/^[1-9][0-9]{0,2}$/, 'must be a runbook item number'), stepTarget);
+
+export const RunbookBindingSchema = z.strictObject({
+  alert: z.string().min(1).max(128),
+  labels: z.array(labelName).optional(),
+  groupBy: z.array(labelName).optional(),
+  hostLabel: labelName.optional(),
+  query: z.string().min(1).max(2000).optional(),
+  steps: z.strictObject({ diagnosis: stepsOfSection.optional(), mitigation: stepsOfSection.optional() }).optional(),
+  extra: z
+    .array(
+      z.strictObject({
+        id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,40}$/, 'must be lower-case letters, digits and -'),
+        section: z.enum(['diagnosis', 'mitigation']),
+        title: z.string().min(1).max(75, 'button titles are at most 75 characters'),
+        text: z.string().optional(),
+        actions: z.array(actionRef).min(1),
+      }),
+    )
+    .optional(),
+  titles: z.record(z.string().min(1), z.string().min(1).max(75, 'button titles are at most 75 characters')).optional(),
+  actions: z.array(ActionSpecSchema).optional(),
+});
+
+/** Parses and validates a binding's YAML text; `file` is named in every error. Pure. */
+export function parseRunbookBinding(yamlText: string, file: string): RunbookBinding {
+  let raw: unknown;
+  try {
+    raw = parseYaml(yamlText);
+  } catch (err) {
+    const where = err instanceof YAMLParseError && err.linePos ? ` at line ${err.linePos[0].line}` : '';
+    throw new PilotError('RUNBOOK_INVALID', `${file}: invalid YAML${where}: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+  }
+  const parsed = RunbookBindingSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new PilotError('RUNBOOK_INVALID', `${file}: ${formatIssues(parsed.error)}`, { details: { file, issues: parsed.error.issues } });
+  }
+  const b = parsed.data;
+  // YAML keys `1:` arrive as strings; the contract has numbers.
+  const steps = b.steps
+    ? (Object.fromEntries(
+        Object.entries(b.steps).map(([section, items]) => [
+          section,
+          Object.fromEntries(Object.entries(items ?? {}).map(([n, t]) => [Number(n), t])),
+        ]),
+      ) as Partial<Record<Section, Record<number, string | string[]>>>)
+    : undefined;
+  return { ...b, steps } as RunbookBinding;
+}
+
+/** One line per issue: `steps.diagnosis.1: must be …`, `unknown key "actoins" at extra.0`. */
+export function formatIssues(error: z.ZodError): string {
+  return error.issues
+    .map((i) => {
+      const at = i.path.map(String).join('.') || '(top level)';
+      if (i.code === 'unrecognized_keys') return `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')} at ${at}`;
+      if (i.code === 'invalid_key') return `${at}: ${i.issues.map((k) => k.message).join(', ')}`;
+      return `${at}: ${i.message}`;
+    })
+    .join('; ');
+}
