@@ -1,0 +1,129 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Button, KnownBlock, SectionBlock, ActionsBlock } from '@slack/types';
+import { builtinActions } from '../../../src/actions/catalog';
+import { parseConfigText } from '../../../src/config/load-config';
+import type { Incident } from '../../../src/incident/types';
+import { createRunbookRegistry, loadRunbooks } from '../../../src/runbook/load-runbooks';
+import type { Runbook, Step } from '../../../src/runbook/types';
+import { decodeStepValue } from '../../../src/slack/action-ids';
+import { BlockLimits, renderIncidentMessage } from '../../../src/slack/blocks/incident-message';
+
+const registry = loadRunbooks(join(__dirname, '../../../runbooks'), builtinActions);
+const runbook = registry.get('HaproxyServerDown') as Runbook;
+
+function incident(overrides: Partial<Incident> = {}): Incident {
+  return {
+    id: 7,
+    fingerprint: 'fp',
+    alertname: 'HaproxyServerDown',
+    status: 'open',
+    alert: {
+      alertname: 'HaproxyServerDown',
+      status: 'firing',
+      labels: { alertname: 'HaproxyServerDown', instance: 'lb-1:9101', backend: 'web', server: 'web2', severity: 'critical', job: 'haproxy' },
+      annotations: { runbook: 'https://example.com/runbooks/HaproxyServerDown' },
+      fingerprint: 'fp',
+      source: 'webhook',
+      missingLabels: [],
+      startsAt: '2026-11-25T03:12:00.000Z',
+    },
+    hostName: 'lb-1',
+    channel: 'C1',
+    threadTs: '1.1',
+    openedAt: '2026-11-25T03:12:05.000Z',
+    steps: {},
+    ...overrides,
+  };
+}
+
+const ctx = (hostConfigured = true) => ({ runbook, action: (id: string) => registry.action(runbook, id), hostConfigured, hostLabel: 'instance' });
+
+function buttons(blocks: KnownBlock[]): Button[] {
+  return blocks.flatMap((b) => {
+    if (b.type === 'section' && (b as SectionBlock).accessory?.type === 'button') return [(b as SectionBlock).accessory as Button];
+    if (b.type === 'actions') return (b as ActionsBlock).elements.filter((e): e is Button => e.type === 'button');
+    return [];
+  });
+}
+
+describe('renderIncidentMessage', () => {
+  it('offers a button for every diagnosis and mitigation step of the HaproxyServerDown runbook', () => {
+    const { blocks, text } = renderIncidentMessage(incident(), ctx());
+    const all = buttons(blocks);
+    const stepButtons = all.filter((b) => b.action_id?.startsWith('step.'));
+    // every step has at least one button, every action of a step has its own
+    for (const step of runbook.steps) {
+      const mine = stepButtons.filter((b) => decodeStepValue(b.value)?.stepId === step.id);
+      expect(mine.length).toBe(step.kind === 'checklist' ? 1 : step.actions.length);
+    }
+    expect(runbook.steps.filter((s) => s.section === 'diagnosis').length).toBeGreaterThanOrEqual(6);
+    expect(runbook.steps.filter((s) => s.section === 'mitigation').length).toBeGreaterThanOrEqual(6);
+    // changes to the host are red
+    const restart = stepButtons.find((b) => b.action_id === 'step.run:mitigation-1:restart');
+    expect(restart?.style).toBe('danger');
+    expect(stepButtons.find((b) => b.action_id === 'step.run:diagnosis-1:log-tail')?.style).toBeUndefined();
+    // action ids are unique (Slack requires it within a block; we keep them unique in the message)
+    expect(new Set(all.map((b) => b.action_id)).size).toBe(all.length);
+    expect(text).toContain('web/web2 on lb-1');
+    expect(JSON.stringify(blocks)).toContain('<https://example.com/runbooks/HaproxyServerDown|HaproxyServerDown>');
+  });
+
+  it('shows each step state with who and when', () => {
+    const { blocks } = renderIncidentMessage(
+      incident({
+        steps: {
+          'diagnosis-1': { state: 'ok', actionId: 'log-tail', by: 'U1', at: '2026-11-25T03:13:00.000Z', exitCode: 0, durationMs: 84 },
+          'diagnosis-2': { state: 'running', actionId: 'status-check', by: 'U2', at: '2026-11-25T03:13:30.000Z' },
+          'diagnosis-3': { state: 'queued', actionId: 'connectivity-check', by: 'U2', at: '2026-11-25T03:13:31.000Z', ahead: 2 },
+          'diagnosis-4': { state: 'failed', actionId: 'config-check', by: 'U3', at: '2026-11-25T03:14:00.000Z', exitCode: 1, error: 'exit 1' },
+          'mitigation-5': { state: 'done', by: 'U4', at: '2026-11-25T03:15:00.000Z' },
+        },
+      }),
+      ctx(),
+    );
+    const text = JSON.stringify(blocks);
+    expect(text).toContain('✅ ok `log-tail` (exit 0, 84 ms) — <@U1>, 2026-11-25 03:13 UTC');
+    expect(text).toContain('🔄 running `status-check` — <@U2>');
+    expect(text).toContain('⏳ queued, 2 ahead');
+    expect(text).toContain('❌ failed `config-check`: exit 1 — <@U3>');
+    expect(text).toContain('☑️ done — <@U4>, 2026-11-25 03:15 UTC');
+  });
+
+  it('says how to add a host that is not configured, and which labels could not be recovered', () => {
+    const inc = incident({ hostName: undefined });
+    inc.alert = { ...inc.alert, missingLabels: ['server'] };
+    const text = JSON.stringify(renderIncidentMessage(inc, ctx(false)).blocks);
+    expect(text).toContain('Host not configured');
+    expect(text).toContain('match: { instance: [\\"lb-1:9101\\"] }');
+    expect(text).toContain('host not configured');
+    expect(text).toContain('Could not recover the label(s) `server`');
+  });
+
+  it('stays within Block Kit limits for a runbook with many steps', () => {
+    const many: Step[] = Array.from({ length: 40 }, (_, i) => ({ id: `diagnosis-${i + 1}`, section: 'diagnosis', number: i + 1, title: `Step ${i + 1}`, text: 'x'.repeat(400), kind: 'checklist', actions: [] }));
+    const big = createRunbookRegistry([{ ...runbook, steps: many, file: 'big.md', doc: { ...runbook.doc, alertname: 'Big' } }], builtinActions).get('Big') as Runbook;
+    const { blocks } = renderIncidentMessage(incident(), { ...ctx(), runbook: big });
+    expect(blocks.length).toBeLessThanOrEqual(BlockLimits.blocks);
+    expect(buttons(blocks).filter((b) => b.action_id?.startsWith('step.')).length).toBe(40);
+    for (const b of blocks) {
+      if (b.type === 'actions') expect((b as ActionsBlock).elements.length).toBeLessThanOrEqual(BlockLimits.actionsPerBlock);
+      if (b.type === 'section' && (b as SectionBlock).text) expect((b as SectionBlock).text!.text.length).toBeLessThanOrEqual(BlockLimits.text);
+    }
+  });
+
+  it('escapes hostile label values instead of letting them format the message', () => {
+    const inc = incident();
+    inc.alert = { ...inc.alert, labels: { ...inc.alert.labels, server: '<!channel> <https://evil|click>' } };
+    const text = JSON.stringify(renderIncidentMessage(inc, ctx()).blocks);
+    expect(text).not.toContain('<!channel>');
+    expect(text).toContain('&lt;!channel&gt;');
+  });
+});
+
+describe('config.example.yml', () => {
+  it('is a valid config', () => {
+    const text = readFileSync(join(__dirname, '../../../config.example.yml'), 'utf8');
+    expect(parseConfigText(text, 'config.example.yml').hosts[0].name).toBe('lb-1');
+  });
+});
