@@ -28,7 +28,7 @@ const SCREENSHOT = join(__dirname, '..', '..', '..', 'test-artifacts', 'demo-pag
 const haveBrowser = existsSync(CHROMIUM);
 const requireBrowser = process.env.RBP_REQUIRE_BROWSER === '1';
 if (!haveBrowser && !requireBrowser) {
-  // eslint-disable-next-line no-console -- the reason a test is skipped must be visible in the run's output
+  // The reason a test is skipped must be visible in the run's output.
   console.warn(`demo page browser test skipped: ${CHROMIUM} is missing (apt-get install -y chromium; RBP_REQUIRE_BROWSER=1 makes this a failure)`);
 }
 

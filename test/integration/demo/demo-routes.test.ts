@@ -17,6 +17,7 @@ const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000
 describe('demo page routes', () => {
   const slack = new SlackStandIn({ channels: { [CHANNEL]: 'incidents' } });
   const fired: FiredAlert[] = [];
+  const picked: string[] = [];
   let bot: App;
   let demo: DemoPage;
 
@@ -66,6 +67,10 @@ describe('demo page routes', () => {
       const reason = view.state.values.reason.reason.value ?? '';
       if (reason.length < 3) return ack({ response_action: 'errors', errors: { reason: 'Say a bit more', elsewhere: 'unplaced' } });
       return ack();
+    });
+    bot.action<BlockAction<ButtonAction>>('demo.pick', async ({ ack, action }) => {
+      picked.push(action.value ?? '');
+      await ack();
     });
     bot.command('/incident', async ({ ack }) => ack({ response_type: 'in_channel', text: 'Open incidents: none' }));
     const server = (await bot.start({ port: 0, host: '127.0.0.1' })) as Server;
@@ -161,9 +166,31 @@ describe('demo page routes', () => {
     expect(res.status).toBe(409);
   });
 
+  it('clicks the button of the clicked block when two blocks use the same action_id', async () => {
+    // given
+    const button = (value: string) => ({ type: 'button', action_id: 'demo.pick', text: { type: 'plain_text', text: value }, value });
+    const ws = slack.workspace;
+    slack.model.add({
+      type: 'message',
+      ts: '1900000000.000100',
+      channel: CHANNEL,
+      user: ws.botUserId,
+      bot_id: ws.botId,
+      text: 'pick',
+      blocks: [{ type: 'actions', block_id: 'first', elements: [button('one')] }, { type: 'actions', block_id: 'second', elements: [button('two')] }],
+    });
+    // when
+    const res = await post('/demo/click', { user: ONCALL.id, channel: CHANNEL, messageTs: '1900000000.000100', actionId: 'demo.pick', blockId: 'second', value: 'forged' });
+    // then
+    expect(res.body).toEqual({ ok: true });
+    expect(picked).toEqual(['two']);
+  });
+
   it('posts an in_channel slash command answer in the channel', async () => {
     const res = await post('/demo/slash', { user: ONCALL.id, text: 'list' });
     expect(res.body).toEqual({ ok: true });
-    expect((await state()).channels[0].messages.at(-1)).toMatchObject({ text: 'Open incidents: none', bot_id: slack.workspace.botId });
+    const answer = (await state()).channels[0].messages.find((m) => m.text === 'Open incidents: none');
+    expect(answer).toMatchObject({ bot_id: slack.workspace.botId });
+    expect(slack.ephemerals({ channel: CHANNEL })).toEqual([]);
   });
 });

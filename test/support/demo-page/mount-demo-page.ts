@@ -212,6 +212,8 @@ export function mountDemoPage(slack: SlackStandIn, opts: DemoPageOptions): DemoP
         messageTs,
         actionId,
         blockId: button.blockId,
+        // The stand-in would take the first button with this action_id in any block; this one is in the clicked block.
+        ...(button.value !== undefined ? { value: button.value } : {}),
         ...(body.ephemeral ? { message } : {}),
       });
       return botAnswer(delivery.status);
@@ -353,11 +355,12 @@ function errorsByIndex(blocks: unknown, errors: Json): Record<string, string> {
 }
 
 /** The button with this action_id, in the given block when the page knows it (action_ids repeat across blocks). */
-function findButton(blocks: unknown, blockId: string | undefined, actionId: string): { blockId?: string } | undefined {
+function findButton(blocks: unknown, blockId: string | undefined, actionId: string): { blockId?: string; value?: string } | undefined {
   for (const block of list(blocks)) {
     if (blockId !== undefined && block.block_id !== blockId) continue;
     const elements = [...list(block.elements), ...(block.accessory ? [asJson(block.accessory)] : [])];
-    if (elements.some((e) => e.type === 'button' && e.action_id === actionId)) return { blockId: typeof block.block_id === 'string' ? block.block_id : undefined };
+    const button = elements.find((e) => e.type === 'button' && e.action_id === actionId);
+    if (button) return { blockId: typeof block.block_id === 'string' ? block.block_id : undefined, value: typeof button.value === 'string' ? button.value : undefined };
   }
   return undefined;
 }
