@@ -217,6 +217,8 @@ describeBrowser('demo page in headless Chromium', () => {
     await modal.getByLabel('Why? (recorded on the timeline)').fill('web2 flaps <b>badly</b> & more');
     await modal.getByLabel('Dry run: show the commands, run nothing').check();
     await modal.getByLabel('Mode').selectOption({ label: 'drain' });
+    mkdirSync(join(SCREENSHOT, '..'), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT.replace(/\.png$/, '-modal.png') });
     await modal.getByRole('button', { name: 'Run' }).click();
     // then
     await modal.waitFor({ state: 'detached' });
