@@ -122,6 +122,12 @@ export const ALERTMANAGER_BOT = { botId: 'B0ALERTMGR', username: 'alertmanager',
 
 const FORM = 'application/x-www-form-urlencoded';
 
+/**
+ * Serves a path the stand-in itself does not (a demo page, say): called with the request and its body for anything
+ * outside `/api/`, `/upload/v1/` and the response_url paths; answers and returns true, or returns false to pass.
+ */
+export type StandInHttpHandler = (req: IncomingMessage, res: ServerResponse, request: { url: URL; body: Buffer }) => boolean | Promise<boolean>;
+
 /** A local Slack: Web API server, request recorder, channel model and signed delivery to the bot. */
 export class SlackStandIn {
   readonly workspace: Workspace;
@@ -141,6 +147,7 @@ export class SlackStandIn {
   private readonly ctx: MethodContext;
   /** response_url id → where a message-type response should land. */
   private readonly responseTargets = new Map<string, { channel: string; user: string; messageTs?: string; threadTs?: string }>();
+  private readonly httpHandlers: StandInHttpHandler[] = [];
 
   constructor(opts: SlackStandInOptions = {}) {
     this.workspace = { ...DEFAULT_WORKSPACE, ...opts.workspace };
@@ -164,8 +171,11 @@ export class SlackStandIn {
     };
   }
 
-  /** Starts listening on a free port of 127.0.0.1. `apiUrl` ends with `/api/`, ready for WebClient's `slackApiUrl`. */
-  async start(): Promise<{ apiUrl: string; baseUrl: string }> {
+  /**
+   * Starts listening on 127.0.0.1, on a free port unless `port` is given (a demo wants an address that stays the
+   * same between runs). `apiUrl` ends with `/api/`, ready for WebClient's `slackApiUrl`.
+   */
+  async start(opts: { port?: number } = {}): Promise<{ apiUrl: string; baseUrl: string }> {
     if (this.server) throw new Error('SlackStandIn already started');
     const server = createServer((req, res) => void this.handle(req, res));
     server.on('connection', (socket) => {
@@ -174,7 +184,7 @@ export class SlackStandIn {
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
+      server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
     });
     this.server = server;
     const { port } = server.address() as AddressInfo;
@@ -271,6 +281,26 @@ export class SlackStandIn {
   /** A modal as the bot last opened or updated it. */
   view(id: string): SlackView | undefined {
     return this.ctx.views.get(id);
+  }
+
+  /** Every modal the bot opened, as it is now, in the order they were opened. */
+  views(): SlackView[] {
+    return [...this.ctx.views.values()];
+  }
+
+  /** The channels given names (in the options or with setChannel), id → name. */
+  channelNames(): Record<string, string> {
+    return Object.fromEntries(this.channels);
+  }
+
+  /** The users users.info knows by name. */
+  knownUsers(): SlackUserRecord[] {
+    return [...this.ctx.users.values()];
+  }
+
+  /** Serves more paths on the stand-in's own server (see StandInHttpHandler); handlers are asked in the order added. */
+  addHttpHandler(handler: StandInHttpHandler): void {
+    this.httpHandlers.push(handler);
   }
 
   /** Sets (or replaces) the members of a user group. */
@@ -519,6 +549,7 @@ export class SlackStandIn {
       if (url.pathname.startsWith('/api/')) return await this.handleApi(req, res, raw, url);
       if (url.pathname.startsWith('/upload/v1/')) return await this.handleUpload(req, res, raw, url.pathname.slice('/upload/v1/'.length));
       if (/^\/(actions|commands)\//.test(url.pathname)) return this.handleResponseUrl(res, raw, url.pathname.split('/').pop() ?? '');
+      for (const handler of this.httpHandlers) if (await handler(req, res, { url, body: raw })) return;
       res.writeHead(404).end();
     } catch (err) {
       res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, error: 'internal_error', detail: String(err) }));
