@@ -52,6 +52,8 @@ export interface AlertState {
   startsAt?: string;
   fingerprint?: string;
   generatorURL?: string;
+  /** The alert's full label set as Alertmanager holds it (what a silence should match). */
+  labels?: Record<string, string>;
   /** How many alerts matched (more than one when the labels given are a subset). */
   matched: number;
 }
@@ -190,6 +192,7 @@ export class AlertmanagerClient {
       startsAt: a.startsAt,
       fingerprint: a.fingerprint,
       generatorURL: a.generatorURL,
+      labels: a.labels,
       matched: alerts.length,
     };
   }

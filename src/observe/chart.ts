@@ -63,9 +63,17 @@ export function renderSeriesSvg(input: ChartInput): string {
   }
 }
 
-/** `HH:MM` in UTC. */
-export function utcClock(t: number | Date): string {
-  return new Date(t).toISOString().slice(11, 16);
+/** `HH:MM` in UTC, or `HH:MM:SS` with `seconds`. */
+export function utcClock(t: number | Date, seconds = false): string {
+  return new Date(t).toISOString().slice(11, seconds ? 19 : 16);
+}
+
+/** Short ranges need seconds on the axis, or every label reads the same minute. */
+function needsSeconds(input: ChartInput): boolean {
+  const times = input.series.flatMap((s) => s.points.map(([t]) => t));
+  const min = input.start?.getTime() ?? Math.min(...times);
+  const max = input.end?.getTime() ?? Math.max(...times);
+  return Number.isFinite(max - min) && max - min < 10 * 60_000;
 }
 
 function timeRange(input: ChartInput): { min?: number; max?: number } {
@@ -79,7 +87,7 @@ function markLine(input: ChartInput, labelAtStart = false) {
     symbol: 'none',
     lineStyle: { color: MARK, type: 'dashed' as const, width: 1.5 },
     label: {
-      formatter: input.markLabel ?? `alert start ${utcClock(input.markAt)} UTC`,
+      formatter: input.markLabel ?? `alert start ${utcClock(input.markAt, needsSeconds(input))} UTC`,
       color: MARK,
       fontSize: 11,
       // On the rows chart the y axis is inverted: its start is the top, where the label does not cover the time axis.
@@ -90,11 +98,12 @@ function markLine(input: ChartInput, labelAtStart = false) {
 }
 
 function timeAxis(input: ChartInput, gridIndex: number, showLabels: boolean) {
+  const seconds = needsSeconds(input);
   return {
     type: 'time' as const,
     gridIndex,
     ...timeRange(input),
-    axisLabel: { show: showLabels, formatter: (v: number) => utcClock(v), color: '#333' },
+    axisLabel: { show: showLabels, formatter: (v: number) => utcClock(v, seconds), color: '#333' },
     splitLine: { show: true, lineStyle: { color: '#eee' } },
     name: showLabels ? 'UTC' : undefined,
     nameGap: 8,
@@ -153,7 +162,8 @@ export function stateRuns(points: Array<[number, number]>): Array<{ start: numbe
 
 function typicalStep(points: Array<[number, number]>): number {
   const diffs = points.slice(1).map(([t], i) => t - points[i][0]).filter((d) => d > 0).sort((a, b) => a - b);
-  return diffs.length > 0 ? diffs[Math.floor(diffs.length / 2)] : 15_000;
+  // query_range samples sit on multiples of the step, so the smallest gap is the step.
+  return diffs.length > 0 ? diffs[0] : 15_000;
 }
 
 interface RenderItemApi {

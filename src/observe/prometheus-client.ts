@@ -69,9 +69,16 @@ export class PrometheusClient {
     const parsed = this.service.parse(MatrixResponseSchema, res.body, 'POST /api/v1/query_range');
     return parsed.data.result.map((r) => ({
       labels: r.metric,
-      points: r.values.map(([t, v]): [number, number] => [Math.round(t * 1000), Number(v)]),
+      points: r.values.map(([t, v]): [number, number] => [Math.round(t * 1000), sampleValue(v)]),
     }));
   }
+}
+
+/** Prometheus writes sample values as Go formats floats: `+Inf`, `-Inf` and `NaN` included, which Number() misreads. */
+function sampleValue(v: string): number {
+  if (v === '+Inf') return Infinity;
+  if (v === '-Inf') return -Infinity;
+  return Number(v);
 }
 
 export { exprFromGeneratorUrl } from './expr-from-generator-url';

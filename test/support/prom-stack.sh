@@ -180,7 +180,8 @@ start_daemons() {
 
 stop_daemons() {
   for d in prometheus alertmanager exporter haproxy; do
-    if running "$d"; then kill "$(cat "$DIR/$d.pid")" 2>/dev/null || true; fi
+    # CONT after TERM: a daemon a test paused (SIGSTOP) would otherwise never see the TERM.
+    if running "$d"; then kill "$(cat "$DIR/$d.pid")" 2>/dev/null || true; kill -CONT "$(cat "$DIR/$d.pid")" 2>/dev/null || true; fi
   done
   # This sandbox reaps exited processes slowly: wait for the ports, not the pids.
   for p in $PROMETHEUS_PORT $ALERTMANAGER_PORT $EXPORTER_PORT $HAPROXY_FRONT_PORT $HAPROXY_STATS_PORT $WEB1_PORT; do
