@@ -56,7 +56,7 @@ export function renderSeriesSvg(input: ChartInput): string {
   const height = input.height ?? (binary ? 110 + Math.max(1, input.series.length) * rowHeight : 360);
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
   try {
-    chart.setOption(binary ? rowsOption(input, width, rowHeight) : linesOption(input));
+    chart.setOption(binary ? rowsOption(input, rowHeight) : linesOption(input));
     return chart.renderToSVGString();
   } finally {
     chart.dispose();
@@ -172,7 +172,7 @@ interface RenderItemApi {
   size(point: [number, number]): [number, number];
 }
 
-function rowsOption(input: ChartInput, _width: number, rowHeight: number) {
+function rowsOption(input: ChartInput, rowHeight: number) {
   const names = input.series.map((s) => s.name);
   const left = Math.min(240, 24 + 7 * Math.max(...names.map((n) => n.length), 4));
   // One rectangle per run: [start, end, row, value].
