@@ -12,6 +12,8 @@ const url = z.string().url();
 const basicOrBearer = z.strictObject({
   url: url.optional(),
   token: z.string().default(''),
+  /** Bearer token the bot sends to this service's API (silences, alert state, graphs). Wins over username/password. */
+  apiToken: z.string().optional(),
   username: z.string().optional(),
   password: z.string().optional(),
   timeoutMs: z.number().int().positive().default(5000),
