@@ -76,6 +76,12 @@ interface Entry {
   conn?: Connection;
 }
 
+/** An open exec channel and its exit status, recorded from the moment it opened. */
+interface Session {
+  channel: ClientChannel;
+  exit: { exited: boolean; code: number | null; signal?: string };
+}
+
 /** The channel could not be opened; `gone` says whether the connection died (then a reconnect is safe). */
 class ChannelOpenError extends Error {
   constructor(
@@ -130,9 +136,9 @@ export class SshPool implements Executor {
     if (this.closing) throw new PilotError('INTERNAL', 'the SSH pool is closed');
     const started = performance.now();
     let conn = await this.connection(target);
-    let channel: ClientChannel;
+    let session: Session;
     try {
-      channel = await this.openSession(conn, command);
+      session = await this.openSession(conn, command);
     } catch (err) {
       if (!(err instanceof ChannelOpenError && err.gone)) throw this.openFailure(target, err);
       // The connection died before the command could start, so nothing ran: one reconnect is safe.
@@ -140,12 +146,12 @@ export class SshPool implements Executor {
       this.forget(conn);
       conn = await this.connection(target);
       try {
-        channel = await this.openSession(conn, command);
+        session = await this.openSession(conn, command);
       } catch (err2) {
         throw this.openFailure(target, err2);
       }
     }
-    return this.collect(conn, channel, opts, started);
+    return this.collect(conn, session, opts, started);
   }
 
   /** Ends every connection. Runs after this throw. */
@@ -313,14 +319,14 @@ export class SshPool implements Executor {
   // ---- sessions --------------------------------------------------------------------------------------------
 
   /** Waits for a free session on the connection and opens an exec channel. */
-  private async openSession(conn: Connection, command: string): Promise<ClientChannel> {
+  private async openSession(conn: Connection, command: string): Promise<Session> {
     while (conn.alive && conn.active >= this.maxSessions) await new Promise<void>((wake) => conn.waiting.push(wake));
     if (!conn.alive) throw new ChannelOpenError('connection closed', true);
     conn.active++;
     clearTimeout(conn.idleTimer);
     const openTimeoutMs = conn.target.connectTimeoutMs ?? 5000;
     try {
-      return await new Promise<ClientChannel>((resolve, reject) => {
+      return await new Promise<Session>((resolve, reject) => {
         const timer = setTimeout(() => {
           // No answer to a channel open on a live-looking connection: the peer is gone without a FIN. Whether the
           // command started is unknown, so this is not retried.
@@ -329,8 +335,17 @@ export class SshPool implements Executor {
         }, openTimeoutMs);
         const done = (err: Error | undefined, channel?: ClientChannel): void => {
           clearTimeout(timer);
-          if (err) reject(new ChannelOpenError(err.message, !conn.alive || /no response from server|not connected/i.test(err.message)));
-          else resolve(channel!);
+          if (err) {
+            reject(new ChannelOpenError(err.message, !conn.alive || /no response from server|not connected/i.test(err.message)));
+            return;
+          }
+          // The exit status may arrive in the same packet batch as the exec reply, before an awaiting caller could
+          // listen: record it here, synchronously. (Output is buffered by the stream until read.)
+          const session: Session = { channel: channel!, exit: { exited: false, code: null } };
+          channel!.on('exit', (code: number | null, sig?: string) => {
+            session.exit = { exited: true, code: code ?? null, signal: sig ?? undefined };
+          });
+          resolve(session);
         };
         try {
           // The remote shell reads stdin from /dev/null instead of us sending EOF: a channel whose stdin was ended is
@@ -366,13 +381,11 @@ export class SshPool implements Executor {
   }
 
   /** Reads the channel to its end under the output cap; ends the remote command when it runs past the timeout. */
-  private collect(conn: Connection, channel: ClientChannel, opts: ExecOptions, started: number): Promise<ExecResult> {
+  private collect(conn: Connection, session: Session, opts: ExecOptions, started: number): Promise<ExecResult> {
     const t = conn.target;
+    const { channel } = session;
     const stdout = cappedOutput(opts.outputCap);
     const stderr = cappedOutput(opts.outputCap);
-    let exitCode: number | null = null;
-    let signal: string | undefined;
-    let exited = false;
     let timedOut = false;
     const timers: NodeJS.Timeout[] = [];
 
@@ -383,6 +396,7 @@ export class SshPool implements Executor {
         settled = true;
         timers.forEach(clearTimeout);
         this.release(conn);
+        const { exited, code: exitCode, signal } = session.exit;
         const result: ExecResult = { exitCode, signal, stdout: stdout.result(), stderr: stderr.result(), durationMs: Math.round(performance.now() - started), timedOut };
         if (!exited && !timedOut && !conn.alive) {
           reject(
@@ -396,11 +410,6 @@ export class SshPool implements Executor {
       };
       channel.on('data', (chunk: Buffer) => stdout.push(chunk));
       channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-      channel.on('exit', (code: number | null, sig?: string) => {
-        exited = true;
-        exitCode = code ?? null;
-        signal = sig ?? undefined;
-      });
       channel.on('close', settle);
       channel.on('error', noop);
       // Ending a command: TERM to its process group (sshd ≥ 8.1 delivers `signal` requests with killpg), KILL if it
