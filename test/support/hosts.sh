@@ -215,14 +215,17 @@ cmd_start() {
 cmd_stop() {
   local name pid
   for name in main spare; do sshd_signal "$name" TERM; done
-  # The ssh user may have restarted haproxy: the pidfile names the current process.
+  # The ssh user may have restarted haproxy: the pidfile names the current process. Ports are waited for only
+  # when this script had started something there: another program's port is none of our business.
   if [ -s "$HDIR/haproxy.pid" ]; then
     for pid in $(cat "$HDIR/haproxy.pid"); do priv kill "$pid" 2>/dev/null || true; done
+    wait_for "haproxy to close $SOCK" "$START_TIMEOUT" not haproxy_ready
+    wait_for "haproxy to close port $FRONT_PORT" "$START_TIMEOUT" not tcp_open "$FRONT_PORT"
   fi
-  wait_for "haproxy to close $SOCK and port $FRONT_PORT" "$START_TIMEOUT" not haproxy_ready
-  wait_for "haproxy to close port $FRONT_PORT" "$START_TIMEOUT" not tcp_open "$FRONT_PORT"
-  if [ -s "$HDIR/log-sink.pid" ]; then priv kill "$(cat "$HDIR/log-sink.pid")" 2>/dev/null || true; fi
-  wait_for "the log sink to release UDP $LOG_PORT" "$START_TIMEOUT" not udp_bound "$LOG_PORT"
+  if [ -s "$HDIR/log-sink.pid" ]; then
+    priv kill "$(cat "$HDIR/log-sink.pid")" 2>/dev/null || true
+    wait_for "the log sink to release UDP $LOG_PORT" "$START_TIMEOUT" not udp_bound "$LOG_PORT"
+  fi
   priv rm -f "$HDIR/haproxy.pid" "$HDIR/log-sink.pid"
 }
 
