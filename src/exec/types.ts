@@ -39,6 +39,8 @@ export interface SshTarget {
   hostKey?: string;
   knownHostsPath?: string;
   connectTimeoutMs?: number;
+  /** Only for throwaway test hosts: accept any host key (config `ssh.insecureAcceptAnyHostKey`). */
+  insecureAcceptAnyHostKey?: boolean;
 }
 
 /** Runs commands on hosts. Failures to connect or a lost connection throw PilotError (SSH_*). */
