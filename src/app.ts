@@ -2,6 +2,7 @@
  * createApp(deps): builds the bot from settings and wires its features. Importing it has no side effects; nothing
  * listens until start(). Tests pass their own store, executor or clock.
  */
+import { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { App, HTTPReceiver, SocketModeReceiver, type Receiver } from '@slack/bolt';
 import { WebClientEvent, type WebClient } from '@slack/web-api';
@@ -51,8 +52,8 @@ export interface Pilot {
   client: WebClient;
   deps: MitigationDeps;
   metrics: Metrics;
-  /** Starts listening; resolves when /healthz answers 200. */
-  start(): Promise<void>;
+  /** Starts listening; resolves with the bound port (useful with PORT=0) once /healthz answers 200. */
+  start(): Promise<number>;
   /** Waits for running actions, closes SSH connections and the store. */
   stop(): Promise<void>;
 }
@@ -206,8 +207,10 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
     deps,
     metrics,
     async start() {
-      await app.start(env.port);
+      const server: unknown = await app.start(env.port);
+      const address = server instanceof Server ? server.address() : null;
       ready = true;
+      return typeof address === 'object' && address ? address.port : env.port;
     },
     async stop() {
       ready = false;

@@ -123,8 +123,9 @@ function stepButtons(incident: Incident, step: Step, ctx: IncidentMessageContext
   }
   return step.actions.map((actionId) => {
     const spec = ctx.action(actionId);
-    const name = step.actions.length === 1 && !compact ? 'Run' : (spec?.title ?? actionId);
-    const label = compact && step.actions.length === 1 ? `${stepLabel(step)} ${spec?.title ?? actionId}` : name;
+    // The action's own title on the button: "Backend state", "Restart HAProxy" say what a click does.
+    const name = spec?.title ?? actionId;
+    const label = compact ? `${step.number ?? '+'}. ${name}` : name;
     const b = button(label, runStepActionId(step.id, actionId), encodeStepValue({ incidentId: incident.id, stepId: step.id, actionId }));
     if (spec?.risk === 'change') b.style = 'danger';
     return b;

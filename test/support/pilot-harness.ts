@@ -1,0 +1,118 @@
+/**
+ * Starts the real bot (createApp) against the local Slack stand-in, with a temporary store and config. End-to-end
+ * tests drive it the way Slack would and assert on what the stand-in received.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { createApp, type Pilot } from '../../src/app';
+import { parseConfigText, type Settings } from '../../src/config/load-config';
+import type { HostConfig } from '../../src/config/schema';
+import { createLogger } from '../../src/logger';
+import type { SlackMessage } from './slack-standin';
+import { SlackStandIn } from './slack-standin';
+
+export const CHANNEL = 'C0123ALERTS';
+export const ONCALL = 'U0ONCALL01';
+export const INTERN = 'U0INTERN01';
+export const SRE_GROUP = 'S0123SRE';
+export const SIGNING_SECRET = 'e2e-signing-secret-0123456789abcdef';
+const REPO = join(__dirname, '..', '..');
+
+export interface HarnessOptions {
+  hosts?: HostConfig[];
+  /** Extra config merged over the defaults (top-level keys replaced). */
+  config?: Record<string, unknown>;
+  /** Reuse an existing stand-in and store folder (to restart the bot). */
+  slack?: SlackStandIn;
+  dir?: string;
+}
+
+export interface Harness {
+  slack: SlackStandIn;
+  pilot: Pilot;
+  url: string;
+  dir: string;
+  settings: Settings;
+  /** Delivers a captured Alertmanager message event (file under test/fixtures/slack) and returns its ts. */
+  postFixture(name: string, overrides?: Partial<SlackMessage>): Promise<string>;
+  /** Waits for the bot's incident message in a thread and returns it. */
+  incidentMessage(threadTs: string): Promise<SlackMessage>;
+  /** Clicks a button of the incident message. */
+  click(threadTs: string, actionId: string, user?: string, value?: string): ReturnType<SlackStandIn['clickButton']>;
+  /** The thread's messages as text (blocks flattened), for assertions. */
+  threadText(threadTs: string): string;
+  /** Stops the bot only (the stand-in and the store file stay). */
+  stopBot(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Loads a Slack fixture event. */
+export function slackFixture(name: string): SlackMessage {
+  return JSON.parse(readFileSync(join(REPO, 'test', 'fixtures', 'slack', name), 'utf8')) as SlackMessage;
+}
+
+/** Starts the stand-in (unless given) and the bot. */
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
+  const slack = opts.slack ?? new SlackStandIn({ channels: { [CHANNEL]: 'incidents' }, usergroups: { [SRE_GROUP]: [ONCALL] } });
+  const apiUrl = opts.slack ? slack.apiUrl : (await slack.start()).apiUrl;
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'rbp-e2e-'));
+  const raw = {
+    slack: { channels: [CHANNEL], stillFiringIntervalSec: 600 },
+    runbooks: join(REPO, 'runbooks'),
+    store: { path: join(dir, 'pilot.db') },
+    hosts: opts.hosts ?? [],
+    access: { mitigate: [SRE_GROUP] },
+    mitigation: { verifyDelayMs: 300, cooldownSec: 300, maxRestartsPerHour: 3 },
+    ...opts.config,
+  };
+  const config = parseConfigText(stringify(raw), 'e2e-config.yml');
+  const settings: Settings = {
+    env: { botToken: slack.botToken, signingSecret: SIGNING_SECRET, socketMode: false, apiUrl, port: 0, configPath: 'e2e-config.yml', logLevel: process.env.LOG_LEVEL ?? 'silent' },
+    config,
+  };
+  const pilot = await createApp({ settings, logger: createLogger(settings.env.logLevel) });
+  const port = await pilot.start();
+  const url = `http://127.0.0.1:${port}`;
+  slack.configureBot({ url: `${url}/slack/events`, signingSecret: SIGNING_SECRET });
+
+  const harness: Harness = {
+    slack,
+    pilot,
+    url,
+    dir,
+    settings,
+    async postFixture(name, overrides = {}) {
+      const event = slackFixture(name);
+      const { ts: _ts, channel: _c, event_ts: _e, ...fields } = event as SlackMessage & { event_ts?: string };
+      const res = await slack.postAlertMessage(CHANNEL, { ...fields, ...overrides });
+      if (res.status !== 200) throw new Error(`the bot answered ${res.status} to the alert event`);
+      return res.ts;
+    },
+    async incidentMessage(threadTs) {
+      const call = await slack.waitFor('chat.postMessage', (c) => c.args.thread_ts === threadTs && JSON.stringify(c.args.blocks ?? '').includes('step.'), 5000);
+      const ts = (call.response as { ts: string }).ts;
+      return slack.message(CHANNEL, ts) as SlackMessage;
+    },
+    async click(threadTs, actionId, user = ONCALL, value) {
+      const msg = await harness.incidentMessage(threadTs);
+      return slack.clickButton({ user, channel: CHANNEL, messageTs: msg.ts, actionId, ...(value !== undefined ? { value } : {}) });
+    },
+    threadText(threadTs) {
+      return slack
+        .thread(CHANNEL, threadTs)
+        .map((m) => `${m.text ?? ''}\n${JSON.stringify(m.blocks ?? [])}`)
+        .join('\n----\n');
+    },
+    async stopBot() {
+      await pilot.stop();
+    },
+    async stop() {
+      await pilot.stop().catch(() => undefined);
+      if (!opts.slack) await slack.stop();
+      if (!opts.dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return harness;
+}
