@@ -122,7 +122,9 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
   });
   const client = app.client;
 
-  const presenter = new IncidentPresenter({ client, store, runbooks, logger, hostLabel: (name) => runbooks.get(name)?.binding?.hostLabel ?? 'instance' });
+  const presenter = new IncidentPresenter({ client, store, runbooks, logger, hostLabel: (name) => runbooks.get(name)?.binding?.hostLabel ?? 'instance',
+    pace: { perSecond: config.slack.postsPerSecond, burst: config.slack.postBurst },
+  });
   const metrics = new Metrics({
     openIncidents: () => store.listOpen().length,
     hostQueues: () => scheduler.stats().hosts,

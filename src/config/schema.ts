@@ -71,6 +71,9 @@ export const ConfigSchema = z.strictObject({
     channels: z.array(slackId).min(1, 'list at least one channel id to watch'),
     /** At most one "still firing" reply per incident per this many seconds. */
     stillFiringIntervalSec: z.number().int().nonnegative().default(3600),
+    /** Pace of chat.postMessage per channel: Slack allows about one a second, with short bursts. */
+    postsPerSecond: z.number().positive().max(50).default(1),
+    postBurst: z.number().int().min(1).max(50).default(5),
   }),
   alertmanager: basicOrBearer.default({ token: '', timeoutMs: 5000 }),
   prometheus: basicOrBearer.default({ token: '', timeoutMs: 5000 }),

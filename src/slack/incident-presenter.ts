@@ -17,6 +17,8 @@ export interface PresenterDeps {
   runbooks: RunbookCatalog;
   logger: Logger;
   hostLabel(alertname: string): string;
+  /** chat.postMessage pace per channel (config slack.postsPerSecond and slack.postBurst). */
+  pace: { perSecond: number; burst: number };
 }
 
 export class IncidentPresenter {
@@ -110,13 +112,15 @@ export class IncidentPresenter {
   }
 
   /**
-   * chat.postMessage allows about one message a second per channel, with short bursts: a token bucket of five,
-   * refilled one a second. Calls wait in order rather than fail.
+   * chat.postMessage allows about one message a second per channel, with short bursts: a token bucket (five,
+   * refilled one a second by default). Calls wait in order rather than fail.
    */
   private paced<T>(channel: string, fn: () => Promise<T>): Promise<T> {
     let limiter = this.channelLimiters.get(channel);
     if (!limiter) {
-      limiter = new Bottleneck({ reservoir: 5, reservoirIncreaseAmount: 1, reservoirIncreaseInterval: 1000, reservoirIncreaseMaximum: 5 });
+      const { perSecond, burst } = this.deps.pace;
+      const interval = Math.max(20, Math.round(1000 / perSecond));
+      limiter = new Bottleneck({ reservoir: burst, reservoirIncreaseAmount: 1, reservoirIncreaseInterval: interval, reservoirIncreaseMaximum: burst });
       this.channelLimiters.set(channel, limiter);
     }
     return limiter.schedule(fn);

@@ -59,7 +59,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const apiUrl = opts.slack ? slack.apiUrl : (await slack.start()).apiUrl;
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'rbp-e2e-'));
   const raw = {
-    slack: { channels: [CHANNEL], stillFiringIntervalSec: 600 },
+    // Tests post faster than Slack allows; the pace itself is tested in the storm benchmark.
+    slack: { channels: [CHANNEL], stillFiringIntervalSec: 600, postsPerSecond: 50, postBurst: 50 },
     runbooks: join(REPO, 'runbooks'),
     store: { path: join(dir, 'pilot.db') },
     hosts: opts.hosts ?? [],

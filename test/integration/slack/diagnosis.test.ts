@@ -1,0 +1,131 @@
+/**
+ * Issue #3 end to end on real hosts: each diagnosis button runs on the loopback load balancer over SSH and answers
+ * in the thread, right about web2; SSH failures are answers; hostile labels run nothing; a burst keeps its limits.
+ */
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import type { HostConfig } from '../../../src/config/schema';
+import { CHANNEL, ONCALL, startHarness, type Harness } from '../../support/pilot-harness';
+import { plain, runStep } from '../../support/step-helpers';
+import { describeWithHosts, startSshd, stopSshd, testHostConfig } from '../../support/test-hosts';
+
+describeWithHosts('diagnosis steps over SSH', (hosts) => {
+  const lb = testHostConfig(hosts);
+  const badKey: HostConfig = { ...lb, name: 'lb-badkey', match: { instance: ['lb-badkey:9101'] }, ssh: { ...lb.ssh, hostKey: 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s' } };
+  const spare: HostConfig = { ...lb, name: 'lb-spare', match: { instance: ['lb-spare:9101'] }, ssh: { ...lb.ssh, port: hosts.ssh.sparePort } };
+  const lb1: HostConfig = { ...lb, name: 'lb-1', match: { instance: ['lb-1:9101'] } };
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await startHarness({ hosts: [lb, badKey, spare, lb1], config: { limits: { perHost: { concurrency: 2, minGapMs: 100, maxQueued: 100 }, global: { concurrency: 20 }, perUser: { clicksPerMinute: 30 } } } });
+  });
+  afterAll(async () => {
+    await h.stop();
+  });
+
+  it('answers every diagnosis step about web2 correctly', async () => {
+    const ts = await h.postFixture('single.slack-default.firing.event.json');
+    await h.incidentMessage(ts);
+
+    const backend = plain(await runStep(h, ts, 'diagnosis-backend-state', 'backend-state'));
+    expect(backend).toMatch(/▶ web2\s+DOWN/);
+    expect(backend).toMatch(/web1\s+UP/);
+
+    const conn = plain(await runStep(h, ts, 'diagnosis-3', 'connectivity-check'));
+    expect(conn).toMatch(/refused/);
+    expect(conn).toContain(`127.0.0.1`);
+    expect(conn).toContain(String(hosts.haproxy.web2Port));
+
+    const log = plain(await runStep(h, ts, 'diagnosis-1', 'log-tail'));
+    expect(log).toMatch(/web\/web2 is DOWN/);
+
+    const config = plain(await runStep(h, ts, 'diagnosis-4', 'config-check'));
+    expect(config).toMatch(/Configuration file is valid/);
+    expect(config).toMatch(/exit 0/);
+
+    const status = plain(await runStep(h, ts, 'diagnosis-2', 'status-check'));
+    expect(status).toMatch(/Pid: \d+/);
+    expect(status).toMatch(/Uptime/);
+
+    const changes = plain(await runStep(h, ts, 'diagnosis-5', 'recent-changes'));
+    expect(changes).toContain(String(hosts.haproxy.web2Port));
+
+    // the incident message shows each step's state, kept current with chat.update
+    const incident = h.pilot.deps.store.listOpen()[0];
+    expect(incident.steps['diagnosis-backend-state']).toMatchObject({ state: 'ok', by: ONCALL, exitCode: 0 });
+    expect(incident.steps['diagnosis-3']).toMatchObject({ state: 'failed', exitCode: 1 });
+    const update = h.slack.calls('chat.update').filter((c) => c.args.ts === incident.messageTs).pop();
+    expect(JSON.stringify(update?.args.blocks)).toContain('✅ ok `backend-state`');
+  });
+
+  it('refuses a wrong pinned host key and says what to check; nothing runs', async () => {
+    const ts = (await h.slack.sendEvent({ type: 'message', channel: CHANNEL, user: ONCALL, text: 'HaproxyServerDown instance=lb-badkey:9101 backend=web server=web2', ts: '1700000100.000100' })).envelope as { event: { ts: string } };
+    const threadTs = ts.event.ts;
+    await h.incidentMessage(threadTs);
+    const out = plain(await runStep(h, threadTs, 'diagnosis-2', 'status-check'));
+    expect(out).toMatch(/did not run|failed/);
+    expect(out).toMatch(/host key/i);
+    expect(out).toMatch(/verify the host, then update ssh\.hostKey/);
+  });
+
+  it('says clearly when sshd is down', async () => {
+    stopSshd('spare');
+    const env = (await h.slack.sendEvent({ type: 'message', channel: CHANNEL, user: ONCALL, text: 'HaproxyServerDown instance=lb-spare:9101 backend=web server=web2', ts: '1700000200.000100' })).envelope as { event: { ts: string } };
+    await h.incidentMessage(env.event.ts);
+    const out = plain(await runStep(h, env.event.ts, 'diagnosis-2', 'status-check'));
+    expect(out).toMatch(/refused|unreachable|not reach/i);
+    expect(out).toMatch(/sshd listens on the configured port/);
+    expect(out).toContain(String(hosts.ssh.sparePort));
+    startSshd('spare');
+  });
+
+  it('runs nothing for labels carrying shell metacharacters (webhook path)', async () => {
+    rmSync('/tmp/pwned', { force: true });
+    const body = readFileSync(`${__dirname}/../../fixtures/alertmanager/metachar.webhook.firing.json`, 'utf8');
+    const res = await fetch(`${h.url}/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(res.status).toBe(202);
+    const alertPost = await h.slack.waitFor('chat.postMessage', (c) => String(c.args.text).includes('[FIRING] HaproxyServerDown') && !c.args.thread_ts, 5000);
+    const threadTs = (alertPost.response as { ts: string }).ts;
+    await h.incidentMessage(threadTs);
+    const incident = h.pilot.deps.store.listOpen().find((i) => i.threadTs === threadTs);
+    expect(incident?.hostName).toBe('lb-1');
+    for (const [step, action] of [['diagnosis-backend-state', 'backend-state'], ['diagnosis-3', 'connectivity-check'], ['diagnosis-1', 'log-tail']]) {
+      const out = plain(await runStep(h, threadTs, step, action));
+      expect(out).toMatch(/did not run/);
+      expect(out).toMatch(/nothing was run/);
+    }
+    const types = h.pilot.deps.store.timeline(incident!.id).map((e) => e.type);
+    expect(types).not.toContain('step.started');
+    expect(types.filter((t) => t === 'step.refused')).toHaveLength(3);
+    expect(existsSync('/tmp/pwned')).toBe(false);
+  });
+
+  it('keeps a burst of 30 clicks on one host within its limits, in order, nothing dropped', async () => {
+    const env = (await h.slack.sendEvent({ type: 'message', channel: CHANNEL, user: ONCALL, text: 'HaproxyServerDown instance=lb-test:9101 backend=web server=web1', ts: '1700000300.000100' })).envelope as { event: { ts: string } };
+    const threadTs = env.event.ts;
+    const msg = await h.incidentMessage(threadTs);
+    const users = Array.from({ length: 30 }, (_, i) => `U0BURST${String(i).padStart(3, '0')}`);
+    const acks = await Promise.all(users.map((u) => h.slack.clickButton({ user: u, channel: CHANNEL, messageTs: msg.ts, actionId: 'step.run:diagnosis-4:config-check' })));
+    expect(acks.every((a) => a.status === 200)).toBe(true);
+    const incident = h.pilot.deps.store.listOpen().find((i) => i.threadTs === threadTs)!;
+    const deadline = Date.now() + 30_000;
+    while (h.pilot.deps.store.timeline(incident.id).filter((e) => e.type === 'step.finished' || e.type === 'step.failed').length < 30 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const timeline = h.pilot.deps.store.timeline(incident.id);
+    expect(timeline.filter((e) => e.type === 'step.finished')).toHaveLength(30);
+    // at most 2 at once: never more than 2 started-but-not-finished
+    let running = 0;
+    let peak = 0;
+    for (const e of timeline) {
+      if (e.type === 'step.started') peak = Math.max(peak, ++running);
+      if (e.type === 'step.finished') running--;
+    }
+    expect(peak).toBeLessThanOrEqual(2);
+    // starts keep the minimum gap (100 ms; half of it tolerated for timer jitter)
+    const starts = timeline.filter((e) => e.type === 'step.started').map((e) => Date.parse(e.at));
+    for (let i = 1; i < starts.length; i++) expect(starts[i] - starts[i - 1]).toBeGreaterThanOrEqual(50);
+    // waiting clicks were told so
+    expect(timeline.filter((e) => e.type === 'step.queued').length).toBeGreaterThan(0);
+    expect(h.slack.calls().some((c) => /queued, \d+ ahead/.test(String(c.args.text ?? '')))).toBe(true);
+  }, 60_000);
+});
