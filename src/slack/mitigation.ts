@@ -162,7 +162,8 @@ export async function confirmAndRun(deps: MitigationDeps, req: Request, reason: 
     const text = v.verified
       ? `✅ *${escapeMrkdwn(action.title)}* on \`${host.name}\`: verified — ${escapeMrkdwn(v.why)}.`
       : `⚠️ *${escapeMrkdwn(action.title)}* on \`${host.name}\`: not verified, because ${escapeMrkdwn(v.why)}. Check the host with the diagnosis steps.`;
-    await deps.presenter.reply(incident, { text: text.replace(/\*/g, ''), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: truncate(text, 3000) } }] });
+    const plainText = `${action.title} on ${host.name}: ${v.verified ? 'verified' : 'not verified'}, ${v.why}`;
+    await deps.presenter.reply(incident, { text: truncate(plainText, 3000), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: truncate(text, 3000) } }] });
   } finally {
     deps.store.releaseLock(lockName, owner);
     await deps.presenter.refresh(incident.id);
