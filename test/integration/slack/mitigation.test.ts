@@ -2,39 +2,15 @@
  * Issue #4 end to end on the real haproxy: confirmed restart once and verified; refusals for the wrong people, a
  * broken config, the cooldown and a second simultaneous click; drain and ready read back from the runtime API.
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { RecordedCall } from '../../support/slack-standin';
 import { CHANNEL, INTERN, ONCALL, startHarness, type Harness } from '../../support/pilot-harness';
 import { plain } from '../../support/step-helpers';
+import { restoreWeb2, runtime, until } from '../../support/haproxy-runtime';
 import { describeWithHosts, testHostConfig, type TestHosts } from '../../support/test-hosts';
 
 function pid(hosts: TestHosts): number {
   return Number(readFileSync(hosts.haproxy.pidFile, 'utf8').trim());
-}
-
-function runtime(hosts: TestHosts, command: string): string {
-  return execFileSync('socat', ['-T2', 'stdio', `UNIX-CONNECT:${hosts.haproxy.socket}`], { input: `${command}\n`, encoding: 'utf8' });
-}
-
-/** web2's status as `show stat` has it (DOWN, DRAIN, MAINT, UP…). */
-function web2Status(hosts: TestHosts): string {
-  const line = runtime(hosts, 'show stat').split('\n').find((l) => l.startsWith('web,web2,'));
-  return line?.split(',')[17] ?? 'missing';
-}
-
-async function until<T>(what: string, fn: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const v = fn();
-      if (v !== undefined && v !== false) return v;
-    } catch {
-      // not yet: the runtime API may be restarting
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describeWithHosts('guarded mitigation on the real haproxy', (hosts) => {
@@ -49,9 +25,7 @@ describeWithHosts('guarded mitigation on the real haproxy', (hosts) => {
   });
   afterEach(async () => {
     await h.stop();
-    // Leave the host as other tests expect it: haproxy answering and web2 DOWN by its health check.
-    runtime(hosts, 'set server web/web2 state ready');
-    await until('web2 DOWN again', () => web2Status(hosts) === 'DOWN' || undefined);
+    await restoreWeb2(hosts);
   });
 
   /** Clicks a mitigation button as `user`, and submits the confirmation modal it opened. */
@@ -107,7 +81,7 @@ describeWithHosts('guarded mitigation on the real haproxy', (hosts) => {
     // two people open the modal, then both submit at once
     await h.click(threadTs, 'step.run:mitigation-1:restart', ONCALL);
     await h.click(threadTs, 'step.run:mitigation-1:restart', ONCALL);
-    await until('two modals', () => (h.slack.calls('views.open').length === 2 ? true : undefined));
+    await until('two modals', () => h.slack.calls('views.open').length === 2);
     const values = { reason: { reason: { type: 'plain_text_input', value: 'both of us clicked' } }, options: { options: { type: 'checkboxes', selected_options: [] } } };
     const ids = h.slack.calls('views.open').map((c) => (c.response as { view: { id: string } }).view.id);
     await Promise.all(ids.map((viewId) => h.slack.submitView({ user: ONCALL, viewId, values })));
@@ -123,7 +97,7 @@ describeWithHosts('guarded mitigation on the real haproxy', (hosts) => {
     await until('the old haproxy to exit', () => {
       try {
         process.kill(before, 0);
-        return readFileSync(`/proc/${before}/stat`, 'utf8').split(' ')[2] === 'Z' || undefined;
+        return readFileSync(`/proc/${before}/stat`, 'utf8').split(' ')[2] === 'Z';
       } catch {
         return true;
       }
