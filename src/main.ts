@@ -28,10 +28,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof PilotError && !err.userFacing) {
+  // A user's mistake (config, environment, runbooks, store) is one line that says what to fix; anything else is a
+  // bug and keeps its stack trace.
+  if (err instanceof PilotError) {
     process.stderr.write(`runbook-pilot: ${err.message}. ${err.hint[0].toUpperCase()}${err.hint.slice(1)}.\n`);
-  } else if (err instanceof PilotError) {
-    process.stderr.write(`runbook-pilot: ${err.message}. ${err.hint}.\n`);
   } else {
     process.stderr.write(`runbook-pilot: could not start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   }

@@ -1,0 +1,45 @@
+/**
+ * Start-up fails fast on a user's mistake: one clear line naming the key and the fix, a non-zero exit, no stack
+ * trace. Runs the real entry point (src/main.ts) as a process.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const REPO = join(__dirname, '..', '..', '..');
+
+function start(env: Record<string, string>, configText?: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'rbp-main-'));
+  try {
+    if (configText !== undefined) writeFileSync(join(dir, 'config.yml'), configText);
+    const res = spawnSync(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), join(REPO, 'src', 'main.ts')], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '', TS_NODE_PROJECT: join(REPO, 'tsconfig.json'), RUNBOOK_PILOT_CONFIG: join(dir, 'config.yml'), ...env },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    return { status: res.status, stderr: res.stderr.trim() };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const env = { SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: 'secret', PORT: '0' };
+const good = `slack: { channels: [C0123ALERTS] }\nruntbooks: ${join(REPO, 'runbooks')}\n`;
+
+describe('npm start with a bad setup', () => {
+  it.each([
+    ['a missing token', { SLACK_SIGNING_SECRET: 'secret' }, good, /^runbook-pilot: environment variable SLACK_BOT_TOKEN is not set\. Set SLACK_BOT_TOKEN in the environment or in \.env/],
+    ['a missing config file', env, undefined, /^runbook-pilot: config file .*config\.yml does not exist\. Set RUNBOOK_PILOT_CONFIG/],
+    ['invalid YAML', env, 'slack: [', /^runbook-pilot: config file .* is not valid YAML at line \d+/],
+    ['an unknown key', env, good, /^runbook-pilot: config file .*: unknown key runtbooks: remove it or check its spelling/],
+    ['a runbook folder that does not exist', env, 'slack: { channels: [C0123ALERTS] }\nrunbooks: ./no-such-folder\n', /^runbook-pilot: cannot read the runbook folder .*no-such-folder/],
+  ])('%s: one line, exit 1', (_name, e, config, message) => {
+    const res = start(e as Record<string, string>, config);
+    expect(res.status).toBe(1);
+    expect(res.stderr).toMatch(message);
+    expect(res.stderr.split('\n')).toHaveLength(1);
+    expect(res.stderr).not.toMatch(/\bat .*\.ts:\d+/);
+  });
+});
