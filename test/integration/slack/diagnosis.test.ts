@@ -13,10 +13,12 @@ describeWithHosts('diagnosis steps over SSH', (hosts) => {
   const badKey: HostConfig = { ...lb, name: 'lb-badkey', match: { instance: ['lb-badkey:9101'] }, ssh: { ...lb.ssh, hostKey: 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s' } };
   const spare: HostConfig = { ...lb, name: 'lb-spare', match: { instance: ['lb-spare:9101'] }, ssh: { ...lb.ssh, port: hosts.ssh.sparePort } };
   const lb1: HostConfig = { ...lb, name: 'lb-1', match: { instance: ['lb-1:9101'] } };
+  // A per-host override: this host's version check prints far more than a message can hold.
+  const big: HostConfig = { ...lb, name: 'lb-big', match: { instance: ['lb-big:9101'] }, commands: { 'version-check': 'seq -f "line %g of a long answer" 1 3000' } };
   let h: Harness;
 
   beforeAll(async () => {
-    h = await startHarness({ hosts: [lb, badKey, spare, lb1], config: { limits: { perHost: { concurrency: 2, minGapMs: 100, maxQueued: 100 }, global: { concurrency: 20 }, perUser: { clicksPerMinute: 30 } } } });
+    h = await startHarness({ hosts: [lb, badKey, spare, lb1, big], config: { limits: { perHost: { concurrency: 2, minGapMs: 100, maxQueued: 100 }, global: { concurrency: 20 }, perUser: { clicksPerMinute: 30 } } } });
   });
   afterAll(async () => {
     await h.stop();
@@ -55,6 +57,19 @@ describeWithHosts('diagnosis steps over SSH', (hosts) => {
     expect(incident.steps['diagnosis-3']).toMatchObject({ state: 'failed', exitCode: 1 });
     const update = h.slack.calls('chat.update').filter((c) => c.args.ts === incident.messageTs).pop();
     expect(JSON.stringify(update?.args.blocks)).toContain('✅ ok `backend-state`');
+  });
+
+  it('attaches output too long for a message as a file, its head inline (a host command override)', async () => {
+    const env = (await h.slack.sendEvent({ type: 'message', channel: CHANNEL, user: ONCALL, text: 'HaproxyServerDown instance=lb-big:9101 backend=web server=web2', ts: '1700000050.000100' })).envelope as { event: { ts: string } };
+    await h.incidentMessage(env.event.ts);
+    const out = plain(await runStep(h, env.event.ts, 'mitigation-3', 'version-check'));
+    expect(out).toContain('line 1 of a long answer');
+    expect(out).not.toContain('line 3000 of a long answer');
+    expect(out).toMatch(/the full output is attached as a file/);
+    await h.slack.waitFor('files.completeUploadExternal', (c) => JSON.stringify(c.args).includes(env.event.ts), 10_000);
+    const file = h.slack.files().find((f) => f.filename === 'version-check-lb-big.txt');
+    expect(file).toMatchObject({ channel_id: CHANNEL, thread_ts: env.event.ts });
+    expect(file!.bytes.toString('utf8')).toContain('line 3000 of a long answer');
   });
 
   it('refuses a wrong pinned host key and says what to check; nothing runs', async () => {
