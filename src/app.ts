@@ -158,8 +158,8 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
     precheckAction,
     sleep,
     readBack: async (host: HostConfig, labels: Record<string, string>): Promise<HostSnapshot> => {
-      const action = host.commands[readBackAction.id] ? { ...readBackAction } : readBackAction;
-      const { result } = await runActionQuietly(runStepDeps, host, action, labels);
+      // buildCommand applies a host's `commands.read-back` override, like any action's.
+      const { result } = await runActionQuietly(runStepDeps, host, readBackAction, labels);
       return parseReadBack(result.stdout.text);
     },
   };

@@ -35,7 +35,7 @@ export function registerCommands(app: App, deps: CommandDeps): void {
     await ack();
     const reply = (text: string) => respond({ response_type: 'ephemeral', text });
     try {
-      await dispatch(deps, client, command.user_id, command.channel_id, command.trigger_id, command.text ?? '', reply);
+      await dispatch(deps, client, command.user_id, command.trigger_id, command.text ?? '', reply);
     } catch (err) {
       const { text, logId } = userText(err);
       if (logId) deps.logger.error({ logId, err }, 'internal error shown to the user');
@@ -45,7 +45,7 @@ export function registerCommands(app: App, deps: CommandDeps): void {
 }
 
 /** Parses and runs one `/incident` text. */
-export async function dispatch(deps: CommandDeps, client: WebClient, user: string, channel: string, triggerId: string, text: string, reply: (t: string) => Promise<unknown>): Promise<void> {
+export async function dispatch(deps: CommandDeps, client: WebClient, user: string, triggerId: string, text: string, reply: (t: string) => Promise<unknown>): Promise<void> {
   const [sub = 'help', ...args] = text.trim().split(/\s+/).filter(Boolean);
   const usage = (why: string) => reply(`${why}\n\n${USAGE}`);
   switch (sub.toLowerCase()) {
@@ -130,7 +130,6 @@ export async function dispatch(deps: CommandDeps, client: WebClient, user: strin
     default:
       await usage(`Unknown subcommand \`${escapeMrkdwn(truncate(sub, 40))}\`.`);
   }
-  void channel;
 }
 
 function incidentArg(deps: Pick<CommandDeps, 'store'>, arg: string | undefined): Incident | undefined {

@@ -167,13 +167,12 @@ export async function runAndReport(
   const formatted = outcome.kind === 'ran' ? safeFormat(deps, req.action, outcome.result.stdout.text, req.incident.alert.labels) : undefined;
   const rendered = renderStepResult(view, outcome, formatted);
   if (rendered.logId) deps.logger.error({ logId: rendered.logId, err: outcome.kind !== 'ran' ? outcome.error : undefined }, 'internal error shown to the user');
-  const ts = await show(rendered.message);
+  await show(rendered.message);
   if (rendered.upload) {
     await deps.presenter
       .upload(req.incident, rendered.upload)
       .catch((err: unknown) => deps.logger.warn({ err, incidentId: req.incident.id }, 'could not upload the full output'));
   }
-  void ts;
   await presenter.refresh(req.incident.id);
   return outcome;
 }
