@@ -99,17 +99,11 @@ export function testSshTarget(hosts: TestHosts, overrides: Partial<SshTarget> = 
 export function testHostConfig(hosts: TestHosts | null = loadTestHosts()): HostConfig {
   if (!hosts) throw new Error(`the test hosts are not available: ${testHostsUnavailable()}`);
   const h = hosts.haproxy;
+  const { name, ...ssh } = testSshTarget(hosts);
   return HostSchema.parse({
-    name: 'lb-test',
+    name,
     match: { instance: ['127.0.0.1:9101', 'lb-test:9101'] },
-    ssh: {
-      host: hosts.ssh.host,
-      port: hosts.ssh.port,
-      user: hosts.ssh.user,
-      privateKeyPath: hosts.ssh.privateKeyPath,
-      hostKey: hosts.ssh.hostKeyFingerprint,
-      connectTimeoutMs: 5000,
-    },
+    ssh,
     haproxy: {
       socket: h.socket,
       config: h.config,
