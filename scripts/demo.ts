@@ -14,10 +14,14 @@ import { startDemo, DEFAULT_DEMO_PORT } from '../test/support/start-demo';
 const USAGE = 'usage: npm run demo [-- --no-alert]   (environment: DEMO_PORT, default 3100; LOG_LEVEL, default warn)';
 
 async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
   const unknown = argv.filter((a) => a !== '--no-alert');
   if (unknown.length) {
     process.stderr.write(`demo: unknown argument ${unknown.join(' ')}\n${USAGE}\n`);
-    process.exit(unknown.includes('--help') || unknown.includes('-h') ? 0 : 2);
+    process.exit(2);
   }
   const port = env.DEMO_PORT ? Number(env.DEMO_PORT) : DEFAULT_DEMO_PORT;
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`DEMO_PORT=${env.DEMO_PORT} is not a port number: use 1-65535`);
