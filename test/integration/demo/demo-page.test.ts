@@ -7,30 +7,22 @@
  * The bot here is a small stand-in written for this test (the real one is wired by `npm run demo`). Skipped, with the
  * reason printed, when /usr/bin/chromium is missing, unless RBP_REQUIRE_BROWSER=1 makes that a failure.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, LogLevel, type BlockAction, type ButtonAction } from '@slack/bolt';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { SlackStandIn } from '../../support/slack-standin';
 import { alertmanagerSlackMessage } from '../../support/demo-page/alertmanager-slack-message';
 import { DEMO_LABEL_EXAMPLES, DEMO_USERS, mountDemoPage, type DemoPage, type FiredAlert } from '../../support/demo-page/mount-demo-page';
+import { describeWithBrowser, launchHeadlessChromium, type HeadlessChromium } from '../../support/headless-chromium';
 
-const CHROMIUM = '/usr/bin/chromium';
 const CHANNEL = 'C0DEMOINC1';
 const SIGNING_SECRET = 'demo-page-signing-secret-0123456789abcdef';
 const [ONCALL, INTERN] = DEMO_USERS;
 const XSS_LABEL = '<img src=x onerror=alert(1)>';
 const SCREENSHOT = join(__dirname, '..', '..', '..', 'test-artifacts', 'demo-page.png');
-
-const haveBrowser = existsSync(CHROMIUM);
-const requireBrowser = process.env.RBP_REQUIRE_BROWSER === '1';
-if (!haveBrowser && !requireBrowser) {
-  // The reason a test is skipped must be visible in the run's output.
-  console.warn(`demo page browser test skipped: ${CHROMIUM} is missing (apt-get install -y chromium; RBP_REQUIRE_BROWSER=1 makes this a failure)`);
-}
 
 /** A tiny bot on real Bolt: opens an "incident" in the alert's thread, answers two buttons, handles one modal. */
 function startStandInBot(apiUrl: string, botToken: string): App {
@@ -141,21 +133,17 @@ function startStandInBot(apiUrl: string, botToken: string): App {
   return app;
 }
 
-const describeBrowser = haveBrowser || requireBrowser ? describe : describe.skip;
-
-describeBrowser('demo page in headless Chromium', () => {
+describeWithBrowser('demo page in headless Chromium', () => {
   const slack = new SlackStandIn({ channels: { [CHANNEL]: 'incidents' } });
   const firedAlerts: FiredAlert[] = [];
   let bot: App;
   let demo: DemoPage;
-  let profileDir: string;
-  let browser: BrowserContext;
+  let browser: HeadlessChromium;
   let page: Page;
   const pageErrors: string[] = [];
   const dialogs: string[] = [];
 
   beforeAll(async () => {
-    if (!haveBrowser) throw new Error(`RBP_REQUIRE_BROWSER=1 but ${CHROMIUM} is missing: apt-get install -y chromium`);
     const { apiUrl } = await slack.start();
     demo = mountDemoPage(slack, {
       channel: CHANNEL,
@@ -170,14 +158,8 @@ describeBrowser('demo page in headless Chromium', () => {
     const server = (await bot.start({ port: 0, host: '127.0.0.1' })) as Server;
     slack.configureBot({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`, signingSecret: SIGNING_SECRET });
 
-    profileDir = mkdtempSync(join(tmpdir(), 'rbp-demo-chromium-'));
-    browser = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1280, height: 1000 },
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
+    browser = await launchHeadlessChromium();
+    page = browser.page;
     page.on('pageerror', (err) => pageErrors.push(err.message));
     page.on('dialog', (d) => {
       dialogs.push(d.message());
@@ -187,7 +169,6 @@ describeBrowser('demo page in headless Chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
-    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
     await bot?.stop();
     await slack.stop();
   });

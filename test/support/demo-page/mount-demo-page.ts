@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import type { EphemeralMessage, SlackMessage, SlackStandIn, SlackView, UploadedFile } from '../slack-standin';
 import { alertmanagerSlackMessage, type FiredAlert } from './alertmanager-slack-message';
 import { asJson, list, type Json } from './render-blocks';
-import { renderChannel, renderModal, type ChannelRenderContext, type ChannelView, type FileView } from './render-channel';
+import { localSlackHref, renderChannel, renderModal, type ChannelRenderContext, type ChannelView, type FileView } from './render-channel';
 import { viewStateValues, type ModalFormValues } from './view-state-values';
 
 export type { FiredAlert } from './alertmanager-slack-message';
@@ -138,6 +138,7 @@ export function mountDemoPage(slack: SlackStandIn, opts: DemoPageOptions): DemoP
     return {
       userName: (id) => known.get(id) ?? (id === slack.workspace.botUserId ? botName : undefined),
       channelName: (id) => names[id],
+      localHref: (url) => localSlackHref(url, slack.workspace.teamDomain),
       botId: slack.workspace.botId,
       botName,
       file: (id) => {

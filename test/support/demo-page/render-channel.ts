@@ -77,6 +77,24 @@ function entryTs(e: Entry): string {
   return e.kind === 'message' ? e.message.ts : e.message.message_ts;
 }
 
+/** The id of a message's element on the page (`msg-1700000000-000100`), for permalinks to it. */
+export function messageAnchor(ts: string): string {
+  return `msg-${ts.replace(/[^0-9]/g, '-')}`;
+}
+
+/**
+ * Where a link into the stand-in's workspace leads on the page: a message permalink (chat.getPermalink) to the
+ * message's anchor, a file permalink to the file. Undefined for any other URL.
+ */
+export function localSlackHref(url: string, teamDomain: string): string | undefined {
+  const prefix = `https://${teamDomain}.slack.com/`;
+  if (!url.startsWith(prefix)) return undefined;
+  const message = /^archives\/[A-Z0-9]+\/p(\d+)(\d{6})(?:\?.*)?$/.exec(url.slice(prefix.length));
+  if (message) return `#${messageAnchor(`${message[1]}.${message[2]}`)}`;
+  const file = /^files\/[A-Z0-9]+\/([A-Z0-9]+)(?:\/.*)?$/.exec(url.slice(prefix.length));
+  return file ? `/demo/files/${file[1]}` : undefined;
+}
+
 /** One message: author, time, content (blocks, else text), attachments, files, reactions. */
 export function renderMessage(message: SlackMessage, channel: string, ctx: ChannelRenderContext): string {
   const isApp = Boolean(message.bot_id);
@@ -86,7 +104,7 @@ export function renderMessage(message: SlackMessage, channel: string, ctx: Chann
   const attachments = list(message.attachments).map((a) => renderAttachment(a, blockCtx)).join('');
   const files = list(message.files).map((f) => renderFile(String(f.id), ctx)).join('');
   const reactions = (message.reactions ?? []).map((r) => `<span class="reaction">:${escapeHtml(r.name)}: ${r.count}</span>`).join('');
-  return `<article class="message" data-ts="${escapeHtml(message.ts)}">
+  return `<article class="message" data-ts="${escapeHtml(message.ts)}" id="${messageAnchor(message.ts)}">
 <div class="meta"><span class="author">${escapeHtml(author)}</span>${isApp ? '<span class="badge">APP</span>' : ''}<time>${escapeHtml(ctx.time(message.ts))}</time>${message.edited ? '<span class="edited">(edited)</span>' : ''}</div>
 <div class="content">${content}${attachments}${files}</div>${reactions ? `<div class="reactions">${reactions}</div>` : ''}</article>`;
 }

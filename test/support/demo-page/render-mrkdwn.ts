@@ -11,6 +11,11 @@ import { escapeHtml, safeUrl } from './escape-html';
 export interface MrkdwnContext {
   userName(id: string): string | undefined;
   channelName(id: string): string | undefined;
+  /**
+   * Where a link into the stand-in's own workspace (a message permalink, a file) leads on the page, if it is one:
+   * an in-page anchor or a /demo/files/ path. Those links would lead to a Slack that does not exist.
+   */
+  localHref?(url: string): string | undefined;
 }
 
 /** Private-use characters delimit placeholders; input can never contain them (they are replaced first). */
@@ -57,6 +62,8 @@ function renderSequence(inner: string, ctx: MrkdwnContext): string {
     return `<span class="mention">#${escapeHtml(decode(label ?? ctx.channelName(id) ?? id))}</span>`;
   }
   if (target.startsWith('!')) return `<span class="mention">${escapeHtml(decode(specialMention(target.slice(1), label)))}</span>`;
+  const local = ctx.localHref?.(decode(target));
+  if (local !== undefined && /^(#[\w-]+|\/demo\/files\/[A-Z0-9]+)$/.test(local)) return `<a href="${escapeHtml(local)}">${escapeHtml(decode(label ?? target))}</a>`;
   const url = safeUrl(decode(target));
   if (!url) return escapeHtml(decode(`<${inner}>`));
   return `<a href="${escapeHtml(url)}" target="_blank" rel="noopener noreferrer">${escapeHtml(decode(label ?? url))}</a>`;

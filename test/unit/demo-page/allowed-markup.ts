@@ -13,7 +13,7 @@ export function onlyAllowedMarkup(html: string): boolean {
     const attrs = m[2].replace(/="[^"]*"/g, '').trim().split(/\s+/).filter(Boolean);
     if (!attrs.every((a) => ATTRS.test(a))) return false;
     const href = /\s(?:href|src)="([^"]*)"/.exec(m[2]);
-    if (href && !/^(https?:\/\/|mailto:|\/demo\/files\/)/.test(href[1])) return false;
+    if (href && !/^(https?:\/\/|mailto:|\/demo\/files\/|#msg-[0-9-]+$)/.test(href[1])) return false;
   }
   // A stray `<` outside a tag would mean unescaped text.
   return !/<(?![a-zA-Z/])/.test(html);

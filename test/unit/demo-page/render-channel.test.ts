@@ -1,5 +1,5 @@
 import type { SlackMessage } from '../../support/slack-standin';
-import { renderChannel, renderModal, type ChannelRenderContext } from '../../support/demo-page/render-channel';
+import { localSlackHref, renderChannel, renderModal, type ChannelRenderContext } from '../../support/demo-page/render-channel';
 import { onlyAllowedMarkup } from './allowed-markup';
 
 const ctx: ChannelRenderContext = {
@@ -61,6 +61,19 @@ describe('renderChannel', () => {
     expect(html).toContain('[file F0GONE0001]');
   });
 
+  it('links a permalink to a message to that message on the page', () => {
+    // given: the bot's /incident list links the thread with chat.getPermalink's URL
+    const linked = { ...ctx, localHref: (url: string) => localSlackHref(url, 'runbook-pilot-test') };
+    const alert = msg('1795611627.170000', { username: 'Alertmanager', bot_id: 'B0ALERTMGR', text: 'alert' });
+    const list = msg('1795611700.000100', { bot_id: 'B0PILOTBOT', text: '#1 — <https://runbook-pilot-test.slack.com/archives/C0DEMOINC1/p1795611627170000|thread>' });
+    // when
+    const html = renderChannel({ id: 'C0DEMOINC1', name: 'incidents', messages: [{ message: alert, replies: [] }, { message: list, replies: [] }], ephemerals: [] }, linked);
+    // then
+    expect(html).toContain('<article class="message" data-ts="1795611627.170000" id="msg-1795611627-170000">');
+    expect(html).toContain('#1 — <a href="#msg-1795611627-170000">thread</a>');
+    expect(onlyAllowedMarkup(html)).toBe(true);
+  });
+
   it('says what to do in an empty channel', () => {
     expect(renderChannel({ id: 'C0DEMOINC1', name: 'incidents', messages: [], ephemerals: [] }, ctx)).toContain('Fire an alert');
   });
@@ -76,5 +89,18 @@ describe('renderModal', () => {
     expect(html).toContain('<header class="modal-title">Confirm &lt;x&gt;</header>');
     expect(html).toContain('<button type="submit" class="bk-button primary">Run</button>');
     expect(html).toContain('data-modal-close>Cancel</button>');
+  });
+});
+
+describe('localSlackHref', () => {
+  it.each([
+    ['a message', 'https://ws.slack.com/archives/C0DEMOINC1/p1795611627170000', '#msg-1795611627-170000'],
+    ['a reply in a thread', 'https://ws.slack.com/archives/C0DEMOINC1/p1795611628000100?thread_ts=1795611627.170000&cid=C0DEMOINC1', '#msg-1795611628-000100'],
+    ['a file', 'https://ws.slack.com/files/U0PILOTBOT/F0TEXT0001/incident-1-timeline.md', '/demo/files/F0TEXT0001'],
+    ['another workspace', 'https://other.slack.com/archives/C0DEMOINC1/p1795611627170000', undefined],
+    ['a look-alike host', 'https://ws.slack.com.evil.org/archives/C0DEMOINC1/p1795611627170000', undefined],
+    ['any other page', 'https://github.com/srerun/prometheus-alerts', undefined],
+  ])('%s', (_name, url, href) => {
+    expect(localSlackHref(url, 'ws')).toBe(href);
   });
 });

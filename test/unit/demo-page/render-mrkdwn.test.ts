@@ -48,6 +48,18 @@ describe('renderMrkdwn', () => {
   });
 });
 
+describe('renderMrkdwn with local links', () => {
+  const local = { ...ctx, localHref: (url: string) => ({ 'https://ws.slack.com/archives/C1/p1000000000000100': '#msg-1000000000-000100', 'https://ws.slack.com/bad': 'javascript:alert(1)' })[url] };
+
+  it('points a link into the stand-in workspace at the page, in the same tab', () => {
+    expect(renderMrkdwn('<https://ws.slack.com/archives/C1/p1000000000000100|thread>', local)).toBe('<a href="#msg-1000000000-000100">thread</a>');
+  });
+
+  it('ignores a local href that is neither an anchor nor a file', () => {
+    expect(renderMrkdwn('<https://ws.slack.com/bad|x>', local)).toBe(`<a href="https://ws.slack.com/bad" ${LINK}>x</a>`);
+  });
+});
+
 describe('renderSlackPlain', () => {
   it('undoes Slack escaping, then escapes for HTML', () => {
     expect(renderSlackPlain('[FIRING:1] X (&lt;img src=x onerror=alert(1)&gt; &amp; "q")')).toBe('[FIRING:1] X (&lt;img src=x onerror=alert(1)&gt; &amp; &quot;q&quot;)');
