@@ -72,6 +72,9 @@ export class AlertStateTracker {
     let state: AlertState | undefined;
     if (!this.deps.alertmanager.configured) {
       view = { kind: 'unknown', detail: 'not configured' };
+    } else if (incident.alert.source === 'manual') {
+      // Opened by hand: there is no alert to ask about, and "resolved" would mislead.
+      view = { kind: 'unknown', detail: 'opened by hand, no alert' };
     } else {
       try {
         state = await this.deps.alertmanager.getAlertState(alertLabels(incident.alert));

@@ -113,6 +113,8 @@ export function registerObserve(app: App, deps: ObserveDeps): ObserveFeature {
 
   return {
     incidentOpened(incident) {
+      // An incident opened by hand has no alert expression or labels to graph; the Graph button still tries.
+      if (incident.alert.source === 'manual') return;
       // Without Prometheus nothing is posted on open (one line per incident would be noise); the Graph button says it.
       if (!deps.prometheus.configured) {
         deps.logger.debug({ incidentId: incident.id }, 'prometheus.url not set: no graph for the new incident');
@@ -201,6 +203,8 @@ async function expireSilence(deps: ObserveDeps, incident: Incident, silence: Inc
 }
 
 async function expireOnResolve(deps: ObserveDeps, incident: Incident): Promise<void> {
+  // A resolved incident's message no longer shows the alert state: drop its cached answer.
+  deps.alertState.invalidate(incident.id);
   const now = deps.now();
   const live = (deps.store.get(incident.id)?.silences ?? []).filter((s) => !s.expiredAt && Date.parse(s.endsAt) > now.getTime());
   for (const silence of live) {

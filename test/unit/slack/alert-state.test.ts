@@ -68,6 +68,13 @@ describe('AlertStateTracker', () => {
     expect(am.asked).toHaveLength(0);
   });
 
+  it('does not ask about an incident opened by hand', async () => {
+    const am = new FakeAlertmanager(true, [resolved]);
+    const r = await tracker(am).tracker.check({ ...incident, alert: { ...incident.alert, source: 'manual' } });
+    expect(r.view).toEqual({ kind: 'unknown', detail: 'opened by hand, no alert' });
+    expect(am.asked).toHaveLength(0);
+  });
+
   it('reuses an answer within the TTL, asks again after it or when told, and reports changes', async () => {
     const am = new FakeAlertmanager(true, [firing, firing, resolved]);
     const { tracker: t, clock } = tracker(am);
