@@ -30,12 +30,17 @@ import { AccessPolicy } from './mitigation/access';
 import { parseReadBack, readBackAction } from './mitigation/read-back';
 import type { HostSnapshot } from './mitigation/verify';
 import { loadRunbooks } from './runbook/load-runbooks';
+import { AlertmanagerClient } from './observe/alertmanager-client';
+import { PrometheusClient } from './observe/prometheus-client';
+import { serviceSettings } from './observe/service-settings';
 import { AlertFlow } from './slack/alert-flow';
+import { AlertStateTracker } from './slack/alert-state';
 import { registerAlerts } from './slack/alerts';
 import { registerCommands } from './slack/commands';
 import type { AppDeps, RunbookCatalog } from './slack/deps';
 import { IncidentPresenter } from './slack/incident-presenter';
 import { registerMitigation, requestMitigation, type MitigationDeps } from './slack/mitigation';
+import { registerObserve } from './slack/observe';
 import { registerSteps } from './slack/steps';
 
 export interface CreateAppOptions {
@@ -122,8 +127,13 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
   });
   const client = app.client;
 
+  const alertmanager = new AlertmanagerClient(serviceSettings(config, 'alertmanager'));
+  const prometheus = new PrometheusClient(serviceSettings(config, 'prometheus'));
+  const alertState = new AlertStateTracker({ alertmanager, now, logger: logger.child({ component: 'alertmanager' }) });
   const presenter = new IncidentPresenter({ client, store, runbooks, logger, hostLabel: (name) => runbooks.get(name)?.binding?.hostLabel ?? 'instance',
     pace: { perSecond: config.slack.postsPerSecond, burst: config.slack.postBurst },
+    alertState,
+    now,
   });
   const metrics = new Metrics({
     openIncidents: () => store.listOpen().length,
@@ -164,8 +174,16 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
     },
   };
   deps.requestMitigation = (args) => requestMitigation(deps, args);
+  // Asked fresh before a mitigation; bounded so the modal still opens within Slack's 3 s trigger window.
+  deps.alertActive = async (incident) => {
+    if (!alertState.configured) return undefined;
+    const answer = await withDeadline(alertState.check(incident, { fresh: true }), ALERT_STATE_DEADLINE_MS);
+    if (!answer || answer.view.kind === 'unknown') return undefined;
+    return answer.view.kind !== 'resolved';
+  };
 
-  const flow = new AlertFlow(base, presenter, client);
+  const observe = registerObserve(app, { ...base, presenter, access, alertmanager, prometheus, alertState });
+  const flow = new AlertFlow(base, presenter, client, { opened: (incident) => observe.incidentOpened(incident), resolved: (incident) => observe.incidentResolved(incident) });
   flowRef.current = flow;
 
   let botId: Promise<string | undefined> | undefined;
@@ -227,6 +245,16 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
   function toSshTarget(host: HostConfig): SshTarget {
     return { name: host.name, ...host.ssh };
   }
+}
+
+/** How long a mitigation click waits for Alertmanager before it shows the modal with the alert state unknown. */
+const ALERT_STATE_DEADLINE_MS = 1500;
+
+/** The promise's value, or undefined when it takes longer than `ms`. */
+function withDeadline<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 /**

@@ -25,6 +25,7 @@ export const ErrorCatalog = {
   HOST_BUSY: { userFacing: true, hint: 'another mitigation is running on this host; wait for its result' },
   COOLDOWN: { userFacing: true, hint: 'the host was restarted recently; wait for the cooldown or ask a second engineer' },
   RESTART_BUDGET: { userFacing: true, hint: 'too many restarts this hour; the problem is not fixed by restarting, look at the diagnosis' },
+  ALERT_RESOLVED: { userFacing: true, hint: 'if it is still needed, click the mitigation again and tick “I know the alert is resolved; run anyway”' },
   PRECHECK_FAILED: { userFacing: true, hint: 'fix what the check reports, then try again' },
 
   SSH_UNREACHABLE: { userFacing: true, hint: 'check that the host is up, that sshd listens on the configured port, and the network path from the bot' },

@@ -14,6 +14,8 @@ export const REDACT_PATHS = [
   '*.signingSecret',
   'appToken',
   '*.appToken',
+  'apiToken',
+  '*.apiToken',
   'password',
   '*.password',
   'privateKey',

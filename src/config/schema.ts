@@ -75,7 +75,12 @@ export const ConfigSchema = z.strictObject({
     postsPerSecond: z.number().positive().max(50).default(1),
     postBurst: z.number().int().min(1).max(50).default(5),
   }),
-  alertmanager: basicOrBearer.default({ token: '', timeoutMs: 5000 }),
+  alertmanager: basicOrBearer
+    .extend({
+      /** Anyone in the channel may silence the incident's alert; by default only those who may run mitigation. */
+      silenceOpenToAll: z.boolean().default(false),
+    })
+    .default({ token: '', timeoutMs: 5000, silenceOpenToAll: false }),
   prometheus: basicOrBearer.default({ token: '', timeoutMs: 5000 }),
   runbooks: z.string().default('./runbooks'),
   store: z.strictObject({ path: z.string().default('./runbook-pilot.db') }).default({ path: './runbook-pilot.db' }),

@@ -5,7 +5,7 @@
 import Database from 'better-sqlite3';
 import type { Alert } from '../ingest/alert';
 import { PilotError } from '../errors';
-import type { AuditRecord, Incident, StepState, TimelineEvent, TimelineType } from './types';
+import type { AuditRecord, Incident, IncidentSilence, StepState, TimelineEvent, TimelineType } from './types';
 
 export interface OpenIncidentInput {
   alert: Alert;
@@ -25,6 +25,10 @@ export interface IncidentStore {
   listOpen(): Incident[];
   update(id: number, patch: Partial<Pick<Incident, 'alert' | 'status' | 'messageTs' | 'resolvedAt' | 'resolvedBy' | 'lastRepeatAt' | 'hostName'>>): Incident;
   setStep(id: number, stepId: string, state: StepState): Incident;
+  /** Records a silence the bot created for the incident. */
+  addSilence(incidentId: number, silence: Omit<IncidentSilence, 'expiredAt' | 'expiredBy'>): Incident;
+  /** Marks a silence expired (idempotent: the first expiry is kept). Undefined when the incident has no such silence. */
+  markSilenceExpired(incidentId: number, silenceId: string, by: string, at: string): Incident | undefined;
   appendTimeline(incidentId: number, type: TimelineType, actor: string, details?: Record<string, unknown>, at?: string): TimelineEvent;
   timeline(incidentId: number): TimelineEvent[];
   appendAudit(record: AuditRecord): AuditRecord;
@@ -91,7 +95,37 @@ const MIGRATIONS: string[] = [
    CREATE INDEX audit_by_host ON audit(host, at);
    CREATE TABLE seen_events (event_id TEXT PRIMARY KEY, at TEXT NOT NULL);`,
   `CREATE TABLE locks (name TEXT PRIMARY KEY, owner TEXT NOT NULL, since TEXT NOT NULL, until TEXT NOT NULL);`,
+  `CREATE TABLE silences (
+     id TEXT NOT NULL,
+     incident_id INTEGER NOT NULL REFERENCES incidents(id),
+     created_by TEXT NOT NULL,
+     created_by_name TEXT NOT NULL,
+     matchers_json TEXT NOT NULL,
+     starts_at TEXT NOT NULL,
+     ends_at TEXT NOT NULL,
+     comment TEXT NOT NULL,
+     keep INTEGER NOT NULL DEFAULT 0,
+     created_at TEXT NOT NULL,
+     expired_at TEXT,
+     expired_by TEXT,
+     PRIMARY KEY (incident_id, id)
+   );`,
 ];
+
+interface SilenceRow {
+  id: string;
+  incident_id: number;
+  created_by: string;
+  created_by_name: string;
+  matchers_json: string;
+  starts_at: string;
+  ends_at: string;
+  comment: string;
+  keep: number;
+  created_at: string;
+  expired_at: string | null;
+  expired_by: string | null;
+}
 
 interface IncidentRow {
   id: number;
@@ -192,6 +226,21 @@ export class SqliteIncidentStore implements IncidentStore {
       .prepare('INSERT INTO steps (incident_id, step_id, state_json) VALUES (?, ?, ?) ON CONFLICT (incident_id, step_id) DO UPDATE SET state_json = excluded.state_json')
       .run(id, stepId, JSON.stringify(state));
     return this.mustGet(id);
+  }
+
+  addSilence(incidentId: number, silence: Omit<IncidentSilence, 'expiredAt' | 'expiredBy'>): Incident {
+    this.db
+      .prepare(
+        `INSERT INTO silences (id, incident_id, created_by, created_by_name, matchers_json, starts_at, ends_at, comment, keep, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(silence.id, incidentId, silence.createdBy, silence.createdByName, JSON.stringify(silence.matchers), silence.startsAt, silence.endsAt, silence.comment, silence.keep ? 1 : 0, silence.createdAt);
+    return this.mustGet(incidentId);
+  }
+
+  markSilenceExpired(incidentId: number, silenceId: string, by: string, at: string): Incident | undefined {
+    const info = this.db.prepare('UPDATE silences SET expired_at = COALESCE(expired_at, ?), expired_by = COALESCE(expired_by, ?) WHERE incident_id = ? AND id = ?').run(at, by, incidentId, silenceId);
+    return info.changes > 0 ? this.mustGet(incidentId) : undefined;
   }
 
   appendTimeline(incidentId: number, type: TimelineType, actor: string, details: Record<string, unknown> = {}, at = new Date().toISOString()): TimelineEvent {
@@ -295,6 +344,7 @@ export class SqliteIncidentStore implements IncidentStore {
 
   private hydrate(row: IncidentRow): Incident {
     const stepRows = this.db.prepare('SELECT step_id, state_json FROM steps WHERE incident_id = ?').all(row.id) as Array<{ step_id: string; state_json: string }>;
+    const silenceRows = this.db.prepare('SELECT * FROM silences WHERE incident_id = ? ORDER BY created_at, rowid').all(row.id) as SilenceRow[];
     return {
       id: row.id,
       fingerprint: row.fingerprint,
@@ -310,6 +360,19 @@ export class SqliteIncidentStore implements IncidentStore {
       resolvedBy: row.resolved_by ?? undefined,
       lastRepeatAt: row.last_repeat_at ?? undefined,
       steps: Object.fromEntries(stepRows.map((s) => [s.step_id, JSON.parse(s.state_json) as StepState])),
+      silences: silenceRows.map((r) => ({
+        id: r.id,
+        createdBy: r.created_by,
+        createdByName: r.created_by_name,
+        matchers: JSON.parse(r.matchers_json) as Record<string, string>,
+        startsAt: r.starts_at,
+        endsAt: r.ends_at,
+        comment: r.comment,
+        keep: r.keep === 1,
+        createdAt: r.created_at,
+        expiredAt: r.expired_at ?? undefined,
+        expiredBy: r.expired_by ?? undefined,
+      })),
     };
   }
 }

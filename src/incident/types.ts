@@ -33,6 +33,28 @@ export interface Incident {
   /** When the last "still firing" reply was posted. */
   lastRepeatAt?: string;
   steps: Record<string, StepState>;
+  /** Silences the bot made in Alertmanager for this incident, oldest first (empty or absent when none). */
+  silences?: IncidentSilence[];
+}
+
+/** A silence the bot created in Alertmanager from the incident's thread. */
+export interface IncidentSilence {
+  /** Alertmanager's silence id. */
+  id: string;
+  /** The Slack user who asked for it, and the name Alertmanager shows as `createdBy`. */
+  createdBy: string;
+  createdByName: string;
+  /** The labels the silence matches, each exactly. */
+  matchers: Record<string, string>;
+  startsAt: string;
+  endsAt: string;
+  comment: string;
+  /** The user asked to keep it when the incident resolves (otherwise the bot expires it then). */
+  keep: boolean;
+  createdAt: string;
+  /** Set once expired through the bot (a button, or the incident resolving). */
+  expiredAt?: string;
+  expiredBy?: string;
 }
 
 export type TimelineType =

@@ -7,10 +7,14 @@ export const ActionId = {
   CheckStep: 'step.check',
   Timeline: 'incident.timeline',
   Refresh: 'incident.refresh',
+  Silence: 'incident.silence',
+  ExpireSilence: 'incident.expireSilence',
+  Graph: 'incident.graph',
 } as const;
 
 export const CallbackId = {
   ConfirmMitigation: 'mitigation.confirm',
+  CreateSilence: 'silence.create',
 } as const;
 
 /** Builds `step.run:<stepId>:<actionId>`. */
@@ -47,6 +51,29 @@ export function decodeStepValue(value: unknown): StepButtonValue | undefined {
     const raw = JSON.parse(value) as { i?: unknown; s?: unknown; a?: unknown };
     if (!Number.isInteger(raw.i) || typeof raw.s !== 'string' || (raw.a !== undefined && typeof raw.a !== 'string')) return undefined;
     return { incidentId: raw.i as number, stepId: raw.s, actionId: raw.a as string | undefined };
+  } catch {
+    return undefined;
+  }
+}
+
+/** What an "Expire silence" button carries. Never trusted: the handler looks the silence up among the incident's. */
+export interface SilenceButtonValue {
+  incidentId: number;
+  silenceId: string;
+}
+
+/** Serialises an "Expire silence" button value. */
+export function encodeSilenceValue(v: SilenceButtonValue): string {
+  return JSON.stringify({ i: v.incidentId, sil: v.silenceId });
+}
+
+/** Parses an "Expire silence" button value; undefined for anything malformed. */
+export function decodeSilenceValue(value: unknown): SilenceButtonValue | undefined {
+  if (typeof value !== 'string' || value.length > 200) return undefined;
+  try {
+    const raw = JSON.parse(value) as { i?: unknown; sil?: unknown };
+    if (!Number.isInteger(raw.i) || typeof raw.sil !== 'string' || raw.sil.length === 0 || raw.sil.length > 64) return undefined;
+    return { incidentId: raw.i as number, silenceId: raw.sil };
   } catch {
     return undefined;
   }

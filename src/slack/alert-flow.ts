@@ -13,6 +13,14 @@ import { renderResolution, renderStillFiring, renderWebhookAlert } from './block
 import type { AppDeps } from './deps';
 import type { IncidentPresenter } from './incident-presenter';
 
+/** Features that follow an incident's life (the graph on open, silences on resolve). Optional. */
+export interface AlertFlowHooks {
+  /** Called once the incident message is posted; must not throw or block (fire and forget). */
+  opened?(incident: Incident): void;
+  /** Called after the resolution summary is posted, before the incident message's final refresh. */
+  resolved?(incident: Incident): Promise<void>;
+}
+
 export class AlertFlow {
   private readonly chains = new Map<string, Promise<unknown>>();
 
@@ -20,6 +28,7 @@ export class AlertFlow {
     private readonly deps: AppDeps,
     private readonly presenter: IncidentPresenter,
     private readonly client: WebClient,
+    private readonly hooks: AlertFlowHooks = {},
   ) {}
 
   /** An alert seen as a Slack message: the incident lives in that message's thread. */
@@ -79,7 +88,12 @@ export class AlertFlow {
     switch (outcome.kind) {
       case 'opened': {
         log.info({ incidentId: outcome.incident.id, host: outcome.incident.hostName }, 'incident opened');
-        await this.presenter.post(outcome.incident);
+        const posted = await this.presenter.post(outcome.incident);
+        try {
+          this.hooks.opened?.(posted);
+        } catch (err) {
+          log.warn({ err, incidentId: posted.id }, 'a feature failed on the new incident');
+        }
         return;
       }
       case 'repeated': {
@@ -102,6 +116,7 @@ export class AlertFlow {
   private async closeOut(incident: Incident): Promise<void> {
     const summary = renderResolution(incident, this.deps.store.timeline(incident.id), this.deps.runbooks.get(incident.alertname));
     await this.presenter.reply(incident, summary, { broadcast: true });
+    await this.hooks.resolved?.(incident).catch((err: unknown) => this.deps.logger.warn({ err, incidentId: incident.id }, 'a feature failed on the resolved incident'));
     await this.presenter.refresh(incident.id);
   }
 

@@ -10,6 +10,7 @@ import type { Logger } from '../logger';
 import { renderIncidentMessage, type SlackMessage } from './blocks/incident-message';
 import { truncate } from './blocks/format';
 import type { RunbookCatalog } from './deps';
+import type { AlertStateTracker } from './alert-state';
 
 export interface PresenterDeps {
   client: WebClient;
@@ -19,6 +20,9 @@ export interface PresenterDeps {
   hostLabel(alertname: string): string;
   /** chat.postMessage pace per channel (config slack.postsPerSecond and slack.postBurst). */
   pace: { perSecond: number; burst: number };
+  /** Alertmanager's view of each incident's alert, shown in the message's header; absent: not shown. */
+  alertState?: Pick<AlertStateTracker, 'peek' | 'stale' | 'check'>;
+  now?: () => Date;
 }
 
 export class IncidentPresenter {
@@ -36,6 +40,8 @@ export class IncidentPresenter {
       action: (id) => this.deps.runbooks.action(runbook, id),
       hostConfigured: incident.hostName !== undefined,
       hostLabel: this.deps.hostLabel(incident.alertname),
+      alertState: this.deps.alertState?.peek(incident.id),
+      now: this.deps.now?.(),
     });
   }
 
@@ -45,11 +51,34 @@ export class IncidentPresenter {
     const res = await this.paced(incident.channel, () =>
       this.deps.client.chat.postMessage({ channel: incident.channel, thread_ts: incident.threadTs, text: msg.text, blocks: msg.blocks, unfurl_links: false }),
     );
-    return this.deps.store.update(incident.id, { messageTs: res.ts as string });
+    const posted = this.deps.store.update(incident.id, { messageTs: res.ts as string });
+    this.recheckAlert(posted);
+    return posted;
   }
 
-  /** Re-renders the incident message from the store. Calls while one is in flight collapse into one more update. */
-  refresh(incidentId: number): Promise<void> {
+  /**
+   * Re-renders the incident message from the store. Calls while one is in flight collapse into one more update.
+   * Alertmanager is asked in the background when its last answer is stale (the update does not wait for it; a
+   * changed answer brings one more update); with `recheckAlert` (the Refresh button) it is asked first.
+   */
+  async refresh(incidentId: number, opts: { recheckAlert?: boolean } = {}): Promise<void> {
+    const incident = this.deps.store.get(incidentId);
+    if (incident && incident.status === 'open' && this.deps.alertState) {
+      if (opts.recheckAlert) await this.deps.alertState.check(incident, { fresh: true });
+      else this.recheckAlert(incident);
+    }
+    return this.update(incidentId);
+  }
+
+  private recheckAlert(incident: Incident): void {
+    const tracker = this.deps.alertState;
+    if (!tracker || incident.status !== 'open' || !tracker.stale(incident.id)) return;
+    void tracker.check(incident).then((r) => {
+      if (r.changed) void this.update(incident.id);
+    });
+  }
+
+  private update(incidentId: number): Promise<void> {
     const running = this.refreshing.get(incidentId);
     if (running) {
       running.again = true;
@@ -95,15 +124,19 @@ export class IncidentPresenter {
     await this.deps.client.chat.update({ channel: incident.channel, ts, text: msg.text, blocks: msg.blocks ?? [{ type: 'section', text: { type: 'mrkdwn', text: truncate(msg.text, 3000) } }] });
   }
 
-  /** Uploads a file into the incident's thread (files.getUploadURLExternal → upload → files.completeUploadExternal). */
-  async upload(incident: Incident, file: { filename: string; content: string; title: string }): Promise<void> {
-    await this.deps.client.files.uploadV2({
+  /**
+   * Uploads a file into the incident's thread (files.getUploadURLExternal → upload → files.completeUploadExternal):
+   * text as `content`, or binary (a PNG) as `bytes`; `comment` is posted with it.
+   */
+  async upload(incident: Incident, file: { filename: string; title: string; comment?: string } & ({ content: string } | { bytes: Uint8Array })): Promise<void> {
+    const common = {
       channel_id: incident.channel,
       thread_ts: incident.threadTs,
       filename: file.filename,
       title: file.title,
-      content: file.content,
-    });
+      ...(file.comment ? { initial_comment: file.comment } : {}),
+    };
+    await this.deps.client.files.uploadV2('bytes' in file ? { ...common, file: Buffer.from(file.bytes) } : { ...common, content: file.content });
   }
 
   /** An answer only the user sees, in the incident's thread. */

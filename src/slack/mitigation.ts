@@ -63,6 +63,18 @@ export function registerMitigation(app: App, deps: MitigationDeps): void {
       await ack({ response_action: 'errors', errors: { reason: 'Say in a few words why (it is recorded on the timeline).' } });
       return;
     }
+    const shownResolved = (() => {
+      try {
+        return (JSON.parse(view.private_metadata || '{}') as { r?: unknown }).r === 1;
+      } catch {
+        return false;
+      }
+    })();
+    const resolvedAck = (view.state.values[RESOLVED_ACK]?.[RESOLVED_ACK]?.selected_options ?? []).some((o) => o.value === RESOLVED_ACK);
+    if (shownResolved && !resolvedAck) {
+      await ack({ response_action: 'errors', errors: { [RESOLVED_ACK]: 'The alert is resolved: tick this to run anyway, or cancel.' } });
+      return;
+    }
     await ack();
     const user = body.user.id;
     const options = view.state.values.options?.options?.selected_options ?? [];
@@ -77,12 +89,18 @@ export function registerMitigation(app: App, deps: MitigationDeps): void {
       await dmError(deps, client, user, err);
       return;
     }
-    await confirmAndRun(deps, req, reason, dryRun, client);
+    await confirmAndRun(deps, req, reason, dryRun, client, { resolvedAck });
   });
 }
 
-/** Step 2: confirmed. Re-check everything, then pre-checks, lock, run, verify, record. */
-export async function confirmAndRun(deps: MitigationDeps, req: Request, reason: string, dryRun: boolean, client: WebClient): Promise<void> {
+/** Block and action id of the "I know the alert is resolved; run anyway" checkbox (and its option's value). */
+export const RESOLVED_ACK = 'resolved-ack';
+
+/**
+ * Step 2: confirmed. Re-check everything (Alertmanager too: a resolved alert needs `resolvedAck`, the explicit
+ * second confirmation), then pre-checks, lock, run, verify, record.
+ */
+export async function confirmAndRun(deps: MitigationDeps, req: Request, reason: string, dryRun: boolean, client: WebClient, opts: { resolvedAck?: boolean } = {}): Promise<void> {
   const { action, user } = req;
   const incident = deps.store.get(req.incident.id) ?? req.incident;
   const now = () => deps.now();
@@ -96,6 +114,11 @@ export async function confirmAndRun(deps: MitigationDeps, req: Request, reason: 
     host = hostOf(incident, deps.config.hosts);
     await ensureAllowed(deps, { ...req, incident }, host);
     built = deps.runStepDeps.buildCommand(action, { labels: incident.alert.labels, host });
+    // Asked again now, not trusted from when the modal opened: the alert may have resolved in between. A dry run
+    // changes nothing, so it needs no second confirmation.
+    if (!dryRun && !opts.resolvedAck && deps.alertActive && (await deps.alertActive(incident).catch(() => undefined)) === false) {
+      throw new PilotError('ALERT_RESOLVED', `Alertmanager says the alert of incident #${incident.id} is no longer active: ${action.title} was not run`);
+    }
   } catch (err) {
     const e = asPilotError(err);
     if (e.code !== 'NOT_ALLOWED') {
@@ -213,9 +236,18 @@ export function confirmationView(deps: Pick<MitigationDeps, 'config'>, req: Requ
     { type: 'section', text: { type: 'mrkdwn', text: codeBlock(commands, 3000) } },
   ];
   const warnings: string[] = [];
-  if (alertActive === false) warnings.push('⚠️ Alertmanager says this alert is *no longer active*. Run it only if you are sure.');
+  if (alertActive === false) warnings.push('⚠️ Alertmanager says this alert is *no longer active* (resolved). Run it only if you are sure, and tick the box below.');
   if (deps.config.mitigation.dryRun) warnings.push('🧪 The bot is in dry-run mode: nothing will run, the commands are only shown.');
   if (warnings.length) blocks.push({ type: 'context', elements: warnings.map((w) => ({ type: 'mrkdwn' as const, text: w })) });
+  if (alertActive === false) {
+    // Required: Slack will not submit without it, and the submission handler refuses without it too.
+    blocks.push({
+      type: 'input',
+      block_id: RESOLVED_ACK,
+      label: { type: 'plain_text', text: 'Second confirmation' },
+      element: { type: 'checkboxes', action_id: RESOLVED_ACK, options: [{ text: { type: 'plain_text', text: 'I know the alert is resolved; run anyway' }, value: RESOLVED_ACK }] },
+    });
+  }
   blocks.push(
     { type: 'input', block_id: 'reason', label: { type: 'plain_text', text: 'Why? (recorded on the timeline)' }, element: { type: 'plain_text_input', action_id: 'reason', multiline: true, min_length: 3, max_length: 500 } },
     {
@@ -229,7 +261,7 @@ export function confirmationView(deps: Pick<MitigationDeps, 'config'>, req: Requ
   return {
     type: 'modal',
     callback_id: CallbackId.ConfirmMitigation,
-    private_metadata: JSON.stringify({ v: encodeStepValue({ incidentId: req.incident.id, stepId: req.step.id, actionId: req.action.id }), c: req.incident.channel }),
+    private_metadata: JSON.stringify({ v: encodeStepValue({ incidentId: req.incident.id, stepId: req.step.id, actionId: req.action.id }), c: req.incident.channel, ...(alertActive === false ? { r: 1 } : {}) }),
     title: { type: 'plain_text', text: truncate(`Confirm ${req.action.title}`, 24) },
     submit: { type: 'plain_text', text: alertActive === false ? 'Run anyway' : 'Run' },
     close: { type: 'plain_text', text: 'Cancel' },

@@ -107,7 +107,8 @@ export function registerSteps(app: App, deps: StepFeatureDeps): void {
   app.action<BlockAction<ButtonAction>>(actionIdPattern(ActionId.Refresh), async ({ ack, body, action, client }) => {
     await ack();
     try {
-      await deps.presenter.refresh(resolveIncident(deps, action.value, body.channel?.id).id);
+      // A click on Refresh asks Alertmanager again rather than showing its cached answer.
+      await deps.presenter.refresh(resolveIncident(deps, action.value, body.channel?.id).id, { recheckAlert: true });
     } catch (err) {
       await tellUser(deps, client, body.channel?.id, body.user.id, err, body.message?.thread_ts);
     }

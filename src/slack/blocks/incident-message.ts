@@ -7,6 +7,7 @@ import type { Incident, StepState } from '../../incident/types';
 import type { Runbook, Step } from '../../runbook/types';
 import { ActionId, checkStepActionId, encodeStepValue, runStepActionId } from '../action-ids';
 import { escapeMrkdwn, formatDuration, formatUtc, truncate } from './format';
+import { activeSilence, alertStateText, expireSilenceButton, silenceLine, type AlertStateView } from './observe';
 
 /** Block Kit limits we must stay within. */
 export const BlockLimits = { blocks: 50, actionsPerBlock: 25, text: 3000, buttonText: 75, headerText: 150, fields: 10 } as const;
@@ -19,6 +20,10 @@ export interface IncidentMessageContext {
   hostConfigured: boolean;
   /** The label that names the host (from the binding; default `instance`). */
   hostLabel: string;
+  /** What Alertmanager last said about the alert (shown while the incident is open); undefined: not asked yet. */
+  alertState?: AlertStateView;
+  /** The time the message is rendered for (whether a silence is still in force); default now. */
+  now?: Date;
 }
 
 export interface SlackMessage {
@@ -44,10 +49,9 @@ export function renderIncidentMessage(incident: Incident, ctx: IncidentMessageCo
   if (runbookUrl && /^https?:\/\//.test(runbookUrl)) fields.push(`*Runbook*\n<${runbookUrl}|${escapeMrkdwn(truncate(alert.alertname, 60))}>`);
   if (resolved) fields.push(`*Resolved*\n${formatUtc(incident.resolvedAt)}${incident.resolvedBy ? ` by ${mention(incident.resolvedBy)}` : ''}`);
 
-  const blocks: KnownBlock[] = [
-    { type: 'header', text: { type: 'plain_text', text: truncate(title, BlockLimits.headerText), emoji: true } },
-    { type: 'section', fields: fields.slice(0, BlockLimits.fields).map((t) => ({ type: 'mrkdwn', text: truncate(t, 2000) })) },
-  ];
+  const blocks: KnownBlock[] = [{ type: 'header', text: { type: 'plain_text', text: truncate(title, BlockLimits.headerText), emoji: true } }];
+  if (!resolved && ctx.alertState) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: alertStateText(ctx.alertState) }] });
+  blocks.push({ type: 'section', fields: fields.slice(0, BlockLimits.fields).map((t) => ({ type: 'mrkdwn', text: truncate(t, 2000) })) });
 
   const doc = ctx.runbook?.doc;
   const summary = [
@@ -70,21 +74,28 @@ export function renderIncidentMessage(incident: Incident, ctx: IncidentMessageCo
 
   const steps = ctx.runbook?.steps ?? [];
   const stepBlocks = renderSteps(incident, steps, ctx, false);
-  const footer: KnownBlock[] = [
-    {
-      type: 'actions',
-      block_id: 'incident',
-      elements: [
-        button('Timeline', ActionId.Timeline, encodeStepValue({ incidentId: incident.id, stepId: '' })),
-        button('Refresh', ActionId.Refresh, encodeStepValue({ incidentId: incident.id, stepId: '' })),
-      ],
-    },
-  ];
+  const footer = renderFooter(incident, ctx.now ?? new Date());
   const full = [...blocks, ...stepBlocks, ...footer];
   // A long runbook can exceed 50 blocks with one section per step: fall back to a compact list.
   if (full.length <= BlockLimits.blocks) return { text: fallbackText(incident), blocks: full };
   const compact = [...blocks, ...renderSteps(incident, steps, ctx, true), ...footer].slice(0, BlockLimits.blocks);
   return { text: fallbackText(incident), blocks: compact };
+}
+
+/** Timeline, Refresh, Silence and Graph; the silence in force, with its "Expire silence" button, above them. */
+function renderFooter(incident: Incident, now: Date): KnownBlock[] {
+  const value = encodeStepValue({ incidentId: incident.id, stepId: '' });
+  const silence = activeSilence(incident, now);
+  const out: KnownBlock[] = [];
+  if (silence) {
+    out.push({ type: 'section', block_id: 'silence', text: { type: 'mrkdwn', text: truncate(silenceLine(silence), BlockLimits.text) }, accessory: expireSilenceButton(incident.id, silence.id) });
+  }
+  const elements = [button('Timeline', ActionId.Timeline, value), button('Refresh', ActionId.Refresh, value)];
+  // One silence at a time, and none once resolved (the alert is not notifying any more).
+  if (incident.status === 'open' && !silence) elements.push(button('Silence', ActionId.Silence, value));
+  elements.push(button('Graph', ActionId.Graph, value));
+  out.push({ type: 'actions', block_id: 'incident', elements });
+  return out;
 }
 
 function renderSteps(incident: Incident, steps: Step[], ctx: IncidentMessageContext, compact: boolean): KnownBlock[] {

@@ -63,6 +63,38 @@ describe('SqliteIncidentStore', () => {
   it('says what to fix when the file cannot be opened', () => {
     expect(() => new SqliteIncidentStore(join(dir, 'missing-folder', 'pilot.db'))).toThrow(/cannot open the store at .*missing-folder/);
   });
+
+  it('keeps the bot’s silences of an incident, and their expiry once', () => {
+    const path = join(dir, 'pilot.db');
+    const first = new SqliteIncidentStore(path);
+    const { incident } = first.openOrGet({ alert, hostName: 'lb-1', channel: 'C1', threadTs: '1.1', at: '2026-11-25T03:00:00.000Z' });
+    expect(incident.silences).toEqual([]);
+    const silence = {
+      id: '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0',
+      createdBy: 'U0ONCALL01',
+      createdByName: 'Olga Oncall',
+      matchers: alert.labels,
+      startsAt: '2026-11-25T03:05:00.000Z',
+      endsAt: '2026-11-25T03:35:00.000Z',
+      comment: 'Silenced from runbook-pilot incident #1',
+      keep: true,
+      createdAt: '2026-11-25T03:05:00.000Z',
+    };
+    expect(first.addSilence(incident.id, silence).silences).toEqual([silence]);
+    first.close();
+
+    const second = new SqliteIncidentStore(path);
+    expect(second.get(incident.id)?.silences).toEqual([silence]);
+    expect(second.markSilenceExpired(incident.id, silence.id, 'U0ONCALL01', '2026-11-25T03:10:00.000Z')?.silences).toEqual([
+      { ...silence, expiredAt: '2026-11-25T03:10:00.000Z', expiredBy: 'U0ONCALL01' },
+    ]);
+    // the first expiry stands; an unknown silence or another incident's is not touched
+    second.markSilenceExpired(incident.id, silence.id, 'bot', '2026-11-25T03:20:00.000Z');
+    expect(second.get(incident.id)?.silences?.[0]).toMatchObject({ expiredAt: '2026-11-25T03:10:00.000Z', expiredBy: 'U0ONCALL01' });
+    expect(second.markSilenceExpired(incident.id, 'nope', 'bot', '2026-11-25T03:20:00.000Z')).toBeUndefined();
+    expect(second.markSilenceExpired(incident.id + 1, silence.id, 'bot', '2026-11-25T03:20:00.000Z')).toBeUndefined();
+    second.close();
+  });
 });
 
 describe('SqliteIncidentStore locks', () => {

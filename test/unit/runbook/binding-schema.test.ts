@@ -24,7 +24,7 @@ describe('parseRunbookBinding', () => {
       alert: 'HaproxyServerDown',
       labels: ['alertname', 'backend', 'instance', 'job', 'server', 'severity'],
       hostLabel: 'instance',
-      query: 'haproxy_server_up{backend="{backend}",server="{server}"}',
+      query: 'haproxy_server_up{instance="{instance}",backend="{backend}"}',
       steps: {
         diagnosis: { 1: 'log-tail', 2: 'status-check', 3: 'connectivity-check', 4: 'config-check', 5: 'recent-changes' },
         mitigation: { 1: ['restart', 'reload'], 2: 'config-check', 3: 'version-check' },

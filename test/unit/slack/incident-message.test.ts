@@ -127,3 +127,53 @@ describe('config.example.yml', () => {
     expect(parseConfigText(text, 'config.example.yml').hosts[0].name).toBe('lb-1');
   });
 });
+
+describe('renderIncidentMessage: observe', () => {
+  const now = new Date('2026-11-25T03:30:00.000Z');
+  const silence = {
+    id: '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0',
+    createdBy: 'U0ONCALL01',
+    createdByName: 'Olga Oncall',
+    matchers: { alertname: 'HaproxyServerDown' },
+    startsAt: '2026-11-25T03:20:00.000Z',
+    endsAt: '2026-11-25T04:20:00.000Z',
+    comment: 'c',
+    keep: false,
+    createdAt: '2026-11-25T03:20:00.000Z',
+  };
+  const footerIds = (inc: Incident) => {
+    const { blocks } = renderIncidentMessage(inc, { ...ctx(), now });
+    const footer = blocks.find((b) => b.type === 'actions' && b.block_id === 'incident') as ActionsBlock;
+    return footer.elements.map((e) => (e as Button).action_id);
+  };
+
+  it.each<[string, Partial<Incident>, string[]]>([
+    ['open, no silence', {}, ['incident.timeline', 'incident.refresh', 'incident.silence', 'incident.graph']],
+    ['open, silenced', { silences: [silence] }, ['incident.timeline', 'incident.refresh', 'incident.graph']],
+    ['open, silence expired', { silences: [{ ...silence, expiredAt: '2026-11-25T03:25:00.000Z', expiredBy: 'U0ONCALL01' }] }, ['incident.timeline', 'incident.refresh', 'incident.silence', 'incident.graph']],
+    ['resolved', { status: 'resolved', resolvedAt: '2026-11-25T03:29:00.000Z' }, ['incident.timeline', 'incident.refresh', 'incident.graph']],
+  ])('footer buttons: %s', (_name, overrides, ids) => {
+    expect(footerIds(incident(overrides))).toEqual(ids);
+  });
+
+  it('shows the silence in force with who, until when and an Expire silence button above the footer', () => {
+    const { blocks } = renderIncidentMessage(incident({ silences: [silence] }), { ...ctx(), now });
+    const i = blocks.findIndex((b) => b.block_id === 'silence');
+    const section = blocks[i] as SectionBlock;
+    expect(section.text?.text).toBe('🔕 Silenced by <@U0ONCALL01> until 2026-11-25 04:20 UTC');
+    expect((section.accessory as Button).action_id).toBe('incident.expireSilence');
+    expect(blocks[i + 1]?.block_id).toBe('incident');
+    // past its end it is no longer shown
+    const later = renderIncidentMessage(incident({ silences: [silence] }), { ...ctx(), now: new Date('2026-11-25T05:00:00.000Z') });
+    expect(later.blocks.some((b) => b.block_id === 'silence')).toBe(false);
+  });
+
+  it('says what Alertmanager said in the header context while open, not once resolved', () => {
+    const state = { kind: 'resolved' as const, checkedAt: '2026-11-25T03:29:00.000Z' };
+    const open = renderIncidentMessage(incident(), { ...ctx(), alertState: state });
+    expect(open.blocks[1]).toEqual({ type: 'context', elements: [{ type: 'mrkdwn', text: 'Alertmanager: ✅ resolved (checked 2026-11-25 03:29 UTC)' }] });
+    const resolved = renderIncidentMessage(incident({ status: 'resolved' }), { ...ctx(), alertState: state });
+    expect(JSON.stringify(resolved.blocks)).not.toContain('Alertmanager:');
+    expect(JSON.stringify(renderIncidentMessage(incident(), ctx()).blocks)).not.toContain('Alertmanager:');
+  });
+});

@@ -1,0 +1,290 @@
+/**
+ * The observe features in the thread: silence the alert in Alertmanager (and expire it, by a button or when the
+ * incident resolves), and a graph of the alert's expression from Prometheus. Alertmanager or Prometheus missing,
+ * down or slow gives one clear line in the thread (or an ephemeral answer to the click); nothing else waits on them.
+ */
+import type { App, BlockAction, ButtonAction, SlackViewAction } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import { PilotError, asPilotError, userText } from '../errors';
+import type { Incident, IncidentSilence } from '../incident/types';
+import { formatGrantees, type AccessPolicy } from '../mitigation/access';
+import { buildAlertGraph, type AlertGraphDeps } from '../observe/alert-graph';
+import type { AlertmanagerClient } from '../observe/alertmanager-client';
+import type { PrometheusClient } from '../observe/prometheus-client';
+import { silenceComment } from '../observe/silence-window';
+import { ActionId, CallbackId, actionIdPattern, decodeSilenceValue } from './action-ids';
+import { alertLabels, type AlertStateTracker } from './alert-state';
+import { activeSilence, parseSilenceMeta, readSilenceForm, renderSilenceCreated, renderSilenceExpired, silenceModal } from './blocks/observe';
+import { escapeMrkdwn, formatUtc, truncate } from './blocks/format';
+import type { AppDeps } from './deps';
+import type { IncidentPresenter } from './incident-presenter';
+import { resolveIncident, tellUser } from './steps';
+
+export interface ObserveDeps extends AppDeps {
+  presenter: IncidentPresenter;
+  access: AccessPolicy;
+  alertmanager: Pick<AlertmanagerClient, 'configured' | 'createSilence' | 'expireSilence' | 'getAlertState'>;
+  prometheus: Pick<PrometheusClient, 'configured' | 'queryRange'>;
+  alertState: Pick<AlertStateTracker, 'check' | 'invalidate'>;
+  /** The PNG renderer (tests may pass a cheaper one); default: the real chart. */
+  renderChart?: AlertGraphDeps['renderChart'];
+}
+
+/** What the alert flow calls when an incident opens or resolves. */
+export interface ObserveFeature {
+  /** After the incident message is posted: the graph, in the background (never delays or fails the incident). */
+  incidentOpened(incident: Incident): void;
+  /** When the incident resolves: expires the bot's silences the user did not ask to keep, and says so. */
+  incidentResolved(incident: Incident): Promise<void>;
+  /** Queries Prometheus and uploads the chart with its words into the thread; failures become a line there. */
+  postGraph(incident: Incident): Promise<void>;
+}
+
+/** Registers the Silence, Expire silence and Graph buttons and the silence modal. */
+export function registerObserve(app: App, deps: ObserveDeps): ObserveFeature {
+  app.action<BlockAction<ButtonAction>>(actionIdPattern(ActionId.Silence), async ({ ack, body, action, client }) => {
+    await ack();
+    const user = body.user.id;
+    try {
+      const incident = resolveIncident(deps, action.value, body.channel?.id);
+      if (!deps.alertmanager.configured) throw notConfigured('Silences', 'alertmanager');
+      await ensureMaySilence(deps, user, incident);
+      await client.views.open({ trigger_id: body.trigger_id, view: silenceModal({ incident, labels: alertLabels(incident.alert), channel: incident.channel, now: deps.now() }) });
+    } catch (err) {
+      await tellUser(deps, client, body.channel?.id, user, err, body.message?.thread_ts);
+    }
+  });
+
+  app.view<SlackViewAction>(CallbackId.CreateSilence, async ({ ack, body, view, client }) => {
+    const form = readSilenceForm(view.state.values, deps.now());
+    if ('errors' in form) {
+      await ack({ response_action: 'errors', errors: form.errors });
+      return;
+    }
+    await ack();
+    const user = body.user.id;
+    const meta = parseSilenceMeta(view.private_metadata);
+    const incident = meta && deps.store.get(meta.incidentId);
+    if (!meta || !incident || incident.channel !== meta.channel) {
+      await client.chat.postMessage({ channel: user, text: 'This silence form does not belong to a known incident; nothing was silenced.' }).catch(() => undefined);
+      return;
+    }
+    try {
+      await ensureMaySilence(deps, user, incident);
+    } catch (err) {
+      await tellUser(deps, client, incident.channel, user, err, incident.threadTs);
+      return;
+    }
+    await createSilence(deps, client, incident, user, form);
+  });
+
+  app.action<BlockAction<ButtonAction>>(actionIdPattern(ActionId.ExpireSilence), async ({ ack, body, action, client }) => {
+    await ack();
+    const user = body.user.id;
+    let incident: Incident;
+    let silence: IncidentSilence;
+    try {
+      const v = decodeSilenceValue(action.value);
+      if (!v) throw new PilotError('STEP_UNKNOWN', 'this button does not belong to a known silence');
+      incident = resolveIncident(deps, JSON.stringify({ i: v.incidentId, s: '' }), body.channel?.id);
+      const found = incident.silences?.find((s) => s.id === v.silenceId);
+      if (!found) throw new PilotError('STEP_UNKNOWN', `silence ${v.silenceId} was not made for incident #${incident.id}`);
+      if (found.expiredAt) throw new PilotError('STEP_UNKNOWN', `silence ${found.id} was already expired (${formatUtc(found.expiredAt)})`);
+      silence = found;
+      if (!deps.alertmanager.configured) throw notConfigured('Expiring a silence', 'alertmanager');
+      await ensureMaySilence(deps, user, incident);
+    } catch (err) {
+      await tellUser(deps, client, body.channel?.id, user, err, body.message?.thread_ts);
+      return;
+    }
+    await expireSilence(deps, incident, silence, user);
+  });
+
+  app.action<BlockAction<ButtonAction>>(actionIdPattern(ActionId.Graph), async ({ ack, body, action, client }) => {
+    await ack();
+    try {
+      const incident = resolveIncident(deps, action.value, body.channel?.id);
+      if (!deps.prometheus.configured) throw notConfigured('Graphs', 'prometheus');
+      await postGraph(deps, incident);
+    } catch (err) {
+      await tellUser(deps, client, body.channel?.id, body.user.id, err, body.message?.thread_ts);
+    }
+  });
+
+  return {
+    incidentOpened(incident) {
+      // An incident opened by hand has no alert expression or labels to graph; the Graph button still tries.
+      if (incident.alert.source === 'manual') return;
+      // Without Prometheus nothing is posted on open (one line per incident would be noise); the Graph button says it.
+      if (!deps.prometheus.configured) {
+        deps.logger.debug({ incidentId: incident.id }, 'prometheus.url not set: no graph for the new incident');
+        return;
+      }
+      void postGraph(deps, incident).catch((err: unknown) => deps.logger.warn({ err, incidentId: incident.id }, 'could not post the graph'));
+    },
+    incidentResolved: (incident) => expireOnResolve(deps, incident),
+    postGraph: (incident) => postGraph(deps, incident),
+  };
+}
+
+/** Silencing follows the mitigation access rule, unless `alertmanager.silenceOpenToAll` opens it to everyone. */
+async function ensureMaySilence(deps: ObserveDeps, user: string, incident: Incident): Promise<void> {
+  if (deps.config.alertmanager.silenceOpenToAll) return;
+  const host = deps.config.hosts.find((h) => h.name === incident.hostName) ?? { name: incident.hostName ?? '(no host)' };
+  const decision = await deps.access.check(user, host).catch((err: unknown) => {
+    throw new PilotError('NOT_ALLOWED', `could not read the user groups that may silence this alert (${asPilotError(err).message}); refused to be safe`);
+  });
+  if (!decision.allowed) {
+    throw new PilotError('NOT_ALLOWED', `you may not silence or expire silences for incident #${incident.id}: only ${formatGrantees(decision.grantees)} may (the same people as mitigation)`, {
+      hint: 'ask one of them, or set alertmanager.silenceOpenToAll: true in the config to let everyone',
+    });
+  }
+}
+
+async function createSilence(deps: ObserveDeps, client: WebClient, incident: Incident, user: string, form: { startsAt: Date; endsAt: Date; note: string; keep: boolean }): Promise<void> {
+  const log = deps.logger.child({ incidentId: incident.id, user });
+  const current = deps.store.get(incident.id) ?? incident;
+  if (current.status === 'resolved') {
+    await tellUser(deps, client, incident.channel, user, new PilotError('INCIDENT_CLOSED', `incident #${incident.id} is resolved: nothing to silence`), incident.threadTs);
+    return;
+  }
+  const existing = activeSilence(current, deps.now());
+  if (existing) {
+    const e = new PilotError('PARAM_INVALID', `incident #${incident.id} is already silenced until ${formatUtc(existing.endsAt)} (silence ${existing.id})`, { hint: 'expire that silence first to set another' });
+    await tellUser(deps, client, incident.channel, user, e, incident.threadTs);
+    return;
+  }
+  try {
+    const [createdByName, link, state] = await Promise.all([
+      userName(client, user, log),
+      permalink(client, current, log),
+      deps.alertState.check(current, { fresh: true }).then((r) => r.state),
+    ]);
+    // Alertmanager's own label set when it holds exactly this alert: a message may not have carried every label.
+    const labels = state?.matched === 1 && state.labels ? state.labels : alertLabels(current.alert);
+    const comment = silenceComment({ incidentId: current.id, incidentLink: link, note: form.note });
+    const { silenceId } = await deps.alertmanager.createSilence({ labels, startsAt: form.startsAt, endsAt: form.endsAt, createdBy: createdByName, comment });
+    const at = deps.now().toISOString();
+    const silence: IncidentSilence = {
+      id: silenceId,
+      createdBy: user,
+      createdByName,
+      matchers: labels,
+      startsAt: form.startsAt.toISOString(),
+      endsAt: form.endsAt.toISOString(),
+      comment,
+      keep: form.keep,
+      createdAt: at,
+    };
+    deps.store.addSilence(current.id, silence);
+    deps.store.appendTimeline(current.id, 'silence.created', user, { silenceId, endsAt: silence.endsAt, matchers: labels, keep: form.keep, createdBy: createdByName }, at);
+    log.info({ silenceId, endsAt: silence.endsAt }, 'silence created');
+    deps.alertState.invalidate(current.id);
+    await deps.presenter.reply(current, renderSilenceCreated(current, silence));
+  } catch (err) {
+    await sayInThread(deps, current, '⚠️ Could not silence the alert', err);
+  }
+  await deps.presenter.refresh(current.id);
+}
+
+async function expireSilence(deps: ObserveDeps, incident: Incident, silence: IncidentSilence, user: string): Promise<void> {
+  try {
+    const outcome = await deps.alertmanager.expireSilence(silence.id);
+    const at = deps.now().toISOString();
+    deps.store.markSilenceExpired(incident.id, silence.id, user, at);
+    deps.store.appendTimeline(incident.id, 'silence.expired', user, { silenceId: silence.id, why: outcome === 'not-found' ? 'not found in Alertmanager' : 'expired by hand' }, at);
+    deps.logger.info({ incidentId: incident.id, user, silenceId: silence.id, outcome }, 'silence expired');
+    deps.alertState.invalidate(incident.id);
+    await deps.presenter.reply(incident, renderSilenceExpired(silence, user, outcome === 'not-found' ? 'gone' : 'button'));
+  } catch (err) {
+    await sayInThread(deps, incident, `⚠️ Could not expire the silence \`${silence.id}\``, err);
+  }
+  await deps.presenter.refresh(incident.id);
+}
+
+async function expireOnResolve(deps: ObserveDeps, incident: Incident): Promise<void> {
+  // A resolved incident's message no longer shows the alert state: drop its cached answer.
+  deps.alertState.invalidate(incident.id);
+  const now = deps.now();
+  const live = (deps.store.get(incident.id)?.silences ?? []).filter((s) => !s.expiredAt && Date.parse(s.endsAt) > now.getTime());
+  for (const silence of live) {
+    if (silence.keep) {
+      await deps.presenter.reply(incident, { text: `🔕 The silence ${silence.id} stays until ${formatUtc(silence.endsAt)}, as <@${silence.createdBy}> asked.` });
+      continue;
+    }
+    try {
+      if (!deps.alertmanager.configured) throw notConfigured('Expiring a silence', 'alertmanager');
+      const outcome = await deps.alertmanager.expireSilence(silence.id);
+      const at = deps.now().toISOString();
+      deps.store.markSilenceExpired(incident.id, silence.id, 'bot', at);
+      deps.store.appendTimeline(incident.id, 'silence.expired', 'bot', { silenceId: silence.id, why: outcome === 'not-found' ? 'not found in Alertmanager' : 'the incident resolved' }, at);
+      await deps.presenter.reply(incident, renderSilenceExpired(silence, 'bot', 'resolved'));
+    } catch (err) {
+      await sayInThread(deps, incident, `⚠️ The incident resolved but the silence \`${silence.id}\` could not be expired; expire it in Alertmanager by hand`, err);
+    }
+  }
+}
+
+async function postGraph(deps: ObserveDeps, incident: Incident): Promise<void> {
+  const log = deps.logger.child({ incidentId: incident.id });
+  try {
+    const binding = deps.runbooks.get(incident.alertname)?.binding;
+    // Messages rarely carry the alert's start; Alertmanager does (its answer is usually cached by now).
+    const startsAt = incident.alert.startsAt ?? (await deps.alertState.check(incident)).state?.startsAt ?? incident.openedAt;
+    const graph = await buildAlertGraph(
+      { prometheus: deps.prometheus, now: deps.now, renderChart: deps.renderChart },
+      {
+        alert: { alertname: incident.alertname, labels: alertLabels(incident.alert), startsAt, generatorURL: incident.alert.generatorURL },
+        queryTemplates: binding?.query ? [binding.query] : undefined,
+      },
+    );
+    await deps.presenter.upload(incident, {
+      filename: `incident-${incident.id}-graph.png`,
+      title: truncate(`${incident.alertname}, last hour (UTC): ${graph.exprs.join(', ')}`, 200),
+      bytes: graph.png,
+      comment: `📈 ${graph.text}`,
+    });
+    log.info({ exprs: graph.exprs, series: graph.series.length, source: graph.source }, 'graph posted');
+  } catch (err) {
+    await sayInThread(deps, incident, '⚠️ No graph', err);
+  }
+}
+
+/** One clear line in the thread for a failure of Alertmanager or Prometheus (internal errors: a log id). */
+async function sayInThread(deps: ObserveDeps, incident: Incident, what: string, err: unknown): Promise<void> {
+  const { text, logId } = userText(err);
+  deps.logger.warn({ err, incidentId: incident.id, logId }, what.replace(/[`⚠️]/g, '').trim());
+  await deps.presenter
+    .reply(incident, { text: `${what.replace(/`/g, '')}: ${text}`, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: truncate(`${what}: ${escapeMrkdwn(text)}`, 3000) } }] })
+    .catch((e: unknown) => deps.logger.warn({ err: e, incidentId: incident.id }, 'could not post in the thread'));
+}
+
+function notConfigured(feature: string, key: 'alertmanager' | 'prometheus'): PilotError {
+  const service = key === 'alertmanager' ? 'Alertmanager' : 'Prometheus';
+  return new PilotError('EXTERNAL_UNAVAILABLE', `${feature} need${feature.endsWith('s') ? '' : 's'} ${service}, and \`${key}.url\` is not set in the config`, {
+    hint: `set ${key}.url (e.g. http://${key}:${key === 'alertmanager' ? 9093 : 9090}) and restart the bot`,
+  });
+}
+
+/** The Slack user's name as Alertmanager should show it; the user id when users.info cannot say. */
+async function userName(client: WebClient, user: string, log: ObserveDeps['logger']): Promise<string> {
+  try {
+    const res = await client.users.info({ user });
+    const u = res.user;
+    return u?.real_name || u?.profile?.real_name || u?.name || user;
+  } catch (err) {
+    log.warn({ err }, 'users.info failed: the silence names the user by id');
+    return user;
+  }
+}
+
+/** The incident message's permalink, for the silence's comment. */
+async function permalink(client: WebClient, incident: Incident, log: ObserveDeps['logger']): Promise<string> {
+  try {
+    const res = await client.chat.getPermalink({ channel: incident.channel, message_ts: incident.messageTs ?? incident.threadTs });
+    if (res.permalink) return res.permalink;
+  } catch (err) {
+    log.warn({ err }, 'chat.getPermalink failed: the silence names the thread instead');
+  }
+  return `Slack channel ${incident.channel}, thread ${incident.threadTs}`;
+}
