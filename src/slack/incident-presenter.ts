@@ -25,6 +25,10 @@ export class IncidentPresenter {
   private readonly channelLimiters = new Map<string, Bottleneck>();
   /** incident id → refresh in flight, and whether another is wanted after it. */
   private readonly refreshing = new Map<number, { again: boolean; done: Promise<void> }>();
+  /** incident id → the incident message as last shown, so an update that would change nothing is not sent. */
+  private readonly shown = new Map<number, string>();
+  /** Slack calls under way, so close() can let them finish. */
+  private readonly pending = new Set<Promise<unknown>>();
 
   constructor(private readonly deps: PresenterDeps) {}
 
@@ -42,13 +46,19 @@ export class IncidentPresenter {
   /** Posts the incident message into the incident's thread and records its ts. */
   async post(incident: Incident): Promise<Incident> {
     const msg = this.render(incident);
-    const res = await this.paced(incident.channel, () =>
-      this.deps.client.chat.postMessage({ channel: incident.channel, thread_ts: incident.threadTs, text: msg.text, blocks: msg.blocks, unfurl_links: false }),
+    const res = await this.follow(
+      this.paced(incident.channel, () =>
+        this.deps.client.chat.postMessage({ channel: incident.channel, thread_ts: incident.threadTs, text: msg.text, blocks: msg.blocks, unfurl_links: false }),
+      ),
     );
+    this.shown.set(incident.id, fingerprintOf(msg));
     return this.deps.store.update(incident.id, { messageTs: res.ts as string });
   }
 
-  /** Re-renders the incident message from the store. Calls while one is in flight collapse into one more update. */
+  /**
+   * Re-renders the incident message from the store. Calls while one is in flight collapse into one more update, and
+   * an update that would show the same message is not sent (an alert storm repeats alerts, not news).
+   */
   refresh(incidentId: number): Promise<void> {
     const running = this.refreshing.get(incidentId);
     if (running) {
@@ -63,9 +73,14 @@ export class IncidentPresenter {
           const incident = this.deps.store.get(incidentId);
           if (!incident?.messageTs) return;
           const msg = this.render(incident);
+          const print = fingerprintOf(msg);
+          if (this.shown.get(incidentId) === print) continue;
           await this.deps.client.chat
             .update({ channel: incident.channel, ts: incident.messageTs, text: msg.text, blocks: msg.blocks })
-            .catch((err: unknown) => this.deps.logger.warn({ err, incidentId }, 'could not update the incident message'));
+            .then(
+              () => void this.shown.set(incidentId, print),
+              (err: unknown) => this.deps.logger.warn({ err, incidentId }, 'could not update the incident message'),
+            );
         } while (entry.again);
       } finally {
         this.refreshing.delete(incidentId);
@@ -77,7 +92,7 @@ export class IncidentPresenter {
 
   /** Posts a reply in the incident's thread; returns its ts. */
   async reply(incident: Incident, msg: Partial<SlackMessage> & { text: string }, opts: { broadcast?: boolean } = {}): Promise<string> {
-    const res = await this.paced(incident.channel, () =>
+    const res = await this.follow(this.paced(incident.channel, () =>
       this.deps.client.chat.postMessage({
         channel: incident.channel,
         thread_ts: incident.threadTs,
@@ -86,24 +101,26 @@ export class IncidentPresenter {
         reply_broadcast: opts.broadcast === true,
         unfurl_links: false,
       }),
-    );
+    ));
     return res.ts as string;
   }
 
   /** Replaces a reply posted earlier (e.g. "running …" by its result). */
   async replace(incident: Incident, ts: string, msg: Partial<SlackMessage> & { text: string }): Promise<void> {
-    await this.deps.client.chat.update({ channel: incident.channel, ts, text: msg.text, blocks: msg.blocks ?? [{ type: 'section', text: { type: 'mrkdwn', text: truncate(msg.text, 3000) } }] });
+    await this.follow(
+      this.deps.client.chat.update({ channel: incident.channel, ts, text: msg.text, blocks: msg.blocks ?? [{ type: 'section', text: { type: 'mrkdwn', text: truncate(msg.text, 3000) } }] }),
+    );
   }
 
   /** Uploads a file into the incident's thread (files.getUploadURLExternal → upload → files.completeUploadExternal). */
   async upload(incident: Incident, file: { filename: string; content: string; title: string }): Promise<void> {
-    await this.deps.client.files.uploadV2({
+    await this.follow(this.deps.client.files.uploadV2({
       channel_id: incident.channel,
       thread_ts: incident.threadTs,
       filename: file.filename,
       title: file.title,
       content: file.content,
-    });
+    }));
   }
 
   /** An answer only the user sees, in the incident's thread. */
@@ -133,8 +150,34 @@ export class IncidentPresenter {
     return n;
   }
 
-  async close(): Promise<void> {
-    await Promise.all([...this.refreshing.values()].map((r) => r.done));
+  /**
+   * Lets posts, updates and refreshes under way finish (each call that finishes may start the next one of its step,
+   * so it waits until none is left, at most `ms`), then stops the per-channel queues.
+   */
+  async close(ms = 10_000): Promise<void> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      // A finished call's continuation may start another call in a later tick: look again after a turn of the loop.
+      await new Promise<void>((r) => setImmediate(r));
+      const busy = [...this.pending, ...[...this.refreshing.values()].map((r) => r.done)];
+      const left = deadline - Date.now();
+      if (busy.length === 0 || left <= 0) break;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled(busy), new Promise<void>((r) => (timer = setTimeout(r, left)))]);
+      clearTimeout(timer);
+    }
     await Promise.all([...this.channelLimiters.values()].map((l) => l.stop({ dropWaitingJobs: false })));
   }
+
+  private follow<T>(call: Promise<T>): Promise<T> {
+    this.pending.add(call);
+    const forget = () => void this.pending.delete(call);
+    call.then(forget, forget);
+    return call;
+  }
+}
+
+/** What a message shows, as one comparable string. */
+function fingerprintOf(msg: SlackMessage): string {
+  return JSON.stringify([msg.text, msg.blocks]);
 }
