@@ -265,9 +265,10 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
 
 /**
  * Counts failed Slack calls and 429 waits. WebClient has no hook for failures, so its apiCall is wrapped on this
- * one instance.
+ * one instance. Its named methods (`client.chat.postMessage`…) were bound to the original apiCall when the client was
+ * built, so they are pointed at the wrapper too.
  */
-function instrumentClient(client: WebClient, metrics: Metrics): void {
+export function instrumentClient(client: WebClient, metrics: Metrics): void {
   client.on(WebClientEvent.RATE_LIMITED, () => metrics.slackRateLimited.inc());
   const apiCall = client.apiCall.bind(client);
   client.apiCall = async (method, options) => {
@@ -278,4 +279,20 @@ function instrumentClient(client: WebClient, metrics: Metrics): void {
       throw err;
     }
   };
+  rebindMethods(client as unknown as Record<string, unknown>, '', client, 0);
+}
+
+/**
+ * Replaces every `bound apiCall` below `node` (method namespaces are plain objects, up to `admin.apps.requests.list`
+ * deep) by a call through `client.apiCall`, named by its path.
+ */
+function rebindMethods(node: Record<string, unknown>, prefix: string, client: WebClient, depth: number): void {
+  for (const [key, value] of Object.entries(node)) {
+    const method = prefix ? `${prefix}.${key}` : key;
+    if (typeof value === 'function' && value.name === 'bound apiCall' && prefix) {
+      node[key] = (options?: Record<string, unknown>) => client.apiCall(method, options);
+    } else if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype && depth < 5) {
+      rebindMethods(value as Record<string, unknown>, method, client, depth + 1);
+    }
+  }
 }
