@@ -12,14 +12,14 @@ const REPO = join(__dirname, '..', '..');
 export const HANG_SLEEP = 'sleep 86.25';
 export const LONG_SLEEP = 'sleep 47.75';
 
-/** The extra steps: step id → action id. */
+/** The extra steps: id in the binding, step id (section-prefixed, as on the buttons), action id. */
 export const FaultSteps = {
   /** Sleeps `slowSec` (3 s by default), then prints `slow step done`. */
-  slow: { stepId: 'fault-slow', actionId: 'slow-step' },
+  slow: { id: 'fault-slow', stepId: 'diagnosis-fault-slow', actionId: 'slow-step' },
   /** Hangs far past its 1.5 s timeout. */
-  hang: { stepId: 'fault-hang', actionId: 'hang-step' },
+  hang: { id: 'fault-hang', stepId: 'diagnosis-fault-hang', actionId: 'hang-step' },
   /** Runs for about 48 s, within its 120 s timeout: only a stop cuts it off. */
-  long: { stepId: 'fault-long', actionId: 'long-step' },
+  long: { id: 'fault-long', stepId: 'diagnosis-fault-long', actionId: 'long-step' },
 } as const;
 
 /** Writes the folder under `dir` and returns its path. */
@@ -36,9 +36,9 @@ export function writeFaultRunbooks(dir: string, opts: { slowSec?: number } = {})
   ];
   binding.extra = [
     ...((binding.extra as unknown[]) ?? []),
-    { id: FaultSteps.slow.stepId, section: 'diagnosis', title: 'Slow step', actions: [FaultSteps.slow.actionId] },
-    { id: FaultSteps.hang.stepId, section: 'diagnosis', title: 'Hanging step', actions: [FaultSteps.hang.actionId] },
-    { id: FaultSteps.long.stepId, section: 'diagnosis', title: 'Long step', actions: [FaultSteps.long.actionId] },
+    { id: FaultSteps.slow.id, section: 'diagnosis', title: 'Slow step', actions: [FaultSteps.slow.actionId] },
+    { id: FaultSteps.hang.id, section: 'diagnosis', title: 'Hanging step', actions: [FaultSteps.hang.actionId] },
+    { id: FaultSteps.long.id, section: 'diagnosis', title: 'Long step', actions: [FaultSteps.long.actionId] },
   ];
   writeFileSync(join(out, 'HaproxyServerDown.yml'), stringify(binding));
   return out;
