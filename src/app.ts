@@ -244,6 +244,7 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
     const queueStopped = scheduler.stop({ dropWaiting: true }).catch((err: unknown) => logger.warn({ err }, 'host queues did not stop cleanly'));
     const running = await inflight.drain(config.shutdown.graceMs);
     if (running.length > 0) logger.warn({ steps: running.length, graceMs: config.shutdown.graceMs }, 'steps still running at the end of the grace period: cutting them off');
+    inflight.cutOff();
     await executor.close();
     // Closing the connections makes their commands settle as interrupted; one that does not is recorded here.
     for (const step of await inflight.drain(3000)) {

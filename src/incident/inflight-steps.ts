@@ -16,10 +16,22 @@ export interface InflightStep {
 export class InflightSteps {
   private readonly steps = new Map<Promise<unknown>, InflightStep>();
   private stoppingSince?: number;
+  private cutting = false;
 
   /** True once a stop has begun: a step that has not started must not start any more. */
   get stopping(): boolean {
     return this.stoppingSince !== undefined;
+  }
+
+  /** True once the grace period is over and running commands are being ended: their results are not theirs. */
+  get cuttingOff(): boolean {
+    return this.cutting;
+  }
+
+  /** Marks the end of the grace period: the commands still running are about to be ended. */
+  cutOff(): void {
+    this.beginStop();
+    this.cutting = true;
   }
 
   /** Steps in flight now. */

@@ -131,6 +131,10 @@ async function runTrackedStep(deps: RunStepDeps, req: RunStepRequest, progress: 
     );
     const at = now().toISOString();
     const ok = result.exitCode === 0 && !result.timedOut;
+    if (!ok && deps.inflight?.cuttingOff) {
+      // The stop ended the command (TERM/KILL): its exit says nothing about the host.
+      throw new PilotError('SSH_CONNECTION_LOST', `the bot stopped and ended ${action.id} on ${host.name}`, { details: { exitCode: result.exitCode, signal: result.signal } });
+    }
     const summary = { ...base, host: host.name, exitCode: result.exitCode, durationMs: Math.round(result.durationMs), timedOut: result.timedOut };
     if (ok) {
       store.setStep(incident.id, step.id, { state: 'ok', actionId: action.id, by: user, at, exitCode: 0, durationMs: Math.round(result.durationMs) });
