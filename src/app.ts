@@ -255,7 +255,7 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
       }
     }
     await queueStopped;
-    await presenter.close();
+    await presenter.close(5000);
     store.close();
   }
 

@@ -152,7 +152,8 @@ export class IncidentPresenter {
 
   /**
    * Lets posts, updates and refreshes under way finish (each call that finishes may start the next one of its step,
-   * so it waits until none is left, at most `ms`), then stops the per-channel queues.
+   * so it waits until none is left), then stops the per-channel queues, letting queued posts go out. Both waits
+   * together take at most `ms`: a stop must not hang on Slack.
    */
   async close(ms = 10_000): Promise<void> {
     const deadline = Date.now() + ms;
@@ -166,7 +167,12 @@ export class IncidentPresenter {
       await Promise.race([Promise.allSettled(busy), new Promise<void>((r) => (timer = setTimeout(r, left)))]);
       clearTimeout(timer);
     }
-    await Promise.all([...this.channelLimiters.values()].map((l) => l.stop({ dropWaitingJobs: false })));
+    const left = Math.max(0, deadline - Date.now());
+    let timer: NodeJS.Timeout | undefined;
+    const stopped = Promise.all([...this.channelLimiters.values()].map((l) => l.stop({ dropWaitingJobs: false })));
+    const timedOut = await Promise.race([stopped.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), left)))]);
+    clearTimeout(timer);
+    if (timedOut) this.deps.logger.warn({ queued: this.queued() }, 'posts still queued at stop were not sent');
   }
 
   private follow<T>(call: Promise<T>): Promise<T> {
