@@ -14,16 +14,17 @@ import { loadTestHosts, testSshTarget, type TestHosts } from '../test/support/te
 const run = promisify(execFile);
 
 /** The q-quantile (0..1) of already sorted numbers, nearest rank. */
-function quantile(sorted: number[], q: number): number {
+export function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 }
 
-function round(n: number): number {
+/** One decimal. */
+export function round(n: number): number {
   return Math.round(n * 10) / 10;
 }
 
 /** Times `iterations` sequential runs of `once`, in ms, sorted. */
-async function time(iterations: number, once: () => Promise<void>): Promise<number[]> {
+export async function time(iterations: number, once: () => Promise<void>): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i < iterations; i++) {
     const t0 = performance.now();
@@ -31,6 +32,20 @@ async function time(iterations: number, once: () => Promise<void>): Promise<numb
     times.push(performance.now() - t0);
   }
   return times.sort((a, b) => a - b);
+}
+
+/** `ssh` arguments that run `command` on the test host as a fresh process would: key, pinned host key, no prompts. */
+export function plainSshArgs(hosts: TestHosts, knownHostsPath: string, command: string): string[] {
+  return [
+    '-i', hosts.ssh.privateKeyPath,
+    '-p', String(hosts.ssh.port),
+    '-o', `UserKnownHostsFile=${knownHostsPath}`,
+    '-o', 'StrictHostKeyChecking=yes',
+    '-o', 'BatchMode=yes',
+    '-o', 'LogLevel=ERROR',
+    `${hosts.ssh.user}@${hosts.ssh.host}`,
+    command,
+  ];
 }
 
 /**
@@ -51,17 +66,7 @@ export async function benchSsh(hosts: TestHosts, iterations = 50): Promise<Recor
     };
     const first = await time(1, async () => check((await pool.run(target, command, opts)).exitCode));
     const pooled = await time(iterations, async () => check((await pool.run(target, command, opts)).exitCode));
-    const sshArgs = [
-      '-i', hosts.ssh.privateKeyPath,
-      '-p', String(hosts.ssh.port),
-      '-o', `UserKnownHostsFile=${knownHosts}`,
-      '-o', 'StrictHostKeyChecking=yes',
-      '-o', 'BatchMode=yes',
-      '-o', 'LogLevel=ERROR',
-      `${hosts.ssh.user}@${hosts.ssh.host}`,
-      command,
-    ];
-    const plain = await time(iterations, async () => void (await run('ssh', sshArgs)));
+    const plain = await time(iterations, async () => void (await run('ssh', plainSshArgs(hosts, knownHosts, command))));
     const pm = quantile(pooled, 0.5);
     const pp = quantile(pooled, 0.95);
     const sm = quantile(plain, 0.5);

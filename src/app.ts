@@ -19,7 +19,8 @@ import { SshPool } from './exec/ssh-pool';
 import type { Executor, SshTarget } from './exec/types';
 import { sendJson } from './http/read-body';
 import type { RunStepDeps } from './incident/run-step';
-import { runActionQuietly } from './incident/run-step';
+import { InflightSteps } from './incident/inflight-steps';
+import { recordInterrupted, runActionQuietly } from './incident/run-step';
 import { SqliteIncidentStore, type IncidentStore } from './incident/store';
 import { alertmanagerHandler } from './ingest/alertmanager-route';
 import { parseAlertmanagerWebhook } from './ingest/parse-alertmanager-webhook';
@@ -59,7 +60,10 @@ export interface Pilot {
   metrics: Metrics;
   /** Starts listening; resolves with the bound port (useful with PORT=0) once /healthz answers 200. */
   start(): Promise<number>;
-  /** Waits for running actions, closes SSH connections and the store. */
+  /**
+   * Stops taking clicks, lets running steps finish for `shutdown.graceMs` (the rest are recorded as interrupted),
+   * closes SSH connections and the store. Calling it again returns the same promise.
+   */
   stop(): Promise<void>;
 }
 
@@ -80,9 +84,11 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
   const store = opts.store ?? new SqliteIncidentStore(config.store.path);
   const pool = opts.executor ? undefined : new SshPool({ keepaliveIntervalMs: config.ssh.keepaliveIntervalMs, idleCloseMs: config.ssh.idleCloseMs, logger: logger.child({ component: 'ssh' }) });
   const executor: Executor = opts.executor ?? (pool as SshPool);
+  const inflight = new InflightSteps();
   const scheduler = new HostLimiter({ perHost: config.limits.perHost, global: config.limits.global, perUser: config.limits.perUser });
 
   let ready = false;
+  let stopped: Promise<void> | undefined;
   const metricsRef: { current?: Metrics } = {};
   const customRoutes: CustomRoute[] = [
     { path: '/healthz', method: ['GET'], handler: (_req, res) => sendJson(res, ready ? 200 : 503, { ok: ready }) },
@@ -123,7 +129,12 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
     token: env.botToken,
     receiver,
     logger: boltLogger(logger),
-    clientOptions: { ...(env.apiUrl ? { slackApiUrl: env.apiUrl } : {}), retryConfig: { retries: 5, factor: 2, minTimeout: 500, maxTimeout: 30_000 } },
+    clientOptions: {
+      ...(env.apiUrl ? { slackApiUrl: env.apiUrl } : {}),
+      // A hung call is abandoned and retried like a 5xx; a 429 waits its Retry-After before the retry.
+      timeout: config.slack.requestTimeoutMs,
+      retryConfig: { retries: config.slack.retries, factor: 2, minTimeout: 500, maxTimeout: 30_000 },
+    },
   });
   const client = app.client;
 
@@ -153,6 +164,7 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
     toSshTarget,
     now,
     logger,
+    inflight,
   };
   const base: AppDeps = { config, store, runbooks, executor, scheduler, logger, now };
   const access = new AccessPolicy(config.access, async (usergroup) => (await client.usergroups.users.list({ usergroup })).users ?? []);
@@ -232,15 +244,38 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
       ready = true;
       return typeof address === 'object' && address ? address.port : env.port;
     },
-    async stop() {
-      ready = false;
-      await app.stop().catch((err: unknown) => logger.warn({ err }, 'receiver did not stop cleanly'));
-      await scheduler.stop?.();
-      await presenter.close();
-      await executor.close();
-      store.close();
+    stop() {
+      stopped ??= stopBot();
+      return stopped;
     },
   };
+
+  /**
+   * No new clicks; steps queued but not started are dropped (recorded as interrupted, nothing ran); running steps get
+   * `shutdown.graceMs` to finish. Then the SSH connections are closed, which ends what still runs on the hosts; those
+   * steps are recorded as interrupted. Replies under way are sent, then the store is closed.
+   */
+  async function stopBot(): Promise<void> {
+    ready = false;
+    inflight.beginStop();
+    await app.stop().catch((err: unknown) => logger.warn({ err }, 'receiver did not stop cleanly'));
+    const queueStopped = scheduler.stop({ dropWaiting: true }).catch((err: unknown) => logger.warn({ err }, 'host queues did not stop cleanly'));
+    const running = await inflight.drain(config.shutdown.graceMs);
+    if (running.length > 0) logger.warn({ steps: running.length, graceMs: config.shutdown.graceMs }, 'steps still running at the end of the grace period: cutting them off');
+    inflight.cutOff();
+    await executor.close();
+    // Closing the connections makes their commands settle as interrupted; one that does not is recorded here.
+    for (const step of await inflight.drain(3000)) {
+      try {
+        recordInterrupted(runStepDeps, step, step.started, { reason: 'did not settle after its connection was closed' });
+      } catch (err) {
+        logger.error({ err, incidentId: step.incidentId, stepId: step.stepId }, 'could not record an interrupted step');
+      }
+    }
+    await queueStopped;
+    await presenter.close(5000);
+    store.close();
+  }
 
   function toSshTarget(host: HostConfig): SshTarget {
     return { name: host.name, ...host.ssh };
@@ -259,9 +294,10 @@ function withDeadline<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
 
 /**
  * Counts failed Slack calls and 429 waits. WebClient has no hook for failures, so its apiCall is wrapped on this
- * one instance.
+ * one instance. Its named methods (`client.chat.postMessage`…) were bound to the original apiCall when the client was
+ * built, so they are pointed at the wrapper too.
  */
-function instrumentClient(client: WebClient, metrics: Metrics): void {
+export function instrumentClient(client: WebClient, metrics: Metrics): void {
   client.on(WebClientEvent.RATE_LIMITED, () => metrics.slackRateLimited.inc());
   const apiCall = client.apiCall.bind(client);
   client.apiCall = async (method, options) => {
@@ -272,4 +308,20 @@ function instrumentClient(client: WebClient, metrics: Metrics): void {
       throw err;
     }
   };
+  rebindMethods(client as unknown as Record<string, unknown>, '', client, 0);
+}
+
+/**
+ * Replaces every `bound apiCall` below `node` (method namespaces are plain objects, up to `admin.apps.requests.list`
+ * deep) by a call through `client.apiCall`, named by its path.
+ */
+function rebindMethods(node: Record<string, unknown>, prefix: string, client: WebClient, depth: number): void {
+  for (const [key, value] of Object.entries(node)) {
+    const method = prefix ? `${prefix}.${key}` : key;
+    if (typeof value === 'function' && value.name === 'bound apiCall' && prefix) {
+      node[key] = (options?: Record<string, unknown>) => client.apiCall(method, options);
+    } else if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype && depth < 5) {
+      rebindMethods(value as Record<string, unknown>, method, client, depth + 1);
+    }
+  }
 }

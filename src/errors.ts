@@ -34,6 +34,7 @@ export const ErrorCatalog = {
   SSH_HOST_KEY_UNKNOWN: { userFacing: true, hint: 'pin the host key with ssh.hostKey (SHA256:…) or add it to ssh.knownHostsPath' },
   SSH_TIMEOUT: { userFacing: true, hint: 'the host did not answer in time: check its load and the network' },
   SSH_CONNECTION_LOST: { userFacing: true, hint: 'the connection dropped during the command: check sshd on the host, then run the step again' },
+  SHUTTING_DOWN: { userFacing: true, hint: 'the bot is restarting; click the step again once it is back' },
   COMMAND_TIMEOUT: { userFacing: true, hint: 'the command ran past its timeout and was ended; the host may be overloaded' },
 
   EXTERNAL_UNAVAILABLE: { userFacing: true, hint: 'the service did not answer; check its URL in the config and that it is up' },

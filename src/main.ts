@@ -19,8 +19,19 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'stopping: finishing running actions, closing SSH connections');
-    await pilot.stop();
+    logger.info({ signal, graceMs: settings.config.shutdown.graceMs }, 'stopping: finishing running actions, closing SSH connections');
+    // stop() bounds each of its waits; this is the last resort if something still hangs.
+    setTimeout(() => {
+      logger.error('could not stop in time: exiting anyway');
+      process.exit(1);
+    }, settings.config.shutdown.graceMs + 20_000).unref();
+    try {
+      await pilot.stop();
+    } catch (err) {
+      logger.error({ err }, 'could not stop cleanly');
+      process.exit(1);
+    }
+    logger.info('stopped');
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -74,6 +74,10 @@ export const ConfigSchema = z.strictObject({
     /** Pace of chat.postMessage per channel: Slack allows about one a second, with short bursts. */
     postsPerSecond: z.number().positive().max(50).default(1),
     postBurst: z.number().int().min(1).max(50).default(5),
+    /** A Slack API call that has not answered after this long is abandoned and retried. */
+    requestTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+    /** Retries of a failed Slack API call (HTTP 5xx, timeouts, 429 after its Retry-After), with backoff from 0.5 s. */
+    retries: z.number().int().min(0).max(10).default(5),
   }),
   alertmanager: basicOrBearer
     .extend({
@@ -124,6 +128,12 @@ export const ConfigSchema = z.strictObject({
       lockTtlSec: z.number().int().positive().default(600),
     })
     .default({ dryRun: false, cooldownSec: 300, maxRestartsPerHour: 3, verifyDelayMs: 1500, restartActions: ['restart', 'reload'], lockTtlSec: 600 }),
+  shutdown: z
+    .strictObject({
+      /** On SIGTERM, how long running steps may take to finish before they are cut off and recorded as interrupted. */
+      graceMs: z.number().int().nonnegative().max(600_000).default(20_000),
+    })
+    .default({ graceMs: 20_000 }),
   ssh: z
     .strictObject({
       keepaliveIntervalMs: z.number().int().positive().default(10000),

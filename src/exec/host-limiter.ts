@@ -100,10 +100,14 @@ export class HostLimiter {
     return { hosts, running: this.running };
   }
 
-  /** Waits for scheduled jobs to finish and stops taking new ones. */
-  async stop(): Promise<void> {
-    await Promise.all([...this.hosts.values()].map((q) => q.limiter.stop({ dropWaitingJobs: false })));
-    await this.global.stop({ dropWaitingJobs: false });
+  /**
+   * Stops taking new jobs and waits for scheduled ones to finish. With `dropWaiting`, jobs that have not started are
+   * rejected at once instead (a shutdown should not start queued commands).
+   */
+  async stop(opts: { dropWaiting?: boolean } = {}): Promise<void> {
+    const dropWaitingJobs = opts.dropWaiting === true;
+    await Promise.all([...this.hosts.values()].map((q) => q.limiter.stop({ dropWaitingJobs })));
+    await this.global.stop({ dropWaitingJobs });
   }
 
   private queueOf(host: string): HostQueue {

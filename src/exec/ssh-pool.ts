@@ -67,6 +67,8 @@ interface Connection {
   active: number;
   /** Callers waiting for a free session. */
   waiting: Array<() => void>;
+  /** Channels whose command runs now, so close() can end them on the host. */
+  running: Set<ClientChannel>;
   idleTimer?: NodeJS.Timeout;
   closed: Promise<void>;
 }
@@ -154,17 +156,26 @@ export class SshPool implements Executor {
     return this.collect(conn, session, opts, started);
   }
 
-  /** Ends every connection. Runs after this throw. */
+  /**
+   * Ends every connection. Commands still running are ended on the host first (TERM, then KILL after the grace):
+   * without a terminal, closing the connection alone would leave them running there. Runs after this throw.
+   */
   async close(): Promise<void> {
     this.closing = true;
     const entries = [...this.entries.values()];
     this.entries.clear();
-    await Promise.all(
-      entries.map(async (e) => {
-        const conn = await e.promise.catch(() => undefined);
-        if (conn) await this.end(conn);
-      }),
-    );
+    const conns = (await Promise.all(entries.map((e) => e.promise.catch(() => undefined)))).filter((c): c is Connection => c !== undefined);
+    const running = () => conns.flatMap((c) => [...c.running]);
+    if (running().length > 0) {
+      this.log?.warn({ commands: running().length }, 'closing with commands still running: ending them on the host');
+      for (const signal of ['TERM', 'KILL']) {
+        for (const channel of running()) channel.signal(signal);
+        const deadline = Date.now() + this.killGraceMs;
+        while (running().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        if (running().length === 0) break;
+      }
+    }
+    await Promise.all(conns.map((conn) => this.end(conn)));
   }
 
   // ---- connections ------------------------------------------------------------------------------------------
@@ -222,7 +233,7 @@ export class SshPool implements Executor {
     // node-ssh removes its own 'error' listener once ready; without ours, a later socket error would crash the
     // process. Attached in the same tick as 'ready', before any further socket event can be handled.
     const client = ssh.connection as Client;
-    const conn: Connection = { key, target, ssh, client, alive: true, active: 0, waiting: [], closed: Promise.resolve() };
+    const conn: Connection = { key, target, ssh, client, alive: true, active: 0, waiting: [], running: new Set(), closed: Promise.resolve() };
     conn.closed = new Promise<void>((resolve) => {
       client.on('error', (err: Error) => log?.warn({ err: err.message }, 'ssh connection error'));
       client.once('close', () => {
@@ -391,9 +402,11 @@ export class SshPool implements Executor {
 
     return new Promise<ExecResult>((resolve, reject) => {
       let settled = false;
+      conn.running.add(channel);
       const settle = (): void => {
         if (settled) return;
         settled = true;
+        conn.running.delete(channel);
         timers.forEach(clearTimeout);
         this.release(conn);
         const { exited, code: exitCode, signal } = session.exit;

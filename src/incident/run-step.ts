@@ -5,10 +5,11 @@
  */
 import type { ActionSpec, BuiltCommand } from '../actions/types';
 import type { HostConfig } from '../config/schema';
-import { asPilotError, PilotError } from '../errors';
+import { asPilotError, ErrorCatalog, PilotError } from '../errors';
 import type { ExecResult, Executor } from '../exec/types';
 import type { Logger } from '../logger';
 import type { Step } from '../runbook/types';
+import type { InflightSteps, InflightStep } from './inflight-steps';
 import type { IncidentStore } from './store';
 import type { Incident } from './types';
 
@@ -25,6 +26,8 @@ export interface RunStepDeps {
   toSshTarget(host: HostConfig): Parameters<Executor['run']>[0];
   now: () => Date;
   logger: Logger;
+  /** Steps in flight, so a stop can wait for them; once it is stopping, steps not yet started do not start. */
+  inflight?: InflightSteps;
 }
 
 export interface RunStepRequest {
@@ -64,7 +67,27 @@ export function hostOf(incident: Incident, hosts: readonly HostConfig[]): HostCo
 }
 
 /** Runs the step; resolves with the outcome (it does not throw for expected failures). */
-export async function runStep(deps: RunStepDeps, req: RunStepRequest, progress: RunStepProgress = {}): Promise<RunStepOutcome> {
+export function runStep(deps: RunStepDeps, req: RunStepRequest, progress: RunStepProgress = {}): Promise<RunStepOutcome> {
+  const tracker = deps.inflight;
+  if (!tracker) return runTrackedStep(deps, req, progress);
+  let entry: InflightStep | undefined;
+  const done = Promise.resolve().then(() => runTrackedStep(deps, req, progress, entry));
+  entry = tracker.track({ incidentId: req.incident.id, stepId: req.step.id, actionId: req.action.id, user: req.user }, done);
+  return done;
+}
+
+/**
+ * Records a step the bot gave up on when it stopped: nothing ran (`ran: false`), or its command was cut off and its
+ * outcome is unknown.
+ */
+export function recordInterrupted(deps: Pick<RunStepDeps, 'store' | 'now'>, step: Omit<InflightStep, 'started'>, ran: boolean, extra: Record<string, unknown> = {}): void {
+  const at = deps.now().toISOString();
+  const error = ran ? 'interrupted: the bot stopped while it ran; its outcome is unknown' : 'interrupted: the bot stopped before it ran; nothing ran';
+  deps.store.setStep(step.incidentId, step.stepId, { state: 'failed', actionId: step.actionId, by: step.user, at, error });
+  deps.store.appendTimeline(step.incidentId, 'step.interrupted', step.user, { stepId: step.stepId, actionId: step.actionId, ran, ...extra, error }, at);
+}
+
+async function runTrackedStep(deps: RunStepDeps, req: RunStepRequest, progress: RunStepProgress, entry?: InflightStep): Promise<RunStepOutcome> {
   const { store, now } = deps;
   const { incident, step, action, user } = req;
   const log = deps.logger.child({ incidentId: incident.id, stepId: step.id, actionId: action.id, user });
@@ -86,7 +109,11 @@ export async function runStep(deps: RunStepDeps, req: RunStepRequest, progress: 
     const result = await deps.scheduler.schedule(
       { host: host.name, user },
       async () => {
+        if (deps.inflight?.stopping) {
+          throw new PilotError('SHUTTING_DOWN', 'the bot is stopping: this step did not start, nothing ran');
+        }
         started = true;
+        if (entry) entry.started = true;
         const at = now().toISOString();
         store.setStep(incident.id, step.id, { state: 'running', actionId: action.id, by: user, at });
         store.appendTimeline(incident.id, 'step.started', user, { ...base, host: host.name, command: built.command }, at);
@@ -104,6 +131,10 @@ export async function runStep(deps: RunStepDeps, req: RunStepRequest, progress: 
     );
     const at = now().toISOString();
     const ok = result.exitCode === 0 && !result.timedOut;
+    if (!ok && deps.inflight?.cuttingOff) {
+      // The stop ended the command (TERM/KILL): its exit says nothing about the host.
+      throw new PilotError('SSH_CONNECTION_LOST', `the bot stopped and ended ${action.id} on ${host.name}`, { details: { exitCode: result.exitCode, signal: result.signal } });
+    }
     const summary = { ...base, host: host.name, exitCode: result.exitCode, durationMs: Math.round(result.durationMs), timedOut: result.timedOut };
     if (ok) {
       store.setStep(incident.id, step.id, { state: 'ok', actionId: action.id, by: user, at, exitCode: 0, durationMs: Math.round(result.durationMs) });
@@ -117,6 +148,15 @@ export async function runStep(deps: RunStepDeps, req: RunStepRequest, progress: 
     return { kind: 'ran', host, built, result };
   } catch (err) {
     const error = asPilotError(err);
+    if (deps.inflight?.stopping) {
+      // A stop ended the host's queue or the connection under the command: say so, not "failed".
+      recordInterrupted(deps, { incidentId: incident.id, stepId: step.id, actionId: action.id, user }, started, { host: host.name, code: error.code });
+      log.warn({ host: host.name, started, code: error.code }, 'step interrupted by the stop');
+      const shown = started
+        ? new PilotError('SSH_CONNECTION_LOST', `the bot stopped while ${action.id} ran on ${host.name}; its outcome is unknown`, { hint: ErrorCatalog.SHUTTING_DOWN.hint, cause: err })
+        : new PilotError('SHUTTING_DOWN', `the bot stopped before ${action.id} ran on ${host.name}; nothing ran`, { cause: err });
+      return started ? { kind: 'failed', host, built, error: shown } : { kind: 'refused', host, error: shown };
+    }
     if (!started) return refuse(deps, req, error, host, log);
     const at = now().toISOString();
     store.setStep(incident.id, step.id, { state: 'failed', actionId: action.id, by: user, at, error: error.message });

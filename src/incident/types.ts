@@ -67,6 +67,8 @@ export type TimelineType =
   | 'step.finished'
   | 'step.failed'
   | 'step.refused'
+  /** The bot stopped while the step was queued or running: nothing ran, or its outcome is unknown. */
+  | 'step.interrupted'
   | 'checklist.done'
   | 'mitigation.confirmed'
   | 'mitigation.refused'

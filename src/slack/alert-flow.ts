@@ -97,6 +97,12 @@ export class AlertFlow {
         return;
       }
       case 'repeated': {
+        if (!outcome.incident.messageTs) {
+          // The first post failed (Slack down past every retry): the repeat is the chance to show the incident.
+          log.info({ incidentId: outcome.incident.id }, 'incident message was never posted: posting it now');
+          await this.presenter.post(outcome.incident);
+          return;
+        }
         if (outcome.notify) await this.presenter.reply(outcome.incident, renderStillFiring(outcome.incident, this.deps.now().toISOString()));
         await this.presenter.refresh(outcome.incident.id);
         return;

@@ -29,6 +29,10 @@ export class IncidentPresenter {
   private readonly channelLimiters = new Map<string, Bottleneck>();
   /** incident id → refresh in flight, and whether another is wanted after it. */
   private readonly refreshing = new Map<number, { again: boolean; done: Promise<void> }>();
+  /** incident id → the incident message as last shown, so an update that would change nothing is not sent. */
+  private readonly shown = new Map<number, string>();
+  /** Slack calls under way, so close() can let them finish. */
+  private readonly pending = new Set<Promise<unknown>>();
 
   constructor(private readonly deps: PresenterDeps) {}
 
@@ -48,18 +52,22 @@ export class IncidentPresenter {
   /** Posts the incident message into the incident's thread and records its ts. */
   async post(incident: Incident): Promise<Incident> {
     const msg = this.render(incident);
-    const res = await this.paced(incident.channel, () =>
-      this.deps.client.chat.postMessage({ channel: incident.channel, thread_ts: incident.threadTs, text: msg.text, blocks: msg.blocks, unfurl_links: false }),
+    const res = await this.follow(
+      this.paced(incident.channel, () =>
+        this.deps.client.chat.postMessage({ channel: incident.channel, thread_ts: incident.threadTs, text: msg.text, blocks: msg.blocks, unfurl_links: false }),
+      ),
     );
+    this.shown.set(incident.id, fingerprintOf(msg));
     const posted = this.deps.store.update(incident.id, { messageTs: res.ts as string });
     this.recheckAlert(posted);
     return posted;
   }
 
   /**
-   * Re-renders the incident message from the store. Calls while one is in flight collapse into one more update.
-   * Alertmanager is asked in the background when its last answer is stale (the update does not wait for it; a
-   * changed answer brings one more update); with `recheckAlert` (the Refresh button) it is asked first.
+   * Re-renders the incident message from the store. Calls while one is in flight collapse into one more update, and
+   * an update that would show the same message is not sent (an alert storm repeats alerts, not news). Alertmanager is
+   * asked in the background when its last answer is stale (the update does not wait for it; a changed answer brings
+   * one more update); with `recheckAlert` (the Refresh button) it is asked first.
    */
   async refresh(incidentId: number, opts: { recheckAlert?: boolean } = {}): Promise<void> {
     const incident = this.deps.store.get(incidentId);
@@ -92,9 +100,14 @@ export class IncidentPresenter {
           const incident = this.deps.store.get(incidentId);
           if (!incident?.messageTs) return;
           const msg = this.render(incident);
+          const print = fingerprintOf(msg);
+          if (this.shown.get(incidentId) === print) continue;
           await this.deps.client.chat
             .update({ channel: incident.channel, ts: incident.messageTs, text: msg.text, blocks: msg.blocks })
-            .catch((err: unknown) => this.deps.logger.warn({ err, incidentId }, 'could not update the incident message'));
+            .then(
+              () => void this.shown.set(incidentId, print),
+              (err: unknown) => this.deps.logger.warn({ err, incidentId }, 'could not update the incident message'),
+            );
         } while (entry.again);
       } finally {
         this.refreshing.delete(incidentId);
@@ -106,7 +119,7 @@ export class IncidentPresenter {
 
   /** Posts a reply in the incident's thread; returns its ts. */
   async reply(incident: Incident, msg: Partial<SlackMessage> & { text: string }, opts: { broadcast?: boolean } = {}): Promise<string> {
-    const res = await this.paced(incident.channel, () =>
+    const res = await this.follow(this.paced(incident.channel, () =>
       this.deps.client.chat.postMessage({
         channel: incident.channel,
         thread_ts: incident.threadTs,
@@ -115,13 +128,15 @@ export class IncidentPresenter {
         reply_broadcast: opts.broadcast === true,
         unfurl_links: false,
       }),
-    );
+    ));
     return res.ts as string;
   }
 
   /** Replaces a reply posted earlier (e.g. "running …" by its result). */
   async replace(incident: Incident, ts: string, msg: Partial<SlackMessage> & { text: string }): Promise<void> {
-    await this.deps.client.chat.update({ channel: incident.channel, ts, text: msg.text, blocks: msg.blocks ?? [{ type: 'section', text: { type: 'mrkdwn', text: truncate(msg.text, 3000) } }] });
+    await this.follow(
+      this.deps.client.chat.update({ channel: incident.channel, ts, text: msg.text, blocks: msg.blocks ?? [{ type: 'section', text: { type: 'mrkdwn', text: truncate(msg.text, 3000) } }] }),
+    );
   }
 
   /**
@@ -136,7 +151,7 @@ export class IncidentPresenter {
       title: file.title,
       ...(file.comment ? { initial_comment: file.comment } : {}),
     };
-    await this.deps.client.files.uploadV2('bytes' in file ? { ...common, file: Buffer.from(file.bytes) } : { ...common, content: file.content });
+    await this.follow(this.deps.client.files.uploadV2('bytes' in file ? { ...common, file: Buffer.from(file.bytes) } : { ...common, content: file.content }));
   }
 
   /** An answer only the user sees, in the incident's thread. */
@@ -166,8 +181,40 @@ export class IncidentPresenter {
     return n;
   }
 
-  async close(): Promise<void> {
-    await Promise.all([...this.refreshing.values()].map((r) => r.done));
-    await Promise.all([...this.channelLimiters.values()].map((l) => l.stop({ dropWaitingJobs: false })));
+  /**
+   * Lets posts, updates and refreshes under way finish (each call that finishes may start the next one of its step,
+   * so it waits until none is left), then stops the per-channel queues, letting queued posts go out. Both waits
+   * together take at most `ms`: a stop must not hang on Slack.
+   */
+  async close(ms = 10_000): Promise<void> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      // A finished call's continuation may start another call in a later tick: look again after a turn of the loop.
+      await new Promise<void>((r) => setImmediate(r));
+      const busy = [...this.pending, ...[...this.refreshing.values()].map((r) => r.done)];
+      const left = deadline - Date.now();
+      if (busy.length === 0 || left <= 0) break;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled(busy), new Promise<void>((r) => (timer = setTimeout(r, left)))]);
+      clearTimeout(timer);
+    }
+    const left = Math.max(0, deadline - Date.now());
+    let timer: NodeJS.Timeout | undefined;
+    const stopped = Promise.all([...this.channelLimiters.values()].map((l) => l.stop({ dropWaitingJobs: false })));
+    const timedOut = await Promise.race([stopped.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), left)))]);
+    clearTimeout(timer);
+    if (timedOut) this.deps.logger.warn({ queued: this.queued() }, 'posts still queued at stop were not sent');
   }
+
+  private follow<T>(call: Promise<T>): Promise<T> {
+    this.pending.add(call);
+    const forget = () => void this.pending.delete(call);
+    call.then(forget, forget);
+    return call;
+  }
+}
+
+/** What a message shows, as one comparable string. */
+function fingerprintOf(msg: SlackMessage): string {
+  return JSON.stringify([msg.text, msg.blocks]);
 }

@@ -36,6 +36,8 @@ export function describeEvent(e: TimelineEvent, runbook?: Runbook): string {
       return `${action} failed: ${String(d.error ?? d.code ?? '')}`;
     case 'step.refused':
       return `${action} refused, nothing ran: ${String(d.error ?? d.code ?? '')}`;
+    case 'step.interrupted':
+      return `${action} interrupted by a bot restart${d.ran === false ? ', nothing ran' : ', outcome unknown'}`;
     case 'checklist.done':
       return `checked off: ${step(d.stepId)}`;
     case 'mitigation.confirmed':

@@ -1,0 +1,231 @@
+/**
+ * `npm run bench`: the benchmarks of issues #3 and #6, through the real bot (createApp) on the Slack stand-in and the
+ * loopback test hosts, which it starts when they are not running (and then stops again).
+ *
+ *   1. SSH: the status check over the pool's kept connection vs a fresh `ssh` process (bench/ssh.ts).
+ *   2. Click-to-result: a status-check click until its result reaches Slack, vs plain `ssh host '<same command>'`.
+ *   3. Ack under load: the time to ack a click while 100 slow actions are in flight on the host.
+ *   4. Alert storm: 500 alert messages for 50 alerts at the default post pace (1 a second, burst 5).
+ *
+ * Environment: BENCH_CLICKS (60), BENCH_ACK_CLICKS (200), BENCH_STORM_MESSAGES (500), BENCH_STORM_ALERTS (50),
+ * BENCH_ONLY (comma-separated: ssh,click,ack,storm), and the RBP_* variables of test/support/hosts.sh.
+ */
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
+import { buildCommand } from '../src/actions/build-command';
+import { builtinActions } from '../src/actions/catalog';
+import { maxInWindow, stormMessages } from '../test/support/alert-storm';
+import { FaultSteps, writeFaultRunbooks } from '../test/support/fault-runbooks';
+import { CHANNEL, ONCALL, startHarness, type Harness } from '../test/support/pilot-harness';
+import type { RecordedCall } from '../test/support/slack-standin';
+import { hostsScript, loadTestHosts, testHostConfig, type TestHosts } from '../test/support/test-hosts';
+import { benchSsh, plainSshArgs, quantile, round, time } from './ssh';
+
+const run = promisify(execFile);
+const num = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
+const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : undefined;
+const wanted = (name: string) => !only || only.has(name);
+
+/** Summary rows, printed at the end. */
+const summary: Array<{ benchmark: string; figure: string; value: string | number }> = [];
+function report(benchmark: string, figures: Record<string, string | number>): void {
+  for (const [figure, value] of Object.entries(figures)) summary.push({ benchmark, figure, value });
+  console.log(`\n== ${benchmark}`);
+  console.table(figures);
+}
+
+const openLimits = { perHost: { concurrency: 2, minGapMs: 100, maxQueued: 1000 }, global: { concurrency: 20 }, perUser: { clicksPerMinute: 100_000 } };
+
+/** Opens an incident for lb-test through a plain alert message and returns its message ts. */
+async function openIncident(h: Harness, ts: string): Promise<string> {
+  const sent = await h.slack.sendEvent({ type: 'message', channel: CHANNEL, user: ONCALL, text: 'HaproxyServerDown instance=lb-test:9101 backend=web server=web2', ts });
+  const threadTs = (sent.envelope as { event: { ts: string } }).event.ts;
+  return (await h.incidentMessage(threadTs)).ts;
+}
+
+/** Resolves with the next call (not seen before) that matches. */
+function nextCall(h: Harness, seen: Set<RecordedCall>, match: (c: RecordedCall) => boolean, timeoutMs = 30_000): Promise<RecordedCall> {
+  return Promise.race([
+    h.slack.waitFor('chat.update', (c) => !seen.has(c) && match(c), timeoutMs),
+    h.slack.waitFor('chat.postMessage', (c) => !seen.has(c) && match(c), timeoutMs),
+  ]).then((c) => (seen.add(c), c));
+}
+
+async function clickToResult(hosts: TestHosts, clicks: number): Promise<void> {
+  const lb = testHostConfig(hosts);
+  const h = await startHarness({ hosts: [lb], config: { limits: openLimits } });
+  const dir = mkdtempSync(join(tmpdir(), 'rbp-bench-click-'));
+  try {
+    const messageTs = await openIncident(h, '1700100000.000100');
+    const seen = new Set<RecordedCall>();
+    const isResult = (c: RecordedCall) => String(c.args.text ?? '') === 'HAProxy process and sockets on lb-test: ok';
+    const click = async () => {
+      const result = nextCall(h, seen, isResult);
+      const res = await h.slack.clickButton({ user: ONCALL, channel: CHANNEL, messageTs, actionId: 'step.run:diagnosis-2:status-check' });
+      if (res.status !== 200) throw new Error(`click answered ${res.status}`);
+      await result;
+    };
+    const first = await time(1, click);
+    const bot = await time(clicks, click);
+
+    // The same command, built the same way, run by a fresh ssh process each time.
+    const action = builtinActions.find((a) => a.id === 'status-check')!;
+    const command = buildCommand(action, { labels: { backend: 'web', server: 'web2', instance: 'lb-test:9101' }, host: lb }).command;
+    const knownHosts = join(dir, 'known_hosts');
+    writeFileSync(knownHosts, `[${hosts.ssh.host}]:${hosts.ssh.port} ${hosts.ssh.hostKeyPublic}\n`);
+    const plain = await time(clicks, async () => void (await run('ssh', plainSshArgs(hosts, knownHosts, `exec </dev/null; ${command}`), { maxBuffer: 1 << 20 })));
+
+    const bm = quantile(bot, 0.5);
+    const sm = quantile(plain, 0.5);
+    report('click-to-result: status-check through the bot vs plain ssh', {
+      clicks,
+      first_click_ms_incl_connect: round(first[0]),
+      bot_median_ms: round(bm),
+      bot_p95_ms: round(quantile(bot, 0.95)),
+      ssh_median_ms: round(sm),
+      ssh_p95_ms: round(quantile(plain, 0.95)),
+      bot_over_ssh_median: Math.round((bm / sm) * 100) / 100,
+      bot_over_ssh_p95: Math.round((quantile(bot, 0.95) / quantile(plain, 0.95)) * 100) / 100,
+    });
+  } finally {
+    await h.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function ackUnderLoad(hosts: TestHosts, clicks: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'rbp-bench-ack-'));
+  const lb = testHostConfig(hosts);
+  // The cut-off at the end is part of the test: 100 slow steps are stopped at once.
+  const h = await startHarness({ hosts: [lb], config: { limits: openLimits, runbooks: writeFaultRunbooks(dir, { slowSec: 60 }), shutdown: { graceMs: 0 } } });
+  try {
+    const messageTs = await openIncident(h, '1700200000.000100');
+    const slow = `step.run:${FaultSteps.slow.stepId}:${FaultSteps.slow.actionId}`;
+    for (let i = 0; i < 100; i += 10) {
+      await Promise.all(Array.from({ length: 10 }, () => h.slack.clickButton({ user: ONCALL, channel: CHANNEL, messageTs, actionId: slow })));
+    }
+    const scheduler = h.pilot.deps.scheduler as unknown as { stats(): { hosts: Record<string, { queued: number; running: number }> } };
+    const deadline = Date.now() + 10_000;
+    const inFlight = () => {
+      const s = scheduler.stats().hosts['lb-test'];
+      return s ? s.queued + s.running : 0;
+    };
+    while (inFlight() < 100 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const before = inFlight();
+
+    const acks: number[] = [];
+    for (let i = 0; i < clicks; i += 10) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(10, clicks - i) }, () => h.slack.clickButton({ user: ONCALL, channel: CHANNEL, messageTs, actionId: 'step.run:diagnosis-2:status-check' })),
+      );
+      for (const d of batch) {
+        if (d.status !== 200) throw new Error(`click answered ${d.status}`);
+        acks.push(d.ackMs);
+      }
+    }
+    acks.sort((a, b) => a - b);
+    const stopStarted = performance.now();
+    await h.pilot.stop();
+    const stopMs = performance.now() - stopStarted;
+    report('ack time of a click while 100 actions are in flight', {
+      actions_in_flight_before: before,
+      clicks: acks.length,
+      ack_median_ms: round(quantile(acks, 0.5)),
+      ack_p99_ms: round(quantile(acks, 0.99)),
+      ack_max_ms: round(acks[acks.length - 1]),
+      stop_with_all_in_flight_ms: round(stopMs),
+    });
+  } finally {
+    await h.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function alertStorm(count: number, distinct: number): Promise<void> {
+  // The default pace: slack.postsPerSecond 1 and postBurst 5 are left out on purpose.
+  const h = await startHarness({ config: { slack: { channels: [CHANNEL], stillFiringIntervalSec: 3600 } } });
+  try {
+    const baseline = process.memoryUsage();
+    let peakRss = baseline.rss;
+    let peakHeap = baseline.heapUsed;
+    const sampler = setInterval(() => {
+      const m = process.memoryUsage();
+      peakRss = Math.max(peakRss, m.rss);
+      peakHeap = Math.max(peakHeap, m.heapUsed);
+    }, 50);
+    const messages = stormMessages(count, distinct);
+    const t0 = performance.now();
+    const acks: number[] = [];
+    for (let i = 0; i < messages.length; i += 25) {
+      const batch = await Promise.all(messages.slice(i, i + 25).map((m) => h.slack.postAlertMessage(CHANNEL, m.fields)));
+      for (const d of batch) {
+        if (d.status !== 200) throw new Error(`alert event answered ${d.status}`);
+        acks.push(d.ackMs);
+      }
+    }
+    const delivered = performance.now() - t0;
+    const store = h.pilot.deps.store;
+    const shown = () => store.listOpen().filter((i) => i.messageTs).length;
+    const deadline = Date.now() + (distinct / 1 + 60) * 1000;
+    while ((shown() < distinct || h.pilot.deps.presenter.queued() > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const drained = performance.now() - t0;
+    clearInterval(sampler);
+
+    const calls = h.slack.calls();
+    const byMethod: Record<string, number> = {};
+    for (const c of calls) byMethod[c.method] = (byMethod[c.method] ?? 0) + 1;
+    const posts = calls.filter((c) => c.method === 'chat.postMessage').map((c) => c.at);
+    const incidents = store.listOpen().length;
+    acks.sort((a, b) => a - b);
+    const mb = (n: number) => round(n / 1024 / 1024);
+    report(`alert storm: ${count} messages, ${distinct} alerts, default pace (1/s, burst 5)`, {
+      incidents_opened: incidents,
+      exactly_one_per_alert: incidents === distinct ? 'yes' : 'NO',
+      slack_calls_total: calls.length,
+      ...Object.fromEntries(Object.entries(byMethod).map(([m, n]) => [`calls_${m}`, n])),
+      max_postMessage_in_any_1s: maxInWindow(posts, 1000),
+      max_postMessage_in_any_1s_after_burst: maxInWindow(posts.slice(5), 1000),
+      max_postMessage_in_any_10s: maxInWindow(posts, 10_000),
+      messages_delivered_in_ms: round(delivered),
+      event_ack_p99_ms: round(quantile(acks, 0.99)),
+      time_to_drain_s: round(drained / 1000),
+      rss_baseline_mb: mb(baseline.rss),
+      rss_peak_mb: mb(peakRss),
+      heap_baseline_mb: mb(baseline.heapUsed),
+      heap_peak_mb: mb(peakHeap),
+    });
+    if (incidents !== distinct) process.exitCode = 1;
+    if (maxInWindow(posts.slice(5), 1000) > 2) process.exitCode = 1;
+  } finally {
+    await h.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const needHosts = wanted('ssh') || wanted('click') || wanted('ack');
+  const hostsWereUp = spawnSync('bash', [hostsScript, 'status'], { stdio: 'ignore' }).status === 0;
+  const hosts = needHosts ? loadTestHosts() : null;
+  if (needHosts && !hosts) throw new Error('the loopback test hosts cannot run here: see test/support/hosts.sh install');
+  try {
+    if (hosts && wanted('ssh')) report('ssh: status check over the pool vs a fresh ssh process', await benchSsh(hosts, num('BENCH_CLICKS', 60)));
+    if (hosts && wanted('click')) await clickToResult(hosts, num('BENCH_CLICKS', 60));
+    if (hosts && wanted('ack')) await ackUnderLoad(hosts, num('BENCH_ACK_CLICKS', 200));
+    if (wanted('storm')) await alertStorm(num('BENCH_STORM_MESSAGES', 500), num('BENCH_STORM_ALERTS', 50));
+  } finally {
+    if (needHosts && !hostsWereUp) execFileSync('bash', [hostsScript, 'stop'], { stdio: 'inherit' });
+  }
+  console.log('\n== summary');
+  console.table(summary);
+}
+
+main().then(
+  () => process.exit(process.exitCode ?? 0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,51 @@
+/**
+ * Issue #6, an alert storm at a small scale through the real bot: 100 alert messages for 10 distinct alerts make
+ * exactly 10 incidents; chat.postMessage keeps the per-channel pace (a burst, then one per interval), queued not
+ * dropped; repeats that change nothing send no chat.update.
+ */
+import { maxInWindow, stormMessages } from '../../support/alert-storm';
+import { CHANNEL, startHarness, type Harness } from '../../support/pilot-harness';
+
+const PER_SECOND = 10;
+const BURST = 3;
+
+describe('alert storm (small scale)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ config: { slack: { channels: [CHANNEL], stillFiringIntervalSec: 3600, postsPerSecond: PER_SECOND, postBurst: BURST } } });
+  });
+  afterAll(async () => {
+    await h.stop();
+  });
+
+  it('opens exactly one incident per alert and paces the posts', async () => {
+    // given: 100 messages, 10 distinct alerts, interleaved, delivered 20 at a time
+    const messages = stormMessages(100, 10);
+    const statuses: number[] = [];
+    for (let i = 0; i < messages.length; i += 20) {
+      const batch = await Promise.all(messages.slice(i, i + 20).map((m) => h.slack.postAlertMessage(CHANNEL, m.fields)));
+      statuses.push(...batch.map((d) => d.status));
+    }
+    expect(statuses.every((s) => s === 200)).toBe(true);
+
+    // then: 10 incidents, each shown once
+    const deadline = Date.now() + 15_000;
+    while (h.pilot.deps.store.listOpen().filter((i) => i.messageTs).length < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const open = h.pilot.deps.store.listOpen();
+    expect(open).toHaveLength(10);
+    expect(new Set(open.map((i) => `${i.alert.labels.backend}/${i.alert.labels.server}`)).size).toBe(10);
+    const posts = h.slack.calls('chat.postMessage').filter((c) => c.status === 200 && c.args.thread_ts);
+    expect(posts).toHaveLength(10);
+    expect(new Set(posts.map((c) => c.args.thread_ts)).size).toBe(10);
+    // repeats change nothing visible: no chat.update at all
+    expect(h.slack.calls('chat.update')).toHaveLength(0);
+
+    // the pace: at most the burst plus one a tick in any second; after the burst, posts are spaced by the tick
+    const times = posts.map((c) => c.at);
+    expect(maxInWindow(times, 1000)).toBeLessThanOrEqual(BURST + PER_SECOND);
+    const tick = 1000 / PER_SECOND;
+    for (let i = BURST + 1; i < times.length; i++) expect(times[i] - times[i - 1]).toBeGreaterThanOrEqual(tick * 0.5);
+    // and the burst itself went out at once
+    expect(times[BURST - 1] - times[0]).toBeLessThan(tick);
+  }, 30_000);
+});

@@ -1,0 +1,124 @@
+/**
+ * Issue #6, Slack faults through the real bot: a 429 with Retry-After is waited out and nothing is lost, 500s are
+ * retried, a hung call times out and is retried, and a call that fails past every retry is counted, logged and made
+ * good at the alert's next repeat.
+ */
+import { CHANNEL, startHarness, type Harness } from '../../support/pilot-harness';
+import { defaultTemplateAlert } from '../../support/alert-storm';
+import type { RecordedCall } from '../../support/slack-standin';
+
+const slackConfig = (extra: Record<string, unknown> = {}) => ({
+  slack: { channels: [CHANNEL], stillFiringIntervalSec: 600, postsPerSecond: 50, postBurst: 50, ...extra },
+});
+
+/** Waits until the incident message was delivered (answered 200) in the thread. */
+function delivered(h: Harness, threadTs: string, timeoutMs = 8000): Promise<RecordedCall> {
+  return h.slack.waitFor('chat.postMessage', (c) => c.status === 200 && c.args.thread_ts === threadTs && JSON.stringify(c.args.blocks ?? '').includes('step.'), timeoutMs);
+}
+
+async function postAlert(h: Harness, backend: string, server: string): Promise<string> {
+  return (await h.slack.postAlertMessage(CHANNEL, defaultTemplateAlert(backend, server))).ts;
+}
+
+/** Polls until `check` holds (the bot records a post's ts just after Slack answered it). */
+async function eventually(check: () => boolean, timeoutMs = 2000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  return check();
+}
+
+/** The bot's posts into one thread (the incident message), in arrival order. */
+function postsInThread(h: Harness, threadTs: string): RecordedCall[] {
+  return h.slack.calls('chat.postMessage').filter((c) => c.args.thread_ts === threadTs);
+}
+
+async function counterValue(h: Harness, name: 'slackErrors' | 'slackRateLimited', labels: Record<string, string> = {}): Promise<number> {
+  const { values } = await h.pilot.metrics[name].get();
+  return values.filter((v) => Object.entries(labels).every(([k, val]) => (v.labels as Record<string, unknown>)[k] === val)).reduce((n, v) => n + v.value, 0);
+}
+
+describe('Slack faults', () => {
+  let h: Harness;
+
+  afterEach(async () => {
+    await h?.stop();
+  });
+
+  it('waits out a 429 with Retry-After and then delivers: nothing lost, nothing doubled', async () => {
+    // given: Slack rate-limits the first post
+    h = await startHarness({ config: slackConfig() });
+    h.slack.failNext('chat.postMessage', { status: 429, retryAfterSec: 1 });
+
+    // when: three alerts arrive at once
+    const threads = await Promise.all([postAlert(h, 'web', 'web1'), postAlert(h, 'web', 'web2'), postAlert(h, 'api', 'api1')]);
+
+    // then: every incident message is posted exactly once, the first only after the wait
+    for (const ts of threads) await delivered(h, ts);
+    const all = h.slack.calls('chat.postMessage');
+    const limited = all.filter((c) => c.status === 429);
+    expect(limited).toHaveLength(1);
+    const retried = all.filter((c) => c.status === 200 && c.args.thread_ts === limited[0].args.thread_ts);
+    expect(retried).toHaveLength(1);
+    expect(retried[0].at - limited[0].at).toBeGreaterThanOrEqual(1000);
+    for (const ts of threads) expect(postsInThread(h, ts).filter((c) => c.status === 200)).toHaveLength(1);
+    // WebClient pauses its whole queue for the Retry-After: no post went out during the wait
+    expect(all.filter((c) => c.at > limited[0].at && c.at < limited[0].at + 1000)).toHaveLength(0);
+    expect(await eventually(() => h.pilot.deps.store.listOpen().every((i) => i.messageTs))).toBe(true);
+    expect(h.pilot.deps.store.listOpen()).toHaveLength(3);
+    expect(await counterValue(h, 'slackRateLimited')).toBe(1);
+  });
+
+  it('retries 500s and delivers', async () => {
+    h = await startHarness({ config: slackConfig() });
+    h.slack.failNext('chat.postMessage', { status: 500 }, 2);
+
+    const ts = await h.postFixture('single.slack-default.firing.event.json');
+    await delivered(h, ts);
+
+    const posts = postsInThread(h, ts);
+    expect(posts.map((c) => c.status)).toEqual([500, 500, 200]);
+    // backoff: 0.5 s, then 1 s
+    expect(posts[1].at - posts[0].at).toBeGreaterThanOrEqual(450);
+    expect(posts[2].at - posts[1].at).toBeGreaterThanOrEqual(950);
+    expect(await counterValue(h, 'slackErrors')).toBe(0);
+  });
+
+  it('abandons a hung call after slack.requestTimeoutMs, retries it, and keeps working', async () => {
+    h = await startHarness({ config: slackConfig({ requestTimeoutMs: 800 }) });
+    h.slack.failNext('chat.postMessage', { hang: true });
+
+    const ts = await h.postFixture('single.slack-default.firing.event.json');
+    await delivered(h, ts);
+    const posts = postsInThread(h, ts);
+    expect(posts).toHaveLength(2);
+    expect(posts[0].fault).toEqual({ hang: true });
+    expect(posts[1].status).toBe(200);
+    expect(posts[1].at - posts[0].at).toBeGreaterThanOrEqual(800);
+
+    // the bot goes on: the next alert is answered at once
+    const started = Date.now();
+    const next = await postAlert(h, 'api', 'api1');
+    await delivered(h, next);
+    expect(Date.now() - started).toBeLessThan(800);
+  });
+
+  it('counts a post that fails past every retry, and posts the incident at the alert’s next repeat', async () => {
+    h = await startHarness({ config: slackConfig({ retries: 1 }) });
+    h.slack.failNext('chat.postMessage', { status: 500 }, 2);
+
+    const ts = await h.postFixture('single.slack-default.firing.event.json');
+    const deadline = Date.now() + 5000;
+    while ((await counterValue(h, 'slackErrors', { method: 'chat.postMessage' })) < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(await counterValue(h, 'slackErrors', { method: 'chat.postMessage' })).toBe(1);
+    const [incident] = h.pilot.deps.store.listOpen();
+    expect(incident.messageTs).toBeUndefined();
+
+    // Alertmanager sends the alert again (same labels, in the same thread's channel): the incident is shown now
+    await h.postFixture('single.slack-default.firing.event.json');
+    const posted = await delivered(h, ts);
+    expect(JSON.stringify(posted.args.blocks)).toContain('step.');
+    expect(h.pilot.deps.store.listOpen()).toHaveLength(1);
+    const postedTs = (posted.response as { ts: string }).ts;
+    expect(await eventually(() => h.pilot.deps.store.get(incident.id)?.messageTs === postedTs)).toBe(true);
+  });
+});

@@ -1,0 +1,45 @@
+/**
+ * A runbook folder for fault tests and benchmarks: the repo's HaproxyServerDown runbook and binding, plus steps whose
+ * actions (brought by the binding, as any operator's binding may) are slow, hang or run long on purpose.
+ */
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+
+const REPO = join(__dirname, '..', '..');
+
+/** Distinctive sleep lengths, so a test can find (or miss) exactly its own remote process with pgrep -f. */
+export const HANG_SLEEP = 'sleep 86.25';
+export const LONG_SLEEP = 'sleep 47.75';
+
+/** The extra steps: id in the binding, step id (section-prefixed, as on the buttons), action id. */
+export const FaultSteps = {
+  /** Sleeps `slowSec` (3 s by default), then prints `slow step done`. */
+  slow: { id: 'fault-slow', stepId: 'diagnosis-fault-slow', actionId: 'slow-step' },
+  /** Hangs far past its 1.5 s timeout. */
+  hang: { id: 'fault-hang', stepId: 'diagnosis-fault-hang', actionId: 'hang-step' },
+  /** Runs for about 48 s, within its 120 s timeout: only a stop cuts it off. */
+  long: { id: 'fault-long', stepId: 'diagnosis-fault-long', actionId: 'long-step' },
+} as const;
+
+/** Writes the folder under `dir` and returns its path. */
+export function writeFaultRunbooks(dir: string, opts: { slowSec?: number } = {}): string {
+  const out = join(dir, 'runbooks');
+  mkdirSync(out, { recursive: true });
+  copyFileSync(join(REPO, 'runbooks', 'HaproxyServerDown.md'), join(out, 'HaproxyServerDown.md'));
+  const binding = parse(readFileSync(join(REPO, 'runbooks', 'HaproxyServerDown.yml'), 'utf8')) as Record<string, unknown>;
+  const action = (id: string, title: string, command: string, timeoutMs: number) => ({ id, title, description: `${title} (fault test)`, risk: 'read', params: {}, command, timeoutMs, outputCap: 4096 });
+  binding.actions = [
+    action(FaultSteps.slow.actionId, 'Slow step', `sleep ${opts.slowSec ?? 3}; echo slow step done`, 30_000),
+    action(FaultSteps.hang.actionId, 'Hanging step', `${HANG_SLEEP}; echo never`, 1500),
+    action(FaultSteps.long.actionId, 'Long step', `${LONG_SLEEP}; echo long step done`, 120_000),
+  ];
+  binding.extra = [
+    ...((binding.extra as unknown[]) ?? []),
+    { id: FaultSteps.slow.id, section: 'diagnosis', title: 'Slow step', actions: [FaultSteps.slow.actionId] },
+    { id: FaultSteps.hang.id, section: 'diagnosis', title: 'Hanging step', actions: [FaultSteps.hang.actionId] },
+    { id: FaultSteps.long.id, section: 'diagnosis', title: 'Long step', actions: [FaultSteps.long.actionId] },
+  ];
+  writeFileSync(join(out, 'HaproxyServerDown.yml'), stringify(binding));
+  return out;
+}
