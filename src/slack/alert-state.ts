@@ -24,6 +24,8 @@ export interface AlertStateCheck {
   state?: AlertState;
 }
 
+const NOT_CONFIGURED: AlertStateView = { kind: 'unknown', detail: 'not configured' };
+
 export class AlertStateTracker {
   private readonly cache = new Map<number, { view: AlertStateView; state?: AlertState; at: number }>();
   private readonly inflight = new Map<number, Promise<AlertStateCheck>>();
@@ -37,11 +39,14 @@ export class AlertStateTracker {
 
   /** The last answer for the incident, without asking (undefined: never asked). */
   peek(incidentId: number): AlertStateView | undefined {
+    // Without a URL the answer is known before asking: the first render shows it, and no update follows.
+    if (!this.deps.alertmanager.configured) return NOT_CONFIGURED;
     return this.cache.get(incidentId)?.view;
   }
 
   /** True when the incident's answer is missing or older than the TTL. */
   stale(incidentId: number): boolean {
+    if (!this.deps.alertmanager.configured) return false;
     const hit = this.cache.get(incidentId);
     return !hit || this.deps.now().getTime() - hit.at >= (this.deps.ttlMs ?? 15_000);
   }
@@ -71,7 +76,7 @@ export class AlertStateTracker {
     let view: AlertStateView;
     let state: AlertState | undefined;
     if (!this.deps.alertmanager.configured) {
-      view = { kind: 'unknown', detail: 'not configured' };
+      view = NOT_CONFIGURED;
     } else if (incident.alert.source === 'manual') {
       // Opened by hand: there is no alert to ask about, and "resolved" would mislead.
       view = { kind: 'unknown', detail: 'opened by hand, no alert' };
