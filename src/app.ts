@@ -5,12 +5,13 @@
 import { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { App, HTTPReceiver, SocketModeReceiver, type Receiver } from '@slack/bolt';
-import { WebClientEvent, type WebClient } from '@slack/web-api';
+import type { WebClient } from '@slack/web-api';
 import type { CustomRoute } from '@slack/bolt/dist/receivers/custom-routes';
 import { builtinActions } from './actions/catalog';
 import { buildCommand } from './actions/build-command';
 import { renderBackendState } from './actions/render-backend-table';
 import type { ActionSpec } from './actions/types';
+import { asPilotError } from './errors';
 import type { Settings } from './config/load-config';
 import type { HostConfig } from './config/schema';
 import { hostMatchValues } from './config/find-host';
@@ -36,7 +37,10 @@ import { registerCommands } from './slack/commands';
 import type { AppDeps, RunbookCatalog } from './slack/deps';
 import { IncidentPresenter } from './slack/incident-presenter';
 import { registerMitigation, requestMitigation, type MitigationDeps } from './slack/mitigation';
+import { instrumentedFetch } from './slack/instrumented-fetch';
+import { FutureRequestError, refuseFutureRequests, requestTimestampProperties } from './slack/request-timestamp';
 import { registerSteps } from './slack/steps';
+import { registerUnknownActions } from './slack/unknown-actions';
 
 export interface CreateAppOptions {
   settings: Settings;
@@ -74,23 +78,33 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
   };
   const store = opts.store ?? new SqliteIncidentStore(config.store.path);
   const pool = opts.executor ? undefined : new SshPool({ keepaliveIntervalMs: config.ssh.keepaliveIntervalMs, idleCloseMs: config.ssh.idleCloseMs, logger: logger.child({ component: 'ssh' }) });
-  const executor: Executor = opts.executor ?? (pool as SshPool);
   const scheduler = new HostLimiter({ perHost: config.limits.perHost, global: config.limits.global, perUser: config.limits.perUser });
+  // Sources are read at scrape time only; the presenter is built below.
+  const metrics: Metrics = new Metrics({
+    openIncidents: () => store.listOpen().length,
+    hostQueues: () => scheduler.stats().hosts,
+    sshStats: () => pool?.stats() ?? { connects: 0, reconnects: 0, failures: 0, open: 0 },
+    slackQueued: (): number => presenter.queued(),
+  });
+  const executor = countSshErrors(opts.executor ?? (pool as SshPool), metrics);
 
   let ready = false;
-  const metricsRef: { current?: Metrics } = {};
   const customRoutes: CustomRoute[] = [
     { path: '/healthz', method: ['GET'], handler: (_req, res) => sendJson(res, ready ? 200 : 503, { ok: ready }) },
     {
       path: '/metrics',
       method: ['GET'],
       handler: (_req, res) => {
-        const m = metricsRef.current;
-        if (!m) return sendJson(res, 503, { error: 'starting' });
-        void m.registry.metrics().then((text) => {
-          res.writeHead(200, { 'content-type': m.registry.contentType });
-          res.end(text);
-        });
+        metrics.registry.metrics().then(
+          (text) => {
+            res.writeHead(200, { 'content-type': metrics.registry.contentType });
+            res.end(text);
+          },
+          (err: unknown) => {
+            logger.error({ err }, 'could not collect metrics');
+            sendJson(res, 500, { error: 'could not collect metrics, see logs' });
+          },
+        );
       },
     },
   ];
@@ -104,7 +118,7 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
       logger,
       onAlerts: async (alerts) => {
         for (const alert of alerts) {
-          metricsRef.current?.alertsReceived.inc({ source: 'webhook', status: alert.status });
+          metrics.alertsReceived.inc({ source: 'webhook', status: alert.status });
           await flowRef.current?.fromWebhook(alert).catch((err: unknown) => logger.error({ err, fingerprint: alert.fingerprint }, 'could not handle a webhook alert'));
         }
       },
@@ -113,26 +127,31 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
 
   const receiver: Receiver = env.socketMode
     ? new SocketModeReceiver({ appToken: env.appToken as string, customRoutes, installerOptions: { port: env.port }, logger: boltLogger(logger) })
-    : new HTTPReceiver({ signingSecret: env.signingSecret, endpoints: '/slack/events', customRoutes, logger: boltLogger(logger), processBeforeResponse: false });
+    : new HTTPReceiver({
+        signingSecret: env.signingSecret,
+        endpoints: '/slack/events',
+        customRoutes,
+        logger: boltLogger(logger),
+        processBeforeResponse: false,
+        customPropertiesExtractor: requestTimestampProperties,
+      });
   const app = new App({
     token: env.botToken,
     receiver,
     logger: boltLogger(logger),
-    clientOptions: { ...(env.apiUrl ? { slackApiUrl: env.apiUrl } : {}), retryConfig: { retries: 5, factor: 2, minTimeout: 500, maxTimeout: 30_000 } },
+    clientOptions: {
+      ...(env.apiUrl ? { slackApiUrl: env.apiUrl } : {}),
+      retryConfig: { retries: 5, factor: 2, minTimeout: 500, maxTimeout: 30_000 },
+      fetch: instrumentedFetch(metrics),
+    },
   });
+  // Bolt verifies signatures against the real clock; the future side is checked against the same one.
+  app.use(refuseFutureRequests(() => new Date(), logger));
   const client = app.client;
 
   const presenter = new IncidentPresenter({ client, store, runbooks, logger, hostLabel: (name) => runbooks.get(name)?.binding?.hostLabel ?? 'instance',
     pace: { perSecond: config.slack.postsPerSecond, burst: config.slack.postBurst },
   });
-  const metrics = new Metrics({
-    openIncidents: () => store.listOpen().length,
-    hostQueues: () => scheduler.stats().hosts,
-    sshStats: () => pool?.stats() ?? { connects: 0, reconnects: 0, failures: 0, open: 0 },
-    slackQueued: () => presenter.queued(),
-  });
-  metricsRef.current = metrics;
-  instrumentClient(client, metrics);
 
   const runStepDeps: RunStepDeps = {
     store,
@@ -199,7 +218,10 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
   registerSteps(app, deps);
   registerMitigation(app, deps);
   registerCommands(app, { ...deps, flow });
+  registerUnknownActions(app, deps);
   app.error(async (err) => {
+    // Rethrown so the receiver answers 401 (before any ack) instead of acking a refused request.
+    if (err instanceof FutureRequestError) throw err;
     logger.error({ err }, 'unhandled error in a listener');
   });
 
@@ -229,19 +251,18 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
   }
 }
 
-/**
- * Counts failed Slack calls and 429 waits. WebClient has no hook for failures, so its apiCall is wrapped on this
- * one instance.
- */
-function instrumentClient(client: WebClient, metrics: Metrics): void {
-  client.on(WebClientEvent.RATE_LIMITED, () => metrics.slackRateLimited.inc());
-  const apiCall = client.apiCall.bind(client);
-  client.apiCall = async (method, options) => {
-    try {
-      return await apiCall(method, options);
-    } catch (err) {
-      metrics.slackErrors.inc({ method });
-      throw err;
-    }
+/** Counts SSH failures (SSH_* errors from the executor) by host and code; results and other errors pass through. */
+function countSshErrors(executor: Executor, metrics: Metrics): Executor {
+  return {
+    async run(target, command, opts) {
+      try {
+        return await executor.run(target, command, opts);
+      } catch (err) {
+        const code = asPilotError(err).code;
+        if (code.startsWith('SSH_')) metrics.sshErrors.inc({ host: target.name, code });
+        throw err;
+      }
+    },
+    close: () => executor.close(),
   };
 }
