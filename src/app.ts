@@ -4,7 +4,7 @@
  */
 import { Server } from 'node:http';
 import { resolve } from 'node:path';
-import { App, HTTPReceiver, SocketModeReceiver, type Receiver } from '@slack/bolt';
+import { App, ErrorCode, HTTPReceiver, SocketModeReceiver, type Receiver } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { CustomRoute } from '@slack/bolt/dist/receivers/custom-routes';
 import { builtinActions } from './actions/catalog';
@@ -134,6 +134,14 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
         logger: boltLogger(logger),
         processBeforeResponse: false,
         customPropertiesExtractor: requestTimestampProperties,
+        // A request Bolt cannot route (an unknown path, a malformed URL such as `//`) is the client's error: 404/400
+        // rather than Bolt's 500 for anything but a known-unhandled path.
+        dispatchErrorHandler: async ({ error, request, response }) => {
+          const unrouted = (error as { code?: string }).code === ErrorCode.HTTPReceiverDeferredRequestError;
+          if (!unrouted) logger.warn({ err: error, method: request.method, url: String(request.url).slice(0, 200) }, 'request could not be routed');
+          response.writeHead(unrouted ? 404 : 400);
+          response.end();
+        },
       });
   const app = new App({
     token: env.botToken,

@@ -22,7 +22,7 @@ import { mutateJson, mutateText, randomJson, randomString, rng, type Rng } from 
 
 const REPO = join(__dirname, '..', '..', '..');
 const FIXTURES = join(REPO, 'test', 'fixtures');
-const ITERATIONS = Number(process.env.FUZZ_ITERATIONS ?? 1500);
+const ITERATIONS = Number(process.env.FUZZ_ITERATIONS ?? 1000);
 /** A parser call slower than this on inputs of this size is a backtracking regex or a loop gone wrong. */
 const SLOW_MS = 250;
 
