@@ -4,13 +4,14 @@
  */
 import { Server } from 'node:http';
 import { resolve } from 'node:path';
-import { App, HTTPReceiver, SocketModeReceiver, type Receiver } from '@slack/bolt';
-import { WebClientEvent, type WebClient } from '@slack/web-api';
+import { App, ErrorCode, HTTPReceiver, SocketModeReceiver, type Receiver } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
 import type { CustomRoute } from '@slack/bolt/dist/receivers/custom-routes';
 import { builtinActions } from './actions/catalog';
 import { buildCommand } from './actions/build-command';
 import { renderBackendState } from './actions/render-backend-table';
 import type { ActionSpec } from './actions/types';
+import { asPilotError } from './errors';
 import type { Settings } from './config/load-config';
 import type { HostConfig } from './config/schema';
 import { hostMatchValues } from './config/find-host';
@@ -42,7 +43,10 @@ import type { AppDeps, RunbookCatalog } from './slack/deps';
 import { IncidentPresenter } from './slack/incident-presenter';
 import { registerMitigation, requestMitigation, type MitigationDeps } from './slack/mitigation';
 import { registerObserve } from './slack/observe';
+import { instrumentedFetch } from './slack/instrumented-fetch';
+import { FutureRequestError, refuseFutureRequests, requestTimestampProperties } from './slack/request-timestamp';
 import { registerSteps } from './slack/steps';
+import { registerUnknownActions } from './slack/unknown-actions';
 
 export interface CreateAppOptions {
   settings: Settings;
@@ -83,25 +87,35 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
   };
   const store = opts.store ?? new SqliteIncidentStore(config.store.path);
   const pool = opts.executor ? undefined : new SshPool({ keepaliveIntervalMs: config.ssh.keepaliveIntervalMs, idleCloseMs: config.ssh.idleCloseMs, logger: logger.child({ component: 'ssh' }) });
-  const executor: Executor = opts.executor ?? (pool as SshPool);
   const inflight = new InflightSteps();
   const scheduler = new HostLimiter({ perHost: config.limits.perHost, global: config.limits.global, perUser: config.limits.perUser });
+  // Sources are read at scrape time only; the presenter is built below.
+  const metrics: Metrics = new Metrics({
+    openIncidents: () => store.listOpen().length,
+    hostQueues: () => scheduler.stats().hosts,
+    sshStats: () => pool?.stats() ?? { connects: 0, reconnects: 0, failures: 0, open: 0 },
+    slackQueued: (): number => presenter.queued(),
+  });
+  const executor = countSshErrors(opts.executor ?? (pool as SshPool), metrics);
 
   let ready = false;
   let stopped: Promise<void> | undefined;
-  const metricsRef: { current?: Metrics } = {};
   const customRoutes: CustomRoute[] = [
     { path: '/healthz', method: ['GET'], handler: (_req, res) => sendJson(res, ready ? 200 : 503, { ok: ready }) },
     {
       path: '/metrics',
       method: ['GET'],
       handler: (_req, res) => {
-        const m = metricsRef.current;
-        if (!m) return sendJson(res, 503, { error: 'starting' });
-        void m.registry.metrics().then((text) => {
-          res.writeHead(200, { 'content-type': m.registry.contentType });
-          res.end(text);
-        });
+        metrics.registry.metrics().then(
+          (text) => {
+            res.writeHead(200, { 'content-type': metrics.registry.contentType });
+            res.end(text);
+          },
+          (err: unknown) => {
+            logger.error({ err }, 'could not collect metrics');
+            sendJson(res, 500, { error: 'could not collect metrics, see logs' });
+          },
+        );
       },
     },
   ];
@@ -115,7 +129,7 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
       logger,
       onAlerts: async (alerts) => {
         for (const alert of alerts) {
-          metricsRef.current?.alertsReceived.inc({ source: 'webhook', status: alert.status });
+          metrics.alertsReceived.inc({ source: 'webhook', status: alert.status });
           await flowRef.current?.fromWebhook(alert).catch((err: unknown) => logger.error({ err, fingerprint: alert.fingerprint }, 'could not handle a webhook alert'));
         }
       },
@@ -124,7 +138,22 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
 
   const receiver: Receiver = env.socketMode
     ? new SocketModeReceiver({ appToken: env.appToken as string, customRoutes, installerOptions: { port: env.port }, logger: boltLogger(logger) })
-    : new HTTPReceiver({ signingSecret: env.signingSecret, endpoints: '/slack/events', customRoutes, logger: boltLogger(logger), processBeforeResponse: false });
+    : new HTTPReceiver({
+        signingSecret: env.signingSecret,
+        endpoints: '/slack/events',
+        customRoutes,
+        logger: boltLogger(logger),
+        processBeforeResponse: false,
+        customPropertiesExtractor: requestTimestampProperties,
+        // A request Bolt cannot route (an unknown path, a malformed URL such as `//`) is the client's error: 404/400
+        // rather than Bolt's 500 for anything but a known-unhandled path.
+        dispatchErrorHandler: async ({ error, request, response }) => {
+          const unrouted = (error as { code?: string }).code === ErrorCode.HTTPReceiverDeferredRequestError;
+          if (!unrouted) logger.warn({ err: error, method: request.method, url: String(request.url).slice(0, 200) }, 'request could not be routed');
+          response.writeHead(unrouted ? 404 : 400);
+          response.end();
+        },
+      });
   const app = new App({
     token: env.botToken,
     receiver,
@@ -134,8 +163,12 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
       // A hung call is abandoned and retried like a 5xx; a 429 waits its Retry-After before the retry.
       timeout: config.slack.requestTimeoutMs,
       retryConfig: { retries: config.slack.retries, factor: 2, minTimeout: 500, maxTimeout: 30_000 },
+      // Every WebClient Bolt builds (one per listener too) goes through this fetch: Slack errors and 429s are counted.
+      fetch: instrumentedFetch(metrics),
     },
   });
+  // Bolt verifies signatures against the real clock; the future side is checked against the same one.
+  app.use(refuseFutureRequests(() => new Date(), logger));
   const client = app.client;
 
   const alertmanager = new AlertmanagerClient(serviceSettings(config, 'alertmanager'));
@@ -146,14 +179,6 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
     alertState,
     now,
   });
-  const metrics = new Metrics({
-    openIncidents: () => store.listOpen().length,
-    hostQueues: () => scheduler.stats().hosts,
-    sshStats: () => pool?.stats() ?? { connects: 0, reconnects: 0, failures: 0, open: 0 },
-    slackQueued: () => presenter.queued(),
-  });
-  metricsRef.current = metrics;
-  instrumentClient(client, metrics);
 
   const runStepDeps: RunStepDeps = {
     store,
@@ -229,7 +254,10 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
   registerSteps(app, deps);
   registerMitigation(app, deps);
   registerCommands(app, { ...deps, flow });
+  registerUnknownActions(app, deps);
   app.error(async (err) => {
+    // Rethrown so the receiver answers 401 (before any ack) instead of acking a refused request.
+    if (err instanceof FutureRequestError) throw err;
     logger.error({ err }, 'unhandled error in a listener');
   });
 
@@ -292,36 +320,18 @@ function withDeadline<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
-/**
- * Counts failed Slack calls and 429 waits. WebClient has no hook for failures, so its apiCall is wrapped on this
- * one instance. Its named methods (`client.chat.postMessage`…) were bound to the original apiCall when the client was
- * built, so they are pointed at the wrapper too.
- */
-export function instrumentClient(client: WebClient, metrics: Metrics): void {
-  client.on(WebClientEvent.RATE_LIMITED, () => metrics.slackRateLimited.inc());
-  const apiCall = client.apiCall.bind(client);
-  client.apiCall = async (method, options) => {
-    try {
-      return await apiCall(method, options);
-    } catch (err) {
-      metrics.slackErrors.inc({ method });
-      throw err;
-    }
+/** Counts SSH failures (SSH_* errors from the executor) by host and code; results and other errors pass through. */
+function countSshErrors(executor: Executor, metrics: Metrics): Executor {
+  return {
+    async run(target, command, opts) {
+      try {
+        return await executor.run(target, command, opts);
+      } catch (err) {
+        const code = asPilotError(err).code;
+        if (code.startsWith('SSH_')) metrics.sshErrors.inc({ host: target.name, code });
+        throw err;
+      }
+    },
+    close: () => executor.close(),
   };
-  rebindMethods(client as unknown as Record<string, unknown>, '', client, 0);
-}
-
-/**
- * Replaces every `bound apiCall` below `node` (method namespaces are plain objects, up to `admin.apps.requests.list`
- * deep) by a call through `client.apiCall`, named by its path.
- */
-function rebindMethods(node: Record<string, unknown>, prefix: string, client: WebClient, depth: number): void {
-  for (const [key, value] of Object.entries(node)) {
-    const method = prefix ? `${prefix}.${key}` : key;
-    if (typeof value === 'function' && value.name === 'bound apiCall' && prefix) {
-      node[key] = (options?: Record<string, unknown>) => client.apiCall(method, options);
-    } else if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype && depth < 5) {
-      rebindMethods(value as Record<string, unknown>, method, client, depth + 1);
-    }
-  }
 }

@@ -4,27 +4,17 @@ import pino, { type Logger } from 'pino';
 
 export type { Logger } from 'pino';
 
+/** Keys whose values never reach a log line, wherever they sit in the first levels of a log object. */
+const SECRET_KEYS = ['token', 'botToken', 'appToken', 'signingSecret', 'clientSecret', 'password', 'privateKey', 'passphrase', 'apiToken'];
+
+// pino's redaction has no recursive wildcard, so each depth is listed: settings.env.botToken, host.ssh.privateKey,
+// err.config.auth.password and err.config.headers.Authorization (axios errors) are the deepest the bot logs.
+const DEPTHS = ['', '*.', '*.*.', '*.*.*.'];
+
 /** Paths whose values never reach a log line. */
 export const REDACT_PATHS = [
-  'token',
-  '*.token',
-  'botToken',
-  '*.botToken',
-  'signingSecret',
-  '*.signingSecret',
-  'appToken',
-  '*.appToken',
-  'apiToken',
-  '*.apiToken',
-  'password',
-  '*.password',
-  'privateKey',
-  '*.privateKey',
-  'passphrase',
-  '*.passphrase',
-  'headers.authorization',
-  '*.headers.authorization',
-  'config.headers.Authorization',
+  ...SECRET_KEYS.flatMap((key) => DEPTHS.map((d) => `${d}${key}`)),
+  ...['authorization', 'Authorization', 'cookie'].flatMap((h) => DEPTHS.slice(0, 3).map((d) => `${d}headers.${h}`)),
 ];
 
 /** Creates the process logger. `destination` is for tests (defaults to stdout). */

@@ -34,6 +34,8 @@ async function main(): Promise<void> {
     logger.info('stopped');
     process.exit(0);
   };
+  // Bolt 5.1 reads a signed body that parses to `null` outside any handler; that one request must not end the bot.
+  process.on('unhandledRejection', (err: unknown) => logger.error({ err }, 'unhandled promise rejection; still running'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 }

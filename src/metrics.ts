@@ -19,8 +19,19 @@ export class Metrics {
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [this.registry],
   });
-  readonly slackErrors = new Counter({ name: 'runbook_pilot_slack_api_errors_total', help: 'Slack Web API calls that failed, by method', labelNames: ['method'] as const, registers: [this.registry] });
-  readonly slackRateLimited = new Counter({ name: 'runbook_pilot_slack_rate_limit_waits_total', help: 'Times Slack answered 429 and the bot waited', registers: [this.registry] });
+  readonly slackErrors = new Counter({
+    name: 'runbook_pilot_slack_api_errors_total',
+    help: 'Slack requests that failed, by method and reason (http_<status>, network, or Slack’s error code); each failed attempt of a retried call counts',
+    labelNames: ['method', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly slackRateLimited = new Counter({ name: 'runbook_pilot_slack_rate_limit_waits_total', help: 'Times Slack answered 429 and the bot waited, by method', labelNames: ['method'] as const, registers: [this.registry] });
+  readonly sshErrors = new Counter({
+    name: 'runbook_pilot_ssh_errors_total',
+    help: 'SSH failures seen by actions (could not connect, host key, auth, timeout, lost connection), by host and error code',
+    labelNames: ['host', 'code'] as const,
+    registers: [this.registry],
+  });
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -45,7 +56,18 @@ export class Metrics {
         for (const [host, q] of Object.entries(sources.hostQueues())) this.set({ host }, q.running);
       },
     });
-    new Gauge({ name: 'runbook_pilot_ssh_connection_failures', help: 'SSH connection attempts that failed since start', registers, collect() { this.set(sources.sshStats().failures); } });
+    // The pool keeps a running count; a counter (not a gauge) so rate() and increase() work on it.
+    let seenFailures = 0;
+    new Counter({
+      name: 'runbook_pilot_ssh_connection_failures_total',
+      help: 'SSH connection attempts that failed since start',
+      registers,
+      collect() {
+        const failures = sources.sshStats().failures;
+        if (failures > seenFailures) this.inc(failures - seenFailures);
+        seenFailures = Math.max(seenFailures, failures);
+      },
+    });
     new Gauge({ name: 'runbook_pilot_ssh_connections_open', help: 'SSH connections open now', registers, collect() { this.set(sources.sshStats().open); } });
     new Gauge({ name: 'runbook_pilot_slack_posts_queued', help: 'Slack posts waiting for the per-channel pace', registers, collect() { this.set(sources.slackQueued()); } });
     collectDefaultMetrics({ register: this.registry, prefix: 'runbook_pilot_' });

@@ -90,7 +90,8 @@ export function recordInterrupted(deps: Pick<RunStepDeps, 'store' | 'now'>, step
 async function runTrackedStep(deps: RunStepDeps, req: RunStepRequest, progress: RunStepProgress, entry?: InflightStep): Promise<RunStepOutcome> {
   const { store, now } = deps;
   const { incident, step, action, user } = req;
-  const log = deps.logger.child({ incidentId: incident.id, stepId: step.id, actionId: action.id, user });
+  // Every line about this step carries the incident, step, action, user and (once known) host.
+  let log = deps.logger.child({ incidentId: incident.id, stepId: step.id, actionId: action.id, user });
   const base = { stepId: step.id, actionId: action.id, ...req.details };
   store.appendTimeline(incident.id, 'step.clicked', user, base, now().toISOString());
 
@@ -98,6 +99,7 @@ async function runTrackedStep(deps: RunStepDeps, req: RunStepRequest, progress: 
   let built: BuiltCommand;
   try {
     host = hostOf(incident, deps.hosts);
+    log = log.child({ host: host.name });
     built = deps.buildCommand(action, { labels: incident.alert.labels, host, input: req.input });
   } catch (err) {
     const error = asPilotError(err);
@@ -144,7 +146,7 @@ async function runTrackedStep(deps: RunStepDeps, req: RunStepRequest, progress: 
       store.setStep(incident.id, step.id, { state: 'failed', actionId: action.id, by: user, at, exitCode: result.exitCode, durationMs: Math.round(result.durationMs), error });
       store.appendTimeline(incident.id, 'step.failed', user, { ...summary, error }, at);
     }
-    log.info({ host: host.name, exitCode: result.exitCode, durationMs: Math.round(result.durationMs), timedOut: result.timedOut }, 'step ran');
+    log.info({ exitCode: result.exitCode, durationMs: Math.round(result.durationMs), timedOut: result.timedOut }, 'step ran');
     return { kind: 'ran', host, built, result };
   } catch (err) {
     const error = asPilotError(err);
@@ -161,7 +163,7 @@ async function runTrackedStep(deps: RunStepDeps, req: RunStepRequest, progress: 
     const at = now().toISOString();
     store.setStep(incident.id, step.id, { state: 'failed', actionId: action.id, by: user, at, error: error.message });
     store.appendTimeline(incident.id, 'step.failed', user, { ...base, host: host.name, code: error.code, error: error.message }, at);
-    log.warn({ host: host.name, code: error.code, err: error }, 'step failed');
+    log.warn({ code: error.code, err: error }, 'step failed');
     return { kind: 'failed', host, built, error };
   }
 }

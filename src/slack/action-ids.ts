@@ -22,6 +22,20 @@ export function runStepActionId(stepId: string, actionId: string): string {
   return `${ActionId.RunStep}:${stepId}:${actionId}`;
 }
 
+/** Reads `step.run:<stepId>:<actionId>` back; undefined for any other shape. */
+export function parseRunStepActionId(actionId: string): { stepId: string; actionId: string } | undefined {
+  const m = /^step\.run:([^:]+):([^:]+)$/.exec(actionId);
+  return m ? { stepId: m[1], actionId: m[2] } : undefined;
+}
+
+/** Matches every action_id that no listener of the bot handles (each known prefix is excluded). */
+export function unknownActionIdPattern(): RegExp {
+  const known = Object.values(ActionId)
+    .map((id) => id.replace(/\./g, '\\.'))
+    .join('|');
+  return new RegExp(`^(?!(?:${known})(?::|$))`);
+}
+
 /** Builds `step.check:<stepId>`. */
 export function checkStepActionId(stepId: string): string {
   return `${ActionId.CheckStep}:${stepId}`;

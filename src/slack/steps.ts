@@ -9,7 +9,7 @@ import { runStep, type RunStepDeps, type RunStepOutcome } from '../incident/run-
 import type { Incident } from '../incident/types';
 import type { Runbook, Step } from '../runbook/types';
 import type { ActionSpec } from '../actions/types';
-import { ActionId, actionIdPattern, decodeStepValue } from './action-ids';
+import { ActionId, actionIdPattern, decodeStepValue, parseRunStepActionId } from './action-ids';
 import { renderQueued, renderRunning, renderStepResult, type StepView } from './blocks/step-result';
 import type { AppDeps } from './deps';
 import type { IncidentPresenter } from './incident-presenter';
@@ -49,14 +49,29 @@ export function resolveClick(deps: Pick<AppDeps, 'store' | 'runbooks'>, value: u
   return { incident, runbook, step, action };
 }
 
-/** Looks up the incident a button names, in our own store; it must live in the channel the click came from. */
+/**
+ * Looks up the incident a button names, in our own store; it must live in the channel the click came from (a click
+ * that names no channel matches none).
+ */
 export function resolveIncident(deps: Pick<AppDeps, 'store'>, value: unknown, channel: string | undefined): Incident {
   const v = decodeStepValue(value);
   const incident = v && deps.store.get(v.incidentId);
-  if (!incident || (channel && incident.channel !== channel)) {
+  if (!incident || incident.channel !== channel) {
     throw new PilotError('INCIDENT_UNKNOWN', v ? `incident #${v.incidentId} is not known in this channel` : 'this button does not belong to a known incident');
   }
   return incident;
+}
+
+/**
+ * A step button's action_id names its step and action as its value does; when they disagree the click was not made
+ * on a button the bot rendered, and nothing runs.
+ */
+export function checkRunStepId(actionId: string, value: unknown): void {
+  const fromId = parseRunStepActionId(actionId);
+  const fromValue = decodeStepValue(value);
+  if (!fromId || !fromValue || fromId.stepId !== fromValue.stepId || fromId.actionId !== fromValue.actionId) {
+    throw new PilotError('STEP_UNKNOWN', 'this button does not match a step of the incident (its id and value disagree)');
+  }
 }
 
 /** Registers the step, checklist, timeline and refresh buttons. */
@@ -67,6 +82,7 @@ export function registerSteps(app: App, deps: StepFeatureDeps): void {
     const channel = body.channel?.id;
     let click: ResolvedClick;
     try {
+      checkRunStepId(action.action_id, action.value);
       click = resolveClick(deps, action.value, channel, true);
     } catch (err) {
       await tellUser(deps, client, channel, user, err, body.message?.thread_ts);

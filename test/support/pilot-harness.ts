@@ -9,6 +9,7 @@ import { stringify } from 'yaml';
 import { createApp, type Pilot } from '../../src/app';
 import { parseConfigText, type Settings } from '../../src/config/load-config';
 import type { HostConfig } from '../../src/config/schema';
+import type { Executor } from '../../src/exec/types';
 import { createLogger } from '../../src/logger';
 import type { SlackMessage } from './slack-standin';
 import { SlackStandIn } from './slack-standin';
@@ -27,6 +28,8 @@ export interface HarnessOptions {
   /** Reuse an existing stand-in and store folder (to restart the bot). */
   slack?: SlackStandIn;
   dir?: string;
+  /** An executor instead of the SSH pool (a recording fake, say). */
+  executor?: Executor;
 }
 
 export interface Harness {
@@ -73,7 +76,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     env: { botToken: slack.botToken, signingSecret: SIGNING_SECRET, socketMode: false, apiUrl, port: 0, configPath: 'e2e-config.yml', logLevel: process.env.LOG_LEVEL ?? 'silent' },
     config,
   };
-  const pilot = await createApp({ settings, logger: createLogger(settings.env.logLevel) });
+  const pilot = await createApp({ settings, logger: createLogger(settings.env.logLevel), ...(opts.executor ? { executor: opts.executor } : {}) });
   const port = await pilot.start();
   const url = `http://127.0.0.1:${port}`;
   slack.configureBot({ url: `${url}/slack/events`, signingSecret: SIGNING_SECRET });

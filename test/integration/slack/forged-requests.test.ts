@@ -1,0 +1,101 @@
+/**
+ * Issue #6: forged and replayed requests. A wrong signature, a request older than five minutes and one dated more
+ * than five minutes ahead are refused with 401 and nothing happens: no Slack call, no command, no timeline entry.
+ * Bolt 5.1 refuses only the old ones; the future side is the bot's own check (src/slack/request-timestamp.ts).
+ */
+import type { ExecResult, Executor } from '../../../src/exec/types';
+import { HostSchema } from '../../../src/config/schema';
+import { CHANNEL, ONCALL, startHarness, type Harness } from '../../support/pilot-harness';
+
+class RecordingExecutor implements Executor {
+  readonly commands: string[] = [];
+  async run(_t: unknown, command: string): Promise<ExecResult> {
+    this.commands.push(command);
+    return { exitCode: 0, stdout: { text: 'ok', bytes: 2, truncatedBytes: 0 }, stderr: { text: '', bytes: 0, truncatedBytes: 0 }, durationMs: 1, timedOut: false };
+  }
+  async close(): Promise<void> {}
+}
+
+describe('forged and replayed Slack requests', () => {
+  const executor = new RecordingExecutor();
+  const host = HostSchema.parse({
+    name: 'lb-1',
+    match: { instance: ['127.0.0.1:9101'] },
+    ssh: { host: '10.0.0.5', user: 'pilot', privateKeyPath: '/k', hostKey: 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s' },
+    haproxy: { socket: '/run/haproxy/admin.sock', config: '/etc/haproxy/haproxy.cfg', log: '/var/log/haproxy.log', service: 'haproxy', pidFile: '/run/haproxy.pid' },
+  });
+  let h: Harness;
+  let threadTs: string;
+  let messageTs: string;
+
+  beforeAll(async () => {
+    h = await startHarness({ hosts: [host], executor });
+    threadTs = await h.postFixture('single.slack-default.firing.event.json');
+    messageTs = (await h.incidentMessage(threadTs)).ts;
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  /** What the bot has done so far: Slack calls, commands run, timeline entries. */
+  function done() {
+    const incident = h.pilot.deps.store.listOpen()[0];
+    return { calls: h.slack.calls().length, commands: executor.commands.length, timeline: h.pilot.deps.store.timeline(incident.id).length };
+  }
+  const settle = () => new Promise((r) => setTimeout(r, 300));
+  const click = (opts: Parameters<Harness['slack']['clickButton']>[1]) =>
+    h.slack.clickButton({ user: ONCALL, channel: CHANNEL, messageTs, actionId: 'step.run:diagnosis-2:status-check' }, opts);
+
+  it.each([
+    ['a wrong signature', { signatureOverride: `v0=${'a'.repeat(64)}` }],
+    ['a signature made with another secret', { signingSecretOverride: 'someone-elses-secret' }],
+    ['a replay older than five minutes', { timestampSkewSec: -301 }],
+    ['a replay an hour old', { timestampSkewSec: -3600 }],
+    ['a timestamp more than five minutes ahead', { timestampSkewSec: 301 }],
+    ['a timestamp a day ahead', { timestampSkewSec: 86_400 }],
+  ])('a click with %s: 401 and nothing done', async (_name, opts) => {
+    const before = done();
+    const res = await click(opts);
+    expect(res.status).toBe(401);
+    await settle();
+    expect(done()).toEqual(before);
+  });
+
+  it.each([
+    ['a wrong signature', { signatureOverride: `v0=${'b'.repeat(64)}` }, 401],
+    ['an old timestamp', { timestampSkewSec: -400 }, 401],
+    ['a future timestamp', { timestampSkewSec: 400 }, 401],
+  ])('a slash command with %s: refused, no answer', async (_name, opts, status) => {
+    const before = done();
+    const res = await h.slack.slashCommand({ command: '/incident', text: 'list', userId: ONCALL, channelId: CHANNEL }, opts);
+    expect(res.status).toBe(status);
+    await settle();
+    expect(done()).toEqual(before);
+  });
+
+  it('an alert event dated in the future opens nothing (events are acked before any middleware: 200, ignored)', async () => {
+    const before = done();
+    const res = await h.slack.postAlertMessage(CHANNEL, { text: 'HaproxyServerDown instance=127.0.0.1:9101 backend=web server=web9' }, { timestampSkewSec: 600 });
+    expect(res.status).toBe(200);
+    await settle();
+    expect(h.slack.calls().length).toBe(before.calls);
+    expect(h.pilot.deps.store.listOpen()).toHaveLength(1);
+  });
+
+  it('an old alert event is refused with 401', async () => {
+    const res = await h.slack.postAlertMessage(CHANNEL, { text: 'HaproxyServerDown instance=127.0.0.1:9101 backend=web server=web8' }, { timestampSkewSec: -600 });
+    expect(res.status).toBe(401);
+    await settle();
+    expect(h.pilot.deps.store.listOpen()).toHaveLength(1);
+  });
+
+  it('still accepts a request within the allowed skew (a clock a little off either way)', async () => {
+    const ahead = await click({ timestampSkewSec: 240 });
+    expect(ahead.status).toBe(200);
+    const behind = await click({ timestampSkewSec: -240 });
+    expect(behind.status).toBe(200);
+    const deadline = Date.now() + 5000;
+    while (executor.commands.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    expect(executor.commands).toHaveLength(2);
+  });
+});
