@@ -92,7 +92,10 @@ export class IncidentPresenter {
       running.again = true;
       return running.done;
     }
+    // Registered before the loop starts: when nothing needs sending, the loop ends without awaiting anything and its
+    // `finally` runs at once; an entry registered after that would never be removed.
     const entry = { again: false, done: Promise.resolve() };
+    this.refreshing.set(incidentId, entry);
     entry.done = (async () => {
       try {
         do {
@@ -113,7 +116,6 @@ export class IncidentPresenter {
         this.refreshing.delete(incidentId);
       }
     })();
-    this.refreshing.set(incidentId, entry);
     return entry.done;
   }
 

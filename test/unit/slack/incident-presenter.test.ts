@@ -1,0 +1,50 @@
+import type { WebClient } from '@slack/web-api';
+import { builtinActions } from '../../../src/actions/catalog';
+import { SqliteIncidentStore } from '../../../src/incident/store';
+import { createLogger } from '../../../src/logger';
+import { IncidentPresenter } from '../../../src/slack/incident-presenter';
+
+/** A hand-written fake of the two chat methods the presenter calls, recording them. */
+function fakeClient() {
+  const calls: Array<{ method: string; args: Record<string, unknown> }> = [];
+  let ts = 100;
+  const client = {
+    chat: {
+      postMessage: async (args: Record<string, unknown>) => (calls.push({ method: 'postMessage', args }), { ok: true, ts: `${++ts}.000` }),
+      update: async (args: Record<string, unknown>) => (calls.push({ method: 'update', args }), { ok: true }),
+    },
+  } as unknown as WebClient;
+  return { client, calls };
+}
+
+describe('IncidentPresenter.refresh', () => {
+  it('sends nothing when nothing changed, and still sends the next real change', async () => {
+    // given a posted incident message
+    const store = new SqliteIncidentStore(':memory:');
+    const { client, calls } = fakeClient();
+    const presenter = new IncidentPresenter({
+      client,
+      store,
+      runbooks: { get: () => undefined, list: () => [], action: (_rb, id) => builtinActions.find((a) => a.id === id) },
+      logger: createLogger('silent'),
+      hostLabel: () => 'instance',
+      pace: { perSecond: 50, burst: 50 },
+    });
+    const alert = { alertname: 'X', status: 'firing' as const, labels: { alertname: 'X' }, annotations: {}, fingerprint: 'f', source: 'plain' as const, missingLabels: [] };
+    const { incident } = store.openOrGet({ alert, channel: 'C1', threadTs: '1.1', at: '2026-11-25T03:00:00.000Z' });
+    await presenter.post(incident);
+
+    // when a refresh changes nothing (it finishes without awaiting anything)…
+    await presenter.refresh(incident.id);
+    expect(calls.filter((c) => c.method === 'update')).toHaveLength(0);
+    // …then the incident really changes
+    store.update(incident.id, { status: 'resolved', resolvedAt: '2026-11-25T04:00:00.000Z' });
+    await presenter.refresh(incident.id);
+
+    // then exactly that change is sent
+    const updates = calls.filter((c) => c.method === 'update');
+    expect(updates).toHaveLength(1);
+    expect(String(updates[0].args.text)).toContain('resolved');
+    await presenter.close(1000);
+  });
+});
