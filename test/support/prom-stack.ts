@@ -7,6 +7,7 @@
  *   const describeStack = stack.available ? describe : stack.required ? describeMissing : describe.skip;
  */
 import { execFile, execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -101,4 +102,13 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/**
+ * Freezes a daemon (SIGSTOP) and waits until the kernel reports it stopped: the signal is delivered asynchronously,
+ * and a request sent before every thread has stopped could still be answered.
+ */
+export async function freeze(pid: number): Promise<void> {
+  process.kill(pid, 'SIGSTOP');
+  await waitFor(`process ${pid} to stop`, async () => (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('T') ? true : undefined), 5000, 5);
 }

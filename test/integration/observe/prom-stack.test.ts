@@ -12,7 +12,7 @@ import { AlertmanagerClient } from '../../../src/observe/alertmanager-client';
 import { PrometheusClient } from '../../../src/observe/prometheus-client';
 import { summariseServerUp } from '../../../src/observe/server-up-summary';
 import { silenceComment, silenceWindow } from '../../../src/observe/silence-window';
-import { haproxyCommand, promStackAvailability, startPromStack, stopPromStack, waitFor, type PromStack } from '../../support/prom-stack';
+import { freeze, haproxyCommand, promStackAvailability, startPromStack, stopPromStack, waitFor, type PromStack } from '../../support/prom-stack';
 
 const availability = promStackAvailability();
 if (!availability.available) {
@@ -133,7 +133,7 @@ describeStack('observe against real Prometheus and Alertmanager', () => {
   it('a slow Alertmanager gives a clear EXTERNAL_UNAVAILABLE, and Prometheus keeps answering', async () => {
     const pid = Number(readFileSync(join(stack.dir, 'alertmanager.pid'), 'utf8'));
     const impatient = new AlertmanagerClient({ url: stack.alertmanagerUrl, timeoutMs: 300 });
-    process.kill(pid, 'SIGSTOP');
+    await freeze(pid);
     try {
       const err = await impatient.isAlertActive(web2).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(PilotError);

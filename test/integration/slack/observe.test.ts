@@ -12,7 +12,7 @@ import { HostSchema } from '../../../src/config/schema';
 import { AlertmanagerClient } from '../../../src/observe/alertmanager-client';
 import { RESOLVED_ACK } from '../../../src/slack/mitigation';
 import { CHANNEL, INTERN, ONCALL, slackFixture, startHarness, type Harness } from '../../support/pilot-harness';
-import { promStackAvailability, startPromStack, stopPromStack, waitFor, type PromStack } from '../../support/prom-stack';
+import { freeze, promStackAvailability, startPromStack, stopPromStack, waitFor, type PromStack } from '../../support/prom-stack';
 import type { SlackMessage } from '../../support/slack-standin';
 
 const availability = promStackAvailability();
@@ -256,7 +256,7 @@ describeStack('observe in the incident thread, against real Prometheus and Alert
   it('a stopped Alertmanager is one clear line in the thread; the graph and the rest keep working', async () => {
     const { ts } = await incidentThread(h);
     const pid = Number(readFileSync(join(stack.dir, 'alertmanager.pid'), 'utf8'));
-    process.kill(pid, 'SIGSTOP');
+    await freeze(pid);
     try {
       const view = await openModal(h, ts, 'incident.silence');
       await h.slack.submitView({ user: ONCALL, viewId: view.id, values: silenceValues('30m', 'while Alertmanager hangs') });
