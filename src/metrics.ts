@@ -36,26 +36,19 @@ export class Metrics {
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
     new Gauge({ name: 'runbook_pilot_incidents_open', help: 'Open incidents', registers, collect() { this.set(sources.openIncidents()); } });
-    new Gauge({
-      name: 'runbook_pilot_host_queue_depth',
-      help: 'Actions waiting for a host',
-      labelNames: ['host'] as const,
-      registers,
-      collect() {
-        this.reset();
-        for (const [host, q] of Object.entries(sources.hostQueues())) this.set({ host }, q.queued);
-      },
-    });
-    new Gauge({
-      name: 'runbook_pilot_host_running',
-      help: 'Actions running on a host',
-      labelNames: ['host'] as const,
-      registers,
-      collect() {
-        this.reset();
-        for (const [host, q] of Object.entries(sources.hostQueues())) this.set({ host }, q.running);
-      },
-    });
+    const perHost = (name: string, help: string, field: 'queued' | 'running') =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['host'] as const,
+        registers,
+        collect() {
+          this.reset();
+          for (const [host, q] of Object.entries(sources.hostQueues())) this.set({ host }, q[field]);
+        },
+      });
+    perHost('runbook_pilot_host_queue_depth', 'Actions waiting for a host', 'queued');
+    perHost('runbook_pilot_host_running', 'Actions running on a host', 'running');
     // The pool keeps a running count; a counter (not a gauge) so rate() and increase() work on it.
     let seenFailures = 0;
     new Counter({

@@ -11,6 +11,7 @@ import type { ExecResult, Executor } from '../../src/exec/types';
 import { runStep, type RunStepDeps } from '../../src/incident/run-step';
 import { SqliteIncidentStore } from '../../src/incident/store';
 import type { Alert } from '../../src/ingest/alert';
+import { firingAlert } from '../support/domain-fixtures';
 import { createLogger } from '../../src/logger';
 import type { Step } from '../../src/runbook/types';
 
@@ -95,15 +96,7 @@ describe('step log context', () => {
     ssh: { host: '10.0.0.5', user: 'pilot', privateKeyPath: '/k', hostKey: 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s' },
     haproxy: { socket: '/run/haproxy/admin.sock', config: '/etc/haproxy/haproxy.cfg', log: '/var/log/haproxy.log', service: 'haproxy', pidFile: '/run/haproxy.pid' },
   });
-  const alert: Alert = {
-    alertname: 'HaproxyServerDown',
-    status: 'firing',
-    labels: { alertname: 'HaproxyServerDown', instance: 'lb-1:9101', backend: 'web', server: 'web2' },
-    annotations: {},
-    fingerprint: 'fp-log',
-    source: 'webhook',
-    missingLabels: [],
-  };
+  const alert: Alert = firingAlert({ fingerprint: 'fp-log' });
   const action = builtinActions.find((a) => a.id === 'status-check')!;
   const step: Step = { id: 'diagnosis-2', section: 'diagnosis', number: 2, title: 'Status', text: 'Check the process', kind: 'action', actions: [action.id] };
   const ok: ExecResult = { exitCode: 0, stdout: { text: 'Pid: 1', bytes: 6, truncatedBytes: 0 }, stderr: { text: '', bytes: 0, truncatedBytes: 0 }, durationMs: 12, timedOut: false };

@@ -2,17 +2,10 @@ import type { HostConfig } from '../../../src/config/schema';
 import { applyAlert } from '../../../src/incident/incident-service';
 import { SqliteIncidentStore } from '../../../src/incident/store';
 import type { Alert } from '../../../src/ingest/alert';
+import { firingAlert } from '../../support/domain-fixtures';
 
 const host = { name: 'lb-1', match: { instance: ['lb-1:9101'] } } as unknown as HostConfig;
-const firing: Alert = {
-  alertname: 'HaproxyServerDown',
-  status: 'firing',
-  labels: { alertname: 'HaproxyServerDown', instance: 'lb-1:9101', backend: 'web', server: 'web2' },
-  annotations: {},
-  fingerprint: 'fp',
-  source: 'alertmanager-slack',
-  missingLabels: [],
-};
+const firing: Alert = firingAlert({ source: 'alertmanager-slack' });
 
 function setup() {
   let now = new Date('2026-11-25T03:00:00.000Z');

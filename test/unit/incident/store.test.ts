@@ -2,17 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteIncidentStore } from '../../../src/incident/store';
-import type { Alert } from '../../../src/ingest/alert';
+import { firingAlert } from '../../support/domain-fixtures';
 
-const alert: Alert = {
-  alertname: 'HaproxyServerDown',
-  status: 'firing',
-  labels: { alertname: 'HaproxyServerDown', instance: 'lb-1:9101', backend: 'web', server: 'web2' },
-  annotations: {},
-  fingerprint: 'f1',
-  source: 'webhook',
-  missingLabels: [],
-};
+const alert = firingAlert({ fingerprint: 'f1' });
 
 describe('SqliteIncidentStore', () => {
   let dir: string;

@@ -8,33 +8,22 @@ import { createRunbookRegistry, loadRunbooks } from '../../../src/runbook/load-r
 import type { Runbook, Step } from '../../../src/runbook/types';
 import { decodeStepValue } from '../../../src/slack/action-ids';
 import { BlockLimits, renderIncidentMessage } from '../../../src/slack/blocks/incident-message';
+import { firingAlert, openIncident } from '../../support/domain-fixtures';
 
 const registry = loadRunbooks(join(__dirname, '../../../runbooks'), builtinActions);
 const runbook = registry.get('HaproxyServerDown') as Runbook;
 
 function incident(overrides: Partial<Incident> = {}): Incident {
-  return {
-    id: 7,
-    fingerprint: 'fp',
-    alertname: 'HaproxyServerDown',
-    status: 'open',
-    alert: {
-      alertname: 'HaproxyServerDown',
-      status: 'firing',
-      labels: { alertname: 'HaproxyServerDown', instance: 'lb-1:9101', backend: 'web', server: 'web2', severity: 'critical', job: 'haproxy' },
-      annotations: { runbook: 'https://example.com/runbooks/HaproxyServerDown' },
-      fingerprint: 'fp',
-      source: 'webhook',
-      missingLabels: [],
-      startsAt: '2026-11-25T03:12:00.000Z',
-    },
-    hostName: 'lb-1',
+  return openIncident({
     channel: 'C1',
     threadTs: '1.1',
-    openedAt: '2026-11-25T03:12:05.000Z',
-    steps: {},
+    alert: firingAlert({
+      labels: { alertname: 'HaproxyServerDown', instance: 'lb-1:9101', backend: 'web', server: 'web2', severity: 'critical', job: 'haproxy' },
+      annotations: { runbook: 'https://example.com/runbooks/HaproxyServerDown' },
+      startsAt: '2026-11-25T03:12:00.000Z',
+    }),
     ...overrides,
-  };
+  });
 }
 
 const ctx = (hostConfigured = true) => ({ runbook, action: (id: string) => registry.action(runbook, id), hostConfigured, hostLabel: 'instance' });

@@ -12,24 +12,13 @@ import {
   silenceModal,
   type AlertStateView,
 } from '../../../src/slack/blocks/observe';
+import { firingAlert, openIncident } from '../../support/domain-fixtures';
 
 const NOW = new Date('2026-11-25T03:30:00.000Z');
 const labels = { alertname: 'HaproxyServerDown', backend: 'web', instance: '127.0.0.1:19101', job: 'haproxy', server: 'web2', severity: 'critical' };
 
 function incident(overrides: Partial<Incident> = {}): Incident {
-  return {
-    id: 7,
-    fingerprint: 'fp',
-    alertname: 'HaproxyServerDown',
-    status: 'open',
-    alert: { alertname: 'HaproxyServerDown', status: 'firing', labels, annotations: {}, fingerprint: 'fp', source: 'alertmanager-slack', missingLabels: [] },
-    hostName: 'lb-1',
-    channel: 'C0123ALERTS',
-    threadTs: '1700000000.000100',
-    openedAt: '2026-11-25T03:12:05.000Z',
-    steps: {},
-    ...overrides,
-  };
+  return openIncident({ alert: firingAlert({ labels, source: 'alertmanager-slack' }), ...overrides });
 }
 
 function silence(overrides: Partial<IncidentSilence> = {}): IncidentSilence {
