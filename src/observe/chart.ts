@@ -129,7 +129,9 @@ function linesOption(input: ChartInput) {
   return {
     ...baseOption(input),
     legend: { top: 32, left: 12, type: 'plain' as const },
-    grid: { left: 56, right: 40, top: 70, bottom: 44 },
+    // The right margin holds half of the marker label ("alert start 13:14 UTC", centred on its line) when the alert
+    // started near the end of the window, as it does when an incident opens.
+    grid: { left: 56, right: 72, top: 70, bottom: 44 },
     xAxis: timeAxis(input, 0, true),
     yAxis: { type: 'value' as const, scale: true },
     series: input.series.map((s, i) => ({
@@ -179,7 +181,7 @@ function rowsOption(input: ChartInput, rowHeight: number) {
   const data = input.series.flatMap((s, row) => stateRuns(s.points).map((r) => [r.start, r.end, row, r.value]));
   return {
     ...baseOption(input),
-    grid: { left, right: 40, top: 58, bottom: 44 },
+    grid: { left, right: 72, top: 58, bottom: 44 },
     xAxis: timeAxis(input, 0, true),
     yAxis: {
       type: 'category' as const,
