@@ -14,6 +14,7 @@ import type { ActionSpec } from './actions/types';
 import { asPilotError } from './errors';
 import type { Settings } from './config/load-config';
 import type { HostConfig } from './config/schema';
+import { configWarnings } from './config/config-warnings';
 import { hostMatchValues } from './config/find-host';
 import { HostLimiter } from './exec/host-limiter';
 import { SshPool } from './exec/ssh-pool';
@@ -78,6 +79,7 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
   const now = opts.now ?? (() => new Date());
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
 
+  for (const warning of configWarnings(config)) logger.warn({ config: settings.env.configPath }, warning);
   const registry = loadRunbooks(resolve(config.runbooks), builtinActions);
   const builtin = new Map(builtinActions.map((a) => [a.id, a]));
   const runbooks: RunbookCatalog = {
