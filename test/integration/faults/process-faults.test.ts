@@ -20,7 +20,10 @@ const REPO = join(__dirname, '..', '..', '..');
 interface Bot {
   child: ChildProcess;
   port: number;
+  /** stdout and stderr together, in arrival order. */
   output(): string;
+  /** stderr alone: where a start-up failure is said. */
+  errors(): string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -43,10 +46,11 @@ async function spawnBot(config: Record<string, unknown>, dir: string, env: Recor
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
+  let err = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => ((out += d.toString()), (err += d.toString())));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  return { child, port, output: () => out, exited };
+  return { child, port, output: () => out, errors: () => err, exited };
 }
 
 async function until<T>(what: string, get: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
@@ -95,7 +99,8 @@ describe('start-up with an unusable store', () => {
     const bot = await spawnBot({ slack: { channels: [CHANNEL] }, store: { path } }, dir, { SLACK_API_URL: 'http://127.0.0.1:9/api/' });
     const { code } = await bot.exited;
     expect(code).toBe(1);
-    const lines = bot.output().trim().split('\n');
+    // stdout has the start-up warnings (JSON log lines); the failure itself is one line on stderr
+    const lines = bot.errors().trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(`runbook-pilot: cannot open the store at ${path}:`);
     expect(lines[0]).toMatch(/Check store\.path: its folder must exist and be writable\.$/);
