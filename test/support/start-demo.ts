@@ -9,6 +9,7 @@
  *   …
  *   await demo.stop(); // bot, stand-in, and the test hosts if this demo started them
  */
+import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -135,6 +136,8 @@ function demoSettings(args: { slack: SlackStandIn; apiUrl: string; dir: string; 
   const { slack, apiUrl, dir, hosts, opts } = args;
   const raw = {
     slack: { channels: [DEMO_CHANNEL] },
+    // The demo fires alerts through Slack messages, not the webhook: a random token keeps POST /alertmanager closed.
+    alertmanager: { token: randomBytes(16).toString('hex') },
     runbooks: resolve(opts.runbooksDir ?? join(REPO, 'runbooks')),
     // A fresh store each run: the demo always starts at incident #1.
     store: { path: join(dir, 'demo.db') },
