@@ -22,7 +22,7 @@ import type { Executor, SshTarget } from './exec/types';
 import { sendJson } from './http/read-body';
 import type { RunStepDeps } from './incident/run-step';
 import { InflightSteps } from './incident/inflight-steps';
-import { recordInterrupted, runActionQuietly } from './incident/run-step';
+import { recordInterrupted, recoverInterruptedSteps, runActionQuietly } from './incident/run-step';
 import { SqliteIncidentStore, type IncidentStore } from './incident/store';
 import { alertmanagerHandler } from './ingest/alertmanager-route';
 import { parseAlertmanagerWebhook } from './ingest/parse-alertmanager-webhook';
@@ -271,6 +271,8 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
     async start() {
       const server: unknown = await app.start(env.port);
       const address = server instanceof Server ? server.address() : null;
+      // Steps a previous process left queued or running will never finish: say so, on the timeline and the message.
+      for (const incidentId of recoverInterruptedSteps({ store, now })) void presenter.refresh(incidentId);
       ready = true;
       return typeof address === 'object' && address ? address.port : env.port;
     },

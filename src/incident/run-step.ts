@@ -193,3 +193,20 @@ export async function runActionQuietly(
   );
   return { built, result };
 }
+
+/**
+ * At start-up: steps the store still shows queued or running belong to a bot process that is gone (a crash, a
+ * kill -9): nothing will finish them. Each is recorded as interrupted, so no step stays "running" forever and the
+ * timeline says what happened. Returns the incidents that changed, to refresh their messages.
+ */
+export function recoverInterruptedSteps(deps: Pick<RunStepDeps, 'store' | 'now'>): number[] {
+  const changed: number[] = [];
+  for (const incident of deps.store.listOpen()) {
+    for (const [stepId, state] of Object.entries(incident.steps)) {
+      if (state.state !== 'queued' && state.state !== 'running') continue;
+      recordInterrupted(deps, { incidentId: incident.id, stepId, actionId: state.actionId, user: state.by }, state.state === 'running', { reason: 'the bot restarted' });
+      if (!changed.includes(incident.id)) changed.push(incident.id);
+    }
+  }
+  return changed;
+}

@@ -52,6 +52,27 @@ describeWithHosts('incident lifecycle', (hosts) => {
     }
   });
 
+  it('records a step left running by a crashed bot as interrupted when the bot starts again', async () => {
+    const first = await startHarness({ hosts: [lb] });
+    const ts = await first.postFixture('single.slack-default.firing.event.json');
+    await first.incidentMessage(ts);
+    const id = first.pilot.deps.store.listOpen()[0].id;
+    // the process dies (kill -9) while a step runs: the store still says "running"
+    first.pilot.deps.store.setStep(id, 'diagnosis-2', { state: 'running', actionId: 'status-check', by: ONCALL, at: '2026-11-25T03:00:00.000Z' });
+    await first.stopBot();
+
+    const second = await startHarness({ hosts: [lb], slack: first.slack, dir: first.dir });
+    try {
+      const incident = second.pilot.deps.store.get(id)!;
+      expect(incident.steps['diagnosis-2']).toMatchObject({ state: 'failed', error: expect.stringMatching(/^interrupted: the bot stopped while it ran/) });
+      expect(second.pilot.deps.store.timeline(id).pop()).toMatchObject({ type: 'step.interrupted', actor: ONCALL, details: expect.objectContaining({ reason: 'the bot restarted', ran: true }) });
+      await second.slack.waitFor('chat.update', (c) => c.args.ts === incident.messageTs && JSON.stringify(c.args.blocks ?? '').includes('interrupted'), 5000);
+    } finally {
+      await second.stopBot();
+      await first.stop();
+    }
+  });
+
   it('tells the story of a scripted incident exactly: fire → three diagnosis steps → restart → resolve', async () => {
     const h = await startHarness({ hosts: [lb] });
     try {
