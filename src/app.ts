@@ -11,7 +11,7 @@ import { builtinActions } from './actions/catalog';
 import { buildCommand } from './actions/build-command';
 import { renderBackendState } from './actions/render-backend-table';
 import type { ActionSpec } from './actions/types';
-import { asPilotError } from './errors';
+import { asPilotError, PilotError } from './errors';
 import type { Settings } from './config/load-config';
 import type { HostConfig } from './config/schema';
 import { configWarnings } from './config/config-warnings';
@@ -138,9 +138,18 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
     }),
   });
 
-  const receiver: Receiver = env.socketMode
-    ? new SocketModeReceiver({ appToken: env.appToken as string, customRoutes, installerOptions: { port: env.port }, logger: boltLogger(logger) })
-    : new HTTPReceiver({
+  // Bolt hands `installerOptions.clientOptions` to the Socket Mode client's own WebClient (apps.connections.open).
+  const socketReceiver = env.socketMode
+    ? new SocketModeReceiver({
+        appToken: env.appToken as string,
+        customRoutes,
+        installerOptions: { port: env.port, ...(env.apiUrl ? { clientOptions: { slackApiUrl: env.apiUrl } } : {}) },
+        logger: boltLogger(logger),
+      })
+    : undefined;
+  const receiver: Receiver =
+    socketReceiver ??
+    new HTTPReceiver({
         signingSecret: env.signingSecret,
         endpoints: '/slack/events',
         customRoutes,
@@ -269,18 +278,45 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
     deps,
     metrics,
     async start() {
-      const server: unknown = await app.start(env.port);
-      const address = server instanceof Server ? server.address() : null;
+      const port = socketReceiver ? await startSocketMode(socketReceiver) : await startHttp();
       // Steps a previous process left queued or running will never finish: say so, on the timeline and the message.
       for (const incidentId of recoverInterruptedSteps({ store, now })) void presenter.refresh(incidentId);
       ready = true;
-      return typeof address === 'object' && address ? address.port : env.port;
+      return port;
     },
     stop() {
       stopped ??= stopBot();
       return stopped;
     },
   };
+
+  async function startHttp(): Promise<number> {
+    const server: unknown = await app.start(env.port);
+    const address = server instanceof Server ? server.address() : null;
+    return typeof address === 'object' && address ? address.port : env.port;
+  }
+
+  /**
+   * Socket Mode: Bolt starts listening for the custom routes (/healthz, /metrics, /alertmanager) without waiting for it
+   * and resolves once Slack's `hello` arrives. If either fails, what did start is stopped again: a token Slack refuses
+   * becomes a PilotError that says which token to fix.
+   */
+  async function startSocketMode(socket: SocketModeReceiver): Promise<number> {
+    // Bolt 5.1 keeps this server private; it exists whenever customRoutes are given, as they are here.
+    const server = (socket as unknown as { httpServer: Server }).httpServer;
+    const listening = new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', reject);
+    });
+    const [listened, connected] = await Promise.allSettled([listening, app.start()]);
+    const failed = [listened, connected].find((r) => r.status === 'rejected');
+    if (failed) {
+      await app.stop().catch(() => undefined);
+      throw socketModeStartError(failed.reason);
+    }
+    const address = server.address();
+    return typeof address === 'object' && address ? address.port : env.port;
+  }
 
   /**
    * No new clicks; steps queued but not started are dropped (recorded as interrupted, nothing ran); running steps get
@@ -290,7 +326,10 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
   async function stopBot(): Promise<void> {
     ready = false;
     inflight.beginStop();
+    // Bolt's stop() does not wait for the WebSocket's close handshake; stop() resolves with the socket closed.
+    const disconnected = socketReceiver ? new Promise<void>((r) => socketReceiver.client.once('disconnected', () => r())) : undefined;
     await app.stop().catch((err: unknown) => logger.warn({ err }, 'receiver did not stop cleanly'));
+    if (disconnected && !(await withDeadline(disconnected.then(() => true), 5000))) logger.warn('the Socket Mode connection did not close within 5 s');
     const queueStopped = scheduler.stop({ dropWaiting: true }).catch((err: unknown) => logger.warn({ err }, 'host queues did not stop cleanly'));
     const running = await inflight.drain(config.shutdown.graceMs);
     if (running.length > 0) logger.warn({ steps: running.length, graceMs: config.shutdown.graceMs }, 'steps still running at the end of the grace period: cutting them off');
@@ -312,6 +351,16 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
   function toSshTarget(host: HostConfig): SshTarget {
     return { name: host.name, ...host.ssh };
   }
+}
+
+/**
+ * What a failed Socket Mode start means for the operator: Slack's answer to apps.connections.open (invalid_auth for a
+ * wrong or revoked app-level token) names the token to fix; anything else (a port in use, say) passes through.
+ */
+function socketModeStartError(err: unknown): unknown {
+  const slackError = (err as { code?: string; data?: { error?: unknown } } | undefined)?.code === 'slack_webapi_platform_error' ? (err as { data: { error?: unknown } }).data.error : undefined;
+  if (typeof slackError !== 'string') return err;
+  return new PilotError('SLACK_CONNECT_FAILED', `Slack refused the Socket Mode connection: apps.connections.open answered ${slackError}`, { cause: err });
 }
 
 /** How long a mitigation click waits for Alertmanager before it shows the modal with the alert state unknown. */

@@ -12,6 +12,10 @@ export const ErrorCatalog = {
   CONFIG_INVALID: { userFacing: false, hint: 'see the configuration reference in README.md' },
   RUNBOOK_INVALID: { userFacing: false, hint: 'fix the runbook or its binding file' },
   STORE_UNAVAILABLE: { userFacing: false, hint: 'check store.path: its folder must exist and be writable' },
+  SLACK_CONNECT_FAILED: {
+    userFacing: false,
+    hint: "set SLACK_APP_TOKEN to the app's app-level token (xapp-…, Basic Information → App-Level Tokens) with the connections:write scope, and turn Socket Mode on for the app",
+  },
 
   HOST_NOT_CONFIGURED: { userFacing: true, hint: 'add the host under `hosts:` in the config with a `match` on this label value' },
   PARAM_INVALID: { userFacing: true, hint: 'the value came from the alert or the config; fix the label or the config, nothing was run' },

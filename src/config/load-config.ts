@@ -91,6 +91,12 @@ function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
       });
     }
   }
+  // A bot token here makes Slack answer not_allowed_token_type, which the Socket Mode client retries without end.
+  if (socketMode && !env.SLACK_APP_TOKEN?.startsWith('xapp-')) {
+    throw new PilotError('CONFIG_MISSING_ENV', `SLACK_APP_TOKEN must be an app-level token (xapp-…), got one starting "${env.SLACK_APP_TOKEN?.slice(0, 5)}"`, {
+      hint: "create one under the app's Basic Information → App-Level Tokens with the connections:write scope",
+    });
+  }
   const port = env.PORT ? Number(env.PORT) : 3000;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new PilotError('CONFIG_MISSING_ENV', `PORT must be a port number, got "${env.PORT}"`);

@@ -30,6 +30,12 @@ export interface HarnessOptions {
   dir?: string;
   /** An executor instead of the SSH pool (a recording fake, say). */
   executor?: Executor;
+  /** Start the bot in Socket Mode: deliveries then go over the stand-in's WebSocket instead of signed HTTP. */
+  socketMode?: boolean;
+  /** The app-level token the bot uses in Socket Mode (default: the one the stand-in accepts). */
+  appToken?: string;
+  /** The bot's HTTP port (default: a free one). */
+  port?: number;
 }
 
 export interface Harness {
@@ -73,12 +79,31 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   };
   const config = parseConfigText(stringify(raw), 'e2e-config.yml');
   const settings: Settings = {
-    env: { botToken: slack.botToken, signingSecret: SIGNING_SECRET, socketMode: false, apiUrl, port: 0, configPath: 'e2e-config.yml', logLevel: process.env.LOG_LEVEL ?? 'silent' },
+    env: {
+      botToken: slack.botToken,
+      signingSecret: SIGNING_SECRET,
+      socketMode: opts.socketMode ?? false,
+      ...(opts.socketMode ? { appToken: opts.appToken ?? slack.appToken } : {}),
+      apiUrl,
+      port: opts.port ?? 0,
+      configPath: 'e2e-config.yml',
+      logLevel: process.env.LOG_LEVEL ?? 'silent',
+    },
     config,
   };
   const pilot = await createApp({ settings, logger: createLogger(settings.env.logLevel), ...(opts.executor ? { executor: opts.executor } : {}) });
-  const port = await pilot.start();
+  let port: number;
+  try {
+    port = await pilot.start();
+  } catch (err) {
+    // A start that fails (a refused app token, say) leaves nothing behind: store closed, stand-in and folder gone.
+    await pilot.stop().catch(() => undefined);
+    if (!opts.slack) await slack.stop();
+    if (!opts.dir) rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   const url = `http://127.0.0.1:${port}`;
+  slack.useSocketMode(opts.socketMode ?? false);
   slack.configureBot({ url: `${url}/slack/events`, signingSecret: SIGNING_SECRET });
 
   const harness: Harness = {

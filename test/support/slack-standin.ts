@@ -12,6 +12,11 @@
  *   const post = await slack.waitFor('chat.postMessage', (c) => c.args.thread_ts === alert.ts);
  *   await slack.clickButton({ user: 'U0ALICE001', channel: 'C0123ALERTS', messageTs: post.response!.ts as string, actionId: '…' });
  *   slack.thread('C0123ALERTS', alert.ts);                     // parent + replies, current blocks
+ *
+ * Socket Mode: the bot's SocketModeClient calls apps.connections.open with `slack.appToken` (Authorization header)
+ * at `apiUrl`, gets a `ws://` URL on this same server, and receives `hello`. After `slack.useSocketMode()`, sendEvent,
+ * postAlertMessage, clickButton, submitView and slashCommand send the same payloads as Socket Mode envelopes on that
+ * connection instead of signed HTTP, and resolve when the bot acks the envelope_id (`ackMs` measures it).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -20,6 +25,7 @@ import { randomBytes } from 'node:crypto';
 import { ChannelModel, type EphemeralMessage } from './slack/channel-model';
 import { parseApiRequest, readMultipart } from './slack/parse-api-request';
 import { signSlackRequest } from './slack/sign-slack-request';
+import { SocketModeLink, type DisconnectReason, type SocketEnvelopeType } from './slack/socket-mode-link';
 import {
   buildBlockActions,
   buildEventEnvelope,
@@ -43,6 +49,7 @@ export { signSlackRequest } from './slack/sign-slack-request';
 export type { SlackMessage, SlackView, ViewStateValues, Workspace, PayloadUser } from './slack/slack-payloads';
 export type { SlackUserRecord, UploadedFile } from './slack/web-api-methods';
 export type { EphemeralMessage } from './slack/channel-model';
+export type { DisconnectReason } from './slack/socket-mode-link';
 
 /** A fault to inject into the next call of a method. */
 export type Fault =
@@ -71,11 +78,16 @@ export interface Delivery {
   status: number;
   /** The response body, parsed as JSON when it is JSON, else the text ('' for none). */
   body: unknown;
-  /** Milliseconds from sending the request to receiving the response headers: Slack's 3-second ack clock. */
+  /** Milliseconds from sending the request to receiving the response headers (over the socket: to the ack). */
   ackMs: number;
+  /** The Socket Mode envelope_id, when delivered over the socket. */
+  envelopeId?: string;
 }
 
-/** Options shared by all deliveries, to send what Slack would not (forged, replayed) or what it sends on retries. */
+/**
+ * Options shared by all deliveries, to send what Slack would not (forged, replayed) or what it sends on retries. The
+ * signature options apply to HTTP only: a Socket Mode connection is authenticated once, when it opens.
+ */
 export interface DeliveryOptions {
   /** Added to the current time for X-Slack-Request-Timestamp (−400 makes a request older than five minutes). */
   timestampSkewSec?: number;
@@ -96,6 +108,8 @@ export interface EventOptions extends DeliveryOptions {
 export interface SlackStandInOptions {
   /** The bot token the API accepts; any other token answers `invalid_auth`. */
   botToken?: string;
+  /** The app-level token apps.connections.open accepts (Socket Mode). */
+  appToken?: string;
   workspace?: Partial<Workspace>;
   /** Channel id → name. Any well-formed C…/G… id is otherwise accepted and named after itself. */
   channels?: Record<string, string>;
@@ -132,6 +146,7 @@ export type StandInHttpHandler = (req: IncomingMessage, res: ServerResponse, req
 export class SlackStandIn {
   readonly workspace: Workspace;
   readonly botToken: string;
+  readonly appToken: string;
   readonly model = new ChannelModel();
 
   private server?: Server;
@@ -148,10 +163,14 @@ export class SlackStandIn {
   /** response_url id → where a message-type response should land. */
   private readonly responseTargets = new Map<string, { channel: string; user: string; messageTs?: string; threadTs?: string }>();
   private readonly httpHandlers: StandInHttpHandler[] = [];
+  private readonly socketLink: SocketModeLink;
+  private socketMode = false;
 
   constructor(opts: SlackStandInOptions = {}) {
     this.workspace = { ...DEFAULT_WORKSPACE, ...opts.workspace };
     this.botToken = opts.botToken ?? 'xoxb-1111111111-2222222222-standinTokenForTests';
+    this.appToken = opts.appToken ?? 'xapp-1-A0RUNBOOK1-3333333333-standinAppLevelTokenForTests';
+    this.socketLink = new SocketModeLink({ appId: this.workspace.appId });
     this.channels = new Map(Object.entries(opts.channels ?? {}));
     const users = new Map((opts.users ?? []).map((u) => [u.id, u]));
     const channelName = (id: string) => this.channels.get(id) ?? (/^[CG][A-Z0-9]{2,}$/.test(id) ? id.toLowerCase() : undefined);
@@ -190,6 +209,7 @@ export class SlackStandIn {
     const { port } = server.address() as AddressInfo;
     this.baseUrlValue = `http://127.0.0.1:${port}`;
     this.ctx.baseUrl = this.baseUrlValue;
+    this.socketLink.attach(server, this.baseUrlValue);
     return { apiUrl: this.apiUrl, baseUrl: this.baseUrlValue };
   }
 
@@ -198,6 +218,7 @@ export class SlackStandIn {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
+    this.socketLink.close();
     for (const res of this.hanging) res.destroy();
     this.hanging.clear();
     for (const socket of this.sockets) socket.destroy();
@@ -320,6 +341,21 @@ export class SlackStandIn {
 
   // ---------------------------------------------------------------- delivery to the bot
 
+  /** Delivers events, clicks, submissions and commands as Socket Mode envelopes (true) or as signed HTTP (false). */
+  useSocketMode(on = true): void {
+    this.socketMode = on;
+  }
+
+  /** How many Socket Mode connections the bot has open. */
+  socketConnections(): number {
+    return this.socketLink.connections();
+  }
+
+  /** Sends Slack's `disconnect` message (`refresh_requested` every few hours, `link_disabled` when turned off). */
+  requestSocketDisconnect(reason: DisconnectReason = 'refresh_requested'): void {
+    this.socketLink.requestDisconnect(reason);
+  }
+
   /** Where deliveries go: the bot's Request URL (Bolt's HTTPReceiver: `/slack/events`) and its signing secret. */
   configureBot(bot: { url: string; signingSecret: string }): void {
     this.bot = bot;
@@ -337,7 +373,9 @@ export class SlackStandIn {
     const headers: Record<string, string> = {};
     if (opts.retryNum !== undefined) headers['X-Slack-Retry-Num'] = String(opts.retryNum);
     if (opts.retryReason !== undefined) headers['X-Slack-Retry-Reason'] = opts.retryReason;
-    const delivery = await this.deliver(JSON.stringify(envelope), 'application/json', opts, headers);
+    const delivery = this.socketMode
+      ? await this.deliverOverSocket('events_api', envelope, { retryAttempt: opts.retryNum, retryReason: opts.retryReason })
+      : await this.deliver(JSON.stringify(envelope), 'application/json', opts, headers);
     return { ...delivery, eventId, envelope };
   }
 
@@ -411,7 +449,7 @@ export class SlackStandIn {
       responseUrl,
       actionTs: this.nowTs(),
     });
-    const delivery = await this.deliverForm({ payload: JSON.stringify(payload) }, opts);
+    const delivery = this.socketMode ? await this.deliverOverSocket('interactive', payload) : await this.deliverForm({ payload: JSON.stringify(payload) }, opts);
     return { ...delivery, payload, triggerId: trigger };
   }
 
@@ -453,7 +491,7 @@ export class SlackStandIn {
       values: args.values,
       triggerId: this.issueTrigger(),
     });
-    const delivery = await this.deliverForm({ payload: JSON.stringify(payload) }, opts);
+    const delivery = this.socketMode ? await this.deliverOverSocket('interactive', payload) : await this.deliverForm({ payload: JSON.stringify(payload) }, opts);
     return { ...delivery, payload };
   }
 
@@ -473,11 +511,18 @@ export class SlackStandIn {
       responseUrl: this.responseUrl('commands', { channel: args.channelId, user: args.userId }),
       triggerId: trigger,
     });
-    const delivery = await this.deliverForm(fields, opts);
+    // Over the socket the command's fields arrive as a JSON object rather than a form.
+    const delivery = this.socketMode ? await this.deliverOverSocket('slash_commands', fields) : await this.deliverForm(fields, opts);
     return { ...delivery, fields, triggerId: trigger };
   }
 
   // ---------------------------------------------------------------- internals
+
+  /** Status 200 once acked, like the HTTP answer; the body is the ack's payload ('' for none). */
+  private async deliverOverSocket(type: SocketEnvelopeType, payload: unknown, retry: { retryAttempt?: number; retryReason?: string } = {}): Promise<Delivery> {
+    const ack = await this.socketLink.send(type, payload, retry);
+    return { status: 200, body: ack.payload ?? '', ackMs: ack.ackMs, envelopeId: ack.envelopeId };
+  }
 
   private async deliverForm(fields: Record<string, string>, opts: DeliveryOptions): Promise<Delivery> {
     return this.deliver(new URLSearchParams(fields).toString(), FORM, opts);
@@ -576,6 +621,7 @@ export class SlackStandIn {
       return this.answer(res, call, 200, { ok: false, error: fault.error });
     }
 
+    if (method === 'apps.connections.open') return this.answer(res, call, 200, this.openConnection(req.headers.authorization, token));
     if (!token) return this.answer(res, call, 200, { ok: false, error: 'not_authed' });
     if (token !== this.botToken) return this.answer(res, call, 200, { ok: false, error: 'invalid_auth' });
     const handler = webApiMethods[method];
@@ -586,6 +632,18 @@ export class SlackStandIn {
       if (err instanceof ApiError) return this.answer(res, call, 200, { ok: false, error: err.error });
       throw err;
     }
+  }
+
+  /**
+   * apps.connections.open takes only an app-level token, and only in the Authorization header: the same token as a
+   * POST parameter is `invalid_auth`, a bot or user token `not_allowed_token_type` (as Slack answers them).
+   */
+  private openConnection(authorization: string | undefined, token: string | undefined): Record<string, unknown> {
+    const bearer = authorization?.startsWith('Bearer ') ? authorization.slice('Bearer '.length) : undefined;
+    if (!token) return { ok: false, error: 'not_authed' };
+    if (bearer === this.appToken) return { ok: true, url: this.socketLink.issueUrl() };
+    if (bearer && /^xox[bpe]-/.test(bearer)) return { ok: false, error: 'not_allowed_token_type' };
+    return { ok: false, error: 'invalid_auth' };
   }
 
   private async handleUpload(req: IncomingMessage, res: ServerResponse, raw: Buffer, fileId: string): Promise<void> {

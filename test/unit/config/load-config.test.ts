@@ -60,6 +60,7 @@ describe('loadConfig', () => {
     ['a missing bot token', { ...goodEnv, SLACK_BOT_TOKEN: undefined }, goodYaml, 'CONFIG_MISSING_ENV', /SLACK_BOT_TOKEN is not set/],
     ['a missing signing secret', { ...goodEnv, SLACK_SIGNING_SECRET: '' }, goodYaml, 'CONFIG_MISSING_ENV', /SLACK_SIGNING_SECRET is not set/],
     ['socket mode without an app token', { ...goodEnv, SLACK_SOCKET_MODE: 'true' }, goodYaml, 'CONFIG_MISSING_ENV', /SLACK_APP_TOKEN is not set/],
+    ['socket mode with a bot token as app token', { ...goodEnv, SLACK_SOCKET_MODE: 'true', SLACK_APP_TOKEN: 'xoxb-1-2-abc' }, goodYaml, 'CONFIG_MISSING_ENV', /SLACK_APP_TOKEN must be an app-level token \(xapp-…\), got one starting "xoxb-"/],
     ['a bad SLACK_SOCKET_MODE', { ...goodEnv, SLACK_SOCKET_MODE: 'maybe' }, goodYaml, 'CONFIG_MISSING_ENV', /SLACK_SOCKET_MODE must be true or false/],
     ['a bad PORT', { ...goodEnv, PORT: 'eighty' }, goodYaml, 'CONFIG_MISSING_ENV', /PORT must be a port number/],
     ['an unreadable file', goodEnv, Object.assign(new Error('nope'), { code: 'ENOENT' }), 'CONFIG_UNREADABLE', /cfg.yml does not exist/],
