@@ -60,6 +60,9 @@ export class IncidentPresenter {
     this.shown.set(incident.id, fingerprintOf(msg));
     const posted = this.deps.store.update(incident.id, { messageTs: res.ts as string });
     this.recheckAlert(posted);
+    // A click or a repeat that came while the post was on its way found no message to update: catch up now (the
+    // update is skipped when nothing changed).
+    await this.update(incident.id);
     return posted;
   }
 

@@ -48,3 +48,44 @@ describe('IncidentPresenter.refresh', () => {
     await presenter.close(1000);
   });
 });
+
+describe('IncidentPresenter.post', () => {
+  it('shows a change made while the incident message was being posted', async () => {
+    // given a Slack that answers the post only when we let it
+    const store = new SqliteIncidentStore(':memory:');
+    const calls: Array<{ method: string; args: Record<string, unknown> }> = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const client = {
+      chat: {
+        postMessage: async (args: Record<string, unknown>) => (calls.push({ method: 'postMessage', args }), await gate, { ok: true, ts: '200.000' }),
+        update: async (args: Record<string, unknown>) => (calls.push({ method: 'update', args }), { ok: true }),
+      },
+    } as unknown as WebClient;
+    const presenter = new IncidentPresenter({
+      client,
+      store,
+      runbooks: { get: () => undefined, list: () => [], action: (_rb, id) => builtinActions.find((a) => a.id === id) },
+      logger: createLogger('silent'),
+      hostLabel: () => 'instance',
+      pace: { perSecond: 50, burst: 50 },
+    });
+    const alert = { alertname: 'X', status: 'firing' as const, labels: { alertname: 'X' }, annotations: {}, fingerprint: 'f', source: 'plain' as const, missingLabels: [] };
+    const { incident } = store.openOrGet({ alert, channel: 'C1', threadTs: '1.1', at: '2026-11-25T03:00:00.000Z' });
+
+    // when the incident changes while the post is on its way, and a refresh finds no message yet
+    const posting = presenter.post(incident);
+    await new Promise((r) => setTimeout(r, 10));
+    store.setStep(incident.id, 'diagnosis-1', { state: 'done', by: 'U1', at: '2026-11-25T03:01:00.000Z' });
+    store.update(incident.id, { status: 'resolved', resolvedAt: '2026-11-25T03:02:00.000Z' });
+    await presenter.refresh(incident.id);
+    release();
+    await posting;
+
+    // then the message is brought up to date once it exists
+    const updates = calls.filter((c) => c.method === 'update');
+    expect(updates).toHaveLength(1);
+    expect(String(updates[0].args.text)).toContain('resolved');
+    await presenter.close(1000);
+  });
+});
