@@ -5,7 +5,6 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -14,6 +13,7 @@ import { FaultSteps, LONG_SLEEP, writeFaultRunbooks } from '../../support/fault-
 import { CHANNEL, ONCALL, SIGNING_SECRET } from '../../support/pilot-harness';
 import { SlackStandIn, type RecordedCall } from '../../support/slack-standin';
 import { describeWithHosts, startSshd, testHostConfig, type TestHosts } from '../../support/test-hosts';
+import { freePort } from '../../support/fakes';
 
 const REPO = join(__dirname, '..', '..', '..');
 
@@ -25,14 +25,6 @@ interface Bot {
   /** stderr alone: where a start-up failure is said. */
   errors(): string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
 }
 
 /** Starts `src/main.ts` with ts-node (no build step) and the given config. */

@@ -7,26 +7,16 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HostSchema } from '../../../src/config/schema';
-import type { ExecResult, Executor, SshTarget } from '../../../src/exec/types';
 import { builtinActions } from '../../../src/actions/catalog';
 import { CHANNEL, ONCALL, SIGNING_SECRET, startHarness, type Harness } from '../../support/pilot-harness';
 import { CANARY, HOSTILE_STRINGS, mutateJson, mutateText, randomJson, randomString, rng, type Rng } from '../../support/fuzz';
 import { signSlackRequest } from '../../support/slack/sign-slack-request';
+import { RecordingExecutor } from '../../support/fakes';
 
 const FIXTURES = join(__dirname, '..', '..', 'fixtures');
 const N = Number(process.env.FUZZ_HTTP_ITERATIONS ?? 200);
 const AM_TOKEN = 'am-webhook-token-0123456789';
 const FORM = 'application/x-www-form-urlencoded';
-
-/** Records every command; answers like a healthy host. */
-class RecordingExecutor implements Executor {
-  readonly calls: { target: SshTarget; command: string }[] = [];
-  async run(target: SshTarget, command: string): Promise<ExecResult> {
-    this.calls.push({ target, command });
-    return { exitCode: 0, stdout: { text: 'ok', bytes: 2, truncatedBytes: 0 }, stderr: { text: '', bytes: 0, truncatedBytes: 0 }, durationMs: 1, timedOut: false };
-  }
-  async close(): Promise<void> {}
-}
 
 /** Lone surrogates replaced, so encodeURIComponent accepts the string. */
 function wellFormed(s: string): string {

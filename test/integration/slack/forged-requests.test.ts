@@ -3,18 +3,9 @@
  * than five minutes ahead are refused with 401 and nothing happens: no Slack call, no command, no timeline entry.
  * Bolt 5.1 refuses only the old ones; the future side is the bot's own check (src/slack/request-timestamp.ts).
  */
-import type { ExecResult, Executor } from '../../../src/exec/types';
 import { HostSchema } from '../../../src/config/schema';
 import { CHANNEL, ONCALL, startHarness, type Harness } from '../../support/pilot-harness';
-
-class RecordingExecutor implements Executor {
-  readonly commands: string[] = [];
-  async run(_t: unknown, command: string): Promise<ExecResult> {
-    this.commands.push(command);
-    return { exitCode: 0, stdout: { text: 'ok', bytes: 2, truncatedBytes: 0 }, stderr: { text: '', bytes: 0, truncatedBytes: 0 }, durationMs: 1, timedOut: false };
-  }
-  async close(): Promise<void> {}
-}
+import { RecordingExecutor } from '../../support/fakes';
 
 describe('forged and replayed Slack requests', () => {
   const executor = new RecordingExecutor();

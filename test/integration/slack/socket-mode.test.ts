@@ -4,18 +4,9 @@
  * Socket Mode envelopes and acks each within Slack's 3 seconds; its HTTP port still serves /healthz. A wrong app token
  * stops start-up with what to fix and leaves nothing listening.
  */
-import { createServer } from 'node:net';
 import { CHANNEL, ONCALL, slackFixture, startHarness, type Harness } from '../../support/pilot-harness';
 import { SlackStandIn, type SlackMessage } from '../../support/slack-standin';
-
-/** A port nothing listens on right now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
+import { freePort } from '../../support/fakes';
 
 describe('Socket Mode (#2)', () => {
   let h: Harness;

@@ -5,20 +5,11 @@
  * what is wrong, and the incidents' timelines and step states stay as they were.
  */
 import { HostSchema } from '../../../src/config/schema';
-import type { ExecResult, Executor } from '../../../src/exec/types';
 import { CHANNEL, ONCALL, startHarness, type Harness } from '../../support/pilot-harness';
 import type { SlackMessage } from '../../support/slack-standin';
+import { RecordingExecutor } from '../../support/fakes';
 
 const OTHER = 'C0456OTHERS';
-
-class RecordingExecutor implements Executor {
-  readonly commands: string[] = [];
-  async run(_t: unknown, command: string): Promise<ExecResult> {
-    this.commands.push(command);
-    return { exitCode: 0, stdout: { text: 'ok', bytes: 2, truncatedBytes: 0 }, stderr: { text: '', bytes: 0, truncatedBytes: 0 }, durationMs: 1, timedOut: false };
-  }
-  async close(): Promise<void> {}
-}
 
 function host(name: string, instance: string) {
   return HostSchema.parse({

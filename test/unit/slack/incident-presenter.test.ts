@@ -17,21 +17,28 @@ function fakeClient() {
   return { client, calls };
 }
 
+
+/** A presenter over an in-memory store, talking to `client`, and an open incident to present. */
+function setup(client: WebClient) {
+  const store = new SqliteIncidentStore(':memory:');
+  const presenter = new IncidentPresenter({
+    client,
+    store,
+    runbooks: { get: () => undefined, list: () => [], action: (_rb, id) => builtinActions.find((a) => a.id === id) },
+    logger: createLogger('silent'),
+    hostLabel: () => 'instance',
+    pace: { perSecond: 50, burst: 50 },
+  });
+  const alert = { alertname: 'X', status: 'firing' as const, labels: { alertname: 'X' }, annotations: {}, fingerprint: 'f', source: 'plain' as const, missingLabels: [] };
+  const { incident } = store.openOrGet({ alert, channel: 'C1', threadTs: '1.1', at: '2026-11-25T03:00:00.000Z' });
+  return { store, presenter, incident };
+}
+
 describe('IncidentPresenter.refresh', () => {
   it('sends nothing when nothing changed, and still sends the next real change', async () => {
     // given a posted incident message
-    const store = new SqliteIncidentStore(':memory:');
     const { client, calls } = fakeClient();
-    const presenter = new IncidentPresenter({
-      client,
-      store,
-      runbooks: { get: () => undefined, list: () => [], action: (_rb, id) => builtinActions.find((a) => a.id === id) },
-      logger: createLogger('silent'),
-      hostLabel: () => 'instance',
-      pace: { perSecond: 50, burst: 50 },
-    });
-    const alert = { alertname: 'X', status: 'firing' as const, labels: { alertname: 'X' }, annotations: {}, fingerprint: 'f', source: 'plain' as const, missingLabels: [] };
-    const { incident } = store.openOrGet({ alert, channel: 'C1', threadTs: '1.1', at: '2026-11-25T03:00:00.000Z' });
+    const { store, presenter, incident } = setup(client);
     await presenter.post(incident);
 
     // when a refresh changes nothing (it finishes without awaiting anything)…
@@ -52,7 +59,6 @@ describe('IncidentPresenter.refresh', () => {
 describe('IncidentPresenter.post', () => {
   it('shows a change made while the incident message was being posted', async () => {
     // given a Slack that answers the post only when we let it
-    const store = new SqliteIncidentStore(':memory:');
     const calls: Array<{ method: string; args: Record<string, unknown> }> = [];
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
@@ -62,16 +68,7 @@ describe('IncidentPresenter.post', () => {
         update: async (args: Record<string, unknown>) => (calls.push({ method: 'update', args }), { ok: true }),
       },
     } as unknown as WebClient;
-    const presenter = new IncidentPresenter({
-      client,
-      store,
-      runbooks: { get: () => undefined, list: () => [], action: (_rb, id) => builtinActions.find((a) => a.id === id) },
-      logger: createLogger('silent'),
-      hostLabel: () => 'instance',
-      pace: { perSecond: 50, burst: 50 },
-    });
-    const alert = { alertname: 'X', status: 'firing' as const, labels: { alertname: 'X' }, annotations: {}, fingerprint: 'f', source: 'plain' as const, missingLabels: [] };
-    const { incident } = store.openOrGet({ alert, channel: 'C1', threadTs: '1.1', at: '2026-11-25T03:00:00.000Z' });
+    const { store, presenter, incident } = setup(client);
 
     // when the incident changes while the post is on its way, and a refresh finds no message yet
     const posting = presenter.post(incident);
