@@ -6,6 +6,7 @@ import { buildCommand } from '../../../src/actions/build-command';
 import { PilotError } from '../../../src/errors';
 import type { ActionSpec, ParamSpec } from '../../../src/actions/types';
 import type { HostConfig } from '../../../src/config/schema';
+import { expectPilotError } from '../../support/expect-pilot-error';
 
 const host: HostConfig = {
   name: 'lb-1',
@@ -31,17 +32,7 @@ const setState: ActionSpec = {
 };
 
 function expectParamInvalid(fn: () => unknown, ...parts: string[]): PilotError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(PilotError);
-  const e = caught as PilotError;
-  expect(e.code).toBe('PARAM_INVALID');
-  for (const p of parts) expect(e.message).toContain(p);
-  return e;
+  return expectPilotError(fn, 'PARAM_INVALID', ...parts);
 }
 
 describe('buildCommand', () => {

@@ -6,21 +6,14 @@ import { parseRunbookBinding } from '../../../src/runbook/binding-schema';
 import { parseRunbookMarkdown } from '../../../src/runbook/parse-runbook-markdown';
 import { resolveSteps, shortTitle } from '../../../src/runbook/resolve-steps';
 import type { RunbookBinding } from '../../../src/runbook/types';
+import { expectPilotError } from '../../support/expect-pilot-error';
 
 const repo = join(__dirname, '../../..');
 const doc = parseRunbookMarkdown(readFileSync(join(repo, 'runbooks/HaproxyServerDown.md'), 'utf8'), 'runbooks/HaproxyServerDown.md');
 const binding = parseRunbookBinding(readFileSync(join(repo, 'runbooks/HaproxyServerDown.yml'), 'utf8'), 'runbooks/HaproxyServerDown.yml');
 
 function expectInvalid(fn: () => unknown, ...parts: string[]): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(PilotError);
-  expect((caught as PilotError).code).toBe('RUNBOOK_INVALID');
-  for (const p of parts) expect((caught as PilotError).message).toContain(p);
+  expectPilotError(fn, 'RUNBOOK_INVALID', ...parts);
 }
 
 describe('resolveSteps for HaproxyServerDown', () => {
