@@ -15,7 +15,6 @@ import { asPilotError, PilotError } from './errors';
 import type { Settings } from './config/load-config';
 import type { HostConfig } from './config/schema';
 import { configWarnings } from './config/config-warnings';
-import { hostMatchValues } from './config/find-host';
 import { HostLimiter } from './exec/host-limiter';
 import { SshPool } from './exec/ssh-pool';
 import type { Executor, SshTarget } from './exec/types';
@@ -38,7 +37,7 @@ import { PrometheusClient } from './observe/prometheus-client';
 import { serviceSettings } from './observe/service-settings';
 import { AlertFlow } from './slack/alert-flow';
 import { AlertStateTracker } from './slack/alert-state';
-import { registerAlerts } from './slack/alerts';
+import { alertParseOptions, registerAlerts } from './slack/alerts';
 import { registerCommands } from './slack/commands';
 import type { AppDeps, RunbookCatalog } from './slack/deps';
 import { IncidentPresenter } from './slack/incident-presenter';
@@ -80,13 +79,7 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
 
   for (const warning of configWarnings(config)) logger.warn({ config: settings.env.configPath }, warning);
-  const registry = loadRunbooks(resolve(config.runbooks), builtinActions);
-  const builtin = new Map(builtinActions.map((a) => [a.id, a]));
-  const runbooks: RunbookCatalog = {
-    get: (name) => registry.get(name),
-    list: () => registry.list(),
-    action: (rb, id) => (rb ? registry.action(rb, id) : builtin.get(id)),
-  };
+  const runbooks: RunbookCatalog = loadRunbooks(resolve(config.runbooks), builtinActions);
   const store = opts.store ?? new SqliteIncidentStore(config.store.path);
   const pool = opts.executor ? undefined : new SshPool({ keepaliveIntervalMs: config.ssh.keepaliveIntervalMs, idleCloseMs: config.ssh.idleCloseMs, logger: logger.child({ component: 'ssh' }) });
   const inflight = new InflightSteps();
@@ -204,7 +197,7 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
   };
   const base: AppDeps = { config, store, runbooks, executor, scheduler, logger, now };
   const access = new AccessPolicy(config.access, async (usergroup) => (await client.usergroups.users.list({ usergroup })).users ?? []);
-  const precheckAction = builtin.get('config-check');
+  const precheckAction = runbooks.action(undefined, 'config-check');
   const deps: MitigationDeps = {
     ...base,
     presenter,
@@ -231,17 +224,11 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
   };
 
   const observe = registerObserve(app, { ...base, presenter, access, alertmanager, prometheus, alertState });
-  const flow = new AlertFlow(base, presenter, client, { opened: (incident) => observe.incidentOpened(incident), resolved: (incident) => observe.incidentResolved(incident) });
+  const flow = new AlertFlow(base, presenter, { opened: (incident) => observe.incidentOpened(incident), resolved: (incident) => observe.incidentResolved(incident) });
   flowRef.current = flow;
 
   let botId: Promise<string | undefined> | undefined;
-  const parseOpts = {
-    labelNames: (name: string) => runbooks.get(name)?.binding?.labels,
-    groupBy: (name: string) => runbooks.get(name)?.binding?.groupBy,
-    knownAlert: (name: string) => runbooks.get(name) !== undefined,
-    hostLabel: (name: string) => runbooks.get(name)?.binding?.hostLabel,
-    hostValues: hostMatchValues(config.hosts),
-  };
+  const parseOpts = alertParseOptions(runbooks, config.hosts);
   registerAlerts(app, {
     ...base,
     flow,

@@ -15,8 +15,8 @@ export interface RunbookRegistry {
   /** The runbook of an alert, by its exact alert name. */
   get(alertname: string): Runbook | undefined;
   list(): Runbook[];
-  /** An action a runbook may run: the binding's own actions first, then the catalog. */
-  action(runbook: Runbook, actionId: string): ActionSpec | undefined;
+  /** An action a runbook may run: the binding's own actions first, then the catalog (alone without a runbook). */
+  action(runbook: Runbook | undefined, actionId: string): ActionSpec | undefined;
 }
 
 /** Reads `dir` (sync, at start-up) and returns the registry; throws PilotError RUNBOOK_INVALID naming the bad file. */
@@ -50,7 +50,7 @@ export function createRunbookRegistry(runbooks: readonly Runbook[], catalog: rea
   return {
     get: (alertname) => byName.get(alertname),
     list: () => [...byName.values()],
-    action: (runbook, actionId) => runbook.binding?.actions?.find((a) => a.id === actionId) ?? builtin.get(actionId),
+    action: (runbook, actionId) => runbook?.binding?.actions?.find((a) => a.id === actionId) ?? builtin.get(actionId),
   };
 }
 

@@ -3,7 +3,6 @@
  * Slack message listener and the Alertmanager webhook route. Work for one fingerprint runs one at a time, so two
  * deliveries of the same alert never open two incidents or post two alert messages.
  */
-import type { WebClient } from '@slack/web-api';
 import type { Alert } from '../ingest/alert';
 import { applyAlert, type IncidentPlace } from '../incident/incident-service';
 import type { Incident } from '../incident/types';
@@ -27,7 +26,6 @@ export class AlertFlow {
   constructor(
     private readonly deps: AppDeps,
     private readonly presenter: IncidentPresenter,
-    private readonly client: WebClient,
     private readonly hooks: AlertFlowHooks = {},
   ) {}
 
@@ -45,9 +43,8 @@ export class AlertFlow {
         return;
       }
       const channel = this.deps.config.slack.channels[0];
-      const msg = renderWebhookAlert(alert);
-      const res = await this.client.chat.postMessage({ channel, text: msg.text, blocks: msg.blocks, unfurl_links: false });
-      await this.apply(alert, { channel, threadTs: res.ts as string });
+      const threadTs = await this.presenter.announce(channel, renderWebhookAlert(alert));
+      await this.apply(alert, { channel, threadTs });
     });
   }
 
@@ -58,8 +55,8 @@ export class AlertFlow {
       const open = this.deps.store.findOpen(alert.fingerprint);
       if (open) return open;
       const channel = this.deps.config.slack.channels[0];
-      const res = await this.client.chat.postMessage({ channel, text: `🛠️ ${alertname} on ${host.name}: incident opened by hand by <@${user}> (no alert).` });
-      await this.apply(alert, { channel, threadTs: res.ts as string }, user);
+      const threadTs = await this.presenter.announce(channel, { text: `🛠️ ${alertname} on ${host.name}: incident opened by hand by <@${user}> (no alert).` });
+      await this.apply(alert, { channel, threadTs }, user);
       return this.deps.store.findOpen(alert.fingerprint) as Incident;
     });
   }

@@ -5,10 +5,27 @@
 import type { App } from '@slack/bolt';
 import type { Alert, AlertMessageRef } from '../ingest/alert';
 import type { AlertFlow } from './alert-flow';
-import type { AppDeps } from './deps';
+import type { AppDeps, RunbookCatalog } from './deps';
+import type { HostConfig } from '../config/schema';
+import { hostMatchValues } from '../config/find-host';
+import type { SlackAlertOptions } from '../ingest/parse-slack-alert';
 
 /** Parses a Slack message event into alerts; null when it is not an alert message. */
 export type SlackAlertParser = (event: Record<string, unknown>) => { alerts: Alert[]; ref: AlertMessageRef } | null;
+
+/**
+ * What the Slack parsers need to know, from the runbooks (label names, grouping, host label: the bindings) and the
+ * configured hosts (their match values help tell which title value is the host).
+ */
+export function alertParseOptions(runbooks: Pick<RunbookCatalog, 'get'>, hosts: readonly HostConfig[]): SlackAlertOptions {
+  return {
+    labelNames: (name) => runbooks.get(name)?.binding?.labels,
+    groupBy: (name) => runbooks.get(name)?.binding?.groupBy,
+    knownAlert: (name) => runbooks.get(name) !== undefined,
+    hostLabel: (name) => runbooks.get(name)?.binding?.hostLabel,
+    hostValues: hostMatchValues(hosts),
+  };
+}
 
 export interface AlertFeatureDeps extends AppDeps {
   flow: AlertFlow;

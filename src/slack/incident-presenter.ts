@@ -122,6 +122,24 @@ export class IncidentPresenter {
     return entry.done;
   }
 
+  /**
+   * Posts a message at the top of a channel (the alert the bot posts for a webhook alert, a manual incident's
+   * opening line); returns its ts. Paced with the channel's other posts, so a webhook storm stays within Slack's limit.
+   */
+  async announce(channel: string, msg: Partial<SlackMessage> & { text: string }): Promise<string> {
+    const res = await this.follow(
+      this.paced(channel, () =>
+        this.deps.client.chat.postMessage({
+          channel,
+          text: msg.text,
+          blocks: msg.blocks ?? [{ type: 'section', text: { type: 'mrkdwn', text: truncate(msg.text, 3000) } }],
+          unfurl_links: false,
+        }),
+      ),
+    );
+    return res.ts as string;
+  }
+
   /** Posts a reply in the incident's thread; returns its ts. */
   async reply(incident: Incident, msg: Partial<SlackMessage> & { text: string }, opts: { broadcast?: boolean } = {}): Promise<string> {
     const res = await this.follow(this.paced(incident.channel, () =>

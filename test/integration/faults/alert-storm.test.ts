@@ -48,4 +48,29 @@ describe('alert storm (small scale)', () => {
     // and the burst itself went out at once
     expect(times[BURST - 1] - times[0]).toBeLessThan(tick);
   }, 30_000);
+
+  it('paces the alert messages the bot posts itself for webhook alerts, with their incident messages', async () => {
+    // given: 8 distinct alerts in one Alertmanager webhook (version 4)
+    h.slack.reset();
+    const alerts = Array.from({ length: 8 }, (_, i) => ({
+      status: 'firing',
+      labels: { alertname: 'HaproxyServerDown', backend: 'api', instance: 'lb-9:9101', job: 'haproxy', server: `api${i}`, severity: 'critical' },
+      annotations: { summary: `api${i} down` },
+      startsAt: '2026-11-25T03:00:00.000Z',
+      endsAt: '0001-01-01T00:00:00Z',
+      generatorURL: 'http://prometheus:9090/graph',
+      fingerprint: `f00d${String(i).padStart(12, '0')}`,
+    }));
+    const body = { version: '4', groupKey: '{}:{}', truncatedAlerts: 0, status: 'firing', receiver: 'runbook-pilot', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://alertmanager:9093', alerts };
+    const res = await fetch(`${h.url}/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(res.status).toBe(202);
+
+    // then: 8 alert messages and 8 incident messages, all under the same per-channel pace
+    const deadline = Date.now() + 15_000;
+    while (h.slack.calls('chat.postMessage').length < 16 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const posts = h.slack.calls('chat.postMessage').filter((c) => c.status === 200);
+    expect(posts.filter((c) => !c.args.thread_ts)).toHaveLength(8);
+    expect(posts.filter((c) => c.args.thread_ts)).toHaveLength(8);
+    expect(maxInWindow(posts.map((c) => c.at), 1000)).toBeLessThanOrEqual(BURST + PER_SECOND);
+  }, 30_000);
 });

@@ -9,7 +9,6 @@ import { builtinActions } from '../../../src/actions/catalog';
 import { parseServersState } from '../../../src/actions/parse-servers-state';
 import { parseShowStat } from '../../../src/actions/parse-show-stat';
 import { parseConfigText } from '../../../src/config/load-config';
-import { hostMatchValues } from '../../../src/config/find-host';
 import { ErrorCatalog, PilotError } from '../../../src/errors';
 import type { Alert } from '../../../src/ingest/alert';
 import { parseAlertmanagerWebhook } from '../../../src/ingest/parse-alertmanager-webhook';
@@ -19,6 +18,7 @@ import { loadRunbooks } from '../../../src/runbook/load-runbooks';
 import { parseRunbookMarkdown } from '../../../src/runbook/parse-runbook-markdown';
 import { decodeStepValue, encodeStepValue } from '../../../src/slack/action-ids';
 import { mutateJson, mutateText, randomJson, randomString, rng, type Rng } from '../../support/fuzz';
+import { alertParseOptions } from '../../../src/slack/alerts';
 
 const REPO = join(__dirname, '..', '..', '..');
 const FIXTURES = join(REPO, 'test', 'fixtures');
@@ -39,13 +39,7 @@ const configText = read(REPO, 'config.example.yml');
 
 const registry = loadRunbooks(join(REPO, 'runbooks'), builtinActions);
 const config = parseConfigText(configText, 'config.example.yml');
-const slackOptions = {
-  labelNames: (name: string) => registry.get(name)?.binding?.labels,
-  groupBy: (name: string) => registry.get(name)?.binding?.groupBy,
-  knownAlert: (name: string) => registry.get(name) !== undefined,
-  hostLabel: (name: string) => registry.get(name)?.binding?.hostLabel,
-  hostValues: hostMatchValues(config.hosts),
-};
+const slackOptions = alertParseOptions(registry, config.hosts);
 
 /** Runs `n` seeded cases; collects failures with their seeds instead of stopping at the first. */
 function fuzz(name: string, n: number, input: (r: Rng) => unknown, check: (input: unknown) => void): void {
