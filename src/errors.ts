@@ -72,13 +72,15 @@ export function asPilotError(err: unknown): PilotError {
 }
 
 /**
- * The text a Slack user may see for an error: the message and hint when user-facing, otherwise a reference id that
- * is also logged, so an operator can find the stack trace.
+ * The text a Slack user may see for an error: the message and hint when user-facing, otherwise a reference id. With
+ * a `logger`, an internal error is logged under that id, so an operator can find the stack trace from what the user
+ * was shown; pure callers (Block Kit builders) leave the logging to theirs.
  */
-export function userText(err: unknown): { text: string; logId?: string } {
+export function userText(err: unknown, logger?: { error(obj: object, msg: string): void }): { text: string; logId?: string } {
   const e = asPilotError(err);
   if (e.userFacing) return { text: `${e.message}. ${capitalise(e.hint)}.` };
   const logId = randomBytes(4).toString('hex');
+  logger?.error({ logId, err }, 'internal error shown to the user');
   return { text: `Internal error, see logs (id ${logId}).`, logId };
 }
 

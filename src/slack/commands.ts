@@ -37,8 +37,7 @@ export function registerCommands(app: App, deps: CommandDeps): void {
     try {
       await dispatch(deps, client, command.user_id, command.trigger_id, command.text ?? '', reply);
     } catch (err) {
-      const { text, logId } = userText(err);
-      if (logId) deps.logger.error({ logId, err }, 'internal error shown to the user');
+      const { text } = userText(err, deps.logger);
       await reply(text).catch(() => undefined);
     }
   });

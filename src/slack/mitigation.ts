@@ -217,8 +217,7 @@ async function refuseInThread(deps: MitigationDeps, incident: Incident, req: Req
 }
 
 async function dmError(deps: MitigationDeps, client: WebClient, user: string, err: unknown): Promise<void> {
-  const { text, logId } = userText(err);
-  if (logId) deps.logger.error({ logId, err }, 'internal error shown to the user');
+  const { text } = userText(err, deps.logger);
   await client.chat.postMessage({ channel: user, text }).catch((e: unknown) => deps.logger.warn({ err: e }, 'could not tell the user'));
 }
 

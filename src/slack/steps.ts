@@ -205,8 +205,7 @@ function safeFormat(deps: StepFeatureDeps, action: ActionSpec, stdout: string, l
 
 /** Tells one user why a click did nothing, ephemerally, in the thread when known. */
 export async function tellUser(deps: Pick<AppDeps, 'logger'>, client: WebClient, channel: string | undefined, user: string, err: unknown, threadTs?: string): Promise<void> {
-  const { text, logId } = userText(err);
-  if (logId) deps.logger.error({ logId, err }, 'internal error shown to the user');
+  const { text } = userText(err, deps.logger);
   if (!channel) return;
   await client.chat
     .postEphemeral({ channel, user, text, ...(threadTs ? { thread_ts: threadTs } : {}) })
