@@ -121,10 +121,8 @@ export async function confirmAndRun(deps: MitigationDeps, req: Request, reason: 
     }
   } catch (err) {
     const e = asPilotError(err);
-    if (e.code !== 'NOT_ALLOWED') {
-      audit(incident.hostName ?? '?', 'refused', { details: { code: e.code, error: e.message } });
-      deps.store.appendTimeline(incident.id, 'mitigation.refused', user, { actionId: action.id, code: e.code, error: e.message, reason });
-    }
+    // ensureAllowed recorded its own refusal, with the host it checked.
+    if (e.code !== 'NOT_ALLOWED') recordRefusal(deps, { ...req, incident }, incident.hostName ?? '?', e, { reason });
     await tellUser(deps, client, incident.channel, user, e, incident.threadTs);
     return;
   }
@@ -143,8 +141,7 @@ export async function confirmAndRun(deps: MitigationDeps, req: Request, reason: 
   const lock = deps.store.acquireLock(lockName, owner, deps.config.mitigation.lockTtlSec * 1000, now());
   if (!lock.acquired) {
     const e = new PilotError('HOST_BUSY', `another mitigation is running on ${host.name} (${lock.owner.split(':')[1]} by <@${lock.owner.split(':')[0]}> since ${formatUtc(lock.since)}); nothing was run`);
-    audit(host.name, 'refused', { command: built.command, details: { code: e.code } });
-    deps.store.appendTimeline(incident.id, 'mitigation.refused', user, { actionId: action.id, host: host.name, code: e.code, reason });
+    recordRefusal(deps, { ...req, incident }, host.name, e, { reason, command: built.command });
     await tellUser(deps, client, incident.channel, user, e, incident.threadTs);
     return;
   }
@@ -198,10 +195,16 @@ async function ensureAllowed(deps: MitigationDeps, req: Request, host: HostConfi
     throw new PilotError('NOT_ALLOWED', `could not read the user groups that may run ${req.action.title} (${asPilotError(err).message}); refused to be safe`);
   });
   if (decision.allowed) return;
+  const e = new PilotError('NOT_ALLOWED', `you may not run ${req.action.title} on ${host.name}: only ${formatGrantees(decision.grantees)} may`);
+  recordRefusal(deps, req, host.name, e, { reason: 'not allowed' });
+  throw e;
+}
+
+/** Records a refused attempt, whatever refused it: in the audit log and on the incident's timeline. */
+function recordRefusal(deps: MitigationDeps, req: Request, host: string, e: PilotError, extra: { reason?: string; command?: string } = {}): void {
   const at = deps.now().toISOString();
-  deps.store.appendAudit({ at, incidentId: req.incident.id, user: req.user, host: host.name, actionId: req.action.id, outcome: 'refused', reason: 'not allowed' });
-  deps.store.appendTimeline(req.incident.id, 'mitigation.refused', req.user, { actionId: req.action.id, host: host.name, code: 'NOT_ALLOWED' }, at);
-  throw new PilotError('NOT_ALLOWED', `you may not run ${req.action.title} on ${host.name}: only ${formatGrantees(decision.grantees)} may`);
+  deps.store.appendAudit({ at, incidentId: req.incident.id, user: req.user, host, actionId: req.action.id, outcome: 'refused', ...extra, details: { code: e.code, error: e.message } });
+  deps.store.appendTimeline(req.incident.id, 'mitigation.refused', req.user, { actionId: req.action.id, host, code: e.code, error: e.message, ...(extra.reason ? { reason: extra.reason } : {}) }, at);
 }
 
 function needsPrecheck(deps: MitigationDeps, action: ActionSpec): boolean {
@@ -209,8 +212,7 @@ function needsPrecheck(deps: MitigationDeps, action: ActionSpec): boolean {
 }
 
 async function refuseInThread(deps: MitigationDeps, incident: Incident, req: Request, host: HostConfig, e: PilotError, built: BuiltCommand, reason: string, output?: string): Promise<void> {
-  deps.store.appendAudit({ at: deps.now().toISOString(), incidentId: incident.id, user: req.user, host: host.name, actionId: req.action.id, outcome: 'refused', reason, command: built.command, details: { code: e.code, error: e.message } });
-  deps.store.appendTimeline(incident.id, 'mitigation.refused', req.user, { actionId: req.action.id, host: host.name, code: e.code, error: e.message, reason });
+  recordRefusal(deps, { ...req, incident }, host.name, e, { reason, command: built.command });
   const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: truncate(`🛑 *${escapeMrkdwn(req.action.title)}* on \`${host.name}\` blocked (<@${req.user}>): ${userText(e).text}`, 3000) } }];
   if (output) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: codeBlock(output, 3000) } });
   await deps.presenter.reply(incident, { text: `${req.action.title} on ${host.name} blocked: ${e.message}`, blocks });
