@@ -3,6 +3,7 @@
  * or its group under `access.hosts`. Group members come from Slack (`usergroups.users.list`) and are cached.
  */
 import type { Config, HostConfig } from '../config/schema';
+import { asPilotError, PilotError } from '../errors';
 
 /** Reads a user group's members (Slack's usergroups.users.list). */
 export type GroupMembersReader = (groupId: string) => Promise<string[]>;
@@ -28,12 +29,17 @@ export class AccessPolicy {
     return [...new Set([...this.access.mitigate, ...extra])];
   }
 
-  /** Decides whether `user` may change `host`. A group lookup failure denies (fail closed) and is rethrown. */
+  /** Decides whether `user` may change `host`. A group lookup failure denies: it throws NOT_ALLOWED (fail closed). */
   async check(user: string, host: Pick<HostConfig, 'name' | 'group'>): Promise<AccessDecision> {
     const grantees = this.grantees(host);
     if (grantees.includes(user)) return { allowed: true, grantees };
     for (const id of grantees.filter((g) => g.startsWith('S'))) {
-      if ((await this.members(id)).includes(user)) return { allowed: true, grantees };
+      const members = await this.members(id).catch((err: unknown) => {
+        throw new PilotError('NOT_ALLOWED', `could not read the members of user group ${id} (${asPilotError(err).message}); refused to be safe`, {
+          hint: 'check that the bot has the usergroups:read scope, then try again',
+        });
+      });
+      if (members.includes(user)) return { allowed: true, grantees };
     }
     return { allowed: false, grantees };
   }

@@ -56,7 +56,7 @@ export async function dispatch(deps: CommandDeps, client: WebClient, user: strin
       if (!open.length) return void (await reply('No open incidents.'));
       const lines = await Promise.all(
         open.map(async (i) => {
-          const link = await permalink(client, i);
+          const link = await deps.presenter.permalink(i);
           return `• *#${i.id}* ${escapeMrkdwn(i.alertname)} — ${escapeMrkdwn(i.alert.labels.backend ?? '?')}/${escapeMrkdwn(i.alert.labels.server ?? '?')} on \`${escapeMrkdwn(i.hostName ?? i.alert.labels.instance ?? '?')}\`, since ${formatUtc(i.openedAt)}${link ? ` — <${link}|thread>` : ''}`;
         }),
       );
@@ -68,7 +68,7 @@ export async function dispatch(deps: CommandDeps, client: WebClient, user: strin
       if (!incident) return void (await usage(`\`show\` needs an incident id such as \`12\`${args[0] ? `; #${escapeMrkdwn(args[0])} does not exist` : ''}.`));
       const runbook = deps.runbooks.get(incident.alertname);
       const steps = (runbook?.steps ?? []).map((s) => `• ${escapeMrkdwn(s.id)}: ${escapeMrkdwn(s.title)} — ${stateText(incident.steps[s.id], s, { hostConfigured: incident.hostName !== undefined })}`);
-      const link = await permalink(client, incident);
+      const link = await deps.presenter.permalink(incident);
       await reply(
         truncate(
           `*#${incident.id} ${escapeMrkdwn(incident.alertname)}* — ${incident.status}, host \`${escapeMrkdwn(incident.hostName ?? 'not configured')}\`, opened ${formatUtc(incident.openedAt)}${incident.resolvedAt ? `, resolved ${formatUtc(incident.resolvedAt)}` : ''}${link ? ` — <${link}|thread>` : ''}\n${steps.join('\n')}`,
@@ -154,13 +154,4 @@ function openIncidentFor(deps: CommandDeps, host: HostConfig, runbook: Runbook):
     .listOpen()
     .filter((i) => i.hostName === host.name && i.alertname === runbook.doc.alertname)
     .pop();
-}
-
-async function permalink(client: WebClient, incident: Incident): Promise<string | undefined> {
-  try {
-    const res = await client.chat.getPermalink({ channel: incident.channel, message_ts: incident.threadTs });
-    return res.permalink;
-  } catch {
-    return undefined;
-  }
 }

@@ -140,6 +140,21 @@ export class IncidentPresenter {
     return res.ts as string;
   }
 
+  /**
+   * A link to the incident's thread (the alert that opened it) or to its message; undefined when Slack cannot give
+   * one: callers word their text without it rather than fail.
+   */
+  async permalink(incident: Incident, to: 'thread' | 'message' = 'thread'): Promise<string | undefined> {
+    try {
+      const ts = to === 'message' ? (incident.messageTs ?? incident.threadTs) : incident.threadTs;
+      const res = await this.deps.client.chat.getPermalink({ channel: incident.channel, message_ts: ts });
+      return res.permalink;
+    } catch (err) {
+      this.deps.logger.warn({ err, incidentId: incident.id }, 'chat.getPermalink failed');
+      return undefined;
+    }
+  }
+
   /** Posts a reply in the incident's thread; returns its ts. */
   async reply(incident: Incident, msg: Partial<SlackMessage> & { text: string }, opts: { broadcast?: boolean } = {}): Promise<string> {
     const res = await this.follow(this.paced(incident.channel, () =>

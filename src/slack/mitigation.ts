@@ -191,9 +191,7 @@ export async function confirmAndRun(deps: MitigationDeps, req: Request, reason: 
 }
 
 async function ensureAllowed(deps: MitigationDeps, req: Request, host: HostConfig): Promise<void> {
-  const decision = await deps.access.check(req.user, host).catch((err: unknown) => {
-    throw new PilotError('NOT_ALLOWED', `could not read the user groups that may run ${req.action.title} (${asPilotError(err).message}); refused to be safe`);
-  });
+  const decision = await deps.access.check(req.user, host);
   if (decision.allowed) return;
   const e = new PilotError('NOT_ALLOWED', `you may not run ${req.action.title} on ${host.name}: only ${formatGrantees(decision.grantees)} may`);
   recordRefusal(deps, req, host.name, e, { reason: 'not allowed' });

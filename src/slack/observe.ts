@@ -5,7 +5,7 @@
  */
 import type { App, BlockAction, ButtonAction, SlackViewAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { PilotError, asPilotError, userText } from '../errors';
+import { PilotError, userText } from '../errors';
 import type { Incident, IncidentSilence } from '../incident/types';
 import { formatGrantees, type AccessPolicy } from '../mitigation/access';
 import { buildAlertGraph, type AlertGraphDeps } from '../observe/alert-graph';
@@ -131,9 +131,7 @@ export function registerObserve(app: App, deps: ObserveDeps): ObserveFeature {
 async function ensureMaySilence(deps: ObserveDeps, user: string, incident: Incident): Promise<void> {
   if (deps.config.alertmanager.silenceOpenToAll) return;
   const host = deps.config.hosts.find((h) => h.name === incident.hostName) ?? { name: incident.hostName ?? '(no host)' };
-  const decision = await deps.access.check(user, host).catch((err: unknown) => {
-    throw new PilotError('NOT_ALLOWED', `could not read the user groups that may silence this alert (${asPilotError(err).message}); refused to be safe`);
-  });
+  const decision = await deps.access.check(user, host);
   if (!decision.allowed) {
     throw new PilotError('NOT_ALLOWED', `you may not silence or expire silences for incident #${incident.id}: only ${formatGrantees(decision.grantees)} may (the same people as mitigation)`, {
       hint: 'ask one of them, or set alertmanager.silenceOpenToAll: true in the config to let everyone',
@@ -157,7 +155,7 @@ async function createSilence(deps: ObserveDeps, client: WebClient, incident: Inc
   try {
     const [createdByName, link, state] = await Promise.all([
       userName(client, user, log),
-      permalink(client, current, log),
+      deps.presenter.permalink(current, 'message').then((link) => link ?? `Slack channel ${current.channel}, thread ${current.threadTs}`),
       deps.alertState.check(current, { fresh: true }).then((r) => r.state),
     ]);
     // Alertmanager's own label set when it holds exactly this alert: a message may not have carried every label.
@@ -276,15 +274,4 @@ async function userName(client: WebClient, user: string, log: ObserveDeps['logge
     log.warn({ err }, 'users.info failed: the silence names the user by id');
     return user;
   }
-}
-
-/** The incident message's permalink, for the silence's comment. */
-async function permalink(client: WebClient, incident: Incident, log: ObserveDeps['logger']): Promise<string> {
-  try {
-    const res = await client.chat.getPermalink({ channel: incident.channel, message_ts: incident.messageTs ?? incident.threadTs });
-    if (res.permalink) return res.permalink;
-  } catch (err) {
-    log.warn({ err }, 'chat.getPermalink failed: the silence names the thread instead');
-  }
-  return `Slack channel ${incident.channel}, thread ${incident.threadTs}`;
 }
