@@ -6,9 +6,10 @@
  *   2. Click-to-result: a status-check click until its result reaches Slack, vs plain `ssh host '<same command>'`.
  *   3. Ack under load: the time to ack a click while 100 slow actions are in flight on the host.
  *   4. Alert storm: 500 alert messages for 50 alerts at the default post pace (1 a second, burst 5).
+ *   5. Collection: start-up with a runbook folder of the real collection's size and traits (1,004 files), under 3 s.
  *
  * Environment: BENCH_CLICKS (60), BENCH_ACK_CLICKS (200), BENCH_STORM_MESSAGES (500), BENCH_STORM_ALERTS (50),
- * BENCH_ONLY (comma-separated: ssh,click,ack,storm), and the RBP_* variables of test/support/hosts.sh.
+ * BENCH_ONLY (comma-separated: ssh,click,ack,storm,collection), BENCH_COLLECTION_RUNS (5), and the RBP_* variables of test/support/hosts.sh.
  */
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +24,7 @@ import { FaultSteps, writeFaultRunbooks } from '../test/support/fault-runbooks';
 import { CHANNEL, ONCALL, startHarness, type Harness } from '../test/support/pilot-harness';
 import type { RecordedCall } from '../test/support/slack-standin';
 import { hostsScript, loadTestHosts, testHostConfig, type TestHosts } from '../test/support/test-hosts';
+import { benchCollectionStartup } from './load-collection';
 import { benchSsh, plainSshArgs, quantile, round, time } from './ssh';
 
 const run = promisify(execFile);
@@ -214,6 +216,7 @@ async function main(): Promise<void> {
     if (hosts && wanted('ssh')) report('ssh: status check over the pool vs a fresh ssh process', await benchSsh(hosts, num('BENCH_CLICKS', 60)));
     if (hosts && wanted('click')) await clickToResult(hosts, num('BENCH_CLICKS', 60));
     if (hosts && wanted('ack')) await ackUnderLoad(hosts, num('BENCH_ACK_CLICKS', 200));
+    if (wanted('collection')) report('start-up with a 1,004-file runbook collection (goal: under 3 s)', await benchCollectionStartup(num('BENCH_COLLECTION_RUNS', 5)));
     if (wanted('storm')) await alertStorm(num('BENCH_STORM_MESSAGES', 500), num('BENCH_STORM_ALERTS', 50));
   } finally {
     if (needHosts && !hostsWereUp) execFileSync('bash', [hostsScript, 'stop'], { stdio: 'inherit' });

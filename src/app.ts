@@ -31,7 +31,7 @@ import { Metrics } from './metrics';
 import { AccessPolicy } from './mitigation/access';
 import { parseReadBack, readBackAction } from './mitigation/read-back';
 import type { HostSnapshot } from './mitigation/verify';
-import { loadRunbooks } from './runbook/load-runbooks';
+import { formatRunbookProblem, loadRunbooks } from './runbook/load-runbooks';
 import { AlertmanagerClient } from './observe/alertmanager-client';
 import { PrometheusClient } from './observe/prometheus-client';
 import { serviceSettings } from './observe/service-settings';
@@ -79,7 +79,13 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
 
   for (const warning of configWarnings(config)) logger.warn({ config: settings.env.configPath }, warning);
-  const runbooks: RunbookCatalog = loadRunbooks(resolve(config.runbooks), builtinActions);
+  // One unusable runbook file is skipped with one line naming it and the fix; the bot starts with the rest.
+  const runbooks: RunbookCatalog = loadRunbooks(
+    resolve(config.runbooks),
+    builtinActions,
+    (p) => logger.warn({ file: p.file, problem: p.level }, `runbook: ${formatRunbookProblem(p)}`),
+    { displayDir: config.runbooks },
+  );
   const store = opts.store ?? new SqliteIncidentStore(config.store.path);
   const pool = opts.executor ? undefined : new SshPool({ keepaliveIntervalMs: config.ssh.keepaliveIntervalMs, idleCloseMs: config.ssh.idleCloseMs, logger: logger.child({ component: 'ssh' }) });
   const inflight = new InflightSteps();

@@ -16,6 +16,21 @@ const stepsOfSection = z.record(z.string().regex(/^[1-9][0-9]{0,2}$/, 'must be a
 
 export const RunbookBindingSchema = z.strictObject({
   alert: z.string().min(1).max(128),
+  /**
+   * The runbook this binding binds, relative to the binding file, when it is not the `.md` beside it. Naming it also
+   * chooses it when several folders hold a runbook for the same alert.
+   */
+  runbook: z
+    .string()
+    .min(1)
+    .max(500)
+    .regex(/\.md$/, 'must be the path of a runbook .md file, relative to this binding file')
+    .optional(),
+  /**
+   * Configured host names or host groups to run on when the alert names no host (its rule aggregates `instance`
+   * away). With several, the user picks one; the bot never guesses.
+   */
+  hosts: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be a configured host name or group')).min(1).optional(),
   labels: z.array(labelName).optional(),
   groupBy: z.array(labelName).optional(),
   hostLabel: labelName.optional(),

@@ -3,4 +3,4 @@ export type { Runbook, RunbookBinding, RunbookDoc, RunbookItem, Section, Step } 
 export { parseRunbookMarkdown } from './parse-runbook-markdown';
 export { RunbookBindingSchema, parseRunbookBinding, formatIssues } from './binding-schema';
 export { resolveSteps, shortTitle, CHECKLIST } from './resolve-steps';
-export { loadRunbooks, createRunbookRegistry, type RunbookRegistry } from './load-runbooks';
+export { loadRunbooks, loadRunbookCollection, formatRunbookProblem, createRunbookRegistry, type RunbookRegistry, type RunbookProblem, type LoadedRunbooks } from './load-runbooks';

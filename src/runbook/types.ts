@@ -47,6 +47,10 @@ export interface Step {
 /** The YAML binding that sits beside a runbook markdown file (`<Alert>.yml`). */
 export interface RunbookBinding {
   alert: string;
+  /** The runbook bound, relative to the binding file, when not the `.md` beside it; also chooses it among duplicates. */
+  runbook?: string;
+  /** Host names or groups to run on when the alert names no host; several means the user picks one. */
+  hosts?: string[];
   /** The alert's label names, for recovering labels from messages that carry only values. */
   labels?: string[];
   /** Labels Alertmanager groups by (values come first in the title); default `[alertname]`. */
