@@ -18,6 +18,28 @@ const STATS_SOCKET = [
 /** True when systemd runs the machine (not merely installed). */
 const HAS_SYSTEMD = 'command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]';
 
+/**
+ * Sets $LIVE to the pids in $PIDF that are haproxy running config $C, and stops when the file names a live process
+ * that is not: a stale pid file may name whatever process got that pid since, and `-sf`/`-st` would signal it. A
+ * pid that no longer exists is skipped (haproxy is not running). The process is read with `ps` (or /proc).
+ */
+const HAPROXY_PIDS = [
+  'LIVE=""',
+  'for pid in $(cat "$PIDF" 2>/dev/null); do',
+  '  case "$pid" in *[!0-9]*) echo "pid file $PIDF holds \"$pid\", not a pid: nothing was signalled. Write the running haproxy\'s pid to $PIDF (pgrep -a haproxy) or remove the file, then try again."; exit 1;; esac',
+  '  comm=$(ps -o comm= -p "$pid" 2>/dev/null || cat "/proc/$pid/comm" 2>/dev/null)',
+  '  [ -n "$comm" ] || continue',
+  '  args=$(ps -o args= -p "$pid" 2>/dev/null || tr \'\\0\' \' \' <"/proc/$pid/cmdline" 2>/dev/null)',
+  '  case " $args " in *" $C "*) ours=yes;; *) ours=no;; esac',
+  '  if [ "$comm" != haproxy ] || [ "$ours" != yes ]; then',
+  '    echo "stale pid file $PIDF: pid $pid is not haproxy running $C, it is: $(printf \'%.200s\' "$args")"',
+  '    echo "Nothing was signalled. Find the running haproxy (pgrep -a haproxy), write its pid to $PIDF or remove the file, then try again."',
+  '    exit 1',
+  '  fi',
+  '  LIVE="$LIVE $pid"',
+  'done',
+].join('\n');
+
 const p = {
   socket: { from: 'host:haproxy.socket', type: 'path' },
   config: { from: 'host:haproxy.config', type: 'path' },
@@ -239,7 +261,7 @@ export const builtinActions: ActionSpec[] = [
   {
     id: 'reload',
     title: 'Reload HAProxy (config checked first)',
-    description: 'Checks the config with `haproxy -c -f`, then reloads: `systemctl reload` under systemd, else a hitless `-sf` reload with the pid file.',
+    description: 'Checks the config with `haproxy -c -f`, then reloads: `systemctl reload` under systemd, else a hitless `-sf` reload of the haproxy the pid file names (refused when that pid is no longer haproxy with this config).',
     risk: 'change',
     params: { config: p.config, service: p.service, pidFile: p.pidFile },
     command: [
@@ -251,7 +273,9 @@ export const builtinActions: ActionSpec[] = [
       `if ${HAS_SYSTEMD}; then`,
       '  systemctl reload "$SVC" 2>&1 && echo "reloaded $SVC"',
       'elif [ -r "$PIDF" ]; then',
-      '  haproxy -f "$C" -D -p "$PIDF" -sf $(cat "$PIDF") 2>&1 && echo "reloaded (new pid $(cat "$PIDF"))"',
+      HAPROXY_PIDS,
+      '  [ -n "$LIVE" ] || { echo "haproxy is not running (no live pid in $PIDF): nothing to reload; use Restart HAProxy to start it"; exit 1; }',
+      '  haproxy -f "$C" -D -p "$PIDF" -sf $LIVE 2>&1 && echo "reloaded (new pid $(cat "$PIDF"))"',
       'else',
       '  echo "no systemd and no pid file $PIDF: cannot reload"; exit 1',
       'fi',
@@ -261,7 +285,7 @@ export const builtinActions: ActionSpec[] = [
   {
     id: 'restart',
     title: 'Restart HAProxy',
-    description: 'Restarts the service: `systemctl restart` under systemd, else a hard `-st` restart with the pid file. Drops live connections.',
+    description: 'Restarts the service: `systemctl restart` under systemd, else a hard `-st` restart of the haproxy the pid file names (refused when that pid is no longer haproxy with this config). Drops live connections.',
     risk: 'change',
     params: { config: p.config, service: p.service, pidFile: p.pidFile },
     command: [
@@ -270,7 +294,9 @@ export const builtinActions: ActionSpec[] = [
       `if ${HAS_SYSTEMD}; then`,
       '  systemctl restart "$SVC" 2>&1 && echo "restarted $SVC: $(systemctl is-active "$SVC")"',
       'elif [ -r "$PIDF" ] && command -v haproxy >/dev/null 2>&1; then',
-      '  haproxy -f "$C" -D -p "$PIDF" -st $(cat "$PIDF") 2>&1 && echo "restarted (new pid $(cat "$PIDF"))"',
+      HAPROXY_PIDS,
+      '  [ -n "$LIVE" ] || echo "haproxy is not running (no live pid in $PIDF): starting it"',
+      '  haproxy -f "$C" -D -p "$PIDF" ${LIVE:+-st $LIVE} 2>&1 && echo "restarted (new pid $(cat "$PIDF"))"',
       'else',
       '  echo "no systemd, and no pid file $PIDF or haproxy binary: cannot restart"; exit 1',
       'fi',
