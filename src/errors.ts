@@ -27,7 +27,7 @@ export const ErrorCatalog = {
   QUEUE_FULL: { userFacing: true, hint: 'too many actions are waiting on this host; wait for them to finish' },
   NOT_ALLOWED: { userFacing: true, hint: 'ask someone listed under access.mitigate to run it' },
   HOST_BUSY: { userFacing: true, hint: 'another mitigation is running on this host; wait for its result' },
-  COOLDOWN: { userFacing: true, hint: 'the host was restarted recently; wait for the cooldown or ask a second engineer' },
+  COOLDOWN: { userFacing: true, hint: 'wait for the cooldown to end, and use the diagnosis steps meanwhile to see why the last restart did not help' },
   RESTART_BUDGET: { userFacing: true, hint: 'too many restarts this hour; the problem is not fixed by restarting, look at the diagnosis' },
   ALERT_RESOLVED: { userFacing: true, hint: 'if it is still needed, click the mitigation again and tick “I know the alert is resolved; run anyway”' },
   PRECHECK_FAILED: { userFacing: true, hint: 'fix what the check reports, then try again' },
