@@ -3,6 +3,10 @@
  * submission is checked again from our own state (the modal carries no authority), then the pre-checks run, the
  * action runs under a per-host lock, and the host is read back and the result said in the thread. Every attempt,
  * allowed or not, lands in the audit log and on the timeline.
+ *
+ * Who hears a refusal, one rule: a click refused before the modal opens is told to the clicker alone (ephemeral:
+ * nothing was confirmed); a confirmed submission is answered in the thread, refused or not, because the team must see
+ * every attempt to change a host and why it did not run.
  */
 import type { App, SlackViewAction } from '@slack/bolt';
 import type { KnownBlock, View } from '@slack/types';
@@ -45,7 +49,7 @@ export async function requestMitigation(deps: MitigationDeps, req: Request & { t
   const { incident, action, user, client } = req;
   try {
     const host = hostOf(incident, deps.config.hosts);
-    await ensureAllowed(deps, req, host);
+    await ensureAllowed(deps, req, host, undefined);
     const built = deps.runStepDeps.buildCommand(action, { labels: incident.alert.labels, host });
     const pre = needsPrecheck(deps, action) ? deps.runStepDeps.buildCommand(deps.precheckAction as ActionSpec, { labels: incident.alert.labels, host }) : undefined;
     const active = deps.alertActive ? await deps.alertActive(incident).catch(() => undefined) : undefined;
@@ -112,7 +116,7 @@ export async function confirmAndRun(deps: MitigationDeps, req: Request, reason: 
   try {
     if (incident.status === 'resolved') throw new PilotError('INCIDENT_CLOSED', `incident #${incident.id} is resolved: ${action.title} is disabled`);
     host = hostOf(incident, deps.config.hosts);
-    await ensureAllowed(deps, { ...req, incident }, host);
+    await ensureAllowed(deps, { ...req, incident }, host, reason);
     built = deps.runStepDeps.buildCommand(action, { labels: incident.alert.labels, host });
     // Asked again now, not trusted from when the modal opened: the alert may have resolved in between. A dry run
     // changes nothing, so it needs no second confirmation.
@@ -121,9 +125,10 @@ export async function confirmAndRun(deps: MitigationDeps, req: Request, reason: 
     }
   } catch (err) {
     const e = asPilotError(err);
-    // ensureAllowed recorded its own refusal, with the host it checked.
+    // ensureAllowed recorded its own refusal, with the host it checked. A confirmed submission is answered in the
+    // thread, refused or not (only a click is answered privately): see the module comment.
     if (e.code !== 'NOT_ALLOWED') recordRefusal(deps, { ...req, incident }, incident.hostName ?? '?', e, { reason });
-    await tellUser(deps, client, incident.channel, user, e, incident.threadTs);
+    await tellThread(deps, incident, req, incident.hostName ?? '?', e);
     return;
   }
 
@@ -136,17 +141,20 @@ export async function confirmAndRun(deps: MitigationDeps, req: Request, reason: 
     return;
   }
 
+  // Cheap refusals first, without the lock: a submission refused for the cooldown must not make another one read
+  // "another mitigation is running". Checked again under the lock, where the answer is authoritative.
+  const early = await checkRestartBudget(deps.store, deps.config.mitigation, host.name, action.id, now());
+  if (early) return await refuseInThread(deps, incident, req, host, early, built, reason);
+
   const lockName = `mitigation:${host.name}`;
   const owner = `${user}:${action.id}:${now().getTime()}`;
   const lock = deps.store.acquireLock(lockName, owner, deps.config.mitigation.lockTtlSec * 1000, now());
   if (!lock.acquired) {
     const e = new PilotError('HOST_BUSY', `another mitigation is running on ${host.name} (${lock.owner.split(':')[1]} by <@${lock.owner.split(':')[0]}> since ${formatUtc(lock.since)}); nothing was run`);
-    recordRefusal(deps, { ...req, incident }, host.name, e, { reason, command: built.command });
-    await tellUser(deps, client, incident.channel, user, e, incident.threadTs);
-    return;
+    return await refuseInThread(deps, incident, req, host, e, built, reason);
   }
   try {
-    const blocked = checkRestartBudget(deps.store, deps.config.mitigation, host.name, action.id, now());
+    const blocked = await checkRestartBudget(deps.store, deps.config.mitigation, host.name, action.id, now());
     if (blocked) return await refuseInThread(deps, incident, req, host, blocked, built, reason);
 
     if (needsPrecheck(deps, action)) {
@@ -170,7 +178,8 @@ export async function confirmAndRun(deps: MitigationDeps, req: Request, reason: 
     if (outcome.result.exitCode !== 0) {
       audit(host.name, 'failed', { command: built.command, exitCode: outcome.result.exitCode, verification: 'not verified: the command failed' });
       deps.store.appendTimeline(incident.id, 'mitigation.not-verified', user, { actionId: action.id, host: host.name, why: `the command exited ${outcome.result.exitCode}` });
-      await deps.presenter.reply(incident, { text: `⚠️ ${action.title} on ${host.name}: not verified, because the command exited ${outcome.result.exitCode}.` });
+      const how = outcome.result.timedOut ? 'timed out' : `exited ${outcome.result.exitCode ?? outcome.result.signal ?? '?'}`;
+      await deps.presenter.reply(incident, { text: `❌ ${action.title} on ${host.name} failed: the command ${how} (its output is above); nothing was verified.` });
       return;
     }
     await deps.sleep(deps.config.mitigation.verifyDelayMs);
@@ -190,18 +199,23 @@ export async function confirmAndRun(deps: MitigationDeps, req: Request, reason: 
   }
 }
 
-async function ensureAllowed(deps: MitigationDeps, req: Request, host: HostConfig): Promise<void> {
-  const decision = await deps.access.check(req.user, host);
+/** Throws NOT_ALLOWED (recorded, with the reason the user typed when there is one) unless the user may. */
+async function ensureAllowed(deps: MitigationDeps, req: Request, host: HostConfig, reason: string | undefined): Promise<void> {
+  const decision = await deps.access.check(req.user, host).catch((err: unknown) => {
+    const e = asPilotError(err);
+    recordRefusal(deps, req, host.name, e, { reason });
+    throw e;
+  });
   if (decision.allowed) return;
-  const e = new PilotError('NOT_ALLOWED', `you may not run ${req.action.title} on ${host.name}: only ${formatGrantees(decision.grantees)} may`);
-  recordRefusal(deps, req, host.name, e, { reason: 'not allowed' });
+  const e = new PilotError('NOT_ALLOWED', `you may not run ${req.action.title} on ${host.name}: only ${formatGrantees(decision.grantees)} may`, { details: { grantees: decision.grantees } });
+  recordRefusal(deps, req, host.name, e, { reason });
   throw e;
 }
 
 /** Records a refused attempt, whatever refused it: in the audit log and on the incident's timeline. */
 function recordRefusal(deps: MitigationDeps, req: Request, host: string, e: PilotError, extra: { reason?: string; command?: string } = {}): void {
   const at = deps.now().toISOString();
-  deps.store.appendAudit({ at, incidentId: req.incident.id, user: req.user, host, actionId: req.action.id, outcome: 'refused', ...extra, details: { code: e.code, error: e.message } });
+  deps.store.appendAudit({ at, incidentId: req.incident.id, user: req.user, host, actionId: req.action.id, outcome: 'refused', ...extra, details: { ...e.details, code: e.code, error: e.message } });
   deps.store.appendTimeline(req.incident.id, 'mitigation.refused', req.user, { actionId: req.action.id, host, code: e.code, error: e.message, ...(extra.reason ? { reason: extra.reason } : {}) }, at);
 }
 
@@ -211,9 +225,15 @@ function needsPrecheck(deps: MitigationDeps, action: ActionSpec): boolean {
 
 async function refuseInThread(deps: MitigationDeps, incident: Incident, req: Request, host: HostConfig, e: PilotError, built: BuiltCommand, reason: string, output?: string): Promise<void> {
   recordRefusal(deps, { ...req, incident }, host.name, e, { reason, command: built.command });
-  const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: truncate(`🛑 *${escapeMrkdwn(req.action.title)}* on \`${host.name}\` blocked (<@${req.user}>): ${userText(e).text}`, 3000) } }];
+  await tellThread(deps, incident, req, host.name, e, output);
+}
+
+/** Says a refused submission in the thread: who, what, on which host, why, and what to do. */
+async function tellThread(deps: MitigationDeps, incident: Incident, req: Request, host: string, e: PilotError, output?: string): Promise<void> {
+  const { text, logId } = userText(e, deps.logger);
+  const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: truncate(`🛑 *${escapeMrkdwn(req.action.title)}* on \`${escapeMrkdwn(host)}\` blocked (<@${req.user}>): ${text}`, 3000) } }];
   if (output) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: codeBlock(output, 3000) } });
-  await deps.presenter.reply(incident, { text: `${req.action.title} on ${host.name} blocked: ${e.message}`, blocks });
+  await deps.presenter.reply(incident, { text: truncate(`${req.action.title} on ${host} blocked: ${logId ? text : e.message}`, 3000), blocks });
 }
 
 async function dmError(deps: MitigationDeps, client: WebClient, user: string, err: unknown): Promise<void> {

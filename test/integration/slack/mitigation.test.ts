@@ -73,7 +73,7 @@ describeWithHosts('guarded mitigation on the real haproxy', (hosts) => {
     expect(String(refusal.args.text)).toMatch(/you may not run Restart HAProxy on lb-test: only <!subteam\^S0123SRE> may/);
     expect(h.slack.calls('views.open')).toHaveLength(0);
     expect(pid(hosts)).toBe(before);
-    expect(h.pilot.deps.store.audits({ host: 'lb-test' })).toEqual([expect.objectContaining({ user: INTERN, outcome: 'refused', reason: 'not allowed' })]);
+    expect(h.pilot.deps.store.audits({ host: 'lb-test' })).toEqual([expect.objectContaining({ user: INTERN, outcome: 'refused', reason: undefined, details: expect.objectContaining({ code: 'NOT_ALLOWED' }) })]);
   });
 
   it('restarts once when two confirmed clicks arrive at the same moment', async () => {
