@@ -3,13 +3,16 @@
  * loopback test hosts, which it starts when they are not running (and then stops again).
  *
  *   1. SSH: the status check over the pool's kept connection vs a fresh `ssh` process (bench/ssh.ts).
- *   2. Click-to-result: a status-check click until its result reaches Slack, vs plain `ssh host '<same command>'`.
+ *   2. Click path: a status-check click until its result reaches Slack, phase by phase (ack, queue, channel open,
+ *      command, result post, the "running" post), vs the same command over a multiplexed `ssh` (ControlMaster, the
+ *      connection already open), printed as a ratio, and vs a fresh `ssh` process.
  *   3. Ack under load: the time to ack a click while 100 slow actions are in flight on the host.
  *   4. Alert storm: 500 alert messages for 50 alerts at the default post pace (1 a second, burst 5).
  *   5. Collection: start-up with a runbook folder of the real collection's size and traits (1,004 files), under 3 s.
  *
- * Environment: BENCH_CLICKS (60), BENCH_ACK_CLICKS (200), BENCH_STORM_MESSAGES (500), BENCH_STORM_ALERTS (50),
- * BENCH_ONLY (comma-separated: ssh,click,ack,storm,collection), BENCH_COLLECTION_RUNS (5), and the RBP_* variables of test/support/hosts.sh.
+ * Environment: BENCH_CLICKS (60), BENCH_CLICK_GAP_MS (250), BENCH_ACK_CLICKS (200), BENCH_STORM_MESSAGES (500),
+ * BENCH_STORM_ALERTS (50), BENCH_ONLY (comma-separated: ssh,click,ack,storm,collection), BENCH_COLLECTION_RUNS (5),
+ * and the RBP_* variables of test/support/hosts.sh.
  */
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,8 +27,10 @@ import { FaultSteps, writeFaultRunbooks } from '../test/support/fault-runbooks';
 import { CHANNEL, ONCALL, startHarness, type Harness } from '../test/support/pilot-harness';
 import type { RecordedCall } from '../test/support/slack-standin';
 import { hostsScript, loadTestHosts, testHostConfig, type TestHosts } from '../test/support/test-hosts';
+import type { Executor } from '../src/exec/types';
+import type { StepScheduler } from '../src/incident/run-step';
 import { benchCollectionStartup } from './load-collection';
-import { benchSsh, plainSshArgs, quantile, round, time } from './ssh';
+import { benchSsh, plainSshArgs, quantile, round, startSshMaster } from './ssh';
 
 const run = promisify(execFile);
 const num = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
@@ -57,43 +62,143 @@ function nextCall(h: Harness, seen: Set<RecordedCall>, match: (c: RecordedCall) 
   ]).then((c) => (seen.add(c), c));
 }
 
+/** What one click went through, in ms since the click was sent at `t0` (undefined: did not happen). */
+interface ClickTrace {
+  /** performance.now() when the click was sent. */
+  t0: number;
+  ack?: number;
+  scheduled?: number;
+  started?: number;
+  exec?: number;
+  execEnd?: number;
+  openMs?: number;
+  running?: number;
+  result?: number;
+}
+
+/** Figures of sorted samples: median and p95, one decimal. */
+function spread(name: string, values: number[]): Record<string, number> {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { [`${name}_median_ms`]: round(quantile(sorted, 0.5)), [`${name}_p95_ms`]: round(quantile(sorted, 0.95)) };
+}
+
+/**
+ * A status-check click through the real bot, phase by phase, against the same command over a multiplexed `ssh`
+ * (ControlMaster, connection already open) and a fresh `ssh`, interleaved so that the shared machine's noise falls
+ * on all three alike. The bot's scheduler and executor are watched from outside (their methods wrapped here), the
+ * Slack calls timed where the stand-in receives them: the bot itself is unchanged.
+ *
+ * Clicks are spaced by BENCH_CLICK_GAP_MS (250): a person clicks one button at a time, and the host's own gap
+ * between command starts (limits.perHost.minGapMs, 100 ms) stays in force: a click sooner would wait for it.
+ */
 async function clickToResult(hosts: TestHosts, clicks: number): Promise<void> {
   const lb = testHostConfig(hosts);
   const h = await startHarness({ hosts: [lb], config: { limits: openLimits } });
   const dir = mkdtempSync(join(tmpdir(), 'rbp-bench-click-'));
+  const mux = await startSshMaster(hosts, dir);
+  const gapMs = num('BENCH_CLICK_GAP_MS', 250);
   try {
     const messageTs = await openIncident(h, '1700100000.000100');
+    const action = builtinActions.find((a) => a.id === 'status-check')!;
+    let trace: ClickTrace | undefined;
+    const at = () => performance.now() - (trace?.t0 ?? 0);
+
+    // Watch the bot's own scheduler and executor (the same objects every click goes through).
+    const scheduler = h.pilot.deps.scheduler as { schedule: StepScheduler['schedule'] };
+    const schedule = scheduler.schedule.bind(scheduler);
+    scheduler.schedule = (key, fn, hooks) => {
+      const tr = trace;
+      if (tr) tr.scheduled ??= at();
+      return schedule(key, () => (tr && (tr.started ??= at()), fn()), hooks);
+    };
+    const executor = h.pilot.deps.executor as Executor;
+    const botRun = executor.run.bind(executor);
+    executor.run = async (target, command, opts) => {
+      const tr = trace;
+      if (tr) tr.exec = at();
+      const result = await botRun(target, command, opts);
+      if (tr) {
+        tr.execEnd = at();
+        tr.openMs = result.openMs;
+      }
+      return result;
+    };
+
     const seen = new Set<RecordedCall>();
-    const isResult = (c: RecordedCall) => String(c.args.text ?? '') === 'HAProxy process and sockets on lb-test: ok';
-    const click = async () => {
+    const isResult = (c: RecordedCall) => String(c.args.text ?? '') === `${action.title} on lb-test: ok`;
+    const isRunning = (c: RecordedCall) => c.method === 'chat.postMessage' && String(c.args.text ?? '') === `${action.title}: running`;
+    const click = async (): Promise<ClickTrace> => {
+      const tr: ClickTrace = { t0: performance.now() };
+      trace = tr;
+      const calls = h.slack.calls().length;
       const result = nextCall(h, seen, isResult);
       const res = await h.slack.clickButton({ user: ONCALL, channel: CHANNEL, messageTs, actionId: 'step.run:diagnosis-2:status-check' });
       if (res.status !== 200) throw new Error(`click answered ${res.status}`);
-      await result;
+      tr.ack = res.ackMs;
+      tr.result = (await result).t - tr.t0;
+      const running = h.slack.calls().slice(calls).find(isRunning);
+      if (running) tr.running = running.t - tr.t0;
+      trace = undefined;
+      return tr;
     };
-    const first = await time(1, click);
-    const bot = await time(clicks, click);
+    const pause = () => new Promise((r) => setTimeout(r, gapMs));
 
-    // The same command, built the same way, run by a fresh ssh process each time.
-    const action = builtinActions.find((a) => a.id === 'status-check')!;
+    // The same command, built the same way.
     const command = buildCommand(action, { labels: { backend: 'web', server: 'web2', instance: 'lb-test:9101' }, host: lb }).command;
     const knownHosts = join(dir, 'known_hosts');
     writeFileSync(knownHosts, `[${hosts.ssh.host}]:${hosts.ssh.port} ${hosts.ssh.hostKeyPublic}\n`);
-    const plain = await time(clicks, async () => void (await run('ssh', plainSshArgs(hosts, knownHosts, `exec </dev/null; ${command}`), { maxBuffer: 1 << 20 })));
+    const remote = `exec </dev/null; ${command}`;
+    const timed = async (fn: () => Promise<unknown>) => {
+      const t0 = performance.now();
+      await fn();
+      return performance.now() - t0;
+    };
 
-    const bm = quantile(bot, 0.5);
-    const sm = quantile(plain, 0.5);
-    report('click-to-result: status-check through the bot vs plain ssh', {
+    const first = await click();
+    await mux.run(remote); // the master's first session, not counted
+    await pause();
+    const traces: ClickTrace[] = [];
+    const muxed: number[] = [];
+    const plain: number[] = [];
+    for (let i = 0; i < clicks; i++) {
+      traces.push(await click());
+      await pause();
+      muxed.push(await timed(() => mux.run(remote)));
+      await pause();
+      if (i % 3 === 0) plain.push(await timed(() => run('ssh', plainSshArgs(hosts, knownHosts, remote), { maxBuffer: 1 << 20 })));
+    }
+
+    const bot = traces.map((t) => t.result!);
+    const b = { median: quantile([...bot].sort((x, y) => x - y), 0.5), p95: quantile([...bot].sort((x, y) => x - y), 0.95) };
+    const m = { median: quantile([...muxed].sort((x, y) => x - y), 0.5), p95: quantile([...muxed].sort((x, y) => x - y), 0.95) };
+    const d = (from: keyof ClickTrace, to: keyof ClickTrace) => traces.filter((t) => t[from] !== undefined && t[to] !== undefined).map((t) => (t[to] as number) - (t[from] as number));
+    const runningPosted = traces.filter((t) => t.running !== undefined);
+    report('click path: a status-check click through the bot, phase by phase (ms)', {
       clicks,
-      first_click_ms_incl_connect: round(first[0]),
-      bot_median_ms: round(bm),
-      bot_p95_ms: round(quantile(bot, 0.95)),
-      ssh_median_ms: round(sm),
-      ssh_p95_ms: round(quantile(plain, 0.95)),
-      bot_over_ssh_median: Math.round((bm / sm) * 100) / 100,
-      bot_over_ssh_p95: Math.round((quantile(bot, 0.95) / quantile(plain, 0.95)) * 100) / 100,
+      ...spread('ack', traces.map((t) => t.ack!)),
+      ...spread('click_to_queue', traces.map((t) => t.scheduled!)),
+      ...spread('queue', d('scheduled', 'started')),
+      ...spread('start_to_exec', d('started', 'exec')),
+      ...spread('channel_open', traces.filter((t) => t.openMs !== undefined).map((t) => t.openMs!)),
+      ...spread('command', traces.filter((t) => t.openMs !== undefined).map((t) => t.execEnd! - t.exec! - t.openMs!)),
+      ...spread('result_post', d('execEnd', 'result')),
+      running_posted: `${runningPosted.length} of ${traces.length}`,
+      ...(runningPosted.length ? spread('running_post_at', runningPosted.map((t) => t.running!)) : {}),
+      ...spread('click_to_result', bot),
+    });
+    report('click-to-result: the bot vs the same command over ssh', {
+      clicks,
+      first_click_ms_incl_connect: round(first.result!),
+      bot_median_ms: round(b.median),
+      bot_p95_ms: round(b.p95),
+      ssh_multiplexed_median_ms: round(m.median),
+      ssh_multiplexed_p95_ms: round(m.p95),
+      ...spread('ssh_fresh', plain),
+      bot_over_ssh_multiplexed_median: Math.round((b.median / m.median) * 100) / 100,
+      bot_over_ssh_multiplexed_p95: Math.round((b.p95 / m.p95) * 100) / 100,
     });
   } finally {
+    await mux.close();
     await h.stop();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -49,6 +49,32 @@ export function plainSshArgs(hosts: TestHosts, knownHostsPath: string, command: 
 }
 
 /**
+ * An OpenSSH ControlMaster to the test host, kept open (ControlPersist) like an engineer's multiplexed `ssh`: each
+ * `run` is a new `ssh` process that opens a session over the master's already open connection, so it pays no key
+ * exchange and no login, only the process start, a channel and the command. The fair baseline for the bot's pool.
+ */
+export async function startSshMaster(hosts: TestHosts, dir: string): Promise<{ run(command: string): Promise<string>; close(): Promise<void> }> {
+  const knownHosts = join(dir, 'known_hosts_mux');
+  writeFileSync(knownHosts, `[${hosts.ssh.host}]:${hosts.ssh.port} ${hosts.ssh.hostKeyPublic}\n`);
+  const controlPath = join(dir, 'mux.sock');
+  const base = (extra: string[]) => {
+    const args = plainSshArgs(hosts, knownHosts, '');
+    // plainSshArgs ends with the destination and the command: the control options go before them.
+    return [...args.slice(0, -2), '-o', `ControlPath=${controlPath}`, ...extra, args[args.length - 2]];
+  };
+  // -f: background once logged in; -N: no command. The master then holds the connection until `-O exit`.
+  await run('ssh', [...base(['-o', 'ControlMaster=yes', '-o', 'ControlPersist=600', '-f', '-N'])]);
+  return {
+    async run(command) {
+      return (await run('ssh', [...base(['-o', 'ControlMaster=no']), command], { maxBuffer: 1 << 20 })).stdout;
+    },
+    async close() {
+      await run('ssh', base(['-O', 'exit'])).catch(() => undefined);
+    },
+  };
+}
+
+/**
  * Runs the status check `iterations` times through the SshPool (one reused connection; the first call, which
  * connects, is reported apart) and as many times with a plain `ssh` process. Returns figures in ms and the ratios.
  */

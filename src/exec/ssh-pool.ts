@@ -42,6 +42,7 @@ export interface SshPoolStats {
 // The parts of ssh2's Client and ClientChannel used here, typed by hand: @types/ssh2 is not installed and node-ssh's
 // own typings refer to it, so they resolve to `any`.
 interface Client {
+  setNoDelay(noDelay?: boolean): void;
   exec(command: string, callback: (err: Error | undefined, channel: ClientChannel) => void): void;
   on(event: 'error', listener: (err: Error) => void): this;
   once(event: 'close', listener: () => void): this;
@@ -153,7 +154,7 @@ export class SshPool implements Executor {
         throw this.openFailure(target, err2);
       }
     }
-    return this.collect(conn, session, opts, started);
+    return this.collect(conn, session, opts, started, performance.now() - started);
   }
 
   /**
@@ -392,7 +393,7 @@ export class SshPool implements Executor {
   }
 
   /** Reads the channel to its end under the output cap; ends the remote command when it runs past the timeout. */
-  private collect(conn: Connection, session: Session, opts: ExecOptions, started: number): Promise<ExecResult> {
+  private collect(conn: Connection, session: Session, opts: ExecOptions, started: number, openMs: number): Promise<ExecResult> {
     const t = conn.target;
     const { channel } = session;
     const stdout = cappedOutput(opts.outputCap);
@@ -410,7 +411,7 @@ export class SshPool implements Executor {
         timers.forEach(clearTimeout);
         this.release(conn);
         const { exited, code: exitCode, signal } = session.exit;
-        const result: ExecResult = { exitCode, signal, stdout: stdout.result(), stderr: stderr.result(), durationMs: Math.round(performance.now() - started), timedOut };
+        const result: ExecResult = { exitCode, signal, stdout: stdout.result(), stderr: stderr.result(), durationMs: Math.round(performance.now() - started), timedOut, openMs: Math.round(openMs * 10) / 10 };
         if (!exited && !timedOut && !conn.alive) {
           reject(
             new PilotError('SSH_CONNECTION_LOST', `the connection to ${t.name} (${t.host}:${t.port}) dropped while the command ran; its outcome is unknown`, {

@@ -16,6 +16,11 @@ export interface ExecResult {
   stderr: CappedOutput;
   durationMs: number;
   timedOut: boolean;
+  /**
+   * Of `durationMs`, the time until the command's channel was open (a free session, a connect when there was none,
+   * the channel open and exec request): the rest is the command itself. Absent when the executor cannot tell.
+   */
+  openMs?: number;
 }
 
 export interface ExecOptions {

@@ -66,6 +66,8 @@ export interface RecordedCall {
   args: Record<string, unknown>;
   /** When it arrived (ms since epoch). */
   at: number;
+  /** When it arrived, as performance.now() in this process: for benchmarks that time phases against it. */
+  t: number;
   /** The HTTP status answered (0 while a hang fault holds the request). */
   status: number;
   /** The JSON body answered, if any. */
@@ -604,7 +606,7 @@ export class SlackStandIn {
   private async handleApi(req: IncomingMessage, res: ServerResponse, raw: Buffer, url: URL): Promise<void> {
     const method = decodeURIComponent(url.pathname.slice('/api/'.length));
     const { args, token } = await parseApiRequest(req.headers, raw, url.searchParams);
-    const call: RecordedCall = { method, args, at: Date.now(), status: 0 };
+    const call: RecordedCall = { method, args, at: Date.now(), t: performance.now(), status: 0 };
 
     const fault = this.faults.get(method)?.shift();
     if (fault) {
@@ -658,7 +660,7 @@ export class SlackStandIn {
         filename = file.name;
       }
     }
-    const call: RecordedCall = { method: 'files.upload', args: { file_id: fileId, filename, length: bytes.length }, at: Date.now(), status: 0 };
+    const call: RecordedCall = { method: 'files.upload', args: { file_id: fileId, filename, length: bytes.length }, at: Date.now(), t: performance.now(), status: 0 };
     if (!pending) {
       call.status = 404;
       this.record(call);
@@ -675,7 +677,7 @@ export class SlackStandIn {
   /** Bolt's respond(): JSON with text/blocks and response_type / replace_original / delete_original. */
   private handleResponseUrl(res: ServerResponse, raw: Buffer, id: string): void {
     const args = raw.length ? (JSON.parse(raw.toString('utf8')) as Record<string, unknown>) : {};
-    const call: RecordedCall = { method: 'response_url', args, at: Date.now(), status: 0 };
+    const call: RecordedCall = { method: 'response_url', args, at: Date.now(), t: performance.now(), status: 0 };
     const target = this.responseTargets.get(id);
     if (!target) return this.answer(res, call, 404, { ok: false, error: 'expired_url' });
     const text = typeof args.text === 'string' ? args.text : undefined;
