@@ -234,6 +234,10 @@ export class SshPool implements Executor {
     // node-ssh removes its own 'error' listener once ready; without ours, a later socket error would crash the
     // process. Attached in the same tick as 'ready', before any further socket event can be handled.
     const client = ssh.connection as Client;
+    // Nagle's algorithm holds a small packet (a channel open, an exec request, a window adjust) until the previous
+    // one is acknowledged, and the peer delays that ACK by up to 40 ms: every command paid it, several times over.
+    // OpenSSH sets TCP_NODELAY on interactive sessions for the same reason.
+    client.setNoDelay(true);
     const conn: Connection = { key, target, ssh, client, alive: true, active: 0, waiting: [], running: new Set(), closed: Promise.resolve() };
     conn.closed = new Promise<void>((resolve) => {
       client.on('error', (err: Error) => log?.warn({ err: err.message }, 'ssh connection error'));
