@@ -10,7 +10,7 @@ import type { Incident } from '../incident/types';
 import type { Runbook, Step } from '../runbook/types';
 import type { AlertFlow } from './alert-flow';
 import { stateText } from './blocks/incident-message';
-import { escapeMrkdwn, formatUtc, truncate } from './blocks/format';
+import { escapeErrorText, escapeMrkdwn, formatUtc, truncate } from './blocks/format';
 import { runAndReport, type StepFeatureDeps } from './steps';
 import { postTimeline } from './timeline';
 
@@ -38,7 +38,7 @@ export function registerCommands(app: App, deps: CommandDeps): void {
       await dispatch(deps, client, command.user_id, command.trigger_id, command.text ?? '', reply);
     } catch (err) {
       const { text } = userText(err, deps.logger);
-      await reply(text).catch(() => undefined);
+      await reply(escapeErrorText(text, deps.config.access)).catch(() => undefined);
     }
   });
 }

@@ -22,7 +22,7 @@ import { checkRestartBudget } from '../mitigation/guards';
 import { verifyMitigation, type HostSnapshot } from '../mitigation/verify';
 import type { Runbook, Step } from '../runbook/types';
 import { CallbackId, encodeStepValue } from './action-ids';
-import { codeBlock, escapeMrkdwn, formatUtc, truncate } from './blocks/format';
+import { codeBlock, escapeErrorText, escapeMrkdwn, formatUtc, truncate } from './blocks/format';
 import { resolveClick, runAndReport, tellUser, type StepFeatureDeps } from './steps';
 
 export interface MitigationDeps extends StepFeatureDeps {
@@ -150,7 +150,7 @@ export async function confirmAndRun(deps: MitigationDeps, req: Request, reason: 
   const owner = `${user}:${action.id}:${now().getTime()}`;
   const lock = deps.store.acquireLock(lockName, owner, deps.config.mitigation.lockTtlSec * 1000, now());
   if (!lock.acquired) {
-    const e = new PilotError('HOST_BUSY', `another mitigation is running on ${host.name} (${lock.owner.split(':')[1]} by <@${lock.owner.split(':')[0]}> since ${formatUtc(lock.since)}); nothing was run`);
+    const e = new PilotError('HOST_BUSY', `another mitigation is running on ${host.name} (${lock.owner.split(':')[1]} by user ${lock.owner.split(':')[0]} since ${formatUtc(lock.since)}); nothing was run`);
     return await refuseInThread(deps, incident, req, host, e, built, reason);
   }
   try {
@@ -191,7 +191,7 @@ export async function confirmAndRun(deps: MitigationDeps, req: Request, reason: 
     const text = v.verified
       ? `✅ *${escapeMrkdwn(action.title)}* on \`${host.name}\`: verified — ${escapeMrkdwn(v.why)}.`
       : `⚠️ *${escapeMrkdwn(action.title)}* on \`${host.name}\`: not verified, because ${escapeMrkdwn(v.why)}. Check the host with the diagnosis steps.`;
-    const plainText = `${action.title} on ${host.name}: ${v.verified ? 'verified' : 'not verified'}, ${v.why}`;
+    const plainText = escapeMrkdwn(`${action.title} on ${host.name}: ${v.verified ? 'verified' : 'not verified'}, ${v.why}`);
     await deps.presenter.reply(incident, { text: truncate(plainText, 3000), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: truncate(text, 3000) } }] });
   } finally {
     deps.store.releaseLock(lockName, owner);
@@ -231,13 +231,13 @@ async function refuseInThread(deps: MitigationDeps, incident: Incident, req: Req
 /** Says a refused submission in the thread: who, what, on which host, why, and what to do. */
 async function tellThread(deps: MitigationDeps, incident: Incident, req: Request, host: string, e: PilotError, output?: string): Promise<void> {
   const { text, logId } = userText(e, deps.logger);
-  const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: truncate(`🛑 *${escapeMrkdwn(req.action.title)}* on \`${escapeMrkdwn(host)}\` blocked (<@${req.user}>): ${text}`, 3000) } }];
+  const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: truncate(`🛑 *${escapeMrkdwn(req.action.title)}* on \`${escapeMrkdwn(host)}\` blocked (<@${req.user}>): ${escapeErrorText(text, deps.config.access)}`, 3000) } }];
   if (output) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: codeBlock(output, 3000) } });
-  await deps.presenter.reply(incident, { text: truncate(`${req.action.title} on ${host} blocked: ${logId ? text : e.message}`, 3000), blocks });
+  await deps.presenter.reply(incident, { text: truncate(escapeMrkdwn(`${req.action.title} on ${host} blocked: ${logId ? text : e.message}`), 3000), blocks });
 }
 
 async function dmError(deps: MitigationDeps, client: WebClient, user: string, err: unknown): Promise<void> {
-  const { text } = userText(err, deps.logger);
+  const text = escapeErrorText(userText(err, deps.logger).text, deps.config.access);
   await client.chat.postMessage({ channel: user, text }).catch((e: unknown) => deps.logger.warn({ err: e }, 'could not tell the user'));
 }
 

@@ -14,8 +14,8 @@ import type { PrometheusClient } from '../observe/prometheus-client';
 import { silenceComment } from '../observe/silence-window';
 import { ActionId, CallbackId, actionIdPattern, decodeSilenceValue } from './action-ids';
 import { alertLabels, type AlertStateTracker } from './alert-state';
-import { activeSilence, parseSilenceMeta, readSilenceForm, renderSilenceCreated, renderSilenceExpired, silenceModal } from './blocks/observe';
-import { escapeMrkdwn, formatUtc, truncate } from './blocks/format';
+import { activeSilence, parseSilenceMeta, renderGraphUpload, readSilenceForm, renderSilenceCreated, renderSilenceExpired, silenceModal } from './blocks/observe';
+import { escapeMrkdwn, formatUtc, inlineCode, truncate } from './blocks/format';
 import type { AppDeps } from './deps';
 import type { IncidentPresenter } from './incident-presenter';
 import { resolveIncident, tellUser } from './steps';
@@ -195,7 +195,7 @@ async function expireSilence(deps: ObserveDeps, incident: Incident, silence: Inc
     deps.alertState.invalidate(incident.id);
     await deps.presenter.reply(incident, renderSilenceExpired(silence, user, outcome === 'not-found' ? 'gone' : 'button'));
   } catch (err) {
-    await sayInThread(deps, incident, `⚠️ Could not expire the silence \`${silence.id}\``, err);
+    await sayInThread(deps, incident, `⚠️ Could not expire the silence ${inlineCode(silence.id)}`, err);
   }
   await deps.presenter.refresh(incident.id);
 }
@@ -207,7 +207,7 @@ async function expireOnResolve(deps: ObserveDeps, incident: Incident): Promise<v
   const live = (deps.store.get(incident.id)?.silences ?? []).filter((s) => !s.expiredAt && Date.parse(s.endsAt) > now.getTime());
   for (const silence of live) {
     if (silence.keep) {
-      await deps.presenter.reply(incident, { text: `🔕 The silence ${silence.id} stays until ${formatUtc(silence.endsAt)}, as <@${silence.createdBy}> asked.` });
+      await deps.presenter.reply(incident, { text: `🔕 The silence ${escapeMrkdwn(silence.id)} stays until ${formatUtc(silence.endsAt)}, as <@${silence.createdBy}> asked.` });
       continue;
     }
     try {
@@ -218,7 +218,7 @@ async function expireOnResolve(deps: ObserveDeps, incident: Incident): Promise<v
       deps.store.appendTimeline(incident.id, 'silence.expired', 'bot', { silenceId: silence.id, why: outcome === 'not-found' ? 'not found in Alertmanager' : 'the incident resolved' }, at);
       await deps.presenter.reply(incident, renderSilenceExpired(silence, 'bot', 'resolved'));
     } catch (err) {
-      await sayInThread(deps, incident, `⚠️ The incident resolved but the silence \`${silence.id}\` could not be expired; expire it in Alertmanager by hand`, err);
+      await sayInThread(deps, incident, `⚠️ The incident resolved but the silence ${inlineCode(silence.id)} could not be expired; expire it in Alertmanager by hand`, err);
     }
   }
 }
@@ -236,12 +236,7 @@ async function postGraph(deps: ObserveDeps, incident: Incident): Promise<void> {
         queryTemplates: binding?.query ? [binding.query] : undefined,
       },
     );
-    await deps.presenter.upload(incident, {
-      filename: `incident-${incident.id}-graph.png`,
-      title: truncate(`${incident.alertname}, last hour (UTC): ${graph.exprs.join(', ')}`, 200),
-      bytes: graph.png,
-      comment: `📈 ${graph.text}`,
-    });
+    await deps.presenter.upload(incident, { ...renderGraphUpload(incident, graph), bytes: graph.png });
     log.info({ exprs: graph.exprs, series: graph.series.length, source: graph.source }, 'graph posted');
   } catch (err) {
     await sayInThread(deps, incident, '⚠️ No graph', err);
@@ -253,7 +248,7 @@ async function sayInThread(deps: ObserveDeps, incident: Incident, what: string, 
   const { text, logId } = userText(err);
   deps.logger.warn({ err, incidentId: incident.id, logId }, what.replace(/[`⚠️]/g, '').trim());
   await deps.presenter
-    .reply(incident, { text: `${what.replace(/`/g, '')}: ${text}`, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: truncate(`${what}: ${escapeMrkdwn(text)}`, 3000) } }] })
+    .reply(incident, { text: truncate(`${what.replace(/`/g, '')}: ${escapeMrkdwn(text)}`, 3000), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: truncate(`${what}: ${escapeMrkdwn(text)}`, 3000) } }] })
     .catch((e: unknown) => deps.logger.warn({ err: e, incidentId: incident.id }, 'could not post in the thread'));
 }
 

@@ -14,6 +14,7 @@ import { renderQueued, renderRunning, renderStepResult, type StepView } from './
 import type { AppDeps } from './deps';
 import type { IncidentPresenter } from './incident-presenter';
 import { postTimeline } from './timeline';
+import { escapeErrorText } from './blocks/format';
 import type { Metrics } from '../metrics';
 
 export interface StepFeatureDeps extends AppDeps {
@@ -204,8 +205,9 @@ function safeFormat(deps: StepFeatureDeps, action: ActionSpec, stdout: string, l
 }
 
 /** Tells one user why a click did nothing, ephemerally, in the thread when known. */
-export async function tellUser(deps: Pick<AppDeps, 'logger'>, client: WebClient, channel: string | undefined, user: string, err: unknown, threadTs?: string): Promise<void> {
-  const { text } = userText(err, deps.logger);
+export async function tellUser(deps: Pick<AppDeps, 'logger'> & Partial<Pick<AppDeps, 'config'>>, client: WebClient, channel: string | undefined, user: string, err: unknown, threadTs?: string): Promise<void> {
+  // Error text may quote an alert's labels or a user's input: escaped like any text the bot did not write.
+  const text = escapeErrorText(userText(err, deps.logger).text, deps.config?.access);
   if (!channel) return;
   await client.chat
     .postEphemeral({ channel, user, text, ...(threadTs ? { thread_ts: threadTs } : {}) })

@@ -6,7 +6,7 @@ import type { ActionSpec } from '../../actions/types';
 import type { Incident, StepState } from '../../incident/types';
 import type { Runbook, Step } from '../../runbook/types';
 import { ActionId, checkStepActionId, encodeStepValue, runStepActionId } from '../action-ids';
-import { escapeMrkdwn, formatDuration, formatUtc, truncate } from './format';
+import { escapeMrkdwn, escapePlain, formatDuration, formatUtc, safeLink, truncate } from './format';
 import { activeSilence, alertStateText, expireSilenceButton, silenceLine, type AlertStateView } from './observe';
 
 /** Block Kit limits we must stay within. */
@@ -37,7 +37,7 @@ export function renderIncidentMessage(incident: Incident, ctx: IncidentMessageCo
   const resolved = incident.status === 'resolved';
   const labels = alert.labels;
   const hostValue = labels[ctx.hostLabel];
-  const title = `${resolved ? '✅' : '🚨'} ${alert.alertname} — ${resolved ? 'resolved' : 'firing'} (incident #${incident.id})`;
+  const title = `${resolved ? '✅' : '🚨'} ${escapePlain(alert.alertname)} — ${resolved ? 'resolved' : 'firing'} (incident #${incident.id})`;
 
   const fields: string[] = [
     `*Host*\n${incident.hostName ? `\`${escapeMrkdwn(incident.hostName)}\`` : 'not configured'}${hostValue ? ` (${escapeMrkdwn(hostValue)})` : ''}`,
@@ -46,7 +46,9 @@ export function renderIncidentMessage(incident: Incident, ctx: IncidentMessageCo
     `*Since*\n${formatUtc(alert.startsAt ?? incident.openedAt)}`,
   ];
   const runbookUrl = alert.annotations.runbook_url ?? alert.annotations.runbook ?? ctx.runbook?.doc.url;
-  if (runbookUrl && /^https?:\/\//.test(runbookUrl)) fields.push(`*Runbook*\n<${runbookUrl}|${escapeMrkdwn(truncate(alert.alertname, 60))}>`);
+  // A link only for http(s), showing its host: an alert cannot dress a link up as something else.
+  const runbookLink = safeLink(runbookUrl);
+  if (runbookLink) fields.push(`*Runbook*\n${runbookLink}`);
   if (resolved) fields.push(`*Resolved*\n${formatUtc(incident.resolvedAt)}${incident.resolvedBy ? ` by ${mention(incident.resolvedBy)}` : ''}`);
 
   const blocks: KnownBlock[] = [{ type: 'header', text: { type: 'plain_text', text: truncate(title, BlockLimits.headerText), emoji: true } }];
@@ -144,7 +146,7 @@ function stepButtons(incident: Incident, step: Step, ctx: IncidentMessageContext
 }
 
 function button(text: string, actionId: string, value: string): Button {
-  return { type: 'button', text: { type: 'plain_text', text: truncate(text, BlockLimits.buttonText), emoji: true }, action_id: actionId, value };
+  return { type: 'button', text: { type: 'plain_text', text: truncate(escapePlain(text), BlockLimits.buttonText), emoji: true }, action_id: actionId, value };
 }
 
 function stepLabel(step: Step): string {
@@ -193,8 +195,9 @@ function chunkText(lines: string[]): string[] {
   return chunks;
 }
 
-/** The notification text (shown in push notifications and where blocks cannot be rendered). */
+/** The notification text (shown in push notifications and where blocks cannot be rendered); mrkdwn, so escaped. */
 export function fallbackText(incident: Incident): string {
   const l = incident.alert.labels;
-  return `${incident.alert.alertname} ${incident.status === 'resolved' ? 'resolved' : 'firing'}: ${l.backend ?? '?'}/${l.server ?? '?'} on ${incident.hostName ?? l.instance ?? 'unknown host'} (incident #${incident.id})`;
+  const e = (v: string) => escapeMrkdwn(truncate(v, 200));
+  return `${e(incident.alert.alertname)} ${incident.status === 'resolved' ? 'resolved' : 'firing'}: ${e(l.backend ?? '?')}/${e(l.server ?? '?')} on ${e(incident.hostName ?? l.instance ?? 'unknown host')} (incident #${incident.id})`;
 }

@@ -9,7 +9,7 @@ import { parseSilenceDuration, silenceWindow, SILENCE_DURATIONS } from '../../ob
 import { quoteMatcherValue } from '../../observe/quote-label-value';
 import { CallbackId, ActionId, encodeSilenceValue } from '../action-ids';
 import type { SlackMessage } from './incident-message';
-import { escapeMrkdwn, formatUtc, truncate } from './format';
+import { escapeMrkdwn, escapePlain, formatUtc, inlineCode, truncate } from './format';
 
 /** What Alertmanager says about the incident's alert, as the incident message shows it. */
 export interface AlertStateView {
@@ -140,9 +140,9 @@ export function parseSilenceMeta(raw: string | undefined): SilenceModalMeta | un
 export function renderSilenceCreated(incident: Incident, s: IncidentSilence): SlackMessage {
   const text = `🔕 <@${s.createdBy}> silenced *${escapeMrkdwn(incident.alertname)}* (\`${escapeMrkdwn(matchersText(s.matchers))}\`) until *${formatUtc(s.endsAt)}*${
     s.keep ? ', kept after the incident resolves' : ', expired when the incident resolves'
-  }: “${escapeMrkdwn(truncate(commentNote(s.comment), 300))}”. Alertmanager silence \`${s.id}\`.`;
+  }: “${escapeMrkdwn(truncate(commentNote(s.comment), 300))}”. Alertmanager silence ${inlineCode(s.id)}.`;
   return {
-    text: `${s.createdByName} silenced ${incident.alertname} until ${formatUtc(s.endsAt)} (silence ${s.id})`,
+    text: `${escapeMrkdwn(s.createdByName)} silenced ${escapeMrkdwn(incident.alertname)} until ${formatUtc(s.endsAt)} (silence ${escapeMrkdwn(s.id)})`,
     blocks: [{ type: 'section', text: { type: 'mrkdwn', text: truncate(text, 3000) }, accessory: expireSilenceButton(incident.id, s.id) }],
   };
 }
@@ -152,11 +152,23 @@ export function renderSilenceExpired(s: IncidentSilence, by: string, why: 'butto
   const who = /^[UW][A-Z0-9]+$/.test(by) ? `<@${by}>` : escapeMrkdwn(by);
   const text =
     why === 'resolved'
-      ? `🔔 The incident resolved: expired the silence \`${s.id}\` (it was until ${formatUtc(s.endsAt)}).`
+      ? `🔔 The incident resolved: expired the silence ${inlineCode(s.id)} (it was until ${formatUtc(s.endsAt)}).`
       : why === 'gone'
-        ? `🔔 ${who} expired the silence \`${s.id}\`: Alertmanager no longer knew it (already gone).`
-        : `🔔 ${who} expired the silence \`${s.id}\` (it was until ${formatUtc(s.endsAt)}): the alert notifies again.`;
+        ? `🔔 ${who} expired the silence ${inlineCode(s.id)}: Alertmanager no longer knew it (already gone).`
+        : `🔔 ${who} expired the silence ${inlineCode(s.id)} (it was until ${formatUtc(s.endsAt)}): the alert notifies again.`;
   return { text: text.replace(/[*`]/g, ''), blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
+}
+
+/**
+ * The file name, title and comment of the graph's upload. The expressions may come from the alert's generatorURL and
+ * the words name its labels: escaped like all alert text (the title is plain text, the comment mrkdwn).
+ */
+export function renderGraphUpload(incident: Pick<Incident, 'id' | 'alertname'>, graph: { exprs: string[]; text: string }): { filename: string; title: string; comment: string } {
+  return {
+    filename: `incident-${incident.id}-graph.png`,
+    title: truncate(escapePlain(`${incident.alertname}, last hour (UTC): ${graph.exprs.join(', ')}`), 200),
+    comment: truncate(`📈 ${escapeMrkdwn(graph.text)}`, 3000),
+  };
 }
 
 /** The user's own note inside the silence's comment (the comment's "Note:" line), for the thread. */

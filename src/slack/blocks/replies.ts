@@ -3,12 +3,12 @@ import type { KnownBlock } from '@slack/types';
 import type { Incident, TimelineEvent } from '../../incident/types';
 import type { Runbook } from '../../runbook/types';
 import type { SlackMessage } from './incident-message';
-import { escapeMrkdwn, formatDuration, formatUtc, truncate } from './format';
+import { escapeMrkdwn, formatDuration, formatUtc, inlineCode, truncate } from './format';
 
 /** "Still firing" reply for a repeated alert. */
 export function renderStillFiring(incident: Incident, at: string): SlackMessage {
-  const text = `🔁 ${incident.alertname} is still firing (seen again ${formatUtc(at)}; open since ${formatUtc(incident.openedAt)}).`;
-  return { text, blocks: [{ type: 'context', elements: [{ type: 'mrkdwn', text: escapeMrkdwn(text) }] }] };
+  const text = `🔁 ${escapeMrkdwn(incident.alertname)} is still firing (seen again ${formatUtc(at)}; open since ${formatUtc(incident.openedAt)}).`;
+  return { text, blocks: [{ type: 'context', elements: [{ type: 'mrkdwn', text }] }] };
 }
 
 /** The closing summary: duration, steps run and by whom, mitigation and verification, who resolved it. */
@@ -19,15 +19,15 @@ export function renderResolution(incident: Incident, timeline: TimelineEvent[], 
   const ran = timeline.filter((e) => e.type === 'step.finished' || e.type === 'step.failed');
   const lines = ran.map((e) => {
     const d = e.details as { stepId?: string; actionId?: string; exitCode?: number; durationMs?: number; error?: string };
-    const result = e.type === 'step.finished' ? `exit ${d.exitCode}` : `failed${d.error ? `: ${truncate(String(d.error), 80)}` : ''}`;
+    const result = e.type === 'step.finished' ? `exit ${d.exitCode}` : `failed${d.error ? `: ${escapeMrkdwn(truncate(String(d.error), 80))}` : ''}`;
     return `• ${formatUtc(e.at)} ${escapeMrkdwn(stepTitle(d.stepId))} (\`${escapeMrkdwn(String(d.actionId ?? ''))}\`, ${result}) — <@${e.actor}>`;
   });
   const checklist = timeline.filter((e) => e.type === 'checklist.done').map((e) => `• ${formatUtc(e.at)} ☑️ ${escapeMrkdwn(stepTitle((e.details as { stepId?: string }).stepId))} — <@${e.actor}>`);
   const mitigation = timeline
     .filter((e) => e.type === 'mitigation.verified' || e.type === 'mitigation.not-verified')
     .map((e) => `• ${formatUtc(e.at)} ${e.type === 'mitigation.verified' ? '✅ verified' : '⚠️ not verified'}: ${escapeMrkdwn(String((e.details as { actionId?: string }).actionId ?? ''))}${(e.details as { why?: string }).why ? ` (${escapeMrkdwn(String((e.details as { why?: string }).why))})` : ''}`);
-  const by = incident.resolvedBy && /^[UW]/.test(incident.resolvedBy) ? `<@${incident.resolvedBy}>` : (incident.resolvedBy ?? 'Alertmanager');
-  const header = `✅ *${escapeMrkdwn(incident.alertname)} resolved* (incident #${incident.id}) after ${duration}, by ${escapeMrkdwn(by)} at ${formatUtc(end)}.`;
+  const by = incident.resolvedBy && /^[UW][A-Z0-9]+$/.test(incident.resolvedBy) ? `<@${incident.resolvedBy}>` : escapeMrkdwn(incident.resolvedBy ?? 'Alertmanager');
+  const header = `✅ *${escapeMrkdwn(incident.alertname)} resolved* (incident #${incident.id}) after ${duration}, by ${by} at ${formatUtc(end)}.`;
   const body = [
     lines.length ? `*Steps run*\n${lines.join('\n')}` : '_No automated step was run._',
     checklist.length ? `*Checklist*\n${checklist.join('\n')}` : undefined,
@@ -37,7 +37,7 @@ export function renderResolution(incident: Incident, timeline: TimelineEvent[], 
     { type: 'section', text: { type: 'mrkdwn', text: truncate(header, 3000) } },
     ...body.map((t): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text: truncate(t, 3000) } })),
   ];
-  return { text: `${incident.alertname} resolved after ${duration} (incident #${incident.id})`, blocks };
+  return { text: `${escapeMrkdwn(incident.alertname)} resolved after ${duration} (incident #${incident.id})`, blocks };
 }
 
 /** The alert message the bot posts itself for a webhook alert (the incident then opens in its thread). */
@@ -45,9 +45,9 @@ export function renderWebhookAlert(alert: { alertname: string; labels: Record<st
   const summary = alert.annotations.summary ?? alert.annotations.description ?? '';
   const labels = Object.entries(alert.labels)
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([k, v]) => `${escapeMrkdwn(k)}=\`${escapeMrkdwn(truncate(v, 200))}\``)
+    .map(([k, v]) => `${escapeMrkdwn(k)}=${inlineCode(truncate(v, 200))}`)
     .join(' ');
-  const text = `🔥 [FIRING] ${alert.alertname}${summary ? `: ${summary}` : ''}`;
+  const text = `🔥 [FIRING] ${escapeMrkdwn(alert.alertname)}${summary ? `: ${escapeMrkdwn(summary)}` : ''}`;
   return {
     text: truncate(text, 3000),
     blocks: [

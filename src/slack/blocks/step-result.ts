@@ -20,7 +20,7 @@ export interface StepView {
 /** "queued, N ahead". */
 export function renderQueued(v: StepView, ahead: number): SlackMessage {
   const text = `⏳ *${escapeMrkdwn(v.action.title)}* on \`${escapeMrkdwn(v.hostName ?? '?')}\` for <@${v.user}>: queued, ${ahead} ahead.`;
-  return { text: `${v.action.title}: queued, ${ahead} ahead`, blocks: [{ type: 'context', elements: [{ type: 'mrkdwn', text }] }] };
+  return { text: `${escapeMrkdwn(v.action.title)}: queued, ${ahead} ahead`, blocks: [{ type: 'context', elements: [{ type: 'mrkdwn', text }] }] };
 }
 
 /** "running …", with the exact command. */
@@ -28,7 +28,7 @@ export function renderRunning(v: StepView, command?: string): SlackMessage {
   const text = `🔄 *${escapeMrkdwn(v.action.title)}* on \`${escapeMrkdwn(v.hostName ?? '?')}\` for <@${v.user}>: running …`;
   const blocks: KnownBlock[] = [{ type: 'context', elements: [{ type: 'mrkdwn', text }] }];
   if (command) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: truncate(`\`${escapeMrkdwn(command.replace(/`/g, "'"))}\``, 3000) }] });
-  return { text: `${v.action.title}: running`, blocks };
+  return { text: `${escapeMrkdwn(v.action.title)}: running`, blocks };
 }
 
 export interface RenderedResult {
@@ -49,7 +49,7 @@ export function renderStepResult(v: StepView, outcome: RunStepOutcome, formatted
     const { text, logId } = userText(outcome.error);
     const verb = outcome.kind === 'refused' ? 'did not run' : 'failed';
     const headline = `${outcome.kind === 'refused' ? '🚫' : '❌'} *${escapeMrkdwn(v.action.title)}* on ${host} ${verb} (${who}): ${escapeMrkdwn(text)}`;
-    return { message: { text: `${v.action.title} ${verb}: ${text}`, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: truncate(headline, 3000) } }] }, logId };
+    return { message: { text: `${escapeMrkdwn(v.action.title)} ${verb}: ${escapeMrkdwn(text)}`, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: truncate(headline, 3000) } }] }, logId };
   }
   const { result } = outcome;
   const ok = result.exitCode === 0 && !result.timedOut;
@@ -76,7 +76,7 @@ export function renderStepResult(v: StepView, outcome: RunStepOutcome, formatted
     { type: 'section', text: { type: 'mrkdwn', text: codeBlock(inline || '(no output)', 3000) } },
   ];
   if (notes.length) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: truncate(notes.join(' '), 3000) }] });
-  return { message: { text: `${v.action.title} on ${outcome.host.name}: ${ok ? 'ok' : 'failed'}`, blocks }, upload };
+  return { message: { text: `${escapeMrkdwn(v.action.title)} on ${escapeMrkdwn(outcome.host.name)}: ${ok ? 'ok' : 'failed'}`, blocks }, upload };
 }
 
 function headOf(text: string, max: number): string {

@@ -2,7 +2,7 @@
 import type { Incident, TimelineEvent } from '../../incident/types';
 import type { Runbook } from '../../runbook/types';
 import type { SlackMessage } from './incident-message';
-import { escapeMrkdwn, formatDuration, truncate } from './format';
+import { escapeMrkdwn, escapePlain, formatDuration, truncate } from './format';
 
 /** Past this many characters the list is attached as a markdown file, with its tail shown inline. */
 export const TIMELINE_INLINE_CHARS = 2800;
@@ -63,13 +63,13 @@ export function describeEvent(e: TimelineEvent, runbook?: Runbook): string {
 
 function actorText(actor: string, mrkdwn: boolean): string {
   if (/^[UW][A-Z0-9]+$/.test(actor)) return mrkdwn ? `<@${actor}>` : `@${actor}`;
-  return actor;
+  return mrkdwn ? escapeMrkdwn(actor) : escapePlain(actor);
 }
 
-/** The timeline as markdown lines (for the file). */
+/** The timeline as markdown lines (for the file; Slack previews it as text, so alert text is made inert, not entity-escaped). */
 export function timelineMarkdown(incident: Incident, events: TimelineEvent[], runbook?: Runbook): string {
-  const header = `# Incident #${incident.id}: ${incident.alertname}\n\n- Host: ${incident.hostName ?? 'not configured'}\n- Opened: ${stamp(incident.openedAt)}\n- Status: ${incident.status}${incident.resolvedAt ? ` (${stamp(incident.resolvedAt)})` : ''}\n\n## Timeline (UTC)\n`;
-  return header + events.map((e) => `- ${stamp(e.at)} · ${actorText(e.actor, false)} · ${describeEvent(e, runbook)}`).join('\n') + '\n';
+  const header = `# Incident #${incident.id}: ${escapePlain(incident.alertname)}\n\n- Host: ${escapePlain(incident.hostName ?? 'not configured')}\n- Opened: ${stamp(incident.openedAt)}\n- Status: ${incident.status}${incident.resolvedAt ? ` (${stamp(incident.resolvedAt)})` : ''}\n\n## Timeline (UTC)\n`;
+  return header + events.map((e) => `- ${stamp(e.at)} · ${actorText(e.actor, false)} · ${escapePlain(describeEvent(e, runbook))}`).join('\n') + '\n';
 }
 
 /** The timeline as a Slack message; `file` is set when the list is too long to show whole. */

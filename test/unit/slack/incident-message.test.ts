@@ -55,7 +55,7 @@ describe('renderIncidentMessage', () => {
     // action ids are unique (Slack requires it within a block; we keep them unique in the message)
     expect(new Set(all.map((b) => b.action_id)).size).toBe(all.length);
     expect(text).toContain('web/web2 on lb-1');
-    expect(JSON.stringify(blocks)).toContain('<https://example.com/runbooks/HaproxyServerDown|HaproxyServerDown>');
+    expect(JSON.stringify(blocks)).toContain('<https://example.com/runbooks/HaproxyServerDown|example.com>');
   });
 
   it('shows each step state with who and when', () => {
