@@ -18,6 +18,7 @@ WORKDIR /app
 COPY --from=build --chown=pilot:pilot /app/node_modules ./node_modules
 COPY --from=build --chown=pilot:pilot /app/dist ./dist
 COPY --chown=pilot:pilot package.json ./
+COPY --chown=pilot:pilot bin ./bin
 COPY --chown=pilot:pilot runbooks ./runbooks
 USER pilot
 ENV NODE_ENV=production PORT=3000 RUNBOOK_PILOT_CONFIG=/config/config.yml

@@ -67,6 +67,29 @@ export function parseConfigText(text: string, source: string): Readonly<Config> 
   return deepFreeze(config);
 }
 
+/**
+ * Every problem of a config text, not just the first (for `runbook-pilot check`): one line each, with the key's path
+ * and the fix. `config` is set when there are none.
+ */
+export function checkConfigText(text: string, source: string): { config?: Readonly<Config>; problems: string[] } {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    return {
+      problems: doc.errors.map((e) => {
+        const where = e.linePos?.[0] ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
+        return `not valid YAML${where}: ${e.message.split('\n')[0]}; fix the YAML syntax there`;
+      }),
+    };
+  }
+  const parsed = ConfigSchema.safeParse(doc.toJS() ?? {});
+  if (!parsed.success) return { problems: parsed.error.issues.map((i) => describeIssue(i)) };
+  try {
+    return { config: parseConfigText(text, source), problems: [] };
+  } catch (err) {
+    return { problems: [(err as Error).message.replace(`config file ${source}: `, '')] };
+  }
+}
+
 function describeIssue(issue: z.core.$ZodIssue): string {
   const path = formatPath(issue.path);
   if (issue.code === 'unrecognized_keys') {

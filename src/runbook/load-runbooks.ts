@@ -183,7 +183,7 @@ export function loadRunbookCollection(dir: string, catalog: readonly ActionSpec[
       binding = undefined;
       steps = resolveSteps(winner.doc, undefined, catalog, winner.rel);
     }
-    runbooks.push({ doc: winner.doc, binding, steps, file: join(dir, winner.rel) });
+    runbooks.push({ doc: winner.doc, binding, steps, file: join(dir, winner.rel), ...(binding && bound ? { bindingFile: join(dir, bound.rel) } : {}) });
   }
   problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   return { registry: createRunbookRegistry(runbooks, catalog), problems, files: docFiles.length };

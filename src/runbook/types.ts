@@ -76,4 +76,6 @@ export interface Runbook {
   steps: Step[];
   /** Where it was loaded from, for error messages. */
   file: string;
+  /** Where its binding was loaded from, when it has one. */
+  bindingFile?: string;
 }

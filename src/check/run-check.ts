@@ -1,0 +1,206 @@
+/**
+ * `runbook-pilot check`: validates what the bot would load — the config, every runbook and binding, every action's
+ * command template built with sample parameters — and, with `--hosts`, connects to every configured host. In the
+ * style of `promtool check` / `amtool check-config`: one line per problem naming the file and the fix, a summary, and
+ * a result the caller turns into the exit code (errors fail; warnings do not).
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { buildCommand } from '../actions/build-command';
+import { builtinActions } from '../actions/catalog';
+import { shellQuote } from '../actions/shell-quote';
+import type { ActionSpec } from '../actions/types';
+import { configWarnings } from '../config/config-warnings';
+import { checkConfigText } from '../config/load-config';
+import type { Config, HostConfig } from '../config/schema';
+import { PilotError } from '../errors';
+import type { Executor, SshTarget } from '../exec/types';
+import { loadRunbookCollection } from '../runbook/load-runbooks';
+import type { Runbook } from '../runbook/types';
+import { sampleContext, sampleHost } from './sample-params';
+
+export interface CheckOptions {
+  configPath: string;
+  /** Also connect to every configured host. */
+  hosts: boolean;
+  /** Folder relative paths are resolved against, as the bot does (its working directory). */
+  cwd: string;
+  /** Runs commands on hosts (the SSH pool); needed with `hosts`. */
+  executor?: Executor;
+  /** Writes one line of output. */
+  out(line: string): void;
+}
+
+export interface CheckResult {
+  errors: number;
+  warnings: number;
+}
+
+type Level = 'error' | 'warning';
+
+/** Runs every check and prints as it goes; resolves with the counts (never throws for a problem it found). */
+export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
+  const result: CheckResult = { errors: 0, warnings: 0 };
+  const problem = (level: Level, file: string, message: string, fix?: string): void => {
+    result[level === 'error' ? 'errors' : 'warnings']++;
+    opts.out(`  ${level}: ${file}: ${message}${fix ? `; ${fix}` : ''}`);
+  };
+  const configFile = opts.configPath;
+
+  // 1. The config.
+  opts.out(`Checking ${configFile}`);
+  let text: string;
+  try {
+    text = readFileSync(resolve(opts.cwd, configFile), 'utf8');
+  } catch (err) {
+    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    problem('error', configFile, missing ? 'does not exist' : `cannot be read (${(err as Error).message})`, 'pass --config FILE, set RUNBOOK_PILOT_CONFIG, or copy config.example.yml to config.yml');
+    return finish(opts, result);
+  }
+  const checked = checkConfigText(text, configFile);
+  for (const p of checked.problems) problem('error', configFile, p);
+  const config = checked.config;
+  if (!config) return finish(opts, result);
+  for (const w of configWarnings(config)) {
+    const [message, ...fix] = w.split(': ');
+    problem('warning', configFile, message, fix.join(': '));
+  }
+  if (!checked.problems.length) opts.out(`  ok: ${config.hosts.length} host(s), ${config.slack.channels.length} channel(s)`);
+
+  // 2. The runbooks and their bindings.
+  const folder = isAbsolute(config.runbooks) ? config.runbooks : resolve(opts.cwd, config.runbooks);
+  opts.out(`Checking runbooks in ${config.runbooks}`);
+  let runbooks: Runbook[] = [];
+  try {
+    const loaded = loadRunbookCollection(folder, builtinActions, { displayDir: config.runbooks });
+    for (const p of loaded.problems) problem(p.level, p.file, p.problem, p.fix);
+    runbooks = loaded.registry.list();
+    const bound = runbooks.filter((rb) => rb.binding).length;
+    opts.out(`  ok: ${runbooks.length} runbook(s) loaded from ${loaded.files} file(s), ${bound} with a binding, ${runbooks.reduce((n, rb) => n + rb.steps.filter((s) => s.kind === 'action').length, 0)} automated step(s)`);
+  } catch (err) {
+    problem('error', config.runbooks, (err as Error).message.replace(/^cannot read the runbook folder [^:]*: /, 'cannot read the folder: '), 'set runbooks: in the config to the runbook folder (relative to where the bot runs)');
+  }
+  // Paths as the config names the folder, like the loader's problems.
+  const shown = (file: string): string => (file.startsWith(folder) ? join(config.runbooks, relative(folder, file)) : file);
+  checkBindingHosts(config, runbooks, shown, problem);
+
+  // 3. Every action's command, built with sample parameters, must parse as shell.
+  const actions = collectActions(runbooks, shown);
+  opts.out(`Checking ${actions.length} action(s) with sample parameters`);
+  const hosts = config.hosts.length ? config.hosts : [sampleHost()];
+  let built = 0;
+  for (const { action, file } of actions) {
+    // A host's override replaces the template for that host only: build each override on its host, the rest once.
+    const targets = [hosts.find((h) => !h.commands[action.id]) ?? hosts[0], ...hosts.filter((h) => h.commands[action.id])];
+    for (const host of new Set(targets)) {
+      const where = host.commands[action.id] ? `${configFile} (hosts[${host.name}].commands.${action.id})` : file;
+      const ctx = sampleContext(action);
+      try {
+        const cmd = buildCommand(action, { labels: ctx.labels, input: ctx.input, server: ctx.server, host });
+        const syntax = shellSyntaxError(cmd.command);
+        if (syntax) problem('error', where, `action ${action.id}: the command does not parse as shell with sample parameters: ${syntax}`, 'fix the command template');
+        else built++;
+      } catch (err) {
+        const msg = err instanceof PilotError ? err.message : String(err);
+        problem('error', where, `action ${action.id} cannot be built for host ${host.name}: ${msg}`, err instanceof PilotError && err.code === 'PARAM_INVALID' ? "set the host's value in the config, or fix the parameter's source" : 'fix the command template');
+      }
+    }
+  }
+  for (const host of config.hosts) {
+    for (const id of Object.keys(host.commands)) {
+      if (!actions.some((a) => a.action.id === id)) problem('error', configFile, `hosts[${host.name}].commands.${id}: no action has this id`, `use one of the action ids (${builtinActions.map((a) => a.id).slice(0, 6).join(', ')}, …)`);
+    }
+  }
+  if (built) opts.out(`  ok: ${built} command(s) built and parsed`);
+
+  // 4. The hosts themselves.
+  if (opts.hosts) {
+    opts.out(`Checking ${config.hosts.length} host(s) over SSH`);
+    if (!config.hosts.length) problem('warning', configFile, 'no hosts are configured', 'add them under hosts:');
+    if (!opts.executor) throw new Error('runCheck: hosts needs an executor');
+    for (const host of config.hosts) await checkHost(host, opts.executor, opts.out, problem);
+  }
+  return finish(opts, result);
+}
+
+function finish(opts: CheckOptions, r: CheckResult): CheckResult {
+  opts.out(r.errors ? `FAILED: ${r.errors} error(s), ${r.warnings} warning(s)` : `SUCCESS: 0 errors, ${r.warnings} warning(s)`);
+  return r;
+}
+
+/** The catalog's actions and every action a binding brings, with the file that defines each. */
+function collectActions(runbooks: readonly Runbook[], shown: (file: string) => string): Array<{ action: ActionSpec; file: string }> {
+  const out = builtinActions.map((action) => ({ action, file: 'src/actions/catalog.ts' }));
+  for (const rb of runbooks) for (const action of rb.binding?.actions ?? []) out.push({ action, file: shown(rb.bindingFile ?? rb.file) });
+  return out;
+}
+
+/** A binding's `hosts:` must name configured hosts or groups, or its alerts can run nowhere. */
+function checkBindingHosts(config: Readonly<Config>, runbooks: readonly Runbook[], shown: (file: string) => string, problem: (level: Level, file: string, message: string, fix?: string) => void): void {
+  const known = new Set(config.hosts.flatMap((h) => [h.name, ...(h.group ? [h.group] : [])]));
+  for (const rb of runbooks) {
+    for (const name of rb.binding?.hosts ?? []) {
+      if (!known.has(name)) {
+        problem('warning', shown(rb.bindingFile ?? rb.file), `hosts: ${name} is neither a configured host nor a host group`, `add a host with name or group ${name} to the config, or fix the binding`);
+      }
+    }
+  }
+}
+
+/** `sh -n`: the first syntax error of a command, or undefined when it parses. */
+export function shellSyntaxError(command: string): string | undefined {
+  const res = spawnSync('sh', ['-n'], { input: command, encoding: 'utf8', timeout: 10_000 });
+  if (res.error) return `sh could not run (${res.error.message})`;
+  return res.status === 0 ? undefined : (res.stderr.trim().split('\n')[0] ?? `exit ${res.status}`).replace(/^sh: (\d+): /, 'line $1: ');
+}
+
+/** Connects to a host (the pinned host key is checked by the pool), runs `true`, and asks HAProxy's socket. */
+async function checkHost(host: HostConfig, executor: Executor, out: (line: string) => void, problem: (level: Level, file: string, message: string, fix?: string) => void): Promise<void> {
+  const target: SshTarget = { name: host.name, ...host.ssh };
+  const where = `${host.name} (${host.ssh.user}@${host.ssh.host}:${host.ssh.port})`;
+  let ms: number;
+  try {
+    const res = await executor.run(target, 'true', { timeoutMs: host.ssh.connectTimeoutMs + 5000, outputCap: 4096 });
+    if (res.exitCode !== 0) {
+      problem('error', where, `\`true\` exited ${res.exitCode}${res.stderr.text ? `: ${res.stderr.text.trim().split('\n')[0]}` : ''}`, "check the user's login shell and forced commands in authorized_keys");
+      return;
+    }
+    ms = Math.round(res.durationMs);
+  } catch (err) {
+    const e = err instanceof PilotError ? err : undefined;
+    problem('error', where, `ssh: ${e?.message ?? String(err)}`, e?.hint ?? 'see the SSH settings of this host');
+    return;
+  }
+  const keyNote = host.ssh.insecureAcceptAnyHostKey ? 'any host key accepted (insecureAcceptAnyHostKey)' : host.ssh.hostKey ? `host key ${host.ssh.hostKey} verified` : `host key verified against ${host.ssh.knownHostsPath}`;
+  if (host.ssh.insecureAcceptAnyHostKey) problem('warning', where, 'the host key was not verified (insecureAcceptAnyHostKey)', 'pin ssh.hostKey (SHA256:…, from ssh-keygen -lf)');
+  const S = shellQuote(host.haproxy.socket);
+  const probe = [
+    `S=${S}`,
+    '[ -S "$S" ] || { echo "missing"; exit 3; }',
+    'command -v socat >/dev/null 2>&1 || { echo "no socat"; exit 4; }',
+    `a=$(printf 'show info\\n' | socat -T2 stdio "UNIX-CONNECT:$S" 2>&1) || { echo "refused: $a" | head -n 1; exit 5; }`,
+    'printf %s "$a" | grep -m1 "^Version:" || { echo "no answer"; exit 5; }',
+  ].join('\n');
+  let socket: string;
+  try {
+    const res = await executor.run(target, probe, { timeoutMs: 10_000, outputCap: 4096 });
+    const text = res.stdout.text.trim();
+    if (res.exitCode === 0) socket = `haproxy socket ${host.haproxy.socket} answers show info (${text.replace(/^Version:\s*/, 'HAProxy ')})`;
+    else {
+      const why = res.exitCode === 3 ? 'does not exist' : res.exitCode === 4 ? 'cannot be asked: socat is not installed' : `is not readable by ${host.ssh.user}: ${text}`;
+      const fix =
+        res.exitCode === 3
+          ? "fine if this host runs no HAProxy; else set hosts[].haproxy.socket to HAProxy's `stats socket` path"
+          : res.exitCode === 4
+            ? 'install socat on the host (the HAProxy steps use it)'
+            : `give ${host.ssh.user} access to the socket (stats socket … mode 660 group …)`;
+      problem(res.exitCode === 3 ? 'warning' : 'error', where, `haproxy socket ${host.haproxy.socket} ${why}`, fix);
+      socket = '';
+    }
+  } catch (err) {
+    problem('error', where, `haproxy socket check: ${(err as Error).message}`, 'run the check again; see the SSH settings of this host');
+    return;
+  }
+  out(`  ok: ${where}: ${keyNote}, \`true\` ran in ${ms} ms${socket ? `; ${socket}` : ''}`);
+}
