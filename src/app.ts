@@ -24,6 +24,7 @@ import { InflightSteps } from './incident/inflight-steps';
 import { recordInterrupted, recoverInterruptedSteps, runActionQuietly } from './incident/run-step';
 import { SqliteIncidentStore, type IncidentStore } from './incident/store';
 import { alertmanagerHandler } from './ingest/alertmanager-route';
+import { LabelMemory } from './ingest/label-memory';
 import { parseAlertmanagerWebhook } from './ingest/parse-alertmanager-webhook';
 import { parseSlackAlertMessage } from './ingest/parse-slack-alert';
 import { boltLogger, type Logger } from './logger';
@@ -121,6 +122,8 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
     },
   ];
   const flowRef: { current?: AlertFlow } = {};
+  // Label names and values learned from sources that carry names, to read the default Slack title that does not.
+  const labelMemory = new LabelMemory();
   customRoutes.push({
     path: '/alertmanager',
     method: ['POST'],
@@ -131,6 +134,7 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
       onAlerts: async (alerts) => {
         for (const alert of alerts) {
           metrics.alertsReceived.inc({ source: 'webhook', status: alert.status });
+          labelMemory.learn(alert.labels);
           await flowRef.current?.fromWebhook(alert).catch((err: unknown) => logger.error({ err, fingerprint: alert.fingerprint }, 'could not handle a webhook alert'));
         }
       },
@@ -234,13 +238,17 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
   flowRef.current = flow;
 
   let botId: Promise<string | undefined> | undefined;
-  const parseOpts = alertParseOptions(runbooks, config.hosts);
+  const parseOpts = alertParseOptions(runbooks, config.hosts, labelMemory);
   registerAlerts(app, {
     ...base,
     flow,
     parse: (event) => {
       const parsed = parseSlackAlertMessage(event, parseOpts);
-      for (const a of parsed?.alerts ?? []) metrics.alertsReceived.inc({ source: a.source, status: a.status });
+      for (const a of parsed?.alerts ?? []) {
+        metrics.alertsReceived.inc({ source: a.source, status: a.status });
+        // Templates that list labels by name teach them; a title read by inference does not teach itself.
+        if (a.source === 'alertmanager-template' && a.missingLabels.length === 0) labelMemory.learn(a.labels);
+      }
       return parsed;
     },
     botId: () => {

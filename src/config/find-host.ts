@@ -12,3 +12,10 @@ export function findHost(hosts: readonly HostConfig[], labels: Record<string, st
 export function hostMatchValues(hosts: readonly HostConfig[]): string[] {
   return hosts.flatMap((h) => Object.values(h.match).flat());
 }
+
+/** Every configured match value, by the label it is matched on (`{ instance: ["lb-1:9101", …] }`). */
+export function hostMatchByLabel(hosts: readonly HostConfig[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const h of hosts) for (const [label, values] of Object.entries(h.match)) (out[label] ??= []).push(...values);
+  return out;
+}

@@ -33,7 +33,8 @@ interface Draft {
 
 function finish(d: Draft, source: AlertSource, opts: SlackAlertOptions): Alert {
   const labels: Record<string, string> = { ...d.labels, alertname: d.alertname };
-  const declared = opts.labelNames?.(d.alertname) ?? [];
+  const learned = opts.learnedLabelNames?.(d.alertname) ?? [];
+  const declared = opts.labelNames?.(d.alertname) ?? learned[learned.length - 1] ?? [];
   const missing = new Set(d.missingLabels ?? []);
   for (const n of declared) if (labels[n] === undefined) missing.add(n);
   const order = [...declared, ...[...missing].filter((n) => !declared.includes(n))];
@@ -61,7 +62,11 @@ function fromTextAlerts(list: TextAlert[], title: ParsedTitle | undefined, statu
 }
 
 function fromAttachment(a: SlackAttachmentView, opts: SlackAlertOptions): Alert[] {
-  const title = parseAlertmanagerTitle(a.title, opts) ?? parseAlertmanagerTitle(a.fallback.split(' | ')[0], opts);
+  // The fallback (`<title> | <link>`) keeps the title's trailing space, which tells a `...` grouping from a common
+  // part in parentheses; Slack may trim the title itself.
+  const fallbackTitle = a.fallback.split(' | ')[0];
+  const titleText = fallbackTitle.trimEnd() === a.title.trimEnd() && fallbackTitle.length > a.title.length ? fallbackTitle : a.title;
+  const title = parseAlertmanagerTitle(titleText, opts) ?? parseAlertmanagerTitle(fallbackTitle, opts);
   const status = title?.status ?? statusFromColour(a.color);
   const grafana = a.footer.startsWith('Grafana') || /^\*\*(Firing|Resolved)\*\*$/m.test(a.text);
 

@@ -32,7 +32,8 @@ export const RunbookBindingSchema = z.strictObject({
    */
   hosts: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be a configured host name or group')).min(1).optional(),
   labels: z.array(labelName).optional(),
-  groupBy: z.array(labelName).optional(),
+  /** A hint only (the title parser infers the grouping); `...` means every label, as in Alertmanager's route. */
+  groupBy: z.array(z.union([labelName, z.literal('...')])).optional(),
   hostLabel: labelName.optional(),
   query: z.string().min(1).max(2000).optional(),
   steps: z.strictObject({ diagnosis: stepsOfSection.optional(), mitigation: stepsOfSection.optional() }).optional(),

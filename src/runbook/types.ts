@@ -53,7 +53,7 @@ export interface RunbookBinding {
   hosts?: string[];
   /** The alert's label names, for recovering labels from messages that carry only values. */
   labels?: string[];
-  /** Labels Alertmanager groups by (values come first in the title); default `[alertname]`. */
+  /** The route's group_by, if known (`...` for every label): only a hint; the grouping is inferred from the title. */
   groupBy?: string[];
   /** The label whose value identifies the host (matched against `hosts[].match`); default `instance`. */
   hostLabel?: string;

@@ -7,7 +7,8 @@ import type { Alert, AlertMessageRef } from '../ingest/alert';
 import type { AlertFlow } from './alert-flow';
 import type { AppDeps, RunbookCatalog } from './deps';
 import type { HostConfig } from '../config/schema';
-import { hostMatchValues } from '../config/find-host';
+import { hostMatchByLabel } from '../config/find-host';
+import type { LabelMemory } from '../ingest/label-memory';
 import type { SlackAlertOptions } from '../ingest/parse-slack-alert';
 
 /** Parses a Slack message event into alerts; null when it is not an alert message. */
@@ -17,13 +18,15 @@ export type SlackAlertParser = (event: Record<string, unknown>) => { alerts: Ale
  * What the Slack parsers need to know, from the runbooks (label names, grouping, host label: the bindings) and the
  * configured hosts (their match values help tell which title value is the host).
  */
-export function alertParseOptions(runbooks: Pick<RunbookCatalog, 'get'>, hosts: readonly HostConfig[]): SlackAlertOptions {
+export function alertParseOptions(runbooks: Pick<RunbookCatalog, 'get'>, hosts: readonly HostConfig[], memory?: LabelMemory): SlackAlertOptions {
   return {
     labelNames: (name) => runbooks.get(name)?.binding?.labels,
+    learnedLabelNames: (name) => memory?.nameSets(name) ?? [],
+    knownValues: (name, label) => memory?.values(name, label),
     groupBy: (name) => runbooks.get(name)?.binding?.groupBy,
     knownAlert: (name) => runbooks.get(name) !== undefined,
     hostLabel: (name) => runbooks.get(name)?.binding?.hostLabel,
-    hostValues: hostMatchValues(hosts),
+    hostMatch: hostMatchByLabel(hosts),
   };
 }
 

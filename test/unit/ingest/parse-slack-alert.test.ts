@@ -17,6 +17,11 @@ interface Expected {
   opts: SlackAlertOptions;
 }
 
+/** The labels every alert shares. */
+function commonOf(alerts: Array<{ labels: Record<string, string> }>): Record<string, string> {
+  return Object.fromEntries(Object.entries(alerts[0].labels).filter(([k, v]) => alerts.every((a) => a.labels[k] === v)));
+}
+
 const SCENARIOS = ['single', 'grouped', 'by-instance', 'metachar'] as const;
 const STATUSES = ['firing', 'resolved'] as const;
 
@@ -47,7 +52,8 @@ function table(): Array<[string, Expected]> {
       const groupSize = status === 'firing' ? { groupSize: truth.length } : {}; // `[RESOLVED]` has no count
       const defaultAlerts =
         scenario === 'grouped'
-          ? [{ status, labels: { alertname: 'HaproxyServerDown' }, annotations: {}, missingLabels: ['backend', 'instance', 'job', 'server', 'severity'], ...groupSize, fingerprint: labelsFingerprint({ alertname: 'HaproxyServerDown' }) }]
+          ? // Two instances: `instance` differs, so it is not in the title; no other value can be an instance (host:port).
+            [{ status, labels: commonOf(truth), annotations: {}, missingLabels: ['instance'], ...groupSize, fingerprint: labelsFingerprint(commonOf(truth)) }]
           : [{ status, labels: truth[0].labels, annotations: {}, missingLabels: [], ...groupSize, fingerprint: truth[0].fingerprint }];
       rows.push([`${scenario}.slack-default.${status}.event.json`, { source: 'alertmanager-slack', alerts: defaultAlerts, opts }]);
     }
@@ -111,7 +117,7 @@ describe('parseSlackAlertMessage: label recovery from the default title', () => 
   const event = (title: string): Ev => {
     const base = loadFixture<Ev>('slack', 'single.slack-default.firing.event.json');
     const [att] = base.attachments as Ev[];
-    return { ...base, attachments: [{ ...att, title, fallback: `${title} | http://am` }] };
+    return { ...base, attachments: [{ ...att, title: title.trimEnd(), fallback: `${title} | http://am` }] };
   };
 
   it.each<[string, string, SlackAlertOptions, Record<string, string>, string[]]>([
@@ -124,18 +130,18 @@ describe('parseSlackAlertMessage: label recovery from the default title', () => 
       [],
     ],
     [
-      'a grouped title lacks the differing label: all ambiguous names are missing',
+      'a grouped title lacks the differing label: only it is missing when no other value can be an instance',
       '[FIRING:2] HaproxyServerDown (web haproxy web2 critical)',
       bindingOpts,
-      { alertname: 'HaproxyServerDown' },
-      ['backend', 'instance', 'job', 'server', 'severity'],
+      { alertname: 'HaproxyServerDown', backend: 'web', job: 'haproxy', server: 'web2', severity: 'critical' },
+      ['instance'],
     ],
     [
       'a host value anchors the alignment when a label is missing',
       '[FIRING:2] HaproxyServerDown (web lb-1:9101 haproxy critical)',
       { ...bindingOpts, hostValues: ['lb-1:9101', '127.0.0.1:9101'] },
-      { alertname: 'HaproxyServerDown', backend: 'web', instance: 'lb-1:9101' },
-      ['job', 'server', 'severity'],
+      { alertname: 'HaproxyServerDown', backend: 'web', instance: 'lb-1:9101', severity: 'critical' },
+      ['job', 'server'], // `haproxy` could be either
     ],
     [
       'a value with spaces left alone beside the host value is joined',
@@ -148,8 +154,8 @@ describe('parseSlackAlertMessage: label recovery from the default title', () => 
       'a value with spaces among several names is not guessed',
       '[FIRING:1] HaproxyServerDown (web lb-1:9101 haproxy web 2 critical)',
       { ...bindingOpts, hostValues: ['lb-1:9101'] },
-      { alertname: 'HaproxyServerDown', backend: 'web', instance: 'lb-1:9101' },
-      ['job', 'server', 'severity'],
+      { alertname: 'HaproxyServerDown', backend: 'web', instance: 'lb-1:9101', severity: 'critical' },
+      ['job', 'server'],
     ],
     [
       'group_by alertname, instance puts the instance before the parentheses',
@@ -166,18 +172,25 @@ describe('parseSlackAlertMessage: label recovery from the default title', () => 
       [],
     ],
     [
-      'a binding label that the alert does not have is missing',
+      'a binding label that the alert does not have: the labels it could stand beside are missing',
       '[FIRING:1] HaproxyServerDown (web lb-1:9101 haproxy web2 critical)',
       { labelNames: () => [...HAPROXY_LABEL_NAMES, 'cluster'] },
-      { alertname: 'HaproxyServerDown' },
-      ['backend', 'instance', 'job', 'server', 'severity', 'cluster'], // in the binding's order
+      { alertname: 'HaproxyServerDown', job: 'haproxy', server: 'web2', severity: 'critical' },
+      ['backend', 'instance', 'cluster'], // in the binding's order
     ],
     [
       'equal counts with the host value out of place are not zipped',
       '[FIRING:1] HaproxyServerDown (lb-1:9101 haproxy web 2 critical)',
       { ...bindingOpts, hostValues: ['lb-1:9101'] },
-      { alertname: 'HaproxyServerDown', instance: 'lb-1:9101' },
-      ['backend', 'job', 'server', 'severity'],
+      { alertname: 'HaproxyServerDown', instance: 'lb-1:9101', severity: 'critical' },
+      ['backend', 'job', 'server'],
+    ],
+    [
+      'a `...` grouping whose title Slack trimmed: the fallback keeps the trailing space',
+      '[FIRING:1] HaproxyServerDown web lb-1:9101 haproxy web2 critical ',
+      { ...bindingOpts, hostValues: ['lb-1:9101'] },
+      { alertname: 'HaproxyServerDown', backend: 'web', instance: 'lb-1:9101', job: 'haproxy', server: 'web2', severity: 'critical' },
+      [],
     ],
   ])('%s', (_name, title, opts, labels, missing) => {
     const parsed = parseSlackAlertMessage(event(title), opts);
