@@ -119,8 +119,10 @@ async function runTrackedStep(deps: RunStepDeps, req: RunStepRequest, progress: 
         const at = now().toISOString();
         store.setStep(incident.id, step.id, { state: 'running', actionId: action.id, by: user, at });
         store.appendTimeline(incident.id, 'step.started', user, { ...base, host: host.name, command: built.command }, at);
+        // The command starts before anything is shown: showing it is the caller's business and must not delay it.
+        const running = deps.executor.run(deps.toSshTarget(host), built.command, { timeoutMs: action.timeoutMs, outputCap: action.outputCap });
         progress.started?.(built);
-        return deps.executor.run(deps.toSshTarget(host), built.command, { timeoutMs: action.timeoutMs, outputCap: action.outputCap });
+        return running;
       },
       {
         onQueued: (ahead) => {

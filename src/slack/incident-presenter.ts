@@ -155,18 +155,22 @@ export class IncidentPresenter {
     }
   }
 
-  /** Posts a reply in the incident's thread; returns its ts. */
-  async reply(incident: Incident, msg: Partial<SlackMessage> & { text: string }, opts: { broadcast?: boolean } = {}): Promise<string> {
-    const res = await this.follow(this.paced(incident.channel, () =>
-      this.deps.client.chat.postMessage({
+  /**
+   * Posts a reply in the incident's thread; returns its ts. `msg` may be a function, read when the post goes (after
+   * the channel's pace): a post that waited then carries what is true by then.
+   */
+  async reply(incident: Incident, message: (Partial<SlackMessage> & { text: string }) | (() => Partial<SlackMessage> & { text: string }), opts: { broadcast?: boolean } = {}): Promise<string> {
+    const res = await this.follow(this.paced(incident.channel, () => {
+      const msg = typeof message === 'function' ? message() : message;
+      return this.deps.client.chat.postMessage({
         channel: incident.channel,
         thread_ts: incident.threadTs,
         text: msg.text,
         blocks: msg.blocks ?? [{ type: 'section', text: { type: 'mrkdwn', text: truncate(msg.text, 3000) } }],
         reply_broadcast: opts.broadcast === true,
         unfurl_links: false,
-      }),
-    ));
+      });
+    }));
     return res.ts as string;
   }
 

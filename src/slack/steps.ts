@@ -13,6 +13,7 @@ import { ActionId, actionIdPattern, decodeStepValue, parseRunStepActionId } from
 import { renderQueued, renderRunning, renderStepResult, type StepView } from './blocks/step-result';
 import type { AppDeps } from './deps';
 import type { IncidentPresenter } from './incident-presenter';
+import { RUNNING_NOTICE_DELAY_MS, StepReply } from './step-reply';
 import { postTimeline } from './timeline';
 import { escapeErrorText } from './blocks/format';
 import type { Metrics } from '../metrics';
@@ -23,6 +24,8 @@ export interface StepFeatureDeps extends AppDeps {
   metrics?: Metrics;
   /** Turns raw output into a readable form for actions that have a renderer (e.g. the backend table). */
   formatOutput(action: ActionSpec, stdout: string, labels: Record<string, string>): string | undefined;
+  /** How long a step runs before the thread says "running …" (default RUNNING_NOTICE_DELAY_MS). */
+  runningNoticeDelayMs?: number;
   /** Mitigation (risk `change`) goes through confirmation and guards; set by the mitigation feature. */
   requestMitigation?(args: { incident: Incident; runbook: Runbook; step: Step; action: ActionSpec; user: string; triggerId: string; client: WebClient }): Promise<void>;
 }
@@ -142,8 +145,9 @@ export function registerSteps(app: App, deps: StepFeatureDeps): void {
 }
 
 /**
- * Runs a step and shows it in the thread: a reply that says queued/running, replaced by the result; long output
- * uploaded as a file; the incident message refreshed at each phase.
+ * Runs a step and shows it in the thread: one reply, the result, preceded by "queued" when it waits and by
+ * "running …" when it takes longer than the notice delay; long output uploaded as a file; the incident message
+ * refreshed at each phase shown.
  */
 export async function runAndReport(
   deps: StepFeatureDeps,
@@ -151,33 +155,17 @@ export async function runAndReport(
 ): Promise<RunStepOutcome> {
   const { presenter } = deps;
   const view: StepView = { step: req.step, action: req.action, hostName: req.incident.hostName, user: req.user };
-  // The reply is posted once; later phases edit it. Edits wait for the post so they apply in order.
-  let replyTs: Promise<string | undefined> | undefined;
-  const show = (msg: { text: string; blocks?: import('@slack/types').KnownBlock[] }) => {
-    if (!replyTs) {
-      replyTs = presenter.reply(req.incident, msg).catch((err: unknown) => {
-        deps.logger.warn({ err, incidentId: req.incident.id }, 'could not post the step reply');
-        return undefined;
-      });
-      return replyTs;
-    }
-    const prev = replyTs;
-    replyTs = prev.then(async (ts) => {
-      if (ts) await presenter.replace(req.incident, ts, msg).catch((err: unknown) => deps.logger.warn({ err }, 'could not update the step reply'));
-      return ts;
-    });
-    return replyTs;
-  };
-
+  const reply = new StepReply(
+    { post: (msg) => presenter.reply(req.incident, msg), replace: (ts, msg) => presenter.replace(req.incident, ts, msg), logger: deps.logger },
+    deps.runningNoticeDelayMs ?? RUNNING_NOTICE_DELAY_MS,
+  );
   const outcome = await runStep(deps.runStepDeps, req, {
     queued: (ahead) => {
-      if (ahead > 0) void show(renderQueued(view, ahead));
+      if (ahead > 0) reply.notice(renderQueued(view, ahead));
       void presenter.refresh(req.incident.id);
     },
-    started: (built) => {
-      void show(renderRunning(view, built.command));
-      void presenter.refresh(req.incident.id);
-    },
+    // The incident message shows the step running when the thread does: a fast command goes from idle to its result.
+    started: (built) => reply.noticeLater(renderRunning(view, built.command), () => void presenter.refresh(req.incident.id)),
   });
   const result = outcome.kind === 'ran' ? (outcome.result.exitCode === 0 && !outcome.result.timedOut ? 'ok' : outcome.result.timedOut ? 'timeout' : 'failed') : outcome.kind;
   deps.metrics?.actions.inc({ action: req.action.id, result });
@@ -185,7 +173,7 @@ export async function runAndReport(
   const formatted = outcome.kind === 'ran' ? safeFormat(deps, req.action, outcome.result.stdout.text, req.incident.alert.labels) : undefined;
   const rendered = renderStepResult(view, outcome, formatted);
   if (rendered.logId) deps.logger.error({ logId: rendered.logId, err: outcome.kind !== 'ran' ? outcome.error : undefined }, 'internal error shown to the user');
-  await show(rendered.message);
+  await reply.finish(rendered.message);
   if (rendered.upload) {
     await deps.presenter
       .upload(req.incident, rendered.upload)

@@ -24,3 +24,12 @@ export async function runStep(h: Harness, threadTs: string, stepId: string, acti
 export function plain(text: string): string {
   return text.replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 }
+
+/**
+ * Waits for a reply whose text matches: posted as it is (a step that answered before its "running …" notice was
+ * due), or an earlier reply edited into it.
+ */
+export function waitForReply(h: Harness, text: RegExp, timeoutMs = 10_000): Promise<RecordedCall> {
+  const match = (c: RecordedCall) => text.test(String(c.args.text ?? ''));
+  return Promise.race([h.slack.waitFor('chat.postMessage', match, timeoutMs), h.slack.waitFor('chat.update', match, timeoutMs)]);
+}

@@ -3,7 +3,7 @@
  * exactly the expected timeline, and /incident answers every subcommand, including bad input.
  */
 import { CHANNEL, INTERN, ONCALL, startHarness, type Harness } from '../../support/pilot-harness';
-import { plain, runStep } from '../../support/step-helpers';
+import { plain, runStep, waitForReply } from '../../support/step-helpers';
 import { restoreWeb2 } from '../../support/haproxy-runtime';
 import { describeWithHosts, testHostConfig } from '../../support/test-hosts';
 
@@ -147,7 +147,7 @@ describeWithHosts('incident lifecycle', (hosts) => {
       expect(await slash(h, 'timeline 1')).toBe('Posted the timeline of #1 in its thread.');
       await h.slack.waitFor('chat.postMessage', (c) => /^Timeline of incident #1/.test(String(c.args.text)), 5000);
       expect(await slash(h, 'run backend-state lb-test')).toMatch(/Running Backend state on `lb-test` for #1/);
-      await h.slack.waitFor('chat.update', (c) => /Backend state on lb-test: ok/.test(String(c.args.text)), 10_000);
+      await waitForReply(h, /Backend state on lb-test: ok/);
       expect(await slash(h, 'help')).toMatch(/Usage:/);
       expect(await slash(h, '')).toMatch(/Usage:/);
 
@@ -193,7 +193,7 @@ describeWithHosts('incident lifecycle', (hosts) => {
       const opening = await h.slack.waitFor('chat.postMessage', (c) => /incident opened by hand by <@U0ONCALL01>/.test(String(c.args.text)), 5000);
       const threadTs = (opening.response as { ts: string }).ts;
       await h.incidentMessage(threadTs);
-      await h.slack.waitFor('chat.update', (c) => /HAProxy process and sockets on lb-test: ok/.test(String(c.args.text)), 10_000);
+      await waitForReply(h, /HAProxy process and sockets on lb-test: ok/);
       expect(h.pilot.deps.store.get(1)).toMatchObject({ hostName: 'lb-test', alert: { source: 'manual' } });
     } finally {
       await h.stop();
