@@ -26,6 +26,7 @@ import { SqliteIncidentStore, type IncidentStore } from './incident/store';
 import { alertmanagerHandler } from './ingest/alertmanager-route';
 import { LabelMemory } from './ingest/label-memory';
 import { parseAlertmanagerWebhook } from './ingest/parse-alertmanager-webhook';
+import { assertWebhookClosed, webhookCredentials } from './ingest/webhook-auth';
 import { parseSlackAlertMessage } from './ingest/parse-slack-alert';
 import { boltLogger, type Logger } from './logger';
 import { Metrics } from './metrics';
@@ -79,6 +80,8 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
   const now = opts.now ?? (() => new Date());
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
 
+  // An open webhook is a start-up error, not a warning, unless the operator chose it explicitly.
+  assertWebhookClosed(config);
   for (const warning of configWarnings(config)) logger.warn({ config: settings.env.configPath }, warning);
   // One unusable runbook file is skipped with one line naming it and the fix; the bot starts with the rest.
   const runbooks: RunbookCatalog = loadRunbooks(
@@ -128,7 +131,7 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
     path: '/alertmanager',
     method: ['POST'],
     handler: alertmanagerHandler({
-      token: config.alertmanager.token,
+      auth: webhookCredentials(config),
       parse: parseAlertmanagerWebhook,
       logger,
       onAlerts: async (alerts) => {

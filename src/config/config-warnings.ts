@@ -6,8 +6,8 @@ import type { Config } from './schema';
  */
 export function configWarnings(config: Readonly<Config>): string[] {
   const warnings: string[] = [];
-  if (!config.alertmanager.token) {
-    warnings.push('alertmanager.token is empty: POST /alertmanager accepts alerts from anyone who can reach the bot; set a token and the same in the webhook_config');
+  if (!config.alertmanager.token && !config.alertmanager.basicAuth && config.alertmanager.allowUnauthenticated) {
+    warnings.push('alertmanager.allowUnauthenticated is on: POST /alertmanager accepts alerts from anyone who can reach the bot; set alertmanager.token and the same in the webhook_config');
   }
   if (config.access.mitigate.length === 0 && Object.keys(config.access.hosts).length === 0) {
     warnings.push('access.mitigate is empty: nobody may restart, reload or drain; list the on-call users or user groups');

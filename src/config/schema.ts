@@ -83,8 +83,15 @@ export const ConfigSchema = z.strictObject({
     .extend({
       /** Anyone in the channel may silence the incident's alert; by default only those who may run mitigation. */
       silenceOpenToAll: z.boolean().default(false),
+      /**
+       * Basic credentials POST /alertmanager accepts (Alertmanager's `http_config.basic_auth`), besides or instead of
+       * the bearer `token`.
+       */
+      basicAuth: z.strictObject({ username: z.string().min(1), password: z.string().min(1) }).optional(),
+      /** The operator's explicit choice to run the webhook with no credentials at all (warned at start). */
+      allowUnauthenticated: z.boolean().default(false),
     })
-    .default({ token: '', timeoutMs: 5000, silenceOpenToAll: false }),
+    .default({ token: '', timeoutMs: 5000, silenceOpenToAll: false, allowUnauthenticated: false }),
   prometheus: basicOrBearer.default({ token: '', timeoutMs: 5000 }),
   runbooks: z.string().default('./runbooks'),
   store: z.strictObject({ path: z.string().default('./runbook-pilot.db') }).default({ path: './runbook-pilot.db' }),

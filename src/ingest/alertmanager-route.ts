@@ -1,17 +1,17 @@
 /**
- * POST /alertmanager: Alertmanager's webhook receiver. Checks the bearer token (when configured), validates the
+ * POST /alertmanager: Alertmanager's webhook receiver. Checks the credentials (bearer token or basic auth), validates the
  * payload, answers 202 at once and hands the alerts on; Alertmanager retries on any non-2xx.
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { asPilotError } from '../errors';
 import { readBody, sendJson } from '../http/read-body';
 import type { Logger } from '../logger';
 import type { Alert } from './alert';
+import { webhookAuthorized, type WebhookCredentials } from './webhook-auth';
 
 export interface AlertmanagerRouteDeps {
-  /** Bearer token required when non-empty. */
-  token: string;
+  /** The credentials required (none: open, which start-up allows only when the operator said so). */
+  auth: WebhookCredentials;
   parse(body: unknown): Alert[];
   onAlerts(alerts: Alert[]): Promise<void>;
   logger: Logger;
@@ -21,8 +21,11 @@ export interface AlertmanagerRouteDeps {
 export function alertmanagerHandler(deps: AlertmanagerRouteDeps): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     void (async () => {
-      if (deps.token && !bearerMatches(req.headers.authorization, deps.token)) {
-        sendJson(res, 401, { error: 'missing or wrong bearer token: set http_config.authorization.credentials in the webhook_config to alertmanager.token' });
+      if (!webhookAuthorized(req.headers.authorization, deps.auth)) {
+        res.setHeader('www-authenticate', deps.auth.basic ? 'Basic realm="runbook-pilot"' : 'Bearer');
+        sendJson(res, 401, {
+          error: 'missing or wrong credentials: set the webhook_config\'s http_config.authorization.credentials to alertmanager.token (or basic_auth to alertmanager.basicAuth)',
+        });
         return;
       }
       let alerts: Alert[];
@@ -38,12 +41,4 @@ export function alertmanagerHandler(deps: AlertmanagerRouteDeps): (req: Incoming
       await deps.onAlerts(alerts).catch((err: unknown) => deps.logger.error({ err }, 'could not handle webhook alerts'));
     })();
   };
-}
-
-function bearerMatches(header: string | undefined, token: string): boolean {
-  const m = /^Bearer\s+(.+)$/i.exec(header ?? '');
-  if (!m) return false;
-  const a = Buffer.from(m[1].trim());
-  const b = Buffer.from(token);
-  return a.length === b.length && timingSafeEqual(a, b);
 }

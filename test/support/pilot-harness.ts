@@ -19,6 +19,8 @@ export const ONCALL = 'U0ONCALL01';
 export const INTERN = 'U0INTERN01';
 export const SRE_GROUP = 'S0123SRE';
 export const SIGNING_SECRET = 'e2e-signing-secret-0123456789abcdef';
+/** The webhook's bearer token in every harness config (the webhook is closed by default; see h.webhook). */
+export const AM_TOKEN = 'e2e-alertmanager-token-0123456789';
 const REPO = join(__dirname, '..', '..');
 
 export interface HarnessOptions {
@@ -52,6 +54,8 @@ export interface Harness {
   click(threadTs: string, actionId: string, user?: string, value?: string): ReturnType<SlackStandIn['clickButton']>;
   /** The thread's messages as text (blocks flattened), for assertions. */
   threadText(threadTs: string): string;
+  /** POSTs a body (an object is sent as JSON) to /alertmanager with the harness's bearer token, as Alertmanager would. */
+  webhook(body: unknown, headers?: Record<string, string>): Promise<Response>;
   /** Stops the bot only (the stand-in and the store file stay). */
   stopBot(): Promise<void>;
   stop(): Promise<void>;
@@ -76,6 +80,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     access: { mitigate: [SRE_GROUP] },
     mitigation: { verifyDelayMs: 300, cooldownSec: 300, maxRestartsPerHour: 3 },
     ...opts.config,
+    // The webhook is closed unless a test opens it explicitly (alertmanager: { token: '', allowUnauthenticated: true }).
+    alertmanager: { token: AM_TOKEN, ...(opts.config?.alertmanager as Record<string, unknown> | undefined) },
   };
   const config = parseConfigText(stringify(raw), 'e2e-config.yml');
   const settings: Settings = {
@@ -91,24 +97,27 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     },
     config,
   };
-  const pilot = await createApp({ settings, logger: createLogger(settings.env.logLevel), ...(opts.executor ? { executor: opts.executor } : {}) });
+  let pilot: Pilot | undefined;
   let port: number;
   try {
+    pilot = await createApp({ settings, logger: createLogger(settings.env.logLevel), ...(opts.executor ? { executor: opts.executor } : {}) });
     port = await pilot.start();
   } catch (err) {
-    // A start that fails (a refused app token, say) leaves nothing behind: store closed, stand-in and folder gone.
-    await pilot.stop().catch(() => undefined);
+    // A start that fails (an open webhook, a refused app token, say) leaves nothing behind: store closed, stand-in
+    // and folder gone.
+    await pilot?.stop().catch(() => undefined);
     if (!opts.slack) await slack.stop();
     if (!opts.dir) rmSync(dir, { recursive: true, force: true });
     throw err;
   }
+  const started: Pilot = pilot;
   const url = `http://127.0.0.1:${port}`;
   slack.useSocketMode(opts.socketMode ?? false);
   slack.configureBot({ url: `${url}/slack/events`, signingSecret: SIGNING_SECRET });
 
   const harness: Harness = {
     slack,
-    pilot,
+    pilot: started,
     url,
     dir,
     settings,
@@ -134,11 +143,18 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
         .map((m) => `${m.text ?? ''}\n${JSON.stringify(m.blocks ?? [])}`)
         .join('\n----\n');
     },
+    webhook(body, headers = {}) {
+      return fetch(`${url}/alertmanager`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${AM_TOKEN}`, ...headers },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
+    },
     async stopBot() {
-      await pilot.stop();
+      await started.stop();
     },
     async stop() {
-      await pilot.stop().catch(() => undefined);
+      await started.stop().catch(() => undefined);
       if (!opts.slack) await slack.stop();
       if (!opts.dir) rmSync(dir, { recursive: true, force: true });
     },

@@ -62,7 +62,7 @@ describe('alert storm (small scale)', () => {
       fingerprint: `f00d${String(i).padStart(12, '0')}`,
     }));
     const body = { version: '4', groupKey: '{}:{}', truncatedAlerts: 0, status: 'firing', receiver: 'runbook-pilot', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://alertmanager:9093', alerts };
-    const res = await fetch(`${h.url}/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await h.webhook(body);
     expect(res.status).toBe(202);
 
     // then: 8 alert messages and 8 incident messages, all under the same per-channel pace

@@ -88,7 +88,7 @@ describe('start-up with an unusable store', () => {
     ['its folder is a file', 'a-file/pilot.db'],
   ])('prints one clear line and exits non-zero when %s', async (_case, relative) => {
     const path = join(dir, relative);
-    const bot = await spawnBot({ slack: { channels: [CHANNEL] }, store: { path } }, dir, { SLACK_API_URL: 'http://127.0.0.1:9/api/' });
+    const bot = await spawnBot({ slack: { channels: [CHANNEL] }, alertmanager: { token: 'process-test-token' }, store: { path } }, dir, { SLACK_API_URL: 'http://127.0.0.1:9/api/' });
     const { code } = await bot.exited;
     expect(code).toBe(1);
     // stdout has the start-up warnings (JSON log lines); the failure itself is one line on stderr
@@ -128,6 +128,7 @@ describeWithHosts('SIGTERM during an action', (hosts) => {
     const storePath = join(dir, 'pilot.db');
     const config = {
       slack: { channels: [CHANNEL], postsPerSecond: 50, postBurst: 50 },
+      alertmanager: { token: 'process-test-token' },
       runbooks: writeFaultRunbooks(dir, { slowSec: 3 }),
       store: { path: storePath },
       hosts: [spare],

@@ -69,7 +69,7 @@ describeWithHosts('GET /metrics', (hosts) => {
     expect(m.value('runbook_pilot_alerts_received_total', { source: 'webhook' })).toBeUndefined();
 
     const body = readFileSync(join(FIXTURES, 'alertmanager', 'grouped.webhook.firing.json'), 'utf8');
-    const res = await fetch(`${h.url}/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const res = await h.webhook(body);
     expect(res.status).toBe(202);
     const accepted = ((await res.json()) as { accepted: number }).accepted;
     expect(accepted).toBeGreaterThan(1);

@@ -96,7 +96,7 @@ describeWithHosts('diagnosis steps over SSH', (hosts) => {
   it('runs nothing for labels carrying shell metacharacters (webhook path)', async () => {
     rmSync('/tmp/pwned', { force: true });
     const body = readFileSync(`${__dirname}/../../fixtures/alertmanager/metachar.webhook.firing.json`, 'utf8');
-    const res = await fetch(`${h.url}/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const res = await h.webhook(body);
     expect(res.status).toBe(202);
     const alertPost = await h.slack.waitFor('chat.postMessage', (c) => String(c.args.text).includes('[FIRING] HaproxyServerDown') && !c.args.thread_ts, 5000);
     const threadTs = (alertPost.response as { ts: string }).ts;

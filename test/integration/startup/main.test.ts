@@ -34,7 +34,8 @@ describe('npm start with a bad setup', () => {
     ['a missing config file', env, undefined, /^runbook-pilot: config file .*config\.yml does not exist\. Set RUNBOOK_PILOT_CONFIG/],
     ['invalid YAML', env, 'slack: [', /^runbook-pilot: config file .* is not valid YAML at line \d+/],
     ['an unknown key', env, good, /^runbook-pilot: config file .*: unknown key runtbooks: remove it or check its spelling/],
-    ['a runbook folder that does not exist', env, 'slack: { channels: [C0123ALERTS] }\nrunbooks: ./no-such-folder\n', /^runbook-pilot: cannot read the runbook folder .*no-such-folder/],
+    ['a runbook folder that does not exist', env, 'slack: { channels: [C0123ALERTS] }\nalertmanager: { token: t0k3n }\nrunbooks: ./no-such-folder\n', /^runbook-pilot: cannot read the runbook folder .*no-such-folder/],
+    ['an open webhook', env, `slack: { channels: [C0123ALERTS] }\nrunbooks: ${join(REPO, 'runbooks')}\n`, /^runbook-pilot: alertmanager\.token is empty .* would accept alerts from anyone .* set alertmanager\.allowUnauthenticated: true/i],
   ])('%s: one line, exit 1', (_name, e, config, message) => {
     const res = start(e as Record<string, string>, config);
     expect(res.status).toBe(1);

@@ -11,7 +11,7 @@ describe('configWarnings', () => {
   });
 
   it.each([
-    ['an open webhook', { access: { mitigate: ['S0123SRE'] }, hosts: [host] }, /alertmanager\.token is empty/],
+    ['a webhook left open on purpose', { alertmanager: { allowUnauthenticated: true }, access: { mitigate: ['S0123SRE'] }, hosts: [host] }, /alertmanager\.allowUnauthenticated is on/],
     ['nobody allowed to mitigate', { alertmanager: { token: 's' }, hosts: [host] }, /access\.mitigate is empty/],
     ['no hosts', { alertmanager: { token: 's' }, access: { mitigate: ['U1ABC'] } }, /no hosts are configured/],
     ['accept-any host keys', { alertmanager: { token: 's' }, access: { mitigate: ['U1ABC'] }, hosts: [{ ...host, ssh: { ...host.ssh, insecureAcceptAnyHostKey: true } }] }, /insecureAcceptAnyHostKey is on/],
@@ -20,5 +20,11 @@ describe('configWarnings', () => {
     const warnings = configWarnings(config(extra));
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(warning);
+  });
+});
+
+describe('configWarnings and the webhook', () => {
+  it('says nothing about allowUnauthenticated once credentials are set (they are then required anyway)', () => {
+    expect(configWarnings(config({ alertmanager: { token: 's', allowUnauthenticated: true }, access: { mitigate: ['S0123SRE'] }, hosts: [host] }))).toEqual([]);
   });
 });
