@@ -12,6 +12,7 @@ import { builtinActions } from '../actions/catalog';
 import { shellQuote } from '../actions/shell-quote';
 import type { ActionSpec } from '../actions/types';
 import { configWarnings } from '../config/config-warnings';
+import { assertWebhookClosed } from '../ingest/webhook-auth';
 import { checkConfigText } from '../config/load-config';
 import type { Config, HostConfig } from '../config/schema';
 import { PilotError } from '../errors';
@@ -62,6 +63,12 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   for (const p of checked.problems) problem('error', configFile, p);
   const config = checked.config;
   if (!config) return finish(opts, result);
+  try {
+    assertWebhookClosed(config);
+  } catch (err) {
+    // The bot would refuse to start with this config: an error here too.
+    problem('error', configFile, (err as PilotError).message, (err as PilotError).hint);
+  }
   for (const w of configWarnings(config)) {
     const [message, ...fix] = w.split(': ');
     problem('warning', configFile, message, fix.join(': '));

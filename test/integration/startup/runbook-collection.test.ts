@@ -24,7 +24,7 @@ it('starts with the usable runbooks of a collection and logs one warning line pe
       done();
     },
   });
-  const config = parseConfigText(`slack: { channels: [C0123ALERTS] }\nrunbooks: ${JSON.stringify(collection)}\nstore: { path: ${JSON.stringify(join(dir, 'p.db'))} }\n`, 'config.yml');
+  const config = parseConfigText(`slack: { channels: [C0123ALERTS] }\nalertmanager: { token: a-token }\nrunbooks: ${JSON.stringify(collection)}\nstore: { path: ${JSON.stringify(join(dir, 'p.db'))} }\n`, 'config.yml');
   const pilot = await createApp({
     settings: { config, env: { botToken: slack.botToken, signingSecret: 'secret', socketMode: false, apiUrl, port: 0, configPath: 'config.yml', logLevel: 'warn' } },
     logger: createLogger('warn', sink),
