@@ -24,6 +24,7 @@ import { InflightSteps } from './incident/inflight-steps';
 import { recordInterrupted, recoverInterruptedSteps, runActionQuietly } from './incident/run-step';
 import { SqliteIncidentStore, type IncidentStore } from './incident/store';
 import { alertmanagerHandler } from './ingest/alertmanager-route';
+import { completeAlert } from './ingest/complete-alerts';
 import { LabelMemory } from './ingest/label-memory';
 import { parseAlertmanagerWebhook } from './ingest/parse-alertmanager-webhook';
 import { assertWebhookClosed, webhookCredentials } from './ingest/webhook-auth';
@@ -254,6 +255,15 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
       }
       return parsed;
     },
+    complete: async (alert) =>
+      (
+        await completeAlert(alert, {
+          listAlerts: alertmanager.configured ? (labels) => alertmanager.listAlerts(labels) : undefined,
+          openAlerts: async (alertname) => (await store.listOpen()).filter((i) => i.alertname === alertname).map((i) => i.alert),
+          learn: (labels) => labelMemory.learn(labels),
+          logger,
+        })
+      ).alerts,
     botId: () => {
       botId ??= client.auth.test().then(
         (r) => r.bot_id,

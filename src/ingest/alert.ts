@@ -25,6 +25,8 @@ export interface Alert {
   missingLabels: string[];
   /** Number of alerts in the group, from `[FIRING:N]`. */
   groupSize?: number;
+  /** The default template's title the labels were read from, to find the alerts it names (Alertmanager, open incidents). */
+  subject?: string;
 }
 
 /** Where a Slack-borne alert was seen: the message it came in, used as the incident thread. */

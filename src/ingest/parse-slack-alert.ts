@@ -80,7 +80,9 @@ function fromAttachment(a: SlackAttachmentView, opts: SlackAlertOptions): Alert[
   }
   // Default template: only the title, values without names.
   if (title?.alertname) {
-    return [finish({ alertname: title.alertname, status: title.status, labels: title.labels, annotations: {}, missingLabels: title.missingLabels, groupSize: title.groupSize }, grafana ? 'grafana' : 'alertmanager-slack', opts)];
+    const alert = finish({ alertname: title.alertname, status: title.status, labels: title.labels, annotations: {}, missingLabels: title.missingLabels, groupSize: title.groupSize }, grafana ? 'grafana' : 'alertmanager-slack', opts);
+    if (!grafana) alert.subject = titleText;
+    return [alert];
   }
   return [];
 }

@@ -76,6 +76,7 @@ const GettableSilenceSchema = z.object({
 const GettableAlertsSchema = z.array(
   z.object({
     labels: z.record(z.string(), z.string()),
+    annotations: z.record(z.string(), z.string()).default({}),
     startsAt: z.string(),
     fingerprint: z.string(),
     generatorURL: z.string().optional(),
@@ -102,6 +103,17 @@ export function silenceMatchers(labels: Record<string, string>): SilenceMatcher[
     });
   if (matchers.length === 0) throw new PilotError('PARAM_INVALID', 'the alert has no labels: a silence needs at least one');
   return matchers;
+}
+
+/** One alert as Alertmanager's API v2 holds it (`GET /api/v2/alerts`). */
+export interface AlertmanagerAlert {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  startsAt: string;
+  /** Alertmanager's own fingerprint of the labels: the alert's identity. */
+  fingerprint: string;
+  generatorURL?: string;
+  state: 'active' | 'suppressed' | 'unprocessed';
 }
 
 /** Alertmanager's API v2 client (axios underneath; base URL, auth and timeout from the `alertmanager` config). */
@@ -195,6 +207,32 @@ export class AlertmanagerClient {
       labels: a.labels,
       matched: alerts.length,
     };
+  }
+
+  /**
+   * Every alert Alertmanager holds (active, silenced or inhibited) whose labels include all of `labels` exactly
+   * (`GET /api/v2/alerts`, one `filter` matcher per label). An empty `labels` lists every alert.
+   */
+  async listAlerts(labels: Record<string, string>): Promise<AlertmanagerAlert[]> {
+    const params = new URLSearchParams();
+    params.set('active', 'true');
+    params.set('silenced', 'true');
+    params.set('inhibited', 'true');
+    for (const name of Object.keys(labels).sort()) {
+      if (labels[name] === '') continue;
+      assertLabelName(name);
+      params.append('filter', `${name}=${quoteMatcherValue(labels[name])}`);
+    }
+    const res = await this.service.request({ method: 'GET', url: `api/v2/alerts?${params.toString()}` });
+    this.rejectClientError(res, 'the alert filter');
+    return this.service.parse(GettableAlertsSchema, res.body, 'GET /api/v2/alerts').map((a) => ({
+      labels: a.labels,
+      annotations: a.annotations,
+      startsAt: a.startsAt,
+      fingerprint: a.fingerprint,
+      ...(a.generatorURL ? { generatorURL: a.generatorURL } : {}),
+      state: a.status.state,
+    }));
   }
 
   /** True while Alertmanager holds the alert with these labels as firing (silenced or not). */

@@ -35,6 +35,8 @@ export interface AlertFeatureDeps extends AppDeps {
   parse: SlackAlertParser;
   /** The bot's own bot id (from auth.test), to ignore its own messages. */
   botId(): Promise<string | undefined>;
+  /** The alerts a message stands for (Alertmanager's API, open incidents); default: the message's own reading. */
+  complete?: (alert: Alert) => Promise<Alert[]>;
 }
 
 /** Registers the `message` listener. */
@@ -61,10 +63,13 @@ export function registerAlerts(app: App, deps: AlertFeatureDeps): void {
     }
     if (!parsed) return;
     const threadTs = parsed.ref.threadTs ?? parsed.ref.ts;
-    for (const alert of parsed.alerts) {
-      await deps.flow.fromSlack(alert, { channel, threadTs }).catch((err: unknown) => {
-        deps.logger.error({ err, fingerprint: alert.fingerprint, channel }, 'could not handle the alert');
-      });
+    for (const read of parsed.alerts) {
+      const alerts = deps.complete ? await deps.complete(read) : [read];
+      for (const alert of alerts) {
+        await deps.flow.fromSlack(alert, { channel, threadTs }).catch((err: unknown) => {
+          deps.logger.error({ err, fingerprint: alert.fingerprint, channel }, 'could not handle the alert');
+        });
+      }
     }
   });
 }

@@ -70,7 +70,12 @@ export function renderIncidentMessage(incident: Incident, ctx: IncidentMessageCo
     );
   }
   if (alert.missingLabels.length) {
-    notes.push(`⚠️ Could not recover the label(s) ${alert.missingLabels.map((l) => `\`${escapeMrkdwn(l)}\``).join(', ')} from the alert message; steps that need them will say so.`);
+    const names = alert.missingLabels.map((l) => `\`${escapeMrkdwn(l)}\``).join(', ');
+    notes.push(
+      (alert.groupSize ?? 1) > 1
+        ? `⚠️ ${alert.groupSize} alerts in this notification, labels missing: ${names} (the message carries only the labels they share, and Alertmanager could not tell them apart). Steps that need them will say so.`
+        : `⚠️ Could not recover the label(s) ${names} from the alert message; steps that need them will say so.`,
+    );
   }
   if (notes.length) blocks.push({ type: 'context', elements: notes.map((n) => ({ type: 'mrkdwn', text: truncate(n, BlockLimits.text) })) });
 

@@ -1,0 +1,92 @@
+/**
+ * A default-template message carries label values without names, and a grouped one only the labels its alerts
+ * share. This finds the alerts it stands for, with every label: first in Alertmanager's API (full labels,
+ * annotations, startsAt, generatorURL and Alertmanager's fingerprint, so the incident is the one the webhook opens),
+ * then among the open incidents (a resolved message closes exactly those it names). When neither names them, the
+ * message's own reading stands. An Alertmanager that does not answer costs at most its timeout.
+ */
+import type { Logger } from '../logger';
+import type { Alert } from './alert';
+import { matchNotification } from './match-notification';
+
+/** An alert as Alertmanager's API returns it (see AlertmanagerClient.listAlerts). */
+export interface HeldAlert {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  startsAt: string;
+  fingerprint: string;
+  generatorURL?: string;
+}
+
+export interface CompletionDeps {
+  /** Alertmanager's alerts whose labels include these; undefined when `alertmanager.url` is not set. */
+  listAlerts?: (labels: Record<string, string>) => Promise<HeldAlert[]>;
+  /** The alerts of the open incidents for an alertname. */
+  openAlerts: (alertname: string) => Promise<Alert[]>;
+  /** Told every complete label set Alertmanager returned (see LabelMemory). */
+  learn?: (labels: Record<string, string>) => void;
+  logger: Logger;
+}
+
+export interface Completion {
+  alerts: Alert[];
+  /** Where the labels came from. */
+  via: 'message' | 'alertmanager' | 'open-incidents';
+}
+
+/** True when the message's reading may stand for other alerts than it shows: labels missing, or several alerts. */
+export function needsCompletion(alert: Alert): boolean {
+  return alert.subject !== undefined && (alert.missingLabels.length > 0 || (alert.groupSize ?? 1) > 1 || alert.status === 'resolved');
+}
+
+function known(alert: Alert): Record<string, string> {
+  const missing = new Set(alert.missingLabels);
+  return Object.fromEntries(Object.entries(alert.labels).filter(([k, v]) => !missing.has(k) && v !== ''));
+}
+
+function includes(labels: Record<string, string>, part: Record<string, string>): boolean {
+  return Object.entries(part).every(([k, v]) => labels[k] === v);
+}
+
+/** The alerts this message stands for (itself when nothing better is known). Never rejects. */
+export async function completeAlert(alert: Alert, deps: CompletionDeps): Promise<Completion> {
+  const subject = alert.subject;
+  if (!subject || !needsCompletion(alert)) return { alerts: [alert], via: 'message' };
+  const part = known(alert);
+  const log = deps.logger.child({ alertname: alert.alertname, subject });
+
+  if (alert.status === 'firing' && deps.listAlerts) {
+    try {
+      const held = (await deps.listAlerts(part)).filter((a) => a.labels.alertname === alert.alertname);
+      const named = matchNotification(subject, held);
+      if (named) {
+        for (const a of named) deps.learn?.(a.labels);
+        return {
+          via: 'alertmanager',
+          alerts: named.map((a) => ({
+            alertname: alert.alertname,
+            status: 'firing',
+            labels: { ...a.labels },
+            annotations: { ...a.annotations },
+            startsAt: a.startsAt,
+            ...(a.generatorURL ? { generatorURL: a.generatorURL } : {}),
+            fingerprint: a.fingerprint,
+            source: alert.source,
+            missingLabels: [],
+            groupSize: named.length,
+          })),
+        };
+      }
+      log.info({ held: held.length }, 'Alertmanager holds no alerts that render this title: going on with the message');
+    } catch (err) {
+      log.warn({ err }, 'Alertmanager did not answer: going on with the labels the message gave');
+    }
+  }
+
+  const open = (await deps.openAlerts(alert.alertname)).filter((a) => a.missingLabels.length === 0 && includes(a.labels, part));
+  const named = matchNotification(subject, open);
+  if (named) {
+    return { via: 'open-incidents', alerts: named.map((a) => ({ ...a, status: alert.status, source: alert.source, groupSize: named.length })) };
+  }
+  return { alerts: [alert], via: 'message' };
+}
