@@ -57,15 +57,20 @@ export function applyAlert(deps: AlertDeps, alert: Alert, place: IncidentPlace, 
   return { kind: 'repeated', incident: updated, notify };
 }
 
-/** Keeps what the first alert knew when a later message knows less (a Slack title loses label names). */
-function mergeAlert(previous: Alert, next: Alert): Alert {
-  const labels = { ...previous.labels, ...next.labels };
+/**
+ * A later delivery of the same alert updates what it may: status, annotations, times. Never the labels: they are the
+ * incident's identity and what its commands are built from, so an open incident keeps the labels it opened with
+ * (a delivery whose labels differ is another alert, with another fingerprint).
+ */
+export function mergeAlert(previous: Alert, next: Alert): Alert {
   return {
     ...previous,
     ...next,
-    labels,
+    alertname: previous.alertname,
+    fingerprint: previous.fingerprint,
+    labels: previous.labels,
+    missingLabels: previous.missingLabels,
     annotations: { ...previous.annotations, ...next.annotations },
     startsAt: previous.startsAt ?? next.startsAt,
-    missingLabels: next.missingLabels.filter((l) => labels[l] === undefined),
   };
 }

@@ -18,7 +18,7 @@ export interface Alert {
   startsAt?: string;
   endsAt?: string;
   generatorURL?: string;
-  /** Stable identity of the alert: Alertmanager's fingerprint when given, else a hash of the sorted labels. */
+  /** Stable identity of the alert: Alertmanager's fingerprint of its labels, always computed here from `labels`. */
   fingerprint: string;
   source: AlertSource;
   /** Label names the runbook binding expects that could not be recovered from the message. */

@@ -66,7 +66,9 @@ export function parseAlertmanagerWebhook(body: unknown): Alert[] {
       status: a.status,
       labels: { ...a.labels },
       annotations: { ...a.annotations },
-      fingerprint: a.fingerprint || labelsFingerprint(a.labels),
+      // The identity is computed from the labels, never read from the payload: a `fingerprint` field naming an open
+      // incident must not let other labels in. Alertmanager's own field is the same hash of the same labels.
+      fingerprint: labelsFingerprint(a.labels),
       source: 'webhook',
       missingLabels: [],
       groupSize: parsed.data.alerts.length,

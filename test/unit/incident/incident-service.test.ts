@@ -44,14 +44,29 @@ describe('applyAlert', () => {
     ]);
   });
 
-  it('opens an incident without a host when no host matches, and keeps labels a later message lacks', () => {
+  it('opens an incident without a host when no host matches', () => {
     const { deps } = setup();
     const other = { ...firing, fingerprint: 'fp2', labels: { ...firing.labels, instance: 'lb-9:9101' } };
     const opened = applyAlert(deps, other, { channel: 'C1', threadTs: '3.3' });
     expect(opened.kind === 'opened' && opened.incident.hostName).toBeUndefined();
-    const thin = { ...other, labels: { alertname: 'HaproxyServerDown' }, missingLabels: ['server'] };
-    const repeated = applyAlert(deps, thin, { channel: 'C1', threadTs: '3.3' });
-    expect(repeated.kind === 'repeated' && repeated.incident.alert.labels.server).toBe('web2');
-    expect(repeated.kind === 'repeated' && repeated.incident.alert.missingLabels).toEqual([]);
+  });
+
+  it.each([
+    ['other label values', { ...firing.labels, server: 'api-db-primary', backend: 'db' }],
+    ['fewer labels', { alertname: 'HaproxyServerDown' }],
+    ['more labels', { ...firing.labels, extra: 'x' }],
+  ])('never changes the labels of an open incident, even for a delivery under its fingerprint with %s', (_name, labels) => {
+    const { store, deps } = setup();
+    const opened = applyAlert(deps, firing, { channel: 'C1', threadTs: '3.3' });
+    const id = opened.kind === 'opened' ? opened.incident.id : -1;
+    const forged: Alert = { ...firing, labels, annotations: { summary: 'updated' }, missingLabels: ['server'] };
+    const repeated = applyAlert(deps, forged, { channel: 'C1', threadTs: '3.3' });
+    expect(repeated.kind).toBe('repeated');
+    expect(store.get(id)?.alert.labels).toEqual(firing.labels);
+    expect(store.get(id)?.alert.missingLabels).toEqual(firing.missingLabels);
+    // what may change, does
+    expect(store.get(id)?.alert.annotations.summary).toBe('updated');
+    const resolved = applyAlert(deps, { ...forged, status: 'resolved' }, { channel: 'C1', threadTs: '3.3' });
+    expect(resolved.kind === 'resolved' && resolved.incident.alert.labels).toEqual(firing.labels);
   });
 });

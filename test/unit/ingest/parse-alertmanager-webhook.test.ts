@@ -1,5 +1,6 @@
 import { PilotError } from '../../../src/errors';
 import { parseAlertmanagerWebhook } from '../../../src/ingest';
+import { labelsFingerprint } from '../../../src/ingest/fingerprint';
 import { fixtureFiles, loadFixture, type WebhookAlertFixture } from './fixtures';
 
 describe('parseAlertmanagerWebhook', () => {
@@ -46,6 +47,15 @@ describe('parseAlertmanagerWebhook', () => {
     const { fingerprint, ...rest } = body.alerts[0];
     const [alert] = parseAlertmanagerWebhook({ ...body, alerts: [rest] });
     expect(alert.fingerprint).toBe(fingerprint);
+  });
+
+  it("never takes the payload's fingerprint: one naming another alert gets the fingerprint of its own labels", () => {
+    const body = loadFixture<{ alerts: WebhookAlertFixture[] }>('alertmanager', 'single.webhook.firing.json');
+    const real = body.alerts[0];
+    const forged = { ...real, labels: { ...real.labels, server: 'api-db-primary' } };
+    const [alert] = parseAlertmanagerWebhook({ ...body, alerts: [forged] });
+    expect(alert.fingerprint).not.toBe(real.fingerprint);
+    expect(alert.fingerprint).toBe(labelsFingerprint(forged.labels));
   });
 
   it('passes shell metacharacters in labels through unchanged', () => {
