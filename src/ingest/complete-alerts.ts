@@ -5,6 +5,7 @@
  * then among the open incidents (a resolved message closes exactly those it names). When neither names them, the
  * message's own reading stands. An Alertmanager that does not answer costs at most its timeout.
  */
+import { labelsFingerprint } from './fingerprint';
 import type { Logger } from '../logger';
 import type { Alert } from './alert';
 import { matchNotification } from './match-notification';
@@ -70,7 +71,8 @@ export async function completeAlert(alert: Alert, deps: CompletionDeps): Promise
             annotations: { ...a.annotations },
             startsAt: a.startsAt,
             ...(a.generatorURL ? { generatorURL: a.generatorURL } : {}),
-            fingerprint: a.fingerprint,
+            // Computed from the labels like every other path's (#12): equal to Alertmanager's for a real answer.
+            fingerprint: labelsFingerprint(a.labels),
             source: alert.source,
             missingLabels: [],
             groupSize: named.length,
