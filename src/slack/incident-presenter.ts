@@ -196,11 +196,6 @@ export class IncidentPresenter {
     await this.follow(this.deps.client.files.uploadV2('bytes' in file ? { ...common, file: Buffer.from(file.bytes) } : { ...common, content: file.content }));
   }
 
-  /** An answer only the user sees, in the incident's thread. */
-  async ephemeral(channel: string, user: string, text: string, threadTs?: string): Promise<void> {
-    await this.deps.client.chat.postEphemeral({ channel, user, text, ...(threadTs ? { thread_ts: threadTs } : {}) });
-  }
-
   /**
    * chat.postMessage allows about one message a second per channel, with short bursts: a token bucket (five,
    * refilled one a second by default). Calls wait in order rather than fail.

@@ -23,7 +23,8 @@ import { verifyMitigation, type HostSnapshot } from '../mitigation/verify';
 import type { Runbook, Step } from '../runbook/types';
 import { CallbackId, encodeStepValue } from './action-ids';
 import { codeBlock, escapeErrorText, escapeMrkdwn, formatUtc, truncate } from './blocks/format';
-import { resolveClick, runAndReport, tellUser, type StepFeatureDeps } from './steps';
+import { resolveClick, runAndReport, type StepFeatureDeps } from './steps';
+import { tellUser } from './tell-user';
 
 export interface MitigationDeps extends StepFeatureDeps {
   access: AccessPolicy;
@@ -55,7 +56,7 @@ export async function requestMitigation(deps: MitigationDeps, req: Request & { t
     const active = deps.alertActive ? await deps.alertActive(incident).catch(() => undefined) : undefined;
     await client.views.open({ trigger_id: req.triggerId, view: confirmationView(deps, req, host, built, pre, active) });
   } catch (err) {
-    await tellUser(deps, client, incident.channel, user, err, incident.threadTs);
+    await tellUser(deps, client, { user, channel: incident.channel, threadTs: incident.threadTs }, err);
   }
 }
 
@@ -90,7 +91,8 @@ export function registerMitigation(app: App, deps: MitigationDeps): void {
       req = { ...click, action: click.action as ActionSpec, user };
       if (req.action.risk !== 'change') throw new PilotError('STEP_UNKNOWN', `${req.action.id} is not a mitigation`);
     } catch (err) {
-      await dmError(deps, client, user, err);
+      // A form whose metadata names nothing we know has no thread to answer in: the user hears it by DM.
+      await tellUser(deps, client, { user }, err);
       return;
     }
     await confirmAndRun(deps, req, reason, dryRun, client, { resolvedAck });
@@ -234,11 +236,6 @@ async function tellThread(deps: MitigationDeps, incident: Incident, req: Request
   const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: truncate(`🛑 *${escapeMrkdwn(req.action.title)}* on \`${escapeMrkdwn(host)}\` blocked (<@${req.user}>): ${escapeErrorText(text, deps.config.access)}`, 3000) } }];
   if (output) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: codeBlock(output, 3000) } });
   await deps.presenter.reply(incident, { text: truncate(escapeMrkdwn(`${req.action.title} on ${host} blocked: ${logId ? text : e.message}`), 3000), blocks });
-}
-
-async function dmError(deps: MitigationDeps, client: WebClient, user: string, err: unknown): Promise<void> {
-  const text = escapeErrorText(userText(err, deps.logger).text, deps.config.access);
-  await client.chat.postMessage({ channel: user, text }).catch((e: unknown) => deps.logger.warn({ err: e }, 'could not tell the user'));
 }
 
 /** The confirmation modal: exactly what runs where, a required reason and a dry-run option. */

@@ -18,7 +18,8 @@ import { activeSilence, parseSilenceMeta, renderGraphUpload, readSilenceForm, re
 import { escapeMrkdwn, formatUtc, inlineCode, truncate } from './blocks/format';
 import type { AppDeps } from './deps';
 import type { IncidentPresenter } from './incident-presenter';
-import { resolveIncident, tellUser } from './steps';
+import { resolveIncident } from './steps';
+import { tellUser } from './tell-user';
 
 export interface ObserveDeps extends AppDeps {
   presenter: IncidentPresenter;
@@ -51,7 +52,7 @@ export function registerObserve(app: App, deps: ObserveDeps): ObserveFeature {
       await ensureMaySilence(deps, user, incident);
       await client.views.open({ trigger_id: body.trigger_id, view: silenceModal({ incident, labels: alertLabels(incident.alert), channel: incident.channel, now: deps.now() }) });
     } catch (err) {
-      await tellUser(deps, client, body.channel?.id, user, err, body.message?.thread_ts);
+      await tellUser(deps, client, { user, channel: body.channel?.id, threadTs: body.message?.thread_ts }, err);
     }
   });
 
@@ -66,13 +67,13 @@ export function registerObserve(app: App, deps: ObserveDeps): ObserveFeature {
     const meta = parseSilenceMeta(view.private_metadata);
     const incident = meta && deps.store.get(meta.incidentId);
     if (!meta || !incident || incident.channel !== meta.channel) {
-      await client.chat.postMessage({ channel: user, text: 'This silence form does not belong to a known incident; nothing was silenced.' }).catch(() => undefined);
+      await tellUser(deps, client, { user }, new PilotError('INCIDENT_UNKNOWN', 'this silence form does not belong to a known incident; nothing was silenced'));
       return;
     }
     try {
       await ensureMaySilence(deps, user, incident);
     } catch (err) {
-      await tellUser(deps, client, incident.channel, user, err, incident.threadTs);
+      await tellUser(deps, client, { user, channel: incident.channel, threadTs: incident.threadTs }, err);
       return;
     }
     await createSilence(deps, client, incident, user, form);
@@ -94,7 +95,7 @@ export function registerObserve(app: App, deps: ObserveDeps): ObserveFeature {
       if (!deps.alertmanager.configured) throw notConfigured('Expiring a silence', 'alertmanager');
       await ensureMaySilence(deps, user, incident);
     } catch (err) {
-      await tellUser(deps, client, body.channel?.id, user, err, body.message?.thread_ts);
+      await tellUser(deps, client, { user, channel: body.channel?.id, threadTs: body.message?.thread_ts }, err);
       return;
     }
     await expireSilence(deps, incident, silence, user);
@@ -107,7 +108,7 @@ export function registerObserve(app: App, deps: ObserveDeps): ObserveFeature {
       if (!deps.prometheus.configured) throw notConfigured('Graphs', 'prometheus');
       await postGraph(deps, incident);
     } catch (err) {
-      await tellUser(deps, client, body.channel?.id, body.user.id, err, body.message?.thread_ts);
+      await tellUser(deps, client, { user: body.user.id, channel: body.channel?.id, threadTs: body.message?.thread_ts }, err);
     }
   });
 
@@ -143,13 +144,13 @@ async function createSilence(deps: ObserveDeps, client: WebClient, incident: Inc
   const log = deps.logger.child({ incidentId: incident.id, user });
   const current = deps.store.get(incident.id) ?? incident;
   if (current.status === 'resolved') {
-    await tellUser(deps, client, incident.channel, user, new PilotError('INCIDENT_CLOSED', `incident #${incident.id} is resolved: nothing to silence`), incident.threadTs);
+    await tellUser(deps, client, { user, channel: incident.channel, threadTs: incident.threadTs }, new PilotError('INCIDENT_CLOSED', `incident #${incident.id} is resolved: nothing to silence`));
     return;
   }
   const existing = activeSilence(current, deps.now());
   if (existing) {
     const e = new PilotError('PARAM_INVALID', `incident #${incident.id} is already silenced until ${formatUtc(existing.endsAt)} (silence ${existing.id})`, { hint: 'expire that silence first to set another' });
-    await tellUser(deps, client, incident.channel, user, e, incident.threadTs);
+    await tellUser(deps, client, { user, channel: incident.channel, threadTs: incident.threadTs }, e);
     return;
   }
   try {

@@ -4,7 +4,7 @@
  */
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { PilotError, userText } from '../errors';
+import { PilotError } from '../errors';
 import { runStep, type RunStepDeps, type RunStepOutcome } from '../incident/run-step';
 import type { Incident } from '../incident/types';
 import type { Runbook, Step } from '../runbook/types';
@@ -14,8 +14,8 @@ import { renderQueued, renderRunning, renderStepResult, type StepView } from './
 import type { AppDeps } from './deps';
 import type { IncidentPresenter } from './incident-presenter';
 import { RUNNING_NOTICE_DELAY_MS, StepReply } from './step-reply';
+import { tellUser } from './tell-user';
 import { postTimeline } from './timeline';
-import { escapeErrorText } from './blocks/format';
 import type { Metrics } from '../metrics';
 
 export interface StepFeatureDeps extends AppDeps {
@@ -89,18 +89,18 @@ export function registerSteps(app: App, deps: StepFeatureDeps): void {
       checkRunStepId(action.action_id, action.value);
       click = resolveClick(deps, action.value, channel, true);
     } catch (err) {
-      await tellUser(deps, client, channel, user, err, body.message?.thread_ts);
+      await tellUser(deps, client, { user, channel, threadTs: body.message?.thread_ts }, err);
       return;
     }
     const { incident, runbook, step } = click;
     const spec = click.action as ActionSpec;
     if (spec.risk === 'change') {
       if (incident.status === 'resolved') {
-        await tellUser(deps, client, channel, user, new PilotError('INCIDENT_CLOSED', `incident #${incident.id} is resolved: ${spec.title} is disabled`), incident.threadTs);
+        await tellUser(deps, client, { user, channel, threadTs: incident.threadTs }, new PilotError('INCIDENT_CLOSED', `incident #${incident.id} is resolved: ${spec.title} is disabled`));
         return;
       }
       if (!deps.requestMitigation) {
-        await tellUser(deps, client, channel, user, new PilotError('NOT_ALLOWED', `${spec.title} is not enabled on this bot`), incident.threadTs);
+        await tellUser(deps, client, { user, channel, threadTs: incident.threadTs }, new PilotError('NOT_ALLOWED', `${spec.title} is not enabled on this bot`));
         return;
       }
       await deps.requestMitigation({ incident, runbook, step, action: spec, user, triggerId: body.trigger_id, client });
@@ -120,7 +120,7 @@ export function registerSteps(app: App, deps: StepFeatureDeps): void {
       deps.store.appendTimeline(incident.id, 'checklist.done', user, { stepId: step.id, title: step.title }, at);
       await deps.presenter.refresh(incident.id);
     } catch (err) {
-      await tellUser(deps, client, body.channel?.id, user, err, body.message?.thread_ts);
+      await tellUser(deps, client, { user, channel: body.channel?.id, threadTs: body.message?.thread_ts }, err);
     }
   });
 
@@ -130,7 +130,7 @@ export function registerSteps(app: App, deps: StepFeatureDeps): void {
       // A click on Refresh asks Alertmanager again rather than showing its cached answer.
       await deps.presenter.refresh(resolveIncident(deps, action.value, body.channel?.id).id, { recheckAlert: true });
     } catch (err) {
-      await tellUser(deps, client, body.channel?.id, body.user.id, err, body.message?.thread_ts);
+      await tellUser(deps, client, { user: body.user.id, channel: body.channel?.id, threadTs: body.message?.thread_ts }, err);
     }
   });
 
@@ -139,7 +139,7 @@ export function registerSteps(app: App, deps: StepFeatureDeps): void {
     try {
       await postTimeline(deps, resolveIncident(deps, action.value, body.channel?.id));
     } catch (err) {
-      await tellUser(deps, client, body.channel?.id, body.user.id, err, body.message?.thread_ts);
+      await tellUser(deps, client, { user: body.user.id, channel: body.channel?.id, threadTs: body.message?.thread_ts }, err);
     }
   });
 }
@@ -190,14 +190,4 @@ function safeFormat(deps: StepFeatureDeps, action: ActionSpec, stdout: string, l
     deps.logger.warn({ err, actionId: action.id }, 'could not format the output; showing it raw');
     return undefined;
   }
-}
-
-/** Tells one user why a click did nothing, ephemerally, in the thread when known. */
-export async function tellUser(deps: Pick<AppDeps, 'logger'> & Partial<Pick<AppDeps, 'config'>>, client: WebClient, channel: string | undefined, user: string, err: unknown, threadTs?: string): Promise<void> {
-  // Error text may quote an alert's labels or a user's input: escaped like any text the bot did not write.
-  const text = escapeErrorText(userText(err, deps.logger).text, deps.config?.access);
-  if (!channel) return;
-  await client.chat
-    .postEphemeral({ channel, user, text, ...(threadTs ? { thread_ts: threadTs } : {}) })
-    .catch((e: unknown) => deps.logger.warn({ err: e }, 'could not post an ephemeral answer'));
 }

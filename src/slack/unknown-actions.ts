@@ -8,7 +8,7 @@ import { PilotError } from '../errors';
 import { unknownActionIdPattern } from './action-ids';
 import { escapeMrkdwn, truncate } from './blocks/format';
 import type { AppDeps } from './deps';
-import { tellUser } from './steps';
+import { tellUser } from './tell-user';
 
 /** Registers the catch-all for unknown action_ids. */
 export function registerUnknownActions(app: App, deps: Pick<AppDeps, 'logger'>): void {
@@ -17,6 +17,6 @@ export function registerUnknownActions(app: App, deps: Pick<AppDeps, 'logger'>):
     const actionId = 'action_id' in action && typeof action.action_id === 'string' ? action.action_id : '';
     deps.logger.warn({ user: body.user?.id, channel: body.channel?.id, actionId: truncate(actionId, 80) }, 'click on a button the bot does not know; nothing ran');
     const error = new PilotError('STEP_UNKNOWN', `this button (\`${escapeMrkdwn(truncate(actionId, 60))}\`) is not one the bot knows; nothing ran`);
-    await tellUser(deps, client, body.channel?.id, body.user.id, error, body.message?.thread_ts ?? body.message?.ts);
+    await tellUser(deps, client, { user: body.user.id, channel: body.channel?.id, threadTs: body.message?.thread_ts ?? body.message?.ts }, error);
   });
 }
