@@ -53,7 +53,8 @@ describe('tampered buttons', () => {
       a: { timeline: store.timeline(a.id).length, steps: store.get(a.id)?.steps },
       b: { timeline: store.timeline(b.id).length, steps: store.get(b.id)?.steps },
       views: h.slack.calls('views.open').length,
-      posts: h.slack.calls('chat.postMessage').length,
+      // Posts in channels: an answer to the user alone (a DM) changes nothing.
+      posts: h.slack.calls('chat.postMessage').filter((c) => String(c.args.channel).startsWith('C')).length,
     };
   }
 
@@ -105,8 +106,12 @@ describe('tampered buttons', () => {
 
   it('a click from a payload that names no channel matches no incident', async () => {
     const before = snapshot();
+    const since = h.slack.calls().length;
     const res = await h.slack.clickButton({ user: ONCALL, channel: '', messageTs: a.message.ts, actionId: 'step.run:diagnosis-2:status-check', message: a.message, value: value({ i: a.id, s: 'diagnosis-2', a: 'status-check' }) });
     expect(res.status).toBe(200);
+    // No channel to answer in: the user is told by DM.
+    const told = await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === ONCALL && h.slack.calls().indexOf(c) >= since, 5000);
+    expect(String(told.args.text)).toMatch(/incident #\d+ is not known in this channel/);
     await new Promise((r) => setTimeout(r, 300));
     expect(snapshot()).toEqual(before);
   });
