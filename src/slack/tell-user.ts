@@ -8,11 +8,10 @@
 import type { WebClient } from '@slack/web-api';
 import type { Config } from '../config/schema';
 import { userText } from '../errors';
-import type { Logger } from '../logger';
 import { escapeErrorText } from './blocks/format';
 
 export interface TellUserDeps {
-  logger: Pick<Logger, 'warn' | 'error'>;
+  logger: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
   /** Mentions of the configured groups stay mentions; other markup in the text is escaped. */
   config?: Pick<Config, 'access'>;
 }
