@@ -102,6 +102,8 @@ export const ConfigSchema = z.strictObject({
       mitigate: z.array(slackId).default([]),
       /** Extra grants by host name or host group. */
       hosts: z.record(z.string(), z.array(slackId)).default({}),
+      /** Users and user groups who may also resolve an incident by hand (besides those who may mitigate its host). */
+      resolve: z.array(slackId).optional(),
       /** Cache of user-group members, in seconds. */
       groupCacheSec: z.number().int().positive().default(300),
     })

@@ -78,6 +78,8 @@ export type TimelineType =
   | 'silence.created'
   | 'silence.expired'
   | 'note.added'
+  /** Someone not allowed to tried `/incident resolve`: nothing changed. */
+  | 'incident.resolve-refused'
   | 'incident.resolved';
 
 export interface TimelineEvent {

@@ -1,6 +1,7 @@
 /**
  * Who may change a host: the users and user groups listed under `access.mitigate`, plus those granted for the host
- * or its group under `access.hosts`. Group members come from Slack (`usergroups.users.list`) and are cached.
+ * or its group under `access.hosts`. Who may resolve an incident by hand: the same people, plus `access.resolve`.
+ * Group members come from Slack (`usergroups.users.list`) and are cached.
  */
 import type { Config, HostConfig } from '../config/schema';
 import { asPilotError, PilotError } from '../errors';
@@ -30,8 +31,24 @@ export class AccessPolicy {
   }
 
   /** Decides whether `user` may change `host`. A group lookup failure denies: it throws NOT_ALLOWED (fail closed). */
-  async check(user: string, host: Pick<HostConfig, 'name' | 'group'>): Promise<AccessDecision> {
-    const grantees = this.grantees(host);
+  check(user: string, host: Pick<HostConfig, 'name' | 'group'>): Promise<AccessDecision> {
+    return this.decide(user, this.grantees(host));
+  }
+
+  /**
+   * The ids that may resolve an incident by hand: those who may change its host (only `access.mitigate` when it has
+   * none), widened by `access.resolve`.
+   */
+  resolveGrantees(host: Pick<HostConfig, 'name' | 'group'> | undefined): string[] {
+    return [...new Set([...(host ? this.grantees(host) : this.access.mitigate), ...(this.access.resolve ?? [])])];
+  }
+
+  /** Decides whether `user` may resolve an incident on `host` (undefined: no configured host). Fails closed. */
+  checkResolve(user: string, host: Pick<HostConfig, 'name' | 'group'> | undefined): Promise<AccessDecision> {
+    return this.decide(user, this.resolveGrantees(host));
+  }
+
+  private async decide(user: string, grantees: string[]): Promise<AccessDecision> {
     if (grantees.includes(user)) return { allowed: true, grantees };
     for (const id of grantees.filter((g) => g.startsWith('S'))) {
       const members = await this.members(id).catch((err: unknown) => {

@@ -48,13 +48,15 @@ export class AlertFlow {
     });
   }
 
-  /** Opens an incident by hand (`/incident run` with none open): the bot posts the opening message itself. */
-  async openManual(alertname: string, host: HostConfig, user: string): Promise<Incident> {
+  /**
+   * Opens an incident by hand (`/incident run` with none open) in `channel` (default: the first incident channel):
+   * the bot posts the opening message itself. An incident already open for the same host and runbook is returned.
+   */
+  async openManual(alertname: string, host: HostConfig, user: string, channel = this.deps.config.slack.channels[0]): Promise<Incident> {
     const alert = manualAlert(alertname, host);
     return this.serial(alert.fingerprint, async () => {
       const open = this.deps.store.findOpen(alert.fingerprint);
       if (open) return open;
-      const channel = this.deps.config.slack.channels[0];
       const threadTs = await this.presenter.announce(channel, { text: `🛠️ ${alertname} on ${host.name}: incident opened by hand by <@${user}> (no alert).` });
       await this.apply(alert, { channel, threadTs }, user);
       return this.deps.store.findOpen(alert.fingerprint) as Incident;

@@ -7,6 +7,8 @@ import type { WebClient } from '@slack/web-api';
 import type { HostConfig } from '../config/schema';
 import { PilotError, userText } from '../errors';
 import type { Incident } from '../incident/types';
+import type { AccessPolicy } from '../mitigation/access';
+import { formatGrantees } from '../mitigation/access';
 import type { Runbook, Step } from '../runbook/types';
 import type { AlertFlow } from './alert-flow';
 import { stateText } from './blocks/incident-message';
@@ -27,6 +29,14 @@ export const USAGE = [
 
 export interface CommandDeps extends StepFeatureDeps {
   flow: AlertFlow;
+  access: AccessPolicy;
+}
+
+/** Who typed the command, where: incidents are listed and found only in that channel. */
+export interface CommandCaller {
+  user: string;
+  channel: string;
+  triggerId: string;
 }
 
 /** Registers `/incident`. */
@@ -35,7 +45,7 @@ export function registerCommands(app: App, deps: CommandDeps): void {
     await ack();
     const reply = (text: string) => respond({ response_type: 'ephemeral', text });
     try {
-      await dispatch(deps, client, command.user_id, command.trigger_id, command.text ?? '', reply);
+      await dispatch(deps, client, { user: command.user_id, channel: command.channel_id, triggerId: command.trigger_id }, command.text ?? '', reply);
     } catch (err) {
       const { text } = userText(err, deps.logger);
       await reply(escapeErrorText(text, deps.config.access)).catch(() => undefined);
@@ -43,8 +53,17 @@ export function registerCommands(app: App, deps: CommandDeps): void {
   });
 }
 
-/** Parses and runs one `/incident` text. */
-export async function dispatch(deps: CommandDeps, client: WebClient, user: string, triggerId: string, text: string, reply: (t: string) => Promise<unknown>): Promise<void> {
+/** The one line answered outside the incident channels. */
+export function outsideChannelsText(channels: readonly string[]): string {
+  return `/incident works only in the incident channel${channels.length > 1 ? 's' : ''} ${channels.map((c) => `<#${c}>`).join(', ')} and their threads: use it there.`;
+}
+
+/** Parses and runs one `/incident` text, typed by `caller.user` in `caller.channel` (an incident channel). */
+export async function dispatch(deps: CommandDeps, client: WebClient, caller: CommandCaller, text: string, reply: (t: string) => Promise<unknown>): Promise<void> {
+  const { user, channel, triggerId } = caller;
+  // Answered only in the incident channels (and their threads, which Slack reports as the channel): elsewhere a DM
+  // or another channel would list, show or resolve incidents its members should not see.
+  if (!deps.config.slack.channels.includes(channel)) return void (await reply(outsideChannelsText(deps.config.slack.channels)));
   const [sub = 'help', ...args] = text.trim().split(/\s+/).filter(Boolean);
   const usage = (why: string) => reply(`${why}\n\n${USAGE}`);
   switch (sub.toLowerCase()) {
@@ -52,19 +71,19 @@ export async function dispatch(deps: CommandDeps, client: WebClient, user: strin
       await reply(USAGE);
       return;
     case 'list': {
-      const open = deps.store.listOpen();
-      if (!open.length) return void (await reply('No open incidents.'));
+      const open = (await deps.store.listOpen()).filter((i) => i.channel === channel);
+      if (!open.length) return void (await reply('No open incidents in this channel.'));
       const lines = await Promise.all(
         open.map(async (i) => {
           const link = await deps.presenter.permalink(i);
           return `• *#${i.id}* ${escapeMrkdwn(i.alertname)} — ${escapeMrkdwn(i.alert.labels.backend ?? '?')}/${escapeMrkdwn(i.alert.labels.server ?? '?')} on \`${escapeMrkdwn(i.hostName ?? i.alert.labels.instance ?? '?')}\`, since ${formatUtc(i.openedAt)}${link ? ` — <${link}|thread>` : ''}`;
         }),
       );
-      await reply(truncate(`*Open incidents (${open.length})*\n${lines.join('\n')}`, 3000));
+      await reply(truncate(`*Open incidents in this channel (${open.length})*\n${lines.join('\n')}`, 3000));
       return;
     }
     case 'show': {
-      const incident = incidentArg(deps, args[0]);
+      const incident = await incidentArg(deps, args[0], channel);
       if (!incident) return void (await usage(`\`show\` needs an incident id such as \`12\`${args[0] ? `; #${escapeMrkdwn(args[0])} does not exist` : ''}.`));
       const runbook = deps.runbooks.get(incident.alertname);
       const steps = (runbook?.steps ?? []).map((s) => `• ${escapeMrkdwn(s.id)}: ${escapeMrkdwn(s.title)} — ${stateText(incident.steps[s.id], s, { hostConfigured: incident.hostName !== undefined })}`);
@@ -78,14 +97,14 @@ export async function dispatch(deps: CommandDeps, client: WebClient, user: strin
       return;
     }
     case 'timeline': {
-      const incident = incidentArg(deps, args[0]);
+      const incident = await incidentArg(deps, args[0], channel);
       if (!incident) return void (await usage(`\`timeline\` needs an incident id such as \`12\`${args[0] ? `; #${escapeMrkdwn(args[0])} does not exist` : ''}.`));
       await postTimeline(deps, incident);
       await reply(`Posted the timeline of #${incident.id} in its thread.`);
       return;
     }
     case 'note': {
-      const incident = incidentArg(deps, args[0]);
+      const incident = await incidentArg(deps, args[0], channel);
       const note = args.slice(1).join(' ').trim();
       if (!incident || !note) return void (await usage('`note` needs an incident id and the text, e.g. `/incident note 12 web2 disk full`.'));
       const clean = truncate(note, 1000);
@@ -95,9 +114,20 @@ export async function dispatch(deps: CommandDeps, client: WebClient, user: strin
       return;
     }
     case 'resolve': {
-      const incident = incidentArg(deps, args[0]);
+      const incident = await incidentArg(deps, args[0], channel);
       if (!incident) return void (await usage(`\`resolve\` needs an incident id such as \`12\`${args[0] ? `; #${escapeMrkdwn(args[0])} does not exist` : ''}.`));
       if (incident.status === 'resolved') return void (await reply(`#${incident.id} is already resolved.`));
+      // Resolving also expires the incident's silences and ends its mitigation: the same people as mitigation,
+      // widened by access.resolve.
+      const host = deps.config.hosts.find((h) => h.name === incident.hostName);
+      const decision = await deps.access.checkResolve(user, host);
+      if (!decision.allowed) {
+        const e = new PilotError('NOT_ALLOWED', `you may not resolve #${incident.id}: only ${formatGrantees(decision.grantees)} may`, {
+          hint: 'ask one of them, or let the alert resolve it',
+        });
+        await deps.store.appendTimeline(incident.id, 'incident.resolve-refused', user, { code: e.code, error: e.message }, deps.now().toISOString());
+        throw e;
+      }
       await deps.flow.resolveByUser(incident, user);
       await reply(`Resolved #${incident.id}; the summary is in its thread.`);
       return;
@@ -106,17 +136,24 @@ export async function dispatch(deps: CommandDeps, client: WebClient, user: strin
       const [stepArg, hostArg] = args;
       if (!stepArg || !hostArg || args.length > 2) return void (await usage('`run` needs a step and a host, e.g. `/incident run backend-state lb-1`.'));
       const host = deps.config.hosts.find((h) => h.name === hostArg);
-      if (!host) {
-        const names = deps.config.hosts.map((h) => `\`${h.name}\``).join(', ') || 'none';
-        return void (await usage(`No host named \`${escapeMrkdwn(truncate(hostArg, 64))}\` is configured (configured: ${names}).`));
-      }
-      const found = findStep(deps, stepArg, host);
+      // Never the list of configured hosts: the reply names only what the user typed.
+      if (!host) return void (await usage(`No host named \`${escapeMrkdwn(truncate(hostArg, 64))}\` is configured.`));
+      const found = await findStep(deps, stepArg, host, channel);
       if (!found) return void (await usage(`No runbook has a step or action \`${escapeMrkdwn(truncate(stepArg, 64))}\`.`));
-      const incident = openIncidentFor(deps, host, found.runbook) ?? (await deps.flow.openManual(found.runbook.doc.alertname, host, user));
       const actionId = found.actionId;
       if (found.step.kind === 'checklist' || !actionId) return void (await reply(`\`${found.step.id}\` is a checklist step: mark it done on the incident message.`));
       const action = deps.runbooks.action(found.runbook, actionId);
       if (!action) throw new PilotError('ACTION_UNKNOWN', `action ${actionId} is not in the catalog`);
+      // A mitigation is refused before anything happens, not even an incident opened by hand; the confirmation and
+      // its submission check again.
+      if (action.risk === 'change') {
+        const decision = await deps.access.check(user, host);
+        if (!decision.allowed) throw new PilotError('NOT_ALLOWED', `you may not run ${action.title} on ${host.name}: only ${formatGrantees(decision.grantees)} may`);
+      }
+      const incident = (await openIncidentFor(deps, host, found.runbook, channel)) ?? (await deps.flow.openManual(found.runbook.doc.alertname, host, user, channel));
+      if (incident.channel !== channel) {
+        return void (await reply(`An incident for \`${host.name}\` is already open in another channel: run the step from its thread there.`));
+      }
       if (action.risk === 'change') {
         if (!deps.requestMitigation) throw new PilotError('NOT_ALLOWED', `${action.title} is not enabled on this bot`);
         await deps.requestMitigation({ incident, runbook: found.runbook, step: found.step, action, user, triggerId, client });
@@ -131,14 +168,19 @@ export async function dispatch(deps: CommandDeps, client: WebClient, user: strin
   }
 }
 
-function incidentArg(deps: Pick<CommandDeps, 'store'>, arg: string | undefined): Incident | undefined {
+/** The incident an argument names, when it lives in `channel`; one of another channel reads as unknown here. */
+async function incidentArg(deps: Pick<CommandDeps, 'store'>, arg: string | undefined, channel: string): Promise<Incident | undefined> {
   const m = /^#?(\d{1,9})$/.exec(arg ?? '');
-  return m ? deps.store.get(Number(m[1])) : undefined;
+  const incident = m ? await deps.store.get(Number(m[1])) : undefined;
+  return incident?.channel === channel ? incident : undefined;
 }
 
-/** A step by id (`diagnosis-2`), or by action id (`backend-state`); prefers the runbook of an open incident on the host. */
-function findStep(deps: CommandDeps, arg: string, host: HostConfig): { runbook: Runbook; step: Step; actionId?: string } | undefined {
-  const open = deps.store.listOpen().filter((i) => i.hostName === host.name);
+/**
+ * A step by id (`diagnosis-2`), or by action id (`backend-state`); prefers the runbook of an incident open on the host
+ * in this channel.
+ */
+async function findStep(deps: CommandDeps, arg: string, host: HostConfig, channel: string): Promise<{ runbook: Runbook; step: Step; actionId?: string } | undefined> {
+  const open = (await deps.store.listOpen()).filter((i) => i.hostName === host.name && i.channel === channel);
   const runbooks = [...deps.runbooks.list()].sort((a, b) => Number(open.some((i) => i.alertname === b.doc.alertname)) - Number(open.some((i) => i.alertname === a.doc.alertname)));
   for (const runbook of runbooks) {
     const byId = runbook.steps.find((s) => s.id === arg);
@@ -149,9 +191,6 @@ function findStep(deps: CommandDeps, arg: string, host: HostConfig): { runbook: 
   return undefined;
 }
 
-function openIncidentFor(deps: CommandDeps, host: HostConfig, runbook: Runbook): Incident | undefined {
-  return deps.store
-    .listOpen()
-    .filter((i) => i.hostName === host.name && i.alertname === runbook.doc.alertname)
-    .pop();
+async function openIncidentFor(deps: CommandDeps, host: HostConfig, runbook: Runbook, channel: string): Promise<Incident | undefined> {
+  return (await deps.store.listOpen()).filter((i) => i.hostName === host.name && i.alertname === runbook.doc.alertname && i.channel === channel).pop();
 }

@@ -56,6 +56,8 @@ export function describeEvent(e: TimelineEvent, runbook?: Runbook): string {
       return `silence ${String(d.silenceId ?? '')} expired`;
     case 'note.added':
       return `note: ${String(d.text ?? '')}`;
+    case 'incident.resolve-refused':
+      return `resolve refused (${String(d.error ?? 'not allowed')})`;
     case 'incident.resolved':
       return `incident resolved (${String(d.reason ?? '')})`;
   }

@@ -61,3 +61,19 @@ describe('AccessPolicy', () => {
     expect(formatGrantees([])).toMatch(/^nobody/);
   });
 });
+
+describe('AccessPolicy.checkResolve', () => {
+  const lb1 = { name: 'lb-1', group: 'edge' };
+  it.each([
+    ['someone who may mitigate the host', 'U0NETOPS1', lb1, {}, true],
+    ['a member of a listed group', 'U0SREMATE1', lb1, {}, true],
+    ['anyone else, by default', 'U0INTERN01', lb1, {}, false],
+    ['someone listed under access.resolve', 'U0INTERN01', lb1, { resolve: ['U0INTERN01'] }, true],
+    ['a member of a group under access.resolve', 'U0LEAD0001', lb1, { resolve: ['S0LEADS01'] }, true],
+    ['a host grant, for an incident with no host', 'U0NETOPS1', undefined, {}, false],
+    ['access.mitigate, for an incident with no host', 'U0ONCALL01', undefined, {}, true],
+  ])('decides for %s', async (_name, user, host, extra, allowed) => {
+    const { read } = groups({ S0123SRE: ['U0SREMATE1'], S0LEADS01: ['U0LEAD0001'] });
+    expect((await new AccessPolicy(access(extra), read).checkResolve(user, host)).allowed).toBe(allowed);
+  });
+});
