@@ -42,6 +42,7 @@ import { AlertFlow } from './slack/alert-flow';
 import { AlertStateTracker } from './slack/alert-state';
 import { alertParseOptions, registerAlerts } from './slack/alerts';
 import { registerCommands } from './slack/commands';
+import { registerCompleteLabels } from './slack/complete-labels';
 import type { AppDeps, RunbookCatalog } from './slack/deps';
 import { IncidentPresenter } from './slack/incident-presenter';
 import { registerMitigation, requestMitigation, type MitigationDeps } from './slack/mitigation';
@@ -277,6 +278,7 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
     },
   });
   registerSteps(app, deps);
+  registerCompleteLabels(app, { ...base, presenter, learn: (labels) => labelMemory.learn(labels) });
   registerMitigation(app, deps);
   registerCommands(app, { ...deps, flow });
   registerUnknownActions(app, deps);

@@ -34,7 +34,7 @@ export function buildCommand(action: ActionSpec, ctx: BuildContext): BuiltComman
       if (spec.optional) continue;
       throw paramError(name, spec, 'is required but has no value', raw);
     }
-    values[name] = validate(name, spec, value);
+    values[name] = validateParam(name, spec, value);
   }
   const template = ctx.host.commands?.[action.id] ?? action.command;
   const names = Object.keys(action.params);
@@ -72,7 +72,8 @@ function resolveSource(spec: ParamSpec, name: string, ctx: BuildContext): string
   }
 }
 
-function validate(name: string, spec: ParamSpec, value: string | number): string {
+/** Checks one parameter value against its type (the same check every command gets); throws PARAM_INVALID. */
+export function validateParam(name: string, spec: ParamSpec, value: string | number): string {
   const s = String(value);
   // For non-enum types, `values` lists literal words accepted as they are (e.g. `journal` for a log path).
   if (spec.type !== 'enum' && spec.values?.includes(s)) return s;

@@ -10,6 +10,7 @@ import type { ExecResult, Executor } from '../exec/types';
 import type { Logger } from '../logger';
 import type { Step } from '../runbook/types';
 import type { InflightSteps, InflightStep } from './inflight-steps';
+import { assertLabelsPresent } from './complete-labels';
 import type { IncidentStore } from './store';
 import type { Incident } from './types';
 
@@ -98,6 +99,7 @@ async function runTrackedStep(deps: RunStepDeps, req: RunStepRequest, progress: 
   let host: HostConfig;
   let built: BuiltCommand;
   try {
+    assertLabelsPresent(incident, action, deps.hosts);
     host = hostOf(incident, deps.hosts);
     log = log.child({ host: host.name });
     built = deps.buildCommand(action, { labels: incident.alert.labels, host, input: req.input });

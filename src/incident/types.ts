@@ -80,6 +80,8 @@ export type TimelineType =
   | 'note.added'
   /** Someone not allowed to tried `/incident resolve`: nothing changed. */
   | 'incident.resolve-refused'
+  /** A person gave labels the alert message did not carry (Complete labels). */
+  | 'labels.completed'
   | 'incident.resolved';
 
 export interface TimelineEvent {

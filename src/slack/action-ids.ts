@@ -10,11 +10,13 @@ export const ActionId = {
   Silence: 'incident.silence',
   ExpireSilence: 'incident.expireSilence',
   Graph: 'incident.graph',
+  CompleteLabels: 'incident.completeLabels',
 } as const;
 
 export const CallbackId = {
   ConfirmMitigation: 'mitigation.confirm',
   CreateSilence: 'silence.create',
+  CompleteLabels: 'labels.complete',
 } as const;
 
 /** Builds `step.run:<stepId>:<actionId>`. */

@@ -8,6 +8,7 @@
  * nothing was confirmed); a confirmed submission is answered in the thread, refused or not, because the team must see
  * every attempt to change a host and why it did not run.
  */
+import { assertLabelsPresent } from '../incident/complete-labels';
 import type { App, SlackViewAction } from '@slack/bolt';
 import type { KnownBlock, View } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
@@ -49,6 +50,7 @@ interface Request {
 export async function requestMitigation(deps: MitigationDeps, req: Request & { triggerId: string; client: WebClient }): Promise<void> {
   const { incident, action, user, client } = req;
   try {
+    assertLabelsPresent(incident, action, deps.config.hosts);
     const host = hostOf(incident, deps.config.hosts);
     await ensureAllowed(deps, req, host, undefined);
     const built = deps.runStepDeps.buildCommand(action, { labels: incident.alert.labels, host });
@@ -117,6 +119,7 @@ export async function confirmAndRun(deps: MitigationDeps, req: Request, reason: 
   let built: BuiltCommand;
   try {
     if (incident.status === 'resolved') throw new PilotError('INCIDENT_CLOSED', `incident #${incident.id} is resolved: ${action.title} is disabled`);
+    assertLabelsPresent(incident, action, deps.config.hosts);
     host = hostOf(incident, deps.config.hosts);
     await ensureAllowed(deps, { ...req, incident }, host, reason);
     built = deps.runStepDeps.buildCommand(action, { labels: incident.alert.labels, host });

@@ -73,11 +73,14 @@ export function renderIncidentMessage(incident: Incident, ctx: IncidentMessageCo
     const names = alert.missingLabels.map((l) => `\`${escapeMrkdwn(l)}\``).join(', ');
     notes.push(
       (alert.groupSize ?? 1) > 1
-        ? `⚠️ ${alert.groupSize} alerts in this notification, labels missing: ${names} (the message carries only the labels they share, and Alertmanager could not tell them apart). Steps that need them will say so.`
-        : `⚠️ Could not recover the label(s) ${names} from the alert message; steps that need them will say so.`,
+        ? `⚠️ ${alert.groupSize} alerts in this notification, labels missing: ${names} (the message carries only the labels they share, and Alertmanager could not tell them apart): give them with *Complete labels*; steps that need them will say so.`
+        : `⚠️ Could not recover the label(s) ${names} from the alert message: give them with *Complete labels*; steps that need them will say so.`,
     );
   }
   if (notes.length) blocks.push({ type: 'context', elements: notes.map((n) => ({ type: 'mrkdwn', text: truncate(n, BlockLimits.text) })) });
+  if (alert.missingLabels.length && !resolved) {
+    blocks.push({ type: 'actions', block_id: 'labels', elements: [button('Complete labels', ActionId.CompleteLabels, encodeStepValue({ incidentId: incident.id, stepId: '' }))] });
+  }
 
   const steps = ctx.runbook?.steps ?? [];
   const stepBlocks = renderSteps(incident, steps, ctx, false);

@@ -58,6 +58,8 @@ export function describeEvent(e: TimelineEvent, runbook?: Runbook): string {
       return `note: ${String(d.text ?? '')}`;
     case 'incident.resolve-refused':
       return `resolve refused (${String(d.error ?? 'not allowed')})`;
+    case 'labels.completed':
+      return `labels completed: ${Object.entries((d.labels ?? {}) as Record<string, unknown>).map(([k, v]) => `${k}=${String(v)}`).join(', ')}${d.host ? ` (host ${String(d.host)})` : ''}`;
     case 'incident.resolved':
       return `incident resolved (${String(d.reason ?? '')})`;
   }

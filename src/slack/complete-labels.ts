@@ -1,0 +1,75 @@
+/**
+ * Complete labels: the button on an incident whose alert message lacked labels, its modal, and the submission that
+ * records the values (with who gave them) and refreshes the incident message, so the steps can run.
+ */
+import type { App, BlockAction, ButtonAction, SlackViewAction } from '@slack/bolt';
+import type { ActionSpec } from '../actions/types';
+import { PilotError } from '../errors';
+import { completeIncidentLabels } from '../incident/complete-labels';
+import type { Incident } from '../incident/types';
+import { ActionId, CallbackId, actionIdPattern } from './action-ids';
+import { completeLabelsModal, labelFields, parseCompleteLabelsMeta, readCompleteLabelsForm, type LabelField } from './blocks/complete-labels';
+import { escapeMrkdwn, inlineCode } from './blocks/format';
+import type { AppDeps } from './deps';
+import type { IncidentPresenter } from './incident-presenter';
+import { resolveIncident, tellUser } from './steps';
+
+export interface CompleteLabelsFeatureDeps extends AppDeps {
+  presenter: Pick<IncidentPresenter, 'reply' | 'refresh'>;
+  /** Told the alert's labels once they are complete (see LabelMemory). */
+  learn?: (labels: Record<string, string>) => void;
+}
+
+function fieldsFor(deps: AppDeps, incident: Incident): LabelField[] {
+  const runbook = deps.runbooks.get(incident.alertname);
+  const actions = (runbook?.steps ?? []).flatMap((s) => s.actions).flatMap((id): ActionSpec[] => {
+    const a = deps.runbooks.action(runbook, id);
+    return a ? [a] : [];
+  });
+  return labelFields(incident.alert.missingLabels, deps.config.hosts, actions);
+}
+
+/** Registers the Complete labels button and modal. */
+export function registerCompleteLabels(app: App, deps: CompleteLabelsFeatureDeps): void {
+  app.action<BlockAction<ButtonAction>>(actionIdPattern(ActionId.CompleteLabels), async ({ ack, body, action, client }) => {
+    await ack();
+    try {
+      const incident = resolveIncident(deps, action.value, body.channel?.id);
+      if (incident.alert.missingLabels.length === 0) throw new PilotError('STEP_UNKNOWN', `incident #${incident.id} has every label already`);
+      await client.views.open({ trigger_id: body.trigger_id, view: completeLabelsModal(incident, fieldsFor(deps, incident)) });
+    } catch (err) {
+      await tellUser(deps, client, body.channel?.id, body.user.id, err, body.message?.thread_ts);
+    }
+  });
+
+  app.view<SlackViewAction>(CallbackId.CompleteLabels, async ({ ack, body, view, client }) => {
+    const user = body.user.id;
+    const meta = parseCompleteLabelsMeta(view.private_metadata);
+    const incident = meta ? await deps.store.get(meta.incidentId) : undefined;
+    if (!meta || !incident || incident.channel !== meta.channel) {
+      await ack();
+      await client.chat.postMessage({ channel: user, text: 'This form does not belong to a known incident; no label was recorded.' }).catch(() => undefined);
+      return;
+    }
+    // The fields of the incident as it is now (another person may have completed some meanwhile).
+    const fields = fieldsFor(deps, incident);
+    const form = readCompleteLabelsForm(view.state.values as Parameters<typeof readCompleteLabelsForm>[0], fields);
+    if ('errors' in form) {
+      await ack({ response_action: 'errors', errors: form.errors });
+      return;
+    }
+    await ack();
+    try {
+      const updated = await completeIncidentLabels({ store: deps.store, hosts: deps.config.hosts, now: deps.now }, incident, form.labels, user);
+      if (updated.alert.missingLabels.length === 0) deps.learn?.(updated.alert.labels);
+      const given = Object.entries(form.labels)
+        .map(([k, v]) => `${inlineCode(k)}=${inlineCode(v)}`)
+        .join(', ');
+      const host = updated.hostName ? ` Host: ${inlineCode(updated.hostName)}.` : '';
+      await deps.presenter.reply(updated, { text: `🏷️ <@${user}> completed the labels ${given}.${host}${updated.alert.missingLabels.length ? ` Still missing: ${updated.alert.missingLabels.map((n) => inlineCode(escapeMrkdwn(n))).join(', ')}.` : ''}` });
+      await deps.presenter.refresh(updated.id);
+    } catch (err) {
+      await tellUser(deps, client, incident.channel, user, err, incident.threadTs);
+    }
+  });
+}
