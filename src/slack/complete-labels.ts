@@ -12,7 +12,8 @@ import { completeLabelsModal, labelFields, parseCompleteLabelsMeta, readComplete
 import { escapeMrkdwn, inlineCode } from './blocks/format';
 import type { AppDeps } from './deps';
 import type { IncidentPresenter } from './incident-presenter';
-import { resolveIncident, tellUser } from './steps';
+import { resolveIncident } from './steps';
+import { tellUser } from './tell-user';
 
 export interface CompleteLabelsFeatureDeps extends AppDeps {
   presenter: Pick<IncidentPresenter, 'reply' | 'refresh'>;
@@ -38,7 +39,7 @@ export function registerCompleteLabels(app: App, deps: CompleteLabelsFeatureDeps
       if (incident.alert.missingLabels.length === 0) throw new PilotError('STEP_UNKNOWN', `incident #${incident.id} has every label already`);
       await client.views.open({ trigger_id: body.trigger_id, view: completeLabelsModal(incident, fieldsFor(deps, incident)) });
     } catch (err) {
-      await tellUser(deps, client, body.channel?.id, body.user.id, err, body.message?.thread_ts);
+      await tellUser(deps, client, { user: body.user.id, channel: body.channel?.id, threadTs: body.message?.thread_ts }, err);
     }
   });
 
@@ -48,7 +49,7 @@ export function registerCompleteLabels(app: App, deps: CompleteLabelsFeatureDeps
     const incident = meta ? await deps.store.get(meta.incidentId) : undefined;
     if (!meta || !incident || incident.channel !== meta.channel) {
       await ack();
-      await client.chat.postMessage({ channel: user, text: 'This form does not belong to a known incident; no label was recorded.' }).catch(() => undefined);
+      await tellUser(deps, client, { user }, new PilotError('INCIDENT_UNKNOWN', 'this form does not belong to a known incident; no label was recorded'));
       return;
     }
     // The fields of the incident as it is now (another person may have completed some meanwhile).
@@ -69,7 +70,7 @@ export function registerCompleteLabels(app: App, deps: CompleteLabelsFeatureDeps
       await deps.presenter.reply(updated, { text: `🏷️ <@${user}> completed the labels ${given}.${host}${updated.alert.missingLabels.length ? ` Still missing: ${updated.alert.missingLabels.map((n) => inlineCode(escapeMrkdwn(n))).join(', ')}.` : ''}` });
       await deps.presenter.refresh(updated.id);
     } catch (err) {
-      await tellUser(deps, client, incident.channel, user, err, incident.threadTs);
+      await tellUser(deps, client, { user, channel: incident.channel, threadTs: incident.threadTs }, err);
     }
   });
 }
