@@ -23,9 +23,12 @@ import type { RunStepDeps } from './incident/run-step';
 import { InflightSteps } from './incident/inflight-steps';
 import { recordInterrupted, recoverInterruptedSteps, runActionQuietly } from './incident/run-step';
 import { SqliteIncidentStore, type IncidentStore } from './incident/store';
+import type { Alert } from './ingest/alert';
 import { alertmanagerHandler } from './ingest/alertmanager-route';
 import { completeAlert } from './ingest/complete-alerts';
 import { LabelMemory } from './ingest/label-memory';
+import { capAlert } from './ingest/cap-alert';
+import { IntakeQueue } from './ingest/intake-queue';
 import { parseAlertmanagerWebhook } from './ingest/parse-alertmanager-webhook';
 import { assertWebhookClosed, webhookCredentials } from './ingest/webhook-auth';
 import { parseSlackAlertMessage } from './ingest/parse-slack-alert';
@@ -102,6 +105,7 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
     hostQueues: () => scheduler.stats().hosts,
     sshStats: () => pool?.stats() ?? { connects: 0, reconnects: 0, failures: 0, open: 0 },
     slackQueued: (): number => presenter.queued(),
+    intakeQueued: (): number => intake.depth(),
   });
   const executor = countSshErrors(opts.executor ?? (pool as SshPool), metrics);
 
@@ -129,20 +133,35 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
   const flowRef: { current?: AlertFlow } = {};
   // Label names and values learned from sources that carry names, to read the default Slack title that does not.
   const labelMemory = new LabelMemory();
+  const limits = { maxValueChars: config.ingest.maxValueChars, maxAlertChars: config.ingest.maxAlertChars };
+  // Webhook alerts wait here between the 202 and their work; a full queue answers 503 and Alertmanager retries.
+  const intake = new IntakeQueue<Alert>({
+    capacity: config.ingest.maxQueuedAlerts,
+    concurrency: config.ingest.concurrency,
+    handle: async (alert) => {
+      await flowRef.current?.fromWebhook(alert);
+    },
+    onError: (err, alert) => logger.error({ err, fingerprint: alert.fingerprint }, 'could not handle a webhook alert'),
+  });
   customRoutes.push({
     path: '/alertmanager',
     method: ['POST'],
     handler: alertmanagerHandler({
       auth: webhookCredentials(config),
-      parse: parseAlertmanagerWebhook,
+      parse: (body) => parseAlertmanagerWebhook(body).map((a) => capAlert(a, limits)),
       logger,
-      onAlerts: async (alerts) => {
-        for (const alert of alerts) {
-          metrics.alertsReceived.inc({ source: 'webhook', status: alert.status });
-          labelMemory.learn(alert.labels);
-          await flowRef.current?.fromWebhook(alert).catch((err: unknown) => logger.error({ err, fingerprint: alert.fingerprint }, 'could not handle a webhook alert'));
-        }
+      offer: (alerts) => {
+        const offered = intake.offer(alerts);
+        if (offered === 'queued') {
+          for (const alert of alerts) {
+            metrics.alertsReceived.inc({ source: 'webhook', status: alert.status });
+            labelMemory.learn(alert.labels);
+          }
+        } else metrics.alertsRefused.inc({ reason: offered === 'full' ? 'queue_full' : 'too_large' }, alerts.length);
+        return offered;
       },
+      retryAfterSec: config.ingest.retryAfterSec,
+      capacity: config.ingest.maxQueuedAlerts,
     }),
   });
 
@@ -249,12 +268,13 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
     flow,
     parse: (event) => {
       const parsed = parseSlackAlertMessage(event, parseOpts);
-      for (const a of parsed?.alerts ?? []) {
+      if (!parsed) return parsed;
+      for (const a of parsed.alerts) {
         metrics.alertsReceived.inc({ source: a.source, status: a.status });
         // Templates that list labels by name teach them; a title read by inference does not teach itself.
         if (a.source === 'alertmanager-template' && a.missingLabels.length === 0) labelMemory.learn(a.labels);
       }
-      return parsed;
+      return { ...parsed, alerts: parsed.alerts.map((a) => capAlert(a, limits)) };
     },
     complete: async (alert) =>
       (
@@ -360,6 +380,8 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
       }
     }
     await queueStopped;
+    // Alerts Alertmanager was told were taken: handled before the posts are flushed, within the same bound.
+    if (!(await intake.drain(5000))) logger.warn({ queued: intake.depth() }, 'webhook alerts still queued at stop were not handled (Alertmanager sends them again)');
     await presenter.close(5000);
     store.close();
   }

@@ -6,11 +6,19 @@ export interface MetricsSources {
   hostQueues(): Record<string, { queued: number; running: number }>;
   sshStats(): { connects: number; reconnects: number; failures: number; open: number };
   slackQueued(): number;
+  /** Webhook alerts accepted and not yet handled. */
+  intakeQueued(): number;
 }
 
 export class Metrics {
   readonly registry = new Registry();
   readonly alertsReceived = new Counter({ name: 'runbook_pilot_alerts_received_total', help: 'Alerts received, by source and status', labelNames: ['source', 'status'] as const, registers: [this.registry] });
+  readonly alertsRefused = new Counter({
+    name: 'runbook_pilot_alerts_refused_total',
+    help: 'Webhook alerts refused because the intake queue was full (503, Alertmanager retries) or the batch could never fit (413), by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly actions = new Counter({ name: 'runbook_pilot_actions_total', help: 'Actions run or refused, by action id and result', labelNames: ['action', 'result'] as const, registers: [this.registry] });
   readonly actionDuration = new Histogram({
     name: 'runbook_pilot_action_duration_seconds',
@@ -62,6 +70,7 @@ export class Metrics {
       },
     });
     new Gauge({ name: 'runbook_pilot_ssh_connections_open', help: 'SSH connections open now', registers, collect() { this.set(sources.sshStats().open); } });
+    new Gauge({ name: 'runbook_pilot_alerts_queued', help: 'Webhook alerts accepted (202) and not yet handled', registers, collect() { this.set(sources.intakeQueued()); } });
     new Gauge({ name: 'runbook_pilot_slack_posts_queued', help: 'Slack posts waiting for the per-channel pace', registers, collect() { this.set(sources.slackQueued()); } });
     collectDefaultMetrics({ register: this.registry, prefix: 'runbook_pilot_' });
   }

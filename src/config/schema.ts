@@ -93,6 +93,24 @@ export const ConfigSchema = z.strictObject({
     })
     .default({ token: '', timeoutMs: 5000, silenceOpenToAll: false, allowUnauthenticated: false }),
   prometheus: basicOrBearer.default({ token: '', timeoutMs: 5000 }),
+  /**
+   * Bounds on what alerts may cost (issue #12): the webhook's queue (503 with Retry-After when full) and the size of
+   * what one alert may carry (longer values are cut and the incident says so).
+   */
+  ingest: z
+    .strictObject({
+      /** Alerts accepted but not yet handled, at most; the webhook answers 503 beyond it (Alertmanager retries). */
+      maxQueuedAlerts: z.number().int().min(1).max(100_000).default(1000),
+      /** Alerts handled at once (the order of one alert's notifications is kept). */
+      concurrency: z.number().int().min(1).max(64).default(4),
+      /** The Retry-After of a 503 when the queue is full. */
+      retryAfterSec: z.number().int().min(1).max(3600).default(30),
+      /** Most characters of one label or annotation value; longer ones are cut. */
+      maxValueChars: z.number().int().min(64).max(100_000).default(2048),
+      /** Most characters of one alert (all names and values); annotations give way first, then labels. */
+      maxAlertChars: z.number().int().min(1024).max(1_000_000).default(16_384),
+    })
+    .default({ maxQueuedAlerts: 1000, concurrency: 4, retryAfterSec: 30, maxValueChars: 2048, maxAlertChars: 16_384 }),
   runbooks: z.string().default('./runbooks'),
   store: z.strictObject({ path: z.string().default('./runbook-pilot.db') }).default({ path: './runbook-pilot.db' }),
   hosts: z.array(HostSchema).default([]),

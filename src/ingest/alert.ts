@@ -27,6 +27,8 @@ export interface Alert {
   groupSize?: number;
   /** The default template's title the labels were read from, to find the alerts it names (Alertmanager, open incidents). */
   subject?: string;
+  /** Fields cut to the size limits at ingest (`labels.server`, `annotations.description`, `generatorURL`). */
+  truncated?: string[];
 }
 
 /** Where a Slack-borne alert was seen: the message it came in, used as the incident thread. */

@@ -77,6 +77,10 @@ export function renderIncidentMessage(incident: Incident, ctx: IncidentMessageCo
         : `⚠️ Could not recover the label(s) ${names} from the alert message: give them with *Complete labels*; steps that need them will say so.`,
     );
   }
+  if (alert.truncated?.length) {
+    const cutList = alert.truncated.slice(0, 10).map((f) => `\`${escapeMrkdwn(f)}\``).join(', ');
+    notes.push(`✂️ The alert was larger than the bot keeps: cut ${cutList}${alert.truncated.length > 10 ? ` and ${alert.truncated.length - 10} more` : ''} (limits \`ingest.maxValueChars\`, \`ingest.maxAlertChars\`).`);
+  }
   if (notes.length) blocks.push({ type: 'context', elements: notes.map((n) => ({ type: 'mrkdwn', text: truncate(n, BlockLimits.text) })) });
   if (alert.missingLabels.length && !resolved) {
     blocks.push({ type: 'actions', block_id: 'labels', elements: [button('Complete labels', ActionId.CompleteLabels, encodeStepValue({ incidentId: incident.id, stepId: '' }))] });
