@@ -47,6 +47,13 @@ const TITLE = /^\[(FIRING|RESOLVED)(?::(\d+))?(?:,\s*RESOLVED:(\d+))?\] ?([\s\S]
 
 export const COMMON_SEVERITIES = ['critical', 'warning', 'warn', 'info', 'error', 'page', 'high', 'medium', 'low', 'major', 'minor', 'none', 'notice', 'emergency', 'fatal', 'debug'];
 
+/**
+ * A title longer than this is not read for labels (the title is still a title: status and group size). The readings
+ * below are polynomial in the number of words; Alertmanager's titles are a few label values long, and a title of
+ * 100 KB from a hostile or broken template must not stall the bot.
+ */
+const MAX_TITLE_CHARS = 2000;
+
 /** Readings examined at most per title; beyond that the title is too ambiguous to read and labels are missing. */
 const MAX_READINGS = 50_000;
 
@@ -336,12 +343,15 @@ function anchored(rest: string, ev: Evidence): Record<string, string> {
 
 /** Parses a `[FIRING:N] …` title and recovers what labels it can; undefined when the title is not one. */
 export function parseAlertmanagerTitle(title: string, opts: TitleOptions = {}): ParsedTitle | undefined {
-  const m = TITLE.exec(title.replace(/^\s+/, ''));
+  const m = TITLE.exec(title.trimStart());
   if (!m) return undefined;
   const status: AlertStatus = m[1] === 'FIRING' ? 'firing' : 'resolved';
   const result: ParsedTitle = { status, labels: {}, missingLabels: [] };
   if (m[2] !== undefined) result.groupSize = Number(m[2]) + (m[3] !== undefined ? Number(m[3]) : 0);
-  const rest = m[4].replace(/\s*\n[\s\S]*$/, ''); // one line; anything after a newline is not the template's
+  // One line; anything after a newline is not the template's. (Not `/\s*\n[\s\S]*$/`: quadratic on a run of spaces.)
+  const newline = m[4].indexOf('\n');
+  const rest = newline < 0 ? m[4] : m[4].slice(0, newline).trimEnd();
+  if (rest.length > MAX_TITLE_CHARS) return result;
 
   const all = splits(rest);
   const alertname = pickAlertname(all, opts);

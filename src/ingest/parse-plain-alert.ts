@@ -11,11 +11,59 @@ export interface PlainAlert {
   labels: Record<string, string>;
 }
 
-const TOKEN = /([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"]*)"|'([^']*)'|“([^”]*)”|(\S*))|(\S+)/g;
+const NAME_EQ = /[A-Za-z_][A-Za-z0-9_]*=/y;
+const RUN = /\S*/y;
+const CLOSE: Record<string, string> = { '"': '"', "'": "'", '“': '”' };
+
+type Token = { name: string; value: string } | { word: string };
+
+/**
+ * Splits a line into `name=value` pairs (values may be quoted with "…", '…' or “…”) and bare words, as
+ * `/([A-Za-z_]\w*)=(?:"([^"]*)"|'([^']*)'|“([^”]*)”|(\S*))|(\S+)/g` would, in linear time: that regex rescans to the
+ * end of the line for every `a="` without a closing quote.
+ */
+function tokens(line: string): Token[] {
+  const out: Token[] = [];
+  // From where on no closing quote of a kind is left: a later opening quote of that kind need not look again.
+  const noCloseFrom: Record<string, number> = {};
+  let pos = 0;
+  while (pos < line.length) {
+    if (/\s/.test(line[pos])) {
+      pos++;
+      continue;
+    }
+    NAME_EQ.lastIndex = pos;
+    const name = NAME_EQ.exec(line);
+    if (name) {
+      const after = pos + name[0].length;
+      const close = CLOSE[line[after]];
+      if (close !== undefined && !(noCloseFrom[close] !== undefined && noCloseFrom[close] <= after + 1)) {
+        const end = line.indexOf(close, after + 1);
+        if (end >= 0) {
+          out.push({ name: name[0].slice(0, -1), value: line.slice(after + 1, end) });
+          pos = end + 1;
+          continue;
+        }
+        noCloseFrom[close] = after + 1;
+      }
+      RUN.lastIndex = after;
+      const value = (RUN.exec(line) as RegExpExecArray)[0];
+      out.push({ name: name[0].slice(0, -1), value });
+      pos = after + value.length;
+      continue;
+    }
+    RUN.lastIndex = pos;
+    const word = (RUN.exec(line) as RegExpExecArray)[0];
+    out.push({ word });
+    pos += word.length;
+  }
+  return out;
+}
 
 /** Slack's stored text: `<http://x|x>` → the label as typed, `<mailto:a@b|a@b>` likewise, `<url>` → url. */
 function plainText(text: string): string {
-  return unescapeSlack(text.replace(/<([^|>]*)\|([^>]*)>/g, '$2').replace(/<([^>]*)>/g, '$1'));
+  // `[^|<>]`, not `[^|>]`: a run of `<` without `>` would otherwise be rescanned from every `<` (quadratic).
+  return unescapeSlack(text.replace(/<([^|<>]*)\|([^<>]*)>/g, '$2').replace(/<([^<>]*)>/g, '$1'));
 }
 
 /**
@@ -29,13 +77,13 @@ export function parsePlainAlert(text: string, knownAlert: (alertname: string) =>
   const alertname = first[1];
   const labels: Record<string, string> = {};
   let status: PlainAlert['status'] = 'firing';
-  for (const m of line.slice(first[0].length).matchAll(TOKEN)) {
-    if (m[6] !== undefined) {
-      if (/^\W*resolved\W*$/i.test(m[6])) status = 'resolved';
+  for (const t of tokens(line.slice(first[0].length))) {
+    if ('word' in t) {
+      if (/^\W*resolved\W*$/i.test(t.word)) status = 'resolved';
       continue;
     }
-    if (m[1] === 'alertname') continue;
-    labels[m[1]] = m[2] ?? m[3] ?? m[4] ?? m[5] ?? '';
+    if (t.name === 'alertname') continue;
+    labels[t.name] = t.value;
   }
   return { alertname, status, labels: { alertname, ...labels } };
 }

@@ -24,7 +24,8 @@ const LABEL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** True when the text looks like one of these templates. */
 export function looksLikeTemplateText(text: string): boolean {
-  return /\*(Details|Labels):\*/.test(text) || /^\s*\*Alert:\*/m.test(text) || /LABELS = map\[/.test(text);
+  // `[ \t]*`, not `\s*`: under the m flag `\s*` runs across line ends, quadratic on a text of blank lines.
+  return /\*(Details|Labels):\*/.test(text) || /^[ \t]*\*Alert:\*/m.test(text) || text.includes('LABELS = map[');
 }
 
 function stripTicks(v: string): string {
@@ -35,17 +36,34 @@ function stripTicks(v: string): string {
 
 /** `map[__name__:up backend:web instance:lb-1:9101]` → labels (Go's fmt of a map; `__name__` dropped). */
 export function parseGoLabelMap(text: string): Record<string, string> {
-  const m = /LABELS = map\[([^\n]*)\]/.exec(text);
-  if (!m) return {};
+  const body = goMapBody(text);
+  if (body === undefined) return {};
   const out: Record<string, string> = {};
   // Each pair starts at a label name followed by ':' after a space; values may contain ':' (host:port).
-  const starts = [...m[1].matchAll(/(?:^| )([A-Za-z_][A-Za-z0-9_]*):/g)];
+  const starts = [...body.matchAll(/(?:^| )([A-Za-z_][A-Za-z0-9_]*):/g)];
   starts.forEach((s, i) => {
     const from = (s.index ?? 0) + s[0].length;
-    const to = i + 1 < starts.length ? (starts[i + 1].index ?? m[1].length) : m[1].length;
-    if (s[1] !== '__name__') out[s[1]] = m[1].slice(from, to);
+    const to = i + 1 < starts.length ? (starts[i + 1].index ?? body.length) : body.length;
+    if (s[1] !== '__name__') out[s[1]] = body.slice(from, to);
   });
   return out;
+}
+
+/**
+ * What `/LABELS = map\[([^\n]*)\]/` would capture (the first `LABELS = map[` whose line has a `]` after it, up to the
+ * line's last `]`), in linear time: that regex retries every occurrence on a line without `]` to the line's end.
+ */
+function goMapBody(text: string): string | undefined {
+  const marker = 'LABELS = map[';
+  for (let at = text.indexOf(marker); at >= 0; ) {
+    const lineEnd = text.indexOf('\n', at);
+    const line = text.slice(at + marker.length, lineEnd < 0 ? text.length : lineEnd);
+    const close = line.lastIndexOf(']');
+    if (close >= 0) return line.slice(0, close);
+    if (lineEnd < 0) return undefined;
+    at = text.indexOf(marker, lineEnd);
+  }
+  return undefined;
 }
 
 function blocks(text: string): string[] {
@@ -88,17 +106,17 @@ function parseBlock(block: string): TextAlert {
       });
       continue;
     }
-    if (field && !inDetails && trimmed.length > 0) set(field, line.replace(/\s+$/, ''), true);
+    if (field && !inDetails && trimmed.length > 0) set(field, line.trimEnd(), true);
   }
 
   // *Alert:* <summary> - `severity`
   const alertLine = annotations['__alert'];
   delete annotations['__alert'];
   if (alertLine !== undefined) {
-    const m = /^(.*?)\s+-\s+`([^`]*)`$/.exec(alertLine);
+    const m = splitAlertLine(alertLine);
     if (m) {
-      if (m[1]) annotations.summary ??= m[1];
-      if (m[2] && labels.severity === undefined) labels.severity = m[2];
+      if (m.summary) annotations.summary ??= m.summary;
+      if (m.severity && labels.severity === undefined) labels.severity = m.severity;
     } else if (alertLine) annotations.summary ??= alertLine;
   }
   const severity = annotations['__severity'];
@@ -114,6 +132,24 @@ function parseBlock(block: string): TextAlert {
   for (const [k, v] of Object.entries(fromMap)) if (labels[k] === undefined) labels[k] = v;
   for (const k of Object.keys(labels)) if (!LABEL_NAME.test(k)) delete labels[k];
   return alert;
+}
+
+/**
+ * `<summary> - \`<severity>\`` split as `/^(.*?)\s+-\s+\`([^\`]*)\`$/` would (one line; the last ` - \`…\`` wins),
+ * without its backtracking: that regex is quadratic on a long run of spaces (39k spaces took 1.1 s).
+ */
+function splitAlertLine(line: string): { summary: string; severity: string } | undefined {
+  if (line.includes('\n') || line.length < 2 || !line.endsWith('`')) return undefined;
+  const open = line.lastIndexOf('`', line.length - 2);
+  if (open < 0) return undefined;
+  const before = line.slice(0, open);
+  const dash = before.trimEnd();
+  // whitespace, '-', whitespace, then the backtick: both runs at least one character
+  if (dash.length === before.length || !dash.endsWith('-')) return undefined;
+  const summaryEnd = dash.slice(0, -1);
+  const summary = summaryEnd.trimEnd();
+  if (summary.length === summaryEnd.length) return undefined;
+  return { summary, severity: line.slice(open + 1, -1) };
 }
 
 /** Which annotation (or internal slot) a template field fills; undefined for fields we do not keep. */
