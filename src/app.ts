@@ -35,6 +35,7 @@ import { parseSlackAlertMessage } from './ingest/parse-slack-alert';
 import { boltLogger, type Logger } from './logger';
 import { Metrics } from './metrics';
 import { AccessPolicy } from './mitigation/access';
+import { MitigationService } from './mitigation/mitigation-service';
 import { parseReadBack, readBackAction } from './mitigation/read-back';
 import type { HostSnapshot } from './mitigation/verify';
 import { formatRunbookProblem, loadRunbooks } from './runbook/load-runbooks';
@@ -48,11 +49,11 @@ import { registerCommands } from './slack/commands';
 import { registerCompleteLabels } from './slack/complete-labels';
 import type { AppDeps, RunbookCatalog } from './slack/deps';
 import { IncidentPresenter } from './slack/incident-presenter';
-import { registerMitigation, requestMitigation, type MitigationDeps } from './slack/mitigation';
+import { registerMitigation, requestMitigation, type MitigationFeatureDeps } from './slack/mitigation';
 import { registerObserve } from './slack/observe';
 import { instrumentedFetch } from './slack/instrumented-fetch';
 import { FutureRequestError, refuseFutureRequests, requestTimestampProperties } from './slack/request-timestamp';
-import { registerSteps } from './slack/steps';
+import { registerSteps, runAndReport, type StepFeatureDeps } from './slack/steps';
 import { registerUnknownActions } from './slack/unknown-actions';
 
 export interface CreateAppOptions {
@@ -67,7 +68,7 @@ export interface CreateAppOptions {
 export interface Pilot {
   app: App;
   client: WebClient;
-  deps: MitigationDeps;
+  deps: StepFeatureDeps;
   metrics: Metrics;
   /** Starts listening; resolves with the bound port (useful with PORT=0) once /healthz answers 200. */
   start(): Promise<number>;
@@ -231,31 +232,40 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
   };
   const base: AppDeps = { config, store, runbooks, executor, scheduler, logger, now };
   const access = new AccessPolicy(config.access, async (usergroup) => (await client.usergroups.users.list({ usergroup })).users ?? []);
-  const precheckAction = runbooks.action(undefined, 'config-check');
-  const deps: MitigationDeps = {
+  const stepDeps = {
     ...base,
     presenter,
     runStepDeps,
     metrics,
     formatOutput: (action: ActionSpec, stdout: string, labels: Record<string, string>) =>
       action.render === 'backend-state' && labels.backend ? renderBackendState(stdout, labels.backend, labels.server) : undefined,
+  };
+  const mitigation = new MitigationService({
+    store,
     access,
-    precheckAction,
-    sleep,
+    hosts: config.hosts,
+    settings: config.mitigation,
+    buildCommand: (action, ctx) => buildCommand(action, ctx),
+    precheckAction: runbooks.action(undefined, 'config-check'),
+    runQuietly: (host, action, labels, user) => runActionQuietly(runStepDeps, host, action, labels, user),
+    runStep: (req) => runAndReport(stepDeps, req),
     readBack: async (host: HostConfig, labels: Record<string, string>): Promise<HostSnapshot> => {
       // buildCommand applies a host's `commands.read-back` override, like any action's.
       const { result } = await runActionQuietly(runStepDeps, host, readBackAction, labels);
       return parseReadBack(result.stdout.text);
     },
-  };
-  deps.requestMitigation = (args) => requestMitigation(deps, args);
-  // Asked fresh before a mitigation; bounded so the modal still opens within Slack's 3 s trigger window.
-  deps.alertActive = async (incident) => {
-    if (!alertState.configured) return undefined;
-    const answer = await withDeadline(alertState.check(incident, { fresh: true }), ALERT_STATE_DEADLINE_MS);
-    if (!answer || answer.view.kind === 'unknown') return undefined;
-    return answer.view.kind !== 'resolved';
-  };
+    // Asked fresh before a mitigation; bounded so the modal still opens within Slack's 3 s trigger window.
+    alertActive: async (incident) => {
+      if (!alertState.configured) return undefined;
+      const answer = await withDeadline(alertState.check(incident, { fresh: true }), ALERT_STATE_DEADLINE_MS);
+      if (!answer || answer.view.kind === 'unknown') return undefined;
+      return answer.view.kind !== 'resolved';
+    },
+    now,
+    sleep,
+  });
+  const mitigationDeps: MitigationFeatureDeps = { mitigation, presenter, store, runbooks, logger };
+  const deps: StepFeatureDeps = { ...stepDeps, requestMitigation: (args) => requestMitigation(mitigationDeps, args) };
 
   const observe = registerObserve(app, { ...base, presenter, access, alertmanager, prometheus, alertState });
   const flow = new AlertFlow(base, presenter, { opened: (incident) => observe.incidentOpened(incident), resolved: (incident) => observe.incidentResolved(incident) });
@@ -299,7 +309,7 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
   });
   registerSteps(app, deps);
   registerCompleteLabels(app, { ...base, presenter, learn: (labels) => labelMemory.learn(labels) });
-  registerMitigation(app, deps);
+  registerMitigation(app, mitigationDeps);
   registerCommands(app, { ...deps, flow });
   registerUnknownActions(app, deps);
   app.error(async (err) => {

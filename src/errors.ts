@@ -31,6 +31,7 @@ export const ErrorCatalog = {
   COOLDOWN: { userFacing: true, hint: 'wait for the cooldown to end, and use the diagnosis steps meanwhile to see why the last restart did not help' },
   RESTART_BUDGET: { userFacing: true, hint: 'too many restarts this hour; the problem is not fixed by restarting, look at the diagnosis' },
   ALERT_RESOLVED: { userFacing: true, hint: 'if it is still needed, click the mitigation again and tick “I know the alert is resolved; run anyway”' },
+  CONFIRMATION_CHANGED: { userFacing: true, hint: 'click the button again: the new confirmation shows what would run now' },
   PRECHECK_FAILED: { userFacing: true, hint: 'fix what the check reports, then try again' },
 
   SSH_UNREACHABLE: { userFacing: true, hint: 'check that the host is up, that sshd listens on the configured port, and the network path from the bot' },

@@ -150,7 +150,7 @@ export function registerSteps(app: App, deps: StepFeatureDeps): void {
  * refreshed at each phase shown.
  */
 export async function runAndReport(
-  deps: StepFeatureDeps,
+  deps: Pick<StepFeatureDeps, 'presenter' | 'runStepDeps' | 'metrics' | 'logger' | 'formatOutput' | 'runningNoticeDelayMs'>,
   req: { incident: Incident; step: Step; action: ActionSpec; user: string; input?: Record<string, string | number>; details?: Record<string, unknown> },
 ): Promise<RunStepOutcome> {
   const { presenter } = deps;
@@ -183,7 +183,7 @@ export async function runAndReport(
   return outcome;
 }
 
-function safeFormat(deps: StepFeatureDeps, action: ActionSpec, stdout: string, labels: Record<string, string>): string | undefined {
+function safeFormat(deps: Pick<StepFeatureDeps, 'formatOutput' | 'logger'>, action: ActionSpec, stdout: string, labels: Record<string, string>): string | undefined {
   try {
     return deps.formatOutput(action, stdout, labels);
   } catch (err) {

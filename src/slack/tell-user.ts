@@ -23,10 +23,16 @@ export interface UserPlace {
   threadTs?: string;
 }
 
-/** Tells `place.user` why something did nothing (`err`: a PilotError, or anything thrown). */
+/** Text a renderer already made (and escaped) from a structured outcome, e.g. a refusal naming who may. */
+export interface RenderedNotice {
+  kind: 'rendered';
+  text: string;
+}
+
+/** Tells `place.user` why something did nothing (`err`: a PilotError, anything thrown, or a rendered notice). */
 export async function tellUser(deps: TellUserDeps, client: Pick<WebClient, 'chat'>, place: UserPlace, err: unknown): Promise<void> {
   // Error text may quote an alert's labels or a user's input: escaped like any text the bot did not write.
-  const text = escapeErrorText(userText(err, deps.logger).text, deps.config?.access);
+  const text = isRendered(err) ? err.text : escapeErrorText(userText(err, deps.logger).text, deps.config?.access);
   const { user, channel, threadTs } = place;
   if (channel) {
     try {
@@ -41,4 +47,8 @@ export async function tellUser(deps: TellUserDeps, client: Pick<WebClient, 'chat
     () => undefined,
     (e: unknown) => deps.logger.warn({ err: e, user }, 'could not tell the user'),
   );
+}
+
+function isRendered(v: unknown): v is RenderedNotice {
+  return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'rendered' && typeof (v as { text?: unknown }).text === 'string';
 }

@@ -2,9 +2,17 @@
 import { createServer } from 'node:net';
 import type { ExecResult, Executor, SshTarget } from '../../src/exec/types';
 
-/** An Executor that runs nothing and records every command it was asked to run. */
+/** What a RecordingExecutor answers a command with: a result (fields over `exit 0, "ok"`), or a throw. */
+export type RecordedAnswer = (command: string, target: SshTarget) => Partial<ExecResult> | Promise<Partial<ExecResult>>;
+
+/**
+ * An Executor that runs nothing and records every command it was asked to run. It answers `exit 0, "ok"`, or what
+ * `answer` says (which may throw, as a connection failure would).
+ */
 export class RecordingExecutor implements Executor {
   readonly calls: { target: SshTarget; command: string }[] = [];
+
+  constructor(private readonly answer?: RecordedAnswer) {}
 
   /** The commands alone, in order. */
   get commands(): string[] {
@@ -13,7 +21,8 @@ export class RecordingExecutor implements Executor {
 
   async run(target: SshTarget, command: string): Promise<ExecResult> {
     this.calls.push({ target, command });
-    return { exitCode: 0, stdout: { text: 'ok', bytes: 2, truncatedBytes: 0 }, stderr: { text: '', bytes: 0, truncatedBytes: 0 }, durationMs: 1, timedOut: false };
+    const ok: ExecResult = { exitCode: 0, stdout: { text: 'ok', bytes: 2, truncatedBytes: 0 }, stderr: { text: '', bytes: 0, truncatedBytes: 0 }, durationMs: 1, timedOut: false };
+    return this.answer ? { ...ok, ...(await this.answer(command, target)) } : ok;
   }
 
   async close(): Promise<void> {}

@@ -6,7 +6,8 @@ import { parseConfigText } from '../../../src/config/load-config';
 import type { Incident } from '../../../src/incident/types';
 import { loadRunbooks } from '../../../src/runbook/load-runbooks';
 import type { Runbook } from '../../../src/runbook/types';
-import { confirmationView, RESOLVED_ACK } from '../../../src/slack/mitigation';
+import { commandsDigest } from '../../../src/mitigation/mitigation-service';
+import { confirmationView, RESOLVED_ACK } from '../../../src/slack/blocks/mitigation';
 
 const REPO = join(__dirname, '../../..');
 const config = parseConfigText(readFileSync(join(REPO, 'config.example.yml'), 'utf8'), 'config.example.yml');
@@ -23,9 +24,11 @@ describe('confirmationView and the alert state', () => {
     [undefined, false],
     [false, true],
   ])('alert active: %s → second confirmation required: %s', (active, required) => {
-    const view = <ModalView>confirmationView({ config }, { incident, runbook, step, action, user: 'U0ONCALL01' }, config.hosts[0], built, undefined, active);
+    const view = <ModalView>confirmationView({ incident, step, action, host: config.hosts[0], commands: { action: built }, alertActive: active, dryRunOnly: false });
     const ack = view.blocks.find((b): b is InputBlock => b.type === 'input' && b.block_id === RESOLVED_ACK);
-    const meta = JSON.parse(view.private_metadata ?? '{}') as { r?: number };
+    const meta = JSON.parse(view.private_metadata ?? '{}') as { r?: number; d?: string };
+    // the modal is bound to the exact commands it shows
+    expect(meta.d).toBe(commandsDigest({ action: built }));
     if (!required) {
       expect(ack).toBeUndefined();
       expect(meta.r).toBeUndefined();

@@ -1,0 +1,192 @@
+/**
+ * Mitigation in Slack's words: the confirmation modal, a refusal, and the outcome of a confirmed submission. Pure:
+ * the service's typed outcomes and structured details in, Block Kit out. Only here do ids become mentions.
+ */
+import type { KnownBlock, View } from '@slack/types';
+import type { ActionSpec } from '../../actions/types';
+import type { HostConfig } from '../../config/schema';
+import { userText, type PilotError } from '../../errors';
+import type { Incident } from '../../incident/types';
+import type { LockHolder } from '../../mitigation/host-lock';
+import { commandsDigest, type MitigationCommands, type MitigationOutcome, type Refused } from '../../mitigation/mitigation-service';
+import type { Step } from '../../runbook/types';
+import { CallbackId, encodeStepValue } from '../action-ids';
+import type { SlackMessage } from './incident-message';
+import { codeBlock, escapeMrkdwn, truncate } from './format';
+
+/** Block and action id of the "I know the alert is resolved; run anyway" checkbox (and its option's value). */
+export const RESOLVED_ACK = 'resolved-ack';
+
+/** What the modal carries back to the submission handler (no authority: everything is looked up again). */
+export interface ConfirmationMetadata {
+  /** The step value (incident, step, action) as the button carried it. */
+  v: string;
+  /** The incident's channel. */
+  c: string;
+  /** Set when the alert was shown resolved: the submission needs the second confirmation. */
+  r?: 1;
+  /** The digest of the commands shown (see commandsDigest). */
+  d: string;
+}
+
+/** Reads the modal's metadata; undefined when it is not ours. */
+export function parseConfirmationMetadata(raw: string | undefined): Partial<ConfirmationMetadata> {
+  try {
+    const v = JSON.parse(raw || '{}') as Record<string, unknown>;
+    return {
+      ...(typeof v.v === 'string' ? { v: v.v } : {}),
+      ...(typeof v.c === 'string' ? { c: v.c } : {}),
+      ...(v.r === 1 ? { r: 1 as const } : {}),
+      ...(typeof v.d === 'string' ? { d: v.d } : {}),
+    };
+  } catch {
+    return {};
+  }
+}
+
+/** Slack mrkdwn for a list of grantees: `<@U…>` and `<!subteam^S…>`. */
+export function formatGrantees(ids: readonly string[]): string {
+  if (!ids.length) return 'nobody (access.mitigate is empty in the config)';
+  return ids.map((id) => (id.startsWith('S') ? `<!subteam^${id}>` : `<@${id}>`)).join(', ');
+}
+
+/** `03:12:04 UTC` */
+function clock(iso: string): string {
+  return `${iso.slice(11, 19)} UTC`;
+}
+
+/**
+ * A refusal as mrkdwn, with what to do: built from the error's structured details where they hold people (grantees,
+ * the lock holder, who restarted last), else the plain message escaped. An internal error shows only a log id.
+ */
+export function refusalText(error: PilotError): { text: string; logId?: string } {
+  if (!error.userFacing) return userText(error);
+  const d = (error.details ?? {}) as Record<string, unknown>;
+  const host = `\`${escapeMrkdwn(String(d.host ?? '?'))}\``;
+  let said = escapeMrkdwn(error.message);
+  if (error.code === 'NOT_ALLOWED' && Array.isArray(d.grantees)) {
+    said = `${escapeMrkdwn(error.message)}: only ${formatGrantees(d.grantees as string[])} may`;
+  } else if (error.code === 'HOST_BUSY') {
+    const holder = d.holder as LockHolder | undefined;
+    const who = holder ? ` (${escapeMrkdwn(holder.actionId)} by <@${holder.user}> for incident #${holder.incidentId})` : '';
+    said = `another mitigation is running on ${host}${who} since ${clock(String(d.since ?? ''))}; nothing was run`;
+  } else if (error.code === 'COOLDOWN' && typeof d.lastAt === 'string') {
+    const by = `${escapeMrkdwn(String(d.lastActionId))} by <@${String(d.lastUser)}>`;
+    const what = d.lastOutcome === 'ok' ? `${host} was last restarted (${by}) at ${clock(d.lastAt)}` : `the last restart attempt on ${host} (${by}) failed at ${clock(d.lastAt)}`;
+    said = `${what}; the cooldown of ${String(d.cooldownSec)} s has ${String(d.waitSec)} s left`;
+  }
+  return { text: `${said}. ${error.hint.charAt(0).toUpperCase()}${error.hint.slice(1)}.` };
+}
+
+/** What a mitigation looks like in a thread: its title, host and who asked. */
+export interface MitigationView {
+  action: Pick<ActionSpec, 'id' | 'title'>;
+  user: string;
+  reason?: string;
+}
+
+/** A refused submission, in the thread: who, what, on which host, why and what to do (and a failed pre-check's output). */
+export function renderRefusal(v: MitigationView, refused: Refused): { message: SlackMessage; logId?: string } {
+  const host = refused.host ?? '?';
+  const { text, logId } = refusalText(refused.error);
+  const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: truncate(`🛑 *${escapeMrkdwn(v.action.title)}* on \`${escapeMrkdwn(host)}\` blocked (<@${v.user}>): ${text}`, 3000) } }];
+  if (refused.precheck) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: codeBlock(`$ ${refused.precheck.command}\n${refused.precheck.output}`, 3000) } });
+  const plain = logId ? `internal error, see logs (id ${logId})` : refused.error.message;
+  return { message: { text: truncate(escapeMrkdwn(`${v.action.title} on ${host} blocked: ${plain}`), 3000), blocks }, logId };
+}
+
+/**
+ * The outcome of a confirmed submission, for the thread. Undefined when the step's own reply has said it all (the
+ * command could not run or its connection failed).
+ */
+export function renderMitigationOutcome(v: MitigationView, outcome: MitigationOutcome): { message: SlackMessage; logId?: string } | undefined {
+  const title = escapeMrkdwn(v.action.title);
+  switch (outcome.kind) {
+    case 'refused':
+      return renderRefusal(v, outcome);
+    case 'dry-run': {
+      const why = v.reason ? ` (“${escapeMrkdwn(truncate(v.reason, 200))}”)` : '';
+      const text = `🧪 *Dry run* of *${title}* on \`${escapeMrkdwn(outcome.host)}\` by <@${v.user}>${why}: nothing ran. It would run:\n${codeBlock(commandList(v.action, outcome.commands, '# pre-check'), 2500)}`;
+      return { message: { text: escapeMrkdwn(`Dry run of ${v.action.title} on ${outcome.host}: nothing ran`), blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] } };
+    }
+    case 'failed': {
+      if (outcome.error) return undefined;
+      const how = outcome.timedOut ? 'timed out' : `exited ${outcome.exitCode ?? '?'}`;
+      const plain = `${v.action.title} on ${outcome.host} failed: the command ${how} (its output is above); nothing was verified.`;
+      return { message: { text: escapeMrkdwn(`❌ ${plain}`), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `❌ *${title}* on \`${escapeMrkdwn(outcome.host)}\` failed: the command ${how} (its output is above); nothing was verified.` } }] } };
+    }
+    case 'ran': {
+      const { verified, why } = outcome.verification;
+      const text = verified
+        ? `✅ *${title}* on \`${escapeMrkdwn(outcome.host)}\`: verified — ${escapeMrkdwn(why)}.`
+        : `⚠️ *${title}* on \`${escapeMrkdwn(outcome.host)}\`: not verified, because ${escapeMrkdwn(why)}. Check the host with the diagnosis steps.`;
+      const plain = `${v.action.title} on ${outcome.host}: ${verified ? 'verified' : 'not verified'}, ${why}`;
+      return { message: { text: truncate(escapeMrkdwn(plain), 3000), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: truncate(text, 3000) } }] } };
+    }
+  }
+}
+
+function commandList(action: Pick<ActionSpec, 'id'>, commands: MitigationCommands, precheckLabel: string): string {
+  return [commands.precheck && `${precheckLabel}\n${commands.precheck.command}`, `# ${action.id}\n${commands.action.command}`].filter(Boolean).join('\n');
+}
+
+/** The confirmation modal: exactly what runs where, a required reason and a dry-run option. */
+export function confirmationView(args: {
+  incident: Pick<Incident, 'id' | 'channel'>;
+  step: Pick<Step, 'id'>;
+  action: Pick<ActionSpec, 'id' | 'title'>;
+  host: HostConfig;
+  commands: MitigationCommands;
+  alertActive: boolean | undefined;
+  dryRunOnly: boolean;
+}): View {
+  const { incident, step, action, host, commands, alertActive } = args;
+  const blocks: KnownBlock[] = [
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: truncate(`*${escapeMrkdwn(action.title)}* on \`${escapeMrkdwn(host.name)}\` (${escapeMrkdwn(host.ssh.user)}@${escapeMrkdwn(host.ssh.host)}:${host.ssh.port}) for incident #${incident.id}. These exact commands will run:`, 3000),
+      },
+    },
+    { type: 'section', text: { type: 'mrkdwn', text: codeBlock(commandList(action, commands, '# pre-check: must pass'), 3000) } },
+  ];
+  const warnings: string[] = [];
+  if (alertActive === false) warnings.push('⚠️ Alertmanager says this alert is *no longer active* (resolved). Run it only if you are sure, and tick the box below.');
+  if (args.dryRunOnly) warnings.push('🧪 The bot is in dry-run mode: nothing will run, the commands are only shown.');
+  if (warnings.length) blocks.push({ type: 'context', elements: warnings.map((w) => ({ type: 'mrkdwn' as const, text: w })) });
+  if (alertActive === false) {
+    // Required: Slack will not submit without it, and the submission handler refuses without it too.
+    blocks.push({
+      type: 'input',
+      block_id: RESOLVED_ACK,
+      label: { type: 'plain_text', text: 'Second confirmation' },
+      element: { type: 'checkboxes', action_id: RESOLVED_ACK, options: [{ text: { type: 'plain_text', text: 'I know the alert is resolved; run anyway' }, value: RESOLVED_ACK }] },
+    });
+  }
+  blocks.push(
+    { type: 'input', block_id: 'reason', label: { type: 'plain_text', text: 'Why? (recorded on the timeline)' }, element: { type: 'plain_text_input', action_id: 'reason', multiline: true, min_length: 3, max_length: 500 } },
+    {
+      type: 'input',
+      block_id: 'options',
+      optional: true,
+      label: { type: 'plain_text', text: 'Options' },
+      element: { type: 'checkboxes', action_id: 'options', options: [{ text: { type: 'plain_text', text: 'Dry run: show the commands, run nothing' }, value: 'dry-run' }] },
+    },
+  );
+  const metadata: ConfirmationMetadata = {
+    v: encodeStepValue({ incidentId: incident.id, stepId: step.id, actionId: action.id }),
+    c: incident.channel,
+    ...(alertActive === false ? { r: 1 as const } : {}),
+    d: commandsDigest(commands),
+  };
+  return {
+    type: 'modal',
+    callback_id: CallbackId.ConfirmMitigation,
+    private_metadata: JSON.stringify(metadata),
+    title: { type: 'plain_text', text: truncate(`Confirm ${action.title}`, 24) },
+    submit: { type: 'plain_text', text: alertActive === false ? 'Run anyway' : 'Run' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks,
+  };
+}

@@ -1,0 +1,341 @@
+/**
+ * The mitigation service, every guard and every outcome, with the recording executor, an in-memory store and a fake
+ * clock (#15): the safety rules tested where they live, without the loopback hosts.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildCommand } from '../../../src/actions/build-command';
+import { builtinActions } from '../../../src/actions/catalog';
+import type { ActionSpec } from '../../../src/actions/types';
+import { parseConfigText } from '../../../src/config/load-config';
+import type { Config, HostConfig } from '../../../src/config/schema';
+import { PilotError } from '../../../src/errors';
+import { runActionQuietly, runStep, type RunStepDeps } from '../../../src/incident/run-step';
+import { SqliteIncidentStore } from '../../../src/incident/store';
+import type { Incident } from '../../../src/incident/types';
+import { createLogger } from '../../../src/logger';
+import { AccessPolicy } from '../../../src/mitigation/access';
+import { hostLockName } from '../../../src/mitigation/host-lock';
+import { commandsDigest, MitigationService, type MitigationOutcome, type MitigationRequest, type PrepareOutcome, type MitigationServiceDeps } from '../../../src/mitigation/mitigation-service';
+import type { HostSnapshot } from '../../../src/mitigation/verify';
+import { loadRunbooks } from '../../../src/runbook/load-runbooks';
+import type { Runbook, Step } from '../../../src/runbook/types';
+import { firingAlert } from '../../support/domain-fixtures';
+import { RecordingExecutor, type RecordedAnswer } from '../../support/fakes';
+
+const REPO = join(__dirname, '../../..');
+const config = parseConfigText(readFileSync(join(REPO, 'config.example.yml'), 'utf8'), 'config.example.yml');
+const registry = loadRunbooks(join(REPO, 'runbooks'), builtinActions);
+const runbook = registry.get('HaproxyServerDown') as Runbook;
+const ONCALL = 'U0123ONCALL';
+const SRE_MEMBER = 'U0SREMEMBER';
+const INTERN = 'U0INTERN01';
+const START = Date.parse('2026-11-25T03:20:00.000Z');
+
+function stepWith(actionId: string): { step: Step; action: ActionSpec } {
+  const step = runbook.steps.find((s) => s.actions.includes(actionId)) as Step;
+  return { step, action: registry.action(runbook, actionId) as ActionSpec };
+}
+
+const snapshot = (pid: number, uptimeSec: number, adminState = 'READY'): HostSnapshot => ({
+  answered: true,
+  pid,
+  uptimeSec,
+  frontends: [{ name: 'fe', status: 'OPEN' }],
+  servers: [{ backend: 'web', server: 'web2', status: adminState === 'DRAIN' ? 'DRAIN' : 'DOWN', adminState }],
+});
+
+interface World {
+  service: MitigationService;
+  store: SqliteIncidentStore;
+  executor: RecordingExecutor;
+  incident: Incident;
+  clock: { t: number };
+  sleeps: number[];
+  lockCalls: string[];
+  readBacks: HostSnapshot[];
+  alertActive?: boolean;
+}
+
+/** A service over an in-memory store with one open incident on lb-1, and hooks to script each part. */
+function world(
+  opts: { settings?: Partial<Config['mitigation']>; answer?: RecordedAnswer; groups?: (id: string) => Promise<string[]>; alertActive?: boolean; beforeAcquire?: () => void; runStep?: MitigationServiceDeps['runStep'] } = {},
+): World {
+  const store = new SqliteIncidentStore(':memory:');
+  const clock = { t: START };
+  const now = () => new Date(clock.t);
+  const executor = new RecordingExecutor(opts.answer);
+  const hosts: HostConfig[] = [...config.hosts];
+  const { incident } = store.openOrGet({ alert: firingAlert(), hostName: 'lb-1', channel: 'C0123ALERTS', threadTs: '1700000000.000100', at: now().toISOString() });
+  const runStepDeps: RunStepDeps = {
+    store,
+    executor,
+    scheduler: { schedule: (_key, fn) => fn() },
+    hosts,
+    buildCommand,
+    toSshTarget: (h) => ({ name: h.name, ...h.ssh }),
+    now,
+    logger: createLogger('silent'),
+  };
+  const w: World = { service: undefined as never, store, executor, incident, clock, sleeps: [], lockCalls: [], readBacks: [snapshot(100, 5000), snapshot(200, 1)], alertActive: opts.alertActive };
+  const lockStore = {
+    get: (id: number) => store.get(id),
+    audits: (f: Parameters<SqliteIncidentStore['audits']>[0]) => store.audits(f),
+    appendAudit: (r: Parameters<SqliteIncidentStore['appendAudit']>[0]) => store.appendAudit(r),
+    appendTimeline: (...a: Parameters<SqliteIncidentStore['appendTimeline']>) => store.appendTimeline(...a),
+    acquireLock: (...a: Parameters<SqliteIncidentStore['acquireLock']>) => {
+      w.lockCalls.push(`acquire ${a[0]}`);
+      opts.beforeAcquire?.();
+      return store.acquireLock(...a);
+    },
+    releaseLock: (name: string, owner: string) => {
+      w.lockCalls.push(`release ${name}`);
+      store.releaseLock(name, owner);
+    },
+  };
+  const deps: MitigationServiceDeps = {
+    store: lockStore,
+    access: new AccessPolicy(config.access, opts.groups ?? (async () => [SRE_MEMBER]), () => clock.t),
+    hosts,
+    settings: { ...config.mitigation, verifyDelayMs: 1500, ...opts.settings },
+    buildCommand,
+    precheckAction: registry.action(undefined, 'config-check'),
+    runQuietly: (host, action, labels, user) => runActionQuietly(runStepDeps, host, action, labels, user),
+    runStep: opts.runStep ?? ((req) => runStep(runStepDeps, req)),
+    readBack: async () => {
+      clock.t += 50;
+      return w.readBacks.shift() ?? { answered: false, error: 'no answer', frontends: [], servers: [] };
+    },
+    alertActive: async () => w.alertActive,
+    now,
+    sleep: async (ms) => {
+      w.sleeps.push(ms);
+      clock.t += ms;
+    },
+  };
+  w.service = new MitigationService(deps);
+  return w;
+}
+
+function request(w: World, actionId: string, over: Partial<MitigationRequest> = {}): MitigationRequest {
+  return { incident: w.incident, ...stepWith(actionId), user: ONCALL, reason: 'web2 keeps flapping', dryRun: false, resolvedAck: false, ...over };
+}
+
+const restartCommands = (w: World) => w.executor.commands.filter((c) => c.includes('haproxy -f "$C" -D'));
+const refusedCode = (o: MitigationOutcome | PrepareOutcome) => (o.kind === 'refused' ? o.code : `not refused: ${o.kind}`);
+const audits = (w: World) => w.store.audits({ host: 'lb-1' });
+const minutesAgo = (w: World, m: number) => new Date(w.clock.t - m * 60_000).toISOString();
+const pastRestart = (w: World, m: number, outcome: 'ok' | 'failed' = 'ok') =>
+  w.store.appendAudit({ at: minutesAgo(w, m), incidentId: w.incident.id, user: SRE_MEMBER, host: 'lb-1', actionId: 'restart', outcome, exitCode: outcome === 'ok' ? 0 : 1 });
+
+describe('MitigationService.prepare (the click)', () => {
+  it('gives the exact commands (pre-check first for a restart) and the alert state for the confirmation', async () => {
+    const w = world({ alertActive: false });
+    const out = await w.service.prepare({ incident: w.incident, ...stepWith('restart'), user: ONCALL });
+    expect(out).toMatchObject({ kind: 'confirm', host: { name: 'lb-1' }, alertActive: false, dryRunOnly: false });
+    if (out.kind !== 'confirm') throw new Error('not confirm');
+    expect(out.commands.precheck?.actionId).toBe('config-check');
+    expect(out.commands.action.command).toContain('-st');
+    const drain = await w.service.prepare({ incident: w.incident, ...stepWith('drain'), user: ONCALL });
+    expect(drain.kind === 'confirm' && drain.commands.precheck).toBeUndefined();
+    expect(w.executor.calls).toEqual([]);
+    expect(audits(w)).toEqual([]);
+  });
+
+  it('refuses someone without access: the grantees as data, recorded without markup and without a reason', async () => {
+    const w = world();
+    const out = await w.service.prepare({ incident: w.incident, ...stepWith('restart'), user: INTERN });
+    expect(refusedCode(out)).toBe('NOT_ALLOWED');
+    expect(out.kind === 'refused' && out.error.details).toMatchObject({ host: 'lb-1', grantees: ['U0123ONCALL', 'S0123SRE'] });
+    const [audit] = audits(w);
+    expect(audit).toMatchObject({ user: INTERN, outcome: 'refused', details: { code: 'NOT_ALLOWED', grantees: ['U0123ONCALL', 'S0123SRE'] } });
+    expect(audit.reason).toBeUndefined();
+    expect(JSON.stringify([audits(w), w.store.timeline(w.incident.id)])).not.toMatch(/<[@!]/);
+  });
+
+  it('refuses when the user group cannot be read (fails closed)', async () => {
+    const w = world({ groups: async () => Promise.reject(new Error('missing_scope')) });
+    const out = await w.service.prepare({ incident: w.incident, ...stepWith('restart'), user: INTERN });
+    expect(refusedCode(out)).toBe('NOT_ALLOWED');
+  });
+
+  it('refuses on a resolved incident and on a host not configured', async () => {
+    const w = world();
+    const resolved = await w.service.prepare({ incident: { ...w.incident, status: 'resolved' }, ...stepWith('restart'), user: ONCALL });
+    expect(refusedCode(resolved)).toBe('INCIDENT_CLOSED');
+    const nowhere = await w.service.prepare({ incident: { ...w.incident, hostName: 'lb-9' }, ...stepWith('restart'), user: ONCALL });
+    expect(refusedCode(nowhere)).toBe('HOST_NOT_CONFIGURED');
+    expect(w.store.audits().map((a) => [a.host, a.details?.code])).toEqual([
+      ['lb-1', 'INCIDENT_CLOSED'],
+      ['lb-9', 'HOST_NOT_CONFIGURED'],
+    ]);
+  });
+});
+
+describe('MitigationService.confirm (the submission)', () => {
+  it('runs a confirmed restart once: pre-check, run, read back after the delay, verified, recorded', async () => {
+    const w = world();
+    const out = await w.service.confirm(request(w, 'restart'));
+    expect(out).toMatchObject({ kind: 'ran', host: 'lb-1', verification: { verified: true } });
+    expect(w.executor.commands[0]).toContain('haproxy -c -f');
+    expect(restartCommands(w)).toHaveLength(1);
+    expect(w.sleeps).toEqual([1500]);
+    expect(audits(w)).toEqual([expect.objectContaining({ user: ONCALL, actionId: 'restart', outcome: 'ok', exitCode: 0, reason: 'web2 keeps flapping', verification: expect.stringMatching(/^verified/) })]);
+    expect(w.store.timeline(w.incident.id).map((e) => e.type)).toEqual(['mitigation.confirmed', 'step.clicked', 'step.started', 'step.finished', 'mitigation.verified']);
+    expect(w.lockCalls).toEqual(['acquire mitigation:lb-1', 'release mitigation:lb-1']);
+  });
+
+  it('says "not verified" when the read-back shows the same process', async () => {
+    const w = world();
+    w.readBacks = [snapshot(100, 5000), snapshot(100, 5002)];
+    const out = await w.service.confirm(request(w, 'restart'));
+    expect(out).toMatchObject({ kind: 'ran', verification: { verified: false } });
+    expect(w.store.timeline(w.incident.id).map((e) => e.type)).toContain('mitigation.not-verified');
+  });
+
+  it('verifies a drain by the server admin state, with no pre-check', async () => {
+    const w = world();
+    w.readBacks = [snapshot(100, 5000), snapshot(100, 5002, 'DRAIN')];
+    const out = await w.service.confirm(request(w, 'drain'));
+    expect(out).toMatchObject({ kind: 'ran', verification: { verified: true } });
+    expect(w.executor.commands.some((c) => c.includes('haproxy -c -f'))).toBe(false);
+  });
+
+  it('shows the commands of a dry run (asked, or the bot in dry-run mode) and runs nothing', async () => {
+    for (const [w, asked] of [
+      [world(), true],
+      [world({ settings: { dryRun: true } }), false],
+    ] as const) {
+      const out = await w.service.confirm(request(w, 'restart', { dryRun: asked }));
+      expect(out).toEqual({ kind: 'dry-run', host: 'lb-1', commands: { precheck: expect.objectContaining({ actionId: 'config-check' }), action: expect.objectContaining({ actionId: 'restart' }) } });
+      expect(w.executor.calls).toEqual([]);
+      expect(w.lockCalls).toEqual([]);
+      expect(audits(w)).toEqual([expect.objectContaining({ outcome: 'dry-run', reason: 'web2 keeps flapping', command: expect.stringContaining('-st') })]);
+    }
+  });
+
+  it('runs only what the confirmation showed: a different digest is refused, the same one runs', async () => {
+    const w = world();
+    const prepared = await w.service.prepare({ incident: w.incident, ...stepWith('drain'), user: ONCALL });
+    if (prepared.kind !== 'confirm') throw new Error('not confirm');
+    const stale = await w.service.confirm(request(w, 'drain', { shownDigest: 'digest-of-other-commands' }));
+    expect(refusedCode(stale)).toBe('CONFIRMATION_CHANGED');
+    expect(w.executor.calls).toEqual([]);
+    w.readBacks = [snapshot(100, 5000), snapshot(100, 5002, 'DRAIN')];
+    const same = await w.service.confirm(request(w, 'drain', { shownDigest: commandsDigest(prepared.commands) }));
+    expect(same.kind).toBe('ran');
+  });
+
+  it('asks Alertmanager again: a resolved alert needs the second confirmation', async () => {
+    const w = world({ alertActive: false });
+    expect(refusedCode(await w.service.confirm(request(w, 'drain')))).toBe('ALERT_RESOLVED');
+    expect(w.executor.calls).toEqual([]);
+    w.readBacks = [snapshot(100, 5000), snapshot(100, 5002, 'DRAIN')];
+    expect((await w.service.confirm(request(w, 'drain', { resolvedAck: true }))).kind).toBe('ran');
+  });
+
+  it('checks access again on submission, and keeps the typed reason of the refusal', async () => {
+    const w = world();
+    const out = await w.service.confirm(request(w, 'restart', { user: INTERN }));
+    expect(refusedCode(out)).toBe('NOT_ALLOWED');
+    expect(audits(w)).toEqual([expect.objectContaining({ user: INTERN, outcome: 'refused', reason: 'web2 keeps flapping' })]);
+    expect(w.executor.calls).toEqual([]);
+  });
+
+  it('refuses in the cooldown before taking the lock, and says the last attempt failed when it did', async () => {
+    const w = world();
+    pastRestart(w, 2, 'failed');
+    const out = await w.service.confirm(request(w, 'restart'));
+    expect(refusedCode(out)).toBe('COOLDOWN');
+    expect(out.kind === 'refused' && out.error.details).toMatchObject({ lastOutcome: 'failed', waitSec: 180, lastUser: SRE_MEMBER });
+    expect(w.lockCalls).toEqual([]);
+    expect(w.executor.calls).toEqual([]);
+    expect(audits(w).at(-1)).toMatchObject({ outcome: 'refused', reason: 'web2 keeps flapping', command: expect.stringContaining('-st') });
+  });
+
+  it('holds a cooldown longer than an hour', async () => {
+    const w = world({ settings: { cooldownSec: 4 * 3600 } });
+    pastRestart(w, 3 * 60);
+    expect(refusedCode(await w.service.confirm(request(w, 'restart')))).toBe('COOLDOWN');
+    w.clock.t += 61 * 60_000;
+    expect((await w.service.confirm(request(w, 'restart'))).kind).toBe('ran');
+  });
+
+  it('refuses past the hourly budget', async () => {
+    const w = world({ settings: { cooldownSec: 60, maxRestartsPerHour: 2 } });
+    pastRestart(w, 40);
+    pastRestart(w, 20, 'failed');
+    expect(refusedCode(await w.service.confirm(request(w, 'restart')))).toBe('RESTART_BUDGET');
+  });
+
+  it('two submissions in the cooldown are both told the cooldown, never "another mitigation is running"', async () => {
+    const w = world();
+    pastRestart(w, 1);
+    const outs = await Promise.all([w.service.confirm(request(w, 'restart')), w.service.confirm(request(w, 'restart', { reason: 'me too' }))]);
+    expect(outs.map(refusedCode)).toEqual(['COOLDOWN', 'COOLDOWN']);
+  });
+
+  it('refuses while another mitigation holds the host, naming the holder as a typed record', async () => {
+    const w = world();
+    w.store.acquireLock(hostLockName('lb-1'), JSON.stringify({ user: SRE_MEMBER, actionId: 'drain', incidentId: 3, since: minutesAgo(w, 1) }), 600_000, new Date(w.clock.t));
+    const out = await w.service.confirm(request(w, 'restart'));
+    expect(refusedCode(out)).toBe('HOST_BUSY');
+    expect(out.kind === 'refused' && out.error.details).toMatchObject({ holder: { user: SRE_MEMBER, actionId: 'drain', incidentId: 3 } });
+    expect(w.executor.calls).toEqual([]);
+  });
+
+  it('checks the cooldown again under the lock (another replica finished a restart in between) and releases it', async () => {
+    let w: World | undefined;
+    w = world({ beforeAcquire: () => pastRestart(w as World, 0) });
+    const out = await w.service.confirm(request(w, 'restart'));
+    expect(refusedCode(out)).toBe('COOLDOWN');
+    expect(restartCommands(w)).toEqual([]);
+    expect(w.lockCalls).toEqual(['acquire mitigation:lb-1', 'release mitigation:lb-1']);
+  });
+
+  it('refuses when the pre-check fails, with its output, and runs nothing else', async () => {
+    const w = world({ answer: (cmd) => (cmd.includes('haproxy -c -f') ? { exitCode: 1, stdout: { text: "[ALERT] parsing: unknown keyword 'bogus'", bytes: 40, truncatedBytes: 0 } } : {}) });
+    const out = await w.service.confirm(request(w, 'restart'));
+    expect(refusedCode(out)).toBe('PRECHECK_FAILED');
+    expect(out.kind === 'refused' && out.precheck).toMatchObject({ exitCode: 1, output: expect.stringContaining('bogus') });
+    expect(w.executor.calls).toHaveLength(1);
+    expect(w.lockCalls).toEqual(['acquire mitigation:lb-1', 'release mitigation:lb-1']);
+  });
+
+  it('refuses when the pre-check cannot reach the host', async () => {
+    const w = world({ answer: () => Promise.reject(new PilotError('SSH_UNREACHABLE', 'lb-1 did not answer on port 22')) });
+    expect(refusedCode(await w.service.confirm(request(w, 'restart')))).toBe('SSH_UNREACHABLE');
+    expect(audits(w)).toEqual([expect.objectContaining({ outcome: 'refused', reason: 'web2 keeps flapping', details: expect.objectContaining({ code: 'SSH_UNREACHABLE' }) })]);
+  });
+
+  it('reports a restart that exits non-zero as failed, not verified, and cools down after it', async () => {
+    const w = world({ answer: (cmd) => (cmd.includes('-st') ? { exitCode: 1, stdout: { text: 'stale pid file', bytes: 14, truncatedBytes: 0 } } : {}) });
+    const out = await w.service.confirm(request(w, 'restart'));
+    expect(out).toEqual({ kind: 'failed', host: 'lb-1', command: expect.stringContaining('-st'), exitCode: 1, timedOut: false });
+    expect(audits(w)).toEqual([expect.objectContaining({ outcome: 'failed', exitCode: 1, reason: 'web2 keeps flapping' })]);
+    expect(w.sleeps).toEqual([]);
+    const again = await w.service.confirm(request(w, 'restart'));
+    expect(refusedCode(again)).toBe('COOLDOWN');
+    expect(again.kind === 'refused' && again.error.details).toMatchObject({ lastOutcome: 'failed' });
+    expect(w.lockCalls).toEqual(['acquire mitigation:lb-1', 'release mitigation:lb-1']);
+  });
+
+  it('reports a run the step runner could not start (a limit) as failed with its error, recorded as refused', async () => {
+    const w = world({ runStep: async () => ({ kind: 'refused', error: new PilotError('RATE_LIMITED', 'too many clicks') }) });
+    const out = await w.service.confirm(request(w, 'drain'));
+    expect(out).toMatchObject({ kind: 'failed', error: { code: 'RATE_LIMITED' } });
+    expect(audits(w)).toEqual([expect.objectContaining({ outcome: 'refused', details: expect.objectContaining({ code: 'RATE_LIMITED' }) })]);
+  });
+
+  it('records every refusal as plain facts: no Slack markup in the audit log or on the timeline', async () => {
+    const w = world({ alertActive: false });
+    pastRestart(w, 1);
+    w.store.acquireLock(hostLockName('lb-1'), JSON.stringify({ user: SRE_MEMBER, actionId: 'drain', incidentId: 3, since: minutesAgo(w, 1) }), 600_000, new Date(w.clock.t));
+    await w.service.confirm(request(w, 'restart', { user: INTERN }));
+    await w.service.confirm(request(w, 'restart'));
+    await w.service.confirm(request(w, 'restart', { resolvedAck: true }));
+    await w.service.confirm(request(w, 'drain', { resolvedAck: true }));
+    expect(audits(w).map((a) => a.details?.code)).toEqual([undefined, 'NOT_ALLOWED', 'ALERT_RESOLVED', 'COOLDOWN', 'HOST_BUSY']);
+    expect(JSON.stringify([audits(w), w.store.timeline(w.incident.id)])).not.toMatch(/<[@!#]/);
+  });
+});
