@@ -11,6 +11,8 @@ import { buildCommand } from '../../../src/actions/build-command';
 import { builtinActions } from '../../../src/actions/catalog';
 import type { HostConfig } from '../../../src/config/schema';
 
+jest.setTimeout(20_000); // it spawns processes: slow on a loaded machine
+
 let dir: string;
 let host: HostConfig;
 const started: ChildProcess[] = [];

@@ -18,7 +18,7 @@ import { alertStateText, renderGraphUpload, renderSilenceCreated, renderSilenceE
 import { renderResolution, renderStillFiring, renderWebhookAlert } from '../../../src/slack/blocks/replies';
 import { renderQueued, renderRunning, renderStepResult } from '../../../src/slack/blocks/step-result';
 import { renderTimeline, timelineMarkdown } from '../../../src/slack/blocks/timeline';
-import { confirmationView } from '../../../src/slack/mitigation';
+import { confirmationView } from '../../../src/slack/blocks/mitigation';
 import { firingAlert, openIncident } from '../../support/domain-fixtures';
 import { blockFindings, mrkdwnFindings, plainFindings, type Finding } from '../../support/slack-markup-findings';
 
@@ -118,7 +118,7 @@ function renderAll(s: string, url: string): Finding[] {
   const silence = silenceOf(s);
   const restart = registry.action(runbook, 'restart')!;
   const restartStep = runbook.steps.find((x) => x.actions.includes('restart'))!;
-  const modal = confirmationView({ config }, { incident, runbook, step: restartStep, action: restart, user: CLICKER }, config.hosts[0], { actionId: 'restart', command: `echo '${s}'`, params: {} }, undefined, false);
+  const modal = confirmationView({ incident, step: restartStep, action: restart, host: config.hosts[0], commands: { action: { actionId: 'restart', command: `echo '${s}'`, params: {} } }, alertActive: false, dryRunOnly: false });
   const graph = renderGraphUpload(incident, { exprs: [`up{x="${s}"} == 0`], text: `\`up{x="${s}"}\` over the last 60 min (3 series). ${s} is down.` });
   return [
     ...messageFindings(renderIncidentMessage(incident, ctx), 'incident message'),
