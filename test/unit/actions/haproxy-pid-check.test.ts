@@ -64,7 +64,8 @@ function run(actionId: 'restart' | 'reload'): { status: number | null; out: stri
   return { status: res.status, out: `${res.stdout}${res.stderr}`, calls };
 }
 
-const signalling = (calls: string[]) => calls.filter((c) => / -s[tf] /.test(` ${c} `) || c.includes('-D'));
+/** The calls that start or signal haproxy (`-D`, `-sf`, `-st` as words; the config check `-c` is neither). */
+const signalling = (calls: string[]) => calls.filter((c) => / -(s[tf]|D) /.test(` ${c} `));
 
 describe.each(['restart', 'reload'] as const)('%s and the pid file', (actionId) => {
   it('refuses when the pid is a live process that is not haproxy, and signals nothing', async () => {

@@ -25,6 +25,12 @@ describe('tellUser: the one way to tell one user', () => {
     expect(f.calls).toEqual([{ method: 'chat.postEphemeral', args: { channel: 'C1', user: 'U1', thread_ts: '1.2', text: expect.stringMatching(/^incident #3 is resolved\./) } }]);
   });
 
+  it('passes a rendered notice through as its renderer made it (mentions built from structured details)', async () => {
+    const f = fakeChat();
+    await tellUser(f.deps, f.client, { user: 'U1', channel: 'C1' }, { kind: 'rendered', text: 'you may not run Restart HAProxy on lb-1: only <!subteam^S0123SRE> may.' });
+    expect(f.calls[0].args.text).toBe('you may not run Restart HAProxy on lb-1: only <!subteam^S0123SRE> may.');
+  });
+
   it('answers by DM when there is no channel (a modal submitted from nowhere)', async () => {
     const f = fakeChat();
     await tellUser(f.deps, f.client, { user: 'U1' }, new PilotError('STEP_UNKNOWN', 'no such step'));
