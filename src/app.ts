@@ -310,7 +310,7 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
   registerSteps(app, deps);
   registerCompleteLabels(app, { ...base, presenter, learn: (labels) => labelMemory.learn(labels) });
   registerMitigation(app, mitigationDeps);
-  registerCommands(app, { ...deps, flow });
+  registerCommands(app, { ...deps, flow, access });
   registerUnknownActions(app, deps);
   app.error(async (err) => {
     // Rethrown so the receiver answers 401 (before any ack) instead of acking a refused request.
