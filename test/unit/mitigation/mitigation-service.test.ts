@@ -159,6 +159,15 @@ describe('MitigationService.prepare (the click)', () => {
     expect(refusedCode(out)).toBe('NOT_ALLOWED');
   });
 
+  it('refuses a step whose action needs a label the alert message did not carry', async () => {
+    const w = world();
+    const { server: _server, ...labels } = w.incident.alert.labels;
+    const lacking = { ...w.incident, alert: { ...w.incident.alert, labels, missingLabels: ['server'] } };
+    const out = await w.service.prepare({ incident: lacking, ...stepWith('drain'), user: ONCALL });
+    expect(refusedCode(out)).toBe('LABELS_MISSING');
+    expect(out.kind === 'refused' && out.error.details).toEqual({ labels: ['server'] });
+  });
+
   it('refuses on a resolved incident and on a host not configured', async () => {
     const w = world();
     const resolved = await w.service.prepare({ incident: { ...w.incident, status: 'resolved' }, ...stepWith('restart'), user: ONCALL });
