@@ -326,7 +326,7 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
     async start() {
       const port = socketReceiver ? await startSocketMode(socketReceiver) : await startHttp();
       // Steps a previous process left queued or running will never finish: say so, on the timeline and the message.
-      for (const incidentId of recoverInterruptedSteps({ store, now })) void presenter.refresh(incidentId);
+      for (const incidentId of await recoverInterruptedSteps({ store, now })) void presenter.refresh(incidentId);
       ready = true;
       return port;
     },
@@ -384,7 +384,7 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
     // Closing the connections makes their commands settle as interrupted; one that does not is recorded here.
     for (const step of await inflight.drain(3000)) {
       try {
-        recordInterrupted(runStepDeps, step, step.started, { reason: 'did not settle after its connection was closed' });
+        await recordInterrupted(runStepDeps, step, step.started, { reason: 'did not settle after its connection was closed' });
       } catch (err) {
         logger.error({ err, incidentId: step.incidentId, stepId: step.stepId }, 'could not record an interrupted step');
       }

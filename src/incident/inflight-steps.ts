@@ -10,7 +10,9 @@ export interface InflightStep {
   actionId: string;
   user: string;
   /** Whether its command had started on the host (false while it waits in the host's queue). */
-  started: boolean;
+  readonly started: boolean;
+  /** Ends the step as interrupted through its own lifecycle (a step ends once, whoever ends it). */
+  interrupt?(extra: Record<string, unknown>): Promise<void>;
 }
 
 export class InflightSteps {
@@ -44,9 +46,9 @@ export class InflightSteps {
     this.stoppingSince ??= Date.now();
   }
 
-  /** Follows a step until `done` settles; the returned record is updated by the caller (e.g. `started`). */
-  track(step: Omit<InflightStep, 'started'>, done: Promise<unknown>): InflightStep {
-    const entry: InflightStep = { ...step, started: false };
+  /** Follows a step until `done` settles; `step.started` says, when asked, whether its command has started. */
+  track(step: InflightStep, done: Promise<unknown>): InflightStep {
+    const entry = step;
     const key = done.then(
       () => undefined,
       () => undefined,

@@ -1,6 +1,9 @@
 /**
  * Runs one automated step of an incident on its host: build the command from the catalog and the alert, queue it
- * under the host's limits, run it over SSH, and keep the step's state and the timeline current at every phase. A
+ * under the host's limits, run it over SSH, and keep the step's state and the timeline current at every phase.
+ *
+ * The step is an explicit state machine (clicked → ready → [queued →] running → finished; any phase but finished
+ * may end), with one place that ends it and writes its final state and timeline event in one transaction, once. A
  * step never stays "running": whatever happens, it ends ok or failed.
  */
 import type { ActionSpec, BuiltCommand } from '../actions/types';
@@ -9,10 +12,10 @@ import { asPilotError, ErrorCatalog, PilotError } from '../errors';
 import type { ExecResult, Executor } from '../exec/types';
 import type { Logger } from '../logger';
 import type { Step } from '../runbook/types';
-import type { InflightSteps, InflightStep } from './inflight-steps';
+import type { InflightStep, InflightSteps } from './inflight-steps';
 import { assertLabelsPresent } from './complete-labels';
-import type { IncidentStore } from './store';
-import type { Incident } from './types';
+import type { IncidentStore, StepEventRecord } from './store';
+import type { Incident, StepState, TimelineType } from './types';
 
 export interface StepScheduler {
   schedule<T>(key: { host: string; user?: string }, fn: () => Promise<T>, hooks?: { onQueued?(ahead: number): void; onStart?(): void }): Promise<T>;
@@ -67,117 +70,304 @@ export function hostOf(incident: Incident, hosts: readonly HostConfig[]): HostCo
   return host;
 }
 
+// ---- the step's life, as data --------------------------------------------------------------------------------
+
+/**
+ * Where a step is. Each phase carries what is known by then; a finished step carries its outcome, and nothing moves
+ * it again.
+ */
+export type StepPhase =
+  | { phase: 'clicked' }
+  /** The host and the exact command are known. */
+  | { phase: 'ready'; host: HostConfig; built: BuiltCommand }
+  | { phase: 'queued'; host: HostConfig; built: BuiltCommand; ahead: number }
+  | { phase: 'running'; host: HostConfig; built: BuiltCommand }
+  | { phase: 'finished'; outcome: RunStepOutcome };
+
+/** What can happen to a step. `end` is any way it can finish. */
+export type StepEvent =
+  | { type: 'resolved'; host: HostConfig; built: BuiltCommand }
+  | { type: 'queued'; ahead: number }
+  | { type: 'started' }
+  | { type: 'end'; ending: StepEnding };
+
+/** How a step ends. */
+export type StepEnding =
+  /** The command ran to an exit (any code) or to its timeout. */
+  | { kind: 'exited'; result: ExecResult }
+  /** The command started but its connection failed: its outcome is unknown. */
+  | { kind: 'failed'; error: PilotError }
+  /** Nothing ran: no host, a bad parameter, a limit. */
+  | { kind: 'refused'; error: PilotError }
+  /** The bot stopped: before the command started (nothing ran) or while it ran (outcome unknown). */
+  | { kind: 'interrupted'; error: PilotError; extra?: Record<string, unknown> };
+
+/**
+ * The step's state machine: the next phase, or an error for a move the lifecycle does not allow (a bug, not a user
+ * error). Pure.
+ */
+export function nextPhase(phase: StepPhase, event: StepEvent, action: Pick<ActionSpec, 'id' | 'timeoutMs'>): StepPhase {
+  const illegal = () => new PilotError('INTERNAL', `step lifecycle: ${event.type}${event.type === 'end' ? `/${event.ending.kind}` : ''} is not allowed when ${phase.phase}`);
+  switch (event.type) {
+    case 'resolved':
+      if (phase.phase !== 'clicked') throw illegal();
+      return { phase: 'ready', host: event.host, built: event.built };
+    case 'queued':
+      if (phase.phase !== 'ready') throw illegal();
+      return { phase: 'queued', host: phase.host, built: phase.built, ahead: event.ahead };
+    case 'started':
+      if (phase.phase !== 'ready' && phase.phase !== 'queued') throw illegal();
+      return { phase: 'running', host: phase.host, built: phase.built };
+    case 'end':
+      if (phase.phase === 'finished') throw illegal();
+      return { phase: 'finished', outcome: outcomeOf(phase, event.ending, action) };
+  }
+}
+
+function outcomeOf(phase: Exclude<StepPhase, { phase: 'finished' }>, ending: StepEnding, action: Pick<ActionSpec, 'id'>): RunStepOutcome {
+  const host = phase.phase === 'clicked' ? undefined : phase.host;
+  switch (ending.kind) {
+    case 'exited':
+      if (phase.phase !== 'running') break;
+      return { kind: 'ran', host: phase.host, built: phase.built, result: ending.result };
+    case 'failed':
+      if (phase.phase !== 'running') break;
+      return { kind: 'failed', host: phase.host, built: phase.built, error: ending.error };
+    case 'refused':
+      if (phase.phase === 'running') break;
+      return { kind: 'refused', host, error: ending.error };
+    case 'interrupted':
+      if (phase.phase === 'running') {
+        const shown = new PilotError('SSH_CONNECTION_LOST', `the bot stopped while ${action.id} ran on ${phase.host.name}; its outcome is unknown`, { hint: ErrorCatalog.SHUTTING_DOWN.hint, cause: ending.error });
+        return { kind: 'failed', host: phase.host, built: phase.built, error: shown };
+      }
+      return { kind: 'refused', host, error: new PilotError('SHUTTING_DOWN', `the bot stopped before ${action.id} ran${host ? ` on ${host.name}` : ''}; nothing ran`, { cause: ending.error }) };
+  }
+  throw new PilotError('INTERNAL', `step lifecycle: a step cannot end ${ending.kind} when ${phase.phase}`);
+}
+
+/**
+ * What a step's end writes: its final state and its timeline event. Pure; the one description of how a step ends,
+ * used by the one place that finishes a step.
+ */
+export function finalRecord(
+  from: { ran: boolean; host?: string },
+  ending: StepEnding,
+  ctx: { stepId: string; actionId: string; user: string; at: string; timeoutMs: number; details?: Record<string, unknown> },
+): { state: StepState; event: StepEventRecord } {
+  const { stepId, actionId, user: by, at } = ctx;
+  const base = { stepId, actionId, ...ctx.details };
+  const { host } = from;
+  const event = (type: TimelineType, details: Record<string, unknown>): StepEventRecord => ({ type, actor: by, details, at });
+  switch (ending.kind) {
+    case 'exited': {
+      const r = ending.result;
+      const durationMs = Math.round(r.durationMs);
+      const summary = { ...base, host, exitCode: r.exitCode, durationMs, timedOut: r.timedOut };
+      if (r.exitCode === 0 && !r.timedOut) return { state: { state: 'ok', actionId, by, at, exitCode: 0, durationMs }, event: event('step.finished', summary) };
+      const error = r.timedOut ? `timed out after ${Math.round(ctx.timeoutMs / 1000)} s` : `exit ${r.exitCode ?? r.signal ?? '?'}`;
+      return { state: { state: 'failed', actionId, by, at, exitCode: r.exitCode, durationMs, error }, event: event('step.failed', { ...summary, error }) };
+    }
+    case 'failed':
+      return {
+        state: { state: 'failed', actionId, by, at, error: ending.error.message },
+        event: event('step.failed', { ...base, host, code: ending.error.code, error: ending.error.message }),
+      };
+    case 'refused':
+      return {
+        state: { state: 'failed', actionId, by, at, error: `refused: ${ending.error.message}` },
+        event: event('step.refused', { stepId, actionId, host: host ?? null, code: ending.error.code, error: ending.error.message }),
+      };
+    case 'interrupted': {
+      const { ran } = from;
+      const error = ran ? 'interrupted: the bot stopped while it ran; its outcome is unknown' : 'interrupted: the bot stopped before it ran; nothing ran';
+      return {
+        state: { state: 'failed', actionId, by, at, error },
+        event: event('step.interrupted', { stepId, actionId, ran, ...(host ? { host } : {}), ...ending.extra, error }),
+      };
+    }
+  }
+}
+
+// ---- running it ---------------------------------------------------------------------------------------------
+
 /** Runs the step; resolves with the outcome (it does not throw for expected failures). */
-export function runStep(deps: RunStepDeps, req: RunStepRequest, progress: RunStepProgress = {}): Promise<RunStepOutcome> {
-  const tracker = deps.inflight;
-  if (!tracker) return runTrackedStep(deps, req, progress);
-  let entry: InflightStep | undefined;
-  const done = Promise.resolve().then(() => runTrackedStep(deps, req, progress, entry));
-  entry = tracker.track({ incidentId: req.incident.id, stepId: req.step.id, actionId: req.action.id, user: req.user }, done);
+export async function runStep(deps: RunStepDeps, req: RunStepRequest, progress: RunStepProgress = {}): Promise<RunStepOutcome> {
+  const run = new StepRun(deps, req, progress);
+  const done = run.run();
+  deps.inflight?.track(run.inflight(), done);
   return done;
 }
 
 /**
- * Records a step the bot gave up on when it stopped: nothing ran (`ran: false`), or its command was cut off and its
- * outcome is unknown.
+ * One step from click to end. Its phase is the only state; `finish` is the only place that ends it, and writes the
+ * final state with its timeline event in one transaction, once.
  */
-export function recordInterrupted(deps: Pick<RunStepDeps, 'store' | 'now'>, step: Omit<InflightStep, 'started'>, ran: boolean, extra: Record<string, unknown> = {}): void {
-  const at = deps.now().toISOString();
-  const error = ran ? 'interrupted: the bot stopped while it ran; its outcome is unknown' : 'interrupted: the bot stopped before it ran; nothing ran';
-  deps.store.setStep(step.incidentId, step.stepId, { state: 'failed', actionId: step.actionId, by: step.user, at, error });
-  deps.store.appendTimeline(step.incidentId, 'step.interrupted', step.user, { stepId: step.stepId, actionId: step.actionId, ran, ...extra, error }, at);
-}
+class StepRun {
+  private phase: StepPhase = { phase: 'clicked' };
+  private log: Logger;
+  /** The step's writes, in order: with a store over the network, a later write must not overtake an earlier one. */
+  private writes: Promise<unknown> = Promise.resolve();
 
-async function runTrackedStep(deps: RunStepDeps, req: RunStepRequest, progress: RunStepProgress, entry?: InflightStep): Promise<RunStepOutcome> {
-  const { store, now } = deps;
-  const { incident, step, action, user } = req;
-  // Every line about this step carries the incident, step, action, user and (once known) host.
-  let log = deps.logger.child({ incidentId: incident.id, stepId: step.id, actionId: action.id, user });
-  const base = { stepId: step.id, actionId: action.id, ...req.details };
-  store.appendTimeline(incident.id, 'step.clicked', user, base, now().toISOString());
-
-  let host: HostConfig;
-  let built: BuiltCommand;
-  try {
-    assertLabelsPresent(incident, action, deps.hosts);
-    host = hostOf(incident, deps.hosts);
-    log = log.child({ host: host.name });
-    built = deps.buildCommand(action, { labels: incident.alert.labels, host, input: req.input });
-  } catch (err) {
-    const error = asPilotError(err);
-    return refuse(deps, req, error, undefined, log);
+  constructor(
+    private readonly deps: RunStepDeps,
+    private readonly req: RunStepRequest,
+    private readonly progress: RunStepProgress,
+  ) {
+    // Every line about this step carries the incident, step, action, user and (once known) host.
+    this.log = deps.logger.child({ incidentId: req.incident.id, stepId: req.step.id, actionId: req.action.id, user: req.user });
   }
 
-  let started = false;
-  try {
-    const result = await deps.scheduler.schedule(
-      { host: host.name, user },
-      async () => {
-        if (deps.inflight?.stopping) {
-          throw new PilotError('SHUTTING_DOWN', 'the bot is stopping: this step did not start, nothing ran');
-        }
-        started = true;
-        if (entry) entry.started = true;
-        const at = now().toISOString();
-        store.setStep(incident.id, step.id, { state: 'running', actionId: action.id, by: user, at });
-        store.appendTimeline(incident.id, 'step.started', user, { ...base, host: host.name, command: built.command }, at);
-        // The command starts before anything is shown: showing it is the caller's business and must not delay it.
-        const running = deps.executor.run(deps.toSshTarget(host), built.command, { timeoutMs: action.timeoutMs, outputCap: action.outputCap });
-        progress.started?.(built);
-        return running;
+  /** What a stop needs to know of this step while it is in flight. */
+  inflight(): InflightStep {
+    const { incident, step, action, user } = this.req;
+    const self = this;
+    return {
+      incidentId: incident.id,
+      stepId: step.id,
+      actionId: action.id,
+      user,
+      get started() {
+        return self.phase.phase === 'running';
       },
-      {
-        onQueued: (ahead) => {
-          const at = now().toISOString();
-          store.setStep(incident.id, step.id, { state: 'queued', actionId: action.id, by: user, at, ahead });
-          store.appendTimeline(incident.id, 'step.queued', user, { ...base, host: host.name, ahead }, at);
-          progress.queued?.(ahead);
-        },
-      },
-    );
-    const at = now().toISOString();
-    const ok = result.exitCode === 0 && !result.timedOut;
-    if (!ok && deps.inflight?.cuttingOff) {
+      interrupt: (extra: Record<string, unknown>) => this.finish({ kind: 'interrupted', error: new PilotError('SHUTTING_DOWN', 'the bot stopped'), extra }).then(() => undefined),
+    };
+  }
+
+  async run(): Promise<RunStepOutcome> {
+    const { deps, req } = this;
+    const { incident, action, user } = req;
+    const base = { stepId: req.step.id, actionId: action.id, ...req.details };
+    const clickedAt = deps.now().toISOString();
+    await this.write(() => deps.store.appendTimeline(incident.id, 'step.clicked', user, base, clickedAt));
+
+    let host: HostConfig;
+    let built: BuiltCommand;
+    try {
+      assertLabelsPresent(incident, action, deps.hosts);
+      host = hostOf(incident, deps.hosts);
+      built = deps.buildCommand(action, { labels: incident.alert.labels, host, input: req.input });
+    } catch (err) {
+      return this.finish({ kind: 'refused', error: asPilotError(err) });
+    }
+    this.move({ type: 'resolved', host, built });
+    this.log = this.log.child({ host: host.name });
+
+    try {
+      const result = await deps.scheduler.schedule({ host: host.name, user }, () => this.start(host, built), {
+        onQueued: (ahead) => void this.queued(host, ahead),
+      });
       // The stop ended the command (TERM/KILL): its exit says nothing about the host.
-      throw new PilotError('SSH_CONNECTION_LOST', `the bot stopped and ended ${action.id} on ${host.name}`, { details: { exitCode: result.exitCode, signal: result.signal } });
-    }
-    const summary = { ...base, host: host.name, exitCode: result.exitCode, durationMs: Math.round(result.durationMs), timedOut: result.timedOut };
-    if (ok) {
-      store.setStep(incident.id, step.id, { state: 'ok', actionId: action.id, by: user, at, exitCode: 0, durationMs: Math.round(result.durationMs) });
-      store.appendTimeline(incident.id, 'step.finished', user, summary, at);
-    } else {
-      const error = result.timedOut ? `timed out after ${Math.round(action.timeoutMs / 1000)} s` : `exit ${result.exitCode ?? result.signal ?? '?'}`;
-      store.setStep(incident.id, step.id, { state: 'failed', actionId: action.id, by: user, at, exitCode: result.exitCode, durationMs: Math.round(result.durationMs), error });
-      store.appendTimeline(incident.id, 'step.failed', user, { ...summary, error }, at);
-    }
-    log.info({ exitCode: result.exitCode, durationMs: Math.round(result.durationMs), timedOut: result.timedOut }, 'step ran');
-    return { kind: 'ran', host, built, result };
-  } catch (err) {
-    const error = asPilotError(err);
-    if (deps.inflight?.stopping) {
+      const cutOff = deps.inflight?.cuttingOff && !(result.exitCode === 0 && !result.timedOut);
+      return await this.finish(cutOff ? { kind: 'interrupted', error: new PilotError('SSH_CONNECTION_LOST', `the bot stopped and ended ${action.id} on ${host.name}`), extra: { code: 'SSH_CONNECTION_LOST' } } : { kind: 'exited', result });
+    } catch (err) {
+      const error = asPilotError(err);
       // A stop ended the host's queue or the connection under the command: say so, not "failed".
-      recordInterrupted(deps, { incidentId: incident.id, stepId: step.id, actionId: action.id, user }, started, { host: host.name, code: error.code });
-      log.warn({ host: host.name, started, code: error.code }, 'step interrupted by the stop');
-      const shown = started
-        ? new PilotError('SSH_CONNECTION_LOST', `the bot stopped while ${action.id} ran on ${host.name}; its outcome is unknown`, { hint: ErrorCatalog.SHUTTING_DOWN.hint, cause: err })
-        : new PilotError('SHUTTING_DOWN', `the bot stopped before ${action.id} ran on ${host.name}; nothing ran`, { cause: err });
-      return started ? { kind: 'failed', host, built, error: shown } : { kind: 'refused', host, error: shown };
+      if (deps.inflight?.stopping) return this.finish({ kind: 'interrupted', error, extra: { code: error.code } });
+      return this.finish(this.phase.phase === 'running' ? { kind: 'failed', error } : { kind: 'refused', error });
     }
-    if (!started) return refuse(deps, req, error, host, log);
-    const at = now().toISOString();
-    store.setStep(incident.id, step.id, { state: 'failed', actionId: action.id, by: user, at, error: error.message });
-    store.appendTimeline(incident.id, 'step.failed', user, { ...base, host: host.name, code: error.code, error: error.message }, at);
-    log.warn({ code: error.code, err: error }, 'step failed');
-    return { kind: 'failed', host, built, error };
+  }
+
+  private async queued(host: HostConfig, ahead: number): Promise<void> {
+    if (this.phase.phase !== 'ready') return;
+    this.move({ type: 'queued', ahead });
+    const { deps, req } = this;
+    const at = deps.now().toISOString();
+    await this.record({ state: 'queued', actionId: req.action.id, by: req.user, at, ahead }, {
+      type: 'step.queued',
+      actor: req.user,
+      details: { stepId: req.step.id, actionId: req.action.id, ...req.details, host: host.name, ahead },
+      at,
+    });
+    this.progress.queued?.(ahead);
+  }
+
+  /** Runs in the host's slot. The command starts before anything is shown: showing it must not delay it. */
+  private async start(host: HostConfig, built: BuiltCommand): Promise<ExecResult> {
+    const { deps, req } = this;
+    if (deps.inflight?.stopping) throw new PilotError('SHUTTING_DOWN', 'the bot is stopping: this step did not start, nothing ran');
+    if (this.phase.phase === 'finished') throw new PilotError('SHUTTING_DOWN', 'this step was ended before it started; nothing ran');
+    this.move({ type: 'started' });
+    const at = deps.now().toISOString();
+    // Recorded before the command goes out: every attempt is on the timeline, even one whose end is never known.
+    await this.record({ state: 'running', actionId: req.action.id, by: req.user, at }, {
+      type: 'step.started',
+      actor: req.user,
+      details: { stepId: req.step.id, actionId: req.action.id, ...req.details, host: host.name, command: built.command },
+      at,
+    });
+    const running = deps.executor.run(deps.toSshTarget(host), built.command, { timeoutMs: req.action.timeoutMs, outputCap: req.action.outputCap });
+    this.progress.started?.(built);
+    return running;
+  }
+
+  /** The step's state and its timeline event, in one transaction, after the step's earlier writes. */
+  private record(state: StepState, event: StepEventRecord): Promise<void> {
+    return this.write(() => this.deps.store.recordStep(this.req.incident.id, this.req.step.id, state, event));
+  }
+
+  private write(fn: () => unknown): Promise<void> {
+    const done = this.writes.then(fn);
+    this.writes = done.catch(() => undefined);
+    return done.then(() => undefined);
+  }
+
+  private move(event: StepEvent): void {
+    this.phase = nextPhase(this.phase, event, this.req.action);
+  }
+
+  /** The one place a step ends: its final state and timeline event in one transaction, once. */
+  private async finish(ending: StepEnding): Promise<RunStepOutcome> {
+    if (this.phase.phase === 'finished') return this.phase.outcome;
+    const from = { ran: this.phase.phase === 'running', host: this.phase.phase === 'clicked' ? undefined : this.phase.host.name };
+    const next = nextPhase(this.phase, { type: 'end', ending }, this.req.action);
+    if (next.phase !== 'finished') throw new PilotError('INTERNAL', 'step lifecycle: an end did not finish the step');
+    this.phase = next;
+    const { outcome } = next;
+    const { deps, req } = this;
+    const { state, event } = finalRecord(from, ending, {
+      stepId: req.step.id,
+      actionId: req.action.id,
+      user: req.user,
+      at: deps.now().toISOString(),
+      timeoutMs: req.action.timeoutMs,
+      details: req.details,
+    });
+    await this.record(state, event);
+    this.logEnd(ending, outcome);
+    return outcome;
+  }
+
+  private logEnd(ending: StepEnding, outcome: RunStepOutcome): void {
+    switch (ending.kind) {
+      case 'exited': {
+        const r = ending.result;
+        this.log.info({ exitCode: r.exitCode, durationMs: Math.round(r.durationMs), openMs: r.openMs, timedOut: r.timedOut }, 'step ran');
+        return;
+      }
+      case 'failed':
+        this.log.warn({ code: ending.error.code, err: ending.error }, 'step failed');
+        return;
+      case 'refused':
+        this.log.info({ code: ending.error.code, reason: ending.error.message }, 'step refused, nothing ran');
+        return;
+      case 'interrupted':
+        this.log.warn({ started: outcome.kind === 'failed', code: ending.error.code }, 'step interrupted by the stop');
+    }
   }
 }
 
-function refuse(deps: RunStepDeps, req: RunStepRequest, error: PilotError, host: HostConfig | undefined, log: Logger): RunStepOutcome {
-  const at = deps.now().toISOString();
-  deps.store.setStep(req.incident.id, req.step.id, { state: 'failed', actionId: req.action.id, by: req.user, at, error: `refused: ${error.message}` });
-  deps.store.appendTimeline(req.incident.id, 'step.refused', req.user, { stepId: req.step.id, actionId: req.action.id, host: host?.name ?? null, code: error.code, error: error.message }, at);
-  log.info({ code: error.code, reason: error.message }, 'step refused, nothing ran');
-  return { kind: 'refused', host, error };
+/**
+ * Records a step the bot gave up on when it stopped: nothing ran (`ran: false`), or its command was cut off and its
+ * outcome is unknown. A step still in flight in this process is ended through its own lifecycle (once); one left by
+ * a process that is gone is written here, the same way.
+ */
+export async function recordInterrupted(deps: Pick<RunStepDeps, 'store' | 'now'>, step: Omit<InflightStep, 'started'>, ran: boolean, extra: Record<string, unknown> = {}): Promise<void> {
+  if (step.interrupt) return step.interrupt(extra);
+  // A step of a process that is gone: whether it ran is all we know (its host and command are on the timeline).
+  const ending: StepEnding = { kind: 'interrupted', error: new PilotError('SHUTTING_DOWN', 'the bot stopped'), extra };
+  const { state, event } = finalRecord({ ran }, ending, { stepId: step.stepId, actionId: step.actionId, user: step.user, at: deps.now().toISOString(), timeoutMs: 0 });
+  await deps.store.recordStep(step.incidentId, step.stepId, state, event);
 }
 
 /**
@@ -203,12 +393,12 @@ export async function runActionQuietly(
  * kill -9): nothing will finish them. Each is recorded as interrupted, so no step stays "running" forever and the
  * timeline says what happened. Returns the incidents that changed, to refresh their messages.
  */
-export function recoverInterruptedSteps(deps: Pick<RunStepDeps, 'store' | 'now'>): number[] {
+export async function recoverInterruptedSteps(deps: Pick<RunStepDeps, 'store' | 'now'>): Promise<number[]> {
   const changed: number[] = [];
-  for (const incident of deps.store.listOpen()) {
+  for (const incident of await deps.store.listOpen()) {
     for (const [stepId, state] of Object.entries(incident.steps)) {
       if (state.state !== 'queued' && state.state !== 'running') continue;
-      recordInterrupted(deps, { incidentId: incident.id, stepId, actionId: state.actionId, user: state.by }, state.state === 'running', { reason: 'the bot restarted' });
+      await recordInterrupted(deps, { incidentId: incident.id, stepId, actionId: state.actionId, user: state.by }, state.state === 'running', { reason: 'the bot restarted' });
       if (!changed.includes(incident.id)) changed.push(incident.id);
     }
   }

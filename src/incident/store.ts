@@ -15,6 +15,14 @@ export interface OpenIncidentInput {
   at: string;
 }
 
+/** The timeline event written with a step's state. */
+export interface StepEventRecord {
+  type: TimelineType;
+  actor: string;
+  details: Record<string, unknown>;
+  at: string;
+}
+
 export interface IncidentStore {
   /** Returns the open incident for the alert's fingerprint, or opens one. Atomic: one incident per fingerprint. */
   openOrGet(input: OpenIncidentInput): { incident: Incident; created: boolean };
@@ -25,6 +33,11 @@ export interface IncidentStore {
   listOpen(): Incident[];
   update(id: number, patch: Partial<Pick<Incident, 'alert' | 'status' | 'messageTs' | 'resolvedAt' | 'resolvedBy' | 'lastRepeatAt' | 'hostName'>>): Incident;
   setStep(id: number, stepId: string, state: StepState): Incident;
+  /**
+   * Sets a step's state and appends the timeline event that says why, in one transaction: nobody reads a step
+   * "failed" without the event that says so, and a crash between the two cannot split them.
+   */
+  recordStep(incidentId: number, stepId: string, state: StepState, event: StepEventRecord): TimelineEvent;
   /** Records a silence the bot created for the incident. */
   addSilence(incidentId: number, silence: Omit<IncidentSilence, 'expiredAt' | 'expiredBy'>): Incident;
   /** Marks a silence expired (idempotent: the first expiry is kept). Undefined when the incident has no such silence. */
@@ -226,6 +239,15 @@ export class SqliteIncidentStore implements IncidentStore {
       .prepare('INSERT INTO steps (incident_id, step_id, state_json) VALUES (?, ?, ?) ON CONFLICT (incident_id, step_id) DO UPDATE SET state_json = excluded.state_json')
       .run(id, stepId, JSON.stringify(state));
     return this.mustGet(id);
+  }
+
+  recordStep(incidentId: number, stepId: string, state: StepState, event: StepEventRecord): TimelineEvent {
+    return this.db.transaction(() => {
+      this.db
+        .prepare('INSERT INTO steps (incident_id, step_id, state_json) VALUES (?, ?, ?) ON CONFLICT (incident_id, step_id) DO UPDATE SET state_json = excluded.state_json')
+        .run(incidentId, stepId, JSON.stringify(state));
+      return this.appendTimeline(incidentId, event.type, event.actor, event.details, event.at);
+    })();
   }
 
   addSilence(incidentId: number, silence: Omit<IncidentSilence, 'expiredAt' | 'expiredBy'>): Incident {

@@ -103,3 +103,34 @@ describe('SqliteIncidentStore locks', () => {
     expect(store.acquireLock('mitigation:lb-1', 'c', 60_000, new Date(t0.getTime() + 61_000)).acquired).toBe(true);
   });
 });
+
+describe('SqliteIncidentStore.recordStep', () => {
+  const open = () => {
+    const store = new SqliteIncidentStore(':memory:');
+    const { incident } = store.openOrGet({ alert: firingAlert(), hostName: 'lb-1', channel: 'C1', threadTs: '1.1', at: '2026-11-25T03:00:00.000Z' });
+    return { store, id: incident.id };
+  };
+
+  it('writes the step state and its timeline event together', () => {
+    const { store, id } = open();
+    const at = '2026-11-25T03:01:00.000Z';
+    const event = store.recordStep(id, 'diagnosis-2', { state: 'running', actionId: 'status-check', by: 'U1', at }, { type: 'step.started', actor: 'U1', details: { host: 'lb-1' }, at });
+    expect(event).toMatchObject({ incidentId: id, type: 'step.started', at, details: { host: 'lb-1' } });
+    expect(store.get(id)!.steps['diagnosis-2']).toEqual({ state: 'running', actionId: 'status-check', by: 'U1', at });
+    expect(store.timeline(id)).toEqual([event]);
+  });
+
+  it('writes neither when the event cannot be written (one transaction)', () => {
+    const { store, id } = open();
+    const at = '2026-11-25T03:01:00.000Z';
+    store.recordStep(id, 'diagnosis-2', { state: 'running', actionId: 'status-check', by: 'U1', at }, { type: 'step.started', actor: 'U1', details: {}, at });
+    // details that cannot be serialised make the timeline insert throw after the step's upsert ran
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    expect(() =>
+      store.recordStep(id, 'diagnosis-2', { state: 'ok', actionId: 'status-check', by: 'U1', at, exitCode: 0, durationMs: 5 }, { type: 'step.finished', actor: 'U1', details: circular, at }),
+    ).toThrow();
+    expect(store.get(id)!.steps['diagnosis-2'].state).toBe('running');
+    expect(store.timeline(id).map((e) => e.type)).toEqual(['step.started']);
+  });
+});
