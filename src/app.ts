@@ -272,7 +272,7 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
   flowRef.current = flow;
 
   let botId: Promise<string | undefined> | undefined;
-  const parseOpts = alertParseOptions(runbooks, config.hosts, labelMemory);
+  const parseOpts = { ...alertParseOptions(runbooks, config.hosts, labelMemory), alertSenders: config.slack.alertSenders };
   registerAlerts(app, {
     ...base,
     flow,

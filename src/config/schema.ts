@@ -69,6 +69,11 @@ export const HostSchema = z.strictObject({
 export const ConfigSchema = z.strictObject({
   slack: z.strictObject({
     channels: z.array(slackId).min(1, 'list at least one channel id to watch'),
+    /**
+     * Bot ids (B…), app ids (A…) and user ids (U…/W…) whose messages are read as alerts, firing and resolved. Unset:
+     * any bot's message. A person's message may only open an incident for a known runbook, under their name.
+     */
+    alertSenders: z.array(z.string().regex(/^[ABUW][A-Z0-9]{2,}$/, 'must be a bot id (B…), app id (A…) or user id (U…/W…)')).min(1, 'list at least one sender, or leave alertSenders out').optional(),
     /** At most one "still firing" reply per incident per this many seconds. */
     stillFiringIntervalSec: z.number().int().nonnegative().default(3600),
     /** Pace of chat.postMessage per channel: Slack allows about one a second, with short bursts. */

@@ -9,9 +9,11 @@ import { parseAlertmanagerTitle, type ParsedTitle, type TitleOptions } from './p
 import { looksLikeLabelListText, parseLabelListText } from './parse-label-list-text';
 import { parsePlainAlert } from './parse-plain-alert';
 import { looksLikeTemplateText, parseTemplateText, type TextAlert } from './parse-template-text';
-import { slackMessageView, statusFromColour, type SlackAttachmentView } from './slack-message';
+import { slackMessageView, statusFromColour, type SlackAttachmentView, type SlackMessageView } from './slack-message';
 
 export interface SlackAlertOptions extends TitleOptions {
+  /** Bot, app and user ids whose messages are alerts (`slack.alertSenders`); undefined: any bot's message. */
+  alertSenders?: readonly string[];
   /** True when a runbook exists for the alertname; a typed message is an alert only then. Default: none is. */
   knownAlert?: (alertname: string) => boolean;
 }
@@ -19,6 +21,30 @@ export interface SlackAlertOptions extends TitleOptions {
 export interface ParsedSlackAlert {
   alerts: Alert[];
   ref: AlertMessageRef;
+  /** Set when a person (not an alert sender) typed it: the incident is recorded under this user id. */
+  postedBy?: string;
+  /** Why a person's message was not applied (it said "resolved"): to tell them, not to act on. */
+  refused?: string;
+}
+
+/**
+ * Who posted a message, as far as alerts go: an alert sender (read as alerts, firing and resolved), a person (may open
+ * an incident for a known runbook, never resolve one) or neither (another bot, when `alertSenders` is set).
+ */
+export type SenderKind = { kind: 'alert-sender' } | { kind: 'person'; user: string } | { kind: 'ignored' };
+
+/**
+ * Classifies the poster of a message view. Without `alertSenders` (undefined) every bot's message is an alert
+ * sender's, as Alertmanager's and Grafana's are; with it, only the listed bot, app or user ids are.
+ */
+export function senderOf(view: Pick<SlackMessageView, 'botId' | 'appId' | 'userId'>, alertSenders?: readonly string[]): SenderKind {
+  if (alertSenders === undefined) {
+    if (view.botId) return { kind: 'alert-sender' };
+  } else {
+    if ([view.botId, view.appId, view.userId].some((id) => id !== undefined && alertSenders.includes(id))) return { kind: 'alert-sender' };
+    if (view.botId) return { kind: 'ignored' };
+  }
+  return view.userId ? { kind: 'person', user: view.userId } : { kind: 'ignored' };
 }
 
 interface Draft {
@@ -95,12 +121,21 @@ function fromAttachment(a: SlackAttachmentView, opts: SlackAlertOptions): Alert[
 export function parseSlackAlertMessage(event: unknown, opts: SlackAlertOptions = {}): ParsedSlackAlert | null {
   const view = slackMessageView(event);
   if (!view) return null;
-  if (view.botId) {
+  const sender = senderOf(view, opts.alertSenders);
+  if (sender.kind === 'ignored') return null;
+  if (sender.kind === 'alert-sender' && (view.botId || view.attachments.length > 0)) {
     if (view.attachments.length === 0) return null;
     const alerts = view.attachments.flatMap((a) => fromAttachment(a, opts));
     return alerts.length > 0 ? { alerts, ref: view.ref } : null;
   }
   const plain = parsePlainAlert(view.text, opts.knownAlert ?? (() => false));
   if (!plain) return null;
-  return { alerts: [finish({ ...plain, annotations: {} }, 'plain', opts)], ref: view.ref };
+  const alert = finish({ ...plain, annotations: {} }, 'plain', opts);
+  if (sender.kind === 'alert-sender') return { alerts: [alert], ref: view.ref };
+  // A person may open an incident (for a known runbook: parsePlainAlert checked), under their name; only an alert
+  // sender's message resolves one.
+  if (alert.status === 'resolved') {
+    return { alerts: [], ref: view.ref, postedBy: sender.user, refused: `a typed message does not resolve an incident: use \`/incident resolve <id>\`, or let the alert resolve it` };
+  }
+  return { alerts: [alert], ref: view.ref, postedBy: sender.user };
 }

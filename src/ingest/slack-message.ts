@@ -9,6 +9,10 @@ export interface SlackMessageView {
   ref: AlertMessageRef;
   text: string;
   botId?: string;
+  /** The app that posted it (`app_id`, or `bot_profile.app_id`), when Slack says. */
+  appId?: string;
+  /** The user who posted it (a person, or a bot's user). */
+  userId?: string;
   attachments: SlackAttachmentView[];
 }
 
@@ -74,6 +78,10 @@ export function slackMessageView(event: unknown): SlackMessageView | undefined {
   const view: SlackMessageView = { ref, text: str(msg.text), attachments };
   const botId = str(msg.bot_id);
   if (botId) view.botId = botId;
+  const appId = str(msg.app_id) || str(asRecord(msg.bot_profile)?.app_id);
+  if (appId) view.appId = appId;
+  const userId = str(msg.user);
+  if (userId) view.userId = userId;
   return view;
 }
 

@@ -29,9 +29,12 @@ export class AlertFlow {
     private readonly hooks: AlertFlowHooks = {},
   ) {}
 
-  /** An alert seen as a Slack message: the incident lives in that message's thread. */
-  fromSlack(alert: Alert, place: IncidentPlace): Promise<void> {
-    return this.serial(alert.fingerprint, () => this.apply(alert, place));
+  /**
+   * An alert seen as a Slack message: the incident lives in that message's thread. `actor` is who the timeline
+   * records: `alertmanager` for an alert sender's message, the user id for a person's.
+   */
+  fromSlack(alert: Alert, place: IncidentPlace, actor = 'alertmanager'): Promise<void> {
+    return this.serial(alert.fingerprint, () => this.apply(alert, place, actor));
   }
 
   /** An alert from the webhook: the bot posts the alert message itself (when no incident is open) and uses its thread. */

@@ -9,10 +9,10 @@ import type { AppDeps, RunbookCatalog } from './deps';
 import type { HostConfig } from '../config/schema';
 import { hostMatchByLabel } from '../config/find-host';
 import type { LabelMemory } from '../ingest/label-memory';
-import type { SlackAlertOptions } from '../ingest/parse-slack-alert';
+import type { ParsedSlackAlert, SlackAlertOptions } from '../ingest/parse-slack-alert';
 
 /** Parses a Slack message event into alerts; null when it is not an alert message. */
-export type SlackAlertParser = (event: Record<string, unknown>) => { alerts: Alert[]; ref: AlertMessageRef } | null;
+export type SlackAlertParser = (event: Record<string, unknown>) => ParsedSlackAlert | null;
 
 /**
  * What the Slack parsers need to know, from the runbooks (label names, grouping, host label: the bindings) and the
@@ -42,7 +42,7 @@ export interface AlertFeatureDeps extends AppDeps {
 /** Registers the `message` listener. */
 export function registerAlerts(app: App, deps: AlertFeatureDeps): void {
   const watched = new Set(deps.config.slack.channels);
-  app.event('message', async ({ event, body }) => {
+  app.event('message', async ({ event, body, client }) => {
     const raw = event as unknown as Record<string, unknown>;
     const channel = typeof raw.channel === 'string' ? raw.channel : undefined;
     if (!channel || !watched.has(channel)) return;
@@ -63,10 +63,17 @@ export function registerAlerts(app: App, deps: AlertFeatureDeps): void {
     }
     if (!parsed) return;
     const threadTs = parsed.ref.threadTs ?? parsed.ref.ts;
+    if (parsed.refused && parsed.postedBy) {
+      deps.logger.info({ channel, user: parsed.postedBy }, 'a person’s message tried to resolve an incident: ignored');
+      await client.chat
+        .postEphemeral({ channel, user: parsed.postedBy, text: `Nothing changed: ${parsed.refused}.`, thread_ts: threadTs })
+        .catch((err: unknown) => deps.logger.warn({ err }, 'could not post an ephemeral answer'));
+    }
     for (const read of parsed.alerts) {
-      const alerts = deps.complete ? await deps.complete(read) : [read];
+      // A person's message is what they typed: not completed from Alertmanager, recorded under their name.
+      const alerts = deps.complete && !parsed.postedBy ? await deps.complete(read) : [read];
       for (const alert of alerts) {
-        await deps.flow.fromSlack(alert, { channel, threadTs }).catch((err: unknown) => {
+        await deps.flow.fromSlack(alert, { channel, threadTs }, parsed.postedBy).catch((err: unknown) => {
           deps.logger.error({ err, fingerprint: alert.fingerprint, channel }, 'could not handle the alert');
         });
       }
