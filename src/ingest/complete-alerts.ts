@@ -52,11 +52,14 @@ function includes(labels: Record<string, string>, part: Record<string, string>):
 /** The alerts this message stands for (itself when nothing better is known). Never rejects. */
 export async function completeAlert(alert: Alert, deps: CompletionDeps): Promise<Completion> {
   const subject = alert.subject;
-  if (!subject || !needsCompletion(alert)) return { alerts: [alert], via: 'message' };
+  // A firing default-template message is always worth asking about when Alertmanager is known: even when every
+  // label was read, only Alertmanager has the annotations, startsAt and generatorURL.
+  const ask = alert.status === 'firing' && deps.listAlerts !== undefined;
+  if (!subject || !(needsCompletion(alert) || ask)) return { alerts: [alert], via: 'message' };
   const part = known(alert);
   const log = deps.logger.child({ alertname: alert.alertname, subject });
 
-  if (alert.status === 'firing' && deps.listAlerts) {
+  if (ask && deps.listAlerts) {
     try {
       const held = (await deps.listAlerts(part)).filter((a) => a.labels.alertname === alert.alertname);
       const named = matchNotification(subject, held);
@@ -85,6 +88,7 @@ export async function completeAlert(alert: Alert, deps: CompletionDeps): Promise
     }
   }
 
+  if (!needsCompletion(alert)) return { alerts: [alert], via: 'message' };
   const open = (await deps.openAlerts(alert.alertname)).filter((a) => a.missingLabels.length === 0 && includes(a.labels, part));
   const named = matchNotification(subject, open);
   if (named) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts a small monitoring stack on loopback for the observe integration tests: a haproxy with backend `web`
-# (web1 up, web2 down), Debian's haproxy_exporter scraping its CSV stats, Prometheus (1 s scrape and evaluation,
+# (web1 up, web2 down) and backend `api` (api1..api3 all down: three alerts of one backend), Debian's haproxy_exporter scraping its CSV stats, Prometheus (1 s scrape and evaluation,
 # the HaproxyServerDown rule from runbooks/HaproxyServerDown.md) and Alertmanager. No systemd: every daemon runs
 # by hand with its own pidfile, and `stop` ends only those pids.
 #
@@ -24,7 +24,7 @@ HAPROXY_BIN=${HAPROXY_BIN:-$(command -v haproxy || echo /usr/sbin/haproxy)}
 HAPROXY_FRONT_PORT=29080   # frontend web -> backend web
 HAPROXY_STATS_PORT=29081   # stats page, CSV at /;csv
 WEB1_PORT=29082            # served by haproxy itself: the healthy server
-WEB2_PORT=29083            # nothing listens: the down server
+WEB2_PORT=29083            # nothing listens: the down server (29084-29086: backend api, all down)
 EXPORTER_PORT=19101
 PROMETHEUS_PORT=19090
 ALERTMANAGER_PORT=19093
@@ -92,6 +92,10 @@ frontend web
 backend web
     server web1 127.0.0.1:$WEB1_PORT check inter 1s fall 1 rise 1
     server web2 127.0.0.1:$WEB2_PORT check inter 1s fall 1 rise 1
+backend api
+    server api1 127.0.0.1:29084 check inter 1s fall 1 rise 1
+    server api2 127.0.0.1:29085 check inter 1s fall 1 rise 1
+    server api3 127.0.0.1:29086 check inter 1s fall 1 rise 1
 frontend stats
     bind 127.0.0.1:$HAPROXY_STATS_PORT
     stats enable

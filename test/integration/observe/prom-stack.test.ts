@@ -142,7 +142,7 @@ describeStack('observe against real Prometheus and Alertmanager', () => {
         message: `Alertmanager at ${stack.alertmanagerUrl} did not answer (no answer within 300 ms)`,
         hint: expect.stringContaining('alertmanager.url'),
       });
-      const series = await prom.queryRange('haproxy_server_up', new Date(Date.now() - 10_000), new Date(), 1);
+      const series = await prom.queryRange('haproxy_server_up{backend="web"}', new Date(Date.now() - 10_000), new Date(), 1);
       expect(series.length).toBe(2);
     } finally {
       process.kill(pid, 'SIGCONT');

@@ -107,11 +107,14 @@ describe('completeAlert', () => {
     }
   });
 
-  it('a complete single alert is left alone; nothing is asked', async () => {
+  it('a complete single alert is left alone without Alertmanager, and given its annotations with it', async () => {
     const read = slackAlert('by-instance.slack-default.firing.event.json');
-    const listAlerts = jest.fn(async () => held('grouped'));
-    expect(await completeAlert(read, { listAlerts, openAlerts: openNone, logger })).toEqual({ via: 'message', alerts: [read] });
-    expect(listAlerts).not.toHaveBeenCalled();
+    const openAlerts = jest.fn(openNone);
+    expect(await completeAlert(read, { openAlerts, logger })).toEqual({ via: 'message', alerts: [read] });
+    expect(openAlerts).not.toHaveBeenCalled();
+    const done = await completeAlert(read, { listAlerts: async () => held('by-instance'), openAlerts, logger });
+    const truth = webhookAlerts('by-instance', 'firing')[0];
+    expect(done).toMatchObject({ via: 'alertmanager', alerts: [{ labels: truth.labels, annotations: truth.annotations, fingerprint: truth.fingerprint, startsAt: truth.startsAt }] });
   });
 
   it('a resolved grouped message closes exactly the open incidents it names', async () => {
