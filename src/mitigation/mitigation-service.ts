@@ -158,7 +158,7 @@ export class MitigationService {
     // What runs is what was shown: the commands are rebuilt now (the config or the alert's labels may have changed
     // since the modal opened) and must match the digest the modal carried.
     if (req.shownDigest !== undefined && req.shownDigest !== commandsDigest(commands)) {
-      const e = new PilotError('CONFIRMATION_CHANGED', `the commands of ${action.title} on ${host.name} are not the ones the confirmation showed: nothing was run`, { details: { host: host.name } });
+      const e = new PilotError('CONFIRMATION_CHANGED', `the incident changed since you opened this; open it again (the commands of ${action.title} on ${host.name} are not the ones shown: nothing was run)`, { details: { host: host.name } });
       return this.refuse(r, host.name, e, { reason, command });
     }
     const dryRun = req.dryRun || deps.settings.dryRun;

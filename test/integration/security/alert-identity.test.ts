@@ -68,3 +68,34 @@ describeWithHosts('security: alert identity from labels (#12 §2)', (hosts) => {
     expect(other.fingerprint).not.toBe(FIRING.alerts[0].fingerprint);
   });
 });
+
+describeWithHosts('security: a confirmation is bound to what it showed (#12 §2)', (hosts) => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness({ hosts: [testHostConfig(hosts)] });
+  });
+  afterEach(() => h.stop());
+
+  it('refuses a submission whose commands changed since the modal opened, and runs nothing', async () => {
+    expect((await h.webhook(FIRING)).status).toBe(202);
+    const incident = await until('the incident', async () => (await h.pilot.deps.store.listOpen())[0] as Incident | undefined);
+    await h.incidentMessage(incident.threadTs);
+    await h.click(incident.threadTs, 'step.run:mitigation-server-state:drain', ONCALL);
+    const opened = await h.slack.waitFor('views.open', () => true, 5000);
+    expect(plain(JSON.stringify(opened.args.view))).toContain("SV='web2'");
+
+    // whatever path changes the incident's labels between the click and the submission (the finding: a payload that
+    // rewrote them; the store is changed directly here, as any remaining path would), the shown commands no longer hold
+    const current = (await h.pilot.deps.store.get(incident.id)) as Incident;
+    await h.pilot.deps.store.update(incident.id, { alert: { ...current.alert, labels: { ...current.alert.labels, server: 'api-db-primary' } } });
+
+    const viewId = (opened.response as { view: { id: string } }).view.id;
+    await h.slack.submitView({ user: ONCALL, viewId, values: { reason: { reason: { type: 'plain_text_input', value: 'web2 flaps' } } } });
+    const refused = await h.slack.waitFor('chat.postMessage', (c) => c.args.thread_ts === incident.threadTs && /changed since you opened this/.test(plain(JSON.stringify(c.args))), 5000);
+    expect(plain(JSON.stringify(refused.args))).toContain('the incident changed since you opened this; open it again');
+    const types = (await h.pilot.deps.store.timeline(incident.id)).map((e) => e.type);
+    expect(types).not.toContain('step.started');
+    expect(types).toContain('mitigation.refused');
+    expect(await h.pilot.deps.store.audits({ host: 'lb-test' })).toEqual([expect.objectContaining({ outcome: 'refused', details: expect.objectContaining({ code: 'CONFIRMATION_CHANGED' }) })]);
+  });
+});
