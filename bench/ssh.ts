@@ -76,7 +76,8 @@ export async function startSshMaster(hosts: TestHosts, dir: string): Promise<{ r
 
 /**
  * Runs the status check `iterations` times through the SshPool (one reused connection; the first call, which
- * connects, is reported apart) and as many times with a plain `ssh` process. Returns figures in ms and the ratios.
+ * connects, is reported apart) and as many times with a plain `ssh` process, then `true` over the pool and over a
+ * multiplexed `ssh` (the transport's floor). Returns figures in ms and the ratios.
  */
 export async function benchSsh(hosts: TestHosts, iterations = 50): Promise<Record<string, number>> {
   const command = `echo "show info" | socat stdio ${hosts.haproxy.socket}; pgrep -a haproxy`;
@@ -93,6 +94,18 @@ export async function benchSsh(hosts: TestHosts, iterations = 50): Promise<Recor
     const first = await time(1, async () => check((await pool.run(target, command, opts)).exitCode));
     const pooled = await time(iterations, async () => check((await pool.run(target, command, opts)).exitCode));
     const plain = await time(iterations, async () => void (await run('ssh', plainSshArgs(hosts, knownHosts, command))));
+    // The floor: a command that does nothing, over the pool and over a multiplexed ssh. What is left is the
+    // transport's own cost (a channel, an exec, the exit), where small-packet delays show.
+    const mux = await startSshMaster(hosts, dir);
+    let poolEmpty: number[];
+    let muxEmpty: number[];
+    try {
+      await mux.run('true');
+      poolEmpty = await time(iterations, async () => check((await pool.run(target, 'true', opts)).exitCode));
+      muxEmpty = await time(iterations, async () => void (await mux.run('true')));
+    } finally {
+      await mux.close();
+    }
     const pm = quantile(pooled, 0.5);
     const pp = quantile(pooled, 0.95);
     const sm = quantile(plain, 0.5);
@@ -106,6 +119,8 @@ export async function benchSsh(hosts: TestHosts, iterations = 50): Promise<Recor
       ssh_p95_ms: round(sp),
       ssh_over_pool_median: round(sm / pm),
       ssh_over_pool_p95: round(sp / pp),
+      pool_empty_command_median_ms: round(quantile(poolEmpty, 0.5)),
+      ssh_multiplexed_empty_command_median_ms: round(quantile(muxEmpty, 0.5)),
       pool_connects: pool.stats().connects,
     };
   } finally {
