@@ -71,9 +71,3 @@ export class AccessPolicy {
     return members;
   }
 }
-
-/** Slack mrkdwn for a list of grantees: `<@U…>` and `<!subteam^S…>`. */
-export function formatGrantees(ids: string[]): string {
-  if (!ids.length) return 'nobody (access.mitigate is empty in the config)';
-  return ids.map((id) => (id.startsWith('S') ? `<!subteam^${id}>` : `<@${id}>`)).join(', ');
-}

@@ -5,14 +5,14 @@
 import type { App } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { HostConfig } from '../config/schema';
-import { PilotError, userText } from '../errors';
+import { PilotError } from '../errors';
 import type { Incident } from '../incident/types';
 import type { AccessPolicy } from '../mitigation/access';
-import { formatGrantees } from '../mitigation/access';
+import { errorText } from './blocks/error-text';
 import type { Runbook, Step } from '../runbook/types';
 import type { AlertFlow } from './alert-flow';
 import { stateText } from './blocks/incident-message';
-import { escapeErrorText, escapeMrkdwn, formatUtc, truncate } from './blocks/format';
+import { escapeMrkdwn, formatUtc, truncate } from './blocks/format';
 import { runAndReport, type StepFeatureDeps } from './steps';
 import { postTimeline } from './timeline';
 
@@ -47,8 +47,9 @@ export function registerCommands(app: App, deps: CommandDeps): void {
     try {
       await dispatch(deps, client, { user: command.user_id, channel: command.channel_id, triggerId: command.trigger_id }, command.text ?? '', reply);
     } catch (err) {
-      const { text } = userText(err, deps.logger);
-      await reply(escapeErrorText(text, deps.config.access)).catch(() => undefined);
+      const { text, logId } = errorText(err);
+      if (logId) deps.logger.error({ logId, err }, 'internal error shown to the user');
+      await reply(text).catch(() => undefined);
     }
   });
 }
@@ -122,10 +123,11 @@ export async function dispatch(deps: CommandDeps, client: WebClient, caller: Com
       const host = deps.config.hosts.find((h) => h.name === incident.hostName);
       const decision = await deps.access.checkResolve(user, host);
       if (!decision.allowed) {
-        const e = new PilotError('NOT_ALLOWED', `you may not resolve #${incident.id}: only ${formatGrantees(decision.grantees)} may`, {
+        const e = new PilotError('NOT_ALLOWED', `you may not resolve #${incident.id}`, {
           hint: 'ask one of them, or let the alert resolve it',
+          details: { grantees: decision.grantees },
         });
-        await deps.store.appendTimeline(incident.id, 'incident.resolve-refused', user, { code: e.code, error: e.message }, deps.now().toISOString());
+        await deps.store.appendTimeline(incident.id, 'incident.resolve-refused', user, { code: e.code, error: e.message, grantees: decision.grantees }, deps.now().toISOString());
         throw e;
       }
       await deps.flow.resolveByUser(incident, user);
@@ -148,7 +150,7 @@ export async function dispatch(deps: CommandDeps, client: WebClient, caller: Com
       // its submission check again.
       if (action.risk === 'change') {
         const decision = await deps.access.check(user, host);
-        if (!decision.allowed) throw new PilotError('NOT_ALLOWED', `you may not run ${action.title} on ${host.name}: only ${formatGrantees(decision.grantees)} may`);
+        if (!decision.allowed) throw new PilotError('NOT_ALLOWED', `you may not run ${action.title} on ${host.name}`, { details: { host: host.name, grantees: decision.grantees } });
       }
       const incident = (await openIncidentFor(deps, host, found.runbook, channel)) ?? (await deps.flow.openManual(found.runbook.doc.alertname, host, user, channel));
       if (incident.channel !== channel) {

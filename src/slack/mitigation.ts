@@ -14,7 +14,7 @@ import { PilotError } from '../errors';
 import type { Logger } from '../logger';
 import type { MitigationClick, MitigationOutcome, MitigationService, PrepareOutcome } from '../mitigation/mitigation-service';
 import { CallbackId } from './action-ids';
-import { confirmationView, parseConfirmationMetadata, refusalText, renderMitigationOutcome, RESOLVED_ACK } from './blocks/mitigation';
+import { confirmationView, parseConfirmationMetadata, renderMitigationOutcome, RESOLVED_ACK } from './blocks/mitigation';
 import type { AppDeps } from './deps';
 import type { IncidentPresenter } from './incident-presenter';
 import { resolveClick } from './steps';
@@ -43,9 +43,7 @@ export async function requestMitigation(deps: MitigationFeatureDeps, click: Miti
     return;
   }
   if (prepared.kind === 'refused') {
-    const { text, logId } = refusalText(prepared.error);
-    if (logId) deps.logger.error({ logId, err: prepared.error }, 'internal error shown to the user');
-    await tellUser(deps, client, place, { kind: 'rendered', text });
+    await tellUser(deps, client, place, prepared.error);
     return;
   }
   const view = confirmationView({ incident, step: click.step, action: click.action, host: prepared.host, commands: prepared.commands, alertActive: prepared.alertActive, dryRunOnly: prepared.dryRunOnly });

@@ -7,7 +7,7 @@ import type { App, BlockAction, ButtonAction, SlackViewAction } from '@slack/bol
 import type { WebClient } from '@slack/web-api';
 import { PilotError, userText } from '../errors';
 import type { Incident, IncidentSilence } from '../incident/types';
-import { formatGrantees, type AccessPolicy } from '../mitigation/access';
+import type { AccessPolicy } from '../mitigation/access';
 import { buildAlertGraph, type AlertGraphDeps } from '../observe/alert-graph';
 import type { AlertmanagerClient } from '../observe/alertmanager-client';
 import type { PrometheusClient } from '../observe/prometheus-client';
@@ -134,8 +134,9 @@ async function ensureMaySilence(deps: ObserveDeps, user: string, incident: Incid
   const host = deps.config.hosts.find((h) => h.name === incident.hostName) ?? { name: incident.hostName ?? '(no host)' };
   const decision = await deps.access.check(user, host);
   if (!decision.allowed) {
-    throw new PilotError('NOT_ALLOWED', `you may not silence or expire silences for incident #${incident.id}: only ${formatGrantees(decision.grantees)} may (the same people as mitigation)`, {
-      hint: 'ask one of them, or set alertmanager.silenceOpenToAll: true in the config to let everyone',
+    throw new PilotError('NOT_ALLOWED', `you may not silence or expire silences for incident #${incident.id}`, {
+      hint: 'the same people as for mitigation may: ask one of them, or set alertmanager.silenceOpenToAll: true in the config to let everyone',
+      details: { grantees: decision.grantees },
     });
   }
 }

@@ -6,14 +6,10 @@
  * like any text the bot did not write. It never throws: a failure to tell is logged.
  */
 import type { WebClient } from '@slack/web-api';
-import type { Config } from '../config/schema';
-import { userText } from '../errors';
-import { escapeErrorText } from './blocks/format';
+import { errorText } from './blocks/error-text';
 
 export interface TellUserDeps {
   logger: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
-  /** Mentions of the configured groups stay mentions; other markup in the text is escaped. */
-  config?: Pick<Config, 'access'>;
 }
 
 /** Who to tell, and where they acted (when known). */
@@ -23,16 +19,12 @@ export interface UserPlace {
   threadTs?: string;
 }
 
-/** Text a renderer already made (and escaped) from a structured outcome, e.g. a refusal naming who may. */
-export interface RenderedNotice {
-  kind: 'rendered';
-  text: string;
-}
-
-/** Tells `place.user` why something did nothing (`err`: a PilotError, anything thrown, or a rendered notice). */
+/** Tells `place.user` why something did nothing (`err`: a PilotError, or anything thrown). */
 export async function tellUser(deps: TellUserDeps, client: Pick<WebClient, 'chat'>, place: UserPlace, err: unknown): Promise<void> {
-  // Error text may quote an alert's labels or a user's input: escaped like any text the bot did not write.
-  const text = isRendered(err) ? err.text : escapeErrorText(userText(err, deps.logger).text, deps.config?.access);
+  // Rendered from the error's structured details (who may, who holds the lock); its message may quote an alert's
+  // labels or a user's input, so it is escaped like any text the bot did not write.
+  const { text, logId } = errorText(err);
+  if (logId) deps.logger.error({ logId, err }, 'internal error shown to the user');
   const { user, channel, threadTs } = place;
   if (channel) {
     try {
@@ -49,6 +41,3 @@ export async function tellUser(deps: TellUserDeps, client: Pick<WebClient, 'chat
   );
 }
 
-function isRendered(v: unknown): v is RenderedNotice {
-  return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'rendered' && typeof (v as { text?: unknown }).text === 'string';
-}

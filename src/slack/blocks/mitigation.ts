@@ -5,14 +5,16 @@
 import type { KnownBlock, View } from '@slack/types';
 import type { ActionSpec } from '../../actions/types';
 import type { HostConfig } from '../../config/schema';
-import { userText, type PilotError } from '../../errors';
+import type { PilotError } from '../../errors';
 import type { Incident } from '../../incident/types';
-import type { LockHolder } from '../../mitigation/host-lock';
 import { commandsDigest, type MitigationCommands, type MitigationOutcome, type Refused } from '../../mitigation/mitigation-service';
 import type { Step } from '../../runbook/types';
 import { CallbackId, encodeStepValue } from '../action-ids';
 import type { SlackMessage } from './incident-message';
+import { errorText } from './error-text';
 import { codeBlock, escapeMrkdwn, truncate } from './format';
+
+export { formatGrantees } from './error-text';
 
 /** Block and action id of the "I know the alert is resolved; run anyway" checkbox (and its option's value). */
 export const RESOLVED_ACK = 'resolved-ack';
@@ -44,38 +46,9 @@ export function parseConfirmationMetadata(raw: string | undefined): Partial<Conf
   }
 }
 
-/** Slack mrkdwn for a list of grantees: `<@U…>` and `<!subteam^S…>`. */
-export function formatGrantees(ids: readonly string[]): string {
-  if (!ids.length) return 'nobody (access.mitigate is empty in the config)';
-  return ids.map((id) => (id.startsWith('S') ? `<!subteam^${id}>` : `<@${id}>`)).join(', ');
-}
-
-/** `03:12:04 UTC` */
-function clock(iso: string): string {
-  return `${iso.slice(11, 19)} UTC`;
-}
-
-/**
- * A refusal as mrkdwn, with what to do: built from the error's structured details where they hold people (grantees,
- * the lock holder, who restarted last), else the plain message escaped. An internal error shows only a log id.
- */
+/** A refusal as mrkdwn, with what to do (see errorText). */
 export function refusalText(error: PilotError): { text: string; logId?: string } {
-  if (!error.userFacing) return userText(error);
-  const d = (error.details ?? {}) as Record<string, unknown>;
-  const host = `\`${escapeMrkdwn(String(d.host ?? '?'))}\``;
-  let said = escapeMrkdwn(error.message);
-  if (error.code === 'NOT_ALLOWED' && Array.isArray(d.grantees)) {
-    said = `${escapeMrkdwn(error.message)}: only ${formatGrantees(d.grantees as string[])} may`;
-  } else if (error.code === 'HOST_BUSY') {
-    const holder = d.holder as LockHolder | undefined;
-    const who = holder ? ` (${escapeMrkdwn(holder.actionId)} by <@${holder.user}> for incident #${holder.incidentId})` : '';
-    said = `another mitigation is running on ${host}${who} since ${clock(String(d.since ?? ''))}; nothing was run`;
-  } else if (error.code === 'COOLDOWN' && typeof d.lastAt === 'string') {
-    const by = `${escapeMrkdwn(String(d.lastActionId))} by <@${String(d.lastUser)}>`;
-    const what = d.lastOutcome === 'ok' ? `${host} was last restarted (${by}) at ${clock(d.lastAt)}` : `the last restart attempt on ${host} (${by}) failed at ${clock(d.lastAt)}`;
-    said = `${what}; the cooldown of ${String(d.cooldownSec)} s has ${String(d.waitSec)} s left`;
-  }
-  return { text: `${said}. ${error.hint.charAt(0).toUpperCase()}${error.hint.slice(1)}.` };
+  return errorText(error);
 }
 
 /** What a mitigation looks like in a thread: its title, host and who asked. */

@@ -138,4 +138,18 @@ describeWithHosts('mitigation guards through the real bot', (hosts) => {
     await new Promise((r) => setTimeout(r, 300));
     expect(h.slack.calls('chat.postMessage').slice(posts).filter((c) => /blocked|may not/.test(String(c.args.text ?? '')))).toEqual([]);
   });
+
+  it("shows the intern's refused restart plainly on the timeline: no mention escaped into literal text", async () => {
+    await start();
+    await h.click(threadTs, 'step.run:mitigation-1:restart', INTERN);
+    const refusal = await h.slack.waitFor('chat.postEphemeral', (c) => c.args.user === INTERN, 5000);
+    // Told privately, with who may as a real mention.
+    expect(String(refusal.args.text)).toContain(`only <!subteam^${SRE_GROUP}> may`);
+    await h.click(threadTs, 'incident.timeline');
+    const timeline = await h.slack.waitFor('chat.postMessage', inThread(/^Timeline of incident/), 5000);
+    const text = JSON.stringify(timeline.args.blocks);
+    expect(text).toContain('refused (NOT_ALLOWED): you may not run Restart HAProxy on lb-test');
+    expect(text).not.toMatch(/&lt;[@!]|<!subteam/);
+    expect((await h.pilot.deps.store.timeline(await incidentId())).find((e) => e.type === 'mitigation.refused')?.details).toMatchObject({ code: 'NOT_ALLOWED', grantees: [SRE_GROUP] });
+  });
 });

@@ -1,5 +1,5 @@
 import type { Config } from '../../../src/config/schema';
-import { AccessPolicy, formatGrantees } from '../../../src/mitigation/access';
+import { AccessPolicy } from '../../../src/mitigation/access';
 import { expectPilotError } from '../../support/expect-pilot-error';
 
 const access = (extra: Partial<Config['access']> = {}): Config['access'] => ({ mitigate: ['U0ONCALL01', 'S0123SRE'], hosts: { edge: ['U0NETOPS1'] }, groupCacheSec: 300, ...extra });
@@ -54,11 +54,6 @@ describe('AccessPolicy', () => {
     }, 'NOT_ALLOWED', 'could not read the members of user group S0123SRE (missing_scope)', 'refused to be safe');
     reader.fail = false;
     await expect(policy.check('U0SREMATE1', lb2)).resolves.toMatchObject({ allowed: true });
-  });
-
-  it('names users and groups as Slack mentions, and says when nobody may', () => {
-    expect(formatGrantees(['U0ONCALL01', 'S0123SRE'])).toBe('<@U0ONCALL01>, <!subteam^S0123SRE>');
-    expect(formatGrantees([])).toMatch(/^nobody/);
   });
 });
 

@@ -27,7 +27,8 @@ describe('refusalText', () => {
     expect(internal.text).not.toContain('database');
   });
 
-  it('formatGrantees says when nobody may', () => {
+  it('formatGrantees names users and groups as mentions, and says when nobody may', () => {
+    expect(formatGrantees(['U0ONCALL01', 'S0123SRE'])).toBe('<@U0ONCALL01>, <!subteam^S0123SRE>');
     expect(formatGrantees([])).toMatch(/^nobody/);
   });
 });

@@ -25,10 +25,10 @@ describe('tellUser: the one way to tell one user', () => {
     expect(f.calls).toEqual([{ method: 'chat.postEphemeral', args: { channel: 'C1', user: 'U1', thread_ts: '1.2', text: expect.stringMatching(/^incident #3 is resolved\./) } }]);
   });
 
-  it('passes a rendered notice through as its renderer made it (mentions built from structured details)', async () => {
+  it('names who may from the structured details of the error (the only place ids become mentions)', async () => {
     const f = fakeChat();
-    await tellUser(f.deps, f.client, { user: 'U1', channel: 'C1' }, { kind: 'rendered', text: 'you may not run Restart HAProxy on lb-1: only <!subteam^S0123SRE> may.' });
-    expect(f.calls[0].args.text).toBe('you may not run Restart HAProxy on lb-1: only <!subteam^S0123SRE> may.');
+    await tellUser(f.deps, f.client, { user: 'U1', channel: 'C1' }, new PilotError('NOT_ALLOWED', 'you may not run Restart HAProxy on lb-1', { details: { grantees: ['S0123SRE'] } }));
+    expect(f.calls[0].args.text).toMatch(/^you may not run Restart HAProxy on lb-1: only <!subteam\^S0123SRE> may\. /);
   });
 
   it('answers by DM when there is no channel (a modal submitted from nowhere)', async () => {
