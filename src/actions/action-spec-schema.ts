@@ -9,12 +9,12 @@ import { templatePlaceholders } from './command-template';
 /** Action and parameter ids: short, lower-case, safe in Slack action values and log lines. */
 export const actionIdPattern = /^[a-z][a-z0-9-]{0,47}$/;
 const paramNamePattern = /^[A-Za-z_][A-Za-z0-9_]{0,31}$/;
-/** `label:<name>`, `host:<dotted.path>`, `server:<field>`, `const:<value>` or `input`. */
-const sourcePattern = /^(label:[A-Za-z_][A-Za-z0-9_]{0,63}|host:[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*|server:(addr|port)|const:.{1,200}|input)$/;
+/** `label:<name>` (or `label:<a>|<b>`: the first the alert has), `host:<dotted.path>`, `server:<field>`, `const:<value>` or `input`. */
+const sourcePattern = /^(label:[A-Za-z_][A-Za-z0-9_]{0,63}(\|[A-Za-z_][A-Za-z0-9_]{0,63}){0,3}|host:[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*|server:(addr|port)|const:.{1,200}|input)$/;
 
 export const ParamSpecSchema = z
   .strictObject({
-    from: z.string().regex(sourcePattern, 'must be label:<name>, host:<path>, server:addr|port, const:<value> or input'),
+    from: z.string().regex(sourcePattern, 'must be label:<name>[|<name>…], host:<path>, server:addr|port, const:<value> or input'),
     type: z.enum(['name', 'host', 'port', 'path', 'int', 'enum']),
     optional: z.boolean().optional(),
     default: z.union([z.string(), z.number()]).optional(),

@@ -47,8 +47,11 @@ function resolveSource(spec: ParamSpec, name: string, ctx: BuildContext): string
   const [kind, ...rest] = spec.from.split(':');
   const key = rest.join(':');
   switch (kind) {
-    case 'label':
-      return ctx.labels[key];
+    case 'label': {
+      // `label:backend|proxy`: the first of the labels the alert has (exporters name the same thing differently).
+      const found = key.split('|').find((l) => ctx.labels[l] !== undefined && ctx.labels[l] !== '');
+      return found === undefined ? undefined : ctx.labels[found];
+    }
     case 'const':
       return key;
     case 'input':

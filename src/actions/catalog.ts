@@ -4,19 +4,10 @@
  * Every command degrades with a clear message when a tool is missing, because load balancers differ.
  */
 import type { ActionSpec, ParamSpec } from './types';
+import { haproxyReadActions } from './catalog-haproxy';
+import { nodeActions } from './catalog-node';
+import { HAS_SYSTEMD, PATH_PRELUDE, STATS_SOCKET } from './shell-snippets';
 
-/** Admin tools live in sbin, which a plain SSH user's PATH lacks. */
-const PATH_PRELUDE = 'PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"; export PATH';
-
-/** Defines `q CMD` (one runtime-API command over the stats socket in $S); stops when socat or the socket is missing. */
-const STATS_SOCKET = [
-  'command -v socat >/dev/null 2>&1 || { echo "socat is not installed on $(hostname): cannot reach the HAProxy stats socket"; exit 127; }',
-  '[ -S "$S" ] || { echo "stats socket $S does not exist on $(hostname) (is haproxy running, with \'stats socket $S level admin\'?)"; exit 1; }',
-  'q() { printf \'%s\\n\' "$1" | socat -T2 stdio "UNIX-CONNECT:$S"; }',
-].join('\n');
-
-/** True when systemd runs the machine (not merely installed). */
-const HAS_SYSTEMD = 'command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]';
 
 /**
  * Sets $LIVE to the pids in $PIDF that are haproxy running config $C, and stops when the file names a live process
@@ -45,7 +36,8 @@ const p = {
   config: { from: 'host:haproxy.config', type: 'path' },
   service: { from: 'host:haproxy.service', type: 'name' },
   pidFile: { from: 'host:haproxy.pidFile', type: 'path' },
-  backend: { from: 'label:backend', type: 'name' },
+  // The haproxy_exporter (v1) labels a backend `backend`; HAProxy's embedded exporter (v2) labels it `proxy`.
+  backend: { from: 'label:backend|proxy', type: 'name' },
   server: { from: 'label:server', type: 'name' },
 } satisfies Record<string, ParamSpec>;
 
@@ -306,4 +298,6 @@ export const builtinActions: ActionSpec[] = [
   setServerState('drain', 'Drain the server', 'Sets the alert\'s server to DRAIN over the stats socket: no new connections, existing ones finish.'),
   setServerState('maint', 'Put the server in maintenance', "Sets the alert's server to MAINT over the stats socket: taken out of rotation, checks stop."),
   setServerState('ready', 'Return the server to service', "Sets the alert's server back to READY over the stats socket (undoes drain or maint)."),
+  ...haproxyReadActions,
+  ...nodeActions,
 ];

@@ -2,7 +2,7 @@
 
 /**
  * Where a parameter's value comes from:
- * - `label:<name>`: the alert's label;
+ * - `label:<name>`: the alert's label; `label:<a>|<b>`: the first of them the alert has (v1 `backend`, v2 `proxy`);
  * - `host:<path>`: the host's config, e.g. `host:haproxy.socket`;
  * - `server:<field>`: the alert's server as HAProxy knows it (`addr`, `port`), looked up at run time;
  * - `const:<value>`: a fixed value;

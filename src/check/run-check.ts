@@ -143,15 +143,16 @@ function collectActions(runbooks: readonly Runbook[], shown: (file: string) => s
   return out;
 }
 
-/** A binding's `hosts:` must name configured hosts or groups, or its alerts can run nowhere. */
+/** A binding's `hosts:` must name configured hosts or groups, or its alerts can run nowhere: one line per unknown name. */
 function checkBindingHosts(config: Readonly<Config>, runbooks: readonly Runbook[], shown: (file: string) => string, problem: (level: Level, file: string, message: string, fix?: string) => void): void {
   const known = new Set(config.hosts.flatMap((h) => [h.name, ...(h.group ? [h.group] : [])]));
+  const unknown = new Map<string, string[]>();
   for (const rb of runbooks) {
-    for (const name of rb.binding?.hosts ?? []) {
-      if (!known.has(name)) {
-        problem('warning', shown(rb.bindingFile ?? rb.file), `hosts: ${name} is neither a configured host nor a host group`, `add a host with name or group ${name} to the config, or fix the binding`);
-      }
-    }
+    for (const name of rb.binding?.hosts ?? []) if (!known.has(name)) unknown.set(name, [...(unknown.get(name) ?? []), shown(rb.bindingFile ?? rb.file)]);
+  }
+  for (const [name, files] of unknown) {
+    const more = files.length > 1 ? ` (and ${files.length - 1} other binding(s))` : '';
+    problem('warning', files[0], `hosts: ${name} is neither a configured host nor a host group${more}`, `give the hosts these alerts may come from group: ${name} in the config, or fix the binding`);
   }
 }
 

@@ -37,7 +37,7 @@ describe('runbook-pilot check', () => {
       expect.stringMatching(/^ {2}error: runbooks\/haproxy-exporter-v1\/HaproxyBackendDown\.yml: step diagnosis-1 names action "log-tial".*; fix the binding; until then runbooks\/haproxy-exporter-v1\/HaproxyBackendDown\.md is served as a checklist$/),
       expect.stringMatching(/^ {2}error: runbooks\/haproxy-exporter-v1\/HaproxyDown\.md: front matter is not valid YAML.*; fix the YAML between the --- lines/),
       expect.stringMatching(/^ {2}warning: runbooks\/haproxy-exporter-v1\/HaproxyServerResponseErrors\.md: empty file, skipped; write the runbook/),
-      expect.stringMatching(/^ {2}warning: runbooks\/node-exporter\/HostOutOfMemory\.yml: hosts: nowhere is neither a configured host nor a host group; add a host/),
+      expect.stringMatching(/^ {2}warning: runbooks\/node-exporter\/HostOutOfMemory\.yml: hosts: nowhere is neither a configured host nor a host group; give the hosts/),
       expect.stringMatching(/^ {2}error: config\.yml \(hosts\[lb-1\]\.commands\.status-check\): action status-check: the command does not parse as shell with sample parameters: line \d+: Syntax error: .*expecting "fi".*; fix the command template$/),
       expect.stringMatching(/^ {2}error: runbooks\/node-exporter\/HostOutOfMemory\.yml: action memory-top: the command does not parse as shell .*; fix the command template$/),
       expect.stringMatching(/^ {2}error: config\.yml: hosts\[lb-1\]\.commands\.restrat: no action has this id; use one of the action ids/),

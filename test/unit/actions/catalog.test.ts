@@ -33,12 +33,13 @@ describe('builtinActions', () => {
     expect(ActionSpecSchema.safeParse(action).error?.issues).toBeUndefined();
   });
 
-  it('marks every action that changes the load balancer as risk change', () => {
-    expect(builtinActions.filter((a) => a.risk === 'change').map((a) => a.id).sort()).toEqual(['drain', 'maint', 'ready', 'reload', 'restart']);
+  it('marks every action that changes a host as risk change', () => {
+    expect(builtinActions.filter((a) => a.risk === 'change').map((a) => a.id).sort()).toEqual(['drain', 'maint', 'ready', 'reload', 'restart', 'restart-unit']);
   });
 
   it.each(builtinActions.map((a) => [a.id, a] as const))('%s builds from alert labels and a host, and is valid bash', (_id, action) => {
-    const built = buildCommand(action, { labels, host, input: {} });
+    // `name` is the unit label of HostSystemdServiceCrashed, which the unit actions need.
+    const built = buildCommand(action, { labels: { ...labels, name: 'nginx.service' }, host, input: {} });
     // bash -n parses without running: catches a quoting slip in a template
     const r = spawnSync('bash', ['-n', '-c', built.command], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
