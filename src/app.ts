@@ -24,6 +24,8 @@ import { InflightSteps } from './incident/inflight-steps';
 import { recordInterrupted, recoverInterruptedSteps, runActionQuietly } from './incident/run-step';
 import { SqliteIncidentStore, type IncidentStore } from './incident/store';
 import type { Alert } from './ingest/alert';
+import { hostChoices } from './incident/host-choices';
+import type { Incident } from './incident/types';
 import { alertmanagerHandler } from './ingest/alertmanager-route';
 import { completeAlert } from './ingest/complete-alerts';
 import { LabelMemory } from './ingest/label-memory';
@@ -213,7 +215,10 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
   const alertmanager = new AlertmanagerClient(serviceSettings(config, 'alertmanager'));
   const prometheus = new PrometheusClient(serviceSettings(config, 'prometheus'));
   const alertState = new AlertStateTracker({ alertmanager, now, logger: logger.child({ component: 'alertmanager' }) });
+  // The hosts an incident may run on when its alert names none (the binding's `hosts:`); a user picks one.
+  const choicesOf = (incident: Incident): string[] => hostChoices(config.hosts, runbooks.get(incident.alertname)?.binding, incident.alert.labels).map((h) => h.name);
   const presenter = new IncidentPresenter({ client, store, runbooks, logger, hostLabel: (name) => runbooks.get(name)?.binding?.hostLabel ?? 'instance',
+    hostChoices: choicesOf,
     pace: { perSecond: config.slack.postsPerSecond, burst: config.slack.postBurst },
     alertState,
     now,
@@ -229,6 +234,7 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
     now,
     logger,
     inflight,
+    hostChoices: choicesOf,
   };
   const base: AppDeps = { config, store, runbooks, executor, scheduler, logger, now };
   const access = new AccessPolicy(config.access, async (usergroup) => (await client.usergroups.users.list({ usergroup })).users ?? []);
@@ -238,7 +244,7 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
     runStepDeps,
     metrics,
     formatOutput: (action: ActionSpec, stdout: string, labels: Record<string, string>) =>
-      action.render === 'backend-state' && labels.backend ? renderBackendState(stdout, labels.backend, labels.server) : undefined,
+      action.render === 'backend-state' && (labels.backend ?? labels.proxy) ? renderBackendState(stdout, (labels.backend ?? labels.proxy) as string, labels.server) : undefined,
   };
   const mitigation = new MitigationService({
     store,
@@ -247,6 +253,7 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
     settings: config.mitigation,
     buildCommand: (action, ctx) => buildCommand(action, ctx),
     precheckAction: runbooks.action(undefined, 'config-check'),
+    hostChoices: choicesOf,
     runQuietly: (host, action, labels, user) => runActionQuietly(runStepDeps, host, action, labels, user),
     runStep: (req) => runAndReport(stepDeps, req),
     readBack: async (host: HostConfig, labels: Record<string, string>): Promise<HostSnapshot> => {

@@ -42,6 +42,7 @@ export const ActionSpecSchema = z
     timeoutMs: z.number().int().min(100).max(600_000),
     outputCap: z.number().int().min(256).max(1_048_576),
     render: z.enum(['text', 'backend-state']).optional(),
+    verify: z.enum(['haproxy', 'command']).optional(),
   })
   .superRefine((a, ctx) => {
     for (const [name, p] of Object.entries(a.params)) {

@@ -99,13 +99,13 @@ export const nodeActions: ActionSpec[] = [
   node(
     'cpu-load',
     'CPU load: vmstat and the top processes',
-    'Load averages against the CPU count, `vmstat 1 5` (run queue, iowait, steal), and the 15 processes using the most CPU.',
+    'Load averages against the CPU count, `vmstat 1 3` (run queue, iowait, steal), and the 15 processes using the most CPU.',
     {},
     '',
     [
       'need vmstat ps',
       'echo "== load: $(cut -d" " -f1-3 /proc/loadavg) on $(nproc 2>/dev/null || grep -c ^processor /proc/cpuinfo) CPU(s), $(uptime -p 2>/dev/null || echo "up $(cut -d" " -f1 /proc/uptime) s")"',
-      'echo "== vmstat 1 5"; vmstat 1 5',
+      'echo "== vmstat 1 3"; vmstat 1 3',
       'echo "== top 15 processes by CPU"',
       'ps -eo pid,user,pcpu,pmem,stat,etime,comm --sort=-pcpu | head -n 16',
     ],
@@ -194,5 +194,6 @@ export const nodeActions: ActionSpec[] = [
     ].join('\n'),
     timeoutMs: 60_000,
     outputCap: 32 * 1024,
+    verify: 'command',
   },
 ];

@@ -45,6 +45,11 @@ export interface ActionSpec {
   timeoutMs: number;
   /** Bytes of stdout and of stderr kept (head and tail). */
   outputCap: number;
+  /**
+   * How a mitigation is verified: `haproxy` (default) reads HAProxy back over its runtime API; `command`: the command
+   * checks its own result and exits non-zero when it did not work (restart-unit: the unit is active).
+   */
+  verify?: 'haproxy' | 'command';
   /** How the result is shown: plain text, or a parser that turns output into a table. */
   render?: 'text' | 'backend-state';
 }

@@ -47,7 +47,10 @@ export function labelsNeeded(action: ActionSpec): string[] {
  */
 export function assertLabelsPresent(incident: Incident, action: ActionSpec, hosts: readonly HostConfig[]): void {
   const missing = new Set(incident.alert.missingLabels);
-  const needed = labelsNeeded(action).filter((n) => incident.alert.labels[n] === undefined);
+  // `label:backend|proxy` is present when any of its labels is; missing, it is asked for by its first name.
+  const needed = labelsNeeded(action)
+    .filter((n) => n.split('|').every((a) => incident.alert.labels[a] === undefined))
+    .map((n) => n.split('|')[0]);
   // The labels hosts are matched on: when one is missing and no host is known, the host is what is missing.
   const hostLabels = [...new Set(hosts.flatMap((h) => Object.keys(h.match)))].filter((n) => missing.has(n) && !needed.includes(n));
   if (!incident.hostName) needed.unshift(...hostLabels);

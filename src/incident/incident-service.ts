@@ -5,6 +5,8 @@
 import type { HostConfig } from '../config/schema';
 import { findHost } from '../config/find-host';
 import type { Alert } from '../ingest/alert';
+import type { RunbookBinding } from '../runbook/types';
+import { hostChoices } from './host-choices';
 import type { IncidentStore } from './store';
 import type { Incident } from './types';
 
@@ -20,6 +22,8 @@ export interface AlertDeps {
   hosts: readonly HostConfig[];
   stillFiringIntervalSec: number;
   now: () => Date;
+  /** The alert's runbook binding, for the hosts it runs on when the alert names none (`hosts:`). */
+  bindingOf?(alertname: string): RunbookBinding | undefined;
 }
 
 /** Where the incident for an alert lives: the channel and the thread (the alert message's ts). */
@@ -31,7 +35,9 @@ export interface IncidentPlace {
 /** Applies one alert to the incidents and returns what happened. */
 export function applyAlert(deps: AlertDeps, alert: Alert, place: IncidentPlace, actor = 'alertmanager'): AlertOutcome {
   const at = deps.now().toISOString();
-  const host = findHost(deps.hosts, alert.labels);
+  // An alert that names no host runs on its binding's hosts: the one there is, or the one a user picks (never a guess).
+  const choices = findHost(deps.hosts, alert.labels) ? [] : hostChoices(deps.hosts, deps.bindingOf?.(alert.alertname), alert.labels);
+  const host = findHost(deps.hosts, alert.labels) ?? (choices.length === 1 ? choices[0] : undefined);
   if (alert.status === 'resolved') {
     const open = deps.store.findOpen(alert.fingerprint);
     if (!open) return { kind: 'resolved-unknown', incident: deps.store.findLatest(alert.fingerprint) };
@@ -46,6 +52,7 @@ export function applyAlert(deps: AlertDeps, alert: Alert, place: IncidentPlace, 
       source: alert.source,
       labels: alert.labels,
       host: host?.name ?? null,
+      ...(choices.length > 1 ? { hostChoices: choices.map((h) => h.name) } : {}),
       missingLabels: alert.missingLabels,
     }, at);
     return { kind: 'opened', incident };

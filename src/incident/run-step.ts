@@ -32,6 +32,8 @@ export interface RunStepDeps {
   logger: Logger;
   /** Steps in flight, so a stop can wait for them; once it is stopping, steps not yet started do not start. */
   inflight?: InflightSteps;
+  /** The hosts a user may pick for an incident whose alert names none (see hostChoices). */
+  hostChoices?(incident: Incident): string[];
 }
 
 export interface RunStepRequest {
@@ -59,8 +61,13 @@ export type RunStepOutcome =
   | { kind: 'failed'; host: HostConfig; built: BuiltCommand; error: PilotError };
 
 /** Resolves the configured host of an incident, or throws HOST_NOT_CONFIGURED with how to add it. */
-export function hostOf(incident: Incident, hosts: readonly HostConfig[]): HostConfig {
+export function hostOf(incident: Incident, hosts: readonly HostConfig[], choices: readonly string[] = []): HostConfig {
   const host = incident.hostName ? hosts.find((h) => h.name === incident.hostName) : undefined;
+  if (!host && choices.length > 1) {
+    throw new PilotError('HOST_NOT_CONFIGURED', `alert ${incident.alertname} names no host (its rule sums over instances): it may be on ${choices.join(', ')}; nothing was run`, {
+      hint: `pick the host with \`/incident host ${incident.id} <name>\`, then click again`,
+    });
+  }
   if (!host) {
     const instance = incident.alert.labels.instance;
     throw new PilotError('HOST_NOT_CONFIGURED', `host not configured: no entry under hosts: matches ${instance ? `instance=${instance}` : 'this alert'}`, {
@@ -245,7 +252,7 @@ class StepRun {
     let built: BuiltCommand;
     try {
       assertLabelsPresent(incident, action, deps.hosts);
-      host = hostOf(incident, deps.hosts);
+      host = hostOf(incident, deps.hosts, deps.hostChoices?.(incident));
       built = deps.buildCommand(action, { labels: incident.alert.labels, host, input: req.input });
     } catch (err) {
       return this.finish({ kind: 'refused', error: asPilotError(err) });

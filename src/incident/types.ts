@@ -82,6 +82,8 @@ export type TimelineType =
   | 'incident.resolve-refused'
   /** A person gave labels the alert message did not carry (Complete labels). */
   | 'labels.completed'
+  /** A user picked the host of an incident whose alert names none (`/incident host`). */
+  | 'host.chosen'
   | 'incident.resolved';
 
 export interface TimelineEvent {

@@ -42,6 +42,8 @@ export interface MitigationServiceDeps {
   runQuietly(host: HostConfig, action: ActionSpec, labels: Record<string, string>, user: string): Promise<{ built: BuiltCommand; result: ExecResult }>;
   /** Runs the mitigation's step as any step runs (its state, timeline and progress reply). */
   runStep(req: RunStepRequest): Promise<RunStepOutcome>;
+  /** The hosts a user may pick for an incident whose alert names none (see hostChoices). */
+  hostChoices?(incident: Incident): string[];
   /** Reads the host's process, frontends and servers (HAProxy runtime API). */
   readBack(host: HostConfig, labels: Record<string, string>): Promise<HostSnapshot>;
   /** Asks Alertmanager whether the alert is still active (undefined: unknown). */
@@ -116,7 +118,7 @@ export class MitigationService {
     let host: HostConfig;
     try {
       assertLabelsPresent(incident, action, deps.hosts);
-      host = hostOf(incident, deps.hosts);
+      host = hostOf(incident, deps.hosts, deps.hostChoices?.(incident));
     } catch (err) {
       return this.refuse(click, undefined, asPilotError(err));
     }
@@ -142,7 +144,7 @@ export class MitigationService {
     let host: HostConfig;
     try {
       assertLabelsPresent(incident, action, deps.hosts);
-      host = hostOf(incident, deps.hosts);
+      host = hostOf(incident, deps.hosts, deps.hostChoices?.(incident));
     } catch (err) {
       return this.refuse(r, incident.hostName, asPilotError(err), { reason });
     }
@@ -216,7 +218,11 @@ export class MitigationService {
       }
     }
 
-    const before = await this.readBack(host, incident);
+    // An action that checks its own result (restart-unit: the unit is active) is not read back through HAProxy, which a
+    // plain host does not run.
+    const selfChecked = action.verify === 'command';
+    const unread: HostSnapshot = { answered: false, frontends: [], servers: [] };
+    const before = selfChecked ? unread : await this.readBack(host, incident);
     await deps.store.appendTimeline(incident.id, 'mitigation.confirmed', user, { actionId: action.id, stepId: r.step.id, host: host.name, reason, command }, deps.now().toISOString());
     const started = deps.now().getTime();
     const outcome = await deps.runStep({ incident, step: r.step, action, user, details: { reason } });
@@ -232,11 +238,13 @@ export class MitigationService {
       await deps.store.appendTimeline(incident.id, 'mitigation.not-verified', user, { actionId: action.id, host: host.name, why }, deps.now().toISOString());
       return { kind: 'failed', host: host.name, command, exitCode: result.exitCode, timedOut: result.timedOut };
     }
-    await deps.sleep(deps.settings.verifyDelayMs);
-    const after = await this.readBack(host, incident);
+    if (!selfChecked) await deps.sleep(deps.settings.verifyDelayMs);
+    const after = selfChecked ? unread : await this.readBack(host, incident);
     const restartLike = deps.settings.restartActions.includes(action.id);
     const labels = incident.alert.labels;
-    const verification = verifyMitigation(action.id, restartLike, before, after, { backend: labels.backend, server: labels.server }, (deps.now().getTime() - started) / 1000);
+    const verification: Verification = selfChecked
+      ? { verified: true, why: `the command checked it: ${result.stdout.text.trim().split('\n').find((l) => l.trim()) ?? 'exit 0'}` }
+      : verifyMitigation(action.id, restartLike, before, after, { backend: labels.backend ?? labels.proxy, server: labels.server }, (deps.now().getTime() - started) / 1000);
     await deps.store.appendAudit({ ...this.audit(r, host.name), outcome: 'ok', command, exitCode: 0, verification: `${verification.verified ? 'verified' : 'not verified'}: ${verification.why}` });
     await deps.store.appendTimeline(incident.id, verification.verified ? 'mitigation.verified' : 'mitigation.not-verified', 'bot', { actionId: action.id, host: host.name, why: verification.why }, deps.now().toISOString());
     return { kind: 'ran', host: host.name, command, verification };

@@ -82,7 +82,13 @@ export class AlertFlow {
   private async apply(alert: Alert, place: IncidentPlace, actor = 'alertmanager'): Promise<void> {
     const log = this.deps.logger.child({ fingerprint: alert.fingerprint, alertname: alert.alertname });
     const outcome = applyAlert(
-      { store: this.deps.store, hosts: this.deps.config.hosts, stillFiringIntervalSec: this.deps.config.slack.stillFiringIntervalSec, now: this.deps.now },
+      {
+        store: this.deps.store,
+        hosts: this.deps.config.hosts,
+        stillFiringIntervalSec: this.deps.config.slack.stillFiringIntervalSec,
+        now: this.deps.now,
+        bindingOf: (name) => this.deps.runbooks.get(name)?.binding,
+      },
       alert,
       place,
       actor,

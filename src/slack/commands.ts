@@ -22,6 +22,7 @@ export const USAGE = [
   '• `show <id>`: an incident and the state of its steps',
   '• `timeline <id>`: post the timeline in the incident thread',
   '• `run <step> <host>`: run a runbook step (e.g. `backend-state`, `diagnosis-2`) on a configured host; opens an incident when there is none',
+  '• `host <id> <host>`: pick the host of an incident whose alert names none (its rule sums over instances)',
   '• `note <id> <text>`: add a note to the timeline',
   '• `resolve <id>`: close the incident with a summary',
   '• `help`: this text',
@@ -134,6 +135,13 @@ export async function dispatch(deps: CommandDeps, client: WebClient, caller: Com
       await reply(`Resolved #${incident.id}; the summary is in its thread.`);
       return;
     }
+    case 'host': {
+      const incident = await incidentArg(deps, args[0], channel);
+      const name = args[1];
+      if (!incident || !name || args.length > 2) return void (await usage('`host` needs an incident id and a configured host, e.g. `/incident host 12 lb-1`.'));
+      await reply(await pickHost(deps, incident, name, user));
+      return;
+    }
     case 'run': {
       const [stepArg, hostArg] = args;
       if (!stepArg || !hostArg || args.length > 2) return void (await usage('`run` needs a step and a host, e.g. `/incident run backend-state lb-1`.'));
@@ -168,6 +176,33 @@ export async function dispatch(deps: CommandDeps, client: WebClient, caller: Com
     default:
       await usage(`Unknown subcommand \`${escapeMrkdwn(truncate(sub, 40))}\`.`);
   }
+}
+
+/**
+ * Sets the host of an incident whose alert names none. Only a host its binding lists (`hosts:`), or any configured
+ * host when the alert carries no host label at all; never one that replaces the host an alert names, and never a
+ * second time (a step may already have run on the first). Recorded on the timeline and said in the thread.
+ */
+async function pickHost(deps: CommandDeps, incident: Incident, name: string, user: string): Promise<string> {
+  const shownName = `\`${escapeMrkdwn(truncate(name, 64))}\``;
+  if (incident.status === 'resolved') return `#${incident.id} is resolved: its host can no longer be picked.`;
+  if (incident.hostName) return `#${incident.id} already runs on \`${escapeMrkdwn(incident.hostName)}\`; open a new incident for another host.`;
+  const runbook = deps.runbooks.get(incident.alertname);
+  const hostLabel = runbook?.binding?.hostLabel ?? 'instance';
+  const named = incident.alert.labels[hostLabel];
+  if (named) return `The alert of #${incident.id} names its host (\`${escapeMrkdwn(hostLabel)}=${escapeMrkdwn(truncate(named, 80))}\`), which no configured host matches: add it under \`hosts:\` with that \`match\` rather than picking another host.`;
+  const choices = deps.runStepDeps.hostChoices?.(incident) ?? [];
+  const allowed = choices.length ? choices : deps.config.hosts.map((h) => h.name);
+  if (!allowed.includes(name)) {
+    const list = allowed.map((n) => `\`${escapeMrkdwn(n)}\``).join(', ') || 'none';
+    return `${shownName} is not a host #${incident.id} may run on (${choices.length ? 'its runbook lists' : 'configured'}: ${list}).`;
+  }
+  const at = deps.now().toISOString();
+  await deps.store.update(incident.id, { hostName: name });
+  await deps.store.appendTimeline(incident.id, 'host.chosen', user, { host: name, choices: allowed }, at);
+  await deps.presenter.reply(incident, { text: `🖐️ <@${user}> picked \`${escapeMrkdwn(name)}\` as the host of #${incident.id}: its steps run there now.` });
+  await deps.presenter.refresh(incident.id);
+  return `#${incident.id} now runs on ${shownName}.`;
 }
 
 /** The incident an argument names, when it lives in `channel`; one of another channel reads as unknown here. */

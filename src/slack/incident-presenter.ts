@@ -18,6 +18,8 @@ export interface PresenterDeps {
   runbooks: RunbookCatalog;
   logger: Logger;
   hostLabel(alertname: string): string;
+  /** Hosts a user may pick for an incident whose alert names none (empty: none to pick). */
+  hostChoices?(incident: Incident): string[];
   /** chat.postMessage pace per channel (config slack.postsPerSecond and slack.postBurst). */
   pace: { perSecond: number; burst: number };
   /** Alertmanager's view of each incident's alert, shown in the message's header; absent: not shown. */
@@ -44,6 +46,7 @@ export class IncidentPresenter {
       action: (id) => this.deps.runbooks.action(runbook, id),
       hostConfigured: incident.hostName !== undefined,
       hostLabel: this.deps.hostLabel(incident.alertname),
+      hostChoices: incident.hostName ? undefined : this.deps.hostChoices?.(incident),
       alertState: this.deps.alertState?.peek(incident.id),
       now: this.deps.now?.(),
     });

@@ -30,7 +30,7 @@ export interface LabelField {
 export function labelFields(missing: readonly string[], hosts: readonly HostConfig[], actions: readonly ActionSpec[]): LabelField[] {
   return missing.map((name) => {
     const hostOptions = hosts.flatMap((h) => (h.match[name] ?? []).map((value) => ({ host: h.name, value })));
-    const specs = actions.flatMap((a) => Object.values(a.params).filter((p) => p.from === `label:${name}`));
+    const specs = actions.flatMap((a) => Object.values(a.params).filter((p) => p.from.startsWith('label:') && p.from.slice('label:'.length).split('|').includes(name)));
     return { name, specs, ...(hostOptions.length > 0 ? { hostOptions } : {}) };
   });
 }

@@ -20,6 +20,8 @@ export interface IncidentMessageContext {
   hostConfigured: boolean;
   /** The label that names the host (from the binding; default `instance`). */
   hostLabel: string;
+  /** Hosts a user may pick when the alert names none and its binding lists several (`/incident host`). */
+  hostChoices?: readonly string[];
   /** What Alertmanager last said about the alert (shown while the incident is open); undefined: not asked yet. */
   alertState?: AlertStateView;
   /** The time the message is rendered for (whether a silence is still in force); default now. */
@@ -40,8 +42,8 @@ export function renderIncidentMessage(incident: Incident, ctx: IncidentMessageCo
   const title = `${resolved ? '✅' : '🚨'} ${escapePlain(alert.alertname)} — ${resolved ? 'resolved' : 'firing'} (incident #${incident.id})`;
 
   const fields: string[] = [
-    `*Host*\n${incident.hostName ? `\`${escapeMrkdwn(incident.hostName)}\`` : 'not configured'}${hostValue ? ` (${escapeMrkdwn(hostValue)})` : ''}`,
-    `*Backend / server*\n${escapeMrkdwn(labels.backend ?? '?')} / ${escapeMrkdwn(labels.server ?? '?')}`,
+    `*Host*\n${incident.hostName ? `\`${escapeMrkdwn(incident.hostName)}\`` : pickHost(ctx) ? `pick one: ${pickHost(ctx)}` : 'not configured'}${hostValue ? ` (${escapeMrkdwn(hostValue)})` : ''}`,
+    `*Backend / server*\n${escapeMrkdwn(labels.backend ?? labels.proxy ?? labels.frontend ?? '?')} / ${escapeMrkdwn(labels.server ?? '?')}`,
     `*Severity*\n${escapeMrkdwn(labels.severity ?? 'unknown')}`,
     `*Since*\n${formatUtc(alert.startsAt ?? incident.openedAt)}`,
   ];
@@ -64,7 +66,11 @@ export function renderIncidentMessage(incident: Incident, ctx: IncidentMessageCo
   if (summary.length) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(summary.join('\n'), BlockLimits.text) } });
 
   const notes: string[] = [];
-  if (!ctx.hostConfigured) {
+  if (!ctx.hostConfigured && pickHost(ctx)) {
+    notes.push(
+      `🖐️ This alert names no host (its rule sums over instances): it may be on ${pickHost(ctx)}. Pick the host with \`/incident host ${incident.id} <name>\`; no step runs until then.`,
+    );
+  } else if (!ctx.hostConfigured) {
     notes.push(
       `⚠️ Host not configured: no entry under \`hosts:\` matches ${hostValue ? `\`${ctx.hostLabel}=${escapeMrkdwn(hostValue)}\`` : `the alert (it has no \`${ctx.hostLabel}\` label)`}. Automated steps cannot run; add the host with \`match: { ${ctx.hostLabel}: ["${escapeMrkdwn(hostValue ?? '…')}"] }\` and its \`ssh\` settings.`,
     );
@@ -161,15 +167,24 @@ function button(text: string, actionId: string, value: string): Button {
   return { type: 'button', text: { type: 'plain_text', text: truncate(escapePlain(text), BlockLimits.buttonText), emoji: true }, action_id: actionId, value };
 }
 
+/** The hosts to pick from, as `a`, `b` or `c`; undefined when there is no choice to make. */
+function pickHost(ctx: Pick<IncidentMessageContext, 'hostChoices'>): string | undefined {
+  const names = ctx.hostChoices ?? [];
+  if (names.length < 2) return undefined;
+  const shown = names.slice(0, 10).map((n) => `\`${escapeMrkdwn(n)}\``);
+  const more = names.length > 10 ? ` (and ${names.length - 10} more)` : '';
+  return `${shown.slice(0, -1).join(', ')} or ${shown[shown.length - 1]}${more}`;
+}
+
 function stepLabel(step: Step): string {
   return step.number !== undefined ? `*${step.number}.*` : '*+*';
 }
 
 /** The state line under a step. */
-export function stateText(state: StepState | undefined, step: Step, ctx: Pick<IncidentMessageContext, 'hostConfigured'>): string {
+export function stateText(state: StepState | undefined, step: Step, ctx: Pick<IncidentMessageContext, 'hostConfigured' | 'hostChoices'>): string {
   if (!state || state.state === 'idle') {
     if (step.kind === 'checklist') return '☐ _to do (done by a person)_';
-    return ctx.hostConfigured ? '⚪ _not run_' : '⚠️ _host not configured_';
+    return ctx.hostConfigured ? '⚪ _not run_' : pickHost(ctx) ? '🖐️ _pick a host first_' : '⚠️ _host not configured_';
   }
   switch (state.state) {
     case 'queued':

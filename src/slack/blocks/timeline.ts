@@ -19,7 +19,7 @@ export function describeEvent(e: TimelineEvent, runbook?: Runbook): string {
   const action = String(d.actionId ?? '');
   switch (e.type) {
     case 'alert.fired':
-      return `alert fired${d.host ? ` on ${String(d.host)}` : ''} (${String(d.source ?? '')})`;
+      return `alert fired${d.host ? ` on ${String(d.host)}` : Array.isArray(d.hostChoices) ? `, naming no host (one of ${d.hostChoices.map(String).join(', ')})` : ''} (${String(d.source ?? '')})`;
     case 'alert.repeated':
       return `alert repeated${d.notified ? ' (still firing, said in the thread)' : ''}`;
     case 'alert.resolved':
@@ -60,6 +60,8 @@ export function describeEvent(e: TimelineEvent, runbook?: Runbook): string {
       return `resolve refused (${String(d.error ?? 'not allowed')})`;
     case 'labels.completed':
       return `labels completed: ${Object.entries((d.labels ?? {}) as Record<string, unknown>).map(([k, v]) => `${k}=${String(v)}`).join(', ')}${d.host ? ` (host ${String(d.host)})` : ''}`;
+    case 'host.chosen':
+      return `picked ${String(d.host ?? '')} as the incident's host`;
     case 'incident.resolved':
       return `incident resolved (${String(d.reason ?? '')})`;
   }

@@ -70,6 +70,15 @@ describe('buildCommand', () => {
     expect(e.message.length).toBeLessThan(250);
   });
 
+  it('label:a|b reads the first of the labels the alert has (v1 `backend`, v2 `proxy`)', () => {
+    const spec = { id: 'x', title: 'x', description: 'x', risk: 'read', params: { b: { from: 'label:backend|proxy', type: 'name' } }, command: 'echo {b}', timeoutMs: 1000, outputCap: 1024 } satisfies ActionSpec;
+    expect(buildCommand(spec, { labels: { proxy: 'api' }, host }).command).toBe("echo 'api'");
+    expect(buildCommand(spec, { labels: { backend: 'web', proxy: 'api' }, host }).command).toBe("echo 'web'");
+    expect(buildCommand(spec, { labels: { backend: '', proxy: 'api' }, host }).command).toBe("echo 'api'");
+    expectPilotError(() => buildCommand(spec, { labels: { proxy: 'a;b' }, host }), 'PARAM_INVALID', 'label:backend|proxy');
+    expectPilotError(() => buildCommand(spec, { labels: {}, host }), 'PARAM_INVALID', 'is required but has no value');
+  });
+
   it('names a missing required parameter and its source', () => {
     expectParamInvalid(() => buildCommand(setState, { labels: { backend: 'web' }, host }), '"server"', 'label:server', 'required');
   });
