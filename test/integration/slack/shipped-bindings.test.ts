@@ -75,7 +75,7 @@ function boundActions(rb: Runbook): Array<{ stepId: string; actionId: string }> 
 async function fire(h: Harness, labels: Record<string, string>): Promise<string> {
   const alert = { status: 'firing', labels, annotations: { summary: `${labels.alertname} (test)` }, startsAt: '2026-11-29T03:00:00.000Z', endsAt: '0001-01-01T00:00:00Z', generatorURL: '', fingerprint: labelsFingerprint(labels) };
   const body = { receiver: 'oncall', status: 'firing', alerts: [alert], groupLabels: { alertname: labels.alertname }, commonLabels: labels, commonAnnotations: alert.annotations, externalURL: 'http://alertmanager.example.org:9093', version: '4', groupKey: `{}:{alertname="${labels.alertname}"}`, truncatedAlerts: 0 };
-  const res = await fetch(`${h.url}/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await h.webhook(body);
   // Accepted (202) at once; the bot posts the alert and opens the incident after.
   expect(res.status).toBe(202);
   const deadline = Date.now() + 10_000;
