@@ -11,6 +11,7 @@
  * test/fixtures/slack/ (see test/support/slack-envelope.ts and test/fixtures/slack/README.md).
  *
  * Ports: AM_PORT (default 19093) and CAPTURE_PORT (default 19094), loopback only.
+ * `--only a,b` captures just those scenarios and writes just their Slack events (the others' files stay as they are).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -59,6 +60,11 @@ const SCENARIOS: Array<{ name: string; groupBy: string[]; alerts: Array<Record<s
   { name: 'by-instance', groupBy: ['alertname', 'instance'], alerts: [lb2] },
   // Shell metacharacters in label values must pass through parsing unchanged.
   { name: 'metachar', groupBy: ['alertname'], alerts: [{ instance: 'lb-1:9101', backend: 'web;id', server: '$(touch${IFS}/tmp/pwned)' }] },
+  // Groupings teams use (issue #11): every label, a grouped notification of three servers of one backend, and a
+  // grouping without alertname.
+  { name: 'all-labels', groupBy: ["'...'"], alerts: [lb1] },
+  { name: 'grouped-three', groupBy: ['alertname'], alerts: ['web1', 'web2', 'web3'].map((server) => ({ ...lb1, server })) },
+  { name: 'by-server', groupBy: ['backend', 'server'], alerts: [lb1] },
 ];
 
 // The classic community text, as it is pasted into slack_configs with YAML folding (`>-`).
@@ -232,6 +238,16 @@ async function runScenario(s: (typeof SCENARIOS)[number], sink: Captured[]): Pro
   }
 }
 
+/** Wraps the captured Slack payloads of some scenarios only, with their own ts range (the others keep theirs). */
+function buildScenarioEvents(names: string[]): void {
+  let n = 0;
+  const ts = () => `${1732600000 + 100 * n++}.000100`;
+  for (const f of fs.readdirSync(path.join(FIXTURES, 'alertmanager')).filter((x) => x.includes('.slack-') && names.includes(x.split('.')[0])).sort()) {
+    const payload = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'alertmanager', f), 'utf8')) as SlackPayload;
+    write(`slack/${f.replace(/\.json$/, '.event.json')}`, slackEventFromPayload(payload, { kind: 'incoming-webhook', channel: CHANNEL, ts: ts(), botId: 'B0ALERTMGR' }));
+  }
+}
+
 /** Wraps every captured Slack payload (and the Grafana ones) in the Slack message event it becomes. */
 function buildSlackEvents(): void {
   let n = 0;
@@ -260,6 +276,13 @@ async function main(): Promise<void> {
   const sink: Captured[] = [];
   const server = await startCaptureServer(sink);
   try {
+    const only = process.argv.indexOf('--only');
+    if (only >= 0) {
+      const names = (process.argv[only + 1] ?? '').split(',');
+      for (const s of SCENARIOS.filter((x) => names.includes(x.name))) await runScenario(s, sink);
+      buildScenarioEvents(names);
+      return;
+    }
     if (!process.argv.includes('--events-only')) for (const s of SCENARIOS) await runScenario(s, sink);
     buildSlackEvents();
   } finally {

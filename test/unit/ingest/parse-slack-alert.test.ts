@@ -22,7 +22,7 @@ function commonOf(alerts: Array<{ labels: Record<string, string> }>): Record<str
   return Object.fromEntries(Object.entries(alerts[0].labels).filter(([k, v]) => alerts.every((a) => a.labels[k] === v)));
 }
 
-const SCENARIOS = ['single', 'grouped', 'by-instance', 'metachar'] as const;
+const SCENARIOS = ['single', 'grouped', 'by-instance', 'metachar', 'all-labels', 'grouped-three', 'by-server'] as const;
 const STATUSES = ['firing', 'resolved'] as const;
 
 /**
@@ -50,8 +50,16 @@ function table(): Array<[string, Expected]> {
       }
       // The default template carries only the title: the common labels, without names.
       const groupSize = status === 'firing' ? { groupSize: truth.length } : {}; // `[RESOLVED]` has no count
+      // Grouped by [backend, server]: `haproxy` could be the job or the server. Three servers of one backend: with no
+      // host configured, the address could be the job as well (the server differs, so it is not in the title).
+      const readable = { alertname: 'HaproxyServerDown', backend: 'web', instance: '127.0.0.1:9101', severity: 'critical' };
+      const three = { alertname: 'HaproxyServerDown', backend: 'web', severity: 'critical' };
       const defaultAlerts =
-        scenario === 'grouped'
+        scenario === 'by-server'
+          ? [{ status, labels: readable, annotations: {}, missingLabels: ['job', 'server'], ...groupSize, fingerprint: labelsFingerprint(readable) }]
+          : scenario === 'grouped-three'
+          ? [{ status, labels: three, annotations: {}, missingLabels: ['instance', 'job', 'server'], ...groupSize, fingerprint: labelsFingerprint(three) }]
+          : scenario === 'grouped'
           ? // Two instances: `instance` differs, so it is not in the title; no other value can be an instance (host:port).
             [{ status, labels: commonOf(truth), annotations: {}, missingLabels: ['instance'], ...groupSize, fingerprint: labelsFingerprint(commonOf(truth)) }]
           : [{ status, labels: truth[0].labels, annotations: {}, missingLabels: [], ...groupSize, fingerprint: truth[0].fingerprint }];
@@ -105,7 +113,7 @@ describe('parseSlackAlertMessage on the captured fixtures', () => {
     const fromWebhook = new Set(SCENARIOS.flatMap((s) => webhookAlerts(s, 'firing').map((a) => a.fingerprint)));
     const fromSlack = new Set(
       fixtureFiles('slack')
-        .filter((f) => !f.startsWith('grafana') && !f.startsWith('grouped.slack-default'))
+        .filter((f) => !f.startsWith('grafana') && !/^(grouped|grouped-three|by-server)\.slack-default/.test(f))
         .flatMap((f) => parseSlackAlertMessage(loadFixture('slack', f), f.startsWith('by-instance') ? byInstance : bindingOpts)?.alerts ?? [])
         .map((a) => a.fingerprint),
     );

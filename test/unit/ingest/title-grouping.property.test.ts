@@ -171,7 +171,16 @@ describe('default title → labels: what is recovered for the HAProxy alert', ()
   });
 
   it('renders exactly what the real Alertmanager sent (captured fixtures)', () => {
-    for (const [scenario, groupBy] of [['single', ['alertname']], ['grouped', ['alertname']], ['by-instance', ['alertname', 'instance']], ['metachar', ['alertname']]] as const) {
+    const scenarios = [
+      ['single', ['alertname']],
+      ['grouped', ['alertname']],
+      ['by-instance', ['alertname', 'instance']],
+      ['metachar', ['alertname']],
+      ['all-labels', ['...']],
+      ['grouped-three', ['alertname']],
+      ['by-server', ['backend', 'server']],
+    ] as const;
+    for (const [scenario, groupBy] of scenarios) {
       for (const status of ['firing', 'resolved'] as const) {
         const alerts = webhookAlerts(scenario, status).map((a) => ({ labels: a.labels, status: a.status as 'firing' | 'resolved' }));
         const sent = loadFixture<{ attachments: Array<{ title: string }> }>('alertmanager', `${scenario}.slack-default.${status}.json`).attachments[0].title;
