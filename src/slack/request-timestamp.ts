@@ -22,11 +22,15 @@ export class FutureRequestError extends AuthorizationError {
   }
 }
 
-/** HTTPReceiver's customPropertiesExtractor: the signed X-Slack-Request-Timestamp, already verified by Bolt. */
+/**
+ * HTTPReceiver's customPropertiesExtractor: the signed X-Slack-Request-Timestamp, read exactly as Bolt 5.1 reads it
+ * (`Number(header)` in parseAndVerifyHTTPRequest, and the signature is checked over that number), so `+<ts>`,
+ * `<ts>.0`, ` <ts> `, `<ts>e0` or `0x…` cannot pass Bolt as one time and this check as another. A header that is not
+ * one string becomes NaN, which the middleware refuses.
+ */
 export function requestTimestampProperties(req: BufferedIncomingMessage): Record<string, number> {
   const raw = req.headers['x-slack-request-timestamp'];
-  const sec = typeof raw === 'string' && /^[0-9]{1,12}$/.test(raw) ? Number(raw) : undefined;
-  return sec === undefined ? {} : { [KEY]: sec };
+  return { [KEY]: typeof raw === 'string' ? Number(raw) : Number.NaN };
 }
 
 /**
@@ -38,7 +42,8 @@ export function refuseFutureRequests(now: () => Date, logger: Logger): Middlewar
     const sec = context[KEY];
     if (typeof sec === 'number') {
       const skew = sec - Math.floor(now().getTime() / 1000);
-      if (skew > MAX_CLOCK_SKEW_SEC) {
+      // Written so NaN (no usable time) is refused too, and Infinity (which Bolt lets through) as well.
+      if (!(skew <= MAX_CLOCK_SKEW_SEC)) {
         logger.warn({ skewSec: skew }, 'Slack request dated in the future refused; nothing ran (check the clock or a replay)');
         throw new FutureRequestError(skew);
       }
