@@ -16,6 +16,7 @@ import type { Settings } from './config/load-config';
 import type { HostConfig } from './config/schema';
 import { configWarnings } from './config/config-warnings';
 import { HostLimiter } from './exec/host-limiter';
+import { checkKeyFileSync } from './exec/key-permissions';
 import { SshPool } from './exec/ssh-pool';
 import type { Executor, SshTarget } from './exec/types';
 import { sendJson } from './http/read-body';
@@ -90,6 +91,8 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
 
   // An open webhook is a start-up error, not a warning, unless the operator chose it explicitly.
   assertWebhookClosed(config);
+  // A key file others can read stops start-up, as ssh would refuse it (checked again before each connection).
+  for (const host of config.hosts) if (host.ssh.privateKeyPath) checkKeyFileSync(host.ssh.privateKeyPath, host.name);
   for (const warning of configWarnings(config)) logger.warn({ config: settings.env.configPath }, warning);
   // One unusable runbook file is skipped with one line naming it and the fix; the bot starts with the rest.
   const runbooks: RunbookCatalog = loadRunbooks(

@@ -3,6 +3,7 @@
  * commands run with a timeout that ends the remote process, output kept under a cap.
  */
 import { readFile } from 'node:fs/promises';
+import { checkKeyFile } from './key-permissions';
 import { performance } from 'node:perf_hooks';
 import { NodeSSH, type Config as NodeSshConfig } from 'node-ssh';
 import type { Logger } from 'pino';
@@ -277,6 +278,7 @@ export class SshPool implements Executor {
   private async credentials(t: SshTarget): Promise<{ privateKey: string; passphrase?: string }> {
     let privateKey: string;
     if (t.privateKeyPath) {
+      await checkKeyFile(t.privateKeyPath, t.name);
       try {
         privateKey = await readFile(t.privateKeyPath, 'utf8');
       } catch (err) {

@@ -2,6 +2,7 @@
  * The durable store: incidents, step states, the timeline and the audit log. SQLite (better-sqlite3) by default,
  * behind `IncidentStore` so a shared store can serve several replicas later.
  */
+import { closeSync, fchmodSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Alert } from '../ingest/alert';
 import { PilotError } from '../errors';
@@ -156,12 +157,33 @@ interface IncidentRow {
   last_repeat_at: string | null;
 }
 
+/**
+ * Creates a new store file readable by the bot's user only (0600): it holds the timeline, the audit log and whatever
+ * the alerts said. SQLite gives its -wal and -shm files the same mode. An existing file is left as the operator set it.
+ */
+function createPrivately(path: string): void {
+  if (path === ':memory:' || path === '' || path.startsWith('file:')) return;
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx', 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw err;
+  }
+  try {
+    fchmodSync(fd, 0o600); // whatever the umask
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** SQLite implementation of IncidentStore. `path` may be `:memory:` for tests. */
 export class SqliteIncidentStore implements IncidentStore {
   private readonly db: Database.Database;
 
   constructor(path: string) {
     try {
+      createPrivately(path);
       this.db = new Database(path);
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');

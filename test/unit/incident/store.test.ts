@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteIncidentStore } from '../../../src/incident/store';
@@ -132,5 +132,23 @@ describe('SqliteIncidentStore.recordStep', () => {
     ).toThrow();
     expect(store.get(id)!.steps['diagnosis-2'].state).toBe('running');
     expect(store.timeline(id).map((e) => e.type)).toEqual(['step.started']);
+  });
+});
+
+describe('SqliteIncidentStore file mode (#12 §7)', () => {
+  it('creates the file 0600 whatever the umask, and its WAL the same', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rbp-store-mode-'));
+    const old = process.umask(0o022);
+    try {
+      const path = join(dir, 'pilot.db');
+      const store = new SqliteIncidentStore(path);
+      await store.openOrGet({ alert: firingAlert(), channel: 'C1', threadTs: '1.1', at: '2026-11-25T03:00:00.000Z' });
+      expect(statSync(path).mode & 0o777).toBe(0o600);
+      expect(statSync(`${path}-wal`).mode & 0o777).toBe(0o600);
+      await store.close();
+    } finally {
+      process.umask(old);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
