@@ -44,6 +44,7 @@ import type { HostSnapshot } from './mitigation/verify';
 import { formatRunbookProblem, loadRunbooks } from './runbook/load-runbooks';
 import { AlertmanagerClient } from './observe/alertmanager-client';
 import { PrometheusClient } from './observe/prometheus-client';
+import { GraphWorker } from './observe/graph-worker';
 import { serviceSettings } from './observe/service-settings';
 import { AlertFlow } from './slack/alert-flow';
 import { AlertStateTracker } from './slack/alert-state';
@@ -277,7 +278,9 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
   const mitigationDeps: MitigationFeatureDeps = { mitigation, presenter, store, runbooks, logger };
   const deps: StepFeatureDeps = { ...stepDeps, requestMitigation: (args) => requestMitigation(mitigationDeps, args) };
 
-  const observe = registerObserve(app, { ...base, presenter, access, alertmanager, prometheus, alertState });
+  // Graphs are made on a worker thread within a time budget: thousands of series never stall the acks.
+  const graphs = new GraphWorker({ settings: serviceSettings(config, 'prometheus'), timeoutMs: config.prometheus.renderTimeoutMs });
+  const observe = registerObserve(app, { ...base, presenter, access, alertmanager, prometheus, alertState, graphs });
   const flow = new AlertFlow(base, presenter, { opened: (incident) => observe.incidentOpened(incident), resolved: (incident) => observe.incidentResolved(incident) });
   flowRef.current = flow;
 
@@ -403,6 +406,7 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
     // Alerts Alertmanager was told were taken: handled before the posts are flushed, within the same bound.
     if (!(await intake.drain(5000))) logger.warn({ queued: intake.depth() }, 'webhook alerts still queued at stop were not handled (Alertmanager sends them again)');
     await presenter.close(5000);
+    await graphs.close();
     store.close();
   }
 

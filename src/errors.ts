@@ -43,6 +43,7 @@ export const ErrorCatalog = {
   SHUTTING_DOWN: { userFacing: true, hint: 'the bot is restarting; click the step again once it is back' },
   COMMAND_TIMEOUT: { userFacing: true, hint: 'the command ran past its timeout and was ended; the host may be overloaded' },
 
+  GRAPH_TIMEOUT: { userFacing: true, hint: 'the chart had too much to draw in time: lower prometheus.maxSeries or narrow the runbook binding’s query' },
   EXTERNAL_UNAVAILABLE: { userFacing: true, hint: 'the service did not answer; check its URL in the config and that it is up' },
   INTERNAL: { userFacing: false, hint: 'see the logs' },
 } as const satisfies Record<string, { userFacing: boolean; hint: string }>;

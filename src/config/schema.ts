@@ -97,7 +97,14 @@ export const ConfigSchema = z.strictObject({
       allowUnauthenticated: z.boolean().default(false),
     })
     .default({ token: '', timeoutMs: 5000, silenceOpenToAll: false, allowUnauthenticated: false }),
-  prometheus: basicOrBearer.default({ token: '', timeoutMs: 5000 }),
+  prometheus: basicOrBearer
+    .extend({
+      /** Most series drawn in a graph; the rest are summarised in words beside it. */
+      maxSeries: z.number().int().min(1).max(500).default(20),
+      /** How long drawing one graph may take (on a worker thread) before it is stopped. */
+      renderTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+    })
+    .default({ token: '', timeoutMs: 5000, maxSeries: 20, renderTimeoutMs: 10_000 }),
   /**
    * Bounds on what alerts may cost (issue #12): the webhook's queue (503 with Retry-After when full) and the size of
    * what one alert may carry (longer values are cut and the incident says so).

@@ -29,7 +29,12 @@ export interface AlertGraphInput {
   /** Seconds between points; default: the window in about 240 points (15 s for an hour). */
   stepSec?: number;
   width?: number;
+  /** Most series drawn (`prometheus.maxSeries`, default 20); the rest are summarised in words. */
+  maxSeries?: number;
 }
+
+/** Default of `prometheus.maxSeries`. */
+export const DEFAULT_MAX_SERIES = 20;
 
 export interface AlertGraph {
   png: Uint8Array;
@@ -40,6 +45,10 @@ export interface AlertGraph {
   /** Where the expressions came from. */
   source: 'binding' | 'generatorURL';
   series: PromSeries[];
+  /** How many series Prometheus returned (`series` is empty when the graph was made on the worker thread). */
+  seriesCount: number;
+  /** How many of them were drawn (the alert's own first); the others are in `text`. */
+  drawn: number;
   /** Set when every series is up/down (0/1) and the query came from the binding. */
   summary?: ServerUpSummary;
   start: Date;
@@ -90,22 +99,60 @@ export async function buildAlertGraph(deps: AlertGraphDeps, input: AlertGraphInp
       ? summariseServerUp(series, { labels, alertStart: markAt ?? alertStart, windowStart: start, windowEnd: end })
       : undefined;
 
+  // The alert's own series first, then the rest as Prometheus gave them; only maxSeries are drawn.
+  const maxSeries = Math.max(1, input.maxSeries ?? DEFAULT_MAX_SERIES);
+  const own = findTargetSeries(series, labels);
+  const ordered = own && series.length > maxSeries ? [own, ...series.filter((s) => s !== own)] : series;
+  const drawn = ordered.slice(0, maxSeries);
   const png = await (deps.renderChart ?? renderSeriesChart)({
     title: truncate(exprs.length === 1 ? exprs[0] : `${input.alert.alertname}: ${exprs.length} queries`, 100),
-    series: series.map((s) => ({ name: seriesName(s, labels), points: s.points })),
+    series: drawn.map((s) => ({ name: seriesName(s, labels), points: s.points })),
     markAt,
     start,
     end,
     width: input.width,
   });
 
-  const text =
+  const words =
     series.length === 0
       ? `Prometheus returned no data for \`${exprs.join('`, `')}\` in the last ${Math.round(windowMs / 60_000)} min.`
       : summary
         ? describeServerUp(summary, end)
         : `\`${exprs.join('`, `')}\` over the last ${Math.round(windowMs / 60_000)} min (${series.length} series).`;
-  return { png, text, exprs, source, series, summary, start, end };
+  const rest = ordered.slice(drawn.length);
+  const text = rest.length > 0 ? `${words} ${describeNotDrawn(rest, maxSeries, labels)}` : words;
+  return { png, text, exprs, source, series, seriesCount: series.length, drawn: drawn.length, summary, start, end };
+}
+
+/**
+ * The series not drawn, in words: how many, where their latest values stand (up/down for 0/1 series, else the range),
+ * and a few names.
+ */
+export function describeNotDrawn(rest: PromSeries[], maxSeries: number, alertLabels: Record<string, string>): string {
+  const latest = rest.map((s) => lastSample(s)).filter((v): v is number => v !== undefined);
+  const binary = latest.length > 0 && latest.every((v) => v === 0 || v === 1);
+  let values = '';
+  if (binary) {
+    const up = latest.filter((v) => v === 1).length;
+    values = `: ${up} at 1 (up), ${latest.length - up} at 0 (down) in the latest sample`;
+  } else if (latest.length > 0) {
+    let min = Infinity;
+    let max = -Infinity;
+    for (const v of latest) (min = Math.min(min, v)), (max = Math.max(max, v));
+    values = `: latest values from ${round(min)} to ${round(max)}`;
+  }
+  const missing = rest.length - latest.length;
+  const examples = rest.slice(0, 3).map((s) => seriesName(s, alertLabels));
+  return `${rest.length} more series are not drawn (at most ${maxSeries}, \`prometheus.maxSeries\`)${values}${missing > 0 ? `, ${missing} without a recent sample` : ''}; e.g. ${examples.join(', ')}.`;
+}
+
+function lastSample(s: PromSeries): number | undefined {
+  for (let i = s.points.length - 1; i >= 0; i--) if (!Number.isNaN(s.points[i][1])) return s.points[i][1];
+  return undefined;
+}
+
+function round(v: number): string {
+  return Number.isInteger(v) ? String(v) : v.toPrecision(4);
 }
 
 /** A series' short name: the labels that tell it apart from the alert's (server=web2 → "web2"). */

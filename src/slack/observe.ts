@@ -8,7 +8,8 @@ import type { WebClient } from '@slack/web-api';
 import { PilotError, userText } from '../errors';
 import type { Incident, IncidentSilence } from '../incident/types';
 import type { AccessPolicy } from '../mitigation/access';
-import { buildAlertGraph, type AlertGraphDeps } from '../observe/alert-graph';
+import { buildAlertGraph, type AlertGraphDeps, type AlertGraphInput } from '../observe/alert-graph';
+import type { GraphWorker } from '../observe/graph-worker';
 import type { AlertmanagerClient } from '../observe/alertmanager-client';
 import type { PrometheusClient } from '../observe/prometheus-client';
 import { silenceComment } from '../observe/silence-window';
@@ -29,6 +30,8 @@ export interface ObserveDeps extends AppDeps {
   alertState: Pick<AlertStateTracker, 'check' | 'invalidate'>;
   /** The PNG renderer (tests may pass a cheaper one); default: the real chart. */
   renderChart?: AlertGraphDeps['renderChart'];
+  /** Makes graphs on a worker thread (the app's); without it they are made here, with `prometheus` and `renderChart`. */
+  graphs?: Pick<GraphWorker, 'build'>;
 }
 
 /** What the alert flow calls when an incident opens or resolves. */
@@ -231,15 +234,15 @@ async function postGraph(deps: ObserveDeps, incident: Incident): Promise<void> {
     const binding = deps.runbooks.get(incident.alertname)?.binding;
     // Messages rarely carry the alert's start; Alertmanager does (its answer is usually cached by now).
     const startsAt = incident.alert.startsAt ?? (await deps.alertState.check(incident)).state?.startsAt ?? incident.openedAt;
-    const graph = await buildAlertGraph(
-      { prometheus: deps.prometheus, now: deps.now, renderChart: deps.renderChart },
-      {
-        alert: { alertname: incident.alertname, labels: alertLabels(incident.alert), startsAt, generatorURL: incident.alert.generatorURL },
-        queryTemplates: binding?.query ? [binding.query] : undefined,
-      },
-    );
+    const input: AlertGraphInput = {
+      alert: { alertname: incident.alertname, labels: alertLabels(incident.alert), startsAt, generatorURL: incident.alert.generatorURL },
+      queryTemplates: binding?.query ? [binding.query] : undefined,
+      maxSeries: deps.config.prometheus.maxSeries,
+    };
+    // On the worker thread when the app has one: the query's answer can be thousands of series.
+    const graph = deps.graphs && !deps.renderChart ? await deps.graphs.build(input, deps.now()) : await buildAlertGraph({ prometheus: deps.prometheus, now: deps.now, renderChart: deps.renderChart }, input);
     await deps.presenter.upload(incident, { ...renderGraphUpload(incident, graph), bytes: graph.png });
-    log.info({ exprs: graph.exprs, series: graph.series.length, source: graph.source }, 'graph posted');
+    log.info({ exprs: graph.exprs, series: graph.seriesCount, drawn: graph.drawn, source: graph.source }, 'graph posted');
   } catch (err) {
     await sayInThread(deps, incident, '⚠️ No graph', err);
   }
