@@ -160,9 +160,20 @@ function bestReadings(toks: string[], names: readonly string[], ev: Evidence, re
     for (let k = from; k < to; k++) if (all || required.has(names[k])) return false;
     return true;
   };
-  const word = (ti: number, e: number) => toks.slice(ti, e).join(' ');
-  const edges = (ti: number, ni: number): Array<{ j: number; e: number; value: string; rank: Rank }> => {
-    const out: Array<{ j: number; e: number; value: string; rank: Rank }> = [];
+  type Edge = { j: number; e: number; value: string; rank: Rank };
+  const words: string[][] = toks.map((_, ti) => {
+    const row: string[] = [];
+    for (let e = ti + 1; e <= T; e++) row[e] = e === ti + 1 ? toks[ti] : `${row[e - 1]} ${toks[e - 1]}`;
+    return row;
+  });
+  const word = (ti: number, e: number) => words[ti][e];
+  const edgeMemo = new Map<number, Edge[]>();
+  const edges = (ti: number, ni: number): Edge[] => {
+    const key = ti * (N + 1) + ni;
+    const hit = edgeMemo.get(key);
+    if (hit) return hit;
+    const out: Edge[] = [];
+    edgeMemo.set(key, out);
     for (let j = ni; j < N && skippable(ni, j); j++) {
       for (let e = ti + 1; e <= T; e++) {
         const value = word(ti, e);

@@ -147,7 +147,7 @@ describeStack('default Slack template under real route groupings', () => {
 
   async function incidentsOf(h: Harness, count: number): Promise<Incident[]> {
     return waitFor(`${count} incident(s)`, async () => {
-      const list = h.pilot.deps.store.listOpen();
+      const list = await h.pilot.deps.store.listOpen();
       return list.length >= count && list.every((i) => i.messageTs) ? list : undefined;
     });
   }
@@ -253,11 +253,11 @@ describeStack('default Slack template under real route groupings', () => {
       const expected = withUrl ? 4 : 1;
       const incidents = await incidentsOf(h, expected);
       await new Promise((r) => setTimeout(r, 500)); // nothing more arrives
-      expect(h.pilot.deps.store.listOpen()).toHaveLength(expected);
+      expect(await h.pilot.deps.store.listOpen()).toHaveLength(expected);
       const web2 = incidents.filter((i) => i.alert.labels.server === 'web2');
       expect(web2).toHaveLength(1);
       expect(web2[0].id).toBe(first.id);
-      expect(h.pilot.deps.store.timeline(first.id).map((e) => e.type)).toContain('alert.repeated');
+      expect((await h.pilot.deps.store.timeline(first.id)).map((e) => e.type)).toContain('alert.repeated');
     } finally {
       await h.stop();
     }

@@ -53,10 +53,10 @@ describeWithHosts('Complete labels', (hosts) => {
     // a configured host is recorded with who gave it, and the incident now names the host
     await h.slack.submitView({ user: INTERN, viewId, values: { 'label:instance': { value: { type: 'static_select', selected_option: { value: '127.0.0.1:9101' } } } } });
     await h.slack.waitFor('chat.postMessage', (c) => c.args.thread_ts === threadTs && /completed the labels `instance`=`127.0.0.1:9101`/.test(String(c.args.text)), 10_000);
-    const incident = h.pilot.deps.store.listOpen().find((i) => i.threadTs === threadTs);
+    const incident = (await h.pilot.deps.store.listOpen()).find((i) => i.threadTs === threadTs);
     expect(incident?.hostName).toBe('lb-test');
     expect(incident?.alert.missingLabels).toEqual([]);
-    const events = h.pilot.deps.store.timeline(incident?.id ?? -1);
+    const events = await h.pilot.deps.store.timeline(incident?.id ?? -1);
     expect(events.find((e) => e.type === 'labels.completed')).toMatchObject({ actor: INTERN, details: { labels: { instance: '127.0.0.1:9101' }, host: 'lb-test' } });
 
     // then the step runs on that host
