@@ -42,6 +42,7 @@ import { MitigationService } from './mitigation/mitigation-service';
 import { parseReadBack, readBackAction } from './mitigation/read-back';
 import type { HostSnapshot } from './mitigation/verify';
 import { formatRunbookProblem, loadRunbooks } from './runbook/load-runbooks';
+import { describeNonCatalogCommand, nonCatalogCommands } from './runbook/non-catalog-commands';
 import { AlertmanagerClient } from './observe/alertmanager-client';
 import { PrometheusClient } from './observe/prometheus-client';
 import { GraphWorker } from './observe/graph-worker';
@@ -102,6 +103,8 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
     (p) => logger.warn({ file: p.file, problem: p.level }, `runbook: ${formatRunbookProblem(p)}`),
     { displayDir: config.runbooks },
   );
+  // Commands a binding brings beside the catalog run like the catalog's: each is named at start, for a reviewer.
+  for (const c of nonCatalogCommands(runbooks.list())) logger.warn({ runbook: c.alertname, action: c.actionId, risk: c.risk, file: c.file }, describeNonCatalogCommand(c));
   const store = opts.store ?? new SqliteIncidentStore(config.store.path);
   const pool = opts.executor ? undefined : new SshPool({ keepaliveIntervalMs: config.ssh.keepaliveIntervalMs, idleCloseMs: config.ssh.idleCloseMs, logger: logger.child({ component: 'ssh' }) });
   const inflight = new InflightSteps();

@@ -13,6 +13,7 @@ import { shellQuote } from '../actions/shell-quote';
 import type { ActionSpec } from '../actions/types';
 import { configWarnings } from '../config/config-warnings';
 import { assertWebhookClosed } from '../ingest/webhook-auth';
+import { describeNonCatalogCommand, nonCatalogCommands } from '../runbook/non-catalog-commands';
 import { checkConfigText } from '../config/load-config';
 import type { Config, HostConfig } from '../config/schema';
 import { PilotError } from '../errors';
@@ -114,6 +115,8 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
       }
     }
   }
+  // Commands from bindings are allowed, never silent: a reviewer sees each (#12).
+  for (const c of nonCatalogCommands(runbooks)) problem('warning', shown(c.file), describeNonCatalogCommand(c), 'review it: the bot may run it like a catalog action');
   for (const host of config.hosts) {
     for (const id of Object.keys(host.commands)) {
       if (!actions.some((a) => a.action.id === id)) problem('error', configFile, `hosts[${host.name}].commands.${id}: no action has this id`, `use one of the action ids (${builtinActions.map((a) => a.id).slice(0, 6).join(', ')}, …)`);

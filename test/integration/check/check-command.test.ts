@@ -40,9 +40,11 @@ describe('runbook-pilot check', () => {
       expect.stringMatching(/^ {2}warning: runbooks\/node-exporter\/HostOutOfMemory\.yml: hosts: nowhere is neither a configured host nor a host group; give the hosts/),
       expect.stringMatching(/^ {2}error: config\.yml \(hosts\[lb-1\]\.commands\.status-check\): action status-check: the command does not parse as shell with sample parameters: line \d+: Syntax error: .*expecting "fi".*; fix the command template$/),
       expect.stringMatching(/^ {2}error: runbooks\/node-exporter\/HostOutOfMemory\.yml: action memory-top: the command does not parse as shell .*; fix the command template$/),
+      // every command a binding brings beside the catalog is listed for a reviewer (#12)
+      expect.stringMatching(/^ {2}warning: runbooks\/node-exporter\/HostOutOfMemory\.yml: runbook HostOutOfMemory brings its own command \(action memory-top, not in the catalog\): free -m; .*; review it/),
       expect.stringMatching(/^ {2}error: config\.yml: hosts\[lb-1\]\.commands\.restrat: no action has this id; use one of the action ids/),
     ]);
-    expect(res.lines.at(-1)).toBe('FAILED: 5 error(s), 2 warning(s)');
+    expect(res.lines.at(-1)).toBe('FAILED: 5 error(s), 3 warning(s)');
   });
 
   it('reports every invalid key of a config, not only the first, and a missing config', () => {
