@@ -128,7 +128,8 @@ export class AlertFlow {
 
   /** The summary in the thread (broadcast to the channel) and the incident message's final state. */
   private async closeOut(incident: Incident): Promise<void> {
-    const summary = renderResolution(incident, this.deps.store.timeline(incident.id), this.deps.runbooks.get(incident.alertname));
+    const runbook = this.deps.runbooks.get(incident.alertname);
+    const summary = renderResolution(incident, await this.deps.store.timeline(incident.id), runbook, (id) => this.deps.runbooks.action(runbook, id)?.title);
     await this.presenter.reply(incident, summary, { broadcast: true });
     await this.hooks.resolved?.(incident).catch((err: unknown) => this.deps.logger.warn({ err, incidentId: incident.id }, 'a feature failed on the resolved incident'));
     await this.presenter.refresh(incident.id);

@@ -2,6 +2,7 @@
 import type { KnownBlock } from '@slack/types';
 import type { Incident, TimelineEvent } from '../../incident/types';
 import type { Runbook } from '../../runbook/types';
+import type { ActionTitle } from './timeline';
 import type { SlackMessage } from './incident-message';
 import { escapeMrkdwn, formatDuration, formatUtc, inlineCode, truncate } from './format';
 
@@ -12,7 +13,7 @@ export function renderStillFiring(incident: Incident, at: string): SlackMessage 
 }
 
 /** The closing summary: duration, steps run and by whom, mitigation and verification, who resolved it. */
-export function renderResolution(incident: Incident, timeline: TimelineEvent[], runbook: Runbook | undefined): SlackMessage {
+export function renderResolution(incident: Incident, timeline: TimelineEvent[], runbook: Runbook | undefined, actionTitle?: ActionTitle): SlackMessage {
   const end = incident.resolvedAt ?? new Date().toISOString();
   const duration = formatDuration(Date.parse(end) - Date.parse(incident.alert.startsAt ?? incident.openedAt));
   const stepTitle = (id: unknown) => runbook?.steps.find((s) => s.id === id)?.title ?? String(id);
@@ -20,7 +21,9 @@ export function renderResolution(incident: Incident, timeline: TimelineEvent[], 
   const lines = ran.map((e) => {
     const d = e.details as { stepId?: string; actionId?: string; exitCode?: number; durationMs?: number; error?: string };
     const result = e.type === 'step.finished' ? `exit ${d.exitCode}` : `failed${d.error ? `: ${escapeMrkdwn(truncate(String(d.error), 80))}` : ''}`;
-    return `• ${formatUtc(e.at)} ${escapeMrkdwn(stepTitle(d.stepId))} (\`${escapeMrkdwn(String(d.actionId ?? ''))}\`, ${result}) — <@${e.actor}>`;
+    // Named as its button was: the action's title when known.
+    const name = (d.actionId && actionTitle?.(d.actionId)) || stepTitle(d.stepId);
+    return `• ${formatUtc(e.at)} ${escapeMrkdwn(name)} (\`${escapeMrkdwn(String(d.actionId ?? ''))}\`, ${result}) — <@${e.actor}>`;
   });
   const checklist = timeline.filter((e) => e.type === 'checklist.done').map((e) => `• ${formatUtc(e.at)} ☑️ ${escapeMrkdwn(stepTitle((e.details as { stepId?: string }).stepId))} — <@${e.actor}>`);
   const mitigation = timeline

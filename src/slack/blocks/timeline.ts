@@ -12,11 +12,16 @@ function stamp(iso: string): string {
   return `${iso.slice(0, 19).replace('T', ' ')} UTC`;
 }
 
+/** An action's title by id (the runbook registry's), so the timeline names a step as its button does. */
+export type ActionTitle = (actionId: string) => string | undefined;
+
 /** One event in words (markdown-safe, without the time and actor). */
-export function describeEvent(e: TimelineEvent, runbook?: Runbook): string {
+export function describeEvent(e: TimelineEvent, runbook?: Runbook, actionTitle?: ActionTitle): string {
   const d = e.details as Record<string, unknown>;
   const step = (id: unknown) => runbook?.steps.find((s) => s.id === id)?.title ?? String(id ?? '');
-  const action = String(d.actionId ?? '');
+  const actionId = String(d.actionId ?? '');
+  // The button shows the action's title ("Tail the HAProxy log"): the timeline says the same.
+  const action = (actionId && actionTitle?.(actionId)) || actionId;
   switch (e.type) {
     case 'alert.fired':
       return `alert fired${d.host ? ` on ${String(d.host)}` : Array.isArray(d.hostChoices) ? `, naming no host (one of ${d.hostChoices.map(String).join(', ')})` : ''} (${String(d.source ?? '')})`;
@@ -25,7 +30,7 @@ export function describeEvent(e: TimelineEvent, runbook?: Runbook): string {
     case 'alert.resolved':
       return 'alert resolved';
     case 'step.clicked':
-      return `asked for ${step(d.stepId)} (${action})`;
+      return action !== actionId ? `asked for ${action}` : `asked for ${step(d.stepId)} (${actionId})`;
     case 'step.queued':
       return `${action} queued on ${String(d.host ?? '')}, ${String(d.ahead ?? 0)} ahead`;
     case 'step.started':
@@ -73,14 +78,14 @@ function actorText(actor: string, mrkdwn: boolean): string {
 }
 
 /** The timeline as markdown lines (for the file; Slack previews it as text, so alert text is made inert, not entity-escaped). */
-export function timelineMarkdown(incident: Incident, events: TimelineEvent[], runbook?: Runbook): string {
+export function timelineMarkdown(incident: Incident, events: TimelineEvent[], runbook?: Runbook, actionTitle?: ActionTitle): string {
   const header = `# Incident #${incident.id}: ${escapePlain(incident.alertname)}\n\n- Host: ${escapePlain(incident.hostName ?? 'not configured')}\n- Opened: ${stamp(incident.openedAt)}\n- Status: ${incident.status}${incident.resolvedAt ? ` (${stamp(incident.resolvedAt)})` : ''}\n\n## Timeline (UTC)\n`;
-  return header + events.map((e) => `- ${stamp(e.at)} · ${actorText(e.actor, false)} · ${escapePlain(describeEvent(e, runbook))}`).join('\n') + '\n';
+  return header + events.map((e) => `- ${stamp(e.at)} · ${actorText(e.actor, false)} · ${escapePlain(describeEvent(e, runbook, actionTitle))}`).join('\n') + '\n';
 }
 
 /** The timeline as a Slack message; `file` is set when the list is too long to show whole. */
-export function renderTimeline(incident: Incident, events: TimelineEvent[], runbook?: Runbook): { message: SlackMessage; file?: { filename: string; content: string; title: string } } {
-  const lines = events.map((e) => `\`${stamp(e.at)}\` ${actorText(e.actor, true)} ${escapeMrkdwn(truncate(describeEvent(e, runbook), 300))}`);
+export function renderTimeline(incident: Incident, events: TimelineEvent[], runbook?: Runbook, actionTitle?: ActionTitle): { message: SlackMessage; file?: { filename: string; content: string; title: string } } {
+  const lines = events.map((e) => `\`${stamp(e.at)}\` ${actorText(e.actor, true)} ${escapeMrkdwn(truncate(describeEvent(e, runbook, actionTitle), 300))}`);
   const title = `*Timeline of incident #${incident.id}* (${escapeMrkdwn(incident.alertname)}, ${events.length} events, times in UTC)`;
   let body = lines.join('\n');
   let file: { filename: string; content: string; title: string } | undefined;
@@ -92,7 +97,7 @@ export function renderTimeline(incident: Incident, events: TimelineEvent[], runb
       size += lines[i].length + 1;
     }
     body = `… ${lines.length - tail.length} earlier events in the attached file\n${tail.join('\n')}`;
-    file = { filename: `incident-${incident.id}-timeline.md`, content: timelineMarkdown(incident, events, runbook), title: `Timeline of incident #${incident.id}` };
+    file = { filename: `incident-${incident.id}-timeline.md`, content: timelineMarkdown(incident, events, runbook, actionTitle), title: `Timeline of incident #${incident.id}` };
   }
   return {
     message: {
