@@ -116,7 +116,7 @@ describeWithHosts('incident lifecycle', (hosts) => {
       // the summary names the steps and who ran them, the mitigation and its verification
       const text = plain(JSON.stringify(summary.args.blocks));
       expect(text).toMatch(/Steps run/);
-      expect(text).toMatch(/Check the HAProxy logs \(`log-tail`, exit 0\) — <@U0ONCALL01>/);
+      expect(text).toMatch(/Tail the HAProxy log \(`log-tail`, exit 0\) — <@U0ONCALL01>/); // named as its button
       expect(text).toMatch(/✅ verified: restart/);
       // mitigation buttons are gone or refuse on the closed incident; diagnosis still runs
       await h.click(ts, 'step.run:mitigation-1:restart');
@@ -127,7 +127,7 @@ describeWithHosts('incident lifecycle', (hosts) => {
       // the Timeline button posts it in the thread, times in UTC with dates
       await h.click(ts, 'incident.timeline');
       const posted = await h.slack.waitFor('chat.postMessage', (c) => /^Timeline of incident #1/.test(String(c.args.text)), 5000);
-      expect(plain(JSON.stringify(posted.args.blocks))).toMatch(/`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC` <@U0ONCALL01> confirmed restart on lb-test: “web2 down, restart to clear”/);
+      expect(plain(JSON.stringify(posted.args.blocks))).toMatch(/`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC` <@U0ONCALL01> confirmed Restart HAProxy on lb-test: “web2 down, restart to clear”/);
     } finally {
       await h.stop();
       await restoreWeb2(hosts);
