@@ -27,7 +27,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`DEMO_PORT=${env.DEMO_PORT} is not a port number: use 1-65535`);
 
   process.stdout.write('Starting the runbook-pilot demo (test hosts, Slack stand-in, bot)…\n');
-  const demo = await startDemo({ port, postAlert: !argv.includes('--no-alert'), logLevel: env.LOG_LEVEL || 'warn' });
+  const demo = await startDemo({ port, postAlert: !argv.includes('--no-alert'), logLevel: env.LOG_LEVEL || 'warn', freshLog: true });
 
   const hostsLine = demo.hosts
     ? `Test hosts: sshd 127.0.0.1:${demo.hosts.ssh.port}, haproxy 127.0.0.1:${demo.hosts.haproxy.frontendPort}${demo.startedHosts ? ' (started by the demo)' : ' (already running)'}`

@@ -7,6 +7,8 @@
 #   hosts.sh stop           stop everything this script started; wait until ports and sockets are closed
 #   hosts.sh status         one line per component
 #   hosts.sh env            a JSON document describing the hosts (for test/support/test-hosts.ts)
+#   hosts.sh clear-log      empty haproxy's log file (the demo starts each run with an empty log)
+#   hosts.sh remove         stop everything, delete the state dir and the ssh user ($RBP_SSH_USER, rbpilot)
 #   hosts.sh sshd-stop|sshd-start|sshd-kill [main|spare]
 #                           break sshd for tests. `spare` is a second sshd (same keys, port RBP_SSH_SPARE_PORT)
 #                           that failure tests break, so tests running in parallel on `main` are not disturbed.
@@ -229,6 +231,18 @@ cmd_stop() {
   priv rm -f "$HDIR/haproxy.pid" "$HDIR/log-sink.pid"
 }
 
+cmd_clear_log() {
+  # The log sink appends (O_APPEND), so emptying the file under it is safe: the next line lands at the start.
+  if [ -e "$HDIR/haproxy.log" ]; then as_user truncate -s 0 "$HDIR/haproxy.log"; fi
+}
+
+cmd_remove() {
+  cmd_stop
+  priv rm -rf "$DIR"
+  if id "$SSH_USER" >/dev/null 2>&1; then priv userdel -r "$SSH_USER" 2>/dev/null || priv userdel "$SSH_USER"; fi
+  echo "removed $DIR and the user $SSH_USER"
+}
+
 cmd_status() {
   local up=0
   if tcp_open "$SSH_PORT"; then echo "sshd      up    127.0.0.1:$SSH_PORT"; else echo "sshd      down  127.0.0.1:$SSH_PORT"; up=1; fi
@@ -293,8 +307,10 @@ case "${1:-}" in
   stop) with_lock cmd_stop ;;
   status) cmd_status ;;
   env) cmd_env ;;
+  clear-log) with_lock cmd_clear_log ;;
+  remove) with_lock cmd_remove ;;
   sshd-start) with_lock cmd_sshd_start "${2:-main}" ;;
   sshd-stop) with_lock sshd_signal "${2:-main}" TERM ;;
   sshd-kill) with_lock sshd_signal "${2:-main}" KILL ;;
-  *) echo "usage: $0 {install|start|stop|status|env|sshd-start|sshd-stop|sshd-kill [main|spare]}" >&2; exit 2 ;;
+  *) echo "usage: $0 {install|start|stop|status|env|clear-log|remove|sshd-start|sshd-stop|sshd-kill [main|spare]}" >&2; exit 2 ;;
 esac

@@ -46,6 +46,8 @@ export interface DemoOptions {
   useHosts?: boolean;
   /** pino level of the bot's log, written to stderr (default `warn`: a demo's terminal stays quiet). */
   logLevel?: string;
+  /** Empty the test hosts' HAProxy log first (`npm run demo`: each run starts with an empty log). */
+  freshLog?: boolean;
   /** The runbook folder (default the repo's `runbooks/`). */
   runbooksDir?: string;
   /** Config keys merged over the demo's (top-level keys replaced), for tests. */
@@ -84,7 +86,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
     }
   };
   try {
-    const { hosts, status: hostsStatus, startedHere } = opts.useHosts === false ? noHosts() : prepareHosts();
+    const { hosts, status: hostsStatus, startedHere } = opts.useHosts === false ? noHosts() : prepareHosts(opts.freshLog === true);
     if (startedHere) cleanups.push(() => stopHosts());
 
     const dir = mkdtempSync(join(tmpdir(), 'runbook-pilot-demo-'));
@@ -158,11 +160,14 @@ function noHosts(): { hosts: null; status: HostsStatus; startedHere: false } {
 }
 
 /** The test hosts, started when installed and not yet running; when they cannot run, what to do about it. */
-function prepareHosts(): { hosts: TestHosts | null; status: HostsStatus; startedHere: boolean } {
+function prepareHosts(freshLog: boolean): { hosts: TestHosts | null; status: HostsStatus; startedHere: boolean } {
   const reason = testHostsUnavailable();
   if (reason) return { hosts: null, startedHere: false, status: { ready: false, message: hostsMissingMessage(reason) } };
   const runningBefore = spawnSync('bash', [hostsScript, 'status'], { stdio: 'ignore' }).status === 0;
   try {
+    // `npm run demo` starts with an empty HAProxy log, emptied before haproxy starts, so a tail shows this run's
+    // lines (web2 going DOWN), not an earlier run's. Tests sharing the hosts keep theirs.
+    if (freshLog) clearHostsLog();
     const hosts = loadTestHosts();
     if (!hosts) throw new Error(testHostsUnavailable() ?? 'unknown reason');
     return { hosts, startedHere: !runningBefore, status: { ready: true, message: `sshd 127.0.0.1:${hosts.ssh.port}, haproxy 127.0.0.1:${hosts.haproxy.frontendPort} (backend web: web1 up, web2 down): the host lb-test, alert instance 127.0.0.1:9101` } };
@@ -179,6 +184,11 @@ export function hostsMissingMessage(reason: string): string {
     ? `Install them (Debian/Ubuntu) with:\n  ${HOSTS_INSTALL_COMMAND}\nthen restart the demo.`
     : 'Run the demo as root or as a user with passwordless sudo.';
   return `${reason.replace(/ \(run [^)]*\)$/, '')}.\n${fix}\nUntil then the bot answers every step with "host not configured".`;
+}
+
+function clearHostsLog(): void {
+  const res = spawnSync('bash', [hostsScript, 'clear-log'], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
+  if (res.status !== 0) throw new Error(`test/support/hosts.sh clear-log failed: ${res.stderr?.trim() || res.error?.message || `exit ${res.status}`}`);
 }
 
 function stopHosts(): void {
