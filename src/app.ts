@@ -111,7 +111,8 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
   const scheduler = new HostLimiter({ perHost: config.limits.perHost, global: config.limits.global, perUser: config.limits.perUser });
   // Sources are read at scrape time only; the presenter is built below.
   const metrics: Metrics = new Metrics({
-    openIncidents: () => store.listOpen().length,
+    // One count query per scrape, not every open incident loaded and parsed.
+    openIncidents: async () => await store.countOpen(),
     hostQueues: () => scheduler.stats().hosts,
     sshStats: () => pool?.stats() ?? { connects: 0, reconnects: 0, failures: 0, open: 0 },
     slackQueued: (): number => presenter.queued(),

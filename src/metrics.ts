@@ -2,7 +2,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface MetricsSources {
-  openIncidents(): number;
+  /** Read at scrape time; may be a promise (a store on the network). */
+  openIncidents(): number | Promise<number>;
   hostQueues(): Record<string, { queued: number; running: number }>;
   sshStats(): { connects: number; reconnects: number; failures: number; open: number };
   slackQueued(): number;
@@ -43,7 +44,14 @@ export class Metrics {
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
-    new Gauge({ name: 'runbook_pilot_incidents_open', help: 'Open incidents', registers, collect() { this.set(sources.openIncidents()); } });
+    new Gauge({
+      name: 'runbook_pilot_incidents_open',
+      help: 'Open incidents',
+      registers,
+      async collect() {
+        this.set(await sources.openIncidents());
+      },
+    });
     const perHost = (name: string, help: string, field: 'queued' | 'running') =>
       new Gauge({
         name,

@@ -93,6 +93,16 @@ export class HostLimiter {
     }
   }
 
+  /**
+   * Counts a click that runs no command (a footer button, an `/incident` command) against the user's per-minute
+   * limit: they cost the bot Slack calls and store reads, so a script clicking them must be limited too. Throws
+   * RATE_LIMITED (with how long to wait) when the user is over the limit; nothing is counted then.
+   */
+  countClick(user: string): void {
+    this.checkUser(user);
+    this.recordClick(user);
+  }
+
   /** Queue depth per host and jobs running overall. */
   stats(): HostLimiterStats {
     const hosts: HostLimiterStats['hosts'] = {};

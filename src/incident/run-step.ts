@@ -19,6 +19,8 @@ import type { Incident, StepState, TimelineType } from './types';
 
 export interface StepScheduler {
   schedule<T>(key: { host: string; user?: string }, fn: () => Promise<T>, hooks?: { onQueued?(ahead: number): void; onStart?(): void }): Promise<T>;
+  /** Counts a click that runs no command against the user's per-minute limit; throws RATE_LIMITED when over it. */
+  countClick?(user: string): void;
 }
 
 export interface RunStepDeps {

@@ -32,6 +32,8 @@ export interface IncidentStore {
   /** The most recent incident (open or not) for a fingerprint. */
   findLatest(fingerprint: string): Incident | undefined;
   listOpen(): Incident[];
+  /** How many incidents are open: one count query (for /metrics), not every incident loaded. */
+  countOpen(): number;
   update(id: number, patch: Partial<Pick<Incident, 'alert' | 'status' | 'messageTs' | 'resolvedAt' | 'resolvedBy' | 'lastRepeatAt' | 'hostName'>>): Incident;
   setStep(id: number, stepId: string, state: StepState): Incident;
   /**
@@ -237,6 +239,10 @@ export class SqliteIncidentStore implements IncidentStore {
   listOpen(): Incident[] {
     const rows = this.db.prepare(`SELECT * FROM incidents WHERE status = 'open' ORDER BY id`).all() as IncidentRow[];
     return rows.map((r) => this.hydrate(r));
+  }
+
+  countOpen(): number {
+    return (this.db.prepare(`SELECT COUNT(*) AS n FROM incidents WHERE status = 'open'`).get() as { n: number }).n;
   }
 
   update(id: number, patch: Parameters<IncidentStore['update']>[1]): Incident {

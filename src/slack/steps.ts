@@ -127,6 +127,7 @@ export function registerSteps(app: App, deps: StepFeatureDeps): void {
   app.action<BlockAction<ButtonAction>>(actionIdPattern(ActionId.Refresh), async ({ ack, body, action, client }) => {
     await ack();
     try {
+      deps.scheduler.countClick?.(body.user.id);
       // A click on Refresh asks Alertmanager again rather than showing its cached answer.
       await deps.presenter.refresh(resolveIncident(deps, action.value, body.channel?.id).id, { recheckAlert: true });
     } catch (err) {
@@ -137,6 +138,7 @@ export function registerSteps(app: App, deps: StepFeatureDeps): void {
   app.action<BlockAction<ButtonAction>>(actionIdPattern(ActionId.Timeline), async ({ ack, body, action, client }) => {
     await ack();
     try {
+      deps.scheduler.countClick?.(body.user.id);
       await postTimeline(deps, resolveIncident(deps, action.value, body.channel?.id));
     } catch (err) {
       await tellUser(deps, client, { user: body.user.id, channel: body.channel?.id, threadTs: body.message?.thread_ts }, err);

@@ -128,3 +128,23 @@ describe('HostLimiter', () => {
     expect(limiter.stats().hosts['lb-1']).toEqual({ queued: 0, running: 0 });
   });
 });
+
+describe('HostLimiter.countClick (issue #12: buttons and commands that run nothing count too)', () => {
+  it('counts clicks that run nothing in the same per-user window as steps, and says how long to wait', async () => {
+    // given a limit of 3 a minute and a fake clock
+    let now = 1_000_000;
+    const limiter = new HostLimiter({ perHost: { concurrency: 1, minGapMs: 0, maxQueued: 10 }, global: { concurrency: 5 }, perUser: { clicksPerMinute: 3 }, now: () => now });
+    // when: two footer clicks and one step
+    limiter.countClick('U1');
+    limiter.countClick('U1');
+    await limiter.schedule({ host: 'lb-1', user: 'U1' }, async () => 'ran');
+    // then: the fourth click of any kind is refused, another user is not affected
+    expect(() => limiter.countClick('U1')).toThrow(expect.objectContaining({ code: 'RATE_LIMITED', message: expect.stringMatching(/try again in 60 s/) }));
+    await expect(limiter.schedule({ host: 'lb-1', user: 'U1' }, async () => 'ran')).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+    expect(() => limiter.countClick('U2')).not.toThrow();
+    // and a minute later the window has moved on
+    now += 60_001;
+    expect(() => limiter.countClick('U1')).not.toThrow();
+    await limiter.stop();
+  });
+});
