@@ -26,10 +26,16 @@ export function plain(text: string): string {
 }
 
 /**
- * Waits for a reply whose text matches: posted as it is (a step that answered before its "running …" notice was
- * due), or an earlier reply edited into it.
+ * Waits for a reply whose text matches, among the calls from number `since` on: posted as it is (a step that
+ * answered before its "running …" notice was due), or an earlier reply edited into it.
  */
-export function waitForReply(h: Harness, text: RegExp, timeoutMs = 10_000): Promise<RecordedCall> {
-  const match = (c: RecordedCall) => text.test(String(c.args.text ?? ''));
-  return Promise.race([h.slack.waitFor('chat.postMessage', match, timeoutMs), h.slack.waitFor('chat.update', match, timeoutMs)]);
+export async function waitForReply(h: Harness, text: RegExp, timeoutMs = 10_000, since = 0): Promise<RecordedCall> {
+  // Polled rather than raced between two waitFor()s: the loser's timer would keep the test process alive.
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const hit = h.slack.calls().slice(since).find((c) => (c.method === 'chat.postMessage' || c.method === 'chat.update') && text.test(String(c.args.text ?? '')));
+    if (hit) return hit;
+    if (Date.now() > deadline) throw new Error(`no reply matching ${text} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
