@@ -262,4 +262,38 @@ describeStack('default Slack template under real route groupings', () => {
       await h.stop();
     }
   });
+
+  // Last: it brings backend api back up, so Alertmanager resolves its three alerts.
+  it('a resolved grouped notification closes exactly the incidents it names', async () => {
+    const h = await startHarness({ hosts: [lb], config: { alertmanager: { url: stack.alertmanagerUrl, timeoutMs: 2000 } } });
+    const listeners: Server[] = [];
+    try {
+      // given incidents for api1..api3 (one grouped message) and web2
+      for (const body of [...firing('by-backend', (t) => t.startsWith('[FIRING:3]')), ...firing('by-backend', (t) => t.includes(' web '))]) await deliver(h, body);
+      const open = await incidentsOf(h, 4);
+      expect(open).toHaveLength(4);
+      // when backend api's servers answer again and Alertmanager sends the resolved notification of that group
+      for (const port of [29084, 29085, 29086]) {
+        const srv = createServer((_req, res) => res.end('ok'));
+        await new Promise<void>((r) => srv.listen(port, '127.0.0.1', r));
+        listeners.push(srv);
+      }
+      const resolved = await waitFor(
+        'the resolved notification of backend api',
+        async () => posted.find((p) => p.route === 'by-backend' && String(p.body.attachments?.[0]?.title ?? '').startsWith('[RESOLVED] HaproxyServerDown api'))?.body,
+        60_000,
+      );
+      await deliver(h, resolved);
+      // then the three api incidents are resolved, web2's is still open
+      const still = await waitFor('three incidents resolved', async () => {
+        const list = await h.pilot.deps.store.listOpen();
+        return list.length === 1 ? list : undefined;
+      });
+      expect(still.map((i) => i.alert.labels.server)).toEqual(['web2']);
+      for (const i of open.filter((x) => x.alert.labels.backend === 'api')) expect((await h.pilot.deps.store.get(i.id))?.status).toBe('resolved');
+    } finally {
+      for (const srv of listeners) await new Promise((r) => srv.close(r));
+      await h.stop();
+    }
+  });
 });
