@@ -53,7 +53,10 @@ describeWithBrowser(
       await conversation().locator('.attachment .att-title', { hasText: '[FIRING:1] HaproxyServerDown (web 127.0.0.1:9101 haproxy web2 critical)' }).waitFor();
       await thread().locator('.bk-header', { hasText: 'HaproxyServerDown' }).waitFor({ timeout: 10_000 });
       await expect(page.locator('#hosts').getAttribute('class')).resolves.toContain('ready');
-      await expect(page.locator('#runbooks li').allTextContents()).resolves.toEqual(['HaproxyServerDown']);
+      // every shipped runbook is offered, the load balancer's first
+      const listed = await page.locator('#runbooks li').allTextContents();
+      expect(listed[0]).toBe('HaproxyServerDown');
+      expect(listed).toEqual(expect.arrayContaining(['HaproxyBackendDown', 'HaproxyHasNoAliveBackends', 'HostClockSkew']));
     });
 
     it('"Backend state" runs on the loopback haproxy over SSH and finds web2 DOWN', async () => {
@@ -101,7 +104,7 @@ describeWithBrowser(
       // when
       await page.locator('#slash-text').fill('list');
       await page.getByRole('button', { name: 'Send' }).click();
-      const answer = page.locator(`section[data-channel="${DEMO_CHANNEL}"] .message.ephemeral`, { hasText: 'Open incidents (1)' });
+      const answer = page.locator(`section[data-channel="${DEMO_CHANNEL}"] .message.ephemeral`, { hasText: 'Open incidents in this channel (1)' });
       await answer.waitFor({ timeout: 10_000 });
       await answer.getByRole('link', { name: 'thread' }).click();
       // then: a same-page anchor, not a Slack workspace that does not exist
