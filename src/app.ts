@@ -2,7 +2,7 @@
  * createApp(deps): builds the bot from settings and wires its features. Importing it has no side effects; nothing
  * listens until start(). Tests pass their own store, executor or clock.
  */
-import { Server } from 'node:http';
+import { createServer, Server, type IncomingMessage, type ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
 import { App, ErrorCode, HTTPReceiver, SocketModeReceiver, type Receiver } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
@@ -75,6 +75,8 @@ export interface Pilot {
   client: WebClient;
   deps: StepFeatureDeps;
   metrics: Metrics;
+  /** The port /metrics listens on when METRICS_PORT is set (useful with METRICS_PORT=0), once started. */
+  metricsPort(): number | undefined;
   /** Starts listening; resolves with the bound port (useful with PORT=0) once /healthz answers 200. */
   start(): Promise<number>;
   /**
@@ -122,25 +124,24 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
 
   let ready = false;
   let stopped: Promise<void> | undefined;
+  const serveMetrics = (_req: IncomingMessage, res: ServerResponse): void => {
+    metrics.registry.metrics().then(
+      (text) => {
+        res.writeHead(200, { 'content-type': metrics.registry.contentType });
+        res.end(text);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'could not collect metrics');
+        sendJson(res, 500, { error: 'could not collect metrics, see logs' });
+      },
+    );
+  };
   const customRoutes: CustomRoute[] = [
     { path: '/healthz', method: ['GET'], handler: (_req, res) => sendJson(res, ready ? 200 : 503, { ok: ready }) },
-    {
-      path: '/metrics',
-      method: ['GET'],
-      handler: (_req, res) => {
-        metrics.registry.metrics().then(
-          (text) => {
-            res.writeHead(200, { 'content-type': metrics.registry.contentType });
-            res.end(text);
-          },
-          (err: unknown) => {
-            logger.error({ err }, 'could not collect metrics');
-            sendJson(res, 500, { error: 'could not collect metrics, see logs' });
-          },
-        );
-      },
-    },
+    // With METRICS_PORT, /metrics is served there only, so the public port need not expose it.
+    ...(env.metricsPort === undefined ? [{ path: '/metrics', method: ['GET'], handler: serveMetrics }] : []),
   ];
+  let metricsServer: Server | undefined;
   const flowRef: { current?: AlertFlow } = {};
   // Label names and values learned from sources that carry names, to read the default Slack title that does not.
   const labelMemory = new LabelMemory();
@@ -341,6 +342,7 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
     deps,
     metrics,
     async start() {
+      if (env.metricsPort !== undefined) metricsServer = await startMetricsServer(env.metricsPort, serveMetrics);
       const port = socketReceiver ? await startSocketMode(socketReceiver) : await startHttp();
       // Steps a previous process left queued or running will never finish: say so, on the timeline and the message.
       for (const incidentId of await recoverInterruptedSteps({ store, now })) void presenter.refresh(incidentId);
@@ -350,6 +352,10 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
     stop() {
       stopped ??= stopBot();
       return stopped;
+    },
+    metricsPort() {
+      const address = metricsServer?.address();
+      return typeof address === 'object' && address ? address.port : undefined;
     },
   };
 
@@ -392,6 +398,7 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
     // Bolt's stop() does not wait for the WebSocket's close handshake; stop() resolves with the socket closed.
     const disconnected = socketReceiver ? new Promise<void>((r) => socketReceiver.client.once('disconnected', () => r())) : undefined;
     await app.stop().catch((err: unknown) => logger.warn({ err }, 'receiver did not stop cleanly'));
+    if (metricsServer) await new Promise<void>((r) => metricsServer?.close(() => r()));
     if (disconnected && !(await withDeadline(disconnected.then(() => true), 5000))) logger.warn('the Socket Mode connection did not close within 5 s');
     const queueStopped = scheduler.stop({ dropWaiting: true }).catch((err: unknown) => logger.warn({ err }, 'host queues did not stop cleanly'));
     const running = await inflight.drain(config.shutdown.graceMs);
@@ -427,6 +434,24 @@ function socketModeStartError(err: unknown): unknown {
   const slackError = (err as { code?: string; data?: { error?: unknown } } | undefined)?.code === 'slack_webapi_platform_error' ? (err as { data: { error?: unknown } }).data.error : undefined;
   if (typeof slackError !== 'string') return err;
   return new PilotError('SLACK_CONNECT_FAILED', `Slack refused the Socket Mode connection: apps.connections.open answered ${slackError}`, { cause: err });
+}
+
+/**
+ * /metrics on its own port (METRICS_PORT): GET /metrics answers, anything else is 404. Resolves once listening; a
+ * port in use rejects, and start-up stops.
+ */
+function startMetricsServer(port: number, serveMetrics: (req: IncomingMessage, res: ServerResponse) => void): Promise<Server> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (req.method === 'GET' && path === '/metrics') return serveMetrics(req, res);
+    sendJson(res, 404, { error: 'only GET /metrics is served on this port' });
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new PilotError('CONFIG_MISSING_ENV', `cannot listen for /metrics on METRICS_PORT ${port}: ${err.code ?? err.message}`, { hint: 'choose a free port for METRICS_PORT, or unset it to serve /metrics on PORT' })),
+    );
+    server.listen(port, () => resolve(server));
+  });
 }
 
 /** How long a mitigation click waits for Alertmanager before it shows the modal with the alert state unknown. */

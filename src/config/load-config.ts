@@ -16,6 +16,8 @@ export interface EnvSettings {
   /** Base URL of the Slack Web API; undefined means Slack's own. */
   apiUrl?: string;
   port: number;
+  /** METRICS_PORT: /metrics on its own port (and then not on `port`); undefined: on `port`. */
+  metricsPort?: number;
   configPath: string;
   logLevel: string;
 }
@@ -124,6 +126,10 @@ function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new PilotError('CONFIG_MISSING_ENV', `PORT must be a port number, got "${env.PORT}"`);
   }
+  const metricsPort = env.METRICS_PORT ? Number(env.METRICS_PORT) : undefined;
+  if (metricsPort !== undefined && (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535 || (metricsPort === port && port !== 0))) {
+    throw new PilotError('CONFIG_MISSING_ENV', `METRICS_PORT must be a port number other than PORT, got "${env.METRICS_PORT}"`);
+  }
   if (env.SLACK_API_URL && !/^https?:\/\/[^\s]+$/.test(env.SLACK_API_URL)) {
     throw new PilotError('CONFIG_MISSING_ENV', `SLACK_API_URL must be an http(s) URL, got "${env.SLACK_API_URL}"`);
   }
@@ -134,6 +140,7 @@ function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
     socketMode,
     apiUrl: env.SLACK_API_URL ? withTrailingSlash(env.SLACK_API_URL) : undefined,
     port,
+    ...(metricsPort !== undefined ? { metricsPort } : {}),
     configPath: env.RUNBOOK_PILOT_CONFIG || './config.yml',
     logLevel: env.LOG_LEVEL || 'info',
   };

@@ -38,6 +38,8 @@ export interface HarnessOptions {
   appToken?: string;
   /** The bot's HTTP port (default: a free one). */
   port?: number;
+  /** METRICS_PORT (0: a free one): /metrics on its own port, see h.pilot.metricsPort(). */
+  metricsPort?: number;
 }
 
 export interface Harness {
@@ -92,6 +94,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       ...(opts.socketMode ? { appToken: opts.appToken ?? slack.appToken } : {}),
       apiUrl,
       port: opts.port ?? 0,
+      ...(opts.metricsPort !== undefined ? { metricsPort: opts.metricsPort } : {}),
       configPath: 'e2e-config.yml',
       logLevel: process.env.LOG_LEVEL ?? 'silent',
     },

@@ -52,6 +52,11 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config.hosts[0].ssh)).toBe(true);
   });
 
+  it('reads METRICS_PORT when set, and leaves /metrics on PORT otherwise', () => {
+    expect(load({ ...goodEnv, METRICS_PORT: '9464' }, goodYaml).env.metricsPort).toBe(9464);
+    expect(load(goodEnv, goodYaml).env.metricsPort).toBeUndefined();
+  });
+
   it('points SLACK_API_URL at a stand-in with a trailing slash', () => {
     expect(load({ ...goodEnv, SLACK_API_URL: 'http://127.0.0.1:9/api' }, goodYaml).env.apiUrl).toBe('http://127.0.0.1:9/api/');
   });
@@ -63,6 +68,8 @@ describe('loadConfig', () => {
     ['socket mode with a bot token as app token', { ...goodEnv, SLACK_SOCKET_MODE: 'true', SLACK_APP_TOKEN: 'xoxb-1-2-abc' }, goodYaml, 'CONFIG_MISSING_ENV', /SLACK_APP_TOKEN must be an app-level token \(xapp-…\), got one starting "xoxb-"/],
     ['a bad SLACK_SOCKET_MODE', { ...goodEnv, SLACK_SOCKET_MODE: 'maybe' }, goodYaml, 'CONFIG_MISSING_ENV', /SLACK_SOCKET_MODE must be true or false/],
     ['a bad PORT', { ...goodEnv, PORT: 'eighty' }, goodYaml, 'CONFIG_MISSING_ENV', /PORT must be a port number/],
+    ['a bad METRICS_PORT', { ...goodEnv, METRICS_PORT: '9o90' }, goodYaml, 'CONFIG_MISSING_ENV', /METRICS_PORT must be a port number other than PORT, got "9o90"/],
+    ['METRICS_PORT the same as PORT', { ...goodEnv, PORT: '3000', METRICS_PORT: '3000' }, goodYaml, 'CONFIG_MISSING_ENV', /METRICS_PORT must be a port number other than PORT/],
     ['an unreadable file', goodEnv, Object.assign(new Error('nope'), { code: 'ENOENT' }), 'CONFIG_UNREADABLE', /cfg.yml does not exist/],
     ['invalid YAML', goodEnv, 'slack: [unclosed', 'CONFIG_INVALID_YAML', /not valid YAML at line 1/],
     ['an unknown top-level key', goodEnv, `${goodYaml}\nbogus: 1\n`, 'CONFIG_INVALID', /unknown key bogus/],
