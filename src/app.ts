@@ -51,6 +51,7 @@ import { AlertFlow } from './slack/alert-flow';
 import { AlertStateTracker } from './slack/alert-state';
 import { alertParseOptions, registerAlerts } from './slack/alerts';
 import { registerCommands } from './slack/commands';
+import { SqliteEventClaims, type EventClaims } from './slack/event-claims';
 import { registerCompleteLabels } from './slack/complete-labels';
 import type { AppDeps, RunbookCatalog } from './slack/deps';
 import { IncidentPresenter } from './slack/incident-presenter';
@@ -65,6 +66,8 @@ export interface CreateAppOptions {
   settings: Settings;
   logger: Logger;
   store?: IncidentStore;
+  /** Where Slack event ids are claimed (default: the store's SQLite file). */
+  eventClaims?: EventClaims;
   executor?: Executor;
   now?: () => Date;
   sleep?: (ms: number) => Promise<void>;
@@ -108,6 +111,7 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
   // Commands a binding brings beside the catalog run like the catalog's: each is named at start, for a reviewer.
   for (const c of nonCatalogCommands(runbooks.list())) logger.warn({ runbook: c.alertname, action: c.actionId, risk: c.risk, file: c.file }, describeNonCatalogCommand(c));
   const store = opts.store ?? new SqliteIncidentStore(config.store.path);
+  const eventClaims = opts.eventClaims ?? new SqliteEventClaims(config.store.path);
   const pool = opts.executor ? undefined : new SshPool({ keepaliveIntervalMs: config.ssh.keepaliveIntervalMs, idleCloseMs: config.ssh.idleCloseMs, logger: logger.child({ component: 'ssh' }) });
   const inflight = new InflightSteps();
   const scheduler = new HostLimiter({ perHost: config.limits.perHost, global: config.limits.global, perUser: config.limits.perUser });
@@ -294,6 +298,7 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
   registerAlerts(app, {
     ...base,
     flow,
+    eventClaims,
     parse: (event) => {
       const parsed = parseSlackAlertMessage(event, parseOpts);
       if (!parsed) return parsed;
@@ -418,6 +423,7 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
     if (!(await intake.drain(5000))) logger.warn({ queued: intake.depth() }, 'webhook alerts still queued at stop were not handled (Alertmanager sends them again)');
     await presenter.close(5000);
     await graphs.close();
+    await eventClaims.close();
     store.close();
   }
 

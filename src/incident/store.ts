@@ -56,8 +56,6 @@ export interface IncidentStore {
    */
   acquireLock(name: string, owner: string, ttlMs: number, now: Date): { acquired: true } | { acquired: false; owner: string; since: string };
   releaseLock(name: string, owner: string): void;
-  /** Records a Slack event id; returns false if it was seen before (a retry). */
-  markEventSeen(eventId: string, at: string): boolean;
   close(): void;
 }
 
@@ -109,6 +107,7 @@ const MIGRATIONS: string[] = [
      details_json TEXT
    );
    CREATE INDEX audit_by_host ON audit(host, at);
+   -- Slack event ids: used by the event claims (slack/event-claims.ts), not by the store.
    CREATE TABLE seen_events (event_id TEXT PRIMARY KEY, at TEXT NOT NULL);`,
   `CREATE TABLE locks (name TEXT PRIMARY KEY, owner TEXT NOT NULL, since TEXT NOT NULL, until TEXT NOT NULL);`,
   `CREATE TABLE silences (
@@ -371,15 +370,6 @@ export class SqliteIncidentStore implements IncidentStore {
 
   releaseLock(name: string, owner: string): void {
     this.db.prepare('DELETE FROM locks WHERE name = ? AND owner = ?').run(name, owner);
-  }
-
-  markEventSeen(eventId: string, at: string): boolean {
-    const info = this.db.prepare('INSERT OR IGNORE INTO seen_events (event_id, at) VALUES (?, ?)').run(eventId, at);
-    // Keep the table small: Slack retries within minutes, a day of ids is plenty.
-    if (info.changes > 0 && Number(info.lastInsertRowid) % 500 === 0) {
-      this.db.prepare('DELETE FROM seen_events WHERE at < ?').run(new Date(Date.parse(at) - 86_400_000).toISOString());
-    }
-    return info.changes > 0;
   }
 
   close(): void {

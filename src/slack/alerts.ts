@@ -5,6 +5,7 @@
 import type { App } from '@slack/bolt';
 import type { Alert, AlertMessageRef } from '../ingest/alert';
 import type { AlertFlow } from './alert-flow';
+import type { EventClaims } from './event-claims';
 import type { AppDeps, RunbookCatalog } from './deps';
 import type { HostConfig } from '../config/schema';
 import { hostMatchByLabel } from '../config/find-host';
@@ -32,6 +33,8 @@ export function alertParseOptions(runbooks: Pick<RunbookCatalog, 'get'>, hosts: 
 
 export interface AlertFeatureDeps extends AppDeps {
   flow: AlertFlow;
+  /** Each Slack event id is handled once (Slack retries). */
+  eventClaims: Pick<EventClaims, 'claim'>;
   parse: SlackAlertParser;
   /** The bot's own bot id (from auth.test), to ignore its own messages. */
   botId(): Promise<string | undefined>;
@@ -50,7 +53,7 @@ export function registerAlerts(app: App, deps: AlertFeatureDeps): void {
     const ownBot = await deps.botId();
     if (ownBot && inner?.bot_id === ownBot) return;
     const eventId = (body as { event_id?: string }).event_id;
-    if (eventId && !deps.store.markEventSeen(eventId, deps.now().toISOString())) {
+    if (eventId && !(await deps.eventClaims.claim(eventId, deps.now()))) {
       deps.logger.debug({ eventId }, 'Slack retry of an event already handled: dropped');
       return;
     }

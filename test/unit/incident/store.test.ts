@@ -45,13 +45,6 @@ describe('SqliteIncidentStore', () => {
     second.close();
   });
 
-  it('tells a new Slack event id from a retry', () => {
-    const store = new SqliteIncidentStore(':memory:');
-    expect(store.markEventSeen('Ev1', '2026-11-25T03:00:00.000Z')).toBe(true);
-    expect(store.markEventSeen('Ev1', '2026-11-25T03:00:01.000Z')).toBe(false);
-    expect(store.markEventSeen('Ev2', '2026-11-25T03:00:01.000Z')).toBe(true);
-  });
-
   it('says what to fix when the file cannot be opened', () => {
     expect(() => new SqliteIncidentStore(join(dir, 'missing-folder', 'pilot.db'))).toThrow(/cannot open the store at .*missing-folder/);
   });
