@@ -276,9 +276,9 @@ async function alertStorm(count: number, distinct: number): Promise<void> {
     }
     const delivered = performance.now() - t0;
     const store = h.pilot.deps.store;
-    const shown = () => store.listOpen().filter((i) => i.messageTs).length;
+    const shown = async () => (await store.listOpen()).filter((i) => i.messageTs).length;
     const deadline = Date.now() + (distinct / 1 + 60) * 1000;
-    while ((shown() < distinct || h.pilot.deps.presenter.queued() > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (((await shown()) < distinct || h.pilot.deps.presenter.queued() > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const drained = performance.now() - t0;
     clearInterval(sampler);
 
@@ -286,7 +286,7 @@ async function alertStorm(count: number, distinct: number): Promise<void> {
     const byMethod: Record<string, number> = {};
     for (const c of calls) byMethod[c.method] = (byMethod[c.method] ?? 0) + 1;
     const posts = calls.filter((c) => c.method === 'chat.postMessage').map((c) => c.at);
-    const incidents = store.listOpen().length;
+    const incidents = (await store.listOpen()).length;
     acks.sort((a, b) => a - b);
     const mb = (n: number) => round(n / 1024 / 1024);
     report(`alert storm: ${count} messages, ${distinct} alerts, default pace (1/s, burst 5)`, {

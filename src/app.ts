@@ -424,7 +424,7 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
     await presenter.close(5000);
     await graphs.close();
     await eventClaims.close();
-    store.close();
+    await store.close();
   }
 
   function toSshTarget(host: HostConfig): SshTarget {

@@ -24,40 +24,62 @@ export interface StepEventRecord {
   at: string;
 }
 
-export interface IncidentStore {
+/** The reads and writes of the store; inside `transaction` they all commit or roll back together. */
+export interface StoreOps {
   /** Returns the open incident for the alert's fingerprint, or opens one. Atomic: one incident per fingerprint. */
-  openOrGet(input: OpenIncidentInput): { incident: Incident; created: boolean };
-  get(id: number): Incident | undefined;
-  findOpen(fingerprint: string): Incident | undefined;
+  openOrGet(input: OpenIncidentInput): Promise<{ incident: Incident; created: boolean }>;
+  get(id: number): Promise<Incident | undefined>;
+  findOpen(fingerprint: string): Promise<Incident | undefined>;
   /** The most recent incident (open or not) for a fingerprint. */
-  findLatest(fingerprint: string): Incident | undefined;
-  listOpen(): Incident[];
+  findLatest(fingerprint: string): Promise<Incident | undefined>;
+  listOpen(): Promise<Incident[]>;
   /** How many incidents are open: one count query (for /metrics), not every incident loaded. */
-  countOpen(): number;
-  update(id: number, patch: Partial<Pick<Incident, 'alert' | 'status' | 'messageTs' | 'resolvedAt' | 'resolvedBy' | 'lastRepeatAt' | 'hostName'>>): Incident;
-  setStep(id: number, stepId: string, state: StepState): Incident;
+  countOpen(): Promise<number>;
+  update(id: number, patch: IncidentPatch): Promise<Incident>;
+  setStep(id: number, stepId: string, state: StepState): Promise<Incident>;
   /**
    * Sets a step's state and appends the timeline event that says why, in one transaction: nobody reads a step
    * "failed" without the event that says so, and a crash between the two cannot split them.
    */
-  recordStep(incidentId: number, stepId: string, state: StepState, event: StepEventRecord): TimelineEvent;
+  recordStep(incidentId: number, stepId: string, state: StepState, event: StepEventRecord): Promise<TimelineEvent>;
   /** Records a silence the bot created for the incident. */
-  addSilence(incidentId: number, silence: Omit<IncidentSilence, 'expiredAt' | 'expiredBy'>): Incident;
+  addSilence(incidentId: number, silence: Omit<IncidentSilence, 'expiredAt' | 'expiredBy'>): Promise<Incident>;
   /** Marks a silence expired (idempotent: the first expiry is kept). Undefined when the incident has no such silence. */
-  markSilenceExpired(incidentId: number, silenceId: string, by: string, at: string): Incident | undefined;
-  appendTimeline(incidentId: number, type: TimelineType, actor: string, details?: Record<string, unknown>, at?: string): TimelineEvent;
-  timeline(incidentId: number): TimelineEvent[];
-  appendAudit(record: AuditRecord): AuditRecord;
-  audits(filter?: { host?: string; actionIds?: string[]; since?: string; outcome?: AuditRecord['outcome'] }): AuditRecord[];
+  markSilenceExpired(incidentId: number, silenceId: string, by: string, at: string): Promise<Incident | undefined>;
+  appendTimeline(incidentId: number, type: TimelineType, actor: string, details?: Record<string, unknown>, at?: string): Promise<TimelineEvent>;
+  timeline(incidentId: number): Promise<TimelineEvent[]>;
+  appendAudit(record: AuditRecord): Promise<AuditRecord>;
+  audits(filter?: AuditFilter): Promise<AuditRecord[]>;
   /**
    * Takes a named lock (e.g. `mitigation:lb-1`) unless someone else holds it and it has not expired. Returns the
    * holder when refused. Kept in the store so replicas sharing it share the lock, and an expiry so a crash cannot
    * hold it forever.
    */
-  acquireLock(name: string, owner: string, ttlMs: number, now: Date): { acquired: true } | { acquired: false; owner: string; since: string };
-  releaseLock(name: string, owner: string): void;
-  close(): void;
+  acquireLock(name: string, owner: string, ttlMs: number, now: Date): Promise<LockResult>;
+  releaseLock(name: string, owner: string): Promise<void>;
 }
+
+/** The same operations inside a transaction (no nested transaction, no close). */
+export type StoreTx = StoreOps;
+
+export interface IncidentStore extends StoreOps {
+  /**
+   * Runs `fn` in one transaction: everything it does through `tx` commits together, or nothing does when it throws
+   * (e.g. a step's state and its timeline event). Keep `fn` short and free of network calls other than the store's:
+   * the transaction holds the store's write lock while it runs.
+   */
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export type IncidentPatch = Partial<Pick<Incident, 'alert' | 'status' | 'messageTs' | 'resolvedAt' | 'resolvedBy' | 'lastRepeatAt' | 'hostName'>>;
+export interface AuditFilter {
+  host?: string;
+  actionIds?: string[];
+  since?: string;
+  outcome?: AuditRecord['outcome'];
+}
+export type LockResult = { acquired: true } | { acquired: false; owner: string; since: string };
 
 /** Schema migrations, applied in order; `user_version` records how many ran. Append only. */
 const MIGRATIONS: string[] = [
@@ -178,9 +200,10 @@ function createPrivately(path: string): void {
   }
 }
 
-/** SQLite implementation of IncidentStore. `path` may be `:memory:` for tests. */
-export class SqliteIncidentStore implements IncidentStore {
-  private readonly db: Database.Database;
+/** The SQLite statements, synchronous (better-sqlite3); `SqliteIncidentStore` puts the async contract over them. */
+class SqliteOps {
+  readonly db: Database.Database;
+
 
   constructor(path: string) {
     try {
@@ -244,7 +267,7 @@ export class SqliteIncidentStore implements IncidentStore {
     return (this.db.prepare(`SELECT COUNT(*) AS n FROM incidents WHERE status = 'open'`).get() as { n: number }).n;
   }
 
-  update(id: number, patch: Parameters<IncidentStore['update']>[1]): Incident {
+  update(id: number, patch: IncidentPatch): Incident {
     const columns: Record<string, unknown> = {
       alert_json: patch.alert && JSON.stringify(patch.alert),
       status: patch.status,
@@ -333,7 +356,7 @@ export class SqliteIncidentStore implements IncidentStore {
     return { ...record, id: Number(info.lastInsertRowid) };
   }
 
-  audits(filter: Parameters<IncidentStore['audits']>[0] = {}): AuditRecord[] {
+  audits(filter: AuditFilter = {}): AuditRecord[] {
     const where: string[] = [];
     const args: unknown[] = [];
     if (filter.host) (where.push('host = ?'), args.push(filter.host));
@@ -357,7 +380,7 @@ export class SqliteIncidentStore implements IncidentStore {
     }));
   }
 
-  acquireLock(name: string, owner: string, ttlMs: number, now: Date): { acquired: true } | { acquired: false; owner: string; since: string } {
+  acquireLock(name: string, owner: string, ttlMs: number, now: Date): LockResult {
     return this.db.transaction(() => {
       const held = this.db.prepare('SELECT owner, since, until FROM locks WHERE name = ?').get(name) as { owner: string; since: string; until: string } | undefined;
       if (held && Date.parse(held.until) > now.getTime()) return { acquired: false as const, owner: held.owner, since: held.since };
@@ -414,5 +437,140 @@ export class SqliteIncidentStore implements IncidentStore {
         expiredBy: r.expired_by ?? undefined,
       })),
     };
+  }
+}
+
+/**
+ * SQLite implementation of IncidentStore (one process: the embedded default). `path` may be `:memory:` for tests.
+ * better-sqlite3 is synchronous; the methods resolve at once. A transaction holds the one connection: calls from
+ * outside it wait until it ends, so they never land inside it.
+ */
+export class SqliteIncidentStore implements IncidentStore {
+  private readonly ops: SqliteOps;
+  /** Resolves when the transaction in progress ends; undefined when none is. */
+  private busy: Promise<void> | undefined;
+  private readonly direct: StoreTx;
+
+  constructor(path: string) {
+    this.ops = new SqliteOps(path);
+    const ops = this.ops;
+    this.direct = {
+      openOrGet: async (input) => ops.openOrGet(input),
+      get: async (id) => ops.get(id),
+      findOpen: async (fp) => ops.findOpen(fp),
+      findLatest: async (fp) => ops.findLatest(fp),
+      listOpen: async () => ops.listOpen(),
+      countOpen: async () => ops.countOpen(),
+      update: async (id, patch) => ops.update(id, patch),
+      setStep: async (id, stepId, state) => ops.setStep(id, stepId, state),
+      recordStep: async (id, stepId, state, event) => ops.recordStep(id, stepId, state, event),
+      addSilence: async (id, silence) => ops.addSilence(id, silence),
+      markSilenceExpired: async (id, silenceId, by, at) => ops.markSilenceExpired(id, silenceId, by, at),
+      appendTimeline: async (id, type, actor, details, at) => ops.appendTimeline(id, type, actor, details, at),
+      timeline: async (id) => ops.timeline(id),
+      appendAudit: async (record) => ops.appendAudit(record),
+      audits: async (filter) => ops.audits(filter),
+      acquireLock: async (name, owner, ttlMs, now) => ops.acquireLock(name, owner, ttlMs, now),
+      releaseLock: async (name, owner) => ops.releaseLock(name, owner),
+    };
+  }
+
+  private async idle(): Promise<void> {
+    while (this.busy) await this.busy;
+  }
+
+  async openOrGet(input: OpenIncidentInput): Promise<{ incident: Incident; created: boolean }> {
+    await this.idle();
+    return this.ops.openOrGet(input);
+  }
+  async get(id: number): Promise<Incident | undefined> {
+    await this.idle();
+    return this.ops.get(id);
+  }
+  async findOpen(fingerprint: string): Promise<Incident | undefined> {
+    await this.idle();
+    return this.ops.findOpen(fingerprint);
+  }
+  async findLatest(fingerprint: string): Promise<Incident | undefined> {
+    await this.idle();
+    return this.ops.findLatest(fingerprint);
+  }
+  async listOpen(): Promise<Incident[]> {
+    await this.idle();
+    return this.ops.listOpen();
+  }
+  async countOpen(): Promise<number> {
+    await this.idle();
+    return this.ops.countOpen();
+  }
+  async update(id: number, patch: IncidentPatch): Promise<Incident> {
+    await this.idle();
+    return this.ops.update(id, patch);
+  }
+  async setStep(id: number, stepId: string, state: StepState): Promise<Incident> {
+    await this.idle();
+    return this.ops.setStep(id, stepId, state);
+  }
+  async recordStep(incidentId: number, stepId: string, state: StepState, event: StepEventRecord): Promise<TimelineEvent> {
+    await this.idle();
+    return this.ops.recordStep(incidentId, stepId, state, event);
+  }
+  async addSilence(incidentId: number, silence: Omit<IncidentSilence, 'expiredAt' | 'expiredBy'>): Promise<Incident> {
+    await this.idle();
+    return this.ops.addSilence(incidentId, silence);
+  }
+  async markSilenceExpired(incidentId: number, silenceId: string, by: string, at: string): Promise<Incident | undefined> {
+    await this.idle();
+    return this.ops.markSilenceExpired(incidentId, silenceId, by, at);
+  }
+  async appendTimeline(incidentId: number, type: TimelineType, actor: string, details?: Record<string, unknown>, at?: string): Promise<TimelineEvent> {
+    await this.idle();
+    return this.ops.appendTimeline(incidentId, type, actor, details, at);
+  }
+  async timeline(incidentId: number): Promise<TimelineEvent[]> {
+    await this.idle();
+    return this.ops.timeline(incidentId);
+  }
+  async appendAudit(record: AuditRecord): Promise<AuditRecord> {
+    await this.idle();
+    return this.ops.appendAudit(record);
+  }
+  async audits(filter?: AuditFilter): Promise<AuditRecord[]> {
+    await this.idle();
+    return this.ops.audits(filter);
+  }
+  async acquireLock(name: string, owner: string, ttlMs: number, now: Date): Promise<LockResult> {
+    await this.idle();
+    return this.ops.acquireLock(name, owner, ttlMs, now);
+  }
+  async releaseLock(name: string, owner: string): Promise<void> {
+    await this.idle();
+    this.ops.releaseLock(name, owner);
+  }
+
+  async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    await this.idle();
+    let end!: () => void;
+    this.busy = new Promise<void>((r) => (end = r));
+    const db = this.ops.db;
+    try {
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn(this.direct);
+        db.exec('COMMIT');
+        return result;
+      } catch (err) {
+        if (db.inTransaction) db.exec('ROLLBACK');
+        throw err;
+      }
+    } finally {
+      this.busy = undefined;
+      end();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.idle();
+    this.ops.close();
   }
 }

@@ -40,7 +40,7 @@ export class AlertFlow {
   /** An alert from the webhook: the bot posts the alert message itself (when no incident is open) and uses its thread. */
   fromWebhook(alert: Alert): Promise<void> {
     return this.serial(alert.fingerprint, async () => {
-      const open = this.deps.store.findOpen(alert.fingerprint);
+      const open = await this.deps.store.findOpen(alert.fingerprint);
       if (open || alert.status === 'resolved') {
         await this.apply(alert, { channel: open?.channel ?? this.deps.config.slack.channels[0], threadTs: open?.threadTs ?? '' });
         return;
@@ -58,11 +58,11 @@ export class AlertFlow {
   async openManual(alertname: string, host: HostConfig, user: string, channel = this.deps.config.slack.channels[0]): Promise<Incident> {
     const alert = manualAlert(alertname, host);
     return this.serial(alert.fingerprint, async () => {
-      const open = this.deps.store.findOpen(alert.fingerprint);
+      const open = await this.deps.store.findOpen(alert.fingerprint);
       if (open) return open;
       const threadTs = await this.presenter.announce(channel, { text: `🛠️ ${alertname} on ${host.name}: incident opened by hand by <@${user}> (no alert).` });
       await this.apply(alert, { channel, threadTs }, user);
-      return this.deps.store.findOpen(alert.fingerprint) as Incident;
+      return (await this.deps.store.findOpen(alert.fingerprint)) as Incident;
     });
   }
 
@@ -70,10 +70,10 @@ export class AlertFlow {
   async resolveByUser(incident: Incident, user: string): Promise<Incident> {
     return this.serial(incident.fingerprint, async () => {
       const at = this.deps.now().toISOString();
-      const current = this.deps.store.get(incident.id);
+      const current = await this.deps.store.get(incident.id);
       if (!current || current.status === 'resolved') return current ?? incident;
-      const resolved = this.deps.store.update(incident.id, { status: 'resolved', resolvedAt: at, resolvedBy: user });
-      this.deps.store.appendTimeline(incident.id, 'incident.resolved', user, { reason: 'resolved by hand' }, at);
+      const resolved = await this.deps.store.update(incident.id, { status: 'resolved', resolvedAt: at, resolvedBy: user });
+      await this.deps.store.appendTimeline(incident.id, 'incident.resolved', user, { reason: 'resolved by hand' }, at);
       await this.closeOut(resolved);
       return resolved;
     });
@@ -81,7 +81,7 @@ export class AlertFlow {
 
   private async apply(alert: Alert, place: IncidentPlace, actor = 'alertmanager'): Promise<void> {
     const log = this.deps.logger.child({ fingerprint: alert.fingerprint, alertname: alert.alertname });
-    const outcome = applyAlert(
+    const outcome = await applyAlert(
       {
         store: this.deps.store,
         hosts: this.deps.config.hosts,

@@ -113,7 +113,7 @@ export async function dispatch(deps: CommandDeps, client: WebClient, caller: Com
       const note = args.slice(1).join(' ').trim();
       if (!incident || !note) return void (await usage('`note` needs an incident id and the text, e.g. `/incident note 12 web2 disk full`.'));
       const clean = truncate(note, 1000);
-      deps.store.appendTimeline(incident.id, 'note.added', user, { text: clean }, deps.now().toISOString());
+      await deps.store.appendTimeline(incident.id, 'note.added', user, { text: clean }, deps.now().toISOString());
       await deps.presenter.reply(incident, { text: `📝 Note by <@${user}>: ${escapeMrkdwn(clean)}` });
       await reply(`Noted on #${incident.id}.`);
       return;

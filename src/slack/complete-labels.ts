@@ -35,7 +35,7 @@ export function registerCompleteLabels(app: App, deps: CompleteLabelsFeatureDeps
   app.action<BlockAction<ButtonAction>>(actionIdPattern(ActionId.CompleteLabels), async ({ ack, body, action, client }) => {
     await ack();
     try {
-      const incident = resolveIncident(deps, action.value, body.channel?.id);
+      const incident = await resolveIncident(deps, action.value, body.channel?.id);
       if (incident.alert.missingLabels.length === 0) throw new PilotError('STEP_UNKNOWN', `incident #${incident.id} has every label already`);
       await client.views.open({ trigger_id: body.trigger_id, view: completeLabelsModal(incident, fieldsFor(deps, incident)) });
     } catch (err) {

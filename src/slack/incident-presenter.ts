@@ -61,7 +61,7 @@ export class IncidentPresenter {
       ),
     );
     this.shown.set(incident.id, fingerprintOf(msg));
-    const posted = this.deps.store.update(incident.id, { messageTs: res.ts as string });
+    const posted = await this.deps.store.update(incident.id, { messageTs: res.ts as string });
     this.recheckAlert(posted);
     // A click or a repeat that came while the post was on its way found no message to update: catch up now (the
     // update is skipped when nothing changed).
@@ -76,7 +76,7 @@ export class IncidentPresenter {
    * one more update); with `recheckAlert` (the Refresh button) it is asked first.
    */
   async refresh(incidentId: number, opts: { recheckAlert?: boolean } = {}): Promise<void> {
-    const incident = this.deps.store.get(incidentId);
+    const incident = await this.deps.store.get(incidentId);
     if (incident && incident.status === 'open' && this.deps.alertState) {
       if (opts.recheckAlert) await this.deps.alertState.check(incident, { fresh: true });
       else this.recheckAlert(incident);
@@ -106,7 +106,7 @@ export class IncidentPresenter {
       try {
         do {
           entry.again = false;
-          const incident = this.deps.store.get(incidentId);
+          const incident = await this.deps.store.get(incidentId);
           if (!incident?.messageTs) return;
           const msg = this.render(incident);
           const print = fingerprintOf(msg);

@@ -69,7 +69,7 @@ export function registerMitigation(app: App, deps: MitigationFeatureDeps): void 
     const options = view.state.values.options?.options?.selected_options ?? [];
     let click: MitigationClick;
     try {
-      const resolved = resolveClick(deps, meta.v, meta.c, true);
+      const resolved = await resolveClick(deps, meta.v, meta.c, true);
       const action = resolved.action as ActionSpec;
       if (action.risk !== 'change') throw new PilotError('STEP_UNKNOWN', `${action.id} is not a mitigation`);
       click = { incident: resolved.incident, step: resolved.step, action, user };

@@ -50,7 +50,7 @@ export function registerObserve(app: App, deps: ObserveDeps): ObserveFeature {
     await ack();
     const user = body.user.id;
     try {
-      const incident = resolveIncident(deps, action.value, body.channel?.id);
+      const incident = await resolveIncident(deps, action.value, body.channel?.id);
       if (!deps.alertmanager.configured) throw notConfigured('Silences', 'alertmanager');
       await ensureMaySilence(deps, user, incident);
       await client.views.open({ trigger_id: body.trigger_id, view: silenceModal({ incident, labels: alertLabels(incident.alert), channel: incident.channel, now: deps.now() }) });
@@ -68,7 +68,7 @@ export function registerObserve(app: App, deps: ObserveDeps): ObserveFeature {
     await ack();
     const user = body.user.id;
     const meta = parseSilenceMeta(view.private_metadata);
-    const incident = meta && deps.store.get(meta.incidentId);
+    const incident = meta && (await deps.store.get(meta.incidentId));
     if (!meta || !incident || incident.channel !== meta.channel) {
       await tellUser(deps, client, { user }, new PilotError('INCIDENT_UNKNOWN', 'this silence form does not belong to a known incident; nothing was silenced'));
       return;
@@ -90,7 +90,7 @@ export function registerObserve(app: App, deps: ObserveDeps): ObserveFeature {
     try {
       const v = decodeSilenceValue(action.value);
       if (!v) throw new PilotError('STEP_UNKNOWN', 'this button does not belong to a known silence');
-      incident = resolveIncident(deps, JSON.stringify({ i: v.incidentId, s: '' }), body.channel?.id);
+      incident = await resolveIncident(deps, JSON.stringify({ i: v.incidentId, s: '' }), body.channel?.id);
       const found = incident.silences?.find((s) => s.id === v.silenceId);
       if (!found) throw new PilotError('STEP_UNKNOWN', `silence ${v.silenceId} was not made for incident #${incident.id}`);
       if (found.expiredAt) throw new PilotError('STEP_UNKNOWN', `silence ${found.id} was already expired (${formatUtc(found.expiredAt)})`);
@@ -108,7 +108,7 @@ export function registerObserve(app: App, deps: ObserveDeps): ObserveFeature {
     await ack();
     try {
       deps.scheduler.countClick?.(body.user.id);
-      const incident = resolveIncident(deps, action.value, body.channel?.id);
+      const incident = await resolveIncident(deps, action.value, body.channel?.id);
       if (!deps.prometheus.configured) throw notConfigured('Graphs', 'prometheus');
       await postGraph(deps, incident);
     } catch (err) {
@@ -147,7 +147,7 @@ async function ensureMaySilence(deps: ObserveDeps, user: string, incident: Incid
 
 async function createSilence(deps: ObserveDeps, client: WebClient, incident: Incident, user: string, form: { startsAt: Date; endsAt: Date; note: string; keep: boolean }): Promise<void> {
   const log = deps.logger.child({ incidentId: incident.id, user });
-  const current = deps.store.get(incident.id) ?? incident;
+  const current = (await deps.store.get(incident.id)) ?? incident;
   if (current.status === 'resolved') {
     await tellUser(deps, client, { user, channel: incident.channel, threadTs: incident.threadTs }, new PilotError('INCIDENT_CLOSED', `incident #${incident.id} is resolved: nothing to silence`));
     return;
@@ -180,8 +180,8 @@ async function createSilence(deps: ObserveDeps, client: WebClient, incident: Inc
       keep: form.keep,
       createdAt: at,
     };
-    deps.store.addSilence(current.id, silence);
-    deps.store.appendTimeline(current.id, 'silence.created', user, { silenceId, endsAt: silence.endsAt, matchers: labels, keep: form.keep, createdBy: createdByName }, at);
+    await deps.store.addSilence(current.id, silence);
+    await deps.store.appendTimeline(current.id, 'silence.created', user, { silenceId, endsAt: silence.endsAt, matchers: labels, keep: form.keep, createdBy: createdByName }, at);
     log.info({ silenceId, endsAt: silence.endsAt }, 'silence created');
     deps.alertState.invalidate(current.id);
     await deps.presenter.reply(current, renderSilenceCreated(current, silence));
@@ -195,8 +195,8 @@ async function expireSilence(deps: ObserveDeps, incident: Incident, silence: Inc
   try {
     const outcome = await deps.alertmanager.expireSilence(silence.id);
     const at = deps.now().toISOString();
-    deps.store.markSilenceExpired(incident.id, silence.id, user, at);
-    deps.store.appendTimeline(incident.id, 'silence.expired', user, { silenceId: silence.id, why: outcome === 'not-found' ? 'not found in Alertmanager' : 'expired by hand' }, at);
+    await deps.store.markSilenceExpired(incident.id, silence.id, user, at);
+    await deps.store.appendTimeline(incident.id, 'silence.expired', user, { silenceId: silence.id, why: outcome === 'not-found' ? 'not found in Alertmanager' : 'expired by hand' }, at);
     deps.logger.info({ incidentId: incident.id, user, silenceId: silence.id, outcome }, 'silence expired');
     deps.alertState.invalidate(incident.id);
     await deps.presenter.reply(incident, renderSilenceExpired(silence, user, outcome === 'not-found' ? 'gone' : 'button'));
@@ -210,7 +210,7 @@ async function expireOnResolve(deps: ObserveDeps, incident: Incident): Promise<v
   // A resolved incident's message no longer shows the alert state: drop its cached answer.
   deps.alertState.invalidate(incident.id);
   const now = deps.now();
-  const live = (deps.store.get(incident.id)?.silences ?? []).filter((s) => !s.expiredAt && Date.parse(s.endsAt) > now.getTime());
+  const live = ((await deps.store.get(incident.id))?.silences ?? []).filter((s) => !s.expiredAt && Date.parse(s.endsAt) > now.getTime());
   for (const silence of live) {
     if (silence.keep) {
       await deps.presenter.reply(incident, { text: `🔕 The silence ${escapeMrkdwn(silence.id)} stays until ${formatUtc(silence.endsAt)}, as <@${silence.createdBy}> asked.` });
@@ -220,8 +220,8 @@ async function expireOnResolve(deps: ObserveDeps, incident: Incident): Promise<v
       if (!deps.alertmanager.configured) throw notConfigured('Expiring a silence', 'alertmanager');
       const outcome = await deps.alertmanager.expireSilence(silence.id);
       const at = deps.now().toISOString();
-      deps.store.markSilenceExpired(incident.id, silence.id, 'bot', at);
-      deps.store.appendTimeline(incident.id, 'silence.expired', 'bot', { silenceId: silence.id, why: outcome === 'not-found' ? 'not found in Alertmanager' : 'the incident resolved' }, at);
+      await deps.store.markSilenceExpired(incident.id, silence.id, 'bot', at);
+      await deps.store.appendTimeline(incident.id, 'silence.expired', 'bot', { silenceId: silence.id, why: outcome === 'not-found' ? 'not found in Alertmanager' : 'the incident resolved' }, at);
       await deps.presenter.reply(incident, renderSilenceExpired(silence, 'bot', 'resolved'));
     } catch (err) {
       await sayInThread(deps, incident, `⚠️ The incident resolved but the silence ${inlineCode(silence.id)} could not be expired; expire it in Alertmanager by hand`, err);

@@ -39,10 +39,10 @@ export interface ResolvedClick {
 }
 
 /** Looks up a click in our own state. Throws a user-facing PilotError when anything does not match. */
-export function resolveClick(deps: Pick<AppDeps, 'store' | 'runbooks'>, value: unknown, channel: string | undefined, wantAction: boolean): ResolvedClick {
+export async function resolveClick(deps: Pick<AppDeps, 'store' | 'runbooks'>, value: unknown, channel: string | undefined, wantAction: boolean): Promise<ResolvedClick> {
   const v = decodeStepValue(value);
   if (!v) throw new PilotError('STEP_UNKNOWN', 'this button does not belong to a known incident step');
-  const incident = resolveIncident(deps, value, channel);
+  const incident = await resolveIncident(deps, value, channel);
   const runbook = deps.runbooks.get(incident.alertname);
   const step = runbook?.steps.find((s) => s.id === v.stepId);
   if (!runbook || !step) throw new PilotError('STEP_UNKNOWN', `step ${v.stepId} is not a step of the ${incident.alertname} runbook`);
@@ -57,9 +57,9 @@ export function resolveClick(deps: Pick<AppDeps, 'store' | 'runbooks'>, value: u
  * Looks up the incident a button names, in our own store; it must live in the channel the click came from (a click
  * that names no channel matches none).
  */
-export function resolveIncident(deps: Pick<AppDeps, 'store'>, value: unknown, channel: string | undefined): Incident {
+export async function resolveIncident(deps: Pick<AppDeps, 'store'>, value: unknown, channel: string | undefined): Promise<Incident> {
   const v = decodeStepValue(value);
-  const incident = v && deps.store.get(v.incidentId);
+  const incident = v && (await deps.store.get(v.incidentId));
   if (!incident || incident.channel !== channel) {
     throw new PilotError('INCIDENT_UNKNOWN', v ? `incident #${v.incidentId} is not known in this channel` : 'this button does not belong to a known incident');
   }
@@ -87,7 +87,7 @@ export function registerSteps(app: App, deps: StepFeatureDeps): void {
     let click: ResolvedClick;
     try {
       checkRunStepId(action.action_id, action.value);
-      click = resolveClick(deps, action.value, channel, true);
+      click = await resolveClick(deps, action.value, channel, true);
     } catch (err) {
       await tellUser(deps, client, { user, channel, threadTs: body.message?.thread_ts }, err);
       return;
@@ -113,11 +113,11 @@ export function registerSteps(app: App, deps: StepFeatureDeps): void {
     await ack();
     const user = body.user.id;
     try {
-      const { incident, step } = resolveClick(deps, action.value, body.channel?.id, false);
+      const { incident, step } = await resolveClick(deps, action.value, body.channel?.id, false);
       if (step.kind !== 'checklist') throw new PilotError('STEP_UNKNOWN', `step ${step.id} is not a checklist step`);
       const at = deps.now().toISOString();
-      deps.store.setStep(incident.id, step.id, { state: 'done', by: user, at });
-      deps.store.appendTimeline(incident.id, 'checklist.done', user, { stepId: step.id, title: step.title }, at);
+      await deps.store.setStep(incident.id, step.id, { state: 'done', by: user, at });
+      await deps.store.appendTimeline(incident.id, 'checklist.done', user, { stepId: step.id, title: step.title }, at);
       await deps.presenter.refresh(incident.id);
     } catch (err) {
       await tellUser(deps, client, { user, channel: body.channel?.id, threadTs: body.message?.thread_ts }, err);
@@ -129,7 +129,7 @@ export function registerSteps(app: App, deps: StepFeatureDeps): void {
     try {
       deps.scheduler.countClick?.(body.user.id);
       // A click on Refresh asks Alertmanager again rather than showing its cached answer.
-      await deps.presenter.refresh(resolveIncident(deps, action.value, body.channel?.id).id, { recheckAlert: true });
+      await deps.presenter.refresh((await resolveIncident(deps, action.value, body.channel?.id)).id, { recheckAlert: true });
     } catch (err) {
       await tellUser(deps, client, { user: body.user.id, channel: body.channel?.id, threadTs: body.message?.thread_ts }, err);
     }
@@ -139,7 +139,7 @@ export function registerSteps(app: App, deps: StepFeatureDeps): void {
     await ack();
     try {
       deps.scheduler.countClick?.(body.user.id);
-      await postTimeline(deps, resolveIncident(deps, action.value, body.channel?.id));
+      await postTimeline(deps, await resolveIncident(deps, action.value, body.channel?.id));
     } catch (err) {
       await tellUser(deps, client, { user: body.user.id, channel: body.channel?.id, threadTs: body.message?.thread_ts }, err);
     }

@@ -14,11 +14,11 @@ export function serverStatus(hosts: TestHosts, server = 'web2'): string {
 }
 
 /** Polls `fn` until it returns something other than undefined/false. */
-export async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
+export async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      const v = fn();
+      const v = await fn();
       if (v !== undefined && v !== false) return v;
     } catch {
       // not yet: the runtime API may be restarting

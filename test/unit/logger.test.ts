@@ -115,8 +115,8 @@ describe('step log context', () => {
     };
   }
 
-  function open(d: RunStepDeps) {
-    return d.store.openOrGet({ alert, channel: 'C0123ALERTS', threadTs: '1.1', hostName: host.name, at: '2026-11-25T03:00:00Z' }).incident;
+  async function open(d: RunStepDeps) {
+    return (await d.store.openOrGet({ alert, channel: 'C0123ALERTS', threadTs: '1.1', hostName: host.name, at: '2026-11-25T03:00:00Z' })).incident;
   }
 
   it.each([
@@ -125,7 +125,7 @@ describe('step log context', () => {
   ] as const)('%s: the line carries incident, step, action, host and user', async (_name, run, msg) => {
     const { logger, lines } = capture();
     const d = deps({ run, close: async () => undefined }, logger);
-    const incident = open(d);
+    const incident = await open(d);
     await runStep(d, { incident, step, action, user: 'U0ONCALL01' });
     const line = lines.find((l) => l.msg === msg);
     expect(line).toMatchObject({ incidentId: incident.id, stepId: 'diagnosis-2', actionId: 'status-check', host: 'lb-1', user: 'U0ONCALL01' });
@@ -136,7 +136,7 @@ describe('step log context', () => {
   it('a refused step (host not configured) carries incident, action and user', async () => {
     const { logger, lines } = capture();
     const d = deps({ run: async () => ok, close: async () => undefined }, logger, []);
-    const incident = open(d);
+    const incident = await open(d);
     await runStep(d, { incident, step, action, user: 'U0ONCALL01' });
     expect(lines.find((l) => l.msg === 'step refused, nothing ran')).toMatchObject({ incidentId: incident.id, actionId: 'status-check', user: 'U0ONCALL01', code: 'HOST_NOT_CONFIGURED' });
   });

@@ -66,7 +66,7 @@ describeWithBrowser(
       const result = thread().locator('.message', { hasText: /web2\s+DOWN/ });
       await result.waitFor({ timeout: 15_000 });
       expect(await result.textContent()).toMatch(/web1\s+UP/);
-      expect(demo.pilot.deps.store.listOpen()[0].steps['diagnosis-backend-state']).toMatchObject({ state: 'ok', by: ONCALL.id });
+      expect((await demo.pilot.deps.store.listOpen())[0].steps['diagnosis-backend-state']).toMatchObject({ state: 'ok', by: ONCALL.id });
     });
 
     it('marks a checklist step done', async () => {
@@ -74,7 +74,7 @@ describeWithBrowser(
       await thread().getByRole('button', { name: 'Mark done' }).first().click();
       // then: the incident message shows the step done, by whom
       await thread().locator('.bk-section', { hasText: /done/ }).first().waitFor({ timeout: 10_000 });
-      const done = Object.values(demo.pilot.deps.store.listOpen()[0].steps).filter((s) => s.state === 'done');
+      const done = Object.values((await demo.pilot.deps.store.listOpen())[0].steps).filter((s) => s.state === 'done');
       expect(done).toEqual([expect.objectContaining({ by: ONCALL.id })]);
     });
 
@@ -95,9 +95,9 @@ describeWithBrowser(
       await dryRun.waitFor({ timeout: 10_000 });
       expect(await dryRun.textContent()).toContain('nothing ran');
       expect(await dryRun.textContent()).toContain('trying the demo');
-      const incident = demo.pilot.deps.store.listOpen()[0];
-      expect(demo.pilot.deps.store.timeline(incident.id).map((t) => t.type)).toContain('mitigation.dry-run');
-      expect(demo.pilot.deps.store.timeline(incident.id).map((t) => t.type)).not.toContain('mitigation.confirmed');
+      const incident = (await demo.pilot.deps.store.listOpen())[0];
+      expect((await demo.pilot.deps.store.timeline(incident.id)).map((t) => t.type)).toContain('mitigation.dry-run');
+      expect((await demo.pilot.deps.store.timeline(incident.id)).map((t) => t.type)).not.toContain('mitigation.confirmed');
     });
 
     it('/incident list links the thread to the alert on the page', async () => {

@@ -30,8 +30,8 @@ describe('alert storm (small scale)', () => {
 
     // then: 10 incidents, each shown once
     const deadline = Date.now() + 15_000;
-    while (h.pilot.deps.store.listOpen().filter((i) => i.messageTs).length < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    const open = h.pilot.deps.store.listOpen();
+    while ((await h.pilot.deps.store.listOpen()).filter((i) => i.messageTs).length < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const open = await h.pilot.deps.store.listOpen();
     expect(open).toHaveLength(10);
     expect(new Set(open.map((i) => `${i.alert.labels.backend}/${i.alert.labels.server}`)).size).toBe(10);
     const posts = h.slack.calls('chat.postMessage').filter((c) => c.status === 200 && c.args.thread_ts);

@@ -171,8 +171,8 @@ describeWithHosts('SIGTERM during an action', (hosts) => {
     expect(Date.now() - sent).toBeLessThan(10_000);
     expect(String(resultText(since, 'Slow step')?.args.text)).toBe('Slow step on lb-spare: ok');
     const store = new SqliteIncidentStore(storePath);
-    const types = store.timeline(1).map((e) => e.type);
-    store.close();
+    const types = (await store.timeline(1)).map((e) => e.type);
+    await store.close();
     expect(types).toContain('step.finished');
     expect(types).not.toContain('step.interrupted');
     await until('sshd to see the connection end', () => sshdConnections(hosts, 'spare') === 0, 5000);
@@ -188,9 +188,9 @@ describeWithHosts('SIGTERM during an action', (hosts) => {
 
     expect(code).toBe(0);
     const store = new SqliteIncidentStore(storePath);
-    const interrupted = store.timeline(1).find((e) => e.type === 'step.interrupted');
-    const state = store.get(1)?.steps[FaultSteps.long.stepId];
-    store.close();
+    const interrupted = (await store.timeline(1)).find((e) => e.type === 'step.interrupted');
+    const state = (await store.get(1))?.steps[FaultSteps.long.stepId];
+    await store.close();
     expect(interrupted?.details).toMatchObject({ stepId: FaultSteps.long.stepId, ran: true });
     expect(state).toMatchObject({ state: 'failed', error: expect.stringMatching(/^interrupted: the bot stopped while it ran/) });
     expect(String(resultText(since, 'Long step')?.args.text)).toMatch(/Long step failed: the bot stopped while long-step ran on lb-spare; its outcome is unknown/);

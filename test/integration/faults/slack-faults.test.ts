@@ -21,9 +21,9 @@ async function postAlert(h: Harness, backend: string, server: string): Promise<s
 }
 
 /** Polls until `check` holds (the bot records a post's ts just after Slack answered it). */
-async function eventually(check: () => boolean, timeoutMs = 2000): Promise<boolean> {
+async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 2000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  while (!(await check()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   return check();
 }
 
@@ -63,8 +63,8 @@ describe('Slack faults', () => {
     for (const ts of threads) expect(postsInThread(h, ts).filter((c) => c.status === 200)).toHaveLength(1);
     // WebClient pauses its whole queue for the Retry-After: no post went out during the wait
     expect(all.filter((c) => c.at > limited[0].at && c.at < limited[0].at + 1000)).toHaveLength(0);
-    expect(await eventually(() => h.pilot.deps.store.listOpen().every((i) => i.messageTs))).toBe(true);
-    expect(h.pilot.deps.store.listOpen()).toHaveLength(3);
+    expect(await eventually(async () => (await h.pilot.deps.store.listOpen()).every((i) => i.messageTs))).toBe(true);
+    expect(await h.pilot.deps.store.listOpen()).toHaveLength(3);
     expect(await counterValue(h, 'slackRateLimited')).toBe(1);
   });
 
@@ -111,15 +111,15 @@ describe('Slack faults', () => {
     const deadline = Date.now() + 5000;
     while ((await counterValue(h, 'slackErrors', { method: 'chat.postMessage' })) < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(await counterValue(h, 'slackErrors', { method: 'chat.postMessage' })).toBe(1);
-    const [incident] = h.pilot.deps.store.listOpen();
+    const [incident] = await h.pilot.deps.store.listOpen();
     expect(incident.messageTs).toBeUndefined();
 
     // Alertmanager sends the alert again (same labels, in the same thread's channel): the incident is shown now
     await h.postFixture('single.slack-default.firing.event.json');
     const posted = await delivered(h, ts);
     expect(JSON.stringify(posted.args.blocks)).toContain('step.');
-    expect(h.pilot.deps.store.listOpen()).toHaveLength(1);
+    expect(await h.pilot.deps.store.listOpen()).toHaveLength(1);
     const postedTs = (posted.response as { ts: string }).ts;
-    expect(await eventually(() => h.pilot.deps.store.get(incident.id)?.messageTs === postedTs)).toBe(true);
+    expect(await eventually(async () => (await h.pilot.deps.store.get(incident.id))?.messageTs === postedTs)).toBe(true);
   });
 });

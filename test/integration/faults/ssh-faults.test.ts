@@ -23,10 +23,10 @@ function remoteProcesses(user: string, pattern: string): string[] {
   }
 }
 
-async function until<T>(what: string, get: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
+async function until<T>(what: string, get: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const v = get();
+    const v = await get();
     if (v) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
@@ -47,7 +47,7 @@ describeWithHosts('host faults through the bot', (hosts) => {
     const sent = await h.slack.sendEvent({ type: 'message', channel: CHANNEL, user: ONCALL, text: `HaproxyServerDown instance=${instance} backend=web server=web2`, ts: `1700001${n}00.000100` });
     const threadTs = (sent.envelope as { event: { ts: string } }).event.ts;
     await h.incidentMessage(threadTs);
-    return until('the incident message ts', () => h.pilot.deps.store.listOpen().find((i) => i.threadTs === threadTs && i.messageTs));
+    return until('the incident message ts', async () => (await h.pilot.deps.store.listOpen()).find((i) => i.threadTs === threadTs && i.messageTs));
   }
 
   /** The step's result reply (the "running" reply replaced), once it arrives after call number `since`. */
@@ -75,7 +75,7 @@ describeWithHosts('host faults through the bot', (hosts) => {
     const since = h.slack.calls().length;
     const msg = h.slack.message(CHANNEL, incident.messageTs!)!;
     await h.slack.clickButton({ user: ONCALL, channel: CHANNEL, messageTs: msg.ts, actionId: `step.run:${FaultSteps.slow.stepId}:${FaultSteps.slow.actionId}` });
-    await until('the slow step to start', () => h.pilot.deps.store.timeline(incident.id).some((e) => e.type === 'step.started'));
+    await until('the slow step to start', async () => (await h.pilot.deps.store.timeline(incident.id)).some((e) => e.type === 'step.started'));
     await new Promise((r) => setTimeout(r, 300));
 
     killSshd('spare');
@@ -83,12 +83,12 @@ describeWithHosts('host faults through the bot', (hosts) => {
     const failed = await result(since, 'Slow step');
     expect(String(failed.args.text)).toMatch(/Slow step failed: the connection to lb-spare .* dropped while the command ran; its outcome is unknown/);
     expect(String(failed.args.text)).toMatch(/check sshd on the host, then run the step again/i);
-    expect(h.pilot.deps.store.get(incident.id)?.steps[FaultSteps.slow.stepId]).toMatchObject({ state: 'failed' });
+    expect((await h.pilot.deps.store.get(incident.id))?.steps[FaultSteps.slow.stepId]).toMatchObject({ state: 'failed' });
 
     startSshd('spare');
     const status = plain(await runStep(h, incident.threadTs, 'diagnosis-2', 'status-check'));
     expect(status).toMatch(/^HAProxy process and sockets on lb-spare: ok\n/);
-    expect(h.pilot.deps.store.get(incident.id)?.steps['diagnosis-2']).toMatchObject({ state: 'ok' });
+    expect((await h.pilot.deps.store.get(incident.id))?.steps['diagnosis-2']).toMatchObject({ state: 'ok' });
   }, 40_000);
 
   it('a command that hangs is ended at its timeout, reported, and leaves no process on the host', async () => {
@@ -106,7 +106,7 @@ describeWithHosts('host faults through the bot', (hosts) => {
     expect(text).toMatch(/timed out after 1\.\d s \(the command was ended/);
     // 1.5 s timeout, then TERM; nowhere near the 86 s the command wanted
     expect(elapsed).toBeLessThan(8000);
-    const timeline = h.pilot.deps.store.timeline(incident.id);
+    const timeline = await h.pilot.deps.store.timeline(incident.id);
     expect(timeline.find((e) => e.type === 'step.failed')?.details).toMatchObject({ timedOut: true, error: 'timed out after 2 s' });
     await until('the remote sleep to be gone', () => remoteProcesses(hosts.ssh.user, HANG_SLEEP).length === 0, 5000);
   }, 30_000);
@@ -116,6 +116,6 @@ describeWithHosts('host faults through the bot', (hosts) => {
     const out = plain(await runStep(h, incident.threadTs, 'diagnosis-backend-state', 'backend-state'));
     expect(out).toMatch(/stats socket \/run\/rbp-missing\/admin\.sock does not exist on \S+ \(is haproxy running, with 'stats socket \/run\/rbp-missing\/admin\.sock level admin'\?\)/);
     expect(out).toMatch(/exit 1/);
-    expect(h.pilot.deps.store.get(incident.id)?.steps['diagnosis-backend-state']).toMatchObject({ state: 'failed', exitCode: 1 });
+    expect((await h.pilot.deps.store.get(incident.id))?.steps['diagnosis-backend-state']).toMatchObject({ state: 'failed', exitCode: 1 });
   });
 });

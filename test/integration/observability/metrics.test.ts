@@ -25,11 +25,11 @@ describeWithHosts('GET /metrics', (hosts) => {
     return parsePromText(await res.text());
   }
 
-  async function until(what: string, check: (m: PromText) => boolean, timeoutMs = 10_000): Promise<PromText> {
+  async function until(what: string, check: (m: PromText) => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<PromText> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const m = await scrape();
-      if (check(m)) return m;
+      if (await check(m)) return m;
       if (Date.now() > deadline) throw new Error(`metrics never showed ${what}`);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -74,7 +74,7 @@ describeWithHosts('GET /metrics', (hosts) => {
     const accepted = ((await res.json()) as { accepted: number }).accepted;
     expect(accepted).toBeGreaterThan(1);
     m = await until('the webhook alerts', (x) => x.value('runbook_pilot_alerts_received_total', { source: 'webhook', status: 'firing' }) === accepted);
-    await until('every incident open', (x) => x.value('runbook_pilot_incidents_open') === h.pilot.deps.store.listOpen().length && h.pilot.deps.store.listOpen().length >= 2);
+    await until('every incident open', async (x) => x.value('runbook_pilot_incidents_open') === (await h.pilot.deps.store.listOpen()).length && (await h.pilot.deps.store.listOpen()).length >= 2);
   });
 
   it('counts actions by id and result and times them in a histogram', async () => {

@@ -59,11 +59,11 @@ describe('webhook bounds (end to end)', () => {
 
     // Every alert answered 202 becomes an incident; the refused ones do not, until Alertmanager sends them again.
     const deadline = Date.now() + 20_000;
-    while (incidents().length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(incidents().map((i) => i.alert.labels.server).sort()).toEqual(['s1', 's2', 's3']);
+    while ((await incidents()).length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect((await incidents()).map((i) => i.alert.labels.server).sort()).toEqual(['s1', 's2', 's3']);
     expect((await post(webhook(['s4']))).status).toBe(202);
-    while (incidents().length < 4 && Date.now() < deadline + 10_000) await new Promise((r) => setTimeout(r, 100));
-    expect(incidents().map((i) => i.alert.labels.server).sort()).toEqual(['s1', 's2', 's3', 's4']);
+    while ((await incidents()).length < 4 && Date.now() < deadline + 10_000) await new Promise((r) => setTimeout(r, 100));
+    expect((await incidents()).map((i) => i.alert.labels.server).sort()).toEqual(['s1', 's2', 's3', 's4']);
 
     const metrics = await (await fetch(`${h.url}/metrics`)).text();
     expect(metrics).toMatch(/runbook_pilot_alerts_refused_total\{reason="queue_full"\} 3/);
@@ -74,10 +74,10 @@ describe('webhook bounds (end to end)', () => {
     const res = await post(webhook(['huge'], (labels) => (labels.job = 'j'.repeat(100_000))));
     expect(res.status).toBe(202);
     const deadline = Date.now() + 20_000;
-    let incident = incidents().find((i) => i.alert.labels.server === 'huge');
+    let incident = (await incidents()).find((i) => i.alert.labels.server === 'huge');
     while (!incident?.messageTs && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 100));
-      incident = incidents().find((i) => i.alert.labels.server === 'huge');
+      incident = (await incidents()).find((i) => i.alert.labels.server === 'huge');
     }
     expect(incident?.alert.labels.job.length).toBeLessThan(300);
     expect(incident?.alert.truncated).toEqual(['labels.job']);

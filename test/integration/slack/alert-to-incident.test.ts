@@ -55,7 +55,7 @@ describe('alert → incident thread', () => {
     // …and Alertmanager repeats the alert as a new message
     await h.postFixture('single.slack-default.firing.event.json');
     await new Promise((r) => setTimeout(r, 500));
-    expect(h.pilot.deps.store.listOpen()).toHaveLength(1);
+    expect(await h.pilot.deps.store.listOpen()).toHaveLength(1);
     const incidentPosts = h.slack.calls('chat.postMessage').filter((c) => JSON.stringify(c.args.blocks ?? '').includes('step.run'));
     expect(incidentPosts).toHaveLength(1);
     expect(h.slack.calls().length - first).toBeLessThanOrEqual(3);
@@ -69,7 +69,7 @@ describe('alert → incident thread', () => {
     expect(summary.args.thread_ts).toBe(ts);
     expect(String(summary.args.text)).toMatch(/HaproxyServerDown resolved after/);
     await h.slack.waitFor('chat.update', (c) => JSON.stringify(c.args.blocks ?? '').includes('resolved'), 5000);
-    expect(h.pilot.deps.store.listOpen()).toHaveLength(0);
+    expect(await h.pilot.deps.store.listOpen()).toHaveLength(0);
   });
 
   it('ignores chatter, unwatched channels and the bot itself', async () => {

@@ -52,7 +52,7 @@ describeWithHosts('diagnosis steps over SSH', (hosts) => {
     expect(changes).toContain(String(hosts.haproxy.web2Port));
 
     // the incident message shows each step's state, kept current with chat.update
-    const incident = h.pilot.deps.store.listOpen()[0];
+    const incident = (await h.pilot.deps.store.listOpen())[0];
     expect(incident.steps['diagnosis-backend-state']).toMatchObject({ state: 'ok', by: ONCALL, exitCode: 0 });
     expect(incident.steps['diagnosis-3']).toMatchObject({ state: 'failed', exitCode: 1 });
     const update = h.slack.calls('chat.update').filter((c) => c.args.ts === incident.messageTs).pop();
@@ -101,14 +101,14 @@ describeWithHosts('diagnosis steps over SSH', (hosts) => {
     const alertPost = await h.slack.waitFor('chat.postMessage', (c) => String(c.args.text).includes('[FIRING] HaproxyServerDown') && !c.args.thread_ts, 5000);
     const threadTs = (alertPost.response as { ts: string }).ts;
     await h.incidentMessage(threadTs);
-    const incident = h.pilot.deps.store.listOpen().find((i) => i.threadTs === threadTs);
+    const incident = (await h.pilot.deps.store.listOpen()).find((i) => i.threadTs === threadTs);
     expect(incident?.hostName).toBe('lb-1');
     for (const [step, action] of [['diagnosis-backend-state', 'backend-state'], ['diagnosis-3', 'connectivity-check'], ['diagnosis-1', 'log-tail']]) {
       const out = plain(await runStep(h, threadTs, step, action));
       expect(out).toMatch(/did not run/);
       expect(out).toMatch(/nothing was run/);
     }
-    const types = h.pilot.deps.store.timeline(incident!.id).map((e) => e.type);
+    const types = (await h.pilot.deps.store.timeline(incident!.id)).map((e) => e.type);
     expect(types).not.toContain('step.started');
     expect(types.filter((t) => t === 'step.refused')).toHaveLength(3);
     expect(existsSync('/tmp/pwned')).toBe(false);
@@ -121,12 +121,12 @@ describeWithHosts('diagnosis steps over SSH', (hosts) => {
     const users = Array.from({ length: 30 }, (_, i) => `U0BURST${String(i).padStart(3, '0')}`);
     const acks = await Promise.all(users.map((u) => h.slack.clickButton({ user: u, channel: CHANNEL, messageTs: msg.ts, actionId: 'step.run:diagnosis-4:config-check' })));
     expect(acks.every((a) => a.status === 200)).toBe(true);
-    const incident = h.pilot.deps.store.listOpen().find((i) => i.threadTs === threadTs)!;
+    const incident = (await h.pilot.deps.store.listOpen()).find((i) => i.threadTs === threadTs)!;
     const deadline = Date.now() + 30_000;
-    while (h.pilot.deps.store.timeline(incident.id).filter((e) => e.type === 'step.finished' || e.type === 'step.failed').length < 30 && Date.now() < deadline) {
+    while ((await h.pilot.deps.store.timeline(incident.id)).filter((e) => e.type === 'step.finished' || e.type === 'step.failed').length < 30 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 100));
     }
-    const timeline = h.pilot.deps.store.timeline(incident.id);
+    const timeline = await h.pilot.deps.store.timeline(incident.id);
     expect(timeline.filter((e) => e.type === 'step.finished')).toHaveLength(30);
     // at most 2 at once: never more than 2 started-but-not-finished
     let running = 0;

@@ -29,9 +29,9 @@ describe('forged and replayed Slack requests', () => {
   });
 
   /** What the bot has done so far: Slack calls, commands run, timeline entries. */
-  function done() {
-    const incident = h.pilot.deps.store.listOpen()[0];
-    return { calls: h.slack.calls().length, commands: executor.commands.length, timeline: h.pilot.deps.store.timeline(incident.id).length };
+  async function done() {
+    const incident = (await h.pilot.deps.store.listOpen())[0];
+    return { calls: h.slack.calls().length, commands: executor.commands.length, timeline: (await h.pilot.deps.store.timeline(incident.id)).length };
   }
   const settle = () => new Promise((r) => setTimeout(r, 300));
   const click = (opts: Parameters<Harness['slack']['clickButton']>[1]) =>
@@ -45,11 +45,11 @@ describe('forged and replayed Slack requests', () => {
     ['a timestamp more than five minutes ahead', { timestampSkewSec: 301 }],
     ['a timestamp a day ahead', { timestampSkewSec: 86_400 }],
   ])('a click with %s: 401 and nothing done', async (_name, opts) => {
-    const before = done();
+    const before = await done();
     const res = await click(opts);
     expect(res.status).toBe(401);
     await settle();
-    expect(done()).toEqual(before);
+    expect(await done()).toEqual(before);
   });
 
   it.each([
@@ -57,27 +57,27 @@ describe('forged and replayed Slack requests', () => {
     ['an old timestamp', { timestampSkewSec: -400 }, 401],
     ['a future timestamp', { timestampSkewSec: 400 }, 401],
   ])('a slash command with %s: refused, no answer', async (_name, opts, status) => {
-    const before = done();
+    const before = await done();
     const res = await h.slack.slashCommand({ command: '/incident', text: 'list', userId: ONCALL, channelId: CHANNEL }, opts);
     expect(res.status).toBe(status);
     await settle();
-    expect(done()).toEqual(before);
+    expect(await done()).toEqual(before);
   });
 
   it('an alert event dated in the future opens nothing (events are acked before any middleware: 200, ignored)', async () => {
-    const before = done();
+    const before = await done();
     const res = await h.slack.postAlertMessage(CHANNEL, { text: 'HaproxyServerDown instance=127.0.0.1:9101 backend=web server=web9' }, { timestampSkewSec: 600 });
     expect(res.status).toBe(200);
     await settle();
     expect(h.slack.calls().length).toBe(before.calls);
-    expect(h.pilot.deps.store.listOpen()).toHaveLength(1);
+    expect(await h.pilot.deps.store.listOpen()).toHaveLength(1);
   });
 
   it('an old alert event is refused with 401', async () => {
     const res = await h.slack.postAlertMessage(CHANNEL, { text: 'HaproxyServerDown instance=127.0.0.1:9101 backend=web server=web8' }, { timestampSkewSec: -600 });
     expect(res.status).toBe(401);
     await settle();
-    expect(h.pilot.deps.store.listOpen()).toHaveLength(1);
+    expect(await h.pilot.deps.store.listOpen()).toHaveLength(1);
   });
 
   it('still accepts a request within the allowed skew (a clock a little off either way)', async () => {

@@ -33,19 +33,19 @@ describeWithHosts('incident lifecycle', (hosts) => {
     // the same store file and the same Slack: a new bot process
     const second = await startHarness({ hosts: [lb], slack: first.slack, dir: first.dir });
     try {
-      const incident = second.pilot.deps.store.listOpen()[0];
+      const incident = (await second.pilot.deps.store.listOpen())[0];
       expect(incident.steps['diagnosis-4']).toMatchObject({ state: 'ok', exitCode: 0 });
       expect(incident.steps['mitigation-5']).toMatchObject({ state: 'done', by: ONCALL });
       // a button on the message posted by the previous process still works
       const out = plain(await runStep(second, ts, 'diagnosis-backend-state', 'backend-state'));
       expect(out).toMatch(/▶ web2\s+DOWN/);
-      const types = second.pilot.deps.store.timeline(incident.id).map((e) => e.type);
+      const types = (await second.pilot.deps.store.timeline(incident.id)).map((e) => e.type);
       expect(types.filter((t) => t === 'step.finished')).toHaveLength(2);
       expect(types).toContain('checklist.done');
       // the same alert again after the restart: still one incident
       await second.postFixture('single.slack-default.firing.event.json');
       await new Promise((r) => setTimeout(r, 300));
-      expect(second.pilot.deps.store.listOpen()).toHaveLength(1);
+      expect(await second.pilot.deps.store.listOpen()).toHaveLength(1);
     } finally {
       await second.stopBot();
       await first.stop();
@@ -56,16 +56,16 @@ describeWithHosts('incident lifecycle', (hosts) => {
     const first = await startHarness({ hosts: [lb] });
     const ts = await first.postFixture('single.slack-default.firing.event.json');
     await first.incidentMessage(ts);
-    const id = first.pilot.deps.store.listOpen()[0].id;
+    const id = (await first.pilot.deps.store.listOpen())[0].id;
     // the process dies (kill -9) while a step runs: the store still says "running"
-    first.pilot.deps.store.setStep(id, 'diagnosis-2', { state: 'running', actionId: 'status-check', by: ONCALL, at: '2026-11-25T03:00:00.000Z' });
+    await first.pilot.deps.store.setStep(id, 'diagnosis-2', { state: 'running', actionId: 'status-check', by: ONCALL, at: '2026-11-25T03:00:00.000Z' });
     await first.stopBot();
 
     const second = await startHarness({ hosts: [lb], slack: first.slack, dir: first.dir });
     try {
-      const incident = second.pilot.deps.store.get(id)!;
+      const incident = (await second.pilot.deps.store.get(id))!;
       expect(incident.steps['diagnosis-2']).toMatchObject({ state: 'failed', error: expect.stringMatching(/^interrupted: the bot stopped while it ran/) });
-      expect(second.pilot.deps.store.timeline(id).pop()).toMatchObject({ type: 'step.interrupted', actor: ONCALL, details: expect.objectContaining({ reason: 'the bot restarted', ran: true }) });
+      expect((await second.pilot.deps.store.timeline(id)).pop()).toMatchObject({ type: 'step.interrupted', actor: ONCALL, details: expect.objectContaining({ reason: 'the bot restarted', ran: true }) });
       await second.slack.waitFor('chat.update', (c) => c.args.ts === incident.messageTs && JSON.stringify(c.args.blocks ?? '').includes('interrupted'), 5000);
     } finally {
       await second.stopBot();
@@ -92,8 +92,8 @@ describeWithHosts('incident lifecycle', (hosts) => {
       await h.postFixture('single.slack-default.resolved.event.json');
       const summary = await h.slack.waitFor('chat.postMessage', (c) => c.args.reply_broadcast === true || c.args.reply_broadcast === 'true', 5000);
 
-      const incident = h.pilot.deps.store.get(1)!;
-      const timeline = h.pilot.deps.store.timeline(incident.id).map((e) => [e.type, e.actor, (e.details as { actionId?: string }).actionId ?? null]);
+      const incident = (await h.pilot.deps.store.get(1))!;
+      const timeline = (await h.pilot.deps.store.timeline(incident.id)).map((e) => [e.type, e.actor, (e.details as { actionId?: string }).actionId ?? null]);
       expect(timeline).toEqual([
         ['alert.fired', 'alertmanager', null],
         ['step.clicked', ONCALL, 'log-tail'],
@@ -176,7 +176,7 @@ describeWithHosts('incident lifecycle', (hosts) => {
 
       expect(await slash(h, 'resolve 1')).toBe('Resolved #1; the summary is in its thread.');
       await h.slack.waitFor('chat.postMessage', (c) => /resolved after/.test(String(c.args.text)), 5000);
-      expect(h.pilot.deps.store.get(1)).toMatchObject({ status: 'resolved', resolvedBy: ONCALL });
+      expect(await h.pilot.deps.store.get(1)).toMatchObject({ status: 'resolved', resolvedBy: ONCALL });
       expect(await slash(h, 'resolve 1')).toBe('#1 is already resolved.');
       expect(await slash(h, 'list')).toBe('No open incidents in this channel.');
     } finally {
@@ -192,7 +192,7 @@ describeWithHosts('incident lifecycle', (hosts) => {
       const threadTs = (opening.response as { ts: string }).ts;
       await h.incidentMessage(threadTs);
       await waitForReply(h, /HAProxy process and sockets on lb-test: ok/);
-      expect(h.pilot.deps.store.get(1)).toMatchObject({ hostName: 'lb-test', alert: { source: 'manual' } });
+      expect(await h.pilot.deps.store.get(1)).toMatchObject({ hostName: 'lb-test', alert: { source: 'manual' } });
     } finally {
       await h.stop();
     }

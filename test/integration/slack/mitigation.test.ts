@@ -59,10 +59,10 @@ describeWithHosts('guarded mitigation on the real haproxy', (hosts) => {
     expect(view).toContain('haproxy -c -f');
     expect(view).toContain(lb.haproxy.pidFile);
     // recorded: timeline and audit
-    const incident = h.pilot.deps.store.listOpen()[0];
-    const types = h.pilot.deps.store.timeline(incident.id).map((e) => e.type);
+    const incident = (await h.pilot.deps.store.listOpen())[0];
+    const types = (await h.pilot.deps.store.timeline(incident.id)).map((e) => e.type);
     expect(types).toEqual(expect.arrayContaining(['mitigation.confirmed', 'step.started', 'step.finished', 'mitigation.verified']));
-    const audit = h.pilot.deps.store.audits({ host: 'lb-test' });
+    const audit = await h.pilot.deps.store.audits({ host: 'lb-test' });
     expect(audit).toEqual([expect.objectContaining({ user: ONCALL, actionId: 'restart', outcome: 'ok', exitCode: 0, reason: 'web2 keeps flapping', verification: expect.stringMatching(/^verified/) })]);
   });
 
@@ -73,7 +73,7 @@ describeWithHosts('guarded mitigation on the real haproxy', (hosts) => {
     expect(String(refusal.args.text)).toMatch(/you may not run Restart HAProxy on lb-test: only <!subteam\^S0123SRE> may/);
     expect(h.slack.calls('views.open')).toHaveLength(0);
     expect(pid(hosts)).toBe(before);
-    expect(h.pilot.deps.store.audits({ host: 'lb-test' })).toEqual([expect.objectContaining({ user: INTERN, outcome: 'refused', reason: undefined, details: expect.objectContaining({ code: 'NOT_ALLOWED' }) })]);
+    expect(await h.pilot.deps.store.audits({ host: 'lb-test' })).toEqual([expect.objectContaining({ user: INTERN, outcome: 'refused', reason: undefined, details: expect.objectContaining({ code: 'NOT_ALLOWED' }) })]);
   });
 
   it('restarts once when two confirmed clicks arrive at the same moment', async () => {
@@ -87,7 +87,7 @@ describeWithHosts('guarded mitigation on the real haproxy', (hosts) => {
     await Promise.all(ids.map((viewId) => h.slack.submitView({ user: ONCALL, viewId, values })));
     await h.slack.waitFor('chat.postMessage', replyMatching(/Restart HAProxy on lb-test: verified, /), 20_000);
     await new Promise((r) => setTimeout(r, 500));
-    const audit = h.pilot.deps.store.audits({ host: 'lb-test' });
+    const audit = await h.pilot.deps.store.audits({ host: 'lb-test' });
     expect(audit.filter((a) => a.outcome === 'ok')).toHaveLength(1);
     expect(audit.filter((a) => a.outcome === 'refused')).toHaveLength(1);
     const told = [...h.slack.calls('chat.postEphemeral'), ...h.slack.calls('chat.postMessage')].map((c) => String(c.args.text ?? ''));
@@ -113,7 +113,7 @@ describeWithHosts('guarded mitigation on the real haproxy', (hosts) => {
       const blocked = await h.slack.waitFor('chat.postMessage', replyMatching(/Restart HAProxy on lb-test blocked: the config check failed/), 20_000);
       expect(plain(JSON.stringify(blocked.args.blocks))).toMatch(/bogus-keyword/);
       expect(pid(hosts)).toBe(before);
-      expect(h.pilot.deps.store.audits({ host: 'lb-test' })).toEqual([expect.objectContaining({ outcome: 'refused', details: expect.objectContaining({ code: 'PRECHECK_FAILED' }) })]);
+      expect(await h.pilot.deps.store.audits({ host: 'lb-test' })).toEqual([expect.objectContaining({ outcome: 'refused', details: expect.objectContaining({ code: 'PRECHECK_FAILED' }) })]);
     } finally {
       writeFileSync(hosts.haproxy.config, original);
     }
@@ -144,7 +144,7 @@ describeWithHosts('guarded mitigation on the real haproxy', (hosts) => {
     const dry = await h.slack.waitFor('chat.postMessage', replyMatching(/Dry run of Reload HAProxy/), 10_000);
     expect(plain(JSON.stringify(dry.args.blocks))).toContain('-sf');
     expect(pid(hosts)).toBe(before);
-    expect(h.pilot.deps.store.audits({ host: 'lb-test' })).toEqual([expect.objectContaining({ outcome: 'dry-run' })]);
+    expect(await h.pilot.deps.store.audits({ host: 'lb-test' })).toEqual([expect.objectContaining({ outcome: 'dry-run' })]);
   });
 });
 void CHANNEL;

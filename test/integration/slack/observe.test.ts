@@ -48,7 +48,7 @@ async function postAlert(h: Harness, status: 'firing' | 'resolved', server = 'we
  */
 async function incidentThread(h: Harness, server = 'web2'): Promise<{ ts: string; incidentId: number }> {
   await postAlert(h, 'firing', server);
-  const incident = await waitFor(`an open incident for ${server}`, async () => h.pilot.deps.store.listOpen().find((i) => i.alert.labels.server === server && i.messageTs), 5000, 25);
+  const incident = await waitFor(`an open incident for ${server}`, async () => (await h.pilot.deps.store.listOpen()).find((i) => i.alert.labels.server === server && i.messageTs), 5000, 25);
   return { ts: incident.threadTs, incidentId: incident.id };
 }
 
@@ -150,7 +150,7 @@ describeStack('observe in the incident thread, against real Prometheus and Alert
 
     const thread = await threadShows(h, ts, /<@U0ONCALL01> silenced \*HaproxyServerDown\*/);
     expect(thread).toMatch(/until \*\d{4}-\d\d-\d\d \d\d:\d\d UTC\*/);
-    const silence = h.pilot.deps.store.get(incidentId)?.silences?.[0];
+    const silence = (await h.pilot.deps.store.get(incidentId))?.silences?.[0];
     if (!silence) throw new Error('no silence recorded');
 
     // What Alertmanager stored, read through its raw API.
@@ -177,8 +177,8 @@ describeStack('observe in the incident thread, against real Prometheus and Alert
     await h.click(ts, 'incident.expireSilence');
     await threadShows(h, ts, /<@U0ONCALL01> expired the silence/);
     expect((await axios.get(`${stack.alertmanagerUrl}/api/v2/silence/${silence.id}`)).data.status.state).toBe('expired');
-    expect(h.pilot.deps.store.get(incidentId)?.silences?.[0]).toMatchObject({ expiredBy: ONCALL });
-    const types = h.pilot.deps.store.timeline(incidentId).map((e) => e.type);
+    expect((await h.pilot.deps.store.get(incidentId))?.silences?.[0]).toMatchObject({ expiredBy: ONCALL });
+    const types = (await h.pilot.deps.store.timeline(incidentId)).map((e) => e.type);
     expect(types).toEqual(expect.arrayContaining(['silence.created', 'silence.expired']));
     await messageShows(h, ts, '"action_id":"incident.silence"');
   });
@@ -193,11 +193,11 @@ describeStack('observe in the incident thread, against real Prometheus and Alert
   it('expires the bot’s silence when the incident resolves, unless asked to keep it', async () => {
     const silenceOf = async (keep: boolean) => {
       const { ts, incidentId } = await incidentThread(h);
-      const before = h.pilot.deps.store.get(incidentId)?.silences?.length ?? 0;
+      const before = (await h.pilot.deps.store.get(incidentId))?.silences?.length ?? 0;
       const view = await openModal(h, ts, 'incident.silence');
       await h.slack.submitView({ user: ONCALL, viewId: view.id, values: silenceValues('1h', 'maintenance of web2', keep) });
       const silences = await waitFor('the silence', async () => {
-        const all = h.pilot.deps.store.get(incidentId)?.silences ?? [];
+        const all = (await h.pilot.deps.store.get(incidentId))?.silences ?? [];
         return all.length > before ? all : undefined;
       }, 5000, 25);
       return { ts, incidentId, silenceId: silences[silences.length - 1].id };
@@ -208,7 +208,7 @@ describeStack('observe in the incident thread, against real Prometheus and Alert
     await postAlert(h, 'resolved');
     await threadShows(h, dropped.ts, /The incident resolved: expired the silence/);
     expect(await state(dropped.silenceId)).toBe('expired');
-    const expired = h.pilot.deps.store.timeline(dropped.incidentId).filter((e) => e.type === 'silence.expired' && e.details.silenceId === dropped.silenceId);
+    const expired = (await h.pilot.deps.store.timeline(dropped.incidentId)).filter((e) => e.type === 'silence.expired' && e.details.silenceId === dropped.silenceId);
     expect(expired).toEqual([expect.objectContaining({ actor: 'bot', details: expect.objectContaining({ why: 'the incident resolved' }) })]);
 
     // a new incident for the same alert, silenced with "keep": the silence outlives the incident
@@ -241,7 +241,7 @@ describeStack('observe in the incident thread, against real Prometheus and Alert
     // a refused confirmed submission is told in the thread, where the modal's reason would have been (one rule)
     const thread = await threadShows(h, ts, /no longer active/);
     expect(thread.split('\n').find((line) => /no longer active/.test(line))).toContain('Restart');
-    expect(h.pilot.deps.store.timeline(incidentId).find((ev) => ev.type === 'mitigation.refused')?.details).toMatchObject({ code: 'ALERT_RESOLVED' });
+    expect((await h.pilot.deps.store.timeline(incidentId)).find((ev) => ev.type === 'mitigation.refused')?.details).toMatchObject({ code: 'ALERT_RESOLVED' });
 
     // ticked (and as a dry run, so nothing connects to the host): it goes ahead
     const ticked = {
@@ -312,6 +312,6 @@ describe('observe in the incident thread, without the services', () => {
     await h.incidentMessage(ts);
     const thread = await threadShows(h, ts, /No graph/);
     expect(thread).toContain('No graph: Prometheus at http://127.0.0.1:1 did not answer (connection refused)');
-    expect(h.pilot.deps.store.listOpen()).toHaveLength(1);
+    expect(await h.pilot.deps.store.listOpen()).toHaveLength(1);
   });
 });

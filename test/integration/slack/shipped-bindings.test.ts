@@ -88,7 +88,7 @@ async function fire(h: Harness, labels: Record<string, string>): Promise<string>
   expect(res.status).toBe(202);
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const incident = h.pilot.deps.store.findOpen(alert.fingerprint);
+    const incident = await h.pilot.deps.store.findOpen(alert.fingerprint);
     if (incident?.messageTs) return incident.threadTs;
     if (Date.now() > deadline) throw new Error(`no incident message for ${labels.alertname}`);
     await new Promise((r) => setTimeout(r, 25));
@@ -148,7 +148,7 @@ describeWithHosts('every shipped binding through the real bot', (hosts) => {
       await restoreWeb2(hosts);
     });
 
-    it('loads without a problem, every binding with automated steps', () => {
+    it('loads without a problem, every binding with automated steps', async () => {
       expect(loaded.problems).toEqual([]);
       expect(bound.length).toBeGreaterThanOrEqual(folder.endsWith('v2') ? 13 : 30);
     });
@@ -165,7 +165,7 @@ describeWithHosts('every shipped binding through the real bot', (hosts) => {
         // Nothing was refused before it ran (a parameter the alert's labels could not fill, a host not found).
         expect({ actionId, text }).toEqual({ actionId, text: expect.not.stringMatching(/did not run|nothing was run|nothing ran/) });
       }
-      const incident = h.pilot.deps.store.listOpen().find((i) => i.threadTs === threadTs);
+      const incident = (await h.pilot.deps.store.listOpen()).find((i) => i.threadTs === threadTs);
       expect(incident?.hostName).toBe('lb-test');
     });
   });
@@ -178,7 +178,7 @@ describeWithHosts('every shipped binding through the real bot', (hosts) => {
       const threadTs = await fire(h, { alertname: 'HostSystemdServiceCrashed', instance: '127.0.0.1:9100', name: 'nginx.service', severity: 'warning' });
       const text = await confirmChange(h, threadTs, 'mitigation-1', 'restart-unit');
       expect(text).toContain('Restart the systemd unit on lb-test: verified, the command checked it: nginx.service restarted on lb-test: active');
-      const audit = h.pilot.deps.store.audits({ host: 'lb-test' }).find((a) => a.actionId === 'restart-unit');
+      const audit = (await h.pilot.deps.store.audits({ host: 'lb-test' })).find((a) => a.actionId === 'restart-unit');
       expect(audit).toMatchObject({ outcome: 'ok', verification: expect.stringMatching(/^verified: the command checked it/) });
     } finally {
       await h.stop();
@@ -190,7 +190,7 @@ describeWithHosts('every shipped binding through the real bot', (hosts) => {
     const h = await startHarness({ hosts: [lb, lb2], config });
     try {
       const threadTs = await fire(h, { alertname: 'HaproxyPendingRequests', backend: 'web', severity: 'warning' });
-      const incident = h.pilot.deps.store.listOpen().find((i) => i.threadTs === threadTs)!;
+      const incident = (await h.pilot.deps.store.listOpen()).find((i) => i.threadTs === threadTs)!;
       expect(incident.hostName).toBeUndefined();
       const message = plain(JSON.stringify((await h.incidentMessage(threadTs)).blocks));
       expect(message).toContain(`it may be on \`lb-test\` or \`lb-test-b\`. Pick the host with \`/incident host ${incident.id} <name>\``);
@@ -199,7 +199,7 @@ describeWithHosts('every shipped binding through the real bot', (hosts) => {
       const refused = plain(await runStep(h, threadTs, 'diagnosis-2', 'proxy-stats', ONCALL));
       expect(refused).toMatch(/did not run/);
       expect(refused).toContain(`it may be on lb-test, lb-test-b; nothing was run. Pick the host with \`/incident host ${incident.id} <name>\`, then click again`);
-      expect(h.pilot.deps.store.timeline(incident.id).some((e) => e.type === 'step.started')).toBe(false);
+      expect((await h.pilot.deps.store.timeline(incident.id)).some((e) => e.type === 'step.started')).toBe(false);
 
       const slash = async (text: string): Promise<string> => {
         const before = h.slack.calls('response_url').length;
@@ -210,7 +210,7 @@ describeWithHosts('every shipped binding through the real bot', (hosts) => {
       expect(await slash(`host ${incident.id} db-9`)).toMatch(/`db-9` is not a host #\d+ may run on \(its runbook lists: `lb-test`, `lb-test-b`\)/);
       expect(await slash(`host ${incident.id} lb-test-b`)).toBe(`#${incident.id} now runs on \`lb-test-b\`.`);
       expect(await slash(`host ${incident.id} lb-test`)).toMatch(/already runs on `lb-test-b`/);
-      expect(h.pilot.deps.store.timeline(incident.id).map((e) => e.type)).toContain('host.chosen');
+      expect((await h.pilot.deps.store.timeline(incident.id)).map((e) => e.type)).toContain('host.chosen');
 
       const text = plain(await runStep(h, threadTs, 'diagnosis-2', 'proxy-stats', ONCALL));
       expect(text).toMatch(/Proxy stats: sessions, queue, errors, times on lb-test-b: ok/);

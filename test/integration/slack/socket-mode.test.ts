@@ -58,14 +58,14 @@ describe('Socket Mode (#2)', () => {
     // A click before the bot has stored its message's ts would not show on the message (the presenter has no ts to
     // update yet); a person cannot click that fast, the stand-in can.
     const posted = Date.now();
-    while (!h.pilot.deps.store.listOpen().find((i) => i.threadTs === alertTs)?.messageTs && Date.now() - posted < 2000) await new Promise((r) => setTimeout(r, 10));
+    while (!(await h.pilot.deps.store.listOpen()).find((i) => i.threadTs === alertTs)?.messageTs && Date.now() - posted < 2000) await new Promise((r) => setTimeout(r, 10));
     const click = await h.click(alertTs, `step.check:${checklist.id}`);
     expect(click.status).toBe(200);
     expect(click.ackMs).toBeLessThan(3000);
     await h.slack.waitFor('chat.update', (c) => JSON.stringify(c.args.blocks ?? '').includes('☑️ done'), 5000);
-    const incident = h.pilot.deps.store.listOpen().find((i) => i.threadTs === alertTs);
+    const incident = (await h.pilot.deps.store.listOpen()).find((i) => i.threadTs === alertTs);
     expect(incident?.steps[checklist.id]).toMatchObject({ state: 'done', by: ONCALL });
-    expect(h.pilot.deps.store.timeline(incident!.id).map((e) => e.type)).toContain('checklist.done');
+    expect((await h.pilot.deps.store.timeline(incident!.id)).map((e) => e.type)).toContain('checklist.done');
   });
 
   it('answers /incident list over the socket', async () => {

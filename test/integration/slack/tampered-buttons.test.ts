@@ -37,21 +37,21 @@ describe('tampered buttons', () => {
     const other = await h.slack.sendEvent({ type: 'message', channel: OTHER, user: ONCALL, text: 'HaproxyServerDown instance=lb-2:9101 backend=web server=web1', ts: '1700000500.000100' });
     expect(other.status).toBe(200);
     await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === OTHER && JSON.stringify(c.args.blocks ?? '').includes('step.'), 5000);
-    const byChannel = (ch: string) => h.pilot.deps.store.listOpen().find((i) => i.channel === ch)!;
-    a = { id: byChannel(CHANNEL).id, message };
-    b = { id: byChannel(OTHER).id };
+    const byChannel = async (ch: string) => (await h.pilot.deps.store.listOpen()).find((i) => i.channel === ch)!;
+    a = { id: (await byChannel(CHANNEL)).id, message };
+    b = { id: (await byChannel(OTHER)).id };
   });
   afterAll(async () => {
     await h?.stop();
   });
 
   /** The state a tampered click must not change. */
-  function snapshot() {
+  async function snapshot() {
     const store = h.pilot.deps.store;
     return {
       commands: executor.commands.length,
-      a: { timeline: store.timeline(a.id).length, steps: store.get(a.id)?.steps },
-      b: { timeline: store.timeline(b.id).length, steps: store.get(b.id)?.steps },
+      a: { timeline: (await store.timeline(a.id)).length, steps: (await store.get(a.id))?.steps },
+      b: { timeline: (await store.timeline(b.id)).length, steps: (await store.get(b.id))?.steps },
       views: h.slack.calls('views.open').length,
       // Posts in channels: an answer to the user alone (a DM) changes nothing.
       posts: h.slack.calls('chat.postMessage').filter((c) => String(c.args.channel).startsWith('C')).length,
@@ -90,7 +90,7 @@ describe('tampered buttons', () => {
   ];
 
   it.each(cases)('%s: nothing runs, the user is told why', async (_name, actionId, makeValue, says) => {
-    const before = snapshot();
+    const before = await snapshot();
     const ephemerals = h.slack.ephemerals({ channel: CHANNEL, user: ONCALL }).length;
     const since = h.slack.calls().length;
     const v = makeValue();
@@ -101,11 +101,11 @@ describe('tampered buttons', () => {
     expect(String(told.args.text)).toMatch(says);
     expect(h.slack.ephemerals({ channel: CHANNEL, user: ONCALL }).length).toBe(ephemerals + 1);
     await new Promise((r) => setTimeout(r, 100));
-    expect(snapshot()).toEqual(before);
+    expect(await snapshot()).toEqual(before);
   });
 
   it('a click from a payload that names no channel matches no incident', async () => {
-    const before = snapshot();
+    const before = await snapshot();
     const since = h.slack.calls().length;
     const res = await h.slack.clickButton({ user: ONCALL, channel: '', messageTs: a.message.ts, actionId: 'step.run:diagnosis-2:status-check', message: a.message, value: value({ i: a.id, s: 'diagnosis-2', a: 'status-check' }) });
     expect(res.status).toBe(200);
@@ -113,7 +113,7 @@ describe('tampered buttons', () => {
     const told = await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === ONCALL && h.slack.calls().indexOf(c) >= since, 5000);
     expect(String(told.args.text)).toMatch(/incident #\d+ is not known in this channel/);
     await new Promise((r) => setTimeout(r, 300));
-    expect(snapshot()).toEqual(before);
+    expect(await snapshot()).toEqual(before);
   });
 
   it('the untampered button still runs (the cases above fail for the reason they name)', async () => {

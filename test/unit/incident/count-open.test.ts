@@ -4,13 +4,13 @@ import { Metrics } from '../../../src/metrics';
 import { firingAlert } from '../../support/domain-fixtures';
 
 describe('open incidents for /metrics', () => {
-  it('countOpen counts open incidents only', () => {
+  it('countOpen counts open incidents only', async () => {
     const store = new SqliteIncidentStore(':memory:');
     const at = '2026-11-25T03:00:00.000Z';
-    for (const server of ['a', 'b', 'c']) store.openOrGet({ alert: firingAlert({ fingerprint: server, labels: { alertname: 'HaproxyServerDown', server } }), channel: 'C1', threadTs: '1.1', at });
-    store.update(store.findOpen('b')!.id, { status: 'resolved', resolvedAt: at });
-    expect(store.countOpen()).toBe(2);
-    store.close();
+    for (const server of ['a', 'b', 'c']) await store.openOrGet({ alert: firingAlert({ fingerprint: server, labels: { alertname: 'HaproxyServerDown', server } }), channel: 'C1', threadTs: '1.1', at });
+    await store.update((await store.findOpen('b'))!.id, { status: 'resolved', resolvedAt: at });
+    expect(await store.countOpen()).toBe(2);
+    await store.close();
   });
 
   it('the gauge is read from the count at scrape time (awaited), never from a list of incidents', async () => {

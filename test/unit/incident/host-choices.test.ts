@@ -41,24 +41,24 @@ describe('applyAlert with a binding that names hosts', () => {
     return { store, deps };
   };
 
-  it('runs on the only host of the group', () => {
+  it('runs on the only host of the group', async () => {
     const { deps } = setup(['db']);
-    const out = applyAlert(deps, alert({ alertname: 'A', backend: 'web' }), { channel: 'C1', threadTs: '1.1' });
+    const out = await applyAlert(deps, alert({ alertname: 'A', backend: 'web' }), { channel: 'C1', threadTs: '1.1' });
     expect(out.kind === 'opened' && out.incident.hostName).toBe('db-1');
   });
 
-  it('with several, picks none and records the choices on the timeline', () => {
+  it('with several, picks none and records the choices on the timeline', async () => {
     const { store, deps } = setup(['haproxy']);
-    const out = applyAlert(deps, alert({ alertname: 'A', backend: 'web' }), { channel: 'C1', threadTs: '1.1' });
+    const out = await applyAlert(deps, alert({ alertname: 'A', backend: 'web' }), { channel: 'C1', threadTs: '1.1' });
     expect(out.kind).toBe('opened');
     if (out.kind !== 'opened') return;
     expect(out.incident.hostName).toBeUndefined();
-    expect(store.timeline(out.incident.id)[0].details).toMatchObject({ host: null, hostChoices: ['lb-1', 'lb-2'] });
+    expect((await store.timeline(out.incident.id))[0].details).toMatchObject({ host: null, hostChoices: ['lb-1', 'lb-2'] });
   });
 
-  it('an alert that names an unconfigured host is not moved to the group', () => {
+  it('an alert that names an unconfigured host is not moved to the group', async () => {
     const { deps } = setup(['db']);
-    const out = applyAlert(deps, alert({ alertname: 'A', instance: '10.9.9.9:9101' }), { channel: 'C1', threadTs: '1.1' });
+    const out = await applyAlert(deps, alert({ alertname: 'A', instance: '10.9.9.9:9101' }), { channel: 'C1', threadTs: '1.1' });
     expect(out.kind === 'opened' && out.incident.hostName).toBeUndefined();
   });
 });

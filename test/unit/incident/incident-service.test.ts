@@ -15,26 +15,26 @@ function setup() {
 }
 
 describe('applyAlert', () => {
-  it('opens one incident for the host, notes repeats at most once an interval, and resolves it', () => {
+  it('opens one incident for the host, notes repeats at most once an interval, and resolves it', async () => {
     const { store, deps, advance } = setup();
     const place = { channel: 'C1', threadTs: '1.1' };
 
-    const opened = applyAlert(deps, firing, place);
+    const opened = await applyAlert(deps, firing, place);
     expect(opened).toMatchObject({ kind: 'opened', incident: { hostName: 'lb-1', threadTs: '1.1' } });
 
     advance(60);
-    expect(applyAlert(deps, firing, { channel: 'C1', threadTs: '2.2' })).toMatchObject({ kind: 'repeated', notify: false, incident: { threadTs: '1.1' } });
+    expect(await applyAlert(deps, firing, { channel: 'C1', threadTs: '2.2' })).toMatchObject({ kind: 'repeated', notify: false, incident: { threadTs: '1.1' } });
     advance(600);
-    expect(applyAlert(deps, firing, place)).toMatchObject({ kind: 'repeated', notify: true });
+    expect(await applyAlert(deps, firing, place)).toMatchObject({ kind: 'repeated', notify: true });
     advance(60);
-    expect(applyAlert(deps, firing, place)).toMatchObject({ kind: 'repeated', notify: false });
+    expect(await applyAlert(deps, firing, place)).toMatchObject({ kind: 'repeated', notify: false });
 
-    const resolved = applyAlert(deps, { ...firing, status: 'resolved' }, place);
+    const resolved = await applyAlert(deps, { ...firing, status: 'resolved' }, place);
     expect(resolved).toMatchObject({ kind: 'resolved', incident: { status: 'resolved', resolvedBy: 'alertmanager' } });
-    expect(applyAlert(deps, { ...firing, status: 'resolved' }, place).kind).toBe('resolved-unknown');
+    expect((await applyAlert(deps, { ...firing, status: 'resolved' }, place)).kind).toBe('resolved-unknown');
 
     const id = opened.kind === 'opened' ? opened.incident.id : -1;
-    expect(store.timeline(id).map((e) => e.type)).toEqual([
+    expect((await store.timeline(id)).map((e) => e.type)).toEqual([
       'alert.fired',
       'alert.repeated',
       'alert.repeated',
@@ -44,10 +44,10 @@ describe('applyAlert', () => {
     ]);
   });
 
-  it('opens an incident without a host when no host matches', () => {
+  it('opens an incident without a host when no host matches', async () => {
     const { deps } = setup();
     const other = { ...firing, fingerprint: 'fp2', labels: { ...firing.labels, instance: 'lb-9:9101' } };
-    const opened = applyAlert(deps, other, { channel: 'C1', threadTs: '3.3' });
+    const opened = await applyAlert(deps, other, { channel: 'C1', threadTs: '3.3' });
     expect(opened.kind === 'opened' && opened.incident.hostName).toBeUndefined();
   });
 
@@ -55,18 +55,18 @@ describe('applyAlert', () => {
     ['other label values', { ...firing.labels, server: 'api-db-primary', backend: 'db' }],
     ['fewer labels', { alertname: 'HaproxyServerDown' }],
     ['more labels', { ...firing.labels, extra: 'x' }],
-  ])('never changes the labels of an open incident, even for a delivery under its fingerprint with %s', (_name, labels) => {
+  ])('never changes the labels of an open incident, even for a delivery under its fingerprint with %s', async (_name, labels) => {
     const { store, deps } = setup();
-    const opened = applyAlert(deps, firing, { channel: 'C1', threadTs: '3.3' });
+    const opened = await applyAlert(deps, firing, { channel: 'C1', threadTs: '3.3' });
     const id = opened.kind === 'opened' ? opened.incident.id : -1;
     const forged: Alert = { ...firing, labels, annotations: { summary: 'updated' }, missingLabels: ['server'] };
-    const repeated = applyAlert(deps, forged, { channel: 'C1', threadTs: '3.3' });
+    const repeated = await applyAlert(deps, forged, { channel: 'C1', threadTs: '3.3' });
     expect(repeated.kind).toBe('repeated');
-    expect(store.get(id)?.alert.labels).toEqual(firing.labels);
-    expect(store.get(id)?.alert.missingLabels).toEqual(firing.missingLabels);
+    expect((await store.get(id))?.alert.labels).toEqual(firing.labels);
+    expect((await store.get(id))?.alert.missingLabels).toEqual(firing.missingLabels);
     // what may change, does
-    expect(store.get(id)?.alert.annotations.summary).toBe('updated');
-    const resolved = applyAlert(deps, { ...forged, status: 'resolved' }, { channel: 'C1', threadTs: '3.3' });
+    expect((await store.get(id))?.alert.annotations.summary).toBe('updated');
+    const resolved = await applyAlert(deps, { ...forged, status: 'resolved' }, { channel: 'C1', threadTs: '3.3' });
     expect(resolved.kind === 'resolved' && resolved.incident.alert.labels).toEqual(firing.labels);
   });
 });

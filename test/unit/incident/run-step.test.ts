@@ -144,9 +144,9 @@ class FakeExecutor {
   async close(): Promise<void> {}
 }
 
-function setup(opts: { hostName?: string } = {}) {
+async function setup(opts: { hostName?: string } = {}) {
   const store = new SqliteIncidentStore(':memory:');
-  const { incident } = store.openOrGet({ alert: firingAlert(), hostName: opts.hostName ?? 'lb-1', channel: 'C1', threadTs: '1.1', at: '2026-11-25T03:00:00.000Z' });
+  const { incident } = await store.openOrGet({ alert: firingAlert(), hostName: opts.hostName ?? 'lb-1', channel: 'C1', threadTs: '1.1', at: '2026-11-25T03:00:00.000Z' });
   let t = Date.parse('2026-11-25T03:00:00.000Z');
   const scheduler = new FakeScheduler();
   const executor = new FakeExecutor();
@@ -163,95 +163,95 @@ function setup(opts: { hostName?: string } = {}) {
     logger: createLogger('silent'),
     inflight,
   };
-  const types = () => store.timeline(incident.id).map((e) => e.type);
-  const state = () => store.get(incident.id)!.steps['diagnosis-2'];
+  const types = async () => (await store.timeline(incident.id)).map((e) => e.type);
+  const state = async () => (await store.get(incident.id))!.steps['diagnosis-2'];
   const settle = () => new Promise((r) => setImmediate(r));
   return { store, incident: incident as Incident, scheduler, executor, inflight, deps, types, state, settle };
 }
 
 describe('runStep through every transition', () => {
   it('clicked → refused: no host configured; nothing runs', async () => {
-    const s = setup({ hostName: 'lb-unknown' });
+    const s = await setup({ hostName: 'lb-unknown' });
     const outcome = await runStep(s.deps, { incident: s.incident, step, action, user: 'U1' });
     expect(outcome).toMatchObject({ kind: 'refused', error: { code: 'HOST_NOT_CONFIGURED' } });
-    expect(s.types()).toEqual(['step.clicked', 'step.refused']);
-    expect(s.state()).toMatchObject({ state: 'failed', error: expect.stringMatching(/^refused: host not configured/) });
+    expect((await s.types())).toEqual(['step.clicked', 'step.refused']);
+    expect((await s.state())).toMatchObject({ state: 'failed', error: expect.stringMatching(/^refused: host not configured/) });
     expect(s.executor.started).toEqual([]);
   });
 
   it('ready → refused: a limit refuses the click', async () => {
-    const s = setup();
+    const s = await setup();
     s.scheduler.mode = { refuse: new PilotError('RATE_LIMITED', 'you ran 30 actions in the last minute') };
     const outcome = await runStep(s.deps, { incident: s.incident, step, action, user: 'U1' });
     expect(outcome).toMatchObject({ kind: 'refused', host: { name: 'lb-1' }, error: { code: 'RATE_LIMITED' } });
-    expect(s.types()).toEqual(['step.clicked', 'step.refused']);
-    expect(s.store.timeline(s.incident.id)[1].details).toMatchObject({ host: 'lb-1', code: 'RATE_LIMITED' });
+    expect((await s.types())).toEqual(['step.clicked', 'step.refused']);
+    expect((await s.store.timeline(s.incident.id))[1].details).toMatchObject({ host: 'lb-1', code: 'RATE_LIMITED' });
   });
 
   it('ready → running → ok: the command starts before the caller is told, then ok is recorded with its event', async () => {
-    const s = setup();
+    const s = await setup();
     const seen: string[] = [];
     const done = runStep(s.deps, { incident: s.incident, step, action, user: 'U1', details: { reason: 'r' } }, { started: () => seen.push(`told after ${s.executor.started.length} command(s)`) });
     await s.settle();
     expect(seen).toEqual(['told after 1 command(s)']);
-    expect(s.state()).toMatchObject({ state: 'running', by: 'U1' });
+    expect((await s.state())).toMatchObject({ state: 'running', by: 'U1' });
     expect(s.inflight.size).toBe(1);
     s.executor.exit(exited(0));
     const outcome = await done;
     expect(outcome).toMatchObject({ kind: 'ran', host: { name: 'lb-1' }, result: { exitCode: 0 } });
-    expect(s.types()).toEqual(['step.clicked', 'step.started', 'step.finished']);
-    const [clicked, started, finished] = s.store.timeline(s.incident.id);
+    expect((await s.types())).toEqual(['step.clicked', 'step.started', 'step.finished']);
+    const [clicked, started, finished] = await s.store.timeline(s.incident.id);
     // the fake clock: each write has its own time, in order
     expect([clicked.at < started.at, started.at < finished.at]).toEqual([true, true]);
     expect(started.details).toMatchObject({ host: 'lb-1', command: s.executor.started[0], reason: 'r' });
-    expect(s.state()).toEqual({ state: 'ok', actionId: 'status-check', by: 'U1', at: finished.at, exitCode: 0, durationMs: 42 });
+    expect((await s.state())).toEqual({ state: 'ok', actionId: 'status-check', by: 'U1', at: finished.at, exitCode: 0, durationMs: 42 });
     await s.settle();
     expect(s.inflight.size).toBe(0);
   });
 
   it('ready → queued → running → failed: waits, is told how many are ahead, then exits 1', async () => {
-    const s = setup();
+    const s = await setup();
     s.scheduler.mode = 'hold';
     const queued: number[] = [];
     const done = runStep(s.deps, { incident: s.incident, step, action, user: 'U1' }, { queued: (n) => queued.push(n) });
     await s.settle();
     expect(queued).toEqual([1]);
-    expect(s.state()).toMatchObject({ state: 'queued', ahead: 1 });
+    expect((await s.state())).toMatchObject({ state: 'queued', ahead: 1 });
     expect((await s.inflight.drain(0)).map((e) => e.started)).toEqual([false]);
     s.scheduler.held[0].go();
     await s.settle();
-    expect(s.state()).toMatchObject({ state: 'running' });
+    expect((await s.state())).toMatchObject({ state: 'running' });
     s.executor.exit(exited(1));
     expect(await done).toMatchObject({ kind: 'ran', result: { exitCode: 1 } });
-    expect(s.types()).toEqual(['step.clicked', 'step.queued', 'step.started', 'step.failed']);
-    expect(s.state()).toMatchObject({ state: 'failed', exitCode: 1, error: 'exit 1' });
+    expect((await s.types())).toEqual(['step.clicked', 'step.queued', 'step.started', 'step.failed']);
+    expect((await s.state())).toMatchObject({ state: 'failed', exitCode: 1, error: 'exit 1' });
   });
 
   it('running → failed: the connection drops under the command', async () => {
-    const s = setup();
+    const s = await setup();
     const done = runStep(s.deps, { incident: s.incident, step, action, user: 'U1' });
     await s.settle();
     s.executor.fail(new PilotError('SSH_CONNECTION_LOST', 'the connection to lb-1 dropped while the command ran; its outcome is unknown'));
     expect(await done).toMatchObject({ kind: 'failed', error: { code: 'SSH_CONNECTION_LOST' } });
-    expect(s.types()).toEqual(['step.clicked', 'step.started', 'step.failed']);
-    expect(s.store.timeline(s.incident.id)[2].details).toMatchObject({ code: 'SSH_CONNECTION_LOST', host: 'lb-1' });
+    expect((await s.types())).toEqual(['step.clicked', 'step.started', 'step.failed']);
+    expect((await s.store.timeline(s.incident.id))[2].details).toMatchObject({ code: 'SSH_CONNECTION_LOST', host: 'lb-1' });
   });
 
   it('queued → interrupted: the stop drops a waiting step; nothing ran', async () => {
-    const s = setup();
+    const s = await setup();
     s.scheduler.mode = 'hold';
     const done = runStep(s.deps, { incident: s.incident, step, action, user: 'U1' });
     await s.settle();
     s.inflight.beginStop();
     s.scheduler.held[0].drop(new Error('This limiter has been stopped.'));
     expect(await done).toMatchObject({ kind: 'refused', error: { code: 'SHUTTING_DOWN' } });
-    expect(s.types()).toEqual(['step.clicked', 'step.queued', 'step.interrupted']);
-    expect(s.store.timeline(s.incident.id)[2].details).toMatchObject({ ran: false, host: 'lb-1' });
+    expect((await s.types())).toEqual(['step.clicked', 'step.queued', 'step.interrupted']);
+    expect((await s.store.timeline(s.incident.id))[2].details).toMatchObject({ ran: false, host: 'lb-1' });
     expect(s.executor.started).toEqual([]);
   });
 
   it('queued → interrupted: a slot that comes after the stop began does not start the command', async () => {
-    const s = setup();
+    const s = await setup();
     s.scheduler.mode = 'hold';
     const done = runStep(s.deps, { incident: s.incident, step, action, user: 'U1' });
     await s.settle();
@@ -259,23 +259,23 @@ describe('runStep through every transition', () => {
     s.scheduler.held[0].go();
     expect(await done).toMatchObject({ kind: 'refused', error: { code: 'SHUTTING_DOWN' } });
     expect(s.executor.started).toEqual([]);
-    expect(s.types()).toEqual(['step.clicked', 'step.queued', 'step.interrupted']);
+    expect((await s.types())).toEqual(['step.clicked', 'step.queued', 'step.interrupted']);
   });
 
   it('running → interrupted: the cut-off ends the command; its exit says nothing about the host', async () => {
-    const s = setup();
+    const s = await setup();
     const done = runStep(s.deps, { incident: s.incident, step, action, user: 'U1' });
     await s.settle();
     s.inflight.cutOff();
     s.executor.exit(exited(null, { signal: 'TERM' }));
     expect(await done).toMatchObject({ kind: 'failed', error: { code: 'SSH_CONNECTION_LOST' } });
-    expect(s.types()).toEqual(['step.clicked', 'step.started', 'step.interrupted']);
-    expect(s.store.timeline(s.incident.id)[2].details).toMatchObject({ ran: true, host: 'lb-1' });
-    expect(s.state()).toMatchObject({ state: 'failed', error: expect.stringContaining('outcome is unknown') });
+    expect((await s.types())).toEqual(['step.clicked', 'step.started', 'step.interrupted']);
+    expect((await s.store.timeline(s.incident.id))[2].details).toMatchObject({ ran: true, host: 'lb-1' });
+    expect((await s.state())).toMatchObject({ state: 'failed', error: expect.stringContaining('outcome is unknown') });
   });
 
   it('a step ends once: interrupted by the stop while running, its late exit writes nothing more', async () => {
-    const s = setup();
+    const s = await setup();
     const done = runStep(s.deps, { incident: s.incident, step, action, user: 'U1' });
     await s.settle();
     const [entry] = await s.inflight.drain(0);
@@ -283,20 +283,20 @@ describe('runStep through every transition', () => {
     await entry.interrupt!({ reason: 'did not settle after its connection was closed' });
     s.executor.exit(exited(0));
     expect(await done).toMatchObject({ kind: 'failed', error: { code: 'SSH_CONNECTION_LOST' } });
-    expect(s.types()).toEqual(['step.clicked', 'step.started', 'step.interrupted']);
-    expect(s.state()).toMatchObject({ state: 'failed' });
+    expect((await s.types())).toEqual(['step.clicked', 'step.started', 'step.interrupted']);
+    expect((await s.state())).toMatchObject({ state: 'failed' });
   });
 
   it('at start-up, a step a gone process left running or queued is recorded as interrupted', async () => {
-    const s = setup();
-    s.store.setStep(s.incident.id, 'diagnosis-2', { state: 'running', actionId: 'status-check', by: 'U1', at: '2026-11-25T03:00:00.000Z' });
-    s.store.setStep(s.incident.id, 'diagnosis-3', { state: 'queued', actionId: 'connectivity-check', by: 'U2', at: '2026-11-25T03:00:00.000Z', ahead: 1 });
+    const s = await setup();
+    await s.store.setStep(s.incident.id, 'diagnosis-2', { state: 'running', actionId: 'status-check', by: 'U1', at: '2026-11-25T03:00:00.000Z' });
+    await s.store.setStep(s.incident.id, 'diagnosis-3', { state: 'queued', actionId: 'connectivity-check', by: 'U2', at: '2026-11-25T03:00:00.000Z', ahead: 1 });
     expect(await recoverInterruptedSteps(s.deps)).toEqual([s.incident.id]);
-    const events = s.store.timeline(s.incident.id).map((e) => [e.type, e.details.stepId, e.details.ran, e.details.reason]);
+    const events = (await s.store.timeline(s.incident.id)).map((e) => [e.type, e.details.stepId, e.details.ran, e.details.reason]);
     expect(events).toEqual([
       ['step.interrupted', 'diagnosis-2', true, 'the bot restarted'],
       ['step.interrupted', 'diagnosis-3', false, 'the bot restarted'],
     ]);
-    expect(Object.values(s.store.get(s.incident.id)!.steps).map((x) => x.state)).toEqual(['failed', 'failed']);
+    expect(Object.values((await s.store.get(s.incident.id))!.steps).map((x) => x.state)).toEqual(['failed', 'failed']);
   });
 });

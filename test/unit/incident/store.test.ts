@@ -11,48 +11,48 @@ describe('SqliteIncidentStore', () => {
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'rbp-store-'))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('opens one incident per fingerprint while it is open, and a new one after it resolved', () => {
+  it('opens one incident per fingerprint while it is open, and a new one after it resolved', async () => {
     const store = new SqliteIncidentStore(':memory:');
     const at = '2026-11-25T03:00:00.000Z';
-    const a = store.openOrGet({ alert, channel: 'C1', threadTs: '1.1', at });
-    const b = store.openOrGet({ alert, channel: 'C1', threadTs: '2.2', at });
+    const a = await store.openOrGet({ alert, channel: 'C1', threadTs: '1.1', at });
+    const b = await store.openOrGet({ alert, channel: 'C1', threadTs: '2.2', at });
     expect(a.created).toBe(true);
     expect(b.created).toBe(false);
     expect(b.incident.id).toBe(a.incident.id);
-    store.update(a.incident.id, { status: 'resolved', resolvedAt: at });
-    const c = store.openOrGet({ alert, channel: 'C1', threadTs: '3.3', at });
+    await store.update(a.incident.id, { status: 'resolved', resolvedAt: at });
+    const c = await store.openOrGet({ alert, channel: 'C1', threadTs: '3.3', at });
     expect(c.created).toBe(true);
     expect(c.incident.id).not.toBe(a.incident.id);
-    expect(store.listOpen().map((i) => i.id)).toEqual([c.incident.id]);
+    expect((await store.listOpen()).map((i) => i.id)).toEqual([c.incident.id]);
   });
 
-  it('keeps incidents, step states, the timeline and the audit log across a reopen of the file', () => {
+  it('keeps incidents, step states, the timeline and the audit log across a reopen of the file', async () => {
     const path = join(dir, 'pilot.db');
     const first = new SqliteIncidentStore(path);
-    const { incident } = first.openOrGet({ alert, hostName: 'lb-1', channel: 'C1', threadTs: '1.1', at: '2026-11-25T03:00:00.000Z' });
-    first.update(incident.id, { messageTs: '1.2' });
-    first.setStep(incident.id, 'diagnosis-1', { state: 'ok', actionId: 'log-tail', by: 'U1', at: '2026-11-25T03:01:00.000Z', exitCode: 0, durationMs: 80 });
-    first.appendTimeline(incident.id, 'alert.fired', 'alertmanager', { labels: alert.labels }, '2026-11-25T03:00:00.000Z');
-    first.appendAudit({ at: '2026-11-25T03:02:00.000Z', incidentId: incident.id, user: 'U1', host: 'lb-1', actionId: 'restart', outcome: 'refused', reason: 'not allowed' });
-    first.close();
+    const { incident } = await first.openOrGet({ alert, hostName: 'lb-1', channel: 'C1', threadTs: '1.1', at: '2026-11-25T03:00:00.000Z' });
+    await first.update(incident.id, { messageTs: '1.2' });
+    await first.setStep(incident.id, 'diagnosis-1', { state: 'ok', actionId: 'log-tail', by: 'U1', at: '2026-11-25T03:01:00.000Z', exitCode: 0, durationMs: 80 });
+    await first.appendTimeline(incident.id, 'alert.fired', 'alertmanager', { labels: alert.labels }, '2026-11-25T03:00:00.000Z');
+    await first.appendAudit({ at: '2026-11-25T03:02:00.000Z', incidentId: incident.id, user: 'U1', host: 'lb-1', actionId: 'restart', outcome: 'refused', reason: 'not allowed' });
+    await first.close();
 
     const second = new SqliteIncidentStore(path);
-    const back = second.get(incident.id);
+    const back = await second.get(incident.id);
     expect(back).toMatchObject({ hostName: 'lb-1', messageTs: '1.2', status: 'open', alert: { labels: alert.labels } });
     expect(back?.steps['diagnosis-1']).toMatchObject({ state: 'ok', exitCode: 0 });
-    expect(second.timeline(incident.id).map((e) => e.type)).toEqual(['alert.fired']);
-    expect(second.audits({ host: 'lb-1', actionIds: ['restart'] })).toEqual([expect.objectContaining({ outcome: 'refused', reason: 'not allowed' })]);
-    second.close();
+    expect((await second.timeline(incident.id)).map((e) => e.type)).toEqual(['alert.fired']);
+    expect(await second.audits({ host: 'lb-1', actionIds: ['restart'] })).toEqual([expect.objectContaining({ outcome: 'refused', reason: 'not allowed' })]);
+    await second.close();
   });
 
-  it('says what to fix when the file cannot be opened', () => {
+  it('says what to fix when the file cannot be opened', async () => {
     expect(() => new SqliteIncidentStore(join(dir, 'missing-folder', 'pilot.db'))).toThrow(/cannot open the store at .*missing-folder/);
   });
 
-  it('keeps the bot’s silences of an incident, and their expiry once', () => {
+  it('keeps the bot’s silences of an incident, and their expiry once', async () => {
     const path = join(dir, 'pilot.db');
     const first = new SqliteIncidentStore(path);
-    const { incident } = first.openOrGet({ alert, hostName: 'lb-1', channel: 'C1', threadTs: '1.1', at: '2026-11-25T03:00:00.000Z' });
+    const { incident } = await first.openOrGet({ alert, hostName: 'lb-1', channel: 'C1', threadTs: '1.1', at: '2026-11-25T03:00:00.000Z' });
     expect(incident.silences).toEqual([]);
     const silence = {
       id: '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0',
@@ -65,66 +65,114 @@ describe('SqliteIncidentStore', () => {
       keep: true,
       createdAt: '2026-11-25T03:05:00.000Z',
     };
-    expect(first.addSilence(incident.id, silence).silences).toEqual([silence]);
-    first.close();
+    expect((await first.addSilence(incident.id, silence)).silences).toEqual([silence]);
+    await first.close();
 
     const second = new SqliteIncidentStore(path);
-    expect(second.get(incident.id)?.silences).toEqual([silence]);
-    expect(second.markSilenceExpired(incident.id, silence.id, 'U0ONCALL01', '2026-11-25T03:10:00.000Z')?.silences).toEqual([
+    expect((await second.get(incident.id))?.silences).toEqual([silence]);
+    expect((await second.markSilenceExpired(incident.id, silence.id, 'U0ONCALL01', '2026-11-25T03:10:00.000Z'))?.silences).toEqual([
       { ...silence, expiredAt: '2026-11-25T03:10:00.000Z', expiredBy: 'U0ONCALL01' },
     ]);
     // the first expiry stands; an unknown silence or another incident's is not touched
-    second.markSilenceExpired(incident.id, silence.id, 'bot', '2026-11-25T03:20:00.000Z');
-    expect(second.get(incident.id)?.silences?.[0]).toMatchObject({ expiredAt: '2026-11-25T03:10:00.000Z', expiredBy: 'U0ONCALL01' });
-    expect(second.markSilenceExpired(incident.id, 'nope', 'bot', '2026-11-25T03:20:00.000Z')).toBeUndefined();
-    expect(second.markSilenceExpired(incident.id + 1, silence.id, 'bot', '2026-11-25T03:20:00.000Z')).toBeUndefined();
-    second.close();
+    await second.markSilenceExpired(incident.id, silence.id, 'bot', '2026-11-25T03:20:00.000Z');
+    expect((await second.get(incident.id))?.silences?.[0]).toMatchObject({ expiredAt: '2026-11-25T03:10:00.000Z', expiredBy: 'U0ONCALL01' });
+    expect(await second.markSilenceExpired(incident.id, 'nope', 'bot', '2026-11-25T03:20:00.000Z')).toBeUndefined();
+    expect(await second.markSilenceExpired(incident.id + 1, silence.id, 'bot', '2026-11-25T03:20:00.000Z')).toBeUndefined();
+    await second.close();
   });
 });
 
 describe('SqliteIncidentStore locks', () => {
-  it('lets one owner hold a lock until it is released or expires', () => {
+  it('lets one owner hold a lock until it is released or expires', async () => {
     const store = new SqliteIncidentStore(':memory:');
     const t0 = new Date('2026-11-25T03:00:00.000Z');
-    expect(store.acquireLock('mitigation:lb-1', 'a', 60_000, t0)).toEqual({ acquired: true });
-    expect(store.acquireLock('mitigation:lb-1', 'b', 60_000, t0)).toEqual({ acquired: false, owner: 'a', since: t0.toISOString() });
-    expect(store.acquireLock('mitigation:lb-2', 'b', 60_000, t0)).toEqual({ acquired: true });
-    store.releaseLock('mitigation:lb-1', 'b'); // not the holder: no effect
-    expect(store.acquireLock('mitigation:lb-1', 'b', 60_000, t0).acquired).toBe(false);
-    store.releaseLock('mitigation:lb-1', 'a');
-    expect(store.acquireLock('mitigation:lb-1', 'b', 60_000, t0).acquired).toBe(true);
-    expect(store.acquireLock('mitigation:lb-1', 'c', 60_000, new Date(t0.getTime() + 61_000)).acquired).toBe(true);
+    expect(await store.acquireLock('mitigation:lb-1', 'a', 60_000, t0)).toEqual({ acquired: true });
+    expect(await store.acquireLock('mitigation:lb-1', 'b', 60_000, t0)).toEqual({ acquired: false, owner: 'a', since: t0.toISOString() });
+    expect(await store.acquireLock('mitigation:lb-2', 'b', 60_000, t0)).toEqual({ acquired: true });
+    await store.releaseLock('mitigation:lb-1', 'b'); // not the holder: no effect
+    expect((await store.acquireLock('mitigation:lb-1', 'b', 60_000, t0)).acquired).toBe(false);
+    await store.releaseLock('mitigation:lb-1', 'a');
+    expect((await store.acquireLock('mitigation:lb-1', 'b', 60_000, t0)).acquired).toBe(true);
+    expect((await store.acquireLock('mitigation:lb-1', 'c', 60_000, new Date(t0.getTime() + 61_000))).acquired).toBe(true);
+  });
+});
+
+describe('SqliteIncidentStore transactions', () => {
+  const at = '2026-11-25T03:00:00.000Z';
+
+  it('commits every write of the transaction together', async () => {
+    const store = new SqliteIncidentStore(':memory:');
+    const { incident } = await store.openOrGet({ alert, channel: 'C1', threadTs: '1.1', at });
+    await store.transaction(async (tx) => {
+      await tx.setStep(incident.id, 'diagnosis-1', { state: 'running', actionId: 'log-tail', by: 'U1', at });
+      await tx.appendTimeline(incident.id, 'step.started', 'U1', { stepId: 'diagnosis-1' }, at);
+    });
+    expect((await store.get(incident.id))?.steps['diagnosis-1']).toMatchObject({ state: 'running' });
+    expect((await store.timeline(incident.id)).map((e) => e.type)).toEqual(['step.started']);
+    await store.close();
+  });
+
+  it('rolls every write back when the transaction throws, and rethrows', async () => {
+    const store = new SqliteIncidentStore(':memory:');
+    const { incident } = await store.openOrGet({ alert, channel: 'C1', threadTs: '1.1', at });
+    await expect(
+      store.transaction(async (tx) => {
+        await tx.setStep(incident.id, 'diagnosis-1', { state: 'running', actionId: 'log-tail', by: 'U1', at });
+        await tx.appendTimeline(incident.id, 'step.started', 'U1', {}, at);
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect((await store.get(incident.id))?.steps).toEqual({});
+    expect(await store.timeline(incident.id)).toEqual([]);
+    await store.close();
+  });
+
+  it('keeps writes from outside the transaction out of it: they wait until it ends', async () => {
+    const store = new SqliteIncidentStore(':memory:');
+    const { incident } = await store.openOrGet({ alert, channel: 'C1', threadTs: '1.1', at });
+    let outside: Promise<unknown> | undefined;
+    await expect(
+      store.transaction(async (tx) => {
+        await tx.appendTimeline(incident.id, 'note.added', 'U1', { text: 'inside' }, at);
+        outside = store.appendTimeline(incident.id, 'note.added', 'U2', { text: 'outside' }, at);
+        await new Promise((r) => setTimeout(r, 20));
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    await outside;
+    expect((await store.timeline(incident.id)).map((e) => e.details.text)).toEqual(['outside']);
+    await store.close();
   });
 });
 
 describe('SqliteIncidentStore.recordStep', () => {
-  const open = () => {
+  const open = async () => {
     const store = new SqliteIncidentStore(':memory:');
-    const { incident } = store.openOrGet({ alert: firingAlert(), hostName: 'lb-1', channel: 'C1', threadTs: '1.1', at: '2026-11-25T03:00:00.000Z' });
+    const { incident } = await store.openOrGet({ alert: firingAlert(), hostName: 'lb-1', channel: 'C1', threadTs: '1.1', at: '2026-11-25T03:00:00.000Z' });
     return { store, id: incident.id };
   };
 
-  it('writes the step state and its timeline event together', () => {
-    const { store, id } = open();
+  it('writes the step state and its timeline event together', async () => {
+    const { store, id } = await open();
     const at = '2026-11-25T03:01:00.000Z';
-    const event = store.recordStep(id, 'diagnosis-2', { state: 'running', actionId: 'status-check', by: 'U1', at }, { type: 'step.started', actor: 'U1', details: { host: 'lb-1' }, at });
+    const event = await store.recordStep(id, 'diagnosis-2', { state: 'running', actionId: 'status-check', by: 'U1', at }, { type: 'step.started', actor: 'U1', details: { host: 'lb-1' }, at });
     expect(event).toMatchObject({ incidentId: id, type: 'step.started', at, details: { host: 'lb-1' } });
-    expect(store.get(id)!.steps['diagnosis-2']).toEqual({ state: 'running', actionId: 'status-check', by: 'U1', at });
-    expect(store.timeline(id)).toEqual([event]);
+    expect((await store.get(id))!.steps['diagnosis-2']).toEqual({ state: 'running', actionId: 'status-check', by: 'U1', at });
+    expect(await store.timeline(id)).toEqual([event]);
   });
 
-  it('writes neither when the event cannot be written (one transaction)', () => {
-    const { store, id } = open();
+  it('writes neither when the event cannot be written (one transaction)', async () => {
+    const { store, id } = await open();
     const at = '2026-11-25T03:01:00.000Z';
-    store.recordStep(id, 'diagnosis-2', { state: 'running', actionId: 'status-check', by: 'U1', at }, { type: 'step.started', actor: 'U1', details: {}, at });
+    await store.recordStep(id, 'diagnosis-2', { state: 'running', actionId: 'status-check', by: 'U1', at }, { type: 'step.started', actor: 'U1', details: {}, at });
     // details that cannot be serialised make the timeline insert throw after the step's upsert ran
     const circular: Record<string, unknown> = {};
     circular.self = circular;
-    expect(() =>
+    await expect(
       store.recordStep(id, 'diagnosis-2', { state: 'ok', actionId: 'status-check', by: 'U1', at, exitCode: 0, durationMs: 5 }, { type: 'step.finished', actor: 'U1', details: circular, at }),
-    ).toThrow();
-    expect(store.get(id)!.steps['diagnosis-2'].state).toBe('running');
-    expect(store.timeline(id).map((e) => e.type)).toEqual(['step.started']);
+    ).rejects.toThrow();
+    expect((await store.get(id))!.steps['diagnosis-2'].state).toBe('running');
+    expect((await store.timeline(id)).map((e) => e.type)).toEqual(['step.started']);
   });
 });
 

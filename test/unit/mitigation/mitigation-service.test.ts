@@ -58,15 +58,15 @@ interface World {
 }
 
 /** A service over an in-memory store with one open incident on lb-1, and hooks to script each part. */
-function world(
-  opts: { settings?: Partial<Config['mitigation']>; answer?: RecordedAnswer; groups?: (id: string) => Promise<string[]>; alertActive?: boolean; beforeAcquire?: () => void; runStep?: MitigationServiceDeps['runStep'] } = {},
-): World {
+async function world(
+  opts: { settings?: Partial<Config['mitigation']>; answer?: RecordedAnswer; groups?: (id: string) => Promise<string[]>; alertActive?: boolean; beforeAcquire?: () => void | Promise<void>; runStep?: MitigationServiceDeps['runStep'] } = {},
+): Promise<World> {
   const store = new SqliteIncidentStore(':memory:');
   const clock = { t: START };
   const now = () => new Date(clock.t);
   const executor = new RecordingExecutor(opts.answer);
   const hosts: HostConfig[] = [...config.hosts];
-  const { incident } = store.openOrGet({ alert: firingAlert(), hostName: 'lb-1', channel: 'C0123ALERTS', threadTs: '1700000000.000100', at: now().toISOString() });
+  const { incident } = await store.openOrGet({ alert: firingAlert(), hostName: 'lb-1', channel: 'C0123ALERTS', threadTs: '1700000000.000100', at: now().toISOString() });
   const runStepDeps: RunStepDeps = {
     store,
     executor,
@@ -83,14 +83,14 @@ function world(
     audits: (f: Parameters<SqliteIncidentStore['audits']>[0]) => store.audits(f),
     appendAudit: (r: Parameters<SqliteIncidentStore['appendAudit']>[0]) => store.appendAudit(r),
     appendTimeline: (...a: Parameters<SqliteIncidentStore['appendTimeline']>) => store.appendTimeline(...a),
-    acquireLock: (...a: Parameters<SqliteIncidentStore['acquireLock']>) => {
+    acquireLock: async (...a: Parameters<SqliteIncidentStore['acquireLock']>) => {
       w.lockCalls.push(`acquire ${a[0]}`);
-      opts.beforeAcquire?.();
+      await opts.beforeAcquire?.();
       return store.acquireLock(...a);
     },
     releaseLock: (name: string, owner: string) => {
       w.lockCalls.push(`release ${name}`);
-      store.releaseLock(name, owner);
+      return store.releaseLock(name, owner);
     },
   };
   const deps: MitigationServiceDeps = {
@@ -130,7 +130,7 @@ const pastRestart = (w: World, m: number, outcome: 'ok' | 'failed' = 'ok') =>
 
 describe('MitigationService.prepare (the click)', () => {
   it('gives the exact commands (pre-check first for a restart) and the alert state for the confirmation', async () => {
-    const w = world({ alertActive: false });
+    const w = await world({ alertActive: false });
     const out = await w.service.prepare({ incident: w.incident, ...stepWith('restart'), user: ONCALL });
     expect(out).toMatchObject({ kind: 'confirm', host: { name: 'lb-1' }, alertActive: false, dryRunOnly: false });
     if (out.kind !== 'confirm') throw new Error('not confirm');
@@ -139,28 +139,28 @@ describe('MitigationService.prepare (the click)', () => {
     const drain = await w.service.prepare({ incident: w.incident, ...stepWith('drain'), user: ONCALL });
     expect(drain.kind === 'confirm' && drain.commands.precheck).toBeUndefined();
     expect(w.executor.calls).toEqual([]);
-    expect(audits(w)).toEqual([]);
+    expect((await audits(w))).toEqual([]);
   });
 
   it('refuses someone without access: the grantees as data, recorded without markup and without a reason', async () => {
-    const w = world();
+    const w = await world();
     const out = await w.service.prepare({ incident: w.incident, ...stepWith('restart'), user: INTERN });
     expect(refusedCode(out)).toBe('NOT_ALLOWED');
     expect(out.kind === 'refused' && out.error.details).toMatchObject({ host: 'lb-1', grantees: ['U0123ONCALL', 'S0123SRE'] });
-    const [audit] = audits(w);
+    const [audit] = (await audits(w));
     expect(audit).toMatchObject({ user: INTERN, outcome: 'refused', details: { code: 'NOT_ALLOWED', grantees: ['U0123ONCALL', 'S0123SRE'] } });
     expect(audit.reason).toBeUndefined();
-    expect(JSON.stringify([audits(w), w.store.timeline(w.incident.id)])).not.toMatch(/<[@!]/);
+    expect(JSON.stringify([(await audits(w)), await w.store.timeline(w.incident.id)])).not.toMatch(/<[@!]/);
   });
 
   it('refuses when the user group cannot be read (fails closed)', async () => {
-    const w = world({ groups: async () => Promise.reject(new Error('missing_scope')) });
+    const w = await world({ groups: async () => Promise.reject(new Error('missing_scope')) });
     const out = await w.service.prepare({ incident: w.incident, ...stepWith('restart'), user: INTERN });
     expect(refusedCode(out)).toBe('NOT_ALLOWED');
   });
 
   it('refuses a step whose action needs a label the alert message did not carry', async () => {
-    const w = world();
+    const w = await world();
     const { server: _server, ...labels } = w.incident.alert.labels;
     const lacking = { ...w.incident, alert: { ...w.incident.alert, labels, missingLabels: ['server'] } };
     const out = await w.service.prepare({ incident: lacking, ...stepWith('drain'), user: ONCALL });
@@ -169,12 +169,12 @@ describe('MitigationService.prepare (the click)', () => {
   });
 
   it('refuses on a resolved incident and on a host not configured', async () => {
-    const w = world();
+    const w = await world();
     const resolved = await w.service.prepare({ incident: { ...w.incident, status: 'resolved' }, ...stepWith('restart'), user: ONCALL });
     expect(refusedCode(resolved)).toBe('INCIDENT_CLOSED');
     const nowhere = await w.service.prepare({ incident: { ...w.incident, hostName: 'lb-9' }, ...stepWith('restart'), user: ONCALL });
     expect(refusedCode(nowhere)).toBe('HOST_NOT_CONFIGURED');
-    expect(w.store.audits().map((a) => [a.host, a.details?.code])).toEqual([
+    expect((await w.store.audits()).map((a) => [a.host, a.details?.code])).toEqual([
       ['lb-1', 'INCIDENT_CLOSED'],
       ['lb-9', 'HOST_NOT_CONFIGURED'],
     ]);
@@ -183,27 +183,27 @@ describe('MitigationService.prepare (the click)', () => {
 
 describe('MitigationService.confirm (the submission)', () => {
   it('runs a confirmed restart once: pre-check, run, read back after the delay, verified, recorded', async () => {
-    const w = world();
+    const w = await world();
     const out = await w.service.confirm(request(w, 'restart'));
     expect(out).toMatchObject({ kind: 'ran', host: 'lb-1', verification: { verified: true } });
     expect(w.executor.commands[0]).toContain('haproxy -c -f');
     expect(restartCommands(w)).toHaveLength(1);
     expect(w.sleeps).toEqual([1500]);
-    expect(audits(w)).toEqual([expect.objectContaining({ user: ONCALL, actionId: 'restart', outcome: 'ok', exitCode: 0, reason: 'web2 keeps flapping', verification: expect.stringMatching(/^verified/) })]);
-    expect(w.store.timeline(w.incident.id).map((e) => e.type)).toEqual(['mitigation.confirmed', 'step.clicked', 'step.started', 'step.finished', 'mitigation.verified']);
+    expect((await audits(w))).toEqual([expect.objectContaining({ user: ONCALL, actionId: 'restart', outcome: 'ok', exitCode: 0, reason: 'web2 keeps flapping', verification: expect.stringMatching(/^verified/) })]);
+    expect((await w.store.timeline(w.incident.id)).map((e) => e.type)).toEqual(['mitigation.confirmed', 'step.clicked', 'step.started', 'step.finished', 'mitigation.verified']);
     expect(w.lockCalls).toEqual(['acquire mitigation:lb-1', 'release mitigation:lb-1']);
   });
 
   it('says "not verified" when the read-back shows the same process', async () => {
-    const w = world();
+    const w = await world();
     w.readBacks = [snapshot(100, 5000), snapshot(100, 5002)];
     const out = await w.service.confirm(request(w, 'restart'));
     expect(out).toMatchObject({ kind: 'ran', verification: { verified: false } });
-    expect(w.store.timeline(w.incident.id).map((e) => e.type)).toContain('mitigation.not-verified');
+    expect((await w.store.timeline(w.incident.id)).map((e) => e.type)).toContain('mitigation.not-verified');
   });
 
   it('verifies a drain by the server admin state, with no pre-check', async () => {
-    const w = world();
+    const w = await world();
     w.readBacks = [snapshot(100, 5000), snapshot(100, 5002, 'DRAIN')];
     const out = await w.service.confirm(request(w, 'drain'));
     expect(out).toMatchObject({ kind: 'ran', verification: { verified: true } });
@@ -212,19 +212,19 @@ describe('MitigationService.confirm (the submission)', () => {
 
   it('shows the commands of a dry run (asked, or the bot in dry-run mode) and runs nothing', async () => {
     for (const [w, asked] of [
-      [world(), true],
-      [world({ settings: { dryRun: true } }), false],
+      [await world(), true],
+      [await world({ settings: { dryRun: true } }), false],
     ] as const) {
       const out = await w.service.confirm(request(w, 'restart', { dryRun: asked }));
       expect(out).toEqual({ kind: 'dry-run', host: 'lb-1', commands: { precheck: expect.objectContaining({ actionId: 'config-check' }), action: expect.objectContaining({ actionId: 'restart' }) } });
       expect(w.executor.calls).toEqual([]);
       expect(w.lockCalls).toEqual([]);
-      expect(audits(w)).toEqual([expect.objectContaining({ outcome: 'dry-run', reason: 'web2 keeps flapping', command: expect.stringContaining('-st') })]);
+      expect((await audits(w))).toEqual([expect.objectContaining({ outcome: 'dry-run', reason: 'web2 keeps flapping', command: expect.stringContaining('-st') })]);
     }
   });
 
   it('runs only what the confirmation showed: a different digest is refused, the same one runs', async () => {
-    const w = world();
+    const w = await world();
     const prepared = await w.service.prepare({ incident: w.incident, ...stepWith('drain'), user: ONCALL });
     if (prepared.kind !== 'confirm') throw new Error('not confirm');
     const stale = await w.service.confirm(request(w, 'drain', { shownDigest: 'digest-of-other-commands' }));
@@ -236,7 +236,7 @@ describe('MitigationService.confirm (the submission)', () => {
   });
 
   it('asks Alertmanager again: a resolved alert needs the second confirmation', async () => {
-    const w = world({ alertActive: false });
+    const w = await world({ alertActive: false });
     expect(refusedCode(await w.service.confirm(request(w, 'drain')))).toBe('ALERT_RESOLVED');
     expect(w.executor.calls).toEqual([]);
     w.readBacks = [snapshot(100, 5000), snapshot(100, 5002, 'DRAIN')];
@@ -244,49 +244,49 @@ describe('MitigationService.confirm (the submission)', () => {
   });
 
   it('checks access again on submission, and keeps the typed reason of the refusal', async () => {
-    const w = world();
+    const w = await world();
     const out = await w.service.confirm(request(w, 'restart', { user: INTERN }));
     expect(refusedCode(out)).toBe('NOT_ALLOWED');
-    expect(audits(w)).toEqual([expect.objectContaining({ user: INTERN, outcome: 'refused', reason: 'web2 keeps flapping' })]);
+    expect((await audits(w))).toEqual([expect.objectContaining({ user: INTERN, outcome: 'refused', reason: 'web2 keeps flapping' })]);
     expect(w.executor.calls).toEqual([]);
   });
 
   it('refuses in the cooldown before taking the lock, and says the last attempt failed when it did', async () => {
-    const w = world();
-    pastRestart(w, 2, 'failed');
+    const w = await world();
+    await pastRestart(w, 2, 'failed');
     const out = await w.service.confirm(request(w, 'restart'));
     expect(refusedCode(out)).toBe('COOLDOWN');
     expect(out.kind === 'refused' && out.error.details).toMatchObject({ lastOutcome: 'failed', waitSec: 180, lastUser: SRE_MEMBER });
     expect(w.lockCalls).toEqual([]);
     expect(w.executor.calls).toEqual([]);
-    expect(audits(w).at(-1)).toMatchObject({ outcome: 'refused', reason: 'web2 keeps flapping', command: expect.stringContaining('-st') });
+    expect((await audits(w)).at(-1)).toMatchObject({ outcome: 'refused', reason: 'web2 keeps flapping', command: expect.stringContaining('-st') });
   });
 
   it('holds a cooldown longer than an hour', async () => {
-    const w = world({ settings: { cooldownSec: 4 * 3600 } });
-    pastRestart(w, 3 * 60);
+    const w = await world({ settings: { cooldownSec: 4 * 3600 } });
+    await pastRestart(w, 3 * 60);
     expect(refusedCode(await w.service.confirm(request(w, 'restart')))).toBe('COOLDOWN');
     w.clock.t += 61 * 60_000;
     expect((await w.service.confirm(request(w, 'restart'))).kind).toBe('ran');
   });
 
   it('refuses past the hourly budget', async () => {
-    const w = world({ settings: { cooldownSec: 60, maxRestartsPerHour: 2 } });
-    pastRestart(w, 40);
-    pastRestart(w, 20, 'failed');
+    const w = await world({ settings: { cooldownSec: 60, maxRestartsPerHour: 2 } });
+    await pastRestart(w, 40);
+    await pastRestart(w, 20, 'failed');
     expect(refusedCode(await w.service.confirm(request(w, 'restart')))).toBe('RESTART_BUDGET');
   });
 
   it('two submissions in the cooldown are both told the cooldown, never "another mitigation is running"', async () => {
-    const w = world();
-    pastRestart(w, 1);
+    const w = await world();
+    await pastRestart(w, 1);
     const outs = await Promise.all([w.service.confirm(request(w, 'restart')), w.service.confirm(request(w, 'restart', { reason: 'me too' }))]);
     expect(outs.map(refusedCode)).toEqual(['COOLDOWN', 'COOLDOWN']);
   });
 
   it('refuses while another mitigation holds the host, naming the holder as a typed record', async () => {
-    const w = world();
-    w.store.acquireLock(hostLockName('lb-1'), JSON.stringify({ user: SRE_MEMBER, actionId: 'drain', incidentId: 3, since: minutesAgo(w, 1) }), 600_000, new Date(w.clock.t));
+    const w = await world();
+    await w.store.acquireLock(hostLockName('lb-1'), JSON.stringify({ user: SRE_MEMBER, actionId: 'drain', incidentId: 3, since: minutesAgo(w, 1) }), 600_000, new Date(w.clock.t));
     const out = await w.service.confirm(request(w, 'restart'));
     expect(refusedCode(out)).toBe('HOST_BUSY');
     expect(out.kind === 'refused' && out.error.details).toMatchObject({ holder: { user: SRE_MEMBER, actionId: 'drain', incidentId: 3 } });
@@ -295,7 +295,7 @@ describe('MitigationService.confirm (the submission)', () => {
 
   it('checks the cooldown again under the lock (another replica finished a restart in between) and releases it', async () => {
     let w: World | undefined;
-    w = world({ beforeAcquire: () => pastRestart(w as World, 0) });
+    w = await world({ beforeAcquire: async () => void (await pastRestart(w as World, 0)) });
     const out = await w.service.confirm(request(w, 'restart'));
     expect(refusedCode(out)).toBe('COOLDOWN');
     expect(restartCommands(w)).toEqual([]);
@@ -303,7 +303,7 @@ describe('MitigationService.confirm (the submission)', () => {
   });
 
   it('refuses when the pre-check fails, with its output, and runs nothing else', async () => {
-    const w = world({ answer: (cmd) => (cmd.includes('haproxy -c -f') ? { exitCode: 1, stdout: { text: "[ALERT] parsing: unknown keyword 'bogus'", bytes: 40, truncatedBytes: 0 } } : {}) });
+    const w = await world({ answer: (cmd) => (cmd.includes('haproxy -c -f') ? { exitCode: 1, stdout: { text: "[ALERT] parsing: unknown keyword 'bogus'", bytes: 40, truncatedBytes: 0 } } : {}) });
     const out = await w.service.confirm(request(w, 'restart'));
     expect(refusedCode(out)).toBe('PRECHECK_FAILED');
     expect(out.kind === 'refused' && out.precheck).toMatchObject({ exitCode: 1, output: expect.stringContaining('bogus') });
@@ -312,16 +312,16 @@ describe('MitigationService.confirm (the submission)', () => {
   });
 
   it('refuses when the pre-check cannot reach the host', async () => {
-    const w = world({ answer: () => Promise.reject(new PilotError('SSH_UNREACHABLE', 'lb-1 did not answer on port 22')) });
+    const w = await world({ answer: () => Promise.reject(new PilotError('SSH_UNREACHABLE', 'lb-1 did not answer on port 22')) });
     expect(refusedCode(await w.service.confirm(request(w, 'restart')))).toBe('SSH_UNREACHABLE');
-    expect(audits(w)).toEqual([expect.objectContaining({ outcome: 'refused', reason: 'web2 keeps flapping', details: expect.objectContaining({ code: 'SSH_UNREACHABLE' }) })]);
+    expect((await audits(w))).toEqual([expect.objectContaining({ outcome: 'refused', reason: 'web2 keeps flapping', details: expect.objectContaining({ code: 'SSH_UNREACHABLE' }) })]);
   });
 
   it('reports a restart that exits non-zero as failed, not verified, and cools down after it', async () => {
-    const w = world({ answer: (cmd) => (cmd.includes('-st') ? { exitCode: 1, stdout: { text: 'stale pid file', bytes: 14, truncatedBytes: 0 } } : {}) });
+    const w = await world({ answer: (cmd) => (cmd.includes('-st') ? { exitCode: 1, stdout: { text: 'stale pid file', bytes: 14, truncatedBytes: 0 } } : {}) });
     const out = await w.service.confirm(request(w, 'restart'));
     expect(out).toEqual({ kind: 'failed', host: 'lb-1', command: expect.stringContaining('-st'), exitCode: 1, timedOut: false });
-    expect(audits(w)).toEqual([expect.objectContaining({ outcome: 'failed', exitCode: 1, reason: 'web2 keeps flapping' })]);
+    expect((await audits(w))).toEqual([expect.objectContaining({ outcome: 'failed', exitCode: 1, reason: 'web2 keeps flapping' })]);
     expect(w.sleeps).toEqual([]);
     const again = await w.service.confirm(request(w, 'restart'));
     expect(refusedCode(again)).toBe('COOLDOWN');
@@ -330,21 +330,21 @@ describe('MitigationService.confirm (the submission)', () => {
   });
 
   it('reports a run the step runner could not start (a limit) as failed with its error, recorded as refused', async () => {
-    const w = world({ runStep: async () => ({ kind: 'refused', error: new PilotError('RATE_LIMITED', 'too many clicks') }) });
+    const w = await world({ runStep: async () => ({ kind: 'refused', error: new PilotError('RATE_LIMITED', 'too many clicks') }) });
     const out = await w.service.confirm(request(w, 'drain'));
     expect(out).toMatchObject({ kind: 'failed', error: { code: 'RATE_LIMITED' } });
-    expect(audits(w)).toEqual([expect.objectContaining({ outcome: 'refused', details: expect.objectContaining({ code: 'RATE_LIMITED' }) })]);
+    expect((await audits(w))).toEqual([expect.objectContaining({ outcome: 'refused', details: expect.objectContaining({ code: 'RATE_LIMITED' }) })]);
   });
 
   it('records every refusal as plain facts: no Slack markup in the audit log or on the timeline', async () => {
-    const w = world({ alertActive: false });
-    pastRestart(w, 1);
-    w.store.acquireLock(hostLockName('lb-1'), JSON.stringify({ user: SRE_MEMBER, actionId: 'drain', incidentId: 3, since: minutesAgo(w, 1) }), 600_000, new Date(w.clock.t));
+    const w = await world({ alertActive: false });
+    await pastRestart(w, 1);
+    await w.store.acquireLock(hostLockName('lb-1'), JSON.stringify({ user: SRE_MEMBER, actionId: 'drain', incidentId: 3, since: minutesAgo(w, 1) }), 600_000, new Date(w.clock.t));
     await w.service.confirm(request(w, 'restart', { user: INTERN }));
     await w.service.confirm(request(w, 'restart'));
     await w.service.confirm(request(w, 'restart', { resolvedAck: true }));
     await w.service.confirm(request(w, 'drain', { resolvedAck: true }));
-    expect(audits(w).map((a) => a.details?.code)).toEqual([undefined, 'NOT_ALLOWED', 'ALERT_RESOLVED', 'COOLDOWN', 'HOST_BUSY']);
-    expect(JSON.stringify([audits(w), w.store.timeline(w.incident.id)])).not.toMatch(/<[@!#]/);
+    expect((await audits(w)).map((a) => a.details?.code)).toEqual([undefined, 'NOT_ALLOWED', 'ALERT_RESOLVED', 'COOLDOWN', 'HOST_BUSY']);
+    expect(JSON.stringify([(await audits(w)), await w.store.timeline(w.incident.id)])).not.toMatch(/<[@!#]/);
   });
 });

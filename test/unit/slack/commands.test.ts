@@ -30,18 +30,18 @@ const lb1 = {
 };
 const secretHost = { ...lb1, name: 'db-primary-secret', match: { instance: ['db:9101'] } };
 
-function setup(access: Record<string, unknown> = { mitigate: [ONCALL] }) {
+async function setup(access: Record<string, unknown> = { mitigate: [ONCALL] }) {
   const config = parseConfigText(stringify({ slack: { channels: [ALERTS, OTHER] }, alertmanager: { token: 't' }, hosts: [lb1, secretHost], access }), 'test.yml');
   const store = new SqliteIncidentStore(':memory:');
   const at = '2026-11-25T03:00:00.000Z';
-  const here = store.openOrGet({ alert: firingAlert({ fingerprint: 'fp-here' }), hostName: 'lb-1', channel: ALERTS, threadTs: '1.1', at }).incident;
-  const there = store.openOrGet({ alert: firingAlert({ fingerprint: 'fp-there', labels: { alertname: 'HaproxyServerDown', instance: 'db:9101' } }), hostName: 'db-primary-secret', channel: OTHER, threadTs: '2.2', at }).incident;
+  const here = (await store.openOrGet({ alert: firingAlert({ fingerprint: 'fp-here' }), hostName: 'lb-1', channel: ALERTS, threadTs: '1.1', at })).incident;
+  const there = (await store.openOrGet({ alert: firingAlert({ fingerprint: 'fp-there', labels: { alertname: 'HaproxyServerDown', instance: 'db:9101' } }), hostName: 'db-primary-secret', channel: OTHER, threadTs: '2.2', at })).incident;
   const calls: Array<{ what: string; args: unknown[] }> = [];
   const flow = {
     resolveByUser: async (incident: Incident, user: string) => (calls.push({ what: 'resolve', args: [incident.id, user] }), incident),
     openManual: async (...args: unknown[]) => {
       calls.push({ what: 'openManual', args });
-      return store.openOrGet({ alert: firingAlert({ fingerprint: `manual-${calls.length}` }), hostName: 'lb-1', channel: args[3] as string, threadTs: '9.9', at }).incident;
+      return (await store.openOrGet({ alert: firingAlert({ fingerprint: `manual-${calls.length}` }), hostName: 'lb-1', channel: args[3] as string, threadTs: '9.9', at })).incident;
     },
   } as unknown as AlertFlow;
   const presenter = {
@@ -70,7 +70,7 @@ describe('/incident scope (#12 §3)', () => {
     ['another channel', 'C0RANDOM01'],
     ['a group DM', 'G0GROUP001'],
   ])('answers in %s with one line saying where to use it, and nothing else', async (_name, channel) => {
-    const { run, replies, calls } = setup();
+    const { run, replies, calls } = await setup();
     for (const text of ['list', 'show 1', 'resolve 1', 'run backend-state lb-1', 'help', 'note 1 hi']) await run(text, ONCALL, channel);
     expect(replies).toEqual(Array(6).fill(outsideChannelsText([ALERTS, OTHER])));
     expect(replies[0].split('\n')).toHaveLength(1);
@@ -78,7 +78,7 @@ describe('/incident scope (#12 §3)', () => {
   });
 
   it('lists only the incidents of the channel it was typed in', async () => {
-    const { run, replies, here, there } = setup();
+    const { run, replies, here, there } = await setup();
     await run('list');
     expect(replies[0]).toContain(`#${here.id}`);
     expect(replies[0]).not.toContain(`#${there.id}`);
@@ -89,7 +89,7 @@ describe('/incident scope (#12 §3)', () => {
   });
 
   it.each(['show', 'timeline', 'resolve'])('`%s` of an incident of another channel reads as unknown here', async (sub) => {
-    const { run, replies, calls, there } = setup();
+    const { run, replies, calls, there } = await setup();
     await run(`${sub} ${there.id}`);
     expect(replies[0]).toMatch(new RegExp(`#${there.id} does not exist`));
     expect(replies[0]).not.toContain('db-primary-secret');
@@ -97,26 +97,26 @@ describe('/incident scope (#12 §3)', () => {
   });
 
   it('resolve: refused to someone who may not mitigate the host, recorded on the timeline', async () => {
-    const { run, calls, store, here } = setup();
+    const { run, calls, store, here } = await setup();
     await expect(run(`resolve ${here.id}`, INTERN)).rejects.toMatchObject({ code: 'NOT_ALLOWED', message: `you may not resolve #${here.id}`, details: { grantees: [ONCALL] } });
     expect(calls).toEqual([]);
-    expect(store.get(here.id)?.status).toBe('open');
-    expect(store.timeline(here.id).map((e) => [e.type, e.actor])).toContainEqual(['incident.resolve-refused', INTERN]);
+    expect((await store.get(here.id))?.status).toBe('open');
+    expect((await store.timeline(here.id)).map((e) => [e.type, e.actor])).toContainEqual(['incident.resolve-refused', INTERN]);
     await run(`resolve ${here.id}`, ONCALL);
     expect(calls).toEqual([{ what: 'resolve', args: [here.id, ONCALL] }]);
   });
 
   it('resolve: access.hosts grants count, and access.resolve widens it', async () => {
-    const { run, calls, here } = setup({ mitigate: [ONCALL], hosts: { 'lb-1': [INTERN] }, resolve: [RESOLVER] });
+    const { run, calls, here } = await setup({ mitigate: [ONCALL], hosts: { 'lb-1': [INTERN] }, resolve: [RESOLVER] });
     await run(`resolve ${here.id}`, INTERN);
-    const second = setup({ mitigate: [ONCALL], resolve: [RESOLVER] });
+    const second = await setup({ mitigate: [ONCALL], resolve: [RESOLVER] });
     await second.run(`resolve ${second.here.id}`, RESOLVER);
     expect([...calls, ...second.calls].map((c) => c.args[1])).toEqual([INTERN, RESOLVER]);
   });
 
   it('run of a mitigation: refused before an incident is opened by hand or a modal is asked for', async () => {
-    const { run, calls, store } = setup();
-    store.update(1, { status: 'resolved' });
+    const { run, calls, store } = await setup();
+    await store.update(1, { status: 'resolved' });
     await expect(run('run restart lb-1', INTERN)).rejects.toMatchObject({ code: 'NOT_ALLOWED', message: expect.stringContaining('you may not run Restart HAProxy on lb-1') });
     expect(calls).toEqual([]);
     await run('run restart lb-1', ONCALL);
@@ -126,13 +126,13 @@ describe('/incident scope (#12 §3)', () => {
   });
 
   it('run of a read step stays open to the channel’s members', async () => {
-    const { run, replies } = setup();
+    const { run, replies } = await setup();
     await run('run config-check lb-1', INTERN).catch(() => undefined);
     expect(replies.join('\n')).toMatch(/Running .* on `lb-1`/);
   });
 
   it('never lists the configured hosts for an unknown one', async () => {
-    const { run, replies } = setup();
+    const { run, replies } = await setup();
     await run('run backend-state lb-9');
     expect(replies[0]).toMatch(/No host named `lb-9` is configured\./);
     expect(replies[0]).not.toContain('lb-1');

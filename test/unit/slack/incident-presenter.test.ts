@@ -19,7 +19,7 @@ function fakeClient() {
 
 
 /** A presenter over an in-memory store, talking to `client`, and an open incident to present. */
-function setup(client: WebClient) {
+async function setup(client: WebClient) {
   const store = new SqliteIncidentStore(':memory:');
   const presenter = new IncidentPresenter({
     client,
@@ -30,7 +30,7 @@ function setup(client: WebClient) {
     pace: { perSecond: 50, burst: 50 },
   });
   const alert = { alertname: 'X', status: 'firing' as const, labels: { alertname: 'X' }, annotations: {}, fingerprint: 'f', source: 'plain' as const, missingLabels: [] };
-  const { incident } = store.openOrGet({ alert, channel: 'C1', threadTs: '1.1', at: '2026-11-25T03:00:00.000Z' });
+  const { incident } = await store.openOrGet({ alert, channel: 'C1', threadTs: '1.1', at: '2026-11-25T03:00:00.000Z' });
   return { store, presenter, incident };
 }
 
@@ -38,14 +38,14 @@ describe('IncidentPresenter.refresh', () => {
   it('sends nothing when nothing changed, and still sends the next real change', async () => {
     // given a posted incident message
     const { client, calls } = fakeClient();
-    const { store, presenter, incident } = setup(client);
+    const { store, presenter, incident } = await setup(client);
     await presenter.post(incident);
 
     // when a refresh changes nothing (it finishes without awaiting anything)…
     await presenter.refresh(incident.id);
     expect(calls.filter((c) => c.method === 'update')).toHaveLength(0);
     // …then the incident really changes
-    store.update(incident.id, { status: 'resolved', resolvedAt: '2026-11-25T04:00:00.000Z' });
+    await store.update(incident.id, { status: 'resolved', resolvedAt: '2026-11-25T04:00:00.000Z' });
     await presenter.refresh(incident.id);
 
     // then exactly that change is sent
@@ -68,13 +68,13 @@ describe('IncidentPresenter.post', () => {
         update: async (args: Record<string, unknown>) => (calls.push({ method: 'update', args }), { ok: true }),
       },
     } as unknown as WebClient;
-    const { store, presenter, incident } = setup(client);
+    const { store, presenter, incident } = await setup(client);
 
     // when the incident changes while the post is on its way, and a refresh finds no message yet
     const posting = presenter.post(incident);
     await new Promise((r) => setTimeout(r, 10));
-    store.setStep(incident.id, 'diagnosis-1', { state: 'done', by: 'U1', at: '2026-11-25T03:01:00.000Z' });
-    store.update(incident.id, { status: 'resolved', resolvedAt: '2026-11-25T03:02:00.000Z' });
+    await store.setStep(incident.id, 'diagnosis-1', { state: 'done', by: 'U1', at: '2026-11-25T03:01:00.000Z' });
+    await store.update(incident.id, { status: 'resolved', resolvedAt: '2026-11-25T03:02:00.000Z' });
     await presenter.refresh(incident.id);
     release();
     await posting;
