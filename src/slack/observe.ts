@@ -12,10 +12,11 @@ import { buildAlertGraph, type AlertGraphDeps, type AlertGraphInput } from '../o
 import type { GraphWorker } from '../observe/graph-worker';
 import type { AlertmanagerClient } from '../observe/alertmanager-client';
 import type { PrometheusClient } from '../observe/prometheus-client';
+import { assertSilenceScope, silenceCoverageRefusal } from '../observe/silence-scope';
 import { silenceComment } from '../observe/silence-window';
 import { ActionId, CallbackId, actionIdPattern, decodeSilenceValue } from './action-ids';
 import { alertLabels, type AlertStateTracker } from './alert-state';
-import { activeSilence, parseSilenceMeta, renderGraphUpload, readSilenceForm, renderSilenceCreated, renderSilenceExpired, silenceModal } from './blocks/observe';
+import { activeSilence, parseSilenceMeta, renderGraphUpload, readSilenceForm, renderSilenceCreated, renderSilenceExpired, SilenceInput, silenceModal } from './blocks/observe';
 import { escapeMrkdwn, formatUtc, inlineCode, truncate } from './blocks/format';
 import type { AppDeps } from './deps';
 import type { IncidentPresenter } from './incident-presenter';
@@ -53,7 +54,12 @@ export function registerObserve(app: App, deps: ObserveDeps): ObserveFeature {
       const incident = await resolveIncident(deps, action.value, body.channel?.id);
       if (!deps.alertmanager.configured) throw notConfigured('Silences', 'alertmanager');
       await ensureMaySilence(deps, user, incident);
-      await client.views.open({ trigger_id: body.trigger_id, view: silenceModal({ incident, labels: alertLabels(incident.alert), channel: incident.channel, now: deps.now() }) });
+      const labels = alertLabels(incident.alert);
+      assertSilenceScope(labels, hostLabelOf(deps, incident));
+      // How many alerts the matchers cover, asked fresh but bounded: the modal must open within Slack's 3 s.
+      const state = await withDeadline(deps.alertState.check(incident, { fresh: true }).then((r) => r.state).catch(() => undefined), 1500);
+      const covers = state?.matched;
+      await client.views.open({ trigger_id: body.trigger_id, view: silenceModal({ incident, labels, channel: incident.channel, now: deps.now(), ...(covers !== undefined ? { covers } : {}) }) });
     } catch (err) {
       await tellUser(deps, client, { user, channel: body.channel?.id, threadTs: body.message?.thread_ts }, err);
     }
@@ -63,6 +69,12 @@ export function registerObserve(app: App, deps: ObserveDeps): ObserveFeature {
     const form = readSilenceForm(view.state.values, deps.now());
     if ('errors' in form) {
       await ack({ response_action: 'errors', errors: form.errors });
+      return;
+    }
+    const covers = parseSilenceMeta(view.private_metadata)?.covers;
+    const allTicked = (view.state.values[SilenceInput.all]?.[SilenceInput.all]?.selected_options ?? []).some((o) => o.value === SilenceInput.all);
+    if (covers !== undefined && !allTicked) {
+      await ack({ response_action: 'errors', errors: { [SilenceInput.all]: `These matchers cover ${covers} alerts: tick this to silence all of them, or cancel.` } });
       return;
     }
     await ack();
@@ -79,7 +91,7 @@ export function registerObserve(app: App, deps: ObserveDeps): ObserveFeature {
       await tellUser(deps, client, { user, channel: incident.channel, threadTs: incident.threadTs }, err);
       return;
     }
-    await createSilence(deps, client, incident, user, form);
+    await createSilence(deps, client, incident, user, form, covers);
   });
 
   app.action<BlockAction<ButtonAction>>(actionIdPattern(ActionId.ExpireSilence), async ({ ack, body, action, client }) => {
@@ -145,7 +157,7 @@ async function ensureMaySilence(deps: ObserveDeps, user: string, incident: Incid
   }
 }
 
-async function createSilence(deps: ObserveDeps, client: WebClient, incident: Incident, user: string, form: { startsAt: Date; endsAt: Date; note: string; keep: boolean }): Promise<void> {
+async function createSilence(deps: ObserveDeps, client: WebClient, incident: Incident, user: string, form: { startsAt: Date; endsAt: Date; note: string; keep: boolean }, confirmedCovers?: number): Promise<void> {
   const log = deps.logger.child({ incidentId: incident.id, user });
   const current = (await deps.store.get(incident.id)) ?? incident;
   if (current.status === 'resolved') {
@@ -166,6 +178,10 @@ async function createSilence(deps: ObserveDeps, client: WebClient, incident: Inc
     ]);
     // Alertmanager's own label set when it holds exactly this alert: a message may not have carried every label.
     const labels = state?.matched === 1 && state.labels ? state.labels : alertLabels(current.alert);
+    // Never wider than the alert's name and host, nor than the number of alerts the user confirmed.
+    assertSilenceScope(labels, hostLabelOf(deps, current));
+    const wider = silenceCoverageRefusal(state?.matched, confirmedCovers);
+    if (wider) throw wider;
     const comment = silenceComment({ incidentId: current.id, incidentLink: link, note: form.note });
     const { silenceId } = await deps.alertmanager.createSilence({ labels, startsAt: form.startsAt, endsAt: form.endsAt, createdBy: createdByName, comment });
     const at = deps.now().toISOString();
@@ -275,4 +291,16 @@ async function userName(client: WebClient, user: string, log: ObserveDeps['logge
     log.warn({ err }, 'users.info failed: the silence names the user by id');
     return user;
   }
+}
+
+/** The label that names the incident's host (the binding's `hostLabel`, else `instance`): a silence always matches it. */
+function hostLabelOf(deps: Pick<ObserveDeps, 'runbooks'>, incident: Incident): string {
+  return deps.runbooks.get(incident.alertname)?.binding?.hostLabel ?? 'instance';
+}
+
+/** The promise's value, or undefined when it takes longer than `ms`. */
+function withDeadline<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }

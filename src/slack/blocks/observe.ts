@@ -57,16 +57,18 @@ export function matchersText(labels: Record<string, string>): string {
 }
 
 /** Block and action ids of the silence modal's inputs. */
-export const SilenceInput = { duration: 'duration', until: 'until', comment: 'comment', options: 'options', keep: 'keep' } as const;
+export const SilenceInput = { duration: 'duration', until: 'until', comment: 'comment', options: 'options', keep: 'keep', all: 'silence-all' } as const;
 
 /** What the silence modal carries to its submission (never trusted beyond naming the incident). */
 export interface SilenceModalMeta {
   incidentId: number;
   channel: string;
+  /** How many alerts the matchers covered when the form opened, when more than one (the user ticked "silence all"). */
+  covers?: number;
 }
 
 /** The silence modal: duration (30 min, 1 h, 4 h, until a time), a comment, and "keep after the incident resolves". */
-export function silenceModal(input: { incident: Incident; labels: Record<string, string>; channel: string; now: Date }): View {
+export function silenceModal(input: { incident: Incident; labels: Record<string, string>; channel: string; now: Date; covers?: number }): View {
   const { incident } = input;
   const options = [
     ...SILENCE_DURATIONS.map((d) => ({ text: { type: 'plain_text' as const, text: d.label }, value: d.value })),
@@ -83,6 +85,18 @@ export function silenceModal(input: { incident: Incident; labels: Record<string,
         ),
       },
     },
+    // More than this alert: said, and a required tick (the submission checks the tick and the count again).
+    ...((input.covers ?? 0) > 1
+      ? ([
+          { type: 'context', elements: [{ type: 'mrkdwn', text: `⚠️ Alertmanager says these matchers cover *${input.covers} alerts* now, not only this one.` }] },
+          {
+            type: 'input',
+            block_id: SilenceInput.all,
+            label: { type: 'plain_text', text: 'More than this alert' },
+            element: { type: 'checkboxes', action_id: SilenceInput.all, options: [{ text: { type: 'plain_text', text: `Silence all ${input.covers}` }, value: SilenceInput.all }] },
+          },
+        ] as KnownBlock[])
+      : []),
     {
       type: 'input',
       block_id: SilenceInput.duration,
@@ -118,7 +132,7 @@ export function silenceModal(input: { incident: Incident; labels: Record<string,
   return {
     type: 'modal',
     callback_id: CallbackId.CreateSilence,
-    private_metadata: JSON.stringify({ i: meta.incidentId, c: meta.channel }),
+    private_metadata: JSON.stringify({ i: meta.incidentId, c: meta.channel, ...((input.covers ?? 0) > 1 ? { n: input.covers } : {}) }),
     title: { type: 'plain_text', text: 'Silence the alert' },
     submit: { type: 'plain_text', text: 'Silence' },
     close: { type: 'plain_text', text: 'Cancel' },
@@ -129,8 +143,9 @@ export function silenceModal(input: { incident: Incident; labels: Record<string,
 /** Reads the silence modal's private metadata; undefined when malformed. */
 export function parseSilenceMeta(raw: string | undefined): SilenceModalMeta | undefined {
   try {
-    const m = JSON.parse(raw || '{}') as { i?: unknown; c?: unknown };
-    return Number.isInteger(m.i) && typeof m.c === 'string' ? { incidentId: m.i as number, channel: m.c } : undefined;
+    const m = JSON.parse(raw || '{}') as { i?: unknown; c?: unknown; n?: unknown };
+    if (!Number.isInteger(m.i) || typeof m.c !== 'string') return undefined;
+    return { incidentId: m.i as number, channel: m.c, ...(Number.isInteger(m.n) && (m.n as number) > 1 ? { covers: m.n as number } : {}) };
   } catch {
     return undefined;
   }
