@@ -232,7 +232,7 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
   const choicesOf = (incident: Incident): string[] => hostChoices(config.hosts, runbooks.get(incident.alertname)?.binding, incident.alert.labels).map((h) => h.name);
   const presenter = new IncidentPresenter({ client, store, runbooks, logger, hostLabel: (name) => runbooks.get(name)?.binding?.hostLabel ?? 'instance',
     hostChoices: choicesOf,
-    pace: { perSecond: config.slack.postsPerSecond, burst: config.slack.postBurst },
+    pace: { perSecond: config.slack.postsPerSecond, burst: config.slack.postBurst, maxQueued: config.slack.maxQueuedPosts },
     alertState,
     now,
   });

@@ -79,6 +79,8 @@ export const ConfigSchema = z.strictObject({
     /** Pace of chat.postMessage per channel: Slack allows about one a second, with short bursts. */
     postsPerSecond: z.number().positive().max(50).default(1),
     postBurst: z.number().int().min(1).max(50).default(5),
+    /** Posts waiting for the pace per channel, at most; a post beyond is refused (logged, the step's result stays on the timeline). */
+    maxQueuedPosts: z.number().int().min(1).max(100_000).default(500),
     /** A Slack API call that has not answered after this long is abandoned and retried. */
     requestTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
     /** Retries of a failed Slack API call (HTTP 5xx, timeouts, 429 after its Retry-After), with backoff from 0.5 s. */

@@ -133,6 +133,8 @@ export class AlertFlow {
     await this.presenter.reply(incident, summary, { broadcast: true });
     await this.hooks.resolved?.(incident).catch((err: unknown) => this.deps.logger.warn({ err, incidentId: incident.id }, 'a feature failed on the resolved incident'));
     await this.presenter.refresh(incident.id);
+    // Its final state is shown: what the presenter remembered of it would only grow.
+    this.presenter.forget(incident.id);
   }
 
   private serial<T>(key: string, fn: () => Promise<T>): Promise<T> {

@@ -4,6 +4,7 @@
  */
 import type { WebClient } from '@slack/web-api';
 import Bottleneck from 'bottleneck';
+import { PilotError } from '../errors';
 import type { IncidentStore } from '../incident/store';
 import type { Incident } from '../incident/types';
 import type { Logger } from '../logger';
@@ -21,7 +22,7 @@ export interface PresenterDeps {
   /** Hosts a user may pick for an incident whose alert names none (empty: none to pick). */
   hostChoices?(incident: Incident): string[];
   /** chat.postMessage pace per channel (config slack.postsPerSecond and slack.postBurst). */
-  pace: { perSecond: number; burst: number };
+  pace: { perSecond: number; burst: number; /** Posts waiting per channel at most (slack.maxQueuedPosts); default 500. */ maxQueued?: number };
   /** Alertmanager's view of each incident's alert, shown in the message's header; absent: not shown. */
   alertState?: Pick<AlertStateTracker, 'peek' | 'stale' | 'check'>;
   now?: () => Date;
@@ -208,10 +209,41 @@ export class IncidentPresenter {
     if (!limiter) {
       const { perSecond, burst } = this.deps.pace;
       const interval = Math.max(20, Math.round(1000 / perSecond));
-      limiter = new Bottleneck({ reservoir: burst, reservoirIncreaseAmount: 1, reservoirIncreaseInterval: interval, reservoirIncreaseMaximum: burst });
+      // Bounded: past maxQueued waiting posts a new one is refused at once (OVERFLOW) rather than held in memory.
+      limiter = new Bottleneck({
+        reservoir: burst,
+        reservoirIncreaseAmount: 1,
+        reservoirIncreaseInterval: interval,
+        reservoirIncreaseMaximum: burst,
+        highWater: this.maxQueued,
+        strategy: Bottleneck.strategy.OVERFLOW,
+      });
       this.channelLimiters.set(channel, limiter);
     }
+    if (limiter.counts().QUEUED >= this.maxQueued) {
+      this.deps.logger.warn({ channel, queued: limiter.counts().QUEUED }, 'post refused: the channel’s post queue is full');
+      return Promise.reject(
+        new PilotError('QUEUE_FULL', `${this.maxQueued} posts are already waiting for Slack in channel ${channel}`, { hint: 'Slack allows about one post a second per channel; the bot posts again when the queue drains' }),
+      );
+    }
     return limiter.schedule(fn);
+  }
+
+  private get maxQueued(): number {
+    return this.deps.pace.maxQueued ?? 500;
+  }
+
+  /**
+   * Forgets what it remembers of a closed incident (the message last shown), once its final state is shown: the map
+   * would otherwise grow with every incident the bot ever had. A later refresh just sends the message once more.
+   */
+  forget(incidentId: number): void {
+    if (!this.refreshing.has(incidentId)) this.shown.delete(incidentId);
+  }
+
+  /** How many incident messages it remembers (for tests and metrics). */
+  remembered(): number {
+    return this.shown.size;
   }
 
   /** Depth of the per-channel post queues, for metrics. */
