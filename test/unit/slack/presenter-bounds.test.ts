@@ -35,13 +35,19 @@ async function setup(client: WebClient, maxQueued: number) {
   return { store, presenter, incident };
 }
 
+/** Waits (a loaded machine is slow to run Bottleneck's own ticks) until `done`, at most 5 s. */
+async function until(done: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+}
+
 describe('IncidentPresenter bounds', () => {
   it('refuses a post at once with QUEUE_FULL when maxQueued posts already wait for the channel', async () => {
     // given one post under way and three waiting (the bound)
     const { client, waiting } = slowClient();
     const { presenter, incident } = await setup(client, 3);
     const accepted = [1, 2, 3, 4].map((n) => presenter.reply(incident, { text: `reply ${n}` }).catch((e: unknown) => e));
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => presenter.queued() === 3 && waiting.length === 1);
     expect(presenter.queued()).toBe(3);
     // when one more comes
     const refused = await presenter.reply(incident, { text: 'one too many' }).catch((e: unknown) => e);
@@ -52,7 +58,7 @@ describe('IncidentPresenter bounds', () => {
     expect(presenter.queued()).toBe(3);
     // another channel has its own queue
     const other = presenter.announce('C2', { text: 'elsewhere' });
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => waiting.length === 2);
     expect(waiting).toHaveLength(2);
     for (const w of waiting.splice(0)) w();
     await other;
