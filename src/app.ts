@@ -53,6 +53,7 @@ import { alertParseOptions, registerAlerts } from './slack/alerts';
 import { registerCommands } from './slack/commands';
 import { SqliteEventClaims, type EventClaims } from './slack/event-claims';
 import { registerCompleteLabels } from './slack/complete-labels';
+import { registerPickHost } from './slack/pick-host';
 import type { AppDeps, RunbookCatalog } from './slack/deps';
 import { IncidentPresenter } from './slack/incident-presenter';
 import { registerMitigation, requestMitigation, type MitigationFeatureDeps } from './slack/mitigation';
@@ -332,6 +333,7 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
   });
   registerSteps(app, deps);
   registerCompleteLabels(app, { ...base, presenter, learn: (labels) => labelMemory.learn(labels) });
+  registerPickHost(app, { ...base, presenter, hostChoices: choicesOf });
   registerMitigation(app, mitigationDeps);
   registerCommands(app, { ...deps, flow, access });
   registerUnknownActions(app, deps);

@@ -17,6 +17,7 @@ export const ErrorCatalog = {
     hint: "set SLACK_APP_TOKEN to the app's app-level token (xapp-…, Basic Information → App-Level Tokens) with the connections:write scope, and turn Socket Mode on for the app",
   },
 
+  HOST_PICK_REFUSED: { userFacing: true, hint: 'pick one of the hosts the incident message offers' },
   LABELS_MISSING: { userFacing: true, hint: 'use *Complete labels* on the incident message to give them, then click the step again' },
   HOST_NOT_CONFIGURED: { userFacing: true, hint: 'add the host under `hosts:` in the config with a `match` on this label value' },
   PARAM_INVALID: { userFacing: true, hint: 'the value came from the alert or the config; fix the label or the config, nothing was run' },

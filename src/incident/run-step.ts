@@ -67,7 +67,7 @@ export function hostOf(incident: Incident, hosts: readonly HostConfig[], choices
   const host = incident.hostName ? hosts.find((h) => h.name === incident.hostName) : undefined;
   if (!host && choices.length > 1) {
     throw new PilotError('HOST_NOT_CONFIGURED', `alert ${incident.alertname} names no host (its rule sums over instances): it may be on ${choices.join(', ')}; nothing was run`, {
-      hint: `pick the host with \`/incident host ${incident.id} <name>\`, then click again`,
+      hint: `pick the host in the menu on the incident message (or with \`/incident host ${incident.id} <name>\`), then click again`,
     });
   }
   if (!host) {

@@ -11,6 +11,7 @@ export const ActionId = {
   ExpireSilence: 'incident.expireSilence',
   Graph: 'incident.graph',
   CompleteLabels: 'incident.completeLabels',
+  PickHost: 'incident.pickHost',
 } as const;
 
 export const CallbackId = {
@@ -90,6 +91,22 @@ export function decodeSilenceValue(value: unknown): SilenceButtonValue | undefin
     const raw = JSON.parse(value) as { i?: unknown; sil?: unknown };
     if (!Number.isInteger(raw.i) || typeof raw.sil !== 'string' || raw.sil.length === 0 || raw.sil.length > 64) return undefined;
     return { incidentId: raw.i as number, silenceId: raw.sil };
+  } catch {
+    return undefined;
+  }
+}
+
+/** What an option of the "Pick the host" select carries. Never trusted: the handler checks both in its own state. */
+export function encodeHostPick(incidentId: number, host: string): string {
+  return JSON.stringify({ i: incidentId, h: host });
+}
+
+/** Reads a "Pick the host" option value back; undefined for any other shape. */
+export function decodeHostPick(value: unknown): { incidentId: number; host: string } | undefined {
+  if (typeof value !== 'string' || value.length > 150) return undefined;
+  try {
+    const v = JSON.parse(value) as { i?: unknown; h?: unknown };
+    return Number.isInteger(v.i) && typeof v.h === 'string' ? { incidentId: v.i as number, host: v.h } : undefined;
   } catch {
     return undefined;
   }

@@ -13,6 +13,7 @@ import type { Runbook, Step } from '../runbook/types';
 import type { AlertFlow } from './alert-flow';
 import { stateText } from './blocks/incident-message';
 import { escapeMrkdwn, formatUtc, truncate } from './blocks/format';
+import { pickIncidentHost } from './pick-host';
 import { runAndReport, type StepFeatureDeps } from './steps';
 import { postTimeline } from './timeline';
 
@@ -142,7 +143,7 @@ export async function dispatch(deps: CommandDeps, client: WebClient, caller: Com
       const incident = await incidentArg(deps, args[0], channel);
       const name = args[1];
       if (!incident || !name || args.length > 2) return void (await usage('`host` needs an incident id and a configured host, e.g. `/incident host 12 lb-1`.'));
-      await reply(await pickHost(deps, incident, name, user));
+      await reply(await pickIncidentHost({ ...deps, hostChoices: deps.runStepDeps.hostChoices }, incident, name, user));
       return;
     }
     case 'run': {
@@ -179,33 +180,6 @@ export async function dispatch(deps: CommandDeps, client: WebClient, caller: Com
     default:
       await usage(`Unknown subcommand \`${escapeMrkdwn(truncate(sub, 40))}\`.`);
   }
-}
-
-/**
- * Sets the host of an incident whose alert names none. Only a host its binding lists (`hosts:`), or any configured
- * host when the alert carries no host label at all; never one that replaces the host an alert names, and never a
- * second time (a step may already have run on the first). Recorded on the timeline and said in the thread.
- */
-async function pickHost(deps: CommandDeps, incident: Incident, name: string, user: string): Promise<string> {
-  const shownName = `\`${escapeMrkdwn(truncate(name, 64))}\``;
-  if (incident.status === 'resolved') return `#${incident.id} is resolved: its host can no longer be picked.`;
-  if (incident.hostName) return `#${incident.id} already runs on \`${escapeMrkdwn(incident.hostName)}\`; open a new incident for another host.`;
-  const runbook = deps.runbooks.get(incident.alertname);
-  const hostLabel = runbook?.binding?.hostLabel ?? 'instance';
-  const named = incident.alert.labels[hostLabel];
-  if (named) return `The alert of #${incident.id} names its host (\`${escapeMrkdwn(hostLabel)}=${escapeMrkdwn(truncate(named, 80))}\`), which no configured host matches: add it under \`hosts:\` with that \`match\` rather than picking another host.`;
-  const choices = deps.runStepDeps.hostChoices?.(incident) ?? [];
-  const allowed = choices.length ? choices : deps.config.hosts.map((h) => h.name);
-  if (!allowed.includes(name)) {
-    const list = allowed.map((n) => `\`${escapeMrkdwn(n)}\``).join(', ') || 'none';
-    return `${shownName} is not a host #${incident.id} may run on (${choices.length ? 'its runbook lists' : 'configured'}: ${list}).`;
-  }
-  const at = deps.now().toISOString();
-  await deps.store.update(incident.id, { hostName: name });
-  await deps.store.appendTimeline(incident.id, 'host.chosen', user, { host: name, choices: allowed }, at);
-  await deps.presenter.reply(incident, { text: `🖐️ <@${user}> picked \`${escapeMrkdwn(name)}\` as the host of #${incident.id}: its steps run there now.` });
-  await deps.presenter.refresh(incident.id);
-  return `#${incident.id} now runs on ${shownName}.`;
 }
 
 /** The incident an argument names, when it lives in `channel`; one of another channel reads as unknown here. */

@@ -38,6 +38,7 @@ import {
   slackId,
   triggerId,
   type PayloadUser,
+  type SlackElement,
   type SlackMessage,
   type SlackView,
   type ViewStateValues,
@@ -407,7 +408,8 @@ export class SlackStandIn {
   }
 
   /**
-   * A user clicks a button on a message of the channel model. The payload carries the message as it is now (its
+   * A user clicks a button on a message of the channel model (or picks `value` in a static_select on it: Slack sends
+   * the chosen option as `selected_option`, and only an option the menu offers). The payload carries the message as it is now (its
    * current blocks); the button must exist on it, as in Slack, unless `message` is given explicitly.
    */
   async clickButton(
@@ -435,18 +437,22 @@ export class SlackStandIn {
     const trigger = this.issueTrigger();
     const responseUrl = this.responseUrl('actions', { channel: args.channel, user: user.id, messageTs: message.ts, threadTs: message.thread_ts });
     const element = found?.element;
+    const blockId = args.blockId ?? found?.blockId ?? '';
     const payload = buildBlockActions(this.workspace, {
       user,
       channel: { id: args.channel, name: this.ctx.channelName(args.channel) ?? args.channel.toLowerCase() },
       message,
-      action: {
-        action_id: args.actionId,
-        block_id: args.blockId ?? found?.blockId ?? '',
-        text: element?.text ?? { type: 'plain_text', text: args.actionId, emoji: true },
-        ...((args.value ?? element?.value) !== undefined ? { value: args.value ?? element?.value } : {}),
-        ...(element?.style ? { style: element.style } : {}),
-        type: element?.type ?? 'button',
-      },
+      action:
+        element?.type === 'static_select'
+          ? selectAction(args.actionId, blockId, element, args.value)
+          : {
+              action_id: args.actionId,
+              block_id: blockId,
+              text: element?.text ?? { type: 'plain_text', text: args.actionId, emoji: true },
+              ...((args.value ?? element?.value) !== undefined ? { value: args.value ?? element?.value } : {}),
+              ...(element?.style ? { style: element.style } : {}),
+              type: element?.type ?? 'button',
+            },
       triggerId: trigger,
       responseUrl,
       actionTs: this.nowTs(),
@@ -719,4 +725,12 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/** A static_select's block action as Slack sends it: the option the user picked, which must be one the menu offers. */
+function selectAction(actionId: string, blockId: string, element: SlackElement, value: string | undefined) {
+  const options = (element.options ?? []) as { text: { type: string; text: string }; value: string }[];
+  const option = options.find((o) => o.value === value);
+  if (!option) throw new Error(`SlackStandIn: the menu ${actionId} offers no option ${String(value)} (has: ${options.map((o) => o.value).join(', ')})`);
+  return { action_id: actionId, block_id: blockId, type: 'static_select', selected_option: option, ...(element.placeholder ? { placeholder: element.placeholder } : {}) };
 }

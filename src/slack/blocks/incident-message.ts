@@ -5,7 +5,7 @@ import type { Button, KnownBlock } from '@slack/types';
 import type { ActionSpec } from '../../actions/types';
 import type { Incident, StepState } from '../../incident/types';
 import type { Runbook, Step } from '../../runbook/types';
-import { ActionId, checkStepActionId, encodeStepValue, runStepActionId } from '../action-ids';
+import { ActionId, checkStepActionId, encodeHostPick, encodeStepValue, runStepActionId } from '../action-ids';
 import { escapeMrkdwn, escapePlain, formatDuration, formatUtc, safeLink, truncate } from './format';
 import { activeSilence, alertStateText, expireSilenceButton, silenceLine, type AlertStateView } from './observe';
 
@@ -68,7 +68,7 @@ export function renderIncidentMessage(incident: Incident, ctx: IncidentMessageCo
   const notes: string[] = [];
   if (!ctx.hostConfigured && pickHost(ctx)) {
     notes.push(
-      `🖐️ This alert names no host (its rule sums over instances): it may be on ${pickHost(ctx)}. Pick the host with \`/incident host ${incident.id} <name>\`; no step runs until then.`,
+      `🖐️ This alert names no host (its rule sums over instances): it may be on ${pickHost(ctx)}. Pick the host below (or \`/incident host ${incident.id} <name>\`); no step runs until then.`,
     );
   } else if (!ctx.hostConfigured) {
     notes.push(
@@ -88,6 +88,16 @@ export function renderIncidentMessage(incident: Incident, ctx: IncidentMessageCo
     notes.push(`✂️ The alert was larger than the bot keeps: cut ${cutList}${alert.truncated.length > 10 ? ` and ${alert.truncated.length - 10} more` : ''} (limits \`ingest.maxValueChars\`, \`ingest.maxAlertChars\`).`);
   }
   if (notes.length) blocks.push({ type: 'context', elements: notes.map((n) => ({ type: 'mrkdwn', text: truncate(n, BlockLimits.text) })) });
+  const choices = ctx.hostChoices ?? [];
+  if (!ctx.hostConfigured && !resolved && choices.length > 1) {
+    // Slack caps a static_select at 100 options; more hosts than that are picked with /incident host.
+    const options = choices.slice(0, 100).map((name) => ({ text: { type: 'plain_text' as const, text: truncate(escapePlain(name), 75) }, value: encodeHostPick(incident.id, name) }));
+    blocks.push({
+      type: 'actions',
+      block_id: 'host',
+      elements: [{ type: 'static_select', action_id: ActionId.PickHost, placeholder: { type: 'plain_text', text: 'Pick the host' }, options }],
+    });
+  }
   if (alert.missingLabels.length && !resolved) {
     blocks.push({ type: 'actions', block_id: 'labels', elements: [button('Complete labels', ActionId.CompleteLabels, encodeStepValue({ incidentId: incident.id, stepId: '' }))] });
   }

@@ -193,12 +193,12 @@ describeWithHosts('every shipped binding through the real bot', (hosts) => {
       const incident = (await h.pilot.deps.store.listOpen()).find((i) => i.threadTs === threadTs)!;
       expect(incident.hostName).toBeUndefined();
       const message = plain(JSON.stringify((await h.incidentMessage(threadTs)).blocks));
-      expect(message).toContain(`it may be on \`lb-test\` or \`lb-test-b\`. Pick the host with \`/incident host ${incident.id} <name>\``);
+      expect(message).toContain(`it may be on \`lb-test\` or \`lb-test-b\`. Pick the host below (or \`/incident host ${incident.id} <name>\`)`);
 
       // A click before the pick is refused in the thread with the way out, and nothing runs.
       const refused = plain(await runStep(h, threadTs, 'diagnosis-2', 'proxy-stats', ONCALL));
       expect(refused).toMatch(/did not run/);
-      expect(refused).toContain(`it may be on lb-test, lb-test-b; nothing was run. Pick the host with \`/incident host ${incident.id} <name>\`, then click again`);
+      expect(refused).toContain(`it may be on lb-test, lb-test-b; nothing was run. Pick the host in the menu on the incident message (or with \`/incident host ${incident.id} <name>\`), then click again`);
       expect((await h.pilot.deps.store.timeline(incident.id)).some((e) => e.type === 'step.started')).toBe(false);
 
       const slash = async (text: string): Promise<string> => {
@@ -207,10 +207,14 @@ describeWithHosts('every shipped binding through the real bot', (hosts) => {
         await h.slack.waitFor('response_url', () => h.slack.calls('response_url').length > before, 5000);
         return plain(String(h.slack.calls('response_url').at(-1)?.args.text ?? ''));
       };
-      expect(await slash(`host ${incident.id} db-9`)).toMatch(/`db-9` is not a host #\d+ may run on \(its runbook lists: `lb-test`, `lb-test-b`\)/);
-      expect(await slash(`host ${incident.id} lb-test-b`)).toBe(`#${incident.id} now runs on \`lb-test-b\`.`);
-      expect(await slash(`host ${incident.id} lb-test`)).toMatch(/already runs on `lb-test-b`/);
-      expect((await h.pilot.deps.store.timeline(incident.id)).map((e) => e.type)).toContain('host.chosen');
+      expect(await slash(`host ${incident.id} db-9`)).toMatch(/db-9 is not a host #\d+ may run on \(its runbook lists: lb-test, lb-test-b\)/);
+      // The menu on the incident message offers exactly the binding's hosts; picking one sets it, once.
+      await h.slack.clickButton({ user: ONCALL, channel: CHANNEL, messageTs: (await h.incidentMessage(threadTs)).ts, actionId: 'incident.pickHost', value: JSON.stringify({ i: incident.id, h: 'lb-test-b' }) });
+      await h.slack.waitFor('chat.postMessage', (c) => String(c.args.text ?? '').includes('picked `lb-test-b` as the host'), 5000);
+      expect((await h.pilot.deps.store.get(incident.id))?.hostName).toBe('lb-test-b');
+      expect(await slash(`host ${incident.id} lb-test`)).toMatch(/already runs on lb-test-b/);
+      const chosen = (await h.pilot.deps.store.timeline(incident.id)).filter((e) => e.type === 'host.chosen');
+      expect(chosen).toEqual([expect.objectContaining({ actor: ONCALL, details: expect.objectContaining({ host: 'lb-test-b' }) })]);
 
       const text = plain(await runStep(h, threadTs, 'diagnosis-2', 'proxy-stats', ONCALL));
       expect(text).toMatch(/Proxy stats: sessions, queue, errors, times on lb-test-b: ok/);

@@ -167,7 +167,8 @@ export function buildBlockActions(
     user: PayloadUser;
     channel: { id: string; name: string };
     message: SlackMessage;
-    action: { action_id: string; block_id: string; text?: SlackElement['text']; value?: string; style?: string; type: string };
+    /** A button's `text`/`value`/`style`; a static_select's `selected_option` and `placeholder` instead. */
+    action: { action_id: string; block_id: string; text?: SlackElement['text']; value?: string; style?: string; type: string; [extra: string]: unknown };
     triggerId: string;
     responseUrl: string;
     actionTs: string;

@@ -6,7 +6,7 @@ import { parseConfigText } from '../../../src/config/load-config';
 import type { Incident } from '../../../src/incident/types';
 import { createRunbookRegistry, loadRunbooks } from '../../../src/runbook/load-runbooks';
 import type { Runbook, Step } from '../../../src/runbook/types';
-import { decodeStepValue } from '../../../src/slack/action-ids';
+import { decodeHostPick, decodeStepValue, encodeHostPick } from '../../../src/slack/action-ids';
 import { BlockLimits, renderIncidentMessage } from '../../../src/slack/blocks/incident-message';
 import { firingAlert, openIncident } from '../../support/domain-fixtures';
 
@@ -164,5 +164,32 @@ describe('renderIncidentMessage: observe', () => {
     const resolved = renderIncidentMessage(incident({ status: 'resolved' }), { ...ctx(), alertState: state });
     expect(JSON.stringify(resolved.blocks)).not.toContain('Alertmanager:');
     expect(JSON.stringify(renderIncidentMessage(incident(), ctx()).blocks)).not.toContain('Alertmanager:');
+  });
+});
+
+describe('the host menu of an alert that names no host', () => {
+  const menu = (blocks: KnownBlock[]) => blocks.find((b): b is ActionsBlock => b.type === 'actions' && b.block_id === 'host')?.elements[0] as
+    | { type: string; action_id: string; options: { value: string; text: { text: string } }[] }
+    | undefined;
+
+  it.each([
+    // given: host configured?, choices, incident status → then: a menu with these hosts
+    { name: 'two choices, no host yet', configured: false, choices: ['lb-1', 'lb-2'], status: 'open', offered: ['lb-1', 'lb-2'] },
+    { name: 'one choice (it is the host already)', configured: false, choices: ['lb-1'], status: 'open', offered: undefined },
+    { name: 'a host is configured', configured: true, choices: ['lb-1', 'lb-2'], status: 'open', offered: undefined },
+    { name: 'the incident is resolved', configured: false, choices: ['lb-1', 'lb-2'], status: 'resolved', offered: undefined },
+  ] as const)('$name', ({ configured, choices, status, offered }) => {
+    const inc = incident({ id: 7, status, ...(status === 'resolved' ? { resolvedAt: '2026-01-01T00:00:00.000Z' } : {}) } as Partial<Incident>);
+    const select = menu(renderIncidentMessage(inc, { ...ctx(configured), hostChoices: choices }).blocks);
+    if (!offered) return expect(select).toBeUndefined();
+    expect(select?.action_id).toBe('incident.pickHost');
+    // each option names its incident and host; the handler checks both against its own state
+    expect(select?.options.map((o) => decodeHostPick(o.value))).toEqual(offered.map((host) => ({ incidentId: 7, host })));
+    expect(select?.options.map((o) => o.text.text)).toEqual([...offered]);
+  });
+
+  it('reads back only the shape it wrote', () => {
+    expect(decodeHostPick(encodeHostPick(3, 'lb-1'))).toEqual({ incidentId: 3, host: 'lb-1' });
+    for (const forged of [undefined, '', 'lb-1', '{"i":"3","h":"lb-1"}', '{"i":3}', `{"i":3,"h":"${'x'.repeat(200)}"}`]) expect(decodeHostPick(forged)).toBeUndefined();
   });
 });
