@@ -24,6 +24,7 @@ import type { RunStepDeps } from './incident/run-step';
 import { InflightSteps } from './incident/inflight-steps';
 import { recordInterrupted, recoverInterruptedSteps, runActionQuietly } from './incident/run-step';
 import { SqliteIncidentStore, type IncidentStore } from './incident/store';
+import { openPostgresStore, redactUrl } from './incident/postgres-store';
 import type { Alert } from './ingest/alert';
 import { hostChoices } from './incident/host-choices';
 import type { Incident } from './incident/types';
@@ -111,8 +112,18 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
   );
   // Commands a binding brings beside the catalog run like the catalog's: each is named at start, for a reviewer.
   for (const c of nonCatalogCommands(runbooks.list())) logger.warn({ runbook: c.alertname, action: c.actionId, risk: c.risk, file: c.file }, describeNonCatalogCommand(c));
-  const store = opts.store ?? new SqliteIncidentStore(config.store.path);
-  const eventClaims = opts.eventClaims ?? new SqliteEventClaims(config.store.path);
+  // store.url (or DATABASE_URL) selects the Postgres store replicas share; without it, the SQLite file of one process.
+  const databaseUrl = config.store.url ?? env.databaseUrl;
+  const pgStore = !opts.store && databaseUrl ? await openPostgresStore(databaseUrl) : undefined;
+  if (pgStore) {
+    logger.info({ store: redactUrl(databaseUrl as string) }, 'store: Postgres (incidents, timeline, audit, locks and Slack event claims are shared by every replica)');
+    // Issue #13 asks for the limits to be shared through Redis (limits.redis.url); until that lands, say what is not shared.
+    logger.warn(
+      'store: Postgres, but the per-host SSH limits, the per-user click limit and the per-channel post pace are kept per process: N replicas allow N times as much',
+    );
+  }
+  const store = opts.store ?? pgStore ?? new SqliteIncidentStore(config.store.path);
+  const eventClaims = opts.eventClaims ?? (pgStore ? pgStore.eventClaims() : new SqliteEventClaims(config.store.path));
   const pool = opts.executor ? undefined : new SshPool({ keepaliveIntervalMs: config.ssh.keepaliveIntervalMs, idleCloseMs: config.ssh.idleCloseMs, logger: logger.child({ component: 'ssh' }) });
   const inflight = new InflightSteps();
   const scheduler = new HostLimiter({ perHost: config.limits.perHost, global: config.limits.global, perUser: config.limits.perUser });

@@ -20,6 +20,8 @@ export interface EnvSettings {
   metricsPort?: number;
   configPath: string;
   logLevel: string;
+  /** DATABASE_URL: the Postgres store when the config has no store.url. */
+  databaseUrl?: string;
 }
 
 export interface Settings {
@@ -143,6 +145,7 @@ function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
     ...(metricsPort !== undefined ? { metricsPort } : {}),
     configPath: env.RUNBOOK_PILOT_CONFIG || './config.yml',
     logLevel: env.LOG_LEVEL || 'info',
+    databaseUrl: env.DATABASE_URL || undefined,
   };
 }
 

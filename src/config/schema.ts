@@ -126,7 +126,17 @@ export const ConfigSchema = z.strictObject({
     })
     .default({ maxQueuedAlerts: 1000, concurrency: 4, retryAfterSec: 30, maxValueChars: 2048, maxAlertChars: 16_384 }),
   runbooks: z.string().default('./runbooks'),
-  store: z.strictObject({ path: z.string().default('./runbook-pilot.db') }).default({ path: './runbook-pilot.db' }),
+  store: z
+    .strictObject({
+      /** SQLite file: the embedded store of a single bot process. */
+      path: z.string().default('./runbook-pilot.db'),
+      /** postgres://user:password@host:port/database: the store several replicas share (DATABASE_URL when unset). */
+      url: z
+        .string()
+        .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// (or postgresql://) URL')
+        .optional(),
+    })
+    .default({ path: './runbook-pilot.db' }),
   hosts: z.array(HostSchema).default([]),
   access: z
     .strictObject({

@@ -1,9 +1,10 @@
-/** Jest globalTeardown: stops the loopback test hosts started by global-setup.ts. */
+/** Jest globalTeardown: stops what global-setup.ts started. */
 import { execFileSync } from 'node:child_process';
+import { datastoresUnavailable, stopDatastores } from './datastores';
 import { hostsScript, testHostsUnavailable } from './test-hosts';
 
-/** Stops everything hosts.sh started (hosts.sh stop); nothing to do when the hosts cannot run here. */
+/** Stops everything hosts.sh and datastores.sh started; nothing to do for what cannot run here. */
 export default async function globalTeardown(): Promise<void> {
-  if (testHostsUnavailable()) return;
-  execFileSync('bash', [hostsScript, 'stop'], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 60_000 });
+  if (!testHostsUnavailable()) execFileSync('bash', [hostsScript, 'stop'], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 60_000 });
+  if (!datastoresUnavailable()) stopDatastores();
 }

@@ -1,0 +1,499 @@
+/**
+ * The Postgres implementation of IncidentStore: the store several replicas share. The same contract as the SQLite
+ * store (one contract test suite runs against both); what makes it safe across processes is in the statements: one
+ * open incident per fingerprint is a partial unique index, and a lock is taken by one conditional upsert that takes over
+ * an existing lock only once it expired.
+ */
+import { Pool, type PoolClient, type PoolConfig } from 'pg';
+import { PilotError } from '../errors';
+import type { Alert } from '../ingest/alert';
+import type { AuditFilter, IncidentPatch, IncidentStore, LockResult, OpenIncidentInput, StepEventRecord, StoreTx } from './store';
+import type { AuditRecord, Incident, IncidentSilence, StepState, TimelineEvent, TimelineType } from './types';
+
+/** Anything that runs a query: the pool, or the one client of a transaction. */
+type Queryable = Pick<Pool, 'query'> | PoolClient;
+
+/**
+ * Versioned migrations, applied in order at start; `schema_migrations` records which ran. Append only: a released
+ * migration is never edited. Timestamps are ISO-8601 text in UTC, as the SQLite store keeps them, so both compare the
+ * same way and the bot's clock (not the database's) decides expiry.
+ */
+export const PG_MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+  {
+    version: 1,
+    name: 'incidents, steps, timeline, audit, event claims, locks, silences',
+    sql: `
+      CREATE TABLE incidents (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        alertname TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('open','resolved')),
+        alert_json JSONB NOT NULL,
+        host_name TEXT,
+        channel TEXT NOT NULL,
+        thread_ts TEXT NOT NULL,
+        message_ts TEXT,
+        opened_at TEXT NOT NULL,
+        resolved_at TEXT,
+        resolved_by TEXT,
+        last_repeat_at TEXT
+      );
+      -- One open incident per alert identity, whichever replica opens it.
+      CREATE UNIQUE INDEX incidents_one_open_per_fingerprint ON incidents(fingerprint) WHERE status = 'open';
+      CREATE INDEX incidents_latest ON incidents(fingerprint, id DESC);
+      CREATE TABLE steps (
+        incident_id BIGINT NOT NULL REFERENCES incidents(id),
+        step_id TEXT NOT NULL,
+        state_json JSONB NOT NULL,
+        PRIMARY KEY (incident_id, step_id)
+      );
+      CREATE TABLE timeline (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        incident_id BIGINT NOT NULL REFERENCES incidents(id),
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        type TEXT NOT NULL,
+        details_json JSONB NOT NULL
+      );
+      CREATE INDEX timeline_by_incident ON timeline(incident_id, id);
+      CREATE TABLE audit (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        at TEXT NOT NULL,
+        incident_id BIGINT,
+        "user" TEXT NOT NULL,
+        host TEXT NOT NULL,
+        action_id TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        reason TEXT,
+        command TEXT,
+        exit_code INTEGER,
+        verification TEXT,
+        details_json JSONB
+      );
+      CREATE INDEX audit_by_host ON audit(host, at);
+      -- Slack event ids claimed by a replica (a retry, or the same event at another replica, is handled once).
+      CREATE TABLE seen_events (event_id TEXT PRIMARY KEY, at TEXT NOT NULL);
+      CREATE INDEX seen_events_by_at ON seen_events(at);
+      CREATE TABLE locks (name TEXT PRIMARY KEY, owner TEXT NOT NULL, since TEXT NOT NULL, until TEXT NOT NULL);
+      CREATE TABLE silences (
+        id TEXT NOT NULL,
+        incident_id BIGINT NOT NULL REFERENCES incidents(id),
+        created_by TEXT NOT NULL,
+        created_by_name TEXT NOT NULL,
+        matchers_json JSONB NOT NULL,
+        starts_at TEXT NOT NULL,
+        ends_at TEXT NOT NULL,
+        comment TEXT NOT NULL,
+        keep BOOLEAN NOT NULL DEFAULT FALSE,
+        created_at TEXT NOT NULL,
+        expired_at TEXT,
+        expired_by TEXT,
+        seq BIGINT GENERATED ALWAYS AS IDENTITY,
+        PRIMARY KEY (incident_id, id)
+      );`,
+  },
+];
+
+/** Any constant both replicas agree on: the advisory lock that lets one replica migrate while the others wait. */
+const MIGRATION_LOCK = 0x72627031; // "rbp1"
+
+export interface PostgresStoreOptions {
+  /** Connections in the pool (default 10). */
+  poolSize?: number;
+  /** How long a start waits for another replica's migration (default 60 s). */
+  migrationTimeoutMs?: number;
+}
+
+/** Opens the Postgres store: connects, applies the migrations (one replica at a time), and returns it. */
+export async function openPostgresStore(url: string, opts: PostgresStoreOptions = {}): Promise<PostgresIncidentStore> {
+  const config: PoolConfig = { connectionString: url, max: opts.poolSize ?? 10, connectionTimeoutMillis: 10_000 };
+  const pool = new Pool(config);
+  // An idle client that loses its server (a failover, a restart) must not crash the bot: the next query reconnects.
+  pool.on('error', () => undefined);
+  try {
+    await migrate(pool, opts.migrationTimeoutMs ?? 60_000);
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw new PilotError('STORE_UNAVAILABLE', `cannot open the Postgres store at ${redactUrl(url)}: ${(err as Error).message}`, {
+      hint: 'check store.url (or DATABASE_URL): host, port, user, password and database, and that the server accepts connections',
+      cause: err,
+    });
+  }
+  return new PostgresIncidentStore(pool);
+}
+
+/** The URL without its password, for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'the configured URL';
+  }
+}
+
+/**
+ * Applies the migrations not yet recorded. Replicas starting together all get here: a session advisory lock makes
+ * them take turns, and each re-reads what ran after it got the lock, so every migration runs exactly once. Each
+ * migration and its record commit together.
+ */
+async function migrate(pool: Pool, timeoutMs: number): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query(`SET lock_timeout = ${Math.max(1, Math.round(timeoutMs))}`);
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    try {
+      await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
+      const done = new Set((await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+      const known = Math.max(0, ...PG_MIGRATIONS.map((m) => m.version));
+      const newer = [...done].filter((v) => v > known);
+      if (newer.length > 0) {
+        throw new Error(`the database has migration ${Math.max(...newer)}, newer than this bot knows (${known}): run the newer bot, or a database of its own`);
+      }
+      for (const m of PG_MIGRATIONS) {
+        if (done.has(m.version)) continue;
+        await client.query('BEGIN');
+        try {
+          await client.query(m.sql);
+          await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, new Date().toISOString()]);
+          await client.query('COMMIT');
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw new Error(`migration ${m.version} (${m.name}) failed: ${(err as Error).message}`);
+        }
+      }
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    }
+  } finally {
+    client.release();
+  }
+}
+
+interface IncidentRow {
+  id: string;
+  fingerprint: string;
+  alertname: string;
+  status: 'open' | 'resolved';
+  alert_json: Alert;
+  host_name: string | null;
+  channel: string;
+  thread_ts: string;
+  message_ts: string | null;
+  opened_at: string;
+  resolved_at: string | null;
+  resolved_by: string | null;
+  last_repeat_at: string | null;
+}
+
+interface SilenceRow {
+  id: string;
+  incident_id: string;
+  created_by: string;
+  created_by_name: string;
+  matchers_json: Record<string, string>;
+  starts_at: string;
+  ends_at: string;
+  comment: string;
+  keep: boolean;
+  created_at: string;
+  expired_at: string | null;
+  expired_by: string | null;
+}
+
+/** The statements, over either the pool or one transaction's client. */
+class PgOps implements StoreTx {
+  constructor(protected readonly q: Queryable) {}
+
+  async openOrGet(input: OpenIncidentInput): Promise<{ incident: Incident; created: boolean }> {
+    // Insert-or-nothing against the partial unique index, not read-then-write: two replicas opening the same alert
+    // at once get one row. The open row may resolve between the insert and the read: then try again.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const inserted = await this.q.query<{ id: string }>(
+        `INSERT INTO incidents (fingerprint, alertname, status, alert_json, host_name, channel, thread_ts, opened_at)
+         VALUES ($1, $2, 'open', $3, $4, $5, $6, $7)
+         ON CONFLICT (fingerprint) WHERE status = 'open' DO NOTHING
+         RETURNING id`,
+        [input.alert.fingerprint, input.alert.alertname, JSON.stringify(input.alert), input.hostName ?? null, input.channel, input.threadTs, input.at],
+      );
+      if (inserted.rows[0]) return { incident: await this.mustGet(Number(inserted.rows[0].id)), created: true };
+      const existing = await this.findOpen(input.alert.fingerprint);
+      if (existing) return { incident: existing, created: false };
+    }
+    throw new PilotError('STORE_UNAVAILABLE', `could not open or find the incident for ${input.alert.fingerprint}: it kept changing`);
+  }
+
+  async get(id: number): Promise<Incident | undefined> {
+    const { rows } = await this.q.query<IncidentRow>('SELECT * FROM incidents WHERE id = $1', [id]);
+    return (await this.hydrate(rows))[0];
+  }
+
+  async findOpen(fingerprint: string): Promise<Incident | undefined> {
+    const { rows } = await this.q.query<IncidentRow>(`SELECT * FROM incidents WHERE fingerprint = $1 AND status = 'open'`, [fingerprint]);
+    return (await this.hydrate(rows))[0];
+  }
+
+  async findLatest(fingerprint: string): Promise<Incident | undefined> {
+    const { rows } = await this.q.query<IncidentRow>('SELECT * FROM incidents WHERE fingerprint = $1 ORDER BY id DESC LIMIT 1', [fingerprint]);
+    return (await this.hydrate(rows))[0];
+  }
+
+  async listOpen(): Promise<Incident[]> {
+    const { rows } = await this.q.query<IncidentRow>(`SELECT * FROM incidents WHERE status = 'open' ORDER BY id`);
+    return this.hydrate(rows);
+  }
+
+  async update(id: number, patch: IncidentPatch): Promise<Incident> {
+    const columns: Record<string, unknown> = {
+      alert_json: patch.alert && JSON.stringify(patch.alert),
+      status: patch.status,
+      message_ts: patch.messageTs,
+      resolved_at: patch.resolvedAt,
+      resolved_by: patch.resolvedBy,
+      last_repeat_at: patch.lastRepeatAt,
+      host_name: patch.hostName,
+    };
+    const set = Object.entries(columns).filter(([, v]) => v !== undefined);
+    if (set.length > 0) {
+      await this.q.query(`UPDATE incidents SET ${set.map(([k], i) => `${k} = $${i + 1}`).join(', ')} WHERE id = $${set.length + 1}`, [...set.map(([, v]) => v), id]);
+    }
+    return this.mustGet(id);
+  }
+
+  async setStep(id: number, stepId: string, state: StepState): Promise<Incident> {
+    await this.upsertStep(id, stepId, state);
+    return this.mustGet(id);
+  }
+
+  async recordStep(incidentId: number, stepId: string, state: StepState, event: StepEventRecord): Promise<TimelineEvent> {
+    // Both in one transaction: inside one already (this is a transaction's client) or a new one.
+    return this.atomically(async (ops) => {
+      await ops.upsertStep(incidentId, stepId, state);
+      return ops.appendTimeline(incidentId, event.type, event.actor, event.details, event.at);
+    });
+  }
+
+  async countOpen(): Promise<number> {
+    const { rows } = await this.q.query<{ n: string }>(`SELECT count(*) AS n FROM incidents WHERE status = 'open'`);
+    return Number(rows[0].n);
+  }
+
+  /** Runs `fn` in a transaction; the store overrides it, a transaction's own ops run `fn` on themselves. */
+  protected atomically<T>(fn: (ops: PgOps) => Promise<T>): Promise<T> {
+    return fn(this);
+  }
+
+  protected async upsertStep(id: number, stepId: string, state: StepState): Promise<void> {
+    await this.q.query(
+      `INSERT INTO steps (incident_id, step_id, state_json) VALUES ($1, $2, $3)
+       ON CONFLICT (incident_id, step_id) DO UPDATE SET state_json = excluded.state_json`,
+      [id, stepId, JSON.stringify(state)],
+    );
+  }
+
+  async addSilence(incidentId: number, silence: Omit<IncidentSilence, 'expiredAt' | 'expiredBy'>): Promise<Incident> {
+    await this.q.query(
+      `INSERT INTO silences (id, incident_id, created_by, created_by_name, matchers_json, starts_at, ends_at, comment, keep, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [silence.id, incidentId, silence.createdBy, silence.createdByName, JSON.stringify(silence.matchers), silence.startsAt, silence.endsAt, silence.comment, silence.keep, silence.createdAt],
+    );
+    return this.mustGet(incidentId);
+  }
+
+  async markSilenceExpired(incidentId: number, silenceId: string, by: string, at: string): Promise<Incident | undefined> {
+    const res = await this.q.query(
+      'UPDATE silences SET expired_at = COALESCE(expired_at, $1), expired_by = COALESCE(expired_by, $2) WHERE incident_id = $3 AND id = $4',
+      [at, by, incidentId, silenceId],
+    );
+    return (res.rowCount ?? 0) > 0 ? this.mustGet(incidentId) : undefined;
+  }
+
+  async appendTimeline(incidentId: number, type: TimelineType, actor: string, details: Record<string, unknown> = {}, at = new Date().toISOString()): Promise<TimelineEvent> {
+    const { rows } = await this.q.query<{ id: string }>(
+      'INSERT INTO timeline (incident_id, at, actor, type, details_json) VALUES ($1, $2, $3, $4, $5) RETURNING id',
+      [incidentId, at, actor, type, JSON.stringify(details)],
+    );
+    return { id: Number(rows[0].id), incidentId, at, actor, type, details };
+  }
+
+  async timeline(incidentId: number): Promise<TimelineEvent[]> {
+    const { rows } = await this.q.query<{ id: string; incident_id: string; at: string; actor: string; type: TimelineType; details_json: Record<string, unknown> }>(
+      'SELECT * FROM timeline WHERE incident_id = $1 ORDER BY id',
+      [incidentId],
+    );
+    return rows.map((r) => ({ id: Number(r.id), incidentId: Number(r.incident_id), at: r.at, actor: r.actor, type: r.type, details: r.details_json }));
+  }
+
+  async appendAudit(record: AuditRecord): Promise<AuditRecord> {
+    const { rows } = await this.q.query<{ id: string }>(
+      `INSERT INTO audit (at, incident_id, "user", host, action_id, outcome, reason, command, exit_code, verification, details_json)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+      [
+        record.at,
+        record.incidentId ?? null,
+        record.user,
+        record.host,
+        record.actionId,
+        record.outcome,
+        record.reason ?? null,
+        record.command ?? null,
+        record.exitCode ?? null,
+        record.verification ?? null,
+        record.details ? JSON.stringify(record.details) : null,
+      ],
+    );
+    return { ...record, id: Number(rows[0].id) };
+  }
+
+  async audits(filter: AuditFilter = {}): Promise<AuditRecord[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const arg = (v: unknown) => (args.push(v), `$${args.length}`);
+    if (filter.host) where.push(`host = ${arg(filter.host)}`);
+    if (filter.since) where.push(`at >= ${arg(filter.since)}`);
+    if (filter.outcome) where.push(`outcome = ${arg(filter.outcome)}`);
+    if (filter.actionIds?.length) where.push(`action_id = ANY(${arg(filter.actionIds)}::text[])`);
+    const { rows } = await this.q.query<Record<string, unknown>>(`SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`, args);
+    return rows.map((r) => ({
+      id: Number(r.id),
+      at: r.at as string,
+      incidentId: r.incident_id === null ? undefined : Number(r.incident_id),
+      user: r.user as string,
+      host: r.host as string,
+      actionId: r.action_id as string,
+      outcome: r.outcome as AuditRecord['outcome'],
+      reason: (r.reason as string | null) ?? undefined,
+      command: (r.command as string | null) ?? undefined,
+      exitCode: r.exit_code as number | null,
+      verification: (r.verification as string | null) ?? undefined,
+      details: (r.details_json as Record<string, unknown> | null) ?? undefined,
+    }));
+  }
+
+  async acquireLock(name: string, owner: string, ttlMs: number, now: Date): Promise<LockResult> {
+    const since = now.toISOString();
+    const until = new Date(now.getTime() + ttlMs).toISOString();
+    // One statement decides: a new row, or taking over an expired one. Two replicas racing get one `acquired`.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const taken = await this.q.query(
+        `INSERT INTO locks (name, owner, since, until) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, since = excluded.since, until = excluded.until WHERE locks.until <= $3`,
+        [name, owner, since, until],
+      );
+      if ((taken.rowCount ?? 0) > 0) return { acquired: true };
+      const { rows } = await this.q.query<{ owner: string; since: string }>('SELECT owner, since FROM locks WHERE name = $1', [name]);
+      if (rows[0]) return { acquired: false, owner: rows[0].owner, since: rows[0].since };
+      // Released between the two statements: try again.
+    }
+    throw new PilotError('STORE_UNAVAILABLE', `could not take or read the lock ${name}`);
+  }
+
+  async releaseLock(name: string, owner: string): Promise<void> {
+    await this.q.query('DELETE FROM locks WHERE name = $1 AND owner = $2', [name, owner]);
+  }
+
+  protected async mustGet(id: number): Promise<Incident> {
+    const incident = await this.get(id);
+    if (!incident) throw new PilotError('INCIDENT_UNKNOWN', `incident #${id} does not exist`);
+    return incident;
+  }
+
+  /** Rows to incidents, with their steps and silences (two queries for any number of incidents). */
+  private async hydrate(rows: IncidentRow[]): Promise<Incident[]> {
+    if (rows.length === 0) return [];
+    const ids = rows.map((r) => r.id);
+    const [steps, silences] = await Promise.all([
+      this.q.query<{ incident_id: string; step_id: string; state_json: StepState }>('SELECT incident_id, step_id, state_json FROM steps WHERE incident_id = ANY($1::bigint[])', [ids]),
+      this.q.query<SilenceRow>('SELECT * FROM silences WHERE incident_id = ANY($1::bigint[]) ORDER BY created_at, seq', [ids]),
+    ]);
+    return rows.map((row) => ({
+      id: Number(row.id),
+      fingerprint: row.fingerprint,
+      alertname: row.alertname,
+      status: row.status,
+      alert: row.alert_json,
+      hostName: row.host_name ?? undefined,
+      channel: row.channel,
+      threadTs: row.thread_ts,
+      messageTs: row.message_ts ?? undefined,
+      openedAt: row.opened_at,
+      resolvedAt: row.resolved_at ?? undefined,
+      resolvedBy: row.resolved_by ?? undefined,
+      lastRepeatAt: row.last_repeat_at ?? undefined,
+      steps: Object.fromEntries(steps.rows.filter((s) => s.incident_id === row.id).map((s) => [s.step_id, s.state_json])),
+      silences: silences.rows
+        .filter((s) => s.incident_id === row.id)
+        .map((r) => ({
+          id: r.id,
+          createdBy: r.created_by,
+          createdByName: r.created_by_name,
+          matchers: r.matchers_json,
+          startsAt: r.starts_at,
+          endsAt: r.ends_at,
+          comment: r.comment,
+          keep: r.keep,
+          createdAt: r.created_at,
+          expiredAt: r.expired_at ?? undefined,
+          expiredBy: r.expired_by ?? undefined,
+        })),
+    }));
+  }
+}
+
+/** The Postgres store: a pool of connections; `transaction` holds one of them from BEGIN to COMMIT. */
+export class PostgresIncidentStore extends PgOps implements IncidentStore {
+  private closed = false;
+
+  constructor(private readonly pool: Pool) {
+    super(pool);
+  }
+
+  protected override atomically<T>(fn: (ops: PgOps) => Promise<T>): Promise<T> {
+    return this.transaction((tx) => fn(tx as PgOps));
+  }
+
+  async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      try {
+        const result = await fn(new PgOps(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {
+          broken = true;
+        });
+        throw err;
+      }
+    } finally {
+      // A client whose ROLLBACK failed is in an unknown state: drop it rather than hand it to the next caller.
+      client.release(broken ? true : undefined);
+    }
+  }
+
+  /**
+   * Slack event claims in this database (the EventClaims of the message listener): an insert that conflicts, so of
+   * the replicas a retried or doubly delivered event reaches, one handles it. Closed with the store.
+   */
+  eventClaims(): { claim(eventId: string, at: Date): Promise<boolean>; close(): void } {
+    return {
+      claim: async (eventId, at) => {
+        const res = await this.pool.query('INSERT INTO seen_events (event_id, at) VALUES ($1, $2) ON CONFLICT (event_id) DO NOTHING', [eventId, at.toISOString()]);
+        const fresh = (res.rowCount ?? 0) > 0;
+        // Keep the table small: Slack retries within minutes, a day of ids is plenty. Now and then, not every time.
+        if (fresh && Math.random() < 0.002) await this.pool.query('DELETE FROM seen_events WHERE at < $1', [new Date(at.getTime() - 86_400_000).toISOString()]);
+        return fresh;
+      },
+      close: () => undefined,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+}

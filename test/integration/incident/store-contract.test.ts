@@ -1,0 +1,238 @@
+/**
+ * One contract, two stores: every test here runs against the SQLite store and against a real Postgres 15. The
+ * Postgres-only part then checks what only a shared store must do: two replicas (two stores, two pools) racing for
+ * the same incident or lock get exactly one winner, and replicas migrating at once migrate once.
+ */
+import { Client } from 'pg';
+import { openPostgresStore, PG_MIGRATIONS, type PostgresIncidentStore } from '../../../src/incident/postgres-store';
+import { SqliteIncidentStore, type IncidentStore } from '../../../src/incident/store';
+import type { StepState } from '../../../src/incident/types';
+import { firingAlert } from '../../support/domain-fixtures';
+import { describeWithDatastores, freshDatabase } from '../../support/datastores';
+
+const at = '2026-11-25T03:00:00.000Z';
+const later = (sec: number) => new Date(Date.parse(at) + sec * 1000).toISOString();
+const alert = firingAlert({ fingerprint: 'f1' });
+
+type Make = () => Promise<IncidentStore>;
+
+/** The behaviour both stores share. `make` returns a store over one shared, initially empty database. */
+function contract(make: Make): void {
+  let store: IncidentStore;
+  beforeEach(async () => {
+    store = await make();
+  });
+  afterEach(async () => {
+    await store.close();
+  });
+
+  it('opens one incident per fingerprint while it is open, and a new one after it resolved', async () => {
+    const a = await store.openOrGet({ alert, channel: 'C1', threadTs: '1.1', at });
+    const b = await store.openOrGet({ alert, channel: 'C1', threadTs: '2.2', at });
+    expect(a.created).toBe(true);
+    expect(b).toMatchObject({ created: false, incident: { id: a.incident.id, threadTs: '1.1' } });
+    await store.update(a.incident.id, { status: 'resolved', resolvedAt: at, resolvedBy: 'alertmanager' });
+    const c = await store.openOrGet({ alert, channel: 'C1', threadTs: '3.3', at });
+    expect(c.created).toBe(true);
+    expect(c.incident.id).toBeGreaterThan(a.incident.id);
+    expect((await store.listOpen()).map((i) => i.id)).toEqual([c.incident.id]);
+    expect((await store.findLatest('f1'))?.id).toBe(c.incident.id);
+    expect((await store.findOpen('f1'))?.threadTs).toBe('3.3');
+    expect(await store.findOpen('nope')).toBeUndefined();
+    expect(await store.get(9999)).toBeUndefined();
+  });
+
+  it('keeps an incident as written: alert, host, message, steps, silences', async () => {
+    const { incident } = await store.openOrGet({ alert, hostName: 'lb-1', channel: 'C1', threadTs: '1.1', at });
+    expect(incident).toMatchObject({ fingerprint: 'f1', alertname: alert.alertname, status: 'open', hostName: 'lb-1', openedAt: at, steps: {}, silences: [] });
+    expect(incident.alert).toEqual(alert);
+    await store.update(incident.id, { messageTs: '1.2', lastRepeatAt: later(60) });
+    const ok: StepState = { state: 'ok', actionId: 'log-tail', by: 'U1', at: later(61), exitCode: 0, durationMs: 80 };
+    const after = await store.setStep(incident.id, 'diagnosis-1', ok);
+    expect(after).toMatchObject({ messageTs: '1.2', lastRepeatAt: later(60), steps: { 'diagnosis-1': ok } });
+    await store.setStep(incident.id, 'diagnosis-1', { state: 'done', by: 'U2', at: later(62) });
+    expect((await store.get(incident.id))?.steps['diagnosis-1']).toEqual({ state: 'done', by: 'U2', at: later(62) });
+  });
+
+  it('keeps the timeline in order, with its details', async () => {
+    const { incident } = await store.openOrGet({ alert, channel: 'C1', threadTs: '1.1', at });
+    const e1 = await store.appendTimeline(incident.id, 'alert.fired', 'alertmanager', { labels: alert.labels }, at);
+    await store.appendTimeline(incident.id, 'note.added', 'U1', { text: 'ünïcode ✓ and "quotes"' }, later(1));
+    expect(e1).toMatchObject({ incidentId: incident.id, type: 'alert.fired', actor: 'alertmanager', at });
+    const events = await store.timeline(incident.id);
+    expect(events.map((e) => [e.type, e.actor, e.at])).toEqual([
+      ['alert.fired', 'alertmanager', at],
+      ['note.added', 'U1', later(1)],
+    ]);
+    expect(events[0].id).toBe(e1.id);
+    expect(events[1].details).toEqual({ text: 'ünïcode ✓ and "quotes"' });
+  });
+
+  it('filters the audit log by host, actions, time and outcome', async () => {
+    const { incident } = await store.openOrGet({ alert, channel: 'C1', threadTs: '1.1', at });
+    await store.appendAudit({ at, incidentId: incident.id, user: 'U1', host: 'lb-1', actionId: 'restart', outcome: 'ok', command: 'x', exitCode: 0, verification: 'verified' });
+    await store.appendAudit({ at: later(10), user: 'U1', host: 'lb-1', actionId: 'reload', outcome: 'refused', reason: 'cooldown', details: { code: 'COOLDOWN' } });
+    await store.appendAudit({ at: later(20), user: 'U2', host: 'lb-2', actionId: 'restart', outcome: 'failed', exitCode: 1 });
+    expect((await store.audits({ host: 'lb-1' })).map((a) => a.actionId)).toEqual(['restart', 'reload']);
+    expect((await store.audits({ actionIds: ['restart'] })).map((a) => a.host)).toEqual(['lb-1', 'lb-2']);
+    expect((await store.audits({ since: later(5) })).map((a) => a.at)).toEqual([later(10), later(20)]);
+    expect(await store.audits({ outcome: 'refused' })).toEqual([
+      expect.objectContaining({ user: 'U1', reason: 'cooldown', details: { code: 'COOLDOWN' }, incidentId: undefined }),
+    ]);
+    const [first] = await store.audits({ host: 'lb-1', actionIds: ['restart', 'reload'], since: at, outcome: 'ok' });
+    expect(first).toMatchObject({ incidentId: incident.id, command: 'x', exitCode: 0, verification: 'verified' });
+  });
+
+  it('keeps the bot’s silences of an incident, and their first expiry', async () => {
+    const { incident } = await store.openOrGet({ alert, channel: 'C1', threadTs: '1.1', at });
+    const silence = {
+      id: '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0',
+      createdBy: 'U0ONCALL01',
+      createdByName: 'Olga Oncall',
+      matchers: alert.labels,
+      startsAt: later(300),
+      endsAt: later(2100),
+      comment: 'Silenced from runbook-pilot incident #1',
+      keep: true,
+      createdAt: later(300),
+    };
+    expect((await store.addSilence(incident.id, silence)).silences).toEqual([silence]);
+    expect((await store.markSilenceExpired(incident.id, silence.id, 'U0ONCALL01', later(600)))?.silences).toEqual([{ ...silence, expiredAt: later(600), expiredBy: 'U0ONCALL01' }]);
+    await store.markSilenceExpired(incident.id, silence.id, 'bot', later(900));
+    expect((await store.get(incident.id))?.silences?.[0]).toMatchObject({ expiredAt: later(600), expiredBy: 'U0ONCALL01' });
+    expect(await store.markSilenceExpired(incident.id, 'nope', 'bot', later(900))).toBeUndefined();
+  });
+
+  it('lets one owner hold a lock until it is released or expires', async () => {
+    const t0 = new Date(at);
+    expect(await store.acquireLock('mitigation:lb-1', 'a', 60_000, t0)).toEqual({ acquired: true });
+    expect(await store.acquireLock('mitigation:lb-1', 'b', 60_000, t0)).toEqual({ acquired: false, owner: 'a', since: at });
+    expect(await store.acquireLock('mitigation:lb-2', 'b', 60_000, t0)).toEqual({ acquired: true });
+    await store.releaseLock('mitigation:lb-1', 'b'); // not the holder: no effect
+    expect((await store.acquireLock('mitigation:lb-1', 'b', 60_000, t0)).acquired).toBe(false);
+    await store.releaseLock('mitigation:lb-1', 'a');
+    expect((await store.acquireLock('mitigation:lb-1', 'b', 60_000, t0)).acquired).toBe(true);
+    expect((await store.acquireLock('mitigation:lb-1', 'c', 60_000, new Date(t0.getTime() + 59_000))).acquired).toBe(false);
+    expect((await store.acquireLock('mitigation:lb-1', 'c', 60_000, new Date(t0.getTime() + 61_000))).acquired).toBe(true);
+  });
+
+  it('commits a transaction’s writes together, and rolls them all back when it throws', async () => {
+    const { incident } = await store.openOrGet({ alert, channel: 'C1', threadTs: '1.1', at });
+    await store.transaction(async (tx) => {
+      await tx.setStep(incident.id, 'diagnosis-1', { state: 'running', actionId: 'log-tail', by: 'U1', at });
+      await tx.appendTimeline(incident.id, 'step.started', 'U1', { stepId: 'diagnosis-1' }, at);
+    });
+    await expect(
+      store.transaction(async (tx) => {
+        await tx.setStep(incident.id, 'diagnosis-1', { state: 'ok', actionId: 'log-tail', by: 'U1', at: later(1), exitCode: 0, durationMs: 5 });
+        await tx.appendTimeline(incident.id, 'step.finished', 'U1', {}, later(1));
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect((await store.get(incident.id))?.steps['diagnosis-1']).toMatchObject({ state: 'running' });
+    expect((await store.timeline(incident.id)).map((e) => e.type)).toEqual(['step.started']);
+    // a read inside the transaction sees its own writes
+    const seen = await store.transaction(async (tx) => {
+      await tx.appendTimeline(incident.id, 'note.added', 'U1', { text: 'inside' }, later(2));
+      return (await tx.timeline(incident.id)).length;
+    });
+    expect(seen).toBe(2);
+  });
+
+  it('records a step’s state with its timeline event, both or neither', async () => {
+    const { incident } = await store.openOrGet({ alert, channel: 'C1', threadTs: '1.1', at });
+    const event = await store.recordStep(incident.id, 'diagnosis-2', { state: 'running', actionId: 'status-check', by: 'U1', at }, { type: 'step.started', actor: 'U1', details: { host: 'lb-1' }, at });
+    expect(event).toMatchObject({ incidentId: incident.id, type: 'step.started', at, details: { host: 'lb-1' } });
+    expect(await store.timeline(incident.id)).toEqual([event]);
+    // details that cannot be serialised make the event's insert throw after the step's upsert ran
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    await expect(
+      store.recordStep(incident.id, 'diagnosis-2', { state: 'ok', actionId: 'status-check', by: 'U1', at, exitCode: 0, durationMs: 5 }, { type: 'step.finished', actor: 'U1', details: circular, at }),
+    ).rejects.toThrow();
+    expect((await store.get(incident.id))?.steps['diagnosis-2']).toMatchObject({ state: 'running' });
+    expect((await store.timeline(incident.id)).map((e) => e.type)).toEqual(['step.started']);
+  });
+
+  it('counts the open incidents', async () => {
+    for (const fp of ['a', 'b', 'c']) await store.openOrGet({ alert: firingAlert({ fingerprint: fp }), channel: 'C1', threadTs: '1.1', at });
+    await store.update((await store.findOpen('b'))!.id, { status: 'resolved', resolvedAt: at });
+    expect(await store.countOpen()).toBe(2);
+  });
+}
+
+describe('IncidentStore contract: SQLite', () => {
+  // One file per test, shared by the stores a test opens (as replicas of one process would share it).
+  let n = 0;
+  const dir = require('node:fs').mkdtempSync(require('node:path').join(require('node:os').tmpdir(), 'rbp-contract-')) as string;
+  let path = '';
+  beforeEach(() => {
+    path = `${dir}/store-${++n}.db`;
+  });
+  afterAll(() => require('node:fs').rmSync(dir, { recursive: true, force: true }));
+  contract(async () => new SqliteIncidentStore(path));
+});
+
+describeWithDatastores('IncidentStore contract: Postgres', () => {
+  let db: { url: string; drop(): Promise<void> };
+  beforeEach(async () => {
+    db = await freshDatabase('contract');
+  });
+  afterEach(async () => {
+    await db.drop();
+  });
+  contract(() => openPostgresStore(db.url, { poolSize: 4 }));
+
+  describe('between replicas (two stores on one database)', () => {
+    let a: PostgresIncidentStore;
+    let b: PostgresIncidentStore;
+    beforeEach(async () => {
+      [a, b] = await Promise.all([openPostgresStore(db.url, { poolSize: 6 }), openPostgresStore(db.url, { poolSize: 6 })]);
+    });
+    afterEach(async () => {
+      await Promise.all([a.close(), b.close()]);
+    });
+
+    it('migrates once when several replicas start at once', async () => {
+      const more = await Promise.all([1, 2, 3].map(() => openPostgresStore(db.url, { poolSize: 1 })));
+      await Promise.all(more.map((s) => s.close()));
+      const c = new Client({ connectionString: db.url });
+      await c.connect();
+      try {
+        const { rows } = await c.query<{ version: number; n: string }>('SELECT version, count(*) AS n FROM schema_migrations GROUP BY version ORDER BY version');
+        expect(rows.map((r) => [r.version, Number(r.n)])).toEqual(PG_MIGRATIONS.map((m) => [m.version, 1]));
+      } finally {
+        await c.end();
+      }
+    });
+
+    it('opens one incident when the same alert reaches both at once', async () => {
+      const tries = Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).openOrGet({ alert, channel: 'C1', threadTs: `${i}.1`, at }));
+      const results = await Promise.all(tries);
+      expect(results.filter((r) => r.created)).toHaveLength(1);
+      expect(new Set(results.map((r) => r.incident.id)).size).toBe(1);
+      expect(await a.listOpen()).toHaveLength(1);
+    });
+
+    it('gives a lock to one of two replicas asking at once', async () => {
+      const now = new Date(at);
+      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).acquireLock('mitigation:lb-1', `owner-${i}`, 60_000, now)));
+      expect(results.filter((r) => r.acquired)).toHaveLength(1);
+      const holder = results.find((r) => !r.acquired) as { owner: string };
+      expect(results.filter((r) => !r.acquired).every((r) => !r.acquired && r.owner === holder.owner)).toBe(true);
+    });
+
+    it('hands a Slack event id to one replica (the event claims of the message listener)', async () => {
+      const at = new Date();
+      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).eventClaims().claim('Ev42', at)));
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(await a.eventClaims().claim('Ev43', at)).toBe(true);
+      expect(await b.eventClaims().claim('Ev43', at)).toBe(false);
+    });
+
+    it('says which database it could not open, without the password', async () => {
+      const bad = db.url.replace('pilot@', 'pilot:secret@').replace(/\/[^/]+$/, '/no_such_db');
+      await expect(openPostgresStore(bad)).rejects.toThrow(/cannot open the Postgres store at postgres:\/\/pilot:\*\*\*@127\.0\.0\.1:\d+\/no_such_db/);
+    });
+  });
+});
