@@ -222,6 +222,9 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
       });
   const app = new App({
     token: env.botToken,
+    // Bolt's own auth.test then runs in start() (app.init), awaited: built eagerly, an unreachable Slack rejects it
+    // unhandled later, which ends the process.
+    deferInitialization: true,
     receiver,
     logger: boltLogger(logger),
     clientOptions: {
@@ -360,6 +363,7 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
     deps,
     metrics,
     async start() {
+      await app.init();
       if (env.metricsPort !== undefined) metricsServer = await startMetricsServer(env.metricsPort, serveMetrics);
       const port = socketReceiver ? await startSocketMode(socketReceiver) : await startHttp();
       // Steps a previous process left queued or running will never finish: say so, on the timeline and the message.

@@ -119,6 +119,8 @@ describeStack('default Slack template under real route groupings', () => {
       writeFileSync(join(stack.dir, 'alertmanager.yml'), original);
       await axios.post(`${stack.alertmanagerUrl}/-/reload`).catch(() => undefined);
     }
+    // Alertmanager keeps its connections to the relay alive: close them, or close() waits for its idle timeout.
+    relay?.closeAllConnections();
     await new Promise((r) => relay?.close(r));
     await stopPromStack();
   });
@@ -292,7 +294,10 @@ describeStack('default Slack template under real route groupings', () => {
       expect(still.map((i) => i.alert.labels.server)).toEqual(['web2']);
       for (const i of open.filter((x) => x.alert.labels.backend === 'api')) expect((await h.pilot.deps.store.get(i.id))?.status).toBe('resolved');
     } finally {
-      for (const srv of listeners) await new Promise((r) => srv.close(r));
+      for (const srv of listeners) {
+        srv.closeAllConnections();
+        await new Promise((r) => srv.close(r));
+      }
       await h.stop();
     }
   });
