@@ -44,7 +44,10 @@ function sources(): Array<{ name: string; text: string }> {
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Writes the collection into `dir` (which must exist and be empty); returns what it wrote. */
-export function writeCollection(dir: string, shape: CollectionShape = REAL_COLLECTION): { files: number; alerts: number } {
+export function writeCollection(
+  dir: string,
+  shape: CollectionShape = REAL_COLLECTION,
+): { files: number; alerts: number } {
   const src = sources();
   const perFolder = Math.ceil(shape.files / shape.folders);
   let written = 0;
@@ -61,7 +64,9 @@ export function writeCollection(dir: string, shape: CollectionShape = REAL_COLLE
       }
       // The first `duplicates` alert names come back once more in a later folder, as in the real collection.
       const dup = n >= shape.files - shape.duplicates;
-      const alert = dup ? names[n - (shape.files - shape.duplicates)] : `Gen${String(n).padStart(4, '0')}${n % 17 === 0 ? '>80%' : n % 19 === 0 ? '(High)' : ''}Alert`;
+      const alert = dup
+        ? names[n - (shape.files - shape.duplicates)]
+        : `Gen${String(n).padStart(4, '0')}${n % 17 === 0 ? '>80%' : n % 19 === 0 ? '(High)' : ''}Alert`;
       if (!dup) names.push(alert);
       const s = src[n % src.length];
       const text = s.text.replace(new RegExp(escapeRegExp(s.name), 'g'), alert);

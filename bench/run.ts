@@ -22,13 +22,13 @@ import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { buildCommand } from '../src/actions/build-command';
 import { builtinActions } from '../src/actions/catalog';
-import { maxInWindow, stormMessages } from '../test/support/alert-storm';
-import { FaultSteps, writeFaultRunbooks } from '../test/support/fault-runbooks';
-import { CHANNEL, ONCALL, startHarness, type Harness } from '../test/support/pilot-harness';
-import type { RecordedCall } from '../test/support/slack-standin';
-import { hostsScript, loadTestHosts, testHostConfig, type TestHosts } from '../test/support/test-hosts';
 import type { Executor } from '../src/exec/types';
 import type { StepScheduler } from '../src/incident/run-step';
+import { maxInWindow, stormMessages } from '../test/support/alert-storm';
+import { FaultSteps, writeFaultRunbooks } from '../test/support/fault-runbooks';
+import { CHANNEL, type Harness, ONCALL, startHarness } from '../test/support/pilot-harness';
+import type { RecordedCall } from '../test/support/slack-standin';
+import { hostsScript, loadTestHosts, type TestHosts, testHostConfig } from '../test/support/test-hosts';
 import { benchCollectionStartup } from './load-collection';
 import { benchSsh, plainSshArgs, quantile, round, startSshMaster } from './ssh';
 
@@ -45,17 +45,32 @@ function report(benchmark: string, figures: Record<string, string | number>): vo
   console.table(figures);
 }
 
-const openLimits = { perHost: { concurrency: 2, minGapMs: 100, maxQueued: 1000 }, global: { concurrency: 20 }, perUser: { clicksPerMinute: 100_000 } };
+const openLimits = {
+  perHost: { concurrency: 2, minGapMs: 100, maxQueued: 1000 },
+  global: { concurrency: 20 },
+  perUser: { clicksPerMinute: 100_000 },
+};
 
 /** Opens an incident for lb-test through a plain alert message and returns its message ts. */
 async function openIncident(h: Harness, ts: string): Promise<string> {
-  const sent = await h.slack.sendEvent({ type: 'message', channel: CHANNEL, user: ONCALL, text: 'HaproxyServerDown instance=lb-test:9101 backend=web server=web2', ts });
+  const sent = await h.slack.sendEvent({
+    type: 'message',
+    channel: CHANNEL,
+    user: ONCALL,
+    text: 'HaproxyServerDown instance=lb-test:9101 backend=web server=web2',
+    ts,
+  });
   const threadTs = (sent.envelope as { event: { ts: string } }).event.ts;
   return (await h.incidentMessage(threadTs)).ts;
 }
 
 /** Resolves with the next call (not seen before) that matches. */
-function nextCall(h: Harness, seen: Set<RecordedCall>, match: (c: RecordedCall) => boolean, timeoutMs = 30_000): Promise<RecordedCall> {
+function nextCall(
+  h: Harness,
+  seen: Set<RecordedCall>,
+  match: (c: RecordedCall) => boolean,
+  timeoutMs = 30_000,
+): Promise<RecordedCall> {
   return Promise.race([
     h.slack.waitFor('chat.update', (c) => !seen.has(c) && match(c), timeoutMs),
     h.slack.waitFor('chat.postMessage', (c) => !seen.has(c) && match(c), timeoutMs),
@@ -126,13 +141,19 @@ async function clickToResult(hosts: TestHosts, clicks: number): Promise<void> {
 
     const seen = new Set<RecordedCall>();
     const isResult = (c: RecordedCall) => String(c.args.text ?? '') === `${action.title} on lb-test: ok`;
-    const isRunning = (c: RecordedCall) => c.method === 'chat.postMessage' && String(c.args.text ?? '') === `${action.title}: running`;
+    const isRunning = (c: RecordedCall) =>
+      c.method === 'chat.postMessage' && String(c.args.text ?? '') === `${action.title}: running`;
     const click = async (): Promise<ClickTrace> => {
       const tr: ClickTrace = { t0: performance.now() };
       trace = tr;
       const calls = h.slack.calls().length;
       const result = nextCall(h, seen, isResult);
-      const res = await h.slack.clickButton({ user: ONCALL, channel: CHANNEL, messageTs, actionId: 'step.run:diagnosis-2:status-check' });
+      const res = await h.slack.clickButton({
+        user: ONCALL,
+        channel: CHANNEL,
+        messageTs,
+        actionId: 'step.run:diagnosis-2:status-check',
+      });
       if (res.status !== 200) throw new Error(`click answered ${res.status}`);
       tr.ack = res.ackMs;
       tr.result = (await result).t - tr.t0;
@@ -144,7 +165,10 @@ async function clickToResult(hosts: TestHosts, clicks: number): Promise<void> {
     const pause = () => new Promise((r) => setTimeout(r, gapMs));
 
     // The same command, built the same way.
-    const command = buildCommand(action, { labels: { backend: 'web', server: 'web2', instance: 'lb-test:9101' }, host: lb }).command;
+    const command = buildCommand(action, {
+      labels: { backend: 'web', server: 'web2', instance: 'lb-test:9101' },
+      host: lb,
+    }).command;
     const knownHosts = join(dir, 'known_hosts');
     writeFileSync(knownHosts, `[${hosts.ssh.host}]:${hosts.ssh.port} ${hosts.ssh.hostKeyPublic}\n`);
     const remote = `exec </dev/null; ${command}`;
@@ -165,25 +189,64 @@ async function clickToResult(hosts: TestHosts, clicks: number): Promise<void> {
       await pause();
       muxed.push(await timed(() => mux.run(remote)));
       await pause();
-      if (i % 3 === 0) plain.push(await timed(() => run('ssh', plainSshArgs(hosts, knownHosts, remote), { maxBuffer: 1 << 20 })));
+      if (i % 3 === 0)
+        plain.push(await timed(() => run('ssh', plainSshArgs(hosts, knownHosts, remote), { maxBuffer: 1 << 20 })));
     }
 
     const bot = traces.map((t) => t.result!);
-    const b = { median: quantile([...bot].sort((x, y) => x - y), 0.5), p95: quantile([...bot].sort((x, y) => x - y), 0.95) };
-    const m = { median: quantile([...muxed].sort((x, y) => x - y), 0.5), p95: quantile([...muxed].sort((x, y) => x - y), 0.95) };
-    const d = (from: keyof ClickTrace, to: keyof ClickTrace) => traces.filter((t) => t[from] !== undefined && t[to] !== undefined).map((t) => (t[to] as number) - (t[from] as number));
+    const b = {
+      median: quantile(
+        [...bot].sort((x, y) => x - y),
+        0.5,
+      ),
+      p95: quantile(
+        [...bot].sort((x, y) => x - y),
+        0.95,
+      ),
+    };
+    const m = {
+      median: quantile(
+        [...muxed].sort((x, y) => x - y),
+        0.5,
+      ),
+      p95: quantile(
+        [...muxed].sort((x, y) => x - y),
+        0.95,
+      ),
+    };
+    const d = (from: keyof ClickTrace, to: keyof ClickTrace) =>
+      traces
+        .filter((t) => t[from] !== undefined && t[to] !== undefined)
+        .map((t) => (t[to] as number) - (t[from] as number));
     const runningPosted = traces.filter((t) => t.running !== undefined);
     report('click path: a status-check click through the bot, phase by phase (ms)', {
       clicks,
-      ...spread('ack', traces.map((t) => t.ack!)),
-      ...spread('click_to_queue', traces.map((t) => t.scheduled!)),
+      ...spread(
+        'ack',
+        traces.map((t) => t.ack!),
+      ),
+      ...spread(
+        'click_to_queue',
+        traces.map((t) => t.scheduled!),
+      ),
       ...spread('queue', d('scheduled', 'started')),
       ...spread('start_to_exec', d('started', 'exec')),
-      ...spread('channel_open', traces.filter((t) => t.openMs !== undefined).map((t) => t.openMs!)),
-      ...spread('command', traces.filter((t) => t.openMs !== undefined).map((t) => t.execEnd! - t.exec! - t.openMs!)),
+      ...spread(
+        'channel_open',
+        traces.filter((t) => t.openMs !== undefined).map((t) => t.openMs!),
+      ),
+      ...spread(
+        'command',
+        traces.filter((t) => t.openMs !== undefined).map((t) => t.execEnd! - t.exec! - t.openMs!),
+      ),
       ...spread('result_post', d('execEnd', 'result')),
       running_posted: `${runningPosted.length} of ${traces.length}`,
-      ...(runningPosted.length ? spread('running_post_at', runningPosted.map((t) => t.running!)) : {}),
+      ...(runningPosted.length
+        ? spread(
+            'running_post_at',
+            runningPosted.map((t) => t.running!),
+          )
+        : {}),
       ...spread('click_to_result', bot),
     });
     report('click-to-result: the bot vs the same command over ssh', {
@@ -208,14 +271,23 @@ async function ackUnderLoad(hosts: TestHosts, clicks: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'rbp-bench-ack-'));
   const lb = testHostConfig(hosts);
   // The cut-off at the end is part of the test: 100 slow steps are stopped at once.
-  const h = await startHarness({ hosts: [lb], config: { limits: openLimits, runbooks: writeFaultRunbooks(dir, { slowSec: 60 }), shutdown: { graceMs: 0 } } });
+  const h = await startHarness({
+    hosts: [lb],
+    config: { limits: openLimits, runbooks: writeFaultRunbooks(dir, { slowSec: 60 }), shutdown: { graceMs: 0 } },
+  });
   try {
     const messageTs = await openIncident(h, '1700200000.000100');
     const slow = `step.run:${FaultSteps.slow.stepId}:${FaultSteps.slow.actionId}`;
     for (let i = 0; i < 100; i += 10) {
-      await Promise.all(Array.from({ length: 10 }, () => h.slack.clickButton({ user: ONCALL, channel: CHANNEL, messageTs, actionId: slow })));
+      await Promise.all(
+        Array.from({ length: 10 }, () =>
+          h.slack.clickButton({ user: ONCALL, channel: CHANNEL, messageTs, actionId: slow }),
+        ),
+      );
     }
-    const scheduler = h.pilot.deps.scheduler as unknown as { stats(): { hosts: Record<string, { queued: number; running: number }> } };
+    const scheduler = h.pilot.deps.scheduler as unknown as {
+      stats(): { hosts: Record<string, { queued: number; running: number }> };
+    };
     const deadline = Date.now() + 10_000;
     const inFlight = () => {
       const s = scheduler.stats().hosts['lb-test'];
@@ -227,7 +299,14 @@ async function ackUnderLoad(hosts: TestHosts, clicks: number): Promise<void> {
     const acks: number[] = [];
     for (let i = 0; i < clicks; i += 10) {
       const batch = await Promise.all(
-        Array.from({ length: Math.min(10, clicks - i) }, () => h.slack.clickButton({ user: ONCALL, channel: CHANNEL, messageTs, actionId: 'step.run:diagnosis-2:status-check' })),
+        Array.from({ length: Math.min(10, clicks - i) }, () =>
+          h.slack.clickButton({
+            user: ONCALL,
+            channel: CHANNEL,
+            messageTs,
+            actionId: 'step.run:diagnosis-2:status-check',
+          }),
+        ),
       );
       for (const d of batch) {
         if (d.status !== 200) throw new Error(`click answered ${d.status}`);
@@ -268,7 +347,9 @@ async function alertStorm(count: number, distinct: number): Promise<void> {
     const t0 = performance.now();
     const acks: number[] = [];
     for (let i = 0; i < messages.length; i += 25) {
-      const batch = await Promise.all(messages.slice(i, i + 25).map((m) => h.slack.postAlertMessage(CHANNEL, m.fields)));
+      const batch = await Promise.all(
+        messages.slice(i, i + 25).map((m) => h.slack.postAlertMessage(CHANNEL, m.fields)),
+      );
       for (const d of batch) {
         if (d.status !== 200) throw new Error(`alert event answered ${d.status}`);
         acks.push(d.ackMs);
@@ -278,7 +359,8 @@ async function alertStorm(count: number, distinct: number): Promise<void> {
     const store = h.pilot.deps.store;
     const shown = async () => (await store.listOpen()).filter((i) => i.messageTs).length;
     const deadline = Date.now() + (distinct / 1 + 60) * 1000;
-    while (((await shown()) < distinct || h.pilot.deps.presenter.queued() > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (((await shown()) < distinct || h.pilot.deps.presenter.queued() > 0) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     const drained = performance.now() - t0;
     clearInterval(sampler);
 
@@ -316,12 +398,18 @@ async function main(): Promise<void> {
   const needHosts = wanted('ssh') || wanted('click') || wanted('ack');
   const hostsWereUp = spawnSync('bash', [hostsScript, 'status'], { stdio: 'ignore' }).status === 0;
   const hosts = needHosts ? loadTestHosts() : null;
-  if (needHosts && !hosts) throw new Error('the loopback test hosts cannot run here: see test/support/hosts.sh install');
+  if (needHosts && !hosts)
+    throw new Error('the loopback test hosts cannot run here: see test/support/hosts.sh install');
   try {
-    if (hosts && wanted('ssh')) report('ssh: status check over the pool vs a fresh ssh process', await benchSsh(hosts, num('BENCH_CLICKS', 60)));
+    if (hosts && wanted('ssh'))
+      report('ssh: status check over the pool vs a fresh ssh process', await benchSsh(hosts, num('BENCH_CLICKS', 60)));
     if (hosts && wanted('click')) await clickToResult(hosts, num('BENCH_CLICKS', 60));
     if (hosts && wanted('ack')) await ackUnderLoad(hosts, num('BENCH_ACK_CLICKS', 200));
-    if (wanted('collection')) report('start-up with a 1,004-file runbook collection (goal: under 3 s)', await benchCollectionStartup(num('BENCH_COLLECTION_RUNS', 5)));
+    if (wanted('collection'))
+      report(
+        'start-up with a 1,004-file runbook collection (goal: under 3 s)',
+        await benchCollectionStartup(num('BENCH_COLLECTION_RUNS', 5)),
+      );
     if (wanted('storm')) await alertStorm(num('BENCH_STORM_MESSAGES', 500), num('BENCH_STORM_ALERTS', 50));
   } finally {
     if (needHosts && !hostsWereUp) execFileSync('bash', [hostsScript, 'stop'], { stdio: 'inherit' });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { SshPool } from '../src/exec/ssh-pool';
-import { loadTestHosts, testSshTarget, type TestHosts } from '../test/support/test-hosts';
+import { loadTestHosts, type TestHosts, testSshTarget } from '../test/support/test-hosts';
 
 const run = promisify(execFile);
 
@@ -37,12 +37,18 @@ export async function time(iterations: number, once: () => Promise<void>): Promi
 /** `ssh` arguments that run `command` on the test host as a fresh process would: key, pinned host key, no prompts. */
 export function plainSshArgs(hosts: TestHosts, knownHostsPath: string, command: string): string[] {
   return [
-    '-i', hosts.ssh.privateKeyPath,
-    '-p', String(hosts.ssh.port),
-    '-o', `UserKnownHostsFile=${knownHostsPath}`,
-    '-o', 'StrictHostKeyChecking=yes',
-    '-o', 'BatchMode=yes',
-    '-o', 'LogLevel=ERROR',
+    '-i',
+    hosts.ssh.privateKeyPath,
+    '-p',
+    String(hosts.ssh.port),
+    '-o',
+    `UserKnownHostsFile=${knownHostsPath}`,
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'LogLevel=ERROR',
     `${hosts.ssh.user}@${hosts.ssh.host}`,
     command,
   ];
@@ -53,7 +59,10 @@ export function plainSshArgs(hosts: TestHosts, knownHostsPath: string, command: 
  * `run` is a new `ssh` process that opens a session over the master's already open connection, so it pays no key
  * exchange and no login, only the process start, a channel and the command. The fair baseline for the bot's pool.
  */
-export async function startSshMaster(hosts: TestHosts, dir: string): Promise<{ run(command: string): Promise<string>; close(): Promise<void> }> {
+export async function startSshMaster(
+  hosts: TestHosts,
+  dir: string,
+): Promise<{ run(command: string): Promise<string>; close(): Promise<void> }> {
   const knownHosts = join(dir, 'known_hosts_mux');
   writeFileSync(knownHosts, `[${hosts.ssh.host}]:${hosts.ssh.port} ${hosts.ssh.hostKeyPublic}\n`);
   const controlPath = join(dir, 'mux.sock');

@@ -9,7 +9,7 @@
  *
  * The setup itself is test/support/start-demo.ts, shared with the browser test.
  */
-import { startDemo, DEFAULT_DEMO_PORT } from '../test/support/start-demo';
+import { DEFAULT_DEMO_PORT, startDemo } from '../test/support/start-demo';
 
 const USAGE = 'usage: npm run demo [-- --no-alert]   (environment: DEMO_PORT, default 3100; LOG_LEVEL, default warn)';
 
@@ -24,10 +24,16 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
     process.exit(2);
   }
   const port = env.DEMO_PORT ? Number(env.DEMO_PORT) : DEFAULT_DEMO_PORT;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`DEMO_PORT=${env.DEMO_PORT} is not a port number: use 1-65535`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new Error(`DEMO_PORT=${env.DEMO_PORT} is not a port number: use 1-65535`);
 
   process.stdout.write('Starting the runbook-pilot demo (test hosts, Slack stand-in, bot)…\n');
-  const demo = await startDemo({ port, postAlert: !argv.includes('--no-alert'), logLevel: env.LOG_LEVEL || 'warn', freshLog: true });
+  const demo = await startDemo({
+    port,
+    postAlert: !argv.includes('--no-alert'),
+    logLevel: env.LOG_LEVEL || 'warn',
+    freshLog: true,
+  });
 
   const hostsLine = demo.hosts
     ? `Test hosts: sshd 127.0.0.1:${demo.hosts.ssh.port}, haproxy 127.0.0.1:${demo.hosts.haproxy.frontendPort}${demo.startedHosts ? ' (started by the demo)' : ' (already running)'}`
@@ -38,7 +44,9 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
       `  Demo page: ${demo.url}`,
       '',
       hostsLine,
-      demo.alertTs ? 'Posted a HaproxyServerDown alert (instance 127.0.0.1:9101) as Alertmanager would.' : 'No alert posted (--no-alert): fire one from the page.',
+      demo.alertTs
+        ? 'Posted a HaproxyServerDown alert (instance 127.0.0.1:9101) as Alertmanager would.'
+        : 'No alert posted (--no-alert): fire one from the page.',
       'Open the page, act as olivia.oncall (may mitigate) or ivan.intern (may not), click the runbook steps.',
       'Ctrl-C stops everything.',
       '',
@@ -48,7 +56,9 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {
-      process.stderr.write(`demo: ${signal} again: exiting without waiting (test hosts may still run: bash test/support/hosts.sh stop)\n`);
+      process.stderr.write(
+        `demo: ${signal} again: exiting without waiting (test hosts may still run: bash test/support/hosts.sh stop)\n`,
+      );
       process.exit(130);
     }
     stopping = true;

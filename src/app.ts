@@ -2,64 +2,64 @@
  * createApp(deps): builds the bot from settings and wires its features. Importing it has no side effects; nothing
  * listens until start(). Tests pass their own store, executor or clock.
  */
-import { createServer, Server, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, Server, type ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
-import { App, ErrorCode, HTTPReceiver, SocketModeReceiver, type Receiver } from '@slack/bolt';
-import type { WebClient } from '@slack/web-api';
+import { App, ErrorCode, HTTPReceiver, type Receiver, SocketModeReceiver } from '@slack/bolt';
 import type { CustomRoute } from '@slack/bolt/dist/receivers/custom-routes';
-import { builtinActions } from './actions/catalog';
+import type { WebClient } from '@slack/web-api';
 import { buildCommand } from './actions/build-command';
+import { builtinActions } from './actions/catalog';
 import { renderBackendState } from './actions/render-backend-table';
 import type { ActionSpec } from './actions/types';
-import { asPilotError, PilotError } from './errors';
+import { configWarnings } from './config/config-warnings';
 import type { Settings } from './config/load-config';
 import type { HostConfig } from './config/schema';
-import { configWarnings } from './config/config-warnings';
+import { asPilotError, PilotError } from './errors';
 import { HostLimiter } from './exec/host-limiter';
 import { checkKeyFileSync } from './exec/key-permissions';
 import { SshPool } from './exec/ssh-pool';
 import type { Executor, SshTarget } from './exec/types';
 import { sendJson } from './http/read-body';
-import type { RunStepDeps } from './incident/run-step';
-import { InflightSteps } from './incident/inflight-steps';
-import { recordInterrupted, recoverInterruptedSteps, runActionQuietly } from './incident/run-step';
-import { SqliteIncidentStore, type IncidentStore } from './incident/store';
-import { openPostgresStore, redactUrl } from './incident/postgres-store';
-import type { Alert } from './ingest/alert';
 import { hostChoices } from './incident/host-choices';
+import { InflightSteps } from './incident/inflight-steps';
+import { openPostgresStore, redactUrl } from './incident/postgres-store';
+import type { RunStepDeps } from './incident/run-step';
+import { recordInterrupted, recoverInterruptedSteps, runActionQuietly } from './incident/run-step';
+import { type IncidentStore, SqliteIncidentStore } from './incident/store';
 import type { Incident } from './incident/types';
+import type { Alert } from './ingest/alert';
 import { alertmanagerHandler } from './ingest/alertmanager-route';
-import { completeAlert } from './ingest/complete-alerts';
-import { LabelMemory } from './ingest/label-memory';
 import { capAlert } from './ingest/cap-alert';
+import { completeAlert } from './ingest/complete-alerts';
 import { IntakeQueue } from './ingest/intake-queue';
+import { LabelMemory } from './ingest/label-memory';
 import { parseAlertmanagerWebhook } from './ingest/parse-alertmanager-webhook';
-import { assertWebhookClosed, webhookCredentials } from './ingest/webhook-auth';
 import { parseSlackAlertMessage } from './ingest/parse-slack-alert';
+import { assertWebhookClosed, webhookCredentials } from './ingest/webhook-auth';
 import { boltLogger, type Logger } from './logger';
 import { Metrics } from './metrics';
 import { AccessPolicy } from './mitigation/access';
 import { MitigationService } from './mitigation/mitigation-service';
 import { parseReadBack, readBackAction } from './mitigation/read-back';
 import type { HostSnapshot } from './mitigation/verify';
+import { AlertmanagerClient } from './observe/alertmanager-client';
+import { GraphWorker } from './observe/graph-worker';
+import { PrometheusClient } from './observe/prometheus-client';
+import { serviceSettings } from './observe/service-settings';
 import { formatRunbookProblem, loadRunbooks } from './runbook/load-runbooks';
 import { describeNonCatalogCommand, nonCatalogCommands } from './runbook/non-catalog-commands';
-import { AlertmanagerClient } from './observe/alertmanager-client';
-import { PrometheusClient } from './observe/prometheus-client';
-import { GraphWorker } from './observe/graph-worker';
-import { serviceSettings } from './observe/service-settings';
 import { AlertFlow } from './slack/alert-flow';
 import { AlertStateTracker } from './slack/alert-state';
 import { alertParseOptions, registerAlerts } from './slack/alerts';
 import { registerCommands } from './slack/commands';
-import { SqliteEventClaims, type EventClaims } from './slack/event-claims';
 import { registerCompleteLabels } from './slack/complete-labels';
-import { registerPickHost } from './slack/pick-host';
 import type { AppDeps, RunbookCatalog } from './slack/deps';
+import { type EventClaims, SqliteEventClaims } from './slack/event-claims';
 import { IncidentPresenter } from './slack/incident-presenter';
-import { registerMitigation, requestMitigation, type MitigationFeatureDeps } from './slack/mitigation';
-import { registerObserve } from './slack/observe';
 import { instrumentedFetch } from './slack/instrumented-fetch';
+import { type MitigationFeatureDeps, registerMitigation, requestMitigation } from './slack/mitigation';
+import { registerObserve } from './slack/observe';
+import { registerPickHost } from './slack/pick-host';
 import { FutureRequestError, refuseFutureRequests, requestTimestampProperties } from './slack/request-timestamp';
 import { registerSteps, runAndReport, type StepFeatureDeps } from './slack/steps';
 import { registerUnknownActions } from './slack/unknown-actions';
@@ -111,12 +111,16 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
     { displayDir: config.runbooks },
   );
   // Commands a binding brings beside the catalog run like the catalog's: each is named at start, for a reviewer.
-  for (const c of nonCatalogCommands(runbooks.list())) logger.warn({ runbook: c.alertname, action: c.actionId, risk: c.risk, file: c.file }, describeNonCatalogCommand(c));
+  for (const c of nonCatalogCommands(runbooks.list()))
+    logger.warn({ runbook: c.alertname, action: c.actionId, risk: c.risk, file: c.file }, describeNonCatalogCommand(c));
   // store.url (or DATABASE_URL) selects the Postgres store replicas share; without it, the SQLite file of one process.
   const databaseUrl = config.store.url ?? env.databaseUrl;
   const pgStore = !opts.store && databaseUrl ? await openPostgresStore(databaseUrl) : undefined;
   if (pgStore) {
-    logger.info({ store: redactUrl(databaseUrl as string) }, 'store: Postgres (incidents, timeline, audit, locks and Slack event claims are shared by every replica)');
+    logger.info(
+      { store: redactUrl(databaseUrl as string) },
+      'store: Postgres (incidents, timeline, audit, locks and Slack event claims are shared by every replica)',
+    );
     // Issue #13 asks for the limits to be shared through Redis (limits.redis.url); until that lands, say what is not shared.
     logger.warn(
       'store: Postgres, but the per-host SSH limits, the per-user click limit and the per-channel post pace are kept per process: N replicas allow N times as much',
@@ -124,9 +128,19 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
   }
   const store = opts.store ?? pgStore ?? new SqliteIncidentStore(config.store.path);
   const eventClaims = opts.eventClaims ?? (pgStore ? pgStore.eventClaims() : new SqliteEventClaims(config.store.path));
-  const pool = opts.executor ? undefined : new SshPool({ keepaliveIntervalMs: config.ssh.keepaliveIntervalMs, idleCloseMs: config.ssh.idleCloseMs, logger: logger.child({ component: 'ssh' }) });
+  const pool = opts.executor
+    ? undefined
+    : new SshPool({
+        keepaliveIntervalMs: config.ssh.keepaliveIntervalMs,
+        idleCloseMs: config.ssh.idleCloseMs,
+        logger: logger.child({ component: 'ssh' }),
+      });
   const inflight = new InflightSteps();
-  const scheduler = new HostLimiter({ perHost: config.limits.perHost, global: config.limits.global, perUser: config.limits.perUser });
+  const scheduler = new HostLimiter({
+    perHost: config.limits.perHost,
+    global: config.limits.global,
+    perUser: config.limits.perUser,
+  });
   // Sources are read at scrape time only; the presenter is built below.
   const metrics: Metrics = new Metrics({
     // One count query per scrape, not every open incident loaded and parsed.
@@ -205,21 +219,25 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
   const receiver: Receiver =
     socketReceiver ??
     new HTTPReceiver({
-        signingSecret: env.signingSecret,
-        endpoints: '/slack/events',
-        customRoutes,
-        logger: boltLogger(logger),
-        processBeforeResponse: false,
-        customPropertiesExtractor: requestTimestampProperties,
-        // A request Bolt cannot route (an unknown path, a malformed URL such as `//`) is the client's error: 404/400
-        // rather than Bolt's 500 for anything but a known-unhandled path.
-        dispatchErrorHandler: async ({ error, request, response }) => {
-          const unrouted = (error as { code?: string }).code === ErrorCode.HTTPReceiverDeferredRequestError;
-          if (!unrouted) logger.warn({ err: error, method: request.method, url: String(request.url).slice(0, 200) }, 'request could not be routed');
-          response.writeHead(unrouted ? 404 : 400);
-          response.end();
-        },
-      });
+      signingSecret: env.signingSecret,
+      endpoints: '/slack/events',
+      customRoutes,
+      logger: boltLogger(logger),
+      processBeforeResponse: false,
+      customPropertiesExtractor: requestTimestampProperties,
+      // A request Bolt cannot route (an unknown path, a malformed URL such as `//`) is the client's error: 404/400
+      // rather than Bolt's 500 for anything but a known-unhandled path.
+      dispatchErrorHandler: async ({ error, request, response }) => {
+        const unrouted = (error as { code?: string }).code === ErrorCode.HTTPReceiverDeferredRequestError;
+        if (!unrouted)
+          logger.warn(
+            { err: error, method: request.method, url: String(request.url).slice(0, 200) },
+            'request could not be routed',
+          );
+        response.writeHead(unrouted ? 404 : 400);
+        response.end();
+      },
+    });
   const app = new App({
     token: env.botToken,
     // Bolt's own auth.test then runs in start() (app.init), awaited: built eagerly, an unreachable Slack rejects it
@@ -244,10 +262,20 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
   const prometheus = new PrometheusClient(serviceSettings(config, 'prometheus'));
   const alertState = new AlertStateTracker({ alertmanager, now, logger: logger.child({ component: 'alertmanager' }) });
   // The hosts an incident may run on when its alert names none (the binding's `hosts:`); a user picks one.
-  const choicesOf = (incident: Incident): string[] => hostChoices(config.hosts, runbooks.get(incident.alertname)?.binding, incident.alert.labels).map((h) => h.name);
-  const presenter = new IncidentPresenter({ client, store, runbooks, logger, hostLabel: (name) => runbooks.get(name)?.binding?.hostLabel ?? 'instance',
+  const choicesOf = (incident: Incident): string[] =>
+    hostChoices(config.hosts, runbooks.get(incident.alertname)?.binding, incident.alert.labels).map((h) => h.name);
+  const presenter = new IncidentPresenter({
+    client,
+    store,
+    runbooks,
+    logger,
+    hostLabel: (name) => runbooks.get(name)?.binding?.hostLabel ?? 'instance',
     hostChoices: choicesOf,
-    pace: { perSecond: config.slack.postsPerSecond, burst: config.slack.postBurst, maxQueued: config.slack.maxQueuedPosts },
+    pace: {
+      perSecond: config.slack.postsPerSecond,
+      burst: config.slack.postBurst,
+      maxQueued: config.slack.maxQueuedPosts,
+    },
     alertState,
     now,
   });
@@ -265,14 +293,19 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
     hostChoices: choicesOf,
   };
   const base: AppDeps = { config, store, runbooks, executor, scheduler, logger, now };
-  const access = new AccessPolicy(config.access, async (usergroup) => (await client.usergroups.users.list({ usergroup })).users ?? []);
+  const access = new AccessPolicy(
+    config.access,
+    async (usergroup) => (await client.usergroups.users.list({ usergroup })).users ?? [],
+  );
   const stepDeps = {
     ...base,
     presenter,
     runStepDeps,
     metrics,
     formatOutput: (action: ActionSpec, stdout: string, labels: Record<string, string>) =>
-      action.render === 'backend-state' && (labels.backend ?? labels.proxy) ? renderBackendState(stdout, (labels.backend ?? labels.proxy) as string, labels.server) : undefined,
+      action.render === 'backend-state' && (labels.backend ?? labels.proxy)
+        ? renderBackendState(stdout, (labels.backend ?? labels.proxy) as string, labels.server)
+        : undefined,
   };
   const mitigation = new MitigationService({
     store,
@@ -303,13 +336,22 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
   const deps: StepFeatureDeps = { ...stepDeps, requestMitigation: (args) => requestMitigation(mitigationDeps, args) };
 
   // Graphs are made on a worker thread within a time budget: thousands of series never stall the acks.
-  const graphs = new GraphWorker({ settings: serviceSettings(config, 'prometheus'), timeoutMs: config.prometheus.renderTimeoutMs });
+  const graphs = new GraphWorker({
+    settings: serviceSettings(config, 'prometheus'),
+    timeoutMs: config.prometheus.renderTimeoutMs,
+  });
   const observe = registerObserve(app, { ...base, presenter, access, alertmanager, prometheus, alertState, graphs });
-  const flow = new AlertFlow(base, presenter, { opened: (incident) => observe.incidentOpened(incident), resolved: (incident) => observe.incidentResolved(incident) });
+  const flow = new AlertFlow(base, presenter, {
+    opened: (incident) => observe.incidentOpened(incident),
+    resolved: (incident) => observe.incidentResolved(incident),
+  });
   flowRef.current = flow;
 
   let botId: Promise<string | undefined> | undefined;
-  const parseOpts = { ...alertParseOptions(runbooks, config.hosts, labelMemory), alertSenders: config.slack.alertSenders };
+  const parseOpts = {
+    ...alertParseOptions(runbooks, config.hosts, labelMemory),
+    alertSenders: config.slack.alertSenders,
+  };
   registerAlerts(app, {
     ...base,
     flow,
@@ -328,7 +370,8 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
       (
         await completeAlert(alert, {
           listAlerts: alertmanager.configured ? (labels) => alertmanager.listAlerts(labels) : undefined,
-          openAlerts: async (alertname) => (await store.listOpen()).filter((i) => i.alertname === alertname).map((i) => i.alert),
+          openAlerts: async (alertname) =>
+            (await store.listOpen()).filter((i) => i.alertname === alertname).map((i) => i.alert),
           learn: (labels) => labelMemory.learn(labels),
           logger,
         })
@@ -418,26 +461,47 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
     ready = false;
     inflight.beginStop();
     // Bolt's stop() does not wait for the WebSocket's close handshake; stop() resolves with the socket closed.
-    const disconnected = socketReceiver ? new Promise<void>((r) => socketReceiver.client.once('disconnected', () => r())) : undefined;
+    const disconnected = socketReceiver
+      ? new Promise<void>((r) => socketReceiver.client.once('disconnected', () => r()))
+      : undefined;
     await app.stop().catch((err: unknown) => logger.warn({ err }, 'receiver did not stop cleanly'));
     if (metricsServer) await new Promise<void>((r) => metricsServer?.close(() => r()));
-    if (disconnected && !(await withDeadline(disconnected.then(() => true), 5000))) logger.warn('the Socket Mode connection did not close within 5 s');
-    const queueStopped = scheduler.stop({ dropWaiting: true }).catch((err: unknown) => logger.warn({ err }, 'host queues did not stop cleanly'));
+    if (
+      disconnected &&
+      !(await withDeadline(
+        disconnected.then(() => true),
+        5000,
+      ))
+    )
+      logger.warn('the Socket Mode connection did not close within 5 s');
+    const queueStopped = scheduler
+      .stop({ dropWaiting: true })
+      .catch((err: unknown) => logger.warn({ err }, 'host queues did not stop cleanly'));
     const running = await inflight.drain(config.shutdown.graceMs);
-    if (running.length > 0) logger.warn({ steps: running.length, graceMs: config.shutdown.graceMs }, 'steps still running at the end of the grace period: cutting them off');
+    if (running.length > 0)
+      logger.warn(
+        { steps: running.length, graceMs: config.shutdown.graceMs },
+        'steps still running at the end of the grace period: cutting them off',
+      );
     inflight.cutOff();
     await executor.close();
     // Closing the connections makes their commands settle as interrupted; one that does not is recorded here.
     for (const step of await inflight.drain(3000)) {
       try {
-        await recordInterrupted(runStepDeps, step, step.started, { reason: 'did not settle after its connection was closed' });
+        await recordInterrupted(runStepDeps, step, step.started, {
+          reason: 'did not settle after its connection was closed',
+        });
       } catch (err) {
         logger.error({ err, incidentId: step.incidentId, stepId: step.stepId }, 'could not record an interrupted step');
       }
     }
     await queueStopped;
     // Alerts Alertmanager was told were taken: handled before the posts are flushed, within the same bound.
-    if (!(await intake.drain(5000))) logger.warn({ queued: intake.depth() }, 'webhook alerts still queued at stop were not handled (Alertmanager sends them again)');
+    if (!(await intake.drain(5000)))
+      logger.warn(
+        { queued: intake.depth() },
+        'webhook alerts still queued at stop were not handled (Alertmanager sends them again)',
+      );
     await presenter.close(5000);
     await graphs.close();
     await eventClaims.close();
@@ -454,16 +518,26 @@ export async function createApp(opts: CreateAppOptions): Promise<Pilot> {
  * wrong or revoked app-level token) names the token to fix; anything else (a port in use, say) passes through.
  */
 function socketModeStartError(err: unknown): unknown {
-  const slackError = (err as { code?: string; data?: { error?: unknown } } | undefined)?.code === 'slack_webapi_platform_error' ? (err as { data: { error?: unknown } }).data.error : undefined;
+  const slackError =
+    (err as { code?: string; data?: { error?: unknown } } | undefined)?.code === 'slack_webapi_platform_error'
+      ? (err as { data: { error?: unknown } }).data.error
+      : undefined;
   if (typeof slackError !== 'string') return err;
-  return new PilotError('SLACK_CONNECT_FAILED', `Slack refused the Socket Mode connection: apps.connections.open answered ${slackError}`, { cause: err });
+  return new PilotError(
+    'SLACK_CONNECT_FAILED',
+    `Slack refused the Socket Mode connection: apps.connections.open answered ${slackError}`,
+    { cause: err },
+  );
 }
 
 /**
  * /metrics on its own port (METRICS_PORT): GET /metrics answers, anything else is 404. Resolves once listening; a
  * port in use rejects, and start-up stops.
  */
-function startMetricsServer(port: number, serveMetrics: (req: IncomingMessage, res: ServerResponse) => void): Promise<Server> {
+function startMetricsServer(
+  port: number,
+  serveMetrics: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<Server> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
     if (req.method === 'GET' && path === '/metrics') return serveMetrics(req, res);
@@ -471,7 +545,13 @@ function startMetricsServer(port: number, serveMetrics: (req: IncomingMessage, r
   });
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new PilotError('CONFIG_MISSING_ENV', `cannot listen for /metrics on METRICS_PORT ${port}: ${err.code ?? err.message}`, { hint: 'choose a free port for METRICS_PORT, or unset it to serve /metrics on PORT' })),
+      reject(
+        new PilotError(
+          'CONFIG_MISSING_ENV',
+          `cannot listen for /metrics on METRICS_PORT ${port}: ${err.code ?? err.message}`,
+          { hint: 'choose a free port for METRICS_PORT, or unset it to serve /metrics on PORT' },
+        ),
+      ),
     );
     server.listen(port, () => resolve(server));
   });

@@ -5,7 +5,12 @@
 import 'dotenv/config';
 import { cli } from './check/cli';
 
-cli(process.argv.slice(2), process.env, (l) => process.stdout.write(`${l}\n`), (l) => process.stderr.write(`${l}\n`)).then(
+cli(
+  process.argv.slice(2),
+  process.env,
+  (l) => process.stdout.write(`${l}\n`),
+  (l) => process.stderr.write(`${l}\n`),
+).then(
   (code) => process.exit(code),
   (e: unknown) => {
     process.stderr.write(`runbook-pilot: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

@@ -18,34 +18,82 @@ export const ErrorCatalog = {
   },
 
   HOST_PICK_REFUSED: { userFacing: true, hint: 'pick one of the hosts the incident message offers' },
-  LABELS_MISSING: { userFacing: true, hint: 'use *Complete labels* on the incident message to give them, then click the step again' },
-  HOST_NOT_CONFIGURED: { userFacing: true, hint: 'add the host under `hosts:` in the config with a `match` on this label value' },
-  PARAM_INVALID: { userFacing: true, hint: 'the value came from the alert or the config; fix the label or the config, nothing was run' },
+  LABELS_MISSING: {
+    userFacing: true,
+    hint: 'use *Complete labels* on the incident message to give them, then click the step again',
+  },
+  HOST_NOT_CONFIGURED: {
+    userFacing: true,
+    hint: 'add the host under `hosts:` in the config with a `match` on this label value',
+  },
+  PARAM_INVALID: {
+    userFacing: true,
+    hint: 'the value came from the alert or the config; fix the label or the config, nothing was run',
+  },
   ACTION_UNKNOWN: { userFacing: true, hint: 'the runbook binding names an action the catalog does not have' },
   STEP_UNKNOWN: { userFacing: true, hint: 'the button is out of date; use the buttons on the incident message' },
   INCIDENT_UNKNOWN: { userFacing: true, hint: 'use `/incident list` to see open incidents' },
-  INCIDENT_CLOSED: { userFacing: true, hint: 'the incident is resolved; diagnosis still runs, mitigation needs a new incident' },
+  INCIDENT_CLOSED: {
+    userFacing: true,
+    hint: 'the incident is resolved; diagnosis still runs, mitigation needs a new incident',
+  },
   RATE_LIMITED: { userFacing: true, hint: 'wait a minute and click again' },
   QUEUE_FULL: { userFacing: true, hint: 'too many actions are waiting on this host; wait for them to finish' },
   NOT_ALLOWED: { userFacing: true, hint: 'ask someone listed under access.mitigate to run it' },
   HOST_BUSY: { userFacing: true, hint: 'another mitigation is running on this host; wait for its result' },
-  COOLDOWN: { userFacing: true, hint: 'wait for the cooldown to end, and use the diagnosis steps meanwhile to see why the last restart did not help' },
-  RESTART_BUDGET: { userFacing: true, hint: 'too many restarts this hour; the problem is not fixed by restarting, look at the diagnosis' },
-  ALERT_RESOLVED: { userFacing: true, hint: 'if it is still needed, click the mitigation again and tick “I know the alert is resolved; run anyway”' },
-  CONFIRMATION_CHANGED: { userFacing: true, hint: 'click the button again: the new confirmation shows what would run now' },
+  COOLDOWN: {
+    userFacing: true,
+    hint: 'wait for the cooldown to end, and use the diagnosis steps meanwhile to see why the last restart did not help',
+  },
+  RESTART_BUDGET: {
+    userFacing: true,
+    hint: 'too many restarts this hour; the problem is not fixed by restarting, look at the diagnosis',
+  },
+  ALERT_RESOLVED: {
+    userFacing: true,
+    hint: 'if it is still needed, click the mitigation again and tick “I know the alert is resolved; run anyway”',
+  },
+  CONFIRMATION_CHANGED: {
+    userFacing: true,
+    hint: 'click the button again: the new confirmation shows what would run now',
+  },
   PRECHECK_FAILED: { userFacing: true, hint: 'fix what the check reports, then try again' },
 
-  SSH_UNREACHABLE: { userFacing: true, hint: 'check that the host is up, that sshd listens on the configured port, and the network path from the bot' },
-  SSH_AUTH_FAILED: { userFacing: true, hint: "check the user and that the bot's public key is in the user's authorized_keys" },
-  SSH_HOST_KEY_MISMATCH: { userFacing: true, hint: 'the host key differs from the pinned one: verify the host, then update ssh.hostKey or known_hosts' },
-  SSH_HOST_KEY_UNKNOWN: { userFacing: true, hint: 'pin the host key with ssh.hostKey (SHA256:…) or add it to ssh.knownHostsPath' },
+  SSH_UNREACHABLE: {
+    userFacing: true,
+    hint: 'check that the host is up, that sshd listens on the configured port, and the network path from the bot',
+  },
+  SSH_AUTH_FAILED: {
+    userFacing: true,
+    hint: "check the user and that the bot's public key is in the user's authorized_keys",
+  },
+  SSH_HOST_KEY_MISMATCH: {
+    userFacing: true,
+    hint: 'the host key differs from the pinned one: verify the host, then update ssh.hostKey or known_hosts',
+  },
+  SSH_HOST_KEY_UNKNOWN: {
+    userFacing: true,
+    hint: 'pin the host key with ssh.hostKey (SHA256:…) or add it to ssh.knownHostsPath',
+  },
   SSH_TIMEOUT: { userFacing: true, hint: 'the host did not answer in time: check its load and the network' },
-  SSH_CONNECTION_LOST: { userFacing: true, hint: 'the connection dropped during the command: check sshd on the host, then run the step again' },
+  SSH_CONNECTION_LOST: {
+    userFacing: true,
+    hint: 'the connection dropped during the command: check sshd on the host, then run the step again',
+  },
   SHUTTING_DOWN: { userFacing: true, hint: 'the bot is restarting; click the step again once it is back' },
-  COMMAND_TIMEOUT: { userFacing: true, hint: 'the command ran past its timeout and was ended; the host may be overloaded' },
+  COMMAND_TIMEOUT: {
+    userFacing: true,
+    hint: 'the command ran past its timeout and was ended; the host may be overloaded',
+  },
 
-  GRAPH_TIMEOUT: { userFacing: true, hint: 'the chart had too much to draw in time: lower prometheus.maxSeries or narrow the runbook binding’s query' },
-  EXTERNAL_UNAVAILABLE: { userFacing: true, hint: 'the service did not answer; check its URL in the config and that it is up' },
+  GRAPH_TIMEOUT: {
+    userFacing: true,
+    hint: 'the chart had too much to draw in time: lower prometheus.maxSeries or narrow the runbook binding’s query',
+  },
+  EXTERNAL_UNAVAILABLE: {
+    userFacing: true,
+    hint: 'the service did not answer; check its URL in the config and that it is up',
+  },
   INTERNAL: { userFacing: false, hint: 'see the logs' },
 } as const satisfies Record<string, { userFacing: boolean; hint: string }>;
 
@@ -58,7 +106,11 @@ export class PilotError extends Error {
   readonly userFacing: boolean;
   readonly details?: Record<string, unknown>;
 
-  constructor(code: ErrorCode, message: string, opts: { hint?: string; details?: Record<string, unknown>; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { hint?: string; details?: Record<string, unknown>; cause?: unknown } = {},
+  ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'PilotError';
     this.code = code;
@@ -80,7 +132,10 @@ export function asPilotError(err: unknown): PilotError {
  * a `logger`, an internal error is logged under that id, so an operator can find the stack trace from what the user
  * was shown; pure callers (Block Kit builders) leave the logging to theirs.
  */
-export function userText(err: unknown, logger?: { error(obj: object, msg: string): void }): { text: string; logId?: string } {
+export function userText(
+  err: unknown,
+  logger?: { error(obj: object, msg: string): void },
+): { text: string; logId?: string } {
   const e = asPilotError(err);
   if (e.userFacing) return { text: `${e.message}. ${capitalise(e.hint)}.` };
   const logId = randomBytes(4).toString('hex');

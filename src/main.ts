@@ -19,7 +19,10 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal, graceMs: settings.config.shutdown.graceMs }, 'stopping: finishing running actions, closing SSH connections');
+    logger.info(
+      { signal, graceMs: settings.config.shutdown.graceMs },
+      'stopping: finishing running actions, closing SSH connections',
+    );
     // stop() bounds each of its waits; this is the last resort if something still hangs.
     setTimeout(() => {
       logger.error('could not stop in time: exiting anyway');
@@ -35,7 +38,9 @@ async function main(): Promise<void> {
     process.exit(0);
   };
   // Bolt 5.1 reads a signed body that parses to `null` outside any handler; that one request must not end the bot.
-  process.on('unhandledRejection', (err: unknown) => logger.error({ err }, 'unhandled promise rejection; still running'));
+  process.on('unhandledRejection', (err: unknown) =>
+    logger.error({ err }, 'unhandled promise rejection; still running'),
+  );
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 }
@@ -46,7 +51,9 @@ main().catch((err: unknown) => {
   if (err instanceof PilotError) {
     process.stderr.write(`runbook-pilot: ${err.message}. ${err.hint[0].toUpperCase()}${err.hint.slice(1)}.\n`);
   } else {
-    process.stderr.write(`runbook-pilot: could not start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `runbook-pilot: could not start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
   }
   process.exit(1);
 });

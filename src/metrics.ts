@@ -1,5 +1,5 @@
 /** Prometheus metrics (prom-client), one registry per app so tests and replicas do not share counters. */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export interface MetricsSources {
   /** Read at scrape time; may be a promise (a store on the network). */
@@ -13,14 +13,24 @@ export interface MetricsSources {
 
 export class Metrics {
   readonly registry = new Registry();
-  readonly alertsReceived = new Counter({ name: 'runbook_pilot_alerts_received_total', help: 'Alerts received, by source and status', labelNames: ['source', 'status'] as const, registers: [this.registry] });
+  readonly alertsReceived = new Counter({
+    name: 'runbook_pilot_alerts_received_total',
+    help: 'Alerts received, by source and status',
+    labelNames: ['source', 'status'] as const,
+    registers: [this.registry],
+  });
   readonly alertsRefused = new Counter({
     name: 'runbook_pilot_alerts_refused_total',
     help: 'Webhook alerts refused because the intake queue was full (503, Alertmanager retries) or the batch could never fit (413), by reason',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
-  readonly actions = new Counter({ name: 'runbook_pilot_actions_total', help: 'Actions run or refused, by action id and result', labelNames: ['action', 'result'] as const, registers: [this.registry] });
+  readonly actions = new Counter({
+    name: 'runbook_pilot_actions_total',
+    help: 'Actions run or refused, by action id and result',
+    labelNames: ['action', 'result'] as const,
+    registers: [this.registry],
+  });
   readonly actionDuration = new Histogram({
     name: 'runbook_pilot_action_duration_seconds',
     help: 'Time from the start of an action on its host to its result',
@@ -34,7 +44,12 @@ export class Metrics {
     labelNames: ['method', 'reason'] as const,
     registers: [this.registry],
   });
-  readonly slackRateLimited = new Counter({ name: 'runbook_pilot_slack_rate_limit_waits_total', help: 'Times Slack answered 429 and the bot waited, by method', labelNames: ['method'] as const, registers: [this.registry] });
+  readonly slackRateLimited = new Counter({
+    name: 'runbook_pilot_slack_rate_limit_waits_total',
+    help: 'Times Slack answered 429 and the bot waited, by method',
+    labelNames: ['method'] as const,
+    registers: [this.registry],
+  });
   readonly sshErrors = new Counter({
     name: 'runbook_pilot_ssh_errors_total',
     help: 'SSH failures seen by actions (could not connect, host key, auth, timeout, lost connection), by host and error code',
@@ -77,9 +92,30 @@ export class Metrics {
         seenFailures = Math.max(seenFailures, failures);
       },
     });
-    new Gauge({ name: 'runbook_pilot_ssh_connections_open', help: 'SSH connections open now', registers, collect() { this.set(sources.sshStats().open); } });
-    new Gauge({ name: 'runbook_pilot_alerts_queued', help: 'Webhook alerts accepted (202) and not yet handled', registers, collect() { this.set(sources.intakeQueued()); } });
-    new Gauge({ name: 'runbook_pilot_slack_posts_queued', help: 'Slack posts waiting for the per-channel pace', registers, collect() { this.set(sources.slackQueued()); } });
+    new Gauge({
+      name: 'runbook_pilot_ssh_connections_open',
+      help: 'SSH connections open now',
+      registers,
+      collect() {
+        this.set(sources.sshStats().open);
+      },
+    });
+    new Gauge({
+      name: 'runbook_pilot_alerts_queued',
+      help: 'Webhook alerts accepted (202) and not yet handled',
+      registers,
+      collect() {
+        this.set(sources.intakeQueued());
+      },
+    });
+    new Gauge({
+      name: 'runbook_pilot_slack_posts_queued',
+      help: 'Slack posts waiting for the per-channel pace',
+      registers,
+      collect() {
+        this.set(sources.slackQueued());
+      },
+    });
     collectDefaultMetrics({ register: this.registry, prefix: 'runbook_pilot_' });
   }
 }

@@ -3,18 +3,21 @@
  * Strict: an unknown key is an error, so a typo in a binding cannot silently drop a limit.
  */
 import { z } from 'zod';
-import type { ActionSpec, ParamSpec } from './types';
 import { templatePlaceholders } from './command-template';
+import type { ActionSpec, ParamSpec } from './types';
 
 /** Action and parameter ids: short, lower-case, safe in Slack action values and log lines. */
 export const actionIdPattern = /^[a-z][a-z0-9-]{0,47}$/;
 const paramNamePattern = /^[A-Za-z_][A-Za-z0-9_]{0,31}$/;
 /** `label:<name>` (or `label:<a>|<b>`: the first the alert has), `host:<dotted.path>`, `server:<field>`, `const:<value>` or `input`. */
-const sourcePattern = /^(label:[A-Za-z_][A-Za-z0-9_]{0,63}(\|[A-Za-z_][A-Za-z0-9_]{0,63}){0,3}|host:[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*|server:(addr|port)|const:.{1,200}|input)$/;
+const sourcePattern =
+  /^(label:[A-Za-z_][A-Za-z0-9_]{0,63}(\|[A-Za-z_][A-Za-z0-9_]{0,63}){0,3}|host:[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*|server:(addr|port)|const:.{1,200}|input)$/;
 
 export const ParamSpecSchema = z
   .strictObject({
-    from: z.string().regex(sourcePattern, 'must be label:<name>[|<name>…], host:<path>, server:addr|port, const:<value> or input'),
+    from: z
+      .string()
+      .regex(sourcePattern, 'must be label:<name>[|<name>…], host:<path>, server:addr|port, const:<value> or input'),
     type: z.enum(['name', 'host', 'port', 'path', 'int', 'enum']),
     optional: z.boolean().optional(),
     default: z.union([z.string(), z.number()]).optional(),
@@ -23,12 +26,14 @@ export const ParamSpecSchema = z
     values: z.array(z.string().min(1)).min(1).optional(),
   })
   .superRefine((p, ctx) => {
-    if (p.type === 'enum' && !p.values) ctx.addIssue({ code: 'custom', message: 'an enum parameter needs `values`', path: ['values'] });
+    if (p.type === 'enum' && !p.values)
+      ctx.addIssue({ code: 'custom', message: 'an enum parameter needs `values`', path: ['values'] });
     if (p.type === 'int' && (p.min === undefined || p.max === undefined)) {
       // Unbounded integers would let a user ask for a million log lines.
       ctx.addIssue({ code: 'custom', message: 'an int parameter needs `min` and `max`', path: ['min'] });
     }
-    if (p.min !== undefined && p.max !== undefined && p.min > p.max) ctx.addIssue({ code: 'custom', message: '`min` is above `max`', path: ['min'] });
+    if (p.min !== undefined && p.max !== undefined && p.min > p.max)
+      ctx.addIssue({ code: 'custom', message: '`min` is above `max`', path: ['min'] });
   });
 
 export const ActionSpecSchema = z
@@ -47,7 +52,11 @@ export const ActionSpecSchema = z
   .superRefine((a, ctx) => {
     for (const [name, p] of Object.entries(a.params)) {
       if (p.optional !== true && p.default === undefined && p.from === 'input') {
-        ctx.addIssue({ code: 'custom', message: `input parameter "${name}" needs a default or optional: true`, path: ['params', name] });
+        ctx.addIssue({
+          code: 'custom',
+          message: `input parameter "${name}" needs a default or optional: true`,
+          path: ['params', name],
+        });
       }
     }
     let placeholders: ReturnType<typeof templatePlaceholders>;
@@ -59,7 +68,11 @@ export const ActionSpecSchema = z
     }
     for (const { name, optional } of placeholders) {
       if (optional && a.params[name]?.optional !== true) {
-        ctx.addIssue({ code: 'custom', message: `{${name}?…} needs parameter "${name}" to be optional`, path: ['command'] });
+        ctx.addIssue({
+          code: 'custom',
+          message: `{${name}?…} needs parameter "${name}" to be optional`,
+          path: ['command'],
+        });
       }
     }
   });

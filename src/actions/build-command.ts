@@ -3,11 +3,12 @@
  * is resolved from its declared source, checked against its type's strict pattern and single-quoted; nothing else
  * reaches the template.
  */
-import { PilotError } from '../errors';
+
 import type { HostConfig } from '../config/schema';
-import type { ActionSpec, BuiltCommand, ParamSpec } from './types';
+import { PilotError } from '../errors';
 import { fillTemplate, templatePlaceholders } from './command-template';
 import { shellQuote } from './shell-quote';
+import type { ActionSpec, BuiltCommand, ParamSpec } from './types';
 
 export interface BuildContext {
   labels: Record<string, string>;
@@ -20,7 +21,8 @@ export interface BuildContext {
 
 const NAME = /^[A-Za-z0-9._:-]{1,64}$/;
 const PATH = /^\/[A-Za-z0-9._/-]+$/;
-const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+const HOSTNAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
 const IPV6 = /^[0-9A-Fa-f:.]{2,45}$/;
 const INT = /^-?[0-9]{1,15}$/;
 
@@ -89,10 +91,12 @@ export function validateParam(name: string, spec: ParamSpec, value: string | num
       if (!NAME.test(s) || s.startsWith('-')) fail('must match ^[A-Za-z0-9._:-]{1,64}$ and not start with -');
       return s;
     case 'path':
-      if (!PATH.test(s) || s.split('/').includes('..') || s.length > 255) fail('must be an absolute path of letters, digits, . _ / - without ..');
+      if (!PATH.test(s) || s.split('/').includes('..') || s.length > 255)
+        fail('must be an absolute path of letters, digits, . _ / - without ..');
       return s;
     case 'host':
-      if (s.startsWith('-') || !(HOSTNAME.test(s) || (s.includes(':') && IPV6.test(s)))) fail('must be a host name or an IP address');
+      if (s.startsWith('-') || !(HOSTNAME.test(s) || (s.includes(':') && IPV6.test(s))))
+        fail('must be a host name or an IP address');
       return s;
     case 'port': {
       if (!/^[0-9]{1,5}$/.test(s) || Number(s) < 1 || Number(s) > 65535) fail('must be a port number 1..65535');
@@ -101,7 +105,8 @@ export function validateParam(name: string, spec: ParamSpec, value: string | num
     case 'int': {
       if (!INT.test(s)) fail('must be an integer');
       const n = Number(s);
-      if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) fail(`must be between ${spec.min} and ${spec.max}`);
+      if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max))
+        fail(`must be between ${spec.min} and ${spec.max}`);
       return String(n);
     }
     case 'enum':
@@ -115,7 +120,8 @@ function checkOverride(action: ActionSpec, template: string, names: string[], ho
   if (template === action.command) return;
   try {
     for (const p of templatePlaceholders(template, names)) {
-      if (p.optional && action.params[p.name]?.optional !== true) throw new Error(`{${p.name}?…} needs an optional parameter`);
+      if (p.optional && action.params[p.name]?.optional !== true)
+        throw new Error(`{${p.name}?…} needs an optional parameter`);
     }
   } catch (err) {
     throw new PilotError('CONFIG_INVALID', `hosts[${hostName}].commands.${action.id}: ${(err as Error).message}`);

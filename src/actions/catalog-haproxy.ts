@@ -5,8 +5,9 @@
  * Data only, like the rest of the catalog: every value reaches the shell as a validated, single-quoted variable, and
  * awk receives names with -v, never as program text.
  */
-import type { ActionSpec, ParamSpec } from './types';
+
 import { PATH_PRELUDE, STATS_SOCKET } from './shell-snippets';
+import type { ActionSpec, ParamSpec } from './types';
 
 const socket: ParamSpec = { from: 'host:haproxy.socket', type: 'path' };
 /** The alert's proxy: a backend (v1 `backend`, v2 `proxy`) or a frontend (v1 `frontend`). Aggregated alerts may lack it. */
@@ -41,7 +42,7 @@ const STAT_TABLE = [
   '    printf fmt, substr($1, 1, 14), substr($2, 1, 10), v("status"), v("scur"), v("smax"), v("slim"), v("qcur"), v("qmax"), v("ereq"), v("econ"), v("eresp"), v("wretr"), v("wredis"), v("hrsp_4xx"), v("hrsp_5xx"), v("rtime"), v("ttime"), v("check_status")',
   '  }',
   '  if (n == 0) print "(no row for " (p != "" ? "proxy " p : "server " s) " in show stat)"',
-  '}\'',
+  "}'",
 ].join('\n');
 
 export const haproxyReadActions: ActionSpec[] = [
@@ -51,13 +52,20 @@ export const haproxyReadActions: ActionSpec[] = [
     description:
       "`show stat` for the alert's proxy (or every backend holding the alert's server): status, current/max/limit sessions, queue, request/connection/response errors, retries and redispatches, 4xx/5xx, average response and total time, last check.",
     params: { socket, proxy, server },
-    command: [PATH_PRELUDE, PROXY_VARS, STATS_SOCKET, 'echo "== show stat${P:+ for $P}${SV:+ (server $SV)}"', STAT_TABLE].join('\n'),
+    command: [
+      PATH_PRELUDE,
+      PROXY_VARS,
+      STATS_SOCKET,
+      'echo "== show stat${P:+ for $P}${SV:+ (server $SV)}"',
+      STAT_TABLE,
+    ].join('\n'),
     ...READ,
   },
   {
     id: 'haproxy-info',
     title: 'HAProxy process: show info',
-    description: "The process's own figures (`show info`): version, uptime, current and maximum connections, connection and session rates, run queue, idle %.",
+    description:
+      "The process's own figures (`show info`): version, uptime, current and maximum connections, connection and session rates, run queue, idle %.",
     params: { socket },
     command: [
       PATH_PRELUDE,
@@ -93,7 +101,8 @@ export const haproxyReadActions: ActionSpec[] = [
   {
     id: 'proxy-errors',
     title: 'Recent protocol errors (show errors)',
-    description: "`show errors` for the alert's proxy: the last invalid requests and responses HAProxy captured, with the offending bytes.",
+    description:
+      "`show errors` for the alert's proxy: the last invalid requests and responses HAProxy captured, with the offending bytes.",
     params: { socket, proxy },
     command: [
       PATH_PRELUDE,
@@ -110,7 +119,8 @@ export const haproxyReadActions: ActionSpec[] = [
   {
     id: 'proxy-sessions',
     title: 'Current sessions (show sess)',
-    description: "`show sess`: how many sessions the process holds, how many are on the alert's proxy and server, and the oldest of them.",
+    description:
+      "`show sess`: how many sessions the process holds, how many are on the alert's proxy and server, and the oldest of them.",
     params: { socket, proxy, server },
     command: [
       PATH_PRELUDE,
@@ -127,7 +137,7 @@ export const haproxyReadActions: ActionSpec[] = [
       '  printf "%d session(s) in all", total; if (p != "" || s != "") printf ", %d on %s%s", mine, (p != "" ? p : "*"), (s != "" ? "/" s : ""); print ""',
       '  for (b in byBe) printf "  backend %-14s %d\\n", (b == "" ? "(none)" : b), byBe[b]',
       '  for (i = 1; i <= shown; i++) print substr(line[i], 1, 220)',
-      '}\'',
+      "}'",
     ].join('\n'),
     ...READ,
   },

@@ -3,8 +3,9 @@
  * and OOM kills, CPU and load, systemd units, the clock, network errors. Each needs only what a plain SSH user may run;
  * a tool missing on the host ends the action with exit 127 and one line that names the tool and the host.
  */
-import type { ActionSpec, ParamSpec } from './types';
+
 import { HAS_SYSTEMD, PATH_PRELUDE } from './shell-snippets';
+import type { ActionSpec, ParamSpec } from './types';
 
 /** The configured host's name, so "not installed on lb-1" names the host as the thread knows it. */
 const hostName: ParamSpec = { from: 'host:name', type: 'name' };
@@ -18,10 +19,27 @@ const device: ParamSpec = { from: 'label:device', type: 'name', optional: true }
 const READ = { risk: 'read', timeoutMs: 20_000, outputCap: 64 * 1024 } as const;
 
 /** `need TOOL…`: stops with exit 127 and "`TOOL` is not installed on HOST" when a tool is missing. */
-const NEED = 'need() { for t in "$@"; do command -v "$t" >/dev/null 2>&1 || { echo "\\`$t\\` is not installed on $H"; exit 127; }; done; }';
+const NEED =
+  'need() { for t in "$@"; do command -v "$t" >/dev/null 2>&1 || { echo "\\`$t\\` is not installed on $H"; exit 127; }; done; }';
 
-function node(id: string, title: string, description: string, params: Record<string, ParamSpec>, vars: string, body: string[], extra: Partial<ActionSpec> = {}): ActionSpec {
-  return { id, title, description, params: { host: hostName, ...params }, command: [PATH_PRELUDE, `H={host}${vars ? `; ${vars}` : ''}`, NEED, ...body].join('\n'), ...READ, ...extra };
+function node(
+  id: string,
+  title: string,
+  description: string,
+  params: Record<string, ParamSpec>,
+  vars: string,
+  body: string[],
+  extra: Partial<ActionSpec> = {},
+): ActionSpec {
+  return {
+    id,
+    title,
+    description,
+    params: { host: hostName, ...params },
+    command: [PATH_PRELUDE, `H={host}${vars ? `; ${vars}` : ''}`, NEED, ...body].join('\n'),
+    ...READ,
+    ...extra,
+  };
 }
 
 export const nodeActions: ActionSpec[] = [
@@ -63,14 +81,14 @@ export const nodeActions: ActionSpec[] = [
   node(
     'memory-usage',
     'Memory, swap and the top processes by memory',
-    '`free -m`, swap devices, the kernel\'s view of available memory, and the 15 processes using the most resident memory.',
+    "`free -m`, swap devices, the kernel's view of available memory, and the 15 processes using the most resident memory.",
     {},
     '',
     [
       'need free ps',
       'echo "== free -m"; free -m',
       'echo "== swap"; if command -v swapon >/dev/null 2>&1; then swapon --show 2>&1 || true; else grep -E "^Swap" /proc/meminfo; fi',
-      "echo \"== /proc/meminfo\"; grep -E '^(MemTotal|MemAvailable|Buffers|Cached|Dirty|Shmem|Slab|SReclaimable|Committed_AS|CommitLimit):' /proc/meminfo",
+      'echo "== /proc/meminfo"; grep -E \'^(MemTotal|MemAvailable|Buffers|Cached|Dirty|Shmem|Slab|SReclaimable|Committed_AS|CommitLimit):\' /proc/meminfo',
       'echo "== top 15 processes by resident memory"',
       'ps -eo pid,user,rss,vsz,pmem,etime,comm --sort=-rss | head -n 16',
     ],
@@ -78,7 +96,7 @@ export const nodeActions: ActionSpec[] = [
   node(
     'oom-kills',
     'OOM kills in the kernel log',
-    'The kernel\'s out-of-memory lines (`dmesg`, else the journal\'s kernel messages): which process was killed, when, and how big it was.',
+    "The kernel's out-of-memory lines (`dmesg`, else the journal's kernel messages): which process was killed, when, and how big it was.",
     {},
     '',
     [
@@ -171,7 +189,8 @@ export const nodeActions: ActionSpec[] = [
   {
     id: 'restart-unit',
     title: 'Restart the systemd unit',
-    description: "Restarts the alert's systemd unit (`systemctl restart`, through `sudo -n` when not root), then shows whether it is active.",
+    description:
+      "Restarts the alert's systemd unit (`systemctl restart`, through `sudo -n` when not root), then shows whether it is active.",
     risk: 'change',
     params: { host: hostName, unit },
     command: [

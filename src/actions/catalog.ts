@@ -3,11 +3,11 @@
  * validated, single-quoted values assigned to shell variables first, so the shell code below only ever sees "$VAR".
  * Every command degrades with a clear message when a tool is missing, because load balancers differ.
  */
-import type { ActionSpec, ParamSpec } from './types';
+
 import { haproxyReadActions } from './catalog-haproxy';
 import { nodeActions } from './catalog-node';
 import { HAS_SYSTEMD, PATH_PRELUDE, STATS_SOCKET } from './shell-snippets';
-
+import type { ActionSpec, ParamSpec } from './types';
 
 /**
  * Sets $LIVE to the pids in $PIDF that are haproxy running config $C, and stops when the file names a live process
@@ -17,7 +17,7 @@ import { HAS_SYSTEMD, PATH_PRELUDE, STATS_SOCKET } from './shell-snippets';
 const HAPROXY_PIDS = [
   'LIVE=""',
   'for pid in $(cat "$PIDF" 2>/dev/null); do',
-  '  case "$pid" in *[!0-9]*) echo "pid file $PIDF holds \"$pid\", not a pid: nothing was signalled. Write the running haproxy\'s pid to $PIDF (pgrep -a haproxy) or remove the file, then try again."; exit 1;; esac',
+  '  case "$pid" in *[!0-9]*) echo "pid file $PIDF holds "$pid", not a pid: nothing was signalled. Write the running haproxy\'s pid to $PIDF (pgrep -a haproxy) or remove the file, then try again."; exit 1;; esac',
   '  comm=$(ps -o comm= -p "$pid" 2>/dev/null || cat "/proc/$pid/comm" 2>/dev/null)',
   '  [ -n "$comm" ] || continue',
   '  args=$(ps -o args= -p "$pid" 2>/dev/null || tr \'\\0\' \' \' <"/proc/$pid/cmdline" 2>/dev/null)',
@@ -69,7 +69,8 @@ export const builtinActions: ActionSpec[] = [
   {
     id: 'log-tail',
     title: 'Tail the HAProxy log',
-    description: "The last lines of HAProxy's log (file or journal), by default only those naming the alert's backend/server.",
+    description:
+      "The last lines of HAProxy's log (file or journal), by default only those naming the alert's backend/server.",
     risk: 'read',
     params: {
       log: { from: 'host:haproxy.log', type: 'path', values: ['journal'] },
@@ -104,7 +105,8 @@ export const builtinActions: ActionSpec[] = [
   {
     id: 'status-check',
     title: 'HAProxy process and sockets',
-    description: 'Is the service running (systemd or process list), which ports it listens on, and its version, pid and uptime.',
+    description:
+      'Is the service running (systemd or process list), which ports it listens on, and its version, pid and uptime.',
     risk: 'read',
     params: { service: p.service, socket: p.socket },
     command: [
@@ -123,7 +125,7 @@ export const builtinActions: ActionSpec[] = [
       'echo "== show info"',
       'if ! command -v socat >/dev/null 2>&1; then echo "socat is not installed: show info skipped";',
       'elif [ ! -S "$S" ]; then echo "stats socket $S does not exist";',
-      "else printf 'show info\\n' | socat -T2 stdio \"UNIX-CONNECT:$S\" 2>&1 | grep -E '^(Name|Version|Release_date|Pid|Uptime|CurrConns|Maxconn|Stopping):' || echo \"no answer on $S\"; fi",
+      'else printf \'show info\\n\' | socat -T2 stdio "UNIX-CONNECT:$S" 2>&1 | grep -E \'^(Name|Version|Release_date|Pid|Uptime|CurrConns|Maxconn|Stopping):\' || echo "no answer on $S"; fi',
     ].join('\n'),
     ...READ,
   },
@@ -145,7 +147,8 @@ export const builtinActions: ActionSpec[] = [
   {
     id: 'backend-state',
     title: 'Backend state',
-    description: "HAProxy's own view of the alert's backend: `show servers state` and `show stat` over the stats socket.",
+    description:
+      "HAProxy's own view of the alert's backend: `show servers state` and `show stat` over the stats socket.",
     risk: 'read',
     params: { socket: p.socket, backend: p.backend },
     command: [
@@ -203,7 +206,8 @@ export const builtinActions: ActionSpec[] = [
   {
     id: 'recent-changes',
     title: 'Recent changes on the LB',
-    description: 'Config modification time and diff against the kept previous copy, recent haproxy/openssl package changes, recent logins.',
+    description:
+      'Config modification time and diff against the kept previous copy, recent haproxy/openssl package changes, recent logins.',
     risk: 'read',
     params: { config: p.config, previousConfig: { from: 'host:haproxy.previousConfig', type: 'path', optional: true } },
     command: [
@@ -235,7 +239,8 @@ export const builtinActions: ActionSpec[] = [
   {
     id: 'version-check',
     title: 'HAProxy version and package',
-    description: 'The running binary\'s version and build (`haproxy -vv`), the installed package and the candidate from apt.',
+    description:
+      "The running binary's version and build (`haproxy -vv`), the installed package and the candidate from apt.",
     risk: 'read',
     params: {},
     command: [
@@ -253,7 +258,8 @@ export const builtinActions: ActionSpec[] = [
   {
     id: 'reload',
     title: 'Reload HAProxy (config checked first)',
-    description: 'Checks the config with `haproxy -c -f`, then reloads: `systemctl reload` under systemd, else a hitless `-sf` reload of the haproxy the pid file names (refused when that pid is no longer haproxy with this config).',
+    description:
+      'Checks the config with `haproxy -c -f`, then reloads: `systemctl reload` under systemd, else a hitless `-sf` reload of the haproxy the pid file names (refused when that pid is no longer haproxy with this config).',
     risk: 'change',
     params: { config: p.config, service: p.service, pidFile: p.pidFile },
     command: [
@@ -277,7 +283,8 @@ export const builtinActions: ActionSpec[] = [
   {
     id: 'restart',
     title: 'Restart HAProxy',
-    description: 'Restarts the service: `systemctl restart` under systemd, else a hard `-st` restart of the haproxy the pid file names (refused when that pid is no longer haproxy with this config). Drops live connections.',
+    description:
+      'Restarts the service: `systemctl restart` under systemd, else a hard `-st` restart of the haproxy the pid file names (refused when that pid is no longer haproxy with this config). Drops live connections.',
     risk: 'change',
     params: { config: p.config, service: p.service, pidFile: p.pidFile },
     command: [
@@ -295,9 +302,21 @@ export const builtinActions: ActionSpec[] = [
     ].join('\n'),
     ...CHANGE,
   },
-  setServerState('drain', 'Drain the server', 'Sets the alert\'s server to DRAIN over the stats socket: no new connections, existing ones finish.'),
-  setServerState('maint', 'Put the server in maintenance', "Sets the alert's server to MAINT over the stats socket: taken out of rotation, checks stop."),
-  setServerState('ready', 'Return the server to service', "Sets the alert's server back to READY over the stats socket (undoes drain or maint)."),
+  setServerState(
+    'drain',
+    'Drain the server',
+    "Sets the alert's server to DRAIN over the stats socket: no new connections, existing ones finish.",
+  ),
+  setServerState(
+    'maint',
+    'Put the server in maintenance',
+    "Sets the alert's server to MAINT over the stats socket: taken out of rotation, checks stop.",
+  ),
+  setServerState(
+    'ready',
+    'Return the server to service',
+    "Sets the alert's server back to READY over the stats socket (undoes drain or maint).",
+  ),
   ...haproxyReadActions,
   ...nodeActions,
 ];

@@ -9,7 +9,10 @@ export interface Placeholder {
   optional: boolean;
 }
 
-type Part = { kind: 'text'; text: string } | { kind: 'param'; name: string } | { kind: 'optional'; name: string; body: Part[] };
+type Part =
+  | { kind: 'text'; text: string }
+  | { kind: 'param'; name: string }
+  | { kind: 'optional'; name: string; body: Part[] };
 
 /** Lists the placeholders of a template (outer and nested), given the declared parameter names. */
 export function templatePlaceholders(template: string, params: readonly string[]): Placeholder[] {

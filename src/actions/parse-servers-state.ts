@@ -8,8 +8,27 @@ const OP_STATES: Record<string, string> = { '0': 'STOPPED', '1': 'STARTING', '2'
 
 /** `srv_check_status` values (HAProxy's enum healthcheck_status; 6 = L4OK and 8 = L4CON measured on 2.6). */
 const CHECK_STATUSES = [
-  'UNK', 'INI', 'START', 'CHECKED', 'HANA', 'SOCKERR', 'L4OK', 'L4TOUT', 'L4CON', 'L6OK', 'L6TOUT', 'L6RSP',
-  'L7TOUT', 'L7RSP', 'L57DATA', 'L7OKD', 'L7OKCD', 'L7STS', 'PROCERR', 'PROCTOUT', 'PROCOK',
+  'UNK',
+  'INI',
+  'START',
+  'CHECKED',
+  'HANA',
+  'SOCKERR',
+  'L4OK',
+  'L4TOUT',
+  'L4CON',
+  'L6OK',
+  'L6TOUT',
+  'L6RSP',
+  'L7TOUT',
+  'L7RSP',
+  'L57DATA',
+  'L7OKD',
+  'L7OKCD',
+  'L7STS',
+  'PROCERR',
+  'PROCTOUT',
+  'PROCOK',
 ];
 
 /** `srv_admin_state` bits (HAProxy's enum srv_admin). */
@@ -70,7 +89,8 @@ export function parseServersState(text: string): ServerStateRow[] {
       opState: OP_STATES[get('srv_op_state') ?? ''] ?? get('srv_op_state') ?? '?',
       adminState: adminState(Number(get('srv_admin_state'))),
       // srv_check_state bit 0x02 = check configured; without it the status number means nothing.
-      checkStatus: check !== undefined && (checkState & 0x02) !== 0 ? (CHECK_STATUSES[Number(check)] ?? check) : undefined,
+      checkStatus:
+        check !== undefined && (checkState & 0x02) !== 0 ? (CHECK_STATUSES[Number(check)] ?? check) : undefined,
       secondsSinceChange: Number.isFinite(since) ? since : undefined,
     });
   }

@@ -33,7 +33,10 @@ export function tableRowsFromStat(rows: StatRow[], backend: string): BackendTabl
     .map((r) => ({
       server: r.name,
       status: r.status,
-      check: [r.checkStatus, r.checkDesc && r.checkDesc !== r.checkStatus ? `(${r.checkDesc})` : ''].filter(Boolean).join(' ') || '-',
+      check:
+        [r.checkStatus, r.checkDesc && r.checkDesc !== r.checkStatus ? `(${r.checkDesc})` : '']
+          .filter(Boolean)
+          .join(' ') || '-',
       lastChange: r.lastChange === undefined ? '-' : `${formatAge(r.lastChange)} ago`,
     }));
 }

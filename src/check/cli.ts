@@ -8,7 +8,7 @@ import { runCheck } from './run-check';
 export const CLI_USAGE = [
   'Usage: runbook-pilot check [--config FILE] [--hosts]',
   '',
-  '  Validates the config, every runbook and binding, and every action\'s command (built with sample parameters).',
+  "  Validates the config, every runbook and binding, and every action's command (built with sample parameters).",
   '  --config FILE  the config file (default: $RUNBOOK_PILOT_CONFIG, else ./config.yml)',
   '  --hosts        also connect to every configured host: host key, `true`, HAProxy stats socket',
   '',
@@ -16,7 +16,12 @@ export const CLI_USAGE = [
 ].join('\n');
 
 /** Parses the arguments and runs the command; resolves with the exit code. */
-export async function cli(argv: readonly string[], env: NodeJS.ProcessEnv, out: (line: string) => void, err: (line: string) => void): Promise<number> {
+export async function cli(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  out: (line: string) => void,
+  err: (line: string) => void,
+): Promise<number> {
   const [command, ...rest] = argv;
   if (command === '--help' || command === '-h' || command === 'help') {
     out(CLI_USAGE);

@@ -12,13 +12,13 @@ import { builtinActions } from '../actions/catalog';
 import { shellQuote } from '../actions/shell-quote';
 import type { ActionSpec } from '../actions/types';
 import { configWarnings } from '../config/config-warnings';
-import { assertWebhookClosed } from '../ingest/webhook-auth';
-import { describeNonCatalogCommand, nonCatalogCommands } from '../runbook/non-catalog-commands';
 import { checkConfigText } from '../config/load-config';
 import type { Config, HostConfig } from '../config/schema';
 import { PilotError } from '../errors';
 import type { Executor, SshTarget } from '../exec/types';
+import { assertWebhookClosed } from '../ingest/webhook-auth';
 import { loadRunbookCollection } from '../runbook/load-runbooks';
+import { describeNonCatalogCommand, nonCatalogCommands } from '../runbook/non-catalog-commands';
 import type { Runbook } from '../runbook/types';
 import { sampleContext, sampleHost } from './sample-params';
 
@@ -57,7 +57,12 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     text = readFileSync(resolve(opts.cwd, configFile), 'utf8');
   } catch (err) {
     const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-    problem('error', configFile, missing ? 'does not exist' : `cannot be read (${(err as Error).message})`, 'pass --config FILE, set RUNBOOK_PILOT_CONFIG, or copy config.example.yml to config.yml');
+    problem(
+      'error',
+      configFile,
+      missing ? 'does not exist' : `cannot be read (${(err as Error).message})`,
+      'pass --config FILE, set RUNBOOK_PILOT_CONFIG, or copy config.example.yml to config.yml',
+    );
     return finish(opts, result);
   }
   const checked = checkConfigText(text, configFile);
@@ -74,7 +79,8 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     const [message, ...fix] = w.split(': ');
     problem('warning', configFile, message, fix.join(': '));
   }
-  if (!checked.problems.length) opts.out(`  ok: ${config.hosts.length} host(s), ${config.slack.channels.length} channel(s)`);
+  if (!checked.problems.length)
+    opts.out(`  ok: ${config.hosts.length} host(s), ${config.slack.channels.length} channel(s)`);
 
   // 2. The runbooks and their bindings.
   const folder = isAbsolute(config.runbooks) ? config.runbooks : resolve(opts.cwd, config.runbooks);
@@ -85,12 +91,20 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     for (const p of loaded.problems) problem(p.level, p.file, p.problem, p.fix);
     runbooks = loaded.registry.list();
     const bound = runbooks.filter((rb) => rb.binding).length;
-    opts.out(`  ok: ${runbooks.length} runbook(s) loaded from ${loaded.files} file(s), ${bound} with a binding, ${runbooks.reduce((n, rb) => n + rb.steps.filter((s) => s.kind === 'action').length, 0)} automated step(s)`);
+    opts.out(
+      `  ok: ${runbooks.length} runbook(s) loaded from ${loaded.files} file(s), ${bound} with a binding, ${runbooks.reduce((n, rb) => n + rb.steps.filter((s) => s.kind === 'action').length, 0)} automated step(s)`,
+    );
   } catch (err) {
-    problem('error', config.runbooks, (err as Error).message.replace(/^cannot read the runbook folder [^:]*: /, 'cannot read the folder: '), 'set runbooks: in the config to the runbook folder (relative to where the bot runs)');
+    problem(
+      'error',
+      config.runbooks,
+      (err as Error).message.replace(/^cannot read the runbook folder [^:]*: /, 'cannot read the folder: '),
+      'set runbooks: in the config to the runbook folder (relative to where the bot runs)',
+    );
   }
   // Paths as the config names the folder, like the loader's problems.
-  const shown = (file: string): string => (file.startsWith(folder) ? join(config.runbooks, relative(folder, file)) : file);
+  const shown = (file: string): string =>
+    file.startsWith(folder) ? join(config.runbooks, relative(folder, file)) : file;
   checkBindingHosts(config, runbooks, shown, problem);
 
   // 3. Every action's command, built with sample parameters, must parse as shell.
@@ -100,26 +114,57 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   let built = 0;
   for (const { action, file } of actions) {
     // A host's override replaces the template for that host only: build each override on its host, the rest once.
-    const targets = [hosts.find((h) => !h.commands[action.id]) ?? hosts[0], ...hosts.filter((h) => h.commands[action.id])];
+    const targets = [
+      hosts.find((h) => !h.commands[action.id]) ?? hosts[0],
+      ...hosts.filter((h) => h.commands[action.id]),
+    ];
     for (const host of new Set(targets)) {
       const where = host.commands[action.id] ? `${configFile} (hosts[${host.name}].commands.${action.id})` : file;
       const ctx = sampleContext(action);
       try {
         const cmd = buildCommand(action, { labels: ctx.labels, input: ctx.input, server: ctx.server, host });
         const syntax = shellSyntaxError(cmd.command);
-        if (syntax) problem('error', where, `action ${action.id}: the command does not parse as shell with sample parameters: ${syntax}`, 'fix the command template');
+        if (syntax)
+          problem(
+            'error',
+            where,
+            `action ${action.id}: the command does not parse as shell with sample parameters: ${syntax}`,
+            'fix the command template',
+          );
         else built++;
       } catch (err) {
         const msg = err instanceof PilotError ? err.message : String(err);
-        problem('error', where, `action ${action.id} cannot be built for host ${host.name}: ${msg}`, err instanceof PilotError && err.code === 'PARAM_INVALID' ? "set the host's value in the config, or fix the parameter's source" : 'fix the command template');
+        problem(
+          'error',
+          where,
+          `action ${action.id} cannot be built for host ${host.name}: ${msg}`,
+          err instanceof PilotError && err.code === 'PARAM_INVALID'
+            ? "set the host's value in the config, or fix the parameter's source"
+            : 'fix the command template',
+        );
       }
     }
   }
   // Commands from bindings are allowed, never silent: a reviewer sees each (#12).
-  for (const c of nonCatalogCommands(runbooks)) problem('warning', shown(c.file), describeNonCatalogCommand(c), 'review it: the bot may run it like a catalog action');
+  for (const c of nonCatalogCommands(runbooks))
+    problem(
+      'warning',
+      shown(c.file),
+      describeNonCatalogCommand(c),
+      'review it: the bot may run it like a catalog action',
+    );
   for (const host of config.hosts) {
     for (const id of Object.keys(host.commands)) {
-      if (!actions.some((a) => a.action.id === id)) problem('error', configFile, `hosts[${host.name}].commands.${id}: no action has this id`, `use one of the action ids (${builtinActions.map((a) => a.id).slice(0, 6).join(', ')}, …)`);
+      if (!actions.some((a) => a.action.id === id))
+        problem(
+          'error',
+          configFile,
+          `hosts[${host.name}].commands.${id}: no action has this id`,
+          `use one of the action ids (${builtinActions
+            .map((a) => a.id)
+            .slice(0, 6)
+            .join(', ')}, …)`,
+        );
     }
   }
   if (built) opts.out(`  ok: ${built} command(s) built and parsed`);
@@ -135,27 +180,44 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
 }
 
 function finish(opts: CheckOptions, r: CheckResult): CheckResult {
-  opts.out(r.errors ? `FAILED: ${r.errors} error(s), ${r.warnings} warning(s)` : `SUCCESS: 0 errors, ${r.warnings} warning(s)`);
+  opts.out(
+    r.errors ? `FAILED: ${r.errors} error(s), ${r.warnings} warning(s)` : `SUCCESS: 0 errors, ${r.warnings} warning(s)`,
+  );
   return r;
 }
 
 /** The catalog's actions and every action a binding brings, with the file that defines each. */
-function collectActions(runbooks: readonly Runbook[], shown: (file: string) => string): Array<{ action: ActionSpec; file: string }> {
+function collectActions(
+  runbooks: readonly Runbook[],
+  shown: (file: string) => string,
+): Array<{ action: ActionSpec; file: string }> {
   const out = builtinActions.map((action) => ({ action, file: 'src/actions/catalog.ts' }));
-  for (const rb of runbooks) for (const action of rb.binding?.actions ?? []) out.push({ action, file: shown(rb.bindingFile ?? rb.file) });
+  for (const rb of runbooks)
+    for (const action of rb.binding?.actions ?? []) out.push({ action, file: shown(rb.bindingFile ?? rb.file) });
   return out;
 }
 
 /** A binding's `hosts:` must name configured hosts or groups, or its alerts can run nowhere: one line per unknown name. */
-function checkBindingHosts(config: Readonly<Config>, runbooks: readonly Runbook[], shown: (file: string) => string, problem: (level: Level, file: string, message: string, fix?: string) => void): void {
+function checkBindingHosts(
+  config: Readonly<Config>,
+  runbooks: readonly Runbook[],
+  shown: (file: string) => string,
+  problem: (level: Level, file: string, message: string, fix?: string) => void,
+): void {
   const known = new Set(config.hosts.flatMap((h) => [h.name, ...(h.group ? [h.group] : [])]));
   const unknown = new Map<string, string[]>();
   for (const rb of runbooks) {
-    for (const name of rb.binding?.hosts ?? []) if (!known.has(name)) unknown.set(name, [...(unknown.get(name) ?? []), shown(rb.bindingFile ?? rb.file)]);
+    for (const name of rb.binding?.hosts ?? [])
+      if (!known.has(name)) unknown.set(name, [...(unknown.get(name) ?? []), shown(rb.bindingFile ?? rb.file)]);
   }
   for (const [name, files] of unknown) {
     const more = files.length > 1 ? ` (and ${files.length - 1} other binding(s))` : '';
-    problem('warning', files[0], `hosts: ${name} is neither a configured host nor a host group${more}`, `give the hosts these alerts may come from group: ${name} in the config, or fix the binding`);
+    problem(
+      'warning',
+      files[0],
+      `hosts: ${name} is neither a configured host nor a host group${more}`,
+      `give the hosts these alerts may come from group: ${name} in the config, or fix the binding`,
+    );
   }
 }
 
@@ -163,18 +225,30 @@ function checkBindingHosts(config: Readonly<Config>, runbooks: readonly Runbook[
 export function shellSyntaxError(command: string): string | undefined {
   const res = spawnSync('sh', ['-n'], { input: command, encoding: 'utf8', timeout: 10_000 });
   if (res.error) return `sh could not run (${res.error.message})`;
-  return res.status === 0 ? undefined : (res.stderr.trim().split('\n')[0] ?? `exit ${res.status}`).replace(/^sh: (\d+): /, 'line $1: ');
+  return res.status === 0
+    ? undefined
+    : (res.stderr.trim().split('\n')[0] ?? `exit ${res.status}`).replace(/^sh: (\d+): /, 'line $1: ');
 }
 
 /** Connects to a host (the pinned host key is checked by the pool), runs `true`, and asks HAProxy's socket. */
-async function checkHost(host: HostConfig, executor: Executor, out: (line: string) => void, problem: (level: Level, file: string, message: string, fix?: string) => void): Promise<void> {
+async function checkHost(
+  host: HostConfig,
+  executor: Executor,
+  out: (line: string) => void,
+  problem: (level: Level, file: string, message: string, fix?: string) => void,
+): Promise<void> {
   const target: SshTarget = { name: host.name, ...host.ssh };
   const where = `${host.name} (${host.ssh.user}@${host.ssh.host}:${host.ssh.port})`;
   let ms: number;
   try {
     const res = await executor.run(target, 'true', { timeoutMs: host.ssh.connectTimeoutMs + 5000, outputCap: 4096 });
     if (res.exitCode !== 0) {
-      problem('error', where, `\`true\` exited ${res.exitCode}${res.stderr.text ? `: ${res.stderr.text.trim().split('\n')[0]}` : ''}`, "check the user's login shell and forced commands in authorized_keys");
+      problem(
+        'error',
+        where,
+        `\`true\` exited ${res.exitCode}${res.stderr.text ? `: ${res.stderr.text.trim().split('\n')[0]}` : ''}`,
+        "check the user's login shell and forced commands in authorized_keys",
+      );
       return;
     }
     ms = Math.round(res.durationMs);
@@ -183,8 +257,18 @@ async function checkHost(host: HostConfig, executor: Executor, out: (line: strin
     problem('error', where, `ssh: ${e?.message ?? String(err)}`, e?.hint ?? 'see the SSH settings of this host');
     return;
   }
-  const keyNote = host.ssh.insecureAcceptAnyHostKey ? 'any host key accepted (insecureAcceptAnyHostKey)' : host.ssh.hostKey ? `host key ${host.ssh.hostKey} verified` : `host key verified against ${host.ssh.knownHostsPath}`;
-  if (host.ssh.insecureAcceptAnyHostKey) problem('warning', where, 'the host key was not verified (insecureAcceptAnyHostKey)', 'pin ssh.hostKey (SHA256:…, from ssh-keygen -lf)');
+  const keyNote = host.ssh.insecureAcceptAnyHostKey
+    ? 'any host key accepted (insecureAcceptAnyHostKey)'
+    : host.ssh.hostKey
+      ? `host key ${host.ssh.hostKey} verified`
+      : `host key verified against ${host.ssh.knownHostsPath}`;
+  if (host.ssh.insecureAcceptAnyHostKey)
+    problem(
+      'warning',
+      where,
+      'the host key was not verified (insecureAcceptAnyHostKey)',
+      'pin ssh.hostKey (SHA256:…, from ssh-keygen -lf)',
+    );
   const S = shellQuote(host.haproxy.socket);
   const probe = [
     `S=${S}`,
@@ -197,9 +281,15 @@ async function checkHost(host: HostConfig, executor: Executor, out: (line: strin
   try {
     const res = await executor.run(target, probe, { timeoutMs: 10_000, outputCap: 4096 });
     const text = res.stdout.text.trim();
-    if (res.exitCode === 0) socket = `haproxy socket ${host.haproxy.socket} answers show info (${text.replace(/^Version:\s*/, 'HAProxy ')})`;
+    if (res.exitCode === 0)
+      socket = `haproxy socket ${host.haproxy.socket} answers show info (${text.replace(/^Version:\s*/, 'HAProxy ')})`;
     else {
-      const why = res.exitCode === 3 ? 'does not exist' : res.exitCode === 4 ? 'cannot be asked: socat is not installed' : `is not readable by ${host.ssh.user}: ${text}`;
+      const why =
+        res.exitCode === 3
+          ? 'does not exist'
+          : res.exitCode === 4
+            ? 'cannot be asked: socat is not installed'
+            : `is not readable by ${host.ssh.user}: ${text}`;
       const fix =
         res.exitCode === 3
           ? "fine if this host runs no HAProxy; else set hosts[].haproxy.socket to HAProxy's `stats socket` path"
@@ -210,7 +300,12 @@ async function checkHost(host: HostConfig, executor: Executor, out: (line: strin
       socket = '';
     }
   } catch (err) {
-    problem('error', where, `haproxy socket check: ${(err as Error).message}`, 'run the check again; see the SSH settings of this host');
+    problem(
+      'error',
+      where,
+      `haproxy socket check: ${(err as Error).message}`,
+      'run the check again; see the SSH settings of this host',
+    );
     return;
   }
   out(`  ok: ${where}: ${keyNote}, \`true\` ran in ${ms} ms${socket ? `; ${socket}` : ''}`);

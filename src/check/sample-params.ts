@@ -2,8 +2,9 @@
  * Sample values for `runbook-pilot check`: every action's command is built with them, through the same validation
  * and quoting as a click, so a template that cannot be filled or does not parse is found before an incident.
  */
-import type { HostConfig } from '../config/schema';
+
 import type { ActionSpec, ParamSpec } from '../actions/types';
+import type { HostConfig } from '../config/schema';
 
 /** A value of the parameter's type that its validation accepts. */
 export function sampleValue(spec: ParamSpec): string | number {
@@ -25,7 +26,11 @@ export function sampleValue(spec: ParamSpec): string | number {
 }
 
 /** Alert labels and user inputs that fill every `label:` and `input` parameter of `action`. */
-export function sampleContext(action: ActionSpec): { labels: Record<string, string>; input: Record<string, string | number>; server: { addr: string; port: number } } {
+export function sampleContext(action: ActionSpec): {
+  labels: Record<string, string>;
+  input: Record<string, string | number>;
+  server: { addr: string; port: number };
+} {
   const labels: Record<string, string> = {};
   const input: Record<string, string | number> = {};
   for (const [name, spec] of Object.entries(action.params)) {
@@ -41,8 +46,22 @@ export function sampleHost(): HostConfig {
   return {
     name: 'sample-host',
     match: { instance: ['sample-host:9100'] },
-    ssh: { host: 'sample-host.example.org', port: 22, user: 'pilot', privateKeyPath: '/etc/runbook-pilot/id_ed25519', connectTimeoutMs: 5000, insecureAcceptAnyHostKey: false, hostKey: `SHA256:${'A'.repeat(43)}` },
-    haproxy: { socket: '/run/haproxy/admin.sock', config: '/etc/haproxy/haproxy.cfg', log: '/var/log/haproxy.log', service: 'haproxy', pidFile: '/run/haproxy.pid' },
+    ssh: {
+      host: 'sample-host.example.org',
+      port: 22,
+      user: 'pilot',
+      privateKeyPath: '/etc/runbook-pilot/id_ed25519',
+      connectTimeoutMs: 5000,
+      insecureAcceptAnyHostKey: false,
+      hostKey: `SHA256:${'A'.repeat(43)}`,
+    },
+    haproxy: {
+      socket: '/run/haproxy/admin.sock',
+      config: '/etc/haproxy/haproxy.cfg',
+      log: '/var/log/haproxy.log',
+      service: 'haproxy',
+      pidFile: '/run/haproxy.pid',
+    },
     commands: {},
   };
 }

@@ -5,7 +5,9 @@ import type { HostConfig } from './schema';
  * for that label (e.g. `instance: ["lb-1:9101"]`).
  */
 export function findHost(hosts: readonly HostConfig[], labels: Record<string, string>): HostConfig | undefined {
-  return hosts.find((h) => Object.entries(h.match).some(([label, values]) => labels[label] !== undefined && values.includes(labels[label])));
+  return hosts.find((h) =>
+    Object.entries(h.match).some(([label, values]) => labels[label] !== undefined && values.includes(labels[label])),
+  );
 }
 
 /** All values hosts match on, for recognising the host among a message's unlabeled values. */
@@ -16,6 +18,11 @@ export function hostMatchValues(hosts: readonly HostConfig[]): string[] {
 /** Every configured match value, by the label it is matched on (`{ instance: ["lb-1:9101", …] }`). */
 export function hostMatchByLabel(hosts: readonly HostConfig[]): Record<string, string[]> {
   const out: Record<string, string[]> = {};
-  for (const h of hosts) for (const [label, values] of Object.entries(h.match)) (out[label] ??= []).push(...values);
+  for (const h of hosts) {
+    for (const [label, values] of Object.entries(h.match)) {
+      out[label] ??= [];
+      out[label].push(...values);
+    }
+  }
   return out;
 }

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { PilotError } from '../errors';
-import { ConfigSchema, type Config } from './schema';
+import { type Config, ConfigSchema } from './schema';
 
 export interface EnvSettings {
   botToken: string;
@@ -35,13 +35,19 @@ export interface LoadConfigOptions {
 }
 
 /** Reads and validates the environment and the config file. Throws PilotError (CONFIG_*) on the first problem. */
-export function loadConfig({ env = process.env, readFile = (p) => readFileSync(p, 'utf8') }: LoadConfigOptions = {}): Settings {
+export function loadConfig({
+  env = process.env,
+  readFile = (p) => readFileSync(p, 'utf8'),
+}: LoadConfigOptions = {}): Settings {
   const envSettings = readEnv(env);
   let text: string;
   try {
     text = readFile(envSettings.configPath);
   } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(err as Error).message})`;
+    const reason =
+      (err as NodeJS.ErrnoException).code === 'ENOENT'
+        ? 'does not exist'
+        : `cannot be read (${(err as Error).message})`;
     throw new PilotError('CONFIG_UNREADABLE', `config file ${envSettings.configPath} ${reason}`, {
       hint: 'set RUNBOOK_PILOT_CONFIG to your config file, or copy config.example.yml to config.yml',
     });
@@ -55,16 +61,23 @@ export function parseConfigText(text: string, source: string): Readonly<Config> 
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     const where = e.linePos?.[0] ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
-    throw new PilotError('CONFIG_INVALID_YAML', `config file ${source} is not valid YAML${where}: ${e.message.split('\n')[0]}`);
+    throw new PilotError(
+      'CONFIG_INVALID_YAML',
+      `config file ${source} is not valid YAML${where}: ${e.message.split('\n')[0]}`,
+    );
   }
   const raw: unknown = doc.toJS() ?? {};
   const parsed = ConfigSchema.safeParse(raw);
-  if (!parsed.success) throw new PilotError('CONFIG_INVALID', `config file ${source}: ${describeIssue(parsed.error.issues[0])}`);
+  if (!parsed.success)
+    throw new PilotError('CONFIG_INVALID', `config file ${source}: ${describeIssue(parsed.error.issues[0])}`);
   const config = parsed.data;
   const names = new Set<string>();
   for (const [i, host] of config.hosts.entries()) {
     if (names.has(host.name)) {
-      throw new PilotError('CONFIG_INVALID', `config file ${source}: hosts[${i}].name "${host.name}" is used twice; give each host its own name`);
+      throw new PilotError(
+        'CONFIG_INVALID',
+        `config file ${source}: hosts[${i}].name "${host.name}" is used twice; give each host its own name`,
+      );
     }
     names.add(host.name);
   }
@@ -105,7 +118,10 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 }
 
 function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '');
+  return path.reduce<string>(
+    (acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)),
+    '',
+  );
 }
 
 function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
@@ -120,17 +136,27 @@ function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
   }
   // A bot token here makes Slack answer not_allowed_token_type, which the Socket Mode client retries without end.
   if (socketMode && !env.SLACK_APP_TOKEN?.startsWith('xapp-')) {
-    throw new PilotError('CONFIG_MISSING_ENV', `SLACK_APP_TOKEN must be an app-level token (xapp-…), got one starting "${env.SLACK_APP_TOKEN?.slice(0, 5)}"`, {
-      hint: "create one under the app's Basic Information → App-Level Tokens with the connections:write scope",
-    });
+    throw new PilotError(
+      'CONFIG_MISSING_ENV',
+      `SLACK_APP_TOKEN must be an app-level token (xapp-…), got one starting "${env.SLACK_APP_TOKEN?.slice(0, 5)}"`,
+      {
+        hint: "create one under the app's Basic Information → App-Level Tokens with the connections:write scope",
+      },
+    );
   }
   const port = env.PORT ? Number(env.PORT) : 3000;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new PilotError('CONFIG_MISSING_ENV', `PORT must be a port number, got "${env.PORT}"`);
   }
   const metricsPort = env.METRICS_PORT ? Number(env.METRICS_PORT) : undefined;
-  if (metricsPort !== undefined && (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535 || (metricsPort === port && port !== 0))) {
-    throw new PilotError('CONFIG_MISSING_ENV', `METRICS_PORT must be a port number other than PORT, got "${env.METRICS_PORT}"`);
+  if (
+    metricsPort !== undefined &&
+    (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535 || (metricsPort === port && port !== 0))
+  ) {
+    throw new PilotError(
+      'CONFIG_MISSING_ENV',
+      `METRICS_PORT must be a port number other than PORT, got "${env.METRICS_PORT}"`,
+    );
   }
   if (env.SLACK_API_URL && !/^https?:\/\/[^\s]+$/.test(env.SLACK_API_URL)) {
     throw new PilotError('CONFIG_MISSING_ENV', `SLACK_API_URL must be an http(s) URL, got "${env.SLACK_API_URL}"`);

@@ -5,8 +5,10 @@
 import { z } from 'zod';
 
 const slackId = z.string().regex(/^[A-Z][A-Z0-9]{2,}$/, 'must be a Slack id such as C0123ALERTS, U0123 or S0123');
-const hostName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be a short name of letters, digits, . _ -');
-const absPath = z.string().regex(/^\/[A-Za-z0-9._\/-]*$/, 'must be an absolute path of letters, digits, . _ / -');
+const hostName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be a short name of letters, digits, . _ -');
+const absPath = z.string().regex(/^\/[A-Za-z0-9._/-]*$/, 'must be an absolute path of letters, digits, . _ / -');
 const url = z.string().url();
 
 const basicOrBearer = z.strictObject({
@@ -31,15 +33,27 @@ export const HostSchema = z.strictObject({
       port: z.number().int().min(1).max(65535).default(22),
       user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a Unix user name'),
       privateKeyPath: z.string().optional(),
-      privateKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
-      passphraseEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
-      hostKey: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, 'must be SHA256:… as `ssh-keygen -lf` prints it').optional(),
+      privateKeyEnv: z
+        .string()
+        .regex(/^[A-Z_][A-Z0-9_]*$/)
+        .optional(),
+      passphraseEnv: z
+        .string()
+        .regex(/^[A-Z_][A-Z0-9_]*$/)
+        .optional(),
+      hostKey: z
+        .string()
+        .regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, 'must be SHA256:… as `ssh-keygen -lf` prints it')
+        .optional(),
       knownHostsPath: z.string().optional(),
       connectTimeoutMs: z.number().int().positive().default(5000),
       /** Only for throwaway test hosts: accept any host key. Never the default. */
       insecureAcceptAnyHostKey: z.boolean().default(false),
     })
-    .refine((s) => s.privateKeyPath || s.privateKeyEnv, { message: 'set privateKeyPath or privateKeyEnv', path: ['privateKeyPath'] })
+    .refine((s) => s.privateKeyPath || s.privateKeyEnv, {
+      message: 'set privateKeyPath or privateKeyEnv',
+      path: ['privateKeyPath'],
+    })
     .refine((s) => s.hostKey || s.knownHostsPath || s.insecureAcceptAnyHostKey, {
       message: 'set hostKey (SHA256:…) or knownHostsPath: an unknown host key is refused',
       path: ['hostKey'],
@@ -73,7 +87,10 @@ export const ConfigSchema = z.strictObject({
      * Bot ids (B…), app ids (A…) and user ids (U…/W…) whose messages are read as alerts, firing and resolved. Unset:
      * any bot's message. A person's message may only open an incident for a known runbook, under their name.
      */
-    alertSenders: z.array(z.string().regex(/^[ABUW][A-Z0-9]{2,}$/, 'must be a bot id (B…), app id (A…) or user id (U…/W…)')).min(1, 'list at least one sender, or leave alertSenders out').optional(),
+    alertSenders: z
+      .array(z.string().regex(/^[ABUW][A-Z0-9]{2,}$/, 'must be a bot id (B…), app id (A…) or user id (U…/W…)'))
+      .min(1, 'list at least one sender, or leave alertSenders out')
+      .optional(),
     /** At most one "still firing" reply per incident per this many seconds. */
     stillFiringIntervalSec: z.number().int().nonnegative().default(3600),
     /** Pace of chat.postMessage per channel: Slack allows about one a second, with short bursts. */
@@ -160,7 +177,9 @@ export const ConfigSchema = z.strictObject({
         })
         .default({ concurrency: 2, minGapMs: 100, maxQueued: 100 }),
       global: z.strictObject({ concurrency: z.number().int().min(1).default(20) }).default({ concurrency: 20 }),
-      perUser: z.strictObject({ clicksPerMinute: z.number().int().min(1).default(30) }).default({ clicksPerMinute: 30 }),
+      perUser: z
+        .strictObject({ clicksPerMinute: z.number().int().min(1).default(30) })
+        .default({ clicksPerMinute: 30 }),
     })
     .default({
       perHost: { concurrency: 2, minGapMs: 100, maxQueued: 100 },
@@ -178,7 +197,14 @@ export const ConfigSchema = z.strictObject({
       /** How long a host's mitigation lock may be held before it is considered stale (a crash mid-action). */
       lockTtlSec: z.number().int().positive().default(600),
     })
-    .default({ dryRun: false, cooldownSec: 300, maxRestartsPerHour: 3, verifyDelayMs: 1500, restartActions: ['restart', 'reload'], lockTtlSec: 600 }),
+    .default({
+      dryRun: false,
+      cooldownSec: 300,
+      maxRestartsPerHour: 3,
+      verifyDelayMs: 1500,
+      restartActions: ['restart', 'reload'],
+      lockTtlSec: 600,
+    }),
   shutdown: z
     .strictObject({
       /** On SIGTERM, how long running steps may take to finish before they are cut off and recorded as interrupted. */

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { PilotError } from '../errors';
-import { keyTypeOf, knownHostsFor, type KnownHostEntry } from './known-hosts';
+import { type KnownHostEntry, keyTypeOf, knownHostsFor } from './known-hosts';
 
 export { keyTypeOf };
 
@@ -37,28 +37,52 @@ export function checkHostKey(key: Buffer, policy: HostKeyPolicy, ctx: HostKeyCon
     case 'pinned': {
       const want = policy.fingerprint.replace(/=+$/, '');
       if (got === want) return null;
-      return new PilotError('SSH_HOST_KEY_MISMATCH', `host key of ${where} is ${got}, but ${want} is pinned; nothing was run`, { details });
+      return new PilotError(
+        'SSH_HOST_KEY_MISMATCH',
+        `host key of ${where} is ${got}, but ${want} is pinned; nothing was run`,
+        { details },
+      );
     }
     case 'known-hosts': {
       const entries = knownHostsFor(policy.entries, ctx.host, ctx.port);
       const type = keyTypeOf(key);
       const revoked = entries.find((e) => e.marker === 'revoked' && e.key.equals(key));
       if (revoked) {
-        return new PilotError('SSH_HOST_KEY_MISMATCH', `host key ${got} of ${where} is marked @revoked in ${policy.path} line ${revoked.line}; nothing was run`, { details });
+        return new PilotError(
+          'SSH_HOST_KEY_MISMATCH',
+          `host key ${got} of ${where} is marked @revoked in ${policy.path} line ${revoked.line}; nothing was run`,
+          { details },
+        );
       }
       const keys = entries.filter((e) => e.marker === undefined);
       if (keys.some((e) => e.key.equals(key))) return null;
       if (keys.length === 0) {
-        return new PilotError('SSH_HOST_KEY_UNKNOWN', `host key ${got} (${type}) of ${where} is not in ${policy.path}; nothing was run`, { details });
+        return new PilotError(
+          'SSH_HOST_KEY_UNKNOWN',
+          `host key ${got} (${type}) of ${where} is not in ${policy.path}; nothing was run`,
+          { details },
+        );
       }
       const lines = keys.map((e) => `${e.line} (${e.keyType})`).join(', ');
-      return new PilotError('SSH_HOST_KEY_MISMATCH', `host key ${got} (${type}) of ${where} differs from ${policy.path} line ${lines}; nothing was run`, { details });
+      return new PilotError(
+        'SSH_HOST_KEY_MISMATCH',
+        `host key ${got} (${type}) of ${where} differs from ${policy.path} line ${lines}; nothing was run`,
+        { details },
+      );
     }
   }
 }
 
 // What ssh2 offers by default, strongest first; `ssh-rsa` keys are used through the rsa-sha2 signatures too.
-const DEFAULT_HOST_KEY_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+const DEFAULT_HOST_KEY_ALGORITHMS = [
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'rsa-sha2-512',
+  'rsa-sha2-256',
+  'ssh-rsa',
+];
 
 /**
  * The host key algorithms to offer, those known for the host first, as OpenSSH does: a known_hosts file that lists

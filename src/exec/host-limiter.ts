@@ -68,9 +68,13 @@ export class HostLimiter {
       // Jobs that must wait for a slot; a job scheduled but not started yet does not wait if a slot is free.
       const waiting = Math.max(0, q.queued + q.running - this.opts.perHost.concurrency);
       if (waiting >= this.opts.perHost.maxQueued) {
-        throw new PilotError('QUEUE_FULL', `${waiting} actions are already waiting on ${key.host} (at most ${this.opts.perHost.maxQueued})`, {
-          details: { host: key.host, queued: q.queued, running: q.running },
-        });
+        throw new PilotError(
+          'QUEUE_FULL',
+          `${waiting} actions are already waiting on ${key.host} (at most ${this.opts.perHost.maxQueued})`,
+          {
+            details: { host: key.host, queued: q.queued, running: q.running },
+          },
+        );
       }
       if (key.user) this.recordClick(key.user);
       const ahead = q.queued + q.running;
@@ -123,7 +127,10 @@ export class HostLimiter {
   private queueOf(host: string): HostQueue {
     let q = this.hosts.get(host);
     if (!q) {
-      const limiter = new Bottleneck({ maxConcurrent: this.opts.perHost.concurrency, minTime: this.opts.perHost.minGapMs });
+      const limiter = new Bottleneck({
+        maxConcurrent: this.opts.perHost.concurrency,
+        minTime: this.opts.perHost.minGapMs,
+      });
       // A job ready on its host still waits for a free slot overall.
       limiter.chain(this.global);
       q = { limiter, queued: 0, running: 0 };
@@ -141,9 +148,13 @@ export class HostLimiter {
     const limit = this.opts.perUser.clicksPerMinute;
     if (recent.length < limit) return;
     const waitSec = Math.max(1, Math.ceil((recent[recent.length - limit] + WINDOW_MS - now) / 1000));
-    throw new PilotError('RATE_LIMITED', `you ran ${recent.length} actions in the last minute (at most ${limit}); try again in ${waitSec} s`, {
-      details: { user, waitSec },
-    });
+    throw new PilotError(
+      'RATE_LIMITED',
+      `you ran ${recent.length} actions in the last minute (at most ${limit}); try again in ${waitSec} s`,
+      {
+        details: { user, waitSec },
+      },
+    );
   }
 
   private recordClick(user: string): void {

@@ -23,9 +23,13 @@ export function keyPermissionProblem(file: KeyFileStat, processUid: number | und
 }
 
 function refusal(path: string, hostName: string, problem: string): PilotError {
-  return new PilotError('CONFIG_UNREADABLE', `the SSH private key ${path} for ${hostName} is not private (${problem}); ssh refuses such a key and so does the bot`, {
-    hint: `run chmod 600 ${path} (the bot's user must own it)`,
-  });
+  return new PilotError(
+    'CONFIG_UNREADABLE',
+    `the SSH private key ${path} for ${hostName} is not private (${problem}); ssh refuses such a key and so does the bot`,
+    {
+      hint: `run chmod 600 ${path} (the bot's user must own it)`,
+    },
+  );
 }
 
 const processUid = (): number | undefined => (typeof process.getuid === 'function' ? process.getuid() : undefined);

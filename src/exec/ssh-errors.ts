@@ -39,7 +39,8 @@ export function classifyConnectError(err: unknown, ctx: SshErrorContext): PilotE
   const details = { host: ctx.name, address: ctx.host, port: ctx.port, user: ctx.user, cause: message };
   const opts = { details, cause: err };
 
-  if (code && UNREACHABLE[code]) return new PilotError('SSH_UNREACHABLE', `cannot reach ${where}: ${UNREACHABLE[code]}`, opts);
+  if (code && UNREACHABLE[code])
+    return new PilotError('SSH_UNREACHABLE', `cannot reach ${where}: ${UNREACHABLE[code]}`, opts);
   if (e.level === 'client-authentication' || /authentication methods failed/i.test(message)) {
     return new PilotError('SSH_AUTH_FAILED', `${where} refused the key of user ${ctx.user}`, opts);
   }
@@ -49,8 +50,16 @@ export function classifyConnectError(err: unknown, ctx: SshErrorContext): PilotE
       hint: 'check the key file or variable and its passphrase (ssh.passphraseEnv)',
     });
   }
-  if (e.level === 'client-timeout' || /timed out while waiting for handshake/i.test(message) || (code === 'ETIMEDOUT' && /connect/i.test(message))) {
-    return new PilotError('SSH_TIMEOUT', `${where} did not complete the SSH handshake within ${ctx.connectTimeoutMs} ms`, opts);
+  if (
+    e.level === 'client-timeout' ||
+    /timed out while waiting for handshake/i.test(message) ||
+    (code === 'ETIMEDOUT' && /connect/i.test(message))
+  ) {
+    return new PilotError(
+      'SSH_TIMEOUT',
+      `${where} did not complete the SSH handshake within ${ctx.connectTimeoutMs} ms`,
+      opts,
+    );
   }
   if (/host denied/i.test(message)) {
     return new PilotError('SSH_HOST_KEY_UNKNOWN', `the host key of ${where} was refused; nothing was run`, opts);

@@ -3,13 +3,13 @@
  * commands run with a timeout that ends the remote process, output kept under a cap.
  */
 import { readFile } from 'node:fs/promises';
-import { checkKeyFile } from './key-permissions';
 import { performance } from 'node:perf_hooks';
 import { NodeSSH, type Config as NodeSshConfig } from 'node-ssh';
 import type { Logger } from 'pino';
 import { PilotError } from '../errors';
 import { cappedOutput } from './capped-output';
-import { checkHostKey, preferredHostKeyAlgorithms, type HostKeyPolicy } from './host-key';
+import { checkHostKey, type HostKeyPolicy, preferredHostKeyAlgorithms } from './host-key';
+import { checkKeyFile } from './key-permissions';
 import { parseKnownHosts } from './known-hosts';
 import { classifyConnectError } from './ssh-errors';
 import type { ExecOptions, ExecResult, Executor, SshTarget } from './types';
@@ -166,7 +166,9 @@ export class SshPool implements Executor {
     this.closing = true;
     const entries = [...this.entries.values()];
     this.entries.clear();
-    const conns = (await Promise.all(entries.map((e) => e.promise.catch(() => undefined)))).filter((c): c is Connection => c !== undefined);
+    const conns = (await Promise.all(entries.map((e) => e.promise.catch(() => undefined)))).filter(
+      (c): c is Connection => c !== undefined,
+    );
     const running = () => conns.flatMap((c) => [...c.running]);
     if (running().length > 0) {
       this.log?.warn({ commands: running().length }, 'closing with commands still running: ending them on the host');
@@ -201,7 +203,13 @@ export class SshPool implements Executor {
   }
 
   private async connect(target: SshTarget, key: string): Promise<Connection> {
-    const ctx = { name: target.name, host: target.host, port: target.port, user: target.user, connectTimeoutMs: target.connectTimeoutMs ?? 5000 };
+    const ctx = {
+      name: target.name,
+      host: target.host,
+      port: target.port,
+      user: target.user,
+      connectTimeoutMs: target.connectTimeoutMs ?? 5000,
+    };
     const log = this.log?.child({ host: target.name });
     let refused: PilotError | null = null;
     const ssh = new NodeSSH();
@@ -239,7 +247,17 @@ export class SshPool implements Executor {
     // one is acknowledged, and the peer delays that ACK by up to 40 ms: every command paid it, several times over.
     // OpenSSH sets TCP_NODELAY on interactive sessions for the same reason.
     client.setNoDelay(true);
-    const conn: Connection = { key, target, ssh, client, alive: true, active: 0, waiting: [], running: new Set(), closed: Promise.resolve() };
+    const conn: Connection = {
+      key,
+      target,
+      ssh,
+      client,
+      alive: true,
+      active: 0,
+      waiting: [],
+      running: new Set(),
+      closed: Promise.resolve(),
+    };
     conn.closed = new Promise<void>((resolve) => {
       client.on('error', (err: Error) => log?.warn({ err: err.message }, 'ssh connection error'));
       client.once('close', () => {
@@ -267,7 +285,11 @@ export class SshPool implements Executor {
       try {
         text = await readFile(t.knownHostsPath, 'utf8');
       } catch (err) {
-        throw new PilotError('SSH_HOST_KEY_UNKNOWN', `cannot read known_hosts file ${t.knownHostsPath} for ${t.name}: ${(err as Error).message}`, { cause: err });
+        throw new PilotError(
+          'SSH_HOST_KEY_UNKNOWN',
+          `cannot read known_hosts file ${t.knownHostsPath} for ${t.name}: ${(err as Error).message}`,
+          { cause: err },
+        );
       }
       return { kind: 'known-hosts', path: t.knownHostsPath, entries: parseKnownHosts(text) };
     }
@@ -282,22 +304,32 @@ export class SshPool implements Executor {
       try {
         privateKey = await readFile(t.privateKeyPath, 'utf8');
       } catch (err) {
-        throw new PilotError('CONFIG_UNREADABLE', `cannot read the SSH private key ${t.privateKeyPath} for ${t.name}: ${(err as Error).message}`, {
-          hint: 'check hosts[].ssh.privateKeyPath and that the bot may read the file',
-          cause: err,
-        });
+        throw new PilotError(
+          'CONFIG_UNREADABLE',
+          `cannot read the SSH private key ${t.privateKeyPath} for ${t.name}: ${(err as Error).message}`,
+          {
+            hint: 'check hosts[].ssh.privateKeyPath and that the bot may read the file',
+            cause: err,
+          },
+        );
       }
     } else if (t.privateKeyEnv && this.env[t.privateKeyEnv]) {
       // A key pasted into one line of an env file keeps its line breaks as `\n`.
       const v = this.env[t.privateKeyEnv]!;
       privateKey = v.includes('\n') ? v : v.replace(/\\n/g, '\n');
     } else {
-      throw new PilotError('CONFIG_MISSING_ENV', `the SSH private key for ${t.name} is not set: ${t.privateKeyEnv ? `variable ${t.privateKeyEnv} is empty` : 'no privateKeyPath or privateKeyEnv'}`);
+      throw new PilotError(
+        'CONFIG_MISSING_ENV',
+        `the SSH private key for ${t.name} is not set: ${t.privateKeyEnv ? `variable ${t.privateKeyEnv} is empty` : 'no privateKeyPath or privateKeyEnv'}`,
+      );
     }
     if (!t.passphraseEnv) return { privateKey };
     const passphrase = this.env[t.passphraseEnv];
     if (passphrase === undefined) {
-      throw new PilotError('CONFIG_MISSING_ENV', `the passphrase of the SSH key for ${t.name} is not set: variable ${t.passphraseEnv} is empty`);
+      throw new PilotError(
+        'CONFIG_MISSING_ENV',
+        `the passphrase of the SSH key for ${t.name} is not set: variable ${t.passphraseEnv} is empty`,
+      );
     }
     return { privateKey, passphrase };
   }
@@ -349,12 +381,22 @@ export class SshPool implements Executor {
           // No answer to a channel open on a live-looking connection: the peer is gone without a FIN. Whether the
           // command started is unknown, so this is not retried.
           this.forget(conn);
-          reject(new PilotError('SSH_TIMEOUT', `${conn.target.name} (${conn.target.host}:${conn.target.port}) did not open a session within ${openTimeoutMs} ms`));
+          reject(
+            new PilotError(
+              'SSH_TIMEOUT',
+              `${conn.target.name} (${conn.target.host}:${conn.target.port}) did not open a session within ${openTimeoutMs} ms`,
+            ),
+          );
         }, openTimeoutMs);
         const done = (err: Error | undefined, channel?: ClientChannel): void => {
           clearTimeout(timer);
           if (err) {
-            reject(new ChannelOpenError(err.message, !conn.alive || /no response from server|not connected/i.test(err.message)));
+            reject(
+              new ChannelOpenError(
+                err.message,
+                !conn.alive || /no response from server|not connected/i.test(err.message),
+              ),
+            );
             return;
           }
           // The exit status may arrive in the same packet batch as the exec reply, before an awaiting caller could
@@ -390,16 +432,30 @@ export class SshPool implements Executor {
     const where = `${target.name} (${target.host}:${target.port})`;
     const message = err instanceof Error ? err.message : String(err);
     if (err instanceof ChannelOpenError && err.gone) {
-      return new PilotError('SSH_CONNECTION_LOST', `the connection to ${where} dropped before the command started (${message}); nothing ran`, { cause: err });
+      return new PilotError(
+        'SSH_CONNECTION_LOST',
+        `the connection to ${where} dropped before the command started (${message}); nothing ran`,
+        { cause: err },
+      );
     }
-    return new PilotError('SSH_CONNECTION_LOST', `sshd on ${where} refused to open a session (${message}); nothing ran`, {
-      hint: "check sshd's MaxSessions on the host; it must be above the bot's sessions per host",
-      cause: err,
-    });
+    return new PilotError(
+      'SSH_CONNECTION_LOST',
+      `sshd on ${where} refused to open a session (${message}); nothing ran`,
+      {
+        hint: "check sshd's MaxSessions on the host; it must be above the bot's sessions per host",
+        cause: err,
+      },
+    );
   }
 
   /** Reads the channel to its end under the output cap; ends the remote command when it runs past the timeout. */
-  private collect(conn: Connection, session: Session, opts: ExecOptions, started: number, openMs: number): Promise<ExecResult> {
+  private collect(
+    conn: Connection,
+    session: Session,
+    opts: ExecOptions,
+    started: number,
+    openMs: number,
+  ): Promise<ExecResult> {
     const t = conn.target;
     const { channel } = session;
     const stdout = cappedOutput(opts.outputCap);
@@ -417,12 +473,29 @@ export class SshPool implements Executor {
         timers.forEach(clearTimeout);
         this.release(conn);
         const { exited, code: exitCode, signal } = session.exit;
-        const result: ExecResult = { exitCode, signal, stdout: stdout.result(), stderr: stderr.result(), durationMs: Math.round(performance.now() - started), timedOut, openMs: Math.round(openMs * 10) / 10 };
+        const result: ExecResult = {
+          exitCode,
+          signal,
+          stdout: stdout.result(),
+          stderr: stderr.result(),
+          durationMs: Math.round(performance.now() - started),
+          timedOut,
+          openMs: Math.round(openMs * 10) / 10,
+        };
         if (!exited && !timedOut && !conn.alive) {
           reject(
-            new PilotError('SSH_CONNECTION_LOST', `the connection to ${t.name} (${t.host}:${t.port}) dropped while the command ran; its outcome is unknown`, {
-              details: { host: t.name, stdout: result.stdout.text, stderr: result.stderr.text, durationMs: result.durationMs },
-            }),
+            new PilotError(
+              'SSH_CONNECTION_LOST',
+              `the connection to ${t.name} (${t.host}:${t.port}) dropped while the command ran; its outcome is unknown`,
+              {
+                details: {
+                  host: t.name,
+                  stdout: result.stdout.text,
+                  stderr: result.stderr.text,
+                  durationMs: result.durationMs,
+                },
+              },
+            ),
           );
           return;
         }

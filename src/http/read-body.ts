@@ -23,6 +23,9 @@ export function readBody(req: IncomingMessage, limit = 1024 * 1024): Promise<str
 /** Sends a JSON answer. */
 export function sendJson(res: import('node:http').ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }

@@ -3,10 +3,11 @@
  * values are validated by the caller against the actions' own patterns; here they are applied: the alert's labels
  * and missing list, the host they now point to, and the timeline entry with who gave them.
  */
-import type { HostConfig } from '../config/schema';
-import { findHost } from '../config/find-host';
-import { PilotError } from '../errors';
+
 import type { ActionSpec } from '../actions/types';
+import { findHost } from '../config/find-host';
+import type { HostConfig } from '../config/schema';
+import { PilotError } from '../errors';
 import type { IncidentStore } from './store';
 import type { Incident } from './types';
 
@@ -17,17 +18,27 @@ export interface CompleteLabelsDeps {
 }
 
 /** Applies the labels (only names the incident is missing); returns the updated incident. */
-export async function completeIncidentLabels(deps: CompleteLabelsDeps, incident: Incident, given: Record<string, string>, user: string): Promise<Incident> {
+export async function completeIncidentLabels(
+  deps: CompleteLabelsDeps,
+  incident: Incident,
+  given: Record<string, string>,
+  user: string,
+): Promise<Incident> {
   const current = await deps.store.get(incident.id);
   if (!current) throw new PilotError('INCIDENT_UNKNOWN', `incident #${incident.id} no longer exists`);
   const missing = new Set(current.alert.missingLabels);
   const labels = Object.fromEntries(Object.entries(given).filter(([k, v]) => missing.has(k) && v !== ''));
-  if (Object.keys(labels).length === 0) throw new PilotError('PARAM_INVALID', 'none of these labels is missing any more: nothing was changed');
+  if (Object.keys(labels).length === 0)
+    throw new PilotError('PARAM_INVALID', 'none of these labels is missing any more: nothing was changed');
   const alertLabels = { ...current.alert.labels, ...labels };
   const host = findHost(deps.hosts, alertLabels);
   const at = deps.now().toISOString();
   const updated = await deps.store.update(current.id, {
-    alert: { ...current.alert, labels: alertLabels, missingLabels: current.alert.missingLabels.filter((n) => labels[n] === undefined) },
+    alert: {
+      ...current.alert,
+      labels: alertLabels,
+      missingLabels: current.alert.missingLabels.filter((n) => labels[n] === undefined),
+    },
     ...(host && !current.hostName ? { hostName: host.name } : {}),
   });
   await deps.store.appendTimeline(current.id, 'labels.completed', user, { labels, host: host?.name ?? null }, at);
@@ -52,10 +63,16 @@ export function assertLabelsPresent(incident: Incident, action: ActionSpec, host
     .filter((n) => n.split('|').every((a) => incident.alert.labels[a] === undefined))
     .map((n) => n.split('|')[0]);
   // The labels hosts are matched on: when one is missing and no host is known, the host is what is missing.
-  const hostLabels = [...new Set(hosts.flatMap((h) => Object.keys(h.match)))].filter((n) => missing.has(n) && !needed.includes(n));
+  const hostLabels = [...new Set(hosts.flatMap((h) => Object.keys(h.match)))].filter(
+    (n) => missing.has(n) && !needed.includes(n),
+  );
   if (!incident.hostName) needed.unshift(...hostLabels);
   if (needed.length === 0) return;
-  throw new PilotError('LABELS_MISSING', `this step needs the label${needed.length > 1 ? 's' : ''} ${needed.map((n) => `\`${n}\``).join(', ')}, which the alert message did not carry`, {
-    details: { labels: needed },
-  });
+  throw new PilotError(
+    'LABELS_MISSING',
+    `this step needs the label${needed.length > 1 ? 's' : ''} ${needed.map((n) => `\`${n}\``).join(', ')}, which the alert message did not carry`,
+    {
+      details: { labels: needed },
+    },
+  );
 }

@@ -7,7 +7,11 @@ import type { RunbookBinding } from '../runbook/types';
  * a host gets no choices, even when no configured host matches it: replacing the host an alert names would be a guess.
  * Pure.
  */
-export function hostChoices(hosts: readonly HostConfig[], binding: Pick<RunbookBinding, 'hosts' | 'hostLabel'> | undefined, labels: Record<string, string>): HostConfig[] {
+export function hostChoices(
+  hosts: readonly HostConfig[],
+  binding: Pick<RunbookBinding, 'hosts' | 'hostLabel'> | undefined,
+  labels: Record<string, string>,
+): HostConfig[] {
   const names = binding?.hosts;
   if (!names?.length) return [];
   if (labels[binding?.hostLabel ?? 'instance']) return [];

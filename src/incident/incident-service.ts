@@ -2,8 +2,9 @@
  * What an alert does to incidents: open one per fingerprint, note repeats, resolve. Pure decisions over the store;
  * the Slack layer turns the outcome into messages.
  */
-import type { HostConfig } from '../config/schema';
+
 import { findHost } from '../config/find-host';
+import type { HostConfig } from '../config/schema';
 import type { Alert } from '../ingest/alert';
 import type { RunbookBinding } from '../runbook/types';
 import { hostChoices } from './host-choices';
@@ -33,33 +34,60 @@ export interface IncidentPlace {
 }
 
 /** Applies one alert to the incidents and returns what happened. */
-export async function applyAlert(deps: AlertDeps, alert: Alert, place: IncidentPlace, actor = 'alertmanager'): Promise<AlertOutcome> {
+export async function applyAlert(
+  deps: AlertDeps,
+  alert: Alert,
+  place: IncidentPlace,
+  actor = 'alertmanager',
+): Promise<AlertOutcome> {
   const at = deps.now().toISOString();
   // An alert that names no host runs on its binding's hosts: the one there is, or the one a user picks (never a guess).
-  const choices = findHost(deps.hosts, alert.labels) ? [] : hostChoices(deps.hosts, deps.bindingOf?.(alert.alertname), alert.labels);
+  const choices = findHost(deps.hosts, alert.labels)
+    ? []
+    : hostChoices(deps.hosts, deps.bindingOf?.(alert.alertname), alert.labels);
   const host = findHost(deps.hosts, alert.labels) ?? (choices.length === 1 ? choices[0] : undefined);
   if (alert.status === 'resolved') {
     const open = await deps.store.findOpen(alert.fingerprint);
     if (!open) return { kind: 'resolved-unknown', incident: await deps.store.findLatest(alert.fingerprint) };
-    await deps.store.update(open.id, { alert: mergeAlert(open.alert, alert), status: 'resolved', resolvedAt: at, resolvedBy: actor });
+    await deps.store.update(open.id, {
+      alert: mergeAlert(open.alert, alert),
+      status: 'resolved',
+      resolvedAt: at,
+      resolvedBy: actor,
+    });
     await deps.store.appendTimeline(open.id, 'alert.resolved', actor, { source: alert.source }, at);
     await deps.store.appendTimeline(open.id, 'incident.resolved', actor, { reason: 'alert resolved' }, at);
     return { kind: 'resolved', incident: (await deps.store.get(open.id)) as Incident };
   }
-  const { incident, created } = await deps.store.openOrGet({ alert, hostName: host?.name, channel: place.channel, threadTs: place.threadTs, at });
+  const { incident, created } = await deps.store.openOrGet({
+    alert,
+    hostName: host?.name,
+    channel: place.channel,
+    threadTs: place.threadTs,
+    at,
+  });
   if (created) {
-    await deps.store.appendTimeline(incident.id, 'alert.fired', actor, {
-      source: alert.source,
-      labels: alert.labels,
-      host: host?.name ?? null,
-      ...(choices.length > 1 ? { hostChoices: choices.map((h) => h.name) } : {}),
-      missingLabels: alert.missingLabels,
-    }, at);
+    await deps.store.appendTimeline(
+      incident.id,
+      'alert.fired',
+      actor,
+      {
+        source: alert.source,
+        labels: alert.labels,
+        host: host?.name ?? null,
+        ...(choices.length > 1 ? { hostChoices: choices.map((h) => h.name) } : {}),
+        missingLabels: alert.missingLabels,
+      },
+      at,
+    );
     return { kind: 'opened', incident };
   }
   const last = incident.lastRepeatAt ?? incident.openedAt;
   const notify = Date.parse(at) - Date.parse(last) >= deps.stillFiringIntervalSec * 1000;
-  const updated = await deps.store.update(incident.id, { alert: mergeAlert(incident.alert, alert), ...(notify ? { lastRepeatAt: at } : {}) });
+  const updated = await deps.store.update(incident.id, {
+    alert: mergeAlert(incident.alert, alert),
+    ...(notify ? { lastRepeatAt: at } : {}),
+  });
   await deps.store.appendTimeline(incident.id, 'alert.repeated', actor, { source: alert.source, notified: notify }, at);
   return { kind: 'repeated', incident: updated, notify };
 }

@@ -65,7 +65,10 @@ export class InflightSteps {
       const left = deadline - Date.now();
       if (left <= 0) break;
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.all([...this.steps.keys()]), new Promise<void>((r) => (timer = setTimeout(r, left)))]);
+      await Promise.race([
+        Promise.all([...this.steps.keys()]),
+        new Promise<void>((r) => (timer = setTimeout(r, left))),
+      ]);
       clearTimeout(timer);
     }
     return [...this.steps.values()];

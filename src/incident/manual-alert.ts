@@ -6,6 +6,13 @@ import { labelsFingerprint } from '../ingest/fingerprint';
 export function manualAlert(alertname: string, host: HostConfig): Alert {
   const labels: Record<string, string> = { alertname, host: host.name };
   for (const [label, values] of Object.entries(host.match)) labels[label] = values[0];
-  return { alertname, status: 'firing', labels, annotations: {}, fingerprint: `manual-${labelsFingerprint(labels)}`, source: 'manual', missingLabels: [] };
+  return {
+    alertname,
+    status: 'firing',
+    labels,
+    annotations: {},
+    fingerprint: `manual-${labelsFingerprint(labels)}`,
+    source: 'manual',
+    missingLabels: [],
+  };
 }
-

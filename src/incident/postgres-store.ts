@@ -7,7 +7,15 @@
 import { Pool, type PoolClient, type PoolConfig } from 'pg';
 import { PilotError } from '../errors';
 import type { Alert } from '../ingest/alert';
-import type { AuditFilter, IncidentPatch, IncidentStore, LockResult, OpenIncidentInput, StepEventRecord, StoreTx } from './store';
+import type {
+  AuditFilter,
+  IncidentPatch,
+  IncidentStore,
+  LockResult,
+  OpenIncidentInput,
+  StepEventRecord,
+  StoreTx,
+} from './store';
 import type { AuditRecord, Incident, IncidentSilence, StepState, TimelineEvent, TimelineType } from './types';
 
 /** Anything that runs a query: the pool, or the one client of a transaction. */
@@ -114,10 +122,14 @@ export async function openPostgresStore(url: string, opts: PostgresStoreOptions 
     await migrate(pool, opts.migrationTimeoutMs ?? 60_000);
   } catch (err) {
     await pool.end().catch(() => undefined);
-    throw new PilotError('STORE_UNAVAILABLE', `cannot open the Postgres store at ${redactUrl(url)}: ${(err as Error).message}`, {
-      hint: 'check store.url (or DATABASE_URL): host, port, user, password and database, and that the server accepts connections',
-      cause: err,
-    });
+    throw new PilotError(
+      'STORE_UNAVAILABLE',
+      `cannot open the Postgres store at ${redactUrl(url)}: ${(err as Error).message}`,
+      {
+        hint: 'check store.url (or DATABASE_URL): host, port, user, password and database, and that the server accepts connections',
+        cause: err,
+      },
+    );
   }
   return new PostgresIncidentStore(pool);
 }
@@ -144,19 +156,29 @@ async function migrate(pool: Pool, timeoutMs: number): Promise<void> {
     await client.query(`SET lock_timeout = ${Math.max(1, Math.round(timeoutMs))}`);
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     try {
-      await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
-      const done = new Set((await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`,
+      );
+      const done = new Set(
+        (await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version),
+      );
       const known = Math.max(0, ...PG_MIGRATIONS.map((m) => m.version));
       const newer = [...done].filter((v) => v > known);
       if (newer.length > 0) {
-        throw new Error(`the database has migration ${Math.max(...newer)}, newer than this bot knows (${known}): run the newer bot, or a database of its own`);
+        throw new Error(
+          `the database has migration ${Math.max(...newer)}, newer than this bot knows (${known}): run the newer bot, or a database of its own`,
+        );
       }
       for (const m of PG_MIGRATIONS) {
         if (done.has(m.version)) continue;
         await client.query('BEGIN');
         try {
           await client.query(m.sql);
-          await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, new Date().toISOString()]);
+          await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
+            m.version,
+            m.name,
+            new Date().toISOString(),
+          ]);
           await client.query('COMMIT');
         } catch (err) {
           await client.query('ROLLBACK').catch(() => undefined);
@@ -215,13 +237,24 @@ class PgOps implements StoreTx {
          VALUES ($1, $2, 'open', $3, $4, $5, $6, $7)
          ON CONFLICT (fingerprint) WHERE status = 'open' DO NOTHING
          RETURNING id`,
-        [input.alert.fingerprint, input.alert.alertname, JSON.stringify(input.alert), input.hostName ?? null, input.channel, input.threadTs, input.at],
+        [
+          input.alert.fingerprint,
+          input.alert.alertname,
+          JSON.stringify(input.alert),
+          input.hostName ?? null,
+          input.channel,
+          input.threadTs,
+          input.at,
+        ],
       );
       if (inserted.rows[0]) return { incident: await this.mustGet(Number(inserted.rows[0].id)), created: true };
       const existing = await this.findOpen(input.alert.fingerprint);
       if (existing) return { incident: existing, created: false };
     }
-    throw new PilotError('STORE_UNAVAILABLE', `could not open or find the incident for ${input.alert.fingerprint}: it kept changing`);
+    throw new PilotError(
+      'STORE_UNAVAILABLE',
+      `could not open or find the incident for ${input.alert.fingerprint}: it kept changing`,
+    );
   }
 
   async get(id: number): Promise<Incident | undefined> {
@@ -230,12 +263,18 @@ class PgOps implements StoreTx {
   }
 
   async findOpen(fingerprint: string): Promise<Incident | undefined> {
-    const { rows } = await this.q.query<IncidentRow>(`SELECT * FROM incidents WHERE fingerprint = $1 AND status = 'open'`, [fingerprint]);
+    const { rows } = await this.q.query<IncidentRow>(
+      `SELECT * FROM incidents WHERE fingerprint = $1 AND status = 'open'`,
+      [fingerprint],
+    );
     return (await this.hydrate(rows))[0];
   }
 
   async findLatest(fingerprint: string): Promise<Incident | undefined> {
-    const { rows } = await this.q.query<IncidentRow>('SELECT * FROM incidents WHERE fingerprint = $1 ORDER BY id DESC LIMIT 1', [fingerprint]);
+    const { rows } = await this.q.query<IncidentRow>(
+      'SELECT * FROM incidents WHERE fingerprint = $1 ORDER BY id DESC LIMIT 1',
+      [fingerprint],
+    );
     return (await this.hydrate(rows))[0];
   }
 
@@ -256,7 +295,10 @@ class PgOps implements StoreTx {
     };
     const set = Object.entries(columns).filter(([, v]) => v !== undefined);
     if (set.length > 0) {
-      await this.q.query(`UPDATE incidents SET ${set.map(([k], i) => `${k} = $${i + 1}`).join(', ')} WHERE id = $${set.length + 1}`, [...set.map(([, v]) => v), id]);
+      await this.q.query(
+        `UPDATE incidents SET ${set.map(([k], i) => `${k} = $${i + 1}`).join(', ')} WHERE id = $${set.length + 1}`,
+        [...set.map(([, v]) => v), id],
+      );
     }
     return this.mustGet(id);
   }
@@ -266,7 +308,12 @@ class PgOps implements StoreTx {
     return this.mustGet(id);
   }
 
-  async recordStep(incidentId: number, stepId: string, state: StepState, event: StepEventRecord): Promise<TimelineEvent> {
+  async recordStep(
+    incidentId: number,
+    stepId: string,
+    state: StepState,
+    event: StepEventRecord,
+  ): Promise<TimelineEvent> {
     // Both in one transaction: inside one already (this is a transaction's client) or a new one.
     return this.atomically(async (ops) => {
       await ops.upsertStep(incidentId, stepId, state);
@@ -296,12 +343,28 @@ class PgOps implements StoreTx {
     await this.q.query(
       `INSERT INTO silences (id, incident_id, created_by, created_by_name, matchers_json, starts_at, ends_at, comment, keep, created_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [silence.id, incidentId, silence.createdBy, silence.createdByName, JSON.stringify(silence.matchers), silence.startsAt, silence.endsAt, silence.comment, silence.keep, silence.createdAt],
+      [
+        silence.id,
+        incidentId,
+        silence.createdBy,
+        silence.createdByName,
+        JSON.stringify(silence.matchers),
+        silence.startsAt,
+        silence.endsAt,
+        silence.comment,
+        silence.keep,
+        silence.createdAt,
+      ],
     );
     return this.mustGet(incidentId);
   }
 
-  async markSilenceExpired(incidentId: number, silenceId: string, by: string, at: string): Promise<Incident | undefined> {
+  async markSilenceExpired(
+    incidentId: number,
+    silenceId: string,
+    by: string,
+    at: string,
+  ): Promise<Incident | undefined> {
     const res = await this.q.query(
       'UPDATE silences SET expired_at = COALESCE(expired_at, $1), expired_by = COALESCE(expired_by, $2) WHERE incident_id = $3 AND id = $4',
       [at, by, incidentId, silenceId],
@@ -309,7 +372,13 @@ class PgOps implements StoreTx {
     return (res.rowCount ?? 0) > 0 ? this.mustGet(incidentId) : undefined;
   }
 
-  async appendTimeline(incidentId: number, type: TimelineType, actor: string, details: Record<string, unknown> = {}, at = new Date().toISOString()): Promise<TimelineEvent> {
+  async appendTimeline(
+    incidentId: number,
+    type: TimelineType,
+    actor: string,
+    details: Record<string, unknown> = {},
+    at = new Date().toISOString(),
+  ): Promise<TimelineEvent> {
     const { rows } = await this.q.query<{ id: string }>(
       'INSERT INTO timeline (incident_id, at, actor, type, details_json) VALUES ($1, $2, $3, $4, $5) RETURNING id',
       [incidentId, at, actor, type, JSON.stringify(details)],
@@ -318,11 +387,22 @@ class PgOps implements StoreTx {
   }
 
   async timeline(incidentId: number): Promise<TimelineEvent[]> {
-    const { rows } = await this.q.query<{ id: string; incident_id: string; at: string; actor: string; type: TimelineType; details_json: Record<string, unknown> }>(
-      'SELECT * FROM timeline WHERE incident_id = $1 ORDER BY id',
-      [incidentId],
-    );
-    return rows.map((r) => ({ id: Number(r.id), incidentId: Number(r.incident_id), at: r.at, actor: r.actor, type: r.type, details: r.details_json }));
+    const { rows } = await this.q.query<{
+      id: string;
+      incident_id: string;
+      at: string;
+      actor: string;
+      type: TimelineType;
+      details_json: Record<string, unknown>;
+    }>('SELECT * FROM timeline WHERE incident_id = $1 ORDER BY id', [incidentId]);
+    return rows.map((r) => ({
+      id: Number(r.id),
+      incidentId: Number(r.incident_id),
+      at: r.at,
+      actor: r.actor,
+      type: r.type,
+      details: r.details_json,
+    }));
   }
 
   async appendAudit(record: AuditRecord): Promise<AuditRecord> {
@@ -354,7 +434,10 @@ class PgOps implements StoreTx {
     if (filter.since) where.push(`at >= ${arg(filter.since)}`);
     if (filter.outcome) where.push(`outcome = ${arg(filter.outcome)}`);
     if (filter.actionIds?.length) where.push(`action_id = ANY(${arg(filter.actionIds)}::text[])`);
-    const { rows } = await this.q.query<Record<string, unknown>>(`SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`, args);
+    const { rows } = await this.q.query<Record<string, unknown>>(
+      `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`,
+      args,
+    );
     return rows.map((r) => ({
       id: Number(r.id),
       at: r.at as string,
@@ -382,7 +465,10 @@ class PgOps implements StoreTx {
         [name, owner, since, until],
       );
       if ((taken.rowCount ?? 0) > 0) return { acquired: true };
-      const { rows } = await this.q.query<{ owner: string; since: string }>('SELECT owner, since FROM locks WHERE name = $1', [name]);
+      const { rows } = await this.q.query<{ owner: string; since: string }>(
+        'SELECT owner, since FROM locks WHERE name = $1',
+        [name],
+      );
       if (rows[0]) return { acquired: false, owner: rows[0].owner, since: rows[0].since };
       // Released between the two statements: try again.
     }
@@ -404,8 +490,14 @@ class PgOps implements StoreTx {
     if (rows.length === 0) return [];
     const ids = rows.map((r) => r.id);
     const [steps, silences] = await Promise.all([
-      this.q.query<{ incident_id: string; step_id: string; state_json: StepState }>('SELECT incident_id, step_id, state_json FROM steps WHERE incident_id = ANY($1::bigint[])', [ids]),
-      this.q.query<SilenceRow>('SELECT * FROM silences WHERE incident_id = ANY($1::bigint[]) ORDER BY created_at, seq', [ids]),
+      this.q.query<{ incident_id: string; step_id: string; state_json: StepState }>(
+        'SELECT incident_id, step_id, state_json FROM steps WHERE incident_id = ANY($1::bigint[])',
+        [ids],
+      ),
+      this.q.query<SilenceRow>(
+        'SELECT * FROM silences WHERE incident_id = ANY($1::bigint[]) ORDER BY created_at, seq',
+        [ids],
+      ),
     ]);
     return rows.map((row) => ({
       id: Number(row.id),
@@ -421,7 +513,9 @@ class PgOps implements StoreTx {
       resolvedAt: row.resolved_at ?? undefined,
       resolvedBy: row.resolved_by ?? undefined,
       lastRepeatAt: row.last_repeat_at ?? undefined,
-      steps: Object.fromEntries(steps.rows.filter((s) => s.incident_id === row.id).map((s) => [s.step_id, s.state_json])),
+      steps: Object.fromEntries(
+        steps.rows.filter((s) => s.incident_id === row.id).map((s) => [s.step_id, s.state_json]),
+      ),
       silences: silences.rows
         .filter((s) => s.incident_id === row.id)
         .map((r) => ({
@@ -481,10 +575,16 @@ export class PostgresIncidentStore extends PgOps implements IncidentStore {
   eventClaims(): { claim(eventId: string, at: Date): Promise<boolean>; close(): void } {
     return {
       claim: async (eventId, at) => {
-        const res = await this.pool.query('INSERT INTO seen_events (event_id, at) VALUES ($1, $2) ON CONFLICT (event_id) DO NOTHING', [eventId, at.toISOString()]);
+        const res = await this.pool.query(
+          'INSERT INTO seen_events (event_id, at) VALUES ($1, $2) ON CONFLICT (event_id) DO NOTHING',
+          [eventId, at.toISOString()],
+        );
         const fresh = (res.rowCount ?? 0) > 0;
         // Keep the table small: Slack retries within minutes, a day of ids is plenty. Now and then, not every time.
-        if (fresh && Math.random() < 0.002) await this.pool.query('DELETE FROM seen_events WHERE at < $1', [new Date(at.getTime() - 86_400_000).toISOString()]);
+        if (fresh && Math.random() < 0.002)
+          await this.pool.query('DELETE FROM seen_events WHERE at < $1', [
+            new Date(at.getTime() - 86_400_000).toISOString(),
+          ]);
         return fresh;
       },
       close: () => undefined,

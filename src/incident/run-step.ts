@@ -12,13 +12,17 @@ import { asPilotError, ErrorCatalog, PilotError } from '../errors';
 import type { ExecResult, Executor } from '../exec/types';
 import type { Logger } from '../logger';
 import type { Step } from '../runbook/types';
-import type { InflightStep, InflightSteps } from './inflight-steps';
 import { assertLabelsPresent } from './complete-labels';
+import type { InflightStep, InflightSteps } from './inflight-steps';
 import type { IncidentStore, StepEventRecord } from './store';
 import type { Incident, StepState, TimelineType } from './types';
 
 export interface StepScheduler {
-  schedule<T>(key: { host: string; user?: string }, fn: () => Promise<T>, hooks?: { onQueued?(ahead: number): void; onStart?(): void }): Promise<T>;
+  schedule<T>(
+    key: { host: string; user?: string },
+    fn: () => Promise<T>,
+    hooks?: { onQueued?(ahead: number): void; onStart?(): void },
+  ): Promise<T>;
   /** Counts a click that runs no command against the user's per-minute limit; throws RATE_LIMITED when over it. */
   countClick?(user: string): void;
 }
@@ -28,7 +32,10 @@ export interface RunStepDeps {
   executor: Executor;
   scheduler: StepScheduler;
   hosts: readonly HostConfig[];
-  buildCommand(action: ActionSpec, ctx: { labels: Record<string, string>; host: HostConfig; input?: Record<string, string | number> }): BuiltCommand;
+  buildCommand(
+    action: ActionSpec,
+    ctx: { labels: Record<string, string>; host: HostConfig; input?: Record<string, string | number> },
+  ): BuiltCommand;
   toSshTarget(host: HostConfig): Parameters<Executor['run']>[0];
   now: () => Date;
   logger: Logger;
@@ -66,15 +73,23 @@ export type RunStepOutcome =
 export function hostOf(incident: Incident, hosts: readonly HostConfig[], choices: readonly string[] = []): HostConfig {
   const host = incident.hostName ? hosts.find((h) => h.name === incident.hostName) : undefined;
   if (!host && choices.length > 1) {
-    throw new PilotError('HOST_NOT_CONFIGURED', `alert ${incident.alertname} names no host (its rule sums over instances): it may be on ${choices.join(', ')}; nothing was run`, {
-      hint: `pick the host in the menu on the incident message (or with \`/incident host ${incident.id} <name>\`), then click again`,
-    });
+    throw new PilotError(
+      'HOST_NOT_CONFIGURED',
+      `alert ${incident.alertname} names no host (its rule sums over instances): it may be on ${choices.join(', ')}; nothing was run`,
+      {
+        hint: `pick the host in the menu on the incident message (or with \`/incident host ${incident.id} <name>\`), then click again`,
+      },
+    );
   }
   if (!host) {
     const instance = incident.alert.labels.instance;
-    throw new PilotError('HOST_NOT_CONFIGURED', `host not configured: no entry under hosts: matches ${instance ? `instance=${instance}` : 'this alert'}`, {
-      hint: `add it to the config: hosts: [{ name: …, match: { instance: ["${instance ?? '…'}"] }, ssh: { host: …, user: …, privateKeyPath: …, hostKey: "SHA256:…" } }], then restart the bot`,
-    });
+    throw new PilotError(
+      'HOST_NOT_CONFIGURED',
+      `host not configured: no entry under hosts: matches ${instance ? `instance=${instance}` : 'this alert'}`,
+      {
+        hint: `add it to the config: hosts: [{ name: …, match: { instance: ["${instance ?? '…'}"] }, ssh: { host: …, user: …, privateKeyPath: …, hostKey: "SHA256:…" } }], then restart the bot`,
+      },
+    );
   }
   return host;
 }
@@ -116,7 +131,11 @@ export type StepEnding =
  * error). Pure.
  */
 export function nextPhase(phase: StepPhase, event: StepEvent, action: Pick<ActionSpec, 'id' | 'timeoutMs'>): StepPhase {
-  const illegal = () => new PilotError('INTERNAL', `step lifecycle: ${event.type}${event.type === 'end' ? `/${event.ending.kind}` : ''} is not allowed when ${phase.phase}`);
+  const illegal = () =>
+    new PilotError(
+      'INTERNAL',
+      `step lifecycle: ${event.type}${event.type === 'end' ? `/${event.ending.kind}` : ''} is not allowed when ${phase.phase}`,
+    );
   switch (event.type) {
     case 'resolved':
       if (phase.phase !== 'clicked') throw illegal();
@@ -133,7 +152,11 @@ export function nextPhase(phase: StepPhase, event: StepEvent, action: Pick<Actio
   }
 }
 
-function outcomeOf(phase: Exclude<StepPhase, { phase: 'finished' }>, ending: StepEnding, action: Pick<ActionSpec, 'id'>): RunStepOutcome {
+function outcomeOf(
+  phase: Exclude<StepPhase, { phase: 'finished' }>,
+  ending: StepEnding,
+  action: Pick<ActionSpec, 'id'>,
+): RunStepOutcome {
   const host = phase.phase === 'clicked' ? undefined : phase.host;
   switch (ending.kind) {
     case 'exited':
@@ -147,10 +170,22 @@ function outcomeOf(phase: Exclude<StepPhase, { phase: 'finished' }>, ending: Ste
       return { kind: 'refused', host, error: ending.error };
     case 'interrupted':
       if (phase.phase === 'running') {
-        const shown = new PilotError('SSH_CONNECTION_LOST', `the bot stopped while ${action.id} ran on ${phase.host.name}; its outcome is unknown`, { hint: ErrorCatalog.SHUTTING_DOWN.hint, cause: ending.error });
+        const shown = new PilotError(
+          'SSH_CONNECTION_LOST',
+          `the bot stopped while ${action.id} ran on ${phase.host.name}; its outcome is unknown`,
+          { hint: ErrorCatalog.SHUTTING_DOWN.hint, cause: ending.error },
+        );
         return { kind: 'failed', host: phase.host, built: phase.built, error: shown };
       }
-      return { kind: 'refused', host, error: new PilotError('SHUTTING_DOWN', `the bot stopped before ${action.id} ran${host ? ` on ${host.name}` : ''}; nothing ran`, { cause: ending.error }) };
+      return {
+        kind: 'refused',
+        host,
+        error: new PilotError(
+          'SHUTTING_DOWN',
+          `the bot stopped before ${action.id} ran${host ? ` on ${host.name}` : ''}; nothing ran`,
+          { cause: ending.error },
+        ),
+      };
   }
   throw new PilotError('INTERNAL', `step lifecycle: a step cannot end ${ending.kind} when ${phase.phase}`);
 }
@@ -162,20 +197,41 @@ function outcomeOf(phase: Exclude<StepPhase, { phase: 'finished' }>, ending: Ste
 export function finalRecord(
   from: { ran: boolean; host?: string },
   ending: StepEnding,
-  ctx: { stepId: string; actionId: string; user: string; at: string; timeoutMs: number; details?: Record<string, unknown> },
+  ctx: {
+    stepId: string;
+    actionId: string;
+    user: string;
+    at: string;
+    timeoutMs: number;
+    details?: Record<string, unknown>;
+  },
 ): { state: StepState; event: StepEventRecord } {
   const { stepId, actionId, user: by, at } = ctx;
   const base = { stepId, actionId, ...ctx.details };
   const { host } = from;
-  const event = (type: TimelineType, details: Record<string, unknown>): StepEventRecord => ({ type, actor: by, details, at });
+  const event = (type: TimelineType, details: Record<string, unknown>): StepEventRecord => ({
+    type,
+    actor: by,
+    details,
+    at,
+  });
   switch (ending.kind) {
     case 'exited': {
       const r = ending.result;
       const durationMs = Math.round(r.durationMs);
       const summary = { ...base, host, exitCode: r.exitCode, durationMs, timedOut: r.timedOut };
-      if (r.exitCode === 0 && !r.timedOut) return { state: { state: 'ok', actionId, by, at, exitCode: 0, durationMs }, event: event('step.finished', summary) };
-      const error = r.timedOut ? `timed out after ${Math.round(ctx.timeoutMs / 1000)} s` : `exit ${r.exitCode ?? r.signal ?? '?'}`;
-      return { state: { state: 'failed', actionId, by, at, exitCode: r.exitCode, durationMs, error }, event: event('step.failed', { ...summary, error }) };
+      if (r.exitCode === 0 && !r.timedOut)
+        return {
+          state: { state: 'ok', actionId, by, at, exitCode: 0, durationMs },
+          event: event('step.finished', summary),
+        };
+      const error = r.timedOut
+        ? `timed out after ${Math.round(ctx.timeoutMs / 1000)} s`
+        : `exit ${r.exitCode ?? r.signal ?? '?'}`;
+      return {
+        state: { state: 'failed', actionId, by, at, exitCode: r.exitCode, durationMs, error },
+        event: event('step.failed', { ...summary, error }),
+      };
     }
     case 'failed':
       return {
@@ -185,11 +241,19 @@ export function finalRecord(
     case 'refused':
       return {
         state: { state: 'failed', actionId, by, at, error: `refused: ${ending.error.message}` },
-        event: event('step.refused', { stepId, actionId, host: host ?? null, code: ending.error.code, error: ending.error.message }),
+        event: event('step.refused', {
+          stepId,
+          actionId,
+          host: host ?? null,
+          code: ending.error.code,
+          error: ending.error.message,
+        }),
       };
     case 'interrupted': {
       const { ran } = from;
-      const error = ran ? 'interrupted: the bot stopped while it ran; its outcome is unknown' : 'interrupted: the bot stopped before it ran; nothing ran';
+      const error = ran
+        ? 'interrupted: the bot stopped while it ran; its outcome is unknown'
+        : 'interrupted: the bot stopped before it ran; nothing ran';
       return {
         state: { state: 'failed', actionId, by, at, error },
         event: event('step.interrupted', { stepId, actionId, ran, ...(host ? { host } : {}), ...ending.extra, error }),
@@ -201,7 +265,11 @@ export function finalRecord(
 // ---- running it ---------------------------------------------------------------------------------------------
 
 /** Runs the step; resolves with the outcome (it does not throw for expected failures). */
-export async function runStep(deps: RunStepDeps, req: RunStepRequest, progress: RunStepProgress = {}): Promise<RunStepOutcome> {
+export async function runStep(
+  deps: RunStepDeps,
+  req: RunStepRequest,
+  progress: RunStepProgress = {},
+): Promise<RunStepOutcome> {
   const run = new StepRun(deps, req, progress);
   const done = run.run();
   deps.inflight?.track(run.inflight(), done);
@@ -224,7 +292,12 @@ class StepRun {
     private readonly progress: RunStepProgress,
   ) {
     // Every line about this step carries the incident, step, action, user and (once known) host.
-    this.log = deps.logger.child({ incidentId: req.incident.id, stepId: req.step.id, actionId: req.action.id, user: req.user });
+    this.log = deps.logger.child({
+      incidentId: req.incident.id,
+      stepId: req.step.id,
+      actionId: req.action.id,
+      user: req.user,
+    });
   }
 
   /** What a stop needs to know of this step while it is in flight. */
@@ -239,7 +312,10 @@ class StepRun {
       get started() {
         return self.phase.phase === 'running';
       },
-      interrupt: (extra: Record<string, unknown>) => this.finish({ kind: 'interrupted', error: new PilotError('SHUTTING_DOWN', 'the bot stopped'), extra }).then(() => undefined),
+      interrupt: (extra: Record<string, unknown>) =>
+        this.finish({ kind: 'interrupted', error: new PilotError('SHUTTING_DOWN', 'the bot stopped'), extra }).then(
+          () => undefined,
+        ),
     };
   }
 
@@ -268,7 +344,15 @@ class StepRun {
       });
       // The stop ended the command (TERM/KILL): its exit says nothing about the host.
       const cutOff = deps.inflight?.cuttingOff && !(result.exitCode === 0 && !result.timedOut);
-      return await this.finish(cutOff ? { kind: 'interrupted', error: new PilotError('SSH_CONNECTION_LOST', `the bot stopped and ended ${action.id} on ${host.name}`), extra: { code: 'SSH_CONNECTION_LOST' } } : { kind: 'exited', result });
+      return await this.finish(
+        cutOff
+          ? {
+              kind: 'interrupted',
+              error: new PilotError('SSH_CONNECTION_LOST', `the bot stopped and ended ${action.id} on ${host.name}`),
+              extra: { code: 'SSH_CONNECTION_LOST' },
+            }
+          : { kind: 'exited', result },
+      );
     } catch (err) {
       const error = asPilotError(err);
       // A stop ended the host's queue or the connection under the command: say so, not "failed".
@@ -282,30 +366,47 @@ class StepRun {
     this.move({ type: 'queued', ahead });
     const { deps, req } = this;
     const at = deps.now().toISOString();
-    await this.record({ state: 'queued', actionId: req.action.id, by: req.user, at, ahead }, {
-      type: 'step.queued',
-      actor: req.user,
-      details: { stepId: req.step.id, actionId: req.action.id, ...req.details, host: host.name, ahead },
-      at,
-    });
+    await this.record(
+      { state: 'queued', actionId: req.action.id, by: req.user, at, ahead },
+      {
+        type: 'step.queued',
+        actor: req.user,
+        details: { stepId: req.step.id, actionId: req.action.id, ...req.details, host: host.name, ahead },
+        at,
+      },
+    );
     this.progress.queued?.(ahead);
   }
 
   /** Runs in the host's slot. The command starts before anything is shown: showing it must not delay it. */
   private async start(host: HostConfig, built: BuiltCommand): Promise<ExecResult> {
     const { deps, req } = this;
-    if (deps.inflight?.stopping) throw new PilotError('SHUTTING_DOWN', 'the bot is stopping: this step did not start, nothing ran');
-    if (this.phase.phase === 'finished') throw new PilotError('SHUTTING_DOWN', 'this step was ended before it started; nothing ran');
+    if (deps.inflight?.stopping)
+      throw new PilotError('SHUTTING_DOWN', 'the bot is stopping: this step did not start, nothing ran');
+    if (this.phase.phase === 'finished')
+      throw new PilotError('SHUTTING_DOWN', 'this step was ended before it started; nothing ran');
     this.move({ type: 'started' });
     const at = deps.now().toISOString();
     // Recorded before the command goes out: every attempt is on the timeline, even one whose end is never known.
-    await this.record({ state: 'running', actionId: req.action.id, by: req.user, at }, {
-      type: 'step.started',
-      actor: req.user,
-      details: { stepId: req.step.id, actionId: req.action.id, ...req.details, host: host.name, command: built.command },
-      at,
+    await this.record(
+      { state: 'running', actionId: req.action.id, by: req.user, at },
+      {
+        type: 'step.started',
+        actor: req.user,
+        details: {
+          stepId: req.step.id,
+          actionId: req.action.id,
+          ...req.details,
+          host: host.name,
+          command: built.command,
+        },
+        at,
+      },
+    );
+    const running = deps.executor.run(deps.toSshTarget(host), built.command, {
+      timeoutMs: req.action.timeoutMs,
+      outputCap: req.action.outputCap,
     });
-    const running = deps.executor.run(deps.toSshTarget(host), built.command, { timeoutMs: req.action.timeoutMs, outputCap: req.action.outputCap });
     this.progress.started?.(built);
     return running;
   }
@@ -328,7 +429,10 @@ class StepRun {
   /** The one place a step ends: its final state and timeline event in one transaction, once. */
   private async finish(ending: StepEnding): Promise<RunStepOutcome> {
     if (this.phase.phase === 'finished') return this.phase.outcome;
-    const from = { ran: this.phase.phase === 'running', host: this.phase.phase === 'clicked' ? undefined : this.phase.host.name };
+    const from = {
+      ran: this.phase.phase === 'running',
+      host: this.phase.phase === 'clicked' ? undefined : this.phase.host.name,
+    };
     const next = nextPhase(this.phase, { type: 'end', ending }, this.req.action);
     if (next.phase !== 'finished') throw new PilotError('INTERNAL', 'step lifecycle: an end did not finish the step');
     this.phase = next;
@@ -351,7 +455,10 @@ class StepRun {
     switch (ending.kind) {
       case 'exited': {
         const r = ending.result;
-        this.log.info({ exitCode: r.exitCode, durationMs: Math.round(r.durationMs), openMs: r.openMs, timedOut: r.timedOut }, 'step ran');
+        this.log.info(
+          { exitCode: r.exitCode, durationMs: Math.round(r.durationMs), openMs: r.openMs, timedOut: r.timedOut },
+          'step ran',
+        );
         return;
       }
       case 'failed':
@@ -371,11 +478,22 @@ class StepRun {
  * outcome is unknown. A step still in flight in this process is ended through its own lifecycle (once); one left by
  * a process that is gone is written here, the same way.
  */
-export async function recordInterrupted(deps: Pick<RunStepDeps, 'store' | 'now'>, step: Omit<InflightStep, 'started'>, ran: boolean, extra: Record<string, unknown> = {}): Promise<void> {
+export async function recordInterrupted(
+  deps: Pick<RunStepDeps, 'store' | 'now'>,
+  step: Omit<InflightStep, 'started'>,
+  ran: boolean,
+  extra: Record<string, unknown> = {},
+): Promise<void> {
   if (step.interrupt) return step.interrupt(extra);
   // A step of a process that is gone: whether it ran is all we know (its host and command are on the timeline).
   const ending: StepEnding = { kind: 'interrupted', error: new PilotError('SHUTTING_DOWN', 'the bot stopped'), extra };
-  const { state, event } = finalRecord({ ran }, ending, { stepId: step.stepId, actionId: step.actionId, user: step.user, at: deps.now().toISOString(), timeoutMs: 0 });
+  const { state, event } = finalRecord({ ran }, ending, {
+    stepId: step.stepId,
+    actionId: step.actionId,
+    user: step.user,
+    at: deps.now().toISOString(),
+    timeoutMs: 0,
+  });
   await deps.store.recordStep(step.incidentId, step.stepId, state, event);
 }
 
@@ -392,7 +510,10 @@ export async function runActionQuietly(
 ): Promise<{ built: BuiltCommand; result: ExecResult }> {
   const built = deps.buildCommand(action, { labels, host });
   const result = await deps.scheduler.schedule({ host: host.name, user }, () =>
-    deps.executor.run(deps.toSshTarget(host), built.command, { timeoutMs: action.timeoutMs, outputCap: action.outputCap }),
+    deps.executor.run(deps.toSshTarget(host), built.command, {
+      timeoutMs: action.timeoutMs,
+      outputCap: action.outputCap,
+    }),
   );
   return { built, result };
 }
@@ -407,7 +528,12 @@ export async function recoverInterruptedSteps(deps: Pick<RunStepDeps, 'store' | 
   for (const incident of await deps.store.listOpen()) {
     for (const [stepId, state] of Object.entries(incident.steps)) {
       if (state.state !== 'queued' && state.state !== 'running') continue;
-      await recordInterrupted(deps, { incidentId: incident.id, stepId, actionId: state.actionId, user: state.by }, state.state === 'running', { reason: 'the bot restarted' });
+      await recordInterrupted(
+        deps,
+        { incidentId: incident.id, stepId, actionId: state.actionId, user: state.by },
+        state.state === 'running',
+        { reason: 'the bot restarted' },
+      );
       if (!changed.includes(incident.id)) changed.push(incident.id);
     }
   }

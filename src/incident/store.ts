@@ -4,8 +4,8 @@
  */
 import { closeSync, fchmodSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import type { Alert } from '../ingest/alert';
 import { PilotError } from '../errors';
+import type { Alert } from '../ingest/alert';
 import type { AuditRecord, Incident, IncidentSilence, StepState, TimelineEvent, TimelineType } from './types';
 
 export interface OpenIncidentInput {
@@ -46,7 +46,13 @@ export interface StoreOps {
   addSilence(incidentId: number, silence: Omit<IncidentSilence, 'expiredAt' | 'expiredBy'>): Promise<Incident>;
   /** Marks a silence expired (idempotent: the first expiry is kept). Undefined when the incident has no such silence. */
   markSilenceExpired(incidentId: number, silenceId: string, by: string, at: string): Promise<Incident | undefined>;
-  appendTimeline(incidentId: number, type: TimelineType, actor: string, details?: Record<string, unknown>, at?: string): Promise<TimelineEvent>;
+  appendTimeline(
+    incidentId: number,
+    type: TimelineType,
+    actor: string,
+    details?: Record<string, unknown>,
+    at?: string,
+  ): Promise<TimelineEvent>;
   timeline(incidentId: number): Promise<TimelineEvent[]>;
   appendAudit(record: AuditRecord): Promise<AuditRecord>;
   audits(filter?: AuditFilter): Promise<AuditRecord[]>;
@@ -72,7 +78,9 @@ export interface IncidentStore extends StoreOps {
   close(): Promise<void>;
 }
 
-export type IncidentPatch = Partial<Pick<Incident, 'alert' | 'status' | 'messageTs' | 'resolvedAt' | 'resolvedBy' | 'lastRepeatAt' | 'hostName'>>;
+export type IncidentPatch = Partial<
+  Pick<Incident, 'alert' | 'status' | 'messageTs' | 'resolvedAt' | 'resolvedBy' | 'lastRepeatAt' | 'hostName'>
+>;
 export interface AuditFilter {
   host?: string;
   actionIds?: string[];
@@ -204,7 +212,6 @@ function createPrivately(path: string): void {
 class SqliteOps {
   readonly db: Database.Database;
 
-
   constructor(path: string) {
     try {
       createPrivately(path);
@@ -215,7 +222,9 @@ class SqliteOps {
       this.db.pragma('busy_timeout = 5000');
       this.migrate();
     } catch (err) {
-      throw new PilotError('STORE_UNAVAILABLE', `cannot open the store at ${path}: ${(err as Error).message}`, { cause: err });
+      throw new PilotError('STORE_UNAVAILABLE', `cannot open the store at ${path}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   }
 
@@ -238,7 +247,15 @@ class SqliteOps {
           `INSERT INTO incidents (fingerprint, alertname, status, alert_json, host_name, channel, thread_ts, opened_at)
            VALUES (?, ?, 'open', ?, ?, ?, ?, ?)`,
         )
-        .run(input.alert.fingerprint, input.alert.alertname, JSON.stringify(input.alert), input.hostName ?? null, input.channel, input.threadTs, input.at);
+        .run(
+          input.alert.fingerprint,
+          input.alert.alertname,
+          JSON.stringify(input.alert),
+          input.hostName ?? null,
+          input.channel,
+          input.threadTs,
+          input.at,
+        );
       return { incident: this.mustGet(Number(info.lastInsertRowid)), created: true };
     })();
   }
@@ -249,12 +266,16 @@ class SqliteOps {
   }
 
   findOpen(fingerprint: string): Incident | undefined {
-    const row = this.db.prepare(`SELECT * FROM incidents WHERE fingerprint = ? AND status = 'open'`).get(fingerprint) as IncidentRow | undefined;
+    const row = this.db.prepare(`SELECT * FROM incidents WHERE fingerprint = ? AND status = 'open'`).get(fingerprint) as
+      | IncidentRow
+      | undefined;
     return row && this.hydrate(row);
   }
 
   findLatest(fingerprint: string): Incident | undefined {
-    const row = this.db.prepare('SELECT * FROM incidents WHERE fingerprint = ? ORDER BY id DESC LIMIT 1').get(fingerprint) as IncidentRow | undefined;
+    const row = this.db
+      .prepare('SELECT * FROM incidents WHERE fingerprint = ? ORDER BY id DESC LIMIT 1')
+      .get(fingerprint) as IncidentRow | undefined;
     return row && this.hydrate(row);
   }
 
@@ -279,14 +300,18 @@ class SqliteOps {
     };
     const set = Object.entries(columns).filter(([, v]) => v !== undefined);
     if (set.length > 0) {
-      this.db.prepare(`UPDATE incidents SET ${set.map(([k]) => `${k} = ?`).join(', ')} WHERE id = ?`).run(...set.map(([, v]) => v), id);
+      this.db
+        .prepare(`UPDATE incidents SET ${set.map(([k]) => `${k} = ?`).join(', ')} WHERE id = ?`)
+        .run(...set.map(([, v]) => v), id);
     }
     return this.mustGet(id);
   }
 
   setStep(id: number, stepId: string, state: StepState): Incident {
     this.db
-      .prepare('INSERT INTO steps (incident_id, step_id, state_json) VALUES (?, ?, ?) ON CONFLICT (incident_id, step_id) DO UPDATE SET state_json = excluded.state_json')
+      .prepare(
+        'INSERT INTO steps (incident_id, step_id, state_json) VALUES (?, ?, ?) ON CONFLICT (incident_id, step_id) DO UPDATE SET state_json = excluded.state_json',
+      )
       .run(id, stepId, JSON.stringify(state));
     return this.mustGet(id);
   }
@@ -294,7 +319,9 @@ class SqliteOps {
   recordStep(incidentId: number, stepId: string, state: StepState, event: StepEventRecord): TimelineEvent {
     return this.db.transaction(() => {
       this.db
-        .prepare('INSERT INTO steps (incident_id, step_id, state_json) VALUES (?, ?, ?) ON CONFLICT (incident_id, step_id) DO UPDATE SET state_json = excluded.state_json')
+        .prepare(
+          'INSERT INTO steps (incident_id, step_id, state_json) VALUES (?, ?, ?) ON CONFLICT (incident_id, step_id) DO UPDATE SET state_json = excluded.state_json',
+        )
         .run(incidentId, stepId, JSON.stringify(state));
       return this.appendTimeline(incidentId, event.type, event.actor, event.details, event.at);
     })();
@@ -306,16 +333,37 @@ class SqliteOps {
         `INSERT INTO silences (id, incident_id, created_by, created_by_name, matchers_json, starts_at, ends_at, comment, keep, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(silence.id, incidentId, silence.createdBy, silence.createdByName, JSON.stringify(silence.matchers), silence.startsAt, silence.endsAt, silence.comment, silence.keep ? 1 : 0, silence.createdAt);
+      .run(
+        silence.id,
+        incidentId,
+        silence.createdBy,
+        silence.createdByName,
+        JSON.stringify(silence.matchers),
+        silence.startsAt,
+        silence.endsAt,
+        silence.comment,
+        silence.keep ? 1 : 0,
+        silence.createdAt,
+      );
     return this.mustGet(incidentId);
   }
 
   markSilenceExpired(incidentId: number, silenceId: string, by: string, at: string): Incident | undefined {
-    const info = this.db.prepare('UPDATE silences SET expired_at = COALESCE(expired_at, ?), expired_by = COALESCE(expired_by, ?) WHERE incident_id = ? AND id = ?').run(at, by, incidentId, silenceId);
+    const info = this.db
+      .prepare(
+        'UPDATE silences SET expired_at = COALESCE(expired_at, ?), expired_by = COALESCE(expired_by, ?) WHERE incident_id = ? AND id = ?',
+      )
+      .run(at, by, incidentId, silenceId);
     return info.changes > 0 ? this.mustGet(incidentId) : undefined;
   }
 
-  appendTimeline(incidentId: number, type: TimelineType, actor: string, details: Record<string, unknown> = {}, at = new Date().toISOString()): TimelineEvent {
+  appendTimeline(
+    incidentId: number,
+    type: TimelineType,
+    actor: string,
+    details: Record<string, unknown> = {},
+    at = new Date().toISOString(),
+  ): TimelineEvent {
     const info = this.db
       .prepare('INSERT INTO timeline (incident_id, at, actor, type, details_json) VALUES (?, ?, ?, ?, ?)')
       .run(incidentId, at, actor, type, JSON.stringify(details));
@@ -331,7 +379,14 @@ class SqliteOps {
       type: TimelineType;
       details_json: string;
     }>;
-    return rows.map((r) => ({ id: r.id, incidentId: r.incident_id, at: r.at, actor: r.actor, type: r.type, details: JSON.parse(r.details_json) }));
+    return rows.map((r) => ({
+      id: r.id,
+      incidentId: r.incident_id,
+      at: r.at,
+      actor: r.actor,
+      type: r.type,
+      details: JSON.parse(r.details_json),
+    }));
   }
 
   appendAudit(record: AuditRecord): AuditRecord {
@@ -359,11 +414,14 @@ class SqliteOps {
   audits(filter: AuditFilter = {}): AuditRecord[] {
     const where: string[] = [];
     const args: unknown[] = [];
-    if (filter.host) (where.push('host = ?'), args.push(filter.host));
-    if (filter.since) (where.push('at >= ?'), args.push(filter.since));
-    if (filter.outcome) (where.push('outcome = ?'), args.push(filter.outcome));
-    if (filter.actionIds?.length) (where.push(`action_id IN (${filter.actionIds.map(() => '?').join(',')})`), args.push(...filter.actionIds));
-    const rows = this.db.prepare(`SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`).all(...args) as Array<Record<string, unknown>>;
+    if (filter.host) where.push('host = ?'), args.push(filter.host);
+    if (filter.since) where.push('at >= ?'), args.push(filter.since);
+    if (filter.outcome) where.push('outcome = ?'), args.push(filter.outcome);
+    if (filter.actionIds?.length)
+      where.push(`action_id IN (${filter.actionIds.map(() => '?').join(',')})`), args.push(...filter.actionIds);
+    const rows = this.db
+      .prepare(`SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`)
+      .all(...args) as Array<Record<string, unknown>>;
     return rows.map((r) => ({
       id: r.id as number,
       at: r.at as string,
@@ -382,10 +440,15 @@ class SqliteOps {
 
   acquireLock(name: string, owner: string, ttlMs: number, now: Date): LockResult {
     return this.db.transaction(() => {
-      const held = this.db.prepare('SELECT owner, since, until FROM locks WHERE name = ?').get(name) as { owner: string; since: string; until: string } | undefined;
-      if (held && Date.parse(held.until) > now.getTime()) return { acquired: false as const, owner: held.owner, since: held.since };
+      const held = this.db.prepare('SELECT owner, since, until FROM locks WHERE name = ?').get(name) as
+        | { owner: string; since: string; until: string }
+        | undefined;
+      if (held && Date.parse(held.until) > now.getTime())
+        return { acquired: false as const, owner: held.owner, since: held.since };
       this.db
-        .prepare('INSERT INTO locks (name, owner, since, until) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, since = excluded.since, until = excluded.until')
+        .prepare(
+          'INSERT INTO locks (name, owner, since, until) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, since = excluded.since, until = excluded.until',
+        )
         .run(name, owner, now.toISOString(), new Date(now.getTime() + ttlMs).toISOString());
       return { acquired: true as const };
     })();
@@ -406,8 +469,12 @@ class SqliteOps {
   }
 
   private hydrate(row: IncidentRow): Incident {
-    const stepRows = this.db.prepare('SELECT step_id, state_json FROM steps WHERE incident_id = ?').all(row.id) as Array<{ step_id: string; state_json: string }>;
-    const silenceRows = this.db.prepare('SELECT * FROM silences WHERE incident_id = ? ORDER BY created_at, rowid').all(row.id) as SilenceRow[];
+    const stepRows = this.db
+      .prepare('SELECT step_id, state_json FROM steps WHERE incident_id = ?')
+      .all(row.id) as Array<{ step_id: string; state_json: string }>;
+    const silenceRows = this.db
+      .prepare('SELECT * FROM silences WHERE incident_id = ? ORDER BY created_at, rowid')
+      .all(row.id) as SilenceRow[];
     return {
       id: row.id,
       fingerprint: row.fingerprint,
@@ -511,7 +578,12 @@ export class SqliteIncidentStore implements IncidentStore {
     await this.idle();
     return this.ops.setStep(id, stepId, state);
   }
-  async recordStep(incidentId: number, stepId: string, state: StepState, event: StepEventRecord): Promise<TimelineEvent> {
+  async recordStep(
+    incidentId: number,
+    stepId: string,
+    state: StepState,
+    event: StepEventRecord,
+  ): Promise<TimelineEvent> {
     await this.idle();
     return this.ops.recordStep(incidentId, stepId, state, event);
   }
@@ -519,11 +591,22 @@ export class SqliteIncidentStore implements IncidentStore {
     await this.idle();
     return this.ops.addSilence(incidentId, silence);
   }
-  async markSilenceExpired(incidentId: number, silenceId: string, by: string, at: string): Promise<Incident | undefined> {
+  async markSilenceExpired(
+    incidentId: number,
+    silenceId: string,
+    by: string,
+    at: string,
+  ): Promise<Incident | undefined> {
     await this.idle();
     return this.ops.markSilenceExpired(incidentId, silenceId, by, at);
   }
-  async appendTimeline(incidentId: number, type: TimelineType, actor: string, details?: Record<string, unknown>, at?: string): Promise<TimelineEvent> {
+  async appendTimeline(
+    incidentId: number,
+    type: TimelineType,
+    actor: string,
+    details?: Record<string, unknown>,
+    at?: string,
+  ): Promise<TimelineEvent> {
     await this.idle();
     return this.ops.appendTimeline(incidentId, type, actor, details, at);
   }

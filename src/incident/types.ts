@@ -7,7 +7,15 @@ export type StepState =
   | { state: 'queued'; actionId: string; by: string; at: string; ahead: number }
   | { state: 'running'; actionId: string; by: string; at: string }
   | { state: 'ok'; actionId: string; by: string; at: string; exitCode: number; durationMs: number }
-  | { state: 'failed'; actionId: string; by: string; at: string; exitCode?: number | null; durationMs?: number; error: string }
+  | {
+      state: 'failed';
+      actionId: string;
+      by: string;
+      at: string;
+      exitCode?: number | null;
+      durationMs?: number;
+      error: string;
+    }
   | { state: 'done'; by: string; at: string };
 
 export type IncidentStatus = 'open' | 'resolved';

@@ -8,8 +8,8 @@ import { asPilotError } from '../errors';
 import { readBody, sendJson } from '../http/read-body';
 import type { Logger } from '../logger';
 import type { Alert } from './alert';
-import { webhookAuthorized, type WebhookCredentials } from './webhook-auth';
 import type { OfferResult } from './intake-queue';
+import { type WebhookCredentials, webhookAuthorized } from './webhook-auth';
 
 export interface AlertmanagerRouteDeps {
   /** The credentials required (none: open, which start-up allows only when the operator said so). */
@@ -31,7 +31,8 @@ export function alertmanagerHandler(deps: AlertmanagerRouteDeps): (req: Incoming
       if (!webhookAuthorized(req.headers.authorization, deps.auth)) {
         res.setHeader('www-authenticate', deps.auth.basic ? 'Basic realm="runbook-pilot"' : 'Bearer');
         sendJson(res, 401, {
-          error: 'missing or wrong credentials: set the webhook_config\'s http_config.authorization.credentials to alertmanager.token (or basic_auth to alertmanager.basicAuth)',
+          error:
+            "missing or wrong credentials: set the webhook_config's http_config.authorization.credentials to alertmanager.token (or basic_auth to alertmanager.basicAuth)",
         });
         return;
       }
@@ -41,7 +42,10 @@ export function alertmanagerHandler(deps: AlertmanagerRouteDeps): (req: Incoming
         alerts = deps.parse(JSON.parse(text));
       } catch (err) {
         const e = asPilotError(err);
-        sendJson(res, 400, { error: e.code === 'INTERNAL' ? 'body is not a valid Alertmanager webhook payload (version 4 JSON)' : e.message });
+        sendJson(res, 400, {
+          error:
+            e.code === 'INTERNAL' ? 'body is not a valid Alertmanager webhook payload (version 4 JSON)' : e.message,
+        });
         return;
       }
       const offered = deps.offer(alerts);
@@ -50,12 +54,19 @@ export function alertmanagerHandler(deps: AlertmanagerRouteDeps): (req: Incoming
         return;
       }
       if (offered === 'too-large') {
-        sendJson(res, 413, { error: `${alerts.length} alerts in one request, the bot queues at most ${deps.capacity}: set max_alerts in the webhook_config, or raise ingest.maxQueuedAlerts` });
+        sendJson(res, 413, {
+          error: `${alerts.length} alerts in one request, the bot queues at most ${deps.capacity}: set max_alerts in the webhook_config, or raise ingest.maxQueuedAlerts`,
+        });
         return;
       }
-      deps.logger.warn({ alerts: alerts.length, capacity: deps.capacity }, 'webhook refused with 503: the intake queue is full');
+      deps.logger.warn(
+        { alerts: alerts.length, capacity: deps.capacity },
+        'webhook refused with 503: the intake queue is full',
+      );
       res.setHeader('retry-after', String(deps.retryAfterSec));
-      sendJson(res, 503, { error: `the bot's alert queue is full (${deps.capacity}); Alertmanager retries, nothing is lost` });
+      sendJson(res, 503, {
+        error: `the bot's alert queue is full (${deps.capacity}); Alertmanager retries, nothing is lost`,
+      });
     })();
   };
 }

@@ -80,7 +80,13 @@ export function capAlert(alert: Alert, limits: AlertSizeLimits): Alert {
   }
 
   if (truncated.size === (alert.truncated?.length ?? 0)) return alert;
-  const capped: Alert = { ...alert, alertname: labels.alertname ?? cut(alert.alertname, limits.maxValueChars), labels, annotations, truncated: [...truncated].sort() };
+  const capped: Alert = {
+    ...alert,
+    alertname: labels.alertname ?? cut(alert.alertname, limits.maxValueChars),
+    labels,
+    annotations,
+    truncated: [...truncated].sort(),
+  };
   if (generatorURL === undefined) delete capped.generatorURL;
   else capped.generatorURL = generatorURL;
   return capped;

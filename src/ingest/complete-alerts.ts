@@ -5,9 +5,10 @@
  * then among the open incidents (a resolved message closes exactly those it names). When neither names them, the
  * message's own reading stands. An Alertmanager that does not answer costs at most its timeout.
  */
-import { labelsFingerprint } from './fingerprint';
+
 import type { Logger } from '../logger';
 import type { Alert } from './alert';
+import { labelsFingerprint } from './fingerprint';
 import { matchNotification } from './match-notification';
 
 /** An alert as Alertmanager's API returns it (see AlertmanagerClient.listAlerts). */
@@ -37,7 +38,10 @@ export interface Completion {
 
 /** True when the message's reading may stand for other alerts than it shows: labels missing, or several alerts. */
 export function needsCompletion(alert: Alert): boolean {
-  return alert.subject !== undefined && (alert.missingLabels.length > 0 || (alert.groupSize ?? 1) > 1 || alert.status === 'resolved');
+  return (
+    alert.subject !== undefined &&
+    (alert.missingLabels.length > 0 || (alert.groupSize ?? 1) > 1 || alert.status === 'resolved')
+  );
 }
 
 function known(alert: Alert): Record<string, string> {
@@ -89,10 +93,15 @@ export async function completeAlert(alert: Alert, deps: CompletionDeps): Promise
   }
 
   if (!needsCompletion(alert)) return { alerts: [alert], via: 'message' };
-  const open = (await deps.openAlerts(alert.alertname)).filter((a) => a.missingLabels.length === 0 && includes(a.labels, part));
+  const open = (await deps.openAlerts(alert.alertname)).filter(
+    (a) => a.missingLabels.length === 0 && includes(a.labels, part),
+  );
   const named = matchNotification(subject, open);
   if (named) {
-    return { via: 'open-incidents', alerts: named.map((a) => ({ ...a, status: alert.status, source: alert.source, groupSize: named.length })) };
+    return {
+      via: 'open-incidents',
+      alerts: named.map((a) => ({ ...a, status: alert.status, source: alert.source, groupSize: named.length })),
+    };
   }
   return { alerts: [alert], via: 'message' };
 }

@@ -24,7 +24,8 @@ export class IntakeQueue<T> {
   private idleWaiters: Array<() => void> = [];
 
   constructor(private readonly opts: IntakeQueueOptions<T>) {
-    if (opts.capacity < 1 || opts.concurrency < 1) throw new Error('IntakeQueue needs capacity and concurrency of at least 1');
+    if (opts.capacity < 1 || opts.concurrency < 1)
+      throw new Error('IntakeQueue needs capacity and concurrency of at least 1');
   }
 
   /**

@@ -10,7 +10,10 @@ import { alertmanagerLabelOrder } from './parse-alertmanager-title';
 const MAX_NAMES = 12;
 
 /** The text after `[STATUS:N] ` that Alertmanager renders for these alerts under this group_by (`...`: every label). */
-export function renderSubjectBody(alerts: ReadonlyArray<{ labels: Readonly<Record<string, string>> }>, groupBy: readonly string[]): string {
+export function renderSubjectBody(
+  alerts: ReadonlyArray<{ labels: Readonly<Record<string, string>> }>,
+  groupBy: readonly string[],
+): string {
   const first = alerts[0].labels;
   const groupNames = groupBy.includes('...') ? Object.keys(first) : groupBy.filter((n) => first[n] !== undefined);
   const common: Record<string, string> = { ...first };
@@ -42,7 +45,10 @@ function subsets(names: readonly string[]): string[][] {
  * equals the title. Undefined when none does, or when two different sets of candidates do (then the title does
  * not say which alerts it means). Trailing spaces are ignored (Slack may trim the title).
  */
-export function matchNotification<T extends { labels: Readonly<Record<string, string>> }>(title: string, candidates: readonly T[]): T[] | undefined {
+export function matchNotification<T extends { labels: Readonly<Record<string, string>> }>(
+  title: string,
+  candidates: readonly T[],
+): T[] | undefined {
   const body = subjectBody(title);
   if (body === undefined || candidates.length === 0) return undefined;
   const want = body.trimEnd();

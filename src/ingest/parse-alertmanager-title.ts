@@ -45,7 +45,24 @@ export interface ParsedTitle {
 
 const TITLE = /^\[(FIRING|RESOLVED)(?::(\d+))?(?:,\s*RESOLVED:(\d+))?\] ?([\s\S]*)$/;
 
-export const COMMON_SEVERITIES = ['critical', 'warning', 'warn', 'info', 'error', 'page', 'high', 'medium', 'low', 'major', 'minor', 'none', 'notice', 'emergency', 'fatal', 'debug'];
+export const COMMON_SEVERITIES = [
+  'critical',
+  'warning',
+  'warn',
+  'info',
+  'error',
+  'page',
+  'high',
+  'medium',
+  'low',
+  'major',
+  'minor',
+  'none',
+  'notice',
+  'emergency',
+  'fatal',
+  'debug',
+];
 
 /**
  * A title longer than this is not read for labels (the title is still a title: status and group size). The readings
@@ -93,7 +110,8 @@ function splits(rest: string): Split[] {
   const out: Split[] = [];
   if (rest.endsWith(')')) {
     for (let i = 0; i < rest.length; i++) {
-      if (rest[i] === '(' && (i === 0 || rest[i - 1] === ' ')) out.push({ group: tokens(rest.slice(0, Math.max(0, i - 1))), common: tokens(rest.slice(i + 1, -1)) });
+      if (rest[i] === '(' && (i === 0 || rest[i - 1] === ' '))
+        out.push({ group: tokens(rest.slice(0, Math.max(0, i - 1))), common: tokens(rest.slice(i + 1, -1)) });
     }
     return out;
   }
@@ -113,9 +131,14 @@ interface Evidence {
 function possible(ev: Evidence, name: string, value: string): boolean {
   if (value === '') return false; // Alertmanager drops labels with empty values
   if (name === 'alertname') return value === ev.alertname;
-  if (name === 'instance' && !(HOST_PORT.test(value) || ev.hostMatch.get('instance')?.has(value) || ev.known('instance')?.has(value))) return false;
+  if (
+    name === 'instance' &&
+    !(HOST_PORT.test(value) || ev.hostMatch.get('instance')?.has(value) || ev.known('instance')?.has(value))
+  )
+    return false;
   // A configured host value belongs to the label it is configured for (when the alert has that label).
-  for (const [label, values] of ev.hostMatch) if (label !== name && ev.names.includes(label) && values.has(value)) return false;
+  for (const [label, values] of ev.hostMatch)
+    if (label !== name && ev.names.includes(label) && values.has(value)) return false;
   return true;
 }
 
@@ -152,10 +175,19 @@ function addValue(values: Values, name: string, value: string | undefined): void
  * `names` (in order): dynamic programming over (word, name), then a walk over the best transitions only, so the
  * cost stays polynomial however many readings tie. `required` names may not be left unread; with `all`, none may.
  */
-function bestReadings(toks: string[], names: readonly string[], ev: Evidence, required: ReadonlySet<string>, all = false): { rank: Rank; values: Values } | undefined {
+function bestReadings(
+  toks: string[],
+  names: readonly string[],
+  ev: Evidence,
+  required: ReadonlySet<string>,
+  all = false,
+): { rank: Rank; values: Values } | undefined {
   const T = toks.length;
   const N = names.length;
-  const memo: Array<Array<Rank | null | undefined>> = Array.from({ length: T + 1 }, () => new Array<Rank | null | undefined>(N + 1));
+  const memo: Array<Array<Rank | null | undefined>> = Array.from(
+    { length: T + 1 },
+    () => new Array<Rank | null | undefined>(N + 1),
+  );
   const skippable = (from: number, to: number) => {
     for (let k = from; k < to; k++) if (all || required.has(names[k])) return false;
     return true;
@@ -179,7 +211,8 @@ function bestReadings(toks: string[], names: readonly string[], ev: Evidence, re
         const value = word(ti, e);
         if (!possible(ev, names[j], value)) continue;
         const next = rankFrom(e, j + 1);
-        if (next) out.push({ j, e, value, rank: { score: next.score + support(ev, names[j], value), size: next.size + 1 } });
+        if (next)
+          out.push({ j, e, value, rank: { score: next.score + support(ev, names[j], value), size: next.size + 1 } });
       }
     }
     return out;
@@ -226,7 +259,13 @@ class Budget {
 }
 
 /** Every monotone assignment of the group words to a subsequence of `names` (group parts are short). */
-function groupAssignments(toks: string[], names: readonly string[], ev: Evidence, budget: Budget, visit: (pairs: Array<[string, string]>) => void): void {
+function groupAssignments(
+  toks: string[],
+  names: readonly string[],
+  ev: Evidence,
+  budget: Budget,
+  visit: (pairs: Array<[string, string]>) => void,
+): void {
   const pairs: Array<[string, string]> = [];
   const walk = (ti: number, ni: number): void => {
     if (budget.exhausted) return;
@@ -249,11 +288,18 @@ function groupAssignments(toks: string[], names: readonly string[], ev: Evidence
 }
 
 /** The best readings of one split under one name set, optionally only those whose group labels are `onlyGroup`. */
-function readSplit(split: Split, ev: Evidence, budget: Budget, onlyGroup?: readonly string[]): { rank: Rank; values: Values } | undefined {
+function readSplit(
+  split: Split,
+  ev: Evidence,
+  budget: Budget,
+  onlyGroup?: readonly string[],
+): { rank: Rank; values: Values } | undefined {
   const required = new Set(['alertname']);
   if (split.common === undefined) {
     // No parenthesised part: the group labels are every common label, read from the group words alone.
-    return onlyGroup ? bestReadings(split.group, onlyGroup, ev, required, true) : bestReadings(split.group, ev.names, ev, required);
+    return onlyGroup
+      ? bestReadings(split.group, onlyGroup, ev, required, true)
+      : bestReadings(split.group, ev.names, ev, required);
   }
   if (split.common.length === 0) return undefined; // `( … )` appears only when some common label is not a group label
   let bestRank: Rank | undefined;
@@ -265,7 +311,10 @@ function readSplit(split: Split, ev: Evidence, budget: Budget, onlyGroup?: reado
     const key = group.join('\u0000');
     if (!commonCache.has(key)) {
       const rest = ev.names.filter((n) => !group.includes(n));
-      commonCache.set(key, bestReadings(split.common as string[], rest, ev, group.includes('alertname') ? new Set() : required));
+      commonCache.set(
+        key,
+        bestReadings(split.common as string[], rest, ev, group.includes('alertname') ? new Set() : required),
+      );
     }
     const common = commonCache.get(key);
     if (!common) return;
@@ -285,7 +334,9 @@ function readSplit(split: Split, ev: Evidence, budget: Budget, onlyGroup?: reado
 }
 
 /** Merges the best results of several (split, name set) pairs: only those of the best rank count. */
-function mergeBest(results: Array<{ rank: Rank; values: Values; names: readonly string[] }>): { rank: Rank; values: Values } | undefined {
+function mergeBest(
+  results: Array<{ rank: Rank; values: Values; names: readonly string[] }>,
+): { rank: Rank; values: Values } | undefined {
   if (results.length === 0) return undefined;
   const top = results.reduce((a, b) => (cmp(b.rank, a.rank) > 0 ? b : a)).rank;
   const values: Values = new Map();
@@ -294,7 +345,8 @@ function mergeBest(results: Array<{ rank: Rank; values: Values; names: readonly 
     if (cmp(r.rank, top) !== 0) continue;
     for (const n of names) {
       const set = r.values.get(n);
-      if (!set) addValue(values, n, undefined); // this name set lacks the label, or no best reading reads it
+      if (!set)
+        addValue(values, n, undefined); // this name set lacks the label, or no best reading reads it
       else for (const v of set) addValue(values, n, v);
     }
   }
@@ -309,7 +361,9 @@ function isKnown(opts: TitleOptions, name: string): boolean {
 
 /** The alertname is the first group value when grouped by it, else the first common value: the known one wins. */
 function pickAlertname(all: Split[], opts: TitleOptions): string | undefined {
-  const firsts = all.flatMap((s) => [s.group[0], s.common?.[0]]).filter((v): v is string => v !== undefined && v !== '');
+  const firsts = all
+    .flatMap((s) => [s.group[0], s.common?.[0]])
+    .filter((v): v is string => v !== undefined && v !== '');
   return firsts.find((n) => isKnown(opts, n)) ?? firsts[0];
 }
 
@@ -327,7 +381,9 @@ function hostMatchOf(opts: TitleOptions, alertname: string): Map<string, Set<str
 
 /** The label-name sets the alert may have: the binding's and those learned, each in Alertmanager's order. */
 function nameSets(opts: TitleOptions, alertname: string): string[][] {
-  const sets = [opts.labelNames?.(alertname), ...(opts.learnedLabelNames?.(alertname) ?? [])].filter((s): s is readonly string[] => s !== undefined && s.length > 0);
+  const sets = [opts.labelNames?.(alertname), ...(opts.learnedLabelNames?.(alertname) ?? [])].filter(
+    (s): s is readonly string[] => s !== undefined && s.length > 0,
+  );
   const seen = new Set<string>();
   const out: string[][] = [];
   for (const s of sets) {
@@ -346,9 +402,14 @@ function nameSets(opts: TitleOptions, alertname: string): string[][] {
  * host value of exactly one label, found once.
  */
 function anchored(rest: string, ev: Evidence): Record<string, string> {
-  const words = rest.replace(/^\(|\)$/g, '').split(/[ ()]+/).filter((w) => w.length > 0);
+  const words = rest
+    .replace(/^\(|\)$/g, '')
+    .split(/[ ()]+/)
+    .filter((w) => w.length > 0);
   const hits: Array<[string, string]> = [];
-  for (const [label, values] of ev.hostMatch) for (const w of new Set(words)) if (values.has(w) && words.filter((x) => x === w).length === 1) hits.push([label, w]);
+  for (const [label, values] of ev.hostMatch)
+    for (const w of new Set(words))
+      if (values.has(w) && words.filter((x) => x === w).length === 1) hits.push([label, w]);
   return hits.length === 1 ? { [hits[0][0]]: hits[0][1] } : {};
 }
 
@@ -379,7 +440,12 @@ export function parseAlertmanagerTitle(title: string, opts: TitleOptions = {}): 
     const results: Array<{ rank: Rank; values: Values; names: readonly string[] }> = [];
     for (const names of sets) {
       const ev: Evidence = { alertname, names, hostMatch, severities, known: learned };
-      const onlyGroup = hinted && hintNames ? (hintNames.includes('...') ? [...names] : alertmanagerLabelOrder(hintNames.filter((n) => names.includes(n)))) : undefined;
+      const onlyGroup =
+        hinted && hintNames
+          ? hintNames.includes('...')
+            ? [...names]
+            : alertmanagerLabelOrder(hintNames.filter((n) => names.includes(n)))
+          : undefined;
       for (const s of all) {
         const r = readSplit(s, ev, budget, onlyGroup);
         if (r) results.push({ ...r, names });

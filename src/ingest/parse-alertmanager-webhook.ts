@@ -53,10 +53,14 @@ export function parseAlertmanagerWebhook(body: unknown): Alert[] {
   const parsed = AlertmanagerWebhookSchema.safeParse(body);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
-    throw new PilotError('PARAM_INVALID', `Not an Alertmanager webhook payload (version 4): ${issues.slice(0, 3).join('; ')}`, {
-      hint: 'point an Alertmanager webhook_configs url at this endpoint; only payload version 4 is understood',
-      details: { issues },
-    });
+    throw new PilotError(
+      'PARAM_INVALID',
+      `Not an Alertmanager webhook payload (version 4): ${issues.slice(0, 3).join('; ')}`,
+      {
+        hint: 'point an Alertmanager webhook_configs url at this endpoint; only payload version 4 is understood',
+        details: { issues },
+      },
+    );
   }
   return parsed.data.alerts.flatMap((a): Alert[] => {
     const alertname = a.labels.alertname;

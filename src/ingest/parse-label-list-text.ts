@@ -71,7 +71,13 @@ export function parseLabelListText(text: string): TextAlert[] {
       lastKey = pair[1];
       continue;
     }
-    if (current && mode === 'annotations' && lastKey !== undefined && current.annotations[lastKey] !== undefined && line.length > 0) {
+    if (
+      current &&
+      mode === 'annotations' &&
+      lastKey !== undefined &&
+      current.annotations[lastKey] !== undefined &&
+      line.length > 0
+    ) {
       current.annotations[lastKey] += `\n${line}`;
     }
   }

@@ -5,11 +5,11 @@
  */
 import type { Alert, AlertMessageRef, AlertSource, AlertStatus } from './alert';
 import { labelsFingerprint } from './fingerprint';
-import { parseAlertmanagerTitle, type ParsedTitle, type TitleOptions } from './parse-alertmanager-title';
+import { type ParsedTitle, parseAlertmanagerTitle, type TitleOptions } from './parse-alertmanager-title';
 import { looksLikeLabelListText, parseLabelListText } from './parse-label-list-text';
 import { parsePlainAlert } from './parse-plain-alert';
 import { looksLikeTemplateText, parseTemplateText, type TextAlert } from './parse-template-text';
-import { slackMessageView, statusFromColour, type SlackAttachmentView, type SlackMessageView } from './slack-message';
+import { type SlackAttachmentView, type SlackMessageView, slackMessageView, statusFromColour } from './slack-message';
 
 export interface SlackAlertOptions extends TitleOptions {
   /** Bot, app and user ids whose messages are alerts (`slack.alertSenders`); undefined: any bot's message. */
@@ -37,11 +37,15 @@ export type SenderKind = { kind: 'alert-sender' } | { kind: 'person'; user: stri
  * Classifies the poster of a message view. Without `alertSenders` (undefined) every bot's message is an alert
  * sender's, as Alertmanager's and Grafana's are; with it, only the listed bot, app or user ids are.
  */
-export function senderOf(view: Pick<SlackMessageView, 'botId' | 'appId' | 'userId'>, alertSenders?: readonly string[]): SenderKind {
+export function senderOf(
+  view: Pick<SlackMessageView, 'botId' | 'appId' | 'userId'>,
+  alertSenders?: readonly string[],
+): SenderKind {
   if (alertSenders === undefined) {
     if (view.botId) return { kind: 'alert-sender' };
   } else {
-    if ([view.botId, view.appId, view.userId].some((id) => id !== undefined && alertSenders.includes(id))) return { kind: 'alert-sender' };
+    if ([view.botId, view.appId, view.userId].some((id) => id !== undefined && alertSenders.includes(id)))
+      return { kind: 'alert-sender' };
     if (view.botId) return { kind: 'ignored' };
   }
   return view.userId ? { kind: 'person', user: view.userId } : { kind: 'ignored' };
@@ -78,12 +82,31 @@ function finish(d: Draft, source: AlertSource, opts: SlackAlertOptions): Alert {
   return alert;
 }
 
-function fromTextAlerts(list: TextAlert[], title: ParsedTitle | undefined, status: AlertStatus | undefined, source: AlertSource, opts: SlackAlertOptions): Alert[] {
+function fromTextAlerts(
+  list: TextAlert[],
+  title: ParsedTitle | undefined,
+  status: AlertStatus | undefined,
+  source: AlertSource,
+  opts: SlackAlertOptions,
+): Alert[] {
   return list.flatMap((t): Alert[] => {
     const alertname = t.labels.alertname ?? (list.length === 1 ? title?.alertname : undefined);
     const s = t.status ?? status;
     if (!alertname || !s) return [];
-    return [finish({ alertname, status: s, labels: t.labels, annotations: t.annotations, generatorURL: t.generatorURL, groupSize: title?.groupSize ?? list.length }, source, opts)];
+    return [
+      finish(
+        {
+          alertname,
+          status: s,
+          labels: t.labels,
+          annotations: t.annotations,
+          generatorURL: t.generatorURL,
+          groupSize: title?.groupSize ?? list.length,
+        },
+        source,
+        opts,
+      ),
+    ];
   });
 }
 
@@ -91,13 +114,20 @@ function fromAttachment(a: SlackAttachmentView, opts: SlackAlertOptions): Alert[
   // The fallback (`<title> | <link>`) keeps the title's trailing space, which tells a `...` grouping from a common
   // part in parentheses; Slack may trim the title itself.
   const fallbackTitle = a.fallback.split(' | ')[0];
-  const titleText = fallbackTitle.trimEnd() === a.title.trimEnd() && fallbackTitle.length > a.title.length ? fallbackTitle : a.title;
+  const titleText =
+    fallbackTitle.trimEnd() === a.title.trimEnd() && fallbackTitle.length > a.title.length ? fallbackTitle : a.title;
   const title = parseAlertmanagerTitle(titleText, opts) ?? parseAlertmanagerTitle(fallbackTitle, opts);
   const status = title?.status ?? statusFromColour(a.color);
   const grafana = a.footer.startsWith('Grafana') || /^\*\*(Firing|Resolved)\*\*$/m.test(a.text);
 
   if (looksLikeLabelListText(a.text)) {
-    const alerts = fromTextAlerts(parseLabelListText(a.text), title, status, grafana ? 'grafana' : 'alertmanager-template', opts);
+    const alerts = fromTextAlerts(
+      parseLabelListText(a.text),
+      title,
+      status,
+      grafana ? 'grafana' : 'alertmanager-template',
+      opts,
+    );
     if (alerts.length > 0) return alerts;
   }
   if (looksLikeTemplateText(a.text)) {
@@ -106,7 +136,18 @@ function fromAttachment(a: SlackAttachmentView, opts: SlackAlertOptions): Alert[
   }
   // Default template: only the title, values without names.
   if (title?.alertname) {
-    const alert = finish({ alertname: title.alertname, status: title.status, labels: title.labels, annotations: {}, missingLabels: title.missingLabels, groupSize: title.groupSize }, grafana ? 'grafana' : 'alertmanager-slack', opts);
+    const alert = finish(
+      {
+        alertname: title.alertname,
+        status: title.status,
+        labels: title.labels,
+        annotations: {},
+        missingLabels: title.missingLabels,
+        groupSize: title.groupSize,
+      },
+      grafana ? 'grafana' : 'alertmanager-slack',
+      opts,
+    );
     if (!grafana) alert.subject = titleText;
     return [alert];
   }
@@ -135,7 +176,12 @@ export function parseSlackAlertMessage(event: unknown, opts: SlackAlertOptions =
   // A person may open an incident (for a known runbook: parsePlainAlert checked), under their name; only an alert
   // sender's message resolves one.
   if (alert.status === 'resolved') {
-    return { alerts: [], ref: view.ref, postedBy: sender.user, refused: `a typed message does not resolve an incident: use \`/incident resolve <id>\`, or let the alert resolve it` };
+    return {
+      alerts: [],
+      ref: view.ref,
+      postedBy: sender.user,
+      refused: `a typed message does not resolve an incident: use \`/incident resolve <id>\`, or let the alert resolve it`,
+    };
   }
   return { alerts: [alert], ref: view.ref, postedBy: sender.user };
 }

@@ -15,7 +15,10 @@ export interface WebhookCredentials {
 
 /** The credentials the webhook accepts, from the config. */
 export function webhookCredentials(config: Readonly<Pick<Config, 'alertmanager'>>): WebhookCredentials {
-  return { token: config.alertmanager.token, ...(config.alertmanager.basicAuth ? { basic: { ...config.alertmanager.basicAuth } } : {}) };
+  return {
+    token: config.alertmanager.token,
+    ...(config.alertmanager.basicAuth ? { basic: { ...config.alertmanager.basicAuth } } : {}),
+  };
 }
 
 /** True when no credentials are configured, i.e. anyone who reaches the port could post alerts. */
@@ -29,9 +32,13 @@ export function webhookOpen(creds: WebhookCredentials): boolean {
  */
 export function assertWebhookClosed(config: Readonly<Pick<Config, 'alertmanager'>>): void {
   if (!webhookOpen(webhookCredentials(config)) || config.alertmanager.allowUnauthenticated) return;
-  throw new PilotError('CONFIG_INVALID', 'alertmanager.token is empty and alertmanager.basicAuth is not set: POST /alertmanager would accept alerts from anyone who can reach the bot', {
-    hint: "set alertmanager.token (and the same in the webhook_config's http_config.authorization.credentials) or alertmanager.basicAuth, or set alertmanager.allowUnauthenticated: true if the port is reachable only by Alertmanager",
-  });
+  throw new PilotError(
+    'CONFIG_INVALID',
+    'alertmanager.token is empty and alertmanager.basicAuth is not set: POST /alertmanager would accept alerts from anyone who can reach the bot',
+    {
+      hint: "set alertmanager.token (and the same in the webhook_config's http_config.authorization.credentials) or alertmanager.basicAuth, or set alertmanager.allowUnauthenticated: true if the port is reachable only by Alertmanager",
+    },
+  );
 }
 
 /**

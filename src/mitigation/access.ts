@@ -26,7 +26,10 @@ export class AccessPolicy {
 
   /** The ids (users `U…`/`W…`, groups `S…`) that may change `host`. */
   grantees(host: Pick<HostConfig, 'name' | 'group'>): string[] {
-    const extra = [...(this.access.hosts[host.name] ?? []), ...(host.group ? (this.access.hosts[host.group] ?? []) : [])];
+    const extra = [
+      ...(this.access.hosts[host.name] ?? []),
+      ...(host.group ? (this.access.hosts[host.group] ?? []) : []),
+    ];
     return [...new Set([...this.access.mitigate, ...extra])];
   }
 
@@ -52,9 +55,13 @@ export class AccessPolicy {
     if (grantees.includes(user)) return { allowed: true, grantees };
     for (const id of grantees.filter((g) => g.startsWith('S'))) {
       const members = await this.members(id).catch((err: unknown) => {
-        throw new PilotError('NOT_ALLOWED', `could not read the members of user group ${id} (${asPilotError(err).message}); refused to be safe`, {
-          hint: 'check that the bot has the usergroups:read scope, then try again',
-        });
+        throw new PilotError(
+          'NOT_ALLOWED',
+          `could not read the members of user group ${id} (${asPilotError(err).message}); refused to be safe`,
+          {
+            hint: 'check that the bot has the usergroups:read scope, then try again',
+          },
+        );
       });
       if (members.includes(user)) return { allowed: true, grantees };
     }

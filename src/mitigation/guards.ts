@@ -17,12 +17,20 @@ export interface AuditReader {
  * Returns the error that blocks `actionId` on `host` now, or undefined when the cooldown and the budget allow it.
  * Attempts that reached the host count (`ok` and `failed`); refusals and dry runs do not.
  */
-export async function checkRestartBudget(store: AuditReader, cfg: Config['mitigation'], host: string, actionId: string, now: Date): Promise<PilotError | undefined> {
+export async function checkRestartBudget(
+  store: AuditReader,
+  cfg: Config['mitigation'],
+  host: string,
+  actionId: string,
+  now: Date,
+): Promise<PilotError | undefined> {
   if (!cfg.restartActions.includes(actionId)) return undefined;
   // Far enough back for both rules: the budget's hour and a cooldown that may be longer than an hour.
   const lookBackMs = Math.max(HOUR_MS, cfg.cooldownSec * 1000);
   const since = new Date(now.getTime() - lookBackMs).toISOString();
-  const ran = (await store.audits({ host, actionIds: cfg.restartActions, since })).filter((a) => a.outcome === 'ok' || a.outcome === 'failed');
+  const ran = (await store.audits({ host, actionIds: cfg.restartActions, since })).filter(
+    (a) => a.outcome === 'ok' || a.outcome === 'failed',
+  );
   const last = ran[ran.length - 1];
   if (last && cfg.cooldownSec > 0) {
     const waitMs = Date.parse(last.at) + cfg.cooldownSec * 1000 - now.getTime();
@@ -30,18 +38,33 @@ export async function checkRestartBudget(store: AuditReader, cfg: Config['mitiga
       const waitSec = Math.ceil(waitMs / 1000);
       const when = `${last.at.slice(11, 19)} UTC`;
       // Say what happened: a restart that ran, or an attempt that failed (and may have changed nothing).
-      const what = last.outcome === 'ok' ? `${host} was last restarted (${last.actionId} by ${last.user}) at ${when}` : `the last restart attempt on ${host} (${last.actionId} by ${last.user}) failed at ${when}`;
+      const what =
+        last.outcome === 'ok'
+          ? `${host} was last restarted (${last.actionId} by ${last.user}) at ${when}`
+          : `the last restart attempt on ${host} (${last.actionId} by ${last.user}) failed at ${when}`;
       return new PilotError('COOLDOWN', `${what}; the cooldown of ${cfg.cooldownSec} s has ${waitSec} s left`, {
-        details: { host, waitSec, cooldownSec: cfg.cooldownSec, lastAt: last.at, lastActionId: last.actionId, lastUser: last.user, lastOutcome: last.outcome },
+        details: {
+          host,
+          waitSec,
+          cooldownSec: cfg.cooldownSec,
+          lastAt: last.at,
+          lastActionId: last.actionId,
+          lastUser: last.user,
+          lastOutcome: last.outcome,
+        },
       });
     }
   }
   const hourAgo = now.getTime() - HOUR_MS;
   const inHour = ran.filter((a) => Date.parse(a.at) >= hourAgo);
   if (inHour.length >= cfg.maxRestartsPerHour) {
-    return new PilotError('RESTART_BUDGET', `${host} had ${inHour.length} restart attempts in the last hour (the limit is ${cfg.maxRestartsPerHour})`, {
-      details: { host, attempts: inHour.length, limit: cfg.maxRestartsPerHour },
-    });
+    return new PilotError(
+      'RESTART_BUDGET',
+      `${host} had ${inHour.length} restart attempts in the last hour (the limit is ${cfg.maxRestartsPerHour})`,
+      {
+        details: { host, attempts: inHour.length, limit: cfg.maxRestartsPerHour },
+      },
+    );
   }
   return undefined;
 }

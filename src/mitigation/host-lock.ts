@@ -19,7 +19,9 @@ export interface LockStore {
   releaseLock(name: string, owner: string): void | Promise<void>;
 }
 
-export type LockResult = { acquired: true; release(): Promise<void> } | { acquired: false; holder?: LockHolder; since: string };
+export type LockResult =
+  | { acquired: true; release(): Promise<void> }
+  | { acquired: false; holder?: LockHolder; since: string };
 
 /** The lock's name for a host. */
 export function hostLockName(host: string): string {
@@ -27,7 +29,13 @@ export function hostLockName(host: string): string {
 }
 
 /** Takes the host's lock for `holder`, or says who holds it. */
-export async function acquireHostLock(store: LockStore, host: string, holder: LockHolder, ttlMs: number, now: Date): Promise<LockResult> {
+export async function acquireHostLock(
+  store: LockStore,
+  host: string,
+  holder: LockHolder,
+  ttlMs: number,
+  now: Date,
+): Promise<LockResult> {
   const name = hostLockName(host);
   const owner = JSON.stringify(holder);
   const lock = await store.acquireLock(name, owner, ttlMs, now);
@@ -39,7 +47,12 @@ export async function acquireHostLock(store: LockStore, host: string, holder: Lo
 export function parseHolder(owner: string): LockHolder | undefined {
   try {
     const v = JSON.parse(owner) as Partial<LockHolder>;
-    if (typeof v.user === 'string' && typeof v.actionId === 'string' && typeof v.since === 'string' && typeof v.incidentId === 'number') {
+    if (
+      typeof v.user === 'string' &&
+      typeof v.actionId === 'string' &&
+      typeof v.since === 'string' &&
+      typeof v.incidentId === 'number'
+    ) {
       return { user: v.user, actionId: v.actionId, incidentId: v.incidentId, since: v.since };
     }
   } catch {

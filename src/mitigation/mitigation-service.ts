@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { ActionSpec, BuiltCommand } from '../actions/types';
 import type { Config, HostConfig } from '../config/schema';
-import { asPilotError, PilotError, type ErrorCode } from '../errors';
+import { asPilotError, type ErrorCode, PilotError } from '../errors';
 import type { ExecResult } from '../exec/types';
 import { assertLabelsPresent } from '../incident/complete-labels';
 import { hostOf, type RunStepOutcome, type RunStepRequest } from '../incident/run-step';
@@ -18,7 +18,7 @@ import type { Step } from '../runbook/types';
 import type { AccessDecision } from './access';
 import { checkRestartBudget } from './guards';
 import { acquireHostLock, type LockStore } from './host-lock';
-import { verifyMitigation, type HostSnapshot, type Verification } from './verify';
+import { type HostSnapshot, type Verification, verifyMitigation } from './verify';
 
 type MaybeAsync<T> = T | Promise<T>;
 
@@ -27,7 +27,13 @@ export interface MitigationStore extends LockStore {
   get(id: number): MaybeAsync<Incident | undefined>;
   audits(filter: { host?: string; actionIds?: string[]; since?: string }): MaybeAsync<AuditRecord[]>;
   appendAudit(record: AuditRecord): MaybeAsync<AuditRecord>;
-  appendTimeline(incidentId: number, type: TimelineType, actor: string, details?: Record<string, unknown>, at?: string): MaybeAsync<TimelineEvent>;
+  appendTimeline(
+    incidentId: number,
+    type: TimelineType,
+    actor: string,
+    details?: Record<string, unknown>,
+    at?: string,
+  ): MaybeAsync<TimelineEvent>;
 }
 
 export interface MitigationServiceDeps {
@@ -39,7 +45,12 @@ export interface MitigationServiceDeps {
   /** The action that validates the config before a restart or reload (`config-check`), if the catalog has one. */
   precheckAction?: ActionSpec;
   /** Runs an action on a host without a step or a reply (the pre-check), under the host's limits. */
-  runQuietly(host: HostConfig, action: ActionSpec, labels: Record<string, string>, user: string): Promise<{ built: BuiltCommand; result: ExecResult }>;
+  runQuietly(
+    host: HostConfig,
+    action: ActionSpec,
+    labels: Record<string, string>,
+    user: string,
+  ): Promise<{ built: BuiltCommand; result: ExecResult }>;
   /** Runs the mitigation's step as any step runs (its state, timeline and progress reply). */
   runStep(req: RunStepRequest): Promise<RunStepOutcome>;
   /** The hosts a user may pick for an incident whose alert names none (see hostChoices). */
@@ -92,7 +103,9 @@ export interface Refused {
   precheck?: { command: string; exitCode: number | null; output: string };
 }
 
-export type PrepareOutcome = Refused | { kind: 'confirm'; host: HostConfig; commands: MitigationCommands; alertActive?: boolean; dryRunOnly: boolean };
+export type PrepareOutcome =
+  | Refused
+  | { kind: 'confirm'; host: HostConfig; commands: MitigationCommands; alertActive?: boolean; dryRunOnly: boolean };
 
 export type MitigationOutcome =
   | Refused
@@ -160,20 +173,38 @@ export class MitigationService {
     // What runs is what was shown: the commands are rebuilt now (the config or the alert's labels may have changed
     // since the modal opened) and must match the digest the modal carried.
     if (req.shownDigest !== undefined && req.shownDigest !== commandsDigest(commands)) {
-      const e = new PilotError('CONFIRMATION_CHANGED', `the incident changed since you opened this; open it again (the commands of ${action.title} on ${host.name} are not the ones shown: nothing was run)`, { details: { host: host.name } });
+      const e = new PilotError(
+        'CONFIRMATION_CHANGED',
+        `the incident changed since you opened this; open it again (the commands of ${action.title} on ${host.name} are not the ones shown: nothing was run)`,
+        { details: { host: host.name } },
+      );
       return this.refuse(r, host.name, e, { reason, command });
     }
     const dryRun = req.dryRun || deps.settings.dryRun;
     // Asked again now, not trusted from when the modal opened: the alert may have resolved in between. A dry run
     // changes nothing, so it needs no second confirmation.
-    if (!dryRun && !req.resolvedAck && deps.alertActive && (await deps.alertActive(incident).catch(() => undefined)) === false) {
-      const e = new PilotError('ALERT_RESOLVED', `Alertmanager says the alert of incident #${incident.id} is no longer active: ${action.title} was not run`);
+    if (
+      !dryRun &&
+      !req.resolvedAck &&
+      deps.alertActive &&
+      (await deps.alertActive(incident).catch(() => undefined)) === false
+    ) {
+      const e = new PilotError(
+        'ALERT_RESOLVED',
+        `Alertmanager says the alert of incident #${incident.id} is no longer active: ${action.title} was not run`,
+      );
       return this.refuse(r, host.name, e, { reason, command });
     }
 
     if (dryRun) {
       await deps.store.appendAudit({ ...this.audit(r, host.name), outcome: 'dry-run', command });
-      await deps.store.appendTimeline(incident.id, 'mitigation.dry-run', user, { actionId: action.id, host: host.name, command, reason }, deps.now().toISOString());
+      await deps.store.appendTimeline(
+        incident.id,
+        'mitigation.dry-run',
+        user,
+        { actionId: action.id, host: host.name, command, reason },
+        deps.now().toISOString(),
+      );
       return { kind: 'dry-run', host: host.name, commands };
     }
 
@@ -183,12 +214,22 @@ export class MitigationService {
     if (early) return this.refuse(r, host.name, early, { reason, command });
 
     const since = deps.now();
-    const lock = await acquireHostLock(deps.store, host.name, { user, actionId: action.id, incidentId: incident.id, since: since.toISOString() }, deps.settings.lockTtlSec * 1000, since);
+    const lock = await acquireHostLock(
+      deps.store,
+      host.name,
+      { user, actionId: action.id, incidentId: incident.id, since: since.toISOString() },
+      deps.settings.lockTtlSec * 1000,
+      since,
+    );
     if (!lock.acquired) {
       const holder = lock.holder;
-      const e = new PilotError('HOST_BUSY', `another mitigation is running on ${host.name}${holder ? ` (${holder.actionId} by ${holder.user} for incident #${holder.incidentId})` : ''} since ${lock.since.slice(11, 19)} UTC; nothing was run`, {
-        details: { host: host.name, holder, since: lock.since },
-      });
+      const e = new PilotError(
+        'HOST_BUSY',
+        `another mitigation is running on ${host.name}${holder ? ` (${holder.actionId} by ${holder.user} for incident #${holder.incidentId})` : ''} since ${lock.since.slice(11, 19)} UTC; nothing was run`,
+        {
+          details: { host: host.name, holder, since: lock.since },
+        },
+      );
       return this.refuse(r, host.name, e, { reason, command });
     }
     try {
@@ -198,7 +239,11 @@ export class MitigationService {
     }
   }
 
-  private async runLocked(r: MitigationRequest, host: HostConfig, commands: MitigationCommands): Promise<MitigationOutcome> {
+  private async runLocked(
+    r: MitigationRequest,
+    host: HostConfig,
+    commands: MitigationCommands,
+  ): Promise<MitigationOutcome> {
     const { deps } = this;
     const { incident, action, user, reason } = r;
     const command = commands.action.command;
@@ -206,13 +251,19 @@ export class MitigationService {
     if (blocked) return this.refuse(r, host.name, blocked, { reason, command });
 
     if (commands.precheck && deps.precheckAction) {
-      const pre = await deps.runQuietly(host, deps.precheckAction, incident.alert.labels, user).catch((err: unknown) => asPilotError(err));
+      const pre = await deps
+        .runQuietly(host, deps.precheckAction, incident.alert.labels, user)
+        .catch((err: unknown) => asPilotError(err));
       if (pre instanceof PilotError) return this.refuse(r, host.name, pre, { reason, command });
       if (pre.result.exitCode !== 0) {
         const output = `${pre.result.stdout.text}\n${pre.result.stderr.text}`.trim();
-        const e = new PilotError('PRECHECK_FAILED', `the config check failed (${deps.precheckAction.id} exit ${pre.result.exitCode ?? pre.result.signal ?? '?'}): ${action.title} was not run`, {
-          details: { precheckCommand: pre.built.command, exitCode: pre.result.exitCode },
-        });
+        const e = new PilotError(
+          'PRECHECK_FAILED',
+          `the config check failed (${deps.precheckAction.id} exit ${pre.result.exitCode ?? pre.result.signal ?? '?'}): ${action.title} was not run`,
+          {
+            details: { precheckCommand: pre.built.command, exitCode: pre.result.exitCode },
+          },
+        );
         const out = this.refuse(r, host.name, e, { reason, command });
         return { ...(await out), precheck: { command: pre.built.command, exitCode: pre.result.exitCode, output } };
       }
@@ -223,19 +274,44 @@ export class MitigationService {
     const selfChecked = action.verify === 'command';
     const unread: HostSnapshot = { answered: false, frontends: [], servers: [] };
     const before = selfChecked ? unread : await this.readBack(host, incident);
-    await deps.store.appendTimeline(incident.id, 'mitigation.confirmed', user, { actionId: action.id, stepId: r.step.id, host: host.name, reason, command }, deps.now().toISOString());
+    await deps.store.appendTimeline(
+      incident.id,
+      'mitigation.confirmed',
+      user,
+      { actionId: action.id, stepId: r.step.id, host: host.name, reason, command },
+      deps.now().toISOString(),
+    );
     const started = deps.now().getTime();
     const outcome = await deps.runStep({ incident, step: r.step, action, user, details: { reason } });
     if (outcome.kind !== 'ran') {
       // Refused by the step runner (a limit), nothing reached the host; or it could not run or lost its connection.
-      await deps.store.appendAudit({ ...this.audit(r, host.name), outcome: outcome.kind === 'refused' ? 'refused' : 'failed', command, details: { code: outcome.error.code, error: outcome.error.message } });
+      await deps.store.appendAudit({
+        ...this.audit(r, host.name),
+        outcome: outcome.kind === 'refused' ? 'refused' : 'failed',
+        command,
+        details: { code: outcome.error.code, error: outcome.error.message },
+      });
       return { kind: 'failed', host: host.name, command, error: outcome.error };
     }
     const { result } = outcome;
     if (result.exitCode !== 0 || result.timedOut) {
-      const why = result.timedOut ? 'the command timed out' : `the command exited ${result.exitCode ?? result.signal ?? '?'}`;
-      await deps.store.appendAudit({ ...this.audit(r, host.name), outcome: 'failed', command, exitCode: result.exitCode, verification: `not verified: ${why}` });
-      await deps.store.appendTimeline(incident.id, 'mitigation.not-verified', user, { actionId: action.id, host: host.name, why }, deps.now().toISOString());
+      const why = result.timedOut
+        ? 'the command timed out'
+        : `the command exited ${result.exitCode ?? result.signal ?? '?'}`;
+      await deps.store.appendAudit({
+        ...this.audit(r, host.name),
+        outcome: 'failed',
+        command,
+        exitCode: result.exitCode,
+        verification: `not verified: ${why}`,
+      });
+      await deps.store.appendTimeline(
+        incident.id,
+        'mitigation.not-verified',
+        user,
+        { actionId: action.id, host: host.name, why },
+        deps.now().toISOString(),
+      );
       return { kind: 'failed', host: host.name, command, exitCode: result.exitCode, timedOut: result.timedOut };
     }
     if (!selfChecked) await deps.sleep(deps.settings.verifyDelayMs);
@@ -243,10 +319,37 @@ export class MitigationService {
     const restartLike = deps.settings.restartActions.includes(action.id);
     const labels = incident.alert.labels;
     const verification: Verification = selfChecked
-      ? { verified: true, why: `the command checked it: ${result.stdout.text.trim().split('\n').find((l) => l.trim()) ?? 'exit 0'}` }
-      : verifyMitigation(action.id, restartLike, before, after, { backend: labels.backend ?? labels.proxy, server: labels.server }, (deps.now().getTime() - started) / 1000);
-    await deps.store.appendAudit({ ...this.audit(r, host.name), outcome: 'ok', command, exitCode: 0, verification: `${verification.verified ? 'verified' : 'not verified'}: ${verification.why}` });
-    await deps.store.appendTimeline(incident.id, verification.verified ? 'mitigation.verified' : 'mitigation.not-verified', 'bot', { actionId: action.id, host: host.name, why: verification.why }, deps.now().toISOString());
+      ? {
+          verified: true,
+          why: `the command checked it: ${
+            result.stdout.text
+              .trim()
+              .split('\n')
+              .find((l) => l.trim()) ?? 'exit 0'
+          }`,
+        }
+      : verifyMitigation(
+          action.id,
+          restartLike,
+          before,
+          after,
+          { backend: labels.backend ?? labels.proxy, server: labels.server },
+          (deps.now().getTime() - started) / 1000,
+        );
+    await deps.store.appendAudit({
+      ...this.audit(r, host.name),
+      outcome: 'ok',
+      command,
+      exitCode: 0,
+      verification: `${verification.verified ? 'verified' : 'not verified'}: ${verification.why}`,
+    });
+    await deps.store.appendTimeline(
+      incident.id,
+      verification.verified ? 'mitigation.verified' : 'mitigation.not-verified',
+      'bot',
+      { actionId: action.id, host: host.name, why: verification.why },
+      deps.now().toISOString(),
+    );
     return { kind: 'ran', host: host.name, command, verification };
   }
 
@@ -259,12 +362,15 @@ export class MitigationService {
       return asPilotError(err);
     }
     if (decision.allowed) return undefined;
-    return new PilotError('NOT_ALLOWED', `you may not run ${click.action.title} on ${host.name}`, { details: { host: host.name, grantees: decision.grantees } });
+    return new PilotError('NOT_ALLOWED', `you may not run ${click.action.title} on ${host.name}`, {
+      details: { host: host.name, grantees: decision.grantees },
+    });
   }
 
   private commands(incident: Incident, action: ActionSpec, host: HostConfig): MitigationCommands {
     const ctx = { labels: incident.alert.labels, host };
-    const needsPrecheck = this.deps.precheckAction !== undefined && this.deps.settings.restartActions.includes(action.id);
+    const needsPrecheck =
+      this.deps.precheckAction !== undefined && this.deps.settings.restartActions.includes(action.id);
     return {
       ...(needsPrecheck ? { precheck: this.deps.buildCommand(this.deps.precheckAction as ActionSpec, ctx) } : {}),
       action: this.deps.buildCommand(action, ctx),
@@ -272,27 +378,55 @@ export class MitigationService {
   }
 
   private async readBack(host: HostConfig, incident: Incident): Promise<HostSnapshot> {
-    return this.deps.readBack(host, incident.alert.labels).catch((err: unknown) => ({ answered: false, error: asPilotError(err).message, frontends: [], servers: [] }));
+    return this.deps
+      .readBack(host, incident.alert.labels)
+      .catch((err: unknown) => ({ answered: false, error: asPilotError(err).message, frontends: [], servers: [] }));
   }
 
   private audit(r: MitigationClick & { reason?: string }, host: string): Omit<AuditRecord, 'outcome'> {
-    return { at: this.deps.now().toISOString(), incidentId: r.incident.id, user: r.user, host, actionId: r.action.id, ...(r.reason !== undefined ? { reason: r.reason } : {}) };
+    return {
+      at: this.deps.now().toISOString(),
+      incidentId: r.incident.id,
+      user: r.user,
+      host,
+      actionId: r.action.id,
+      ...(r.reason !== undefined ? { reason: r.reason } : {}),
+    };
   }
 
   /** Records a refused attempt, whatever refused it, in the audit log and on the timeline, and returns it. */
-  private async refuse(click: MitigationClick, host: string | undefined, error: PilotError, extra: { reason?: string; command?: string } = {}): Promise<Refused> {
+  private async refuse(
+    click: MitigationClick,
+    host: string | undefined,
+    error: PilotError,
+    extra: { reason?: string; command?: string } = {},
+  ): Promise<Refused> {
     const at = this.deps.now().toISOString();
     const hostName = host ?? click.incident.hostName ?? '?';
     const details = { ...error.details, code: error.code, error: error.message };
-    await this.deps.store.appendAudit({ ...this.audit({ ...click, reason: extra.reason }, hostName), at, outcome: 'refused', ...(extra.command ? { command: extra.command } : {}), details });
-    await this.deps.store.appendTimeline(click.incident.id, 'mitigation.refused', click.user, { actionId: click.action.id, host: hostName, ...details, ...(extra.reason ? { reason: extra.reason } : {}) }, at);
+    await this.deps.store.appendAudit({
+      ...this.audit({ ...click, reason: extra.reason }, hostName),
+      at,
+      outcome: 'refused',
+      ...(extra.command ? { command: extra.command } : {}),
+      details,
+    });
+    await this.deps.store.appendTimeline(
+      click.incident.id,
+      'mitigation.refused',
+      click.user,
+      { actionId: click.action.id, host: hostName, ...details, ...(extra.reason ? { reason: extra.reason } : {}) },
+      at,
+    );
     return { kind: 'refused', code: error.code, error, ...(host ? { host } : {}) };
   }
 }
 
 /** A digest of the exact commands, to bind a confirmation to what it showed. */
 export function commandsDigest(commands: MitigationCommands): string {
-  return createHash('sha256').update(JSON.stringify([commands.precheck?.command ?? null, commands.action.command])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([commands.precheck?.command ?? null, commands.action.command]))
+    .digest('hex');
 }
 
 function closed(incident: Incident, action: ActionSpec): PilotError {

@@ -29,7 +29,8 @@ export function parseReadBack(stdout: string): HostSnapshot {
     const m = /^([A-Za-z_]+):\s*(.*)$/.exec(line.trim());
     if (m) kv.set(m[1], m[2]);
   }
-  if (!kv.has('Pid')) return { answered: false, error: firstLine(info) || 'no answer from the stats socket', frontends: [], servers: [] };
+  if (!kv.has('Pid'))
+    return { answered: false, error: firstLine(info) || 'no answer from the stats socket', frontends: [], servers: [] };
   const statRows = parseShowStat(stat);
   const adminByServer = new Map(parseServersState(state).map((r) => [`${r.backend}/${r.server}`, r.adminState]));
   return {
@@ -39,7 +40,12 @@ export function parseReadBack(stdout: string): HostSnapshot {
     frontends: statRows.filter((r) => r.name === 'FRONTEND').map((r) => ({ name: r.proxy, status: r.status })),
     servers: statRows
       .filter((r) => r.name !== 'FRONTEND' && r.name !== 'BACKEND')
-      .map((r) => ({ backend: r.proxy, server: r.name, status: r.status, adminState: adminByServer.get(`${r.proxy}/${r.name}`) })),
+      .map((r) => ({
+        backend: r.proxy,
+        server: r.name,
+        status: r.status,
+        adminState: adminByServer.get(`${r.proxy}/${r.name}`),
+      })),
   };
 }
 

@@ -4,11 +4,11 @@
  */
 import { PilotError } from '../errors';
 import type { Alert } from '../ingest/alert';
-import { renderSeriesChart, type ChartInput } from './chart';
+import { type ChartInput, renderSeriesChart } from './chart';
 import { exprFromGeneratorUrl } from './expr-from-generator-url';
 import { fillQueryTemplate } from './fill-query-template';
 import type { PrometheusClient, PromSeries } from './prometheus-client';
-import { describeServerUp, findTargetSeries, summariseServerUp, type ServerUpSummary } from './server-up-summary';
+import { describeServerUp, findTargetSeries, type ServerUpSummary, summariseServerUp } from './server-up-summary';
 
 export interface AlertGraphDeps {
   prometheus: Pick<PrometheusClient, 'queryRange'>;
@@ -93,7 +93,8 @@ export async function buildAlertGraph(deps: AlertGraphDeps, input: AlertGraphInp
 
   const alertStart = input.alert.startsAt ? new Date(input.alert.startsAt) : undefined;
   const markAt = alertStart && Number.isFinite(alertStart.getTime()) && alertStart >= start ? alertStart : undefined;
-  const binary = series.length > 0 && series.every((s) => s.points.every(([, v]) => Number.isNaN(v) || v === 0 || v === 1));
+  const binary =
+    series.length > 0 && series.every((s) => s.points.every(([, v]) => Number.isNaN(v) || v === 0 || v === 1));
   const summary =
     source === 'binding' && binary
       ? summariseServerUp(series, { labels, alertStart: markAt ?? alertStart, windowStart: start, windowEnd: end })
@@ -159,7 +160,9 @@ function round(v: number): string {
 function seriesName(s: PromSeries, alertLabels: Record<string, string>): string {
   if (s.labels.server) return s.labels.server;
   const own = Object.entries(s.labels).filter(([k, v]) => k !== '__name__' && alertLabels[k] !== v);
-  const parts = (own.length > 0 ? own : Object.entries(s.labels).filter(([k]) => k !== '__name__')).map(([k, v]) => `${k}=${v}`);
+  const parts = (own.length > 0 ? own : Object.entries(s.labels).filter(([k]) => k !== '__name__')).map(
+    ([k, v]) => `${k}=${v}`,
+  );
   return truncate(parts.join(', ') || s.labels.__name__ || 'value', 40);
 }
 

@@ -60,7 +60,12 @@ export interface AlertState {
 
 const SilenceIdSchema = z.string().regex(/^[0-9a-fA-F-]{36}$/, 'must be a silence id (a UUID)');
 
-const MatcherSchema = z.object({ name: z.string(), value: z.string(), isRegex: z.boolean(), isEqual: z.boolean().default(true) });
+const MatcherSchema = z.object({
+  name: z.string(),
+  value: z.string(),
+  isRegex: z.boolean(),
+  isEqual: z.boolean().default(true),
+});
 
 const GettableSilenceSchema = z.object({
   id: z.string(),
@@ -101,7 +106,8 @@ export function silenceMatchers(labels: Record<string, string>): SilenceMatcher[
       assertLabelName(name);
       return { name, value: labels[name], isRegex: false, isEqual: true };
     });
-  if (matchers.length === 0) throw new PilotError('PARAM_INVALID', 'the alert has no labels: a silence needs at least one');
+  if (matchers.length === 0)
+    throw new PilotError('PARAM_INVALID', 'the alert has no labels: a silence needs at least one');
   return matchers;
 }
 
@@ -132,10 +138,16 @@ export class AlertmanagerClient {
   /** Creates a silence with exact matchers from the alert's labels. Returns Alertmanager's silence id. */
   async createSilence(input: CreateSilenceInput): Promise<{ silenceId: string }> {
     if (!(input.endsAt.getTime() > input.startsAt.getTime())) {
-      throw new PilotError('PARAM_INVALID', `the silence would end (${input.endsAt.toISOString()}) before it starts (${input.startsAt.toISOString()})`);
+      throw new PilotError(
+        'PARAM_INVALID',
+        `the silence would end (${input.endsAt.toISOString()}) before it starts (${input.startsAt.toISOString()})`,
+      );
     }
     if (input.createdBy.trim() === '' || input.comment.trim() === '') {
-      throw new PilotError('PARAM_INVALID', 'a silence needs an author and a comment (Alertmanager refuses it otherwise)');
+      throw new PilotError(
+        'PARAM_INVALID',
+        'a silence needs an author and a comment (Alertmanager refuses it otherwise)',
+      );
     }
     const body = {
       matchers: silenceMatchers(input.labels),
@@ -144,9 +156,18 @@ export class AlertmanagerClient {
       createdBy: input.createdBy,
       comment: input.comment,
     };
-    const res = await this.service.request({ method: 'POST', url: 'api/v2/silences', data: body, headers: { 'Content-Type': 'application/json' } });
+    const res = await this.service.request({
+      method: 'POST',
+      url: 'api/v2/silences',
+      data: body,
+      headers: { 'Content-Type': 'application/json' },
+    });
     this.rejectClientError(res, 'the silence');
-    const { silenceID } = this.service.parse(z.object({ silenceID: z.string().min(1) }), res.body, 'POST /api/v2/silences');
+    const { silenceID } = this.service.parse(
+      z.object({ silenceID: z.string().min(1) }),
+      res.body,
+      'POST /api/v2/silences',
+    );
     return { silenceId: silenceID };
   }
 
@@ -155,7 +176,10 @@ export class AlertmanagerClient {
    * expired, so a second click is harmless; `not-found` means Alertmanager no longer knows the id.
    */
   async expireSilence(id: string): Promise<'expired' | 'not-found'> {
-    const res = await this.service.request({ method: 'DELETE', url: `api/v2/silence/${encodeURIComponent(checkSilenceId(id))}` });
+    const res = await this.service.request({
+      method: 'DELETE',
+      url: `api/v2/silence/${encodeURIComponent(checkSilenceId(id))}`,
+    });
     if (res.status === 404) return 'not-found';
     this.rejectClientError(res, `silence ${id}`);
     return 'expired';
@@ -163,7 +187,10 @@ export class AlertmanagerClient {
 
   /** Reads a silence back; undefined when Alertmanager does not know the id. */
   async getSilence(id: string): Promise<Silence | undefined> {
-    const res = await this.service.request({ method: 'GET', url: `api/v2/silence/${encodeURIComponent(checkSilenceId(id))}` });
+    const res = await this.service.request({
+      method: 'GET',
+      url: `api/v2/silence/${encodeURIComponent(checkSilenceId(id))}`,
+    });
     if (res.status === 404) return undefined;
     this.rejectClientError(res, `silence ${id}`);
     const s = this.service.parse(GettableSilenceSchema, res.body, 'GET /api/v2/silence/{id}');
@@ -242,14 +269,19 @@ export class AlertmanagerClient {
 
   private rejectClientError(res: { status: number; body: unknown }, what: string): void {
     if (res.status >= 200 && res.status < 300) return;
-    throw new PilotError('PARAM_INVALID', `Alertmanager at ${this.service.url} refused ${what} (HTTP ${res.status}: ${errorText(res.body) ?? 'no reason given'})`, {
-      hint: 'the labels came from the alert; check them, nothing was changed in Alertmanager',
-    });
+    throw new PilotError(
+      'PARAM_INVALID',
+      `Alertmanager at ${this.service.url} refused ${what} (HTTP ${res.status}: ${errorText(res.body) ?? 'no reason given'})`,
+      {
+        hint: 'the labels came from the alert; check them, nothing was changed in Alertmanager',
+      },
+    );
   }
 }
 
 function checkSilenceId(id: string): string {
   const parsed = SilenceIdSchema.safeParse(id);
-  if (!parsed.success) throw new PilotError('PARAM_INVALID', `${JSON.stringify(id.slice(0, 60))} is not an Alertmanager silence id`);
+  if (!parsed.success)
+    throw new PilotError('PARAM_INVALID', `${JSON.stringify(id.slice(0, 60))} is not an Alertmanager silence id`);
   return parsed.data;
 }

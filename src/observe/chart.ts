@@ -30,7 +30,10 @@ export interface ChartInput {
 }
 
 const FONT_FAMILY = 'DejaVu Sans';
-const DEFAULT_FONT_FILES = ['/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf'];
+const DEFAULT_FONT_FILES = [
+  '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf',
+  '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf',
+];
 const UP = '#2e9e44';
 const DOWN = '#d64541';
 const MARK = '#555555';
@@ -43,14 +46,19 @@ export async function renderSeriesChart(input: ChartInput): Promise<Uint8Array> 
     background: 'white',
     fitTo: { mode: 'original' },
     // Without fonts resvg draws no text at all; scanning the system's fonts is slower, so only as a fallback.
-    font: fontFiles.length > 0 ? { fontFiles, loadSystemFonts: false, defaultFontFamily: FONT_FAMILY } : { loadSystemFonts: true },
+    font:
+      fontFiles.length > 0
+        ? { fontFiles, loadSystemFonts: false, defaultFontFamily: FONT_FAMILY }
+        : { loadSystemFonts: true },
   });
   return image.asPng();
 }
 
 /** Renders the chart as an SVG string (pure; the PNG step adds the fonts). */
 export function renderSeriesSvg(input: ChartInput): string {
-  const binary = input.series.length > 0 && input.series.every((s) => s.points.every(([, v]) => Number.isNaN(v) || v === 0 || v === 1));
+  const binary =
+    input.series.length > 0 &&
+    input.series.every((s) => s.points.every(([, v]) => Number.isNaN(v) || v === 0 || v === 1));
   const width = input.width ?? 800;
   const rowHeight = 46;
   const height = input.height ?? (binary ? 110 + Math.max(1, input.series.length) * rowHeight : 360);
@@ -163,7 +171,11 @@ export function stateRuns(points: Array<[number, number]>): Array<{ start: numbe
 }
 
 function typicalStep(points: Array<[number, number]>): number {
-  const diffs = points.slice(1).map(([t], i) => t - points[i][0]).filter((d) => d > 0).sort((a, b) => a - b);
+  const diffs = points
+    .slice(1)
+    .map(([t], i) => t - points[i][0])
+    .filter((d) => d > 0)
+    .sort((a, b) => a - b);
   // query_range samples sit on multiples of the step, so the smallest gap is the step.
   return diffs.length > 0 ? diffs[0] : 15_000;
 }

@@ -93,7 +93,10 @@ export class ExternalService {
     let text: string;
     try {
       // axios' `timeout` is an idle timer on the socket; the signal also bounds a server that trickles bytes.
-      const res = await this.http.request<string>({ ...config, signal: AbortSignal.timeout(this.settings.timeoutMs + 100) });
+      const res = await this.http.request<string>({
+        ...config,
+        signal: AbortSignal.timeout(this.settings.timeoutMs + 100),
+      });
       status = res.status;
       text = typeof res.data === 'string' ? res.data : '';
     } catch (err) {
@@ -101,9 +104,13 @@ export class ExternalService {
       throw this.unavailable(describeTransportError(err, this.settings.timeoutMs), scrubbed(err));
     }
     if (status === 401 || status === 403) {
-      throw new PilotError('EXTERNAL_UNAVAILABLE', `${this.name.label} at ${this.url} refused the bot's credentials (HTTP ${status})`, {
-        hint: `check ${this.name.configKey}.apiToken, or ${this.name.configKey}.username and password`,
-      });
+      throw new PilotError(
+        'EXTERNAL_UNAVAILABLE',
+        `${this.name.label} at ${this.url} refused the bot's credentials (HTTP ${status})`,
+        {
+          hint: `check ${this.name.configKey}.apiToken, or ${this.name.configKey}.username and password`,
+        },
+      );
     }
     let body: unknown;
     if (text.trim() !== '') {
@@ -122,7 +129,9 @@ export class ExternalService {
     const parsed = schema.safeParse(body);
     if (parsed.success) return parsed.data;
     const issue = parsed.error.issues[0];
-    throw this.badAnswer(`its answer to ${what} is not what its API returns (${issue.path.join('.') || 'body'}: ${issue.message})`);
+    throw this.badAnswer(
+      `its answer to ${what} is not what its API returns (${issue.path.join('.') || 'body'}: ${issue.message})`,
+    );
   }
 
   /** EXTERNAL_UNAVAILABLE: the service could not be reached or did not answer in time. */
@@ -135,16 +144,24 @@ export class ExternalService {
 
   /** EXTERNAL_UNAVAILABLE: the service answered, but with an error or something that is not its API. */
   badAnswer(reason: string, cause?: unknown): PilotError {
-    return new PilotError('EXTERNAL_UNAVAILABLE', `${this.name.label} at ${this.url} gave an unusable answer (${reason})`, {
-      hint: `check ${this.name.configKey}.url points at ${this.name.label} itself (not a proxy or login page) and ${this.name.label}'s own logs`,
-      cause,
-    });
+    return new PilotError(
+      'EXTERNAL_UNAVAILABLE',
+      `${this.name.label} at ${this.url} gave an unusable answer (${reason})`,
+      {
+        hint: `check ${this.name.configKey}.url points at ${this.name.label} itself (not a proxy or login page) and ${this.name.label}'s own logs`,
+        cause,
+      },
+    );
   }
 
   private notConfigured(): PilotError {
-    return new PilotError('EXTERNAL_UNAVAILABLE', `${this.name.label} is not configured: ${this.name.configKey}.url is not set`, {
-      hint: `set ${this.name.configKey}.url in the config (e.g. http://${this.name.configKey}:${this.name.configKey === 'alertmanager' ? 9093 : 9090})`,
-    });
+    return new PilotError(
+      'EXTERNAL_UNAVAILABLE',
+      `${this.name.label} is not configured: ${this.name.configKey}.url is not set`,
+      {
+        hint: `set ${this.name.configKey}.url in the config (e.g. http://${this.name.configKey}:${this.name.configKey === 'alertmanager' ? 9093 : 9090})`,
+      },
+    );
   }
 }
 

@@ -30,7 +30,10 @@ export function fillQueryTemplate(template: string, labels: Record<string, strin
       } else if (PLACEHOLDER.test(template.slice(i))) {
         // `{backend}` outside a string is never a label selector PromQL accepts; a value there would be raw PromQL.
         const name = PLACEHOLDER.exec(template.slice(i))?.[1];
-        throw new PilotError('RUNBOOK_INVALID', `query template ${JSON.stringify(template)}: placeholder {${name}} must stand inside double quotes`);
+        throw new PilotError(
+          'RUNBOOK_INVALID',
+          `query template ${JSON.stringify(template)}: placeholder {${name}} must stand inside double quotes`,
+        );
       }
       out += ch;
       continue;
@@ -48,7 +51,10 @@ export function fillQueryTemplate(template: string, labels: Record<string, strin
     const m = PLACEHOLDER.exec(template.slice(i));
     if (m) {
       if (quote !== '"') {
-        throw new PilotError('RUNBOOK_INVALID', `query template ${JSON.stringify(template)}: placeholder {${m[1]}} must stand inside double quotes, not ${quote}`);
+        throw new PilotError(
+          'RUNBOOK_INVALID',
+          `query template ${JSON.stringify(template)}: placeholder {${m[1]}} must stand inside double quotes, not ${quote}`,
+        );
       }
       const value = labels[m[1]];
       if (value === undefined) {
@@ -62,12 +68,15 @@ export function fillQueryTemplate(template: string, labels: Record<string, strin
     }
     out += ch;
   }
-  if (quote !== undefined) throw new PilotError('RUNBOOK_INVALID', `query template ${JSON.stringify(template)}: a string is not closed`);
+  if (quote !== undefined)
+    throw new PilotError('RUNBOOK_INVALID', `query template ${JSON.stringify(template)}: a string is not closed`);
   return out;
 }
 
 /** The placeholders a template uses, in order of appearance (for checking a binding at load time). */
 export function templateLabels(template: string): string[] {
-  const names = [...template.matchAll(/\{([a-zA-Z_][a-zA-Z0-9_]*)\}/g)].map((m) => m[1]).filter((n) => LABEL_NAME.test(n));
+  const names = [...template.matchAll(/\{([a-zA-Z_][a-zA-Z0-9_]*)\}/g)]
+    .map((m) => m[1])
+    .filter((n) => LABEL_NAME.test(n));
   return [...new Set(names)];
 }

@@ -6,7 +6,7 @@
  * the worker (the next graph starts a fresh one) and fails with GRAPH_TIMEOUT.
  */
 import { Worker } from 'node:worker_threads';
-import { ErrorCatalog, PilotError, type ErrorCode } from '../errors';
+import { ErrorCatalog, type ErrorCode, PilotError } from '../errors';
 import type { AlertGraph, AlertGraphInput } from './alert-graph';
 import type { ServiceSettings } from './external-service';
 
@@ -62,7 +62,12 @@ export class GraphWorker {
   build(input: AlertGraphInput, now: Date): Promise<AlertGraph> {
     if (this.closed) return Promise.reject(new PilotError('SHUTTING_DOWN', 'the bot is stopping: no graph'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, message: { settings: this.opts.settings, input, now: now.getTime() }, resolve, reject });
+      this.queue.push({
+        id: this.nextId++,
+        message: { settings: this.opts.settings, input, now: now.getTime() },
+        resolve,
+        reject,
+      });
       this.pump();
     });
   }
@@ -70,7 +75,8 @@ export class GraphWorker {
   /** Ends the worker; graphs not started are refused. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const job of this.queue.splice(0)) job.reject(new PilotError('SHUTTING_DOWN', 'the bot is stopping: no graph'));
+    for (const job of this.queue.splice(0))
+      job.reject(new PilotError('SHUTTING_DOWN', 'the bot is stopping: no graph'));
     const worker = this.worker;
     this.worker = undefined;
     if (worker) await worker.terminate();
@@ -84,7 +90,12 @@ export class GraphWorker {
     const timer = setTimeout(() => {
       // A graph past its budget is abandoned: the worker is ended, so the CPU it burns stops too.
       this.finish(job.id);
-      job.reject(new PilotError('GRAPH_TIMEOUT', `making the graph took longer than ${Math.round(timeoutMs / 100) / 10} s and was stopped`));
+      job.reject(
+        new PilotError(
+          'GRAPH_TIMEOUT',
+          `making the graph took longer than ${Math.round(timeoutMs / 100) / 10} s and was stopped`,
+        ),
+      );
       this.resetWorker();
     }, timeoutMs);
     this.current = { job, timer };
@@ -95,18 +106,24 @@ export class GraphWorker {
     if (this.worker) return this.worker;
     const typescript = __filename.endsWith('.ts');
     const ext = typescript ? '.ts' : '.js';
-    const modules = { graph: require.resolve(`./alert-graph${ext}`), prometheus: require.resolve(`./prometheus-client${ext}`) };
+    const modules = {
+      graph: require.resolve(`./alert-graph${ext}`),
+      prometheus: require.resolve(`./prometheus-client${ext}`),
+    };
     const worker = new Worker(workerSource(modules, typescript), { eval: true });
     // An idle worker must not keep the process alive (close() ends it at stop).
     worker.unref();
-    worker.on('message', (msg: { id: number; graph?: AlertGraph; error?: { code?: string; message: string; hint?: string } }) => {
-      const job = this.current?.job;
-      if (!job || job.id !== msg.id) return;
-      this.finish(job.id);
-      if (msg.graph) job.resolve({ ...msg.graph, start: new Date(msg.graph.start), end: new Date(msg.graph.end) });
-      else job.reject(rebuildError(msg.error));
-      this.pump();
-    });
+    worker.on(
+      'message',
+      (msg: { id: number; graph?: AlertGraph; error?: { code?: string; message: string; hint?: string } }) => {
+        const job = this.current?.job;
+        if (!job || job.id !== msg.id) return;
+        this.finish(job.id);
+        if (msg.graph) job.resolve({ ...msg.graph, start: new Date(msg.graph.start), end: new Date(msg.graph.end) });
+        else job.reject(rebuildError(msg.error));
+        this.pump();
+      },
+    );
     worker.on('error', (err) => {
       const job = this.current?.job;
       if (job) {
@@ -135,6 +152,7 @@ export class GraphWorker {
 
 /** A PilotError thrown in the worker comes back as one (its code, message and hint); anything else as an Error. */
 function rebuildError(e: { code?: string; message: string; hint?: string } | undefined): Error {
-  if (e?.code && e.code in ErrorCatalog) return new PilotError(e.code as ErrorCode, e.message, e.hint ? { hint: e.hint } : {});
+  if (e?.code && e.code in ErrorCatalog)
+    return new PilotError(e.code as ErrorCode, e.message, e.hint ? { hint: e.hint } : {});
   return new Error(`graph worker: ${e?.message ?? 'no answer'}`);
 }

@@ -45,10 +45,17 @@ export class PrometheusClient {
    */
   async queryRange(expr: string, start: Date, end: Date, stepSec: number): Promise<PromSeries[]> {
     if (!(stepSec > 0) || !(end.getTime() > start.getTime())) {
-      throw new PilotError('PARAM_INVALID', `bad range for the graph query: ${start.toISOString()} to ${end.toISOString()} every ${stepSec}s`);
+      throw new PilotError(
+        'PARAM_INVALID',
+        `bad range for the graph query: ${start.toISOString()} to ${end.toISOString()} every ${stepSec}s`,
+      );
     }
     const points = (end.getTime() - start.getTime()) / 1000 / stepSec;
-    if (points > MAX_POINTS) throw new PilotError('PARAM_INVALID', `the graph query would return ${Math.ceil(points)} points a series (at most ${MAX_POINTS}): use a larger step`);
+    if (points > MAX_POINTS)
+      throw new PilotError(
+        'PARAM_INVALID',
+        `the graph query would return ${Math.ceil(points)} points a series (at most ${MAX_POINTS}): use a larger step`,
+      );
     const form = new URLSearchParams({
       query: expr,
       start: (start.getTime() / 1000).toFixed(3),
@@ -62,17 +69,24 @@ export class PrometheusClient {
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
     });
     if (res.status === 400 || res.status === 422) {
-      throw new PilotError('PARAM_INVALID', `Prometheus rejected the query ${expr} (${errorText(res.body) ?? `HTTP ${res.status}`})`, {
-        hint: 'check the runbook binding’s query or the alert rule’s expression',
-      });
+      throw new PilotError(
+        'PARAM_INVALID',
+        `Prometheus rejected the query ${expr} (${errorText(res.body) ?? `HTTP ${res.status}`})`,
+        {
+          hint: 'check the runbook binding’s query or the alert rule’s expression',
+        },
+      );
     }
-    if (res.status !== 200) throw this.service.badAnswer(`HTTP ${res.status}${errorText(res.body) ? `: ${errorText(res.body)}` : ''}`);
+    if (res.status !== 200)
+      throw this.service.badAnswer(`HTTP ${res.status}${errorText(res.body) ? `: ${errorText(res.body)}` : ''}`);
     const parsed = this.service.parse(MatrixResponseSchema, res.body, 'POST /api/v1/query_range');
     return parsed.data.result.map((r) => ({
       labels: r.metric,
       points: r.values.map((sample): [number, number] => {
         if (!Array.isArray(sample) || typeof sample[0] !== 'number' || typeof sample[1] !== 'string') {
-          throw this.service.badAnswer(`POST /api/v1/query_range: a sample is not [time, "value"]: ${JSON.stringify(sample)?.slice(0, 80)}`);
+          throw this.service.badAnswer(
+            `POST /api/v1/query_range: a sample is not [time, "value"]: ${JSON.stringify(sample)?.slice(0, 80)}`,
+          );
         }
         return [Math.round(sample[0] * 1000), sampleValue(sample[1])];
       }),

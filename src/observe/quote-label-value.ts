@@ -39,12 +39,18 @@ export function quoteMatcherValue(value: string): string {
 /** Throws PARAM_INVALID unless `name` is a valid label name. */
 export function assertLabelName(name: string): void {
   if (!LABEL_NAME.test(name)) {
-    throw new PilotError('PARAM_INVALID', `${JSON.stringify(name.slice(0, 40))} is not a valid label name (letters, digits and _, not starting with a digit)`);
+    throw new PilotError(
+      'PARAM_INVALID',
+      `${JSON.stringify(name.slice(0, 40))} is not a valid label name (letters, digits and _, not starting with a digit)`,
+    );
   }
 }
 
 function checkLength(value: string): void {
   if (value.length > MAX_VALUE_LENGTH) {
-    throw new PilotError('PARAM_INVALID', `a label value is ${value.length} characters long (at most ${MAX_VALUE_LENGTH})`);
+    throw new PilotError(
+      'PARAM_INVALID',
+      `a label value is ${value.length} characters long (at most ${MAX_VALUE_LENGTH})`,
+    );
   }
 }

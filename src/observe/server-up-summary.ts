@@ -2,8 +2,9 @@
  * The words beside the graph for an up/down metric such as `haproxy_server_up`: down since when, how often it went
  * down in the window (flapping), how many servers of the backend are up. Pure.
  */
-import type { PromSeries } from './prometheus-client';
+
 import { utcClock } from './chart';
+import type { PromSeries } from './prometheus-client';
 
 /** From this many up→down transitions in the window on, the server is called flapping. */
 export const FLAPPING_TRANSITIONS = 3;
@@ -112,7 +113,9 @@ export function describeServerUp(summary: ServerUpSummary, now: Date = new Date(
     const since = summary.downSince;
     if (since) {
       const ago = formatDuration(now.getTime() - since.getTime());
-      lines.push(`${name} is down since ${summary.downSinceIsLowerBound ? 'before ' : ''}${utcClock(since)} UTC (${summary.downSinceIsLowerBound ? 'more than ' : ''}${ago}).`);
+      lines.push(
+        `${name} is down since ${summary.downSinceIsLowerBound ? 'before ' : ''}${utcClock(since)} UTC (${summary.downSinceIsLowerBound ? 'more than ' : ''}${ago}).`,
+      );
     } else {
       lines.push(`${name} is down.`);
     }

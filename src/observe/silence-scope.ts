@@ -9,9 +9,13 @@ import { PilotError } from '../errors';
 export function assertSilenceScope(labels: Readonly<Record<string, string>>, hostLabel: string): void {
   const missing = [...new Set(['alertname', hostLabel])].filter((name) => !labels[name]);
   if (!missing.length) return;
-  throw new PilotError('PARAM_INVALID', `the alert's ${missing.map((m) => `\`${m}\``).join(' and ')} label${missing.length > 1 ? 's are' : ' is'} not known, and a silence without ${missing.length > 1 ? 'them' : 'it'} could match other hosts' alerts: nothing was silenced`, {
-    hint: 'silence it in Alertmanager itself, or open the incident from the webhook, which carries every label',
-  });
+  throw new PilotError(
+    'PARAM_INVALID',
+    `the alert's ${missing.map((m) => `\`${m}\``).join(' and ')} label${missing.length > 1 ? 's are' : ' is'} not known, and a silence without ${missing.length > 1 ? 'them' : 'it'} could match other hosts' alerts: nothing was silenced`,
+    {
+      hint: 'silence it in Alertmanager itself, or open the incident from the webhook, which carries every label',
+    },
+  );
 }
 
 /**
@@ -19,10 +23,17 @@ export function assertSilenceScope(labels: Readonly<Record<string, string>>, hos
  * (undefined: it did not say), `confirmed` the number the user ticked "silence all" for (undefined: none shown).
  * Returns the refusal, or undefined when it may go ahead.
  */
-export function silenceCoverageRefusal(matched: number | undefined, confirmed: number | undefined): PilotError | undefined {
+export function silenceCoverageRefusal(
+  matched: number | undefined,
+  confirmed: number | undefined,
+): PilotError | undefined {
   if (matched === undefined || matched <= 1) return undefined;
   if (confirmed !== undefined && matched <= confirmed) return undefined;
-  return new PilotError('PARAM_INVALID', `these matchers now cover ${matched} alerts in Alertmanager${confirmed ? `, more than the ${confirmed} you confirmed` : ''}: nothing was silenced`, {
-    hint: 'click Silence again: the form will show how many alerts it covers and ask you to confirm all of them',
-  });
+  return new PilotError(
+    'PARAM_INVALID',
+    `these matchers now cover ${matched} alerts in Alertmanager${confirmed ? `, more than the ${confirmed} you confirmed` : ''}: nothing was silenced`,
+    {
+      hint: 'click Silence again: the form will show how many alerts it covers and ask you to confirm all of them',
+    },
+  );
 }

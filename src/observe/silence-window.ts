@@ -32,7 +32,9 @@ export function silenceWindow(choice: SilenceDuration, now: Date = new Date()): 
     throw new PilotError('PARAM_INVALID', 'the silence would end in the past', { hint: 'pick a time later than now' });
   }
   if (until - now.getTime() > MAX_SILENCE_MS) {
-    throw new PilotError('PARAM_INVALID', 'the silence would last more than 7 days', { hint: 'pick a time within a week' });
+    throw new PilotError('PARAM_INVALID', 'the silence would last more than 7 days', {
+      hint: 'pick a time within a week',
+    });
   }
   return { startsAt: now, endsAt: new Date(until) };
 }
@@ -41,7 +43,10 @@ export function silenceWindow(choice: SilenceDuration, now: Date = new Date()): 
  * Reads a modal's answer: `duration` is `30m`, `1h`, `4h` or `until`; with `until`, `untilUnixSec` is the
  * date-time picker's `selected_date_time` (seconds). Throws PARAM_INVALID on anything else.
  */
-export function parseSilenceDuration(duration: string | undefined, untilUnixSec?: number | string | null): SilenceDuration {
+export function parseSilenceDuration(
+  duration: string | undefined,
+  untilUnixSec?: number | string | null,
+): SilenceDuration {
   if (duration === '30m' || duration === '1h' || duration === '4h') return duration;
   if (duration === 'until') {
     const sec = typeof untilUnixSec === 'string' ? Number(untilUnixSec) : untilUnixSec;
@@ -50,13 +55,18 @@ export function parseSilenceDuration(duration: string | undefined, untilUnixSec?
     }
     return { until: new Date(sec * 1000) };
   }
-  throw new PilotError('PARAM_INVALID', `unknown silence duration ${JSON.stringify(duration ?? '')}`, { hint: 'choose 30 minutes, 1 hour, 4 hours or a time' });
+  throw new PilotError('PARAM_INVALID', `unknown silence duration ${JSON.stringify(duration ?? '')}`, {
+    hint: 'choose 30 minutes, 1 hour, 4 hours or a time',
+  });
 }
 
 /** The silence's comment: who asked from where, the incident's link, and the user's note if any (one line each). */
 export function silenceComment(input: { incidentId: number; incidentLink: string; note?: string }): string {
   const note = input.note?.trim().replace(/\s+/g, ' ').slice(0, 500);
-  return [`Silenced from runbook-pilot incident #${input.incidentId}: ${input.incidentLink}`, note ? `Note: ${note}` : undefined]
+  return [
+    `Silenced from runbook-pilot incident #${input.incidentId}: ${input.incidentLink}`,
+    note ? `Note: ${note}` : undefined,
+  ]
     .filter((l): l is string => l !== undefined)
     .join('\n');
 }

@@ -2,10 +2,11 @@
  * The strict schema of a runbook binding (`<Alert>.yml` beside `<Alert>.md`). Unknown keys are errors reported with
  * the file and the key's path, so a typo never silently turns an action step into a checklist.
  */
-import { z } from 'zod';
+
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { PilotError } from '../errors';
+import { z } from 'zod';
 import { ActionSpecSchema, actionIdPattern } from '../actions/action-spec-schema';
+import { PilotError } from '../errors';
 import type { RunbookBinding, Section } from './types';
 
 const labelName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a Prometheus label name');
@@ -30,7 +31,10 @@ export const RunbookBindingSchema = z.strictObject({
    * Configured host names or host groups to run on when the alert names no host (its rule aggregates `instance`
    * away). With several, the user picks one; the bot never guesses.
    */
-  hosts: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be a configured host name or group')).min(1).optional(),
+  hosts: z
+    .array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be a configured host name or group'))
+    .min(1)
+    .optional(),
   labels: z.array(labelName).optional(),
   /** A hint only (the title parser infers the grouping); `...` means every label, as in Alertmanager's route. */
   groupBy: z.array(z.union([labelName, z.literal('...')])).optional(),
@@ -59,11 +63,15 @@ export function parseRunbookBinding(yamlText: string, file: string): RunbookBind
     raw = parseYaml(yamlText);
   } catch (err) {
     const where = err instanceof YAMLParseError && err.linePos ? ` at line ${err.linePos[0].line}` : '';
-    throw new PilotError('RUNBOOK_INVALID', `${file}: invalid YAML${where}: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+    throw new PilotError('RUNBOOK_INVALID', `${file}: invalid YAML${where}: ${(err as Error).message.split('\n')[0]}`, {
+      cause: err,
+    });
   }
   const parsed = RunbookBindingSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new PilotError('RUNBOOK_INVALID', `${file}: ${formatIssues(parsed.error)}`, { details: { file, issues: parsed.error.issues } });
+    throw new PilotError('RUNBOOK_INVALID', `${file}: ${formatIssues(parsed.error)}`, {
+      details: { file, issues: parsed.error.issues },
+    });
   }
   const b = parsed.data;
   // YAML keys `1:` arrive as strings; the contract has numbers.
@@ -83,7 +91,8 @@ export function formatIssues(error: z.ZodError): string {
   return error.issues
     .map((i) => {
       const at = i.path.map(String).join('.') || '(top level)';
-      if (i.code === 'unrecognized_keys') return `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')} at ${at}`;
+      if (i.code === 'unrecognized_keys')
+        return `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')} at ${at}`;
       if (i.code === 'invalid_key') return `${at}: ${i.issues.map((k) => k.message).join(', ')}`;
       return `${at}: ${i.message}`;
     })

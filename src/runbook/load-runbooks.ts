@@ -7,12 +7,12 @@
  * one unusable file never stops the bot: it is skipped and reported as a problem naming the file and the fix. Only a
  * folder that cannot be read at all stops start-up.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { type Dirent, readdirSync, readFileSync } from 'node:fs';
 import { join, normalize, posix, sep } from 'node:path';
-import { PilotError } from '../errors';
 import type { ActionSpec } from '../actions/types';
-import { parseRunbookMarkdown } from './parse-runbook-markdown';
+import { PilotError } from '../errors';
 import { parseRunbookBinding } from './binding-schema';
+import { parseRunbookMarkdown } from './parse-runbook-markdown';
 import { resolveSteps } from './resolve-steps';
 import type { Runbook, RunbookBinding, RunbookDoc } from './types';
 
@@ -58,7 +58,12 @@ export function formatRunbookProblem(p: RunbookProblem): string {
  * Reads `dir` (sync, at start-up) and returns the registry; every skipped file is passed to `onProblem`. Throws
  * PilotError RUNBOOK_INVALID only when the folder itself cannot be read.
  */
-export function loadRunbooks(dir: string, catalog: readonly ActionSpec[], onProblem?: (p: RunbookProblem) => void, opts: LoadRunbooksOptions = {}): RunbookRegistry {
+export function loadRunbooks(
+  dir: string,
+  catalog: readonly ActionSpec[],
+  onProblem?: (p: RunbookProblem) => void,
+  opts: LoadRunbooksOptions = {},
+): RunbookRegistry {
   const loaded = loadRunbookCollection(dir, catalog, opts);
   for (const p of loaded.problems) onProblem?.(p);
   return loaded.registry;
@@ -79,7 +84,11 @@ interface BindingEntry {
 }
 
 /** Loads the folder and reports every skipped file and every choice made between runbooks of one alert. */
-export function loadRunbookCollection(dir: string, catalog: readonly ActionSpec[], opts: LoadRunbooksOptions = {}): LoadedRunbooks {
+export function loadRunbookCollection(
+  dir: string,
+  catalog: readonly ActionSpec[],
+  opts: LoadRunbooksOptions = {},
+): LoadedRunbooks {
   const shown = opts.displayDir ?? dir;
   const problems: RunbookProblem[] = [];
   const report = (level: RunbookProblem['level'], rel: string, problem: string, fix: string): void => {
@@ -96,7 +105,12 @@ export function loadRunbookCollection(dir: string, catalog: readonly ActionSpec[
       continue;
     }
     if (!text.replace(/^\uFEFF/, '').trim()) {
-      report('warning', rel, 'empty file, skipped', 'write the runbook (front matter `title: <AlertName>`, then ## Diagnosis and ## Mitigation) or delete the file');
+      report(
+        'warning',
+        rel,
+        'empty file, skipped',
+        'write the runbook (front matter `title: <AlertName>`, then ## Diagnosis and ## Mitigation) or delete the file',
+      );
       continue;
     }
     try {
@@ -118,37 +132,79 @@ export function loadRunbookCollection(dir: string, catalog: readonly ActionSpec[
     try {
       binding = parseRunbookBinding(text, rel);
     } catch (err) {
-      report('error', rel, `invalid binding (${reason(err, rel)}), skipped`, `fix it; until then ${shownPath(shown, besideDoc(rel))} is served as a checklist`);
+      report(
+        'error',
+        rel,
+        `invalid binding (${reason(err, rel)}), skipped`,
+        `fix it; until then ${shownPath(shown, besideDoc(rel))} is served as a checklist`,
+      );
       continue;
     }
     const explicit = binding.runbook !== undefined;
     const target = explicit ? insideFolder(posix.join(posix.dirname(rel), binding.runbook as string)) : besideDoc(rel);
     if (target === undefined) {
-      report('error', rel, `runbook: ${binding.runbook} points outside the runbook folder, skipped`, 'give a path relative to this binding file, inside the folder');
+      report(
+        'error',
+        rel,
+        `runbook: ${binding.runbook} points outside the runbook folder, skipped`,
+        'give a path relative to this binding file, inside the folder',
+      );
       continue;
     }
     const entry = docs.get(target);
     if (!entry) {
-      const why = docFiles.includes(target) ? `its runbook ${target} was skipped (see above)` : explicit ? `runbook: ${binding.runbook} does not exist` : `no runbook ${posix.basename(target)} beside it`;
-      report('error', rel, `binding without a runbook: ${why}, skipped`, explicit ? 'fix the runbook: path (relative to this binding file)' : `put ${posix.basename(target)} beside it, or name the runbook with runbook: <path>`);
+      const why = docFiles.includes(target)
+        ? `its runbook ${target} was skipped (see above)`
+        : explicit
+          ? `runbook: ${binding.runbook} does not exist`
+          : `no runbook ${posix.basename(target)} beside it`;
+      report(
+        'error',
+        rel,
+        `binding without a runbook: ${why}, skipped`,
+        explicit
+          ? 'fix the runbook: path (relative to this binding file)'
+          : `put ${posix.basename(target)} beside it, or name the runbook with runbook: <path>`,
+      );
       continue;
     }
     if (binding.alert !== entry.doc.alertname) {
-      report('error', rel, `alert is "${binding.alert}" but ${target} is the runbook of "${entry.doc.alertname}", skipped`, `set alert: ${entry.doc.alertname}, or bind the right runbook`);
+      report(
+        'error',
+        rel,
+        `alert is "${binding.alert}" but ${target} is the runbook of "${entry.doc.alertname}", skipped`,
+        `set alert: ${entry.doc.alertname}, or bind the right runbook`,
+      );
       continue;
     }
     const clash = binding.actions?.find((a) => catalog.some((c) => c.id === a.id));
     if (clash) {
       // Replacing a built-in from one runbook would change it silently for that alert only: use a new id instead.
-      report('error', rel, `actions: "${clash.id}" is already a built-in action, skipped`, 'give the action another id');
+      report(
+        'error',
+        rel,
+        `actions: "${clash.id}" is already a built-in action, skipped`,
+        'give the action another id',
+      );
       continue;
     }
     const other = bindingOf.get(target);
     if (other && (other.explicit || !explicit)) {
-      report('warning', rel, `${target} already has the binding ${shownPath(shown, other.rel)}; this one is ignored`, 'keep one binding per runbook');
+      report(
+        'warning',
+        rel,
+        `${target} already has the binding ${shownPath(shown, other.rel)}; this one is ignored`,
+        'keep one binding per runbook',
+      );
       continue;
     }
-    if (other) report('warning', other.rel, `${target} is bound by ${shownPath(shown, rel)} (runbook:); this one is ignored`, 'keep one binding per runbook');
+    if (other)
+      report(
+        'warning',
+        other.rel,
+        `${target} is bound by ${shownPath(shown, rel)} (runbook:); this one is ignored`,
+        'keep one binding per runbook',
+      );
     bindingOf.set(target, { rel, binding, target, explicit });
   }
 
@@ -174,16 +230,27 @@ export function loadRunbookCollection(dir: string, catalog: readonly ActionSpec[
       );
     }
     const bound = bindingOf.get(winner.rel);
-    let steps;
+    let steps: ReturnType<typeof resolveSteps>;
     let binding = bound?.binding;
     try {
       steps = resolveSteps(winner.doc, binding, catalog, bound?.rel ?? winner.rel);
     } catch (err) {
-      report('error', bound?.rel ?? winner.rel, `${reason(err, bound?.rel ?? winner.rel)}; binding skipped`, `fix the binding; until then ${shownPath(shown, winner.rel)} is served as a checklist`);
+      report(
+        'error',
+        bound?.rel ?? winner.rel,
+        `${reason(err, bound?.rel ?? winner.rel)}; binding skipped`,
+        `fix the binding; until then ${shownPath(shown, winner.rel)} is served as a checklist`,
+      );
       binding = undefined;
       steps = resolveSteps(winner.doc, undefined, catalog, winner.rel);
     }
-    runbooks.push({ doc: winner.doc, binding, steps, file: join(dir, winner.rel), ...(binding && bound ? { bindingFile: join(dir, bound.rel) } : {}) });
+    runbooks.push({
+      doc: winner.doc,
+      binding,
+      steps,
+      file: join(dir, winner.rel),
+      ...(binding && bound ? { bindingFile: join(dir, bound.rel) } : {}),
+    });
   }
   problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   return { registry: createRunbookRegistry(runbooks, catalog), problems, files: docFiles.length };
@@ -194,7 +261,11 @@ export function createRunbookRegistry(runbooks: readonly Runbook[], catalog: rea
   const byName = new Map<string, Runbook>();
   for (const rb of runbooks) {
     const other = byName.get(rb.doc.alertname);
-    if (other) throw new PilotError('RUNBOOK_INVALID', `${rb.file}: alert ${rb.doc.alertname} already has a runbook in ${other.file}`);
+    if (other)
+      throw new PilotError(
+        'RUNBOOK_INVALID',
+        `${rb.file}: alert ${rb.doc.alertname} already has a runbook in ${other.file}`,
+      );
     byName.set(rb.doc.alertname, rb);
   }
   const builtin = new Map(catalog.map((a) => [a.id, a]));
@@ -217,11 +288,14 @@ function listFiles(dir: string): { docs: string[]; bindings: string[] } {
   const docs: string[] = [];
   const bindings: string[] = [];
   const walk = (rel: string): void => {
-    let entries;
+    let entries: Dirent[];
     try {
       entries = readdirSync(join(dir, rel), { withFileTypes: true });
     } catch (err) {
-      if (rel === '') throw new PilotError('RUNBOOK_INVALID', `cannot read the runbook folder ${dir}: ${(err as Error).message}`, { cause: err });
+      if (rel === '')
+        throw new PilotError('RUNBOOK_INVALID', `cannot read the runbook folder ${dir}: ${(err as Error).message}`, {
+          cause: err,
+        });
       return;
     }
     for (const e of entries) {

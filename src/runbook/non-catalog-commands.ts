@@ -19,7 +19,13 @@ export interface NonCatalogCommand {
 /** Every action a binding brings (its own id, so not a catalog action), in runbook order. Pure. */
 export function nonCatalogCommands(runbooks: readonly Runbook[]): NonCatalogCommand[] {
   return runbooks.flatMap((rb) =>
-    (rb.binding?.actions ?? []).map((a) => ({ alertname: rb.doc.alertname, file: rb.bindingFile ?? rb.file, actionId: a.id, risk: a.risk, command: a.command })),
+    (rb.binding?.actions ?? []).map((a) => ({
+      alertname: rb.doc.alertname,
+      file: rb.bindingFile ?? rb.file,
+      actionId: a.id,
+      risk: a.risk,
+      command: a.command,
+    })),
   );
 }
 

@@ -21,7 +21,11 @@ export function parseRunbookMarkdown(markdown: string, file: string): RunbookDoc
 
   const heading = /^#[ \t]+(.+?)[ \t#]*$/m.exec(clean)?.[1]?.trim();
   const alertname = (typeof front.title === 'string' && front.title.trim()) || heading || rule.alert;
-  if (!alertname) throw new PilotError('RUNBOOK_INVALID', `${file}: no alert name (front matter \`title\`, a \`# \` heading or the rule's \`alert\`)`);
+  if (!alertname)
+    throw new PilotError(
+      'RUNBOOK_INVALID',
+      `${file}: no alert name (front matter \`title\`, a \`# \` heading or the rule's \`alert\`)`,
+    );
 
   return {
     alertname,
@@ -43,10 +47,17 @@ function splitFrontMatter(text: string, file: string): { front: Record<string, u
   try {
     front = parseYaml(text.slice(4, end + 1));
   } catch (err) {
-    throw new PilotError('RUNBOOK_INVALID', `${file}: front matter is not valid YAML: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+    throw new PilotError(
+      'RUNBOOK_INVALID',
+      `${file}: front matter is not valid YAML: ${(err as Error).message.split('\n')[0]}`,
+      { cause: err },
+    );
   }
   const rest = text.slice(end + 4);
-  return { front: front && typeof front === 'object' ? (front as Record<string, unknown>) : {}, body: rest.replace(/^[^\n]*\n/, '') };
+  return {
+    front: front && typeof front === 'object' ? (front as Record<string, unknown>) : {},
+    body: rest.replace(/^[^\n]*\n/, ''),
+  };
 }
 
 /** The alert rule: the first fenced YAML block naming an `alert:` (inside `<details>`, a comment shortcode or not). */
@@ -99,7 +110,10 @@ function splitSections(body: string): Partial<Record<SectionName, string>> {
     if (/^[ \t]*```/.test(line)) inFence = !inFence;
     const h = inFence ? null : /^##[ \t]+(.+?)[ \t#]*$/.exec(line);
     if (h) {
-      const name = h[1].toLowerCase().replace(/[*_`:]/g, '').trim();
+      const name = h[1]
+        .toLowerCase()
+        .replace(/[*_`:]/g, '')
+        .trim();
       current = (['meaning', 'impact', 'diagnosis', 'mitigation'] as const).find((s) => name.startsWith(s));
       if (current && out[current] !== undefined) out[current] += '\n'; // a repeated heading continues the section
       continue;
@@ -158,7 +172,14 @@ function splitBlocks(section: string): Block[] {
   for (const line of section.split('\n')) {
     if (/^[ \t]*```/.test(line)) inFence = !inFence;
     const h = inFence ? null : /^#{3,6}[ \t]+(.+?)[ \t#]*$/.exec(line);
-    if (h) blocks.push({ heading: plain(h[1]).replace(/^(step\s+)?\d+[.:)]\s*/i, '').trim() || plain(h[1]), lines: [] });
+    if (h)
+      blocks.push({
+        heading:
+          plain(h[1])
+            .replace(/^(step\s+)?\d+[.:)]\s*/i, '')
+            .trim() || plain(h[1]),
+        lines: [],
+      });
     else blocks[blocks.length - 1].lines.push(line);
   }
   return blocks;

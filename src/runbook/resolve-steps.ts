@@ -2,8 +2,9 @@
  * Joins a parsed runbook with its binding into the steps of an incident: every Diagnosis and Mitigation item becomes
  * a step with its own text; bound items run actions, the rest are checklist steps a person ticks off.
  */
-import { PilotError } from '../errors';
+
 import type { ActionSpec } from '../actions/types';
+import { PilotError } from '../errors';
 import type { RunbookBinding, RunbookDoc, Section, Step } from './types';
 
 /** Word used in a binding for "no action: a person does it". */
@@ -14,13 +15,20 @@ const MAX_TITLE = 75;
  * Resolves the steps of `doc` with `binding` (optional). Every bound action id must exist in `catalog` or in the
  * binding's own `actions`, else PilotError RUNBOOK_INVALID naming `file` and the step. Pure.
  */
-export function resolveSteps(doc: RunbookDoc, binding: RunbookBinding | undefined, catalog: readonly ActionSpec[], file = doc.alertname): Step[] {
+export function resolveSteps(
+  doc: RunbookDoc,
+  binding: RunbookBinding | undefined,
+  catalog: readonly ActionSpec[],
+  file = doc.alertname,
+): Step[] {
   const known = new Set([...catalog.map((a) => a.id), ...(binding?.actions ?? []).map((a) => a.id)]);
   const fail = (msg: string): never => {
     throw new PilotError('RUNBOOK_INVALID', `${file}: ${msg}`);
   };
   const checkIds = (stepId: string, ids: string[]): string[] => {
-    for (const id of ids) if (!known.has(id)) fail(`step ${stepId} names action "${id}", which is neither in the catalog nor in the binding's actions`);
+    for (const id of ids)
+      if (!known.has(id))
+        fail(`step ${stepId} names action "${id}", which is neither in the catalog nor in the binding's actions`);
     return ids;
   };
 
@@ -29,12 +37,14 @@ export function resolveSteps(doc: RunbookDoc, binding: RunbookBinding | undefine
     const items = doc[section];
     const bound = binding?.steps?.[section] ?? {};
     for (const n of Object.keys(bound).map(Number)) {
-      if (!items.some((it) => it.number === n)) fail(`binding names ${section} item ${n}, but the runbook's ${section} has ${items.length} item(s)`);
+      if (!items.some((it) => it.number === n))
+        fail(`binding names ${section} item ${n}, but the runbook's ${section} has ${items.length} item(s)`);
     }
     for (const item of items) {
       const id = `${section}-${item.number}`;
       const target = bound[item.number];
-      const ids = target === undefined ? [] : (Array.isArray(target) ? target : [target]).filter((t) => t !== CHECKLIST);
+      const ids =
+        target === undefined ? [] : (Array.isArray(target) ? target : [target]).filter((t) => t !== CHECKLIST);
       if (target !== undefined && Array.isArray(target) && target.includes(CHECKLIST) && target.length > 1) {
         fail(`step ${id} mixes "checklist" with actions`);
       }

@@ -66,7 +66,8 @@ export function decodeStepValue(value: unknown): StepButtonValue | undefined {
   if (typeof value !== 'string' || value.length > 500) return undefined;
   try {
     const raw = JSON.parse(value) as { i?: unknown; s?: unknown; a?: unknown };
-    if (!Number.isInteger(raw.i) || typeof raw.s !== 'string' || (raw.a !== undefined && typeof raw.a !== 'string')) return undefined;
+    if (!Number.isInteger(raw.i) || typeof raw.s !== 'string' || (raw.a !== undefined && typeof raw.a !== 'string'))
+      return undefined;
     return { incidentId: raw.i as number, stepId: raw.s, actionId: raw.a as string | undefined };
   } catch {
     return undefined;
@@ -89,7 +90,8 @@ export function decodeSilenceValue(value: unknown): SilenceButtonValue | undefin
   if (typeof value !== 'string' || value.length > 200) return undefined;
   try {
     const raw = JSON.parse(value) as { i?: unknown; sil?: unknown };
-    if (!Number.isInteger(raw.i) || typeof raw.sil !== 'string' || raw.sil.length === 0 || raw.sil.length > 64) return undefined;
+    if (!Number.isInteger(raw.i) || typeof raw.sil !== 'string' || raw.sil.length === 0 || raw.sil.length > 64)
+      return undefined;
     return { incidentId: raw.i as number, silenceId: raw.sil };
   } catch {
     return undefined;

@@ -3,11 +3,12 @@
  * Slack message listener and the Alertmanager webhook route. Work for one fingerprint runs one at a time, so two
  * deliveries of the same alert never open two incidents or post two alert messages.
  */
-import type { Alert } from '../ingest/alert';
-import { applyAlert, type IncidentPlace } from '../incident/incident-service';
-import type { Incident } from '../incident/types';
+
 import type { HostConfig } from '../config/schema';
+import { applyAlert, type IncidentPlace } from '../incident/incident-service';
 import { manualAlert } from '../incident/manual-alert';
+import type { Incident } from '../incident/types';
+import type { Alert } from '../ingest/alert';
 import { renderResolution, renderStillFiring, renderWebhookAlert } from './blocks/replies';
 import type { AppDeps } from './deps';
 import type { IncidentPresenter } from './incident-presenter';
@@ -42,7 +43,10 @@ export class AlertFlow {
     return this.serial(alert.fingerprint, async () => {
       const open = await this.deps.store.findOpen(alert.fingerprint);
       if (open || alert.status === 'resolved') {
-        await this.apply(alert, { channel: open?.channel ?? this.deps.config.slack.channels[0], threadTs: open?.threadTs ?? '' });
+        await this.apply(alert, {
+          channel: open?.channel ?? this.deps.config.slack.channels[0],
+          threadTs: open?.threadTs ?? '',
+        });
         return;
       }
       const channel = this.deps.config.slack.channels[0];
@@ -55,12 +59,19 @@ export class AlertFlow {
    * Opens an incident by hand (`/incident run` with none open) in `channel` (default: the first incident channel):
    * the bot posts the opening message itself. An incident already open for the same host and runbook is returned.
    */
-  async openManual(alertname: string, host: HostConfig, user: string, channel = this.deps.config.slack.channels[0]): Promise<Incident> {
+  async openManual(
+    alertname: string,
+    host: HostConfig,
+    user: string,
+    channel = this.deps.config.slack.channels[0],
+  ): Promise<Incident> {
     const alert = manualAlert(alertname, host);
     return this.serial(alert.fingerprint, async () => {
       const open = await this.deps.store.findOpen(alert.fingerprint);
       if (open) return open;
-      const threadTs = await this.presenter.announce(channel, { text: `🛠️ ${alertname} on ${host.name}: incident opened by hand by <@${user}> (no alert).` });
+      const threadTs = await this.presenter.announce(channel, {
+        text: `🛠️ ${alertname} on ${host.name}: incident opened by hand by <@${user}> (no alert).`,
+      });
       await this.apply(alert, { channel, threadTs }, user);
       return (await this.deps.store.findOpen(alert.fingerprint)) as Incident;
     });
@@ -72,7 +83,11 @@ export class AlertFlow {
       const at = this.deps.now().toISOString();
       const current = await this.deps.store.get(incident.id);
       if (!current || current.status === 'resolved') return current ?? incident;
-      const resolved = await this.deps.store.update(incident.id, { status: 'resolved', resolvedAt: at, resolvedBy: user });
+      const resolved = await this.deps.store.update(incident.id, {
+        status: 'resolved',
+        resolvedAt: at,
+        resolvedBy: user,
+      });
       await this.deps.store.appendTimeline(incident.id, 'incident.resolved', user, { reason: 'resolved by hand' }, at);
       await this.closeOut(resolved);
       return resolved;
@@ -111,7 +126,11 @@ export class AlertFlow {
           await this.presenter.post(outcome.incident);
           return;
         }
-        if (outcome.notify) await this.presenter.reply(outcome.incident, renderStillFiring(outcome.incident, this.deps.now().toISOString()));
+        if (outcome.notify)
+          await this.presenter.reply(
+            outcome.incident,
+            renderStillFiring(outcome.incident, this.deps.now().toISOString()),
+          );
         await this.presenter.refresh(outcome.incident.id);
         return;
       }
@@ -129,9 +148,18 @@ export class AlertFlow {
   /** The summary in the thread (broadcast to the channel) and the incident message's final state. */
   private async closeOut(incident: Incident): Promise<void> {
     const runbook = this.deps.runbooks.get(incident.alertname);
-    const summary = renderResolution(incident, await this.deps.store.timeline(incident.id), runbook, (id) => this.deps.runbooks.action(runbook, id)?.title);
+    const summary = renderResolution(
+      incident,
+      await this.deps.store.timeline(incident.id),
+      runbook,
+      (id) => this.deps.runbooks.action(runbook, id)?.title,
+    );
     await this.presenter.reply(incident, summary, { broadcast: true });
-    await this.hooks.resolved?.(incident).catch((err: unknown) => this.deps.logger.warn({ err, incidentId: incident.id }, 'a feature failed on the resolved incident'));
+    await this.hooks
+      .resolved?.(incident)
+      .catch((err: unknown) =>
+        this.deps.logger.warn({ err, incidentId: incident.id }, 'a feature failed on the resolved incident'),
+      );
     await this.presenter.refresh(incident.id);
     // Its final state is shown: what the presenter remembered of it would only grow.
     this.presenter.forget(incident.id);

@@ -57,7 +57,8 @@ export class AlertStateTracker {
    */
   check(incident: Pick<Incident, 'id' | 'alert'>, opts: { fresh?: boolean } = {}): Promise<AlertStateCheck> {
     const hit = this.cache.get(incident.id);
-    if (hit && !opts.fresh && !this.stale(incident.id)) return Promise.resolve({ view: hit.view, state: hit.state, changed: false });
+    if (hit && !opts.fresh && !this.stale(incident.id))
+      return Promise.resolve({ view: hit.view, state: hit.state, changed: false });
     const running = this.inflight.get(incident.id);
     if (running) return running;
     const p = this.ask(incident).finally(() => this.inflight.delete(incident.id));
@@ -95,7 +96,9 @@ export class AlertStateTracker {
 }
 
 /** The labels to ask Alertmanager about: the alert's, without those the message did not carry. */
-export function alertLabels(alert: Pick<Incident['alert'], 'labels'> & { missingLabels?: string[] }): Record<string, string> {
+export function alertLabels(
+  alert: Pick<Incident['alert'], 'labels'> & { missingLabels?: string[] },
+): Record<string, string> {
   const missing = new Set(alert.missingLabels ?? []);
   return Object.fromEntries(Object.entries(alert.labels).filter(([k, v]) => !missing.has(k) && v !== ''));
 }

@@ -3,14 +3,14 @@
  * event id; the bot's own messages, unwatched channels and ordinary chatter are ignored.
  */
 import type { App } from '@slack/bolt';
-import type { Alert, AlertMessageRef } from '../ingest/alert';
-import type { AlertFlow } from './alert-flow';
-import type { EventClaims } from './event-claims';
-import type { AppDeps, RunbookCatalog } from './deps';
-import type { HostConfig } from '../config/schema';
 import { hostMatchByLabel } from '../config/find-host';
+import type { HostConfig } from '../config/schema';
+import type { Alert, AlertMessageRef } from '../ingest/alert';
 import type { LabelMemory } from '../ingest/label-memory';
 import type { ParsedSlackAlert, SlackAlertOptions } from '../ingest/parse-slack-alert';
+import type { AlertFlow } from './alert-flow';
+import type { AppDeps, RunbookCatalog } from './deps';
+import type { EventClaims } from './event-claims';
 
 /** Parses a Slack message event into alerts; null when it is not an alert message. */
 export type SlackAlertParser = (event: Record<string, unknown>) => ParsedSlackAlert | null;
@@ -19,7 +19,11 @@ export type SlackAlertParser = (event: Record<string, unknown>) => ParsedSlackAl
  * What the Slack parsers need to know, from the runbooks (label names, grouping, host label: the bindings) and the
  * configured hosts (their match values help tell which title value is the host).
  */
-export function alertParseOptions(runbooks: Pick<RunbookCatalog, 'get'>, hosts: readonly HostConfig[], memory?: LabelMemory): SlackAlertOptions {
+export function alertParseOptions(
+  runbooks: Pick<RunbookCatalog, 'get'>,
+  hosts: readonly HostConfig[],
+  memory?: LabelMemory,
+): SlackAlertOptions {
   return {
     labelNames: (name) => runbooks.get(name)?.binding?.labels,
     learnedLabelNames: (name) => memory?.nameSets(name) ?? [],
@@ -69,7 +73,12 @@ export function registerAlerts(app: App, deps: AlertFeatureDeps): void {
     if (parsed.refused && parsed.postedBy) {
       deps.logger.info({ channel, user: parsed.postedBy }, 'a person’s message tried to resolve an incident: ignored');
       await client.chat
-        .postEphemeral({ channel, user: parsed.postedBy, text: `Nothing changed: ${parsed.refused}.`, thread_ts: threadTs })
+        .postEphemeral({
+          channel,
+          user: parsed.postedBy,
+          text: `Nothing changed: ${parsed.refused}.`,
+          thread_ts: threadTs,
+        })
         .catch((err: unknown) => deps.logger.warn({ err }, 'could not post an ephemeral answer'));
     }
     for (const read of parsed.alerts) {

@@ -8,11 +8,11 @@ import type { HostConfig } from '../config/schema';
 import { PilotError } from '../errors';
 import type { Incident } from '../incident/types';
 import type { AccessPolicy } from '../mitigation/access';
-import { errorText } from './blocks/error-text';
 import type { Runbook, Step } from '../runbook/types';
 import type { AlertFlow } from './alert-flow';
-import { stateText } from './blocks/incident-message';
+import { errorText } from './blocks/error-text';
 import { escapeMrkdwn, formatUtc, truncate } from './blocks/format';
+import { stateText } from './blocks/incident-message';
 import { pickIncidentHost } from './pick-host';
 import { runAndReport, type StepFeatureDeps } from './steps';
 import { postTimeline } from './timeline';
@@ -47,7 +47,13 @@ export function registerCommands(app: App, deps: CommandDeps): void {
     await ack();
     const reply = (text: string) => respond({ response_type: 'ephemeral', text });
     try {
-      await dispatch(deps, client, { user: command.user_id, channel: command.channel_id, triggerId: command.trigger_id }, command.text ?? '', reply);
+      await dispatch(
+        deps,
+        client,
+        { user: command.user_id, channel: command.channel_id, triggerId: command.trigger_id },
+        command.text ?? '',
+        reply,
+      );
     } catch (err) {
       const { text, logId } = errorText(err);
       if (logId) deps.logger.error({ logId, err }, 'internal error shown to the user');
@@ -62,11 +68,18 @@ export function outsideChannelsText(channels: readonly string[]): string {
 }
 
 /** Parses and runs one `/incident` text, typed by `caller.user` in `caller.channel` (an incident channel). */
-export async function dispatch(deps: CommandDeps, client: WebClient, caller: CommandCaller, text: string, reply: (t: string) => Promise<unknown>): Promise<void> {
+export async function dispatch(
+  deps: CommandDeps,
+  client: WebClient,
+  caller: CommandCaller,
+  text: string,
+  reply: (t: string) => Promise<unknown>,
+): Promise<void> {
   const { user, channel, triggerId } = caller;
   // Answered only in the incident channels (and their threads, which Slack reports as the channel): elsewhere a DM
   // or another channel would list, show or resolve incidents its members should not see.
-  if (!deps.config.slack.channels.includes(channel)) return void (await reply(outsideChannelsText(deps.config.slack.channels)));
+  if (!deps.config.slack.channels.includes(channel))
+    return void (await reply(outsideChannelsText(deps.config.slack.channels)));
   const [sub = 'help', ...args] = text.trim().split(/\s+/).filter(Boolean);
   // Every command costs Slack calls and store reads: it counts against the user's clicks a minute, like a button
   // (`run` is counted when its step is scheduled, so not twice). Over the limit, RATE_LIMITED says how long to wait.
@@ -90,9 +103,15 @@ export async function dispatch(deps: CommandDeps, client: WebClient, caller: Com
     }
     case 'show': {
       const incident = await incidentArg(deps, args[0], channel);
-      if (!incident) return void (await usage(`\`show\` needs an incident id such as \`12\`${args[0] ? `; #${escapeMrkdwn(args[0])} does not exist` : ''}.`));
+      if (!incident)
+        return void (await usage(
+          `\`show\` needs an incident id such as \`12\`${args[0] ? `; #${escapeMrkdwn(args[0])} does not exist` : ''}.`,
+        ));
       const runbook = deps.runbooks.get(incident.alertname);
-      const steps = (runbook?.steps ?? []).map((s) => `• ${escapeMrkdwn(s.id)}: ${escapeMrkdwn(s.title)} — ${stateText(incident.steps[s.id], s, { hostConfigured: incident.hostName !== undefined })}`);
+      const steps = (runbook?.steps ?? []).map(
+        (s) =>
+          `• ${escapeMrkdwn(s.id)}: ${escapeMrkdwn(s.title)} — ${stateText(incident.steps[s.id], s, { hostConfigured: incident.hostName !== undefined })}`,
+      );
       const link = await deps.presenter.permalink(incident);
       await reply(
         truncate(
@@ -104,7 +123,10 @@ export async function dispatch(deps: CommandDeps, client: WebClient, caller: Com
     }
     case 'timeline': {
       const incident = await incidentArg(deps, args[0], channel);
-      if (!incident) return void (await usage(`\`timeline\` needs an incident id such as \`12\`${args[0] ? `; #${escapeMrkdwn(args[0])} does not exist` : ''}.`));
+      if (!incident)
+        return void (await usage(
+          `\`timeline\` needs an incident id such as \`12\`${args[0] ? `; #${escapeMrkdwn(args[0])} does not exist` : ''}.`,
+        ));
       await postTimeline(deps, incident);
       await reply(`Posted the timeline of #${incident.id} in its thread.`);
       return;
@@ -112,7 +134,8 @@ export async function dispatch(deps: CommandDeps, client: WebClient, caller: Com
     case 'note': {
       const incident = await incidentArg(deps, args[0], channel);
       const note = args.slice(1).join(' ').trim();
-      if (!incident || !note) return void (await usage('`note` needs an incident id and the text, e.g. `/incident note 12 web2 disk full`.'));
+      if (!incident || !note)
+        return void (await usage('`note` needs an incident id and the text, e.g. `/incident note 12 web2 disk full`.'));
       const clean = truncate(note, 1000);
       await deps.store.appendTimeline(incident.id, 'note.added', user, { text: clean }, deps.now().toISOString());
       await deps.presenter.reply(incident, { text: `📝 Note by <@${user}>: ${escapeMrkdwn(clean)}` });
@@ -121,7 +144,10 @@ export async function dispatch(deps: CommandDeps, client: WebClient, caller: Com
     }
     case 'resolve': {
       const incident = await incidentArg(deps, args[0], channel);
-      if (!incident) return void (await usage(`\`resolve\` needs an incident id such as \`12\`${args[0] ? `; #${escapeMrkdwn(args[0])} does not exist` : ''}.`));
+      if (!incident)
+        return void (await usage(
+          `\`resolve\` needs an incident id such as \`12\`${args[0] ? `; #${escapeMrkdwn(args[0])} does not exist` : ''}.`,
+        ));
       if (incident.status === 'resolved') return void (await reply(`#${incident.id} is already resolved.`));
       // Resolving also expires the incident's silences and ends its mitigation: the same people as mitigation,
       // widened by access.resolve.
@@ -132,7 +158,13 @@ export async function dispatch(deps: CommandDeps, client: WebClient, caller: Com
           hint: 'ask one of them, or let the alert resolve it',
           details: { grantees: decision.grantees },
         });
-        await deps.store.appendTimeline(incident.id, 'incident.resolve-refused', user, { code: e.code, error: e.message, grantees: decision.grantees }, deps.now().toISOString());
+        await deps.store.appendTimeline(
+          incident.id,
+          'incident.resolve-refused',
+          user,
+          { code: e.code, error: e.message, grantees: decision.grantees },
+          deps.now().toISOString(),
+        );
         throw e;
       }
       await deps.flow.resolveByUser(incident, user);
@@ -142,39 +174,60 @@ export async function dispatch(deps: CommandDeps, client: WebClient, caller: Com
     case 'host': {
       const incident = await incidentArg(deps, args[0], channel);
       const name = args[1];
-      if (!incident || !name || args.length > 2) return void (await usage('`host` needs an incident id and a configured host, e.g. `/incident host 12 lb-1`.'));
+      if (!incident || !name || args.length > 2)
+        return void (await usage('`host` needs an incident id and a configured host, e.g. `/incident host 12 lb-1`.'));
       await reply(await pickIncidentHost({ ...deps, hostChoices: deps.runStepDeps.hostChoices }, incident, name, user));
       return;
     }
     case 'run': {
       const [stepArg, hostArg] = args;
-      if (!stepArg || !hostArg || args.length > 2) return void (await usage('`run` needs a step and a host, e.g. `/incident run backend-state lb-1`.'));
+      if (!stepArg || !hostArg || args.length > 2)
+        return void (await usage('`run` needs a step and a host, e.g. `/incident run backend-state lb-1`.'));
       const host = deps.config.hosts.find((h) => h.name === hostArg);
       // Never the list of configured hosts: the reply names only what the user typed.
       if (!host) return void (await usage(`No host named \`${escapeMrkdwn(truncate(hostArg, 64))}\` is configured.`));
       const found = await findStep(deps, stepArg, host, channel);
-      if (!found) return void (await usage(`No runbook has a step or action \`${escapeMrkdwn(truncate(stepArg, 64))}\`.`));
+      if (!found)
+        return void (await usage(`No runbook has a step or action \`${escapeMrkdwn(truncate(stepArg, 64))}\`.`));
       const actionId = found.actionId;
-      if (found.step.kind === 'checklist' || !actionId) return void (await reply(`\`${found.step.id}\` is a checklist step: mark it done on the incident message.`));
+      if (found.step.kind === 'checklist' || !actionId)
+        return void (await reply(`\`${found.step.id}\` is a checklist step: mark it done on the incident message.`));
       const action = deps.runbooks.action(found.runbook, actionId);
       if (!action) throw new PilotError('ACTION_UNKNOWN', `action ${actionId} is not in the catalog`);
       // A mitigation is refused before anything happens, not even an incident opened by hand; the confirmation and
       // its submission check again.
       if (action.risk === 'change') {
         const decision = await deps.access.check(user, host);
-        if (!decision.allowed) throw new PilotError('NOT_ALLOWED', `you may not run ${action.title} on ${host.name}`, { details: { host: host.name, grantees: decision.grantees } });
+        if (!decision.allowed)
+          throw new PilotError('NOT_ALLOWED', `you may not run ${action.title} on ${host.name}`, {
+            details: { host: host.name, grantees: decision.grantees },
+          });
       }
-      const incident = (await openIncidentFor(deps, host, found.runbook, channel)) ?? (await deps.flow.openManual(found.runbook.doc.alertname, host, user, channel));
+      const incident =
+        (await openIncidentFor(deps, host, found.runbook, channel)) ??
+        (await deps.flow.openManual(found.runbook.doc.alertname, host, user, channel));
       if (incident.channel !== channel) {
-        return void (await reply(`An incident for \`${host.name}\` is already open in another channel: run the step from its thread there.`));
+        return void (await reply(
+          `An incident for \`${host.name}\` is already open in another channel: run the step from its thread there.`,
+        ));
       }
       if (action.risk === 'change') {
         if (!deps.requestMitigation) throw new PilotError('NOT_ALLOWED', `${action.title} is not enabled on this bot`);
-        await deps.requestMitigation({ incident, runbook: found.runbook, step: found.step, action, user, triggerId, client });
+        await deps.requestMitigation({
+          incident,
+          runbook: found.runbook,
+          step: found.step,
+          action,
+          user,
+          triggerId,
+          client,
+        });
         return;
       }
       await reply(`Running ${action.title} on \`${host.name}\` for #${incident.id}; the result goes to its thread.`);
-      void runAndReport(deps, { incident, step: found.step, action, user }).catch((err: unknown) => deps.logger.error({ err }, 'run from /incident failed'));
+      void runAndReport(deps, { incident, step: found.step, action, user }).catch((err: unknown) =>
+        deps.logger.error({ err }, 'run from /incident failed'),
+      );
       return;
     }
     default:
@@ -183,7 +236,11 @@ export async function dispatch(deps: CommandDeps, client: WebClient, caller: Com
 }
 
 /** The incident an argument names, when it lives in `channel`; one of another channel reads as unknown here. */
-async function incidentArg(deps: Pick<CommandDeps, 'store'>, arg: string | undefined, channel: string): Promise<Incident | undefined> {
+async function incidentArg(
+  deps: Pick<CommandDeps, 'store'>,
+  arg: string | undefined,
+  channel: string,
+): Promise<Incident | undefined> {
   const m = /^#?(\d{1,9})$/.exec(arg ?? '');
   const incident = m ? await deps.store.get(Number(m[1])) : undefined;
   return incident?.channel === channel ? incident : undefined;
@@ -193,9 +250,18 @@ async function incidentArg(deps: Pick<CommandDeps, 'store'>, arg: string | undef
  * A step by id (`diagnosis-2`), or by action id (`backend-state`); prefers the runbook of an incident open on the host
  * in this channel.
  */
-async function findStep(deps: CommandDeps, arg: string, host: HostConfig, channel: string): Promise<{ runbook: Runbook; step: Step; actionId?: string } | undefined> {
+async function findStep(
+  deps: CommandDeps,
+  arg: string,
+  host: HostConfig,
+  channel: string,
+): Promise<{ runbook: Runbook; step: Step; actionId?: string } | undefined> {
   const open = (await deps.store.listOpen()).filter((i) => i.hostName === host.name && i.channel === channel);
-  const runbooks = [...deps.runbooks.list()].sort((a, b) => Number(open.some((i) => i.alertname === b.doc.alertname)) - Number(open.some((i) => i.alertname === a.doc.alertname)));
+  const runbooks = [...deps.runbooks.list()].sort(
+    (a, b) =>
+      Number(open.some((i) => i.alertname === b.doc.alertname)) -
+      Number(open.some((i) => i.alertname === a.doc.alertname)),
+  );
   for (const runbook of runbooks) {
     const byId = runbook.steps.find((s) => s.id === arg);
     if (byId) return { runbook, step: byId, actionId: byId.actions[0] };
@@ -205,6 +271,13 @@ async function findStep(deps: CommandDeps, arg: string, host: HostConfig, channe
   return undefined;
 }
 
-async function openIncidentFor(deps: CommandDeps, host: HostConfig, runbook: Runbook, channel: string): Promise<Incident | undefined> {
-  return (await deps.store.listOpen()).filter((i) => i.hostName === host.name && i.alertname === runbook.doc.alertname && i.channel === channel).pop();
+async function openIncidentFor(
+  deps: CommandDeps,
+  host: HostConfig,
+  runbook: Runbook,
+  channel: string,
+): Promise<Incident | undefined> {
+  return (await deps.store.listOpen())
+    .filter((i) => i.hostName === host.name && i.alertname === runbook.doc.alertname && i.channel === channel)
+    .pop();
 }

@@ -7,8 +7,14 @@ import type { ActionSpec } from '../actions/types';
 import { PilotError } from '../errors';
 import { completeIncidentLabels } from '../incident/complete-labels';
 import type { Incident } from '../incident/types';
-import { ActionId, CallbackId, actionIdPattern } from './action-ids';
-import { completeLabelsModal, labelFields, parseCompleteLabelsMeta, readCompleteLabelsForm, type LabelField } from './blocks/complete-labels';
+import { ActionId, actionIdPattern, CallbackId } from './action-ids';
+import {
+  completeLabelsModal,
+  type LabelField,
+  labelFields,
+  parseCompleteLabelsMeta,
+  readCompleteLabelsForm,
+} from './blocks/complete-labels';
 import { escapeMrkdwn, inlineCode } from './blocks/format';
 import type { AppDeps } from './deps';
 import type { IncidentPresenter } from './incident-presenter';
@@ -23,25 +29,39 @@ export interface CompleteLabelsFeatureDeps extends AppDeps {
 
 function fieldsFor(deps: AppDeps, incident: Incident): LabelField[] {
   const runbook = deps.runbooks.get(incident.alertname);
-  const actions = (runbook?.steps ?? []).flatMap((s) => s.actions).flatMap((id): ActionSpec[] => {
-    const a = deps.runbooks.action(runbook, id);
-    return a ? [a] : [];
-  });
+  const actions = (runbook?.steps ?? [])
+    .flatMap((s) => s.actions)
+    .flatMap((id): ActionSpec[] => {
+      const a = deps.runbooks.action(runbook, id);
+      return a ? [a] : [];
+    });
   return labelFields(incident.alert.missingLabels, deps.config.hosts, actions);
 }
 
 /** Registers the Complete labels button and modal. */
 export function registerCompleteLabels(app: App, deps: CompleteLabelsFeatureDeps): void {
-  app.action<BlockAction<ButtonAction>>(actionIdPattern(ActionId.CompleteLabels), async ({ ack, body, action, client }) => {
-    await ack();
-    try {
-      const incident = await resolveIncident(deps, action.value, body.channel?.id);
-      if (incident.alert.missingLabels.length === 0) throw new PilotError('STEP_UNKNOWN', `incident #${incident.id} has every label already`);
-      await client.views.open({ trigger_id: body.trigger_id, view: completeLabelsModal(incident, fieldsFor(deps, incident)) });
-    } catch (err) {
-      await tellUser(deps, client, { user: body.user.id, channel: body.channel?.id, threadTs: body.message?.thread_ts }, err);
-    }
-  });
+  app.action<BlockAction<ButtonAction>>(
+    actionIdPattern(ActionId.CompleteLabels),
+    async ({ ack, body, action, client }) => {
+      await ack();
+      try {
+        const incident = await resolveIncident(deps, action.value, body.channel?.id);
+        if (incident.alert.missingLabels.length === 0)
+          throw new PilotError('STEP_UNKNOWN', `incident #${incident.id} has every label already`);
+        await client.views.open({
+          trigger_id: body.trigger_id,
+          view: completeLabelsModal(incident, fieldsFor(deps, incident)),
+        });
+      } catch (err) {
+        await tellUser(
+          deps,
+          client,
+          { user: body.user.id, channel: body.channel?.id, threadTs: body.message?.thread_ts },
+          err,
+        );
+      }
+    },
+  );
 
   app.view<SlackViewAction>(CallbackId.CompleteLabels, async ({ ack, body, view, client }) => {
     const user = body.user.id;
@@ -49,7 +69,12 @@ export function registerCompleteLabels(app: App, deps: CompleteLabelsFeatureDeps
     const incident = meta ? await deps.store.get(meta.incidentId) : undefined;
     if (!meta || !incident || incident.channel !== meta.channel) {
       await ack();
-      await tellUser(deps, client, { user }, new PilotError('INCIDENT_UNKNOWN', 'this form does not belong to a known incident; no label was recorded'));
+      await tellUser(
+        deps,
+        client,
+        { user },
+        new PilotError('INCIDENT_UNKNOWN', 'this form does not belong to a known incident; no label was recorded'),
+      );
       return;
     }
     // The fields of the incident as it is now (another person may have completed some meanwhile).
@@ -61,13 +86,20 @@ export function registerCompleteLabels(app: App, deps: CompleteLabelsFeatureDeps
     }
     await ack();
     try {
-      const updated = await completeIncidentLabels({ store: deps.store, hosts: deps.config.hosts, now: deps.now }, incident, form.labels, user);
+      const updated = await completeIncidentLabels(
+        { store: deps.store, hosts: deps.config.hosts, now: deps.now },
+        incident,
+        form.labels,
+        user,
+      );
       if (updated.alert.missingLabels.length === 0) deps.learn?.(updated.alert.labels);
       const given = Object.entries(form.labels)
         .map(([k, v]) => `${inlineCode(k)}=${inlineCode(v)}`)
         .join(', ');
       const host = updated.hostName ? ` Host: ${inlineCode(updated.hostName)}.` : '';
-      await deps.presenter.reply(updated, { text: `🏷️ <@${user}> completed the labels ${given}.${host}${updated.alert.missingLabels.length ? ` Still missing: ${updated.alert.missingLabels.map((n) => inlineCode(escapeMrkdwn(n))).join(', ')}.` : ''}` });
+      await deps.presenter.reply(updated, {
+        text: `🏷️ <@${user}> completed the labels ${given}.${host}${updated.alert.missingLabels.length ? ` Still missing: ${updated.alert.missingLabels.map((n) => inlineCode(escapeMrkdwn(n))).join(', ')}.` : ''}`,
+      });
       await deps.presenter.refresh(updated.id);
     } catch (err) {
       await tellUser(deps, client, { user, channel: incident.channel, threadTs: incident.threadTs }, err);

@@ -9,7 +9,6 @@ import type { RunbookRegistry } from '../runbook/load-runbooks';
 /** The loaded runbooks and the actions they may run (the runbook registry, under the name the Slack layer uses). */
 export type RunbookCatalog = RunbookRegistry;
 
-
 export interface AppDeps {
   config: Readonly<Config>;
   store: IncidentStore;

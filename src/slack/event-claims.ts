@@ -28,12 +28,16 @@ export class SqliteEventClaims implements EventClaims {
       this.db.pragma('busy_timeout = 5000');
       this.db.exec('CREATE TABLE IF NOT EXISTS seen_events (event_id TEXT PRIMARY KEY, at TEXT NOT NULL)');
     } catch (err) {
-      throw new PilotError('STORE_UNAVAILABLE', `cannot open the event claims at ${path}: ${(err as Error).message}`, { cause: err });
+      throw new PilotError('STORE_UNAVAILABLE', `cannot open the event claims at ${path}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   }
 
   async claim(eventId: string, at: Date): Promise<boolean> {
-    const info = this.db.prepare('INSERT OR IGNORE INTO seen_events (event_id, at) VALUES (?, ?)').run(eventId, at.toISOString());
+    const info = this.db
+      .prepare('INSERT OR IGNORE INTO seen_events (event_id, at) VALUES (?, ?)')
+      .run(eventId, at.toISOString());
     // Keep the table small: now and then, ids older than a day go.
     if (info.changes > 0 && ++this.inserted % 500 === 0) {
       this.db.prepare('DELETE FROM seen_events WHERE at < ?').run(new Date(at.getTime() - KEEP_MS).toISOString());

@@ -8,10 +8,10 @@ import { PilotError } from '../errors';
 import type { IncidentStore } from '../incident/store';
 import type { Incident } from '../incident/types';
 import type { Logger } from '../logger';
-import { renderIncidentMessage, type SlackMessage } from './blocks/incident-message';
-import { truncate } from './blocks/format';
-import type { RunbookCatalog } from './deps';
 import type { AlertStateTracker } from './alert-state';
+import { truncate } from './blocks/format';
+import { renderIncidentMessage, type SlackMessage } from './blocks/incident-message';
+import type { RunbookCatalog } from './deps';
 
 export interface PresenterDeps {
   client: WebClient;
@@ -22,7 +22,11 @@ export interface PresenterDeps {
   /** Hosts a user may pick for an incident whose alert names none (empty: none to pick). */
   hostChoices?(incident: Incident): string[];
   /** chat.postMessage pace per channel (config slack.postsPerSecond and slack.postBurst). */
-  pace: { perSecond: number; burst: number; /** Posts waiting per channel at most (slack.maxQueuedPosts); default 500. */ maxQueued?: number };
+  pace: {
+    perSecond: number;
+    burst: number /** Posts waiting per channel at most (slack.maxQueuedPosts); default 500. */;
+    maxQueued?: number;
+  };
   /** Alertmanager's view of each incident's alert, shown in the message's header; absent: not shown. */
   alertState?: Pick<AlertStateTracker, 'peek' | 'stale' | 'check'>;
   now?: () => Date;
@@ -58,7 +62,13 @@ export class IncidentPresenter {
     const msg = this.render(incident);
     const res = await this.follow(
       this.paced(incident.channel, () =>
-        this.deps.client.chat.postMessage({ channel: incident.channel, thread_ts: incident.threadTs, text: msg.text, blocks: msg.blocks, unfurl_links: false }),
+        this.deps.client.chat.postMessage({
+          channel: incident.channel,
+          thread_ts: incident.threadTs,
+          text: msg.text,
+          blocks: msg.blocks,
+          unfurl_links: false,
+        }),
       ),
     );
     this.shown.set(incident.id, fingerprintOf(msg));
@@ -163,25 +173,36 @@ export class IncidentPresenter {
    * Posts a reply in the incident's thread; returns its ts. `msg` may be a function, read when the post goes (after
    * the channel's pace): a post that waited then carries what is true by then.
    */
-  async reply(incident: Incident, message: (Partial<SlackMessage> & { text: string }) | (() => Partial<SlackMessage> & { text: string }), opts: { broadcast?: boolean } = {}): Promise<string> {
-    const res = await this.follow(this.paced(incident.channel, () => {
-      const msg = typeof message === 'function' ? message() : message;
-      return this.deps.client.chat.postMessage({
-        channel: incident.channel,
-        thread_ts: incident.threadTs,
-        text: msg.text,
-        blocks: msg.blocks ?? [{ type: 'section', text: { type: 'mrkdwn', text: truncate(msg.text, 3000) } }],
-        reply_broadcast: opts.broadcast === true,
-        unfurl_links: false,
-      });
-    }));
+  async reply(
+    incident: Incident,
+    message: (Partial<SlackMessage> & { text: string }) | (() => Partial<SlackMessage> & { text: string }),
+    opts: { broadcast?: boolean } = {},
+  ): Promise<string> {
+    const res = await this.follow(
+      this.paced(incident.channel, () => {
+        const msg = typeof message === 'function' ? message() : message;
+        return this.deps.client.chat.postMessage({
+          channel: incident.channel,
+          thread_ts: incident.threadTs,
+          text: msg.text,
+          blocks: msg.blocks ?? [{ type: 'section', text: { type: 'mrkdwn', text: truncate(msg.text, 3000) } }],
+          reply_broadcast: opts.broadcast === true,
+          unfurl_links: false,
+        });
+      }),
+    );
     return res.ts as string;
   }
 
   /** Replaces a reply posted earlier (e.g. "running …" by its result). */
   async replace(incident: Incident, ts: string, msg: Partial<SlackMessage> & { text: string }): Promise<void> {
     await this.follow(
-      this.deps.client.chat.update({ channel: incident.channel, ts, text: msg.text, blocks: msg.blocks ?? [{ type: 'section', text: { type: 'mrkdwn', text: truncate(msg.text, 3000) } }] }),
+      this.deps.client.chat.update({
+        channel: incident.channel,
+        ts,
+        text: msg.text,
+        blocks: msg.blocks ?? [{ type: 'section', text: { type: 'mrkdwn', text: truncate(msg.text, 3000) } }],
+      }),
     );
   }
 
@@ -189,7 +210,10 @@ export class IncidentPresenter {
    * Uploads a file into the incident's thread (files.getUploadURLExternal → upload → files.completeUploadExternal):
    * text as `content`, or binary (a PNG) as `bytes`; `comment` is posted with it.
    */
-  async upload(incident: Incident, file: { filename: string; title: string; comment?: string } & ({ content: string } | { bytes: Uint8Array })): Promise<void> {
+  async upload(
+    incident: Incident,
+    file: { filename: string; title: string; comment?: string } & ({ content: string } | { bytes: Uint8Array }),
+  ): Promise<void> {
     const common = {
       channel_id: incident.channel,
       thread_ts: incident.threadTs,
@@ -197,7 +221,11 @@ export class IncidentPresenter {
       title: file.title,
       ...(file.comment ? { initial_comment: file.comment } : {}),
     };
-    await this.follow(this.deps.client.files.uploadV2('bytes' in file ? { ...common, file: Buffer.from(file.bytes) } : { ...common, content: file.content }));
+    await this.follow(
+      this.deps.client.files.uploadV2(
+        'bytes' in file ? { ...common, file: Buffer.from(file.bytes) } : { ...common, content: file.content },
+      ),
+    );
   }
 
   /**
@@ -221,9 +249,14 @@ export class IncidentPresenter {
       this.channelLimiters.set(channel, limiter);
     }
     if (limiter.counts().QUEUED >= this.maxQueued) {
-      this.deps.logger.warn({ channel, queued: limiter.counts().QUEUED }, 'post refused: the channel’s post queue is full');
+      this.deps.logger.warn(
+        { channel, queued: limiter.counts().QUEUED },
+        'post refused: the channel’s post queue is full',
+      );
       return Promise.reject(
-        new PilotError('QUEUE_FULL', `${this.maxQueued} posts are already waiting for Slack in channel ${channel}`, { hint: 'Slack allows about one post a second per channel; the bot posts again when the queue drains' }),
+        new PilotError('QUEUE_FULL', `${this.maxQueued} posts are already waiting for Slack in channel ${channel}`, {
+          hint: 'Slack allows about one post a second per channel; the bot posts again when the queue drains',
+        }),
       );
     }
     return limiter.schedule(fn);
@@ -273,7 +306,10 @@ export class IncidentPresenter {
     const left = Math.max(0, deadline - Date.now());
     let timer: NodeJS.Timeout | undefined;
     const stopped = Promise.all([...this.channelLimiters.values()].map((l) => l.stop({ dropWaitingJobs: false })));
-    const timedOut = await Promise.race([stopped.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), left)))]);
+    const timedOut = await Promise.race([
+      stopped.then(() => false),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(true), left))),
+    ]);
     clearTimeout(timer);
     if (timedOut) this.deps.logger.warn({ queued: this.queued() }, 'posts still queued at stop were not sent');
   }

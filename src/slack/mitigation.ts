@@ -12,9 +12,19 @@ import type { WebClient } from '@slack/web-api';
 import type { ActionSpec } from '../actions/types';
 import { PilotError } from '../errors';
 import type { Logger } from '../logger';
-import type { MitigationClick, MitigationOutcome, MitigationService, PrepareOutcome } from '../mitigation/mitigation-service';
+import type {
+  MitigationClick,
+  MitigationOutcome,
+  MitigationService,
+  PrepareOutcome,
+} from '../mitigation/mitigation-service';
 import { CallbackId } from './action-ids';
-import { confirmationView, parseConfirmationMetadata, renderMitigationOutcome, RESOLVED_ACK } from './blocks/mitigation';
+import {
+  confirmationView,
+  parseConfirmationMetadata,
+  RESOLVED_ACK,
+  renderMitigationOutcome,
+} from './blocks/mitigation';
 import type { AppDeps } from './deps';
 import type { IncidentPresenter } from './incident-presenter';
 import { resolveClick } from './steps';
@@ -32,7 +42,10 @@ export interface MitigationFeatureDeps {
 }
 
 /** The click: asks the service what to confirm and opens the modal, or tells the clicker privately why not. */
-export async function requestMitigation(deps: MitigationFeatureDeps, click: MitigationClick & { triggerId: string; client: WebClient }): Promise<void> {
+export async function requestMitigation(
+  deps: MitigationFeatureDeps,
+  click: MitigationClick & { triggerId: string; client: WebClient },
+): Promise<void> {
   const { incident, user, client } = click;
   const place = { user, channel: incident.channel, threadTs: incident.threadTs };
   let prepared: PrepareOutcome;
@@ -46,8 +59,18 @@ export async function requestMitigation(deps: MitigationFeatureDeps, click: Miti
     await tellUser(deps, client, place, prepared.error);
     return;
   }
-  const view = confirmationView({ incident, step: click.step, action: click.action, host: prepared.host, commands: prepared.commands, alertActive: prepared.alertActive, dryRunOnly: prepared.dryRunOnly });
-  await client.views.open({ trigger_id: click.triggerId, view }).catch((err: unknown) => tellUser(deps, client, place, err));
+  const view = confirmationView({
+    incident,
+    step: click.step,
+    action: click.action,
+    host: prepared.host,
+    commands: prepared.commands,
+    alertActive: prepared.alertActive,
+    dryRunOnly: prepared.dryRunOnly,
+  });
+  await client.views
+    .open({ trigger_id: click.triggerId, view })
+    .catch((err: unknown) => tellUser(deps, client, place, err));
 }
 
 /** Registers the modal's submission handler. */
@@ -55,13 +78,21 @@ export function registerMitigation(app: App, deps: MitigationFeatureDeps): void 
   app.view<SlackViewAction>(CallbackId.ConfirmMitigation, async ({ ack, body, view, client }) => {
     const reason = view.state.values.reason?.reason?.value?.trim() ?? '';
     if (reason.length < 3) {
-      await ack({ response_action: 'errors', errors: { reason: 'Say in a few words why (it is recorded on the timeline).' } });
+      await ack({
+        response_action: 'errors',
+        errors: { reason: 'Say in a few words why (it is recorded on the timeline).' },
+      });
       return;
     }
     const meta = parseConfirmationMetadata(view.private_metadata);
-    const resolvedAck = (view.state.values[RESOLVED_ACK]?.[RESOLVED_ACK]?.selected_options ?? []).some((o) => o.value === RESOLVED_ACK);
+    const resolvedAck = (view.state.values[RESOLVED_ACK]?.[RESOLVED_ACK]?.selected_options ?? []).some(
+      (o) => o.value === RESOLVED_ACK,
+    );
     if (meta.r === 1 && !resolvedAck) {
-      await ack({ response_action: 'errors', errors: { [RESOLVED_ACK]: 'The alert is resolved: tick this to run anyway, or cancel.' } });
+      await ack({
+        response_action: 'errors',
+        errors: { [RESOLVED_ACK]: 'The alert is resolved: tick this to run anyway, or cancel.' },
+      });
       return;
     }
     await ack();
@@ -93,9 +124,15 @@ export function registerMitigation(app: App, deps: MitigationFeatureDeps): void 
       return;
     }
     const rendered = renderMitigationOutcome({ action: click.action, user, reason }, outcome);
-    if (rendered?.logId) deps.logger.error({ logId: rendered.logId, err: outcome.kind === 'refused' ? outcome.error : undefined }, 'internal error shown to the user');
-    if (rendered) await deps.presenter.reply(click.incident, rendered.message).catch((err: unknown) => deps.logger.warn({ err }, 'could not post the mitigation outcome'));
+    if (rendered?.logId)
+      deps.logger.error(
+        { logId: rendered.logId, err: outcome.kind === 'refused' ? outcome.error : undefined },
+        'internal error shown to the user',
+      );
+    if (rendered)
+      await deps.presenter
+        .reply(click.incident, rendered.message)
+        .catch((err: unknown) => deps.logger.warn({ err }, 'could not post the mitigation outcome'));
     await deps.presenter.refresh(click.incident.id);
   });
 }
-

@@ -8,16 +8,25 @@ import type { WebClient } from '@slack/web-api';
 import { PilotError, userText } from '../errors';
 import type { Incident, IncidentSilence } from '../incident/types';
 import type { AccessPolicy } from '../mitigation/access';
-import { buildAlertGraph, type AlertGraphDeps, type AlertGraphInput } from '../observe/alert-graph';
-import type { GraphWorker } from '../observe/graph-worker';
+import { type AlertGraphDeps, type AlertGraphInput, buildAlertGraph } from '../observe/alert-graph';
 import type { AlertmanagerClient } from '../observe/alertmanager-client';
+import type { GraphWorker } from '../observe/graph-worker';
 import type { PrometheusClient } from '../observe/prometheus-client';
 import { assertSilenceScope, silenceCoverageRefusal } from '../observe/silence-scope';
 import { silenceComment } from '../observe/silence-window';
-import { ActionId, CallbackId, actionIdPattern, decodeSilenceValue } from './action-ids';
-import { alertLabels, type AlertStateTracker } from './alert-state';
-import { activeSilence, parseSilenceMeta, renderGraphUpload, readSilenceForm, renderSilenceCreated, renderSilenceExpired, SilenceInput, silenceModal } from './blocks/observe';
+import { ActionId, actionIdPattern, CallbackId, decodeSilenceValue } from './action-ids';
+import { type AlertStateTracker, alertLabels } from './alert-state';
 import { escapeMrkdwn, formatUtc, inlineCode, truncate } from './blocks/format';
+import {
+  activeSilence,
+  parseSilenceMeta,
+  readSilenceForm,
+  renderGraphUpload,
+  renderSilenceCreated,
+  renderSilenceExpired,
+  SilenceInput,
+  silenceModal,
+} from './blocks/observe';
 import type { AppDeps } from './deps';
 import type { IncidentPresenter } from './incident-presenter';
 import { resolveIncident } from './steps';
@@ -57,9 +66,24 @@ export function registerObserve(app: App, deps: ObserveDeps): ObserveFeature {
       const labels = alertLabels(incident.alert);
       assertSilenceScope(labels, hostLabelOf(deps, incident));
       // How many alerts the matchers cover, asked fresh but bounded: the modal must open within Slack's 3 s.
-      const state = await withDeadline(deps.alertState.check(incident, { fresh: true }).then((r) => r.state).catch(() => undefined), 1500);
+      const state = await withDeadline(
+        deps.alertState
+          .check(incident, { fresh: true })
+          .then((r) => r.state)
+          .catch(() => undefined),
+        1500,
+      );
       const covers = state?.matched;
-      await client.views.open({ trigger_id: body.trigger_id, view: silenceModal({ incident, labels, channel: incident.channel, now: deps.now(), ...(covers !== undefined ? { covers } : {}) }) });
+      await client.views.open({
+        trigger_id: body.trigger_id,
+        view: silenceModal({
+          incident,
+          labels,
+          channel: incident.channel,
+          now: deps.now(),
+          ...(covers !== undefined ? { covers } : {}),
+        }),
+      });
     } catch (err) {
       await tellUser(deps, client, { user, channel: body.channel?.id, threadTs: body.message?.thread_ts }, err);
     }
@@ -72,9 +96,16 @@ export function registerObserve(app: App, deps: ObserveDeps): ObserveFeature {
       return;
     }
     const covers = parseSilenceMeta(view.private_metadata)?.covers;
-    const allTicked = (view.state.values[SilenceInput.all]?.[SilenceInput.all]?.selected_options ?? []).some((o) => o.value === SilenceInput.all);
+    const allTicked = (view.state.values[SilenceInput.all]?.[SilenceInput.all]?.selected_options ?? []).some(
+      (o) => o.value === SilenceInput.all,
+    );
     if (covers !== undefined && !allTicked) {
-      await ack({ response_action: 'errors', errors: { [SilenceInput.all]: `These matchers cover ${covers} alerts: tick this to silence all of them, or cancel.` } });
+      await ack({
+        response_action: 'errors',
+        errors: {
+          [SilenceInput.all]: `These matchers cover ${covers} alerts: tick this to silence all of them, or cancel.`,
+        },
+      });
       return;
     }
     await ack();
@@ -82,7 +113,15 @@ export function registerObserve(app: App, deps: ObserveDeps): ObserveFeature {
     const meta = parseSilenceMeta(view.private_metadata);
     const incident = meta && (await deps.store.get(meta.incidentId));
     if (!meta || !incident || incident.channel !== meta.channel) {
-      await tellUser(deps, client, { user }, new PilotError('INCIDENT_UNKNOWN', 'this silence form does not belong to a known incident; nothing was silenced'));
+      await tellUser(
+        deps,
+        client,
+        { user },
+        new PilotError(
+          'INCIDENT_UNKNOWN',
+          'this silence form does not belong to a known incident; nothing was silenced',
+        ),
+      );
       return;
     }
     try {
@@ -94,27 +133,35 @@ export function registerObserve(app: App, deps: ObserveDeps): ObserveFeature {
     await createSilence(deps, client, incident, user, form, covers);
   });
 
-  app.action<BlockAction<ButtonAction>>(actionIdPattern(ActionId.ExpireSilence), async ({ ack, body, action, client }) => {
-    await ack();
-    const user = body.user.id;
-    let incident: Incident;
-    let silence: IncidentSilence;
-    try {
-      const v = decodeSilenceValue(action.value);
-      if (!v) throw new PilotError('STEP_UNKNOWN', 'this button does not belong to a known silence');
-      incident = await resolveIncident(deps, JSON.stringify({ i: v.incidentId, s: '' }), body.channel?.id);
-      const found = incident.silences?.find((s) => s.id === v.silenceId);
-      if (!found) throw new PilotError('STEP_UNKNOWN', `silence ${v.silenceId} was not made for incident #${incident.id}`);
-      if (found.expiredAt) throw new PilotError('STEP_UNKNOWN', `silence ${found.id} was already expired (${formatUtc(found.expiredAt)})`);
-      silence = found;
-      if (!deps.alertmanager.configured) throw notConfigured('Expiring a silence', 'alertmanager');
-      await ensureMaySilence(deps, user, incident);
-    } catch (err) {
-      await tellUser(deps, client, { user, channel: body.channel?.id, threadTs: body.message?.thread_ts }, err);
-      return;
-    }
-    await expireSilence(deps, incident, silence, user);
-  });
+  app.action<BlockAction<ButtonAction>>(
+    actionIdPattern(ActionId.ExpireSilence),
+    async ({ ack, body, action, client }) => {
+      await ack();
+      const user = body.user.id;
+      let incident: Incident;
+      let silence: IncidentSilence;
+      try {
+        const v = decodeSilenceValue(action.value);
+        if (!v) throw new PilotError('STEP_UNKNOWN', 'this button does not belong to a known silence');
+        incident = await resolveIncident(deps, JSON.stringify({ i: v.incidentId, s: '' }), body.channel?.id);
+        const found = incident.silences?.find((s) => s.id === v.silenceId);
+        if (!found)
+          throw new PilotError('STEP_UNKNOWN', `silence ${v.silenceId} was not made for incident #${incident.id}`);
+        if (found.expiredAt)
+          throw new PilotError(
+            'STEP_UNKNOWN',
+            `silence ${found.id} was already expired (${formatUtc(found.expiredAt)})`,
+          );
+        silence = found;
+        if (!deps.alertmanager.configured) throw notConfigured('Expiring a silence', 'alertmanager');
+        await ensureMaySilence(deps, user, incident);
+      } catch (err) {
+        await tellUser(deps, client, { user, channel: body.channel?.id, threadTs: body.message?.thread_ts }, err);
+        return;
+      }
+      await expireSilence(deps, incident, silence, user);
+    },
+  );
 
   app.action<BlockAction<ButtonAction>>(actionIdPattern(ActionId.Graph), async ({ ack, body, action, client }) => {
     await ack();
@@ -124,7 +171,12 @@ export function registerObserve(app: App, deps: ObserveDeps): ObserveFeature {
       if (!deps.prometheus.configured) throw notConfigured('Graphs', 'prometheus');
       await postGraph(deps, incident);
     } catch (err) {
-      await tellUser(deps, client, { user: body.user.id, channel: body.channel?.id, threadTs: body.message?.thread_ts }, err);
+      await tellUser(
+        deps,
+        client,
+        { user: body.user.id, channel: body.channel?.id, threadTs: body.message?.thread_ts },
+        err,
+      );
     }
   });
 
@@ -137,7 +189,9 @@ export function registerObserve(app: App, deps: ObserveDeps): ObserveFeature {
         deps.logger.debug({ incidentId: incident.id }, 'prometheus.url not set: no graph for the new incident');
         return;
       }
-      void postGraph(deps, incident).catch((err: unknown) => deps.logger.warn({ err, incidentId: incident.id }, 'could not post the graph'));
+      void postGraph(deps, incident).catch((err: unknown) =>
+        deps.logger.warn({ err, incidentId: incident.id }, 'could not post the graph'),
+      );
     },
     incidentResolved: (incident) => expireOnResolve(deps, incident),
     postGraph: (incident) => postGraph(deps, incident),
@@ -147,7 +201,9 @@ export function registerObserve(app: App, deps: ObserveDeps): ObserveFeature {
 /** Silencing follows the mitigation access rule, unless `alertmanager.silenceOpenToAll` opens it to everyone. */
 async function ensureMaySilence(deps: ObserveDeps, user: string, incident: Incident): Promise<void> {
   if (deps.config.alertmanager.silenceOpenToAll) return;
-  const host = deps.config.hosts.find((h) => h.name === incident.hostName) ?? { name: incident.hostName ?? '(no host)' };
+  const host = deps.config.hosts.find((h) => h.name === incident.hostName) ?? {
+    name: incident.hostName ?? '(no host)',
+  };
   const decision = await deps.access.check(user, host);
   if (!decision.allowed) {
     throw new PilotError('NOT_ALLOWED', `you may not silence or expire silences for incident #${incident.id}`, {
@@ -157,23 +213,41 @@ async function ensureMaySilence(deps: ObserveDeps, user: string, incident: Incid
   }
 }
 
-async function createSilence(deps: ObserveDeps, client: WebClient, incident: Incident, user: string, form: { startsAt: Date; endsAt: Date; note: string; keep: boolean }, confirmedCovers?: number): Promise<void> {
+async function createSilence(
+  deps: ObserveDeps,
+  client: WebClient,
+  incident: Incident,
+  user: string,
+  form: { startsAt: Date; endsAt: Date; note: string; keep: boolean },
+  confirmedCovers?: number,
+): Promise<void> {
   const log = deps.logger.child({ incidentId: incident.id, user });
   const current = (await deps.store.get(incident.id)) ?? incident;
   if (current.status === 'resolved') {
-    await tellUser(deps, client, { user, channel: incident.channel, threadTs: incident.threadTs }, new PilotError('INCIDENT_CLOSED', `incident #${incident.id} is resolved: nothing to silence`));
+    await tellUser(
+      deps,
+      client,
+      { user, channel: incident.channel, threadTs: incident.threadTs },
+      new PilotError('INCIDENT_CLOSED', `incident #${incident.id} is resolved: nothing to silence`),
+    );
     return;
   }
   const existing = activeSilence(current, deps.now());
   if (existing) {
-    const e = new PilotError('PARAM_INVALID', `incident #${incident.id} is already silenced until ${formatUtc(existing.endsAt)} (silence ${existing.id})`, { hint: 'expire that silence first to set another' });
+    const e = new PilotError(
+      'PARAM_INVALID',
+      `incident #${incident.id} is already silenced until ${formatUtc(existing.endsAt)} (silence ${existing.id})`,
+      { hint: 'expire that silence first to set another' },
+    );
     await tellUser(deps, client, { user, channel: incident.channel, threadTs: incident.threadTs }, e);
     return;
   }
   try {
     const [createdByName, link, state] = await Promise.all([
       userName(client, user, log),
-      deps.presenter.permalink(current, 'message').then((link) => link ?? `Slack channel ${current.channel}, thread ${current.threadTs}`),
+      deps.presenter
+        .permalink(current, 'message')
+        .then((link) => link ?? `Slack channel ${current.channel}, thread ${current.threadTs}`),
       deps.alertState.check(current, { fresh: true }).then((r) => r.state),
     ]);
     // Alertmanager's own label set when it holds exactly this alert: a message may not have carried every label.
@@ -183,7 +257,13 @@ async function createSilence(deps: ObserveDeps, client: WebClient, incident: Inc
     const wider = silenceCoverageRefusal(state?.matched, confirmedCovers);
     if (wider) throw wider;
     const comment = silenceComment({ incidentId: current.id, incidentLink: link, note: form.note });
-    const { silenceId } = await deps.alertmanager.createSilence({ labels, startsAt: form.startsAt, endsAt: form.endsAt, createdBy: createdByName, comment });
+    const { silenceId } = await deps.alertmanager.createSilence({
+      labels,
+      startsAt: form.startsAt,
+      endsAt: form.endsAt,
+      createdBy: createdByName,
+      comment,
+    });
     const at = deps.now().toISOString();
     const silence: IncidentSilence = {
       id: silenceId,
@@ -197,7 +277,13 @@ async function createSilence(deps: ObserveDeps, client: WebClient, incident: Inc
       createdAt: at,
     };
     await deps.store.addSilence(current.id, silence);
-    await deps.store.appendTimeline(current.id, 'silence.created', user, { silenceId, endsAt: silence.endsAt, matchers: labels, keep: form.keep, createdBy: createdByName }, at);
+    await deps.store.appendTimeline(
+      current.id,
+      'silence.created',
+      user,
+      { silenceId, endsAt: silence.endsAt, matchers: labels, keep: form.keep, createdBy: createdByName },
+      at,
+    );
     log.info({ silenceId, endsAt: silence.endsAt }, 'silence created');
     deps.alertState.invalidate(current.id);
     await deps.presenter.reply(current, renderSilenceCreated(current, silence));
@@ -207,15 +293,29 @@ async function createSilence(deps: ObserveDeps, client: WebClient, incident: Inc
   await deps.presenter.refresh(current.id);
 }
 
-async function expireSilence(deps: ObserveDeps, incident: Incident, silence: IncidentSilence, user: string): Promise<void> {
+async function expireSilence(
+  deps: ObserveDeps,
+  incident: Incident,
+  silence: IncidentSilence,
+  user: string,
+): Promise<void> {
   try {
     const outcome = await deps.alertmanager.expireSilence(silence.id);
     const at = deps.now().toISOString();
     await deps.store.markSilenceExpired(incident.id, silence.id, user, at);
-    await deps.store.appendTimeline(incident.id, 'silence.expired', user, { silenceId: silence.id, why: outcome === 'not-found' ? 'not found in Alertmanager' : 'expired by hand' }, at);
+    await deps.store.appendTimeline(
+      incident.id,
+      'silence.expired',
+      user,
+      { silenceId: silence.id, why: outcome === 'not-found' ? 'not found in Alertmanager' : 'expired by hand' },
+      at,
+    );
     deps.logger.info({ incidentId: incident.id, user, silenceId: silence.id, outcome }, 'silence expired');
     deps.alertState.invalidate(incident.id);
-    await deps.presenter.reply(incident, renderSilenceExpired(silence, user, outcome === 'not-found' ? 'gone' : 'button'));
+    await deps.presenter.reply(
+      incident,
+      renderSilenceExpired(silence, user, outcome === 'not-found' ? 'gone' : 'button'),
+    );
   } catch (err) {
     await sayInThread(deps, incident, `⚠️ Could not expire the silence ${inlineCode(silence.id)}`, err);
   }
@@ -226,10 +326,14 @@ async function expireOnResolve(deps: ObserveDeps, incident: Incident): Promise<v
   // A resolved incident's message no longer shows the alert state: drop its cached answer.
   deps.alertState.invalidate(incident.id);
   const now = deps.now();
-  const live = ((await deps.store.get(incident.id))?.silences ?? []).filter((s) => !s.expiredAt && Date.parse(s.endsAt) > now.getTime());
+  const live = ((await deps.store.get(incident.id))?.silences ?? []).filter(
+    (s) => !s.expiredAt && Date.parse(s.endsAt) > now.getTime(),
+  );
   for (const silence of live) {
     if (silence.keep) {
-      await deps.presenter.reply(incident, { text: `🔕 The silence ${escapeMrkdwn(silence.id)} stays until ${formatUtc(silence.endsAt)}, as <@${silence.createdBy}> asked.` });
+      await deps.presenter.reply(incident, {
+        text: `🔕 The silence ${escapeMrkdwn(silence.id)} stays until ${formatUtc(silence.endsAt)}, as <@${silence.createdBy}> asked.`,
+      });
       continue;
     }
     try {
@@ -237,10 +341,21 @@ async function expireOnResolve(deps: ObserveDeps, incident: Incident): Promise<v
       const outcome = await deps.alertmanager.expireSilence(silence.id);
       const at = deps.now().toISOString();
       await deps.store.markSilenceExpired(incident.id, silence.id, 'bot', at);
-      await deps.store.appendTimeline(incident.id, 'silence.expired', 'bot', { silenceId: silence.id, why: outcome === 'not-found' ? 'not found in Alertmanager' : 'the incident resolved' }, at);
+      await deps.store.appendTimeline(
+        incident.id,
+        'silence.expired',
+        'bot',
+        { silenceId: silence.id, why: outcome === 'not-found' ? 'not found in Alertmanager' : 'the incident resolved' },
+        at,
+      );
       await deps.presenter.reply(incident, renderSilenceExpired(silence, 'bot', 'resolved'));
     } catch (err) {
-      await sayInThread(deps, incident, `⚠️ The incident resolved but the silence ${inlineCode(silence.id)} could not be expired; expire it in Alertmanager by hand`, err);
+      await sayInThread(
+        deps,
+        incident,
+        `⚠️ The incident resolved but the silence ${inlineCode(silence.id)} could not be expired; expire it in Alertmanager by hand`,
+        err,
+      );
     }
   }
 }
@@ -250,16 +365,28 @@ async function postGraph(deps: ObserveDeps, incident: Incident): Promise<void> {
   try {
     const binding = deps.runbooks.get(incident.alertname)?.binding;
     // Messages rarely carry the alert's start; Alertmanager does (its answer is usually cached by now).
-    const startsAt = incident.alert.startsAt ?? (await deps.alertState.check(incident)).state?.startsAt ?? incident.openedAt;
+    const startsAt =
+      incident.alert.startsAt ?? (await deps.alertState.check(incident)).state?.startsAt ?? incident.openedAt;
     const input: AlertGraphInput = {
-      alert: { alertname: incident.alertname, labels: alertLabels(incident.alert), startsAt, generatorURL: incident.alert.generatorURL },
+      alert: {
+        alertname: incident.alertname,
+        labels: alertLabels(incident.alert),
+        startsAt,
+        generatorURL: incident.alert.generatorURL,
+      },
       queryTemplates: binding?.query ? [binding.query] : undefined,
       maxSeries: deps.config.prometheus.maxSeries,
     };
     // On the worker thread when the app has one: the query's answer can be thousands of series.
-    const graph = deps.graphs && !deps.renderChart ? await deps.graphs.build(input, deps.now()) : await buildAlertGraph({ prometheus: deps.prometheus, now: deps.now, renderChart: deps.renderChart }, input);
+    const graph =
+      deps.graphs && !deps.renderChart
+        ? await deps.graphs.build(input, deps.now())
+        : await buildAlertGraph({ prometheus: deps.prometheus, now: deps.now, renderChart: deps.renderChart }, input);
     await deps.presenter.upload(incident, { ...renderGraphUpload(incident, graph), bytes: graph.png });
-    log.info({ exprs: graph.exprs, series: graph.seriesCount, drawn: graph.drawn, source: graph.source }, 'graph posted');
+    log.info(
+      { exprs: graph.exprs, series: graph.seriesCount, drawn: graph.drawn, source: graph.source },
+      'graph posted',
+    );
   } catch (err) {
     await sayInThread(deps, incident, '⚠️ No graph', err);
   }
@@ -268,17 +395,24 @@ async function postGraph(deps: ObserveDeps, incident: Incident): Promise<void> {
 /** One clear line in the thread for a failure of Alertmanager or Prometheus (internal errors: a log id). */
 async function sayInThread(deps: ObserveDeps, incident: Incident, what: string, err: unknown): Promise<void> {
   const { text, logId } = userText(err);
-  deps.logger.warn({ err, incidentId: incident.id, logId }, what.replace(/[`⚠️]/g, '').trim());
+  deps.logger.warn({ err, incidentId: incident.id, logId }, what.replace(/`|\u26a0\ufe0f?/g, '').trim());
   await deps.presenter
-    .reply(incident, { text: truncate(`${what.replace(/`/g, '')}: ${escapeMrkdwn(text)}`, 3000), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: truncate(`${what}: ${escapeMrkdwn(text)}`, 3000) } }] })
+    .reply(incident, {
+      text: truncate(`${what.replace(/`/g, '')}: ${escapeMrkdwn(text)}`, 3000),
+      blocks: [{ type: 'section', text: { type: 'mrkdwn', text: truncate(`${what}: ${escapeMrkdwn(text)}`, 3000) } }],
+    })
     .catch((e: unknown) => deps.logger.warn({ err: e, incidentId: incident.id }, 'could not post in the thread'));
 }
 
 function notConfigured(feature: string, key: 'alertmanager' | 'prometheus'): PilotError {
   const service = key === 'alertmanager' ? 'Alertmanager' : 'Prometheus';
-  return new PilotError('EXTERNAL_UNAVAILABLE', `${feature} need${feature.endsWith('s') ? '' : 's'} ${service}, and \`${key}.url\` is not set in the config`, {
-    hint: `set ${key}.url (e.g. http://${key}:${key === 'alertmanager' ? 9093 : 9090}) and restart the bot`,
-  });
+  return new PilotError(
+    'EXTERNAL_UNAVAILABLE',
+    `${feature} need${feature.endsWith('s') ? '' : 's'} ${service}, and \`${key}.url\` is not set in the config`,
+    {
+      hint: `set ${key}.url (e.g. http://${key}:${key === 'alertmanager' ? 9093 : 9090}) and restart the bot`,
+    },
+  );
 }
 
 /** The Slack user's name as Alertmanager should show it; the user id when users.info cannot say. */

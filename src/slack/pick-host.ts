@@ -21,43 +21,60 @@ export interface PickHostDeps extends Pick<AppDeps, 'store' | 'runbooks' | 'conf
 }
 
 /** Sets `name` as the host of `incident`; returns the confirmation for the user. Throws HOST_PICK_REFUSED. */
-export async function pickIncidentHost(deps: PickHostDeps, incident: Incident, name: string, user: string): Promise<string> {
-  const refuse = (message: string) => new PilotError('HOST_PICK_REFUSED', message, { details: { incidentId: incident.id } });
+export async function pickIncidentHost(
+  deps: PickHostDeps,
+  incident: Incident,
+  name: string,
+  user: string,
+): Promise<string> {
+  const refuse = (message: string) =>
+    new PilotError('HOST_PICK_REFUSED', message, { details: { incidentId: incident.id } });
   const shown = truncate(name, 64);
   if (incident.status === 'resolved') throw refuse(`#${incident.id} is resolved: its host can no longer be picked`);
-  if (incident.hostName) throw refuse(`#${incident.id} already runs on ${incident.hostName}; open a new incident for another host`);
+  if (incident.hostName)
+    throw refuse(`#${incident.id} already runs on ${incident.hostName}; open a new incident for another host`);
   const hostLabel = deps.runbooks.get(incident.alertname)?.binding?.hostLabel ?? 'instance';
   const named = incident.alert.labels[hostLabel];
   if (named) {
-    throw refuse(`the alert of #${incident.id} names its host (${hostLabel}=${truncate(named, 80)}), which no configured host matches: add it under hosts: with that match rather than picking another host`);
+    throw refuse(
+      `the alert of #${incident.id} names its host (${hostLabel}=${truncate(named, 80)}), which no configured host matches: add it under hosts: with that match rather than picking another host`,
+    );
   }
   const choices = deps.hostChoices?.(incident) ?? [];
   const allowed = choices.length ? choices : deps.config.hosts.map((h) => h.name);
   if (!allowed.includes(name)) {
-    throw refuse(`${shown} is not a host #${incident.id} may run on (${choices.length ? 'its runbook lists' : 'configured'}: ${allowed.join(', ') || 'none'})`);
+    throw refuse(
+      `${shown} is not a host #${incident.id} may run on (${choices.length ? 'its runbook lists' : 'configured'}: ${allowed.join(', ') || 'none'})`,
+    );
   }
   const at = deps.now().toISOString();
   await deps.store.update(incident.id, { hostName: name });
   await deps.store.appendTimeline(incident.id, 'host.chosen', user, { host: name, choices: allowed }, at);
-  await deps.presenter.reply(incident, { text: `🖐️ <@${user}> picked \`${escapeMrkdwn(name)}\` as the host of #${incident.id}: its steps run there now.` });
+  await deps.presenter.reply(incident, {
+    text: `🖐️ <@${user}> picked \`${escapeMrkdwn(name)}\` as the host of #${incident.id}: its steps run there now.`,
+  });
   await deps.presenter.refresh(incident.id);
   return `#${incident.id} now runs on \`${escapeMrkdwn(shown)}\`.`;
 }
 
 /** Registers the "Pick the host" select of the incident message. */
 export function registerPickHost(app: App, deps: PickHostDeps): void {
-  app.action<BlockAction<StaticSelectAction>>(actionIdPattern(ActionId.PickHost), async ({ ack, body, action, client }) => {
-    await ack();
-    const place = { user: body.user.id, channel: body.channel?.id, threadTs: body.message?.thread_ts };
-    try {
-      // The option's value is never trusted: the incident is looked up in this channel, the host checked against
-      // the incident's own choices.
-      const pick = decodeHostPick(action.selected_option?.value);
-      const incident = pick ? await deps.store.get(pick.incidentId) : undefined;
-      if (!pick || !incident || incident.channel !== body.channel?.id) throw new PilotError('INCIDENT_UNKNOWN', 'this menu does not belong to a known incident in this channel');
-      await pickIncidentHost(deps, incident, pick.host, body.user.id);
-    } catch (err) {
-      await tellUser(deps, client, place, err);
-    }
-  });
+  app.action<BlockAction<StaticSelectAction>>(
+    actionIdPattern(ActionId.PickHost),
+    async ({ ack, body, action, client }) => {
+      await ack();
+      const place = { user: body.user.id, channel: body.channel?.id, threadTs: body.message?.thread_ts };
+      try {
+        // The option's value is never trusted: the incident is looked up in this channel, the host checked against
+        // the incident's own choices.
+        const pick = decodeHostPick(action.selected_option?.value);
+        const incident = pick ? await deps.store.get(pick.incidentId) : undefined;
+        if (!pick || !incident || incident.channel !== body.channel?.id)
+          throw new PilotError('INCIDENT_UNKNOWN', 'this menu does not belong to a known incident in this channel');
+        await pickIncidentHost(deps, incident, pick.host, body.user.id);
+      } catch (err) {
+        await tellUser(deps, client, place, err);
+      }
+    },
+  );
 }

@@ -5,7 +5,7 @@
  * with Bolt's own hooks: the receiver copies the signed timestamp into the context, a global middleware refuses a
  * future one before any listener runs, and the AuthorizationError it throws makes the receiver answer 401.
  */
-import { AuthorizationError, type AnyMiddlewareArgs, type BufferedIncomingMessage, type Middleware } from '@slack/bolt';
+import { type AnyMiddlewareArgs, AuthorizationError, type BufferedIncomingMessage, type Middleware } from '@slack/bolt';
 import type { Logger } from '../logger';
 
 /** Slack's allowed difference between the request timestamp and local time. */
@@ -17,7 +17,10 @@ const KEY = 'slackRequestTimestampSec';
 /** Thrown for a request dated too far in the future; app.error rethrows it so the receiver answers 401. */
 export class FutureRequestError extends AuthorizationError {
   constructor(skewSec: number) {
-    super(`request timestamp is ${skewSec} s in the future (at most ${MAX_CLOCK_SKEW_SEC} s)`, new Error('x-slack-request-timestamp in the future'));
+    super(
+      `request timestamp is ${skewSec} s in the future (at most ${MAX_CLOCK_SKEW_SEC} s)`,
+      new Error('x-slack-request-timestamp in the future'),
+    );
     this.name = 'FutureRequestError';
   }
 }
@@ -44,7 +47,10 @@ export function refuseFutureRequests(now: () => Date, logger: Logger): Middlewar
       const skew = sec - Math.floor(now().getTime() / 1000);
       // Written so NaN (no usable time) is refused too, and Infinity (which Bolt lets through) as well.
       if (!(skew <= MAX_CLOCK_SKEW_SEC)) {
-        logger.warn({ skewSec: skew }, 'Slack request dated in the future refused; nothing ran (check the clock or a replay)');
+        logger.warn(
+          { skewSec: skew },
+          'Slack request dated in the future refused; nothing ran (check the clock or a replay)',
+        );
         throw new FutureRequestError(skew);
       }
     }

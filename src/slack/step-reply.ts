@@ -61,7 +61,10 @@ export class StepReply {
       void this.flush();
       onShown?.();
     };
-    if (this.posted) return show();
+    if (this.posted) {
+      show();
+      return;
+    }
     this.timer = (this.deps.setTimeout ?? setTimeout)(show, this.noticeDelayMs);
   }
 
@@ -97,7 +100,9 @@ export class StepReply {
       if (!ts || this.shown === this.version) return;
       const version = this.version;
       await this.deps.replace(ts, this.latest!).then(
-        () => void (this.shown = Math.max(this.shown, version)),
+        () => {
+          this.shown = Math.max(this.shown, version);
+        },
         (err: unknown) => this.deps.logger.warn({ err }, 'could not update the step reply'),
       );
     });

@@ -4,11 +4,12 @@
  */
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { PilotError } from '../errors';
-import { runStep, type RunStepDeps, type RunStepOutcome } from '../incident/run-step';
-import type { Incident } from '../incident/types';
-import type { Runbook, Step } from '../runbook/types';
 import type { ActionSpec } from '../actions/types';
+import { PilotError } from '../errors';
+import { type RunStepDeps, type RunStepOutcome, runStep } from '../incident/run-step';
+import type { Incident } from '../incident/types';
+import type { Metrics } from '../metrics';
+import type { Runbook, Step } from '../runbook/types';
 import { ActionId, actionIdPattern, decodeStepValue, parseRunStepActionId } from './action-ids';
 import { renderQueued, renderRunning, renderStepResult, type StepView } from './blocks/step-result';
 import type { AppDeps } from './deps';
@@ -16,7 +17,6 @@ import type { IncidentPresenter } from './incident-presenter';
 import { RUNNING_NOTICE_DELAY_MS, StepReply } from './step-reply';
 import { tellUser } from './tell-user';
 import { postTimeline } from './timeline';
-import type { Metrics } from '../metrics';
 
 export interface StepFeatureDeps extends AppDeps {
   presenter: IncidentPresenter;
@@ -27,7 +27,15 @@ export interface StepFeatureDeps extends AppDeps {
   /** How long a step runs before the thread says "running …" (default RUNNING_NOTICE_DELAY_MS). */
   runningNoticeDelayMs?: number;
   /** Mitigation (risk `change`) goes through confirmation and guards; set by the mitigation feature. */
-  requestMitigation?(args: { incident: Incident; runbook: Runbook; step: Step; action: ActionSpec; user: string; triggerId: string; client: WebClient }): Promise<void>;
+  requestMitigation?(args: {
+    incident: Incident;
+    runbook: Runbook;
+    step: Step;
+    action: ActionSpec;
+    user: string;
+    triggerId: string;
+    client: WebClient;
+  }): Promise<void>;
 }
 
 /** A validated click: the incident, runbook, step and action exist, and belong together. */
@@ -39,15 +47,22 @@ export interface ResolvedClick {
 }
 
 /** Looks up a click in our own state. Throws a user-facing PilotError when anything does not match. */
-export async function resolveClick(deps: Pick<AppDeps, 'store' | 'runbooks'>, value: unknown, channel: string | undefined, wantAction: boolean): Promise<ResolvedClick> {
+export async function resolveClick(
+  deps: Pick<AppDeps, 'store' | 'runbooks'>,
+  value: unknown,
+  channel: string | undefined,
+  wantAction: boolean,
+): Promise<ResolvedClick> {
   const v = decodeStepValue(value);
   if (!v) throw new PilotError('STEP_UNKNOWN', 'this button does not belong to a known incident step');
   const incident = await resolveIncident(deps, value, channel);
   const runbook = deps.runbooks.get(incident.alertname);
   const step = runbook?.steps.find((s) => s.id === v.stepId);
-  if (!runbook || !step) throw new PilotError('STEP_UNKNOWN', `step ${v.stepId} is not a step of the ${incident.alertname} runbook`);
+  if (!runbook || !step)
+    throw new PilotError('STEP_UNKNOWN', `step ${v.stepId} is not a step of the ${incident.alertname} runbook`);
   if (!wantAction) return { incident, runbook, step };
-  if (!v.actionId || !step.actions.includes(v.actionId)) throw new PilotError('STEP_UNKNOWN', `step ${step.id} has no action ${v.actionId ?? '(none)'}`);
+  if (!v.actionId || !step.actions.includes(v.actionId))
+    throw new PilotError('STEP_UNKNOWN', `step ${step.id} has no action ${v.actionId ?? '(none)'}`);
   const action = deps.runbooks.action(runbook, v.actionId);
   if (!action) throw new PilotError('ACTION_UNKNOWN', `action ${v.actionId} is not in the catalog`);
   return { incident, runbook, step, action };
@@ -57,11 +72,18 @@ export async function resolveClick(deps: Pick<AppDeps, 'store' | 'runbooks'>, va
  * Looks up the incident a button names, in our own store; it must live in the channel the click came from (a click
  * that names no channel matches none).
  */
-export async function resolveIncident(deps: Pick<AppDeps, 'store'>, value: unknown, channel: string | undefined): Promise<Incident> {
+export async function resolveIncident(
+  deps: Pick<AppDeps, 'store'>,
+  value: unknown,
+  channel: string | undefined,
+): Promise<Incident> {
   const v = decodeStepValue(value);
   const incident = v && (await deps.store.get(v.incidentId));
   if (!incident || incident.channel !== channel) {
-    throw new PilotError('INCIDENT_UNKNOWN', v ? `incident #${v.incidentId} is not known in this channel` : 'this button does not belong to a known incident');
+    throw new PilotError(
+      'INCIDENT_UNKNOWN',
+      v ? `incident #${v.incidentId} is not known in this channel` : 'this button does not belong to a known incident',
+    );
   }
   return incident;
 }
@@ -74,7 +96,10 @@ export function checkRunStepId(actionId: string, value: unknown): void {
   const fromId = parseRunStepActionId(actionId);
   const fromValue = decodeStepValue(value);
   if (!fromId || !fromValue || fromId.stepId !== fromValue.stepId || fromId.actionId !== fromValue.actionId) {
-    throw new PilotError('STEP_UNKNOWN', 'this button does not match a step of the incident (its id and value disagree)');
+    throw new PilotError(
+      'STEP_UNKNOWN',
+      'this button does not match a step of the incident (its id and value disagree)',
+    );
   }
 }
 
@@ -96,11 +121,21 @@ export function registerSteps(app: App, deps: StepFeatureDeps): void {
     const spec = click.action as ActionSpec;
     if (spec.risk === 'change') {
       if (incident.status === 'resolved') {
-        await tellUser(deps, client, { user, channel, threadTs: incident.threadTs }, new PilotError('INCIDENT_CLOSED', `incident #${incident.id} is resolved: ${spec.title} is disabled`));
+        await tellUser(
+          deps,
+          client,
+          { user, channel, threadTs: incident.threadTs },
+          new PilotError('INCIDENT_CLOSED', `incident #${incident.id} is resolved: ${spec.title} is disabled`),
+        );
         return;
       }
       if (!deps.requestMitigation) {
-        await tellUser(deps, client, { user, channel, threadTs: incident.threadTs }, new PilotError('NOT_ALLOWED', `${spec.title} is not enabled on this bot`));
+        await tellUser(
+          deps,
+          client,
+          { user, channel, threadTs: incident.threadTs },
+          new PilotError('NOT_ALLOWED', `${spec.title} is not enabled on this bot`),
+        );
         return;
       }
       await deps.requestMitigation({ incident, runbook, step, action: spec, user, triggerId: body.trigger_id, client });
@@ -129,9 +164,16 @@ export function registerSteps(app: App, deps: StepFeatureDeps): void {
     try {
       deps.scheduler.countClick?.(body.user.id);
       // A click on Refresh asks Alertmanager again rather than showing its cached answer.
-      await deps.presenter.refresh((await resolveIncident(deps, action.value, body.channel?.id)).id, { recheckAlert: true });
+      await deps.presenter.refresh((await resolveIncident(deps, action.value, body.channel?.id)).id, {
+        recheckAlert: true,
+      });
     } catch (err) {
-      await tellUser(deps, client, { user: body.user.id, channel: body.channel?.id, threadTs: body.message?.thread_ts }, err);
+      await tellUser(
+        deps,
+        client,
+        { user: body.user.id, channel: body.channel?.id, threadTs: body.message?.thread_ts },
+        err,
+      );
     }
   });
 
@@ -141,7 +183,12 @@ export function registerSteps(app: App, deps: StepFeatureDeps): void {
       deps.scheduler.countClick?.(body.user.id);
       await postTimeline(deps, await resolveIncident(deps, action.value, body.channel?.id));
     } catch (err) {
-      await tellUser(deps, client, { user: body.user.id, channel: body.channel?.id, threadTs: body.message?.thread_ts }, err);
+      await tellUser(
+        deps,
+        client,
+        { user: body.user.id, channel: body.channel?.id, threadTs: body.message?.thread_ts },
+        err,
+      );
     }
   });
 }
@@ -152,13 +199,27 @@ export function registerSteps(app: App, deps: StepFeatureDeps): void {
  * refreshed at each phase shown.
  */
 export async function runAndReport(
-  deps: Pick<StepFeatureDeps, 'presenter' | 'runStepDeps' | 'metrics' | 'logger' | 'formatOutput' | 'runningNoticeDelayMs'>,
-  req: { incident: Incident; step: Step; action: ActionSpec; user: string; input?: Record<string, string | number>; details?: Record<string, unknown> },
+  deps: Pick<
+    StepFeatureDeps,
+    'presenter' | 'runStepDeps' | 'metrics' | 'logger' | 'formatOutput' | 'runningNoticeDelayMs'
+  >,
+  req: {
+    incident: Incident;
+    step: Step;
+    action: ActionSpec;
+    user: string;
+    input?: Record<string, string | number>;
+    details?: Record<string, unknown>;
+  },
 ): Promise<RunStepOutcome> {
   const { presenter } = deps;
   const view: StepView = { step: req.step, action: req.action, hostName: req.incident.hostName, user: req.user };
   const reply = new StepReply(
-    { post: (msg) => presenter.reply(req.incident, msg), replace: (ts, msg) => presenter.replace(req.incident, ts, msg), logger: deps.logger },
+    {
+      post: (msg) => presenter.reply(req.incident, msg),
+      replace: (ts, msg) => presenter.replace(req.incident, ts, msg),
+      logger: deps.logger,
+    },
     deps.runningNoticeDelayMs ?? RUNNING_NOTICE_DELAY_MS,
   );
   const outcome = await runStep(deps.runStepDeps, req, {
@@ -167,25 +228,48 @@ export async function runAndReport(
       void presenter.refresh(req.incident.id);
     },
     // The incident message shows the step running when the thread does: a fast command goes from idle to its result.
-    started: (built) => reply.noticeLater(renderRunning(view, built.command), () => void presenter.refresh(req.incident.id)),
+    started: (built) =>
+      reply.noticeLater(renderRunning(view, built.command), () => void presenter.refresh(req.incident.id)),
   });
-  const result = outcome.kind === 'ran' ? (outcome.result.exitCode === 0 && !outcome.result.timedOut ? 'ok' : outcome.result.timedOut ? 'timeout' : 'failed') : outcome.kind;
+  const result =
+    outcome.kind === 'ran'
+      ? outcome.result.exitCode === 0 && !outcome.result.timedOut
+        ? 'ok'
+        : outcome.result.timedOut
+          ? 'timeout'
+          : 'failed'
+      : outcome.kind;
   deps.metrics?.actions.inc({ action: req.action.id, result });
-  if (outcome.kind === 'ran') deps.metrics?.actionDuration.observe({ action: req.action.id }, outcome.result.durationMs / 1000);
-  const formatted = outcome.kind === 'ran' ? safeFormat(deps, req.action, outcome.result.stdout.text, req.incident.alert.labels) : undefined;
+  if (outcome.kind === 'ran')
+    deps.metrics?.actionDuration.observe({ action: req.action.id }, outcome.result.durationMs / 1000);
+  const formatted =
+    outcome.kind === 'ran'
+      ? safeFormat(deps, req.action, outcome.result.stdout.text, req.incident.alert.labels)
+      : undefined;
   const rendered = renderStepResult(view, outcome, formatted);
-  if (rendered.logId) deps.logger.error({ logId: rendered.logId, err: outcome.kind !== 'ran' ? outcome.error : undefined }, 'internal error shown to the user');
+  if (rendered.logId)
+    deps.logger.error(
+      { logId: rendered.logId, err: outcome.kind !== 'ran' ? outcome.error : undefined },
+      'internal error shown to the user',
+    );
   await reply.finish(rendered.message);
   if (rendered.upload) {
     await deps.presenter
       .upload(req.incident, rendered.upload)
-      .catch((err: unknown) => deps.logger.warn({ err, incidentId: req.incident.id }, 'could not upload the full output'));
+      .catch((err: unknown) =>
+        deps.logger.warn({ err, incidentId: req.incident.id }, 'could not upload the full output'),
+      );
   }
   await presenter.refresh(req.incident.id);
   return outcome;
 }
 
-function safeFormat(deps: Pick<StepFeatureDeps, 'formatOutput' | 'logger'>, action: ActionSpec, stdout: string, labels: Record<string, string>): string | undefined {
+function safeFormat(
+  deps: Pick<StepFeatureDeps, 'formatOutput' | 'logger'>,
+  action: ActionSpec,
+  stdout: string,
+  labels: Record<string, string>,
+): string | undefined {
   try {
     return deps.formatOutput(action, stdout, labels);
   } catch (err) {

@@ -20,7 +20,12 @@ export interface UserPlace {
 }
 
 /** Tells `place.user` why something did nothing (`err`: a PilotError, or anything thrown). */
-export async function tellUser(deps: TellUserDeps, client: Pick<WebClient, 'chat'>, place: UserPlace, err: unknown): Promise<void> {
+export async function tellUser(
+  deps: TellUserDeps,
+  client: Pick<WebClient, 'chat'>,
+  place: UserPlace,
+  err: unknown,
+): Promise<void> {
   // Rendered from the error's structured details (who may, who holds the lock); its message may quote an alert's
   // labels or a user's input, so it is escaped like any text the bot did not write.
   const { text, logId } = errorText(err);
@@ -40,4 +45,3 @@ export async function tellUser(deps: TellUserDeps, client: Pick<WebClient, 'chat
     (e: unknown) => deps.logger.warn({ err: e, user }, 'could not tell the user'),
   );
 }
-

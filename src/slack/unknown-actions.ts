@@ -15,8 +15,19 @@ export function registerUnknownActions(app: App, deps: Pick<AppDeps, 'logger'>):
   app.action<BlockAction>({ action_id: unknownActionIdPattern() }, async ({ ack, body, action, client }) => {
     await ack();
     const actionId = 'action_id' in action && typeof action.action_id === 'string' ? action.action_id : '';
-    deps.logger.warn({ user: body.user?.id, channel: body.channel?.id, actionId: truncate(actionId, 80) }, 'click on a button the bot does not know; nothing ran');
-    const error = new PilotError('STEP_UNKNOWN', `this button (\`${escapeMrkdwn(truncate(actionId, 60))}\`) is not one the bot knows; nothing ran`);
-    await tellUser(deps, client, { user: body.user.id, channel: body.channel?.id, threadTs: body.message?.thread_ts ?? body.message?.ts }, error);
+    deps.logger.warn(
+      { user: body.user?.id, channel: body.channel?.id, actionId: truncate(actionId, 80) },
+      'click on a button the bot does not know; nothing ran',
+    );
+    const error = new PilotError(
+      'STEP_UNKNOWN',
+      `this button (\`${escapeMrkdwn(truncate(actionId, 60))}\`) is not one the bot knows; nothing ran`,
+    );
+    await tellUser(
+      deps,
+      client,
+      { user: body.user.id, channel: body.channel?.id, threadTs: body.message?.thread_ts ?? body.message?.ts },
+      error,
+    );
   });
 }

@@ -2,8 +2,9 @@
  * Alert messages for storms and fault tests: the captured Alertmanager default-template message (test/fixtures/slack)
  * with its backend and server label values changed, so each (backend, server) pair is its own alert (fingerprint).
  */
-import type { SlackMessage } from './slack-standin';
+
 import { slackFixture } from './pilot-harness';
+import type { SlackMessage } from './slack-standin';
 
 const FIXTURE = 'single.slack-default.firing.event.json';
 /** The label values as the default template prints them: backend instance job server severity. */
@@ -11,10 +12,17 @@ const CAPTURED_VALUES = '(web 127.0.0.1:9101 haproxy web2 critical)';
 
 /** The fields of a firing default-template message for HaproxyServerDown on `backend`/`server`. */
 export function defaultTemplateAlert(backend: string, server: string): Partial<SlackMessage> {
-  const { ts: _ts, channel: _c, event_ts: _e, ...fields } = slackFixture(FIXTURE) as SlackMessage & { event_ts?: string };
+  const {
+    ts: _ts,
+    channel: _c,
+    event_ts: _e,
+    ...fields
+  } = slackFixture(FIXTURE) as SlackMessage & { event_ts?: string };
   const text = JSON.stringify(fields);
   if (!text.includes(CAPTURED_VALUES)) throw new Error(`${FIXTURE} no longer holds ${CAPTURED_VALUES}`);
-  return JSON.parse(text.split(CAPTURED_VALUES).join(`(${backend} 127.0.0.1:9101 haproxy ${server} critical)`)) as Partial<SlackMessage>;
+  return JSON.parse(
+    text.split(CAPTURED_VALUES).join(`(${backend} 127.0.0.1:9101 haproxy ${server} critical)`),
+  ) as Partial<SlackMessage>;
 }
 
 /** `count` messages over `distinct` alerts (backends be0…, servers srv0…), interleaved: 0, 1, …, distinct-1, 0, 1, … */

@@ -13,12 +13,12 @@
  * Ports: AM_PORT (default 19093) and CAPTURE_PORT (default 19094), loopback only.
  * `--only a,b` captures just those scenarios and writes just their Slack events (the others' files stay as they are).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { slackEventFromPayload, type SlackPayload } from './slack-envelope';
+import { type SlackPayload, slackEventFromPayload } from './slack-envelope';
 
 const AM_BIN = process.env.AM_BIN ?? 'prometheus-alertmanager';
 const AM_PORT = Number(process.env.AM_PORT ?? 19093);
@@ -30,11 +30,20 @@ const CHANNEL = 'C0123ALERTS';
 const INTEGRATIONS = ['slack-default', 'slack-community', 'slack-kps', 'webhook'] as const;
 type Integration = (typeof INTEGRATIONS)[number];
 
-const RUNBOOK = 'https://github.com/srerun/prometheus-alerts/blob/main/content/runbooks/haproxy-exporter-v1/HaproxyServerDown.md';
+const RUNBOOK =
+  'https://github.com/srerun/prometheus-alerts/blob/main/content/runbooks/haproxy-exporter-v1/HaproxyServerDown.md';
 
 /** Labels as Prometheus would send them for the rule in runbooks/HaproxyServerDown.md. */
-function haproxyAlert(labels: Record<string, string>): { labels: Record<string, string>; annotations: Record<string, string> } {
-  const all: Record<string, string> = { alertname: 'HaproxyServerDown', job: 'haproxy', severity: 'critical', ...labels };
+function haproxyAlert(labels: Record<string, string>): {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+} {
+  const all: Record<string, string> = {
+    alertname: 'HaproxyServerDown',
+    job: 'haproxy',
+    severity: 'critical',
+    ...labels,
+  };
   // What Prometheus renders for `{{ $labels }}` in the rule's description: the series labels as a Go map.
   const series = Object.entries({ __name__: 'haproxy_server_up', ...all })
     .filter(([k]) => k !== 'alertname' && k !== 'severity')
@@ -59,11 +68,19 @@ const SCENARIOS: Array<{ name: string; groupBy: string[]; alerts: Array<Record<s
   { name: 'grouped', groupBy: ['alertname'], alerts: [lb1, lb2] },
   { name: 'by-instance', groupBy: ['alertname', 'instance'], alerts: [lb2] },
   // Shell metacharacters in label values must pass through parsing unchanged.
-  { name: 'metachar', groupBy: ['alertname'], alerts: [{ instance: 'lb-1:9101', backend: 'web;id', server: '$(touch${IFS}/tmp/pwned)' }] },
+  {
+    name: 'metachar',
+    groupBy: ['alertname'],
+    alerts: [{ instance: 'lb-1:9101', backend: 'web;id', server: '$(touch${IFS}/tmp/pwned)' }],
+  },
   // Groupings teams use (issue #11): every label, a grouped notification of three servers of one backend, and a
   // grouping without alertname.
   { name: 'all-labels', groupBy: ["'...'"], alerts: [lb1] },
-  { name: 'grouped-three', groupBy: ['alertname'], alerts: ['web1', 'web2', 'web3'].map((server) => ({ ...lb1, server })) },
+  {
+    name: 'grouped-three',
+    groupBy: ['alertname'],
+    alerts: ['web1', 'web2', 'web3'].map((server) => ({ ...lb1, server })),
+  },
   { name: 'by-server', groupBy: ['backend', 'server'], alerts: [lb1] },
 ];
 
@@ -141,7 +158,8 @@ function startCaptureServer(sink: Captured[]): Promise<http.Server> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const integration = (req.url ?? '').replace(/^\//, '') as Integration;
-      if (INTEGRATIONS.includes(integration)) sink.push({ integration, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
+      if (INTEGRATIONS.includes(integration))
+        sink.push({ integration, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok'); // what Slack's incoming webhooks answer
     });
   });
@@ -229,7 +247,10 @@ async function runScenario(s: (typeof SCENARIOS)[number], sink: Captured[]): Pro
     await postAlerts(alerts.map((a) => ({ ...a, endsAt: new Date(Date.now() - 1000).toISOString() })));
     await waitFor(() => sink.length >= INTEGRATIONS.length, `${s.name}: resolved notifications`);
     const resolved = sink.splice(0);
-    for (const [status, got] of [['firing', firing], ['resolved', resolved]] as const) {
+    for (const [status, got] of [
+      ['firing', firing],
+      ['resolved', resolved],
+    ] as const) {
       for (const c of got) write(`alertmanager/${s.name}.${c.integration}.${status}.json`, c.body);
     }
   } finally {
@@ -242,9 +263,15 @@ async function runScenario(s: (typeof SCENARIOS)[number], sink: Captured[]): Pro
 function buildScenarioEvents(names: string[]): void {
   let n = 0;
   const ts = () => `${1732600000 + 100 * n++}.000100`;
-  for (const f of fs.readdirSync(path.join(FIXTURES, 'alertmanager')).filter((x) => x.includes('.slack-') && names.includes(x.split('.')[0])).sort()) {
+  for (const f of fs
+    .readdirSync(path.join(FIXTURES, 'alertmanager'))
+    .filter((x) => x.includes('.slack-') && names.includes(x.split('.')[0]))
+    .sort()) {
     const payload = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'alertmanager', f), 'utf8')) as SlackPayload;
-    write(`slack/${f.replace(/\.json$/, '.event.json')}`, slackEventFromPayload(payload, { kind: 'incoming-webhook', channel: CHANNEL, ts: ts(), botId: 'B0ALERTMGR' }));
+    write(
+      `slack/${f.replace(/\.json$/, '.event.json')}`,
+      slackEventFromPayload(payload, { kind: 'incoming-webhook', channel: CHANNEL, ts: ts(), botId: 'B0ALERTMGR' }),
+    );
   }
 }
 
@@ -252,23 +279,51 @@ function buildScenarioEvents(names: string[]): void {
 function buildSlackEvents(): void {
   let n = 0;
   const ts = () => `${1732540800 + 100 * n++}.000100`;
-  const read = (dir: string, f: string) => JSON.parse(fs.readFileSync(path.join(FIXTURES, dir, f), 'utf8')) as SlackPayload;
-  const amFiles = fs.readdirSync(path.join(FIXTURES, 'alertmanager')).filter((f) => f.includes('.slack-')).sort();
+  const read = (dir: string, f: string) =>
+    JSON.parse(fs.readFileSync(path.join(FIXTURES, dir, f), 'utf8')) as SlackPayload;
+  const amFiles = fs
+    .readdirSync(path.join(FIXTURES, 'alertmanager'))
+    .filter((f) => f.includes('.slack-'))
+    .sort();
   for (const f of amFiles) {
     const payload = read('alertmanager', f);
-    write(`slack/${f.replace(/\.json$/, '.event.json')}`, slackEventFromPayload(payload, { kind: 'incoming-webhook', channel: CHANNEL, ts: ts(), botId: 'B0ALERTMGR' }));
+    write(
+      `slack/${f.replace(/\.json$/, '.event.json')}`,
+      slackEventFromPayload(payload, { kind: 'incoming-webhook', channel: CHANNEL, ts: ts(), botId: 'B0ALERTMGR' }),
+    );
   }
   // The same default-template message posted with a bot token, and its resolution as an edit (message_changed).
   const firing = read('alertmanager', 'single.slack-default.firing.json');
   const resolved = read('alertmanager', 'single.slack-default.resolved.json');
-  write('slack/single.slack-default.firing.bot-token.event.json', slackEventFromPayload(firing, { kind: 'bot-token', channel: CHANNEL, ts: ts(), botId: 'B0ALERTBOT' }));
+  write(
+    'slack/single.slack-default.firing.bot-token.event.json',
+    slackEventFromPayload(firing, { kind: 'bot-token', channel: CHANNEL, ts: ts(), botId: 'B0ALERTBOT' }),
+  );
   write(
     'slack/single.slack-default.resolved.changed.event.json',
-    slackEventFromPayload(resolved, { kind: 'message-changed', channel: CHANNEL, ts: ts(), botId: 'B0ALERTBOT', previous: firing }),
+    slackEventFromPayload(resolved, {
+      kind: 'message-changed',
+      channel: CHANNEL,
+      ts: ts(),
+      botId: 'B0ALERTBOT',
+      previous: firing,
+    }),
   );
-  for (const f of fs.readdirSync(path.join(FIXTURES, 'grafana')).filter((x) => x.endsWith('.slack.json')).sort()) {
+  for (const f of fs
+    .readdirSync(path.join(FIXTURES, 'grafana'))
+    .filter((x) => x.endsWith('.slack.json'))
+    .sort()) {
     const payload = read('grafana', f);
-    write(`slack/grafana.${f.replace(/\.slack\.json$/, '.event.json')}`, slackEventFromPayload(payload, { kind: 'bot-token', channel: CHANNEL, ts: ts(), botId: 'B0GRAFANA1', appId: 'A0GRAFANA1' }));
+    write(
+      `slack/grafana.${f.replace(/\.slack\.json$/, '.event.json')}`,
+      slackEventFromPayload(payload, {
+        kind: 'bot-token',
+        channel: CHANNEL,
+        ts: ts(),
+        botId: 'B0GRAFANA1',
+        appId: 'A0GRAFANA1',
+      }),
+    );
   }
 }
 

@@ -15,7 +15,11 @@ const REDIS_PORT = Number(process.env.RBP_REDIS_PORT || 26379);
 
 /** Why Postgres and Redis cannot run here, or null when they can. */
 export function datastoresUnavailable(): string | null {
-  const found = spawnSync('bash', ['-c', 'ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl; command -v redis-server'], { stdio: 'ignore' });
+  const found = spawnSync(
+    'bash',
+    ['-c', 'ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl; command -v redis-server'],
+    { stdio: 'ignore' },
+  );
   if (found.status !== 0) return 'PostgreSQL or Redis is not installed (apt-get install postgresql redis-server)';
   return null;
 }

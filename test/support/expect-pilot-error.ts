@@ -1,4 +1,4 @@
-import { PilotError, type ErrorCode } from '../../src/errors';
+import { type ErrorCode, PilotError } from '../../src/errors';
 
 /** Runs `fn`, expects it to throw a PilotError with `code` whose message contains every one of `parts`; returns it. */
 export function expectPilotError(fn: () => unknown, code: ErrorCode, ...parts: string[]): PilotError {

@@ -21,7 +21,13 @@ export class RecordingExecutor implements Executor {
 
   async run(target: SshTarget, command: string): Promise<ExecResult> {
     this.calls.push({ target, command });
-    const ok: ExecResult = { exitCode: 0, stdout: { text: 'ok', bytes: 2, truncatedBytes: 0 }, stderr: { text: '', bytes: 0, truncatedBytes: 0 }, durationMs: 1, timedOut: false };
+    const ok: ExecResult = {
+      exitCode: 0,
+      stdout: { text: 'ok', bytes: 2, truncatedBytes: 0 },
+      stderr: { text: '', bytes: 0, truncatedBytes: 0 },
+      durationMs: 1,
+      timedOut: false,
+    };
     return this.answer ? { ...ok, ...(await this.answer(command, target)) } : ok;
   }
 

@@ -27,8 +27,20 @@ export function writeFaultRunbooks(dir: string, opts: { slowSec?: number } = {})
   const out = join(dir, 'runbooks');
   mkdirSync(out, { recursive: true });
   copyFileSync(join(REPO, 'runbooks', 'HaproxyServerDown.md'), join(out, 'HaproxyServerDown.md'));
-  const binding = parse(readFileSync(join(REPO, 'runbooks', 'HaproxyServerDown.yml'), 'utf8')) as Record<string, unknown>;
-  const action = (id: string, title: string, command: string, timeoutMs: number) => ({ id, title, description: `${title} (fault test)`, risk: 'read', params: {}, command, timeoutMs, outputCap: 4096 });
+  const binding = parse(readFileSync(join(REPO, 'runbooks', 'HaproxyServerDown.yml'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+  const action = (id: string, title: string, command: string, timeoutMs: number) => ({
+    id,
+    title,
+    description: `${title} (fault test)`,
+    risk: 'read',
+    params: {},
+    command,
+    timeoutMs,
+    outputCap: 4096,
+  });
   binding.actions = [
     action(FaultSteps.slow.actionId, 'Slow step', `sleep ${opts.slowSec ?? 3}; echo slow step done`, 30_000),
     action(FaultSteps.hang.actionId, 'Hanging step', `${HANG_SLEEP}; echo never`, 1500),

@@ -129,7 +129,14 @@ export function randomJson(r: Rng, depth = 3): unknown {
     case 7:
       return Array.from({ length: r.int(5) }, () => randomJson(r, depth - 1));
     default:
-      return Object.fromEntries(Array.from({ length: r.int(5) }, () => [r.chance(0.5) ? randomString(r, 12) : r.pick(['type', 'text', 'labels', 'alerts', 'status', 'event', 'blocks', 'value', '__proto__']), randomJson(r, depth - 1)]));
+      return Object.fromEntries(
+        Array.from({ length: r.int(5) }, () => [
+          r.chance(0.5)
+            ? randomString(r, 12)
+            : r.pick(['type', 'text', 'labels', 'alerts', 'status', 'event', 'blocks', 'value', '__proto__']),
+          randomJson(r, depth - 1),
+        ]),
+      );
   }
 }
 
@@ -151,7 +158,12 @@ function mutateOnce(r: Rng, root: unknown): unknown {
   walk(root, []);
   const path = r.pick(paths);
   if (path.length === 0) return r.chance(0.1) ? randomJson(r) : root;
-  const parent = path.slice(0, -1).reduce<unknown>((cur, k) => (cur as Record<string | number, unknown>)[k], root) as Record<string | number, unknown>;
+  const parent = path
+    .slice(0, -1)
+    .reduce<unknown>((cur, k) => (cur as Record<string | number, unknown>)[k], root) as Record<
+    string | number,
+    unknown
+  >;
   const key = path[path.length - 1];
   const cur = parent[key];
   switch (r.int(6)) {
@@ -170,7 +182,13 @@ function mutateOnce(r: Rng, root: unknown): unknown {
       break;
     case 4:
       if (Array.isArray(parent)) parent.push(structuredClone(cur));
-      else Object.defineProperty(parent, randomString(r, 10), { value: randomJson(r, 1), enumerable: true, writable: true, configurable: true });
+      else
+        Object.defineProperty(parent, randomString(r, 10), {
+          value: randomJson(r, 1),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       break;
     default:
       parent[key] = typeof cur === 'string' ? `${cur}${r.pick(HOSTILE_STRINGS)}` : [cur, cur];

@@ -4,17 +4,26 @@ import type { TestHosts } from './test-hosts';
 
 /** Sends one runtime API command over the stats socket and returns the answer. */
 export function runtime(hosts: TestHosts, command: string): string {
-  return execFileSync('socat', ['-T2', 'stdio', `UNIX-CONNECT:${hosts.haproxy.socket}`], { input: `${command}\n`, encoding: 'utf8' });
+  return execFileSync('socat', ['-T2', 'stdio', `UNIX-CONNECT:${hosts.haproxy.socket}`], {
+    input: `${command}\n`,
+    encoding: 'utf8',
+  });
 }
 
 /** A server's status as `show stat` has it (DOWN, DRAIN, MAINT, UP…). */
 export function serverStatus(hosts: TestHosts, server = 'web2'): string {
-  const line = runtime(hosts, 'show stat').split('\n').find((l) => l.startsWith(`web,${server},`));
+  const line = runtime(hosts, 'show stat')
+    .split('\n')
+    .find((l) => l.startsWith(`web,${server},`));
   return line?.split(',')[17] ?? 'missing';
 }
 
 /** Polls `fn` until it returns something other than undefined/false. */
-export async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
+export async function until<T>(
+  what: string,
+  fn: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

@@ -6,13 +6,21 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
 
 /** Where Debian's `chromium` package puts the browser. */
 export const CHROMIUM = '/usr/bin/chromium';
 
 /** Flags that keep the browser off the network and quiet: it only ever talks to the loopback page. */
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 export interface HeadlessChromium {
   context: BrowserContext;
@@ -23,14 +31,21 @@ export interface HeadlessChromium {
 
 /** Why the browser tests cannot run here, or null when /usr/bin/chromium exists. */
 export function chromiumUnavailable(): string | null {
-  return existsSync(CHROMIUM) ? null : `${CHROMIUM} is missing (apt-get install -y chromium; RBP_REQUIRE_BROWSER=1 makes this a failure)`;
+  return existsSync(CHROMIUM)
+    ? null
+    : `${CHROMIUM} is missing (apt-get install -y chromium; RBP_REQUIRE_BROWSER=1 makes this a failure)`;
 }
 
 /**
  * `describe` for browser tests: skipped with the reason printed when Chromium is missing, a failing test instead
  * when RBP_REQUIRE_BROWSER=1. `inner` wraps the body (e.g. describeWithHosts), so both requirements combine.
  */
-export function describeWithBrowser(name: string, fn: () => void, env: NodeJS.ProcessEnv = process.env, inner: (name: string, fn: () => void) => void = describe): void {
+export function describeWithBrowser(
+  name: string,
+  fn: () => void,
+  env: NodeJS.ProcessEnv = process.env,
+  inner: (name: string, fn: () => void) => void = describe,
+): void {
   const reason = chromiumUnavailable();
   if (!reason) {
     inner(name, fn);
@@ -55,7 +70,12 @@ export async function launchHeadlessChromium(viewport = { width: 1280, height: 1
   const profileDir = mkdtempSync(join(tmpdir(), 'rbp-chromium-'));
   try {
     // playwright-core adds --headless and --user-data-dir=<profileDir> itself.
-    const context = await chromium.launchPersistentContext(profileDir, { executablePath: CHROMIUM, headless: true, viewport, args: CHROMIUM_ARGS });
+    const context = await chromium.launchPersistentContext(profileDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport,
+      args: CHROMIUM_ARGS,
+    });
     const page = context.pages()[0] ?? (await context.newPage());
     return {
       context,

@@ -70,7 +70,8 @@ export function slackFixture(name: string): SlackMessage {
 
 /** Starts the stand-in (unless given) and the bot. */
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
-  const slack = opts.slack ?? new SlackStandIn({ channels: { [CHANNEL]: 'incidents' }, usergroups: { [SRE_GROUP]: [ONCALL] } });
+  const slack =
+    opts.slack ?? new SlackStandIn({ channels: { [CHANNEL]: 'incidents' }, usergroups: { [SRE_GROUP]: [ONCALL] } });
   const apiUrl = opts.slack ? slack.apiUrl : (await slack.start()).apiUrl;
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'rbp-e2e-'));
   const raw = {
@@ -103,7 +104,11 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   let pilot: Pilot | undefined;
   let port: number;
   try {
-    pilot = await createApp({ settings, logger: createLogger(settings.env.logLevel), ...(opts.executor ? { executor: opts.executor } : {}) });
+    pilot = await createApp({
+      settings,
+      logger: createLogger(settings.env.logLevel),
+      ...(opts.executor ? { executor: opts.executor } : {}),
+    });
     port = await pilot.start();
   } catch (err) {
     // A start that fails (an open webhook, a refused app token, say) leaves nothing behind: store closed, stand-in
@@ -132,13 +137,23 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       return res.ts;
     },
     async incidentMessage(threadTs) {
-      const call = await slack.waitFor('chat.postMessage', (c) => c.args.thread_ts === threadTs && JSON.stringify(c.args.blocks ?? '').includes('step.'), 5000);
+      const call = await slack.waitFor(
+        'chat.postMessage',
+        (c) => c.args.thread_ts === threadTs && JSON.stringify(c.args.blocks ?? '').includes('step.'),
+        5000,
+      );
       const ts = (call.response as { ts: string }).ts;
       return slack.message(CHANNEL, ts) as SlackMessage;
     },
     async click(threadTs, actionId, user = ONCALL, value) {
       const msg = await harness.incidentMessage(threadTs);
-      return slack.clickButton({ user, channel: CHANNEL, messageTs: msg.ts, actionId, ...(value !== undefined ? { value } : {}) });
+      return slack.clickButton({
+        user,
+        channel: CHANNEL,
+        messageTs: msg.ts,
+        actionId,
+        ...(value !== undefined ? { value } : {}),
+      });
     },
     threadText(threadTs) {
       return slack

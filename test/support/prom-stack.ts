@@ -89,7 +89,12 @@ export function haproxyCommand(socket: string, command: string): Promise<string>
 }
 
 /** Polls `probe` every `everyMs` until it returns a value other than undefined, or throws after `timeoutMs`. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000, everyMs = 200): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 20_000,
+  everyMs = 200,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -99,7 +104,10 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     } catch (err) {
       lastError = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
@@ -110,5 +118,10 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
  */
 export async function freeze(pid: number): Promise<void> {
   process.kill(pid, 'SIGSTOP');
-  await waitFor(`process ${pid} to stop`, async () => (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('T') ? true : undefined), 5000, 5);
+  await waitFor(
+    `process ${pid} to stop`,
+    async () => (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('T') ? true : undefined),
+    5000,
+    5,
+  );
 }

@@ -32,7 +32,9 @@ export interface EnvelopeOptions {
 const namedColours: Record<string, string> = { good: '2eb886', warning: 'daa038', danger: 'a30200' };
 
 /** The attachments as Slack echoes them back in events and conversations.history. */
-export function echoAttachments(attachments: Array<Record<string, unknown>> | undefined): Array<Record<string, unknown>> {
+export function echoAttachments(
+  attachments: Array<Record<string, unknown>> | undefined,
+): Array<Record<string, unknown>> {
   return (attachments ?? []).map((a, i) => {
     const out: Record<string, unknown> = { id: i + 1 };
     for (const [k, v] of Object.entries(a)) {
@@ -47,9 +49,19 @@ export function echoAttachments(attachments: Array<Record<string, unknown>> | un
 function innerMessage(payload: SlackPayload, opts: EnvelopeOptions, ts: string): Record<string, unknown> {
   const base: Record<string, unknown> = { type: 'message', text: payload.text ?? '', ts };
   if (opts.kind === 'incoming-webhook') {
-    Object.assign(base, { subtype: 'bot_message', bot_id: opts.botId, username: payload.username ?? 'incoming-webhook', icons: {} });
+    Object.assign(base, {
+      subtype: 'bot_message',
+      bot_id: opts.botId,
+      username: payload.username ?? 'incoming-webhook',
+      icons: {},
+    });
   } else {
-    Object.assign(base, { user: opts.botUserId ?? 'U0BOTUSER1', bot_id: opts.botId, app_id: opts.appId ?? 'A0ALERTAPP', team: 'T0123TEAM' });
+    Object.assign(base, {
+      user: opts.botUserId ?? 'U0BOTUSER1',
+      bot_id: opts.botId,
+      app_id: opts.appId ?? 'A0ALERTAPP',
+      team: 'T0123TEAM',
+    });
   }
   base.attachments = echoAttachments(payload.attachments);
   return base;
@@ -58,11 +70,19 @@ function innerMessage(payload: SlackPayload, opts: EnvelopeOptions, ts: string):
 /** The `event` object of the event_callback Slack sends for this payload. */
 export function slackEventFromPayload(payload: SlackPayload, opts: EnvelopeOptions): Record<string, unknown> {
   if (opts.kind !== 'message-changed') {
-    return { ...innerMessage(payload, opts, opts.ts), channel: opts.channel, event_ts: opts.ts, channel_type: 'channel' };
+    return {
+      ...innerMessage(payload, opts, opts.ts),
+      channel: opts.channel,
+      event_ts: opts.ts,
+      channel_type: 'channel',
+    };
   }
   // chat.update keeps the message's ts; the event's own ts is the edit time.
   const editTs = `${Number(opts.ts.split('.')[0]) + 60}.000200`;
-  const message = { ...innerMessage(payload, { ...opts, kind: 'bot-token' }, opts.ts), edited: { user: opts.botUserId ?? 'U0BOTUSER1', ts: editTs } };
+  const message = {
+    ...innerMessage(payload, { ...opts, kind: 'bot-token' }, opts.ts),
+    edited: { user: opts.botUserId ?? 'U0BOTUSER1', ts: editTs },
+  };
   const previous = innerMessage(opts.previous ?? payload, { ...opts, kind: 'bot-token' }, opts.ts);
   return {
     type: 'message',

@@ -34,7 +34,8 @@ export function mrkdwnFindings(text: string, where: string): Finding[] {
       if (url.protocol !== 'http:' && url.protocol !== 'https:') out.push(`${where}: ${url.protocol} link ${m[0]}`);
       // The bot's own permalinks (`<…slack.com/archives/…|thread>`) are the one link whose words are not its host.
       const permalink = url.host.endsWith('.slack.com') && url.pathname.startsWith('/archives/');
-      if (label !== undefined && label !== url.host && !permalink) out.push(`${where}: link text ${JSON.stringify(label)} is not its host ${url.host}`);
+      if (label !== undefined && label !== url.host && !permalink)
+        out.push(`${where}: link text ${JSON.stringify(label)} is not its host ${url.host}`);
     }
   }
   out.push(...bareMentions(text.replace(/<[^<>]*>/g, ' ')).map((b) => `${where}: bare mention ${b}`));
@@ -43,7 +44,9 @@ export function mrkdwnFindings(text: string, where: string): Finding[] {
 
 /** `@here`, `@channel`, `@everyone`, `@name` at the start of a word: what automatic parsing and link_names ping. */
 function bareMentions(text: string): string[] {
-  return [...text.matchAll(/(?<![\p{L}\p{N}_.+-])@[\p{L}\p{N}_]+/gu)].map((m) => m[0]).filter((m) => !ALLOWED_USERS.has(m.slice(1)));
+  return [...text.matchAll(/(?<![\p{L}\p{N}_.+-])@[\p{L}\p{N}_]+/gu)]
+    .map((m) => m[0])
+    .filter((m) => !ALLOWED_USERS.has(m.slice(1)));
 }
 
 /** Plain text is shown as it is: a control sequence or a bare mention in it must already be broken. */
@@ -67,11 +70,11 @@ export function blockFindings(value: unknown, where: string): Finding[] {
   return out;
 }
 
-
 /** Every text field of a recorded Slack Web API call (or response_url body): message text, blocks, views, files. */
 export function callFindings(args: Record<string, unknown>, where: string): Finding[] {
   const out: Finding[] = [];
-  for (const key of ['text', 'initial_comment']) if (typeof args[key] === 'string') out.push(...mrkdwnFindings(args[key] as string, `${where}.${key}`));
+  for (const key of ['text', 'initial_comment'])
+    if (typeof args[key] === 'string') out.push(...mrkdwnFindings(args[key] as string, `${where}.${key}`));
   if (typeof args.title === 'string') out.push(...plainFindings(args.title, `${where}.title`));
   for (const key of ['blocks', 'view', 'attachments']) {
     let v = args[key];
@@ -84,6 +87,8 @@ export function callFindings(args: Record<string, unknown>, where: string): Find
     }
     out.push(...blockFindings(v, `${where}.${key}`));
   }
-  if (Array.isArray(args.files)) for (const f of args.files as Array<{ title?: unknown }>) if (typeof f?.title === 'string') out.push(...plainFindings(f.title, `${where}.files.title`));
+  if (Array.isArray(args.files))
+    for (const f of args.files as Array<{ title?: unknown }>)
+      if (typeof f?.title === 'string') out.push(...plainFindings(f.title, `${where}.files.title`));
   return out;
 }

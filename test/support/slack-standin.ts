@@ -18,14 +18,14 @@
  * postAlertMessage, clickButton, submitView and slashCommand send the same payloads as Socket Mode envelopes on that
  * connection instead of signed HTTP, and resolve when the bot acks the envelope_id (`ackMs` measures it).
  */
+
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { randomBytes } from 'node:crypto';
 import { ChannelModel, type EphemeralMessage } from './slack/channel-model';
 import { parseApiRequest, readMultipart } from './slack/parse-api-request';
 import { signSlackRequest } from './slack/sign-slack-request';
-import { SocketModeLink, type DisconnectReason, type SocketEnvelopeType } from './slack/socket-mode-link';
 import {
   buildBlockActions,
   buildEventEnvelope,
@@ -34,30 +34,33 @@ import {
   buildUrlVerification,
   buildViewSubmission,
   findAction,
-  payloadUser,
-  slackId,
-  triggerId,
   type PayloadUser,
+  payloadUser,
   type SlackElement,
   type SlackMessage,
   type SlackView,
+  slackId,
+  triggerId,
   type ViewStateValues,
   type Workspace,
 } from './slack/slack-payloads';
-import { ApiError, webApiMethods, type MethodContext, type SlackUserRecord, type UploadedFile } from './slack/web-api-methods';
+import { type DisconnectReason, type SocketEnvelopeType, SocketModeLink } from './slack/socket-mode-link';
+import {
+  ApiError,
+  type MethodContext,
+  type SlackUserRecord,
+  type UploadedFile,
+  webApiMethods,
+} from './slack/web-api-methods';
 
-export { signSlackRequest } from './slack/sign-slack-request';
-export type { SlackMessage, SlackView, ViewStateValues, Workspace, PayloadUser } from './slack/slack-payloads';
-export type { SlackUserRecord, UploadedFile } from './slack/web-api-methods';
 export type { EphemeralMessage } from './slack/channel-model';
+export { signSlackRequest } from './slack/sign-slack-request';
+export type { PayloadUser, SlackMessage, SlackView, ViewStateValues, Workspace } from './slack/slack-payloads';
 export type { DisconnectReason } from './slack/socket-mode-link';
+export type { SlackUserRecord, UploadedFile } from './slack/web-api-methods';
 
 /** A fault to inject into the next call of a method. */
-export type Fault =
-  | { status: 429; retryAfterSec: number }
-  | { status: 500 }
-  | { hang: true }
-  | { error: string };
+export type Fault = { status: 429; retryAfterSec: number } | { status: 500 } | { hang: true } | { error: string };
 
 /** One request the stand-in received: a Web API call, an upload, or a POST to a response_url. */
 export interface RecordedCall {
@@ -143,7 +146,11 @@ const FORM = 'application/x-www-form-urlencoded';
  * Serves a path the stand-in itself does not (a demo page, say): called with the request and its body for anything
  * outside `/api/`, `/upload/v1/` and the response_url paths; answers and returns true, or returns false to pass.
  */
-export type StandInHttpHandler = (req: IncomingMessage, res: ServerResponse, request: { url: URL; body: Buffer }) => boolean | Promise<boolean>;
+export type StandInHttpHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  request: { url: URL; body: Buffer },
+) => boolean | Promise<boolean>;
 
 /** A local Slack: Web API server, request recorder, channel model and signed delivery to the bot. */
 export class SlackStandIn {
@@ -157,14 +164,18 @@ export class SlackStandIn {
   private readonly hanging = new Set<ServerResponse>();
   private baseUrlValue = '';
   private recorded: RecordedCall[] = [];
-  private waiters: { method: string; predicate: (c: RecordedCall) => boolean; resolve: (c: RecordedCall) => void }[] = [];
+  private waiters: { method: string; predicate: (c: RecordedCall) => boolean; resolve: (c: RecordedCall) => void }[] =
+    [];
   private faults = new Map<string, Fault[]>();
   private bot?: { url: string; signingSecret: string };
   private lastTsMicros = 0n;
   private readonly channels: Map<string, string>;
   private readonly ctx: MethodContext;
   /** response_url id → where a message-type response should land. */
-  private readonly responseTargets = new Map<string, { channel: string; user: string; messageTs?: string; threadTs?: string }>();
+  private readonly responseTargets = new Map<
+    string,
+    { channel: string; user: string; messageTs?: string; threadTs?: string }
+  >();
   private readonly httpHandlers: StandInHttpHandler[] = [];
   private readonly socketLink: SocketModeLink;
   private socketMode = false;
@@ -176,7 +187,8 @@ export class SlackStandIn {
     this.socketLink = new SocketModeLink({ appId: this.workspace.appId });
     this.channels = new Map(Object.entries(opts.channels ?? {}));
     const users = new Map((opts.users ?? []).map((u) => [u.id, u]));
-    const channelName = (id: string) => this.channels.get(id) ?? (/^[CG][A-Z0-9]{2,}$/.test(id) ? id.toLowerCase() : undefined);
+    const channelName = (id: string) =>
+      this.channels.get(id) ?? (/^[CG][A-Z0-9]{2,}$/.test(id) ? id.toLowerCase() : undefined);
     this.ctx = {
       workspace: this.workspace,
       model: this.model,
@@ -247,15 +259,25 @@ export class SlackStandIn {
    * Resolves with the first recorded call of `method` that matches `predicate`, looking at calls already received
    * first, then waiting; rejects after `timeoutMs` with what did arrive.
    */
-  waitFor(method: string, predicate: (call: RecordedCall) => boolean = () => true, timeoutMs = 2000): Promise<RecordedCall> {
+  waitFor(
+    method: string,
+    predicate: (call: RecordedCall) => boolean = () => true,
+    timeoutMs = 2000,
+  ): Promise<RecordedCall> {
     const already = this.recorded.find((c) => c.method === method && predicate(c));
     if (already) return Promise.resolve(already);
     return new Promise((resolve, reject) => {
       const waiter = { method, predicate, resolve: (c: RecordedCall) => (clearTimeout(timer), resolve(c)) };
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
-        const seen = this.calls(method).map((c) => JSON.stringify(c.args)).join('\n  ');
-        reject(new Error(`SlackStandIn: no matching ${method} call within ${timeoutMs} ms; received ${this.calls(method).length}:\n  ${seen}`));
+        const seen = this.calls(method)
+          .map((c) => JSON.stringify(c.args))
+          .join('\n  ');
+        reject(
+          new Error(
+            `SlackStandIn: no matching ${method} call within ${timeoutMs} ms; received ${this.calls(method).length}:\n  ${seen}`,
+          ),
+        );
       }, timeoutMs);
       this.waiters.push(waiter);
     });
@@ -365,19 +387,28 @@ export class SlackStandIn {
   }
 
   /** Sends the url_verification challenge Slack sends when the Request URL is saved. */
-  async sendUrlVerification(challenge = '3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P', opts: DeliveryOptions = {}): Promise<Delivery> {
+  async sendUrlVerification(
+    challenge = '3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P',
+    opts: DeliveryOptions = {},
+  ): Promise<Delivery> {
     return this.deliver(JSON.stringify(buildUrlVerification(this.workspace, challenge)), 'application/json', opts);
   }
 
   /** Delivers one event in an `event_callback` envelope; the envelope and event_id are returned with the answer. */
-  async sendEvent(event: Record<string, unknown>, opts: EventOptions = {}): Promise<Delivery & { eventId: string; envelope: unknown }> {
+  async sendEvent(
+    event: Record<string, unknown>,
+    opts: EventOptions = {},
+  ): Promise<Delivery & { eventId: string; envelope: unknown }> {
     const eventId = opts.eventId ?? slackId('Ev', 10);
     const envelope = buildEventEnvelope(this.workspace, event, { eventId, eventTime: Math.floor(Date.now() / 1000) });
     const headers: Record<string, string> = {};
     if (opts.retryNum !== undefined) headers['X-Slack-Retry-Num'] = String(opts.retryNum);
     if (opts.retryReason !== undefined) headers['X-Slack-Retry-Reason'] = opts.retryReason;
     const delivery = this.socketMode
-      ? await this.deliverOverSocket('events_api', envelope, { retryAttempt: opts.retryNum, retryReason: opts.retryReason })
+      ? await this.deliverOverSocket('events_api', envelope, {
+          retryAttempt: opts.retryNum,
+          retryReason: opts.retryReason,
+        })
       : await this.deliver(JSON.stringify(envelope), 'application/json', opts, headers);
     return { ...delivery, eventId, envelope };
   }
@@ -431,11 +462,18 @@ export class SlackStandIn {
     const found = findAction(message.blocks, args.actionId);
     if (!found && !args.message) {
       const ids = (message.blocks ?? []).flatMap((b) => (b.elements ?? []).map((e) => e.action_id)).filter(Boolean);
-      throw new Error(`SlackStandIn: message ${args.messageTs} has no element with action_id ${args.actionId} (has: ${ids.join(', ')})`);
+      throw new Error(
+        `SlackStandIn: message ${args.messageTs} has no element with action_id ${args.actionId} (has: ${ids.join(', ')})`,
+      );
     }
     const user = payloadUser(this.workspace, args.user);
     const trigger = this.issueTrigger();
-    const responseUrl = this.responseUrl('actions', { channel: args.channel, user: user.id, messageTs: message.ts, threadTs: message.thread_ts });
+    const responseUrl = this.responseUrl('actions', {
+      channel: args.channel,
+      user: user.id,
+      messageTs: message.ts,
+      threadTs: message.thread_ts,
+    });
     const element = found?.element;
     const blockId = args.blockId ?? found?.blockId ?? '';
     const payload = buildBlockActions(this.workspace, {
@@ -457,7 +495,9 @@ export class SlackStandIn {
       responseUrl,
       actionTs: this.nowTs(),
     });
-    const delivery = this.socketMode ? await this.deliverOverSocket('interactive', payload) : await this.deliverForm({ payload: JSON.stringify(payload) }, opts);
+    const delivery = this.socketMode
+      ? await this.deliverOverSocket('interactive', payload)
+      : await this.deliverForm({ payload: JSON.stringify(payload) }, opts);
     return { ...delivery, payload, triggerId: trigger };
   }
 
@@ -466,7 +506,12 @@ export class SlackStandIn {
    * is `view.state.values` as Slack sends it: block_id → action_id → `{ type, value }`.
    */
   async submitView(
-    args: { user: string | (Partial<PayloadUser> & { id: string }); values: ViewStateValues; viewId?: string; view?: Partial<SlackView> },
+    args: {
+      user: string | (Partial<PayloadUser> & { id: string });
+      values: ViewStateValues;
+      viewId?: string;
+      view?: Partial<SlackView>;
+    },
     opts: DeliveryOptions = {},
   ): Promise<Delivery & { payload: ReturnType<typeof buildViewSubmission> }> {
     const opened = args.viewId ? this.ctx.views.get(args.viewId) : undefined;
@@ -499,7 +544,9 @@ export class SlackStandIn {
       values: args.values,
       triggerId: this.issueTrigger(),
     });
-    const delivery = this.socketMode ? await this.deliverOverSocket('interactive', payload) : await this.deliverForm({ payload: JSON.stringify(payload) }, opts);
+    const delivery = this.socketMode
+      ? await this.deliverOverSocket('interactive', payload)
+      : await this.deliverForm({ payload: JSON.stringify(payload) }, opts);
     return { ...delivery, payload };
   }
 
@@ -520,14 +567,20 @@ export class SlackStandIn {
       triggerId: trigger,
     });
     // Over the socket the command's fields arrive as a JSON object rather than a form.
-    const delivery = this.socketMode ? await this.deliverOverSocket('slash_commands', fields) : await this.deliverForm(fields, opts);
+    const delivery = this.socketMode
+      ? await this.deliverOverSocket('slash_commands', fields)
+      : await this.deliverForm(fields, opts);
     return { ...delivery, fields, triggerId: trigger };
   }
 
   // ---------------------------------------------------------------- internals
 
   /** Status 200 once acked, like the HTTP answer; the body is the ack's payload ('' for none). */
-  private async deliverOverSocket(type: SocketEnvelopeType, payload: unknown, retry: { retryAttempt?: number; retryReason?: string } = {}): Promise<Delivery> {
+  private async deliverOverSocket(
+    type: SocketEnvelopeType,
+    payload: unknown,
+    retry: { retryAttempt?: number; retryReason?: string } = {},
+  ): Promise<Delivery> {
     const ack = await this.socketLink.send(type, payload, retry);
     return { status: 200, body: ack.payload ?? '', ackMs: ack.ackMs, envelopeId: ack.envelopeId };
   }
@@ -536,10 +589,17 @@ export class SlackStandIn {
     return this.deliver(new URLSearchParams(fields).toString(), FORM, opts);
   }
 
-  private async deliver(rawBody: string, contentType: string, opts: DeliveryOptions, extraHeaders: Record<string, string> = {}): Promise<Delivery> {
+  private async deliver(
+    rawBody: string,
+    contentType: string,
+    opts: DeliveryOptions,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<Delivery> {
     if (!this.bot) throw new Error('SlackStandIn: call configureBot({ url, signingSecret }) before delivering');
     const timestamp = Math.floor(Date.now() / 1000) + (opts.timestampSkewSec ?? 0);
-    const signature = opts.signatureOverride ?? signSlackRequest(opts.signingSecretOverride ?? this.bot.signingSecret, timestamp, rawBody);
+    const signature =
+      opts.signatureOverride ??
+      signSlackRequest(opts.signingSecretOverride ?? this.bot.signingSecret, timestamp, rawBody);
     const started = performance.now();
     const res = await fetch(this.bot.url, {
       method: 'POST',
@@ -565,7 +625,10 @@ export class SlackStandIn {
     return id;
   }
 
-  private responseUrl(kind: 'actions' | 'commands', target: { channel: string; user: string; messageTs?: string; threadTs?: string }): string {
+  private responseUrl(
+    kind: 'actions' | 'commands',
+    target: { channel: string; user: string; messageTs?: string; threadTs?: string },
+  ): string {
     const id = randomBytes(12).toString('base64url');
     this.responseTargets.set(id, target);
     const owner = kind === 'actions' ? this.workspace.appId : this.workspace.teamId;
@@ -600,12 +663,16 @@ export class SlackStandIn {
       const raw = await readBody(req);
       const url = new URL(req.url ?? '/', this.baseUrlValue);
       if (url.pathname.startsWith('/api/')) return await this.handleApi(req, res, raw, url);
-      if (url.pathname.startsWith('/upload/v1/')) return await this.handleUpload(req, res, raw, url.pathname.slice('/upload/v1/'.length));
-      if (/^\/(actions|commands)\//.test(url.pathname)) return this.handleResponseUrl(res, raw, url.pathname.split('/').pop() ?? '');
+      if (url.pathname.startsWith('/upload/v1/'))
+        return await this.handleUpload(req, res, raw, url.pathname.slice('/upload/v1/'.length));
+      if (/^\/(actions|commands)\//.test(url.pathname))
+        return this.handleResponseUrl(res, raw, url.pathname.split('/').pop() ?? '');
       for (const handler of this.httpHandlers) if (await handler(req, res, { url, body: raw })) return;
       res.writeHead(404).end();
     } catch (err) {
-      res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, error: 'internal_error', detail: String(err) }));
+      res
+        .writeHead(500, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ ok: false, error: 'internal_error', detail: String(err) }));
     }
   }
 
@@ -623,13 +690,20 @@ export class SlackStandIn {
         return this.record(call);
       }
       if ('status' in fault && fault.status === 429) {
-        return this.answer(res, call, 429, { ok: false, error: 'ratelimited' }, { 'Retry-After': String(fault.retryAfterSec) });
+        return this.answer(
+          res,
+          call,
+          429,
+          { ok: false, error: 'ratelimited' },
+          { 'Retry-After': String(fault.retryAfterSec) },
+        );
       }
       if ('status' in fault) return this.answer(res, call, fault.status, { ok: false, error: 'internal_error' });
       return this.answer(res, call, 200, { ok: false, error: fault.error });
     }
 
-    if (method === 'apps.connections.open') return this.answer(res, call, 200, this.openConnection(req.headers.authorization, token));
+    if (method === 'apps.connections.open')
+      return this.answer(res, call, 200, this.openConnection(req.headers.authorization, token));
     if (!token) return this.answer(res, call, 200, { ok: false, error: 'not_authed' });
     if (token !== this.botToken) return this.answer(res, call, 200, { ok: false, error: 'invalid_auth' });
     const handler = webApiMethods[method];
@@ -666,7 +740,13 @@ export class SlackStandIn {
         filename = file.name;
       }
     }
-    const call: RecordedCall = { method: 'files.upload', args: { file_id: fileId, filename, length: bytes.length }, at: Date.now(), t: performance.now(), status: 0 };
+    const call: RecordedCall = {
+      method: 'files.upload',
+      args: { file_id: fileId, filename, length: bytes.length },
+      at: Date.now(),
+      t: performance.now(),
+      status: 0,
+    };
     if (!pending) {
       call.status = 404;
       this.record(call);
@@ -705,12 +785,25 @@ export class SlackStandIn {
         ...(target.threadTs ? { thread_ts: target.threadTs } : {}),
       });
     } else {
-      this.model.addEphemeral({ channel: target.channel, user: target.user, message_ts: this.nextTs(), text, blocks, thread_ts: target.threadTs });
+      this.model.addEphemeral({
+        channel: target.channel,
+        user: target.user,
+        message_ts: this.nextTs(),
+        text,
+        blocks,
+        thread_ts: target.threadTs,
+      });
     }
     this.answer(res, call, 200, { ok: true });
   }
 
-  private answer(res: ServerResponse, call: RecordedCall, status: number, body: Record<string, unknown>, headers: Record<string, string> = {}): void {
+  private answer(
+    res: ServerResponse,
+    call: RecordedCall,
+    status: number,
+    body: Record<string, unknown>,
+    headers: Record<string, string> = {},
+  ): void {
     call.status = status;
     call.response = body;
     this.record(call);
@@ -731,6 +824,15 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 function selectAction(actionId: string, blockId: string, element: SlackElement, value: string | undefined) {
   const options = (element.options ?? []) as { text: { type: string; text: string }; value: string }[];
   const option = options.find((o) => o.value === value);
-  if (!option) throw new Error(`SlackStandIn: the menu ${actionId} offers no option ${String(value)} (has: ${options.map((o) => o.value).join(', ')})`);
-  return { action_id: actionId, block_id: blockId, type: 'static_select', selected_option: option, ...(element.placeholder ? { placeholder: element.placeholder } : {}) };
+  if (!option)
+    throw new Error(
+      `SlackStandIn: the menu ${actionId} offers no option ${String(value)} (has: ${options.map((o) => o.value).join(', ')})`,
+    );
+  return {
+    action_id: actionId,
+    block_id: blockId,
+    type: 'static_select',
+    selected_option: option,
+    ...(element.placeholder ? { placeholder: element.placeholder } : {}),
+  };
 }

@@ -9,8 +9,9 @@
  *   …
  *   await demo.stop(); // bot, stand-in, and the test hosts if this demo started them
  */
-import { randomBytes } from 'node:crypto';
+
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -20,9 +21,9 @@ import { createApp, type Pilot } from '../../src/app';
 import { parseConfigText, type Settings } from '../../src/config/load-config';
 import type { HostConfig } from '../../src/config/schema';
 import { createLogger } from '../../src/logger';
-import { DEMO_USERS, mountDemoPage, type DemoPage, type HostsStatus } from './demo-page/mount-demo-page';
-import { SlackStandIn, type SlackMessage } from './slack-standin';
-import { hostsScript, loadTestHosts, testHostConfig, testHostsUnavailable, type TestHosts } from './test-hosts';
+import { DEMO_USERS, type DemoPage, type HostsStatus, mountDemoPage } from './demo-page/mount-demo-page';
+import { type SlackMessage, SlackStandIn } from './slack-standin';
+import { hostsScript, loadTestHosts, type TestHosts, testHostConfig, testHostsUnavailable } from './test-hosts';
 
 /** The demo's incident channel. */
 export const DEMO_CHANNEL = 'C0DEMOINC1';
@@ -82,11 +83,17 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
     for (const cleanup of cleanups.splice(0).reverse()) {
       await Promise.resolve()
         .then(cleanup)
-        .catch((err: unknown) => process.stderr.write(`demo: could not stop cleanly: ${err instanceof Error ? err.message : String(err)}\n`));
+        .catch((err: unknown) =>
+          process.stderr.write(`demo: could not stop cleanly: ${err instanceof Error ? err.message : String(err)}\n`),
+        );
     }
   };
   try {
-    const { hosts, status: hostsStatus, startedHere } = opts.useHosts === false ? noHosts() : prepareHosts(opts.freshLog === true);
+    const {
+      hosts,
+      status: hostsStatus,
+      startedHere,
+    } = opts.useHosts === false ? noHosts() : prepareHosts(opts.freshLog === true);
     if (startedHere) cleanups.push(() => stopHosts());
 
     const dir = mkdtempSync(join(tmpdir(), 'runbook-pilot-demo-'));
@@ -95,21 +102,27 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
     const slack = new SlackStandIn({ channels: { [DEMO_CHANNEL]: 'incidents' } });
     const { apiUrl } = await slack.start({ port: opts.port ?? DEFAULT_DEMO_PORT }).catch((err: unknown) => {
       if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-        throw new Error(`port ${opts.port ?? DEFAULT_DEMO_PORT} is in use (another demo running?): stop it or set DEMO_PORT to a free port`);
+        throw new Error(
+          `port ${opts.port ?? DEFAULT_DEMO_PORT} is in use (another demo running?): stop it or set DEMO_PORT to a free port`,
+        );
       }
       throw err;
     });
     cleanups.push(() => slack.stop());
 
     const settings = demoSettings({ slack, apiUrl, dir, hosts: hosts ? [testHostConfig(hosts)] : [], opts });
-    const pilot = await createApp({ settings, logger: createLogger(settings.env.logLevel, pino.destination({ fd: 2, sync: true })) });
+    const pilot = await createApp({
+      settings,
+      logger: createLogger(settings.env.logLevel, pino.destination({ fd: 2, sync: true })),
+    });
     cleanups.push(() => pilot.stop());
     const botPort = await pilot.start();
     slack.configureBot({ url: `http://127.0.0.1:${botPort}/slack/events`, signingSecret: SIGNING_SECRET });
 
     const page = mountDemoPage(slack, {
       channel: DEMO_CHANNEL,
-      runbooks: () => pilot.deps.runbooks.list().map((rb) => ({ alertname: rb.doc.alertname, labels: rb.binding?.labels })),
+      runbooks: () =>
+        pilot.deps.runbooks.list().map((rb) => ({ alertname: rb.doc.alertname, labels: rb.binding?.labels })),
       hostsStatus: () => hostsStatus,
     });
 
@@ -120,7 +133,19 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
     };
     const alertTs = opts.postAlert === false ? undefined : await postAlert();
 
-    return { url: page.url, slack, page, pilot, settings, hosts, hostsStatus, startedHosts: startedHere, alertTs, postAlert, stop };
+    return {
+      url: page.url,
+      slack,
+      page,
+      pilot,
+      settings,
+      hosts,
+      hostsStatus,
+      startedHosts: startedHere,
+      alertTs,
+      postAlert,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;
@@ -129,12 +154,21 @@ export async function startDemo(opts: DemoOptions = {}): Promise<Demo> {
 
 /** The captured Alertmanager message, without what Slack assigns on delivery (ts, channel). */
 function capturedAlertMessage(): Partial<SlackMessage> {
-  const event = JSON.parse(readFileSync(ALERT_FIXTURE, 'utf8')) as SlackMessage & { event_ts?: string; channel_type?: string };
+  const event = JSON.parse(readFileSync(ALERT_FIXTURE, 'utf8')) as SlackMessage & {
+    event_ts?: string;
+    channel_type?: string;
+  };
   const { ts: _ts, channel: _channel, event_ts: _eventTs, channel_type: _channelType, ...fields } = event;
   return fields;
 }
 
-function demoSettings(args: { slack: SlackStandIn; apiUrl: string; dir: string; hosts: HostConfig[]; opts: DemoOptions }): Settings {
+function demoSettings(args: {
+  slack: SlackStandIn;
+  apiUrl: string;
+  dir: string;
+  hosts: HostConfig[];
+  opts: DemoOptions;
+}): Settings {
   const { slack, apiUrl, dir, hosts, opts } = args;
   const raw = {
     slack: { channels: [DEMO_CHANNEL] },
@@ -150,19 +184,35 @@ function demoSettings(args: { slack: SlackStandIn; apiUrl: string; dir: string; 
     ...opts.config,
   };
   return {
-    env: { botToken: slack.botToken, signingSecret: SIGNING_SECRET, socketMode: false, apiUrl, port: 0, configPath: 'demo-config.yml', logLevel: opts.logLevel ?? 'warn' },
+    env: {
+      botToken: slack.botToken,
+      signingSecret: SIGNING_SECRET,
+      socketMode: false,
+      apiUrl,
+      port: 0,
+      configPath: 'demo-config.yml',
+      logLevel: opts.logLevel ?? 'warn',
+    },
     config: parseConfigText(stringify(raw), 'demo-config.yml'),
   };
 }
 
 function noHosts(): { hosts: null; status: HostsStatus; startedHere: false } {
-  return { hosts: null, status: { ready: false, message: 'the demo runs without the test hosts: every step says the host is not configured' }, startedHere: false };
+  return {
+    hosts: null,
+    status: {
+      ready: false,
+      message: 'the demo runs without the test hosts: every step says the host is not configured',
+    },
+    startedHere: false,
+  };
 }
 
 /** The test hosts, started when installed and not yet running; when they cannot run, what to do about it. */
 function prepareHosts(freshLog: boolean): { hosts: TestHosts | null; status: HostsStatus; startedHere: boolean } {
   const reason = testHostsUnavailable();
-  if (reason) return { hosts: null, startedHere: false, status: { ready: false, message: hostsMissingMessage(reason) } };
+  if (reason)
+    return { hosts: null, startedHere: false, status: { ready: false, message: hostsMissingMessage(reason) } };
   const runningBefore = spawnSync('bash', [hostsScript, 'status'], { stdio: 'ignore' }).status === 0;
   try {
     // `npm run demo` starts with an empty HAProxy log, emptied before haproxy starts, so a tail shows this run's
@@ -170,11 +220,25 @@ function prepareHosts(freshLog: boolean): { hosts: TestHosts | null; status: Hos
     if (freshLog) clearHostsLog();
     const hosts = loadTestHosts();
     if (!hosts) throw new Error(testHostsUnavailable() ?? 'unknown reason');
-    return { hosts, startedHere: !runningBefore, status: { ready: true, message: `sshd 127.0.0.1:${hosts.ssh.port}, haproxy 127.0.0.1:${hosts.haproxy.frontendPort} (backend web: web1 up, web2 down): the host lb-test, alert instance 127.0.0.1:9101` } };
+    return {
+      hosts,
+      startedHere: !runningBefore,
+      status: {
+        ready: true,
+        message: `sshd 127.0.0.1:${hosts.ssh.port}, haproxy 127.0.0.1:${hosts.haproxy.frontendPort} (backend web: web1 up, web2 down): the host lb-test, alert instance 127.0.0.1:9101`,
+      },
+    };
   } catch (err) {
     // Installed but broken: the page says why instead of the demo refusing to start.
     if (!runningBefore) stopHosts();
-    return { hosts: null, startedHere: false, status: { ready: false, message: `the test hosts did not start: ${err instanceof Error ? err.message : String(err)}` } };
+    return {
+      hosts: null,
+      startedHere: false,
+      status: {
+        ready: false,
+        message: `the test hosts did not start: ${err instanceof Error ? err.message : String(err)}`,
+      },
+    };
   }
 }
 
@@ -187,11 +251,25 @@ export function hostsMissingMessage(reason: string): string {
 }
 
 function clearHostsLog(): void {
-  const res = spawnSync('bash', [hostsScript, 'clear-log'], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
-  if (res.status !== 0) throw new Error(`test/support/hosts.sh clear-log failed: ${res.stderr?.trim() || res.error?.message || `exit ${res.status}`}`);
+  const res = spawnSync('bash', [hostsScript, 'clear-log'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'ignore', 'pipe'],
+    timeout: 60_000,
+  });
+  if (res.status !== 0)
+    throw new Error(
+      `test/support/hosts.sh clear-log failed: ${res.stderr?.trim() || res.error?.message || `exit ${res.status}`}`,
+    );
 }
 
 function stopHosts(): void {
-  const res = spawnSync('bash', [hostsScript, 'stop'], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
-  if (res.status !== 0) throw new Error(`test/support/hosts.sh stop failed: ${res.stderr?.trim() || res.error?.message || `exit ${res.status}`}`);
+  const res = spawnSync('bash', [hostsScript, 'stop'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'ignore', 'pipe'],
+    timeout: 60_000,
+  });
+  if (res.status !== 0)
+    throw new Error(
+      `test/support/hosts.sh stop failed: ${res.stderr?.trim() || res.error?.message || `exit ${res.status}`}`,
+    );
 }

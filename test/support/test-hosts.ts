@@ -5,7 +5,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { HostSchema, type HostConfig } from '../../src/config/schema';
+import { type HostConfig, HostSchema } from '../../src/config/schema';
 import type { SshTarget } from '../../src/exec/types';
 
 /** What `hosts.sh env` prints. */
@@ -48,7 +48,11 @@ export const hostsScript = join(__dirname, 'hosts.sh');
 
 function runScript(...args: string[]): string {
   try {
-    return execFileSync('bash', [hostsScript, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+    return execFileSync('bash', [hostsScript, ...args], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 60_000,
+    });
   } catch (err) {
     const e = err as { stderr?: string; message: string };
     throw new Error(`test/support/hosts.sh ${args.join(' ')} failed: ${e.stderr?.trim() || e.message}`);
@@ -57,7 +61,14 @@ function runScript(...args: string[]): string {
 
 /** Why the test hosts cannot run here, or null when they can (programs installed, root or passwordless sudo). */
 export function testHostsUnavailable(): string | null {
-  const found = spawnSync('bash', ['-c', 'PATH="$PATH:/usr/sbin:/sbin"; command -v sshd && command -v haproxy && command -v socat && command -v ssh-keygen'], { stdio: 'ignore' });
+  const found = spawnSync(
+    'bash',
+    [
+      '-c',
+      'PATH="$PATH:/usr/sbin:/sbin"; command -v sshd && command -v haproxy && command -v socat && command -v ssh-keygen',
+    ],
+    { stdio: 'ignore' },
+  );
   if (found.status !== 0) return 'sshd, haproxy or socat is not installed (run test/support/hosts.sh install)';
   if (process.getuid?.() !== 0 && spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status !== 0) {
     return 'the test hosts need root or passwordless sudo (to add the ssh user and start sshd)';
@@ -122,7 +133,11 @@ export function testHostConfig(hosts: TestHosts | null = loadTestHosts()): HostC
  * `describe` for tests that need the test hosts: skipped with a printed reason when they cannot run here, but a
  * failing test when RBP_REQUIRE_HOSTS=1 (CI), so a broken CI image cannot pass by skipping.
  */
-export function describeWithHosts(name: string, fn: (hosts: TestHosts) => void, env: NodeJS.ProcessEnv = process.env): void {
+export function describeWithHosts(
+  name: string,
+  fn: (hosts: TestHosts) => void,
+  env: NodeJS.ProcessEnv = process.env,
+): void {
   const hosts = loadTestHosts();
   if (hosts) {
     describe(name, () => fn(hosts));

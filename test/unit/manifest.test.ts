@@ -86,7 +86,10 @@ function listeners(): { events: Set<string>; commands: Set<string>; interactive:
 interface Manifest {
   features?: { slash_commands?: { command: string; url?: string }[] };
   oauth_config?: { scopes?: { bot?: string[] } };
-  settings?: { event_subscriptions?: { request_url?: string; bot_events?: string[] }; interactivity?: { is_enabled?: boolean; request_url?: string } };
+  settings?: {
+    event_subscriptions?: { request_url?: string; bot_events?: string[] };
+    interactivity?: { is_enabled?: boolean; request_url?: string };
+  };
 }
 
 const manifest = parse(readFileSync(join(REPO, 'manifest.yml'), 'utf8')) as Manifest;
@@ -97,7 +100,15 @@ describe('manifest.yml against the code', () => {
   const found = listeners();
 
   it('finds the calls and listeners it checks (the scan itself works)', () => {
-    expect([...calls.keys()]).toEqual(expect.arrayContaining(['chat.postMessage', 'chat.update', 'chat.postEphemeral', 'views.open', 'usergroups.users.list']));
+    expect([...calls.keys()]).toEqual(
+      expect.arrayContaining([
+        'chat.postMessage',
+        'chat.update',
+        'chat.postEphemeral',
+        'views.open',
+        'usergroups.users.list',
+      ]),
+    );
     expect(found.events).toContain('message');
     expect(found.commands).toContain('/incident');
     expect(found.interactive.length).toBeGreaterThan(0);
@@ -107,7 +118,9 @@ describe('manifest.yml against the code', () => {
     const unknown = [...calls.keys()].filter((m) => !(m in METHOD_SCOPES));
     expect(unknown).toEqual([]);
     const missing = [...calls.entries()].flatMap(([method, where]) =>
-      METHOD_SCOPES[method].filter((s) => !botScopes.has(s)).map((s) => `${s} (for ${method} in ${[...new Set(where)].join(', ')})`),
+      METHOD_SCOPES[method]
+        .filter((s) => !botScopes.has(s))
+        .map((s) => `${s} (for ${method} in ${[...new Set(where)].join(', ')})`),
     );
     expect(missing).toEqual([]);
   });

@@ -27,10 +27,18 @@ export interface LabelField {
 }
 
 /** The fields for an incident: its missing labels, with host options and the actions' checks. */
-export function labelFields(missing: readonly string[], hosts: readonly HostConfig[], actions: readonly ActionSpec[]): LabelField[] {
+export function labelFields(
+  missing: readonly string[],
+  hosts: readonly HostConfig[],
+  actions: readonly ActionSpec[],
+): LabelField[] {
   return missing.map((name) => {
     const hostOptions = hosts.flatMap((h) => (h.match[name] ?? []).map((value) => ({ host: h.name, value })));
-    const specs = actions.flatMap((a) => Object.values(a.params).filter((p) => p.from.startsWith('label:') && p.from.slice('label:'.length).split('|').includes(name)));
+    const specs = actions.flatMap((a) =>
+      Object.values(a.params).filter(
+        (p) => p.from.startsWith('label:') && p.from.slice('label:'.length).split('|').includes(name),
+      ),
+    );
     return { name, specs, ...(hostOptions.length > 0 ? { hostOptions } : {}) };
   });
 }
@@ -51,7 +59,10 @@ export function completeLabelsModal(incident: Incident, fields: readonly LabelFi
           type: 'static_select',
           action_id: 'value',
           placeholder: { type: 'plain_text', text: 'Pick the configured host' },
-          options: f.hostOptions.slice(0, MAX_OPTIONS).map((o) => ({ text: { type: 'plain_text', text: truncate(`${o.host} (${o.value})`, 75) }, value: truncate(o.value, 150) })),
+          options: f.hostOptions.slice(0, MAX_OPTIONS).map((o) => ({
+            text: { type: 'plain_text', text: truncate(`${o.host} (${o.value})`, 75) },
+            value: truncate(o.value, 150),
+          })),
         },
       });
       continue;
@@ -61,7 +72,14 @@ export function completeLabelsModal(incident: Incident, fields: readonly LabelFi
       block_id: blockId(f.name),
       label: { type: 'plain_text', text: truncate(escapePlain(f.name), 2000) },
       element: { type: 'plain_text_input', action_id: 'value', max_length: MAX_FREE_TEXT },
-      ...(f.specs.length > 0 ? { hint: { type: 'plain_text', text: `Checked as the steps check it (${[...new Set(f.specs.map((s) => s.type))].join(', ')}).` } } : {}),
+      ...(f.specs.length > 0
+        ? {
+            hint: {
+              type: 'plain_text',
+              text: `Checked as the steps check it (${[...new Set(f.specs.map((s) => s.type))].join(', ')}).`,
+            },
+          }
+        : {}),
     });
   }
   return {
@@ -86,10 +104,16 @@ export function parseCompleteLabelsMeta(raw: unknown): { incidentId: number; cha
   }
 }
 
-type StateValues = Record<string, Record<string, { type?: string; value?: string | null; selected_option?: { value?: string } | null }>>;
+type StateValues = Record<
+  string,
+  Record<string, { type?: string; value?: string | null; selected_option?: { value?: string } | null }>
+>;
 
 /** The submitted values, or Slack's per-block errors (`response_action: errors`). */
-export function readCompleteLabelsForm(values: StateValues, fields: readonly LabelField[]): { labels: Record<string, string> } | { errors: Record<string, string> } {
+export function readCompleteLabelsForm(
+  values: StateValues,
+  fields: readonly LabelField[],
+): { labels: Record<string, string> } | { errors: Record<string, string> } {
   const labels: Record<string, string> = {};
   const errors: Record<string, string> = {};
   for (const f of fields) {

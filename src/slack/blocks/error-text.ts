@@ -32,11 +32,16 @@ export function errorText(err: unknown): { text: string; logId?: string } {
     said = `${escapeMrkdwn(error.message)}: only ${formatGrantees(d.grantees as string[])} may`;
   } else if (error.code === 'HOST_BUSY' && typeof d.since === 'string') {
     const holder = d.holder as LockHolder | undefined;
-    const who = holder ? ` (${escapeMrkdwn(holder.actionId)} by <@${holder.user}> for incident #${holder.incidentId})` : '';
+    const who = holder
+      ? ` (${escapeMrkdwn(holder.actionId)} by <@${holder.user}> for incident #${holder.incidentId})`
+      : '';
     said = `another mitigation is running on ${host}${who} since ${clock(d.since)}; nothing was run`;
   } else if (error.code === 'COOLDOWN' && typeof d.lastAt === 'string') {
     const by = `${escapeMrkdwn(String(d.lastActionId))} by <@${String(d.lastUser)}>`;
-    const what = d.lastOutcome === 'ok' ? `${host} was last restarted (${by}) at ${clock(d.lastAt)}` : `the last restart attempt on ${host} (${by}) failed at ${clock(d.lastAt)}`;
+    const what =
+      d.lastOutcome === 'ok'
+        ? `${host} was last restarted (${by}) at ${clock(d.lastAt)}`
+        : `the last restart attempt on ${host} (${by}) failed at ${clock(d.lastAt)}`;
     said = `${what}; the cooldown of ${String(d.cooldownSec)} s has ${String(d.waitSec)} s left`;
   }
   return { text: `${said}. ${escapeMrkdwn(error.hint.charAt(0).toUpperCase() + error.hint.slice(1))}.` };

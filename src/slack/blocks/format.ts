@@ -41,7 +41,7 @@ const JOINER = '\u2060';
  * Control characters other than newline and tab are dropped: they have no place in a message and can hide text.
  */
 export function escapeSlackText(text: string, context: SlackTextContext = 'mrkdwn', opts: EscapeOptions = {}): string {
-  // eslint-disable-next-line no-control-regex -- stripping control characters is the point
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
   const clean = String(text).replace(/[\u0000-\u0008\u000b-\u001f\u007f\u202a-\u202e\u2066-\u2069]/g, '');
   // Only where Slack would see a mention: at the start of a word (`user@host` and `#12` stay as they are).
   const unpinged = clean.replace(/(?<![\p{L}\p{N}_.+-])(@(?=[\p{L}\p{N}_])|#(?=\p{L}))/gu, `$1${JOINER}`);
@@ -50,7 +50,9 @@ export function escapeSlackText(text: string, context: SlackTextContext = 'mrkdw
   const allowed = opts.mentions;
   if (!allowed?.size) return escaped;
   // Exactly `<@U…>` or `<!subteam^S…>` (no label) of an id the config names: the bot's own words about who may act.
-  return escaped.replace(/&lt;(@|!subteam\^)\u2060?([A-Z][A-Z0-9]{2,})&gt;/g, (m, sign: string, id: string) => (allowed.has(id) ? `<${sign}${id}>` : m));
+  return escaped.replace(/&lt;(@|!subteam\^)\u2060?([A-Z][A-Z0-9]{2,})&gt;/g, (m, sign: string, id: string) =>
+    allowed.has(id) ? `<${sign}${id}>` : m,
+  );
 }
 
 export interface EscapeOptions {
@@ -62,7 +64,11 @@ export interface EscapeOptions {
 }
 
 /** The ids the config's access lists name: the only mentions error text may keep (see {@link EscapeOptions}). */
-export function configMentions(access: { mitigate?: readonly string[]; hosts?: Readonly<Record<string, readonly string[]>> } & Record<string, unknown> | undefined): Set<string> {
+export function configMentions(
+  access:
+    | ({ mitigate?: readonly string[]; hosts?: Readonly<Record<string, readonly string[]>> } & Record<string, unknown>)
+    | undefined,
+): Set<string> {
   const ids = new Set<string>();
   if (!access) return ids;
   for (const value of Object.values(access)) {
@@ -99,7 +105,8 @@ export function safeLink(url: string | undefined): string | undefined {
   } catch {
     return `\`${escapeMrkdwn(truncate(url.replace(/`/g, "'"), 200))}\` (not a link)`;
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return `\`${escapeMrkdwn(truncate(url.replace(/`/g, "'"), 200))}\` (not a link: only http and https are)`;
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    return `\`${escapeMrkdwn(truncate(url.replace(/`/g, "'"), 200))}\` (not a link: only http and https are)`;
   // Inside <…> Slack reads `|` as the start of the label and needs &, <, > escaped; the URL parser encodes the rest.
   const target = parsed.href.replace(/\|/g, '%7C').replace(/&/g, '&amp;').replace(/</g, '%3C').replace(/>/g, '%3E');
   if (target.length > 2000) return `\`${escapeMrkdwn(truncate(parsed.host, 200))}\` (link too long to show)`;

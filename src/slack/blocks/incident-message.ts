@@ -7,10 +7,17 @@ import type { Incident, StepState } from '../../incident/types';
 import type { Runbook, Step } from '../../runbook/types';
 import { ActionId, checkStepActionId, encodeHostPick, encodeStepValue, runStepActionId } from '../action-ids';
 import { escapeMrkdwn, escapePlain, formatDuration, formatUtc, safeLink, truncate } from './format';
-import { activeSilence, alertStateText, expireSilenceButton, silenceLine, type AlertStateView } from './observe';
+import { type AlertStateView, activeSilence, alertStateText, expireSilenceButton, silenceLine } from './observe';
 
 /** Block Kit limits we must stay within. */
-export const BlockLimits = { blocks: 50, actionsPerBlock: 25, text: 3000, buttonText: 75, headerText: 150, fields: 10 } as const;
+export const BlockLimits = {
+  blocks: 50,
+  actionsPerBlock: 25,
+  text: 3000,
+  buttonText: 75,
+  headerText: 150,
+  fields: 10,
+} as const;
 
 export interface IncidentMessageContext {
   runbook?: Runbook;
@@ -51,19 +58,31 @@ export function renderIncidentMessage(incident: Incident, ctx: IncidentMessageCo
   // A link only for http(s), showing its host: an alert cannot dress a link up as something else.
   const runbookLink = safeLink(runbookUrl);
   if (runbookLink) fields.push(`*Runbook*\n${runbookLink}`);
-  if (resolved) fields.push(`*Resolved*\n${formatUtc(incident.resolvedAt)}${incident.resolvedBy ? ` by ${mention(incident.resolvedBy)}` : ''}`);
+  if (resolved)
+    fields.push(
+      `*Resolved*\n${formatUtc(incident.resolvedAt)}${incident.resolvedBy ? ` by ${mention(incident.resolvedBy)}` : ''}`,
+    );
 
-  const blocks: KnownBlock[] = [{ type: 'header', text: { type: 'plain_text', text: truncate(title, BlockLimits.headerText), emoji: true } }];
-  if (!resolved && ctx.alertState) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: alertStateText(ctx.alertState) }] });
-  blocks.push({ type: 'section', fields: fields.slice(0, BlockLimits.fields).map((t) => ({ type: 'mrkdwn', text: truncate(t, 2000) })) });
+  const blocks: KnownBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: truncate(title, BlockLimits.headerText), emoji: true } },
+  ];
+  if (!resolved && ctx.alertState)
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: alertStateText(ctx.alertState) }] });
+  blocks.push({
+    type: 'section',
+    fields: fields.slice(0, BlockLimits.fields).map((t) => ({ type: 'mrkdwn', text: truncate(t, 2000) })),
+  });
 
   const doc = ctx.runbook?.doc;
   const summary = [
     doc?.meaning ? `*Meaning:* ${escapeMrkdwn(firstSentence(doc.meaning))}` : undefined,
     doc?.impact ? `*Impact:* ${escapeMrkdwn(firstSentence(doc.impact))}` : undefined,
-    !doc ? `No runbook is loaded for \`${escapeMrkdwn(alert.alertname)}\`: add \`${escapeMrkdwn(alert.alertname)}.md\` to the runbooks folder.` : undefined,
+    !doc
+      ? `No runbook is loaded for \`${escapeMrkdwn(alert.alertname)}\`: add \`${escapeMrkdwn(alert.alertname)}.md\` to the runbooks folder.`
+      : undefined,
   ].filter((s): s is string => Boolean(s));
-  if (summary.length) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(summary.join('\n'), BlockLimits.text) } });
+  if (summary.length)
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(summary.join('\n'), BlockLimits.text) } });
 
   const notes: string[] = [];
   if (!ctx.hostConfigured && pickHost(ctx)) {
@@ -84,22 +103,47 @@ export function renderIncidentMessage(incident: Incident, ctx: IncidentMessageCo
     );
   }
   if (alert.truncated?.length) {
-    const cutList = alert.truncated.slice(0, 10).map((f) => `\`${escapeMrkdwn(f)}\``).join(', ');
-    notes.push(`✂️ The alert was larger than the bot keeps: cut ${cutList}${alert.truncated.length > 10 ? ` and ${alert.truncated.length - 10} more` : ''} (limits \`ingest.maxValueChars\`, \`ingest.maxAlertChars\`).`);
+    const cutList = alert.truncated
+      .slice(0, 10)
+      .map((f) => `\`${escapeMrkdwn(f)}\``)
+      .join(', ');
+    notes.push(
+      `✂️ The alert was larger than the bot keeps: cut ${cutList}${alert.truncated.length > 10 ? ` and ${alert.truncated.length - 10} more` : ''} (limits \`ingest.maxValueChars\`, \`ingest.maxAlertChars\`).`,
+    );
   }
-  if (notes.length) blocks.push({ type: 'context', elements: notes.map((n) => ({ type: 'mrkdwn', text: truncate(n, BlockLimits.text) })) });
+  if (notes.length)
+    blocks.push({
+      type: 'context',
+      elements: notes.map((n) => ({ type: 'mrkdwn', text: truncate(n, BlockLimits.text) })),
+    });
   const choices = ctx.hostChoices ?? [];
   if (!ctx.hostConfigured && !resolved && choices.length > 1) {
     // Slack caps a static_select at 100 options; more hosts than that are picked with /incident host.
-    const options = choices.slice(0, 100).map((name) => ({ text: { type: 'plain_text' as const, text: truncate(escapePlain(name), 75) }, value: encodeHostPick(incident.id, name) }));
+    const options = choices.slice(0, 100).map((name) => ({
+      text: { type: 'plain_text' as const, text: truncate(escapePlain(name), 75) },
+      value: encodeHostPick(incident.id, name),
+    }));
     blocks.push({
       type: 'actions',
       block_id: 'host',
-      elements: [{ type: 'static_select', action_id: ActionId.PickHost, placeholder: { type: 'plain_text', text: 'Pick the host' }, options }],
+      elements: [
+        {
+          type: 'static_select',
+          action_id: ActionId.PickHost,
+          placeholder: { type: 'plain_text', text: 'Pick the host' },
+          options,
+        },
+      ],
     });
   }
   if (alert.missingLabels.length && !resolved) {
-    blocks.push({ type: 'actions', block_id: 'labels', elements: [button('Complete labels', ActionId.CompleteLabels, encodeStepValue({ incidentId: incident.id, stepId: '' }))] });
+    blocks.push({
+      type: 'actions',
+      block_id: 'labels',
+      elements: [
+        button('Complete labels', ActionId.CompleteLabels, encodeStepValue({ incidentId: incident.id, stepId: '' })),
+      ],
+    });
   }
 
   const steps = ctx.runbook?.steps ?? [];
@@ -118,7 +162,12 @@ function renderFooter(incident: Incident, now: Date): KnownBlock[] {
   const silence = activeSilence(incident, now);
   const out: KnownBlock[] = [];
   if (silence) {
-    out.push({ type: 'section', block_id: 'silence', text: { type: 'mrkdwn', text: truncate(silenceLine(silence), BlockLimits.text) }, accessory: expireSilenceButton(incident.id, silence.id) });
+    out.push({
+      type: 'section',
+      block_id: 'silence',
+      text: { type: 'mrkdwn', text: truncate(silenceLine(silence), BlockLimits.text) },
+      accessory: expireSilenceButton(incident.id, silence.id),
+    });
   }
   const elements = [button('Timeline', ActionId.Timeline, value), button('Refresh', ActionId.Refresh, value)];
   // One silence at a time, and none once resolved (the alert is not notifying any more).
@@ -133,24 +182,40 @@ function renderSteps(incident: Incident, steps: Step[], ctx: IncidentMessageCont
   for (const section of ['diagnosis', 'mitigation'] as const) {
     const inSection = steps.filter((s) => s.section === section);
     if (!inSection.length) continue;
-    out.push({ type: 'section', text: { type: 'mrkdwn', text: `*${section === 'diagnosis' ? 'Diagnosis' : 'Mitigation'}*` } });
+    out.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: `*${section === 'diagnosis' ? 'Diagnosis' : 'Mitigation'}*` },
+    });
     if (compact) {
-      const lines = inSection.map((s) => `${stepLabel(s)} ${escapeMrkdwn(truncate(s.text, 200))} — ${stateText(incident.steps[s.id], s, ctx)}`);
+      const lines = inSection.map(
+        (s) => `${stepLabel(s)} ${escapeMrkdwn(truncate(s.text, 200))} — ${stateText(incident.steps[s.id], s, ctx)}`,
+      );
       out.push(...chunkText(lines).map((text): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text } })));
       const buttons = inSection.flatMap((s) => stepButtons(incident, s, ctx, true));
       for (let i = 0; i < buttons.length; i += BlockLimits.actionsPerBlock) {
-        out.push({ type: 'actions', block_id: `${section}-${i}`, elements: buttons.slice(i, i + BlockLimits.actionsPerBlock) });
+        out.push({
+          type: 'actions',
+          block_id: `${section}-${i}`,
+          elements: buttons.slice(i, i + BlockLimits.actionsPerBlock),
+        });
       }
       continue;
     }
     for (const step of inSection) {
-      const text = truncate(`${stepLabel(step)} ${escapeMrkdwn(step.text)}\n${stateText(incident.steps[step.id], step, ctx)}`, BlockLimits.text);
+      const text = truncate(
+        `${stepLabel(step)} ${escapeMrkdwn(step.text)}\n${stateText(incident.steps[step.id], step, ctx)}`,
+        BlockLimits.text,
+      );
       const buttons = stepButtons(incident, step, ctx, false);
       if (buttons.length === 1) {
         out.push({ type: 'section', block_id: step.id, text: { type: 'mrkdwn', text }, accessory: buttons[0] });
       } else {
         out.push({ type: 'section', block_id: step.id, text: { type: 'mrkdwn', text } });
-        out.push({ type: 'actions', block_id: `${step.id}-actions`, elements: buttons.slice(0, BlockLimits.actionsPerBlock) });
+        out.push({
+          type: 'actions',
+          block_id: `${step.id}-actions`,
+          elements: buttons.slice(0, BlockLimits.actionsPerBlock),
+        });
       }
     }
   }
@@ -167,14 +232,23 @@ function stepButtons(incident: Incident, step: Step, ctx: IncidentMessageContext
     // The action's own title on the button: "Backend state", "Restart HAProxy" say what a click does.
     const name = spec?.title ?? actionId;
     const label = compact ? `${step.number ?? '+'}. ${name}` : name;
-    const b = button(label, runStepActionId(step.id, actionId), encodeStepValue({ incidentId: incident.id, stepId: step.id, actionId }));
+    const b = button(
+      label,
+      runStepActionId(step.id, actionId),
+      encodeStepValue({ incidentId: incident.id, stepId: step.id, actionId }),
+    );
     if (spec?.risk === 'change') b.style = 'danger';
     return b;
   });
 }
 
 function button(text: string, actionId: string, value: string): Button {
-  return { type: 'button', text: { type: 'plain_text', text: truncate(escapePlain(text), BlockLimits.buttonText), emoji: true }, action_id: actionId, value };
+  return {
+    type: 'button',
+    text: { type: 'plain_text', text: truncate(escapePlain(text), BlockLimits.buttonText), emoji: true },
+    action_id: actionId,
+    value,
+  };
 }
 
 /** The hosts to pick from, as `a`, `b` or `c`; undefined when there is no choice to make. */
@@ -191,7 +265,11 @@ function stepLabel(step: Step): string {
 }
 
 /** The state line under a step. */
-export function stateText(state: StepState | undefined, step: Step, ctx: Pick<IncidentMessageContext, 'hostConfigured' | 'hostChoices'>): string {
+export function stateText(
+  state: StepState | undefined,
+  step: Step,
+  ctx: Pick<IncidentMessageContext, 'hostConfigured' | 'hostChoices'>,
+): string {
   if (!state || state.state === 'idle') {
     if (step.kind === 'checklist') return '☐ _to do (done by a person)_';
     return ctx.hostConfigured ? '⚪ _not run_' : pickHost(ctx) ? '🖐️ _pick a host first_' : '⚠️ _host not configured_';
@@ -225,7 +303,7 @@ function chunkText(lines: string[]): string[] {
   let cur = '';
   for (const line of lines) {
     const l = truncate(line, BlockLimits.text);
-    if (cur && cur.length + 1 + l.length > BlockLimits.text) (chunks.push(cur), (cur = ''));
+    if (cur && cur.length + 1 + l.length > BlockLimits.text) chunks.push(cur), (cur = '');
     cur = cur ? `${cur}\n${l}` : l;
   }
   if (cur) chunks.push(cur);

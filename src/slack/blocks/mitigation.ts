@@ -7,12 +7,17 @@ import type { ActionSpec } from '../../actions/types';
 import type { HostConfig } from '../../config/schema';
 import type { PilotError } from '../../errors';
 import type { Incident } from '../../incident/types';
-import { commandsDigest, type MitigationCommands, type MitigationOutcome, type Refused } from '../../mitigation/mitigation-service';
+import {
+  commandsDigest,
+  type MitigationCommands,
+  type MitigationOutcome,
+  type Refused,
+} from '../../mitigation/mitigation-service';
 import type { Step } from '../../runbook/types';
 import { CallbackId, encodeStepValue } from '../action-ids';
-import type { SlackMessage } from './incident-message';
 import { errorText } from './error-text';
 import { codeBlock, escapeMrkdwn, truncate } from './format';
+import type { SlackMessage } from './incident-message';
 
 export { formatGrantees } from './error-text';
 
@@ -62,17 +67,38 @@ export interface MitigationView {
 export function renderRefusal(v: MitigationView, refused: Refused): { message: SlackMessage; logId?: string } {
   const host = refused.host ?? '?';
   const { text, logId } = refusalText(refused.error);
-  const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: truncate(`🛑 *${escapeMrkdwn(v.action.title)}* on \`${escapeMrkdwn(host)}\` blocked (<@${v.user}>): ${text}`, 3000) } }];
-  if (refused.precheck) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: codeBlock(`$ ${refused.precheck.command}\n${refused.precheck.output}`, 3000) } });
+  const blocks: KnownBlock[] = [
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: truncate(
+          `🛑 *${escapeMrkdwn(v.action.title)}* on \`${escapeMrkdwn(host)}\` blocked (<@${v.user}>): ${text}`,
+          3000,
+        ),
+      },
+    },
+  ];
+  if (refused.precheck)
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: codeBlock(`$ ${refused.precheck.command}\n${refused.precheck.output}`, 3000) },
+    });
   const plain = logId ? `internal error, see logs (id ${logId})` : refused.error.message;
-  return { message: { text: truncate(escapeMrkdwn(`${v.action.title} on ${host} blocked: ${plain}`), 3000), blocks }, logId };
+  return {
+    message: { text: truncate(escapeMrkdwn(`${v.action.title} on ${host} blocked: ${plain}`), 3000), blocks },
+    logId,
+  };
 }
 
 /**
  * The outcome of a confirmed submission, for the thread. Undefined when the step's own reply has said it all (the
  * command could not run or its connection failed).
  */
-export function renderMitigationOutcome(v: MitigationView, outcome: MitigationOutcome): { message: SlackMessage; logId?: string } | undefined {
+export function renderMitigationOutcome(
+  v: MitigationView,
+  outcome: MitigationOutcome,
+): { message: SlackMessage; logId?: string } | undefined {
   const title = escapeMrkdwn(v.action.title);
   switch (outcome.kind) {
     case 'refused':
@@ -80,13 +106,31 @@ export function renderMitigationOutcome(v: MitigationView, outcome: MitigationOu
     case 'dry-run': {
       const why = v.reason ? ` (“${escapeMrkdwn(truncate(v.reason, 200))}”)` : '';
       const text = `🧪 *Dry run* of *${title}* on \`${escapeMrkdwn(outcome.host)}\` by <@${v.user}>${why}: nothing ran. It would run:\n${codeBlock(commandList(v.action, outcome.commands, '# pre-check'), 2500)}`;
-      return { message: { text: escapeMrkdwn(`Dry run of ${v.action.title} on ${outcome.host}: nothing ran`), blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] } };
+      return {
+        message: {
+          text: escapeMrkdwn(`Dry run of ${v.action.title} on ${outcome.host}: nothing ran`),
+          blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }],
+        },
+      };
     }
     case 'failed': {
       if (outcome.error) return undefined;
       const how = outcome.timedOut ? 'timed out' : `exited ${outcome.exitCode ?? '?'}`;
       const plain = `${v.action.title} on ${outcome.host} failed: the command ${how} (its output is above); nothing was verified.`;
-      return { message: { text: escapeMrkdwn(`❌ ${plain}`), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `❌ *${title}* on \`${escapeMrkdwn(outcome.host)}\` failed: the command ${how} (its output is above); nothing was verified.` } }] } };
+      return {
+        message: {
+          text: escapeMrkdwn(`❌ ${plain}`),
+          blocks: [
+            {
+              type: 'section',
+              text: {
+                type: 'mrkdwn',
+                text: `❌ *${title}* on \`${escapeMrkdwn(outcome.host)}\` failed: the command ${how} (its output is above); nothing was verified.`,
+              },
+            },
+          ],
+        },
+      };
     }
     case 'ran': {
       const { verified, why } = outcome.verification;
@@ -94,13 +138,23 @@ export function renderMitigationOutcome(v: MitigationView, outcome: MitigationOu
         ? `✅ *${title}* on \`${escapeMrkdwn(outcome.host)}\`: verified — ${escapeMrkdwn(why)}.`
         : `⚠️ *${title}* on \`${escapeMrkdwn(outcome.host)}\`: not verified, because ${escapeMrkdwn(why)}. Check the host with the diagnosis steps.`;
       const plain = `${v.action.title} on ${outcome.host}: ${verified ? 'verified' : 'not verified'}, ${why}`;
-      return { message: { text: truncate(escapeMrkdwn(plain), 3000), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: truncate(text, 3000) } }] } };
+      return {
+        message: {
+          text: truncate(escapeMrkdwn(plain), 3000),
+          blocks: [{ type: 'section', text: { type: 'mrkdwn', text: truncate(text, 3000) } }],
+        },
+      };
     }
   }
 }
 
 function commandList(action: Pick<ActionSpec, 'id'>, commands: MitigationCommands, precheckLabel: string): string {
-  return [commands.precheck && `${precheckLabel}\n${commands.precheck.command}`, `# ${action.id}\n${commands.action.command}`].filter(Boolean).join('\n');
+  return [
+    commands.precheck && `${precheckLabel}\n${commands.precheck.command}`,
+    `# ${action.id}\n${commands.action.command}`,
+  ]
+    .filter(Boolean)
+    .join('\n');
 }
 
 /** The confirmation modal: exactly what runs where, a required reason and a dry-run option. */
@@ -119,32 +173,57 @@ export function confirmationView(args: {
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: truncate(`*${escapeMrkdwn(action.title)}* on \`${escapeMrkdwn(host.name)}\` (${escapeMrkdwn(host.ssh.user)}@${escapeMrkdwn(host.ssh.host)}:${host.ssh.port}) for incident #${incident.id}. These exact commands will run:`, 3000),
+        text: truncate(
+          `*${escapeMrkdwn(action.title)}* on \`${escapeMrkdwn(host.name)}\` (${escapeMrkdwn(host.ssh.user)}@${escapeMrkdwn(host.ssh.host)}:${host.ssh.port}) for incident #${incident.id}. These exact commands will run:`,
+          3000,
+        ),
       },
     },
-    { type: 'section', text: { type: 'mrkdwn', text: codeBlock(commandList(action, commands, '# pre-check: must pass'), 3000) } },
+    {
+      type: 'section',
+      text: { type: 'mrkdwn', text: codeBlock(commandList(action, commands, '# pre-check: must pass'), 3000) },
+    },
   ];
   const warnings: string[] = [];
-  if (alertActive === false) warnings.push('⚠️ Alertmanager says this alert is *no longer active* (resolved). Run it only if you are sure, and tick the box below.');
+  if (alertActive === false)
+    warnings.push(
+      '⚠️ Alertmanager says this alert is *no longer active* (resolved). Run it only if you are sure, and tick the box below.',
+    );
   if (args.dryRunOnly) warnings.push('🧪 The bot is in dry-run mode: nothing will run, the commands are only shown.');
-  if (warnings.length) blocks.push({ type: 'context', elements: warnings.map((w) => ({ type: 'mrkdwn' as const, text: w })) });
+  if (warnings.length)
+    blocks.push({ type: 'context', elements: warnings.map((w) => ({ type: 'mrkdwn' as const, text: w })) });
   if (alertActive === false) {
     // Required: Slack will not submit without it, and the submission handler refuses without it too.
     blocks.push({
       type: 'input',
       block_id: RESOLVED_ACK,
       label: { type: 'plain_text', text: 'Second confirmation' },
-      element: { type: 'checkboxes', action_id: RESOLVED_ACK, options: [{ text: { type: 'plain_text', text: 'I know the alert is resolved; run anyway' }, value: RESOLVED_ACK }] },
+      element: {
+        type: 'checkboxes',
+        action_id: RESOLVED_ACK,
+        options: [
+          { text: { type: 'plain_text', text: 'I know the alert is resolved; run anyway' }, value: RESOLVED_ACK },
+        ],
+      },
     });
   }
   blocks.push(
-    { type: 'input', block_id: 'reason', label: { type: 'plain_text', text: 'Why? (recorded on the timeline)' }, element: { type: 'plain_text_input', action_id: 'reason', multiline: true, min_length: 3, max_length: 500 } },
+    {
+      type: 'input',
+      block_id: 'reason',
+      label: { type: 'plain_text', text: 'Why? (recorded on the timeline)' },
+      element: { type: 'plain_text_input', action_id: 'reason', multiline: true, min_length: 3, max_length: 500 },
+    },
     {
       type: 'input',
       block_id: 'options',
       optional: true,
       label: { type: 'plain_text', text: 'Options' },
-      element: { type: 'checkboxes', action_id: 'options', options: [{ text: { type: 'plain_text', text: 'Dry run: show the commands, run nothing' }, value: 'dry-run' }] },
+      element: {
+        type: 'checkboxes',
+        action_id: 'options',
+        options: [{ text: { type: 'plain_text', text: 'Dry run: show the commands, run nothing' }, value: 'dry-run' }],
+      },
     },
   );
   const metadata: ConfirmationMetadata = {

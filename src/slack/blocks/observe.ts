@@ -3,13 +3,13 @@
  * lines in the thread, and the words beside a graph. Pure.
  */
 import type { Button, KnownBlock, View } from '@slack/types';
-import type { Incident, IncidentSilence } from '../../incident/types';
 import { asPilotError } from '../../errors';
-import { parseSilenceDuration, silenceWindow, SILENCE_DURATIONS } from '../../observe/silence-window';
+import type { Incident, IncidentSilence } from '../../incident/types';
 import { quoteMatcherValue } from '../../observe/quote-label-value';
-import { CallbackId, ActionId, encodeSilenceValue } from '../action-ids';
-import type { SlackMessage } from './incident-message';
+import { parseSilenceDuration, SILENCE_DURATIONS, silenceWindow } from '../../observe/silence-window';
+import { ActionId, CallbackId, encodeSilenceValue } from '../action-ids';
 import { escapeMrkdwn, escapePlain, formatUtc, inlineCode, truncate } from './format';
+import type { SlackMessage } from './incident-message';
 
 /** What Alertmanager says about the incident's alert, as the incident message shows it. */
 export interface AlertStateView {
@@ -22,8 +22,13 @@ export interface AlertStateView {
 
 /** The line in the incident message's header context: `Alertmanager: 🔥 active (checked 2026-… UTC)`. */
 export function alertStateText(view: AlertStateView): string {
-  const label = { active: '🔥 active', resolved: '✅ resolved', silenced: '🔕 silenced', unknown: '❔ unknown' }[view.kind];
-  const parts = [view.detail, view.checkedAt && view.kind !== 'unknown' ? `checked ${formatUtc(view.checkedAt)}` : undefined].filter(Boolean);
+  const label = { active: '🔥 active', resolved: '✅ resolved', silenced: '🔕 silenced', unknown: '❔ unknown' }[
+    view.kind
+  ];
+  const parts = [
+    view.detail,
+    view.checkedAt && view.kind !== 'unknown' ? `checked ${formatUtc(view.checkedAt)}` : undefined,
+  ].filter(Boolean);
   return `Alertmanager: ${label}${parts.length ? ` (${escapeMrkdwn(parts.join(', '))})` : ''}`;
 }
 
@@ -57,7 +62,14 @@ export function matchersText(labels: Record<string, string>): string {
 }
 
 /** Block and action ids of the silence modal's inputs. */
-export const SilenceInput = { duration: 'duration', until: 'until', comment: 'comment', options: 'options', keep: 'keep', all: 'silence-all' } as const;
+export const SilenceInput = {
+  duration: 'duration',
+  until: 'until',
+  comment: 'comment',
+  options: 'options',
+  keep: 'keep',
+  all: 'silence-all',
+} as const;
 
 /** What the silence modal carries to its submission (never trusted beyond naming the incident). */
 export interface SilenceModalMeta {
@@ -68,7 +80,13 @@ export interface SilenceModalMeta {
 }
 
 /** The silence modal: duration (30 min, 1 h, 4 h, until a time), a comment, and "keep after the incident resolves". */
-export function silenceModal(input: { incident: Incident; labels: Record<string, string>; channel: string; now: Date; covers?: number }): View {
+export function silenceModal(input: {
+  incident: Incident;
+  labels: Record<string, string>;
+  channel: string;
+  now: Date;
+  covers?: number;
+}): View {
   const { incident } = input;
   const options = [
     ...SILENCE_DURATIONS.map((d) => ({ text: { type: 'plain_text' as const, text: d.label }, value: d.value })),
@@ -88,12 +106,24 @@ export function silenceModal(input: { incident: Incident; labels: Record<string,
     // More than this alert: said, and a required tick (the submission checks the tick and the count again).
     ...((input.covers ?? 0) > 1
       ? ([
-          { type: 'context', elements: [{ type: 'mrkdwn', text: `⚠️ Alertmanager says these matchers cover *${input.covers} alerts* now, not only this one.` }] },
+          {
+            type: 'context',
+            elements: [
+              {
+                type: 'mrkdwn',
+                text: `⚠️ Alertmanager says these matchers cover *${input.covers} alerts* now, not only this one.`,
+              },
+            ],
+          },
           {
             type: 'input',
             block_id: SilenceInput.all,
             label: { type: 'plain_text', text: 'More than this alert' },
-            element: { type: 'checkboxes', action_id: SilenceInput.all, options: [{ text: { type: 'plain_text', text: `Silence all ${input.covers}` }, value: SilenceInput.all }] },
+            element: {
+              type: 'checkboxes',
+              action_id: SilenceInput.all,
+              options: [{ text: { type: 'plain_text', text: `Silence all ${input.covers}` }, value: SilenceInput.all }],
+            },
           },
         ] as KnownBlock[])
       : []),
@@ -108,13 +138,23 @@ export function silenceModal(input: { incident: Incident; labels: Record<string,
       block_id: SilenceInput.until,
       optional: true,
       label: { type: 'plain_text', text: 'Until (with “Until a time”)' },
-      element: { type: 'datetimepicker', action_id: SilenceInput.until, initial_date_time: Math.floor(input.now.getTime() / 1000) + 2 * 3600 },
+      element: {
+        type: 'datetimepicker',
+        action_id: SilenceInput.until,
+        initial_date_time: Math.floor(input.now.getTime() / 1000) + 2 * 3600,
+      },
     },
     {
       type: 'input',
       block_id: SilenceInput.comment,
       label: { type: 'plain_text', text: 'Why? (goes into the silence’s comment)' },
-      element: { type: 'plain_text_input', action_id: SilenceInput.comment, multiline: true, min_length: 3, max_length: 500 },
+      element: {
+        type: 'plain_text_input',
+        action_id: SilenceInput.comment,
+        multiline: true,
+        min_length: 3,
+        max_length: 500,
+      },
     },
     {
       type: 'input',
@@ -124,7 +164,12 @@ export function silenceModal(input: { incident: Incident; labels: Record<string,
       element: {
         type: 'checkboxes',
         action_id: SilenceInput.options,
-        options: [{ text: { type: 'plain_text', text: 'Keep the silence after the incident resolves' }, value: SilenceInput.keep }],
+        options: [
+          {
+            text: { type: 'plain_text', text: 'Keep the silence after the incident resolves' },
+            value: SilenceInput.keep,
+          },
+        ],
       },
     },
   ];
@@ -132,7 +177,11 @@ export function silenceModal(input: { incident: Incident; labels: Record<string,
   return {
     type: 'modal',
     callback_id: CallbackId.CreateSilence,
-    private_metadata: JSON.stringify({ i: meta.incidentId, c: meta.channel, ...((input.covers ?? 0) > 1 ? { n: input.covers } : {}) }),
+    private_metadata: JSON.stringify({
+      i: meta.incidentId,
+      c: meta.channel,
+      ...((input.covers ?? 0) > 1 ? { n: input.covers } : {}),
+    }),
     title: { type: 'plain_text', text: 'Silence the alert' },
     submit: { type: 'plain_text', text: 'Silence' },
     close: { type: 'plain_text', text: 'Cancel' },
@@ -145,7 +194,11 @@ export function parseSilenceMeta(raw: string | undefined): SilenceModalMeta | un
   try {
     const m = JSON.parse(raw || '{}') as { i?: unknown; c?: unknown; n?: unknown };
     if (!Number.isInteger(m.i) || typeof m.c !== 'string') return undefined;
-    return { incidentId: m.i as number, channel: m.c, ...(Number.isInteger(m.n) && (m.n as number) > 1 ? { covers: m.n as number } : {}) };
+    return {
+      incidentId: m.i as number,
+      channel: m.c,
+      ...(Number.isInteger(m.n) && (m.n as number) > 1 ? { covers: m.n as number } : {}),
+    };
   } catch {
     return undefined;
   }
@@ -158,12 +211,22 @@ export function renderSilenceCreated(incident: Incident, s: IncidentSilence): Sl
   }: “${escapeMrkdwn(truncate(commentNote(s.comment), 300))}”. Alertmanager silence ${inlineCode(s.id)}.`;
   return {
     text: `${escapeMrkdwn(s.createdByName)} silenced ${escapeMrkdwn(incident.alertname)} until ${formatUtc(s.endsAt)} (silence ${escapeMrkdwn(s.id)})`,
-    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: truncate(text, 3000) }, accessory: expireSilenceButton(incident.id, s.id) }],
+    blocks: [
+      {
+        type: 'section',
+        text: { type: 'mrkdwn', text: truncate(text, 3000) },
+        accessory: expireSilenceButton(incident.id, s.id),
+      },
+    ],
   };
 }
 
 /** The thread's line when a silence is expired, by a person or because the incident resolved. */
-export function renderSilenceExpired(s: IncidentSilence, by: string, why: 'button' | 'resolved' | 'gone'): SlackMessage {
+export function renderSilenceExpired(
+  s: IncidentSilence,
+  by: string,
+  why: 'button' | 'resolved' | 'gone',
+): SlackMessage {
   const who = /^[UW][A-Z0-9]+$/.test(by) ? `<@${by}>` : escapeMrkdwn(by);
   const text =
     why === 'resolved'
@@ -178,7 +241,10 @@ export function renderSilenceExpired(s: IncidentSilence, by: string, why: 'butto
  * The file name, title and comment of the graph's upload. The expressions may come from the alert's generatorURL and
  * the words name its labels: escaped like all alert text (the title is plain text, the comment mrkdwn).
  */
-export function renderGraphUpload(incident: Pick<Incident, 'id' | 'alertname'>, graph: { exprs: string[]; text: string }): { filename: string; title: string; comment: string } {
+export function renderGraphUpload(
+  incident: Pick<Incident, 'id' | 'alertname'>,
+  graph: { exprs: string[]; text: string },
+): { filename: string; title: string; comment: string } {
   return {
     filename: `incident-${incident.id}-graph.png`,
     title: truncate(escapePlain(`${incident.alertname}, last hour (UTC): ${graph.exprs.join(', ')}`), 200),
@@ -193,16 +259,30 @@ function commentNote(comment: string): string {
 }
 
 /** The silence modal's answer, read and checked: the window, the user's note, and whether to keep it. */
-export type SilenceForm = { startsAt: Date; endsAt: Date; note: string; keep: boolean } | { errors: Record<string, string> };
+export type SilenceForm =
+  | { startsAt: Date; endsAt: Date; note: string; keep: boolean }
+  | { errors: Record<string, string> };
 
 /** Slack's `view.state.values` as the silence modal's inputs fill it. */
-type ViewValues = Record<string, Record<string, { value?: string | null; selected_option?: { value: string } | null; selected_options?: Array<{ value: string }>; selected_date_time?: number | null }>>;
+type ViewValues = Record<
+  string,
+  Record<
+    string,
+    {
+      value?: string | null;
+      selected_option?: { value: string } | null;
+      selected_options?: Array<{ value: string }>;
+      selected_date_time?: number | null;
+    }
+  >
+>;
 
 /** Reads the silence modal's submission; errors are keyed by block id, as Slack shows them under the inputs. */
 export function readSilenceForm(values: ViewValues, now: Date): SilenceForm {
   const errors: Record<string, string> = {};
   const note = values[SilenceInput.comment]?.[SilenceInput.comment]?.value?.trim() ?? '';
-  if (note.length < 3) errors[SilenceInput.comment] = 'Say in a few words why (Alertmanager keeps it with the silence).';
+  if (note.length < 3)
+    errors[SilenceInput.comment] = 'Say in a few words why (Alertmanager keeps it with the silence).';
   const duration = values[SilenceInput.duration]?.[SilenceInput.duration]?.selected_option?.value;
   const until = values[SilenceInput.until]?.[SilenceInput.until]?.selected_date_time;
   let window: { startsAt: Date; endsAt: Date } | undefined;
@@ -210,9 +290,14 @@ export function readSilenceForm(values: ViewValues, now: Date): SilenceForm {
     window = silenceWindow(parseSilenceDuration(duration, until), now);
   } catch (err) {
     const e = asPilotError(err);
-    errors[duration === 'until' ? SilenceInput.until : SilenceInput.duration] = truncate(`${capitalise(e.message)}: ${e.hint}.`, 150);
+    errors[duration === 'until' ? SilenceInput.until : SilenceInput.duration] = truncate(
+      `${capitalise(e.message)}: ${e.hint}.`,
+      150,
+    );
   }
-  const keep = (values[SilenceInput.options]?.[SilenceInput.options]?.selected_options ?? []).some((o) => o.value === SilenceInput.keep);
+  const keep = (values[SilenceInput.options]?.[SilenceInput.options]?.selected_options ?? []).some(
+    (o) => o.value === SilenceInput.keep,
+  );
   if (Object.keys(errors).length > 0 || !window) return { errors };
   return { ...window, note, keep };
 }

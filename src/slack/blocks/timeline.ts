@@ -1,8 +1,8 @@
 /** The incident's timeline as a readable list, and as markdown for a file when it is long. Pure. */
 import type { Incident, TimelineEvent } from '../../incident/types';
 import type { Runbook } from '../../runbook/types';
-import type { SlackMessage } from './incident-message';
 import { escapeMrkdwn, escapePlain, formatDuration, truncate } from './format';
+import type { SlackMessage } from './incident-message';
 
 /** Past this many characters the list is attached as a markdown file, with its tail shown inline. */
 export const TIMELINE_INLINE_CHARS = 2800;
@@ -64,7 +64,9 @@ export function describeEvent(e: TimelineEvent, runbook?: Runbook, actionTitle?:
     case 'incident.resolve-refused':
       return `resolve refused (${String(d.error ?? 'not allowed')})`;
     case 'labels.completed':
-      return `labels completed: ${Object.entries((d.labels ?? {}) as Record<string, unknown>).map(([k, v]) => `${k}=${String(v)}`).join(', ')}${d.host ? ` (host ${String(d.host)})` : ''}`;
+      return `labels completed: ${Object.entries((d.labels ?? {}) as Record<string, unknown>)
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(', ')}${d.host ? ` (host ${String(d.host)})` : ''}`;
     case 'host.chosen':
       return `picked ${String(d.host ?? '')} as the incident's host`;
     case 'incident.resolved':
@@ -78,14 +80,36 @@ function actorText(actor: string, mrkdwn: boolean): string {
 }
 
 /** The timeline as markdown lines (for the file; Slack previews it as text, so alert text is made inert, not entity-escaped). */
-export function timelineMarkdown(incident: Incident, events: TimelineEvent[], runbook?: Runbook, actionTitle?: ActionTitle): string {
+export function timelineMarkdown(
+  incident: Incident,
+  events: TimelineEvent[],
+  runbook?: Runbook,
+  actionTitle?: ActionTitle,
+): string {
   const header = `# Incident #${incident.id}: ${escapePlain(incident.alertname)}\n\n- Host: ${escapePlain(incident.hostName ?? 'not configured')}\n- Opened: ${stamp(incident.openedAt)}\n- Status: ${incident.status}${incident.resolvedAt ? ` (${stamp(incident.resolvedAt)})` : ''}\n\n## Timeline (UTC)\n`;
-  return header + events.map((e) => `- ${stamp(e.at)} · ${actorText(e.actor, false)} · ${escapePlain(describeEvent(e, runbook, actionTitle))}`).join('\n') + '\n';
+  return (
+    header +
+    events
+      .map(
+        (e) =>
+          `- ${stamp(e.at)} · ${actorText(e.actor, false)} · ${escapePlain(describeEvent(e, runbook, actionTitle))}`,
+      )
+      .join('\n') +
+    '\n'
+  );
 }
 
 /** The timeline as a Slack message; `file` is set when the list is too long to show whole. */
-export function renderTimeline(incident: Incident, events: TimelineEvent[], runbook?: Runbook, actionTitle?: ActionTitle): { message: SlackMessage; file?: { filename: string; content: string; title: string } } {
-  const lines = events.map((e) => `\`${stamp(e.at)}\` ${actorText(e.actor, true)} ${escapeMrkdwn(truncate(describeEvent(e, runbook, actionTitle), 300))}`);
+export function renderTimeline(
+  incident: Incident,
+  events: TimelineEvent[],
+  runbook?: Runbook,
+  actionTitle?: ActionTitle,
+): { message: SlackMessage; file?: { filename: string; content: string; title: string } } {
+  const lines = events.map(
+    (e) =>
+      `\`${stamp(e.at)}\` ${actorText(e.actor, true)} ${escapeMrkdwn(truncate(describeEvent(e, runbook, actionTitle), 300))}`,
+  );
   const title = `*Timeline of incident #${incident.id}* (${escapeMrkdwn(incident.alertname)}, ${events.length} events, times in UTC)`;
   let body = lines.join('\n');
   let file: { filename: string; content: string; title: string } | undefined;
@@ -97,7 +121,11 @@ export function renderTimeline(incident: Incident, events: TimelineEvent[], runb
       size += lines[i].length + 1;
     }
     body = `… ${lines.length - tail.length} earlier events in the attached file\n${tail.join('\n')}`;
-    file = { filename: `incident-${incident.id}-timeline.md`, content: timelineMarkdown(incident, events, runbook, actionTitle), title: `Timeline of incident #${incident.id}` };
+    file = {
+      filename: `incident-${incident.id}-timeline.md`,
+      content: timelineMarkdown(incident, events, runbook, actionTitle),
+      title: `Timeline of incident #${incident.id}`,
+    };
   }
   return {
     message: {

@@ -13,8 +13,16 @@ const REPO = join(__dirname, '..', '..', '..');
 const BIN = join(REPO, 'bin', 'runbook-pilot.js');
 const FIXTURES = join(REPO, 'test', 'fixtures', 'check');
 
-function check(cwd: string, ...args: string[]): { status: number | null; stdout: string; stderr: string; lines: string[] } {
-  const res = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', timeout: 90_000, env: { PATH: process.env.PATH ?? '' } });
+function check(
+  cwd: string,
+  ...args: string[]
+): { status: number | null; stdout: string; stderr: string; lines: string[] } {
+  const res = spawnSync(process.execPath, [BIN, ...args], {
+    cwd,
+    encoding: 'utf8',
+    timeout: 90_000,
+    env: { PATH: process.env.PATH ?? '' },
+  });
   return { status: res.status, stdout: res.stdout, stderr: res.stderr, lines: res.stdout.split('\n').filter(Boolean) };
 }
 
@@ -34,15 +42,31 @@ describe('runbook-pilot check', () => {
     expect(res.status).toBe(1);
     const problems = res.lines.filter((l) => /^ {2}(error|warning): /.test(l));
     expect(problems).toEqual([
-      expect.stringMatching(/^ {2}error: runbooks\/haproxy-exporter-v1\/HaproxyBackendDown\.yml: step diagnosis-1 names action "log-tial".*; fix the binding; until then runbooks\/haproxy-exporter-v1\/HaproxyBackendDown\.md is served as a checklist$/),
-      expect.stringMatching(/^ {2}error: runbooks\/haproxy-exporter-v1\/HaproxyDown\.md: front matter is not valid YAML.*; fix the YAML between the --- lines/),
-      expect.stringMatching(/^ {2}warning: runbooks\/haproxy-exporter-v1\/HaproxyServerResponseErrors\.md: empty file, skipped; write the runbook/),
-      expect.stringMatching(/^ {2}warning: runbooks\/node-exporter\/HostOutOfMemory\.yml: hosts: nowhere is neither a configured host nor a host group; give the hosts/),
-      expect.stringMatching(/^ {2}error: config\.yml \(hosts\[lb-1\]\.commands\.status-check\): action status-check: the command does not parse as shell with sample parameters: line \d+: Syntax error: .*expecting "fi".*; fix the command template$/),
-      expect.stringMatching(/^ {2}error: runbooks\/node-exporter\/HostOutOfMemory\.yml: action memory-top: the command does not parse as shell .*; fix the command template$/),
+      expect.stringMatching(
+        /^ {2}error: runbooks\/haproxy-exporter-v1\/HaproxyBackendDown\.yml: step diagnosis-1 names action "log-tial".*; fix the binding; until then runbooks\/haproxy-exporter-v1\/HaproxyBackendDown\.md is served as a checklist$/,
+      ),
+      expect.stringMatching(
+        /^ {2}error: runbooks\/haproxy-exporter-v1\/HaproxyDown\.md: front matter is not valid YAML.*; fix the YAML between the --- lines/,
+      ),
+      expect.stringMatching(
+        /^ {2}warning: runbooks\/haproxy-exporter-v1\/HaproxyServerResponseErrors\.md: empty file, skipped; write the runbook/,
+      ),
+      expect.stringMatching(
+        /^ {2}warning: runbooks\/node-exporter\/HostOutOfMemory\.yml: hosts: nowhere is neither a configured host nor a host group; give the hosts/,
+      ),
+      expect.stringMatching(
+        /^ {2}error: config\.yml \(hosts\[lb-1\]\.commands\.status-check\): action status-check: the command does not parse as shell with sample parameters: line \d+: Syntax error: .*expecting "fi".*; fix the command template$/,
+      ),
+      expect.stringMatching(
+        /^ {2}error: runbooks\/node-exporter\/HostOutOfMemory\.yml: action memory-top: the command does not parse as shell .*; fix the command template$/,
+      ),
       // every command a binding brings beside the catalog is listed for a reviewer (#12)
-      expect.stringMatching(/^ {2}warning: runbooks\/node-exporter\/HostOutOfMemory\.yml: runbook HostOutOfMemory brings its own command \(action memory-top, not in the catalog\): free -m; .*; review it/),
-      expect.stringMatching(/^ {2}error: config\.yml: hosts\[lb-1\]\.commands\.restrat: no action has this id; use one of the action ids/),
+      expect.stringMatching(
+        /^ {2}warning: runbooks\/node-exporter\/HostOutOfMemory\.yml: runbook HostOutOfMemory brings its own command \(action memory-top, not in the catalog\): free -m; .*; review it/,
+      ),
+      expect.stringMatching(
+        /^ {2}error: config\.yml: hosts\[lb-1\]\.commands\.restrat: no action has this id; use one of the action ids/,
+      ),
     ]);
     expect(res.lines.at(-1)).toBe('FAILED: 5 error(s), 3 warning(s)');
   });
@@ -50,7 +74,10 @@ describe('runbook-pilot check', () => {
   it('reports every invalid key of a config, not only the first, and a missing config', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rbp-check-'));
     try {
-      writeFileSync(join(dir, 'bad.yml'), 'slack: { channels: [nope] }\nrunbokos: ./runbooks\nlimits: { perHost: { concurrency: 0 } }\n');
+      writeFileSync(
+        join(dir, 'bad.yml'),
+        'slack: { channels: [nope] }\nrunbokos: ./runbooks\nlimits: { perHost: { concurrency: 0 } }\n',
+      );
       const bad = check(dir, 'check', '--config=bad.yml');
       expect(bad.status).toBe(1);
       expect(bad.lines.filter((l) => l.startsWith('  error: bad.yml: '))).toHaveLength(3);
@@ -58,7 +85,9 @@ describe('runbook-pilot check', () => {
       expect(bad.stdout).toContain('slack.channels[0]: must be a Slack id');
       const missing = check(dir, 'check');
       expect(missing.status).toBe(1);
-      expect(missing.stdout).toContain('error: ./config.yml: does not exist; pass --config FILE, set RUNBOOK_PILOT_CONFIG, or copy config.example.yml to config.yml');
+      expect(missing.stdout).toContain(
+        'error: ./config.yml: does not exist; pass --config FILE, set RUNBOOK_PILOT_CONFIG, or copy config.example.yml to config.yml',
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -80,26 +109,46 @@ describeWithHosts('runbook-pilot check --hosts', (hosts) => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   const write = (hostList: unknown[]): void =>
-    writeFileSync(join(dir, 'config.yml'), stringify({ slack: { channels: ['C0123ALERTS'] }, alertmanager: { token: 'a-token' }, runbooks: join(REPO, 'runbooks'), hosts: hostList, access: { mitigate: ['S0123SRE'] } }));
+    writeFileSync(
+      join(dir, 'config.yml'),
+      stringify({
+        slack: { channels: ['C0123ALERTS'] },
+        alertmanager: { token: 'a-token' },
+        runbooks: join(REPO, 'runbooks'),
+        hosts: hostList,
+        access: { mitigate: ['S0123SRE'] },
+      }),
+    );
 
   it('connects to the loopback host: host key verified, `true` ran, the HAProxy socket answers', () => {
     write([testHostConfig(hosts)]);
     const res = check(dir, 'check', '--hosts');
     expect(res.status).toBe(0);
     expect(res.stdout).toContain(`Checking 1 host(s) over SSH`);
-    expect(res.stdout).toMatch(new RegExp(`ok: lb-test \\(${hosts.ssh.user}@${hosts.ssh.host}:${hosts.ssh.port}\\): host key ${hosts.ssh.hostKeyFingerprint.replace(/[+/]/g, '\\$&')} verified, \`true\` ran in \\d+ ms; haproxy socket ${hosts.haproxy.socket} answers show info \\(HAProxy \\d`));
+    expect(res.stdout).toMatch(
+      new RegExp(
+        `ok: lb-test \\(${hosts.ssh.user}@${hosts.ssh.host}:${hosts.ssh.port}\\): host key ${hosts.ssh.hostKeyFingerprint.replace(/[+/]/g, '\\$&')} verified, \`true\` ran in \\d+ ms; haproxy socket ${hosts.haproxy.socket} answers show info \\(HAProxy \\d`,
+      ),
+    );
   });
 
   it('reports a wrong host key and a missing socket, each on its host line, and exits 1', () => {
     const good = testHostConfig(hosts);
     write([
       { ...good, name: 'lb-wrong-key', ssh: { ...good.ssh, hostKey: `SHA256:${'A'.repeat(43)}` } },
-      { ...good, name: 'node-1', match: { instance: ['node-1:9100'] }, haproxy: { ...good.haproxy, socket: '/run/no-such-haproxy.sock' } },
+      {
+        ...good,
+        name: 'node-1',
+        match: { instance: ['node-1:9100'] },
+        haproxy: { ...good.haproxy, socket: '/run/no-such-haproxy.sock' },
+      },
     ]);
     const res = check(dir, 'check', '--hosts');
     expect(res.status).toBe(1);
     expect(res.stdout).toMatch(/error: lb-wrong-key \(.*\): ssh: .*host key.*; .*(hostKey|known_hosts)/i);
-    expect(res.stdout).toMatch(/warning: node-1 \(.*\): haproxy socket \/run\/no-such-haproxy\.sock does not exist; fine if this host runs no HAProxy/);
+    expect(res.stdout).toMatch(
+      /warning: node-1 \(.*\): haproxy socket \/run\/no-such-haproxy\.sock does not exist; fine if this host runs no HAProxy/,
+    );
     expect(res.stdout).toMatch(/ok: node-1 \(.*\): host key .* verified, `true` ran in \d+ ms\n/);
   });
 });

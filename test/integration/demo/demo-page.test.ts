@@ -11,12 +11,18 @@ import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { App, LogLevel, type BlockAction, type ButtonAction } from '@slack/bolt';
+import { App, type BlockAction, type ButtonAction, LogLevel } from '@slack/bolt';
 import type { Page } from 'playwright-core';
-import { SlackStandIn } from '../../support/slack-standin';
 import { alertmanagerSlackMessage } from '../../support/demo-page/alertmanager-slack-message';
-import { DEMO_LABEL_EXAMPLES, DEMO_USERS, mountDemoPage, type DemoPage, type FiredAlert } from '../../support/demo-page/mount-demo-page';
-import { describeWithBrowser, launchHeadlessChromium, type HeadlessChromium } from '../../support/headless-chromium';
+import {
+  DEMO_LABEL_EXAMPLES,
+  DEMO_USERS,
+  type DemoPage,
+  type FiredAlert,
+  mountDemoPage,
+} from '../../support/demo-page/mount-demo-page';
+import { describeWithBrowser, type HeadlessChromium, launchHeadlessChromium } from '../../support/headless-chromium';
+import { SlackStandIn } from '../../support/slack-standin';
 
 const CHANNEL = 'C0DEMOINC1';
 const SIGNING_SECRET = 'demo-page-signing-secret-0123456789abcdef';
@@ -26,35 +32,77 @@ const SCREENSHOT = join(__dirname, '..', '..', '..', 'test-artifacts', 'demo-pag
 
 /** A tiny bot on real Bolt: opens an "incident" in the alert's thread, answers two buttons, handles one modal. */
 function startStandInBot(apiUrl: string, botToken: string): App {
-  const app = new App({ signingSecret: SIGNING_SECRET, token: botToken, clientOptions: { slackApiUrl: apiUrl, retryConfig: { retries: 0 } }, logLevel: LogLevel.ERROR });
+  const app = new App({
+    signingSecret: SIGNING_SECRET,
+    token: botToken,
+    clientOptions: { slackApiUrl: apiUrl, retryConfig: { retries: 0 } },
+    logLevel: LogLevel.ERROR,
+  });
 
   app.event('message', async ({ event, client }) => {
-    const m = event as { subtype?: string; username?: string; ts: string; channel: string; attachments?: Array<{ title?: string }> };
+    const m = event as {
+      subtype?: string;
+      username?: string;
+      ts: string;
+      channel: string;
+      attachments?: Array<{ title?: string }>;
+    };
     if (m.subtype !== 'bot_message' || m.username !== 'Alertmanager') return;
     await client.chat.postMessage({
       channel: m.channel,
       thread_ts: m.ts,
       text: 'Incident opened',
       blocks: [
-        { type: 'header', text: { type: 'plain_text', text: '🚨 HaproxyServerDown — firing (incident #1)', emoji: true } },
-        { type: 'section', fields: [{ type: 'mrkdwn', text: '*Host*\n`lb-1` (127.0.0.1:9101)' }, { type: 'mrkdwn', text: `*Alert*\n${m.attachments?.[0]?.title ?? '?'}` }] },
+        {
+          type: 'header',
+          text: { type: 'plain_text', text: '🚨 HaproxyServerDown — firing (incident #1)', emoji: true },
+        },
+        {
+          type: 'section',
+          fields: [
+            { type: 'mrkdwn', text: '*Host*\n`lb-1` (127.0.0.1:9101)' },
+            { type: 'mrkdwn', text: `*Alert*\n${m.attachments?.[0]?.title ?? '?'}` },
+          ],
+        },
         { type: 'section', text: { type: 'mrkdwn', text: '*Diagnosis*' } },
         {
           type: 'section',
           block_id: 'diagnosis-1',
           text: { type: 'mrkdwn', text: '*1.* Check the state of the backend servers\n⚪ _not run_' },
-          accessory: { type: 'button', action_id: 'demo.backend_state', text: { type: 'plain_text', text: 'Backend state' }, value: 'inc-1:diagnosis-1' },
+          accessory: {
+            type: 'button',
+            action_id: 'demo.backend_state',
+            text: { type: 'plain_text', text: 'Backend state' },
+            value: 'inc-1:diagnosis-1',
+          },
         },
         { type: 'divider' },
         {
           type: 'actions',
           block_id: 'mitigation',
           elements: [
-            { type: 'button', action_id: 'demo.disable', text: { type: 'plain_text', text: 'Disable web2' }, value: 'inc-1:mitigation-1', style: 'danger' },
-            { type: 'button', action_id: 'demo.timeline', text: { type: 'plain_text', text: 'Timeline' }, value: 'inc-1', style: 'primary' },
+            {
+              type: 'button',
+              action_id: 'demo.disable',
+              text: { type: 'plain_text', text: 'Disable web2' },
+              value: 'inc-1:mitigation-1',
+              style: 'danger',
+            },
+            {
+              type: 'button',
+              action_id: 'demo.timeline',
+              text: { type: 'plain_text', text: 'Timeline' },
+              value: 'inc-1',
+              style: 'primary',
+            },
           ],
         },
-        { type: 'context', elements: [{ type: 'mrkdwn', text: 'Runbook: <https://example.org/runbooks/HaproxyServerDown|HaproxyServerDown>' }] },
+        {
+          type: 'context',
+          elements: [
+            { type: 'mrkdwn', text: 'Runbook: <https://example.org/runbooks/HaproxyServerDown|HaproxyServerDown>' },
+          ],
+        },
       ],
     });
   });
@@ -66,8 +114,14 @@ function startStandInBot(apiUrl: string, botToken: string): App {
       thread_ts: body.message!.thread_ts ?? body.message!.ts,
       text: 'Backend state on lb-1: ok',
       blocks: [
-        { type: 'section', text: { type: 'mrkdwn', text: `*Backend state* on \`lb-1\` — ✅ exit 0 in 42 ms — <@${body.user.id}>` } },
-        { type: 'section', text: { type: 'mrkdwn', text: '```\nbackend server status\nweb  web1 UP\nweb  web2 DOWN\n```' } },
+        {
+          type: 'section',
+          text: { type: 'mrkdwn', text: `*Backend state* on \`lb-1\` — ✅ exit 0 in 42 ms — <@${body.user.id}>` },
+        },
+        {
+          type: 'section',
+          text: { type: 'mrkdwn', text: '```\nbackend server status\nweb  web1 UP\nweb  web2 DOWN\n```' },
+        },
       ],
     });
   });
@@ -83,20 +137,40 @@ function startStandInBot(apiUrl: string, botToken: string): App {
       view: {
         type: 'modal',
         callback_id: 'demo.disable_confirm',
-        private_metadata: JSON.stringify({ channel: body.channel!.id, thread: body.message!.thread_ts ?? body.message!.ts }),
+        private_metadata: JSON.stringify({
+          channel: body.channel!.id,
+          thread: body.message!.thread_ts ?? body.message!.ts,
+        }),
         title: { type: 'plain_text', text: 'Confirm Disable web2' },
         submit: { type: 'plain_text', text: 'Run' },
         close: { type: 'plain_text', text: 'Cancel' },
         blocks: [
           { type: 'section', text: { type: 'mrkdwn', text: '*Disable web2* on `lb-1`. This exact command will run:' } },
-          { type: 'section', text: { type: 'mrkdwn', text: "```\necho 'disable server web/web2' | socat stdio /run/haproxy/admin.sock\n```" } },
-          { type: 'input', block_id: 'reason', label: { type: 'plain_text', text: 'Why? (recorded on the timeline)' }, element: { type: 'plain_text_input', action_id: 'reason', multiline: true, min_length: 3 } },
+          {
+            type: 'section',
+            text: {
+              type: 'mrkdwn',
+              text: "```\necho 'disable server web/web2' | socat stdio /run/haproxy/admin.sock\n```",
+            },
+          },
+          {
+            type: 'input',
+            block_id: 'reason',
+            label: { type: 'plain_text', text: 'Why? (recorded on the timeline)' },
+            element: { type: 'plain_text_input', action_id: 'reason', multiline: true, min_length: 3 },
+          },
           {
             type: 'input',
             block_id: 'options',
             optional: true,
             label: { type: 'plain_text', text: 'Options' },
-            element: { type: 'checkboxes', action_id: 'options', options: [{ text: { type: 'plain_text', text: 'Dry run: show the commands, run nothing' }, value: 'dry-run' }] },
+            element: {
+              type: 'checkboxes',
+              action_id: 'options',
+              options: [
+                { text: { type: 'plain_text', text: 'Dry run: show the commands, run nothing' }, value: 'dry-run' },
+              ],
+            },
           },
           {
             type: 'input',
@@ -126,7 +200,11 @@ function startStandInBot(apiUrl: string, botToken: string): App {
     const dryRun = (v.options.options.selected_options ?? []).some((o) => o.value === 'dry-run');
     const mode = v.mode.mode.selected_option?.value ?? '?';
     const escaped = reason.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-    await client.chat.postMessage({ channel, thread_ts: thread, text: `Disable web2 (${mode}${dryRun ? ', dry run' : ''}) by <@${body.user.id}>: ${escaped}` });
+    await client.chat.postMessage({
+      channel,
+      thread_ts: thread,
+      text: `Disable web2 (${mode}${dryRun ? ', dry run' : ''}) by <@${body.user.id}>: ${escaped}`,
+    });
   });
 
   app.command('/incident', async ({ ack, command }) => ack(`No open incidents (you asked: ${command.text})`));
@@ -147,16 +225,25 @@ describeWithBrowser('demo page in headless Chromium', () => {
     const { apiUrl } = await slack.start();
     demo = mountDemoPage(slack, {
       channel: CHANNEL,
-      runbooks: () => [{ alertname: 'HaproxyServerDown', labels: ['alertname', 'backend', 'instance', 'job', 'server', 'severity'] }, { alertname: 'HaproxyDown', labels: ['instance'] }],
+      runbooks: () => [
+        { alertname: 'HaproxyServerDown', labels: ['alertname', 'backend', 'instance', 'job', 'server', 'severity'] },
+        { alertname: 'HaproxyDown', labels: ['instance'] },
+      ],
       fireAlert: async (alert) => {
         firedAlerts.push(alert);
         await slack.postAlertMessage(CHANNEL, alertmanagerSlackMessage(alert));
       },
-      hostsStatus: () => ({ ready: false, message: 'sshd or haproxy missing: apt-get install -y openssh-server haproxy socat' }),
+      hostsStatus: () => ({
+        ready: false,
+        message: 'sshd or haproxy missing: apt-get install -y openssh-server haproxy socat',
+      }),
     });
     bot = startStandInBot(apiUrl, slack.botToken);
     const server = (await bot.start({ port: 0, host: '127.0.0.1' })) as Server;
-    slack.configureBot({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`, signingSecret: SIGNING_SECRET });
+    slack.configureBot({
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`,
+      signingSecret: SIGNING_SECRET,
+    });
 
     browser = await launchHeadlessChromium();
     page = browser.page;
@@ -175,19 +262,40 @@ describeWithBrowser('demo page in headless Chromium', () => {
 
   it('shows the alert and the thread; "Backend state" finds web2 DOWN', async () => {
     // given: Alertmanager posted the alert and the bot opened the incident in its thread
-    const alert = await slack.postAlertMessage(CHANNEL, alertmanagerSlackMessage({ alertname: 'HaproxyServerDown', labels: DEMO_LABEL_EXAMPLES.HaproxyServerDown, status: 'firing' }));
+    const alert = await slack.postAlertMessage(
+      CHANNEL,
+      alertmanagerSlackMessage({
+        alertname: 'HaproxyServerDown',
+        labels: DEMO_LABEL_EXAMPLES.HaproxyServerDown,
+        status: 'firing',
+      }),
+    );
     await slack.waitFor('chat.postMessage', (c) => c.args.thread_ts === alert.ts);
     // when
     await page.goto(demo.url);
-    await page.locator('.attachment .att-title', { hasText: '[FIRING:1] HaproxyServerDown (web 127.0.0.1:9101 haproxy web2 critical)' }).waitFor();
+    await page
+      .locator('.attachment .att-title', {
+        hasText: '[FIRING:1] HaproxyServerDown (web 127.0.0.1:9101 haproxy web2 critical)',
+      })
+      .waitFor();
     await page.getByRole('button', { name: 'Backend state' }).click();
     // then
-    const result = page.locator(`.conversation:has(article[data-ts="${alert.ts}"]) .thread pre.code`, { hasText: 'web2 DOWN' });
+    const result = page.locator(`.conversation:has(article[data-ts="${alert.ts}"]) .thread pre.code`, {
+      hasText: 'web2 DOWN',
+    });
     await result.waitFor({ timeout: 10_000 });
     expect(await result.textContent()).toContain('web  web2 DOWN');
-    expect(slack.calls('chat.postMessage').some((c) => c.args.thread_ts === alert.ts && JSON.stringify(c.args.blocks).includes(`<@${ONCALL.id}>`))).toBe(true);
-    await expect(page.locator('.bk-button.danger', { hasText: 'Disable web2' }).first().isVisible()).resolves.toBe(true);
-    await expect(page.locator('.hosts.missing pre').textContent()).resolves.toContain('apt-get install -y openssh-server haproxy socat');
+    expect(
+      slack
+        .calls('chat.postMessage')
+        .some((c) => c.args.thread_ts === alert.ts && JSON.stringify(c.args.blocks).includes(`<@${ONCALL.id}>`)),
+    ).toBe(true);
+    await expect(page.locator('.bk-button.danger', { hasText: 'Disable web2' }).first().isVisible()).resolves.toBe(
+      true,
+    );
+    await expect(page.locator('.hosts.missing pre').textContent()).resolves.toContain(
+      'apt-get install -y openssh-server haproxy socat',
+    );
   });
 
   it('opens the modal, submits what was typed, and the bot receives it', async () => {
@@ -207,7 +315,9 @@ describeWithBrowser('demo page in headless Chromium', () => {
     await reply.waitFor({ timeout: 10_000 });
     expect(await reply.locator('.content').textContent()).toContain('web2 flaps <b>badly</b> & more');
     const post = await slack.waitFor('chat.postMessage', (c) => String(c.args.text).startsWith('Disable web2'));
-    expect(post.args.text).toBe(`Disable web2 (drain, dry run) by <@${ONCALL.id}>: web2 flaps &lt;b&gt;badly&lt;/b&gt; &amp; more`);
+    expect(post.args.text).toBe(
+      `Disable web2 (drain, dry run) by <@${ONCALL.id}>: web2 flaps &lt;b&gt;badly&lt;/b&gt; &amp; more`,
+    );
   });
 
   it('acts as the intern: the refusal is shown as an ephemeral message', async () => {
@@ -237,7 +347,14 @@ describeWithBrowser('demo page in headless Chromium', () => {
     expect(firedAlerts.at(-1)).toEqual({
       alertname: 'HaproxyServerDown',
       status: 'firing',
-      labels: { alertname: 'HaproxyServerDown', backend: 'web', instance: '127.0.0.1:9101', job: 'haproxy', server: XSS_LABEL, severity: 'critical' },
+      labels: {
+        alertname: 'HaproxyServerDown',
+        backend: 'web',
+        instance: '127.0.0.1:9101',
+        job: 'haproxy',
+        server: XSS_LABEL,
+        severity: 'critical',
+      },
     });
     expect(await page.locator('img[src="x"]').count()).toBe(0);
     expect(dialogs).toEqual([]);
@@ -248,7 +365,9 @@ describeWithBrowser('demo page in headless Chromium', () => {
   it('answers the slash command as an ephemeral message, then saves a screenshot', async () => {
     await page.locator('#slash-text').fill('list');
     await page.getByRole('button', { name: 'Send' }).click();
-    await page.locator('.message.ephemeral', { hasText: 'No open incidents (you asked: list)' }).waitFor({ timeout: 10_000 });
+    await page
+      .locator('.message.ephemeral', { hasText: 'No open incidents (you asked: list)' })
+      .waitFor({ timeout: 10_000 });
 
     await page.locator('main').evaluate((el) => el.scrollTo(0, 0));
     mkdirSync(join(SCREENSHOT, '..'), { recursive: true });

@@ -11,8 +11,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { DEMO_USERS } from '../../support/demo-page/mount-demo-page';
-import { describeWithBrowser, launchHeadlessChromium, type HeadlessChromium } from '../../support/headless-chromium';
-import { DEMO_CHANNEL, startDemo, type Demo } from '../../support/start-demo';
+import { describeWithBrowser, type HeadlessChromium, launchHeadlessChromium } from '../../support/headless-chromium';
+import { DEMO_CHANNEL, type Demo, startDemo } from '../../support/start-demo';
 import { describeWithHosts } from '../../support/test-hosts';
 
 const SCREENSHOT = join(__dirname, '..', '..', '..', 'test-artifacts', 'demo-real-bot.png');
@@ -50,13 +50,19 @@ describeWithBrowser(
       // when
       await page.goto(demo.url);
       // then
-      await conversation().locator('.attachment .att-title', { hasText: '[FIRING:1] HaproxyServerDown (web 127.0.0.1:9101 haproxy web2 critical)' }).waitFor();
+      await conversation()
+        .locator('.attachment .att-title', {
+          hasText: '[FIRING:1] HaproxyServerDown (web 127.0.0.1:9101 haproxy web2 critical)',
+        })
+        .waitFor();
       await thread().locator('.bk-header', { hasText: 'HaproxyServerDown' }).waitFor({ timeout: 10_000 });
       await expect(page.locator('#hosts').getAttribute('class')).resolves.toContain('ready');
       // every shipped runbook is offered, the load balancer's first
       const listed = await page.locator('#runbooks li').allTextContents();
       expect(listed[0]).toBe('HaproxyServerDown');
-      expect(listed).toEqual(expect.arrayContaining(['HaproxyBackendDown', 'HaproxyHasNoAliveBackends', 'HostClockSkew']));
+      expect(listed).toEqual(
+        expect.arrayContaining(['HaproxyBackendDown', 'HaproxyHasNoAliveBackends', 'HostClockSkew']),
+      );
     });
 
     it('"Backend state" runs on the loopback haproxy over SSH and finds web2 DOWN', async () => {
@@ -66,7 +72,10 @@ describeWithBrowser(
       const result = thread().locator('.message', { hasText: /web2\s+DOWN/ });
       await result.waitFor({ timeout: 15_000 });
       expect(await result.textContent()).toMatch(/web1\s+UP/);
-      expect((await demo.pilot.deps.store.listOpen())[0].steps['diagnosis-backend-state']).toMatchObject({ state: 'ok', by: ONCALL.id });
+      expect((await demo.pilot.deps.store.listOpen())[0].steps['diagnosis-backend-state']).toMatchObject({
+        state: 'ok',
+        by: ONCALL.id,
+      });
     });
 
     it('marks a checklist step done', async () => {
@@ -97,14 +106,18 @@ describeWithBrowser(
       expect(await dryRun.textContent()).toContain('trying the demo');
       const incident = (await demo.pilot.deps.store.listOpen())[0];
       expect((await demo.pilot.deps.store.timeline(incident.id)).map((t) => t.type)).toContain('mitigation.dry-run');
-      expect((await demo.pilot.deps.store.timeline(incident.id)).map((t) => t.type)).not.toContain('mitigation.confirmed');
+      expect((await demo.pilot.deps.store.timeline(incident.id)).map((t) => t.type)).not.toContain(
+        'mitigation.confirmed',
+      );
     });
 
     it('/incident list links the thread to the alert on the page', async () => {
       // when
       await page.locator('#slash-text').fill('list');
       await page.getByRole('button', { name: 'Send' }).click();
-      const answer = page.locator(`section[data-channel="${DEMO_CHANNEL}"] .message.ephemeral`, { hasText: 'Open incidents in this channel (1)' });
+      const answer = page.locator(`section[data-channel="${DEMO_CHANNEL}"] .message.ephemeral`, {
+        hasText: 'Open incidents in this channel (1)',
+      });
       await answer.waitFor({ timeout: 10_000 });
       await answer.getByRole('link', { name: 'thread' }).click();
       // then: a same-page anchor, not a Slack workspace that does not exist

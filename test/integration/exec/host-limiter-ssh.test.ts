@@ -4,7 +4,7 @@
  */
 import { HostLimiter } from '../../../src/exec/host-limiter';
 import { SshPool } from '../../../src/exec/ssh-pool';
-import { describeWithHosts, testSshTarget, type TestHosts } from '../../support/test-hosts';
+import { describeWithHosts, type TestHosts, testSshTarget } from '../../support/test-hosts';
 
 const opts = { timeoutMs: 10_000, outputCap: 4096 };
 
@@ -20,7 +20,11 @@ describeWithHosts('HostLimiter with the SSH pool', (hosts: TestHosts) => {
   it('runs a burst of 30 jobs on one host two at a time, in order, spaced by the minimum gap', async () => {
     // given: two at a time, 50 ms apart; 30 clicks by 30 users at once, each job longer than two gaps so that the
     // concurrency limit, not only the gap, holds jobs back
-    const limiter = new HostLimiter({ perHost: { concurrency: 2, minGapMs: 50, maxQueued: 100 }, global: { concurrency: 20 }, perUser: { clicksPerMinute: 30 } });
+    const limiter = new HostLimiter({
+      perHost: { concurrency: 2, minGapMs: 50, maxQueued: 100 },
+      global: { concurrency: 20 },
+      perUser: { clicksPerMinute: 30 },
+    });
     const events: Array<{ job: number; kind: 'start' | 'end'; at: number }> = [];
     const queued: number[] = [];
     const target = testSshTarget(hosts);
@@ -30,11 +34,18 @@ describeWithHosts('HostLimiter with the SSH pool', (hosts: TestHosts) => {
         limiter.schedule(
           { host: 'lb-test', user: `U${job}` },
           async () => {
-            const r = await pool.run(target, `sleep 0.15; echo "show stat" | socat stdio ${hosts.haproxy.socket} | grep -c '^web,'`, opts);
+            const r = await pool.run(
+              target,
+              `sleep 0.15; echo "show stat" | socat stdio ${hosts.haproxy.socket} | grep -c '^web,'`,
+              opts,
+            );
             events.push({ job, kind: 'end', at: performance.now() });
             return r;
           },
-          { onQueued: (ahead) => queued.push(ahead), onStart: () => events.push({ job, kind: 'start', at: performance.now() }) },
+          {
+            onQueued: (ahead) => queued.push(ahead),
+            onStart: () => events.push({ job, kind: 'start', at: performance.now() }),
+          },
         ),
       ),
     );
@@ -62,14 +73,21 @@ describeWithHosts('HostLimiter with the SSH pool', (hosts: TestHosts) => {
   });
 
   it("refuses a user's 31st click in a minute with RATE_LIMITED, and runs nothing for it", async () => {
-    const limiter = new HostLimiter({ perHost: { concurrency: 2, minGapMs: 0, maxQueued: 100 }, global: { concurrency: 20 }, perUser: { clicksPerMinute: 30 } });
+    const limiter = new HostLimiter({
+      perHost: { concurrency: 2, minGapMs: 0, maxQueued: 100 },
+      global: { concurrency: 20 },
+      perUser: { clicksPerMinute: 30 },
+    });
     const target = testSshTarget(hosts);
     let ran = 0;
-    const job = () => limiter.schedule({ host: 'lb-test', user: 'U0123' }, async () => (ran++, pool.run(target, 'true', opts)));
+    const job = () =>
+      limiter.schedule({ host: 'lb-test', user: 'U0123' }, async () => (ran++, pool.run(target, 'true', opts)));
     await Promise.all(Array.from({ length: 30 }, job));
     const refused = job();
     await expect(refused).rejects.toMatchObject({ code: 'RATE_LIMITED', userFacing: true });
-    await expect(refused).rejects.toThrow(/you ran 30 actions in the last minute \(at most 30\); try again in (59|60) s/);
+    await expect(refused).rejects.toThrow(
+      /you ran 30 actions in the last minute \(at most 30\); try again in (59|60) s/,
+    );
     expect(ran).toBe(30);
   });
 });

@@ -2,19 +2,35 @@
  * The SSH pool when things break: sshd stopped, killed mid-command, restarted between calls, or a peer that never
  * answers. Uses the spare sshd (hosts.sh sshd-* spare) so tests on the main sshd are not disturbed.
  */
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import pino from 'pino';
 import { SshPool } from '../../../src/exec/ssh-pool';
-import { describeWithHosts, killSshd, restartSshd, startSshd, stopSshd, testSshTarget, type TestHosts } from '../../support/test-hosts';
+import {
+  describeWithHosts,
+  killSshd,
+  restartSshd,
+  startSshd,
+  stopSshd,
+  type TestHosts,
+  testSshTarget,
+} from '../../support/test-hosts';
 
 const opts = { timeoutMs: 10_000, outputCap: 4096 };
 
 /** Settles with the outcome of `p`, or fails the test if it takes longer than `ms` (a hang). */
 async function within<T>(ms: number, p: Promise<T>): Promise<{ value?: T; error?: unknown }> {
   let timer: NodeJS.Timeout | undefined;
-  const hang = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)));
+  const hang = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)),
+  );
   try {
-    return await Promise.race([p.then((value) => ({ value }), (error: unknown) => ({ error })), hang]);
+    return await Promise.race([
+      p.then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      ),
+      hang,
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -62,7 +78,9 @@ describeWithHosts('SshPool when the host breaks', (hosts: TestHosts) => {
     const outcome = await within(5000, running);
     if (outcome.error) {
       expect(outcome.error).toMatchObject({ code: 'SSH_CONNECTION_LOST' });
-      expect(String((outcome.error as Error).message)).toContain(`lb-spare (127.0.0.1:${hosts.ssh.sparePort}) dropped while the command ran`);
+      expect(String((outcome.error as Error).message)).toContain(
+        `lb-spare (127.0.0.1:${hosts.ssh.sparePort}) dropped while the command ran`,
+      );
     } else {
       expect(outcome.value).toMatchObject({ timedOut: false });
     }
@@ -102,7 +120,9 @@ describeWithHosts('SshPool when the host breaks', (hosts: TestHosts) => {
       const started = Date.now();
       const run = pool.run(testSshTarget(hosts, { name: 'lb-silent', port, connectTimeoutMs: 400 }), 'true', opts);
       await expect(run).rejects.toMatchObject({ code: 'SSH_TIMEOUT' });
-      await expect(run).rejects.toThrow(`lb-silent (127.0.0.1:${port}) did not complete the SSH handshake within 400 ms`);
+      await expect(run).rejects.toThrow(
+        `lb-silent (127.0.0.1:${port}) did not complete the SSH handshake within 400 ms`,
+      );
       expect(Date.now() - started).toBeLessThan(3000);
     });
   });

@@ -2,14 +2,15 @@
  * The SSH pool against the real loopback sshd (test/support/hosts.sh): commands, output caps, reuse, timeouts that
  * end the remote process, host key checks and authentication failures.
  */
+
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { SshPool } from '../../../src/exec/ssh-pool';
 import { cutMarker } from '../../../src/exec/capped-output';
-import { describeWithHosts, testSshTarget, type TestHosts } from '../../support/test-hosts';
+import { SshPool } from '../../../src/exec/ssh-pool';
+import { describeWithHosts, type TestHosts, testSshTarget } from '../../support/test-hosts';
 
 const opts = { timeoutMs: 10_000, outputCap: 64 * 1024 };
 
@@ -32,8 +33,17 @@ describeWithHosts('SshPool on the loopback sshd', (hosts: TestHosts) => {
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
   it('runs a command and returns exit code, stdout, stderr and duration', async () => {
-    const r = await pool.run(target(), `echo "show info" | socat stdio ${hosts.haproxy.socket} | grep '^Name:'; echo warn >&2`, opts);
-    expect(r).toMatchObject({ exitCode: 0, timedOut: false, stdout: { text: 'Name: HAProxy\n', truncatedBytes: 0 }, stderr: { text: 'warn\n' } });
+    const r = await pool.run(
+      target(),
+      `echo "show info" | socat stdio ${hosts.haproxy.socket} | grep '^Name:'; echo warn >&2`,
+      opts,
+    );
+    expect(r).toMatchObject({
+      exitCode: 0,
+      timedOut: false,
+      stdout: { text: 'Name: HAProxy\n', truncatedBytes: 0 },
+      stderr: { text: 'warn\n' },
+    });
     expect(r.signal).toBeUndefined();
     expect(r.durationMs).toBeGreaterThan(0);
   });
@@ -46,11 +56,17 @@ describeWithHosts('SshPool on the loopback sshd', (hosts: TestHosts) => {
 
   it('keeps the head and the tail of output over the cap and says how much was cut', async () => {
     // given: 100 000 bytes of numbered lines ("line 00001\n" is 11 bytes), the last one cut short by head -c
-    const all = Array.from({ length: 9091 }, (_, i) => `line ${String(i + 1).padStart(5, '0')}\n`).join('').slice(0, 100_000);
+    const all = Array.from({ length: 9091 }, (_, i) => `line ${String(i + 1).padStart(5, '0')}\n`)
+      .join('')
+      .slice(0, 100_000);
     // when
     const r = await pool.run(target(), 'seq -f "line %05g" 1 9091 | head -c 100000', { ...opts, outputCap: 1000 });
     // then
-    expect(r.stdout).toEqual({ text: all.slice(0, 500) + cutMarker(99_000) + all.slice(-500), bytes: 100_000, truncatedBytes: 99_000 });
+    expect(r.stdout).toEqual({
+      text: all.slice(0, 500) + cutMarker(99_000) + all.slice(-500),
+      bytes: 100_000,
+      truncatedBytes: 99_000,
+    });
     expect(r.stdout.text.endsWith('line 09090\nline 09091')).toBe(true);
   });
 
@@ -66,7 +82,9 @@ describeWithHosts('SshPool on the loopback sshd', (hosts: TestHosts) => {
 
   it('shares one connect between concurrent first calls', async () => {
     // when: the first calls all start before any connection exists
-    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => pool.run(target(), `echo ${i}; exit ${i}`, opts)));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => pool.run(target(), `echo ${i}; exit ${i}`, opts)),
+    );
     // then: one connect, and every command's own exit status (recorded even when it arrives with the exec reply)
     expect(results.map((r) => [r.exitCode, r.stdout.text])).toEqual(Array.from({ length: 8 }, (_, i) => [i, `${i}\n`]));
     expect(pool.stats().connects).toBe(1);
@@ -95,7 +113,11 @@ describeWithHosts('SshPool on the loopback sshd', (hosts: TestHosts) => {
     expect(r.stdout.text).toBe('started\n');
     expect(r.durationMs).toBeGreaterThanOrEqual(700);
     expect(r.durationMs).toBeLessThan(5000);
-    const check = await pool.run(target(), `pgrep -u ${hosts.ssh.user} -f 'sleep ${tag.replace('.', '[.]')}' || echo gone`, opts);
+    const check = await pool.run(
+      target(),
+      `pgrep -u ${hosts.ssh.user} -f 'sleep ${tag.replace('.', '[.]')}' || echo gone`,
+      opts,
+    );
     expect(check.stdout.text).toBe('gone\n');
   });
 
@@ -104,7 +126,11 @@ describeWithHosts('SshPool on the loopback sshd', (hosts: TestHosts) => {
     const r = await pool.run(target(), `trap '' TERM; sleep ${tag}; echo never`, { ...opts, timeoutMs: 500 });
     expect(r.timedOut).toBe(true);
     expect(r.signal).toBe('SIGKILL');
-    const check = await pool.run(target(), `pgrep -u ${hosts.ssh.user} -f 'sleep ${tag.replace('.', '[.]')}' || echo gone`, opts);
+    const check = await pool.run(
+      target(),
+      `pgrep -u ${hosts.ssh.user} -f 'sleep ${tag.replace('.', '[.]')}' || echo gone`,
+      opts,
+    );
     expect(check.stdout.text).toBe('gone\n');
   });
 
@@ -118,7 +144,9 @@ describeWithHosts('SshPool on the loopback sshd', (hosts: TestHosts) => {
     const wrong = 'SHA256:LPuhvfj/Gn6tbzq4DKZL1JxReqS8czNDrtKonP8pkhI'; // a key from test/fixtures/exec/host-keys.txt
     const run = pool.run(testSshTarget(hosts, { hostKey: wrong }), `touch ${file}`, opts);
     await expect(run).rejects.toMatchObject({ code: 'SSH_HOST_KEY_MISMATCH' });
-    await expect(run).rejects.toThrow(`host key of lb-test (127.0.0.1:${hosts.ssh.port}) is ${hosts.ssh.hostKeyFingerprint}, but ${wrong} is pinned`);
+    await expect(run).rejects.toThrow(
+      `host key of lb-test (127.0.0.1:${hosts.ssh.port}) is ${hosts.ssh.hostKeyFingerprint}, but ${wrong} is pinned`,
+    );
     expect(existsSync(file)).toBe(false);
     expect(pool.stats()).toMatchObject({ connects: 0, failures: 1 });
   });
@@ -142,20 +170,28 @@ describeWithHosts('SshPool on the loopback sshd', (hosts: TestHosts) => {
     const file = marker();
     const other = join(scratch, 'known_hosts.other');
     writeFileSync(other, `[127.0.0.1]:${hosts.ssh.port + 1} ${hosts.ssh.hostKeyPublic}\n`);
-    await expect(pool.run(testSshTarget(hosts, { hostKey: undefined, knownHostsPath: other }), `touch ${file}`, opts)).rejects.toMatchObject({
+    await expect(
+      pool.run(testSshTarget(hosts, { hostKey: undefined, knownHostsPath: other }), `touch ${file}`, opts),
+    ).rejects.toMatchObject({
       code: 'SSH_HOST_KEY_UNKNOWN',
     });
     const changed = join(scratch, 'known_hosts.changed');
-    const fixture = readFileSync(join(__dirname, '../../fixtures/exec/host-keys.txt'), 'utf8').split('\n')[1].split(' | ')[1];
+    const fixture = readFileSync(join(__dirname, '../../fixtures/exec/host-keys.txt'), 'utf8')
+      .split('\n')[1]
+      .split(' | ')[1];
     writeFileSync(changed, `[127.0.0.1]:${hosts.ssh.port} ${fixture}\n`);
-    await expect(pool.run(testSshTarget(hosts, { hostKey: undefined, knownHostsPath: changed }), `touch ${file}`, opts)).rejects.toMatchObject({
+    await expect(
+      pool.run(testSshTarget(hosts, { hostKey: undefined, knownHostsPath: changed }), `touch ${file}`, opts),
+    ).rejects.toMatchObject({
       code: 'SSH_HOST_KEY_MISMATCH',
     });
     expect(existsSync(file)).toBe(false);
   });
 
   it('refuses to connect without any host key setting', async () => {
-    await expect(pool.run(testSshTarget(hosts, { hostKey: undefined }), 'true', opts)).rejects.toMatchObject({ code: 'SSH_HOST_KEY_UNKNOWN' });
+    await expect(pool.run(testSshTarget(hosts, { hostKey: undefined }), 'true', opts)).rejects.toMatchObject({
+      code: 'SSH_HOST_KEY_UNKNOWN',
+    });
   });
 
   it('fails with SSH_AUTH_FAILED for a wrong user or a wrong key', async () => {
@@ -164,7 +200,9 @@ describeWithHosts('SshPool on the loopback sshd', (hosts: TestHosts) => {
     const wrongUser = pool.run(testSshTarget(hosts, { user: 'nobody' }), 'true', opts);
     await expect(wrongUser).rejects.toMatchObject({ code: 'SSH_AUTH_FAILED' });
     await expect(wrongUser).rejects.toThrow(`lb-test (127.0.0.1:${hosts.ssh.port}) refused the key of user nobody`);
-    await expect(pool.run(testSshTarget(hosts, { privateKeyPath: otherKey }), 'true', opts)).rejects.toMatchObject({ code: 'SSH_AUTH_FAILED' });
+    await expect(pool.run(testSshTarget(hosts, { privateKeyPath: otherKey }), 'true', opts)).rejects.toMatchObject({
+      code: 'SSH_AUTH_FAILED',
+    });
   });
 
   it('reads the private key and its passphrase from environment variables', async () => {
@@ -175,10 +213,16 @@ describeWithHosts('SshPool on the loopback sshd', (hosts: TestHosts) => {
     const env = { RBP_KEY: readFileSync(encrypted, 'utf8').replace(/\n/g, '\\n'), RBP_PASS: 'secret words' };
     const envPool = new SshPool({ env });
     try {
-      const t = testSshTarget(hosts, { privateKeyPath: undefined, privateKeyEnv: 'RBP_KEY', passphraseEnv: 'RBP_PASS' });
+      const t = testSshTarget(hosts, {
+        privateKeyPath: undefined,
+        privateKeyEnv: 'RBP_KEY',
+        passphraseEnv: 'RBP_PASS',
+      });
       expect((await envPool.run(t, 'echo ok', opts)).stdout.text).toBe('ok\n');
       const noPass = new SshPool({ env: { RBP_KEY: env.RBP_KEY } });
-      await expect(noPass.run({ ...t, name: 'no-pass' }, 'true', opts)).rejects.toMatchObject({ code: 'CONFIG_MISSING_ENV' });
+      await expect(noPass.run({ ...t, name: 'no-pass' }, 'true', opts)).rejects.toMatchObject({
+        code: 'CONFIG_MISSING_ENV',
+      });
       await noPass.close();
     } finally {
       await envPool.close();

@@ -4,7 +4,7 @@
  */
 import { HostSchema } from '../../../src/config/schema';
 import { SshPool } from '../../../src/exec/ssh-pool';
-import { describeWithHosts, testHostConfig, testSshTarget, type TestHosts } from '../../support/test-hosts';
+import { describeWithHosts, type TestHosts, testHostConfig, testSshTarget } from '../../support/test-hosts';
 
 const opts = { timeoutMs: 10_000, outputCap: 64 * 1024 };
 
@@ -14,7 +14,11 @@ describeWithHosts('loopback test hosts', (hosts: TestHosts) => {
   const sh = async (command: string) => pool.run(target(), command, opts);
   /** A server's status column (field 18) in `show stat`, as the ssh user sees it. */
   const serverStatus = async (server: string) =>
-    (await sh(`echo "show stat" | socat stdio ${hosts.haproxy.socket} | awk -F, '$1=="web" && $2=="${server}" {print $18}'`)).stdout.text.trim();
+    (
+      await sh(
+        `echo "show stat" | socat stdio ${hosts.haproxy.socket} | awk -F, '$1=="web" && $2=="${server}" {print $18}'`,
+      )
+    ).stdout.text.trim();
   const web2Status = () => serverStatus('web2');
 
   afterAll(() => pool.close());

@@ -4,7 +4,7 @@
  * dropped; repeats that change nothing send no chat.update.
  */
 import { maxInWindow, stormMessages } from '../../support/alert-storm';
-import { CHANNEL, startHarness, type Harness } from '../../support/pilot-harness';
+import { CHANNEL, type Harness, startHarness } from '../../support/pilot-harness';
 
 const PER_SECOND = 10;
 const BURST = 3;
@@ -12,7 +12,11 @@ const BURST = 3;
 describe('alert storm (small scale)', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ config: { slack: { channels: [CHANNEL], stillFiringIntervalSec: 3600, postsPerSecond: PER_SECOND, postBurst: BURST } } });
+    h = await startHarness({
+      config: {
+        slack: { channels: [CHANNEL], stillFiringIntervalSec: 3600, postsPerSecond: PER_SECOND, postBurst: BURST },
+      },
+    });
   });
   afterAll(async () => {
     await h.stop();
@@ -23,14 +27,17 @@ describe('alert storm (small scale)', () => {
     const messages = stormMessages(100, 10);
     const statuses: number[] = [];
     for (let i = 0; i < messages.length; i += 20) {
-      const batch = await Promise.all(messages.slice(i, i + 20).map((m) => h.slack.postAlertMessage(CHANNEL, m.fields)));
+      const batch = await Promise.all(
+        messages.slice(i, i + 20).map((m) => h.slack.postAlertMessage(CHANNEL, m.fields)),
+      );
       statuses.push(...batch.map((d) => d.status));
     }
     expect(statuses.every((s) => s === 200)).toBe(true);
 
     // then: 10 incidents, each shown once
     const deadline = Date.now() + 15_000;
-    while ((await h.pilot.deps.store.listOpen()).filter((i) => i.messageTs).length < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while ((await h.pilot.deps.store.listOpen()).filter((i) => i.messageTs).length < 10 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     const open = await h.pilot.deps.store.listOpen();
     expect(open).toHaveLength(10);
     expect(new Set(open.map((i) => `${i.alert.labels.backend}/${i.alert.labels.server}`)).size).toBe(10);
@@ -54,23 +61,47 @@ describe('alert storm (small scale)', () => {
     h.slack.reset();
     const alerts = Array.from({ length: 8 }, (_, i) => ({
       status: 'firing',
-      labels: { alertname: 'HaproxyServerDown', backend: 'api', instance: 'lb-9:9101', job: 'haproxy', server: `api${i}`, severity: 'critical' },
+      labels: {
+        alertname: 'HaproxyServerDown',
+        backend: 'api',
+        instance: 'lb-9:9101',
+        job: 'haproxy',
+        server: `api${i}`,
+        severity: 'critical',
+      },
       annotations: { summary: `api${i} down` },
       startsAt: '2026-11-25T03:00:00.000Z',
       endsAt: '0001-01-01T00:00:00Z',
       generatorURL: 'http://prometheus:9090/graph',
       fingerprint: `f00d${String(i).padStart(12, '0')}`,
     }));
-    const body = { version: '4', groupKey: '{}:{}', truncatedAlerts: 0, status: 'firing', receiver: 'runbook-pilot', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://alertmanager:9093', alerts };
+    const body = {
+      version: '4',
+      groupKey: '{}:{}',
+      truncatedAlerts: 0,
+      status: 'firing',
+      receiver: 'runbook-pilot',
+      groupLabels: {},
+      commonLabels: {},
+      commonAnnotations: {},
+      externalURL: 'http://alertmanager:9093',
+      alerts,
+    };
     const res = await h.webhook(body);
     expect(res.status).toBe(202);
 
     // then: 8 alert messages and 8 incident messages, all under the same per-channel pace
     const deadline = Date.now() + 15_000;
-    while (h.slack.calls('chat.postMessage').length < 16 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (h.slack.calls('chat.postMessage').length < 16 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     const posts = h.slack.calls('chat.postMessage').filter((c) => c.status === 200);
     expect(posts.filter((c) => !c.args.thread_ts)).toHaveLength(8);
     expect(posts.filter((c) => c.args.thread_ts)).toHaveLength(8);
-    expect(maxInWindow(posts.map((c) => c.at), 1000)).toBeLessThanOrEqual(BURST + PER_SECOND);
+    expect(
+      maxInWindow(
+        posts.map((c) => c.at),
+        1000,
+      ),
+    ).toBeLessThanOrEqual(BURST + PER_SECOND);
   }, 30_000);
 });

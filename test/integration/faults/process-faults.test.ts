@@ -3,17 +3,17 @@
  * non-zero exit; SIGTERM during an action lets it finish (or records it as interrupted after the grace period), closes
  * the SSH connections and exits 0.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { SqliteIncidentStore } from '../../../src/incident/store';
+import { freePort } from '../../support/fakes';
 import { FaultSteps, LONG_SLEEP, writeFaultRunbooks } from '../../support/fault-runbooks';
 import { CHANNEL, ONCALL, SIGNING_SECRET } from '../../support/pilot-harness';
-import { SlackStandIn, type RecordedCall } from '../../support/slack-standin';
-import { describeWithHosts, startSshd, testHostConfig, type TestHosts } from '../../support/test-hosts';
-import { freePort } from '../../support/fakes';
+import { type RecordedCall, SlackStandIn } from '../../support/slack-standin';
+import { describeWithHosts, startSshd, type TestHosts, testHostConfig } from '../../support/test-hosts';
 
 const REPO = join(__dirname, '..', '..', '..');
 
@@ -34,18 +34,32 @@ async function spawnBot(config: Record<string, unknown>, dir: string, env: Recor
   writeFileSync(configPath, stringify(config));
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
     cwd: REPO,
-    env: { PATH: process.env.PATH ?? '', SLACK_BOT_TOKEN: 'xoxb-0000-process-test', SLACK_SIGNING_SECRET: SIGNING_SECRET, PORT: String(port), RUNBOOK_PILOT_CONFIG: configPath, LOG_LEVEL: 'info', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      SLACK_BOT_TOKEN: 'xoxb-0000-process-test',
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      PORT: String(port),
+      RUNBOOK_PILOT_CONFIG: configPath,
+      LOG_LEVEL: 'info',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   let err = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => ((out += d.toString()), (err += d.toString())));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   return { child, port, output: () => out, errors: () => err, exited };
 }
 
-async function until<T>(what: string, get: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+async function until<T>(
+  what: string,
+  get: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await get();
@@ -71,7 +85,11 @@ function sshdConnections(hosts: TestHosts, which: 'main' | 'spare'): number {
   const taskDir = `/proc/${pid}/task`;
   if (!existsSync(taskDir)) return 0;
   return readdirSync(taskDir)
-    .flatMap((t) => readFileSync(join(taskDir, t, 'children'), 'utf8').trim().split(/\s+/))
+    .flatMap((t) =>
+      readFileSync(join(taskDir, t, 'children'), 'utf8')
+        .trim()
+        .split(/\s+/),
+    )
     .filter(Boolean).length;
 }
 
@@ -86,18 +104,26 @@ describe('start-up with an unusable store', () => {
   it.each([
     ['its folder does not exist', 'missing/sub/pilot.db'],
     ['its folder is a file', 'a-file/pilot.db'],
-  ])('prints one clear line and exits non-zero when %s', async (_case, relative) => {
-    const path = join(dir, relative);
-    const bot = await spawnBot({ slack: { channels: [CHANNEL] }, alertmanager: { token: 'process-test-token' }, store: { path } }, dir, { SLACK_API_URL: 'http://127.0.0.1:9/api/' });
-    const { code } = await bot.exited;
-    expect(code).toBe(1);
-    // stdout has the start-up warnings (JSON log lines); the failure itself is one line on stderr
-    const lines = bot.errors().trim().split('\n');
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toContain(`runbook-pilot: cannot open the store at ${path}:`);
-    expect(lines[0]).toMatch(/Check store\.path: its folder must exist and be writable\.$/);
-    expect(lines[0]).not.toMatch(/\n\s+at /);
-  }, 30_000);
+  ])(
+    'prints one clear line and exits non-zero when %s',
+    async (_case, relative) => {
+      const path = join(dir, relative);
+      const bot = await spawnBot(
+        { slack: { channels: [CHANNEL] }, alertmanager: { token: 'process-test-token' }, store: { path } },
+        dir,
+        { SLACK_API_URL: 'http://127.0.0.1:9/api/' },
+      );
+      const { code } = await bot.exited;
+      expect(code).toBe(1);
+      // stdout has the start-up warnings (JSON log lines); the failure itself is one line on stderr
+      const lines = bot.errors().trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(`runbook-pilot: cannot open the store at ${path}:`);
+      expect(lines[0]).toMatch(/Check store\.path: its folder must exist and be writable\.$/);
+      expect(lines[0]).not.toMatch(/\n\s+at /);
+    },
+    30_000,
+  );
 });
 
 describeWithHosts('SIGTERM during an action', (hosts) => {
@@ -124,7 +150,11 @@ describeWithHosts('SIGTERM during an action', (hosts) => {
   });
 
   /** Starts the bot, opens an incident on lb-spare and clicks `step`; resolves once its command runs on the host. */
-  async function startAndClick(graceMs: number, step: { stepId: string; actionId: string }, title: string): Promise<{ storePath: string; since: number }> {
+  async function startAndClick(
+    graceMs: number,
+    step: { stepId: string; actionId: string },
+    title: string,
+  ): Promise<{ storePath: string; since: number }> {
     const storePath = join(dir, 'pilot.db');
     const config = {
       slack: { channels: [CHANNEL], postsPerSecond: 50, postBurst: 50 },
@@ -136,15 +166,34 @@ describeWithHosts('SIGTERM during an action', (hosts) => {
     };
     bot = await spawnBot(config, dir, { SLACK_BOT_TOKEN: slack.botToken, SLACK_API_URL: slack.apiUrl });
     const b = bot;
-    await until('the bot to answer /healthz', async () => b.child.exitCode === null && (await healthy(b.port)), 30_000).catch((err: Error) => {
+    await until(
+      'the bot to answer /healthz',
+      async () => b.child.exitCode === null && (await healthy(b.port)),
+      30_000,
+    ).catch((err: Error) => {
       throw new Error(`${err.message}; output:\n${b.output()}`);
     });
     slack.configureBot({ url: `http://127.0.0.1:${b.port}/slack/events`, signingSecret: SIGNING_SECRET });
-    const sent = await slack.sendEvent({ type: 'message', channel: CHANNEL, user: ONCALL, text: 'HaproxyServerDown instance=lb-spare:9101 backend=web server=web2', ts: '1700009000.000100' });
+    const sent = await slack.sendEvent({
+      type: 'message',
+      channel: CHANNEL,
+      user: ONCALL,
+      text: 'HaproxyServerDown instance=lb-spare:9101 backend=web server=web2',
+      ts: '1700009000.000100',
+    });
     const threadTs = (sent.envelope as { event: { ts: string } }).event.ts;
-    const post = await slack.waitFor('chat.postMessage', (c) => c.status === 200 && c.args.thread_ts === threadTs && JSON.stringify(c.args.blocks ?? '').includes('step.'), 10_000);
+    const post = await slack.waitFor(
+      'chat.postMessage',
+      (c) => c.status === 200 && c.args.thread_ts === threadTs && JSON.stringify(c.args.blocks ?? '').includes('step.'),
+      10_000,
+    );
     const since = slack.calls().length;
-    const click = await slack.clickButton({ user: ONCALL, channel: CHANNEL, messageTs: (post.response as { ts: string }).ts, actionId: `step.run:${step.stepId}:${step.actionId}` });
+    const click = await slack.clickButton({
+      user: ONCALL,
+      channel: CHANNEL,
+      messageTs: (post.response as { ts: string }).ts,
+      actionId: `step.run:${step.stepId}:${step.actionId}`,
+    });
     expect(click.status).toBe(200);
     await slack.waitFor('chat.postMessage', (c) => String(c.args.text) === `${title}: running`, 10_000);
     return { storePath, since };
@@ -154,7 +203,12 @@ describeWithHosts('SIGTERM during an action', (hosts) => {
     return slack
       .calls()
       .slice(since)
-      .find((c) => c.method === 'chat.update' && String(c.args.text ?? '').startsWith(title) && !/: running$/.test(String(c.args.text)));
+      .find(
+        (c) =>
+          c.method === 'chat.update' &&
+          String(c.args.text ?? '').startsWith(title) &&
+          !/: running$/.test(String(c.args.text)),
+      );
   }
 
   it('lets the running step finish, posts its result, closes SSH connections and exits 0', async () => {
@@ -192,9 +246,18 @@ describeWithHosts('SIGTERM during an action', (hosts) => {
     const state = (await store.get(1))?.steps[FaultSteps.long.stepId];
     await store.close();
     expect(interrupted?.details).toMatchObject({ stepId: FaultSteps.long.stepId, ran: true });
-    expect(state).toMatchObject({ state: 'failed', error: expect.stringMatching(/^interrupted: the bot stopped while it ran/) });
-    expect(String(resultText(since, 'Long step')?.args.text)).toMatch(/Long step failed: the bot stopped while long-step ran on lb-spare; its outcome is unknown/);
+    expect(state).toMatchObject({
+      state: 'failed',
+      error: expect.stringMatching(/^interrupted: the bot stopped while it ran/),
+    });
+    expect(String(resultText(since, 'Long step')?.args.text)).toMatch(
+      /Long step failed: the bot stopped while long-step ran on lb-spare; its outcome is unknown/,
+    );
     await until('sshd to see the connection end', () => sshdConnections(hosts, 'spare') === 0, 5000);
-    await until('the remote command to end', () => !spawnSync('pgrep', ['-u', hosts.ssh.user, '-f', LONG_SLEEP]).stdout.toString().trim(), 5000);
+    await until(
+      'the remote command to end',
+      () => !spawnSync('pgrep', ['-u', hosts.ssh.user, '-f', LONG_SLEEP]).stdout.toString().trim(),
+      5000,
+    );
   }, 60_000);
 });

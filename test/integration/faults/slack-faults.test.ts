@@ -3,8 +3,9 @@
  * retried, a hung call times out and is retried, and a call that fails past every retry is counted, logged and made
  * good at the alert's next repeat.
  */
-import { CHANNEL, startHarness, type Harness } from '../../support/pilot-harness';
+
 import { defaultTemplateAlert } from '../../support/alert-storm';
+import { CHANNEL, type Harness, startHarness } from '../../support/pilot-harness';
 import type { RecordedCall } from '../../support/slack-standin';
 
 const slackConfig = (extra: Record<string, unknown> = {}) => ({
@@ -13,7 +14,11 @@ const slackConfig = (extra: Record<string, unknown> = {}) => ({
 
 /** Waits until the incident message was delivered (answered 200) in the thread. */
 function delivered(h: Harness, threadTs: string, timeoutMs = 8000): Promise<RecordedCall> {
-  return h.slack.waitFor('chat.postMessage', (c) => c.status === 200 && c.args.thread_ts === threadTs && JSON.stringify(c.args.blocks ?? '').includes('step.'), timeoutMs);
+  return h.slack.waitFor(
+    'chat.postMessage',
+    (c) => c.status === 200 && c.args.thread_ts === threadTs && JSON.stringify(c.args.blocks ?? '').includes('step.'),
+    timeoutMs,
+  );
 }
 
 async function postAlert(h: Harness, backend: string, server: string): Promise<string> {
@@ -32,9 +37,15 @@ function postsInThread(h: Harness, threadTs: string): RecordedCall[] {
   return h.slack.calls('chat.postMessage').filter((c) => c.args.thread_ts === threadTs);
 }
 
-async function counterValue(h: Harness, name: 'slackErrors' | 'slackRateLimited', labels: Record<string, string> = {}): Promise<number> {
+async function counterValue(
+  h: Harness,
+  name: 'slackErrors' | 'slackRateLimited',
+  labels: Record<string, string> = {},
+): Promise<number> {
   const { values } = await h.pilot.metrics[name].get();
-  return values.filter((v) => Object.entries(labels).every(([k, val]) => (v.labels as Record<string, unknown>)[k] === val)).reduce((n, v) => n + v.value, 0);
+  return values
+    .filter((v) => Object.entries(labels).every(([k, val]) => (v.labels as Record<string, unknown>)[k] === val))
+    .reduce((n, v) => n + v.value, 0);
 }
 
 describe('Slack faults', () => {
@@ -50,7 +61,11 @@ describe('Slack faults', () => {
     h.slack.failNext('chat.postMessage', { status: 429, retryAfterSec: 1 });
 
     // when: three alerts arrive at once
-    const threads = await Promise.all([postAlert(h, 'web', 'web1'), postAlert(h, 'web', 'web2'), postAlert(h, 'api', 'api1')]);
+    const threads = await Promise.all([
+      postAlert(h, 'web', 'web1'),
+      postAlert(h, 'web', 'web2'),
+      postAlert(h, 'api', 'api1'),
+    ]);
 
     // then: every incident message is posted exactly once, the first only after the wait
     for (const ts of threads) await delivered(h, ts);
@@ -109,7 +124,8 @@ describe('Slack faults', () => {
 
     const ts = await h.postFixture('single.slack-default.firing.event.json');
     const deadline = Date.now() + 5000;
-    while ((await counterValue(h, 'slackErrors', { method: 'chat.postMessage' })) < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while ((await counterValue(h, 'slackErrors', { method: 'chat.postMessage' })) < 1 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     expect(await counterValue(h, 'slackErrors', { method: 'chat.postMessage' })).toBe(1);
     const [incident] = await h.pilot.deps.store.listOpen();
     expect(incident.messageTs).toBeUndefined();
@@ -120,6 +136,8 @@ describe('Slack faults', () => {
     expect(JSON.stringify(posted.args.blocks)).toContain('step.');
     expect(await h.pilot.deps.store.listOpen()).toHaveLength(1);
     const postedTs = (posted.response as { ts: string }).ts;
-    expect(await eventually(async () => (await h.pilot.deps.store.get(incident.id))?.messageTs === postedTs)).toBe(true);
+    expect(await eventually(async () => (await h.pilot.deps.store.get(incident.id))?.messageTs === postedTs)).toBe(
+      true,
+    );
   });
 });

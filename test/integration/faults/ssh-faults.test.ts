@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { HostConfig } from '../../../src/config/schema';
 import type { Incident } from '../../../src/incident/types';
 import { FaultSteps, HANG_SLEEP, writeFaultRunbooks } from '../../support/fault-runbooks';
-import { CHANNEL, ONCALL, startHarness, type Harness } from '../../support/pilot-harness';
+import { CHANNEL, type Harness, ONCALL, startHarness } from '../../support/pilot-harness';
 import type { RecordedCall } from '../../support/slack-standin';
 import { plain, runStep } from '../../support/step-helpers';
 import { describeWithHosts, killSshd, startSshd, testHostConfig } from '../../support/test-hosts';
@@ -23,7 +23,11 @@ function remoteProcesses(user: string, pattern: string): string[] {
   }
 }
 
-async function until<T>(what: string, get: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
+async function until<T>(
+  what: string,
+  get: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await get();
@@ -35,8 +39,18 @@ async function until<T>(what: string, get: () => T | undefined | false | Promise
 
 describeWithHosts('host faults through the bot', (hosts) => {
   const lb = testHostConfig(hosts);
-  const spare: HostConfig = { ...lb, name: 'lb-spare', match: { instance: ['lb-spare:9101'] }, ssh: { ...lb.ssh, port: hosts.ssh.sparePort } };
-  const noSocket: HostConfig = { ...lb, name: 'lb-nosock', match: { instance: ['lb-nosock:9101'] }, haproxy: { ...lb.haproxy, socket: '/run/rbp-missing/admin.sock' } };
+  const spare: HostConfig = {
+    ...lb,
+    name: 'lb-spare',
+    match: { instance: ['lb-spare:9101'] },
+    ssh: { ...lb.ssh, port: hosts.ssh.sparePort },
+  };
+  const noSocket: HostConfig = {
+    ...lb,
+    name: 'lb-nosock',
+    match: { instance: ['lb-nosock:9101'] },
+    haproxy: { ...lb.haproxy, socket: '/run/rbp-missing/admin.sock' },
+  };
   let dir: string;
   let h: Harness;
   let n = 0;
@@ -44,17 +58,34 @@ describeWithHosts('host faults through the bot', (hosts) => {
   /** Opens an incident for `instance` and returns it once its message is posted. */
   async function openIncident(instance: string): Promise<Incident> {
     n++;
-    const sent = await h.slack.sendEvent({ type: 'message', channel: CHANNEL, user: ONCALL, text: `HaproxyServerDown instance=${instance} backend=web server=web2`, ts: `1700001${n}00.000100` });
+    const sent = await h.slack.sendEvent({
+      type: 'message',
+      channel: CHANNEL,
+      user: ONCALL,
+      text: `HaproxyServerDown instance=${instance} backend=web server=web2`,
+      ts: `1700001${n}00.000100`,
+    });
     const threadTs = (sent.envelope as { event: { ts: string } }).event.ts;
     await h.incidentMessage(threadTs);
-    return until('the incident message ts', async () => (await h.pilot.deps.store.listOpen()).find((i) => i.threadTs === threadTs && i.messageTs));
+    return until('the incident message ts', async () =>
+      (await h.pilot.deps.store.listOpen()).find((i) => i.threadTs === threadTs && i.messageTs),
+    );
   }
 
   /** The step's result reply (the "running" reply replaced), once it arrives after call number `since`. */
   function result(since: number, title: string, timeoutMs = 15_000): Promise<RecordedCall> {
     return until(
       `the result of ${title}`,
-      () => h.slack.calls().slice(since).find((c) => (c.method === 'chat.update' || c.method === 'chat.postMessage') && String(c.args.text ?? '').startsWith(title) && /: ok$|: failed$| failed: | did not run: /.test(String(c.args.text))),
+      () =>
+        h.slack
+          .calls()
+          .slice(since)
+          .find(
+            (c) =>
+              (c.method === 'chat.update' || c.method === 'chat.postMessage') &&
+              String(c.args.text ?? '').startsWith(title) &&
+              /: ok$|: failed$| failed: | did not run: /.test(String(c.args.text)),
+          ),
       timeoutMs,
     );
   }
@@ -62,7 +93,10 @@ describeWithHosts('host faults through the bot', (hosts) => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'rbp-faults-'));
     startSshd('spare');
-    h = await startHarness({ hosts: [lb, spare, noSocket], config: { runbooks: writeFaultRunbooks(dir, { slowSec: 4 }) } });
+    h = await startHarness({
+      hosts: [lb, spare, noSocket],
+      config: { runbooks: writeFaultRunbooks(dir, { slowSec: 4 }) },
+    });
   });
   afterAll(async () => {
     await h?.stop();
@@ -74,16 +108,27 @@ describeWithHosts('host faults through the bot', (hosts) => {
     const incident = await openIncident('lb-spare:9101');
     const since = h.slack.calls().length;
     const msg = h.slack.message(CHANNEL, incident.messageTs!)!;
-    await h.slack.clickButton({ user: ONCALL, channel: CHANNEL, messageTs: msg.ts, actionId: `step.run:${FaultSteps.slow.stepId}:${FaultSteps.slow.actionId}` });
-    await until('the slow step to start', async () => (await h.pilot.deps.store.timeline(incident.id)).some((e) => e.type === 'step.started'));
+    await h.slack.clickButton({
+      user: ONCALL,
+      channel: CHANNEL,
+      messageTs: msg.ts,
+      actionId: `step.run:${FaultSteps.slow.stepId}:${FaultSteps.slow.actionId}`,
+    });
+    await until('the slow step to start', async () =>
+      (await h.pilot.deps.store.timeline(incident.id)).some((e) => e.type === 'step.started'),
+    );
     await new Promise((r) => setTimeout(r, 300));
 
     killSshd('spare');
 
     const failed = await result(since, 'Slow step');
-    expect(String(failed.args.text)).toMatch(/Slow step failed: the connection to lb-spare .* dropped while the command ran; its outcome is unknown/);
+    expect(String(failed.args.text)).toMatch(
+      /Slow step failed: the connection to lb-spare .* dropped while the command ran; its outcome is unknown/,
+    );
     expect(String(failed.args.text)).toMatch(/check sshd on the host, then run the step again/i);
-    expect((await h.pilot.deps.store.get(incident.id))?.steps[FaultSteps.slow.stepId]).toMatchObject({ state: 'failed' });
+    expect((await h.pilot.deps.store.get(incident.id))?.steps[FaultSteps.slow.stepId]).toMatchObject({
+      state: 'failed',
+    });
 
     startSshd('spare');
     const status = plain(await runStep(h, incident.threadTs, 'diagnosis-2', 'status-check'));
@@ -96,7 +141,12 @@ describeWithHosts('host faults through the bot', (hosts) => {
     const since = h.slack.calls().length;
     const msg = h.slack.message(CHANNEL, incident.messageTs!)!;
     const clicked = Date.now();
-    await h.slack.clickButton({ user: ONCALL, channel: CHANNEL, messageTs: msg.ts, actionId: `step.run:${FaultSteps.hang.stepId}:${FaultSteps.hang.actionId}` });
+    await h.slack.clickButton({
+      user: ONCALL,
+      channel: CHANNEL,
+      messageTs: msg.ts,
+      actionId: `step.run:${FaultSteps.hang.stepId}:${FaultSteps.hang.actionId}`,
+    });
     await until('the hanging command on the host', () => remoteProcesses(hosts.ssh.user, HANG_SLEEP).length > 0, 5000);
 
     const res = await result(since, 'Hanging step');
@@ -107,15 +157,23 @@ describeWithHosts('host faults through the bot', (hosts) => {
     // 1.5 s timeout, then TERM; nowhere near the 86 s the command wanted
     expect(elapsed).toBeLessThan(8000);
     const timeline = await h.pilot.deps.store.timeline(incident.id);
-    expect(timeline.find((e) => e.type === 'step.failed')?.details).toMatchObject({ timedOut: true, error: 'timed out after 2 s' });
+    expect(timeline.find((e) => e.type === 'step.failed')?.details).toMatchObject({
+      timedOut: true,
+      error: 'timed out after 2 s',
+    });
     await until('the remote sleep to be gone', () => remoteProcesses(hosts.ssh.user, HANG_SLEEP).length === 0, 5000);
   }, 30_000);
 
   it('a missing stats socket: the backend-state step says which socket and what to check', async () => {
     const incident = await openIncident('lb-nosock:9101');
     const out = plain(await runStep(h, incident.threadTs, 'diagnosis-backend-state', 'backend-state'));
-    expect(out).toMatch(/stats socket \/run\/rbp-missing\/admin\.sock does not exist on \S+ \(is haproxy running, with 'stats socket \/run\/rbp-missing\/admin\.sock level admin'\?\)/);
+    expect(out).toMatch(
+      /stats socket \/run\/rbp-missing\/admin\.sock does not exist on \S+ \(is haproxy running, with 'stats socket \/run\/rbp-missing\/admin\.sock level admin'\?\)/,
+    );
     expect(out).toMatch(/exit 1/);
-    expect((await h.pilot.deps.store.get(incident.id))?.steps['diagnosis-backend-state']).toMatchObject({ state: 'failed', exitCode: 1 });
+    expect((await h.pilot.deps.store.get(incident.id))?.steps['diagnosis-backend-state']).toMatchObject({
+      state: 'failed',
+      exitCode: 1,
+    });
   });
 });

@@ -6,12 +6,21 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HostSchema } from '../../../src/config/schema';
 import { builtinActions } from '../../../src/actions/catalog';
-import { CHANNEL, ONCALL, SIGNING_SECRET, startHarness, type Harness } from '../../support/pilot-harness';
-import { CANARY, HOSTILE_STRINGS, mutateJson, mutateText, randomJson, randomString, rng, type Rng } from '../../support/fuzz';
-import { signSlackRequest } from '../../support/slack/sign-slack-request';
+import { HostSchema } from '../../../src/config/schema';
 import { RecordingExecutor } from '../../support/fakes';
+import {
+  CANARY,
+  HOSTILE_STRINGS,
+  mutateJson,
+  mutateText,
+  type Rng,
+  randomJson,
+  randomString,
+  rng,
+} from '../../support/fuzz';
+import { CHANNEL, type Harness, ONCALL, SIGNING_SECRET, startHarness } from '../../support/pilot-harness';
+import { signSlackRequest } from '../../support/slack/sign-slack-request';
 
 const FIXTURES = join(__dirname, '..', '..', 'fixtures');
 const N = Number(process.env.FUZZ_HTTP_ITERATIONS ?? 200);
@@ -33,11 +42,26 @@ describe('HTTP routes under fuzzing', () => {
   const host = HostSchema.parse({
     name: 'lb-1',
     match: { instance: ['127.0.0.1:9101', 'lb-1:9101'] },
-    ssh: { host: '10.0.0.5', user: 'pilot', privateKeyPath: '/k', hostKey: 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s' },
-    haproxy: { socket: '/run/haproxy/admin.sock', config: '/etc/haproxy/haproxy.cfg', log: '/var/log/haproxy.log', service: 'haproxy', pidFile: '/run/haproxy.pid' },
+    ssh: {
+      host: '10.0.0.5',
+      user: 'pilot',
+      privateKeyPath: '/k',
+      hostKey: 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s',
+    },
+    haproxy: {
+      socket: '/run/haproxy/admin.sock',
+      config: '/etc/haproxy/haproxy.cfg',
+      log: '/var/log/haproxy.log',
+      service: 'haproxy',
+      pidFile: '/run/haproxy.pid',
+    },
   });
-  const slackEvents = readdirSync(join(FIXTURES, 'slack')).filter((f) => f.endsWith('.event.json')).map((f) => JSON.parse(readFileSync(join(FIXTURES, 'slack', f), 'utf8')) as Record<string, unknown>);
-  const webhooks = readdirSync(join(FIXTURES, 'alertmanager')).filter((f) => f.includes('.webhook.')).map((f) => JSON.parse(readFileSync(join(FIXTURES, 'alertmanager', f), 'utf8')) as unknown);
+  const slackEvents = readdirSync(join(FIXTURES, 'slack'))
+    .filter((f) => f.endsWith('.event.json'))
+    .map((f) => JSON.parse(readFileSync(join(FIXTURES, 'slack', f), 'utf8')) as Record<string, unknown>);
+  const webhooks = readdirSync(join(FIXTURES, 'alertmanager'))
+    .filter((f) => f.includes('.webhook.'))
+    .map((f) => JSON.parse(readFileSync(join(FIXTURES, 'alertmanager', f), 'utf8')) as unknown);
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
   let h: Harness;
@@ -50,15 +74,37 @@ describe('HTTP routes under fuzzing', () => {
     h = await startHarness({
       hosts: [host],
       executor,
-      config: { alertmanager: { token: AM_TOKEN }, limits: { perHost: { concurrency: 4, minGapMs: 0, maxQueued: 1000 }, global: { concurrency: 20 }, perUser: { clicksPerMinute: 1000 } } },
+      config: {
+        alertmanager: { token: AM_TOKEN },
+        limits: {
+          perHost: { concurrency: 4, minGapMs: 0, maxQueued: 1000 },
+          global: { concurrency: 20 },
+          perUser: { clicksPerMinute: 1000 },
+        },
+      },
     });
     // One real incident, a real click on it, a real event and a real slash command: the seeds of the mutations.
     const ts = await h.postFixture('single.slack-default.firing.event.json');
     const msg = await h.incidentMessage(ts);
-    const click = await h.slack.clickButton({ user: ONCALL, channel: CHANNEL, messageTs: msg.ts, actionId: 'step.run:diagnosis-2:status-check' });
+    const click = await h.slack.clickButton({
+      user: ONCALL,
+      channel: CHANNEL,
+      messageTs: msg.ts,
+      actionId: 'step.run:diagnosis-2:status-check',
+    });
     realClick = click.payload as unknown as Record<string, unknown>;
-    realEnvelope = (await h.slack.sendEvent({ type: 'message', channel: CHANNEL, user: ONCALL, text: 'hello', ts: '1700000000.000100' })).envelope as Record<string, unknown>;
-    realCommand = (await h.slack.slashCommand({ command: '/incident', text: 'list', userId: ONCALL, channelId: CHANNEL })).fields;
+    realEnvelope = (
+      await h.slack.sendEvent({
+        type: 'message',
+        channel: CHANNEL,
+        user: ONCALL,
+        text: 'hello',
+        ts: '1700000000.000100',
+      })
+    ).envelope as Record<string, unknown>;
+    realCommand = (
+      await h.slack.slashCommand({ command: '/incident', text: 'list', userId: ONCALL, channelId: CHANNEL })
+    ).fields;
     await waitForIdle();
   });
   afterAll(async () => {
@@ -66,11 +112,23 @@ describe('HTTP routes under fuzzing', () => {
     await h?.stop();
   }, 60_000);
 
-  async function send(path: string, init: { method?: string; body?: string; headers?: Record<string, string> }, label: string): Promise<Answer> {
-    if (path === '/slack/events' && init.headers?.['x-slack-signature'] && boltReadsNull(init.body ?? '', init.headers['content-type'] ?? '')) {
+  async function send(
+    path: string,
+    init: { method?: string; body?: string; headers?: Record<string, string> },
+    label: string,
+  ): Promise<Answer> {
+    if (
+      path === '/slack/events' &&
+      init.headers?.['x-slack-signature'] &&
+      boltReadsNull(init.body ?? '', init.headers['content-type'] ?? '')
+    ) {
       return { status: -1, label: `${label} (skipped: a signed null body, see below)` };
     }
-    const res = await fetch(`${h.url}${path}`, { method: init.method ?? 'POST', headers: { ...init.headers, connection: 'close' }, body: init.body });
+    const res = await fetch(`${h.url}${path}`, {
+      method: init.method ?? 'POST',
+      headers: { ...init.headers, connection: 'close' },
+      body: init.body,
+    });
     await res.arrayBuffer();
     // what was sent, for a status the test refuses
     const sent = `${init.method ?? 'POST'} ${path} ${init.headers?.['content-type'] ?? ''} ${(init.body ?? '').slice(0, 300)}`;
@@ -111,19 +169,60 @@ describe('HTTP routes under fuzzing', () => {
   function slackBody(r: Rng): { body: string; contentType: string } {
     switch (r.int(7)) {
       case 0:
-        return { body: JSON.stringify(mutateJson(r, { ...realEnvelope, event_id: `Ev${r.int(1e9)}`, event: r.chance(0.5) ? r.pick(slackEvents) : realEnvelope.event }, 5)), contentType: 'application/json' };
+        return {
+          body: JSON.stringify(
+            mutateJson(
+              r,
+              {
+                ...realEnvelope,
+                event_id: `Ev${r.int(1e9)}`,
+                event: r.chance(0.5) ? r.pick(slackEvents) : realEnvelope.event,
+              },
+              5,
+            ),
+          ),
+          contentType: 'application/json',
+        };
       case 1:
-        return { body: new URLSearchParams({ payload: JSON.stringify(mutateJson(r, realClick, 4)) }).toString(), contentType: FORM };
+        return {
+          body: new URLSearchParams({ payload: JSON.stringify(mutateJson(r, realClick, 4)) }).toString(),
+          contentType: FORM,
+        };
       case 2:
-        return { body: new URLSearchParams(Object.fromEntries(Object.entries(mutateJson(r, realCommand, 3) as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]))).toString(), contentType: FORM };
+        return {
+          body: new URLSearchParams(
+            Object.fromEntries(
+              Object.entries(mutateJson(r, realCommand, 3) as Record<string, unknown>).map(([k, v]) => [
+                k,
+                typeof v === 'string' ? v : JSON.stringify(v),
+              ]),
+            ),
+          ).toString(),
+          contentType: FORM,
+        };
       case 3:
-        return { body: new URLSearchParams({ ...realCommand, text: `${r.pick(['run', 'show', 'note', 'resolve', 'timeline', 'list', ''])} ${randomString(r, 60)} ${r.chance(0.5) ? 'lb-1' : randomString(r, 20)}` }).toString(), contentType: FORM };
+        return {
+          body: new URLSearchParams({
+            ...realCommand,
+            text: `${r.pick(['run', 'show', 'note', 'resolve', 'timeline', 'list', ''])} ${randomString(r, 60)} ${r.chance(0.5) ? 'lb-1' : randomString(r, 20)}`,
+          }).toString(),
+          contentType: FORM,
+        };
       case 4:
-        return { body: JSON.stringify(randomJson(r, 4)), contentType: r.pick(['application/json', FORM, 'text/plain']) };
+        return {
+          body: JSON.stringify(randomJson(r, 4)),
+          contentType: r.pick(['application/json', FORM, 'text/plain']),
+        };
       case 5:
-        return { body: `payload=${encodeURIComponent(wellFormed(mutateText(r, JSON.stringify(realClick), 6)))}`, contentType: FORM };
+        return {
+          body: `payload=${encodeURIComponent(wellFormed(mutateText(r, JSON.stringify(realClick), 6)))}`,
+          contentType: FORM,
+        };
       default:
-        return { body: randomString(r, 400), contentType: r.pick(['application/json', FORM, 'text/plain', 'application/octet-stream']) };
+        return {
+          body: randomString(r, 400),
+          contentType: r.pick(['application/json', FORM, 'text/plain', 'application/octet-stream']),
+        };
     }
   }
 
@@ -194,7 +293,10 @@ describe('HTTP routes under fuzzing', () => {
     });
     expectProperStatuses(answers, [200, 400, 404]);
     await waitForIdle();
-    const posted = h.slack.calls().slice(before).filter((c) => c.method.startsWith('chat.') || c.method.startsWith('views.') || c.method === 'response_url');
+    const posted = h.slack
+      .calls()
+      .slice(before)
+      .filter((c) => c.method.startsWith('chat.') || c.method.startsWith('views.') || c.method === 'response_url');
     expect(posted).toEqual([]);
     expect(executor.calls.length).toBe(ran);
   }, 30_000);
@@ -222,30 +324,70 @@ describe('HTTP routes under fuzzing', () => {
   it('POST /alertmanager: 401 without the token, 202 or 400 with it, never a 5xx', async () => {
     const noToken = await run(N / 2, 4, async (r, i) => {
       const body = JSON.stringify(r.chance(0.5) ? r.pick(webhooks) : mutateJson(r, r.pick(webhooks), 3));
-      const auth = r.pick([undefined, 'Bearer wrong', `Bearer ${AM_TOKEN}x`, `Basic ${AM_TOKEN}`, `bearer`, randomString(r, 30).replace(/[^\x20-\x7e]/g, '')]);
-      return send('/alertmanager', { body, headers: { 'content-type': 'application/json', ...(auth !== undefined ? { authorization: auth } : {}) } }, `no-token #${i}`);
+      const auth = r.pick([
+        undefined,
+        'Bearer wrong',
+        `Bearer ${AM_TOKEN}x`,
+        `Basic ${AM_TOKEN}`,
+        `bearer`,
+        randomString(r, 30).replace(/[^\x20-\x7e]/g, ''),
+      ]);
+      return send(
+        '/alertmanager',
+        {
+          body,
+          headers: { 'content-type': 'application/json', ...(auth !== undefined ? { authorization: auth } : {}) },
+        },
+        `no-token #${i}`,
+      );
     });
     expectProperStatuses(noToken, [401]);
 
     // Mutations of one-alert payloads: every accepted alert may open an incident, and posts are paced per channel.
     const single = webhooks.filter((w) => (w as { alerts: unknown[] }).alerts.length === 1);
     const withToken = await run(N / 2, 5, async (r, i) => {
-      const body = r.chance(0.6) ? JSON.stringify(mutateJson(r, r.pick(single), 3)) : r.chance(0.5) ? JSON.stringify(randomJson(r, 4)) : randomString(r, 300);
-      return send('/alertmanager', { body, headers: { 'content-type': 'application/json', authorization: `Bearer ${AM_TOKEN}` } }, `token #${i}`);
+      const body = r.chance(0.6)
+        ? JSON.stringify(mutateJson(r, r.pick(single), 3))
+        : r.chance(0.5)
+          ? JSON.stringify(randomJson(r, 4))
+          : randomString(r, 300);
+      return send(
+        '/alertmanager',
+        { body, headers: { 'content-type': 'application/json', authorization: `Bearer ${AM_TOKEN}` } },
+        `token #${i}`,
+      );
     });
     expectProperStatuses(withToken, [202, 400]);
     expect(withToken.some((a) => a.status === 202)).toBe(true);
     expect(withToken.some((a) => a.status === 400)).toBe(true);
     // a body past the 1 MiB limit is refused, not buffered
-    const huge = await send('/alertmanager', { body: 'x'.repeat(2 * 1024 * 1024), headers: { authorization: `Bearer ${AM_TOKEN}` } }, 'huge').catch(() => ({ status: 0, label: 'reset' }));
+    const huge = await send(
+      '/alertmanager',
+      { body: 'x'.repeat(2 * 1024 * 1024), headers: { authorization: `Bearer ${AM_TOKEN}` } },
+      'huge',
+    ).catch(() => ({ status: 0, label: 'reset' }));
     expect([400, 413, 0]).toContain(huge.status);
   }, 30_000);
 
   it('GET /healthz and /metrics, other paths and methods: proper statuses', async () => {
     const answers = await run(N / 2, 6, async (r, i) => {
-      const path = r.pick(['/healthz', '/metrics', '/slack/events', '/alertmanager', `/${encodeURIComponent(wellFormed(randomString(r, 20)))}`, '/metrics?x=1', '/healthz/../metrics', '//', '/%2e%2e/']);
+      const path = r.pick([
+        '/healthz',
+        '/metrics',
+        '/slack/events',
+        '/alertmanager',
+        `/${encodeURIComponent(wellFormed(randomString(r, 20)))}`,
+        '/metrics?x=1',
+        '/healthz/../metrics',
+        '//',
+        '/%2e%2e/',
+      ]);
       const method = r.pick(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'PATCH']);
-      return send(path, { method, ...(method === 'GET' || method === 'HEAD' ? {} : { body: randomString(r, 50) }) }, `${method} ${path} #${i}`);
+      return send(
+        path,
+        { method, ...(method === 'GET' || method === 'HEAD' ? {} : { body: randomString(r, 50) }) },
+        `${method} ${path} #${i}`,
+      );
     });
     expect(answers.filter((a) => a.status < 200 || a.status >= 500).slice(0, 5)).toEqual([]);
     const health = await fetch(`${h.url}/healthz`);

@@ -5,7 +5,7 @@
  */
 import { openPostgresStore } from '../../../src/incident/postgres-store';
 import { describeWithDatastores, freshDatabase } from '../../support/datastores';
-import { CHANNEL, startHarness, type Harness } from '../../support/pilot-harness';
+import { CHANNEL, type Harness, startHarness } from '../../support/pilot-harness';
 
 describeWithDatastores('the bot on a Postgres store', () => {
   let db: { url: string; drop(): Promise<void> };
@@ -39,7 +39,10 @@ describeWithDatastores('the bot on a Postgres store', () => {
 
     // when a second bot process starts on the same database (another replica, or this one on a new disk)
     await first.stop();
-    const second = await startHarness({ slack: first.slack, config: { store: { path: '/nonexistent-dir/unused.db', url: db.url } } });
+    const second = await startHarness({
+      slack: first.slack,
+      config: { store: { path: '/nonexistent-dir/unused.db', url: db.url } },
+    });
     harnesses.push(second);
 
     // then it has the incident, with the message the first one posted

@@ -5,10 +5,10 @@
  */
 import { Client } from 'pg';
 import { openPostgresStore, PG_MIGRATIONS, type PostgresIncidentStore } from '../../../src/incident/postgres-store';
-import { SqliteIncidentStore, type IncidentStore } from '../../../src/incident/store';
+import { type IncidentStore, SqliteIncidentStore } from '../../../src/incident/store';
 import type { StepState } from '../../../src/incident/types';
-import { firingAlert } from '../../support/domain-fixtures';
 import { describeWithDatastores, freshDatabase } from '../../support/datastores';
+import { firingAlert } from '../../support/domain-fixtures';
 
 const at = '2026-11-25T03:00:00.000Z';
 const later = (sec: number) => new Date(Date.parse(at) + sec * 1000).toISOString();
@@ -44,7 +44,15 @@ function contract(make: Make): void {
 
   it('keeps an incident as written: alert, host, message, steps, silences', async () => {
     const { incident } = await store.openOrGet({ alert, hostName: 'lb-1', channel: 'C1', threadTs: '1.1', at });
-    expect(incident).toMatchObject({ fingerprint: 'f1', alertname: alert.alertname, status: 'open', hostName: 'lb-1', openedAt: at, steps: {}, silences: [] });
+    expect(incident).toMatchObject({
+      fingerprint: 'f1',
+      alertname: alert.alertname,
+      status: 'open',
+      hostName: 'lb-1',
+      openedAt: at,
+      steps: {},
+      silences: [],
+    });
     expect(incident.alert).toEqual(alert);
     await store.update(incident.id, { messageTs: '1.2', lastRepeatAt: later(60) });
     const ok: StepState = { state: 'ok', actionId: 'log-tail', by: 'U1', at: later(61), exitCode: 0, durationMs: 80 };
@@ -70,9 +78,34 @@ function contract(make: Make): void {
 
   it('filters the audit log by host, actions, time and outcome', async () => {
     const { incident } = await store.openOrGet({ alert, channel: 'C1', threadTs: '1.1', at });
-    await store.appendAudit({ at, incidentId: incident.id, user: 'U1', host: 'lb-1', actionId: 'restart', outcome: 'ok', command: 'x', exitCode: 0, verification: 'verified' });
-    await store.appendAudit({ at: later(10), user: 'U1', host: 'lb-1', actionId: 'reload', outcome: 'refused', reason: 'cooldown', details: { code: 'COOLDOWN' } });
-    await store.appendAudit({ at: later(20), user: 'U2', host: 'lb-2', actionId: 'restart', outcome: 'failed', exitCode: 1 });
+    await store.appendAudit({
+      at,
+      incidentId: incident.id,
+      user: 'U1',
+      host: 'lb-1',
+      actionId: 'restart',
+      outcome: 'ok',
+      command: 'x',
+      exitCode: 0,
+      verification: 'verified',
+    });
+    await store.appendAudit({
+      at: later(10),
+      user: 'U1',
+      host: 'lb-1',
+      actionId: 'reload',
+      outcome: 'refused',
+      reason: 'cooldown',
+      details: { code: 'COOLDOWN' },
+    });
+    await store.appendAudit({
+      at: later(20),
+      user: 'U2',
+      host: 'lb-2',
+      actionId: 'restart',
+      outcome: 'failed',
+      exitCode: 1,
+    });
     expect((await store.audits({ host: 'lb-1' })).map((a) => a.actionId)).toEqual(['restart', 'reload']);
     expect((await store.audits({ actionIds: ['restart'] })).map((a) => a.host)).toEqual(['lb-1', 'lb-2']);
     expect((await store.audits({ since: later(5) })).map((a) => a.at)).toEqual([later(10), later(20)]);
@@ -97,23 +130,36 @@ function contract(make: Make): void {
       createdAt: later(300),
     };
     expect((await store.addSilence(incident.id, silence)).silences).toEqual([silence]);
-    expect((await store.markSilenceExpired(incident.id, silence.id, 'U0ONCALL01', later(600)))?.silences).toEqual([{ ...silence, expiredAt: later(600), expiredBy: 'U0ONCALL01' }]);
+    expect((await store.markSilenceExpired(incident.id, silence.id, 'U0ONCALL01', later(600)))?.silences).toEqual([
+      { ...silence, expiredAt: later(600), expiredBy: 'U0ONCALL01' },
+    ]);
     await store.markSilenceExpired(incident.id, silence.id, 'bot', later(900));
-    expect((await store.get(incident.id))?.silences?.[0]).toMatchObject({ expiredAt: later(600), expiredBy: 'U0ONCALL01' });
+    expect((await store.get(incident.id))?.silences?.[0]).toMatchObject({
+      expiredAt: later(600),
+      expiredBy: 'U0ONCALL01',
+    });
     expect(await store.markSilenceExpired(incident.id, 'nope', 'bot', later(900))).toBeUndefined();
   });
 
   it('lets one owner hold a lock until it is released or expires', async () => {
     const t0 = new Date(at);
     expect(await store.acquireLock('mitigation:lb-1', 'a', 60_000, t0)).toEqual({ acquired: true });
-    expect(await store.acquireLock('mitigation:lb-1', 'b', 60_000, t0)).toEqual({ acquired: false, owner: 'a', since: at });
+    expect(await store.acquireLock('mitigation:lb-1', 'b', 60_000, t0)).toEqual({
+      acquired: false,
+      owner: 'a',
+      since: at,
+    });
     expect(await store.acquireLock('mitigation:lb-2', 'b', 60_000, t0)).toEqual({ acquired: true });
     await store.releaseLock('mitigation:lb-1', 'b'); // not the holder: no effect
     expect((await store.acquireLock('mitigation:lb-1', 'b', 60_000, t0)).acquired).toBe(false);
     await store.releaseLock('mitigation:lb-1', 'a');
     expect((await store.acquireLock('mitigation:lb-1', 'b', 60_000, t0)).acquired).toBe(true);
-    expect((await store.acquireLock('mitigation:lb-1', 'c', 60_000, new Date(t0.getTime() + 59_000))).acquired).toBe(false);
-    expect((await store.acquireLock('mitigation:lb-1', 'c', 60_000, new Date(t0.getTime() + 61_000))).acquired).toBe(true);
+    expect((await store.acquireLock('mitigation:lb-1', 'c', 60_000, new Date(t0.getTime() + 59_000))).acquired).toBe(
+      false,
+    );
+    expect((await store.acquireLock('mitigation:lb-1', 'c', 60_000, new Date(t0.getTime() + 61_000))).acquired).toBe(
+      true,
+    );
   });
 
   it('commits a transaction’s writes together, and rolls them all back when it throws', async () => {
@@ -124,7 +170,14 @@ function contract(make: Make): void {
     });
     await expect(
       store.transaction(async (tx) => {
-        await tx.setStep(incident.id, 'diagnosis-1', { state: 'ok', actionId: 'log-tail', by: 'U1', at: later(1), exitCode: 0, durationMs: 5 });
+        await tx.setStep(incident.id, 'diagnosis-1', {
+          state: 'ok',
+          actionId: 'log-tail',
+          by: 'U1',
+          at: later(1),
+          exitCode: 0,
+          durationMs: 5,
+        });
         await tx.appendTimeline(incident.id, 'step.finished', 'U1', {}, later(1));
         throw new Error('boom');
       }),
@@ -141,21 +194,32 @@ function contract(make: Make): void {
 
   it('records a step’s state with its timeline event, both or neither', async () => {
     const { incident } = await store.openOrGet({ alert, channel: 'C1', threadTs: '1.1', at });
-    const event = await store.recordStep(incident.id, 'diagnosis-2', { state: 'running', actionId: 'status-check', by: 'U1', at }, { type: 'step.started', actor: 'U1', details: { host: 'lb-1' }, at });
+    const event = await store.recordStep(
+      incident.id,
+      'diagnosis-2',
+      { state: 'running', actionId: 'status-check', by: 'U1', at },
+      { type: 'step.started', actor: 'U1', details: { host: 'lb-1' }, at },
+    );
     expect(event).toMatchObject({ incidentId: incident.id, type: 'step.started', at, details: { host: 'lb-1' } });
     expect(await store.timeline(incident.id)).toEqual([event]);
     // details that cannot be serialised make the event's insert throw after the step's upsert ran
     const circular: Record<string, unknown> = {};
     circular.self = circular;
     await expect(
-      store.recordStep(incident.id, 'diagnosis-2', { state: 'ok', actionId: 'status-check', by: 'U1', at, exitCode: 0, durationMs: 5 }, { type: 'step.finished', actor: 'U1', details: circular, at }),
+      store.recordStep(
+        incident.id,
+        'diagnosis-2',
+        { state: 'ok', actionId: 'status-check', by: 'U1', at, exitCode: 0, durationMs: 5 },
+        { type: 'step.finished', actor: 'U1', details: circular, at },
+      ),
     ).rejects.toThrow();
     expect((await store.get(incident.id))?.steps['diagnosis-2']).toMatchObject({ state: 'running' });
     expect((await store.timeline(incident.id)).map((e) => e.type)).toEqual(['step.started']);
   });
 
   it('counts the open incidents', async () => {
-    for (const fp of ['a', 'b', 'c']) await store.openOrGet({ alert: firingAlert({ fingerprint: fp }), channel: 'C1', threadTs: '1.1', at });
+    for (const fp of ['a', 'b', 'c'])
+      await store.openOrGet({ alert: firingAlert({ fingerprint: fp }), channel: 'C1', threadTs: '1.1', at });
     await store.update((await store.findOpen('b'))!.id, { status: 'resolved', resolvedAt: at });
     expect(await store.countOpen()).toBe(2);
   });
@@ -164,7 +228,9 @@ function contract(make: Make): void {
 describe('IncidentStore contract: SQLite', () => {
   // One file per test, shared by the stores a test opens (as replicas of one process would share it).
   let n = 0;
-  const dir = require('node:fs').mkdtempSync(require('node:path').join(require('node:os').tmpdir(), 'rbp-contract-')) as string;
+  const dir = require('node:fs').mkdtempSync(
+    require('node:path').join(require('node:os').tmpdir(), 'rbp-contract-'),
+  ) as string;
   let path = '';
   beforeEach(() => {
     path = `${dir}/store-${++n}.db`;
@@ -187,7 +253,10 @@ describeWithDatastores('IncidentStore contract: Postgres', () => {
     let a: PostgresIncidentStore;
     let b: PostgresIncidentStore;
     beforeEach(async () => {
-      [a, b] = await Promise.all([openPostgresStore(db.url, { poolSize: 6 }), openPostgresStore(db.url, { poolSize: 6 })]);
+      [a, b] = await Promise.all([
+        openPostgresStore(db.url, { poolSize: 6 }),
+        openPostgresStore(db.url, { poolSize: 6 }),
+      ]);
     });
     afterEach(async () => {
       await Promise.all([a.close(), b.close()]);
@@ -199,7 +268,9 @@ describeWithDatastores('IncidentStore contract: Postgres', () => {
       const c = new Client({ connectionString: db.url });
       await c.connect();
       try {
-        const { rows } = await c.query<{ version: number; n: string }>('SELECT version, count(*) AS n FROM schema_migrations GROUP BY version ORDER BY version');
+        const { rows } = await c.query<{ version: number; n: string }>(
+          'SELECT version, count(*) AS n FROM schema_migrations GROUP BY version ORDER BY version',
+        );
         expect(rows.map((r) => [r.version, Number(r.n)])).toEqual(PG_MIGRATIONS.map((m) => [m.version, 1]));
       } finally {
         await c.end();
@@ -207,7 +278,9 @@ describeWithDatastores('IncidentStore contract: Postgres', () => {
     });
 
     it('opens one incident when the same alert reaches both at once', async () => {
-      const tries = Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).openOrGet({ alert, channel: 'C1', threadTs: `${i}.1`, at }));
+      const tries = Array.from({ length: 20 }, (_, i) =>
+        (i % 2 ? a : b).openOrGet({ alert, channel: 'C1', threadTs: `${i}.1`, at }),
+      );
       const results = await Promise.all(tries);
       expect(results.filter((r) => r.created)).toHaveLength(1);
       expect(new Set(results.map((r) => r.incident.id)).size).toBe(1);
@@ -216,7 +289,9 @@ describeWithDatastores('IncidentStore contract: Postgres', () => {
 
     it('gives a lock to one of two replicas asking at once', async () => {
       const now = new Date(at);
-      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).acquireLock('mitigation:lb-1', `owner-${i}`, 60_000, now)));
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).acquireLock('mitigation:lb-1', `owner-${i}`, 60_000, now)),
+      );
       expect(results.filter((r) => r.acquired)).toHaveLength(1);
       const holder = results.find((r) => !r.acquired) as { owner: string };
       expect(results.filter((r) => !r.acquired).every((r) => !r.acquired && r.owner === holder.owner)).toBe(true);
@@ -224,7 +299,9 @@ describeWithDatastores('IncidentStore contract: Postgres', () => {
 
     it('hands a Slack event id to one replica (the event claims of the message listener)', async () => {
       const at = new Date();
-      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).eventClaims().claim('Ev42', at)));
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).eventClaims().claim('Ev42', at)),
+      );
       expect(results.filter(Boolean)).toHaveLength(1);
       expect(await a.eventClaims().claim('Ev43', at)).toBe(true);
       expect(await b.eventClaims().claim('Ev43', at)).toBe(false);
@@ -232,7 +309,9 @@ describeWithDatastores('IncidentStore contract: Postgres', () => {
 
     it('says which database it could not open, without the password', async () => {
       const bad = db.url.replace('pilot@', 'pilot:secret@').replace(/\/[^/]+$/, '/no_such_db');
-      await expect(openPostgresStore(bad)).rejects.toThrow(/cannot open the Postgres store at postgres:\/\/pilot:\*\*\*@127\.0\.0\.1:\d+\/no_such_db/);
+      await expect(openPostgresStore(bad)).rejects.toThrow(
+        /cannot open the Postgres store at postgres:\/\/pilot:\*\*\*@127\.0\.0\.1:\d+\/no_such_db/,
+      );
     });
   });
 });

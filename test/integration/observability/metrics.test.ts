@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HostConfig } from '../../../src/config/schema';
-import { CHANNEL, ONCALL, startHarness, type Harness } from '../../support/pilot-harness';
-import { parsePromText, type PromText } from '../../support/prom-text';
+import { CHANNEL, type Harness, ONCALL, startHarness } from '../../support/pilot-harness';
+import { type PromText, parsePromText } from '../../support/prom-text';
 import { runStep } from '../../support/step-helpers';
 import { describeWithHosts, stopSshd, testHostConfig } from '../../support/test-hosts';
 
@@ -14,7 +14,12 @@ const FIXTURES = join(__dirname, '..', '..', 'fixtures');
 
 describeWithHosts('GET /metrics', (hosts) => {
   const lb = testHostConfig(hosts);
-  const refused: HostConfig = { ...lb, name: 'lb-refused', match: { instance: ['lb-refused:9101'] }, ssh: { ...lb.ssh, port: hosts.ssh.sparePort } };
+  const refused: HostConfig = {
+    ...lb,
+    name: 'lb-refused',
+    match: { instance: ['lb-refused:9101'] },
+    ssh: { ...lb.ssh, port: hosts.ssh.sparePort },
+  };
   let h: Harness;
   let threadTs: string;
 
@@ -25,7 +30,11 @@ describeWithHosts('GET /metrics', (hosts) => {
     return parsePromText(await res.text());
   }
 
-  async function until(what: string, check: (m: PromText) => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<PromText> {
+  async function until(
+    what: string,
+    check: (m: PromText) => boolean | Promise<boolean>,
+    timeoutMs = 10_000,
+  ): Promise<PromText> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const m = await scrape();
@@ -38,7 +47,16 @@ describeWithHosts('GET /metrics', (hosts) => {
   beforeAll(async () => {
     stopSshd('spare');
     // One action at a time with a gap, so clicks in a burst wait in the host's queue.
-    h = await startHarness({ hosts: [lb, refused], config: { limits: { perHost: { concurrency: 1, minGapMs: 400, maxQueued: 20 }, global: { concurrency: 10 }, perUser: { clicksPerMinute: 60 } } } });
+    h = await startHarness({
+      hosts: [lb, refused],
+      config: {
+        limits: {
+          perHost: { concurrency: 1, minGapMs: 400, maxQueued: 20 },
+          global: { concurrency: 10 },
+          perUser: { clicksPerMinute: 60 },
+        },
+      },
+    });
     threadTs = await h.postFixture('single.slack-default.firing.event.json');
     await h.incidentMessage(threadTs);
   });
@@ -64,7 +82,9 @@ describeWithHosts('GET /metrics', (hosts) => {
 
   it('counts alerts by source and status, and open incidents', async () => {
     let m = await scrape();
-    const fromSlack = m.all('runbook_pilot_alerts_received_total', { status: 'firing' }).filter((s) => s.labels.source !== 'webhook');
+    const fromSlack = m
+      .all('runbook_pilot_alerts_received_total', { status: 'firing' })
+      .filter((s) => s.labels.source !== 'webhook');
     expect(fromSlack.reduce((n, s) => n + s.value, 0)).toBe(1);
     expect(m.value('runbook_pilot_alerts_received_total', { source: 'webhook' })).toBeUndefined();
 
@@ -73,8 +93,16 @@ describeWithHosts('GET /metrics', (hosts) => {
     expect(res.status).toBe(202);
     const accepted = ((await res.json()) as { accepted: number }).accepted;
     expect(accepted).toBeGreaterThan(1);
-    m = await until('the webhook alerts', (x) => x.value('runbook_pilot_alerts_received_total', { source: 'webhook', status: 'firing' }) === accepted);
-    await until('every incident open', async (x) => x.value('runbook_pilot_incidents_open') === (await h.pilot.deps.store.listOpen()).length && (await h.pilot.deps.store.listOpen()).length >= 2);
+    m = await until(
+      'the webhook alerts',
+      (x) => x.value('runbook_pilot_alerts_received_total', { source: 'webhook', status: 'firing' }) === accepted,
+    );
+    await until(
+      'every incident open',
+      async (x) =>
+        x.value('runbook_pilot_incidents_open') === (await h.pilot.deps.store.listOpen()).length &&
+        (await h.pilot.deps.store.listOpen()).length >= 2,
+    );
   });
 
   it('counts actions by id and result and times them in a histogram', async () => {
@@ -85,7 +113,19 @@ describeWithHosts('GET /metrics', (hosts) => {
     expect(m.value('runbook_pilot_actions_total', { action: 'connectivity-check', result: 'failed' })).toBe(1);
 
     const buckets = m.all('runbook_pilot_action_duration_seconds_bucket', { action: 'backend-state' });
-    expect(buckets.map((b) => b.labels.le)).toEqual(['0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '10', '30', '60', '+Inf']);
+    expect(buckets.map((b) => b.labels.le)).toEqual([
+      '0.05',
+      '0.1',
+      '0.25',
+      '0.5',
+      '1',
+      '2.5',
+      '5',
+      '10',
+      '30',
+      '60',
+      '+Inf',
+    ]);
     for (let i = 1; i < buckets.length; i++) expect(buckets[i].value).toBeGreaterThanOrEqual(buckets[i - 1].value);
     expect(buckets[buckets.length - 1].value).toBe(1);
     expect(m.value('runbook_pilot_action_duration_seconds_count', { action: 'backend-state' })).toBe(1);
@@ -97,32 +137,72 @@ describeWithHosts('GET /metrics', (hosts) => {
   it('shows the queue on a host while clicks wait, and empties it', async () => {
     const msg = await h.incidentMessage(threadTs);
     const users = ['U0QUEUE0001', 'U0QUEUE0002', 'U0QUEUE0003', 'U0QUEUE0004'];
-    const acks = await Promise.all(users.map((user) => h.slack.clickButton({ user, channel: CHANNEL, messageTs: msg.ts, actionId: 'step.run:diagnosis-4:config-check' })));
+    const acks = await Promise.all(
+      users.map((user) =>
+        h.slack.clickButton({
+          user,
+          channel: CHANNEL,
+          messageTs: msg.ts,
+          actionId: 'step.run:diagnosis-4:config-check',
+        }),
+      ),
+    );
     expect(acks.every((a) => a.status === 200)).toBe(true);
-    const busy = await until('a queue on lb-test', (x) => (x.value('runbook_pilot_host_queue_depth', { host: 'lb-test' }) ?? 0) >= 2, 3000);
+    const busy = await until(
+      'a queue on lb-test',
+      (x) => (x.value('runbook_pilot_host_queue_depth', { host: 'lb-test' }) ?? 0) >= 2,
+      3000,
+    );
     // one at a time; between two runs (the minimum gap) none runs
     expect(busy.value('runbook_pilot_host_running', { host: 'lb-test' })).toBeLessThanOrEqual(1);
-    const idle = await until('the queue emptied', (x) => x.value('runbook_pilot_actions_total', { action: 'config-check', result: 'ok' }) === 4, 15_000);
+    const idle = await until(
+      'the queue emptied',
+      (x) => x.value('runbook_pilot_actions_total', { action: 'config-check', result: 'ok' }) === 4,
+      15_000,
+    );
     expect(idle.value('runbook_pilot_host_queue_depth', { host: 'lb-test' })).toBe(0);
   });
 
   it('counts failed Slack requests of every client by method and reason', async () => {
     const msg = await h.incidentMessage(threadTs);
     // An unknown button is answered by an ephemeral through the listener's own WebClient, not app.client.
-    const clickUnknown = () => h.slack.clickButton({ user: ONCALL, channel: CHANNEL, messageTs: msg.ts, actionId: 'legacy.button', message: msg });
+    const clickUnknown = () =>
+      h.slack.clickButton({
+        user: ONCALL,
+        channel: CHANNEL,
+        messageTs: msg.ts,
+        actionId: 'legacy.button',
+        message: msg,
+      });
     h.slack.failNext('chat.postEphemeral', { status: 500 });
     expect((await clickUnknown()).status).toBe(200);
-    await until('the 500', (x) => x.value('runbook_pilot_slack_api_errors_total', { method: 'chat.postEphemeral', reason: 'http_500' }) === 1);
+    await until(
+      'the 500',
+      (x) =>
+        x.value('runbook_pilot_slack_api_errors_total', { method: 'chat.postEphemeral', reason: 'http_500' }) === 1,
+    );
     // retried and delivered
-    await h.slack.waitFor('chat.postEphemeral', (c) => c.status === 200 && String(c.args.text).includes('legacy.button'), 5000);
+    await h.slack.waitFor(
+      'chat.postEphemeral',
+      (c) => c.status === 200 && String(c.args.text).includes('legacy.button'),
+      5000,
+    );
 
     h.slack.failNext('chat.postEphemeral', { error: 'channel_not_found' });
     await clickUnknown();
-    await until('the Slack error code', (x) => x.value('runbook_pilot_slack_api_errors_total', { method: 'chat.postEphemeral', reason: 'channel_not_found' }) === 1);
+    await until(
+      'the Slack error code',
+      (x) =>
+        x.value('runbook_pilot_slack_api_errors_total', {
+          method: 'chat.postEphemeral',
+          reason: 'channel_not_found',
+        }) === 1,
+    );
   });
 
   it('counts 429 waits by method', async () => {
-    const before = (await scrape()).value('runbook_pilot_slack_rate_limit_waits_total', { method: 'chat.postMessage' }) ?? 0;
+    const before =
+      (await scrape()).value('runbook_pilot_slack_rate_limit_waits_total', { method: 'chat.postMessage' }) ?? 0;
     h.slack.failNext('chat.postMessage', { status: 429, retryAfterSec: 1 });
     await runStep(h, threadTs, 'diagnosis-2', 'status-check');
     const m = await scrape();
@@ -131,7 +211,15 @@ describeWithHosts('GET /metrics', (hosts) => {
   });
 
   it('counts SSH connection failures, by host and code', async () => {
-    const env = (await h.slack.sendEvent({ type: 'message', channel: CHANNEL, user: ONCALL, text: 'HaproxyServerDown instance=lb-refused:9101 backend=web server=web2', ts: '1700000900.000100' })).envelope as { event: { ts: string } };
+    const env = (
+      await h.slack.sendEvent({
+        type: 'message',
+        channel: CHANNEL,
+        user: ONCALL,
+        text: 'HaproxyServerDown instance=lb-refused:9101 backend=web server=web2',
+        ts: '1700000900.000100',
+      })
+    ).envelope as { event: { ts: string } };
     await h.incidentMessage(env.event.ts);
     const out = await runStep(h, env.event.ts, 'diagnosis-2', 'status-check');
     expect(out).toMatch(/refused|unreachable|not reach/i);

@@ -15,13 +15,20 @@ import axios from 'axios';
 import { HostSchema } from '../../../src/config/schema';
 import type { Incident } from '../../../src/incident/types';
 import { labelsFingerprint } from '../../../src/ingest/fingerprint';
-import { CHANNEL, startHarness, type Harness } from '../../support/pilot-harness';
-import { promStackAvailability, startPromStack, stopPromStack, waitFor, type PromStack } from '../../support/prom-stack';
-import { slackEventFromPayload, type SlackPayload } from '../../support/slack-envelope';
+import { CHANNEL, type Harness, startHarness } from '../../support/pilot-harness';
+import {
+  type PromStack,
+  promStackAvailability,
+  startPromStack,
+  stopPromStack,
+  waitFor,
+} from '../../support/prom-stack';
+import { type SlackPayload, slackEventFromPayload } from '../../support/slack-envelope';
 import type { SlackMessage } from '../../support/slack-standin';
 
 const availability = promStackAvailability();
-if (!availability.available) console.log(`grouping tests: ${availability.required ? 'FAIL' : 'skipped'}: ${availability.reason}`);
+if (!availability.available)
+  console.log(`grouping tests: ${availability.required ? 'FAIL' : 'skipped'}: ${availability.reason}`);
 const describeStack = availability.available || availability.required ? describe : describe.skip;
 const EXPORTER = '127.0.0.1:19101';
 
@@ -30,7 +37,14 @@ jest.setTimeout(120_000);
 const lb = HostSchema.parse({
   name: 'lb-stack',
   match: { instance: [EXPORTER] },
-  ssh: { host: '127.0.0.1', port: 1, user: 'pilot', privateKeyPath: '/nonexistent/key', insecureAcceptAnyHostKey: true, connectTimeoutMs: 500 },
+  ssh: {
+    host: '127.0.0.1',
+    port: 1,
+    user: 'pilot',
+    privateKeyPath: '/nonexistent/key',
+    insecureAcceptAnyHostKey: true,
+    connectTimeoutMs: 500,
+  },
 });
 
 const ROUTES: Record<string, string[]> = {
@@ -53,7 +67,10 @@ function alertmanagerConfig(relay: string): string {
     .map(([name, groupBy]) => `    - receiver: ${name}\n      group_by: ${yamlList(groupBy)}\n      continue: true`)
     .join('\n');
   const receivers = Object.keys(ROUTES)
-    .map((name) => `  - name: ${name}\n    slack_configs:\n      - api_url: '${relay}/${name}'\n        channel: '#alerts'\n        send_resolved: true`)
+    .map(
+      (name) =>
+        `  - name: ${name}\n    slack_configs:\n      - api_url: '${relay}/${name}'\n        channel: '#alerts'\n        send_resolved: true`,
+    )
     .join('\n');
   return `route:
   receiver: blackhole
@@ -80,7 +97,8 @@ describeStack('default Slack template under real route groupings', () => {
   let relay: Server;
   let original: string;
   const posted: Posted[] = [];
-  const titles = (route: string) => posted.filter((p) => p.route === route).map((p) => String(p.body.attachments?.[0]?.title ?? ''));
+  const titles = (route: string) =>
+    posted.filter((p) => p.route === route).map((p) => String(p.body.attachments?.[0]?.title ?? ''));
 
   beforeAll(async () => {
     if (!availability.available) throw new Error(`RBP_REQUIRE_HOSTS=1 but ${availability.reason}`);
@@ -91,7 +109,10 @@ describeStack('default Slack template under real route groupings', () => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        posted.push({ route: (req.url ?? '').slice(1), body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Posted['body'] });
+        posted.push({
+          route: (req.url ?? '').slice(1),
+          body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Posted['body'],
+        });
         res.writeHead(200, { 'content-type': 'text/plain' }).end('ok'); // what Slack's incoming webhooks answer
       });
     });
@@ -105,7 +126,11 @@ describeStack('default Slack template under real route groupings', () => {
     await waitFor(
       'notifications of every route',
       async () => {
-        const ok = titles('by-name').some((t) => t.startsWith('[FIRING:4]')) && titles('by-backend').length >= 2 && titles('by-all').length >= 4 && titles('by-server').length >= 4;
+        const ok =
+          titles('by-name').some((t) => t.startsWith('[FIRING:4]')) &&
+          titles('by-backend').length >= 2 &&
+          titles('by-all').length >= 4 &&
+          titles('by-server').length >= 4;
         const webhook = posted.filter((p) => p.route === 'webhook').length >= 4;
         return ok && webhook ? true : undefined;
       },
@@ -127,7 +152,12 @@ describeStack('default Slack template under real route groupings', () => {
 
   /** Delivers what Alertmanager posted to Slack as the message event Slack sends the bot; returns the message ts. */
   async function deliver(h: Harness, body: SlackPayload): Promise<string> {
-    const event = slackEventFromPayload(body, { kind: 'incoming-webhook', channel: CHANNEL, ts: '1.000100', botId: 'B0ALERTMGR' });
+    const event = slackEventFromPayload(body, {
+      kind: 'incoming-webhook',
+      channel: CHANNEL,
+      ts: '1.000100',
+      botId: 'B0ALERTMGR',
+    });
     const { ts: _ts, channel: _c, event_ts: _e, ...fields } = event as SlackMessage & { event_ts?: string };
     const res = await h.slack.postAlertMessage(CHANNEL, fields);
     if (res.status !== 200) throw new Error(`the bot answered ${res.status}`);
@@ -161,12 +191,18 @@ describeStack('default Slack template under real route groupings', () => {
     expect(labels.instance).toBe(EXPORTER);
     if (labels.server !== undefined) expect(DOWN).toContain(labels.server);
     else expect(missingLabels).toContain('server');
-    if (labels.server !== undefined && labels.backend !== undefined) expect(labels.backend).toBe(backendOf(labels.server));
+    if (labels.server !== undefined && labels.backend !== undefined)
+      expect(labels.backend).toBe(backendOf(labels.server));
   }
 
   it('Alertmanager rendered the default title under each grouping as expected', () => {
     expect(titles('by-name')).toContain(`[FIRING:4] HaproxyServerDown (${EXPORTER} haproxy critical)`);
-    expect(titles('by-backend')).toEqual(expect.arrayContaining([`[FIRING:3] HaproxyServerDown api (${EXPORTER} haproxy critical)`, `[FIRING:1] HaproxyServerDown web (${EXPORTER} haproxy web2 critical)`]));
+    expect(titles('by-backend')).toEqual(
+      expect.arrayContaining([
+        `[FIRING:3] HaproxyServerDown api (${EXPORTER} haproxy critical)`,
+        `[FIRING:1] HaproxyServerDown web (${EXPORTER} haproxy web2 critical)`,
+      ]),
+    );
     expect(titles('by-all')).toContain(`[FIRING:1] HaproxyServerDown web ${EXPORTER} haproxy web2 critical `);
     expect(titles('by-server')).toContain(`[FIRING:1] web web2 (HaproxyServerDown ${EXPORTER} haproxy critical)`);
   });
@@ -174,24 +210,30 @@ describeStack('default Slack template under real route groupings', () => {
   it.each([
     ['by-all', ["'...'"]],
     ['by-backend', ['alertname, backend']],
-  ])('without alertmanager.url, single notifications under %s: every label right, same fingerprint as Alertmanager', async (route) => {
-    const h = await startHarness({ hosts: [lb] });
-    try {
-      const single = firing(route, (t) => t.startsWith('[FIRING:1]'));
-      expect(single.length).toBeGreaterThanOrEqual(1);
-      for (const body of single) await deliver(h, body);
-      const incidents = await incidentsOf(h, single.length);
-      const held = (await axios.get(`${stack.alertmanagerUrl}/api/v2/alerts`)).data as Array<{ labels: Record<string, string>; fingerprint: string }>;
-      for (const i of incidents) {
-        expectRight(i);
-        expect(i.alert.missingLabels).toEqual([]);
-        expect(held.map((a) => a.fingerprint)).toContain(i.fingerprint);
-        expect(i.fingerprint).toBe(labelsFingerprint(i.alert.labels));
+  ])(
+    'without alertmanager.url, single notifications under %s: every label right, same fingerprint as Alertmanager',
+    async (route) => {
+      const h = await startHarness({ hosts: [lb] });
+      try {
+        const single = firing(route, (t) => t.startsWith('[FIRING:1]'));
+        expect(single.length).toBeGreaterThanOrEqual(1);
+        for (const body of single) await deliver(h, body);
+        const incidents = await incidentsOf(h, single.length);
+        const held = (await axios.get(`${stack.alertmanagerUrl}/api/v2/alerts`)).data as Array<{
+          labels: Record<string, string>;
+          fingerprint: string;
+        }>;
+        for (const i of incidents) {
+          expectRight(i);
+          expect(i.alert.missingLabels).toEqual([]);
+          expect(held.map((a) => a.fingerprint)).toContain(i.fingerprint);
+          expect(i.fingerprint).toBe(labelsFingerprint(i.alert.labels));
+        }
+      } finally {
+        await h.stop();
       }
-    } finally {
-      await h.stop();
-    }
-  });
+    },
+  );
 
   it('without alertmanager.url, a grouped notification of three alerts is one incident that says what is missing', async () => {
     const h = await startHarness({ hosts: [lb] });
@@ -201,7 +243,11 @@ describeStack('default Slack template under real route groupings', () => {
       const [incident] = await incidentsOf(h, 1);
       expectRight(incident);
       // `api` could be the backend, the job or the server as far as the title tells: reported, not guessed.
-      expect(incident.alert.labels).toMatchObject({ alertname: 'HaproxyServerDown', instance: EXPORTER, severity: 'critical' });
+      expect(incident.alert.labels).toMatchObject({
+        alertname: 'HaproxyServerDown',
+        instance: EXPORTER,
+        severity: 'critical',
+      });
       expect(incident.alert.missingLabels).toContain('server');
       if (incident.alert.labels.backend !== undefined) expect(incident.alert.labels.backend).toBe('api');
       const msg = h.slack.message(CHANNEL, incident.messageTs as string);
@@ -212,40 +258,59 @@ describeStack('default Slack template under real route groupings', () => {
     }
   });
 
-  it.each(['by-backend', 'by-name', 'by-server'])('with alertmanager.url, %s: one incident per alert, each in the thread, with Alertmanager’s fingerprint', async (route) => {
-    const h = await startHarness({ hosts: [lb], config: { alertmanager: { url: stack.alertmanagerUrl, timeoutMs: 2000 } } });
-    try {
-      const bodies = route === 'by-backend' ? firing(route, (t) => t.startsWith('[FIRING:3]')) : firing(route);
-      const expected = route === 'by-backend' ? 3 : 4;
-      const threads: string[] = [];
-      for (const body of bodies) threads.push(await deliver(h, body));
-      const incidents = await incidentsOf(h, expected);
-      expect(incidents).toHaveLength(expected);
-      const held = (await axios.get(`${stack.alertmanagerUrl}/api/v2/alerts`)).data as Array<{ labels: Record<string, string>; fingerprint: string; startsAt: string; generatorURL: string }>;
-      for (const i of incidents) {
-        expectRight(i);
-        expect(i.alert.missingLabels).toEqual([]);
-        const truth = held.find((a) => a.fingerprint === i.fingerprint);
-        expect(truth).toBeDefined();
-        expect(i.alert.labels).toEqual(truth?.labels);
-        expect(i.alert.startsAt).toBe(truth?.startsAt);
-        expect(i.alert.generatorURL).toBe(truth?.generatorURL);
-        expect(threads).toContain(i.threadTs);
+  it.each(['by-backend', 'by-name', 'by-server'])(
+    'with alertmanager.url, %s: one incident per alert, each in the thread, with Alertmanager’s fingerprint',
+    async (route) => {
+      const h = await startHarness({
+        hosts: [lb],
+        config: { alertmanager: { url: stack.alertmanagerUrl, timeoutMs: 2000 } },
+      });
+      try {
+        const bodies = route === 'by-backend' ? firing(route, (t) => t.startsWith('[FIRING:3]')) : firing(route);
+        const expected = route === 'by-backend' ? 3 : 4;
+        const threads: string[] = [];
+        for (const body of bodies) threads.push(await deliver(h, body));
+        const incidents = await incidentsOf(h, expected);
+        expect(incidents).toHaveLength(expected);
+        const held = (await axios.get(`${stack.alertmanagerUrl}/api/v2/alerts`)).data as Array<{
+          labels: Record<string, string>;
+          fingerprint: string;
+          startsAt: string;
+          generatorURL: string;
+        }>;
+        for (const i of incidents) {
+          expectRight(i);
+          expect(i.alert.missingLabels).toEqual([]);
+          const truth = held.find((a) => a.fingerprint === i.fingerprint);
+          expect(truth).toBeDefined();
+          expect(i.alert.labels).toEqual(truth?.labels);
+          expect(i.alert.startsAt).toBe(truth?.startsAt);
+          expect(i.alert.generatorURL).toBe(truth?.generatorURL);
+          expect(threads).toContain(i.threadTs);
+        }
+        expect(new Set(incidents.map((i) => i.alert.labels.server))).toEqual(
+          new Set(route === 'by-backend' ? ['api1', 'api2', 'api3'] : DOWN),
+        );
+      } finally {
+        await h.stop();
       }
-      expect(new Set(incidents.map((i) => i.alert.labels.server))).toEqual(new Set(route === 'by-backend' ? ['api1', 'api2', 'api3'] : DOWN));
-    } finally {
-      await h.stop();
-    }
-  });
+    },
+  );
 
   it.each([
     ['with', true],
     ['without', false],
   ])('%s alertmanager.url, the webhook and the Slack message meet in one incident', async (_name, withUrl) => {
-    const h = await startHarness({ hosts: [lb], config: { alertmanager: withUrl ? { url: stack.alertmanagerUrl, timeoutMs: 2000 } : {} } });
+    const h = await startHarness({
+      hosts: [lb],
+      config: { alertmanager: withUrl ? { url: stack.alertmanagerUrl, timeoutMs: 2000 } : {} },
+    });
     try {
       // given the webhook's notification of web2 (as Alertmanager posted it), then the Slack message of its grouping
-      const hook = posted.find((p) => p.route === 'webhook' && JSON.stringify(p.body).includes('"server":"web2"') && p.body.status === 'firing');
+      const hook = posted.find(
+        (p) =>
+          p.route === 'webhook' && JSON.stringify(p.body).includes('"server":"web2"') && p.body.status === 'firing',
+      );
       expect(hook).toBeDefined();
       expect((await h.webhook(hook?.body)).status).toBe(202);
       const [first] = await incidentsOf(h, 1);
@@ -267,11 +332,18 @@ describeStack('default Slack template under real route groupings', () => {
 
   // Last: it brings backend api back up, so Alertmanager resolves its three alerts.
   it('a resolved grouped notification closes exactly the incidents it names', async () => {
-    const h = await startHarness({ hosts: [lb], config: { alertmanager: { url: stack.alertmanagerUrl, timeoutMs: 2000 } } });
+    const h = await startHarness({
+      hosts: [lb],
+      config: { alertmanager: { url: stack.alertmanagerUrl, timeoutMs: 2000 } },
+    });
     const listeners: Server[] = [];
     try {
       // given incidents for api1..api3 (one grouped message) and web2
-      for (const body of [...firing('by-backend', (t) => t.startsWith('[FIRING:3]')), ...firing('by-backend', (t) => t.includes(' web '))]) await deliver(h, body);
+      for (const body of [
+        ...firing('by-backend', (t) => t.startsWith('[FIRING:3]')),
+        ...firing('by-backend', (t) => t.includes(' web ')),
+      ])
+        await deliver(h, body);
       const open = await incidentsOf(h, 4);
       expect(open).toHaveLength(4);
       // when backend api's servers answer again and Alertmanager sends the resolved notification of that group
@@ -282,7 +354,12 @@ describeStack('default Slack template under real route groupings', () => {
       }
       const resolved = await waitFor(
         'the resolved notification of backend api',
-        async () => posted.find((p) => p.route === 'by-backend' && String(p.body.attachments?.[0]?.title ?? '').startsWith('[RESOLVED] HaproxyServerDown api'))?.body,
+        async () =>
+          posted.find(
+            (p) =>
+              p.route === 'by-backend' &&
+              String(p.body.attachments?.[0]?.title ?? '').startsWith('[RESOLVED] HaproxyServerDown api'),
+          )?.body,
         60_000,
       );
       await deliver(h, resolved);
@@ -292,7 +369,8 @@ describeStack('default Slack template under real route groupings', () => {
         return list.length === 1 ? list : undefined;
       });
       expect(still.map((i) => i.alert.labels.server)).toEqual(['web2']);
-      for (const i of open.filter((x) => x.alert.labels.backend === 'api')) expect((await h.pilot.deps.store.get(i.id))?.status).toBe('resolved');
+      for (const i of open.filter((x) => x.alert.labels.backend === 'api'))
+        expect((await h.pilot.deps.store.get(i.id))?.status).toBe('resolved');
     } finally {
       for (const srv of listeners) {
         srv.closeAllConnections();

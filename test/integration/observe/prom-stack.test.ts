@@ -12,7 +12,15 @@ import { AlertmanagerClient } from '../../../src/observe/alertmanager-client';
 import { PrometheusClient } from '../../../src/observe/prometheus-client';
 import { summariseServerUp } from '../../../src/observe/server-up-summary';
 import { silenceComment, silenceWindow } from '../../../src/observe/silence-window';
-import { freeze, haproxyCommand, promStackAvailability, startPromStack, stopPromStack, waitFor, type PromStack } from '../../support/prom-stack';
+import {
+  freeze,
+  haproxyCommand,
+  type PromStack,
+  promStackAvailability,
+  startPromStack,
+  stopPromStack,
+  waitFor,
+} from '../../support/prom-stack';
 
 const availability = promStackAvailability();
 if (!availability.available) {
@@ -59,7 +67,10 @@ describeStack('observe against real Prometheus and Alertmanager', () => {
     const { labels } = await am.getAlertState(web2);
     if (!labels) throw new Error('the alert is not in Alertmanager');
     const { startsAt, endsAt } = silenceWindow('30m');
-    const comment = silenceComment({ incidentId: 7, incidentLink: 'https://slack.example/archives/C0123ALERTS/p1700000000000100' });
+    const comment = silenceComment({
+      incidentId: 7,
+      incidentLink: 'https://slack.example/archives/C0123ALERTS/p1700000000000100',
+    });
     const { silenceId } = await am.createSilence({ labels, startsAt, endsAt, createdBy: 'Alice Example', comment });
 
     // Read it back through the raw API too: what Alertmanager stored, not what our client says it stored.
@@ -78,10 +89,14 @@ describeStack('observe against real Prometheus and Alertmanager', () => {
     await expect(am.expireSilence(silenceId)).resolves.toBe('expired');
     await expect(am.getSilence(silenceId)).resolves.toMatchObject({ id: silenceId, state: 'expired' });
     await expect(am.expireSilence(silenceId)).resolves.toBe('expired'); // a second click is harmless
-    const unmuted = await waitFor('the alert to be active again', async () => {
-      const s = await am.getAlertState(labels);
-      return s.state === 'active' ? s : undefined;
-    }, 5000);
+    const unmuted = await waitFor(
+      'the alert to be active again',
+      async () => {
+        const s = await am.getAlertState(labels);
+        return s.state === 'active' ? s : undefined;
+      },
+      5000,
+    );
     expect(unmuted.silencedBy).toEqual([]);
   });
 
@@ -99,7 +114,12 @@ describeStack('observe against real Prometheus and Alertmanager', () => {
     const graph = await buildAlertGraph(
       { prometheus: prom, now: () => now },
       {
-        alert: { alertname: 'HaproxyServerDown', labels: alert.labels ?? web2, startsAt: alert.startsAt, generatorURL: alert.generatorURL },
+        alert: {
+          alertname: 'HaproxyServerDown',
+          labels: alert.labels ?? web2,
+          startsAt: alert.startsAt,
+          generatorURL: alert.generatorURL,
+        },
         queryTemplates: ['haproxy_server_up{backend="{backend}"}'],
         windowMs,
         stepSec: 1,
@@ -108,9 +128,16 @@ describeStack('observe against real Prometheus and Alertmanager', () => {
 
     // The series are exactly what Prometheus answers to the same query.
     const direct = await axios.get(`${stack.prometheusUrl}/api/v1/query_range`, {
-      params: { query: 'haproxy_server_up{backend="web"}', start: graph.start.getTime() / 1000, end: graph.end.getTime() / 1000, step: 1 },
+      params: {
+        query: 'haproxy_server_up{backend="web"}',
+        start: graph.start.getTime() / 1000,
+        end: graph.end.getTime() / 1000,
+        step: 1,
+      },
     });
-    const directSeries = (direct.data.data.result as Array<{ metric: Record<string, string>; values: Array<[number, string]> }>).map((r) => ({
+    const directSeries = (
+      direct.data.data.result as Array<{ metric: Record<string, string>; values: Array<[number, string]> }>
+    ).map((r) => ({
       labels: r.metric,
       points: r.values.map(([t, v]) => [Math.round(t * 1000), Number(v)]),
     }));
@@ -118,7 +145,12 @@ describeStack('observe against real Prometheus and Alertmanager', () => {
     expect(graph.series).toEqual(directSeries);
     expect(graph.series.map((s) => s.labels.server).sort()).toEqual(['web1', 'web2']);
 
-    expect(graph.summary).toMatchObject({ isDown: true, serversUp: 1, serversTotal: 2, target: expect.objectContaining({ server: 'web2' }) });
+    expect(graph.summary).toMatchObject({
+      isDown: true,
+      serversUp: 1,
+      serversTotal: 2,
+      target: expect.objectContaining({ server: 'web2' }),
+    });
     expect(graph.summary?.downSince).toBeInstanceOf(Date);
     expect(graph.text).toMatch(/^web2 is down since \d\d:\d\d UTC .* 1 of 2 servers of backend web is up\.$/);
     const web1 = summariseServerUp(graph.series, { labels: { ...web2, server: 'web1' } });
@@ -142,7 +174,12 @@ describeStack('observe against real Prometheus and Alertmanager', () => {
         message: `Alertmanager at ${stack.alertmanagerUrl} did not answer (no answer within 300 ms)`,
         hint: expect.stringContaining('alertmanager.url'),
       });
-      const series = await prom.queryRange('haproxy_server_up{backend="web"}', new Date(Date.now() - 10_000), new Date(), 1);
+      const series = await prom.queryRange(
+        'haproxy_server_up{backend="web"}',
+        new Date(Date.now() - 10_000),
+        new Date(),
+        1,
+      );
       expect(series.length).toBe(2);
     } finally {
       process.kill(pid, 'SIGCONT');

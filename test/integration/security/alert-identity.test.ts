@@ -6,11 +6,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Incident } from '../../../src/incident/types';
-import { ONCALL, startHarness, type Harness } from '../../support/pilot-harness';
+import { type Harness, ONCALL, startHarness } from '../../support/pilot-harness';
 import { plain } from '../../support/step-helpers';
 import { describeWithHosts, testHostConfig } from '../../support/test-hosts';
 
-const FIRING = JSON.parse(readFileSync(join(__dirname, '..', '..', 'fixtures', 'alertmanager', 'single.webhook.firing.json'), 'utf8')) as {
+const FIRING = JSON.parse(
+  readFileSync(join(__dirname, '..', '..', 'fixtures', 'alertmanager', 'single.webhook.firing.json'), 'utf8'),
+) as {
   alerts: Array<{ labels: Record<string, string>; fingerprint: string }>;
 };
 
@@ -33,13 +35,19 @@ async function until<T>(what: string, fn: () => T | undefined | Promise<T | unde
 describeWithHosts('security: alert identity from labels (#12 §2)', (hosts) => {
   let h: Harness;
   beforeEach(async () => {
-    h = await startHarness({ hosts: [testHostConfig(hosts)], config: { mitigation: { dryRun: true, verifyDelayMs: 300 } } });
+    h = await startHarness({
+      hosts: [testHostConfig(hosts)],
+      config: { mitigation: { dryRun: true, verifyDelayMs: 300 } },
+    });
   });
   afterEach(() => h.stop());
 
   it('a payload reusing an open incident’s fingerprint with other labels does not change what the confirmed command runs on', async () => {
     expect((await h.webhook(FIRING)).status).toBe(202);
-    const incident = await until('the incident', async () => (await h.pilot.deps.store.listOpen())[0] as Incident | undefined);
+    const incident = await until(
+      'the incident',
+      async () => (await h.pilot.deps.store.listOpen())[0] as Incident | undefined,
+    );
     await h.incidentMessage(incident.threadTs);
 
     // the on-call opens the drain confirmation for web2 …
@@ -49,12 +57,22 @@ describeWithHosts('security: alert identity from labels (#12 §2)', (hosts) => {
 
     // … a payload with the incident's fingerprint and other labels arrives in between …
     expect((await h.webhook(forged())).status).toBe(202);
-    await until('the forged alert handled', async () => ((await h.pilot.deps.store.listOpen()).length === 2 ? true : undefined));
+    await until('the forged alert handled', async () =>
+      (await h.pilot.deps.store.listOpen()).length === 2 ? true : undefined,
+    );
 
     // … and the submission runs (here: shows, dry run) the command for web2
     const viewId = (opened.response as { view: { id: string } }).view.id;
-    await h.slack.submitView({ user: ONCALL, viewId, values: { reason: { reason: { type: 'plain_text_input', value: 'web2 flaps' } } } });
-    const dry = await h.slack.waitFor('chat.postMessage', (c) => c.args.thread_ts === incident.threadTs && /Dry run of/.test(String(c.args.text)), 5000);
+    await h.slack.submitView({
+      user: ONCALL,
+      viewId,
+      values: { reason: { reason: { type: 'plain_text_input', value: 'web2 flaps' } } },
+    });
+    const dry = await h.slack.waitFor(
+      'chat.postMessage',
+      (c) => c.args.thread_ts === incident.threadTs && /Dry run of/.test(String(c.args.text)),
+      5000,
+    );
     const shown = plain(JSON.stringify(dry.args.blocks));
     expect(shown).toContain("SV='web2'");
     expect(shown).not.toContain('api-db-primary');
@@ -78,7 +96,10 @@ describeWithHosts('security: a confirmation is bound to what it showed (#12 §2)
 
   it('refuses a submission whose commands changed since the modal opened, and runs nothing', async () => {
     expect((await h.webhook(FIRING)).status).toBe(202);
-    const incident = await until('the incident', async () => (await h.pilot.deps.store.listOpen())[0] as Incident | undefined);
+    const incident = await until(
+      'the incident',
+      async () => (await h.pilot.deps.store.listOpen())[0] as Incident | undefined,
+    );
     await h.incidentMessage(incident.threadTs);
     await h.click(incident.threadTs, 'step.run:mitigation-server-state:drain', ONCALL);
     const opened = await h.slack.waitFor('views.open', () => true, 5000);
@@ -87,15 +108,31 @@ describeWithHosts('security: a confirmation is bound to what it showed (#12 §2)
     // whatever path changes the incident's labels between the click and the submission (the finding: a payload that
     // rewrote them; the store is changed directly here, as any remaining path would), the shown commands no longer hold
     const current = (await h.pilot.deps.store.get(incident.id)) as Incident;
-    await h.pilot.deps.store.update(incident.id, { alert: { ...current.alert, labels: { ...current.alert.labels, server: 'api-db-primary' } } });
+    await h.pilot.deps.store.update(incident.id, {
+      alert: { ...current.alert, labels: { ...current.alert.labels, server: 'api-db-primary' } },
+    });
 
     const viewId = (opened.response as { view: { id: string } }).view.id;
-    await h.slack.submitView({ user: ONCALL, viewId, values: { reason: { reason: { type: 'plain_text_input', value: 'web2 flaps' } } } });
-    const refused = await h.slack.waitFor('chat.postMessage', (c) => c.args.thread_ts === incident.threadTs && /changed since you opened this/.test(plain(JSON.stringify(c.args))), 5000);
+    await h.slack.submitView({
+      user: ONCALL,
+      viewId,
+      values: { reason: { reason: { type: 'plain_text_input', value: 'web2 flaps' } } },
+    });
+    const refused = await h.slack.waitFor(
+      'chat.postMessage',
+      (c) =>
+        c.args.thread_ts === incident.threadTs && /changed since you opened this/.test(plain(JSON.stringify(c.args))),
+      5000,
+    );
     expect(plain(JSON.stringify(refused.args))).toContain('the incident changed since you opened this; open it again');
     const types = (await h.pilot.deps.store.timeline(incident.id)).map((e) => e.type);
     expect(types).not.toContain('step.started');
     expect(types).toContain('mitigation.refused');
-    expect(await h.pilot.deps.store.audits({ host: 'lb-test' })).toEqual([expect.objectContaining({ outcome: 'refused', details: expect.objectContaining({ code: 'CONFIRMATION_CHANGED' }) })]);
+    expect(await h.pilot.deps.store.audits({ host: 'lb-test' })).toEqual([
+      expect.objectContaining({
+        outcome: 'refused',
+        details: expect.objectContaining({ code: 'CONFIRMATION_CHANGED' }),
+      }),
+    ]);
   });
 });

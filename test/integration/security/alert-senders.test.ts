@@ -7,9 +7,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Incident } from '../../../src/incident/types';
-import { CHANNEL, INTERN, startHarness, type Harness } from '../../support/pilot-harness';
+import { CHANNEL, type Harness, INTERN, startHarness } from '../../support/pilot-harness';
 
-const FIRING = JSON.parse(readFileSync(join(__dirname, '..', '..', 'fixtures', 'alertmanager', 'single.webhook.firing.json'), 'utf8')) as {
+const FIRING = JSON.parse(
+  readFileSync(join(__dirname, '..', '..', 'fixtures', 'alertmanager', 'single.webhook.firing.json'), 'utf8'),
+) as {
   alerts: Array<{ labels: Record<string, string> }>;
 };
 const LABELS = FIRING.alerts[0].labels;
@@ -20,7 +22,14 @@ const typedLabels = Object.entries(LABELS)
 
 /** A person posts `text` in the channel (no bot_id, no subtype: a message typed in Slack). */
 function personSays(h: Harness, user: string, text: string) {
-  return h.slack.postAlertMessage(CHANNEL, { subtype: undefined, bot_id: undefined, username: undefined, app_id: undefined, user, text });
+  return h.slack.postAlertMessage(CHANNEL, {
+    subtype: undefined,
+    bot_id: undefined,
+    username: undefined,
+    app_id: undefined,
+    user,
+    text,
+  });
 }
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 5000): Promise<T> {
@@ -40,7 +49,10 @@ describe('security: only alert senders are alerts (#12 §4)', () => {
   it('a person typing the labels and "resolved" does not close the incident, and is told so', async () => {
     h = await startHarness();
     expect((await h.webhook(FIRING)).status).toBe(202);
-    const incident = await until('the incident', async () => (await h.pilot.deps.store.listOpen())[0] as Incident | undefined);
+    const incident = await until(
+      'the incident',
+      async () => (await h.pilot.deps.store.listOpen())[0] as Incident | undefined,
+    );
 
     await personSays(h, INTERN, `HaproxyServerDown ${typedLabels} resolved`);
     const told = await h.slack.waitFor('chat.postEphemeral', (c) => c.args.user === INTERN, 5000);
@@ -54,7 +66,10 @@ describe('security: only alert senders are alerts (#12 §4)', () => {
     h = await startHarness();
     await personSays(h, INTERN, 'NotARunbook instance=127.0.0.1:9101');
     await personSays(h, INTERN, `HaproxyServerDown ${typedLabels}`);
-    const incident = await until('the incident', async () => (await h.pilot.deps.store.listOpen())[0] as Incident | undefined);
+    const incident = await until(
+      'the incident',
+      async () => (await h.pilot.deps.store.listOpen())[0] as Incident | undefined,
+    );
     expect(incident.alertname).toBe('HaproxyServerDown');
     const fired = (await h.pilot.deps.store.timeline(incident.id)).find((e) => e.type === 'alert.fired');
     expect(fired?.actor).toBe(INTERN);
@@ -62,8 +77,14 @@ describe('security: only alert senders are alerts (#12 §4)', () => {
   });
 
   it('with slack.alertSenders, another bot’s Alertmanager-shaped message is not an alert; the listed one is', async () => {
-    h = await startHarness({ config: { slack: { channels: [CHANNEL], alertSenders: ['B0ALERTMGR'], postsPerSecond: 50, postBurst: 50 } } });
-    await h.postFixture('single.slack-default.firing.event.json', { bot_id: 'B0IMPOSTER', app_id: 'A0IMPOSTER', username: 'alertmanager' });
+    h = await startHarness({
+      config: { slack: { channels: [CHANNEL], alertSenders: ['B0ALERTMGR'], postsPerSecond: 50, postBurst: 50 } },
+    });
+    await h.postFixture('single.slack-default.firing.event.json', {
+      bot_id: 'B0IMPOSTER',
+      app_id: 'A0IMPOSTER',
+      username: 'alertmanager',
+    });
     await new Promise((r) => setTimeout(r, 500));
     expect(await h.pilot.deps.store.listOpen()).toHaveLength(0);
     const ts = await h.postFixture('single.slack-default.firing.event.json');

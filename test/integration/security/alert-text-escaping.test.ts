@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CHANNEL, ONCALL, slackFixture, startHarness, type Harness } from '../../support/pilot-harness';
+import { CHANNEL, type Harness, ONCALL, slackFixture, startHarness } from '../../support/pilot-harness';
 import { callFindings } from '../../support/slack-markup-findings';
 
 const TOKEN = 'e2e-webhook-token-0123456789';
@@ -17,8 +17,15 @@ const PING = '<!channel> <!here|here> <@UEVIL0001> <!subteam^SEVIL0001|@sre> @ev
 
 /** Alertmanager's real webhook payload (captured), with hostile text in every field the bot shows. */
 function hostileWebhook(status: 'firing' | 'resolved'): Record<string, unknown> {
-  const body = JSON.parse(readFileSync(join(FIXTURES, 'alertmanager', `by-instance.webhook.${status}.json`), 'utf8')) as {
-    alerts: Array<{ labels: Record<string, string>; annotations: Record<string, string>; generatorURL: string; fingerprint?: string }>;
+  const body = JSON.parse(
+    readFileSync(join(FIXTURES, 'alertmanager', `by-instance.webhook.${status}.json`), 'utf8'),
+  ) as {
+    alerts: Array<{
+      labels: Record<string, string>;
+      annotations: Record<string, string>;
+      generatorURL: string;
+      fingerprint?: string;
+    }>;
   };
   for (const a of body.alerts) {
     a.labels.server = `web2 ${PING}`;
@@ -43,7 +50,11 @@ describe('alert text never becomes Slack markup (end to end)', () => {
   });
 
   const post = (body: unknown) =>
-    fetch(`${h.url}/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(body) });
+    fetch(`${h.url}/alertmanager`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify(body),
+    });
 
   /** Every call so far that carries text to show, checked as Slack reads it. */
   function findings(): string[] {
@@ -65,7 +76,11 @@ describe('alert text never becomes Slack markup (end to end)', () => {
     expect(shown).toContain('<https://evil.example/x%7C%3C!channel%3E|evil.example>');
 
     await h.click(threadTs, 'incident.timeline');
-    await h.slack.waitFor('chat.postMessage', (c) => c.args.thread_ts === threadTs && /Timeline of incident/.test(String(c.args.text)), 5000);
+    await h.slack.waitFor(
+      'chat.postMessage',
+      (c) => c.args.thread_ts === threadTs && /Timeline of incident/.test(String(c.args.text)),
+      5000,
+    );
     await h.slack.slashCommand({ command: '/incident', text: 'list', userId: ONCALL, channelId: CHANNEL });
     await h.slack.slashCommand({ command: '/incident', text: 'show 1', userId: ONCALL, channelId: CHANNEL });
     await h.slack.slashCommand({ command: '/incident', text: `note 1 ${PING}`, userId: ONCALL, channelId: CHANNEL });
@@ -73,7 +88,11 @@ describe('alert text never becomes Slack markup (end to end)', () => {
     await h.slack.waitFor('response_url', (c) => /Noted on #1/.test(String(c.args.text)), 5000);
 
     expect((await post(hostileWebhook('resolved'))).status).toBe(202);
-    await h.slack.waitFor('chat.postMessage', (c) => c.args.thread_ts === threadTs && String(c.args.reply_broadcast) === 'true', 5000);
+    await h.slack.waitFor(
+      'chat.postMessage',
+      (c) => c.args.thread_ts === threadTs && String(c.args.reply_broadcast) === 'true',
+      5000,
+    );
 
     const calls = h.slack.calls().filter((c) => /^(chat\.|response_url)/.test(c.method));
     expect(calls.length).toBeGreaterThanOrEqual(8);
@@ -81,9 +100,15 @@ describe('alert text never becomes Slack markup (end to end)', () => {
   });
 
   it('a community-template Slack message with hostile labels: the incident message and its updates stay inert', async () => {
-    const fixture = slackFixture('single.slack-community.firing.event.json') as unknown as { attachments: Array<{ text: string }> };
-    const text = fixture.attachments[0].text.replace('`web2`', `\`web9 ${PING}\``).replace('HAProxy server is down', `HAProxy server is down ${PING}`);
-    const threadTs = await h.postFixture('single.slack-community.firing.event.json', { attachments: [{ ...fixture.attachments[0], text }] } as never);
+    const fixture = slackFixture('single.slack-community.firing.event.json') as unknown as {
+      attachments: Array<{ text: string }>;
+    };
+    const text = fixture.attachments[0].text
+      .replace('`web2`', `\`web9 ${PING}\``)
+      .replace('HAProxy server is down', `HAProxy server is down ${PING}`);
+    const threadTs = await h.postFixture('single.slack-community.firing.event.json', {
+      attachments: [{ ...fixture.attachments[0], text }],
+    } as never);
     const msg = await h.incidentMessage(threadTs);
     expect(JSON.stringify(msg.blocks).replace(/\u2060/g, '')).toContain('web9 &lt;!channel&gt;');
     await h.click(threadTs, 'incident.refresh');

@@ -4,13 +4,23 @@
  * configured hosts.
  */
 import { HostSchema } from '../../../src/config/schema';
-import { CHANNEL, INTERN, ONCALL, startHarness, type Harness } from '../../support/pilot-harness';
+import { CHANNEL, type Harness, INTERN, ONCALL, startHarness } from '../../support/pilot-harness';
 import { plain } from '../../support/step-helpers';
 
 const OTHER = 'C0OTHERINC';
 // Never connected to: every case here is decided before a command would run.
 const host = (name: string, instance: string) =>
-  HostSchema.parse({ name, match: { instance: [instance] }, ssh: { host: '127.0.0.1', port: 9, user: 'ops', privateKeyPath: '/nonexistent', hostKey: 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s' } });
+  HostSchema.parse({
+    name,
+    match: { instance: [instance] },
+    ssh: {
+      host: '127.0.0.1',
+      port: 9,
+      user: 'ops',
+      privateKeyPath: '/nonexistent',
+      hostKey: 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s',
+    },
+  });
 
 async function slash(h: Harness, text: string, user = ONCALL, channelId = CHANNEL): Promise<string> {
   const since = h.slack.calls('response_url').length;

@@ -42,16 +42,38 @@ it('security: names every non-catalog command a binding brings, one warning line
       done();
     },
   });
-  const config = parseConfigText(`slack: { channels: [C0123ALERTS] }\nalertmanager: { token: a-token }\nrunbooks: ${JSON.stringify(runbooks)}\nstore: { path: ${JSON.stringify(join(dir, 'p.db'))} }\n`, 'config.yml');
+  const config = parseConfigText(
+    `slack: { channels: [C0123ALERTS] }\nalertmanager: { token: a-token }\nrunbooks: ${JSON.stringify(runbooks)}\nstore: { path: ${JSON.stringify(join(dir, 'p.db'))} }\n`,
+    'config.yml',
+  );
   const pilot = await createApp({
-    settings: { config, env: { botToken: slack.botToken, signingSecret: 'secret', socketMode: false, apiUrl, port: 0, configPath: 'config.yml', logLevel: 'warn' } },
+    settings: {
+      config,
+      env: {
+        botToken: slack.botToken,
+        signingSecret: 'secret',
+        socketMode: false,
+        apiUrl,
+        port: 0,
+        configPath: 'config.yml',
+        logLevel: 'warn',
+      },
+    },
     logger: createLogger('warn', sink),
   });
   try {
     const named = lines.filter((l) => /brings its own/.test(l.msg));
     expect(named.map((l) => [l.level, l.action, l.msg])).toEqual([
-      [40, 'socket-list', 'runbook HaproxyServerDown brings its own command (action socket-list, not in the catalog): ss -tlnp'],
-      [40, 'kick-haproxy', 'runbook HaproxyServerDown brings its own host-changing command (action kick-haproxy, not in the catalog): pkill -HUP haproxy'],
+      [
+        40,
+        'socket-list',
+        'runbook HaproxyServerDown brings its own command (action socket-list, not in the catalog): ss -tlnp',
+      ],
+      [
+        40,
+        'kick-haproxy',
+        'runbook HaproxyServerDown brings its own host-changing command (action kick-haproxy, not in the catalog): pkill -HUP haproxy',
+      ],
     ]);
   } finally {
     await pilot.stop();

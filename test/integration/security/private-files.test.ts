@@ -17,11 +17,24 @@ describe('security: private files (#12 §7)', () => {
     const key = join(dir, 'id_ed25519');
     writeFileSync(key, '-----BEGIN OPENSSH PRIVATE KEY-----\n…\n');
     chmodSync(key, 0o644);
-    const host = HostSchema.parse({ name: 'lb-1', match: { instance: ['127.0.0.1:9101'] }, ssh: { host: '127.0.0.1', user: 'ops', privateKeyPath: key, hostKey: 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s' } });
+    const host = HostSchema.parse({
+      name: 'lb-1',
+      match: { instance: ['127.0.0.1:9101'] },
+      ssh: {
+        host: '127.0.0.1',
+        user: 'ops',
+        privateKeyPath: key,
+        hostKey: 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s',
+      },
+    });
     const started = startHarness({ hosts: [host] });
     await expect(started).rejects.toBeInstanceOf(PilotError);
     const e = (await started.catch((err: unknown) => err)) as PilotError;
-    expect(`${e.message}. ${e.hint}`).toMatch(new RegExp(`the SSH private key ${key} for lb-1 is not private \\(mode 0644 lets group and others at it\\).*chmod 600 ${key}`));
+    expect(`${e.message}. ${e.hint}`).toMatch(
+      new RegExp(
+        `the SSH private key ${key} for lb-1 is not private \\(mode 0644 lets group and others at it\\).*chmod 600 ${key}`,
+      ),
+    );
 
     chmodSync(key, 0o600);
     const h = await startHarness({ hosts: [host] });

@@ -3,15 +3,17 @@
  * X-Slack-Request-Timestamp is spelled. Bolt verifies the signature over `Number(header)`, so `+<ts>` and `<ts>.0`
  * carry a valid signature for <ts>; they slipped past the bot's future check, which read only plain digits.
  */
+
+import { CHANNEL, type Harness, ONCALL, SIGNING_SECRET, startHarness } from '../../support/pilot-harness';
 import { signSlackRequest } from '../../support/slack/sign-slack-request';
-import { CHANNEL, ONCALL, SIGNING_SECRET, startHarness, type Harness } from '../../support/pilot-harness';
 
 describe('security: the future-timestamp check reads the header as Bolt does (#12 §7)', () => {
   let h: Harness;
   let fields: Record<string, string>;
   beforeAll(async () => {
     h = await startHarness();
-    fields = (await h.slack.slashCommand({ command: '/incident', text: 'list', userId: ONCALL, channelId: CHANNEL })).fields;
+    fields = (await h.slack.slashCommand({ command: '/incident', text: 'list', userId: ONCALL, channelId: CHANNEL }))
+      .fields;
     await h.slack.waitFor('response_url', () => true, 5000);
   });
   afterAll(() => h.stop());
@@ -21,7 +23,11 @@ describe('security: the future-timestamp check reads the header as Bolt does (#1
     const body = new URLSearchParams(fields).toString();
     const res = await fetch(`${h.url}/slack/events`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': header, 'x-slack-signature': signSlackRequest(SIGNING_SECRET, Number(header), body) },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-slack-request-timestamp': header,
+        'x-slack-signature': signSlackRequest(SIGNING_SECRET, Number(header), body),
+      },
       body,
     });
     await res.arrayBuffer();

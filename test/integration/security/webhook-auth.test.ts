@@ -6,20 +6,28 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PilotError } from '../../../src/errors';
-import { AM_TOKEN, startHarness, type Harness } from '../../support/pilot-harness';
+import { AM_TOKEN, type Harness, startHarness } from '../../support/pilot-harness';
 
-const FIRING = readFileSync(join(__dirname, '..', '..', 'fixtures', 'alertmanager', 'single.webhook.firing.json'), 'utf8');
+const FIRING = readFileSync(
+  join(__dirname, '..', '..', 'fixtures', 'alertmanager', 'single.webhook.firing.json'),
+  'utf8',
+);
 const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
 
 async function post(h: Harness, authorization?: string): Promise<number> {
-  const res = await fetch(`${h.url}/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) }, body: FIRING });
+  const res = await fetch(`${h.url}/alertmanager`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+    body: FIRING,
+  });
   await res.arrayBuffer();
   return res.status;
 }
 
 async function openedIncidents(h: Harness, expected: number): Promise<number> {
   const deadline = Date.now() + 3000;
-  while ((await h.pilot.deps.store.listOpen()).length < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  while ((await h.pilot.deps.store.listOpen()).length < expected && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50));
   // a little longer, so a wrongly accepted request would have had time to open one
   await new Promise((r) => setTimeout(r, 200));
   return (await h.pilot.deps.store.listOpen()).length;
@@ -35,12 +43,21 @@ describe('security: the Alertmanager webhook is closed by default (#12 §1)', ()
   describe('with a bearer token and basic auth', () => {
     let h: Harness;
     beforeAll(async () => {
-      h = await startHarness({ config: { alertmanager: { token: AM_TOKEN, basicAuth: { username: 'alertmanager', password: 'b4sic-p4ss' } } } });
+      h = await startHarness({
+        config: { alertmanager: { token: AM_TOKEN, basicAuth: { username: 'alertmanager', password: 'b4sic-p4ss' } } },
+      });
     });
     afterAll(() => h.stop());
 
     it('refuses anyone without them and opens nothing', async () => {
-      for (const auth of [undefined, 'Bearer wrong', `Bearer ${AM_TOKEN}x`, basic('alertmanager', 'wrong'), basic('someone', 'b4sic-p4ss'), AM_TOKEN]) {
+      for (const auth of [
+        undefined,
+        'Bearer wrong',
+        `Bearer ${AM_TOKEN}x`,
+        basic('alertmanager', 'wrong'),
+        basic('someone', 'b4sic-p4ss'),
+        AM_TOKEN,
+      ]) {
         expect(await post(h, auth)).toBe(401);
       }
       expect(await openedIncidents(h, 0)).toBe(0);

@@ -6,14 +6,19 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startHarness, type Harness } from '../../support/pilot-harness';
+import { type Harness, startHarness } from '../../support/pilot-harness';
 
 const TOKEN = 'e2e-webhook-token-0123456789';
 const FIXTURES = join(__dirname, '..', '..', 'fixtures');
 
 /** The captured webhook payload, one alert per server name given. */
-function webhook(servers: string[], patch: (labels: Record<string, string>) => void = () => undefined): Record<string, unknown> {
-  const body = JSON.parse(readFileSync(join(FIXTURES, 'alertmanager', 'by-instance.webhook.firing.json'), 'utf8')) as { alerts: Array<Record<string, unknown>> };
+function webhook(
+  servers: string[],
+  patch: (labels: Record<string, string>) => void = () => undefined,
+): Record<string, unknown> {
+  const body = JSON.parse(readFileSync(join(FIXTURES, 'alertmanager', 'by-instance.webhook.firing.json'), 'utf8')) as {
+    alerts: Array<Record<string, unknown>>;
+  };
   const template = body.alerts[0];
   body.alerts = servers.map((server) => {
     const labels = { ...(template.labels as Record<string, string>), server };
@@ -42,7 +47,11 @@ describe('webhook bounds (end to end)', () => {
   });
 
   const post = (body: unknown) =>
-    fetch(`${h.url}/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(body) });
+    fetch(`${h.url}/alertmanager`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify(body),
+    });
   const incidents = () => h.pilot.deps.store.listOpen();
 
   it('202 only for what the queue took, 503 with Retry-After when full, 413 for a batch that never fits', async () => {
@@ -62,7 +71,8 @@ describe('webhook bounds (end to end)', () => {
     while ((await incidents()).length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect((await incidents()).map((i) => i.alert.labels.server).sort()).toEqual(['s1', 's2', 's3']);
     expect((await post(webhook(['s4']))).status).toBe(202);
-    while ((await incidents()).length < 4 && Date.now() < deadline + 10_000) await new Promise((r) => setTimeout(r, 100));
+    while ((await incidents()).length < 4 && Date.now() < deadline + 10_000)
+      await new Promise((r) => setTimeout(r, 100));
     expect((await incidents()).map((i) => i.alert.labels.server).sort()).toEqual(['s1', 's2', 's3', 's4']);
 
     const metrics = await (await fetch(`${h.url}/metrics`)).text();

@@ -20,7 +20,9 @@ describe('alert → incident thread', () => {
     // then the bot replies in that thread with the incident message
     const msg = await h.incidentMessage(ts);
     expect(msg.thread_ts).toBe(ts);
-    const ids = (msg.blocks ?? []).flatMap((b) => [...(b.elements ?? []), ...(b.accessory ? [b.accessory] : [])]).map((e) => e.action_id);
+    const ids = (msg.blocks ?? [])
+      .flatMap((b) => [...(b.elements ?? []), ...(b.accessory ? [b.accessory] : [])])
+      .map((e) => e.action_id);
     const runbook = h.pilot.deps.runbooks.get('HaproxyServerDown');
     for (const step of runbook?.steps ?? []) {
       if (step.kind === 'checklist') expect(ids).toContain(`step.check:${step.id}`);
@@ -35,8 +37,26 @@ describe('alert → incident thread', () => {
   });
 
   it('refuses a wrong signature and a stale timestamp with 401 and posts nothing', async () => {
-    const forged = await h.slack.sendEvent({ type: 'message', channel: CHANNEL, text: 'HaproxyServerDown instance=a backend=b server=c', user: INTERN, ts: '1.1' }, { signatureOverride: 'v0=deadbeef' });
-    const stale = await h.slack.sendEvent({ type: 'message', channel: CHANNEL, text: 'HaproxyServerDown instance=a backend=b server=c', user: INTERN, ts: '1.2' }, { timestampSkewSec: -301 });
+    const forged = await h.slack.sendEvent(
+      {
+        type: 'message',
+        channel: CHANNEL,
+        text: 'HaproxyServerDown instance=a backend=b server=c',
+        user: INTERN,
+        ts: '1.1',
+      },
+      { signatureOverride: 'v0=deadbeef' },
+    );
+    const stale = await h.slack.sendEvent(
+      {
+        type: 'message',
+        channel: CHANNEL,
+        text: 'HaproxyServerDown instance=a backend=b server=c',
+        user: INTERN,
+        ts: '1.2',
+      },
+      { timestampSkewSec: -301 },
+    );
     expect(forged.status).toBe(401);
     expect(stale.status).toBe(401);
     await new Promise((r) => setTimeout(r, 300));
@@ -56,7 +76,9 @@ describe('alert → incident thread', () => {
     await h.postFixture('single.slack-default.firing.event.json');
     await new Promise((r) => setTimeout(r, 500));
     expect(await h.pilot.deps.store.listOpen()).toHaveLength(1);
-    const incidentPosts = h.slack.calls('chat.postMessage').filter((c) => JSON.stringify(c.args.blocks ?? '').includes('step.run'));
+    const incidentPosts = h.slack
+      .calls('chat.postMessage')
+      .filter((c) => JSON.stringify(c.args.blocks ?? '').includes('step.run'));
     expect(incidentPosts).toHaveLength(1);
     expect(h.slack.calls().length - first).toBeLessThanOrEqual(3);
   });
@@ -65,7 +87,11 @@ describe('alert → incident thread', () => {
     const ts = await h.postFixture('single.slack-default.firing.event.json');
     await h.incidentMessage(ts);
     await h.postFixture('single.slack-default.resolved.event.json');
-    const summary = await h.slack.waitFor('chat.postMessage', (c) => c.args.reply_broadcast === true || c.args.reply_broadcast === 'true', 5000);
+    const summary = await h.slack.waitFor(
+      'chat.postMessage',
+      (c) => c.args.reply_broadcast === true || c.args.reply_broadcast === 'true',
+      5000,
+    );
     expect(summary.args.thread_ts).toBe(ts);
     expect(String(summary.args.text)).toMatch(/HaproxyServerDown resolved after/);
     await h.slack.waitFor('chat.update', (c) => JSON.stringify(c.args.blocks ?? '').includes('resolved'), 5000);
@@ -73,15 +99,40 @@ describe('alert → incident thread', () => {
   });
 
   it('ignores chatter, unwatched channels and the bot itself', async () => {
-    await h.slack.sendEvent({ type: 'message', channel: CHANNEL, user: INTERN, text: 'is web2 down again?', ts: '1700000000.000100' });
-    await h.slack.sendEvent({ type: 'message', channel: 'C0OTHER001', user: INTERN, text: 'HaproxyServerDown instance=127.0.0.1:9101 backend=web server=web2', ts: '1700000000.000200' });
-    await h.slack.sendEvent({ type: 'message', channel: CHANNEL, bot_id: h.slack.workspace.botId, text: 'HaproxyServerDown instance=x backend=web server=web2', ts: '1700000000.000300', attachments: [{ title: '[FIRING:1] HaproxyServerDown (web x haproxy web2 critical)' }] });
+    await h.slack.sendEvent({
+      type: 'message',
+      channel: CHANNEL,
+      user: INTERN,
+      text: 'is web2 down again?',
+      ts: '1700000000.000100',
+    });
+    await h.slack.sendEvent({
+      type: 'message',
+      channel: 'C0OTHER001',
+      user: INTERN,
+      text: 'HaproxyServerDown instance=127.0.0.1:9101 backend=web server=web2',
+      ts: '1700000000.000200',
+    });
+    await h.slack.sendEvent({
+      type: 'message',
+      channel: CHANNEL,
+      bot_id: h.slack.workspace.botId,
+      text: 'HaproxyServerDown instance=x backend=web server=web2',
+      ts: '1700000000.000300',
+      attachments: [{ title: '[FIRING:1] HaproxyServerDown (web x haproxy web2 critical)' }],
+    });
     await new Promise((r) => setTimeout(r, 300));
     expect(h.slack.calls('chat.postMessage')).toHaveLength(0);
   });
 
   it('takes a plain typed alert and the healthz route', async () => {
-    await h.slack.sendEvent({ type: 'message', channel: CHANNEL, user: INTERN, text: 'HaproxyServerDown instance=lb-9:9101 backend=web server=web2', ts: '1700000001.000100' });
+    await h.slack.sendEvent({
+      type: 'message',
+      channel: CHANNEL,
+      user: INTERN,
+      text: 'HaproxyServerDown instance=lb-9:9101 backend=web server=web2',
+      ts: '1700000001.000100',
+    });
     const post = await h.slack.waitFor('chat.postMessage', (c) => c.args.thread_ts === '1700000001.000100', 5000);
     expect(JSON.stringify(post.args.blocks)).toContain('lb-9:9101');
     const health = await fetch(`${h.url}/healthz`);

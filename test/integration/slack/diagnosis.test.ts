@@ -4,21 +4,45 @@
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import type { HostConfig } from '../../../src/config/schema';
-import { CHANNEL, ONCALL, startHarness, type Harness } from '../../support/pilot-harness';
+import { CHANNEL, type Harness, ONCALL, startHarness } from '../../support/pilot-harness';
 import { plain, runStep } from '../../support/step-helpers';
 import { describeWithHosts, startSshd, stopSshd, testHostConfig } from '../../support/test-hosts';
 
 describeWithHosts('diagnosis steps over SSH', (hosts) => {
   const lb = testHostConfig(hosts);
-  const badKey: HostConfig = { ...lb, name: 'lb-badkey', match: { instance: ['lb-badkey:9101'] }, ssh: { ...lb.ssh, hostKey: 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s' } };
-  const spare: HostConfig = { ...lb, name: 'lb-spare', match: { instance: ['lb-spare:9101'] }, ssh: { ...lb.ssh, port: hosts.ssh.sparePort } };
+  const badKey: HostConfig = {
+    ...lb,
+    name: 'lb-badkey',
+    match: { instance: ['lb-badkey:9101'] },
+    ssh: { ...lb.ssh, hostKey: 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s' },
+  };
+  const spare: HostConfig = {
+    ...lb,
+    name: 'lb-spare',
+    match: { instance: ['lb-spare:9101'] },
+    ssh: { ...lb.ssh, port: hosts.ssh.sparePort },
+  };
   const lb1: HostConfig = { ...lb, name: 'lb-1', match: { instance: ['lb-1:9101'] } };
   // A per-host override: this host's version check prints far more than a message can hold.
-  const big: HostConfig = { ...lb, name: 'lb-big', match: { instance: ['lb-big:9101'] }, commands: { 'version-check': 'seq -f "line %g of a long answer" 1 3000' } };
+  const big: HostConfig = {
+    ...lb,
+    name: 'lb-big',
+    match: { instance: ['lb-big:9101'] },
+    commands: { 'version-check': 'seq -f "line %g of a long answer" 1 3000' },
+  };
   let h: Harness;
 
   beforeAll(async () => {
-    h = await startHarness({ hosts: [lb, badKey, spare, lb1, big], config: { limits: { perHost: { concurrency: 2, minGapMs: 100, maxQueued: 100 }, global: { concurrency: 20 }, perUser: { clicksPerMinute: 30 } } } });
+    h = await startHarness({
+      hosts: [lb, badKey, spare, lb1, big],
+      config: {
+        limits: {
+          perHost: { concurrency: 2, minGapMs: 100, maxQueued: 100 },
+          global: { concurrency: 20 },
+          perUser: { clicksPerMinute: 30 },
+        },
+      },
+    });
   });
   afterAll(async () => {
     await h.stop();
@@ -55,12 +79,23 @@ describeWithHosts('diagnosis steps over SSH', (hosts) => {
     const incident = (await h.pilot.deps.store.listOpen())[0];
     expect(incident.steps['diagnosis-backend-state']).toMatchObject({ state: 'ok', by: ONCALL, exitCode: 0 });
     expect(incident.steps['diagnosis-3']).toMatchObject({ state: 'failed', exitCode: 1 });
-    const update = h.slack.calls('chat.update').filter((c) => c.args.ts === incident.messageTs).pop();
+    const update = h.slack
+      .calls('chat.update')
+      .filter((c) => c.args.ts === incident.messageTs)
+      .pop();
     expect(JSON.stringify(update?.args.blocks)).toContain('✅ ok `backend-state`');
   });
 
   it('attaches output too long for a message as a file, its head inline (a host command override)', async () => {
-    const env = (await h.slack.sendEvent({ type: 'message', channel: CHANNEL, user: ONCALL, text: 'HaproxyServerDown instance=lb-big:9101 backend=web server=web2', ts: '1700000050.000100' })).envelope as { event: { ts: string } };
+    const env = (
+      await h.slack.sendEvent({
+        type: 'message',
+        channel: CHANNEL,
+        user: ONCALL,
+        text: 'HaproxyServerDown instance=lb-big:9101 backend=web server=web2',
+        ts: '1700000050.000100',
+      })
+    ).envelope as { event: { ts: string } };
     await h.incidentMessage(env.event.ts);
     const out = plain(await runStep(h, env.event.ts, 'mitigation-3', 'version-check'));
     expect(out).toContain('line 1 of a long answer');
@@ -73,7 +108,15 @@ describeWithHosts('diagnosis steps over SSH', (hosts) => {
   });
 
   it('refuses a wrong pinned host key and says what to check; nothing runs', async () => {
-    const ts = (await h.slack.sendEvent({ type: 'message', channel: CHANNEL, user: ONCALL, text: 'HaproxyServerDown instance=lb-badkey:9101 backend=web server=web2', ts: '1700000100.000100' })).envelope as { event: { ts: string } };
+    const ts = (
+      await h.slack.sendEvent({
+        type: 'message',
+        channel: CHANNEL,
+        user: ONCALL,
+        text: 'HaproxyServerDown instance=lb-badkey:9101 backend=web server=web2',
+        ts: '1700000100.000100',
+      })
+    ).envelope as { event: { ts: string } };
     const threadTs = ts.event.ts;
     await h.incidentMessage(threadTs);
     const out = plain(await runStep(h, threadTs, 'diagnosis-2', 'status-check'));
@@ -84,7 +127,15 @@ describeWithHosts('diagnosis steps over SSH', (hosts) => {
 
   it('says clearly when sshd is down', async () => {
     stopSshd('spare');
-    const env = (await h.slack.sendEvent({ type: 'message', channel: CHANNEL, user: ONCALL, text: 'HaproxyServerDown instance=lb-spare:9101 backend=web server=web2', ts: '1700000200.000100' })).envelope as { event: { ts: string } };
+    const env = (
+      await h.slack.sendEvent({
+        type: 'message',
+        channel: CHANNEL,
+        user: ONCALL,
+        text: 'HaproxyServerDown instance=lb-spare:9101 backend=web server=web2',
+        ts: '1700000200.000100',
+      })
+    ).envelope as { event: { ts: string } };
     await h.incidentMessage(env.event.ts);
     const out = plain(await runStep(h, env.event.ts, 'diagnosis-2', 'status-check'));
     expect(out).toMatch(/refused|unreachable|not reach/i);
@@ -98,12 +149,20 @@ describeWithHosts('diagnosis steps over SSH', (hosts) => {
     const body = readFileSync(`${__dirname}/../../fixtures/alertmanager/metachar.webhook.firing.json`, 'utf8');
     const res = await h.webhook(body);
     expect(res.status).toBe(202);
-    const alertPost = await h.slack.waitFor('chat.postMessage', (c) => String(c.args.text).includes('[FIRING] HaproxyServerDown') && !c.args.thread_ts, 5000);
+    const alertPost = await h.slack.waitFor(
+      'chat.postMessage',
+      (c) => String(c.args.text).includes('[FIRING] HaproxyServerDown') && !c.args.thread_ts,
+      5000,
+    );
     const threadTs = (alertPost.response as { ts: string }).ts;
     await h.incidentMessage(threadTs);
     const incident = (await h.pilot.deps.store.listOpen()).find((i) => i.threadTs === threadTs);
     expect(incident?.hostName).toBe('lb-1');
-    for (const [step, action] of [['diagnosis-backend-state', 'backend-state'], ['diagnosis-3', 'connectivity-check'], ['diagnosis-1', 'log-tail']]) {
+    for (const [step, action] of [
+      ['diagnosis-backend-state', 'backend-state'],
+      ['diagnosis-3', 'connectivity-check'],
+      ['diagnosis-1', 'log-tail'],
+    ]) {
       const out = plain(await runStep(h, threadTs, step, action));
       expect(out).toMatch(/did not run/);
       expect(out).toMatch(/nothing was run/);
@@ -115,15 +174,37 @@ describeWithHosts('diagnosis steps over SSH', (hosts) => {
   });
 
   it('keeps a burst of 30 clicks on one host within its limits, in order, nothing dropped', async () => {
-    const env = (await h.slack.sendEvent({ type: 'message', channel: CHANNEL, user: ONCALL, text: 'HaproxyServerDown instance=lb-test:9101 backend=web server=web1', ts: '1700000300.000100' })).envelope as { event: { ts: string } };
+    const env = (
+      await h.slack.sendEvent({
+        type: 'message',
+        channel: CHANNEL,
+        user: ONCALL,
+        text: 'HaproxyServerDown instance=lb-test:9101 backend=web server=web1',
+        ts: '1700000300.000100',
+      })
+    ).envelope as { event: { ts: string } };
     const threadTs = env.event.ts;
     const msg = await h.incidentMessage(threadTs);
     const users = Array.from({ length: 30 }, (_, i) => `U0BURST${String(i).padStart(3, '0')}`);
-    const acks = await Promise.all(users.map((u) => h.slack.clickButton({ user: u, channel: CHANNEL, messageTs: msg.ts, actionId: 'step.run:diagnosis-4:config-check' })));
+    const acks = await Promise.all(
+      users.map((u) =>
+        h.slack.clickButton({
+          user: u,
+          channel: CHANNEL,
+          messageTs: msg.ts,
+          actionId: 'step.run:diagnosis-4:config-check',
+        }),
+      ),
+    );
     expect(acks.every((a) => a.status === 200)).toBe(true);
     const incident = (await h.pilot.deps.store.listOpen()).find((i) => i.threadTs === threadTs)!;
     const deadline = Date.now() + 30_000;
-    while ((await h.pilot.deps.store.timeline(incident.id)).filter((e) => e.type === 'step.finished' || e.type === 'step.failed').length < 30 && Date.now() < deadline) {
+    while (
+      (await h.pilot.deps.store.timeline(incident.id)).filter(
+        (e) => e.type === 'step.finished' || e.type === 'step.failed',
+      ).length < 30 &&
+      Date.now() < deadline
+    ) {
       await new Promise((r) => setTimeout(r, 100));
     }
     const timeline = await h.pilot.deps.store.timeline(incident.id);

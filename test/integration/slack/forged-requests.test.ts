@@ -4,16 +4,27 @@
  * Bolt 5.1 refuses only the old ones; the future side is the bot's own check (src/slack/request-timestamp.ts).
  */
 import { HostSchema } from '../../../src/config/schema';
-import { CHANNEL, ONCALL, startHarness, type Harness } from '../../support/pilot-harness';
 import { RecordingExecutor } from '../../support/fakes';
+import { CHANNEL, type Harness, ONCALL, startHarness } from '../../support/pilot-harness';
 
 describe('forged and replayed Slack requests', () => {
   const executor = new RecordingExecutor();
   const host = HostSchema.parse({
     name: 'lb-1',
     match: { instance: ['127.0.0.1:9101'] },
-    ssh: { host: '10.0.0.5', user: 'pilot', privateKeyPath: '/k', hostKey: 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s' },
-    haproxy: { socket: '/run/haproxy/admin.sock', config: '/etc/haproxy/haproxy.cfg', log: '/var/log/haproxy.log', service: 'haproxy', pidFile: '/run/haproxy.pid' },
+    ssh: {
+      host: '10.0.0.5',
+      user: 'pilot',
+      privateKeyPath: '/k',
+      hostKey: 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s',
+    },
+    haproxy: {
+      socket: '/run/haproxy/admin.sock',
+      config: '/etc/haproxy/haproxy.cfg',
+      log: '/var/log/haproxy.log',
+      service: 'haproxy',
+      pidFile: '/run/haproxy.pid',
+    },
   });
   let h: Harness;
   let threadTs: string;
@@ -31,11 +42,18 @@ describe('forged and replayed Slack requests', () => {
   /** What the bot has done so far: Slack calls, commands run, timeline entries. */
   async function done() {
     const incident = (await h.pilot.deps.store.listOpen())[0];
-    return { calls: h.slack.calls().length, commands: executor.commands.length, timeline: (await h.pilot.deps.store.timeline(incident.id)).length };
+    return {
+      calls: h.slack.calls().length,
+      commands: executor.commands.length,
+      timeline: (await h.pilot.deps.store.timeline(incident.id)).length,
+    };
   }
   const settle = () => new Promise((r) => setTimeout(r, 300));
   const click = (opts: Parameters<Harness['slack']['clickButton']>[1]) =>
-    h.slack.clickButton({ user: ONCALL, channel: CHANNEL, messageTs, actionId: 'step.run:diagnosis-2:status-check' }, opts);
+    h.slack.clickButton(
+      { user: ONCALL, channel: CHANNEL, messageTs, actionId: 'step.run:diagnosis-2:status-check' },
+      opts,
+    );
 
   it.each([
     ['a wrong signature', { signatureOverride: `v0=${'a'.repeat(64)}` }],
@@ -58,7 +76,10 @@ describe('forged and replayed Slack requests', () => {
     ['a future timestamp', { timestampSkewSec: 400 }, 401],
   ])('a slash command with %s: refused, no answer', async (_name, opts, status) => {
     const before = await done();
-    const res = await h.slack.slashCommand({ command: '/incident', text: 'list', userId: ONCALL, channelId: CHANNEL }, opts);
+    const res = await h.slack.slashCommand(
+      { command: '/incident', text: 'list', userId: ONCALL, channelId: CHANNEL },
+      opts,
+    );
     expect(res.status).toBe(status);
     await settle();
     expect(await done()).toEqual(before);
@@ -66,7 +87,11 @@ describe('forged and replayed Slack requests', () => {
 
   it('an alert event dated in the future opens nothing (events are acked before any middleware: 200, ignored)', async () => {
     const before = await done();
-    const res = await h.slack.postAlertMessage(CHANNEL, { text: 'HaproxyServerDown instance=127.0.0.1:9101 backend=web server=web9' }, { timestampSkewSec: 600 });
+    const res = await h.slack.postAlertMessage(
+      CHANNEL,
+      { text: 'HaproxyServerDown instance=127.0.0.1:9101 backend=web server=web9' },
+      { timestampSkewSec: 600 },
+    );
     expect(res.status).toBe(200);
     await settle();
     expect(h.slack.calls().length).toBe(before.calls);
@@ -74,7 +99,11 @@ describe('forged and replayed Slack requests', () => {
   });
 
   it('an old alert event is refused with 401', async () => {
-    const res = await h.slack.postAlertMessage(CHANNEL, { text: 'HaproxyServerDown instance=127.0.0.1:9101 backend=web server=web8' }, { timestampSkewSec: -600 });
+    const res = await h.slack.postAlertMessage(
+      CHANNEL,
+      { text: 'HaproxyServerDown instance=127.0.0.1:9101 backend=web server=web8' },
+      { timestampSkewSec: -600 },
+    );
     expect(res.status).toBe(401);
     await settle();
     expect(await h.pilot.deps.store.listOpen()).toHaveLength(1);

@@ -2,9 +2,10 @@
  * Issue #5 end to end: the store survives a restart of the bot (old buttons still work), a scripted incident yields
  * exactly the expected timeline, and /incident answers every subcommand, including bad input.
  */
-import { CHANNEL, INTERN, ONCALL, startHarness, type Harness } from '../../support/pilot-harness';
-import { plain, runStep, waitForReply } from '../../support/step-helpers';
+
 import { restoreWeb2 } from '../../support/haproxy-runtime';
+import { CHANNEL, type Harness, INTERN, ONCALL, startHarness } from '../../support/pilot-harness';
+import { plain, runStep, waitForReply } from '../../support/step-helpers';
 import { describeWithHosts, testHostConfig } from '../../support/test-hosts';
 
 async function slash(h: Harness, text: string, user = ONCALL): Promise<string> {
@@ -58,15 +59,31 @@ describeWithHosts('incident lifecycle', (hosts) => {
     await first.incidentMessage(ts);
     const id = (await first.pilot.deps.store.listOpen())[0].id;
     // the process dies (kill -9) while a step runs: the store still says "running"
-    await first.pilot.deps.store.setStep(id, 'diagnosis-2', { state: 'running', actionId: 'status-check', by: ONCALL, at: '2026-11-25T03:00:00.000Z' });
+    await first.pilot.deps.store.setStep(id, 'diagnosis-2', {
+      state: 'running',
+      actionId: 'status-check',
+      by: ONCALL,
+      at: '2026-11-25T03:00:00.000Z',
+    });
     await first.stopBot();
 
     const second = await startHarness({ hosts: [lb], slack: first.slack, dir: first.dir });
     try {
       const incident = (await second.pilot.deps.store.get(id))!;
-      expect(incident.steps['diagnosis-2']).toMatchObject({ state: 'failed', error: expect.stringMatching(/^interrupted: the bot stopped while it ran/) });
-      expect((await second.pilot.deps.store.timeline(id)).pop()).toMatchObject({ type: 'step.interrupted', actor: ONCALL, details: expect.objectContaining({ reason: 'the bot restarted', ran: true }) });
-      await second.slack.waitFor('chat.update', (c) => c.args.ts === incident.messageTs && JSON.stringify(c.args.blocks ?? '').includes('interrupted'), 5000);
+      expect(incident.steps['diagnosis-2']).toMatchObject({
+        state: 'failed',
+        error: expect.stringMatching(/^interrupted: the bot stopped while it ran/),
+      });
+      expect((await second.pilot.deps.store.timeline(id)).pop()).toMatchObject({
+        type: 'step.interrupted',
+        actor: ONCALL,
+        details: expect.objectContaining({ reason: 'the bot restarted', ran: true }),
+      });
+      await second.slack.waitFor(
+        'chat.update',
+        (c) => c.args.ts === incident.messageTs && JSON.stringify(c.args.blocks ?? '').includes('interrupted'),
+        5000,
+      );
     } finally {
       await second.stopBot();
       await first.stop();
@@ -86,14 +103,29 @@ describeWithHosts('incident lifecycle', (hosts) => {
       await h.slack.submitView({
         user: ONCALL,
         viewId: (opened.response as { view: { id: string } }).view.id,
-        values: { reason: { reason: { type: 'plain_text_input', value: 'web2 down, restart to clear' } }, options: { options: { type: 'checkboxes', selected_options: [] } } },
+        values: {
+          reason: { reason: { type: 'plain_text_input', value: 'web2 down, restart to clear' } },
+          options: { options: { type: 'checkboxes', selected_options: [] } },
+        },
       });
-      await h.slack.waitFor('chat.postMessage', (c) => /Restart HAProxy on lb-test: verified, /.test(String(c.args.text)), 20_000);
+      await h.slack.waitFor(
+        'chat.postMessage',
+        (c) => /Restart HAProxy on lb-test: verified, /.test(String(c.args.text)),
+        20_000,
+      );
       await h.postFixture('single.slack-default.resolved.event.json');
-      const summary = await h.slack.waitFor('chat.postMessage', (c) => c.args.reply_broadcast === true || c.args.reply_broadcast === 'true', 5000);
+      const summary = await h.slack.waitFor(
+        'chat.postMessage',
+        (c) => c.args.reply_broadcast === true || c.args.reply_broadcast === 'true',
+        5000,
+      );
 
       const incident = (await h.pilot.deps.store.get(1))!;
-      const timeline = (await h.pilot.deps.store.timeline(incident.id)).map((e) => [e.type, e.actor, (e.details as { actionId?: string }).actionId ?? null]);
+      const timeline = (await h.pilot.deps.store.timeline(incident.id)).map((e) => [
+        e.type,
+        e.actor,
+        (e.details as { actionId?: string }).actionId ?? null,
+      ]);
       expect(timeline).toEqual([
         ['alert.fired', 'alertmanager', null],
         ['step.clicked', ONCALL, 'log-tail'],
@@ -126,8 +158,14 @@ describeWithHosts('incident lifecycle', (hosts) => {
 
       // the Timeline button posts it in the thread, times in UTC with dates
       await h.click(ts, 'incident.timeline');
-      const posted = await h.slack.waitFor('chat.postMessage', (c) => /^Timeline of incident #1/.test(String(c.args.text)), 5000);
-      expect(plain(JSON.stringify(posted.args.blocks))).toMatch(/`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC` <@U0ONCALL01> confirmed Restart HAProxy on lb-test: “web2 down, restart to clear”/);
+      const posted = await h.slack.waitFor(
+        'chat.postMessage',
+        (c) => /^Timeline of incident #1/.test(String(c.args.text)),
+        5000,
+      );
+      expect(plain(JSON.stringify(posted.args.blocks))).toMatch(
+        /`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC` <@U0ONCALL01> confirmed Restart HAProxy on lb-test: “web2 down, restart to clear”/,
+      );
     } finally {
       await h.stop();
       await restoreWeb2(hosts);
@@ -141,9 +179,15 @@ describeWithHosts('incident lifecycle', (hosts) => {
       const ts = await h.postFixture('single.slack-default.firing.event.json');
       await h.incidentMessage(ts);
       expect(await slash(h, 'list')).toMatch(/#1\* HaproxyServerDown — web\/web2 on `lb-test`.*thread/);
-      expect(await slash(h, 'show 1')).toMatch(/#1 HaproxyServerDown\* — open, host `lb-test`[\s\S]*diagnosis-1: Check the HAProxy logs/);
+      expect(await slash(h, 'show 1')).toMatch(
+        /#1 HaproxyServerDown\* — open, host `lb-test`[\s\S]*diagnosis-1: Check the HAProxy logs/,
+      );
       expect(await slash(h, 'note 1 web2 disk is full')).toBe('Noted on #1.');
-      await h.slack.waitFor('chat.postMessage', (c) => /Note by <@U0ONCALL01>: web2 disk is full/.test(String(c.args.text)), 5000);
+      await h.slack.waitFor(
+        'chat.postMessage',
+        (c) => /Note by <@U0ONCALL01>: web2 disk is full/.test(String(c.args.text)),
+        5000,
+      );
       expect(await slash(h, 'timeline 1')).toBe('Posted the timeline of #1 in its thread.');
       await h.slack.waitFor('chat.postMessage', (c) => /^Timeline of incident #1/.test(String(c.args.text)), 5000);
       expect(await slash(h, 'run backend-state lb-test')).toMatch(/Running Backend state on `lb-test` for #1/);
@@ -187,8 +231,14 @@ describeWithHosts('incident lifecycle', (hosts) => {
   it('opens an incident by hand for `/incident run` when none is open', async () => {
     const h = await startHarness({ hosts: [lb] });
     try {
-      expect(await slash(h, 'run status-check lb-test')).toMatch(/Running HAProxy process and sockets on `lb-test` for #1/);
-      const opening = await h.slack.waitFor('chat.postMessage', (c) => /incident opened by hand by <@U0ONCALL01>/.test(String(c.args.text)), 5000);
+      expect(await slash(h, 'run status-check lb-test')).toMatch(
+        /Running HAProxy process and sockets on `lb-test` for #1/,
+      );
+      const opening = await h.slack.waitFor(
+        'chat.postMessage',
+        (c) => /incident opened by hand by <@U0ONCALL01>/.test(String(c.args.text)),
+        5000,
+      );
       const threadTs = (opening.response as { ts: string }).ts;
       await h.incidentMessage(threadTs);
       await waitForReply(h, /HAProxy process and sockets on lb-test: ok/);

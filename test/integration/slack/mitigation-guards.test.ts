@@ -3,13 +3,13 @@
  * file signals nobody, a refusal takes no lock, and every refusal keeps the typed reason and is told by one rule
  * (a click is answered privately, a confirmed submission in the thread).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { RecordedCall } from '../../support/slack-standin';
-import { INTERN, ONCALL, SRE_GROUP, startHarness, type Harness } from '../../support/pilot-harness';
-import { plain } from '../../support/step-helpers';
 import { restoreWeb2, until } from '../../support/haproxy-runtime';
-import { describeWithHosts, testHostConfig, type TestHosts } from '../../support/test-hosts';
+import { type Harness, INTERN, ONCALL, SRE_GROUP, startHarness } from '../../support/pilot-harness';
+import type { RecordedCall } from '../../support/slack-standin';
+import { plain } from '../../support/step-helpers';
+import { describeWithHosts, type TestHosts, testHostConfig } from '../../support/test-hosts';
 
 const MITIGATION = { verifyDelayMs: 300, cooldownSec: 300, maxRestartsPerHour: 3 };
 
@@ -59,12 +59,16 @@ describeWithHosts('mitigation guards through the real bot', (hosts) => {
   }
 
   async function submit(viewId: string, reason: string, user = ONCALL): Promise<void> {
-    const values = { reason: { reason: { type: 'plain_text_input', value: reason } }, options: { options: { type: 'checkboxes', selected_options: [] } } };
+    const values = {
+      reason: { reason: { type: 'plain_text_input', value: reason } },
+      options: { options: { type: 'checkboxes', selected_options: [] } },
+    };
     const res = await h.slack.submitView({ user, viewId, values });
     expect(res.status).toBe(200);
   }
 
-  const inThread = (re: RegExp) => (c: RecordedCall) => c.args.thread_ts === threadTs && re.test(String(c.args.text ?? ''));
+  const inThread = (re: RegExp) => (c: RecordedCall) =>
+    c.args.thread_ts === threadTs && re.test(String(c.args.text ?? ''));
   const incidentId = async () => (await h.pilot.deps.store.listOpen())[0].id;
   const audits = async () => h.pilot.deps.store.audits({ host: 'lb-test' });
 
@@ -72,12 +76,23 @@ describeWithHosts('mitigation guards through the real bot', (hosts) => {
     await start({ mitigation: { ...MITIGATION, cooldownSec: 7200 } });
     const before = pidOf(hosts);
     const at = new Date(Date.now() - 90 * 60_000).toISOString();
-    await h.pilot.deps.store.appendAudit({ at, incidentId: await incidentId(), user: ONCALL, host: 'lb-test', actionId: 'restart', outcome: 'ok', exitCode: 0, reason: 'earlier' });
+    await h.pilot.deps.store.appendAudit({
+      at,
+      incidentId: await incidentId(),
+      user: ONCALL,
+      host: 'lb-test',
+      actionId: 'restart',
+      outcome: 'ok',
+      exitCode: 0,
+      reason: 'earlier',
+    });
     await submit(await open('step.run:mitigation-1:restart'), 'still flapping');
     await h.slack.waitFor('chat.postMessage', inThread(/Restart HAProxy on lb-test blocked/), 10_000);
     expect(pidOf(hosts)).toBe(before);
     const refused = (await audits()).filter((a) => a.outcome === 'refused');
-    expect(refused).toEqual([expect.objectContaining({ reason: 'still flapping', details: expect.objectContaining({ code: 'COOLDOWN' }) })]);
+    expect(refused).toEqual([
+      expect.objectContaining({ reason: 'still flapping', details: expect.objectContaining({ code: 'COOLDOWN' }) }),
+    ]);
     expect(refused[0].details?.waitSec).toBeGreaterThan(1700);
   });
 
@@ -85,7 +100,12 @@ describeWithHosts('mitigation guards through the real bot', (hosts) => {
     await start();
     const haproxyPid = pidOf(hosts);
     const original = readFileSync(hosts.haproxy.pidFile, 'utf8');
-    const uid = Number(readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${hosts.ssh.user}:`))?.split(':')[2]);
+    const uid = Number(
+      readFileSync('/etc/passwd', 'utf8')
+        .split('\n')
+        .find((l) => l.startsWith(`${hosts.ssh.user}:`))
+        ?.split(':')[2],
+    );
     // A process of the ssh user, as a stale pid file would name once haproxy is gone and the pid is reused.
     const sleeper: ChildProcess = spawn('sleep', ['300'], { uid, gid: uid, stdio: 'ignore' });
     try {
@@ -93,10 +113,14 @@ describeWithHosts('mitigation guards through the real bot', (hosts) => {
       writeFileSync(hosts.haproxy.pidFile, `${sleeper.pid}\n`);
       await submit(await open('step.run:mitigation-1:restart'), 'web2 keeps flapping');
       await h.slack.waitFor('chat.postMessage', inThread(/Restart HAProxy on lb-test failed/), 20_000);
-      expect(plain(h.threadText(threadTs))).toContain(`stale pid file ${hosts.haproxy.pidFile}: pid ${sleeper.pid} is not haproxy`);
+      expect(plain(h.threadText(threadTs))).toContain(
+        `stale pid file ${hosts.haproxy.pidFile}: pid ${sleeper.pid} is not haproxy`,
+      );
       expect(alive(sleeper.pid as number)).toBe(true);
       expect(alive(haproxyPid)).toBe(true);
-      expect(await audits()).toEqual([expect.objectContaining({ outcome: 'failed', exitCode: 1, reason: 'web2 keeps flapping' })]);
+      expect(await audits()).toEqual([
+        expect.objectContaining({ outcome: 'failed', exitCode: 1, reason: 'web2 keeps flapping' }),
+      ]);
 
       // The next attempt is in the cooldown, which says what happened last: a failed attempt, not a restart.
       await submit(await open('step.run:mitigation-1:restart'), 'try again');
@@ -113,7 +137,16 @@ describeWithHosts('mitigation guards through the real bot', (hosts) => {
   it('refuses two submissions in the cooldown both for the cooldown: a refusal holds no lock', async () => {
     await start();
     const at = new Date(Date.now() - 60_000).toISOString();
-    await h.pilot.deps.store.appendAudit({ at, incidentId: await incidentId(), user: ONCALL, host: 'lb-test', actionId: 'restart', outcome: 'ok', exitCode: 0, reason: 'earlier' });
+    await h.pilot.deps.store.appendAudit({
+      at,
+      incidentId: await incidentId(),
+      user: ONCALL,
+      host: 'lb-test',
+      actionId: 'restart',
+      outcome: 'ok',
+      exitCode: 0,
+      reason: 'earlier',
+    });
     const views = [await open('step.run:mitigation-1:restart'), await open('step.run:mitigation-1:restart')];
     await Promise.all(views.map((v, i) => submit(v, `second try ${i}`)));
     await eventually('two refusals', async () => (await audits()).filter((a) => a.outcome === 'refused').length === 2);
@@ -129,14 +162,26 @@ describeWithHosts('mitigation guards through the real bot', (hosts) => {
     await new Promise((r) => setTimeout(r, 1100));
     await submit(viewId, 'web2 keeps flapping');
     await h.slack.waitFor('chat.postMessage', inThread(/Restart HAProxy on lb-test blocked/), 10_000);
-    expect(await audits()).toEqual([expect.objectContaining({ user: ONCALL, outcome: 'refused', reason: 'web2 keeps flapping', details: expect.objectContaining({ code: 'NOT_ALLOWED' }) })]);
+    expect(await audits()).toEqual([
+      expect.objectContaining({
+        user: ONCALL,
+        outcome: 'refused',
+        reason: 'web2 keeps flapping',
+        details: expect.objectContaining({ code: 'NOT_ALLOWED' }),
+      }),
+    ]);
 
     // A click refused before any modal opens is told to the clicker alone.
     const posts = h.slack.calls('chat.postMessage').length;
     await h.click(threadTs, 'step.run:mitigation-1:restart', INTERN);
     await h.slack.waitFor('chat.postEphemeral', (c) => c.args.user === INTERN, 5000);
     await new Promise((r) => setTimeout(r, 300));
-    expect(h.slack.calls('chat.postMessage').slice(posts).filter((c) => /blocked|may not/.test(String(c.args.text ?? '')))).toEqual([]);
+    expect(
+      h.slack
+        .calls('chat.postMessage')
+        .slice(posts)
+        .filter((c) => /blocked|may not/.test(String(c.args.text ?? ''))),
+    ).toEqual([]);
   });
 
   it("shows the intern's refused restart plainly on the timeline: no mention escaped into literal text", async () => {
@@ -150,6 +195,8 @@ describeWithHosts('mitigation guards through the real bot', (hosts) => {
     const text = JSON.stringify(timeline.args.blocks);
     expect(text).toContain('refused (NOT_ALLOWED): you may not run Restart HAProxy on lb-test');
     expect(text).not.toMatch(/&lt;[@!]|<!subteam/);
-    expect((await h.pilot.deps.store.timeline(await incidentId())).find((e) => e.type === 'mitigation.refused')?.details).toMatchObject({ code: 'NOT_ALLOWED', grantees: [SRE_GROUP] });
+    expect(
+      (await h.pilot.deps.store.timeline(await incidentId())).find((e) => e.type === 'mitigation.refused')?.details,
+    ).toMatchObject({ code: 'NOT_ALLOWED', grantees: [SRE_GROUP] });
   });
 });

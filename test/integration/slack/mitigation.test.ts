@@ -3,11 +3,11 @@
  * broken config, the cooldown and a second simultaneous click; drain and ready read back from the runtime API.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { RecordedCall } from '../../support/slack-standin';
-import { CHANNEL, INTERN, ONCALL, startHarness, type Harness } from '../../support/pilot-harness';
-import { plain } from '../../support/step-helpers';
 import { restoreWeb2, runtime, until } from '../../support/haproxy-runtime';
-import { describeWithHosts, testHostConfig, type TestHosts } from '../../support/test-hosts';
+import { CHANNEL, type Harness, INTERN, ONCALL, startHarness } from '../../support/pilot-harness';
+import type { RecordedCall } from '../../support/slack-standin';
+import { plain } from '../../support/step-helpers';
+import { describeWithHosts, type TestHosts, testHostConfig } from '../../support/test-hosts';
 
 function pid(hosts: TestHosts): number {
   return Number(readFileSync(hosts.haproxy.pidFile, 'utf8').trim());
@@ -29,7 +29,12 @@ describeWithHosts('guarded mitigation on the real haproxy', (hosts) => {
   });
 
   /** Clicks a mitigation button as `user`, and submits the confirmation modal it opened. */
-  async function confirm(actionId: string, user: string, reason = 'web2 keeps flapping', dryRun = false): Promise<void> {
+  async function confirm(
+    actionId: string,
+    user: string,
+    reason = 'web2 keeps flapping',
+    dryRun = false,
+  ): Promise<void> {
     const since = h.slack.calls('views.open').length;
     await h.click(threadTs, actionId, user);
     const opened = await h.slack.waitFor('views.open', () => h.slack.calls('views.open').length > since, 5000);
@@ -39,18 +44,28 @@ describeWithHosts('guarded mitigation on the real haproxy', (hosts) => {
       viewId,
       values: {
         reason: { reason: { type: 'plain_text_input', value: reason } },
-        options: { options: { type: 'checkboxes', selected_options: dryRun ? [{ text: { type: 'plain_text', text: 'Dry run' }, value: 'dry-run' }] : [] } },
+        options: {
+          options: {
+            type: 'checkboxes',
+            selected_options: dryRun ? [{ text: { type: 'plain_text', text: 'Dry run' }, value: 'dry-run' }] : [],
+          },
+        },
       },
     });
     expect(res.status).toBe(200);
   }
 
-  const replyMatching = (re: RegExp) => (c: RecordedCall) => c.args.thread_ts === threadTs && re.test(String(c.args.text ?? ''));
+  const replyMatching = (re: RegExp) => (c: RecordedCall) =>
+    c.args.thread_ts === threadTs && re.test(String(c.args.text ?? ''));
 
   it('restarts once for an authorised, confirmed click and verifies the new process', async () => {
     const before = pid(hosts);
     await confirm('step.run:mitigation-1:restart', ONCALL);
-    const verified = await h.slack.waitFor('chat.postMessage', replyMatching(/Restart HAProxy on lb-test: verified, /), 20_000);
+    const verified = await h.slack.waitFor(
+      'chat.postMessage',
+      replyMatching(/Restart HAProxy on lb-test: verified, /),
+      20_000,
+    );
     expect(plain(JSON.stringify(verified.args.blocks))).toMatch(/new process pid \d+ \(was \d+\)/);
     const after = pid(hosts);
     expect(after).not.toBe(before);
@@ -61,19 +76,39 @@ describeWithHosts('guarded mitigation on the real haproxy', (hosts) => {
     // recorded: timeline and audit
     const incident = (await h.pilot.deps.store.listOpen())[0];
     const types = (await h.pilot.deps.store.timeline(incident.id)).map((e) => e.type);
-    expect(types).toEqual(expect.arrayContaining(['mitigation.confirmed', 'step.started', 'step.finished', 'mitigation.verified']));
+    expect(types).toEqual(
+      expect.arrayContaining(['mitigation.confirmed', 'step.started', 'step.finished', 'mitigation.verified']),
+    );
     const audit = await h.pilot.deps.store.audits({ host: 'lb-test' });
-    expect(audit).toEqual([expect.objectContaining({ user: ONCALL, actionId: 'restart', outcome: 'ok', exitCode: 0, reason: 'web2 keeps flapping', verification: expect.stringMatching(/^verified/) })]);
+    expect(audit).toEqual([
+      expect.objectContaining({
+        user: ONCALL,
+        actionId: 'restart',
+        outcome: 'ok',
+        exitCode: 0,
+        reason: 'web2 keeps flapping',
+        verification: expect.stringMatching(/^verified/),
+      }),
+    ]);
   });
 
   it('refuses someone outside the allowed group and leaves the pid unchanged', async () => {
     const before = pid(hosts);
     await h.click(threadTs, 'step.run:mitigation-1:restart', INTERN);
     const refusal = await h.slack.waitFor('chat.postEphemeral', (c) => c.args.user === INTERN, 5000);
-    expect(String(refusal.args.text)).toMatch(/you may not run Restart HAProxy on lb-test: only <!subteam\^S0123SRE> may/);
+    expect(String(refusal.args.text)).toMatch(
+      /you may not run Restart HAProxy on lb-test: only <!subteam\^S0123SRE> may/,
+    );
     expect(h.slack.calls('views.open')).toHaveLength(0);
     expect(pid(hosts)).toBe(before);
-    expect(await h.pilot.deps.store.audits({ host: 'lb-test' })).toEqual([expect.objectContaining({ user: INTERN, outcome: 'refused', reason: undefined, details: expect.objectContaining({ code: 'NOT_ALLOWED' }) })]);
+    expect(await h.pilot.deps.store.audits({ host: 'lb-test' })).toEqual([
+      expect.objectContaining({
+        user: INTERN,
+        outcome: 'refused',
+        reason: undefined,
+        details: expect.objectContaining({ code: 'NOT_ALLOWED' }),
+      }),
+    ]);
   });
 
   it('restarts once when two confirmed clicks arrive at the same moment', async () => {
@@ -82,7 +117,10 @@ describeWithHosts('guarded mitigation on the real haproxy', (hosts) => {
     await h.click(threadTs, 'step.run:mitigation-1:restart', ONCALL);
     await h.click(threadTs, 'step.run:mitigation-1:restart', ONCALL);
     await until('two modals', () => h.slack.calls('views.open').length === 2);
-    const values = { reason: { reason: { type: 'plain_text_input', value: 'both of us clicked' } }, options: { options: { type: 'checkboxes', selected_options: [] } } };
+    const values = {
+      reason: { reason: { type: 'plain_text_input', value: 'both of us clicked' } },
+      options: { options: { type: 'checkboxes', selected_options: [] } },
+    };
     const ids = h.slack.calls('views.open').map((c) => (c.response as { view: { id: string } }).view.id);
     await Promise.all(ids.map((viewId) => h.slack.submitView({ user: ONCALL, viewId, values })));
     await h.slack.waitFor('chat.postMessage', replyMatching(/Restart HAProxy on lb-test: verified, /), 20_000);
@@ -90,18 +128,24 @@ describeWithHosts('guarded mitigation on the real haproxy', (hosts) => {
     const audit = await h.pilot.deps.store.audits({ host: 'lb-test' });
     expect(audit.filter((a) => a.outcome === 'ok')).toHaveLength(1);
     expect(audit.filter((a) => a.outcome === 'refused')).toHaveLength(1);
-    const told = [...h.slack.calls('chat.postEphemeral'), ...h.slack.calls('chat.postMessage')].map((c) => String(c.args.text ?? ''));
+    const told = [...h.slack.calls('chat.postEphemeral'), ...h.slack.calls('chat.postMessage')].map((c) =>
+      String(c.args.text ?? ''),
+    );
     expect(told.some((t) => /another mitigation is running on lb-test|cooldown/.test(t))).toBe(true);
     expect(pid(hosts)).not.toBe(before);
     // exactly one new process: the old one is gone (this sandbox reaps exited processes slowly: wait for it)
-    await until('the old haproxy to exit', () => {
-      try {
-        process.kill(before, 0);
-        return readFileSync(`/proc/${before}/stat`, 'utf8').split(' ')[2] === 'Z';
-      } catch {
-        return true;
-      }
-    }, 5000);
+    await until(
+      'the old haproxy to exit',
+      () => {
+        try {
+          process.kill(before, 0);
+          return readFileSync(`/proc/${before}/stat`, 'utf8').split(' ')[2] === 'Z';
+        } catch {
+          return true;
+        }
+      },
+      5000,
+    );
   });
 
   it('refuses the restart when the config is broken and shows haproxy -c', async () => {
@@ -110,10 +154,16 @@ describeWithHosts('guarded mitigation on the real haproxy', (hosts) => {
     writeFileSync(hosts.haproxy.config, `${original}\nbackend broken\n    server x 127.0.0.1:1 bogus-keyword\n`);
     try {
       await confirm('step.run:mitigation-1:restart', ONCALL);
-      const blocked = await h.slack.waitFor('chat.postMessage', replyMatching(/Restart HAProxy on lb-test blocked: the config check failed/), 20_000);
+      const blocked = await h.slack.waitFor(
+        'chat.postMessage',
+        replyMatching(/Restart HAProxy on lb-test blocked: the config check failed/),
+        20_000,
+      );
       expect(plain(JSON.stringify(blocked.args.blocks))).toMatch(/bogus-keyword/);
       expect(pid(hosts)).toBe(before);
-      expect(await h.pilot.deps.store.audits({ host: 'lb-test' })).toEqual([expect.objectContaining({ outcome: 'refused', details: expect.objectContaining({ code: 'PRECHECK_FAILED' }) })]);
+      expect(await h.pilot.deps.store.audits({ host: 'lb-test' })).toEqual([
+        expect.objectContaining({ outcome: 'refused', details: expect.objectContaining({ code: 'PRECHECK_FAILED' }) }),
+      ]);
     } finally {
       writeFileSync(hosts.haproxy.config, original);
     }
@@ -124,7 +174,11 @@ describeWithHosts('guarded mitigation on the real haproxy', (hosts) => {
     await h.slack.waitFor('chat.postMessage', replyMatching(/Restart HAProxy on lb-test: verified, /), 20_000);
     const afterFirst = pid(hosts);
     await confirm('step.run:mitigation-1:restart', ONCALL, 'again');
-    const blocked = await h.slack.waitFor('chat.postMessage', replyMatching(/blocked: lb-test was last restarted/), 10_000);
+    const blocked = await h.slack.waitFor(
+      'chat.postMessage',
+      replyMatching(/blocked: lb-test was last restarted/),
+      10_000,
+    );
     expect(String(blocked.args.text)).toMatch(/cooldown of 300 s has \d+ s left/);
     expect(pid(hosts)).toBe(afterFirst);
   });
@@ -134,7 +188,11 @@ describeWithHosts('guarded mitigation on the real haproxy', (hosts) => {
     await h.slack.waitFor('chat.postMessage', replyMatching(/Drain the server on lb-test: verified, /), 20_000);
     expect(runtime(hosts, 'show servers state web')).toMatch(/web2 \S+ \d+ 8 /);
     await confirm('step.run:mitigation-server-state:ready', ONCALL, 'fixed');
-    await h.slack.waitFor('chat.postMessage', replyMatching(/Return the server to service on lb-test: verified, /), 20_000);
+    await h.slack.waitFor(
+      'chat.postMessage',
+      replyMatching(/Return the server to service on lb-test: verified, /),
+      20_000,
+    );
     expect(runtime(hosts, 'show servers state web')).toMatch(/web2 \S+ \d+ 0 /);
   });
 
@@ -144,7 +202,9 @@ describeWithHosts('guarded mitigation on the real haproxy', (hosts) => {
     const dry = await h.slack.waitFor('chat.postMessage', replyMatching(/Dry run of Reload HAProxy/), 10_000);
     expect(plain(JSON.stringify(dry.args.blocks))).toContain('-sf');
     expect(pid(hosts)).toBe(before);
-    expect(await h.pilot.deps.store.audits({ host: 'lb-test' })).toEqual([expect.objectContaining({ outcome: 'dry-run' })]);
+    expect(await h.pilot.deps.store.audits({ host: 'lb-test' })).toEqual([
+      expect.objectContaining({ outcome: 'dry-run' }),
+    ]);
   });
 });
 void CHANNEL;

@@ -11,12 +11,20 @@ import axios from 'axios';
 import { HostSchema } from '../../../src/config/schema';
 import { AlertmanagerClient } from '../../../src/observe/alertmanager-client';
 import { RESOLVED_ACK } from '../../../src/slack/mitigation';
-import { CHANNEL, INTERN, ONCALL, slackFixture, startHarness, type Harness } from '../../support/pilot-harness';
-import { freeze, promStackAvailability, startPromStack, stopPromStack, waitFor, type PromStack } from '../../support/prom-stack';
+import { CHANNEL, type Harness, INTERN, ONCALL, slackFixture, startHarness } from '../../support/pilot-harness';
+import {
+  freeze,
+  type PromStack,
+  promStackAvailability,
+  startPromStack,
+  stopPromStack,
+  waitFor,
+} from '../../support/prom-stack';
 import type { SlackMessage } from '../../support/slack-standin';
 
 const availability = promStackAvailability();
-if (!availability.available) console.log(`observe-in-Slack tests: ${availability.required ? 'FAIL' : 'skipped'}: ${availability.reason}`);
+if (!availability.available)
+  console.log(`observe-in-Slack tests: ${availability.required ? 'FAIL' : 'skipped'}: ${availability.reason}`);
 const describeStack = availability.available || availability.required ? describe : describe.skip;
 const ARTIFACTS = join(__dirname, '..', '..', '..', 'test-artifacts');
 const EXPORTER = '127.0.0.1:19101';
@@ -28,7 +36,14 @@ jest.setTimeout(60_000);
 const lb = HostSchema.parse({
   name: 'lb-stack',
   match: { instance: [EXPORTER] },
-  ssh: { host: '127.0.0.1', port: 1, user: 'pilot', privateKeyPath: '/nonexistent/key', insecureAcceptAnyHostKey: true, connectTimeoutMs: 500 },
+  ssh: {
+    host: '127.0.0.1',
+    port: 1,
+    user: 'pilot',
+    privateKeyPath: '/nonexistent/key',
+    insecureAcceptAnyHostKey: true,
+    connectTimeoutMs: 500,
+  },
 });
 
 /** A real Alertmanager Slack message (default template) for HaproxyServerDown of `server`, from the stack's exporter. */
@@ -48,47 +63,86 @@ async function postAlert(h: Harness, status: 'firing' | 'resolved', server = 'we
  */
 async function incidentThread(h: Harness, server = 'web2'): Promise<{ ts: string; incidentId: number }> {
   await postAlert(h, 'firing', server);
-  const incident = await waitFor(`an open incident for ${server}`, async () => (await h.pilot.deps.store.listOpen()).find((i) => i.alert.labels.server === server && i.messageTs), 5000, 25);
+  const incident = await waitFor(
+    `an open incident for ${server}`,
+    async () => (await h.pilot.deps.store.listOpen()).find((i) => i.alert.labels.server === server && i.messageTs),
+    5000,
+    25,
+  );
   return { ts: incident.threadTs, incidentId: incident.id };
 }
 
 /** Waits until the incident message (as the stand-in holds it now) contains `text`. */
 async function messageShows(h: Harness, ts: string, text: string): Promise<string> {
   const msg = await h.incidentMessage(ts);
-  return waitFor(`the incident message to show ${text}`, async () => {
-    const blocks = JSON.stringify(h.slack.message(CHANNEL, msg.ts)?.blocks ?? []);
-    return blocks.includes(text) ? blocks : undefined;
-  }, 10_000, 50);
+  return waitFor(
+    `the incident message to show ${text}`,
+    async () => {
+      const blocks = JSON.stringify(h.slack.message(CHANNEL, msg.ts)?.blocks ?? []);
+      return blocks.includes(text) ? blocks : undefined;
+    },
+    10_000,
+    50,
+  );
 }
 
 /** Waits until the thread contains `pattern` and returns the thread's text. */
 function threadShows(h: Harness, ts: string, pattern: RegExp, timeoutMs = 10_000): Promise<string> {
-  return waitFor(`the thread to show ${pattern}`, async () => (pattern.test(h.threadText(ts)) ? h.threadText(ts) : undefined), timeoutMs, 50);
+  return waitFor(
+    `the thread to show ${pattern}`,
+    async () => (pattern.test(h.threadText(ts)) ? h.threadText(ts) : undefined),
+    timeoutMs,
+    50,
+  );
 }
 
 /** Clicks a button of the incident message and returns the modal the bot opened. */
-async function openModal(h: Harness, ts: string, actionId: string, user = ONCALL): Promise<{ id: string; blocks: unknown[]; private_metadata: string }> {
+async function openModal(
+  h: Harness,
+  ts: string,
+  actionId: string,
+  user = ONCALL,
+): Promise<{ id: string; blocks: unknown[]; private_metadata: string }> {
   const before = h.slack.calls('views.open').length;
   await h.click(ts, actionId, user);
   await waitFor('views.open', async () => (h.slack.calls('views.open').length > before ? true : undefined), 5000, 25);
   const call = h.slack.calls('views.open')[before];
-  const view = (call.response as { ok: boolean; view?: { id: string; blocks: unknown[]; private_metadata: string }; error?: string }).view;
+  const view = (
+    call.response as { ok: boolean; view?: { id: string; blocks: unknown[]; private_metadata: string }; error?: string }
+  ).view;
   if (!view) throw new Error(`views.open failed: ${JSON.stringify(call.response)}`);
   return view;
 }
 
 const silenceValues = (duration: string, comment: string, keep = false) => ({
-  duration: { duration: { type: 'static_select', selected_option: { text: { type: 'plain_text', text: duration }, value: duration } } },
+  duration: {
+    duration: {
+      type: 'static_select',
+      selected_option: { text: { type: 'plain_text', text: duration }, value: duration },
+    },
+  },
   until: { until: { type: 'datetimepicker', selected_date_time: null } },
   comment: { comment: { type: 'plain_text_input', value: comment } },
-  options: { options: { type: 'checkboxes', selected_options: keep ? [{ text: { type: 'plain_text', text: 'keep' }, value: 'keep' }] : [] } },
+  options: {
+    options: {
+      type: 'checkboxes',
+      selected_options: keep ? [{ text: { type: 'plain_text', text: 'keep' }, value: 'keep' }] : [],
+    },
+  },
 });
 
 describeStack('observe in the incident thread, against real Prometheus and Alertmanager', () => {
   let stack: PromStack;
   let h: Harness;
   let am: AlertmanagerClient;
-  const web2 = { alertname: 'HaproxyServerDown', backend: 'web', server: 'web2', instance: EXPORTER, job: 'haproxy', severity: 'critical' };
+  const web2 = {
+    alertname: 'HaproxyServerDown',
+    backend: 'web',
+    server: 'web2',
+    instance: EXPORTER,
+    job: 'haproxy',
+    severity: 'critical',
+  };
 
   beforeAll(async () => {
     if (!availability.available) throw new Error(`RBP_REQUIRE_HOSTS=1 but ${availability.reason}`);
@@ -119,16 +173,28 @@ describeStack('observe in the incident thread, against real Prometheus and Alert
   it('opens with a graph from Prometheus (a PNG: web2 down, 1 of 2 servers up) and Alertmanager’s state', async () => {
     const ts = await postAlert(h, 'firing');
     await h.incidentMessage(ts);
-    const file = await waitFor('the graph in the thread', async () => h.slack.files().find((f) => f.thread_ts === ts), 20_000, 100);
+    const file = await waitFor(
+      'the graph in the thread',
+      async () => h.slack.files().find((f) => f.thread_ts === ts),
+      20_000,
+      100,
+    );
 
     expect([...file.bytes.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
     expect(file.filename).toMatch(/^incident-\d+-graph\.png$/);
     expect(file.title).toContain(QUERY);
-    expect(file.initial_comment).toMatch(/^📈 web2 is down since (before )?\d\d:\d\d UTC .*It (did not go down|went down once|went down \d+ times) in the last hour.* 1 of 2 servers of backend web is up\.$/);
+    expect(file.initial_comment).toMatch(
+      /^📈 web2 is down since (before )?\d\d:\d\d UTC .*It (did not go down|went down once|went down \d+ times) in the last hour.* 1 of 2 servers of backend web is up\.$/,
+    );
 
     // The words agree with what Prometheus itself answers to the same query now.
     const direct = await axios.get(`${stack.prometheusUrl}/api/v1/query`, { params: { query: QUERY } });
-    const latest = Object.fromEntries((direct.data.data.result as Array<{ metric: Record<string, string>; value: [number, string] }>).map((r) => [r.metric.server, r.value[1]]));
+    const latest = Object.fromEntries(
+      (direct.data.data.result as Array<{ metric: Record<string, string>; value: [number, string] }>).map((r) => [
+        r.metric.server,
+        r.value[1],
+      ]),
+    );
     expect(latest).toEqual({ web1: '1', web2: '0' });
 
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -138,14 +204,23 @@ describeStack('observe in the incident thread, against real Prometheus and Alert
     await messageShows(h, ts, 'Alertmanager: 🔥 active');
     // the Graph button posts another one on demand
     await h.click(ts, 'incident.graph');
-    await waitFor('a second graph', async () => (h.slack.files().filter((f) => f.thread_ts === ts).length === 2 ? true : undefined), 20_000, 100);
+    await waitFor(
+      'a second graph',
+      async () => (h.slack.files().filter((f) => f.thread_ts === ts).length === 2 ? true : undefined),
+      20_000,
+      100,
+    );
   });
 
   it('silences with exact matchers, shows who/until, and expires the silence by the button', async () => {
     const { ts, incidentId } = await incidentThread(h);
     const view = await openModal(h, ts, 'incident.silence');
     expect(JSON.stringify(view.blocks)).toContain('server=\\"web2\\"');
-    const res = await h.slack.submitView({ user: ONCALL, viewId: view.id, values: silenceValues('30m', 'web2 is being rebuilt') });
+    const res = await h.slack.submitView({
+      user: ONCALL,
+      viewId: view.id,
+      values: silenceValues('30m', 'web2 is being rebuilt'),
+    });
     expect(res.status).toBe(200);
 
     const thread = await threadShows(h, ts, /<@U0ONCALL01> silenced \*HaproxyServerDown\*/);
@@ -163,9 +238,17 @@ describeStack('observe in the incident thread, against real Prometheus and Alert
       endsAt: string;
     };
     expect(raw.status.state).toBe('active');
-    expect(raw.matchers).toEqual(Object.keys(web2).sort().map((name) => ({ name, value: web2[name as keyof typeof web2], isRegex: false, isEqual: true })));
+    expect(raw.matchers).toEqual(
+      Object.keys(web2)
+        .sort()
+        .map((name) => ({ name, value: web2[name as keyof typeof web2], isRegex: false, isEqual: true })),
+    );
     expect(raw.createdBy).toBe('Olga Oncall');
-    expect(raw.comment).toMatch(new RegExp(`^Silenced from runbook-pilot incident #${incidentId}: https://[a-z0-9-]+\\.slack\\.com/archives/${CHANNEL}/p\\d+`));
+    expect(raw.comment).toMatch(
+      new RegExp(
+        `^Silenced from runbook-pilot incident #${incidentId}: https://[a-z0-9-]+\\.slack\\.com/archives/${CHANNEL}/p\\d+`,
+      ),
+    );
     expect(raw.comment).toContain('Note: web2 is being rebuilt');
     expect(Date.parse(raw.endsAt) - Date.parse(raw.startsAt)).toBeCloseTo(30 * 60_000, -4);
     expect(await am.getAlertState(web2)).toMatchObject({ state: 'suppressed', silencedBy: [silence.id] });
@@ -176,7 +259,9 @@ describeStack('observe in the incident thread, against real Prometheus and Alert
 
     await h.click(ts, 'incident.expireSilence');
     await threadShows(h, ts, /<@U0ONCALL01> expired the silence/);
-    expect((await axios.get(`${stack.alertmanagerUrl}/api/v2/silence/${silence.id}`)).data.status.state).toBe('expired');
+    expect((await axios.get(`${stack.alertmanagerUrl}/api/v2/silence/${silence.id}`)).data.status.state).toBe(
+      'expired',
+    );
     expect((await h.pilot.deps.store.get(incidentId))?.silences?.[0]).toMatchObject({ expiredBy: ONCALL });
     const types = (await h.pilot.deps.store.timeline(incidentId)).map((e) => e.type);
     expect(types).toEqual(expect.arrayContaining(['silence.created', 'silence.expired']));
@@ -186,7 +271,12 @@ describeStack('observe in the incident thread, against real Prometheus and Alert
   it('refuses to silence for a user outside the mitigation access', async () => {
     const { ts } = await incidentThread(h);
     await h.click(ts, 'incident.silence', INTERN);
-    const e = await waitFor('the refusal', async () => h.slack.ephemerals({ user: INTERN }).find((m) => /may not silence/.test(m.text ?? '')), 5000, 25);
+    const e = await waitFor(
+      'the refusal',
+      async () => h.slack.ephemerals({ user: INTERN }).find((m) => /may not silence/.test(m.text ?? '')),
+      5000,
+      25,
+    );
     expect(e.text).toContain('<!subteam^S0123SRE>');
   });
 
@@ -195,21 +285,36 @@ describeStack('observe in the incident thread, against real Prometheus and Alert
       const { ts, incidentId } = await incidentThread(h);
       const before = (await h.pilot.deps.store.get(incidentId))?.silences?.length ?? 0;
       const view = await openModal(h, ts, 'incident.silence');
-      await h.slack.submitView({ user: ONCALL, viewId: view.id, values: silenceValues('1h', 'maintenance of web2', keep) });
-      const silences = await waitFor('the silence', async () => {
-        const all = (await h.pilot.deps.store.get(incidentId))?.silences ?? [];
-        return all.length > before ? all : undefined;
-      }, 5000, 25);
+      await h.slack.submitView({
+        user: ONCALL,
+        viewId: view.id,
+        values: silenceValues('1h', 'maintenance of web2', keep),
+      });
+      const silences = await waitFor(
+        'the silence',
+        async () => {
+          const all = (await h.pilot.deps.store.get(incidentId))?.silences ?? [];
+          return all.length > before ? all : undefined;
+        },
+        5000,
+        25,
+      );
       return { ts, incidentId, silenceId: silences[silences.length - 1].id };
     };
-    const state = async (id: string) => ((await axios.get(`${stack.alertmanagerUrl}/api/v2/silence/${id}`)).data as { status: { state: string } }).status.state;
+    const state = async (id: string) =>
+      ((await axios.get(`${stack.alertmanagerUrl}/api/v2/silence/${id}`)).data as { status: { state: string } }).status
+        .state;
 
     const dropped = await silenceOf(false);
     await postAlert(h, 'resolved');
     await threadShows(h, dropped.ts, /The incident resolved: expired the silence/);
     expect(await state(dropped.silenceId)).toBe('expired');
-    const expired = (await h.pilot.deps.store.timeline(dropped.incidentId)).filter((e) => e.type === 'silence.expired' && e.details.silenceId === dropped.silenceId);
-    expect(expired).toEqual([expect.objectContaining({ actor: 'bot', details: expect.objectContaining({ why: 'the incident resolved' }) })]);
+    const expired = (await h.pilot.deps.store.timeline(dropped.incidentId)).filter(
+      (e) => e.type === 'silence.expired' && e.details.silenceId === dropped.silenceId,
+    );
+    expect(expired).toEqual([
+      expect.objectContaining({ actor: 'bot', details: expect.objectContaining({ why: 'the incident resolved' }) }),
+    ]);
 
     // a new incident for the same alert, silenced with "keep": the silence outlives the incident
     const kept = await silenceOf(true);
@@ -232,22 +337,42 @@ describeStack('observe in the incident thread, against real Prometheus and Alert
 
     // without the box: the modal shows an error under it, nothing runs
     const refused = await h.slack.submitView({ user: ONCALL, viewId: view.id, values: reason });
-    expect(refused.body).toEqual({ response_action: 'errors', errors: { [RESOLVED_ACK]: expect.stringContaining('tick this') } });
+    expect(refused.body).toEqual({
+      response_action: 'errors',
+      errors: { [RESOLVED_ACK]: expect.stringContaining('tick this') },
+    });
 
     // a forged submission without the box in the view: the handler asks Alertmanager again and refuses
     const meta = JSON.parse(view.private_metadata) as Record<string, unknown>;
     delete meta.r;
-    await h.slack.submitView({ user: ONCALL, viewId: view.id, values: reason, view: { private_metadata: JSON.stringify(meta) } });
+    await h.slack.submitView({
+      user: ONCALL,
+      viewId: view.id,
+      values: reason,
+      view: { private_metadata: JSON.stringify(meta) },
+    });
     // a refused confirmed submission is told in the thread, where the modal's reason would have been (one rule)
     const thread = await threadShows(h, ts, /no longer active/);
     expect(thread.split('\n').find((line) => /no longer active/.test(line))).toContain('Restart');
-    expect((await h.pilot.deps.store.timeline(incidentId)).find((ev) => ev.type === 'mitigation.refused')?.details).toMatchObject({ code: 'ALERT_RESOLVED' });
+    expect(
+      (await h.pilot.deps.store.timeline(incidentId)).find((ev) => ev.type === 'mitigation.refused')?.details,
+    ).toMatchObject({ code: 'ALERT_RESOLVED' });
 
     // ticked (and as a dry run, so nothing connects to the host): it goes ahead
     const ticked = {
       ...reason,
-      [RESOLVED_ACK]: { [RESOLVED_ACK]: { type: 'checkboxes', selected_options: [{ text: { type: 'plain_text', text: 'x' }, value: RESOLVED_ACK }] } },
-      options: { options: { type: 'checkboxes', selected_options: [{ text: { type: 'plain_text', text: 'x' }, value: 'dry-run' }] } },
+      [RESOLVED_ACK]: {
+        [RESOLVED_ACK]: {
+          type: 'checkboxes',
+          selected_options: [{ text: { type: 'plain_text', text: 'x' }, value: RESOLVED_ACK }],
+        },
+      },
+      options: {
+        options: {
+          type: 'checkboxes',
+          selected_options: [{ text: { type: 'plain_text', text: 'x' }, value: 'dry-run' }],
+        },
+      },
     };
     const again = await openModal(h, ts, 'step.run:mitigation-1:restart');
     await h.slack.submitView({ user: ONCALL, viewId: again.id, values: ticked });
@@ -260,16 +385,27 @@ describeStack('observe in the incident thread, against real Prometheus and Alert
     await freeze(pid);
     try {
       const view = await openModal(h, ts, 'incident.silence');
-      await h.slack.submitView({ user: ONCALL, viewId: view.id, values: silenceValues('30m', 'while Alertmanager hangs') });
+      await h.slack.submitView({
+        user: ONCALL,
+        viewId: view.id,
+        values: silenceValues('30m', 'while Alertmanager hangs'),
+      });
       const thread = await threadShows(h, ts, /Could not silence the alert/);
-      expect(thread).toContain(`Could not silence the alert: Alertmanager at ${stack.alertmanagerUrl} did not answer (no answer within 1500 ms)`);
+      expect(thread).toContain(
+        `Could not silence the alert: Alertmanager at ${stack.alertmanagerUrl} did not answer (no answer within 1500 ms)`,
+      );
 
       await h.click(ts, 'incident.refresh');
       await messageShows(h, ts, 'Alertmanager: ❔ unknown (Alertmanager did not answer)');
 
       const graphs = h.slack.files().filter((f) => f.thread_ts === ts).length;
       await h.click(ts, 'incident.graph');
-      await waitFor('the graph while Alertmanager hangs', async () => (h.slack.files().filter((f) => f.thread_ts === ts).length > graphs ? true : undefined), 20_000, 100);
+      await waitFor(
+        'the graph while Alertmanager hangs',
+        async () => (h.slack.files().filter((f) => f.thread_ts === ts).length > graphs ? true : undefined),
+        20_000,
+        100,
+      );
       await h.click(ts, 'incident.timeline');
       await threadShows(h, ts, /Timeline of incident/);
     } finally {
@@ -292,14 +428,23 @@ describe('observe in the incident thread, without the services', () => {
     await h.click(ts, 'incident.graph');
     await h.click(ts, 'incident.refresh');
     await messageShows(h, ts, 'Alertmanager: ❔ unknown (not configured)');
-    const texts = await waitFor('two answers', async () => {
-      const e = h.slack.ephemerals({ user: ONCALL }).map((m) => m.text ?? '');
-      return e.length >= 2 ? e : undefined;
-    }, 5000, 25);
+    const texts = await waitFor(
+      'two answers',
+      async () => {
+        const e = h.slack.ephemerals({ user: ONCALL }).map((m) => m.text ?? '');
+        return e.length >= 2 ? e : undefined;
+      },
+      5000,
+      25,
+    );
     expect(texts).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^Silences need Alertmanager, and `alertmanager.url` is not set in the config\. Set alertmanager\.url/),
-        expect.stringMatching(/^Graphs need Prometheus, and `prometheus.url` is not set in the config\. Set prometheus\.url/),
+        expect.stringMatching(
+          /^Silences need Alertmanager, and `alertmanager.url` is not set in the config\. Set alertmanager\.url/,
+        ),
+        expect.stringMatching(
+          /^Graphs need Prometheus, and `prometheus.url` is not set in the config\. Set prometheus\.url/,
+        ),
       ]),
     );
     expect(h.slack.files()).toHaveLength(0);

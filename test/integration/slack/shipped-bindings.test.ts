@@ -14,10 +14,10 @@ import { labelsFingerprint } from '../../../src/ingest/fingerprint';
 import { loadRunbookCollection } from '../../../src/runbook/load-runbooks';
 import type { Runbook } from '../../../src/runbook/types';
 import { restoreWeb2 } from '../../support/haproxy-runtime';
-import { CHANNEL, ONCALL, startHarness, type Harness } from '../../support/pilot-harness';
+import { CHANNEL, type Harness, ONCALL, startHarness } from '../../support/pilot-harness';
 import type { RecordedCall } from '../../support/slack-standin';
 import { plain, runStep } from '../../support/step-helpers';
-import { describeWithHosts, testHostConfig, type TestHosts } from '../../support/test-hosts';
+import { describeWithHosts, type TestHosts, testHostConfig } from '../../support/test-hosts';
 
 const REPO = join(__dirname, '..', '..', '..');
 const FOLDERS = [join(REPO, 'runbooks'), join(REPO, 'runbooks', 'haproxy-embedded-exporter-v2')];
@@ -31,7 +31,8 @@ const MAY_REFUSE: Record<string, RegExp> = {
   'clock-sync': /`chronyc` is not installed on lb-test/,
   'unit-status': /systemd is not running on lb-test|`systemctl` is not installed on lb-test/,
   'unit-journal': /`journalctl` is not installed on lb-test/,
-  'restart-unit': /systemd is not running on lb-test: cannot restart ssh\.service|`systemctl` is not installed on lb-test/,
+  'restart-unit':
+    /systemd is not running on lb-test: cannot restart ssh\.service|`systemctl` is not installed on lb-test/,
   // The SSH user is not root; a kernel may restrict dmesg to root, and the host may have no journal.
   'oom-kills': /cannot read the kernel log on lb-test as \S+: dmesg says/,
 };
@@ -81,8 +82,27 @@ function boundActions(rb: Runbook): Array<{ stepId: string; actionId: string }> 
 }
 
 async function fire(h: Harness, labels: Record<string, string>): Promise<string> {
-  const alert = { status: 'firing', labels, annotations: { summary: `${labels.alertname} (test)` }, startsAt: '2026-11-29T03:00:00.000Z', endsAt: '0001-01-01T00:00:00Z', generatorURL: '', fingerprint: labelsFingerprint(labels) };
-  const body = { receiver: 'oncall', status: 'firing', alerts: [alert], groupLabels: { alertname: labels.alertname }, commonLabels: labels, commonAnnotations: alert.annotations, externalURL: 'http://alertmanager.example.org:9093', version: '4', groupKey: `{}:{alertname="${labels.alertname}"}`, truncatedAlerts: 0 };
+  const alert = {
+    status: 'firing',
+    labels,
+    annotations: { summary: `${labels.alertname} (test)` },
+    startsAt: '2026-11-29T03:00:00.000Z',
+    endsAt: '0001-01-01T00:00:00Z',
+    generatorURL: '',
+    fingerprint: labelsFingerprint(labels),
+  };
+  const body = {
+    receiver: 'oncall',
+    status: 'firing',
+    alerts: [alert],
+    groupLabels: { alertname: labels.alertname },
+    commonLabels: labels,
+    commonAnnotations: alert.annotations,
+    externalURL: 'http://alertmanager.example.org:9093',
+    version: '4',
+    groupKey: `{}:{alertname="${labels.alertname}"}`,
+    truncatedAlerts: 0,
+  };
   const res = await h.webhook(body);
   // Accepted (202) at once; the bot posts the alert and opens the incident after.
   expect(res.status).toBe(202);
@@ -106,20 +126,41 @@ async function confirmChange(h: Harness, threadTs: string, stepId: string, actio
   const res = await h.slack.submitView({
     user: ONCALL,
     viewId,
-    values: { reason: { reason: { type: 'plain_text_input', value: 'shipped-binding test' } }, options: { options: { type: 'checkboxes', selected_options: [] } } },
+    values: {
+      reason: { reason: { type: 'plain_text_input', value: 'shipped-binding test' } },
+      options: { options: { type: 'checkboxes', selected_options: [] } },
+    },
   });
   expect(res.status).toBe(200);
   const final = (c: RecordedCall) =>
-    c.method === 'chat.postMessage' && c.args.thread_ts === threadTs && new RegExp(`^(✅|⚠️|❌)?\\s*${title.replace(/[()]/g, '\\$&')} on lb-test(: (verified|not verified)| failed)`).test(String(c.args.text ?? ''));
+    c.method === 'chat.postMessage' &&
+    c.args.thread_ts === threadTs &&
+    new RegExp(`^(✅|⚠️|❌)?\\s*${title.replace(/[()]/g, '\\$&')} on lb-test(: (verified|not verified)| failed)`).test(
+      String(c.args.text ?? ''),
+    );
   const deadline = Date.now() + 30_000;
   for (;;) {
     const hit = h.slack.calls().slice(since).find(final);
     if (hit) {
       // The step's own result (its output) was posted before the verdict.
-      const output = h.slack.calls().slice(since).filter((c) => (c.method === 'chat.update' || c.method === 'chat.postMessage') && JSON.stringify(c.args).includes(`${title} on lb-test`));
+      const output = h.slack
+        .calls()
+        .slice(since)
+        .filter(
+          (c) =>
+            (c.method === 'chat.update' || c.method === 'chat.postMessage') &&
+            JSON.stringify(c.args).includes(`${title} on lb-test`),
+        );
       return plain(output.map((c) => `${String(c.args.text)}\n${JSON.stringify(c.args.blocks ?? [])}`).join('\n'));
     }
-    if (Date.now() > deadline) throw new Error(`no verdict for ${actionId}: ${h.slack.calls().slice(since).map((c) => `${c.method}:${String(c.args.text ?? '')}`).join(' | ')}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `no verdict for ${actionId}: ${h.slack
+          .calls()
+          .slice(since)
+          .map((c) => `${c.method}:${String(c.args.text ?? '')}`)
+          .join(' | ')}`,
+      );
     await new Promise((r) => setTimeout(r, 25));
   }
 }
@@ -128,7 +169,11 @@ describeWithHosts('every shipped binding through the real bot', (hosts) => {
   // The aggregated alerts name no host: they run on the `haproxy` group, which holds only this host here.
   const lb = { ...testHostConfig(hosts), group: 'haproxy', match: { instance: ['127.0.0.1:9101', '127.0.0.1:9100'] } };
   const config = {
-    limits: { perHost: { concurrency: 4, minGapMs: 0, maxQueued: 100 }, global: { concurrency: 20 }, perUser: { clicksPerMinute: 10_000 } },
+    limits: {
+      perHost: { concurrency: 4, minGapMs: 0, maxQueued: 100 },
+      global: { concurrency: 20 },
+      perUser: { clicksPerMinute: 10_000 },
+    },
     mitigation: { verifyDelayMs: 200, cooldownSec: 0, maxRestartsPerHour: 1000 },
   };
 
@@ -153,33 +198,58 @@ describeWithHosts('every shipped binding through the real bot', (hosts) => {
       expect(bound.length).toBeGreaterThanOrEqual(folder.endsWith('v2') ? 13 : 30);
     });
 
-    it.each(bound.map((rb) => [rb.doc.alertname, rb] as const))('%s: each bound action runs and answers', async (_alert, rb) => {
-      const threadTs = await fire(h, sampleLabels(rb, hosts));
-      for (const { stepId, actionId } of boundActions(rb)) {
-        const action = h.pilot.deps.runbooks.action(rb, actionId);
-        expect(action).toBeDefined();
-        const text = action?.risk === 'change' ? await confirmChange(h, threadTs, stepId, actionId) : plain(await runStep(h, threadTs, stepId, actionId, ONCALL, 30_000));
-        const ok = new RegExp(`${action?.title.replace(/[()]/g, '\\$&')} on lb-test(: ok|.*verified)`);
-        const expected = MUST_SAY[actionId] ?? (MAY_REFUSE[actionId] ? new RegExp(`${ok.source}|${MAY_REFUSE[actionId].source}`) : ok);
-        expect({ actionId, text }).toEqual({ actionId, text: expect.stringMatching(expected) });
-        // Nothing was refused before it ran (a parameter the alert's labels could not fill, a host not found).
-        expect({ actionId, text }).toEqual({ actionId, text: expect.not.stringMatching(/did not run|nothing was run|nothing ran/) });
-      }
-      const incident = (await h.pilot.deps.store.listOpen()).find((i) => i.threadTs === threadTs);
-      expect(incident?.hostName).toBe('lb-test');
-    });
+    it.each(bound.map((rb) => [rb.doc.alertname, rb] as const))(
+      '%s: each bound action runs and answers',
+      async (_alert, rb) => {
+        const threadTs = await fire(h, sampleLabels(rb, hosts));
+        for (const { stepId, actionId } of boundActions(rb)) {
+          const action = h.pilot.deps.runbooks.action(rb, actionId);
+          expect(action).toBeDefined();
+          const text =
+            action?.risk === 'change'
+              ? await confirmChange(h, threadTs, stepId, actionId)
+              : plain(await runStep(h, threadTs, stepId, actionId, ONCALL, 30_000));
+          const ok = new RegExp(`${action?.title.replace(/[()]/g, '\\$&')} on lb-test(: ok|.*verified)`);
+          const expected =
+            MUST_SAY[actionId] ??
+            (MAY_REFUSE[actionId] ? new RegExp(`${ok.source}|${MAY_REFUSE[actionId].source}`) : ok);
+          expect({ actionId, text }).toEqual({ actionId, text: expect.stringMatching(expected) });
+          // Nothing was refused before it ran (a parameter the alert's labels could not fill, a host not found).
+          expect({ actionId, text }).toEqual({
+            actionId,
+            text: expect.not.stringMatching(/did not run|nothing was run|nothing ran/),
+          });
+        }
+        const incident = (await h.pilot.deps.store.listOpen()).find((i) => i.threadTs === threadTs);
+        expect(incident?.hostName).toBe('lb-test');
+      },
+    );
   });
 
   it('restart-unit checks its own result: verified by the command, not by reading HAProxy back', async () => {
     // The loopback host has no systemd: a host override stands in for `systemctl restart` and its check.
-    const node = { ...lb, name: 'lb-test', commands: { 'restart-unit': 'U={unit}; echo "$U restarted on lb-test: active"' } };
+    const node = {
+      ...lb,
+      name: 'lb-test',
+      commands: { 'restart-unit': 'U={unit}; echo "$U restarted on lb-test: active"' },
+    };
     const h = await startHarness({ hosts: [node], config });
     try {
-      const threadTs = await fire(h, { alertname: 'HostSystemdServiceCrashed', instance: '127.0.0.1:9100', name: 'nginx.service', severity: 'warning' });
+      const threadTs = await fire(h, {
+        alertname: 'HostSystemdServiceCrashed',
+        instance: '127.0.0.1:9100',
+        name: 'nginx.service',
+        severity: 'warning',
+      });
       const text = await confirmChange(h, threadTs, 'mitigation-1', 'restart-unit');
-      expect(text).toContain('Restart the systemd unit on lb-test: verified, the command checked it: nginx.service restarted on lb-test: active');
+      expect(text).toContain(
+        'Restart the systemd unit on lb-test: verified, the command checked it: nginx.service restarted on lb-test: active',
+      );
       const audit = (await h.pilot.deps.store.audits({ host: 'lb-test' })).find((a) => a.actionId === 'restart-unit');
-      expect(audit).toMatchObject({ outcome: 'ok', verification: expect.stringMatching(/^verified: the command checked it/) });
+      expect(audit).toMatchObject({
+        outcome: 'ok',
+        verification: expect.stringMatching(/^verified: the command checked it/),
+      });
     } finally {
       await h.stop();
     }
@@ -193,12 +263,16 @@ describeWithHosts('every shipped binding through the real bot', (hosts) => {
       const incident = (await h.pilot.deps.store.listOpen()).find((i) => i.threadTs === threadTs)!;
       expect(incident.hostName).toBeUndefined();
       const message = plain(JSON.stringify((await h.incidentMessage(threadTs)).blocks));
-      expect(message).toContain(`it may be on \`lb-test\` or \`lb-test-b\`. Pick the host below (or \`/incident host ${incident.id} <name>\`)`);
+      expect(message).toContain(
+        `it may be on \`lb-test\` or \`lb-test-b\`. Pick the host below (or \`/incident host ${incident.id} <name>\`)`,
+      );
 
       // A click before the pick is refused in the thread with the way out, and nothing runs.
       const refused = plain(await runStep(h, threadTs, 'diagnosis-2', 'proxy-stats', ONCALL));
       expect(refused).toMatch(/did not run/);
-      expect(refused).toContain(`it may be on lb-test, lb-test-b; nothing was run. Pick the host in the menu on the incident message (or with \`/incident host ${incident.id} <name>\`), then click again`);
+      expect(refused).toContain(
+        `it may be on lb-test, lb-test-b; nothing was run. Pick the host in the menu on the incident message (or with \`/incident host ${incident.id} <name>\`), then click again`,
+      );
       expect((await h.pilot.deps.store.timeline(incident.id)).some((e) => e.type === 'step.started')).toBe(false);
 
       const slash = async (text: string): Promise<string> => {
@@ -207,14 +281,28 @@ describeWithHosts('every shipped binding through the real bot', (hosts) => {
         await h.slack.waitFor('response_url', () => h.slack.calls('response_url').length > before, 5000);
         return plain(String(h.slack.calls('response_url').at(-1)?.args.text ?? ''));
       };
-      expect(await slash(`host ${incident.id} db-9`)).toMatch(/db-9 is not a host #\d+ may run on \(its runbook lists: lb-test, lb-test-b\)/);
+      expect(await slash(`host ${incident.id} db-9`)).toMatch(
+        /db-9 is not a host #\d+ may run on \(its runbook lists: lb-test, lb-test-b\)/,
+      );
       // The menu on the incident message offers exactly the binding's hosts; picking one sets it, once.
-      await h.slack.clickButton({ user: ONCALL, channel: CHANNEL, messageTs: (await h.incidentMessage(threadTs)).ts, actionId: 'incident.pickHost', value: JSON.stringify({ i: incident.id, h: 'lb-test-b' }) });
-      await h.slack.waitFor('chat.postMessage', (c) => String(c.args.text ?? '').includes('picked `lb-test-b` as the host'), 5000);
+      await h.slack.clickButton({
+        user: ONCALL,
+        channel: CHANNEL,
+        messageTs: (await h.incidentMessage(threadTs)).ts,
+        actionId: 'incident.pickHost',
+        value: JSON.stringify({ i: incident.id, h: 'lb-test-b' }),
+      });
+      await h.slack.waitFor(
+        'chat.postMessage',
+        (c) => String(c.args.text ?? '').includes('picked `lb-test-b` as the host'),
+        5000,
+      );
       expect((await h.pilot.deps.store.get(incident.id))?.hostName).toBe('lb-test-b');
       expect(await slash(`host ${incident.id} lb-test`)).toMatch(/already runs on lb-test-b/);
       const chosen = (await h.pilot.deps.store.timeline(incident.id)).filter((e) => e.type === 'host.chosen');
-      expect(chosen).toEqual([expect.objectContaining({ actor: ONCALL, details: expect.objectContaining({ host: 'lb-test-b' }) })]);
+      expect(chosen).toEqual([
+        expect.objectContaining({ actor: ONCALL, details: expect.objectContaining({ host: 'lb-test-b' }) }),
+      ]);
 
       const text = plain(await runStep(h, threadTs, 'diagnosis-2', 'proxy-stats', ONCALL));
       expect(text).toMatch(/Proxy stats: sessions, queue, errors, times on lb-test-b: ok/);

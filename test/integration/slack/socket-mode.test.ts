@@ -4,9 +4,10 @@
  * Socket Mode envelopes and acks each within Slack's 3 seconds; its HTTP port still serves /healthz. A wrong app token
  * stops start-up with what to fix and leaves nothing listening.
  */
-import { CHANNEL, ONCALL, slackFixture, startHarness, type Harness } from '../../support/pilot-harness';
-import { SlackStandIn, type SlackMessage } from '../../support/slack-standin';
+
 import { freePort } from '../../support/fakes';
+import { CHANNEL, type Harness, ONCALL, slackFixture, startHarness } from '../../support/pilot-harness';
+import { type SlackMessage, SlackStandIn } from '../../support/slack-standin';
 
 describe('Socket Mode (#2)', () => {
   let h: Harness;
@@ -22,7 +23,10 @@ describe('Socket Mode (#2)', () => {
     // given the bot started in Socket Mode (start() resolved: Slack's hello arrived)
     const open = h.slack.calls('apps.connections.open');
     expect(open).toHaveLength(1);
-    expect(open[0].response).toMatchObject({ ok: true, url: expect.stringMatching(/^ws:\/\/127\.0\.0\.1:\d+\/link\/\?ticket=/) });
+    expect(open[0].response).toMatchObject({
+      ok: true,
+      url: expect.stringMatching(/^ws:\/\/127\.0\.0\.1:\d+\/link\/\?ticket=/),
+    });
     expect(h.slack.socketConnections()).toBe(1);
     // then its HTTP port answers the custom routes, and there is no Request URL to post events to
     const health = await fetch(`${h.url}/healthz`);
@@ -33,7 +37,12 @@ describe('Socket Mode (#2)', () => {
 
   it('opens the incident in the thread of an Alertmanager message delivered over the socket', async () => {
     // given a captured Alertmanager message, as Slack sends its message event in an events_api envelope
-    const { ts: _ts, channel: _c, event_ts: _e, ...fields } = slackFixture('single.slack-default.firing.event.json') as SlackMessage & { event_ts?: string };
+    const {
+      ts: _ts,
+      channel: _c,
+      event_ts: _e,
+      ...fields
+    } = slackFixture('single.slack-default.firing.event.json') as SlackMessage & { event_ts?: string };
     const delivery = await h.slack.postAlertMessage(CHANNEL, fields);
     alertTs = delivery.ts;
     // then the bot acked the envelope in time, with no response payload
@@ -43,7 +52,9 @@ describe('Socket Mode (#2)', () => {
     // and answered in the alert's thread with a button for every runbook step
     const msg = await h.incidentMessage(alertTs);
     expect(msg.thread_ts).toBe(alertTs);
-    const ids = (msg.blocks ?? []).flatMap((b) => [...(b.elements ?? []), ...(b.accessory ? [b.accessory] : [])]).map((e) => e.action_id);
+    const ids = (msg.blocks ?? [])
+      .flatMap((b) => [...(b.elements ?? []), ...(b.accessory ? [b.accessory] : [])])
+      .map((e) => e.action_id);
     const steps = h.pilot.deps.runbooks.get('HaproxyServerDown')?.steps ?? [];
     expect(steps.length).toBeGreaterThan(0);
     for (const step of steps) {
@@ -58,7 +69,11 @@ describe('Socket Mode (#2)', () => {
     // A click before the bot has stored its message's ts would not show on the message (the presenter has no ts to
     // update yet); a person cannot click that fast, the stand-in can.
     const posted = Date.now();
-    while (!(await h.pilot.deps.store.listOpen()).find((i) => i.threadTs === alertTs)?.messageTs && Date.now() - posted < 2000) await new Promise((r) => setTimeout(r, 10));
+    while (
+      !(await h.pilot.deps.store.listOpen()).find((i) => i.threadTs === alertTs)?.messageTs &&
+      Date.now() - posted < 2000
+    )
+      await new Promise((r) => setTimeout(r, 10));
     const click = await h.click(alertTs, `step.check:${checklist.id}`);
     expect(click.status).toBe(200);
     expect(click.ackMs).toBeLessThan(3000);
@@ -97,14 +112,21 @@ describe('Socket Mode with a wrong app token (#2)', () => {
     try {
       const port = await freePort();
       // when the bot starts with a token Slack does not know
-      const started = startHarness({ socketMode: true, appToken: 'xapp-1-A0RUNBOOK1-9999999999-revokedToken', slack, port });
+      const started = startHarness({
+        socketMode: true,
+        appToken: 'xapp-1-A0RUNBOOK1-9999999999-revokedToken',
+        slack,
+        port,
+      });
       // then start-up fails, naming Slack's answer and the variable to fix
       await expect(started).rejects.toMatchObject({
         code: 'SLACK_CONNECT_FAILED',
         message: 'Slack refused the Socket Mode connection: apps.connections.open answered invalid_auth',
         hint: expect.stringContaining('SLACK_APP_TOKEN'),
       });
-      expect(slack.calls('apps.connections.open').map((c) => c.response)).toEqual([{ ok: false, error: 'invalid_auth' }]);
+      expect(slack.calls('apps.connections.open').map((c) => c.response)).toEqual([
+        { ok: false, error: 'invalid_auth' },
+      ]);
       expect(slack.socketConnections()).toBe(0);
       // and the HTTP port it had opened for /healthz is closed again
       await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
@@ -117,19 +139,25 @@ describe('Socket Mode with a wrong app token (#2)', () => {
     ['a bot token', { authorization: `Bearer BOT` }, 'not_allowed_token_type'],
     ['the app token as a POST parameter', { body: 'token=APP' }, 'invalid_auth'],
     ['no token', {}, 'not_authed'],
-  ])('apps.connections.open refuses %s as Slack does', async (_name, req: { authorization?: string; body?: string }, error) => {
-    const slack = new SlackStandIn();
-    const { apiUrl } = await slack.start();
-    try {
-      const fill = (s: string) => s.replace('BOT', slack.botToken).replace('APP', slack.appToken);
-      const res = await fetch(`${apiUrl}apps.connections.open`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', ...(req.authorization ? { authorization: fill(req.authorization) } : {}) },
-        body: fill(req.body ?? ''),
-      });
-      expect(await res.json()).toEqual({ ok: false, error });
-    } finally {
-      await slack.stop();
-    }
-  });
+  ])(
+    'apps.connections.open refuses %s as Slack does',
+    async (_name, req: { authorization?: string; body?: string }, error) => {
+      const slack = new SlackStandIn();
+      const { apiUrl } = await slack.start();
+      try {
+        const fill = (s: string) => s.replace('BOT', slack.botToken).replace('APP', slack.appToken);
+        const res = await fetch(`${apiUrl}apps.connections.open`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            ...(req.authorization ? { authorization: fill(req.authorization) } : {}),
+          },
+          body: fill(req.body ?? ''),
+        });
+        expect(await res.json()).toEqual({ ok: false, error });
+      } finally {
+        await slack.stop();
+      }
+    },
+  );
 });

@@ -1,5 +1,5 @@
 /** Through the real bot: the timeline names a step as its button does (#15). */
-import { startHarness, type Harness } from '../../support/pilot-harness';
+import { type Harness, startHarness } from '../../support/pilot-harness';
 import { runStep } from '../../support/step-helpers';
 import { describeWithHosts, testHostConfig } from '../../support/test-hosts';
 
@@ -14,7 +14,11 @@ describeWithHosts('the timeline names steps as their buttons', (hosts) => {
     expect(JSON.stringify(message.blocks)).toContain('Tail the HAProxy log');
     await runStep(h, threadTs, 'diagnosis-1', 'log-tail');
     await h.click(threadTs, 'incident.timeline');
-    const timeline = await h.slack.waitFor('chat.postMessage', (c) => c.args.thread_ts === threadTs && /^Timeline of incident/.test(String(c.args.text ?? '')), 5000);
+    const timeline = await h.slack.waitFor(
+      'chat.postMessage',
+      (c) => c.args.thread_ts === threadTs && /^Timeline of incident/.test(String(c.args.text ?? '')),
+      5000,
+    );
     const text = JSON.stringify(timeline.args.blocks);
     expect(text).toContain('asked for Tail the HAProxy log');
     expect(text).toContain('Tail the HAProxy log finished: exit 0');

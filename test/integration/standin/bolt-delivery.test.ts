@@ -3,9 +3,10 @@
  * stand-in delivers — an alert message event, a button click, a view submission, a slash command — acks it, and
  * calls back into the stand-in. Forged and replayed requests meet Bolt's real verification.
  */
-import type { AddressInfo } from 'node:net';
+
 import type { Server } from 'node:http';
-import { App, LogLevel, type BlockAction, type ButtonAction } from '@slack/bolt';
+import type { AddressInfo } from 'node:net';
+import { App, type BlockAction, type ButtonAction, LogLevel } from '@slack/bolt';
 import { SlackStandIn } from '../../support/slack-standin';
 
 const CHANNEL = 'C0123ALERTS';
@@ -18,8 +19,19 @@ const incidentBlocks = (state: string) => [
     type: 'actions',
     block_id: 'steps',
     elements: [
-      { type: 'button', action_id: 'incident.run_step', text: { type: 'plain_text', text: 'Show servers state', emoji: true }, value: 'inc-1:show-servers' },
-      { type: 'button', action_id: 'incident.ask_reason', text: { type: 'plain_text', text: 'Resolve…', emoji: true }, value: 'inc-1', style: 'primary' },
+      {
+        type: 'button',
+        action_id: 'incident.run_step',
+        text: { type: 'plain_text', text: 'Show servers state', emoji: true },
+        value: 'inc-1:show-servers',
+      },
+      {
+        type: 'button',
+        action_id: 'incident.ask_reason',
+        text: { type: 'plain_text', text: 'Resolve…', emoji: true },
+        value: 'inc-1',
+        style: 'primary',
+      },
     ],
   },
 ];
@@ -39,9 +51,18 @@ describe('SlackStandIn delivering to a real Bolt App', () => {
     });
 
     app.event('message', async ({ event, client, context }) => {
-      seen.push({ kind: 'message', body: event, context: { retryNum: context.retryNum, retryReason: context.retryReason } });
+      seen.push({
+        kind: 'message',
+        body: event,
+        context: { retryNum: context.retryNum, retryReason: context.retryReason },
+      });
       const alert = event as { ts: string; channel: string };
-      await client.chat.postMessage({ channel: alert.channel, thread_ts: alert.ts, text: 'Incident opened', blocks: incidentBlocks('open') });
+      await client.chat.postMessage({
+        channel: alert.channel,
+        thread_ts: alert.ts,
+        text: 'Incident opened',
+        blocks: incidentBlocks('open'),
+      });
     });
 
     app.action<BlockAction<ButtonAction>>(/^incident\./, async ({ ack, body, action, client, respond }) => {
@@ -56,12 +77,24 @@ describe('SlackStandIn delivering to a real Bolt App', () => {
             private_metadata: action.value,
             title: { type: 'plain_text', text: 'Resolve incident' },
             submit: { type: 'plain_text', text: 'Resolve' },
-            blocks: [{ type: 'input', block_id: 'reason', label: { type: 'plain_text', text: 'Reason' }, element: { type: 'plain_text_input', action_id: 'value' } }],
+            blocks: [
+              {
+                type: 'input',
+                block_id: 'reason',
+                label: { type: 'plain_text', text: 'Reason' },
+                element: { type: 'plain_text_input', action_id: 'value' },
+              },
+            ],
           },
         });
         return;
       }
-      await client.chat.update({ channel: body.channel!.id, ts: body.message!.ts, text: 'Incident: running', blocks: incidentBlocks('running step') });
+      await client.chat.update({
+        channel: body.channel!.id,
+        ts: body.message!.ts,
+        text: 'Incident: running',
+        blocks: incidentBlocks('running step'),
+      });
       await respond({ response_type: 'ephemeral', text: 'Running show-servers on lb-1' });
     });
 
@@ -99,7 +132,10 @@ describe('SlackStandIn delivering to a real Bolt App', () => {
 
   it('answers the url_verification challenge', async () => {
     const res = await slack.sendUrlVerification('3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P');
-    expect(res).toMatchObject({ status: 200, body: { challenge: '3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P' } });
+    expect(res).toMatchObject({
+      status: 200,
+      body: { challenge: '3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P' },
+    });
   });
 
   it('delivers an alert message event; the bot acks and replies in the alert thread', async () => {
@@ -109,15 +145,38 @@ describe('SlackStandIn delivering to a real Bolt App', () => {
     // then
     expect(delivered.status).toBe(200);
     expect(delivered.ackMs).toBeLessThan(3000);
-    expect(seen[0].body).toMatchObject({ type: 'message', subtype: 'bot_message', bot_id: 'B0ALERTMGR', channel: CHANNEL, ts: delivered.ts });
+    expect(seen[0].body).toMatchObject({
+      type: 'message',
+      subtype: 'bot_message',
+      bot_id: 'B0ALERTMGR',
+      channel: CHANNEL,
+      ts: delivered.ts,
+    });
     expect(post.args).toMatchObject({ channel: CHANNEL, text: 'Incident opened', blocks: incidentBlocks('open') });
-    expect(slack.thread(CHANNEL, delivered.ts).map((m) => m.text)).toEqual(['[FIRING:1] HaproxyServerDown lb-1', 'Incident opened']);
+    expect(slack.thread(CHANNEL, delivered.ts).map((m) => m.text)).toEqual([
+      '[FIRING:1] HaproxyServerDown lb-1',
+      'Incident opened',
+    ]);
   });
 
   it('passes X-Slack-Retry-Num and X-Slack-Retry-Reason through to the listener context, with the same event_id', async () => {
-    const first = await slack.sendEvent({ type: 'message', channel: CHANNEL, user: ALICE.id, text: 'hi', ts: '1700000000.000100', event_ts: '1700000000.000100' });
+    const first = await slack.sendEvent({
+      type: 'message',
+      channel: CHANNEL,
+      user: ALICE.id,
+      text: 'hi',
+      ts: '1700000000.000100',
+      event_ts: '1700000000.000100',
+    });
     const retry = await slack.sendEvent(
-      { type: 'message', channel: CHANNEL, user: ALICE.id, text: 'hi', ts: '1700000000.000100', event_ts: '1700000000.000100' },
+      {
+        type: 'message',
+        channel: CHANNEL,
+        user: ALICE.id,
+        text: 'hi',
+        ts: '1700000000.000100',
+        event_ts: '1700000000.000100',
+      },
       { eventId: first.eventId, retryNum: 1, retryReason: 'http_timeout' },
     );
     expect(retry.eventId).toBe(first.eventId);
@@ -131,7 +190,12 @@ describe('SlackStandIn delivering to a real Bolt App', () => {
     // given
     const { alertTs, incidentTs } = await openIncident();
     // when
-    const click = await slack.clickButton({ user: ALICE, channel: CHANNEL, messageTs: incidentTs, actionId: 'incident.run_step' });
+    const click = await slack.clickButton({
+      user: ALICE,
+      channel: CHANNEL,
+      messageTs: incidentTs,
+      actionId: 'incident.run_step',
+    });
     await slack.waitFor('response_url');
     // then
     expect(click.status).toBe(200);
@@ -140,22 +204,38 @@ describe('SlackStandIn delivering to a real Bolt App', () => {
     expect(body).toMatchObject({
       type: 'block_actions',
       user: { id: ALICE.id, username: 'alice', team_id: 'T0RUNBOOK1' },
-      container: { type: 'message', message_ts: incidentTs, channel_id: CHANNEL, is_ephemeral: false, thread_ts: alertTs },
+      container: {
+        type: 'message',
+        message_ts: incidentTs,
+        channel_id: CHANNEL,
+        is_ephemeral: false,
+        thread_ts: alertTs,
+      },
       channel: { id: CHANNEL, name: 'alerts' },
       message: { ts: incidentTs, thread_ts: alertTs, blocks: incidentBlocks('open') },
-      actions: [{ action_id: 'incident.run_step', block_id: 'steps', value: 'inc-1:show-servers', type: 'button', text: { text: 'Show servers state' } }],
+      actions: [
+        {
+          action_id: 'incident.run_step',
+          block_id: 'steps',
+          value: 'inc-1:show-servers',
+          type: 'button',
+          text: { text: 'Show servers state' },
+        },
+      ],
     });
     expect(body.trigger_id).toMatch(/^\d+\.\d+\.[0-9a-f]{32}$/);
     expect(slack.calls('chat.update')[0].args).toMatchObject({ channel: CHANNEL, ts: incidentTs });
     expect(slack.thread(CHANNEL, alertTs)[1].blocks).toEqual(incidentBlocks('running step'));
-    expect(slack.ephemerals({ user: ALICE.id })).toEqual([expect.objectContaining({ text: 'Running show-servers on lb-1', thread_ts: alertTs })]);
+    expect(slack.ephemerals({ user: ALICE.id })).toEqual([
+      expect.objectContaining({ text: 'Running show-servers on lb-1', thread_ts: alertTs }),
+    ]);
   });
 
   it('refuses to click a button the message does not have', async () => {
     const { incidentTs } = await openIncident();
-    await expect(slack.clickButton({ user: ALICE.id, channel: CHANNEL, messageTs: incidentTs, actionId: 'incident.nope' })).rejects.toThrow(
-      /has no element with action_id incident.nope \(has: incident.run_step, incident.ask_reason\)/,
-    );
+    await expect(
+      slack.clickButton({ user: ALICE.id, channel: CHANNEL, messageTs: incidentTs, actionId: 'incident.nope' }),
+    ).rejects.toThrow(/has no element with action_id incident.nope \(has: incident.run_step, incident.ask_reason\)/);
   });
 
   it('opens a modal from a click (trigger_id) and delivers its view_submission', async () => {
@@ -163,21 +243,36 @@ describe('SlackStandIn delivering to a real Bolt App', () => {
     const { incidentTs } = await openIncident();
     await slack.clickButton({ user: ALICE, channel: CHANNEL, messageTs: incidentTs, actionId: 'incident.ask_reason' });
     const open = await slack.waitFor('views.open');
-    const viewId = (open.response?.view as { id: string }).id;
+    const viewId = (open.response?.view as { id: string } | undefined)?.id as string;
     // when
-    const submit = await slack.submitView({ user: ALICE, viewId, values: { reason: { value: { type: 'plain_text_input', value: 'backend restarted' } } } });
+    const submit = await slack.submitView({
+      user: ALICE,
+      viewId,
+      values: { reason: { value: { type: 'plain_text_input', value: 'backend restarted' } } },
+    });
     // then
-    expect(open.response).toMatchObject({ ok: true, view: { callback_id: 'incident.reason', private_metadata: 'inc-1', type: 'modal' } });
+    expect(open.response).toMatchObject({
+      ok: true,
+      view: { callback_id: 'incident.reason', private_metadata: 'inc-1', type: 'modal' },
+    });
     expect(submit).toMatchObject({ status: 200, body: '' });
     expect(seen.find((s) => s.kind === 'view')!.body).toMatchObject({
-      view: { id: viewId, callback_id: 'incident.reason', private_metadata: 'inc-1', state: { values: { reason: { value: { value: 'backend restarted' } } } } },
+      view: {
+        id: viewId,
+        callback_id: 'incident.reason',
+        private_metadata: 'inc-1',
+        state: { values: { reason: { value: { value: 'backend restarted' } } } },
+      },
       user: { id: ALICE.id },
     });
   });
 
   it('refuses views.open with a trigger_id it never issued', async () => {
     await expect(
-      app.client.views.open({ trigger_id: '1.2.deadbeef', view: { type: 'modal', title: { type: 'plain_text', text: 'x' }, blocks: [] } }),
+      app.client.views.open({
+        trigger_id: '1.2.deadbeef',
+        view: { type: 'modal', title: { type: 'plain_text', text: 'x' }, blocks: [] },
+      }),
     ).rejects.toMatchObject({ data: { error: 'invalid_trigger_id' } });
   });
 
@@ -199,10 +294,21 @@ describe('SlackStandIn delivering to a real Bolt App', () => {
   });
 
   describe("Bolt's request verification", () => {
-    const event = { type: 'message', channel: CHANNEL, user: ALICE.id, text: 'hi', ts: '1700000000.000200', event_ts: '1700000000.000200' };
+    const event = {
+      type: 'message',
+      channel: CHANNEL,
+      user: ALICE.id,
+      text: 'hi',
+      ts: '1700000000.000200',
+      event_ts: '1700000000.000200',
+    };
     const table: [string, number, Parameters<SlackStandIn['sendEvent']>[1]][] = [
       ['a correct signature', 200, {}],
-      ['a wrong signature', 401, { signatureOverride: 'v0=0000000000000000000000000000000000000000000000000000000000000000' }],
+      [
+        'a wrong signature',
+        401,
+        { signatureOverride: 'v0=0000000000000000000000000000000000000000000000000000000000000000' },
+      ],
       ['a signature made with another secret', 401, { signingSecretOverride: 'not-the-secret' }],
       ['a v1 signature', 401, { signatureOverride: 'v1=abc' }],
       ['a timestamp 301 seconds old (replay)', 401, { timestampSkewSec: -301 }],
@@ -220,7 +326,10 @@ describe('SlackStandIn delivering to a real Bolt App', () => {
     it('rejects a forged button click before any listener runs', async () => {
       const { incidentTs } = await openIncident();
       seen.length = 0;
-      const res = await slack.clickButton({ user: ALICE, channel: CHANNEL, messageTs: incidentTs, actionId: 'incident.run_step' }, { timestampSkewSec: -600 });
+      const res = await slack.clickButton(
+        { user: ALICE, channel: CHANNEL, messageTs: incidentTs, actionId: 'incident.run_step' },
+        { timestampSkewSec: -600 },
+      );
       expect(res.status).toBe(401);
       expect(seen).toEqual([]);
       expect(slack.calls('chat.update')).toEqual([]);

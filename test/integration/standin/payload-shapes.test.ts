@@ -32,7 +32,10 @@ describe('SlackStandIn requests on the wire', () => {
       });
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    slack.configureBot({ url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/slack/events`, signingSecret: SECRET });
+    slack.configureBot({
+      url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/slack/events`,
+      signingSecret: SECRET,
+    });
   });
   afterAll(async () => {
     await new Promise((resolve) => receiver.close(resolve));
@@ -50,12 +53,24 @@ describe('SlackStandIn requests on the wire', () => {
   }
 
   it("reproduces Slack's worked signing example byte for byte", () => {
-    const ex = fixture('signing-example.json') as { signingSecret: string; timestamp: string; body: string; signature: string };
+    const ex = fixture('signing-example.json') as {
+      signingSecret: string;
+      timestamp: string;
+      body: string;
+      signature: string;
+    };
     expect(signSlackRequest(ex.signingSecret, ex.timestamp, ex.body)).toBe(ex.signature);
   });
 
   it('sends events as signed JSON in an envelope with the keys of the documented and the captured envelope', async () => {
-    await slack.sendEvent({ type: 'app_mention', user: 'U0ALICE001', text: 'hi', ts: '1700000000.000100', channel: CHANNEL, event_ts: '1700000000.000100' });
+    await slack.sendEvent({
+      type: 'app_mention',
+      user: 'U0ALICE001',
+      text: 'hi',
+      ts: '1700000000.000100',
+      channel: CHANNEL,
+      event_ts: '1700000000.000100',
+    });
     const req = lastRequest();
     const envelope = JSON.parse(req.body) as Record<string, unknown>;
     expect(req.headers['content-type']).toBe('application/json');
@@ -66,11 +81,16 @@ describe('SlackStandIn requests on the wire', () => {
     expect(keys(envelope)).toEqual(expect.arrayContaining(documented));
     expect(keys(envelope)).toEqual(expect.arrayContaining(keys(fixture('event-callback-message-captured.json'))));
     expect(envelope.event_id).toMatch(/^Ev[A-Z0-9]{10}$/);
-    expect(keys((envelope.authorizations as unknown[])[0])).toEqual(keys((fixture('event-callback-message-captured.json').authorizations as unknown[])[0]));
+    expect(keys((envelope.authorizations as unknown[])[0])).toEqual(
+      keys((fixture('event-callback-message-captured.json').authorizations as unknown[])[0]),
+    );
   });
 
   it('marks retries with X-Slack-Retry-Num and X-Slack-Retry-Reason', async () => {
-    await slack.sendEvent({ type: 'app_mention', ts: '1.000001', channel: CHANNEL }, { retryNum: 2, retryReason: 'http_error' });
+    await slack.sendEvent(
+      { type: 'app_mention', ts: '1.000001', channel: CHANNEL },
+      { retryNum: 2, retryReason: 'http_error' },
+    );
     expect(lastRequest().headers).toMatchObject({ 'x-slack-retry-num': '2', 'x-slack-retry-reason': 'http_error' });
   });
 
@@ -83,10 +103,23 @@ describe('SlackStandIn requests on the wire', () => {
     // given
     const post = await slack.postAlertMessage(CHANNEL, {
       text: 'alert',
-      blocks: [{ type: 'actions', block_id: 'steps', elements: [{ type: 'button', action_id: 'incident.run_step', value: 'v', text: { type: 'plain_text', text: 'Run' } }] }],
+      blocks: [
+        {
+          type: 'actions',
+          block_id: 'steps',
+          elements: [
+            { type: 'button', action_id: 'incident.run_step', value: 'v', text: { type: 'plain_text', text: 'Run' } },
+          ],
+        },
+      ],
     });
     // when
-    await slack.clickButton({ user: 'U0ALICE001', channel: CHANNEL, messageTs: post.ts, actionId: 'incident.run_step' });
+    await slack.clickButton({
+      user: 'U0ALICE001',
+      channel: CHANNEL,
+      messageTs: post.ts,
+      actionId: 'incident.run_step',
+    });
     // then
     const req = lastRequest();
     expect(req.headers['content-type']).toBe('application/x-www-form-urlencoded');
@@ -98,19 +131,32 @@ describe('SlackStandIn requests on the wire', () => {
     expect(keys(payload)).toEqual(expect.arrayContaining(keys(doc)));
     expect(keys(payload.user)).toEqual(expect.arrayContaining(keys(doc.user)));
     // attachment_id and is_app_unfurl belong to message_attachment containers only (see the fixtures README).
-    expect(keys(payload.container)).toEqual(expect.arrayContaining(keys(doc.container).filter((k) => !['attachment_id', 'is_app_unfurl'].includes(k))));
+    expect(keys(payload.container)).toEqual(
+      expect.arrayContaining(keys(doc.container).filter((k) => !['attachment_id', 'is_app_unfurl'].includes(k))),
+    );
     expect(keys((payload.actions as unknown as unknown[])[0])).toEqual(keys((doc.actions as unknown as unknown[])[0]));
     expect(keys(payload.message)).toEqual(expect.arrayContaining(keys(doc.message).filter((k) => k !== 'user')));
     expect(payload.response_url).toMatch(new RegExp(`^${slack.baseUrl}/actions/`));
   });
 
   it('sends a view submission with the documented keys, the view carrying state.values', async () => {
-    await slack.submitView({ user: 'U0ALICE001', view: { callback_id: 'incident.reason', private_metadata: 'inc-1' }, values: { r: { v: { type: 'plain_text_input', value: 'x' } } } });
-    const payload = JSON.parse(String(parseQuery(lastRequest().body).payload)) as Record<string, Record<string, unknown>>;
+    await slack.submitView({
+      user: 'U0ALICE001',
+      view: { callback_id: 'incident.reason', private_metadata: 'inc-1' },
+      values: { r: { v: { type: 'plain_text_input', value: 'x' } } },
+    });
+    const payload = JSON.parse(String(parseQuery(lastRequest().body).payload)) as Record<
+      string,
+      Record<string, unknown>
+    >;
     const doc = fixture('view-submission.json') as Record<string, Record<string, unknown>>;
     expect(keys(payload)).toEqual(expect.arrayContaining(keys(doc)));
     expect(keys(payload.view)).toEqual(expect.arrayContaining(keys(doc.view).filter((k) => k !== 'response_urls')));
-    expect(payload.view).toMatchObject({ callback_id: 'incident.reason', private_metadata: 'inc-1', state: { values: { r: { v: { value: 'x' } } } } });
+    expect(payload.view).toMatchObject({
+      callback_id: 'incident.reason',
+      private_metadata: 'inc-1',
+      state: { values: { r: { v: { value: 'x' } } } },
+    });
   });
 
   it('sends a slash command as form fields with the documented names (enterprise fields only on Enterprise Grid)', async () => {
@@ -120,8 +166,15 @@ describe('SlackStandIn requests on the wire', () => {
     expect(req.signatureOk).toBe(true);
     const fields = parseQuery(req.body);
     const doc = parseQuery(readFileSync(join(FIXTURES, 'slash-command.form'), 'utf8'));
-    const documented = Object.keys(doc).filter((k) => !k.startsWith('enterprise_')).sort();
+    const documented = Object.keys(doc)
+      .filter((k) => !k.startsWith('enterprise_'))
+      .sort();
     expect(Object.keys(fields).sort()).toEqual(expect.arrayContaining(documented));
-    expect(fields).toMatchObject({ command: '/incident', text: 'list lb-1', channel_name: 'alerts', is_enterprise_install: 'false' });
+    expect(fields).toMatchObject({
+      command: '/incident',
+      text: 'list lb-1',
+      channel_name: 'alerts',
+      is_enterprise_install: 'false',
+    });
   });
 });

@@ -2,14 +2,17 @@
  * The stand-in answers the real @slack/web-api WebClient the way Slack does: posts, updates, threads, the three-step
  * file upload, auth, errors, and the faults later tests inject (429 with Retry-After, 500, hang).
  */
-import { LogLevel, WebClient, WebClientEvent, type WebAPIPlatformError } from '@slack/web-api';
+import { LogLevel, type WebAPIPlatformError, WebClient, WebClientEvent } from '@slack/web-api';
 import { SlackStandIn } from '../../support/slack-standin';
 
 const CHANNEL = 'C0123ALERTS';
 const fastRetries = { retries: 2, factor: 1, minTimeout: 0, maxTimeout: 0 };
 
 describe('SlackStandIn Web API, driven by the real WebClient', () => {
-  const slack = new SlackStandIn({ channels: { [CHANNEL]: 'alerts' }, usergroups: { S0ONCALL01: ['U0ALICE001', 'U0BOB00001'] } });
+  const slack = new SlackStandIn({
+    channels: { [CHANNEL]: 'alerts' },
+    usergroups: { S0ONCALL01: ['U0ALICE001', 'U0BOB00001'] },
+  });
   let client: WebClient;
 
   beforeAll(async () => {
@@ -36,9 +39,18 @@ describe('SlackStandIn Web API, driven by the real WebClient', () => {
     const reply = await client.chat.postMessage({ channel: CHANNEL, thread_ts: parent.ts, text: 'incident', blocks });
     // when
     const newBlocks = [{ type: 'section', block_id: 'b2', text: { type: 'mrkdwn', text: 'Diagnosis done' } }];
-    const updated = await client.chat.update({ channel: CHANNEL, ts: reply.ts!, text: 'incident (updated)', blocks: newBlocks });
+    const updated = await client.chat.update({
+      channel: CHANNEL,
+      ts: reply.ts!,
+      text: 'incident (updated)',
+      blocks: newBlocks,
+    });
     // then
-    expect(parent).toMatchObject({ ok: true, channel: CHANNEL, message: { type: 'message', bot_id: 'B0PILOTBOT', text: 'alert' } });
+    expect(parent).toMatchObject({
+      ok: true,
+      channel: CHANNEL,
+      message: { type: 'message', bot_id: 'B0PILOTBOT', text: 'alert' },
+    });
     expect(parent.ts).toMatch(/^\d{10}\.\d{6}$/);
     expect(Number(reply.ts)).toBeGreaterThan(Number(parent.ts));
     expect(reply.message).toMatchObject({ thread_ts: parent.ts, blocks });
@@ -74,7 +86,12 @@ describe('SlackStandIn Web API, driven by the real WebClient', () => {
   it('keeps ephemerals per user, gives permalinks, adds reactions, lists user groups, describes users and channels', async () => {
     const parent = await client.chat.postMessage({ channel: CHANNEL, text: 'alert' });
     const reply = await client.chat.postMessage({ channel: CHANNEL, text: 'r', thread_ts: parent.ts });
-    const eph = await client.chat.postEphemeral({ channel: CHANNEL, user: 'U0ALICE001', text: 'only you', thread_ts: parent.ts });
+    const eph = await client.chat.postEphemeral({
+      channel: CHANNEL,
+      user: 'U0ALICE001',
+      text: 'only you',
+      thread_ts: parent.ts,
+    });
     const link = await client.chat.getPermalink({ channel: CHANNEL, message_ts: reply.ts! });
     await client.reactions.add({ channel: CHANNEL, timestamp: parent.ts!, name: 'eyes' });
     const group = await client.usergroups.users.list({ usergroup: 'S0ONCALL01' });
@@ -82,15 +99,19 @@ describe('SlackStandIn Web API, driven by the real WebClient', () => {
     const channel = await client.conversations.info({ channel: CHANNEL });
 
     expect(eph.message_ts).toMatch(/^\d{10}\.\d{6}$/);
-    expect(slack.ephemerals({ user: 'U0ALICE001' })).toEqual([expect.objectContaining({ text: 'only you', thread_ts: parent.ts })]);
+    expect(slack.ephemerals({ user: 'U0ALICE001' })).toEqual([
+      expect.objectContaining({ text: 'only you', thread_ts: parent.ts }),
+    ]);
     expect(slack.ephemerals({ user: 'U0BOB00001' })).toEqual([]);
     expect(link.permalink).toBe(
       `https://runbook-pilot-test.slack.com/archives/${CHANNEL}/p${reply.ts!.replace('.', '')}?thread_ts=${parent.ts}&cid=${CHANNEL}`,
     );
     expect(slack.message(CHANNEL, parent.ts!)?.reactions).toEqual([{ name: 'eyes', users: ['U0PILOTBOT'], count: 1 }]);
-    await expect(client.reactions.add({ channel: CHANNEL, timestamp: parent.ts!, name: 'eyes' })).rejects.toMatchObject({
-      data: { error: 'already_reacted' },
-    });
+    await expect(client.reactions.add({ channel: CHANNEL, timestamp: parent.ts!, name: 'eyes' })).rejects.toMatchObject(
+      {
+        data: { error: 'already_reacted' },
+      },
+    );
     expect(group.users).toEqual(['U0ALICE001', 'U0BOB00001']);
     expect(user.user).toMatchObject({ id: 'U0ALICE001', team_id: 'T0RUNBOOK1', deleted: false, is_bot: false });
     expect(channel.channel).toMatchObject({ id: CHANNEL, name: 'alerts', is_channel: true, is_private: false });
@@ -114,7 +135,9 @@ describe('SlackStandIn Web API, driven by the real WebClient', () => {
     const [getUrl] = slack.calls('files.getUploadURLExternal');
     expect(getUrl.args).toMatchObject({ filename: 'servers-state.txt', length: String(Buffer.byteLength(content)) });
     const fileId = getUrl.response?.file_id as string;
-    expect(slack.calls('files.upload')).toEqual([expect.objectContaining({ status: 200, args: expect.objectContaining({ file_id: fileId }) })]);
+    expect(slack.calls('files.upload')).toEqual([
+      expect.objectContaining({ status: 200, args: expect.objectContaining({ file_id: fileId }) }),
+    ]);
     expect(slack.calls('files.completeUploadExternal')[0].args).toMatchObject({
       files: [{ id: fileId, title: 'servers state' }],
       channel_id: CHANNEL,
@@ -122,23 +145,43 @@ describe('SlackStandIn Web API, driven by the real WebClient', () => {
       initial_comment: 'Full output',
     });
     expect(slack.files()).toEqual([
-      expect.objectContaining({ id: fileId, title: 'servers state', filename: 'servers-state.txt', channel_id: CHANNEL, thread_ts: parent.ts }),
+      expect.objectContaining({
+        id: fileId,
+        title: 'servers state',
+        filename: 'servers-state.txt',
+        channel_id: CHANNEL,
+        thread_ts: parent.ts,
+      }),
     ]);
     expect(slack.files()[0].bytes.toString('utf8')).toBe(content);
     const share = slack.thread(CHANNEL, parent.ts!)[1];
-    expect(share).toMatchObject({ text: 'Full output', thread_ts: parent.ts, files: [expect.objectContaining({ id: fileId })] });
+    expect(share).toMatchObject({
+      text: 'Full output',
+      thread_ts: parent.ts,
+      files: [expect.objectContaining({ id: fileId })],
+    });
   });
 
   it('rejects a wrong token with invalid_auth and records it', async () => {
-    const wrong = new WebClient('xoxb-wrong', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 }, logLevel: LogLevel.ERROR });
-    const err = (await wrong.chat.postMessage({ channel: CHANNEL, text: 'x' }).catch((e: unknown) => e)) as WebAPIPlatformError;
+    const wrong = new WebClient('xoxb-wrong', {
+      slackApiUrl: slack.apiUrl,
+      retryConfig: { retries: 0 },
+      logLevel: LogLevel.ERROR,
+    });
+    const err = (await wrong.chat
+      .postMessage({ channel: CHANNEL, text: 'x' })
+      .catch((e: unknown) => e)) as WebAPIPlatformError;
     expect(err.data).toMatchObject({ ok: false, error: 'invalid_auth' });
-    expect(slack.calls('chat.postMessage')).toEqual([expect.objectContaining({ status: 200, response: { ok: false, error: 'invalid_auth' } })]);
+    expect(slack.calls('chat.postMessage')).toEqual([
+      expect.objectContaining({ status: 200, response: { ok: false, error: 'invalid_auth' } }),
+    ]);
     expect(slack.thread(CHANNEL, '0')).toEqual([]);
   });
 
   it('answers unknown_method for a method it does not know, and records it', async () => {
-    await expect(client.apiCall('admin.teams.create', { team_domain: 'x' })).rejects.toMatchObject({ data: { error: 'unknown_method' } });
+    await expect(client.apiCall('admin.teams.create', { team_domain: 'x' })).rejects.toMatchObject({
+      data: { error: 'unknown_method' },
+    });
     expect(slack.calls('admin.teams.create')).toHaveLength(1);
   });
 
@@ -173,7 +216,11 @@ describe('SlackStandIn Web API, driven by the real WebClient', () => {
 
   it('lets a client that rejects rate-limited calls see retryAfter', async () => {
     slack.failNext('chat.update', { status: 429, retryAfterSec: 30 });
-    const strict = new WebClient(slack.botToken, { slackApiUrl: slack.apiUrl, rejectRateLimitedCalls: true, logLevel: LogLevel.ERROR });
+    const strict = new WebClient(slack.botToken, {
+      slackApiUrl: slack.apiUrl,
+      rejectRateLimitedCalls: true,
+      logLevel: LogLevel.ERROR,
+    });
     await expect(strict.chat.update({ channel: CHANNEL, ts: '1.1', text: 'x' })).rejects.toMatchObject({
       code: 'slack_webapi_rate_limited_error',
       retryAfter: 30,
@@ -182,15 +229,31 @@ describe('SlackStandIn Web API, driven by the real WebClient', () => {
 
   it('injects a platform error, a 500 and a hang', async () => {
     slack.failNext('chat.postMessage', { error: 'channel_not_found' });
-    await expect(client.chat.postMessage({ channel: CHANNEL, text: 'x' })).rejects.toMatchObject({ data: { error: 'channel_not_found' } });
+    await expect(client.chat.postMessage({ channel: CHANNEL, text: 'x' })).rejects.toMatchObject({
+      data: { error: 'channel_not_found' },
+    });
 
-    const noRetry = new WebClient(slack.botToken, { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 }, timeout: 200, logLevel: LogLevel.ERROR });
+    const noRetry = new WebClient(slack.botToken, {
+      slackApiUrl: slack.apiUrl,
+      retryConfig: { retries: 0 },
+      timeout: 200,
+      logLevel: LogLevel.ERROR,
+    });
     slack.failNext('chat.postMessage', { status: 500 });
-    await expect(noRetry.chat.postMessage({ channel: CHANNEL, text: 'x' })).rejects.toMatchObject({ code: 'slack_webapi_http_error', statusCode: 500 });
+    await expect(noRetry.chat.postMessage({ channel: CHANNEL, text: 'x' })).rejects.toMatchObject({
+      code: 'slack_webapi_http_error',
+      statusCode: 500,
+    });
 
     slack.failNext('chat.postMessage', { hang: true });
-    await expect(noRetry.chat.postMessage({ channel: CHANNEL, text: 'x' })).rejects.toMatchObject({ code: 'slack_webapi_request_error' });
-    expect(slack.calls('chat.postMessage').map((c) => c.fault)).toEqual([{ error: 'channel_not_found' }, { status: 500 }, { hang: true }]);
+    await expect(noRetry.chat.postMessage({ channel: CHANNEL, text: 'x' })).rejects.toMatchObject({
+      code: 'slack_webapi_request_error',
+    });
+    expect(slack.calls('chat.postMessage').map((c) => c.fault)).toEqual([
+      { error: 'channel_not_found' },
+      { status: 500 },
+      { hang: true },
+    ]);
 
     // the fault was consumed: the next call goes through
     await expect(client.chat.postMessage({ channel: CHANNEL, text: 'x' })).resolves.toMatchObject({ ok: true });
@@ -201,6 +264,8 @@ describe('SlackStandIn Web API, driven by the real WebClient', () => {
     await client.chat.postMessage({ channel: CHANNEL, text: 'first' });
     setTimeout(() => void client.chat.postMessage({ channel: CHANNEL, text: 'second' }), 20);
     await expect(waiting).resolves.toMatchObject({ args: { text: 'second' } });
-    await expect(slack.waitFor('chat.postMessage', (c) => c.args.text === 'never', 50)).rejects.toThrow(/no matching chat.postMessage call within 50 ms; received 2/);
+    await expect(slack.waitFor('chat.postMessage', (c) => c.args.text === 'never', 50)).rejects.toThrow(
+      /no matching chat.postMessage call within 50 ms; received 2/,
+    );
   });
 });

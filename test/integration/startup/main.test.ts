@@ -13,12 +13,21 @@ function start(env: Record<string, string>, configText?: string) {
   const dir = mkdtempSync(join(tmpdir(), 'rbp-main-'));
   try {
     if (configText !== undefined) writeFileSync(join(dir, 'config.yml'), configText);
-    const res = spawnSync(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), join(REPO, 'src', 'main.ts')], {
-      cwd: dir,
-      env: { PATH: process.env.PATH ?? '', TS_NODE_PROJECT: join(REPO, 'tsconfig.json'), RUNBOOK_PILOT_CONFIG: join(dir, 'config.yml'), ...env },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const res = spawnSync(
+      process.execPath,
+      ['-r', require.resolve('ts-node/register/transpile-only'), join(REPO, 'src', 'main.ts')],
+      {
+        cwd: dir,
+        env: {
+          PATH: process.env.PATH ?? '',
+          TS_NODE_PROJECT: join(REPO, 'tsconfig.json'),
+          RUNBOOK_PILOT_CONFIG: join(dir, 'config.yml'),
+          ...env,
+        },
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     return { status: res.status, stderr: res.stderr.trim() };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -30,12 +39,37 @@ const good = `slack: { channels: [C0123ALERTS] }\nruntbooks: ${join(REPO, 'runbo
 
 describe('npm start with a bad setup', () => {
   it.each([
-    ['a missing token', { SLACK_SIGNING_SECRET: 'secret' }, good, /^runbook-pilot: environment variable SLACK_BOT_TOKEN is not set\. Set SLACK_BOT_TOKEN in the environment or in \.env/],
-    ['a missing config file', env, undefined, /^runbook-pilot: config file .*config\.yml does not exist\. Set RUNBOOK_PILOT_CONFIG/],
+    [
+      'a missing token',
+      { SLACK_SIGNING_SECRET: 'secret' },
+      good,
+      /^runbook-pilot: environment variable SLACK_BOT_TOKEN is not set\. Set SLACK_BOT_TOKEN in the environment or in \.env/,
+    ],
+    [
+      'a missing config file',
+      env,
+      undefined,
+      /^runbook-pilot: config file .*config\.yml does not exist\. Set RUNBOOK_PILOT_CONFIG/,
+    ],
     ['invalid YAML', env, 'slack: [', /^runbook-pilot: config file .* is not valid YAML at line \d+/],
-    ['an unknown key', env, good, /^runbook-pilot: config file .*: unknown key runtbooks: remove it or check its spelling/],
-    ['a runbook folder that does not exist', env, 'slack: { channels: [C0123ALERTS] }\nalertmanager: { token: t0k3n }\nrunbooks: ./no-such-folder\n', /^runbook-pilot: cannot read the runbook folder .*no-such-folder/],
-    ['an open webhook', env, `slack: { channels: [C0123ALERTS] }\nrunbooks: ${join(REPO, 'runbooks')}\n`, /^runbook-pilot: alertmanager\.token is empty .* would accept alerts from anyone .* set alertmanager\.allowUnauthenticated: true/i],
+    [
+      'an unknown key',
+      env,
+      good,
+      /^runbook-pilot: config file .*: unknown key runtbooks: remove it or check its spelling/,
+    ],
+    [
+      'a runbook folder that does not exist',
+      env,
+      'slack: { channels: [C0123ALERTS] }\nalertmanager: { token: t0k3n }\nrunbooks: ./no-such-folder\n',
+      /^runbook-pilot: cannot read the runbook folder .*no-such-folder/,
+    ],
+    [
+      'an open webhook',
+      env,
+      `slack: { channels: [C0123ALERTS] }\nrunbooks: ${join(REPO, 'runbooks')}\n`,
+      /^runbook-pilot: alertmanager\.token is empty .* would accept alerts from anyone .* set alertmanager\.allowUnauthenticated: true/i,
+    ],
   ])('%s: one line, exit 1', (_name, e, config, message) => {
     const res = start(e as Record<string, string>, config);
     expect(res.status).toBe(1);

@@ -2,14 +2,15 @@
  * The real bot starts with a collection that has broken files in it (the fixture collection): the usable runbooks are
  * served, and each skipped file is one warning line in the log naming the file and the fix.
  */
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createApp } from '../../../src/app';
 import { parseConfigText } from '../../../src/config/load-config';
 import { createLogger } from '../../../src/logger';
 import { SlackStandIn } from '../../support/slack-standin';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 
 const collection = join(__dirname, '../../fixtures/runbooks/collection');
 
@@ -24,9 +25,23 @@ it('starts with the usable runbooks of a collection and logs one warning line pe
       done();
     },
   });
-  const config = parseConfigText(`slack: { channels: [C0123ALERTS] }\nalertmanager: { token: a-token }\nrunbooks: ${JSON.stringify(collection)}\nstore: { path: ${JSON.stringify(join(dir, 'p.db'))} }\n`, 'config.yml');
+  const config = parseConfigText(
+    `slack: { channels: [C0123ALERTS] }\nalertmanager: { token: a-token }\nrunbooks: ${JSON.stringify(collection)}\nstore: { path: ${JSON.stringify(join(dir, 'p.db'))} }\n`,
+    'config.yml',
+  );
   const pilot = await createApp({
-    settings: { config, env: { botToken: slack.botToken, signingSecret: 'secret', socketMode: false, apiUrl, port: 0, configPath: 'config.yml', logLevel: 'warn' } },
+    settings: {
+      config,
+      env: {
+        botToken: slack.botToken,
+        signingSecret: 'secret',
+        socketMode: false,
+        apiUrl,
+        port: 0,
+        configPath: 'config.yml',
+        logLevel: 'warn',
+      },
+    },
     logger: createLogger('warn', sink),
   });
   try {
@@ -40,7 +55,9 @@ it('starts with the usable runbooks of a collection and logs one warning line pe
       expect(l.msg).toContain(`${l.file}: `);
       expect(l.msg).not.toContain('\n');
     }
-    expect(runbookLines.map((l) => l.msg)).toContainEqual(expect.stringMatching(/HaproxyRetryHigh\.md: empty file, skipped; write the runbook/));
+    expect(runbookLines.map((l) => l.msg)).toContainEqual(
+      expect.stringMatching(/HaproxyRetryHigh\.md: empty file, skipped; write the runbook/),
+    );
   } finally {
     await pilot.stop();
     await slack.stop();

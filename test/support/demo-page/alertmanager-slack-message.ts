@@ -18,7 +18,10 @@ export interface FiredAlert {
 const ALERTMANAGER_URL = 'http://127.0.0.1:9093/#/alerts?receiver=runbook-pilot-demo';
 
 /** The fields of the alert message, ready for SlackStandIn.postAlertMessage. Grouped by alertname only. */
-export function alertmanagerSlackMessage(alert: FiredAlert, opts: { alertmanagerUrl?: string } = {}): Partial<SlackMessage> {
+export function alertmanagerSlackMessage(
+  alert: FiredAlert,
+  opts: { alertmanagerUrl?: string } = {},
+): Partial<SlackMessage> {
   const labels: Record<string, string> = { ...alert.labels, alertname: alert.alertname };
   const others = Object.keys(labels)
     .filter((k) => k !== 'alertname')

@@ -19,9 +19,16 @@ import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { EphemeralMessage, SlackMessage, SlackStandIn, SlackView, UploadedFile } from '../slack-standin';
 import { alertmanagerSlackMessage, type FiredAlert } from './alertmanager-slack-message';
-import { asJson, list, type Json } from './render-blocks';
-import { localSlackHref, renderChannel, renderModal, type ChannelRenderContext, type ChannelView, type FileView } from './render-channel';
-import { viewStateValues, type ModalFormValues } from './view-state-values';
+import { asJson, type Json, list } from './render-blocks';
+import {
+  type ChannelRenderContext,
+  type ChannelView,
+  type FileView,
+  localSlackHref,
+  renderChannel,
+  renderModal,
+} from './render-channel';
+import { type ModalFormValues, viewStateValues } from './view-state-values';
 
 export type { FiredAlert } from './alertmanager-slack-message';
 
@@ -50,7 +57,13 @@ export interface DemoRunbook {
 
 /** Label values that make the demo's test hosts answer (haproxy on 127.0.0.1:9101 with backend web). */
 export const DEMO_LABEL_EXAMPLES: Record<string, Record<string, string>> = {
-  HaproxyServerDown: { backend: 'web', instance: '127.0.0.1:9101', job: 'haproxy', server: 'web2', severity: 'critical' },
+  HaproxyServerDown: {
+    backend: 'web',
+    instance: '127.0.0.1:9101',
+    job: 'haproxy',
+    server: 'web2',
+    severity: 'critical',
+  },
 };
 
 /** Whether the local test hosts (sshd, haproxy) run; `message` says what is missing and how to install it. */
@@ -80,7 +93,15 @@ export interface DemoState {
   channels: Array<{ id: string; name: string; messages: Array<SlackMessage & { replies: SlackMessage[] }> }>;
   ephemerals: EphemeralMessage[];
   modal: SlackView | null;
-  files: Array<{ id: string; filename: string; title?: string; size: number; url: string; channel?: string; thread_ts?: string }>;
+  files: Array<{
+    id: string;
+    filename: string;
+    title?: string;
+    size: number;
+    url: string;
+    channel?: string;
+    thread_ts?: string;
+  }>;
   runbooks: DemoRunbook[];
   hosts: HostsStatus;
 }
@@ -96,7 +117,8 @@ export interface DemoPage {
 const PAGE_DIR = __dirname;
 const MAX_BODY = 1024 * 1024;
 /** Defence in depth behind the escaping: no inline or foreign script can run on the page. */
-const PAGE_CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' http: https: data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
+const PAGE_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' http: https: data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
 /** Prometheus' label name syntax; values are free text (the bot validates them, and trying odd ones is the point). */
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
@@ -116,7 +138,9 @@ export function mountDemoPage(slack: SlackStandIn, opts: DemoPageOptions): DemoP
   const closed = new Set<string>();
   /** Views a submission replaced with response_action update/push, by view id, with a revision for the page. */
   const replaced = new Map<string, { view: Json; revision: number }>();
-  const fire = opts.fireAlert ?? (async (alert: FiredAlert) => void (await slack.postAlertMessage(opts.channel, alertmanagerSlackMessage(alert))));
+  const fire =
+    opts.fireAlert ??
+    (async (alert: FiredAlert) => void (await slack.postAlertMessage(opts.channel, alertmanagerSlackMessage(alert))));
 
   const userOf = (id: unknown): DemoUser => users.find((u) => u.id === id) ?? users[0];
   const fileView = (f: UploadedFile): FileView => {
@@ -125,7 +149,10 @@ export function mountDemoPage(slack: SlackStandIn, opts: DemoPageOptions): DemoP
     return { filename: f.filename, title: f.title, url: `/demo/files/${f.id}`, image, text, size: f.bytes.length };
   };
   const openModal = (): { view: SlackView & Json; key: string } | null => {
-    const view = slack.views().filter((v) => !closed.has(v.id)).pop();
+    const view = slack
+      .views()
+      .filter((v) => !closed.has(v.id))
+      .pop();
     if (!view) return null;
     const over = replaced.get(view.id);
     const shown = (over ? { ...view, ...over.view, id: view.id } : view) as SlackView & Json;
@@ -151,12 +178,17 @@ export function mountDemoPage(slack: SlackStandIn, opts: DemoPageOptions): DemoP
   const channelViews = (user: DemoUser): ChannelView[] => {
     const names = slack.channelNames();
     const dmIds = new Set(users.map((u) => u.id));
-    const ids = [opts.channel, ...Object.keys(names).filter((id) => id !== opts.channel && (!dmIds.has(id) || id === user.id))];
+    const ids = [
+      opts.channel,
+      ...Object.keys(names).filter((id) => id !== opts.channel && (!dmIds.has(id) || id === user.id)),
+    ];
     return ids
       .map((id) => ({
         id,
         name: id === user.id ? `direct messages to ${user.name}` : (names[id] ?? id.toLowerCase()),
-        messages: slack.model.history(id).map((message) => ({ message, replies: slack.thread(id, message.ts).slice(1) })),
+        messages: slack.model
+          .history(id)
+          .map((message) => ({ message, replies: slack.thread(id, message.ts).slice(1) })),
         ephemerals: slack.ephemerals({ channel: id, user: user.id }),
       }))
       .filter((c) => c.id === opts.channel || c.messages.length || c.ephemerals.length);
@@ -170,10 +202,22 @@ export function mountDemoPage(slack: SlackStandIn, opts: DemoPageOptions): DemoP
     return {
       user,
       users,
-      channels: channelViews(user).map((c) => ({ id: c.id, name: c.name, messages: c.messages.map((m) => ({ ...m.message, replies: m.replies })) })),
+      channels: channelViews(user).map((c) => ({
+        id: c.id,
+        name: c.name,
+        messages: c.messages.map((m) => ({ ...m.message, replies: m.replies })),
+      })),
       ephemerals: slack.ephemerals({ user: user.id }),
       modal: openModal()?.view ?? null,
-      files: slack.files().map((f) => ({ id: f.id, filename: f.filename, title: f.title, size: f.bytes.length, url: `/demo/files/${f.id}`, channel: f.channel_id, thread_ts: f.thread_ts })),
+      files: slack.files().map((f) => ({
+        id: f.id,
+        filename: f.filename,
+        title: f.title,
+        size: f.bytes.length,
+        url: `/demo/files/${f.id}`,
+        channel: f.channel_id,
+        thread_ts: f.thread_ts,
+      })),
       runbooks: await runbooks(),
       hosts: await hosts(),
     };
@@ -202,11 +246,17 @@ export function mountDemoPage(slack: SlackStandIn, opts: DemoPageOptions): DemoP
       const channel = String(body.channel ?? '');
       const messageTs = String(body.messageTs ?? '');
       const actionId = String(body.actionId ?? '');
-      const message = body.ephemeral ? ephemeralAsMessage(slack, channel, messageTs) : slack.message(channel, messageTs);
+      const message = body.ephemeral
+        ? ephemeralAsMessage(slack, channel, messageTs)
+        : slack.message(channel, messageTs);
       if (!message) throw new DemoError(404, `no message ${messageTs} in ${channel}`);
       // The button is looked up in the message as it is now, so the page cannot click what the bot did not send.
       const button = findButton(message.blocks, typeof body.blockId === 'string' ? body.blockId : undefined, actionId);
-      if (!button) throw new DemoError(409, `the message has no button ${actionId} any more (it was updated); the page will refresh`);
+      if (!button)
+        throw new DemoError(
+          409,
+          `the message has no button ${actionId} any more (it was updated); the page will refresh`,
+        );
       const delivery = await slack.clickButton({
         user: { id: user.id, username: user.name, name: user.name },
         channel,
@@ -225,7 +275,12 @@ export function mountDemoPage(slack: SlackStandIn, opts: DemoPageOptions): DemoP
       if (!open || open.view.id !== body.viewId) throw new DemoError(409, 'this modal is no longer open');
       const values = viewStateValues(open.view.blocks, formValues(body.values));
       const over = replaced.get(open.view.id);
-      const delivery = await slack.submitView({ user: { id: user.id, username: user.name, name: user.name }, viewId: open.view.id, values, ...(over ? { view: over.view as Partial<SlackView> } : {}) });
+      const delivery = await slack.submitView({
+        user: { id: user.id, username: user.name, name: user.name },
+        viewId: open.view.id,
+        values,
+        ...(over ? { view: over.view as Partial<SlackView> } : {}),
+      });
       if (delivery.status !== 200) return botAnswer(delivery.status);
       const answer = asJson(delivery.body);
       switch (answer.response_action) {
@@ -256,7 +311,13 @@ export function mountDemoPage(slack: SlackStandIn, opts: DemoPageOptions): DemoP
     '/demo/slash': async (body) => {
       const user = userOf(body.user);
       const text = String(body.text ?? '');
-      const delivery = await slack.slashCommand({ command, text, userId: user.id, userName: user.name, channelId: opts.channel });
+      const delivery = await slack.slashCommand({
+        command,
+        text,
+        userId: user.id,
+        userName: user.name,
+        channelId: opts.channel,
+      });
       if (delivery.status !== 200) return botAnswer(delivery.status);
       // Slack shows the immediate answer to a command like a response_url message: ephemeral unless in_channel.
       const answer = typeof delivery.body === 'string' ? { text: delivery.body } : asJson(delivery.body);
@@ -265,9 +326,24 @@ export function mountDemoPage(slack: SlackStandIn, opts: DemoPageOptions): DemoP
       if (answerText || blocks) {
         if (answer.response_type === 'in_channel') {
           const ws = slack.workspace;
-          slack.model.add({ type: 'message', ts: nextTs(), channel: opts.channel, user: ws.botUserId, bot_id: ws.botId, app_id: ws.appId, text: answerText ?? '', ...(blocks ? { blocks } : {}) });
+          slack.model.add({
+            type: 'message',
+            ts: nextTs(),
+            channel: opts.channel,
+            user: ws.botUserId,
+            bot_id: ws.botId,
+            app_id: ws.appId,
+            text: answerText ?? '',
+            ...(blocks ? { blocks } : {}),
+          });
         } else {
-          slack.model.addEphemeral({ channel: opts.channel, user: user.id, message_ts: nextTs(), text: answerText, blocks });
+          slack.model.addEphemeral({
+            channel: opts.channel,
+            user: user.id,
+            message_ts: nextTs(),
+            text: answerText,
+            blocks,
+          });
         }
       }
       return { ok: true };
@@ -278,7 +354,8 @@ export function mountDemoPage(slack: SlackStandIn, opts: DemoPageOptions): DemoP
     const path = url.pathname;
     try {
       if (req.method === 'GET') {
-        if (path === '/' || path === '/demo') return send(res, 200, 'text/html; charset=utf-8', html, { 'Content-Security-Policy': PAGE_CSP });
+        if (path === '/' || path === '/demo')
+          return send(res, 200, 'text/html; charset=utf-8', html, { 'Content-Security-Policy': PAGE_CSP });
         if (path === '/demo/page.js') return send(res, 200, 'text/javascript; charset=utf-8', script);
         if (path === '/demo/state') return sendJson(res, 200, await state(url.searchParams.get('user') ?? undefined));
         if (path === '/demo/view') return sendJson(res, 200, await view(url.searchParams.get('user')));
@@ -286,13 +363,16 @@ export function mountDemoPage(slack: SlackStandIn, opts: DemoPageOptions): DemoP
         if (file) {
           const f = slack.files().find((x) => x.id === file[1]);
           if (!f) return send(res, 404, 'text/plain', 'no such file');
-          return send(res, 200, contentType(f), f.bytes, { 'Content-Disposition': `inline; filename="${f.filename.replace(/[^\w.-]/g, '_')}"` });
+          return send(res, 200, contentType(f), f.bytes, {
+            'Content-Disposition': `inline; filename="${f.filename.replace(/[^\w.-]/g, '_')}"`,
+          });
         }
         return false;
       }
       const action = req.method === 'POST' ? actions[path] : undefined;
       if (!action) return false;
-      if (!(req.headers['content-type'] ?? '').startsWith('application/json')) throw new DemoError(415, 'send JSON (Content-Type: application/json)');
+      if (!(req.headers['content-type'] ?? '').startsWith('application/json'))
+        throw new DemoError(415, 'send JSON (Content-Type: application/json)');
       if (body.length > MAX_BODY) throw new DemoError(413, 'request too large');
       return sendJson(res, 200, await action(asJson(JSON.parse(body.toString('utf8') || '{}'))));
     } catch (err) {
@@ -330,8 +410,10 @@ function firedAlert(body: Json): FiredAlert {
   if (!alertname) throw new DemoError(400, 'alertname is empty');
   const labels: Record<string, string> = {};
   for (const [name, value] of Object.entries(asJson(body.labels))) {
-    if (!LABEL_NAME.test(name)) throw new DemoError(400, `label name "${name}" is not a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)`);
-    if (typeof value !== 'string' || value.length > 1024) throw new DemoError(400, `label ${name} must be text of at most 1024 characters`);
+    if (!LABEL_NAME.test(name))
+      throw new DemoError(400, `label name "${name}" is not a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)`);
+    if (typeof value !== 'string' || value.length > 1024)
+      throw new DemoError(400, `label ${name} must be text of at most 1024 characters`);
     labels[name] = value;
   }
   labels.alertname = alertname;
@@ -356,12 +438,20 @@ function errorsByIndex(blocks: unknown, errors: Json): Record<string, string> {
 }
 
 /** The button with this action_id, in the given block when the page knows it (action_ids repeat across blocks). */
-function findButton(blocks: unknown, blockId: string | undefined, actionId: string): { blockId?: string; value?: string } | undefined {
+function findButton(
+  blocks: unknown,
+  blockId: string | undefined,
+  actionId: string,
+): { blockId?: string; value?: string } | undefined {
   for (const block of list(blocks)) {
     if (blockId !== undefined && block.block_id !== blockId) continue;
     const elements = [...list(block.elements), ...(block.accessory ? [asJson(block.accessory)] : [])];
     const button = elements.find((e) => e.type === 'button' && e.action_id === actionId);
-    if (button) return { blockId: typeof block.block_id === 'string' ? block.block_id : undefined, value: typeof button.value === 'string' ? button.value : undefined };
+    if (button)
+      return {
+        blockId: typeof block.block_id === 'string' ? block.block_id : undefined,
+        value: typeof button.value === 'string' ? button.value : undefined,
+      };
   }
   return undefined;
 }
@@ -370,7 +460,16 @@ function ephemeralAsMessage(slack: SlackStandIn, channel: string, ts: string): S
   const e = slack.ephemerals({ channel }).find((x) => x.message_ts === ts);
   if (!e) return undefined;
   const ws = slack.workspace;
-  return { type: 'message', ts, channel, user: ws.botUserId, bot_id: ws.botId, text: e.text ?? '', ...(e.blocks ? { blocks: e.blocks as SlackMessage['blocks'] } : {}), ...(e.thread_ts ? { thread_ts: e.thread_ts } : {}) };
+  return {
+    type: 'message',
+    ts,
+    channel,
+    user: ws.botUserId,
+    bot_id: ws.botId,
+    text: e.text ?? '',
+    ...(e.blocks ? { blocks: e.blocks as SlackMessage['blocks'] } : {}),
+    ...(e.thread_ts ? { thread_ts: e.thread_ts } : {}),
+  };
 }
 
 let lastTs = 0;
@@ -403,9 +502,20 @@ function truncateText(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)}\n… (${text.length - max} more characters: open the file)`;
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string | Buffer, headers: Record<string, string> = {}): true {
+function send(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  body: string | Buffer,
+  headers: Record<string, string> = {},
+): true {
   res
-    .writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...headers })
+    .writeHead(status, {
+      'content-type': type,
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      ...headers,
+    })
     .end(body);
   return true;
 }

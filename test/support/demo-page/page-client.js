@@ -1,9 +1,8 @@
 // The demo page's browser side: polls /demo/view, swaps in the HTML the server rendered (escaped there), and sends
 // clicks, modal submissions, fired alerts and slash commands back. Text from the server is only ever set with
 // textContent/value here; innerHTML receives nothing but the server's rendered HTML.
-'use strict';
 
-(function () {
+(() => {
   const POLL_MS = 600;
   const $ = (id) => document.getElementById(id);
   const shown = { channels: '', modalKey: '', runbooks: '', hosts: '', users: '' };
@@ -20,7 +19,11 @@
   }
 
   async function post(path, body) {
-    const res = await fetch(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(path, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     let answer;
     try {
       answer = await res.json();
@@ -161,7 +164,15 @@
     if (d.url) window.open(d.url, '_blank', 'noopener');
     button.classList.add('busy');
     try {
-      await post('/demo/click', { user, channel: d.channel, messageTs: d.messageTs, actionId: d.actionId, blockId: d.blockId, value: d.value, ephemeral: d.ephemeral === '1' });
+      await post('/demo/click', {
+        user,
+        channel: d.channel,
+        messageTs: d.messageTs,
+        actionId: d.actionId,
+        blockId: d.blockId,
+        value: d.value,
+        ephemeral: d.ephemeral === '1',
+      });
     } catch (err) {
       toast(`Click not delivered: ${err.message}`);
     } finally {
@@ -177,7 +188,10 @@
     try {
       const answer = await post('/demo/submit', { user, viewId: form.dataset.viewId, values });
       for (const [index, message] of Object.entries(answer.errors || {})) {
-        const el = index === 'form' ? form.querySelector('.modal-error') : form.querySelector(`[data-error-for="${CSS.escape(index)}"]`);
+        const el =
+          index === 'form'
+            ? form.querySelector('.modal-error')
+            : form.querySelector(`[data-error-for="${CSS.escape(index)}"]`);
         if (el) el.textContent = message;
       }
     } catch (err) {
@@ -193,7 +207,9 @@
     const close = target && target.closest('[data-modal-close]');
     if (close) {
       const form = close.closest('form');
-      post('/demo/close', { viewId: form.dataset.viewId }).catch((err) => toast(err.message)).finally(refresh);
+      post('/demo/close', { viewId: form.dataset.viewId })
+        .catch((err) => toast(err.message))
+        .finally(refresh);
     }
   });
 

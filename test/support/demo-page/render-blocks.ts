@@ -4,7 +4,7 @@
  * needs in data attributes; the page's script posts them back. Pure: everything comes in as arguments.
  */
 import { escapeHtml, safeUrl } from './escape-html';
-import { renderMrkdwn, renderSlackPlain, type MrkdwnContext } from './render-mrkdwn';
+import { type MrkdwnContext, renderMrkdwn, renderSlackPlain } from './render-mrkdwn';
 
 /** Loose Block Kit shapes: the page shows whatever the bot sent, so nothing is assumed present. */
 export type Json = Record<string, unknown>;
@@ -35,15 +35,21 @@ function renderBlock(block: Json, index: number, ctx: BlockContext): string {
     case 'section':
       return renderSection(block, ctx);
     case 'context':
-      return `<div class="bk-context">${list(block.elements).map((e) => (e.type === 'image' ? image(e, 'bk-context-img') : `<span>${textObject(e, ctx)}</span>`)).join('')}</div>`;
+      return `<div class="bk-context">${list(block.elements)
+        .map((e) => (e.type === 'image' ? image(e, 'bk-context-img') : `<span>${textObject(e, ctx)}</span>`))
+        .join('')}</div>`;
     case 'actions':
-      return `<div class="bk-actions">${list(block.elements).map((e) => element(e, block, ctx)).join('')}</div>`;
+      return `<div class="bk-actions">${list(block.elements)
+        .map((e) => element(e, block, ctx))
+        .join('')}</div>`;
     case 'divider':
       return '<hr class="bk-divider">';
     case 'image':
       return `<figure class="bk-image">${block.title ? `<figcaption>${textObject(block.title, ctx)}</figcaption>` : ''}${image(block, '')}</figure>`;
     case 'rich_text':
-      return `<div class="bk-rich">${list(block.elements).map((e) => richElement(e, ctx)).join('')}</div>`;
+      return `<div class="bk-rich">${list(block.elements)
+        .map((e) => richElement(e, ctx))
+        .join('')}</div>`;
     case 'input':
       return renderInput(block, index, ctx);
     default:
@@ -54,15 +60,20 @@ function renderBlock(block: Json, index: number, ctx: BlockContext): string {
 function renderSection(block: Json, ctx: BlockContext): string {
   const text = block.text ? `<div class="bk-text">${textObject(block.text, ctx)}</div>` : '';
   const fields = list(block.fields);
-  const fieldsHtml = fields.length ? `<div class="bk-fields">${fields.map((f) => `<div>${textObject(f, ctx)}</div>`).join('')}</div>` : '';
-  const accessory = block.accessory ? `<div class="bk-accessory">${element(asJson(block.accessory), block, ctx)}</div>` : '';
+  const fieldsHtml = fields.length
+    ? `<div class="bk-fields">${fields.map((f) => `<div>${textObject(f, ctx)}</div>`).join('')}</div>`
+    : '';
+  const accessory = block.accessory
+    ? `<div class="bk-accessory">${element(asJson(block.accessory), block, ctx)}</div>`
+    : '';
   return `<div class="bk-section"><div class="bk-main">${text}${fieldsHtml}</div>${accessory}</div>`;
 }
 
 /** An interactive element in a message or an actions block: buttons work, the rest is shown for what it is. */
 function element(e: Json, block: Json, ctx: BlockContext): string {
   if (e.type === 'image') return image(e, 'bk-accessory-img');
-  if (e.type !== 'button') return `<span class="bk-unsupported" title="not clickable in the demo page">[${escapeHtml(e.type)}]</span>`;
+  if (e.type !== 'button')
+    return `<span class="bk-unsupported" title="not clickable in the demo page">[${escapeHtml(e.type)}]</span>`;
   const style = e.style === 'primary' || e.style === 'danger' ? ` ${e.style}` : '';
   const label = textObject(e.text, ctx);
   const url = typeof e.url === 'string' ? safeUrl(e.url) : undefined;
@@ -83,7 +94,7 @@ function element(e: Json, block: Json, ctx: BlockContext): string {
 }
 
 function image(e: Json, cls: string): string {
-  const src = typeof e.image_url === 'string' ? safeUrl(e.image_url) ?? localUrl(e.image_url) : undefined;
+  const src = typeof e.image_url === 'string' ? (safeUrl(e.image_url) ?? localUrl(e.image_url)) : undefined;
   if (!src) return `<span class="bk-unsupported">[image: ${escapeHtml(e.alt_text)}]</span>`;
   return `<img class="${cls}" src="${escapeHtml(src)}" alt="${escapeHtml(e.alt_text)}">`;
 }
@@ -101,7 +112,10 @@ export function textObject(t: unknown, ctx: MrkdwnContext): string {
 }
 
 function richElement(e: Json, ctx: MrkdwnContext): string {
-  const inline = (els: unknown) => list(els).map((x) => richInline(x, ctx)).join('');
+  const inline = (els: unknown) =>
+    list(els)
+      .map((x) => richInline(x, ctx))
+      .join('');
   switch (e.type) {
     case 'rich_text_section':
       return `<div>${inline(e.elements)}</div>`;
@@ -111,7 +125,9 @@ function richElement(e: Json, ctx: MrkdwnContext): string {
       return `<blockquote>${inline(e.elements)}</blockquote>`;
     case 'rich_text_list': {
       const tag = e.style === 'ordered' ? 'ol' : 'ul';
-      return `<${tag}>${list(e.elements).map((item) => `<li>${inline(item.elements)}</li>`).join('')}</${tag}>`;
+      return `<${tag}>${list(e.elements)
+        .map((item) => `<li>${inline(item.elements)}</li>`)
+        .join('')}</${tag}>`;
     }
     default:
       return '';
@@ -127,7 +143,9 @@ function richInline(x: Json, ctx: MrkdwnContext): string {
       break;
     case 'link': {
       const url = typeof x.url === 'string' ? safeUrl(x.url) : undefined;
-      html = url ? `<a href="${escapeHtml(url)}" target="_blank" rel="noopener noreferrer">${escapeHtml(x.text ?? url)}</a>` : escapeHtml(x.text ?? x.url);
+      html = url
+        ? `<a href="${escapeHtml(url)}" target="_blank" rel="noopener noreferrer">${escapeHtml(x.text ?? url)}</a>`
+        : escapeHtml(x.text ?? x.url);
       break;
     }
     case 'user':
@@ -143,7 +161,10 @@ function richInline(x: Json, ctx: MrkdwnContext): string {
       html = `<span class="mention">@${escapeHtml(x.range)}</span>`;
       break;
     case 'emoji':
-      html = typeof x.unicode === 'string' && /^[0-9a-f-]+$/i.test(x.unicode) ? String.fromCodePoint(...x.unicode.split('-').map((h) => parseInt(h, 16))) : `:${escapeHtml(x.name)}:`;
+      html =
+        typeof x.unicode === 'string' && /^[0-9a-f-]+$/i.test(x.unicode)
+          ? String.fromCodePoint(...x.unicode.split('-').map((h) => parseInt(h, 16)))
+          : `:${escapeHtml(x.name)}:`;
       break;
     default:
       html = '';
@@ -170,11 +191,13 @@ function renderInput(block: Json, index: number, ctx: BlockContext): string {
     case 'email_text_input':
     case 'url_text_input':
     case 'number_input': {
-      const value = typeof e.initial_value === 'string' || typeof e.initial_value === 'number' ? String(e.initial_value) : '';
+      const value =
+        typeof e.initial_value === 'string' || typeof e.initial_value === 'number' ? String(e.initial_value) : '';
       if (e.multiline === true) {
         field = `<textarea id="${name}" name="${name}" rows="3"${placeholder}${length}${required}>${escapeHtml(value)}</textarea>`;
       } else {
-        const type = { email_text_input: 'email', url_text_input: 'url', number_input: 'number' }[String(e.type)] ?? 'text';
+        const type =
+          { email_text_input: 'email', url_text_input: 'url', number_input: 'number' }[String(e.type)] ?? 'text';
         const step = e.type === 'number_input' && e.is_decimal_allowed === true ? ' step="any"' : '';
         field = `<input id="${name}" name="${name}" type="${type}"${step} value="${escapeHtml(value)}"${placeholder}${length}${required}>`;
       }
@@ -183,7 +206,9 @@ function renderInput(block: Json, index: number, ctx: BlockContext): string {
     case 'checkboxes':
     case 'radio_buttons': {
       const type = e.type === 'checkboxes' ? 'checkbox' : 'radio';
-      const initial = new Set([...list(e.initial_options), ...(e.initial_option ? [asJson(e.initial_option)] : [])].map((o) => o.value));
+      const initial = new Set(
+        [...list(e.initial_options), ...(e.initial_option ? [asJson(e.initial_option)] : [])].map((o) => o.value),
+      );
       field = `<div id="${name}" class="bk-choices">${list(e.options)
         .map((o, i) => {
           const checked = initial.has(o.value) ? ' checked' : '';
@@ -196,9 +221,14 @@ function renderInput(block: Json, index: number, ctx: BlockContext): string {
     case 'static_select':
     case 'multi_static_select': {
       const multiple = e.type === 'multi_static_select' ? ' multiple' : '';
-      const initial = new Set([...list(e.initial_options), ...(e.initial_option ? [asJson(e.initial_option)] : [])].map((o) => o.value));
+      const initial = new Set(
+        [...list(e.initial_options), ...(e.initial_option ? [asJson(e.initial_option)] : [])].map((o) => o.value),
+      );
       const options = selectOptions(e)
-        .map((o, i) => `<option value="${i}"${initial.has(o.value) ? ' selected' : ''}>${escapeHtml(asJson(o.text).text)}</option>`)
+        .map(
+          (o, i) =>
+            `<option value="${i}"${initial.has(o.value) ? ' selected' : ''}>${escapeHtml(asJson(o.text).text)}</option>`,
+        )
         .join('');
       const none = multiple ? '' : `<option value="">${escapeHtml(asJson(e.placeholder).text ?? 'Choose…')}</option>`;
       field = `<select id="${name}" name="${name}"${multiple}${required}>${none}${options}</select>`;
@@ -224,7 +254,12 @@ export function renderAttachment(a: Json, ctx: BlockContext): string {
   // Slack formats attachment text as mrkdwn in practice (Alertmanager sets mrkdwn_in for text and pretext anyway).
   const md = (value: unknown) => (typeof value === 'string' ? renderMrkdwn(value, ctx) : '');
   const titleUrl = typeof a.title_link === 'string' ? safeUrl(a.title_link) : undefined;
-  const title = typeof a.title === 'string' ? (titleUrl ? `<a href="${escapeHtml(titleUrl)}" target="_blank" rel="noopener noreferrer">${renderSlackPlain(a.title)}</a>` : renderSlackPlain(a.title)) : '';
+  const title =
+    typeof a.title === 'string'
+      ? titleUrl
+        ? `<a href="${escapeHtml(titleUrl)}" target="_blank" rel="noopener noreferrer">${renderSlackPlain(a.title)}</a>`
+        : renderSlackPlain(a.title)
+      : '';
   const parts = [
     a.pretext ? `<div class="att-pretext">${md(a.pretext)}</div>` : '',
     a.author_name ? `<div class="att-author">${renderSlackPlain(a.author_name)}</div>` : '',
@@ -232,11 +267,16 @@ export function renderAttachment(a: Json, ctx: BlockContext): string {
     a.text ? `<div class="att-text">${md(a.text)}</div>` : '',
     list(a.fields).length
       ? `<div class="att-fields">${list(a.fields)
-          .map((f) => `<div class="${f.short ? 'short' : ''}"><div class="att-field-title">${renderSlackPlain(f.title)}</div><div>${md(f.value)}</div></div>`)
+          .map(
+            (f) =>
+              `<div class="${f.short ? 'short' : ''}"><div class="att-field-title">${renderSlackPlain(f.title)}</div><div>${md(f.value)}</div></div>`,
+          )
           .join('')}</div>`
       : '',
     renderBlocks(a.blocks, ctx),
-    typeof a.image_url === 'string' && safeUrl(a.image_url) ? `<img class="att-image" src="${escapeHtml(safeUrl(a.image_url))}" alt="">` : '',
+    typeof a.image_url === 'string' && safeUrl(a.image_url)
+      ? `<img class="att-image" src="${escapeHtml(safeUrl(a.image_url))}" alt="">`
+      : '',
     a.footer ? `<div class="att-footer">${renderSlackPlain(a.footer)}</div>` : '',
   ].join('');
   return `<div class="attachment" style="border-left-color:${color}">${parts || renderSlackPlain(a.fallback)}</div>`;

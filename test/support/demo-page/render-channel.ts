@@ -5,7 +5,7 @@
 import { compareTs } from '../slack/channel-model';
 import type { EphemeralMessage, SlackMessage } from '../slack-standin';
 import { escapeHtml } from './escape-html';
-import { asJson, list, renderAttachment, renderBlocks, type BlockContext } from './render-blocks';
+import { asJson, type BlockContext, list, renderAttachment, renderBlocks } from './render-blocks';
 import type { MrkdwnContext } from './render-mrkdwn';
 import { renderMrkdwn } from './render-mrkdwn';
 
@@ -44,7 +44,10 @@ type Entry = { kind: 'message'; message: SlackMessage } | { kind: 'ephemeral'; m
 /** Renders one channel: its name, then messages and threads. */
 export function renderChannel(channel: ChannelView, ctx: ChannelRenderContext): string {
   const threadIds = new Set(channel.messages.map((m) => m.message.ts));
-  const ephemeralsIn = (threadTs: string | undefined) => channel.ephemerals.filter((e) => (threadTs ? e.thread_ts === threadTs : !e.thread_ts || !threadIds.has(e.thread_ts)));
+  const ephemeralsIn = (threadTs: string | undefined) =>
+    channel.ephemerals.filter((e) =>
+      threadTs ? e.thread_ts === threadTs : !e.thread_ts || !threadIds.has(e.thread_ts),
+    );
   const top: Entry[] = [
     ...channel.messages.map((m): Entry => ({ kind: 'message', message: m.message })),
     ...ephemeralsIn(undefined).map((e): Entry => ({ kind: 'ephemeral', message: e })),
@@ -59,7 +62,9 @@ export function renderChannel(channel: ChannelView, ctx: ChannelRenderContext): 
       ].sort(byTs);
       const threadHtml = thread.length
         ? `<div class="thread"><div class="thread-count">${replies.length} ${replies.length === 1 ? 'reply' : 'replies'}</div>${thread
-            .map((t) => (t.kind === 'message' ? renderMessage(t.message, channel.id, ctx) : renderEphemeral(t.message, ctx)))
+            .map((t) =>
+              t.kind === 'message' ? renderMessage(t.message, channel.id, ctx) : renderEphemeral(t.message, ctx),
+            )
             .join('')}</div>`
         : '';
       return `<div class="conversation">${renderMessage(entry.message, channel.id, ctx)}${threadHtml}</div>`;
@@ -98,12 +103,25 @@ export function localSlackHref(url: string, teamDomain: string): string | undefi
 /** One message: author, time, content (blocks, else text), attachments, files, reactions. */
 export function renderMessage(message: SlackMessage, channel: string, ctx: ChannelRenderContext): string {
   const isApp = Boolean(message.bot_id);
-  const author = message.bot_id === ctx.botId ? ctx.botName : (message.username ?? (message.user ? (ctx.userName(message.user) ?? message.user) : 'unknown'));
+  const author =
+    message.bot_id === ctx.botId
+      ? ctx.botName
+      : (message.username ?? (message.user ? (ctx.userName(message.user) ?? message.user) : 'unknown'));
   const blockCtx: BlockContext = { ...ctx, target: { channel, messageTs: message.ts } };
-  const content = message.blocks?.length ? renderBlocks(message.blocks, blockCtx) : message.text ? `<div class="text">${renderMrkdwn(message.text, ctx)}</div>` : '';
-  const attachments = list(message.attachments).map((a) => renderAttachment(a, blockCtx)).join('');
-  const files = list(message.files).map((f) => renderFile(String(f.id), ctx)).join('');
-  const reactions = (message.reactions ?? []).map((r) => `<span class="reaction">:${escapeHtml(r.name)}: ${r.count}</span>`).join('');
+  const content = message.blocks?.length
+    ? renderBlocks(message.blocks, blockCtx)
+    : message.text
+      ? `<div class="text">${renderMrkdwn(message.text, ctx)}</div>`
+      : '';
+  const attachments = list(message.attachments)
+    .map((a) => renderAttachment(a, blockCtx))
+    .join('');
+  const files = list(message.files)
+    .map((f) => renderFile(String(f.id), ctx))
+    .join('');
+  const reactions = (message.reactions ?? [])
+    .map((r) => `<span class="reaction">:${escapeHtml(r.name)}: ${r.count}</span>`)
+    .join('');
   return `<article class="message" data-ts="${escapeHtml(message.ts)}" id="${messageAnchor(message.ts)}">
 <div class="meta"><span class="author">${escapeHtml(author)}</span>${isApp ? '<span class="badge">APP</span>' : ''}<time>${escapeHtml(ctx.time(message.ts))}</time>${message.edited ? '<span class="edited">(edited)</span>' : ''}</div>
 <div class="content">${content}${attachments}${files}</div>${reactions ? `<div class="reactions">${reactions}</div>` : ''}</article>`;
@@ -111,7 +129,10 @@ export function renderMessage(message: SlackMessage, channel: string, ctx: Chann
 
 function renderEphemeral(e: EphemeralMessage, ctx: ChannelRenderContext): string {
   const blockCtx: BlockContext = { ...ctx, target: { channel: e.channel, messageTs: e.message_ts, ephemeral: true } };
-  const content = Array.isArray(e.blocks) && e.blocks.length ? renderBlocks(e.blocks, blockCtx) : `<div class="text">${renderMrkdwn(e.text ?? '', ctx)}</div>`;
+  const content =
+    Array.isArray(e.blocks) && e.blocks.length
+      ? renderBlocks(e.blocks, blockCtx)
+      : `<div class="text">${renderMrkdwn(e.text ?? '', ctx)}</div>`;
   return `<article class="message ephemeral" data-ts="${escapeHtml(e.message_ts)}">
 <div class="meta"><span class="author">${escapeHtml(ctx.botName)}</span><span class="badge">APP</span><time>${escapeHtml(ctx.time(e.message_ts))}</time><span class="only-you">Only visible to you</span></div>
 <div class="content">${content}</div></article>`;
@@ -121,8 +142,10 @@ function renderFile(id: string, ctx: ChannelRenderContext): string {
   const f = ctx.file(id);
   if (!f) return `<div class="file">[file ${escapeHtml(id)}]</div>`;
   const link = `<a href="${escapeHtml(f.url)}" target="_blank" rel="noopener">${escapeHtml(f.title ?? f.filename)}</a> <span class="file-size">${escapeHtml(f.filename)}, ${formatSize(f.size)}</span>`;
-  if (f.image) return `<div class="file">${link}<img class="file-image" src="${escapeHtml(f.url)}" alt="${escapeHtml(f.title ?? f.filename)}"></div>`;
-  if (f.text !== undefined) return `<div class="file">${link}<pre class="code file-text">${escapeHtml(f.text)}</pre></div>`;
+  if (f.image)
+    return `<div class="file">${link}<img class="file-image" src="${escapeHtml(f.url)}" alt="${escapeHtml(f.title ?? f.filename)}"></div>`;
+  if (f.text !== undefined)
+    return `<div class="file">${link}<pre class="code file-text">${escapeHtml(f.text)}</pre></div>`;
   return `<div class="file">${link}</div>`;
 }
 
@@ -131,7 +154,10 @@ function formatSize(bytes: number): string {
 }
 
 /** A modal as the page shows it: a form over the channel, its fields named by input block index. */
-export function renderModal(view: { id: string; title?: unknown; submit?: unknown; close?: unknown; blocks?: unknown }, ctx: MrkdwnContext): string {
+export function renderModal(
+  view: { id: string; title?: unknown; submit?: unknown; close?: unknown; blocks?: unknown },
+  ctx: MrkdwnContext,
+): string {
   const title = escapeHtml(asJson(view.title).text ?? 'Modal');
   const submit = asJson(view.submit).text;
   const close = asJson(view.close).text ?? 'Cancel';

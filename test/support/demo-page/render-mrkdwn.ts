@@ -35,8 +35,12 @@ export function renderMrkdwn(text: string, ctx: MrkdwnContext): string {
 
   let s = String(text).replace(/[\uE000\uE001]/g, '\uFFFD');
   // Code first: nothing inside code is formatting. Slack still shows a link's text inside code.
-  s = s.replace(/```\n?([\s\S]*?)\n?```/g, (_m, code: string) => hold(`<pre class="code">${escapeHtml(decode(plainSequences(code, ctx)))}</pre>`));
-  s = s.replace(/`([^`\n]+)`/g, (_m, code: string) => hold(`<code>${escapeHtml(decode(plainSequences(code, ctx)))}</code>`));
+  s = s.replace(/```\n?([\s\S]*?)\n?```/g, (_m, code: string) =>
+    hold(`<pre class="code">${escapeHtml(decode(plainSequences(code, ctx)))}</pre>`),
+  );
+  s = s.replace(/`([^`\n]+)`/g, (_m, code: string) =>
+    hold(`<code>${escapeHtml(decode(plainSequences(code, ctx)))}</code>`),
+  );
   s = s.replace(/<([^<>\n]+)>/g, (_m, inner: string) => hold(renderSequence(inner, ctx)));
   s = escapeHtml(decode(s));
   s = s.replace(/(^|[\s(>_~])\*(?=\S)([^*\n]*?\S)\*(?=$|[\s).,;:!?_~<'"])/gm, '$1<b>$2</b>');
@@ -61,9 +65,11 @@ function renderSequence(inner: string, ctx: MrkdwnContext): string {
     const id = target.slice(1);
     return `<span class="mention">#${escapeHtml(decode(label ?? ctx.channelName(id) ?? id))}</span>`;
   }
-  if (target.startsWith('!')) return `<span class="mention">${escapeHtml(decode(specialMention(target.slice(1), label)))}</span>`;
+  if (target.startsWith('!'))
+    return `<span class="mention">${escapeHtml(decode(specialMention(target.slice(1), label)))}</span>`;
   const local = ctx.localHref?.(decode(target));
-  if (local !== undefined && /^(#[\w-]+|\/demo\/files\/[A-Z0-9]+)$/.test(local)) return `<a href="${escapeHtml(local)}">${escapeHtml(decode(label ?? target))}</a>`;
+  if (local !== undefined && /^(#[\w-]+|\/demo\/files\/[A-Z0-9]+)$/.test(local))
+    return `<a href="${escapeHtml(local)}">${escapeHtml(decode(label ?? target))}</a>`;
   const url = safeUrl(decode(target));
   if (!url) return escapeHtml(decode(`<${inner}>`));
   return `<a href="${escapeHtml(url)}" target="_blank" rel="noopener noreferrer">${escapeHtml(decode(label ?? url))}</a>`;

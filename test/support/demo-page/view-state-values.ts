@@ -3,7 +3,7 @@
  * field by its input block's index (render-blocks), so the values are looked up in the view the bot opened. Pure.
  */
 import type { ViewStateValues } from '../slack-standin';
-import { asJson, list, selectOptions, type Json } from './render-blocks';
+import { asJson, type Json, list, selectOptions } from './render-blocks';
 
 /** Form values as the page posts them: `input-<block index>` → the field's values (option indexes for choices). */
 export type ModalFormValues = Record<string, string[]>;
@@ -28,7 +28,11 @@ export function viewStateValues(blocks: unknown, form: ModalFormValues): ViewSta
 
 function elementState(e: Json, type: string, sent: string[]): Record<string, unknown> | undefined {
   // Choices come back as option indexes; an empty select sends ''.
-  const pick = (options: Json[]) => sent.filter((i) => /^\d+$/.test(i)).map((i) => options[Number(i)]).filter((o): o is Json => o !== undefined);
+  const pick = (options: Json[]) =>
+    sent
+      .filter((i) => /^\d+$/.test(i))
+      .map((i) => options[Number(i)])
+      .filter((o): o is Json => o !== undefined);
   switch (type) {
     case 'plain_text_input':
     case 'email_text_input':

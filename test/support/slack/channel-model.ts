@@ -40,7 +40,13 @@ export class ChannelModel {
   }
 
   /** Replaces the given fields of a message (chat.update); returns undefined when there is no such message. */
-  update(channel: string, ts: string, fields: Partial<SlackMessage>, editedBy: string, editTs: string): SlackMessage | undefined {
+  update(
+    channel: string,
+    ts: string,
+    fields: Partial<SlackMessage>,
+    editedBy: string,
+    editTs: string,
+  ): SlackMessage | undefined {
     const current = this.get(channel, ts);
     if (!current) return undefined;
     for (const [k, v] of Object.entries(fields)) if (v !== undefined) (current as Record<string, unknown>)[k] = v;
@@ -73,7 +79,9 @@ export class ChannelModel {
 
   /** Ephemeral messages, optionally only those one user saw in one channel. */
   ephemerals(filter: { channel?: string; user?: string } = {}): EphemeralMessage[] {
-    return this.ephemeralList.filter((e) => (!filter.channel || e.channel === filter.channel) && (!filter.user || e.user === filter.user));
+    return this.ephemeralList.filter(
+      (e) => (!filter.channel || e.channel === filter.channel) && (!filter.user || e.user === filter.user),
+    );
   }
 
   /** Forgets everything. */

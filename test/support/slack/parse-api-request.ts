@@ -16,7 +16,11 @@ export interface ApiRequest {
 }
 
 /** Parses the arguments and token of one Web API call. */
-export async function parseApiRequest(headers: IncomingHttpHeaders, rawBody: Buffer, query: URLSearchParams): Promise<ApiRequest> {
+export async function parseApiRequest(
+  headers: IncomingHttpHeaders,
+  rawBody: Buffer,
+  query: URLSearchParams,
+): Promise<ApiRequest> {
   const contentType = (headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   const args: Record<string, unknown> = {};
   for (const [k, v] of query) args[k] = v;
@@ -24,7 +28,8 @@ export async function parseApiRequest(headers: IncomingHttpHeaders, rawBody: Buf
   if (contentType === 'application/json' && rawBody.length > 0) {
     Object.assign(args, JSON.parse(rawBody.toString('utf8')) as Record<string, unknown>);
   } else if (contentType === 'application/x-www-form-urlencoded') {
-    for (const [k, v] of Object.entries(parseQuery(rawBody.toString('utf8')))) args[k] = Array.isArray(v) ? v[v.length - 1] : v;
+    for (const [k, v] of Object.entries(parseQuery(rawBody.toString('utf8'))))
+      args[k] = Array.isArray(v) ? v[v.length - 1] : v;
   } else if (contentType === 'multipart/form-data') {
     const form = await readMultipart(headers, rawBody);
     for (const [k, v] of form) if (typeof v === 'string') args[k] = v;

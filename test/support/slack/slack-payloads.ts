@@ -109,7 +109,7 @@ export function triggerId(): string {
 }
 
 /** A user object for payloads from an id, with a readable username derived from it unless given. */
-export function payloadUser(ws: Workspace, user: string | Partial<PayloadUser> & { id: string }): PayloadUser {
+export function payloadUser(ws: Workspace, user: string | (Partial<PayloadUser> & { id: string })): PayloadUser {
   const u = typeof user === 'string' ? { id: user } : user;
   const username = u.username ?? u.name ?? `user.${u.id.toLowerCase()}`;
   return { id: u.id, username, name: u.name ?? username, team_id: u.team_id ?? ws.teamId };
@@ -119,7 +119,11 @@ export function payloadUser(ws: Workspace, user: string | Partial<PayloadUser> &
  * The Events API `event_callback` envelope around one event
  * (https://docs.slack.dev/reference/objects/event-object, with `authorizations` as Slack sends it today).
  */
-export function buildEventEnvelope(ws: Workspace, event: Record<string, unknown>, opts: { eventId: string; eventTime: number }) {
+export function buildEventEnvelope(
+  ws: Workspace,
+  event: Record<string, unknown>,
+  opts: { eventId: string; eventTime: number },
+) {
   return {
     token: ws.verificationToken,
     team_id: ws.teamId,
@@ -130,7 +134,9 @@ export function buildEventEnvelope(ws: Workspace, event: Record<string, unknown>
     type: 'event_callback' as const,
     event_id: opts.eventId,
     event_time: opts.eventTime,
-    authorizations: [{ enterprise_id: null, team_id: ws.teamId, user_id: ws.botUserId, is_bot: true, is_enterprise_install: false }],
+    authorizations: [
+      { enterprise_id: null, team_id: ws.teamId, user_id: ws.botUserId, is_bot: true, is_enterprise_install: false },
+    ],
     is_ext_shared_channel: false,
     event_context: `4-${Buffer.from(JSON.stringify({ et: 'message', tid: ws.teamId, aid: ws.appId })).toString('base64url')}`,
   };
@@ -148,7 +154,10 @@ export function buildMessageEvent(message: SlackMessage) {
 }
 
 /** Finds the element with this action_id in a message's blocks, with the block_id of its block. */
-export function findAction(blocks: SlackBlock[] | undefined, actionId: string): { blockId: string; element: SlackElement } | undefined {
+export function findAction(
+  blocks: SlackBlock[] | undefined,
+  actionId: string,
+): { blockId: string; element: SlackElement } | undefined {
   for (const block of blocks ?? []) {
     const elements = [...(block.elements ?? []), ...(block.accessory ? [block.accessory] : [])];
     const element = elements.find((e) => e.action_id === actionId);
@@ -168,7 +177,15 @@ export function buildBlockActions(
     channel: { id: string; name: string };
     message: SlackMessage;
     /** A button's `text`/`value`/`style`; a static_select's `selected_option` and `placeholder` instead. */
-    action: { action_id: string; block_id: string; text?: SlackElement['text']; value?: string; style?: string; type: string; [extra: string]: unknown };
+    action: {
+      action_id: string;
+      block_id: string;
+      text?: SlackElement['text'];
+      value?: string;
+      style?: string;
+      type: string;
+      [extra: string]: unknown;
+    };
     triggerId: string;
     responseUrl: string;
     actionTs: string;
@@ -200,7 +217,10 @@ export function buildBlockActions(
 }
 
 /** A `view_submission` payload (https://docs.slack.dev/reference/interaction-payloads/view-interactions-payload). */
-export function buildViewSubmission(ws: Workspace, args: { user: PayloadUser; view: SlackView; values: ViewStateValues; triggerId: string }) {
+export function buildViewSubmission(
+  ws: Workspace,
+  args: { user: PayloadUser; view: SlackView; values: ViewStateValues; triggerId: string },
+) {
   return {
     type: 'view_submission' as const,
     team: { id: ws.teamId, domain: ws.teamDomain },
@@ -221,7 +241,16 @@ export function buildViewSubmission(ws: Workspace, args: { user: PayloadUser; vi
  */
 export function buildSlashCommand(
   ws: Workspace,
-  args: { command: string; text: string; userId: string; userName: string; channelId: string; channelName: string; responseUrl: string; triggerId: string },
+  args: {
+    command: string;
+    text: string;
+    userId: string;
+    userName: string;
+    channelId: string;
+    channelName: string;
+    responseUrl: string;
+    triggerId: string;
+  },
 ): Record<string, string> {
   return {
     token: ws.verificationToken,

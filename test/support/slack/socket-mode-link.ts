@@ -6,11 +6,12 @@
  * retry_attempt / retry_reason, as Slack's SDKs read them), acks `{ envelope_id, payload? }`, and
  * `{ type: 'disconnect', reason }` before Slack closes a connection.
  */
-import type { IncomingMessage, Server } from 'node:http';
-import type { Duplex } from 'node:stream';
+
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { WebSocket, WebSocketServer } from 'ws';
+import type { Duplex } from 'node:stream';
+import { type WebSocket, WebSocketServer } from 'ws';
 
 /** The envelope types Slack sends over Socket Mode. */
 export type SocketEnvelopeType = 'events_api' | 'interactive' | 'slash_commands';
@@ -38,7 +39,11 @@ export function buildHello(appId: string, numConnections: number) {
 }
 
 /** A Socket Mode envelope around an Events API, interactivity or slash command payload. */
-export function buildSocketEnvelope(type: SocketEnvelopeType, payload: unknown, opts: { envelopeId: string; retryAttempt?: number; retryReason?: string }) {
+export function buildSocketEnvelope(
+  type: SocketEnvelopeType,
+  payload: unknown,
+  opts: { envelopeId: string; retryAttempt?: number; retryReason?: string },
+) {
   return {
     envelope_id: opts.envelopeId,
     payload,
@@ -86,9 +91,16 @@ export class SocketModeLink {
   }
 
   /** Sends an envelope on the newest connection; resolves with the app's ack, rejects when none comes in time. */
-  send(type: SocketEnvelopeType, payload: unknown, opts: { retryAttempt?: number; retryReason?: string } = {}): Promise<SocketAck> {
+  send(
+    type: SocketEnvelopeType,
+    payload: unknown,
+    opts: { retryAttempt?: number; retryReason?: string } = {},
+  ): Promise<SocketAck> {
     const ws = this.open[this.open.length - 1];
-    if (!ws) return Promise.reject(new Error('SlackStandIn: no Socket Mode connection is open (did the bot start in Socket Mode?)'));
+    if (!ws)
+      return Promise.reject(
+        new Error('SlackStandIn: no Socket Mode connection is open (did the bot start in Socket Mode?)'),
+      );
     const envelopeId = randomUUID();
     const timeoutMs = this.opts.ackTimeoutMs ?? 10_000;
     return new Promise<SocketAck>((resolve, reject) => {
@@ -96,14 +108,18 @@ export class SocketModeLink {
         this.pending.delete(envelopeId);
         reject(new Error(`SlackStandIn: the app did not ack ${type} envelope ${envelopeId} within ${timeoutMs} ms`));
       }, timeoutMs);
-      this.pending.set(envelopeId, { sentAt: performance.now(), resolve: (ack) => (clearTimeout(timer), resolve(ack)) });
+      this.pending.set(envelopeId, {
+        sentAt: performance.now(),
+        resolve: (ack) => (clearTimeout(timer), resolve(ack)),
+      });
       ws.send(JSON.stringify(buildSocketEnvelope(type, payload, { envelopeId, ...opts })));
     });
   }
 
   /** Sends Slack's `disconnect` message on every connection; Slack closes them itself shortly after. */
   requestDisconnect(reason: DisconnectReason): void {
-    for (const ws of this.open) ws.send(JSON.stringify({ type: 'disconnect', reason, debug_info: { host: 'applink-standin' } }));
+    for (const ws of this.open)
+      ws.send(JSON.stringify({ type: 'disconnect', reason, debug_info: { host: 'applink-standin' } }));
   }
 
   /** Ends every connection and forgets tickets and pending envelopes. */
@@ -132,8 +148,15 @@ export class SocketModeLink {
       const waiting = typeof message.envelope_id === 'string' ? this.pending.get(message.envelope_id) : undefined;
       if (!waiting) return;
       this.pending.delete(message.envelope_id as string);
-      const payload = message.payload && typeof message.payload === 'object' && Object.keys(message.payload).length > 0 ? (message.payload as Record<string, unknown>) : undefined;
-      waiting.resolve({ envelopeId: message.envelope_id as string, payload, ackMs: performance.now() - waiting.sentAt });
+      const payload =
+        message.payload && typeof message.payload === 'object' && Object.keys(message.payload).length > 0
+          ? (message.payload as Record<string, unknown>)
+          : undefined;
+      waiting.resolve({
+        envelopeId: message.envelope_id as string,
+        payload,
+        ackMs: performance.now() - waiting.sentAt,
+      });
     });
     ws.send(JSON.stringify(buildHello(this.opts.appId, this.open.length)));
   }

@@ -3,7 +3,7 @@
  * error code) and updating the channel model. See https://docs.slack.dev/reference/methods/<method>.
  */
 import type { ChannelModel } from './channel-model';
-import { slackId, type SlackBlock, type SlackMessage, type SlackView, type Workspace } from './slack-payloads';
+import { type SlackBlock, type SlackMessage, type SlackView, slackId, type Workspace } from './slack-payloads';
 
 /** Slack's error answer: HTTP 200 with `{ ok: false, error }`. */
 export class ApiError extends Error {
@@ -56,7 +56,8 @@ export interface MethodContext {
 
 export type MethodHandler = (args: Record<string, unknown>, ctx: MethodContext) => Record<string, unknown>;
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : typeof v === 'number' ? String(v) : undefined);
+const str = (v: unknown): string | undefined =>
+  typeof v === 'string' && v.length > 0 ? v : typeof v === 'number' ? String(v) : undefined;
 
 function requireChannel(args: Record<string, unknown>, ctx: MethodContext, key = 'channel'): string {
   const channel = str(args[key]);
@@ -93,7 +94,11 @@ function echo(message: SlackMessage): Omit<SlackMessage, 'channel'> {
 }
 
 function hasContent(args: Record<string, unknown>): boolean {
-  return Boolean(str(args.text) || (Array.isArray(args.blocks) && args.blocks.length) || (Array.isArray(args.attachments) && args.attachments.length));
+  return Boolean(
+    str(args.text) ||
+      (Array.isArray(args.blocks) && args.blocks.length) ||
+      (Array.isArray(args.attachments) && args.attachments.length),
+  );
 }
 
 function viewFrom(ctx: MethodContext, raw: unknown, id: string, previous?: SlackView): SlackView {
@@ -238,7 +243,12 @@ export const webApiMethods: Record<string, MethodHandler> = {
       is_app_user: false,
       updated: 1700000000,
       ...known,
-      profile: { real_name: known?.real_name ?? name, display_name: name, team: ctx.workspace.teamId, ...known?.profile },
+      profile: {
+        real_name: known?.real_name ?? name,
+        display_name: name,
+        team: ctx.workspace.teamId,
+        ...known?.profile,
+      },
     };
     return { user };
   },

@@ -3,16 +3,30 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildCommand } from '../../../src/actions/build-command';
-import { PilotError } from '../../../src/errors';
 import type { ActionSpec, ParamSpec } from '../../../src/actions/types';
 import type { HostConfig } from '../../../src/config/schema';
+import { PilotError } from '../../../src/errors';
 import { expectPilotError } from '../../support/expect-pilot-error';
 
 const host: HostConfig = {
   name: 'lb-1',
   match: { instance: ['lb-1:9101'] },
-  ssh: { host: 'lb-1.example.net', port: 22, user: 'pilot', privateKeyPath: '/k', connectTimeoutMs: 5000, insecureAcceptAnyHostKey: false, knownHostsPath: '/kh' },
-  haproxy: { socket: '/run/haproxy/admin.sock', config: '/etc/haproxy/haproxy.cfg', log: '/var/log/haproxy.log', service: 'haproxy', pidFile: '/run/haproxy.pid' },
+  ssh: {
+    host: 'lb-1.example.net',
+    port: 22,
+    user: 'pilot',
+    privateKeyPath: '/k',
+    connectTimeoutMs: 5000,
+    insecureAcceptAnyHostKey: false,
+    knownHostsPath: '/kh',
+  },
+  haproxy: {
+    socket: '/run/haproxy/admin.sock',
+    config: '/etc/haproxy/haproxy.cfg',
+    log: '/var/log/haproxy.log',
+    service: 'haproxy',
+    pidFile: '/run/haproxy.pid',
+  },
   commands: {},
 };
 
@@ -65,22 +79,44 @@ describe('buildCommand', () => {
   ];
 
   it.each(hostile)('refuses a server label with %s', (_name, value) => {
-    const e = expectParamInvalid(() => buildCommand(setState, { labels: { backend: 'web', server: value }, host }), '"server"', 'label:server');
+    const e = expectParamInvalid(
+      () => buildCommand(setState, { labels: { backend: 'web', server: value }, host }),
+      '"server"',
+      'label:server',
+    );
     // never echo more than ~60 characters of the bad value
     expect(e.message.length).toBeLessThan(250);
   });
 
   it('label:a|b reads the first of the labels the alert has (v1 `backend`, v2 `proxy`)', () => {
-    const spec = { id: 'x', title: 'x', description: 'x', risk: 'read', params: { b: { from: 'label:backend|proxy', type: 'name' } }, command: 'echo {b}', timeoutMs: 1000, outputCap: 1024 } satisfies ActionSpec;
+    const spec = {
+      id: 'x',
+      title: 'x',
+      description: 'x',
+      risk: 'read',
+      params: { b: { from: 'label:backend|proxy', type: 'name' } },
+      command: 'echo {b}',
+      timeoutMs: 1000,
+      outputCap: 1024,
+    } satisfies ActionSpec;
     expect(buildCommand(spec, { labels: { proxy: 'api' }, host }).command).toBe("echo 'api'");
     expect(buildCommand(spec, { labels: { backend: 'web', proxy: 'api' }, host }).command).toBe("echo 'web'");
     expect(buildCommand(spec, { labels: { backend: '', proxy: 'api' }, host }).command).toBe("echo 'api'");
-    expectPilotError(() => buildCommand(spec, { labels: { proxy: 'a;b' }, host }), 'PARAM_INVALID', 'label:backend|proxy');
+    expectPilotError(
+      () => buildCommand(spec, { labels: { proxy: 'a;b' }, host }),
+      'PARAM_INVALID',
+      'label:backend|proxy',
+    );
     expectPilotError(() => buildCommand(spec, { labels: {}, host }), 'PARAM_INVALID', 'is required but has no value');
   });
 
   it('names a missing required parameter and its source', () => {
-    expectParamInvalid(() => buildCommand(setState, { labels: { backend: 'web' }, host }), '"server"', 'label:server', 'required');
+    expectParamInvalid(
+      () => buildCommand(setState, { labels: { backend: 'web' }, host }),
+      '"server"',
+      'label:server',
+      'required',
+    );
   });
 
   it.each([
@@ -91,14 +127,30 @@ describe('buildCommand', () => {
     ['dollar', '/run/$x'],
   ])('refuses a %s path from the host config', (_n, socket) => {
     const h = { ...host, haproxy: { ...host.haproxy, socket } };
-    expectParamInvalid(() => buildCommand(setState, { labels: { backend: 'web', server: 'web2' }, host: h }), '"socket"', 'host:haproxy.socket', 'absolute path');
+    expectParamInvalid(
+      () => buildCommand(setState, { labels: { backend: 'web', server: 'web2' }, host: h }),
+      '"socket"',
+      'host:haproxy.socket',
+      'absolute path',
+    );
   });
 
   describe('types', () => {
-    const spec = (p: ActionSpec['params'][string]): ActionSpec => ({ ...setState, params: { v: p }, command: 'echo {v}' });
+    const spec = (p: ActionSpec['params'][string]): ActionSpec => ({
+      ...setState,
+      params: { v: p },
+      command: 'echo {v}',
+    });
     // `as const` tables give readonly arrays; the spec wants mutable ones.
-    const run = (p: Readonly<Omit<ParamSpec, 'values'>> & { values?: readonly string[] }, input: string | number | undefined): string =>
-      buildCommand(spec({ ...p, values: p.values ? [...p.values] : undefined }), { labels: {}, host, input: input === undefined ? {} : { v: input } }).params.v;
+    const run = (
+      p: Readonly<Omit<ParamSpec, 'values'>> & { values?: readonly string[] },
+      input: string | number | undefined,
+    ): string =>
+      buildCommand(spec({ ...p, values: p.values ? [...p.values] : undefined }), {
+        labels: {},
+        host,
+        input: input === undefined ? {} : { v: input },
+      }).params.v;
 
     it.each([
       [{ from: 'input', type: 'int', min: 1, max: 500, default: 50 } as const, undefined, '50'],
@@ -135,28 +187,41 @@ describe('buildCommand', () => {
   it('keeps {name?text} only when the optional parameter is set', () => {
     const spec: ActionSpec = {
       ...setState,
-      params: { backend: { from: 'label:backend', type: 'name', optional: true }, server: { from: 'label:server', type: 'name', optional: true } },
+      params: {
+        backend: { from: 'label:backend', type: 'name', optional: true },
+        server: { from: 'label:server', type: 'name', optional: true },
+      },
       command: "P=''{backend?{backend}/}{server?{server}}; echo \"$P\" '{ print }' %{http_code} ${HOME}",
     };
     expect(buildCommand(spec, { labels: { backend: 'web', server: 'web2' }, host }).command).toBe(
       "P=''" + "'web'/'web2'; echo \"$P\" '{ print }' %{http_code} ${HOME}",
     );
-    expect(buildCommand(spec, { labels: { server: 'web2' }, host }).command).toBe("P='''web2'; echo \"$P\" '{ print }' %{http_code} ${HOME}");
+    expect(buildCommand(spec, { labels: { server: 'web2' }, host }).command).toBe(
+      "P='''web2'; echo \"$P\" '{ print }' %{http_code} ${HOME}",
+    );
     expect(buildCommand(spec, { labels: {}, host }).command).toBe("P=''; echo \"$P\" '{ print }' %{http_code} ${HOME}");
   });
 
   it("uses the host's command override with the same placeholders", () => {
     const h = { ...host, commands: { drain: 'sudo -n /usr/local/bin/lb-drain {backend} {server}' } };
-    expect(buildCommand(setState, { labels: { backend: 'web', server: 'web2' }, host: h }).command).toBe("sudo -n /usr/local/bin/lb-drain 'web' 'web2'");
+    expect(buildCommand(setState, { labels: { backend: 'web', server: 'web2' }, host: h }).command).toBe(
+      "sudo -n /usr/local/bin/lb-drain 'web' 'web2'",
+    );
   });
 
   it('resolves const and server sources', () => {
     const spec: ActionSpec = {
       ...setState,
-      params: { mode: { from: 'const:tcp', type: 'enum', values: ['tcp', 'http'] }, addr: { from: 'server:addr', type: 'host' }, port: { from: 'server:port', type: 'port' } },
+      params: {
+        mode: { from: 'const:tcp', type: 'enum', values: ['tcp', 'http'] },
+        addr: { from: 'server:addr', type: 'host' },
+        port: { from: 'server:port', type: 'port' },
+      },
       command: 'check {mode} {addr} {port}',
     };
-    expect(buildCommand(spec, { labels: {}, host, server: { addr: '10.1.2.3', port: 8080 } }).command).toBe("check 'tcp' '10.1.2.3' '8080'");
+    expect(buildCommand(spec, { labels: {}, host, server: { addr: '10.1.2.3', port: 8080 } }).command).toBe(
+      "check 'tcp' '10.1.2.3' '8080'",
+    );
   });
 
   describe('under bash', () => {
@@ -175,13 +240,17 @@ describe('buildCommand', () => {
       '"; touch DIR/pwned4; "',
       'x\ntouch DIR/pwned5',
       '$(touch${IFS}DIR/pwned6)',
-      '\\\'; touch DIR/pwned7 #',
+      "\\'; touch DIR/pwned7 #",
     ];
 
     it('never runs what a value holds, even when the value passed validation', () => {
       const values = nasty.map((v) => v.replace(/DIR/g, dir));
       for (const value of values) {
-        const spec: ActionSpec = { ...setState, params: { v: { from: 'input', type: 'enum', values } }, command: "printf '%s' {v}" };
+        const spec: ActionSpec = {
+          ...setState,
+          params: { v: { from: 'input', type: 'enum', values } },
+          command: "printf '%s' {v}",
+        };
         const built = buildCommand(spec, { labels: {}, host, input: { v: value } });
         const out = execFileSync('bash', ['-c', built.command], { encoding: 'utf8', cwd: dir });
         expect(out).toBe(value);

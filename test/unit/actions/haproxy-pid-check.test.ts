@@ -3,7 +3,7 @@
  * host's config (#15). The built commands run here in bash against a fake `haproxy` that records how it was
  * called, so no signal reaches a real process unless the check let it through.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,14 +21,31 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'rbp-pidcheck-'));
   mkdirSync(join(dir, 'bin'));
   // Serves (loops, its process named haproxy) with --serve; otherwise records its arguments and succeeds.
-  writeFileSync(join(dir, 'bin', 'haproxy'), `#!/bin/sh\nif [ "$1" = --serve ]; then while :; do sleep 1; done; fi\necho "$*" >> "${dir}/calls"\n`);
+  writeFileSync(
+    join(dir, 'bin', 'haproxy'),
+    `#!/bin/sh\nif [ "$1" = --serve ]; then while :; do sleep 1; done; fi\necho "$*" >> "${dir}/calls"\n`,
+  );
   chmodSync(join(dir, 'bin', 'haproxy'), 0o755);
   writeFileSync(join(dir, 'haproxy.cfg'), 'global\n');
   host = {
     name: 'lb-1',
     match: { instance: ['lb-1:9101'] },
-    ssh: { host: '127.0.0.1', port: 22, user: 'pilot', privateKeyPath: '/k', connectTimeoutMs: 5000, insecureAcceptAnyHostKey: true },
-    haproxy: { socket: join(dir, 'admin.sock'), config: join(dir, 'haproxy.cfg'), log: join(dir, 'log'), service: 'haproxy', pidFile: join(dir, 'haproxy.pid'), previousConfig: join(dir, 'prev.cfg') },
+    ssh: {
+      host: '127.0.0.1',
+      port: 22,
+      user: 'pilot',
+      privateKeyPath: '/k',
+      connectTimeoutMs: 5000,
+      insecureAcceptAnyHostKey: true,
+    },
+    haproxy: {
+      socket: join(dir, 'admin.sock'),
+      config: join(dir, 'haproxy.cfg'),
+      log: join(dir, 'log'),
+      service: 'haproxy',
+      pidFile: join(dir, 'haproxy.pid'),
+      previousConfig: join(dir, 'prev.cfg'),
+    },
     commands: {},
   };
 });
@@ -58,7 +75,10 @@ function alive(pid: number): boolean {
 function run(actionId: 'restart' | 'reload'): { status: number | null; out: string; calls: string[] } {
   const action = builtinActions.find((a) => a.id === actionId)!;
   const { command } = buildCommand(action, { labels: {}, host });
-  const res = spawnSync('bash', ['-c', command], { encoding: 'utf8', env: { PATH: `${join(dir, 'bin')}:/usr/bin:/bin` } });
+  const res = spawnSync('bash', ['-c', command], {
+    encoding: 'utf8',
+    env: { PATH: `${join(dir, 'bin')}:/usr/bin:/bin` },
+  });
   const callsFile = join(dir, 'calls');
   const calls = existsSync(callsFile) ? readFileSync(callsFile, 'utf8').trim().split('\n') : [];
   return { status: res.status, out: `${res.stdout}${res.stderr}`, calls };
@@ -73,7 +93,9 @@ describe.each(['restart', 'reload'] as const)('%s and the pid file', (actionId) 
     writeFileSync(host.haproxy.pidFile, `${sleeper}\n`);
     const r = run(actionId);
     expect(r.status).toBe(1);
-    expect(r.out).toContain(`stale pid file ${host.haproxy.pidFile}: pid ${sleeper} is not haproxy running ${host.haproxy.config}`);
+    expect(r.out).toContain(
+      `stale pid file ${host.haproxy.pidFile}: pid ${sleeper} is not haproxy running ${host.haproxy.config}`,
+    );
     expect(r.out).toContain('Nothing was signalled');
     expect(signalling(r.calls)).toEqual([]);
     expect(alive(sleeper)).toBe(true);
@@ -97,11 +119,17 @@ describe.each(['restart', 'reload'] as const)('%s and the pid file', (actionId) 
   });
 
   it('hands the pid to haproxy when it is haproxy running this config', async () => {
-    const ours = await startProcess(join(dir, 'bin', 'haproxy'), ['--serve', '-f', host.haproxy.config, '-D'], 'haproxy');
+    const ours = await startProcess(
+      join(dir, 'bin', 'haproxy'),
+      ['--serve', '-f', host.haproxy.config, '-D'],
+      'haproxy',
+    );
     writeFileSync(host.haproxy.pidFile, `${ours}\n`);
     const r = run(actionId);
     expect(r.status).toBe(0);
-    expect(signalling(r.calls)).toEqual([`-f ${host.haproxy.config} -D -p ${host.haproxy.pidFile} ${actionId === 'restart' ? '-st' : '-sf'} ${ours}`]);
+    expect(signalling(r.calls)).toEqual([
+      `-f ${host.haproxy.config} -D -p ${host.haproxy.pidFile} ${actionId === 'restart' ? '-st' : '-sf'} ${ours}`,
+    ]);
   });
 });
 

@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseServersState } from '../../../src/actions/parse-servers-state';
 import { parseShowStat } from '../../../src/actions/parse-show-stat';
-import { formatAge, renderBackendState, renderBackendTable, tableRowsFromServersState, tableRowsFromStat } from '../../../src/actions/render-backend-table';
+import {
+  formatAge,
+  renderBackendState,
+  renderBackendTable,
+  tableRowsFromServersState,
+  tableRowsFromStat,
+} from '../../../src/actions/render-backend-table';
 
 // Captured from HAProxy 2.6.12 (Debian 12): backend web, web1 up, web2 pointing at a closed port (see README.md there).
 const fixture = (name: string): string => readFileSync(join(__dirname, '../../fixtures/haproxy', name), 'utf8');
@@ -10,8 +16,26 @@ const fixture = (name: string): string => readFileSync(join(__dirname, '../../fi
 describe('parseServersState', () => {
   it('reads the rows of `show servers state web` by header name', () => {
     expect(parseServersState(fixture('show-servers-state-web.txt'))).toEqual([
-      { backend: 'web', server: 'web1', addr: '127.0.0.1', port: 28081, opState: 'RUNNING', adminState: 'READY', checkStatus: 'L4OK', secondsSinceChange: 11 },
-      { backend: 'web', server: 'web2', addr: '127.0.0.1', port: 28089, opState: 'STOPPED', adminState: 'READY', checkStatus: 'L4CON', secondsSinceChange: 10 },
+      {
+        backend: 'web',
+        server: 'web1',
+        addr: '127.0.0.1',
+        port: 28081,
+        opState: 'RUNNING',
+        adminState: 'READY',
+        checkStatus: 'L4OK',
+        secondsSinceChange: 11,
+      },
+      {
+        backend: 'web',
+        server: 'web2',
+        addr: '127.0.0.1',
+        port: 28089,
+        opState: 'STOPPED',
+        adminState: 'READY',
+        checkStatus: 'L4CON',
+        secondsSinceChange: 10,
+      },
     ]);
   });
 
@@ -44,7 +68,12 @@ describe('parseShowStat', () => {
     // field 18 of the CSV, counted from 1, is the status
     const header = fixture('show-stat.txt').split('\n')[0].slice(2).split(',');
     expect(header[17]).toBe('status');
-    expect(rows[3]).toMatchObject({ checkStatus: 'L4CON', checkDesc: 'Layer4 connection problem', lastChange: 10, addr: '127.0.0.1:28089' });
+    expect(rows[3]).toMatchObject({
+      checkStatus: 'L4CON',
+      checkDesc: 'Layer4 connection problem',
+      lastChange: 10,
+      addr: '127.0.0.1:28089',
+    });
     expect(rows[3].fields.last_chk).toBe('Connection refused');
   });
 

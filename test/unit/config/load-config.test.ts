@@ -45,7 +45,13 @@ describe('loadConfig', () => {
     // when
     const { env, config } = load(goodEnv, goodYaml);
     // then
-    expect(env).toMatchObject({ botToken: 'xoxb-1', signingSecret: 'secret', socketMode: false, port: 3000, configPath: 'cfg.yml' });
+    expect(env).toMatchObject({
+      botToken: 'xoxb-1',
+      signingSecret: 'secret',
+      socketMode: false,
+      port: 3000,
+      configPath: 'cfg.yml',
+    });
     expect(config.hosts[0].ssh.port).toBe(22);
     expect(config.hosts[0].haproxy.service).toBe('haproxy');
     expect(config.limits.perHost.concurrency).toBeGreaterThan(0);
@@ -58,29 +64,109 @@ describe('loadConfig', () => {
   });
 
   it('points SLACK_API_URL at a stand-in with a trailing slash', () => {
-    expect(load({ ...goodEnv, SLACK_API_URL: 'http://127.0.0.1:9/api' }, goodYaml).env.apiUrl).toBe('http://127.0.0.1:9/api/');
+    expect(load({ ...goodEnv, SLACK_API_URL: 'http://127.0.0.1:9/api' }, goodYaml).env.apiUrl).toBe(
+      'http://127.0.0.1:9/api/',
+    );
   });
 
   it.each([
-    ['a missing bot token', { ...goodEnv, SLACK_BOT_TOKEN: undefined }, goodYaml, 'CONFIG_MISSING_ENV', /SLACK_BOT_TOKEN is not set/],
-    ['a missing signing secret', { ...goodEnv, SLACK_SIGNING_SECRET: '' }, goodYaml, 'CONFIG_MISSING_ENV', /SLACK_SIGNING_SECRET is not set/],
-    ['socket mode without an app token', { ...goodEnv, SLACK_SOCKET_MODE: 'true' }, goodYaml, 'CONFIG_MISSING_ENV', /SLACK_APP_TOKEN is not set/],
-    ['socket mode with a bot token as app token', { ...goodEnv, SLACK_SOCKET_MODE: 'true', SLACK_APP_TOKEN: 'xoxb-1-2-abc' }, goodYaml, 'CONFIG_MISSING_ENV', /SLACK_APP_TOKEN must be an app-level token \(xapp-…\), got one starting "xoxb-"/],
-    ['a bad SLACK_SOCKET_MODE', { ...goodEnv, SLACK_SOCKET_MODE: 'maybe' }, goodYaml, 'CONFIG_MISSING_ENV', /SLACK_SOCKET_MODE must be true or false/],
+    [
+      'a missing bot token',
+      { ...goodEnv, SLACK_BOT_TOKEN: undefined },
+      goodYaml,
+      'CONFIG_MISSING_ENV',
+      /SLACK_BOT_TOKEN is not set/,
+    ],
+    [
+      'a missing signing secret',
+      { ...goodEnv, SLACK_SIGNING_SECRET: '' },
+      goodYaml,
+      'CONFIG_MISSING_ENV',
+      /SLACK_SIGNING_SECRET is not set/,
+    ],
+    [
+      'socket mode without an app token',
+      { ...goodEnv, SLACK_SOCKET_MODE: 'true' },
+      goodYaml,
+      'CONFIG_MISSING_ENV',
+      /SLACK_APP_TOKEN is not set/,
+    ],
+    [
+      'socket mode with a bot token as app token',
+      { ...goodEnv, SLACK_SOCKET_MODE: 'true', SLACK_APP_TOKEN: 'xoxb-1-2-abc' },
+      goodYaml,
+      'CONFIG_MISSING_ENV',
+      /SLACK_APP_TOKEN must be an app-level token \(xapp-…\), got one starting "xoxb-"/,
+    ],
+    [
+      'a bad SLACK_SOCKET_MODE',
+      { ...goodEnv, SLACK_SOCKET_MODE: 'maybe' },
+      goodYaml,
+      'CONFIG_MISSING_ENV',
+      /SLACK_SOCKET_MODE must be true or false/,
+    ],
     ['a bad PORT', { ...goodEnv, PORT: 'eighty' }, goodYaml, 'CONFIG_MISSING_ENV', /PORT must be a port number/],
-    ['a bad METRICS_PORT', { ...goodEnv, METRICS_PORT: '9o90' }, goodYaml, 'CONFIG_MISSING_ENV', /METRICS_PORT must be a port number other than PORT, got "9o90"/],
-    ['METRICS_PORT the same as PORT', { ...goodEnv, PORT: '3000', METRICS_PORT: '3000' }, goodYaml, 'CONFIG_MISSING_ENV', /METRICS_PORT must be a port number other than PORT/],
-    ['an unreadable file', goodEnv, Object.assign(new Error('nope'), { code: 'ENOENT' }), 'CONFIG_UNREADABLE', /cfg.yml does not exist/],
+    [
+      'a bad METRICS_PORT',
+      { ...goodEnv, METRICS_PORT: '9o90' },
+      goodYaml,
+      'CONFIG_MISSING_ENV',
+      /METRICS_PORT must be a port number other than PORT, got "9o90"/,
+    ],
+    [
+      'METRICS_PORT the same as PORT',
+      { ...goodEnv, PORT: '3000', METRICS_PORT: '3000' },
+      goodYaml,
+      'CONFIG_MISSING_ENV',
+      /METRICS_PORT must be a port number other than PORT/,
+    ],
+    [
+      'an unreadable file',
+      goodEnv,
+      Object.assign(new Error('nope'), { code: 'ENOENT' }),
+      'CONFIG_UNREADABLE',
+      /cfg.yml does not exist/,
+    ],
     ['invalid YAML', goodEnv, 'slack: [unclosed', 'CONFIG_INVALID_YAML', /not valid YAML at line 1/],
     ['an unknown top-level key', goodEnv, `${goodYaml}\nbogus: 1\n`, 'CONFIG_INVALID', /unknown key bogus/],
-    ['an unknown nested key', goodEnv, goodYaml.replace('service: haproxy }', 'service: haproxy, sokcet: /x }'), 'CONFIG_INVALID', /unknown key hosts\[0\]\.haproxy\.sokcet/],
+    [
+      'an unknown nested key',
+      goodEnv,
+      goodYaml.replace('service: haproxy }', 'service: haproxy, sokcet: /x }'),
+      'CONFIG_INVALID',
+      /unknown key hosts\[0\]\.haproxy\.sokcet/,
+    ],
     ['a missing channel list', goodEnv, 'slack: {}\n', 'CONFIG_INVALID', /slack\.channels is missing/],
-    ['a bad channel id', goodEnv, 'slack: { channels: ["general"] }\n', 'CONFIG_INVALID', /slack\.channels\[0\]: must be a Slack id/],
+    [
+      'a bad channel id',
+      goodEnv,
+      'slack: { channels: ["general"] }\n',
+      'CONFIG_INVALID',
+      /slack\.channels\[0\]: must be a Slack id/,
+    ],
     ['a bad port', goodEnv, goodYaml.replace('port: 22', 'port: 70000'), 'CONFIG_INVALID', /hosts\[0\]\.ssh\.port/],
-    ['no host key check', goodEnv, goodYaml.replace(/,\s*hostKey: "[^"]+"/, ''), 'CONFIG_INVALID', /hosts\[0\]\.ssh\.hostKey: set hostKey/],
+    [
+      'no host key check',
+      goodEnv,
+      goodYaml.replace(/,\s*hostKey: "[^"]+"/, ''),
+      'CONFIG_INVALID',
+      /hosts\[0\]\.ssh\.hostKey: set hostKey/,
+    ],
     ['a malformed host key', goodEnv, goodYaml.replace(/SHA256:[^"]+/, 'MD5:aa'), 'CONFIG_INVALID', /must be SHA256/],
-    ['a relative socket path', goodEnv, goodYaml.replace('/run/haproxy/admin.sock', 'admin.sock'), 'CONFIG_INVALID', /hosts\[0\]\.haproxy\.socket: must be an absolute path/],
-    ['a duplicate host name', goodEnv, goodYaml.replace(/(  - name: lb-1[\s\S]*?commands: \{\}\n)/, '$1$1'), 'CONFIG_INVALID', /"lb-1" is used twice/],
+    [
+      'a relative socket path',
+      goodEnv,
+      goodYaml.replace('/run/haproxy/admin.sock', 'admin.sock'),
+      'CONFIG_INVALID',
+      /hosts\[0\]\.haproxy\.socket: must be an absolute path/,
+    ],
+    [
+      'a duplicate host name',
+      goodEnv,
+      goodYaml.replace(/( {2}- name: lb-1[\s\S]*?commands: \{\}\n)/, '$1$1'),
+      'CONFIG_INVALID',
+      /"lb-1" is used twice/,
+    ],
   ])('refuses %s with one clear line', (_name, env, yaml, code, message) => {
     const err = failure(env, yaml);
     expect(err.code).toBe(code);

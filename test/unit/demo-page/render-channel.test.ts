@@ -1,5 +1,10 @@
+import {
+  type ChannelRenderContext,
+  localSlackHref,
+  renderChannel,
+  renderModal,
+} from '../../support/demo-page/render-channel';
 import type { SlackMessage } from '../../support/slack-standin';
-import { localSlackHref, renderChannel, renderModal, type ChannelRenderContext } from '../../support/demo-page/render-channel';
 import { onlyAllowedMarkup } from './allowed-markup';
 
 const ctx: ChannelRenderContext = {
@@ -9,20 +14,45 @@ const ctx: ChannelRenderContext = {
   botName: 'runbook-pilot',
   file: (id) =>
     ({
-      F0TEXT0001: { filename: 'out.txt', title: 'Full output', url: '/demo/files/F0TEXT0001', image: false, text: 'line <1>', size: 8 },
+      F0TEXT0001: {
+        filename: 'out.txt',
+        title: 'Full output',
+        url: '/demo/files/F0TEXT0001',
+        image: false,
+        text: 'line <1>',
+        size: 8,
+      },
       F0PNG00001: { filename: 'graph.png', url: '/demo/files/F0PNG00001', image: true, size: 2048 },
     })[id],
   time: (ts) => `t${ts}`,
 };
-const msg = (ts: string, fields: Partial<SlackMessage>): SlackMessage => ({ type: 'message', ts, channel: 'C0DEMOINC1', ...fields });
-const order = (html: string) => [...html.matchAll(/<article class="message( ephemeral)?" data-ts="([^"]+)"/g)].map((m) => `${m[2]}${m[1] ? ' (ephemeral)' : ''}`);
+const msg = (ts: string, fields: Partial<SlackMessage>): SlackMessage => ({
+  type: 'message',
+  ts,
+  channel: 'C0DEMOINC1',
+  ...fields,
+});
+const order = (html: string) =>
+  [...html.matchAll(/<article class="message( ephemeral)?" data-ts="([^"]+)"/g)].map(
+    (m) => `${m[2]}${m[1] ? ' (ephemeral)' : ''}`,
+  );
 
 describe('renderChannel', () => {
   it('puts each thread under its parent and ephemerals where Slack shows them, in ts order', () => {
     // given
-    const alert = msg('100.000100', { subtype: 'bot_message', username: 'Alertmanager', bot_id: 'B0ALERTMGR', text: 'alert' });
+    const alert = msg('100.000100', {
+      subtype: 'bot_message',
+      username: 'Alertmanager',
+      bot_id: 'B0ALERTMGR',
+      text: 'alert',
+    });
     const incident = msg('100.000200', { bot_id: 'B0PILOTBOT', thread_ts: '100.000100', text: 'incident' });
-    const result = msg('100.000400', { bot_id: 'B0PILOTBOT', thread_ts: '100.000100', text: 'result', edited: { user: 'U0PILOTBOT', ts: '100.000500' } });
+    const result = msg('100.000400', {
+      bot_id: 'B0PILOTBOT',
+      thread_ts: '100.000100',
+      text: 'result',
+      edited: { user: 'U0PILOTBOT', ts: '100.000500' },
+    });
     const later = msg('100.000600', { user: 'U0ONCALL01', text: 'hello' });
     // when
     const html = renderChannel(
@@ -34,14 +64,27 @@ describe('renderChannel', () => {
           { message: later, replies: [] },
         ],
         ephemerals: [
-          { channel: 'C0DEMOINC1', user: 'U0INTERN01', message_ts: '100.000300', text: 'not allowed', thread_ts: '100.000100' },
+          {
+            channel: 'C0DEMOINC1',
+            user: 'U0INTERN01',
+            message_ts: '100.000300',
+            text: 'not allowed',
+            thread_ts: '100.000100',
+          },
           { channel: 'C0DEMOINC1', user: 'U0INTERN01', message_ts: '100.000700', text: 'No open incidents' },
         ],
       },
       ctx,
     );
     // then
-    expect(order(html)).toEqual(['100.000100', '100.000200', '100.000300 (ephemeral)', '100.000400', '100.000600', '100.000700 (ephemeral)']);
+    expect(order(html)).toEqual([
+      '100.000100',
+      '100.000200',
+      '100.000300 (ephemeral)',
+      '100.000400',
+      '100.000600',
+      '100.000700 (ephemeral)',
+    ]);
     expect(html).toContain('<div class="thread"><div class="thread-count">2 replies</div>');
     expect(html).toContain('<span class="author">Alertmanager</span><span class="badge">APP</span>');
     expect(html).toContain('<span class="author">runbook-pilot</span>');
@@ -53,7 +96,21 @@ describe('renderChannel', () => {
 
   it('shows text files inline and images as images, escaped', () => {
     const html = renderChannel(
-      { id: 'C0DEMOINC1', name: 'incidents', messages: [{ message: msg('1.000001', { bot_id: 'B0PILOTBOT', text: '', files: [{ id: 'F0TEXT0001' }, { id: 'F0PNG00001' }, { id: 'F0GONE0001' }] }), replies: [] }], ephemerals: [] },
+      {
+        id: 'C0DEMOINC1',
+        name: 'incidents',
+        messages: [
+          {
+            message: msg('1.000001', {
+              bot_id: 'B0PILOTBOT',
+              text: '',
+              files: [{ id: 'F0TEXT0001' }, { id: 'F0PNG00001' }, { id: 'F0GONE0001' }],
+            }),
+            replies: [],
+          },
+        ],
+        ephemerals: [],
+      },
       ctx,
     );
     expect(html).toContain('<pre class="code file-text">line &lt;1&gt;</pre>');
@@ -65,9 +122,23 @@ describe('renderChannel', () => {
     // given: the bot's /incident list links the thread with chat.getPermalink's URL
     const linked = { ...ctx, localHref: (url: string) => localSlackHref(url, 'runbook-pilot-test') };
     const alert = msg('1795611627.170000', { username: 'Alertmanager', bot_id: 'B0ALERTMGR', text: 'alert' });
-    const list = msg('1795611700.000100', { bot_id: 'B0PILOTBOT', text: '#1 — <https://runbook-pilot-test.slack.com/archives/C0DEMOINC1/p1795611627170000|thread>' });
+    const list = msg('1795611700.000100', {
+      bot_id: 'B0PILOTBOT',
+      text: '#1 — <https://runbook-pilot-test.slack.com/archives/C0DEMOINC1/p1795611627170000|thread>',
+    });
     // when
-    const html = renderChannel({ id: 'C0DEMOINC1', name: 'incidents', messages: [{ message: alert, replies: [] }, { message: list, replies: [] }], ephemerals: [] }, linked);
+    const html = renderChannel(
+      {
+        id: 'C0DEMOINC1',
+        name: 'incidents',
+        messages: [
+          { message: alert, replies: [] },
+          { message: list, replies: [] },
+        ],
+        ephemerals: [],
+      },
+      linked,
+    );
     // then
     expect(html).toContain('<article class="message" data-ts="1795611627.170000" id="msg-1795611627-170000">');
     expect(html).toContain('#1 — <a href="#msg-1795611627-170000">thread</a>');
@@ -75,14 +146,22 @@ describe('renderChannel', () => {
   });
 
   it('says what to do in an empty channel', () => {
-    expect(renderChannel({ id: 'C0DEMOINC1', name: 'incidents', messages: [], ephemerals: [] }, ctx)).toContain('Fire an alert');
+    expect(renderChannel({ id: 'C0DEMOINC1', name: 'incidents', messages: [], ephemerals: [] }, ctx)).toContain(
+      'Fire an alert',
+    );
   });
 });
 
 describe('renderModal', () => {
   it('renders title, blocks and the submit and close buttons, escaped', () => {
     const html = renderModal(
-      { id: 'V0MODAL001', title: { type: 'plain_text', text: 'Confirm <x>' }, submit: { type: 'plain_text', text: 'Run' }, close: { type: 'plain_text', text: 'Cancel' }, blocks: [{ type: 'divider' }] },
+      {
+        id: 'V0MODAL001',
+        title: { type: 'plain_text', text: 'Confirm <x>' },
+        submit: { type: 'plain_text', text: 'Run' },
+        close: { type: 'plain_text', text: 'Cancel' },
+        blocks: [{ type: 'divider' }],
+      },
       ctx,
     );
     expect(html).toContain('<form class="modal" data-view-id="V0MODAL001">');
@@ -95,7 +174,11 @@ describe('renderModal', () => {
 describe('localSlackHref', () => {
   it.each([
     ['a message', 'https://ws.slack.com/archives/C0DEMOINC1/p1795611627170000', '#msg-1795611627-170000'],
-    ['a reply in a thread', 'https://ws.slack.com/archives/C0DEMOINC1/p1795611628000100?thread_ts=1795611627.170000&cid=C0DEMOINC1', '#msg-1795611628-000100'],
+    [
+      'a reply in a thread',
+      'https://ws.slack.com/archives/C0DEMOINC1/p1795611628000100?thread_ts=1795611627.170000&cid=C0DEMOINC1',
+      '#msg-1795611628-000100',
+    ],
     ['a file', 'https://ws.slack.com/files/U0PILOTBOT/F0TEXT0001/incident-1-timeline.md', '/demo/files/F0TEXT0001'],
     ['another workspace', 'https://other.slack.com/archives/C0DEMOINC1/p1795611627170000', undefined],
     ['a look-alike host', 'https://ws.slack.com.evil.org/archives/C0DEMOINC1/p1795611627170000', undefined],

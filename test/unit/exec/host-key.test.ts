@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkHostKey, fingerprintSha256, keyTypeOf, preferredHostKeyAlgorithms, type HostKeyPolicy } from '../../../src/exec/host-key';
+import {
+  checkHostKey,
+  fingerprintSha256,
+  type HostKeyPolicy,
+  keyTypeOf,
+  preferredHostKeyAlgorithms,
+} from '../../../src/exec/host-key';
 import { knownHostsFor, knownHostsName, parseKnownHosts } from '../../../src/exec/known-hosts';
 
 const fixtures = join(__dirname, '../../fixtures/exec');
@@ -69,13 +75,31 @@ describe('knownHostsFor', () => {
 
 describe('checkHostKey', () => {
   const ctx = (host: string, port = 22) => ({ name: 'lb-1', host, port });
-  const kh = (text: string): HostKeyPolicy => ({ kind: 'known-hosts', path: 'known_hosts', entries: parseKnownHosts(text) });
+  const kh = (text: string): HostKeyPolicy => ({
+    kind: 'known-hosts',
+    path: 'known_hosts',
+    entries: parseKnownHosts(text),
+  });
 
   it.each([
     // case, key, policy, host, port, expected code (null = accepted)
     ['pinned, same key', ed, { kind: 'pinned', fingerprint: ed.fingerprint }, 'lb-1.example.net', 22, null],
-    ['pinned with base64 padding', ed, { kind: 'pinned', fingerprint: `${ed.fingerprint}=` }, 'lb-1.example.net', 22, null],
-    ['pinned, other key', rsa, { kind: 'pinned', fingerprint: ed.fingerprint }, 'lb-1.example.net', 22, 'SSH_HOST_KEY_MISMATCH'],
+    [
+      'pinned with base64 padding',
+      ed,
+      { kind: 'pinned', fingerprint: `${ed.fingerprint}=` },
+      'lb-1.example.net',
+      22,
+      null,
+    ],
+    [
+      'pinned, other key',
+      rsa,
+      { kind: 'pinned', fingerprint: ed.fingerprint },
+      'lb-1.example.net',
+      22,
+      'SSH_HOST_KEY_MISMATCH',
+    ],
     ['known_hosts, listed key', rsa, kh(knownHostsText), 'lb-1.example.net', 22, null],
     ['hashed known_hosts, listed key', ec, kh(hashedText), '127.0.0.1', 2222, null],
     ['known_hosts, changed key', ec, kh(knownHostsText), 'lb-1.example.net', 22, 'SSH_HOST_KEY_MISMATCH'],
@@ -85,30 +109,41 @@ describe('checkHostKey', () => {
     ['known_hosts, wildcard', ec, kh(knownHostsText), 'web.example.org', 22, null],
     ['known_hosts, negated wildcard', ec, kh(knownHostsText), 'bad.example.org', 22, 'SSH_HOST_KEY_UNKNOWN'],
     ['known_hosts, revoked key', old, kh(knownHostsText), 'anything.example.com', 22, 'SSH_HOST_KEY_MISMATCH'],
-    ['known_hosts, CA lines are no keys', old, kh('@cert-authority * ' + `${old.type} ${old.blob.toString('base64')}`), 'a.example.net', 22, 'SSH_HOST_KEY_UNKNOWN'],
+    [
+      'known_hosts, CA lines are no keys',
+      old,
+      kh('@cert-authority * ' + `${old.type} ${old.blob.toString('base64')}`),
+      'a.example.net',
+      22,
+      'SSH_HOST_KEY_UNKNOWN',
+    ],
     ['accept any', old, { kind: 'any' }, 'anything', 22, null],
-  ] as Array<[string, typeof ed, HostKeyPolicy, string, number, string | null]>)('%s', (_case, key, policy, host, port, code) => {
-    const err = checkHostKey(key.blob, policy, ctx(host, port));
-    expect(err?.code ?? null).toBe(code);
-    if (err) {
-      expect(err.message).toContain(`${host}:${port}`);
-      expect(err.message).toContain(key.fingerprint);
-      expect(err.message).toContain('nothing was run');
-    }
-  });
+  ] as Array<[string, typeof ed, HostKeyPolicy, string, number, string | null]>)(
+    '%s',
+    (_case, key, policy, host, port, code) => {
+      const err = checkHostKey(key.blob, policy, ctx(host, port));
+      expect(err?.code ?? null).toBe(code);
+      if (err) {
+        expect(err.message).toContain(`${host}:${port}`);
+        expect(err.message).toContain(key.fingerprint);
+        expect(err.message).toContain('nothing was run');
+      }
+    },
+  );
 });
 
 describe('preferredHostKeyAlgorithms', () => {
   it('offers the key types known for the host first', () => {
     const policy: HostKeyPolicy = { kind: 'known-hosts', path: 'kh', entries: parseKnownHosts(knownHostsText) };
-    expect(preferredHostKeyAlgorithms(policy, { name: 'x', host: 'rsa-only.example.net', port: 22 })?.slice(0, 4)).toEqual([
-      'rsa-sha2-512',
-      'rsa-sha2-256',
-      'ssh-rsa',
-      'ssh-ed25519',
-    ]);
-    expect(preferredHostKeyAlgorithms(policy, { name: 'x', host: '127.0.0.1', port: 2222 })?.[0]).toBe('ecdsa-sha2-nistp256');
+    expect(
+      preferredHostKeyAlgorithms(policy, { name: 'x', host: 'rsa-only.example.net', port: 22 })?.slice(0, 4),
+    ).toEqual(['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa', 'ssh-ed25519']);
+    expect(preferredHostKeyAlgorithms(policy, { name: 'x', host: '127.0.0.1', port: 2222 })?.[0]).toBe(
+      'ecdsa-sha2-nistp256',
+    );
     expect(preferredHostKeyAlgorithms(policy, { name: 'x', host: 'nowhere', port: 22 })).toBeUndefined();
-    expect(preferredHostKeyAlgorithms({ kind: 'pinned', fingerprint: 'SHA256:x' }, { name: 'x', host: 'h', port: 22 })).toBeUndefined();
+    expect(
+      preferredHostKeyAlgorithms({ kind: 'pinned', fingerprint: 'SHA256:x' }, { name: 'x', host: 'h', port: 22 }),
+    ).toBeUndefined();
   });
 });

@@ -30,10 +30,18 @@ describe('HostLimiter', () => {
     const jobs = [0, 1, 2, 3].map(() => deferred());
     // when
     const runs = jobs.map((j, i) =>
-      limiter.schedule({ host: 'lb-1' }, async () => { events.push(`run ${i}`); await j.done; events.push(`end ${i}`); }, {
-        onQueued: (ahead) => events.push(`queued ${i} ahead ${ahead}`),
-        onStart: () => events.push(`start ${i}`),
-      }),
+      limiter.schedule(
+        { host: 'lb-1' },
+        async () => {
+          events.push(`run ${i}`);
+          await j.done;
+          events.push(`end ${i}`);
+        },
+        {
+          onQueued: (ahead) => events.push(`queued ${i} ahead ${ahead}`),
+          onStart: () => events.push(`start ${i}`),
+        },
+      ),
     );
     await until(() => events.length >= 6);
     await tick();
@@ -52,7 +60,9 @@ describe('HostLimiter', () => {
     const limiter = new HostLimiter(limits({ perHost: { concurrency: 5, minGapMs: 60, maxQueued: 100 } }));
     const starts: Record<string, number[]> = { a: [], b: [] };
     await Promise.all(
-      ['a', 'a', 'a', 'b', 'b', 'b'].map((h) => limiter.schedule({ host: h }, async () => void starts[h].push(performance.now()))),
+      ['a', 'a', 'a', 'b', 'b', 'b'].map((h) =>
+        limiter.schedule({ host: h }, async () => void starts[h].push(performance.now())),
+      ),
     );
     for (const h of ['a', 'b']) {
       const gaps = starts[h].slice(1).map((t, i) => t - starts[h][i]);
@@ -86,7 +96,13 @@ describe('HostLimiter', () => {
     const limiter = new HostLimiter(limits({ perHost: { concurrency: 1, minGapMs: 0, maxQueued: 2 } }));
     const gate = deferred();
     let started = 0;
-    const results: Array<Promise<string>> = [0, 1, 2].map((i) => limiter.schedule({ host: 'lb-1' }, async () => { started++; await gate.done; return `job ${i}`; }));
+    const results: Array<Promise<string>> = [0, 1, 2].map((i) =>
+      limiter.schedule({ host: 'lb-1' }, async () => {
+        started++;
+        await gate.done;
+        return `job ${i}`;
+      }),
+    );
     await until(() => started === 1);
     // when: one runs, two wait: the queue is full
     const refused = limiter.schedule({ host: 'lb-1' }, async () => 'never');
@@ -117,13 +133,19 @@ describe('HostLimiter', () => {
     // a refused click does not count: once the first click is a minute old, one more is accepted
     now += 30_000;
     await expect(limiter.schedule({ host: 'lb-1', user: 'U1' }, async () => 'again')).resolves.toBe('again');
-    await expect(limiter.schedule({ host: 'lb-1', user: 'U1' }, async () => 'no')).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+    await expect(limiter.schedule({ host: 'lb-1', user: 'U1' }, async () => 'no')).rejects.toMatchObject({
+      code: 'RATE_LIMITED',
+    });
   });
 
   it('passes a job failure through unchanged and frees the slot', async () => {
     const limiter = new HostLimiter(limits({ perHost: { concurrency: 1, minGapMs: 0, maxQueued: 10 } }));
     const boom = new PilotError('SSH_UNREACHABLE', 'down');
-    await expect(limiter.schedule({ host: 'lb-1' }, async () => { throw boom; })).rejects.toBe(boom);
+    await expect(
+      limiter.schedule({ host: 'lb-1' }, async () => {
+        throw boom;
+      }),
+    ).rejects.toBe(boom);
     await expect(limiter.schedule({ host: 'lb-1' }, async () => 'next')).resolves.toBe('next');
     expect(limiter.stats().hosts['lb-1']).toEqual({ queued: 0, running: 0 });
   });
@@ -133,14 +155,23 @@ describe('HostLimiter.countClick (issue #12: buttons and commands that run nothi
   it('counts clicks that run nothing in the same per-user window as steps, and says how long to wait', async () => {
     // given a limit of 3 a minute and a fake clock
     let now = 1_000_000;
-    const limiter = new HostLimiter({ perHost: { concurrency: 1, minGapMs: 0, maxQueued: 10 }, global: { concurrency: 5 }, perUser: { clicksPerMinute: 3 }, now: () => now });
+    const limiter = new HostLimiter({
+      perHost: { concurrency: 1, minGapMs: 0, maxQueued: 10 },
+      global: { concurrency: 5 },
+      perUser: { clicksPerMinute: 3 },
+      now: () => now,
+    });
     // when: two footer clicks and one step
     limiter.countClick('U1');
     limiter.countClick('U1');
     await limiter.schedule({ host: 'lb-1', user: 'U1' }, async () => 'ran');
     // then: the fourth click of any kind is refused, another user is not affected
-    expect(() => limiter.countClick('U1')).toThrow(expect.objectContaining({ code: 'RATE_LIMITED', message: expect.stringMatching(/try again in 60 s/) }));
-    await expect(limiter.schedule({ host: 'lb-1', user: 'U1' }, async () => 'ran')).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+    expect(() => limiter.countClick('U1')).toThrow(
+      expect.objectContaining({ code: 'RATE_LIMITED', message: expect.stringMatching(/try again in 60 s/) }),
+    );
+    await expect(limiter.schedule({ host: 'lb-1', user: 'U1' }, async () => 'ran')).rejects.toMatchObject({
+      code: 'RATE_LIMITED',
+    });
     expect(() => limiter.countClick('U2')).not.toThrow();
     // and a minute later the window has moved on
     now += 60_001;

@@ -34,13 +34,18 @@ describe('classifyConnectError', () => {
     ['ENETUNREACH', 'network unreachable'],
     ['ECONNRESET', 'reset'],
   ])('socket error %s is SSH_UNREACHABLE', (code, words) => {
-    const err = classifyConnectError(asError({ message: `connect ${code} 10.0.0.5:2222`, code, level: 'client-socket' }), ctx);
+    const err = classifyConnectError(
+      asError({ message: `connect ${code} 10.0.0.5:2222`, code, level: 'client-socket' }),
+      ctx,
+    );
     expect(err.code).toBe('SSH_UNREACHABLE');
     expect(err.message).toContain(words);
   });
 
   it("node-ssh's 'No response from server' before login is SSH_UNREACHABLE", () => {
-    expect(classifyConnectError(asError({ message: 'No response from server', code: 'ETIMEDOUT' }), ctx).code).toBe('SSH_UNREACHABLE');
+    expect(classifyConnectError(asError({ message: 'No response from server', code: 'ETIMEDOUT' }), ctx).code).toBe(
+      'SSH_UNREACHABLE',
+    );
   });
 
   it('keeps a PilotError and makes anything else INTERNAL', () => {

@@ -17,7 +17,14 @@ import { PilotError } from '../../../src/errors';
 import { CANARY, HOSTILE_STRINGS, mutateText, randomString, rng } from '../../support/fuzz';
 
 const ITERATIONS = Number(process.env.FUZZ_ITERATIONS ?? 1500);
-const LABELS = { alertname: 'HaproxyServerDown', instance: 'lb-1:9101', backend: 'web', server: 'web2', job: 'haproxy', severity: 'critical' };
+const LABELS = {
+  alertname: 'HaproxyServerDown',
+  instance: 'lb-1:9101',
+  backend: 'web',
+  server: 'web2',
+  job: 'haproxy',
+  severity: 'critical',
+};
 
 describe('buildCommand with hostile labels', () => {
   let dir: string;
@@ -34,8 +41,19 @@ describe('buildCommand with hostile labels', () => {
     host = HostSchema.parse({
       name: 'lb-1',
       match: { instance: ['lb-1:9101'] },
-      ssh: { host: '10.0.0.5', user: 'pilot', privateKeyPath: '/k', hostKey: 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s' },
-      haproxy: { socket: `${dir}/admin.sock`, config: `${dir}/haproxy.cfg`, log: `${dir}/haproxy.log`, service: 'haproxy', pidFile: `${dir}/haproxy.pid` },
+      ssh: {
+        host: '10.0.0.5',
+        user: 'pilot',
+        privateKeyPath: '/k',
+        hostKey: 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s',
+      },
+      haproxy: {
+        socket: `${dir}/admin.sock`,
+        config: `${dir}/haproxy.cfg`,
+        log: `${dir}/haproxy.log`,
+        service: 'haproxy',
+        pidFile: `${dir}/haproxy.pid`,
+      },
     });
   });
   afterAll(() => {
@@ -46,7 +64,13 @@ describe('buildCommand with hostile labels', () => {
   /** Runs a command under bash with the canary first in PATH; returns stdout. */
   function bash(command: string): string {
     try {
-      return execFileSync('bash', ['-c', command], { env: { PATH: `${dir}:/usr/bin:/bin`, HOME: dir }, cwd: dir, encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'pipe'] });
+      return execFileSync('bash', ['-c', command], {
+        env: { PATH: `${dir}:/usr/bin:/bin`, HOME: dir },
+        cwd: dir,
+        encoding: 'utf8',
+        timeout: 5000,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
     } catch (err) {
       return String((err as { stdout?: string }).stdout ?? '');
     }
@@ -54,7 +78,9 @@ describe('buildCommand with hostile labels', () => {
 
   function labelParams(action: ActionSpec): [string, string][] {
     // `label:backend|proxy` reads the first label the alert has: the fuzzed value goes into the first one.
-    return Object.entries(action.params).filter(([, p]) => p.from.startsWith('label:')).map(([name, p]) => [name, p.from.slice('label:'.length).split('|')[0]]);
+    return Object.entries(action.params)
+      .filter(([, p]) => p.from.startsWith('label:'))
+      .map(([name, p]) => [name, p.from.slice('label:'.length).split('|')[0]]);
   }
 
   it('refuses or quotes every hostile label value, for every action', () => {
@@ -68,7 +94,11 @@ describe('buildCommand with hostile labels', () => {
       const params = labelParams(action);
       if (params.length === 0) continue;
       const [, label] = r.pick(params);
-      const value = r.chance(0.5) ? r.pick(HOSTILE_STRINGS) : r.chance(0.5) ? mutateText(r, LABELS[label as keyof typeof LABELS] ?? 'web', 3) : randomString(r, 80);
+      const value = r.chance(0.5)
+        ? r.pick(HOSTILE_STRINGS)
+        : r.chance(0.5)
+          ? mutateText(r, LABELS[label as keyof typeof LABELS] ?? 'web', 3)
+          : randomString(r, 80);
       const labels = { ...LABELS, [label]: value };
       try {
         const cmd = buildCommand(action, { labels, host });
@@ -76,14 +106,18 @@ describe('buildCommand with hostile labels', () => {
         for (const [name, from] of params) {
           const v = cmd.params[name];
           if (v === undefined) continue;
-          if (v !== labels[from as keyof typeof labels]) failures.push(`${action.id}.${name}: value changed: ${JSON.stringify(v)}`);
-          if (!cmd.command.includes(shellQuote(v))) failures.push(`${action.id}.${name}: ${JSON.stringify(v)} not single-quoted in the command`);
+          if (v !== labels[from as keyof typeof labels])
+            failures.push(`${action.id}.${name}: value changed: ${JSON.stringify(v)}`);
+          if (!cmd.command.includes(shellQuote(v)))
+            failures.push(`${action.id}.${name}: ${JSON.stringify(v)} not single-quoted in the command`);
         }
         if (/[\0]/.test(cmd.command)) failures.push(`${action.id}: NUL in the command`);
         built.push(cmd);
       } catch (err) {
-        if (!(err instanceof PilotError) || err.code !== 'PARAM_INVALID') failures.push(`${action.id}: threw ${String(err)}`);
-        else if (!/Parameter "\w+" \(from label:\w+/.test(err.message)) failures.push(`${action.id}: refusal does not name the parameter: ${err.message}`);
+        if (!(err instanceof PilotError) || err.code !== 'PARAM_INVALID')
+          failures.push(`${action.id}: threw ${String(err)}`);
+        else if (!/Parameter "\w+" \(from label:\w+/.test(err.message))
+          failures.push(`${action.id}: refusal does not name the parameter: ${err.message}`);
         refused++;
       }
     }
@@ -102,7 +136,9 @@ describe('buildCommand with hostile labels', () => {
 
   it('quotes any value so the shell passes it through untouched (values accepted by an enum)', () => {
     // An enum accepts whatever its list holds, so it carries values no label pattern would let through.
-    const values = HOSTILE_STRINGS.filter((v) => v !== '' && !v.includes('\0') && v.length < 6000 && !/[\ud800-\udfff]/.test(v));
+    const values = HOSTILE_STRINGS.filter(
+      (v) => v !== '' && !v.includes('\0') && v.length < 6000 && !/[\ud800-\udfff]/.test(v),
+    );
     const echo: ActionSpec = {
       id: 'echo-value',
       title: 'Echo',

@@ -18,7 +18,11 @@ const SIZE = 100 * 1024;
 /** Per parser call on 100 KB. Linear parsers take milliseconds (under 60 ms here); the quadratic ones took 50 s to over a minute. */
 const BUDGET_MS = 2000;
 
-const titleOpts = { groupBy: () => ['alertname', 'instance'], labelNames: () => ['alertname', 'backend', 'instance', 'job', 'server', 'severity'], knownAlert: () => true };
+const titleOpts = {
+  groupBy: () => ['alertname', 'instance'],
+  labelNames: () => ['alertname', 'backend', 'instance', 'job', 'server', 'severity'],
+  knownAlert: () => true,
+};
 
 /** Every ingest parser, on the same text in each place it can arrive. */
 const PARSERS: Record<string, (text: string) => unknown> = {
@@ -33,21 +37,81 @@ const PARSERS: Record<string, (text: string) => unknown> = {
   linkTarget: (t) => slackLinkTarget(t),
   slackBotMessage: (t) =>
     parseSlackAlertMessage(
-      { type: 'message', channel: 'C0123ALERTS', ts: '1.1', bot_id: 'B1', attachments: [{ title: `[FIRING:1] ${t}`, text: t, fallback: `${t} | x`, color: 'a30200' }] },
+      {
+        type: 'message',
+        channel: 'C0123ALERTS',
+        ts: '1.1',
+        bot_id: 'B1',
+        attachments: [{ title: `[FIRING:1] ${t}`, text: t, fallback: `${t} | x`, color: 'a30200' }],
+      },
       { ...titleOpts },
     ),
-  slackPersonMessage: (t) => parseSlackAlertMessage({ type: 'message', channel: 'C0123ALERTS', ts: '1.1', text: `HaproxyServerDown ${t}` }, { knownAlert: () => true }),
+  slackPersonMessage: (t) =>
+    parseSlackAlertMessage(
+      { type: 'message', channel: 'C0123ALERTS', ts: '1.1', text: `HaproxyServerDown ${t}` },
+      { knownAlert: () => true },
+    ),
   webhook: (t) =>
     parseAlertmanagerWebhook({
       version: '4',
       status: 'firing',
-      alerts: [{ status: 'firing', labels: { alertname: 'HaproxyServerDown', server: t }, annotations: { description: t }, generatorURL: `http://p/graph?g0.expr=${t}` }],
+      alerts: [
+        {
+          status: 'firing',
+          labels: { alertname: 'HaproxyServerDown', server: t },
+          annotations: { description: t },
+          generatorURL: `http://p/graph?g0.expr=${t}`,
+        },
+      ],
     }),
 };
 
 /** Fragments that make backtracking regexes go quadratic when repeated. */
-const FRAGMENTS = [' ', '  ', '\n', '\t', '<', '<<', '|', '>', 'a="', "b='", '“', ' (', '( ', ')', '*', '`', ' - ', '-', 'LABELS = map[', ':', 'a:', ' a:b', '*Alert:*', '*Details:*', '• ', ' - a = ', 'Labels:\n', '**Firing**\n', '[FIRING:1] ', '=', 'x', 'é', '\u00a0'];
-const HEADS = ['', '*Alert:* x', '[FIRING:1] ', 'HaproxyServerDown ', 'LABELS = map[', 'Labels:\n - a = ', '*Details:*\n• *a:* ', '*Description:* x\n'];
+const FRAGMENTS = [
+  ' ',
+  '  ',
+  '\n',
+  '\t',
+  '<',
+  '<<',
+  '|',
+  '>',
+  'a="',
+  "b='",
+  '“',
+  ' (',
+  '( ',
+  ')',
+  '*',
+  '`',
+  ' - ',
+  '-',
+  'LABELS = map[',
+  ':',
+  'a:',
+  ' a:b',
+  '*Alert:*',
+  '*Details:*',
+  '• ',
+  ' - a = ',
+  'Labels:\n',
+  '**Firing**\n',
+  '[FIRING:1] ',
+  '=',
+  'x',
+  'é',
+  '\u00a0',
+];
+const HEADS = [
+  '',
+  '*Alert:* x',
+  '[FIRING:1] ',
+  'HaproxyServerDown ',
+  'LABELS = map[',
+  'Labels:\n - a = ',
+  '*Details:*\n• *a:* ',
+  '*Description:* x\n',
+];
 
 /** Repeats one short unit (a few fragments) to 100 KB after a head, optionally ending in a character that forces a fail. */
 const hostileText = fc
@@ -56,7 +120,12 @@ const hostileText = fc
     unit: fc.array(fc.constantFrom(...FRAGMENTS), { minLength: 1, maxLength: 3 }).map((a) => a.join('')),
     tail: fc.constantFrom('', 'y', '`', ']', ')', '\n', '"'),
   })
-  .map(({ head, unit, tail }) => head + unit.repeat(Math.ceil((SIZE - head.length) / unit.length)).slice(0, SIZE - head.length - tail.length) + tail);
+  .map(
+    ({ head, unit, tail }) =>
+      head +
+      unit.repeat(Math.ceil((SIZE - head.length) / unit.length)).slice(0, SIZE - head.length - tail.length) +
+      tail,
+  );
 
 function timed(fn: () => unknown): number {
   const started = performance.now();

@@ -7,7 +7,13 @@ describe('open incidents for /metrics', () => {
   it('countOpen counts open incidents only', async () => {
     const store = new SqliteIncidentStore(':memory:');
     const at = '2026-11-25T03:00:00.000Z';
-    for (const server of ['a', 'b', 'c']) await store.openOrGet({ alert: firingAlert({ fingerprint: server, labels: { alertname: 'HaproxyServerDown', server } }), channel: 'C1', threadTs: '1.1', at });
+    for (const server of ['a', 'b', 'c'])
+      await store.openOrGet({
+        alert: firingAlert({ fingerprint: server, labels: { alertname: 'HaproxyServerDown', server } }),
+        channel: 'C1',
+        threadTs: '1.1',
+        at,
+      });
     await store.update((await store.findOpen('b'))!.id, { status: 'resolved', resolvedAt: at });
     expect(await store.countOpen()).toBe(2);
     await store.close();

@@ -6,10 +6,11 @@ import type { HostConfig } from '../../../src/config/schema';
 import { hostChoices } from '../../../src/incident/host-choices';
 import { applyAlert } from '../../../src/incident/incident-service';
 import { SqliteIncidentStore } from '../../../src/incident/store';
-import { labelsFingerprint } from '../../../src/ingest/fingerprint';
 import type { Alert } from '../../../src/ingest/alert';
+import { labelsFingerprint } from '../../../src/ingest/fingerprint';
 
-const h = (name: string, group?: string, instance = `${name}:9101`): HostConfig => ({ name, group, match: { instance: [instance] } }) as unknown as HostConfig;
+const h = (name: string, group?: string, instance = `${name}:9101`): HostConfig =>
+  ({ name, group, match: { instance: [instance] } }) as unknown as HostConfig;
 const hosts = [h('lb-1', 'haproxy'), h('lb-2', 'haproxy'), h('db-1', 'db'), h('edge-9')];
 const alert = (labels: Record<string, string>): Alert => ({
   alertname: labels.alertname,
@@ -26,18 +27,38 @@ describe('hostChoices', () => {
     ['a group', { hosts: ['haproxy'] }, { alertname: 'A', backend: 'web' }, ['lb-1', 'lb-2']],
     ['a name and a group', { hosts: ['edge-9', 'db'] }, { alertname: 'A' }, ['db-1', 'edge-9']],
     ['no hosts in the binding', {}, { alertname: 'A', backend: 'web' }, []],
-    ['an alert that names its host, even an unknown one', { hosts: ['haproxy'] }, { alertname: 'A', instance: '10.9.9.9:9101' }, []],
-    ['a binding with another host label, which the alert has', { hosts: ['haproxy'], hostLabel: 'nodename' }, { alertname: 'A', nodename: 'lb-7' }, []],
+    [
+      'an alert that names its host, even an unknown one',
+      { hosts: ['haproxy'] },
+      { alertname: 'A', instance: '10.9.9.9:9101' },
+      [],
+    ],
+    [
+      'a binding with another host label, which the alert has',
+      { hosts: ['haproxy'], hostLabel: 'nodename' },
+      { alertname: 'A', nodename: 'lb-7' },
+      [],
+    ],
     ['an unknown group', { hosts: ['nowhere'] }, { alertname: 'A' }, []],
   ])('%s', (_name, binding, labels, want) => {
-    expect(hostChoices(hosts, binding, labels).map((x) => x.name).sort()).toEqual(want);
+    expect(
+      hostChoices(hosts, binding, labels)
+        .map((x) => x.name)
+        .sort(),
+    ).toEqual(want);
   });
 });
 
 describe('applyAlert with a binding that names hosts', () => {
   const setup = (bindingHosts: string[]) => {
     const store = new SqliteIncidentStore(':memory:');
-    const deps = { store, hosts, stillFiringIntervalSec: 600, now: () => new Date('2026-11-25T03:00:00Z'), bindingOf: () => ({ alert: 'A', hosts: bindingHosts }) };
+    const deps = {
+      store,
+      hosts,
+      stillFiringIntervalSec: 600,
+      now: () => new Date('2026-11-25T03:00:00Z'),
+      bindingOf: () => ({ alert: 'A', hosts: bindingHosts }),
+    };
     return { store, deps };
   };
 
@@ -53,12 +74,18 @@ describe('applyAlert with a binding that names hosts', () => {
     expect(out.kind).toBe('opened');
     if (out.kind !== 'opened') return;
     expect(out.incident.hostName).toBeUndefined();
-    expect((await store.timeline(out.incident.id))[0].details).toMatchObject({ host: null, hostChoices: ['lb-1', 'lb-2'] });
+    expect((await store.timeline(out.incident.id))[0].details).toMatchObject({
+      host: null,
+      hostChoices: ['lb-1', 'lb-2'],
+    });
   });
 
   it('an alert that names an unconfigured host is not moved to the group', async () => {
     const { deps } = setup(['db']);
-    const out = await applyAlert(deps, alert({ alertname: 'A', instance: '10.9.9.9:9101' }), { channel: 'C1', threadTs: '1.1' });
+    const out = await applyAlert(deps, alert({ alertname: 'A', instance: '10.9.9.9:9101' }), {
+      channel: 'C1',
+      threadTs: '1.1',
+    });
     expect(out.kind === 'opened' && out.incident.hostName).toBeUndefined();
   });
 });

@@ -23,7 +23,11 @@ describe('applyAlert', () => {
     expect(opened).toMatchObject({ kind: 'opened', incident: { hostName: 'lb-1', threadTs: '1.1' } });
 
     advance(60);
-    expect(await applyAlert(deps, firing, { channel: 'C1', threadTs: '2.2' })).toMatchObject({ kind: 'repeated', notify: false, incident: { threadTs: '1.1' } });
+    expect(await applyAlert(deps, firing, { channel: 'C1', threadTs: '2.2' })).toMatchObject({
+      kind: 'repeated',
+      notify: false,
+      incident: { threadTs: '1.1' },
+    });
     advance(600);
     expect(await applyAlert(deps, firing, place)).toMatchObject({ kind: 'repeated', notify: true });
     advance(60);
@@ -55,18 +59,21 @@ describe('applyAlert', () => {
     ['other label values', { ...firing.labels, server: 'api-db-primary', backend: 'db' }],
     ['fewer labels', { alertname: 'HaproxyServerDown' }],
     ['more labels', { ...firing.labels, extra: 'x' }],
-  ])('never changes the labels of an open incident, even for a delivery under its fingerprint with %s', async (_name, labels) => {
-    const { store, deps } = setup();
-    const opened = await applyAlert(deps, firing, { channel: 'C1', threadTs: '3.3' });
-    const id = opened.kind === 'opened' ? opened.incident.id : -1;
-    const forged: Alert = { ...firing, labels, annotations: { summary: 'updated' }, missingLabels: ['server'] };
-    const repeated = await applyAlert(deps, forged, { channel: 'C1', threadTs: '3.3' });
-    expect(repeated.kind).toBe('repeated');
-    expect((await store.get(id))?.alert.labels).toEqual(firing.labels);
-    expect((await store.get(id))?.alert.missingLabels).toEqual(firing.missingLabels);
-    // what may change, does
-    expect((await store.get(id))?.alert.annotations.summary).toBe('updated');
-    const resolved = await applyAlert(deps, { ...forged, status: 'resolved' }, { channel: 'C1', threadTs: '3.3' });
-    expect(resolved.kind === 'resolved' && resolved.incident.alert.labels).toEqual(firing.labels);
-  });
+  ])(
+    'never changes the labels of an open incident, even for a delivery under its fingerprint with %s',
+    async (_name, labels) => {
+      const { store, deps } = setup();
+      const opened = await applyAlert(deps, firing, { channel: 'C1', threadTs: '3.3' });
+      const id = opened.kind === 'opened' ? opened.incident.id : -1;
+      const forged: Alert = { ...firing, labels, annotations: { summary: 'updated' }, missingLabels: ['server'] };
+      const repeated = await applyAlert(deps, forged, { channel: 'C1', threadTs: '3.3' });
+      expect(repeated.kind).toBe('repeated');
+      expect((await store.get(id))?.alert.labels).toEqual(firing.labels);
+      expect((await store.get(id))?.alert.missingLabels).toEqual(firing.missingLabels);
+      // what may change, does
+      expect((await store.get(id))?.alert.annotations.summary).toBe('updated');
+      const resolved = await applyAlert(deps, { ...forged, status: 'resolved' }, { channel: 'C1', threadTs: '3.3' });
+      expect(resolved.kind === 'resolved' && resolved.incident.alert.labels).toEqual(firing.labels);
+    },
+  );
 });

@@ -3,14 +3,24 @@
  * runStep driven through every transition with a fake scheduler, a fake executor and a fake clock, against the real
  * store in memory.
  */
-import { builtinActions } from '../../../src/actions/catalog';
+
 import { buildCommand } from '../../../src/actions/build-command';
+import { builtinActions } from '../../../src/actions/catalog';
 import type { BuiltCommand } from '../../../src/actions/types';
-import { HostSchema, type HostConfig } from '../../../src/config/schema';
+import { type HostConfig, HostSchema } from '../../../src/config/schema';
 import { PilotError } from '../../../src/errors';
 import type { ExecResult } from '../../../src/exec/types';
 import { InflightSteps } from '../../../src/incident/inflight-steps';
-import { finalRecord, nextPhase, recoverInterruptedSteps, runStep, type RunStepDeps, type StepEnding, type StepEvent, type StepPhase } from '../../../src/incident/run-step';
+import {
+  finalRecord,
+  nextPhase,
+  type RunStepDeps,
+  recoverInterruptedSteps,
+  runStep,
+  type StepEnding,
+  type StepEvent,
+  type StepPhase,
+} from '../../../src/incident/run-step';
 import { SqliteIncidentStore } from '../../../src/incident/store';
 import type { Incident } from '../../../src/incident/types';
 import { createLogger } from '../../../src/logger';
@@ -21,11 +31,24 @@ const action = builtinActions.find((a) => a.id === 'status-check')!;
 const host: HostConfig = HostSchema.parse({
   name: 'lb-1',
   match: { instance: ['lb-1:9101'] },
-  ssh: { host: '10.0.0.1', user: 'pilot', privateKeyPath: '/keys/id', hostKey: 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' },
+  ssh: {
+    host: '10.0.0.1',
+    user: 'pilot',
+    privateKeyPath: '/keys/id',
+    hostKey: 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+  },
   haproxy: { socket: '/run/haproxy/admin.sock' },
 });
 const built: BuiltCommand = { command: 'echo status', argv: [] } as unknown as BuiltCommand;
-const step: Step = { id: 'diagnosis-2', section: 'diagnosis', number: 2, title: 'Status', text: 'Check it', kind: 'action', actions: ['status-check'] } as Step;
+const step: Step = {
+  id: 'diagnosis-2',
+  section: 'diagnosis',
+  number: 2,
+  title: 'Status',
+  text: 'Check it',
+  kind: 'action',
+  actions: ['status-check'],
+} as Step;
 const exited = (exitCode: number | null, extra: Partial<ExecResult> = {}): ExecResult => ({
   exitCode,
   stdout: { text: 'out', bytes: 3, truncatedBytes: 0 },
@@ -40,7 +63,10 @@ describe('nextPhase: the step state machine', () => {
   const ready: StepPhase = { phase: 'ready', host, built };
   const queued: StepPhase = { phase: 'queued', host, built, ahead: 2 };
   const running: StepPhase = { phase: 'running', host, built };
-  const finished: StepPhase = { phase: 'finished', outcome: { kind: 'refused', error: new PilotError('RATE_LIMITED', 'x') } };
+  const finished: StepPhase = {
+    phase: 'finished',
+    outcome: { kind: 'refused', error: new PilotError('RATE_LIMITED', 'x') },
+  };
   const resolved: StepEvent = { type: 'resolved', host, built };
   const queue: StepEvent = { type: 'queued', ahead: 2 };
   const start: StepEvent = { type: 'started' };
@@ -80,7 +106,9 @@ describe('nextPhase: the step state machine', () => {
     [finished, refused, null],
     [finished, start, null],
   ];
-  it.each(table.map(([p, e, want]) => [p.phase, e.type === 'end' ? `end/${e.ending.kind}` : e.type, want, p, e] as const))('%s + %s → %s', (_p, _e, want, phase, event) => {
+  it.each(
+    table.map(([p, e, want]) => [p.phase, e.type === 'end' ? `end/${e.ending.kind}` : e.type, want, p, e] as const),
+  )('%s + %s → %s', (_p, _e, want, phase, event) => {
     if (want === null) {
       expect(() => nextPhase(phase, event, action)).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
       return;
@@ -93,20 +121,98 @@ describe('nextPhase: the step state machine', () => {
     const before = nextPhase(queued, interrupted, action);
     const during = nextPhase(running, interrupted, action);
     expect(before).toMatchObject({ phase: 'finished', outcome: { kind: 'refused', error: { code: 'SHUTTING_DOWN' } } });
-    expect(during).toMatchObject({ phase: 'finished', outcome: { kind: 'failed', error: { code: 'SSH_CONNECTION_LOST' } } });
+    expect(during).toMatchObject({
+      phase: 'finished',
+      outcome: { kind: 'failed', error: { code: 'SSH_CONNECTION_LOST' } },
+    });
   });
 });
 
 describe('finalRecord: what each end writes', () => {
-  const ctx = { stepId: 'diagnosis-2', actionId: 'status-check', user: 'U1', at: '2026-11-25T03:00:00.000Z', timeoutMs: 15_000, details: { reason: 'why' } };
+  const ctx = {
+    stepId: 'diagnosis-2',
+    actionId: 'status-check',
+    user: 'U1',
+    at: '2026-11-25T03:00:00.000Z',
+    timeoutMs: 15_000,
+    details: { reason: 'why' },
+  };
   it.each<[string, { ran: boolean; host?: string }, StepEnding, object, object]>([
-    ['exit 0', { ran: true, host: 'lb-1' }, { kind: 'exited', result: exited(0) }, { state: 'ok', exitCode: 0, durationMs: 42 }, { type: 'step.finished', details: { stepId: 'diagnosis-2', actionId: 'status-check', reason: 'why', host: 'lb-1', exitCode: 0, durationMs: 42, timedOut: false } }],
-    ['exit 2', { ran: true, host: 'lb-1' }, { kind: 'exited', result: exited(2) }, { state: 'failed', exitCode: 2, error: 'exit 2' }, { type: 'step.failed', details: expect.objectContaining({ exitCode: 2, error: 'exit 2' }) }],
-    ['timeout', { ran: true, host: 'lb-1' }, { kind: 'exited', result: exited(null, { timedOut: true, signal: 'TERM' }) }, { state: 'failed', error: 'timed out after 15 s' }, { type: 'step.failed', details: expect.objectContaining({ timedOut: true, error: 'timed out after 15 s' }) }],
-    ['ssh failure', { ran: true, host: 'lb-1' }, { kind: 'failed', error: new PilotError('SSH_CONNECTION_LOST', 'gone') }, { state: 'failed', error: 'gone' }, { type: 'step.failed', details: expect.objectContaining({ host: 'lb-1', code: 'SSH_CONNECTION_LOST', error: 'gone' }) }],
-    ['refusal', { ran: false }, { kind: 'refused', error: new PilotError('HOST_NOT_CONFIGURED', 'no host') }, { state: 'failed', error: 'refused: no host' }, { type: 'step.refused', details: { stepId: 'diagnosis-2', actionId: 'status-check', host: null, code: 'HOST_NOT_CONFIGURED', error: 'no host' } }],
-    ['interrupted before', { ran: false, host: 'lb-1' }, { kind: 'interrupted', error: new PilotError('SHUTTING_DOWN', 'x'), extra: { code: 'SHUTTING_DOWN' } }, { state: 'failed', error: expect.stringContaining('nothing ran') }, { type: 'step.interrupted', details: expect.objectContaining({ ran: false, host: 'lb-1', code: 'SHUTTING_DOWN' }) }],
-    ['interrupted during', { ran: true }, { kind: 'interrupted', error: new PilotError('SHUTTING_DOWN', 'x'), extra: { reason: 'the bot restarted' } }, { state: 'failed', error: expect.stringContaining('outcome is unknown') }, { type: 'step.interrupted', details: expect.objectContaining({ ran: true, reason: 'the bot restarted' }) }],
+    [
+      'exit 0',
+      { ran: true, host: 'lb-1' },
+      { kind: 'exited', result: exited(0) },
+      { state: 'ok', exitCode: 0, durationMs: 42 },
+      {
+        type: 'step.finished',
+        details: {
+          stepId: 'diagnosis-2',
+          actionId: 'status-check',
+          reason: 'why',
+          host: 'lb-1',
+          exitCode: 0,
+          durationMs: 42,
+          timedOut: false,
+        },
+      },
+    ],
+    [
+      'exit 2',
+      { ran: true, host: 'lb-1' },
+      { kind: 'exited', result: exited(2) },
+      { state: 'failed', exitCode: 2, error: 'exit 2' },
+      { type: 'step.failed', details: expect.objectContaining({ exitCode: 2, error: 'exit 2' }) },
+    ],
+    [
+      'timeout',
+      { ran: true, host: 'lb-1' },
+      { kind: 'exited', result: exited(null, { timedOut: true, signal: 'TERM' }) },
+      { state: 'failed', error: 'timed out after 15 s' },
+      { type: 'step.failed', details: expect.objectContaining({ timedOut: true, error: 'timed out after 15 s' }) },
+    ],
+    [
+      'ssh failure',
+      { ran: true, host: 'lb-1' },
+      { kind: 'failed', error: new PilotError('SSH_CONNECTION_LOST', 'gone') },
+      { state: 'failed', error: 'gone' },
+      {
+        type: 'step.failed',
+        details: expect.objectContaining({ host: 'lb-1', code: 'SSH_CONNECTION_LOST', error: 'gone' }),
+      },
+    ],
+    [
+      'refusal',
+      { ran: false },
+      { kind: 'refused', error: new PilotError('HOST_NOT_CONFIGURED', 'no host') },
+      { state: 'failed', error: 'refused: no host' },
+      {
+        type: 'step.refused',
+        details: {
+          stepId: 'diagnosis-2',
+          actionId: 'status-check',
+          host: null,
+          code: 'HOST_NOT_CONFIGURED',
+          error: 'no host',
+        },
+      },
+    ],
+    [
+      'interrupted before',
+      { ran: false, host: 'lb-1' },
+      { kind: 'interrupted', error: new PilotError('SHUTTING_DOWN', 'x'), extra: { code: 'SHUTTING_DOWN' } },
+      { state: 'failed', error: expect.stringContaining('nothing ran') },
+      {
+        type: 'step.interrupted',
+        details: expect.objectContaining({ ran: false, host: 'lb-1', code: 'SHUTTING_DOWN' }),
+      },
+    ],
+    [
+      'interrupted during',
+      { ran: true },
+      { kind: 'interrupted', error: new PilotError('SHUTTING_DOWN', 'x'), extra: { reason: 'the bot restarted' } },
+      { state: 'failed', error: expect.stringContaining('outcome is unknown') },
+      { type: 'step.interrupted', details: expect.objectContaining({ ran: true, reason: 'the bot restarted' }) },
+    ],
   ])('%s', (_name, from, ending, state, event) => {
     const r = finalRecord(from, ending, ctx);
     expect(r.state).toMatchObject({ actionId: 'status-check', by: 'U1', at: ctx.at, ...state });
@@ -118,12 +224,18 @@ describe('finalRecord: what each end writes', () => {
 class FakeScheduler {
   readonly held: Array<{ go(): void; drop(err: Error): void }> = [];
   mode: 'now' | 'hold' | { refuse: PilotError } = 'now';
-  schedule<T>(_key: { host: string }, fn: () => Promise<T>, hooks: { onQueued?(ahead: number): void } = {}): Promise<T> {
+  schedule<T>(
+    _key: { host: string },
+    fn: () => Promise<T>,
+    hooks: { onQueued?(ahead: number): void } = {},
+  ): Promise<T> {
     const mode = this.mode;
     if (typeof mode === 'object') return Promise.reject(mode.refuse);
     if (mode === 'now') return fn();
     hooks.onQueued?.(this.held.length + 1);
-    return new Promise<T>((resolve, reject) => this.held.push({ go: () => void fn().then(resolve, reject), drop: reject }));
+    return new Promise<T>((resolve, reject) =>
+      this.held.push({ go: () => void fn().then(resolve, reject), drop: reject }),
+    );
   }
 }
 
@@ -146,7 +258,13 @@ class FakeExecutor {
 
 async function setup(opts: { hostName?: string } = {}) {
   const store = new SqliteIncidentStore(':memory:');
-  const { incident } = await store.openOrGet({ alert: firingAlert(), hostName: opts.hostName ?? 'lb-1', channel: 'C1', threadTs: '1.1', at: '2026-11-25T03:00:00.000Z' });
+  const { incident } = await store.openOrGet({
+    alert: firingAlert(),
+    hostName: opts.hostName ?? 'lb-1',
+    channel: 'C1',
+    threadTs: '1.1',
+    at: '2026-11-25T03:00:00.000Z',
+  });
   let t = Date.parse('2026-11-25T03:00:00.000Z');
   const scheduler = new FakeScheduler();
   const executor = new FakeExecutor();
@@ -174,8 +292,11 @@ describe('runStep through every transition', () => {
     const s = await setup({ hostName: 'lb-unknown' });
     const outcome = await runStep(s.deps, { incident: s.incident, step, action, user: 'U1' });
     expect(outcome).toMatchObject({ kind: 'refused', error: { code: 'HOST_NOT_CONFIGURED' } });
-    expect((await s.types())).toEqual(['step.clicked', 'step.refused']);
-    expect((await s.state())).toMatchObject({ state: 'failed', error: expect.stringMatching(/^refused: host not configured/) });
+    expect(await s.types()).toEqual(['step.clicked', 'step.refused']);
+    expect(await s.state()).toMatchObject({
+      state: 'failed',
+      error: expect.stringMatching(/^refused: host not configured/),
+    });
     expect(s.executor.started).toEqual([]);
   });
 
@@ -184,27 +305,38 @@ describe('runStep through every transition', () => {
     s.scheduler.mode = { refuse: new PilotError('RATE_LIMITED', 'you ran 30 actions in the last minute') };
     const outcome = await runStep(s.deps, { incident: s.incident, step, action, user: 'U1' });
     expect(outcome).toMatchObject({ kind: 'refused', host: { name: 'lb-1' }, error: { code: 'RATE_LIMITED' } });
-    expect((await s.types())).toEqual(['step.clicked', 'step.refused']);
+    expect(await s.types()).toEqual(['step.clicked', 'step.refused']);
     expect((await s.store.timeline(s.incident.id))[1].details).toMatchObject({ host: 'lb-1', code: 'RATE_LIMITED' });
   });
 
   it('ready → running → ok: the command starts before the caller is told, then ok is recorded with its event', async () => {
     const s = await setup();
     const seen: string[] = [];
-    const done = runStep(s.deps, { incident: s.incident, step, action, user: 'U1', details: { reason: 'r' } }, { started: () => seen.push(`told after ${s.executor.started.length} command(s)`) });
+    const done = runStep(
+      s.deps,
+      { incident: s.incident, step, action, user: 'U1', details: { reason: 'r' } },
+      { started: () => seen.push(`told after ${s.executor.started.length} command(s)`) },
+    );
     await s.settle();
     expect(seen).toEqual(['told after 1 command(s)']);
-    expect((await s.state())).toMatchObject({ state: 'running', by: 'U1' });
+    expect(await s.state()).toMatchObject({ state: 'running', by: 'U1' });
     expect(s.inflight.size).toBe(1);
     s.executor.exit(exited(0));
     const outcome = await done;
     expect(outcome).toMatchObject({ kind: 'ran', host: { name: 'lb-1' }, result: { exitCode: 0 } });
-    expect((await s.types())).toEqual(['step.clicked', 'step.started', 'step.finished']);
+    expect(await s.types()).toEqual(['step.clicked', 'step.started', 'step.finished']);
     const [clicked, started, finished] = await s.store.timeline(s.incident.id);
     // the fake clock: each write has its own time, in order
     expect([clicked.at < started.at, started.at < finished.at]).toEqual([true, true]);
     expect(started.details).toMatchObject({ host: 'lb-1', command: s.executor.started[0], reason: 'r' });
-    expect((await s.state())).toEqual({ state: 'ok', actionId: 'status-check', by: 'U1', at: finished.at, exitCode: 0, durationMs: 42 });
+    expect(await s.state()).toEqual({
+      state: 'ok',
+      actionId: 'status-check',
+      by: 'U1',
+      at: finished.at,
+      exitCode: 0,
+      durationMs: 42,
+    });
     await s.settle();
     expect(s.inflight.size).toBe(0);
   });
@@ -216,25 +348,33 @@ describe('runStep through every transition', () => {
     const done = runStep(s.deps, { incident: s.incident, step, action, user: 'U1' }, { queued: (n) => queued.push(n) });
     await s.settle();
     expect(queued).toEqual([1]);
-    expect((await s.state())).toMatchObject({ state: 'queued', ahead: 1 });
+    expect(await s.state()).toMatchObject({ state: 'queued', ahead: 1 });
     expect((await s.inflight.drain(0)).map((e) => e.started)).toEqual([false]);
     s.scheduler.held[0].go();
     await s.settle();
-    expect((await s.state())).toMatchObject({ state: 'running' });
+    expect(await s.state()).toMatchObject({ state: 'running' });
     s.executor.exit(exited(1));
     expect(await done).toMatchObject({ kind: 'ran', result: { exitCode: 1 } });
-    expect((await s.types())).toEqual(['step.clicked', 'step.queued', 'step.started', 'step.failed']);
-    expect((await s.state())).toMatchObject({ state: 'failed', exitCode: 1, error: 'exit 1' });
+    expect(await s.types()).toEqual(['step.clicked', 'step.queued', 'step.started', 'step.failed']);
+    expect(await s.state()).toMatchObject({ state: 'failed', exitCode: 1, error: 'exit 1' });
   });
 
   it('running → failed: the connection drops under the command', async () => {
     const s = await setup();
     const done = runStep(s.deps, { incident: s.incident, step, action, user: 'U1' });
     await s.settle();
-    s.executor.fail(new PilotError('SSH_CONNECTION_LOST', 'the connection to lb-1 dropped while the command ran; its outcome is unknown'));
+    s.executor.fail(
+      new PilotError(
+        'SSH_CONNECTION_LOST',
+        'the connection to lb-1 dropped while the command ran; its outcome is unknown',
+      ),
+    );
     expect(await done).toMatchObject({ kind: 'failed', error: { code: 'SSH_CONNECTION_LOST' } });
-    expect((await s.types())).toEqual(['step.clicked', 'step.started', 'step.failed']);
-    expect((await s.store.timeline(s.incident.id))[2].details).toMatchObject({ code: 'SSH_CONNECTION_LOST', host: 'lb-1' });
+    expect(await s.types()).toEqual(['step.clicked', 'step.started', 'step.failed']);
+    expect((await s.store.timeline(s.incident.id))[2].details).toMatchObject({
+      code: 'SSH_CONNECTION_LOST',
+      host: 'lb-1',
+    });
   });
 
   it('queued → interrupted: the stop drops a waiting step; nothing ran', async () => {
@@ -245,7 +385,7 @@ describe('runStep through every transition', () => {
     s.inflight.beginStop();
     s.scheduler.held[0].drop(new Error('This limiter has been stopped.'));
     expect(await done).toMatchObject({ kind: 'refused', error: { code: 'SHUTTING_DOWN' } });
-    expect((await s.types())).toEqual(['step.clicked', 'step.queued', 'step.interrupted']);
+    expect(await s.types()).toEqual(['step.clicked', 'step.queued', 'step.interrupted']);
     expect((await s.store.timeline(s.incident.id))[2].details).toMatchObject({ ran: false, host: 'lb-1' });
     expect(s.executor.started).toEqual([]);
   });
@@ -259,7 +399,7 @@ describe('runStep through every transition', () => {
     s.scheduler.held[0].go();
     expect(await done).toMatchObject({ kind: 'refused', error: { code: 'SHUTTING_DOWN' } });
     expect(s.executor.started).toEqual([]);
-    expect((await s.types())).toEqual(['step.clicked', 'step.queued', 'step.interrupted']);
+    expect(await s.types()).toEqual(['step.clicked', 'step.queued', 'step.interrupted']);
   });
 
   it('running → interrupted: the cut-off ends the command; its exit says nothing about the host', async () => {
@@ -269,9 +409,9 @@ describe('runStep through every transition', () => {
     s.inflight.cutOff();
     s.executor.exit(exited(null, { signal: 'TERM' }));
     expect(await done).toMatchObject({ kind: 'failed', error: { code: 'SSH_CONNECTION_LOST' } });
-    expect((await s.types())).toEqual(['step.clicked', 'step.started', 'step.interrupted']);
+    expect(await s.types()).toEqual(['step.clicked', 'step.started', 'step.interrupted']);
     expect((await s.store.timeline(s.incident.id))[2].details).toMatchObject({ ran: true, host: 'lb-1' });
-    expect((await s.state())).toMatchObject({ state: 'failed', error: expect.stringContaining('outcome is unknown') });
+    expect(await s.state()).toMatchObject({ state: 'failed', error: expect.stringContaining('outcome is unknown') });
   });
 
   it('a step ends once: interrupted by the stop while running, its late exit writes nothing more', async () => {
@@ -283,16 +423,32 @@ describe('runStep through every transition', () => {
     await entry.interrupt!({ reason: 'did not settle after its connection was closed' });
     s.executor.exit(exited(0));
     expect(await done).toMatchObject({ kind: 'failed', error: { code: 'SSH_CONNECTION_LOST' } });
-    expect((await s.types())).toEqual(['step.clicked', 'step.started', 'step.interrupted']);
-    expect((await s.state())).toMatchObject({ state: 'failed' });
+    expect(await s.types()).toEqual(['step.clicked', 'step.started', 'step.interrupted']);
+    expect(await s.state()).toMatchObject({ state: 'failed' });
   });
 
   it('at start-up, a step a gone process left running or queued is recorded as interrupted', async () => {
     const s = await setup();
-    await s.store.setStep(s.incident.id, 'diagnosis-2', { state: 'running', actionId: 'status-check', by: 'U1', at: '2026-11-25T03:00:00.000Z' });
-    await s.store.setStep(s.incident.id, 'diagnosis-3', { state: 'queued', actionId: 'connectivity-check', by: 'U2', at: '2026-11-25T03:00:00.000Z', ahead: 1 });
+    await s.store.setStep(s.incident.id, 'diagnosis-2', {
+      state: 'running',
+      actionId: 'status-check',
+      by: 'U1',
+      at: '2026-11-25T03:00:00.000Z',
+    });
+    await s.store.setStep(s.incident.id, 'diagnosis-3', {
+      state: 'queued',
+      actionId: 'connectivity-check',
+      by: 'U2',
+      at: '2026-11-25T03:00:00.000Z',
+      ahead: 1,
+    });
     expect(await recoverInterruptedSteps(s.deps)).toEqual([s.incident.id]);
-    const events = (await s.store.timeline(s.incident.id)).map((e) => [e.type, e.details.stepId, e.details.ran, e.details.reason]);
+    const events = (await s.store.timeline(s.incident.id)).map((e) => [
+      e.type,
+      e.details.stepId,
+      e.details.ran,
+      e.details.reason,
+    ]);
     expect(events).toEqual([
       ['step.interrupted', 'diagnosis-2', true, 'the bot restarted'],
       ['step.interrupted', 'diagnosis-3', false, 'the bot restarted'],

@@ -29,11 +29,38 @@ describe('SqliteIncidentStore', () => {
   it('keeps incidents, step states, the timeline and the audit log across a reopen of the file', async () => {
     const path = join(dir, 'pilot.db');
     const first = new SqliteIncidentStore(path);
-    const { incident } = await first.openOrGet({ alert, hostName: 'lb-1', channel: 'C1', threadTs: '1.1', at: '2026-11-25T03:00:00.000Z' });
+    const { incident } = await first.openOrGet({
+      alert,
+      hostName: 'lb-1',
+      channel: 'C1',
+      threadTs: '1.1',
+      at: '2026-11-25T03:00:00.000Z',
+    });
     await first.update(incident.id, { messageTs: '1.2' });
-    await first.setStep(incident.id, 'diagnosis-1', { state: 'ok', actionId: 'log-tail', by: 'U1', at: '2026-11-25T03:01:00.000Z', exitCode: 0, durationMs: 80 });
-    await first.appendTimeline(incident.id, 'alert.fired', 'alertmanager', { labels: alert.labels }, '2026-11-25T03:00:00.000Z');
-    await first.appendAudit({ at: '2026-11-25T03:02:00.000Z', incidentId: incident.id, user: 'U1', host: 'lb-1', actionId: 'restart', outcome: 'refused', reason: 'not allowed' });
+    await first.setStep(incident.id, 'diagnosis-1', {
+      state: 'ok',
+      actionId: 'log-tail',
+      by: 'U1',
+      at: '2026-11-25T03:01:00.000Z',
+      exitCode: 0,
+      durationMs: 80,
+    });
+    await first.appendTimeline(
+      incident.id,
+      'alert.fired',
+      'alertmanager',
+      { labels: alert.labels },
+      '2026-11-25T03:00:00.000Z',
+    );
+    await first.appendAudit({
+      at: '2026-11-25T03:02:00.000Z',
+      incidentId: incident.id,
+      user: 'U1',
+      host: 'lb-1',
+      actionId: 'restart',
+      outcome: 'refused',
+      reason: 'not allowed',
+    });
     await first.close();
 
     const second = new SqliteIncidentStore(path);
@@ -41,18 +68,28 @@ describe('SqliteIncidentStore', () => {
     expect(back).toMatchObject({ hostName: 'lb-1', messageTs: '1.2', status: 'open', alert: { labels: alert.labels } });
     expect(back?.steps['diagnosis-1']).toMatchObject({ state: 'ok', exitCode: 0 });
     expect((await second.timeline(incident.id)).map((e) => e.type)).toEqual(['alert.fired']);
-    expect(await second.audits({ host: 'lb-1', actionIds: ['restart'] })).toEqual([expect.objectContaining({ outcome: 'refused', reason: 'not allowed' })]);
+    expect(await second.audits({ host: 'lb-1', actionIds: ['restart'] })).toEqual([
+      expect.objectContaining({ outcome: 'refused', reason: 'not allowed' }),
+    ]);
     await second.close();
   });
 
   it('says what to fix when the file cannot be opened', async () => {
-    expect(() => new SqliteIncidentStore(join(dir, 'missing-folder', 'pilot.db'))).toThrow(/cannot open the store at .*missing-folder/);
+    expect(() => new SqliteIncidentStore(join(dir, 'missing-folder', 'pilot.db'))).toThrow(
+      /cannot open the store at .*missing-folder/,
+    );
   });
 
   it('keeps the bot’s silences of an incident, and their expiry once', async () => {
     const path = join(dir, 'pilot.db');
     const first = new SqliteIncidentStore(path);
-    const { incident } = await first.openOrGet({ alert, hostName: 'lb-1', channel: 'C1', threadTs: '1.1', at: '2026-11-25T03:00:00.000Z' });
+    const { incident } = await first.openOrGet({
+      alert,
+      hostName: 'lb-1',
+      channel: 'C1',
+      threadTs: '1.1',
+      at: '2026-11-25T03:00:00.000Z',
+    });
     expect(incident.silences).toEqual([]);
     const silence = {
       id: '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0',
@@ -70,14 +107,19 @@ describe('SqliteIncidentStore', () => {
 
     const second = new SqliteIncidentStore(path);
     expect((await second.get(incident.id))?.silences).toEqual([silence]);
-    expect((await second.markSilenceExpired(incident.id, silence.id, 'U0ONCALL01', '2026-11-25T03:10:00.000Z'))?.silences).toEqual([
-      { ...silence, expiredAt: '2026-11-25T03:10:00.000Z', expiredBy: 'U0ONCALL01' },
-    ]);
+    expect(
+      (await second.markSilenceExpired(incident.id, silence.id, 'U0ONCALL01', '2026-11-25T03:10:00.000Z'))?.silences,
+    ).toEqual([{ ...silence, expiredAt: '2026-11-25T03:10:00.000Z', expiredBy: 'U0ONCALL01' }]);
     // the first expiry stands; an unknown silence or another incident's is not touched
     await second.markSilenceExpired(incident.id, silence.id, 'bot', '2026-11-25T03:20:00.000Z');
-    expect((await second.get(incident.id))?.silences?.[0]).toMatchObject({ expiredAt: '2026-11-25T03:10:00.000Z', expiredBy: 'U0ONCALL01' });
+    expect((await second.get(incident.id))?.silences?.[0]).toMatchObject({
+      expiredAt: '2026-11-25T03:10:00.000Z',
+      expiredBy: 'U0ONCALL01',
+    });
     expect(await second.markSilenceExpired(incident.id, 'nope', 'bot', '2026-11-25T03:20:00.000Z')).toBeUndefined();
-    expect(await second.markSilenceExpired(incident.id + 1, silence.id, 'bot', '2026-11-25T03:20:00.000Z')).toBeUndefined();
+    expect(
+      await second.markSilenceExpired(incident.id + 1, silence.id, 'bot', '2026-11-25T03:20:00.000Z'),
+    ).toBeUndefined();
     await second.close();
   });
 });
@@ -87,13 +129,19 @@ describe('SqliteIncidentStore locks', () => {
     const store = new SqliteIncidentStore(':memory:');
     const t0 = new Date('2026-11-25T03:00:00.000Z');
     expect(await store.acquireLock('mitigation:lb-1', 'a', 60_000, t0)).toEqual({ acquired: true });
-    expect(await store.acquireLock('mitigation:lb-1', 'b', 60_000, t0)).toEqual({ acquired: false, owner: 'a', since: t0.toISOString() });
+    expect(await store.acquireLock('mitigation:lb-1', 'b', 60_000, t0)).toEqual({
+      acquired: false,
+      owner: 'a',
+      since: t0.toISOString(),
+    });
     expect(await store.acquireLock('mitigation:lb-2', 'b', 60_000, t0)).toEqual({ acquired: true });
     await store.releaseLock('mitigation:lb-1', 'b'); // not the holder: no effect
     expect((await store.acquireLock('mitigation:lb-1', 'b', 60_000, t0)).acquired).toBe(false);
     await store.releaseLock('mitigation:lb-1', 'a');
     expect((await store.acquireLock('mitigation:lb-1', 'b', 60_000, t0)).acquired).toBe(true);
-    expect((await store.acquireLock('mitigation:lb-1', 'c', 60_000, new Date(t0.getTime() + 61_000))).acquired).toBe(true);
+    expect((await store.acquireLock('mitigation:lb-1', 'c', 60_000, new Date(t0.getTime() + 61_000))).acquired).toBe(
+      true,
+    );
   });
 });
 
@@ -148,28 +196,54 @@ describe('SqliteIncidentStore transactions', () => {
 describe('SqliteIncidentStore.recordStep', () => {
   const open = async () => {
     const store = new SqliteIncidentStore(':memory:');
-    const { incident } = await store.openOrGet({ alert: firingAlert(), hostName: 'lb-1', channel: 'C1', threadTs: '1.1', at: '2026-11-25T03:00:00.000Z' });
+    const { incident } = await store.openOrGet({
+      alert: firingAlert(),
+      hostName: 'lb-1',
+      channel: 'C1',
+      threadTs: '1.1',
+      at: '2026-11-25T03:00:00.000Z',
+    });
     return { store, id: incident.id };
   };
 
   it('writes the step state and its timeline event together', async () => {
     const { store, id } = await open();
     const at = '2026-11-25T03:01:00.000Z';
-    const event = await store.recordStep(id, 'diagnosis-2', { state: 'running', actionId: 'status-check', by: 'U1', at }, { type: 'step.started', actor: 'U1', details: { host: 'lb-1' }, at });
+    const event = await store.recordStep(
+      id,
+      'diagnosis-2',
+      { state: 'running', actionId: 'status-check', by: 'U1', at },
+      { type: 'step.started', actor: 'U1', details: { host: 'lb-1' }, at },
+    );
     expect(event).toMatchObject({ incidentId: id, type: 'step.started', at, details: { host: 'lb-1' } });
-    expect((await store.get(id))!.steps['diagnosis-2']).toEqual({ state: 'running', actionId: 'status-check', by: 'U1', at });
+    expect((await store.get(id))!.steps['diagnosis-2']).toEqual({
+      state: 'running',
+      actionId: 'status-check',
+      by: 'U1',
+      at,
+    });
     expect(await store.timeline(id)).toEqual([event]);
   });
 
   it('writes neither when the event cannot be written (one transaction)', async () => {
     const { store, id } = await open();
     const at = '2026-11-25T03:01:00.000Z';
-    await store.recordStep(id, 'diagnosis-2', { state: 'running', actionId: 'status-check', by: 'U1', at }, { type: 'step.started', actor: 'U1', details: {}, at });
+    await store.recordStep(
+      id,
+      'diagnosis-2',
+      { state: 'running', actionId: 'status-check', by: 'U1', at },
+      { type: 'step.started', actor: 'U1', details: {}, at },
+    );
     // details that cannot be serialised make the timeline insert throw after the step's upsert ran
     const circular: Record<string, unknown> = {};
     circular.self = circular;
     await expect(
-      store.recordStep(id, 'diagnosis-2', { state: 'ok', actionId: 'status-check', by: 'U1', at, exitCode: 0, durationMs: 5 }, { type: 'step.finished', actor: 'U1', details: circular, at }),
+      store.recordStep(
+        id,
+        'diagnosis-2',
+        { state: 'ok', actionId: 'status-check', by: 'U1', at, exitCode: 0, durationMs: 5 },
+        { type: 'step.finished', actor: 'U1', details: circular, at },
+      ),
     ).rejects.toThrow();
     expect((await store.get(id))!.steps['diagnosis-2'].state).toBe('running');
     expect((await store.timeline(id)).map((e) => e.type)).toEqual(['step.started']);

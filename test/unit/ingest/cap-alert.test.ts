@@ -12,7 +12,10 @@ describe('capAlert', () => {
   });
 
   it('cuts a long value, says how long it was, and names the cut', () => {
-    const alert = firingAlert({ labels: { alertname: 'HaproxyServerDown', server: 'w'.repeat(100_000) }, annotations: { description: 'd'.repeat(500) } });
+    const alert = firingAlert({
+      labels: { alertname: 'HaproxyServerDown', server: 'w'.repeat(100_000) },
+      annotations: { description: 'd'.repeat(500) },
+    });
     const capped = capAlert(alert, limits);
     expect(capped.labels.server).toBe(`${'w'.repeat(100)}… [cut: 100000 chars]`);
     expect(capped.annotations.description.startsWith('d'.repeat(100))).toBe(true);
@@ -23,7 +26,10 @@ describe('capAlert', () => {
 
   it('fits a large alert into maxAlertChars: annotations give way first, alertname never', () => {
     const annotations = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`a${i}`, 'x'.repeat(90)]));
-    const labels = { alertname: 'HaproxyServerDown', ...Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`l${i}`, 'y'.repeat(90)])) };
+    const labels = {
+      alertname: 'HaproxyServerDown',
+      ...Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`l${i}`, 'y'.repeat(90)])),
+    };
     const capped = capAlert(firingAlert({ labels, annotations }), limits);
     expect(size(capped.labels) + size(capped.annotations)).toBeLessThanOrEqual(limits.maxAlertChars);
     expect(capped.labels).toEqual(labels);
@@ -31,7 +37,10 @@ describe('capAlert', () => {
   });
 
   it('cuts labels too when they alone are over, but keeps the alertname', () => {
-    const labels = { alertname: 'HaproxyServerDown', ...Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`l${i}`, 'y'.repeat(90)])) };
+    const labels = {
+      alertname: 'HaproxyServerDown',
+      ...Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`l${i}`, 'y'.repeat(90)])),
+    };
     const capped = capAlert(firingAlert({ labels }), limits);
     expect(size(capped.labels)).toBeLessThanOrEqual(limits.maxAlertChars);
     expect(capped.labels.alertname).toBe('HaproxyServerDown');
@@ -39,7 +48,13 @@ describe('capAlert', () => {
   });
 
   it('drops names too long to be names, and a generatorURL too long to be cut', () => {
-    const capped = capAlert(firingAlert({ annotations: { ['n'.repeat(500)]: 'v' }, generatorURL: `http://p/graph?g0.expr=${'u'.repeat(200)}` }), limits);
+    const capped = capAlert(
+      firingAlert({
+        annotations: { ['n'.repeat(500)]: 'v' },
+        generatorURL: `http://p/graph?g0.expr=${'u'.repeat(200)}`,
+      }),
+      limits,
+    );
     expect(Object.keys(capped.annotations)).toEqual([]);
     expect(capped.generatorURL).toBeUndefined();
     expect(capped.truncated).toEqual([`annotations.${'n'.repeat(40)}…`, 'generatorURL']);

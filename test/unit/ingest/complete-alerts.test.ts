@@ -14,7 +14,14 @@ import { HAPROXY_LABEL_NAMES, loadFixture, webhookAlerts } from './fixtures';
 
 const logger = createLogger('silent');
 const opts = { labelNames: () => HAPROXY_LABEL_NAMES, knownAlert: (a: string) => a === 'HaproxyServerDown' };
-const held = (scenario: string): HeldAlert[] => webhookAlerts(scenario, 'firing').map(({ labels, annotations, startsAt, fingerprint, generatorURL }) => ({ labels, annotations, startsAt, fingerprint, generatorURL }));
+const held = (scenario: string): HeldAlert[] =>
+  webhookAlerts(scenario, 'firing').map(({ labels, annotations, startsAt, fingerprint, generatorURL }) => ({
+    labels,
+    annotations,
+    startsAt,
+    fingerprint,
+    generatorURL,
+  }));
 const slackAlert = (file: string): Alert => {
   const parsed = parseSlackAlertMessage(loadFixture('slack', file), opts);
   if (!parsed) throw new Error(`${file} did not parse`);
@@ -22,11 +29,16 @@ const slackAlert = (file: string): Alert => {
 };
 
 describe('matchNotification', () => {
-  const title = (scenario: string, status = 'firing') => loadFixture<{ attachments: Array<{ title: string }> }>('alertmanager', `${scenario}.slack-default.${status}.json`).attachments[0].title;
+  const title = (scenario: string, status = 'firing') =>
+    loadFixture<{ attachments: Array<{ title: string }> }>('alertmanager', `${scenario}.slack-default.${status}.json`)
+      .attachments[0].title;
 
   it('finds the two alerts of the captured grouped notification among others', () => {
     // (a third server down in the same group would have been in the notification: others differ in the group key)
-    const others: Array<{ labels: Record<string, string> }> = [{ labels: { ...held('single')[0].labels, alertname: 'HaproxyBackendDown' } }, { labels: { alertname: 'Other', instance: 'lb-1:9101' } }];
+    const others: Array<{ labels: Record<string, string> }> = [
+      { labels: { ...held('single')[0].labels, alertname: 'HaproxyBackendDown' } },
+      { labels: { alertname: 'Other', instance: 'lb-1:9101' } },
+    ];
     const found = matchNotification(title('grouped'), [...held('grouped'), ...others]);
     expect(found?.map((a) => a.labels.instance).sort()).toEqual(['127.0.0.1:9101', 'lb-1:9101']);
   });
@@ -34,7 +46,9 @@ describe('matchNotification', () => {
   it('finds the one alert of a by-instance notification, and renders what Alertmanager sent', () => {
     const candidates = held('grouped');
     expect(matchNotification(title('by-instance'), candidates)?.map((a) => a.labels.instance)).toEqual(['lb-1:9101']);
-    expect(`[FIRING:1] ${renderSubjectBody(held('by-instance'), ['alertname', 'instance'])}`).toBe(title('by-instance'));
+    expect(`[FIRING:1] ${renderSubjectBody(held('by-instance'), ['alertname', 'instance'])}`).toBe(
+      title('by-instance'),
+    );
   });
 
   it('names nothing when no group renders the title, or when two different sets do', () => {
@@ -69,12 +83,23 @@ describe('completeAlert', () => {
       logger,
     });
     // then Alertmanager was asked with what the message gave, and each alert is complete with its fingerprint
-    expect(asked).toEqual([{ alertname: 'HaproxyServerDown', backend: 'web', job: 'haproxy', server: 'web2', severity: 'critical' }]);
+    expect(asked).toEqual([
+      { alertname: 'HaproxyServerDown', backend: 'web', job: 'haproxy', server: 'web2', severity: 'critical' },
+    ]);
     expect(done.via).toBe('alertmanager');
     const truth = webhookAlerts('grouped', 'firing');
     expect(done.alerts).toEqual(
       truth.map((w) =>
-        expect.objectContaining({ labels: w.labels, annotations: w.annotations, startsAt: w.startsAt, generatorURL: w.generatorURL, fingerprint: w.fingerprint, missingLabels: [], groupSize: 2, status: 'firing' }),
+        expect.objectContaining({
+          labels: w.labels,
+          annotations: w.annotations,
+          startsAt: w.startsAt,
+          generatorURL: w.generatorURL,
+          fingerprint: w.fingerprint,
+          missingLabels: [],
+          groupSize: 2,
+          status: 'firing',
+        }),
       ),
     );
     expect(learned.sort()).toEqual(['127.0.0.1:9101', 'lb-1:9101']);
@@ -82,9 +107,17 @@ describe('completeAlert', () => {
 
   it('an Alertmanager that fails or holds nothing that fits: the message’s own reading stands', async () => {
     const read = slackAlert('grouped.slack-default.firing.event.json');
-    const failing = await completeAlert(read, { listAlerts: () => Promise.reject(new Error('ECONNREFUSED')), openAlerts: openNone, logger });
+    const failing = await completeAlert(read, {
+      listAlerts: () => Promise.reject(new Error('ECONNREFUSED')),
+      openAlerts: openNone,
+      logger,
+    });
     expect(failing).toEqual({ via: 'message', alerts: [read] });
-    const unrelated = await completeAlert(read, { listAlerts: async () => held('single'), openAlerts: openNone, logger });
+    const unrelated = await completeAlert(read, {
+      listAlerts: async () => held('single'),
+      openAlerts: openNone,
+      logger,
+    });
     expect(unrelated).toEqual({ via: 'message', alerts: [read] });
   });
 
@@ -114,12 +147,25 @@ describe('completeAlert', () => {
     expect(openAlerts).not.toHaveBeenCalled();
     const done = await completeAlert(read, { listAlerts: async () => held('by-instance'), openAlerts, logger });
     const truth = webhookAlerts('by-instance', 'firing')[0];
-    expect(done).toMatchObject({ via: 'alertmanager', alerts: [{ labels: truth.labels, annotations: truth.annotations, fingerprint: truth.fingerprint, startsAt: truth.startsAt }] });
+    expect(done).toMatchObject({
+      via: 'alertmanager',
+      alerts: [
+        {
+          labels: truth.labels,
+          annotations: truth.annotations,
+          fingerprint: truth.fingerprint,
+          startsAt: truth.startsAt,
+        },
+      ],
+    });
   });
 
   it('a resolved grouped message closes exactly the open incidents it names', async () => {
     // given open incidents for both alerts of the group and one for another server
-    const open: Alert[] = [...held('grouped'), { ...held('grouped')[0], labels: { ...held('grouped')[0].labels, server: 'web7' } }].map((h) => ({
+    const open: Alert[] = [
+      ...held('grouped'),
+      { ...held('grouped')[0], labels: { ...held('grouped')[0].labels, server: 'web7' } },
+    ].map((h) => ({
       alertname: 'HaproxyServerDown',
       status: 'firing',
       labels: h.labels,

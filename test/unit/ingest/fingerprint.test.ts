@@ -4,7 +4,9 @@ import { fixtureFiles, loadFixture, type WebhookAlertFixture } from './fixtures'
 describe('labelsFingerprint', () => {
   const captured = fixtureFiles('alertmanager')
     .filter((f) => f.includes('.webhook.'))
-    .flatMap((f) => loadFixture<{ alerts: WebhookAlertFixture[] }>('alertmanager', f).alerts.map((a) => [f, a] as const));
+    .flatMap((f) =>
+      loadFixture<{ alerts: WebhookAlertFixture[] }>('alertmanager', f).alerts.map((a) => [f, a] as const),
+    );
 
   it('has captured webhook alerts to check against', () => {
     expect(captured.length).toBeGreaterThanOrEqual(8);

@@ -41,7 +41,12 @@ describe('IntakeQueue', () => {
   });
 
   it('refuses a batch larger than the capacity as too large (it could never fit)', () => {
-    const q = new IntakeQueue<number>({ capacity: 3, concurrency: 1, handle: async () => undefined, onError: () => undefined });
+    const q = new IntakeQueue<number>({
+      capacity: 3,
+      concurrency: 1,
+      handle: async () => undefined,
+      onError: () => undefined,
+    });
     expect(q.offer([1, 2, 3, 4])).toBe('too-large');
     expect(q.depth()).toBe(0);
   });
@@ -76,7 +81,12 @@ describe('IntakeQueue', () => {
   });
 
   it('drain gives up after its bound when work does not finish', async () => {
-    const q = new IntakeQueue<number>({ capacity: 5, concurrency: 1, handle: () => new Promise(() => undefined), onError: () => undefined });
+    const q = new IntakeQueue<number>({
+      capacity: 5,
+      concurrency: 1,
+      handle: () => new Promise(() => undefined),
+      onError: () => undefined,
+    });
     q.offer([1]);
     expect(await q.drain(20)).toBe(false);
   });

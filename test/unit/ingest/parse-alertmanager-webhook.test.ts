@@ -38,7 +38,10 @@ describe('parseAlertmanagerWebhook', () => {
 
   it('keeps each alert its own status in a mixed group', () => {
     const body = loadFixture<{ alerts: WebhookAlertFixture[] }>('alertmanager', 'grouped.webhook.firing.json');
-    const mixed = { ...body, alerts: [body.alerts[0], { ...body.alerts[1], status: 'resolved', endsAt: '2024-11-25T12:00:00Z' }] };
+    const mixed = {
+      ...body,
+      alerts: [body.alerts[0], { ...body.alerts[1], status: 'resolved', endsAt: '2024-11-25T12:00:00Z' }],
+    };
     expect(parseAlertmanagerWebhook(mixed).map((a) => a.status)).toEqual(['firing', 'resolved']);
   });
 
@@ -89,6 +92,8 @@ describe('parseAlertmanagerWebhook', () => {
   });
 
   it('skips an entry without alertname rather than inventing one', () => {
-    expect(parseAlertmanagerWebhook({ ...good, alerts: [{ status: 'firing', labels: { instance: 'x' } }] })).toEqual([]);
+    expect(parseAlertmanagerWebhook({ ...good, alerts: [{ status: 'firing', labels: { instance: 'x' } }] })).toEqual(
+      [],
+    );
   });
 });

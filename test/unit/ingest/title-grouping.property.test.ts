@@ -10,7 +10,7 @@
  */
 import fc from 'fast-check';
 import { parseAlertmanagerTitle, type TitleOptions } from '../../../src/ingest/parse-alertmanager-title';
-import { renderDefaultTitle, type RenderAlert } from '../../support/alertmanager-title';
+import { type RenderAlert, renderDefaultTitle } from '../../support/alertmanager-title';
 import { loadFixture, webhookAlerts } from './fixtures';
 
 const NAME_POOL = ['backend', 'cluster', 'instance', 'job', 'server', 'service', 'severity', 'zone', 'Env', '_x'];
@@ -22,7 +22,10 @@ const ALERTNAMES = ['HaproxyServerDown', 'NodeDown', 'X'];
 function valueOf(name: string): fc.Arbitrary<string> {
   if (name === 'instance') return fc.constantFrom(...INSTANCES);
   if (name === 'severity') return fc.constantFrom(...SEVERITIES);
-  return fc.oneof(fc.constantFrom(...WORDS), fc.stringMatching(/^[a-z0-9_.()-]{1,5}$/).filter((v) => !SEVERITIES.includes(v)));
+  return fc.oneof(
+    fc.constantFrom(...WORDS),
+    fc.stringMatching(/^[a-z0-9_.()-]{1,5}$/).filter((v) => !SEVERITIES.includes(v)),
+  );
 }
 
 /** Every subset of the names, as group_by lists, plus `...` and one name the alert does not have. */
@@ -54,7 +57,9 @@ const world: fc.Arbitrary<World> = fc
     fc.record({
       alertname: fc.constant(alertname),
       names: fc.constant(['alertname', ...names]),
-      alerts: fc.array(fc.record(Object.fromEntries(names.map((n) => [n, valueOf(n)]))), { minLength: count, maxLength: count }).map((list) => list.map((l) => ({ alertname, ...(l as Record<string, string>) }))),
+      alerts: fc
+        .array(fc.record(Object.fromEntries(names.map((n) => [n, valueOf(n)]))), { minLength: count, maxLength: count })
+        .map((list) => list.map((l) => ({ alertname, ...(l as Record<string, string>) }))),
       resolved: fc.array(fc.boolean(), { minLength: count, maxLength: count }),
       configured: fc.constant(configured),
     }),
@@ -63,7 +68,8 @@ const world: fc.Arbitrary<World> = fc
 /** The alerts Alertmanager would put in one notification under this group_by: those sharing the first's group key. */
 function notification(w: World, groupBy: string[]): RenderAlert[] {
   const all = groupBy.includes('...');
-  const key = (l: Record<string, string>) => JSON.stringify(w.names.filter((n) => all || groupBy.includes(n)).map((n) => l[n]));
+  const key = (l: Record<string, string>) =>
+    JSON.stringify(w.names.filter((n) => all || groupBy.includes(n)).map((n) => l[n]));
   const seen = new Set<string>();
   return w.alerts
     .map((labels, i) => ({ labels, status: w.resolved[i] && i > 0 ? ('resolved' as const) : ('firing' as const) }))
@@ -85,11 +91,15 @@ function check(w: World, groupBy: string[], opts: TitleOptions): void {
   if (parsed.alertname !== w.alertname) throw new Error(`alertname ${parsed.alertname}: ${where}`);
   for (const [name, value] of Object.entries(parsed.labels)) {
     for (const a of alerts) {
-      if (a.labels[name] !== value) throw new Error(`${name}=${JSON.stringify(value)} but the alert has ${JSON.stringify(a.labels[name])}: ${where}`);
+      if (a.labels[name] !== value)
+        throw new Error(
+          `${name}=${JSON.stringify(value)} but the alert has ${JSON.stringify(a.labels[name])}: ${where}`,
+        );
     }
   }
   for (const name of w.names) {
-    if (parsed.labels[name] === undefined && !parsed.missingLabels.includes(name)) throw new Error(`${name} neither recovered nor reported missing: ${where}`);
+    if (parsed.labels[name] === undefined && !parsed.missingLabels.includes(name))
+      throw new Error(`${name} neither recovered nor reported missing: ${where}`);
   }
 }
 
@@ -113,7 +123,10 @@ describe('default title → labels, as a property over every grouping', () => {
   it('never assigns a value to the wrong name (label names learned, no binding, no hosts)', () => {
     fc.assert(
       fc.property(world, (w) => {
-        const opts: TitleOptions = { learnedLabelNames: (a) => (a === w.alertname ? [w.names] : []), knownAlert: (a) => a === w.alertname };
+        const opts: TitleOptions = {
+          learnedLabelNames: (a) => (a === w.alertname ? [w.names] : []),
+          knownAlert: (a) => a === w.alertname,
+        };
         for (const groupBy of everyGroupBy(w.names)) check(w, groupBy, opts);
       }),
       { numRuns: 40 },
@@ -132,9 +145,21 @@ describe('default title → labels, as a property over every grouping', () => {
 
 describe('default title → labels: what is recovered for the HAProxy alert', () => {
   const names = ['alertname', 'backend', 'instance', 'job', 'server', 'severity'];
-  const web2 = { alertname: 'HaproxyServerDown', backend: 'web', instance: '127.0.0.1:9101', job: 'haproxy', server: 'web2', severity: 'critical' };
-  const opts: TitleOptions = { labelNames: () => names, knownAlert: (a) => a === 'HaproxyServerDown', hostMatch: { instance: ['127.0.0.1:9101', 'lb-1:9101'] } };
-  const title = (groupBy: string[], alerts: RenderAlert[] = [{ labels: web2, status: 'firing' }]) => renderDefaultTitle(alerts, groupBy);
+  const web2 = {
+    alertname: 'HaproxyServerDown',
+    backend: 'web',
+    instance: '127.0.0.1:9101',
+    job: 'haproxy',
+    server: 'web2',
+    severity: 'critical',
+  };
+  const opts: TitleOptions = {
+    labelNames: () => names,
+    knownAlert: (a) => a === 'HaproxyServerDown',
+    hostMatch: { instance: ['127.0.0.1:9101', 'lb-1:9101'] },
+  };
+  const title = (groupBy: string[], alerts: RenderAlert[] = [{ labels: web2, status: 'firing' }]) =>
+    renderDefaultTitle(alerts, groupBy);
 
   it.each<[string[], string[]]>([
     [['alertname'], []],
@@ -145,7 +170,10 @@ describe('default title → labels: what is recovered for the HAProxy alert', ()
     [['alertname', 'cluster', 'service'], []], // names the alert lacks are not group labels
     [[], []],
     // Title alone cannot tell whether `web2` or `haproxy` is the job: both read as well; reported, not guessed.
-    [['backend', 'server'], ['job', 'server']],
+    [
+      ['backend', 'server'],
+      ['job', 'server'],
+    ],
   ])('group_by %j: every label but %j', (groupBy, missing) => {
     const parsed = parseAlertmanagerTitle(title(groupBy), opts);
     expect(parsed?.missingLabels.sort()).toEqual(missing);
@@ -153,19 +181,30 @@ describe('default title → labels: what is recovered for the HAProxy alert', ()
   });
 
   it('a grouped notification of three servers: the differing server is missing, the rest read', () => {
-    const alerts = ['web1', 'web2', 'web3'].map((server) => ({ labels: { ...web2, server }, status: 'firing' as const }));
+    const alerts = ['web1', 'web2', 'web3'].map((server) => ({
+      labels: { ...web2, server },
+      status: 'firing' as const,
+    }));
     const parsed = parseAlertmanagerTitle(title(['alertname'], alerts), opts);
-    expect(parsed).toMatchObject({ groupSize: 3, labels: { alertname: 'HaproxyServerDown', backend: 'web', instance: '127.0.0.1:9101', severity: 'critical' } });
+    expect(parsed).toMatchObject({
+      groupSize: 3,
+      labels: { alertname: 'HaproxyServerDown', backend: 'web', instance: '127.0.0.1:9101', severity: 'critical' },
+    });
     expect(parsed?.labels.server).toBeUndefined();
     expect(parsed?.missingLabels.sort()).toEqual(['job', 'server']); // haproxy could be either
-    const learned = parseAlertmanagerTitle(title(['alertname'], alerts), { ...opts, knownValues: (_a, l) => (l === 'job' ? new Set(['haproxy']) : undefined) });
+    const learned = parseAlertmanagerTitle(title(['alertname'], alerts), {
+      ...opts,
+      knownValues: (_a, l) => (l === 'job' ? new Set(['haproxy']) : undefined),
+    });
     expect(learned?.missingLabels).toEqual(['server']);
     expect(learned?.labels.job).toBe('haproxy');
   });
 
   it('a value with spaces is read when only one reading fits, reported when several do', () => {
     const spaced = { ...web2, server: 'web 2' };
-    expect(parseAlertmanagerTitle(title(['alertname'], [{ labels: spaced, status: 'firing' }]), opts)?.labels).toMatchObject({ instance: '127.0.0.1:9101', backend: 'web', severity: 'critical' });
+    expect(
+      parseAlertmanagerTitle(title(['alertname'], [{ labels: spaced, status: 'firing' }]), opts)?.labels,
+    ).toMatchObject({ instance: '127.0.0.1:9101', backend: 'web', severity: 'critical' });
     const parsed = parseAlertmanagerTitle(title(['alertname'], [{ labels: spaced, status: 'firing' }]), opts);
     expect(parsed?.missingLabels.sort()).toEqual(['job', 'server']);
   });
@@ -182,8 +221,14 @@ describe('default title → labels: what is recovered for the HAProxy alert', ()
     ] as const;
     for (const [scenario, groupBy] of scenarios) {
       for (const status of ['firing', 'resolved'] as const) {
-        const alerts = webhookAlerts(scenario, status).map((a) => ({ labels: a.labels, status: a.status as 'firing' | 'resolved' }));
-        const sent = loadFixture<{ attachments: Array<{ title: string }> }>('alertmanager', `${scenario}.slack-default.${status}.json`).attachments[0].title;
+        const alerts = webhookAlerts(scenario, status).map((a) => ({
+          labels: a.labels,
+          status: a.status as 'firing' | 'resolved',
+        }));
+        const sent = loadFixture<{ attachments: Array<{ title: string }> }>(
+          'alertmanager',
+          `${scenario}.slack-default.${status}.json`,
+        ).attachments[0].title;
         expect(renderDefaultTitle(alerts, [...groupBy])).toBe(sent);
       }
     }

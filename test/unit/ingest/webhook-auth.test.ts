@@ -1,10 +1,19 @@
 import { stringify } from 'yaml';
 import { parseConfigText } from '../../../src/config/load-config';
-import { assertWebhookClosed, sameSecret, webhookAuthorized, webhookCredentials, type WebhookCredentials } from '../../../src/ingest/webhook-auth';
+import {
+  assertWebhookClosed,
+  sameSecret,
+  type WebhookCredentials,
+  webhookAuthorized,
+  webhookCredentials,
+} from '../../../src/ingest/webhook-auth';
 import { expectPilotError } from '../../support/expect-pilot-error';
 
 const config = (alertmanager: Record<string, unknown> | undefined) =>
-  parseConfigText(stringify({ slack: { channels: ['C0123ALERTS'] }, ...(alertmanager ? { alertmanager } : {}) }), 'test.yml');
+  parseConfigText(
+    stringify({ slack: { channels: ['C0123ALERTS'] }, ...(alertmanager ? { alertmanager } : {}) }),
+    'test.yml',
+  );
 const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
 
 describe('assertWebhookClosed', () => {
@@ -31,7 +40,9 @@ describe('assertWebhookClosed', () => {
 
 describe('webhookAuthorized', () => {
   const token: WebhookCredentials = webhookCredentials(config({ token: 's3cret' }));
-  const both: WebhookCredentials = webhookCredentials(config({ token: 's3cret', basicAuth: { username: 'am', password: 'p:w d' } }));
+  const both: WebhookCredentials = webhookCredentials(
+    config({ token: 's3cret', basicAuth: { username: 'am', password: 'p:w d' } }),
+  );
   const basicOnly: WebhookCredentials = webhookCredentials(config({ basicAuth: { username: 'am', password: 'pw' } }));
 
   it.each<[string, WebhookCredentials, string | string[] | undefined, boolean]>([

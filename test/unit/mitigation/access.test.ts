@@ -2,7 +2,12 @@ import type { Config } from '../../../src/config/schema';
 import { AccessPolicy } from '../../../src/mitigation/access';
 import { expectPilotError } from '../../support/expect-pilot-error';
 
-const access = (extra: Partial<Config['access']> = {}): Config['access'] => ({ mitigate: ['U0ONCALL01', 'S0123SRE'], hosts: { edge: ['U0NETOPS1'] }, groupCacheSec: 300, ...extra });
+const access = (extra: Partial<Config['access']> = {}): Config['access'] => ({
+  mitigate: ['U0ONCALL01', 'S0123SRE'],
+  hosts: { edge: ['U0NETOPS1'] },
+  groupCacheSec: 300,
+  ...extra,
+});
 
 /** A hand-written reader of group members that counts its calls and can be told to fail. */
 function groups(members: Record<string, string[]>) {
@@ -49,9 +54,14 @@ describe('AccessPolicy', () => {
     const policy = new AccessPolicy(access(), read);
     reader.fail = true;
     const err = await policy.check('U0SREMATE1', lb2).catch((e: unknown) => e);
-    expectPilotError(() => {
-      throw err;
-    }, 'NOT_ALLOWED', 'could not read the members of user group S0123SRE (missing_scope)', 'refused to be safe');
+    expectPilotError(
+      () => {
+        throw err;
+      },
+      'NOT_ALLOWED',
+      'could not read the members of user group S0123SRE (missing_scope)',
+      'refused to be safe',
+    );
     reader.fail = false;
     await expect(policy.check('U0SREMATE1', lb2)).resolves.toMatchObject({ allowed: true });
   });

@@ -1,7 +1,7 @@
 /** The cooldown and the hourly restart budget, read from the audit log, on a fake clock (#4, #15). */
 import type { Config } from '../../../src/config/schema';
 import type { AuditRecord } from '../../../src/incident/types';
-import { checkRestartBudget, type AuditReader } from '../../../src/mitigation/guards';
+import { type AuditReader, checkRestartBudget } from '../../../src/mitigation/guards';
 
 const NOW = new Date('2026-11-25T12:00:00.000Z');
 const minutesAgo = (m: number) => new Date(NOW.getTime() - m * 60_000).toISOString();
@@ -16,14 +16,21 @@ const cfg = (over: Partial<Config['mitigation']> = {}): Config['mitigation'] => 
 });
 
 /** An audit log in memory that answers the filter as the store does. */
-function auditLog(records: Array<Partial<AuditRecord> & Pick<AuditRecord, 'at' | 'outcome'>>): AuditReader & { sinces: string[] } {
+function auditLog(
+  records: Array<Partial<AuditRecord> & Pick<AuditRecord, 'at' | 'outcome'>>,
+): AuditReader & { sinces: string[] } {
   const all = records.map((r) => ({ user: 'U0ONCALL01', host: 'lb-1', actionId: 'restart', ...r }));
   const sinces: string[] = [];
   return {
     sinces,
     audits(filter) {
       if (filter.since) sinces.push(filter.since);
-      return all.filter((a) => (!filter.host || a.host === filter.host) && (!filter.since || a.at >= filter.since) && (!filter.actionIds || filter.actionIds.includes(a.actionId)));
+      return all.filter(
+        (a) =>
+          (!filter.host || a.host === filter.host) &&
+          (!filter.since || a.at >= filter.since) &&
+          (!filter.actionIds || filter.actionIds.includes(a.actionId)),
+      );
     },
   };
 }
@@ -33,7 +40,13 @@ describe('checkRestartBudget', () => {
     const log = auditLog([{ at: minutesAgo(90), outcome: 'ok' }]);
     const e = await checkRestartBudget(log, cfg({ cooldownSec: 7200 }), 'lb-1', 'restart', NOW);
     expect(e?.code).toBe('COOLDOWN');
-    expect(e?.details).toMatchObject({ waitSec: 30 * 60, cooldownSec: 7200, lastOutcome: 'ok', lastActionId: 'restart', lastUser: 'U0ONCALL01' });
+    expect(e?.details).toMatchObject({
+      waitSec: 30 * 60,
+      cooldownSec: 7200,
+      lastOutcome: 'ok',
+      lastActionId: 'restart',
+      lastUser: 'U0ONCALL01',
+    });
   });
 
   it('ends the cooldown on time', async () => {
@@ -65,7 +78,9 @@ describe('checkRestartBudget', () => {
     const e = await checkRestartBudget(log, cfg({ cooldownSec: 60, maxRestartsPerHour: 2 }), 'lb-1', 'reload', NOW);
     expect(e?.code).toBe('RESTART_BUDGET');
     expect(e?.details).toMatchObject({ attempts: 2, limit: 2 });
-    expect(await checkRestartBudget(log, cfg({ cooldownSec: 60, maxRestartsPerHour: 3 }), 'lb-1', 'reload', NOW)).toBeUndefined();
+    expect(
+      await checkRestartBudget(log, cfg({ cooldownSec: 60, maxRestartsPerHour: 3 }), 'lb-1', 'reload', NOW),
+    ).toBeUndefined();
   });
 
   it('leaves actions that are not restarts alone, and other hosts', async () => {

@@ -10,18 +10,25 @@ import type { ActionSpec } from '../../../src/actions/types';
 import { parseConfigText } from '../../../src/config/load-config';
 import type { Config, HostConfig } from '../../../src/config/schema';
 import { PilotError } from '../../../src/errors';
-import { runActionQuietly, runStep, type RunStepDeps } from '../../../src/incident/run-step';
+import { type RunStepDeps, runActionQuietly, runStep } from '../../../src/incident/run-step';
 import { SqliteIncidentStore } from '../../../src/incident/store';
 import type { Incident } from '../../../src/incident/types';
 import { createLogger } from '../../../src/logger';
 import { AccessPolicy } from '../../../src/mitigation/access';
 import { hostLockName } from '../../../src/mitigation/host-lock';
-import { commandsDigest, MitigationService, type MitigationOutcome, type MitigationRequest, type PrepareOutcome, type MitigationServiceDeps } from '../../../src/mitigation/mitigation-service';
+import {
+  commandsDigest,
+  type MitigationOutcome,
+  type MitigationRequest,
+  MitigationService,
+  type MitigationServiceDeps,
+  type PrepareOutcome,
+} from '../../../src/mitigation/mitigation-service';
 import type { HostSnapshot } from '../../../src/mitigation/verify';
 import { loadRunbooks } from '../../../src/runbook/load-runbooks';
 import type { Runbook, Step } from '../../../src/runbook/types';
 import { firingAlert } from '../../support/domain-fixtures';
-import { RecordingExecutor, type RecordedAnswer } from '../../support/fakes';
+import { type RecordedAnswer, RecordingExecutor } from '../../support/fakes';
 
 const REPO = join(__dirname, '../../..');
 const config = parseConfigText(readFileSync(join(REPO, 'config.example.yml'), 'utf8'), 'config.example.yml');
@@ -59,14 +66,27 @@ interface World {
 
 /** A service over an in-memory store with one open incident on lb-1, and hooks to script each part. */
 async function world(
-  opts: { settings?: Partial<Config['mitigation']>; answer?: RecordedAnswer; groups?: (id: string) => Promise<string[]>; alertActive?: boolean; beforeAcquire?: () => void | Promise<void>; runStep?: MitigationServiceDeps['runStep'] } = {},
+  opts: {
+    settings?: Partial<Config['mitigation']>;
+    answer?: RecordedAnswer;
+    groups?: (id: string) => Promise<string[]>;
+    alertActive?: boolean;
+    beforeAcquire?: () => void | Promise<void>;
+    runStep?: MitigationServiceDeps['runStep'];
+  } = {},
 ): Promise<World> {
   const store = new SqliteIncidentStore(':memory:');
   const clock = { t: START };
   const now = () => new Date(clock.t);
   const executor = new RecordingExecutor(opts.answer);
   const hosts: HostConfig[] = [...config.hosts];
-  const { incident } = await store.openOrGet({ alert: firingAlert(), hostName: 'lb-1', channel: 'C0123ALERTS', threadTs: '1700000000.000100', at: now().toISOString() });
+  const { incident } = await store.openOrGet({
+    alert: firingAlert(),
+    hostName: 'lb-1',
+    channel: 'C0123ALERTS',
+    threadTs: '1700000000.000100',
+    at: now().toISOString(),
+  });
   const runStepDeps: RunStepDeps = {
     store,
     executor,
@@ -77,7 +97,17 @@ async function world(
     now,
     logger: createLogger('silent'),
   };
-  const w: World = { service: undefined as never, store, executor, incident, clock, sleeps: [], lockCalls: [], readBacks: [snapshot(100, 5000), snapshot(200, 1)], alertActive: opts.alertActive };
+  const w: World = {
+    service: undefined as never,
+    store,
+    executor,
+    incident,
+    clock,
+    sleeps: [],
+    lockCalls: [],
+    readBacks: [snapshot(100, 5000), snapshot(200, 1)],
+    alertActive: opts.alertActive,
+  };
   const lockStore = {
     get: (id: number) => store.get(id),
     audits: (f: Parameters<SqliteIncidentStore['audits']>[0]) => store.audits(f),
@@ -118,15 +148,32 @@ async function world(
 }
 
 function request(w: World, actionId: string, over: Partial<MitigationRequest> = {}): MitigationRequest {
-  return { incident: w.incident, ...stepWith(actionId), user: ONCALL, reason: 'web2 keeps flapping', dryRun: false, resolvedAck: false, ...over };
+  return {
+    incident: w.incident,
+    ...stepWith(actionId),
+    user: ONCALL,
+    reason: 'web2 keeps flapping',
+    dryRun: false,
+    resolvedAck: false,
+    ...over,
+  };
 }
 
 const restartCommands = (w: World) => w.executor.commands.filter((c) => c.includes('haproxy -f "$C" -D'));
-const refusedCode = (o: MitigationOutcome | PrepareOutcome) => (o.kind === 'refused' ? o.code : `not refused: ${o.kind}`);
+const refusedCode = (o: MitigationOutcome | PrepareOutcome) =>
+  o.kind === 'refused' ? o.code : `not refused: ${o.kind}`;
 const audits = (w: World) => w.store.audits({ host: 'lb-1' });
 const minutesAgo = (w: World, m: number) => new Date(w.clock.t - m * 60_000).toISOString();
 const pastRestart = (w: World, m: number, outcome: 'ok' | 'failed' = 'ok') =>
-  w.store.appendAudit({ at: minutesAgo(w, m), incidentId: w.incident.id, user: SRE_MEMBER, host: 'lb-1', actionId: 'restart', outcome, exitCode: outcome === 'ok' ? 0 : 1 });
+  w.store.appendAudit({
+    at: minutesAgo(w, m),
+    incidentId: w.incident.id,
+    user: SRE_MEMBER,
+    host: 'lb-1',
+    actionId: 'restart',
+    outcome,
+    exitCode: outcome === 'ok' ? 0 : 1,
+  });
 
 describe('MitigationService.prepare (the click)', () => {
   it('gives the exact commands (pre-check first for a restart) and the alert state for the confirmation', async () => {
@@ -139,18 +186,25 @@ describe('MitigationService.prepare (the click)', () => {
     const drain = await w.service.prepare({ incident: w.incident, ...stepWith('drain'), user: ONCALL });
     expect(drain.kind === 'confirm' && drain.commands.precheck).toBeUndefined();
     expect(w.executor.calls).toEqual([]);
-    expect((await audits(w))).toEqual([]);
+    expect(await audits(w)).toEqual([]);
   });
 
   it('refuses someone without access: the grantees as data, recorded without markup and without a reason', async () => {
     const w = await world();
     const out = await w.service.prepare({ incident: w.incident, ...stepWith('restart'), user: INTERN });
     expect(refusedCode(out)).toBe('NOT_ALLOWED');
-    expect(out.kind === 'refused' && out.error.details).toMatchObject({ host: 'lb-1', grantees: ['U0123ONCALL', 'S0123SRE'] });
-    const [audit] = (await audits(w));
-    expect(audit).toMatchObject({ user: INTERN, outcome: 'refused', details: { code: 'NOT_ALLOWED', grantees: ['U0123ONCALL', 'S0123SRE'] } });
+    expect(out.kind === 'refused' && out.error.details).toMatchObject({
+      host: 'lb-1',
+      grantees: ['U0123ONCALL', 'S0123SRE'],
+    });
+    const [audit] = await audits(w);
+    expect(audit).toMatchObject({
+      user: INTERN,
+      outcome: 'refused',
+      details: { code: 'NOT_ALLOWED', grantees: ['U0123ONCALL', 'S0123SRE'] },
+    });
     expect(audit.reason).toBeUndefined();
-    expect(JSON.stringify([(await audits(w)), await w.store.timeline(w.incident.id)])).not.toMatch(/<[@!]/);
+    expect(JSON.stringify([await audits(w), await w.store.timeline(w.incident.id)])).not.toMatch(/<[@!]/);
   });
 
   it('refuses when the user group cannot be read (fails closed)', async () => {
@@ -170,9 +224,17 @@ describe('MitigationService.prepare (the click)', () => {
 
   it('refuses on a resolved incident and on a host not configured', async () => {
     const w = await world();
-    const resolved = await w.service.prepare({ incident: { ...w.incident, status: 'resolved' }, ...stepWith('restart'), user: ONCALL });
+    const resolved = await w.service.prepare({
+      incident: { ...w.incident, status: 'resolved' },
+      ...stepWith('restart'),
+      user: ONCALL,
+    });
     expect(refusedCode(resolved)).toBe('INCIDENT_CLOSED');
-    const nowhere = await w.service.prepare({ incident: { ...w.incident, hostName: 'lb-9' }, ...stepWith('restart'), user: ONCALL });
+    const nowhere = await w.service.prepare({
+      incident: { ...w.incident, hostName: 'lb-9' },
+      ...stepWith('restart'),
+      user: ONCALL,
+    });
     expect(refusedCode(nowhere)).toBe('HOST_NOT_CONFIGURED');
     expect((await w.store.audits()).map((a) => [a.host, a.details?.code])).toEqual([
       ['lb-1', 'INCIDENT_CLOSED'],
@@ -189,8 +251,23 @@ describe('MitigationService.confirm (the submission)', () => {
     expect(w.executor.commands[0]).toContain('haproxy -c -f');
     expect(restartCommands(w)).toHaveLength(1);
     expect(w.sleeps).toEqual([1500]);
-    expect((await audits(w))).toEqual([expect.objectContaining({ user: ONCALL, actionId: 'restart', outcome: 'ok', exitCode: 0, reason: 'web2 keeps flapping', verification: expect.stringMatching(/^verified/) })]);
-    expect((await w.store.timeline(w.incident.id)).map((e) => e.type)).toEqual(['mitigation.confirmed', 'step.clicked', 'step.started', 'step.finished', 'mitigation.verified']);
+    expect(await audits(w)).toEqual([
+      expect.objectContaining({
+        user: ONCALL,
+        actionId: 'restart',
+        outcome: 'ok',
+        exitCode: 0,
+        reason: 'web2 keeps flapping',
+        verification: expect.stringMatching(/^verified/),
+      }),
+    ]);
+    expect((await w.store.timeline(w.incident.id)).map((e) => e.type)).toEqual([
+      'mitigation.confirmed',
+      'step.clicked',
+      'step.started',
+      'step.finished',
+      'mitigation.verified',
+    ]);
     expect(w.lockCalls).toEqual(['acquire mitigation:lb-1', 'release mitigation:lb-1']);
   });
 
@@ -216,10 +293,23 @@ describe('MitigationService.confirm (the submission)', () => {
       [await world({ settings: { dryRun: true } }), false],
     ] as const) {
       const out = await w.service.confirm(request(w, 'restart', { dryRun: asked }));
-      expect(out).toEqual({ kind: 'dry-run', host: 'lb-1', commands: { precheck: expect.objectContaining({ actionId: 'config-check' }), action: expect.objectContaining({ actionId: 'restart' }) } });
+      expect(out).toEqual({
+        kind: 'dry-run',
+        host: 'lb-1',
+        commands: {
+          precheck: expect.objectContaining({ actionId: 'config-check' }),
+          action: expect.objectContaining({ actionId: 'restart' }),
+        },
+      });
       expect(w.executor.calls).toEqual([]);
       expect(w.lockCalls).toEqual([]);
-      expect((await audits(w))).toEqual([expect.objectContaining({ outcome: 'dry-run', reason: 'web2 keeps flapping', command: expect.stringContaining('-st') })]);
+      expect(await audits(w)).toEqual([
+        expect.objectContaining({
+          outcome: 'dry-run',
+          reason: 'web2 keeps flapping',
+          command: expect.stringContaining('-st'),
+        }),
+      ]);
     }
   });
 
@@ -247,7 +337,9 @@ describe('MitigationService.confirm (the submission)', () => {
     const w = await world();
     const out = await w.service.confirm(request(w, 'restart', { user: INTERN }));
     expect(refusedCode(out)).toBe('NOT_ALLOWED');
-    expect((await audits(w))).toEqual([expect.objectContaining({ user: INTERN, outcome: 'refused', reason: 'web2 keeps flapping' })]);
+    expect(await audits(w)).toEqual([
+      expect.objectContaining({ user: INTERN, outcome: 'refused', reason: 'web2 keeps flapping' }),
+    ]);
     expect(w.executor.calls).toEqual([]);
   });
 
@@ -256,10 +348,18 @@ describe('MitigationService.confirm (the submission)', () => {
     await pastRestart(w, 2, 'failed');
     const out = await w.service.confirm(request(w, 'restart'));
     expect(refusedCode(out)).toBe('COOLDOWN');
-    expect(out.kind === 'refused' && out.error.details).toMatchObject({ lastOutcome: 'failed', waitSec: 180, lastUser: SRE_MEMBER });
+    expect(out.kind === 'refused' && out.error.details).toMatchObject({
+      lastOutcome: 'failed',
+      waitSec: 180,
+      lastUser: SRE_MEMBER,
+    });
     expect(w.lockCalls).toEqual([]);
     expect(w.executor.calls).toEqual([]);
-    expect((await audits(w)).at(-1)).toMatchObject({ outcome: 'refused', reason: 'web2 keeps flapping', command: expect.stringContaining('-st') });
+    expect((await audits(w)).at(-1)).toMatchObject({
+      outcome: 'refused',
+      reason: 'web2 keeps flapping',
+      command: expect.stringContaining('-st'),
+    });
   });
 
   it('holds a cooldown longer than an hour', async () => {
@@ -280,16 +380,26 @@ describe('MitigationService.confirm (the submission)', () => {
   it('two submissions in the cooldown are both told the cooldown, never "another mitigation is running"', async () => {
     const w = await world();
     await pastRestart(w, 1);
-    const outs = await Promise.all([w.service.confirm(request(w, 'restart')), w.service.confirm(request(w, 'restart', { reason: 'me too' }))]);
+    const outs = await Promise.all([
+      w.service.confirm(request(w, 'restart')),
+      w.service.confirm(request(w, 'restart', { reason: 'me too' })),
+    ]);
     expect(outs.map(refusedCode)).toEqual(['COOLDOWN', 'COOLDOWN']);
   });
 
   it('refuses while another mitigation holds the host, naming the holder as a typed record', async () => {
     const w = await world();
-    await w.store.acquireLock(hostLockName('lb-1'), JSON.stringify({ user: SRE_MEMBER, actionId: 'drain', incidentId: 3, since: minutesAgo(w, 1) }), 600_000, new Date(w.clock.t));
+    await w.store.acquireLock(
+      hostLockName('lb-1'),
+      JSON.stringify({ user: SRE_MEMBER, actionId: 'drain', incidentId: 3, since: minutesAgo(w, 1) }),
+      600_000,
+      new Date(w.clock.t),
+    );
     const out = await w.service.confirm(request(w, 'restart'));
     expect(refusedCode(out)).toBe('HOST_BUSY');
-    expect(out.kind === 'refused' && out.error.details).toMatchObject({ holder: { user: SRE_MEMBER, actionId: 'drain', incidentId: 3 } });
+    expect(out.kind === 'refused' && out.error.details).toMatchObject({
+      holder: { user: SRE_MEMBER, actionId: 'drain', incidentId: 3 },
+    });
     expect(w.executor.calls).toEqual([]);
   });
 
@@ -303,25 +413,52 @@ describe('MitigationService.confirm (the submission)', () => {
   });
 
   it('refuses when the pre-check fails, with its output, and runs nothing else', async () => {
-    const w = await world({ answer: (cmd) => (cmd.includes('haproxy -c -f') ? { exitCode: 1, stdout: { text: "[ALERT] parsing: unknown keyword 'bogus'", bytes: 40, truncatedBytes: 0 } } : {}) });
+    const w = await world({
+      answer: (cmd) =>
+        cmd.includes('haproxy -c -f')
+          ? { exitCode: 1, stdout: { text: "[ALERT] parsing: unknown keyword 'bogus'", bytes: 40, truncatedBytes: 0 } }
+          : {},
+    });
     const out = await w.service.confirm(request(w, 'restart'));
     expect(refusedCode(out)).toBe('PRECHECK_FAILED');
-    expect(out.kind === 'refused' && out.precheck).toMatchObject({ exitCode: 1, output: expect.stringContaining('bogus') });
+    expect(out.kind === 'refused' && out.precheck).toMatchObject({
+      exitCode: 1,
+      output: expect.stringContaining('bogus'),
+    });
     expect(w.executor.calls).toHaveLength(1);
     expect(w.lockCalls).toEqual(['acquire mitigation:lb-1', 'release mitigation:lb-1']);
   });
 
   it('refuses when the pre-check cannot reach the host', async () => {
-    const w = await world({ answer: () => Promise.reject(new PilotError('SSH_UNREACHABLE', 'lb-1 did not answer on port 22')) });
+    const w = await world({
+      answer: () => Promise.reject(new PilotError('SSH_UNREACHABLE', 'lb-1 did not answer on port 22')),
+    });
     expect(refusedCode(await w.service.confirm(request(w, 'restart')))).toBe('SSH_UNREACHABLE');
-    expect((await audits(w))).toEqual([expect.objectContaining({ outcome: 'refused', reason: 'web2 keeps flapping', details: expect.objectContaining({ code: 'SSH_UNREACHABLE' }) })]);
+    expect(await audits(w)).toEqual([
+      expect.objectContaining({
+        outcome: 'refused',
+        reason: 'web2 keeps flapping',
+        details: expect.objectContaining({ code: 'SSH_UNREACHABLE' }),
+      }),
+    ]);
   });
 
   it('reports a restart that exits non-zero as failed, not verified, and cools down after it', async () => {
-    const w = await world({ answer: (cmd) => (cmd.includes('-st') ? { exitCode: 1, stdout: { text: 'stale pid file', bytes: 14, truncatedBytes: 0 } } : {}) });
+    const w = await world({
+      answer: (cmd) =>
+        cmd.includes('-st') ? { exitCode: 1, stdout: { text: 'stale pid file', bytes: 14, truncatedBytes: 0 } } : {},
+    });
     const out = await w.service.confirm(request(w, 'restart'));
-    expect(out).toEqual({ kind: 'failed', host: 'lb-1', command: expect.stringContaining('-st'), exitCode: 1, timedOut: false });
-    expect((await audits(w))).toEqual([expect.objectContaining({ outcome: 'failed', exitCode: 1, reason: 'web2 keeps flapping' })]);
+    expect(out).toEqual({
+      kind: 'failed',
+      host: 'lb-1',
+      command: expect.stringContaining('-st'),
+      exitCode: 1,
+      timedOut: false,
+    });
+    expect(await audits(w)).toEqual([
+      expect.objectContaining({ outcome: 'failed', exitCode: 1, reason: 'web2 keeps flapping' }),
+    ]);
     expect(w.sleeps).toEqual([]);
     const again = await w.service.confirm(request(w, 'restart'));
     expect(refusedCode(again)).toBe('COOLDOWN');
@@ -330,21 +467,36 @@ describe('MitigationService.confirm (the submission)', () => {
   });
 
   it('reports a run the step runner could not start (a limit) as failed with its error, recorded as refused', async () => {
-    const w = await world({ runStep: async () => ({ kind: 'refused', error: new PilotError('RATE_LIMITED', 'too many clicks') }) });
+    const w = await world({
+      runStep: async () => ({ kind: 'refused', error: new PilotError('RATE_LIMITED', 'too many clicks') }),
+    });
     const out = await w.service.confirm(request(w, 'drain'));
     expect(out).toMatchObject({ kind: 'failed', error: { code: 'RATE_LIMITED' } });
-    expect((await audits(w))).toEqual([expect.objectContaining({ outcome: 'refused', details: expect.objectContaining({ code: 'RATE_LIMITED' }) })]);
+    expect(await audits(w)).toEqual([
+      expect.objectContaining({ outcome: 'refused', details: expect.objectContaining({ code: 'RATE_LIMITED' }) }),
+    ]);
   });
 
   it('records every refusal as plain facts: no Slack markup in the audit log or on the timeline', async () => {
     const w = await world({ alertActive: false });
     await pastRestart(w, 1);
-    await w.store.acquireLock(hostLockName('lb-1'), JSON.stringify({ user: SRE_MEMBER, actionId: 'drain', incidentId: 3, since: minutesAgo(w, 1) }), 600_000, new Date(w.clock.t));
+    await w.store.acquireLock(
+      hostLockName('lb-1'),
+      JSON.stringify({ user: SRE_MEMBER, actionId: 'drain', incidentId: 3, since: minutesAgo(w, 1) }),
+      600_000,
+      new Date(w.clock.t),
+    );
     await w.service.confirm(request(w, 'restart', { user: INTERN }));
     await w.service.confirm(request(w, 'restart'));
     await w.service.confirm(request(w, 'restart', { resolvedAck: true }));
     await w.service.confirm(request(w, 'drain', { resolvedAck: true }));
-    expect((await audits(w)).map((a) => a.details?.code)).toEqual([undefined, 'NOT_ALLOWED', 'ALERT_RESOLVED', 'COOLDOWN', 'HOST_BUSY']);
-    expect(JSON.stringify([(await audits(w)), await w.store.timeline(w.incident.id)])).not.toMatch(/<[@!#]/);
+    expect((await audits(w)).map((a) => a.details?.code)).toEqual([
+      undefined,
+      'NOT_ALLOWED',
+      'ALERT_RESOLVED',
+      'COOLDOWN',
+      'HOST_BUSY',
+    ]);
+    expect(JSON.stringify([await audits(w), await w.store.timeline(w.incident.id)])).not.toMatch(/<[@!#]/);
   });
 });

@@ -5,7 +5,12 @@ import firing from '../../fixtures/prometheus/alertmanager-alerts-firing.json';
 
 const now = new Date('2026-01-01T12:00:00Z');
 const T0 = now.getTime() - 3_600_000;
-const alert = { alertname: firing[0].labels.alertname, labels: firing[0].labels, startsAt: '2026-01-01T11:45:00Z', generatorURL: firing[0].generatorURL };
+const alert = {
+  alertname: firing[0].labels.alertname,
+  labels: firing[0].labels,
+  startsAt: '2026-01-01T11:45:00Z',
+  generatorURL: firing[0].generatorURL,
+};
 
 /** A hand-written Prometheus that records the queries and answers from a table. */
 function fakePrometheus(answers: Record<string, PromSeries[]>) {
@@ -20,8 +25,21 @@ function fakePrometheus(answers: Record<string, PromSeries[]>) {
 }
 
 function upDown(server: string, downFromMinute: number, extra: Record<string, string> = {}): PromSeries {
-  const points = Array.from({ length: 240 }, (_, i): [number, number] => [T0 + i * 15_000, i * 15_000 >= downFromMinute * 60_000 ? 0 : 1]);
-  return { labels: { __name__: 'haproxy_server_up', backend: 'web', instance: '127.0.0.1:19101', job: 'haproxy', server, ...extra }, points };
+  const points = Array.from({ length: 240 }, (_, i): [number, number] => [
+    T0 + i * 15_000,
+    i * 15_000 >= downFromMinute * 60_000 ? 0 : 1,
+  ]);
+  return {
+    labels: {
+      __name__: 'haproxy_server_up',
+      backend: 'web',
+      instance: '127.0.0.1:19101',
+      job: 'haproxy',
+      server,
+      ...extra,
+    },
+    points,
+  };
 }
 
 describe('buildAlertGraph', () => {
@@ -33,13 +51,27 @@ describe('buildAlertGraph', () => {
   beforeEach(() => (charts.length = 0));
 
   it('queries the binding’s template for the last hour and says what it shows', async () => {
-    const prometheus = fakePrometheus({ 'haproxy_server_up{backend="web"}': [upDown('web1', 999), upDown('web2', 45)] });
-    const graph = await buildAlertGraph({ prometheus, now: () => now, renderChart }, { alert, queryTemplates: ['haproxy_server_up{backend="{backend}"}'] });
+    const prometheus = fakePrometheus({
+      'haproxy_server_up{backend="web"}': [upDown('web1', 999), upDown('web2', 45)],
+    });
+    const graph = await buildAlertGraph(
+      { prometheus, now: () => now, renderChart },
+      { alert, queryTemplates: ['haproxy_server_up{backend="{backend}"}'] },
+    );
 
-    expect(prometheus.calls).toEqual([{ expr: 'haproxy_server_up{backend="web"}', start: new Date(T0), end: now, stepSec: 15 }]);
+    expect(prometheus.calls).toEqual([
+      { expr: 'haproxy_server_up{backend="web"}', start: new Date(T0), end: now, stepSec: 15 },
+    ]);
     expect(graph.source).toBe('binding');
-    expect(graph.text).toBe('web2 is down since 11:45 UTC (15 min). It went down once in the last hour. 1 of 2 servers of backend web is up.');
-    expect(charts[0]).toMatchObject({ title: 'haproxy_server_up{backend="web"}', markAt: new Date('2026-01-01T11:45:00Z'), start: new Date(T0), end: now });
+    expect(graph.text).toBe(
+      'web2 is down since 11:45 UTC (15 min). It went down once in the last hour. 1 of 2 servers of backend web is up.',
+    );
+    expect(charts[0]).toMatchObject({
+      title: 'haproxy_server_up{backend="web"}',
+      markAt: new Date('2026-01-01T11:45:00Z'),
+      start: new Date(T0),
+      end: now,
+    });
     expect(charts[0].series.map((s) => s.name)).toEqual(['web1', 'web2']);
   });
 
@@ -58,19 +90,28 @@ describe('buildAlertGraph', () => {
     const prometheus = fakePrometheus({});
     await buildAlertGraph(
       { prometheus, now: () => now, renderChart },
-      { alert: { ...alert, labels: { ...alert.labels, backend: 'web"} or vector(1) #' } }, queryTemplates: ['haproxy_server_up{backend="{backend}"}'] },
+      {
+        alert: { ...alert, labels: { ...alert.labels, backend: 'web"} or vector(1) #' } },
+        queryTemplates: ['haproxy_server_up{backend="{backend}"}'],
+      },
     );
     expect(prometheus.calls[0].expr).toBe('haproxy_server_up{backend="web\\"} or vector(1) #"}');
   });
 
   it('says when Prometheus has no data', async () => {
-    const graph = await buildAlertGraph({ prometheus: fakePrometheus({}), now: () => now, renderChart }, { alert, queryTemplates: ['up{job="{job}"}'] });
+    const graph = await buildAlertGraph(
+      { prometheus: fakePrometheus({}), now: () => now, renderChart },
+      { alert, queryTemplates: ['up{job="{job}"}'] },
+    );
     expect(graph.text).toBe('Prometheus returned no data for `up{job="haproxy"}` in the last 60 min.');
   });
 
   it('without a binding query or a Prometheus generatorURL there is nothing to graph', async () => {
     await expect(
-      buildAlertGraph({ prometheus: fakePrometheus({}), now: () => now, renderChart }, { alert: { ...alert, generatorURL: 'https://grafana.example/alerting/x' } }),
+      buildAlertGraph(
+        { prometheus: fakePrometheus({}), now: () => now, renderChart },
+        { alert: { ...alert, generatorURL: 'https://grafana.example/alerting/x' } },
+      ),
     ).rejects.toMatchObject({ code: 'PARAM_INVALID', hint: expect.stringContaining('query:') });
   });
 });

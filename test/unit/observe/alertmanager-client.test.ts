@@ -1,10 +1,10 @@
-import { AlertmanagerClient, silenceMatchers } from '../../../src/observe/alertmanager-client';
 import { PilotError, userText } from '../../../src/errors';
+import { AlertmanagerClient, silenceMatchers } from '../../../src/observe/alertmanager-client';
 import firing from '../../fixtures/prometheus/alertmanager-alerts-firing.json';
 import silenced from '../../fixtures/prometheus/alertmanager-alerts-silenced.json';
-import created from '../../fixtures/prometheus/silence-created.json';
 import active from '../../fixtures/prometheus/silence-active.json';
-import { deadUrl, json, startHttpStub, type HttpStub } from './http-stub';
+import created from '../../fixtures/prometheus/silence-created.json';
+import { deadUrl, type HttpStub, json, startHttpStub } from './http-stub';
 
 const labels = firing[0].labels;
 const start = new Date('2026-01-01T12:00:00Z');
@@ -32,7 +32,9 @@ describe('AlertmanagerClient against a local stub', () => {
   it('creates a silence: POST /api/v2/silences with the exact matchers, author and comment, bearer auth', async () => {
     stub = await startHttpStub((_req, res) => json(res, 200, created));
     const am = new AlertmanagerClient({ url: `${stub.url}/prefix`, apiToken: 's3cret', timeoutMs: 1000 });
-    await expect(am.createSilence({ labels, startsAt: start, endsAt: end, createdBy: 'alice', comment: 'incident #1' })).resolves.toEqual({
+    await expect(
+      am.createSilence({ labels, startsAt: start, endsAt: end, createdBy: 'alice', comment: 'incident #1' }),
+    ).resolves.toEqual({
       silenceId: created.silenceID,
     });
     const [req] = stub.requests;
@@ -52,7 +54,9 @@ describe('AlertmanagerClient against a local stub', () => {
 
   it('uses basic auth when a username is set', async () => {
     stub = await startHttpStub((_req, res) => json(res, 200, []));
-    await new AlertmanagerClient({ url: stub.url, username: 'bot', password: 'pw', timeoutMs: 1000 }).isAlertActive(labels);
+    await new AlertmanagerClient({ url: stub.url, username: 'bot', password: 'pw', timeoutMs: 1000 }).isAlertActive(
+      labels,
+    );
     expect(stub.requests[0].headers.authorization).toBe(`Basic ${Buffer.from('bot:pw').toString('base64')}`);
   });
 
@@ -91,34 +95,51 @@ describe('AlertmanagerClient against a local stub', () => {
   });
 
   it('reads a silence back, and knows an unknown one', async () => {
-    stub = await startHttpStub((req, res) => (req.url.endsWith(active.id) ? json(res, 200, active) : (res.writeHead(404), res.end())));
+    stub = await startHttpStub((req, res) =>
+      req.url.endsWith(active.id) ? json(res, 200, active) : (res.writeHead(404), res.end()),
+    );
     const am = new AlertmanagerClient({ url: stub.url, timeoutMs: 1000 });
-    await expect(am.getSilence(active.id)).resolves.toMatchObject({ id: active.id, state: 'active', createdBy: 'alice', matchers: active.matchers });
+    await expect(am.getSilence(active.id)).resolves.toMatchObject({
+      id: active.id,
+      state: 'active',
+      createdBy: 'alice',
+      matchers: active.matchers,
+    });
     await expect(am.getSilence('00000000-0000-4000-8000-000000000000')).resolves.toBeUndefined();
     await expect(am.expireSilence('00000000-0000-4000-8000-000000000000')).resolves.toBe('not-found');
   });
 
   it('expires a silence with DELETE /api/v2/silence/{id}', async () => {
     stub = await startHttpStub((_req, res) => (res.writeHead(200), res.end()));
-    await expect(new AlertmanagerClient({ url: stub.url, timeoutMs: 1000 }).expireSilence(active.id)).resolves.toBe('expired');
+    await expect(new AlertmanagerClient({ url: stub.url, timeoutMs: 1000 }).expireSilence(active.id)).resolves.toBe(
+      'expired',
+    );
     expect(stub.requests[0]).toMatchObject({ method: 'DELETE', url: `/api/v2/silence/${active.id}` });
   });
 
   it('refuses a silence id that is not a UUID before sending anything', async () => {
     stub = await startHttpStub((_req, res) => json(res, 200, {}));
-    await expect(new AlertmanagerClient({ url: stub.url, timeoutMs: 1000 }).expireSilence('../../api/v2/alerts')).rejects.toMatchObject({ code: 'PARAM_INVALID' });
+    await expect(
+      new AlertmanagerClient({ url: stub.url, timeoutMs: 1000 }).expireSilence('../../api/v2/alerts'),
+    ).rejects.toMatchObject({ code: 'PARAM_INVALID' });
     expect(stub.requests).toHaveLength(0);
   });
 
   it('refuses a silence that ends before it starts, or has no author', async () => {
     const am = new AlertmanagerClient({ url: 'http://127.0.0.1:9', timeoutMs: 1000 });
-    await expect(am.createSilence({ labels, startsAt: end, endsAt: start, createdBy: 'a', comment: 'c' })).rejects.toMatchObject({ code: 'PARAM_INVALID' });
-    await expect(am.createSilence({ labels, startsAt: start, endsAt: end, createdBy: ' ', comment: 'c' })).rejects.toMatchObject({ code: 'PARAM_INVALID' });
+    await expect(
+      am.createSilence({ labels, startsAt: end, endsAt: start, createdBy: 'a', comment: 'c' }),
+    ).rejects.toMatchObject({ code: 'PARAM_INVALID' });
+    await expect(
+      am.createSilence({ labels, startsAt: start, endsAt: end, createdBy: ' ', comment: 'c' }),
+    ).rejects.toMatchObject({ code: 'PARAM_INVALID' });
   });
 
   it('passes on what Alertmanager says about a refused request (400)', async () => {
     stub = await startHttpStub((_req, res) => json(res, 400, 'matcher value contains unescaped double quote: web2"'));
-    await expect(new AlertmanagerClient({ url: stub.url, timeoutMs: 1000 }).isAlertActive(labels)).rejects.toMatchObject({
+    await expect(
+      new AlertmanagerClient({ url: stub.url, timeoutMs: 1000 }).isAlertActive(labels),
+    ).rejects.toMatchObject({
       code: 'PARAM_INVALID',
       message: expect.stringContaining('unescaped double quote'),
     });
@@ -127,18 +148,57 @@ describe('AlertmanagerClient against a local stub', () => {
   describe('when Alertmanager is down, slow or broken: EXTERNAL_UNAVAILABLE that says what to check', () => {
     const cases: Array<[string, () => Promise<{ url: string; stub?: HttpStub }>, RegExp]> = [
       ['down', async () => ({ url: await deadUrl() }), /did not answer \(connection refused\)/],
-      ['slow', async () => { const s = await startHttpStub(() => undefined); return { url: s.url, stub: s }; }, /did not answer \(no answer within 200 ms\)/],
-      ['500', async () => { const s = await startHttpStub((_q, r) => json(r, 500, { error: 'boom' })); return { url: s.url, stub: s }; }, /unusable answer \(HTTP 500: boom\)/],
-      ['bad JSON', async () => { const s = await startHttpStub((_q, r) => (r.writeHead(200, { 'Content-Type': 'application/json' }), r.end('{"silenceID":'))); return { url: s.url, stub: s }; }, /not JSON/],
-      ['wrong shape', async () => { const s = await startHttpStub((_q, r) => json(r, 200, { hello: 'proxy' })); return { url: s.url, stub: s }; }, /not what its API returns/],
-      ['401', async () => { const s = await startHttpStub((_q, r) => json(r, 401, 'unauthorized')); return { url: s.url, stub: s }; }, /refused the bot's credentials \(HTTP 401\)/],
+      [
+        'slow',
+        async () => {
+          const s = await startHttpStub(() => undefined);
+          return { url: s.url, stub: s };
+        },
+        /did not answer \(no answer within 200 ms\)/,
+      ],
+      [
+        '500',
+        async () => {
+          const s = await startHttpStub((_q, r) => json(r, 500, { error: 'boom' }));
+          return { url: s.url, stub: s };
+        },
+        /unusable answer \(HTTP 500: boom\)/,
+      ],
+      [
+        'bad JSON',
+        async () => {
+          const s = await startHttpStub(
+            (_q, r) => (r.writeHead(200, { 'Content-Type': 'application/json' }), r.end('{"silenceID":')),
+          );
+          return { url: s.url, stub: s };
+        },
+        /not JSON/,
+      ],
+      [
+        'wrong shape',
+        async () => {
+          const s = await startHttpStub((_q, r) => json(r, 200, { hello: 'proxy' }));
+          return { url: s.url, stub: s };
+        },
+        /not what its API returns/,
+      ],
+      [
+        '401',
+        async () => {
+          const s = await startHttpStub((_q, r) => json(r, 401, 'unauthorized'));
+          return { url: s.url, stub: s };
+        },
+        /refused the bot's credentials \(HTTP 401\)/,
+      ],
     ];
     it.each(cases)('%s', async (_name, make, message) => {
       const target = await make();
       stub = target.stub;
       const am = new AlertmanagerClient({ url: target.url, apiToken: 'tok-123', timeoutMs: 200 });
       const t0 = Date.now();
-      const err = await am.createSilence({ labels, startsAt: start, endsAt: end, createdBy: 'alice', comment: 'c' }).catch((e: unknown) => e);
+      const err = await am
+        .createSilence({ labels, startsAt: start, endsAt: end, createdBy: 'alice', comment: 'c' })
+        .catch((e: unknown) => e);
       expect(Date.now() - t0).toBeLessThan(2000);
       expect(err).toBeInstanceOf(PilotError);
       const e = err as PilotError;
@@ -163,7 +223,9 @@ describe('AlertmanagerClient against a local stub', () => {
 
   it('keeps user:password of the URL out of messages', async () => {
     const url = (await deadUrl()).replace('http://', 'http://bot:hunter2@');
-    const err = (await new AlertmanagerClient({ url, timeoutMs: 500 }).isAlertActive(labels).catch((e: unknown) => e)) as PilotError;
+    const err = (await new AlertmanagerClient({ url, timeoutMs: 500 })
+      .isAlertActive(labels)
+      .catch((e: unknown) => e)) as PilotError;
     expect(err.message).not.toContain('hunter2');
   });
 });

@@ -12,7 +12,10 @@ describe('exprFromGeneratorUrl', () => {
     ['', undefined],
     ['not a url', undefined],
     ['https://grafana.example/alerting/grafana/abc/view', undefined],
-    ['http://prom:9090/graph?g0.expr=rate(http_requests_total%7Bjob%3D%22api%22%7D%5B5m%5D)+%3E+0.5&g0.tab=1', 'rate(http_requests_total{job="api"}[5m]) > 0.5'],
+    [
+      'http://prom:9090/graph?g0.expr=rate(http_requests_total%7Bjob%3D%22api%22%7D%5B5m%5D)+%3E+0.5&g0.tab=1',
+      'rate(http_requests_total{job="api"}[5m]) > 0.5',
+    ],
   ])('%s → %s', (url, expr) => {
     expect(exprFromGeneratorUrl(url)).toBe(expr);
   });

@@ -1,6 +1,12 @@
 import { fillQueryTemplate, templateLabels } from '../../../src/observe/fill-query-template';
 
-const labels = { backend: 'web', server: 'web2', instance: '127.0.0.1:19101', evil: 'x"} or vector(1) or {a="', dotted: 'a.b*c' };
+const labels = {
+  backend: 'web',
+  server: 'web2',
+  instance: '127.0.0.1:19101',
+  evil: 'x"} or vector(1) or {a="',
+  dotted: 'a.b*c',
+};
 
 describe('fillQueryTemplate', () => {
   it.each([
@@ -28,6 +34,9 @@ describe('fillQueryTemplate', () => {
   });
 
   it('lists the labels a template needs', () => {
-    expect(templateLabels('haproxy_server_up{backend="{backend}",server="{server}"} + x{b="{backend}"}')).toEqual(['backend', 'server']);
+    expect(templateLabels('haproxy_server_up{backend="{backend}",server="{server}"} + x{b="{backend}"}')).toEqual([
+      'backend',
+      'server',
+    ]);
   });
 });

@@ -2,7 +2,7 @@ import { PilotError } from '../../../src/errors';
 import { PrometheusClient } from '../../../src/observe/prometheus-client';
 import backend from '../../fixtures/prometheus/query-range-backend.json';
 import badData from '../../fixtures/prometheus/query-range-bad-data.json';
-import { deadUrl, json, startHttpStub, type HttpStub } from './http-stub';
+import { deadUrl, type HttpStub, json, startHttpStub } from './http-stub';
 
 const start = new Date('2026-01-01T11:00:00Z');
 const end = new Date('2026-01-01T12:00:00Z');
@@ -38,15 +38,43 @@ describe('PrometheusClient against a local stub', () => {
 
   it('turns Prometheus’ NaN and +Inf into numbers', async () => {
     stub = await startHttpStub((_req, res) =>
-      json(res, 200, { status: 'success', data: { resultType: 'matrix', result: [{ metric: {}, values: [[1, 'NaN'], [2, '+Inf'], [3, '0.5'], [4, '-Inf']] }] } }),
+      json(res, 200, {
+        status: 'success',
+        data: {
+          resultType: 'matrix',
+          result: [
+            {
+              metric: {},
+              values: [
+                [1, 'NaN'],
+                [2, '+Inf'],
+                [3, '0.5'],
+                [4, '-Inf'],
+              ],
+            },
+          ],
+        },
+      }),
     );
     const [s] = await new PrometheusClient({ url: stub.url, timeoutMs: 1000 }).queryRange('x', start, end, 60);
-    expect(s.points).toEqual([[1000, NaN], [2000, Infinity], [3000, 0.5], [4000, -Infinity]]);
+    expect(s.points).toEqual([
+      [1000, NaN],
+      [2000, Infinity],
+      [3000, 0.5],
+      [4000, -Infinity],
+    ]);
   });
 
   it('a query Prometheus rejects (400 bad_data) is PARAM_INVALID with Prometheus’ reason', async () => {
     stub = await startHttpStub((_req, res) => json(res, 400, badData));
-    await expect(new PrometheusClient({ url: stub.url, timeoutMs: 1000 }).queryRange('haproxy_server_up{backend="web"', start, end, 15)).rejects.toMatchObject({
+    await expect(
+      new PrometheusClient({ url: stub.url, timeoutMs: 1000 }).queryRange(
+        'haproxy_server_up{backend="web"',
+        start,
+        end,
+        15,
+      ),
+    ).rejects.toMatchObject({
       code: 'PARAM_INVALID',
       message: expect.stringContaining('unexpected end of input inside braces'),
     });
@@ -61,16 +89,57 @@ describe('PrometheusClient against a local stub', () => {
   describe('when Prometheus is down, slow or broken: EXTERNAL_UNAVAILABLE that says what to check', () => {
     const cases: Array<[string, () => Promise<{ url: string; stub?: HttpStub }>, RegExp]> = [
       ['down', async () => ({ url: await deadUrl() }), /did not answer \(connection refused\)/],
-      ['slow', async () => { const s = await startHttpStub(() => undefined); return { url: s.url, stub: s }; }, /no answer within 200 ms/],
-      ['500', async () => { const s = await startHttpStub((_q, r) => (r.writeHead(500), r.end())); return { url: s.url, stub: s }; }, /unusable answer \(HTTP 500\)/],
-      ['503 with reason', async () => { const s = await startHttpStub((_q, r) => json(r, 503, { status: 'error', errorType: 'timeout', error: 'query timed out in expression evaluation' })); return { url: s.url, stub: s }; }, /HTTP 503: query timed out/],
-      ['bad JSON', async () => { const s = await startHttpStub((_q, r) => (r.writeHead(200), r.end('<html>login</html>'))); return { url: s.url, stub: s }; }, /not JSON/],
-      ['vector instead of matrix', async () => { const s = await startHttpStub((_q, r) => json(r, 200, { status: 'success', data: { resultType: 'vector', result: [] } })); return { url: s.url, stub: s }; }, /not what its API returns/],
+      [
+        'slow',
+        async () => {
+          const s = await startHttpStub(() => undefined);
+          return { url: s.url, stub: s };
+        },
+        /no answer within 200 ms/,
+      ],
+      [
+        '500',
+        async () => {
+          const s = await startHttpStub((_q, r) => (r.writeHead(500), r.end()));
+          return { url: s.url, stub: s };
+        },
+        /unusable answer \(HTTP 500\)/,
+      ],
+      [
+        '503 with reason',
+        async () => {
+          const s = await startHttpStub((_q, r) =>
+            json(r, 503, { status: 'error', errorType: 'timeout', error: 'query timed out in expression evaluation' }),
+          );
+          return { url: s.url, stub: s };
+        },
+        /HTTP 503: query timed out/,
+      ],
+      [
+        'bad JSON',
+        async () => {
+          const s = await startHttpStub((_q, r) => (r.writeHead(200), r.end('<html>login</html>')));
+          return { url: s.url, stub: s };
+        },
+        /not JSON/,
+      ],
+      [
+        'vector instead of matrix',
+        async () => {
+          const s = await startHttpStub((_q, r) =>
+            json(r, 200, { status: 'success', data: { resultType: 'vector', result: [] } }),
+          );
+          return { url: s.url, stub: s };
+        },
+        /not what its API returns/,
+      ],
     ];
     it.each(cases)('%s', async (_name, make, message) => {
       const target = await make();
       stub = target.stub;
-      const err = await new PrometheusClient({ url: target.url, timeoutMs: 200 }).queryRange('up', start, end, 15).catch((e: unknown) => e);
+      const err = await new PrometheusClient({ url: target.url, timeoutMs: 200 })
+        .queryRange('up', start, end, 15)
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(PilotError);
       expect(err).toMatchObject({ code: 'EXTERNAL_UNAVAILABLE', message: expect.stringMatching(message) });
       expect((err as PilotError).message).toContain(`Prometheus at ${target.url}`);

@@ -35,7 +35,9 @@ describe('quoteMatcherValue (Alertmanager knows only \\\\, \\" and \\n)', () => 
 });
 
 describe('assertLabelName', () => {
-  it.each(['backend', 'server', '_x', 'a1_b'])('accepts %s', (name) => expect(() => assertLabelName(name)).not.toThrow());
+  it.each(['backend', 'server', '_x', 'a1_b'])('accepts %s', (name) =>
+    expect(() => assertLabelName(name)).not.toThrow(),
+  );
   it.each(['1a', 'a-b', 'a b', '', 'a="x"', 'a}'])('refuses %j', (name) => {
     expect(() => assertLabelName(name)).toThrow(expect.objectContaining({ code: 'PARAM_INVALID' }));
   });

@@ -5,7 +5,9 @@ import { expectPilotError } from '../../support/expect-pilot-error';
 
 describe('assertSilenceScope: a silence names at least the alert and its host', () => {
   it('accepts matchers with the alertname and the host label', () => {
-    expect(() => assertSilenceScope({ alertname: 'HaproxyServerDown', instance: 'lb-1:9101', server: 'web2' }, 'instance')).not.toThrow();
+    expect(() =>
+      assertSilenceScope({ alertname: 'HaproxyServerDown', instance: 'lb-1:9101', server: 'web2' }, 'instance'),
+    ).not.toThrow();
   });
   it.each([
     [{ alertname: 'HaproxyServerDown', server: 'web2' }, 'instance', '`instance` label is not known'],
@@ -31,7 +33,9 @@ describe('silenceCoverageRefusal: more than one alert only when confirmed', () =
   });
   it('says how many and what to do', () => {
     const e = silenceCoverageRefusal(5, 3);
-    expect(e?.message).toBe('these matchers now cover 5 alerts in Alertmanager, more than the 3 you confirmed: nothing was silenced');
+    expect(e?.message).toBe(
+      'these matchers now cover 5 alerts in Alertmanager, more than the 3 you confirmed: nothing was silenced',
+    );
     expect(e?.hint).toMatch(/click Silence again/);
   });
 });
@@ -39,16 +43,31 @@ describe('silenceCoverageRefusal: more than one alert only when confirmed', () =
 describe('silenceModal over more than one alert', () => {
   const labels = { alertname: 'HaproxyServerDown', instance: 'lb-1:9101' };
   it('lists how many and requires "silence all N"; the count travels to the submission', () => {
-    const view = silenceModal({ incident: openIncident(), labels, channel: 'C0123ALERTS', now: new Date('2026-11-25T03:00:00Z'), covers: 4 });
+    const view = silenceModal({
+      incident: openIncident(),
+      labels,
+      channel: 'C0123ALERTS',
+      now: new Date('2026-11-25T03:00:00Z'),
+      covers: 4,
+    });
     const text = JSON.stringify(view.blocks);
     expect(text).toContain('cover *4 alerts* now');
-    const tick = view.blocks.find((b) => b.block_id === 'silence-all') as { optional?: boolean; element: { options: Array<{ text: { text: string } }> } };
+    const tick = view.blocks.find((b) => b.block_id === 'silence-all') as {
+      optional?: boolean;
+      element: { options: Array<{ text: { text: string } }> };
+    };
     expect(tick.optional).toBeUndefined();
     expect(tick.element.options[0].text.text).toBe('Silence all 4');
     expect(parseSilenceMeta(view.private_metadata)).toEqual({ incidentId: 7, channel: 'C0123ALERTS', covers: 4 });
   });
   it.each([undefined, 0, 1])('asks nothing more for %p alerts', (covers) => {
-    const view = silenceModal({ incident: openIncident(), labels, channel: 'C0123ALERTS', now: new Date('2026-11-25T03:00:00Z'), ...(covers !== undefined ? { covers } : {}) });
+    const view = silenceModal({
+      incident: openIncident(),
+      labels,
+      channel: 'C0123ALERTS',
+      now: new Date('2026-11-25T03:00:00Z'),
+      ...(covers !== undefined ? { covers } : {}),
+    });
     expect(view.blocks.some((b) => b.block_id === 'silence-all')).toBe(false);
     expect(parseSilenceMeta(view.private_metadata)?.covers).toBeUndefined();
   });

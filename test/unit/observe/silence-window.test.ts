@@ -1,4 +1,9 @@
-import { MAX_SILENCE_MS, parseSilenceDuration, silenceComment, silenceWindow } from '../../../src/observe/silence-window';
+import {
+  MAX_SILENCE_MS,
+  parseSilenceDuration,
+  silenceComment,
+  silenceWindow,
+} from '../../../src/observe/silence-window';
 
 const now = new Date('2026-01-01T12:00:00Z');
 
@@ -14,7 +19,9 @@ describe('silenceWindow', () => {
   });
 
   it('until a time in the future', () => {
-    expect(silenceWindow({ until: new Date('2026-01-02T08:00:00Z') }, now).endsAt.toISOString()).toBe('2026-01-02T08:00:00.000Z');
+    expect(silenceWindow({ until: new Date('2026-01-02T08:00:00Z') }, now).endsAt.toISOString()).toBe(
+      '2026-01-02T08:00:00.000Z',
+    );
   });
 
   it.each([
@@ -49,9 +56,17 @@ describe('parseSilenceDuration', () => {
 
 describe('silenceComment', () => {
   it('names the incident and its link, and keeps the note on one line', () => {
-    expect(silenceComment({ incidentId: 12, incidentLink: 'https://slack.example/archives/C1/p123', note: ' working on it\n  in the DC ' })).toBe(
+    expect(
+      silenceComment({
+        incidentId: 12,
+        incidentLink: 'https://slack.example/archives/C1/p123',
+        note: ' working on it\n  in the DC ',
+      }),
+    ).toBe(
       'Silenced from runbook-pilot incident #12: https://slack.example/archives/C1/p123\nNote: working on it in the DC',
     );
-    expect(silenceComment({ incidentId: 3, incidentLink: 'https://x' })).toBe('Silenced from runbook-pilot incident #3: https://x');
+    expect(silenceComment({ incidentId: 3, incidentLink: 'https://x' })).toBe(
+      'Silenced from runbook-pilot incident #3: https://x',
+    );
   });
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseRunbookBinding } from '../../../src/runbook/binding-schema';
 import { PilotError } from '../../../src/errors';
+import { parseRunbookBinding } from '../../../src/runbook/binding-schema';
 
 const file = 'runbooks/SomeAlert.yml';
 
@@ -26,7 +26,13 @@ describe('parseRunbookBinding', () => {
       hostLabel: 'instance',
       query: 'haproxy_server_up{instance="{instance}",backend="{backend}"}',
       steps: {
-        diagnosis: { 1: 'log-tail', 2: 'status-check', 3: 'connectivity-check', 4: 'config-check', 5: 'recent-changes' },
+        diagnosis: {
+          1: 'log-tail',
+          2: 'status-check',
+          3: 'connectivity-check',
+          4: 'config-check',
+          5: 'recent-changes',
+        },
         mitigation: { 1: ['restart', 'reload'], 2: 'config-check', 3: 'version-check' },
       },
     });
@@ -35,14 +41,38 @@ describe('parseRunbookBinding', () => {
   });
 
   it.each([
-    ['a top-level unknown key', 'alert: A\nstep:\n  diagnosis: {}\n', ['runbooks/SomeAlert.yml', 'unknown key "step" at (top level)']],
+    [
+      'a top-level unknown key',
+      'alert: A\nstep:\n  diagnosis: {}\n',
+      ['runbooks/SomeAlert.yml', 'unknown key "step" at (top level)'],
+    ],
     ['an unknown section', 'alert: A\nsteps:\n  diagnose:\n    1: log-tail\n', ['unknown key "diagnose" at steps']],
-    ['an unknown key in an extra step', 'alert: A\nextra:\n  - id: x\n    section: diagnosis\n    title: X\n    actoins: [log-tail]\n', ['unknown key "actoins" at extra.0', 'extra.0.actions']],
-    ['a non-number item', 'alert: A\nsteps:\n  diagnosis:\n    first: log-tail\n', ['steps.diagnosis.first', 'item number']],
-    ['a title over 75 characters', `alert: A\ntitles:\n  diagnosis-1: ${'t'.repeat(76)}\n`, ['titles.diagnosis-1', '75']],
+    [
+      'an unknown key in an extra step',
+      'alert: A\nextra:\n  - id: x\n    section: diagnosis\n    title: X\n    actoins: [log-tail]\n',
+      ['unknown key "actoins" at extra.0', 'extra.0.actions'],
+    ],
+    [
+      'a non-number item',
+      'alert: A\nsteps:\n  diagnosis:\n    first: log-tail\n',
+      ['steps.diagnosis.first', 'item number'],
+    ],
+    [
+      'a title over 75 characters',
+      `alert: A\ntitles:\n  diagnosis-1: ${'t'.repeat(76)}\n`,
+      ['titles.diagnosis-1', '75'],
+    ],
     ['an action id with shell in it', 'alert: A\nsteps:\n  diagnosis:\n    1: "log-tail; id"\n', ['steps.diagnosis.1']],
-    ['an own action with an unknown key', 'alert: A\nactions:\n  - id: up\n    title: Up\n    description: d\n    risk: read\n    params: {}\n    command: uptime\n    timeoutMs: 1000\n    outputCap: 1000\n    shell: zsh\n', ['unknown key "shell" at actions.0']],
-    ['an own action with an unbounded int', 'alert: A\nactions:\n  - id: up\n    title: Up\n    description: d\n    risk: read\n    params:\n      n: { from: input, type: int, default: 1 }\n    command: uptime {n}\n    timeoutMs: 1000\n    outputCap: 1000\n', ['actions.0.params.n.min']],
+    [
+      'an own action with an unknown key',
+      'alert: A\nactions:\n  - id: up\n    title: Up\n    description: d\n    risk: read\n    params: {}\n    command: uptime\n    timeoutMs: 1000\n    outputCap: 1000\n    shell: zsh\n',
+      ['unknown key "shell" at actions.0'],
+    ],
+    [
+      'an own action with an unbounded int',
+      'alert: A\nactions:\n  - id: up\n    title: Up\n    description: d\n    risk: read\n    params:\n      n: { from: input, type: int, default: 1 }\n    command: uptime {n}\n    timeoutMs: 1000\n    outputCap: 1000\n',
+      ['actions.0.params.n.min'],
+    ],
     ['a missing alert', 'labels: [a]\n', ['alert']],
   ])('refuses %s with the file and key path', (_n, yaml, words) => {
     const e = errorOf(yaml);
@@ -51,6 +81,8 @@ describe('parseRunbookBinding', () => {
   });
 
   it('names the line of a YAML syntax error', () => {
-    expect(errorOf('alert: A\nsteps:\n  diagnosis: [\n').message).toMatch(/runbooks\/SomeAlert\.yml: invalid YAML at line \d/);
+    expect(errorOf('alert: A\nsteps:\n  diagnosis: [\n').message).toMatch(
+      /runbooks\/SomeAlert\.yml: invalid YAML at line \d/,
+    );
   });
 });

@@ -5,7 +5,12 @@
  */
 import { join } from 'node:path';
 import { builtinActions } from '../../../src/actions/catalog';
-import { formatRunbookProblem, loadRunbookCollection, loadRunbooks, type RunbookProblem } from '../../../src/runbook/load-runbooks';
+import {
+  formatRunbookProblem,
+  loadRunbookCollection,
+  loadRunbooks,
+  type RunbookProblem,
+} from '../../../src/runbook/load-runbooks';
 
 const dir = join(__dirname, '../../fixtures/runbooks/collection');
 
@@ -14,7 +19,12 @@ describe('the fixture collection', () => {
 
   it('loads every usable runbook, from every sub-folder, whatever its file name', () => {
     expect(loaded.files).toBe(17);
-    expect(loaded.registry.list().map((rb) => rb.doc.alertname).sort()).toEqual([
+    expect(
+      loaded.registry
+        .list()
+        .map((rb) => rb.doc.alertname)
+        .sort(),
+    ).toEqual([
       'HaproxyBackendMaxActiveSession>80%',
       'HaproxyPendingRequests',
       'HaproxyServerDown',
@@ -27,13 +37,25 @@ describe('the fixture collection', () => {
       'WindowsServerDiskSpaceUsage',
     ]);
     // Front-matter variants: none (BOM, CRLF, `# ` heading) and a quoted title.
-    expect(loaded.registry.get('WindowsServerCpuUsage')?.steps.map((s) => s.title)).toEqual(['Check the top processes', 'Check recent deployments', 'Scale out']);
-    expect(loaded.registry.get('WindowsServerDiskSpaceUsage')?.file).toBe(join(dir, 'windows exporter', 'Disk 90% (C drive).md'));
-    expect(loaded.registry.get('HaproxyServerDown')?.steps.filter((s) => s.kind === 'action').map((s) => s.id)).toEqual(['diagnosis-1', 'diagnosis-4']);
+    expect(loaded.registry.get('WindowsServerCpuUsage')?.steps.map((s) => s.title)).toEqual([
+      'Check the top processes',
+      'Check recent deployments',
+      'Scale out',
+    ]);
+    expect(loaded.registry.get('WindowsServerDiskSpaceUsage')?.file).toBe(
+      join(dir, 'windows exporter', 'Disk 90% (C drive).md'),
+    );
+    expect(
+      loaded.registry
+        .get('HaproxyServerDown')
+        ?.steps.filter((s) => s.kind === 'action')
+        .map((s) => s.id),
+    ).toEqual(['diagnosis-1', 'diagnosis-4']);
   });
 
   it('reports each skipped file and each choice on one line with the file and the fix', () => {
-    const byFile = (file: string): RunbookProblem | undefined => loaded.problems.find((p) => p.file === `runbooks/${file}`);
+    const byFile = (file: string): RunbookProblem | undefined =>
+      loaded.problems.find((p) => p.file === `runbooks/${file}`);
     expect(loaded.problems.map((p) => [p.level, p.file])).toEqual([
       ['warning', 'runbooks/haproxy-embedded-exporter-v2/HaproxyRetryHigh.md'],
       ['warning', 'runbooks/haproxy-exporter-v1/HaproxyServerResponseErrors.md'],
@@ -55,7 +77,9 @@ describe('the fixture collection', () => {
       "runbooks/mysqld-exporter/MysqlDown.md: alert MysqlDown also has a runbook in runbooks/percona-mysqld-exporter/MysqlDown.md; using runbooks/mysqld-exporter/MysqlDown.md (first by path); to choose, name the runbook in the alert's binding with runbook: <path>, or delete the other file",
     );
     expect(byFile('node-exporter/HostOutOfMemory.yml')?.problem).toContain('unknown key "stesp"');
-    expect(byFile('node-exporter/HostOutOfMemory.yml')?.fix).toContain('runbooks/node-exporter/HostOutOfMemory.md is served as a checklist');
+    expect(byFile('node-exporter/HostOutOfMemory.yml')?.fix).toContain(
+      'runbooks/node-exporter/HostOutOfMemory.md is served as a checklist',
+    );
     expect(byFile('node-exporter/HostClockSkew.yml')?.problem).toContain('"no-such-action"');
     expect(byFile('windows exporter/No name.md')?.fix).toContain('title: <AlertName>');
     // The runbooks of the skipped bindings are still served, as checklists.

@@ -13,8 +13,16 @@ describe('loadRunbooks', () => {
     const rb = registry.get('HaproxyServerDown');
     expect(rb?.binding?.hostLabel).toBe('instance');
     expect(rb?.steps.filter((s) => s.kind === 'action').map((s) => s.id)).toEqual([
-      'diagnosis-1', 'diagnosis-2', 'diagnosis-3', 'diagnosis-4', 'diagnosis-5', 'diagnosis-backend-state',
-      'mitigation-1', 'mitigation-2', 'mitigation-3', 'mitigation-server-state',
+      'diagnosis-1',
+      'diagnosis-2',
+      'diagnosis-3',
+      'diagnosis-4',
+      'diagnosis-5',
+      'diagnosis-backend-state',
+      'mitigation-1',
+      'mitigation-2',
+      'mitigation-3',
+      'mitigation-server-state',
     ]);
     expect(registry.action(rb!, 'drain')?.risk).toBe('change');
     expect(registry.action(rb!, 'no-such-action')).toBeUndefined();
@@ -54,7 +62,10 @@ describe('loadRunbooks', () => {
     };
 
     it('serves the runbook of a new alert with its own action, no code change', () => {
-      writeFileSync(join(dir, 'DiskFull.md'), '---\ntitle: DiskFull\n---\n# DiskFull\n\n## Diagnosis\n\n1. See which mount is full\n2. Ask the owner\n');
+      writeFileSync(
+        join(dir, 'DiskFull.md'),
+        '---\ntitle: DiskFull\n---\n# DiskFull\n\n## Diagnosis\n\n1. See which mount is full\n2. Ask the owner\n',
+      );
       writeFileSync(
         join(dir, 'DiskFull.yml'),
         [
@@ -92,7 +103,11 @@ describe('loadRunbooks', () => {
 
     it('skips a binding for another alert, serving its runbook as a checklist', () => {
       writeFileSync(join(dir, 'HaproxyServerDown.yml'), 'alert: HaproxyBackendDown\n');
-      const { registry } = expectSkipped('HaproxyServerDown.yml', '"HaproxyBackendDown"', 'set alert: HaproxyServerDown');
+      const { registry } = expectSkipped(
+        'HaproxyServerDown.yml',
+        '"HaproxyBackendDown"',
+        'set alert: HaproxyServerDown',
+      );
       const rb = registry.get('HaproxyServerDown');
       expect(rb?.binding).toBeUndefined();
       expect(rb?.steps.every((s) => s.kind === 'checklist')).toBe(true);
@@ -108,7 +123,10 @@ describe('loadRunbooks', () => {
     });
 
     it('skips a binding whose step names an unknown action', () => {
-      writeFileSync(join(dir, 'HaproxyServerDown.yml'), 'alert: HaproxyServerDown\nsteps: { diagnosis: { 1: reboot-now } }\n');
+      writeFileSync(
+        join(dir, 'HaproxyServerDown.yml'),
+        'alert: HaproxyServerDown\nsteps: { diagnosis: { 1: reboot-now } }\n',
+      );
       const { registry } = expectSkipped('HaproxyServerDown.yml', '"reboot-now"', 'served as a checklist');
       expect(registry.get('HaproxyServerDown')?.binding).toBeUndefined();
     });
@@ -121,15 +139,23 @@ describe('loadRunbooks', () => {
       const { registry, problems } = loadRunbookCollection(dir, builtinActions, { displayDir: 'rb' });
       expect(problems).toHaveLength(1);
       expect(problems[0]).toMatchObject({ level: 'warning', file: 'rb/HaproxyServerDown.md' });
-      expect(formatRunbookProblem(problems[0])).toContain('also has a runbook in rb/a-exporter/Copy.md, rb/b-exporter/HaproxyServerDown.md');
+      expect(formatRunbookProblem(problems[0])).toContain(
+        'also has a runbook in rb/a-exporter/Copy.md, rb/b-exporter/HaproxyServerDown.md',
+      );
       expect(formatRunbookProblem(problems[0])).toContain('runbook: <path>');
       expect(registry.get('HaproxyServerDown')?.file).toBe(join(dir, 'HaproxyServerDown.md'));
     });
 
-    it("two runbooks for one alert: the one a binding names with runbook: wins, without a warning", () => {
+    it('two runbooks for one alert: the one a binding names with runbook: wins, without a warning', () => {
       mkdirSync(join(dir, 'v2'));
-      writeFileSync(join(dir, 'v2', 'HaproxyServerDown.md'), '---\ntitle: HaproxyServerDown\n---\n## Diagnosis\n\n1. Look at the v2 metrics\n');
-      writeFileSync(join(dir, 'v2', 'HaproxyServerDown.yml'), 'alert: HaproxyServerDown\nrunbook: HaproxyServerDown.md\nsteps: { diagnosis: { 1: backend-state } }\n');
+      writeFileSync(
+        join(dir, 'v2', 'HaproxyServerDown.md'),
+        '---\ntitle: HaproxyServerDown\n---\n## Diagnosis\n\n1. Look at the v2 metrics\n',
+      );
+      writeFileSync(
+        join(dir, 'v2', 'HaproxyServerDown.yml'),
+        'alert: HaproxyServerDown\nrunbook: HaproxyServerDown.md\nsteps: { diagnosis: { 1: backend-state } }\n',
+      );
       const { registry, problems } = loadRunbookCollection(dir, builtinActions);
       expect(problems).toEqual([]);
       const rb = registry.get('HaproxyServerDown');
@@ -139,9 +165,17 @@ describe('loadRunbooks', () => {
 
     it('a binding may bind a runbook elsewhere with runbook:, never outside the folder', () => {
       mkdirSync(join(dir, 'bindings'));
-      writeFileSync(join(dir, 'bindings', 'mine.yml'), 'alert: HaproxyServerDown\nrunbook: ../HaproxyServerDown.md\nsteps: { diagnosis: { 1: log-tail } }\n');
-      expect(loadRunbookCollection(dir, builtinActions).registry.get('HaproxyServerDown')?.steps[0].kind).toBe('action');
-      writeFileSync(join(dir, 'bindings', 'mine.yml'), 'alert: HaproxyServerDown\nrunbook: ../../etc/HaproxyServerDown.md\n');
+      writeFileSync(
+        join(dir, 'bindings', 'mine.yml'),
+        'alert: HaproxyServerDown\nrunbook: ../HaproxyServerDown.md\nsteps: { diagnosis: { 1: log-tail } }\n',
+      );
+      expect(loadRunbookCollection(dir, builtinActions).registry.get('HaproxyServerDown')?.steps[0].kind).toBe(
+        'action',
+      );
+      writeFileSync(
+        join(dir, 'bindings', 'mine.yml'),
+        'alert: HaproxyServerDown\nrunbook: ../../etc/HaproxyServerDown.md\n',
+      );
       expectSkipped('bindings/mine.yml', 'outside the runbook folder');
     });
 

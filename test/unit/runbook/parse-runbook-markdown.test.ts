@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseRunbookMarkdown } from '../../../src/runbook/parse-runbook-markdown';
 import { PilotError } from '../../../src/errors';
+import { parseRunbookMarkdown } from '../../../src/runbook/parse-runbook-markdown';
 
 const srerun = join(__dirname, '../../fixtures/runbooks/srerun');
 const written = readdirSync(srerun).filter((f) => f.endsWith('.md'));
@@ -82,7 +82,9 @@ describe('parseRunbookMarkdown on the srerun/prometheus-alerts sample', () => {
     expect(old).toMatchObject({ meaning: 'MySQL instance is down on {{ $labels.instance }}', expr: 'mysql_up == 0' });
     const html = parseRunbookMarkdown(read('templates', 'HostHighCpuLoad.md'), 'x');
     expect(html.meaning).toBe('CPU load is > 80%');
-    expect(html.url).toBe('https://github.com/srerun/prometheus-alerts/blob/main/content/runbooks/node-exporter/HostHighCpuLoad.md');
+    expect(html.url).toBe(
+      'https://github.com/srerun/prometheus-alerts/blob/main/content/runbooks/node-exporter/HostHighCpuLoad.md',
+    );
   });
 });
 
@@ -92,7 +94,10 @@ describe('parseRunbookMarkdown on layouts the sample lacks', () => {
     `---\ntitle: SomeAlert\n---\n\n# SomeAlert\n\n## Meaning\n\nx\n\n## Diagnosis\n\n${diagnosis}\n\n## Mitigation\n\n${mitigation}\n`;
 
   it('takes bullets as steps when a section has no numbers', () => {
-    const d = parseRunbookMarkdown(doc('Steps:\n\n* Check the logs\n* Check the `config`\n  with more detail\n- Check disk'), 'x');
+    const d = parseRunbookMarkdown(
+      doc('Steps:\n\n* Check the logs\n* Check the `config`\n  with more detail\n- Check disk'),
+      'x',
+    );
     expect(d.diagnosis).toEqual([
       { number: 1, text: 'Check the logs' },
       { number: 2, text: 'Check the config with more detail' },
@@ -101,7 +106,10 @@ describe('parseRunbookMarkdown on layouts the sample lacks', () => {
   });
 
   it('joins nested bullets into their numbered item', () => {
-    const d = parseRunbookMarkdown(doc('1. **Check logs**: look at\n   - the HAProxy log\n   - the journal\n2. Check config'), 'x');
+    const d = parseRunbookMarkdown(
+      doc('1. **Check logs**: look at\n   - the HAProxy log\n   - the journal\n2. Check config'),
+      'x',
+    );
     expect(d.diagnosis).toEqual([
       { number: 1, lead: 'Check logs', text: 'Check logs: look at the HAProxy log the journal' },
       { number: 2, text: 'Check config' },
@@ -109,12 +117,20 @@ describe('parseRunbookMarkdown on layouts the sample lacks', () => {
   });
 
   it('turns ### sub-headings into steps, or numbers items under them', () => {
-    const d = parseRunbookMarkdown(doc('### Check the logs\n\nLook at `journalctl -u haproxy`.\n\n### Step 2: Check the network\n\n* ping the server\n* trace the route'), 'x');
+    const d = parseRunbookMarkdown(
+      doc(
+        '### Check the logs\n\nLook at `journalctl -u haproxy`.\n\n### Step 2: Check the network\n\n* ping the server\n* trace the route',
+      ),
+      'x',
+    );
     expect(d.diagnosis).toEqual([
       { number: 1, lead: 'Check the logs', text: 'Check the logs: Look at journalctl -u haproxy.' },
       { number: 2, lead: 'Check the network', text: 'Check the network: ping the server trace the route' },
     ]);
-    const m = parseRunbookMarkdown(doc('x', '### Short term\n\n1. Restart\n2. Drain\n\n### Long term\n\n1. Add capacity'), 'x');
+    const m = parseRunbookMarkdown(
+      doc('x', '### Short term\n\n1. Restart\n2. Drain\n\n### Long term\n\n1. Add capacity'),
+      'x',
+    );
     expect(m.mitigation.map((i) => [i.number, i.text])).toEqual([
       [1, 'Restart'],
       [2, 'Drain'],
@@ -124,7 +140,16 @@ describe('parseRunbookMarkdown on layouts the sample lacks', () => {
 
   it('gives empty lists for missing sections and takes the title from the heading without front matter', () => {
     const d = parseRunbookMarkdown('# LonelyAlert\n\nNothing else.\n', 'x');
-    expect(d).toEqual({ alertname: 'LonelyAlert', description: undefined, meaning: '', impact: '', diagnosis: [], mitigation: [], url: undefined, expr: undefined });
+    expect(d).toEqual({
+      alertname: 'LonelyAlert',
+      description: undefined,
+      meaning: '',
+      impact: '',
+      diagnosis: [],
+      mitigation: [],
+      url: undefined,
+      expr: undefined,
+    });
   });
 
   it('accepts CRLF line ends', () => {

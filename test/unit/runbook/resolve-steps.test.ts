@@ -9,8 +9,14 @@ import type { RunbookBinding } from '../../../src/runbook/types';
 import { expectPilotError } from '../../support/expect-pilot-error';
 
 const repo = join(__dirname, '../../..');
-const doc = parseRunbookMarkdown(readFileSync(join(repo, 'runbooks/HaproxyServerDown.md'), 'utf8'), 'runbooks/HaproxyServerDown.md');
-const binding = parseRunbookBinding(readFileSync(join(repo, 'runbooks/HaproxyServerDown.yml'), 'utf8'), 'runbooks/HaproxyServerDown.yml');
+const doc = parseRunbookMarkdown(
+  readFileSync(join(repo, 'runbooks/HaproxyServerDown.md'), 'utf8'),
+  'runbooks/HaproxyServerDown.md',
+);
+const binding = parseRunbookBinding(
+  readFileSync(join(repo, 'runbooks/HaproxyServerDown.yml'), 'utf8'),
+  'runbooks/HaproxyServerDown.yml',
+);
 
 function expectInvalid(fn: () => unknown, ...parts: string[]): void {
   expectPilotError(fn, 'RUNBOOK_INVALID', ...parts);
@@ -64,26 +70,64 @@ describe('resolveSteps', () => {
     const own: RunbookBinding = {
       alert: 'HaproxyServerDown',
       steps: { diagnosis: { 1: 'lb-uptime' } },
-      actions: [{ id: 'lb-uptime', title: 'Uptime', description: 'uptime', risk: 'read', params: {}, command: 'uptime', timeoutMs: 5000, outputCap: 4096 }],
+      actions: [
+        {
+          id: 'lb-uptime',
+          title: 'Uptime',
+          description: 'uptime',
+          risk: 'read',
+          params: {},
+          command: 'uptime',
+          timeoutMs: 5000,
+          outputCap: 4096,
+        },
+      ],
     };
     expect(resolveSteps(doc, own, builtinActions)[0]).toMatchObject({ kind: 'action', actions: ['lb-uptime'] });
   });
 
   it.each([
-    ['an unknown action', { alert: 'HaproxyServerDown', steps: { diagnosis: { 2: 'tail-logs' } } }, ['step diagnosis-2', '"tail-logs"']],
-    ['an unknown action in an extra step', { alert: 'HaproxyServerDown', extra: [{ id: 'x', section: 'mitigation', title: 'X', actions: ['nope'] }] }, ['step mitigation-x', '"nope"']],
-    ['an item the runbook lacks', { alert: 'HaproxyServerDown', steps: { mitigation: { 7: 'reload' } } }, ['mitigation item 7', 'has 6 item(s)']],
+    [
+      'an unknown action',
+      { alert: 'HaproxyServerDown', steps: { diagnosis: { 2: 'tail-logs' } } },
+      ['step diagnosis-2', '"tail-logs"'],
+    ],
+    [
+      'an unknown action in an extra step',
+      { alert: 'HaproxyServerDown', extra: [{ id: 'x', section: 'mitigation', title: 'X', actions: ['nope'] }] },
+      ['step mitigation-x', '"nope"'],
+    ],
+    [
+      'an item the runbook lacks',
+      { alert: 'HaproxyServerDown', steps: { mitigation: { 7: 'reload' } } },
+      ['mitigation item 7', 'has 6 item(s)'],
+    ],
     ['a title for no step', { alert: 'HaproxyServerDown', titles: { 'diagnosis-9': 'X' } }, ['"diagnosis-9"']],
-    ['an extra id clash', { alert: 'HaproxyServerDown', extra: [{ id: '1', section: 'diagnosis', title: 'X', actions: ['log-tail'] }] }, ['diagnosis-1 clashes']],
-    ['checklist mixed with actions', { alert: 'HaproxyServerDown', steps: { diagnosis: { 1: ['checklist', 'log-tail'] } } }, ['mixes']],
+    [
+      'an extra id clash',
+      { alert: 'HaproxyServerDown', extra: [{ id: '1', section: 'diagnosis', title: 'X', actions: ['log-tail'] }] },
+      ['diagnosis-1 clashes'],
+    ],
+    [
+      'checklist mixed with actions',
+      { alert: 'HaproxyServerDown', steps: { diagnosis: { 1: ['checklist', 'log-tail'] } } },
+      ['mixes'],
+    ],
   ] as Array<[string, RunbookBinding, string[]]>)('refuses %s, naming the file and step', (_n, b, words) => {
-    expectInvalid(() => resolveSteps(doc, b, builtinActions, 'runbooks/HaproxyServerDown.yml'), 'runbooks/HaproxyServerDown.yml', ...words);
+    expectInvalid(
+      () => resolveSteps(doc, b, builtinActions, 'runbooks/HaproxyServerDown.yml'),
+      'runbooks/HaproxyServerDown.yml',
+      ...words,
+    );
   });
 });
 
 describe('shortTitle', () => {
   it.each([
-    ['Check the HAProxy server logs for any errors or warnings', 'Check the HAProxy server logs for any errors or warnings'],
+    [
+      'Check the HAProxy server logs for any errors or warnings',
+      'Check the HAProxy server logs for any errors or warnings',
+    ],
     ['Renew the SSL certificate: Obtain a new SSL certificate from a trusted authority.', 'Renew the SSL certificate'],
     ['Restart the OSD service on the affected node. Then wait.', 'Restart the OSD service on the affected node'],
     [

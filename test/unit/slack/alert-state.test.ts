@@ -1,6 +1,6 @@
-import type { AlertState } from '../../../src/observe/alertmanager-client';
 import { PilotError } from '../../../src/errors';
 import { createLogger } from '../../../src/logger';
+import type { AlertState } from '../../../src/observe/alertmanager-client';
 import { AlertStateTracker, alertLabels } from '../../../src/slack/alert-state';
 
 /** A hand-written Alertmanager: answers from a queue, counts the questions. */
@@ -18,7 +18,14 @@ class FakeAlertmanager {
   }
 }
 
-const firing: AlertState = { firing: true, state: 'active', silencedBy: [], inhibitedBy: [], matched: 1, startsAt: '2026-11-25T03:00:00.000Z' };
+const firing: AlertState = {
+  firing: true,
+  state: 'active',
+  silencedBy: [],
+  inhibitedBy: [],
+  matched: 1,
+  startsAt: '2026-11-25T03:00:00.000Z',
+};
 const silenced: AlertState = { ...firing, state: 'suppressed', silencedBy: ['0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0'] };
 const resolved: AlertState = { firing: false, silencedBy: [], inhibitedBy: [], matched: 0 };
 const incident = {
@@ -26,7 +33,7 @@ const incident = {
   alert: {
     alertname: 'HaproxyServerDown',
     status: 'firing' as const,
-    labels: { alertname: 'HaproxyServerDown', backend: 'web', server: 'web2', instance: '' , job: 'haproxy' },
+    labels: { alertname: 'HaproxyServerDown', backend: 'web', server: 'web2', instance: '', job: 'haproxy' },
     annotations: {},
     fingerprint: 'fp',
     source: 'alertmanager-slack' as const,
@@ -37,7 +44,15 @@ const incident = {
 function tracker(am: FakeAlertmanager) {
   let t = Date.parse('2026-11-25T03:30:00.000Z');
   const clock = { advance: (ms: number) => (t += ms) };
-  return { clock, tracker: new AlertStateTracker({ alertmanager: am, now: () => new Date(t), logger: createLogger('silent'), ttlMs: 10_000 }) };
+  return {
+    clock,
+    tracker: new AlertStateTracker({
+      alertmanager: am,
+      now: () => new Date(t),
+      logger: createLogger('silent'),
+      ttlMs: 10_000,
+    }),
+  };
 }
 
 describe('AlertStateTracker', () => {
@@ -46,7 +61,12 @@ describe('AlertStateTracker', () => {
     ['silenced', silenced, 'silenced', undefined],
     ['inhibited', { ...firing, inhibitedBy: ['x'] }, 'active', 'inhibited'],
     ['not held by Alertmanager', resolved, 'resolved', undefined],
-    ['Alertmanager down', new PilotError('EXTERNAL_UNAVAILABLE', 'Alertmanager at http://am did not answer'), 'unknown', 'Alertmanager did not answer'],
+    [
+      'Alertmanager down',
+      new PilotError('EXTERNAL_UNAVAILABLE', 'Alertmanager at http://am did not answer'),
+      'unknown',
+      'Alertmanager did not answer',
+    ],
   ])('%s', async (_name, answer, kind, detail) => {
     const { tracker: t } = tracker(new FakeAlertmanager(true, [answer]));
     const r = await t.check(incident);

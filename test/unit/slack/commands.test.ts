@@ -14,7 +14,7 @@ import { createLogger } from '../../../src/logger';
 import { AccessPolicy } from '../../../src/mitigation/access';
 import { loadRunbooks } from '../../../src/runbook/load-runbooks';
 import type { AlertFlow } from '../../../src/slack/alert-flow';
-import { dispatch, outsideChannelsText, type CommandDeps } from '../../../src/slack/commands';
+import { type CommandDeps, dispatch, outsideChannelsText } from '../../../src/slack/commands';
 import type { IncidentPresenter } from '../../../src/slack/incident-presenter';
 import { firingAlert } from '../../support/domain-fixtures';
 
@@ -26,22 +26,56 @@ const RESOLVER = 'U0RESOLVE1';
 const lb1 = {
   name: 'lb-1',
   match: { instance: ['lb-1:9101'] },
-  ssh: { host: '10.0.0.5', user: 'ops', privateKeyPath: '/k', hostKey: 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s' },
+  ssh: {
+    host: '10.0.0.5',
+    user: 'ops',
+    privateKeyPath: '/k',
+    hostKey: 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s',
+  },
 };
 const secretHost = { ...lb1, name: 'db-primary-secret', match: { instance: ['db:9101'] } };
 
 async function setup(access: Record<string, unknown> = { mitigate: [ONCALL] }) {
-  const config = parseConfigText(stringify({ slack: { channels: [ALERTS, OTHER] }, alertmanager: { token: 't' }, hosts: [lb1, secretHost], access }), 'test.yml');
+  const config = parseConfigText(
+    stringify({ slack: { channels: [ALERTS, OTHER] }, alertmanager: { token: 't' }, hosts: [lb1, secretHost], access }),
+    'test.yml',
+  );
   const store = new SqliteIncidentStore(':memory:');
   const at = '2026-11-25T03:00:00.000Z';
-  const here = (await store.openOrGet({ alert: firingAlert({ fingerprint: 'fp-here' }), hostName: 'lb-1', channel: ALERTS, threadTs: '1.1', at })).incident;
-  const there = (await store.openOrGet({ alert: firingAlert({ fingerprint: 'fp-there', labels: { alertname: 'HaproxyServerDown', instance: 'db:9101' } }), hostName: 'db-primary-secret', channel: OTHER, threadTs: '2.2', at })).incident;
+  const here = (
+    await store.openOrGet({
+      alert: firingAlert({ fingerprint: 'fp-here' }),
+      hostName: 'lb-1',
+      channel: ALERTS,
+      threadTs: '1.1',
+      at,
+    })
+  ).incident;
+  const there = (
+    await store.openOrGet({
+      alert: firingAlert({ fingerprint: 'fp-there', labels: { alertname: 'HaproxyServerDown', instance: 'db:9101' } }),
+      hostName: 'db-primary-secret',
+      channel: OTHER,
+      threadTs: '2.2',
+      at,
+    })
+  ).incident;
   const calls: Array<{ what: string; args: unknown[] }> = [];
   const flow = {
-    resolveByUser: async (incident: Incident, user: string) => (calls.push({ what: 'resolve', args: [incident.id, user] }), incident),
+    resolveByUser: async (incident: Incident, user: string) => (
+      calls.push({ what: 'resolve', args: [incident.id, user] }), incident
+    ),
     openManual: async (...args: unknown[]) => {
       calls.push({ what: 'openManual', args });
-      return (await store.openOrGet({ alert: firingAlert({ fingerprint: `manual-${calls.length}` }), hostName: 'lb-1', channel: args[3] as string, threadTs: '9.9', at })).incident;
+      return (
+        await store.openOrGet({
+          alert: firingAlert({ fingerprint: `manual-${calls.length}` }),
+          hostName: 'lb-1',
+          channel: args[3] as string,
+          threadTs: '9.9',
+          at,
+        })
+      ).incident;
     },
   } as unknown as AlertFlow;
   const presenter = {
@@ -57,10 +91,12 @@ async function setup(access: Record<string, unknown> = { mitigate: [ONCALL] }) {
     presenter,
     flow,
     access: new AccessPolicy(config.access, async () => []),
-    requestMitigation: async (args: { action: { id: string }; user: string }) => void calls.push({ what: 'requestMitigation', args: [args.action.id, args.user] }),
+    requestMitigation: async (args: { action: { id: string }; user: string }) =>
+      void calls.push({ what: 'requestMitigation', args: [args.action.id, args.user] }),
   } as unknown as CommandDeps;
   const replies: string[] = [];
-  const run = (text: string, user = ONCALL, channel = ALERTS) => dispatch(deps, {} as WebClient, { user, channel, triggerId: 't.1' }, text, async (t) => void replies.push(t));
+  const run = (text: string, user = ONCALL, channel = ALERTS) =>
+    dispatch(deps, {} as WebClient, { user, channel, triggerId: 't.1' }, text, async (t) => void replies.push(t));
   return { deps, store, calls, replies, run, here, there };
 }
 
@@ -71,7 +107,8 @@ describe('/incident scope (#12 §3)', () => {
     ['a group DM', 'G0GROUP001'],
   ])('answers in %s with one line saying where to use it, and nothing else', async (_name, channel) => {
     const { run, replies, calls } = await setup();
-    for (const text of ['list', 'show 1', 'resolve 1', 'run backend-state lb-1', 'help', 'note 1 hi']) await run(text, ONCALL, channel);
+    for (const text of ['list', 'show 1', 'resolve 1', 'run backend-state lb-1', 'help', 'note 1 hi'])
+      await run(text, ONCALL, channel);
     expect(replies).toEqual(Array(6).fill(outsideChannelsText([ALERTS, OTHER])));
     expect(replies[0].split('\n')).toHaveLength(1);
     expect(calls).toEqual([]);
@@ -88,20 +125,30 @@ describe('/incident scope (#12 §3)', () => {
     expect(replies[1]).not.toContain(`#${here.id}`);
   });
 
-  it.each(['show', 'timeline', 'resolve'])('`%s` of an incident of another channel reads as unknown here', async (sub) => {
-    const { run, replies, calls, there } = await setup();
-    await run(`${sub} ${there.id}`);
-    expect(replies[0]).toMatch(new RegExp(`#${there.id} does not exist`));
-    expect(replies[0]).not.toContain('db-primary-secret');
-    expect(calls).toEqual([]);
-  });
+  it.each(['show', 'timeline', 'resolve'])(
+    '`%s` of an incident of another channel reads as unknown here',
+    async (sub) => {
+      const { run, replies, calls, there } = await setup();
+      await run(`${sub} ${there.id}`);
+      expect(replies[0]).toMatch(new RegExp(`#${there.id} does not exist`));
+      expect(replies[0]).not.toContain('db-primary-secret');
+      expect(calls).toEqual([]);
+    },
+  );
 
   it('resolve: refused to someone who may not mitigate the host, recorded on the timeline', async () => {
     const { run, calls, store, here } = await setup();
-    await expect(run(`resolve ${here.id}`, INTERN)).rejects.toMatchObject({ code: 'NOT_ALLOWED', message: `you may not resolve #${here.id}`, details: { grantees: [ONCALL] } });
+    await expect(run(`resolve ${here.id}`, INTERN)).rejects.toMatchObject({
+      code: 'NOT_ALLOWED',
+      message: `you may not resolve #${here.id}`,
+      details: { grantees: [ONCALL] },
+    });
     expect(calls).toEqual([]);
     expect((await store.get(here.id))?.status).toBe('open');
-    expect((await store.timeline(here.id)).map((e) => [e.type, e.actor])).toContainEqual(['incident.resolve-refused', INTERN]);
+    expect((await store.timeline(here.id)).map((e) => [e.type, e.actor])).toContainEqual([
+      'incident.resolve-refused',
+      INTERN,
+    ]);
     await run(`resolve ${here.id}`, ONCALL);
     expect(calls).toEqual([{ what: 'resolve', args: [here.id, ONCALL] }]);
   });
@@ -117,7 +164,10 @@ describe('/incident scope (#12 §3)', () => {
   it('run of a mitigation: refused before an incident is opened by hand or a modal is asked for', async () => {
     const { run, calls, store } = await setup();
     await store.update(1, { status: 'resolved' });
-    await expect(run('run restart lb-1', INTERN)).rejects.toMatchObject({ code: 'NOT_ALLOWED', message: expect.stringContaining('you may not run Restart HAProxy on lb-1') });
+    await expect(run('run restart lb-1', INTERN)).rejects.toMatchObject({
+      code: 'NOT_ALLOWED',
+      message: expect.stringContaining('you may not run Restart HAProxy on lb-1'),
+    });
     expect(calls).toEqual([]);
     await run('run restart lb-1', ONCALL);
     expect(calls.map((c) => c.what)).toEqual(['openManual', 'requestMitigation']);

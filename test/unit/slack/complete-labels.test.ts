@@ -2,8 +2,8 @@ import { builtinActions } from '../../../src/actions/catalog';
 import type { HostConfig } from '../../../src/config/schema';
 import { assertLabelsPresent } from '../../../src/incident/complete-labels';
 import { completeLabelsModal, labelFields, readCompleteLabelsForm } from '../../../src/slack/blocks/complete-labels';
-import { expectPilotError } from '../../support/expect-pilot-error';
 import { openIncident as incidentFixture } from '../../support/domain-fixtures';
+import { expectPilotError } from '../../support/expect-pilot-error';
 
 const host = (name: string, instance: string) => ({ name, match: { instance: [instance] } }) as unknown as HostConfig;
 const hosts = [host('lb-1', 'lb-1:9101'), host('lb-2', 'lb-2:9101')];
@@ -26,11 +26,31 @@ describe('Complete labels form', () => {
   });
 
   it.each<[string, Record<string, unknown>, Record<string, string> | RegExp]>([
-    ['valid values', { 'label:instance': select('lb-2:9101'), 'label:server': value('web2'), 'label:cluster': value('eu west') }, { instance: 'lb-2:9101', server: 'web2', cluster: 'eu west' }],
-    ['a host that is not configured (a forged submission)', { 'label:instance': select('10.0.0.9:22'), 'label:server': value('web2'), 'label:cluster': value('eu') }, /configured hosts/],
-    ['a server value no step would accept', { 'label:instance': select('lb-1:9101'), 'label:server': value('web2;reboot'), 'label:cluster': value('eu') }, /server/],
-    ['an empty value', { 'label:instance': select('lb-1:9101'), 'label:server': value('  '), 'label:cluster': value('eu') }, /Give a value/],
-    ['two lines', { 'label:instance': select('lb-1:9101'), 'label:server': value('web2'), 'label:cluster': value('eu\nwest') }, /One line/],
+    [
+      'valid values',
+      { 'label:instance': select('lb-2:9101'), 'label:server': value('web2'), 'label:cluster': value('eu west') },
+      { instance: 'lb-2:9101', server: 'web2', cluster: 'eu west' },
+    ],
+    [
+      'a host that is not configured (a forged submission)',
+      { 'label:instance': select('10.0.0.9:22'), 'label:server': value('web2'), 'label:cluster': value('eu') },
+      /configured hosts/,
+    ],
+    [
+      'a server value no step would accept',
+      { 'label:instance': select('lb-1:9101'), 'label:server': value('web2;reboot'), 'label:cluster': value('eu') },
+      /server/,
+    ],
+    [
+      'an empty value',
+      { 'label:instance': select('lb-1:9101'), 'label:server': value('  '), 'label:cluster': value('eu') },
+      /Give a value/,
+    ],
+    [
+      'two lines',
+      { 'label:instance': select('lb-1:9101'), 'label:server': value('web2'), 'label:cluster': value('eu\nwest') },
+      /One line/,
+    ],
   ])('%s', (_name, values, expected) => {
     const form = readCompleteLabelsForm(values as Parameters<typeof readCompleteLabelsForm>[0], fields);
     if (expected instanceof RegExp) {
@@ -47,7 +67,11 @@ describe('assertLabelsPresent', () => {
   it('says which labels a step needs that the alert message did not carry', () => {
     const incident = incidentFixture();
     incident.hostName = undefined;
-    incident.alert = { ...incident.alert, labels: { alertname: 'HaproxyServerDown', backend: 'web' }, missingLabels: ['instance', 'server'] };
+    incident.alert = {
+      ...incident.alert,
+      labels: { alertname: 'HaproxyServerDown', backend: 'web' },
+      missingLabels: ['instance', 'server'],
+    };
     expectPilotError(() => assertLabelsPresent(incident, backendState, hosts), 'LABELS_MISSING', '`instance`');
   });
 

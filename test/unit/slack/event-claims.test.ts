@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteIncidentStore } from '../../../src/incident/store';
-import { MemoryEventClaims, SqliteEventClaims, type EventClaims } from '../../../src/slack/event-claims';
+import { type EventClaims, MemoryEventClaims, SqliteEventClaims } from '../../../src/slack/event-claims';
 
 const T0 = new Date('2026-11-25T03:00:00.000Z');
 const later = (ms: number) => new Date(T0.getTime() + ms);

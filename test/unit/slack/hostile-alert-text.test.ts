@@ -14,13 +14,19 @@ import { loadRunbooks } from '../../../src/runbook/load-runbooks';
 import type { Runbook } from '../../../src/runbook/types';
 import { escapeErrorText, escapeSlackText, safeLink } from '../../../src/slack/blocks/format';
 import { fallbackText, renderIncidentMessage } from '../../../src/slack/blocks/incident-message';
-import { alertStateText, renderGraphUpload, renderSilenceCreated, renderSilenceExpired, silenceModal } from '../../../src/slack/blocks/observe';
+import { confirmationView } from '../../../src/slack/blocks/mitigation';
+import {
+  alertStateText,
+  renderGraphUpload,
+  renderSilenceCreated,
+  renderSilenceExpired,
+  silenceModal,
+} from '../../../src/slack/blocks/observe';
 import { renderResolution, renderStillFiring, renderWebhookAlert } from '../../../src/slack/blocks/replies';
 import { renderQueued, renderRunning, renderStepResult } from '../../../src/slack/blocks/step-result';
 import { renderTimeline, timelineMarkdown } from '../../../src/slack/blocks/timeline';
-import { confirmationView } from '../../../src/slack/blocks/mitigation';
 import { firingAlert, openIncident } from '../../support/domain-fixtures';
-import { blockFindings, mrkdwnFindings, plainFindings, type Finding } from '../../support/slack-markup-findings';
+import { blockFindings, type Finding, mrkdwnFindings, plainFindings } from '../../support/slack-markup-findings';
 
 const REPO = join(__dirname, '../../..');
 const config = parseConfigText(readFileSync(join(REPO, 'config.example.yml'), 'utf8'), 'config.example.yml');
@@ -74,7 +80,15 @@ function messageFindings(msg: { text: string; blocks?: unknown }, where: string)
 }
 
 function hostileIncident(s: string, url: string): Incident {
-  const labels = { alertname: `HaproxyServerDown${s}`, instance: s, backend: s, server: s, severity: s, job: s, [`x`]: s };
+  const labels = {
+    alertname: `HaproxyServerDown${s}`,
+    instance: s,
+    backend: s,
+    server: s,
+    severity: s,
+    job: s,
+    [`x`]: s,
+  };
   return openIncident({
     alertname: `HaproxyServerDown${s}`,
     hostName: undefined,
@@ -85,13 +99,16 @@ function hostileIncident(s: string, url: string): Incident {
       generatorURL: `http://prometheus:9090/graph?g0.expr=${encodeURIComponent(`up{x="${s}"} == 0`)}`,
       missingLabels: [s],
     }),
-    steps: { 'diagnosis-1': { state: 'failed', actionId: 'log-tail', error: s, by: CLICKER, at: '2026-11-25T03:13:00.000Z' } } as Incident['steps'],
+    steps: {
+      'diagnosis-1': { state: 'failed', actionId: 'log-tail', error: s, by: CLICKER, at: '2026-11-25T03:13:00.000Z' },
+    } as Incident['steps'],
   });
 }
 
 function timelineOf(s: string): TimelineEvent[] {
   const at = '2026-11-25T03:14:00.000Z';
-  const ev = (type: TimelineEvent['type'], actor: string, details: Record<string, unknown>): TimelineEvent => ({ id: 1, incidentId: 7, type, actor, details, at }) as TimelineEvent;
+  const ev = (type: TimelineEvent['type'], actor: string, details: Record<string, unknown>): TimelineEvent =>
+    ({ id: 1, incidentId: 7, type, actor, details, at }) as TimelineEvent;
   return [
     ev('alert.fired', 'alertmanager', { host: s, source: s }),
     ev('step.failed', CLICKER, { stepId: 'diagnosis-1', actionId: 'log-tail', error: s }),
@@ -103,14 +120,30 @@ function timelineOf(s: string): TimelineEvent[] {
 }
 
 function silenceOf(s: string): IncidentSilence {
-  return { id: s, createdBy: CLICKER, createdByName: s, matchers: { alertname: s, server: s }, startsAt: '2026-11-25T03:14:00.000Z', endsAt: '2026-11-25T04:14:00.000Z', comment: `Note: ${s}`, keep: false, createdAt: '2026-11-25T03:14:00.000Z' };
+  return {
+    id: s,
+    createdBy: CLICKER,
+    createdByName: s,
+    matchers: { alertname: s, server: s },
+    startsAt: '2026-11-25T03:14:00.000Z',
+    endsAt: '2026-11-25T04:14:00.000Z',
+    comment: `Note: ${s}`,
+    keep: false,
+    createdAt: '2026-11-25T03:14:00.000Z',
+  };
 }
 
 /** Every renderer that shows alert text, with the hostile string in every slot it reads. */
 function renderAll(s: string, url: string): Finding[] {
   const incident = hostileIncident(s, url);
   const resolved = { ...incident, status: 'resolved' as const, resolvedAt: '2026-11-25T04:00:00.000Z', resolvedBy: s };
-  const ctx = { runbook, action: (id: string) => registry.action(runbook, id), hostConfigured: false, hostLabel: 'instance', alertState: { kind: 'unknown' as const, detail: s } };
+  const ctx = {
+    runbook,
+    action: (id: string) => registry.action(runbook, id),
+    hostConfigured: false,
+    hostLabel: 'instance',
+    alertState: { kind: 'unknown' as const, detail: s },
+  };
   const step = runbook.steps.find((x) => x.actions.includes('log-tail'))!;
   const action = { ...registry.action(runbook, 'log-tail')!, title: `Tail ${s}` };
   const view = { step, action, hostName: s, user: CLICKER };
@@ -118,8 +151,19 @@ function renderAll(s: string, url: string): Finding[] {
   const silence = silenceOf(s);
   const restart = registry.action(runbook, 'restart')!;
   const restartStep = runbook.steps.find((x) => x.actions.includes('restart'))!;
-  const modal = confirmationView({ incident, step: restartStep, action: restart, host: config.hosts[0], commands: { action: { actionId: 'restart', command: `echo '${s}'`, params: {} } }, alertActive: false, dryRunOnly: false });
-  const graph = renderGraphUpload(incident, { exprs: [`up{x="${s}"} == 0`], text: `\`up{x="${s}"}\` over the last 60 min (3 series). ${s} is down.` });
+  const modal = confirmationView({
+    incident,
+    step: restartStep,
+    action: restart,
+    host: config.hosts[0],
+    commands: { action: { actionId: 'restart', command: `echo '${s}'`, params: {} } },
+    alertActive: false,
+    dryRunOnly: false,
+  });
+  const graph = renderGraphUpload(incident, {
+    exprs: [`up{x="${s}"} == 0`],
+    text: `\`up{x="${s}"}\` over the last 60 min (3 series). ${s} is down.`,
+  });
   return [
     ...messageFindings(renderIncidentMessage(incident, ctx), 'incident message'),
     ...messageFindings(renderIncidentMessage(resolved, ctx), 'resolved incident message'),
@@ -132,9 +176,21 @@ function renderAll(s: string, url: string): Finding[] {
     ...plainFindings(timelineMarkdown(incident, timelineOf(s), runbook), 'timeline file'),
     ...messageFindings(renderQueued(view, 2), 'queued'),
     ...messageFindings(renderRunning(view, `tail -n 200 '${s}'`), 'running'),
-    ...messageFindings(renderStepResult(view, { kind: 'refused', error: new PilotError('PARAM_INVALID', `label server is ${s}`) }).message, 'step refused'),
+    ...messageFindings(
+      renderStepResult(view, { kind: 'refused', error: new PilotError('PARAM_INVALID', `label server is ${s}`) })
+        .message,
+      'step refused',
+    ),
     ...mrkdwnFindings(alertStateText({ kind: 'silenced', detail: s }), 'alert state'),
-    ...blockFindings(silenceModal({ incident, labels: incident.alert.labels, channel: 'C1', now: new Date('2026-11-25T03:14:00.000Z') }), 'silence modal'),
+    ...blockFindings(
+      silenceModal({
+        incident,
+        labels: incident.alert.labels,
+        channel: 'C1',
+        now: new Date('2026-11-25T03:14:00.000Z'),
+      }),
+      'silence modal',
+    ),
     ...messageFindings(renderSilenceCreated(incident, silence), 'silence created'),
     ...messageFindings(renderSilenceExpired(silence, s, 'button'), 'silence expired'),
     ...blockFindings(modal, 'confirmation modal'),
@@ -144,15 +200,23 @@ function renderAll(s: string, url: string): Finding[] {
 }
 
 describe('hostile alert text through every renderer', () => {
-  it.each(HOSTILE.map((s, i) => [s, HOSTILE_URLS[i % HOSTILE_URLS.length]]))('%j renders without a ping or a disguised link', (s, url) => {
-    expect(renderAll(s, url)).toEqual([]);
-  });
+  it.each(HOSTILE.map((s, i) => [s, HOSTILE_URLS[i % HOSTILE_URLS.length]]))(
+    '%j renders without a ping or a disguised link',
+    (s, url) => {
+      expect(renderAll(s, url)).toEqual([]);
+    },
+  );
 
   it('the checker itself finds what Slack would ping (a test that cannot fail is a defect)', () => {
     expect(mrkdwnFindings('<!channel> <@UEVIL0001> <https://evil.example|good.example> @here', 'raw')).toHaveLength(4);
     expect(plainFindings('<!here> @everyone', 'raw')).toHaveLength(2);
     expect(mrkdwnFindings(`<@${CLICKER}> <https://good.example/x|good.example>`, 'ours')).toEqual([]);
-    expect(messageFindings({ text: 'ok', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: '<!here>' } }] }, 'nested')).toHaveLength(1);
+    expect(
+      messageFindings(
+        { text: 'ok', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: '<!here>' } }] },
+        'nested',
+      ),
+    ).toHaveLength(1);
   });
 
   it('reads the same: the hostile text is shown, not dropped', () => {
@@ -187,7 +251,9 @@ describe('escapeSlackText', () => {
 describe('escapeErrorText', () => {
   const access = { mitigate: ['S0123SRE'], hosts: { 'lb-1': ['U0LEAD0001'] } };
   it('keeps plain mentions of the people the config names, and only those', () => {
-    expect(escapeErrorText('only <!subteam^S0123SRE>, <@U0LEAD0001> may', access)).toBe('only <!subteam^S0123SRE>, <@U0LEAD0001> may');
+    expect(escapeErrorText('only <!subteam^S0123SRE>, <@U0LEAD0001> may', access)).toBe(
+      'only <!subteam^S0123SRE>, <@U0LEAD0001> may',
+    );
     expect(escapeErrorText('got "<!subteam^SEVIL0001>" <@UEVIL0001> <@U0LEAD0001|boss> <!channel>', access)).toBe(
       'got "&lt;!subteam^SEVIL0001&gt;" &lt;@\u2060UEVIL0001&gt; &lt;@\u2060U0LEAD0001|boss&gt; &lt;!channel&gt;',
     );

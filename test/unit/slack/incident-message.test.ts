@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Button, KnownBlock, SectionBlock, ActionsBlock } from '@slack/types';
+import type { ActionsBlock, Button, KnownBlock, SectionBlock } from '@slack/types';
 import { builtinActions } from '../../../src/actions/catalog';
 import { parseConfigText } from '../../../src/config/load-config';
 import type { Incident } from '../../../src/incident/types';
@@ -18,7 +18,14 @@ function incident(overrides: Partial<Incident> = {}): Incident {
     channel: 'C1',
     threadTs: '1.1',
     alert: firingAlert({
-      labels: { alertname: 'HaproxyServerDown', instance: 'lb-1:9101', backend: 'web', server: 'web2', severity: 'critical', job: 'haproxy' },
+      labels: {
+        alertname: 'HaproxyServerDown',
+        instance: 'lb-1:9101',
+        backend: 'web',
+        server: 'web2',
+        severity: 'critical',
+        job: 'haproxy',
+      },
       annotations: { runbook: 'https://example.com/runbooks/HaproxyServerDown' },
       startsAt: '2026-11-25T03:12:00.000Z',
     }),
@@ -26,11 +33,17 @@ function incident(overrides: Partial<Incident> = {}): Incident {
   });
 }
 
-const ctx = (hostConfigured = true) => ({ runbook, action: (id: string) => registry.action(runbook, id), hostConfigured, hostLabel: 'instance' });
+const ctx = (hostConfigured = true) => ({
+  runbook,
+  action: (id: string) => registry.action(runbook, id),
+  hostConfigured,
+  hostLabel: 'instance',
+});
 
 function buttons(blocks: KnownBlock[]): Button[] {
   return blocks.flatMap((b) => {
-    if (b.type === 'section' && (b as SectionBlock).accessory?.type === 'button') return [(b as SectionBlock).accessory as Button];
+    if (b.type === 'section' && (b as SectionBlock).accessory?.type === 'button')
+      return [(b as SectionBlock).accessory as Button];
     if (b.type === 'actions') return (b as ActionsBlock).elements.filter((e): e is Button => e.type === 'button');
     return [];
   });
@@ -62,10 +75,30 @@ describe('renderIncidentMessage', () => {
     const { blocks } = renderIncidentMessage(
       incident({
         steps: {
-          'diagnosis-1': { state: 'ok', actionId: 'log-tail', by: 'U1', at: '2026-11-25T03:13:00.000Z', exitCode: 0, durationMs: 84 },
+          'diagnosis-1': {
+            state: 'ok',
+            actionId: 'log-tail',
+            by: 'U1',
+            at: '2026-11-25T03:13:00.000Z',
+            exitCode: 0,
+            durationMs: 84,
+          },
           'diagnosis-2': { state: 'running', actionId: 'status-check', by: 'U2', at: '2026-11-25T03:13:30.000Z' },
-          'diagnosis-3': { state: 'queued', actionId: 'connectivity-check', by: 'U2', at: '2026-11-25T03:13:31.000Z', ahead: 2 },
-          'diagnosis-4': { state: 'failed', actionId: 'config-check', by: 'U3', at: '2026-11-25T03:14:00.000Z', exitCode: 1, error: 'exit 1' },
+          'diagnosis-3': {
+            state: 'queued',
+            actionId: 'connectivity-check',
+            by: 'U2',
+            at: '2026-11-25T03:13:31.000Z',
+            ahead: 2,
+          },
+          'diagnosis-4': {
+            state: 'failed',
+            actionId: 'config-check',
+            by: 'U3',
+            at: '2026-11-25T03:14:00.000Z',
+            exitCode: 1,
+            error: 'exit 1',
+          },
           'mitigation-5': { state: 'done', by: 'U4', at: '2026-11-25T03:15:00.000Z' },
         },
       }),
@@ -90,14 +123,27 @@ describe('renderIncidentMessage', () => {
   });
 
   it('stays within Block Kit limits for a runbook with many steps', () => {
-    const many: Step[] = Array.from({ length: 40 }, (_, i) => ({ id: `diagnosis-${i + 1}`, section: 'diagnosis', number: i + 1, title: `Step ${i + 1}`, text: 'x'.repeat(400), kind: 'checklist', actions: [] }));
-    const big = createRunbookRegistry([{ ...runbook, steps: many, file: 'big.md', doc: { ...runbook.doc, alertname: 'Big' } }], builtinActions).get('Big') as Runbook;
+    const many: Step[] = Array.from({ length: 40 }, (_, i) => ({
+      id: `diagnosis-${i + 1}`,
+      section: 'diagnosis',
+      number: i + 1,
+      title: `Step ${i + 1}`,
+      text: 'x'.repeat(400),
+      kind: 'checklist',
+      actions: [],
+    }));
+    const big = createRunbookRegistry(
+      [{ ...runbook, steps: many, file: 'big.md', doc: { ...runbook.doc, alertname: 'Big' } }],
+      builtinActions,
+    ).get('Big') as Runbook;
     const { blocks } = renderIncidentMessage(incident(), { ...ctx(), runbook: big });
     expect(blocks.length).toBeLessThanOrEqual(BlockLimits.blocks);
     expect(buttons(blocks).filter((b) => b.action_id?.startsWith('step.')).length).toBe(40);
     for (const b of blocks) {
-      if (b.type === 'actions') expect((b as ActionsBlock).elements.length).toBeLessThanOrEqual(BlockLimits.actionsPerBlock);
-      if (b.type === 'section' && (b as SectionBlock).text) expect((b as SectionBlock).text!.text.length).toBeLessThanOrEqual(BlockLimits.text);
+      if (b.type === 'actions')
+        expect((b as ActionsBlock).elements.length).toBeLessThanOrEqual(BlockLimits.actionsPerBlock);
+      if (b.type === 'section' && (b as SectionBlock).text)
+        expect((b as SectionBlock).text!.text.length).toBeLessThanOrEqual(BlockLimits.text);
     }
   });
 
@@ -139,8 +185,16 @@ describe('renderIncidentMessage: observe', () => {
   it.each<[string, Partial<Incident>, string[]]>([
     ['open, no silence', {}, ['incident.timeline', 'incident.refresh', 'incident.silence', 'incident.graph']],
     ['open, silenced', { silences: [silence] }, ['incident.timeline', 'incident.refresh', 'incident.graph']],
-    ['open, silence expired', { silences: [{ ...silence, expiredAt: '2026-11-25T03:25:00.000Z', expiredBy: 'U0ONCALL01' }] }, ['incident.timeline', 'incident.refresh', 'incident.silence', 'incident.graph']],
-    ['resolved', { status: 'resolved', resolvedAt: '2026-11-25T03:29:00.000Z' }, ['incident.timeline', 'incident.refresh', 'incident.graph']],
+    [
+      'open, silence expired',
+      { silences: [{ ...silence, expiredAt: '2026-11-25T03:25:00.000Z', expiredBy: 'U0ONCALL01' }] },
+      ['incident.timeline', 'incident.refresh', 'incident.silence', 'incident.graph'],
+    ],
+    [
+      'resolved',
+      { status: 'resolved', resolvedAt: '2026-11-25T03:29:00.000Z' },
+      ['incident.timeline', 'incident.refresh', 'incident.graph'],
+    ],
   ])('footer buttons: %s', (_name, overrides, ids) => {
     expect(footerIds(incident(overrides))).toEqual(ids);
   });
@@ -153,14 +207,20 @@ describe('renderIncidentMessage: observe', () => {
     expect((section.accessory as Button).action_id).toBe('incident.expireSilence');
     expect(blocks[i + 1]?.block_id).toBe('incident');
     // past its end it is no longer shown
-    const later = renderIncidentMessage(incident({ silences: [silence] }), { ...ctx(), now: new Date('2026-11-25T05:00:00.000Z') });
+    const later = renderIncidentMessage(incident({ silences: [silence] }), {
+      ...ctx(),
+      now: new Date('2026-11-25T05:00:00.000Z'),
+    });
     expect(later.blocks.some((b) => b.block_id === 'silence')).toBe(false);
   });
 
   it('says what Alertmanager said in the header context while open, not once resolved', () => {
     const state = { kind: 'resolved' as const, checkedAt: '2026-11-25T03:29:00.000Z' };
     const open = renderIncidentMessage(incident(), { ...ctx(), alertState: state });
-    expect(open.blocks[1]).toEqual({ type: 'context', elements: [{ type: 'mrkdwn', text: 'Alertmanager: ✅ resolved (checked 2026-11-25 03:29 UTC)' }] });
+    expect(open.blocks[1]).toEqual({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: 'Alertmanager: ✅ resolved (checked 2026-11-25 03:29 UTC)' }],
+    });
     const resolved = renderIncidentMessage(incident({ status: 'resolved' }), { ...ctx(), alertState: state });
     expect(JSON.stringify(resolved.blocks)).not.toContain('Alertmanager:');
     expect(JSON.stringify(renderIncidentMessage(incident(), ctx()).blocks)).not.toContain('Alertmanager:');
@@ -168,28 +228,54 @@ describe('renderIncidentMessage: observe', () => {
 });
 
 describe('the host menu of an alert that names no host', () => {
-  const menu = (blocks: KnownBlock[]) => blocks.find((b): b is ActionsBlock => b.type === 'actions' && b.block_id === 'host')?.elements[0] as
-    | { type: string; action_id: string; options: { value: string; text: { text: string } }[] }
-    | undefined;
+  const menu = (blocks: KnownBlock[]) =>
+    blocks.find((b): b is ActionsBlock => b.type === 'actions' && b.block_id === 'host')?.elements[0] as
+      | { type: string; action_id: string; options: { value: string; text: { text: string } }[] }
+      | undefined;
 
   it.each([
     // given: host configured?, choices, incident status → then: a menu with these hosts
-    { name: 'two choices, no host yet', configured: false, choices: ['lb-1', 'lb-2'], status: 'open', offered: ['lb-1', 'lb-2'] },
-    { name: 'one choice (it is the host already)', configured: false, choices: ['lb-1'], status: 'open', offered: undefined },
+    {
+      name: 'two choices, no host yet',
+      configured: false,
+      choices: ['lb-1', 'lb-2'],
+      status: 'open',
+      offered: ['lb-1', 'lb-2'],
+    },
+    {
+      name: 'one choice (it is the host already)',
+      configured: false,
+      choices: ['lb-1'],
+      status: 'open',
+      offered: undefined,
+    },
     { name: 'a host is configured', configured: true, choices: ['lb-1', 'lb-2'], status: 'open', offered: undefined },
-    { name: 'the incident is resolved', configured: false, choices: ['lb-1', 'lb-2'], status: 'resolved', offered: undefined },
+    {
+      name: 'the incident is resolved',
+      configured: false,
+      choices: ['lb-1', 'lb-2'],
+      status: 'resolved',
+      offered: undefined,
+    },
   ] as const)('$name', ({ configured, choices, status, offered }) => {
-    const inc = incident({ id: 7, status, ...(status === 'resolved' ? { resolvedAt: '2026-01-01T00:00:00.000Z' } : {}) } as Partial<Incident>);
+    const inc = incident({
+      id: 7,
+      status,
+      ...(status === 'resolved' ? { resolvedAt: '2026-01-01T00:00:00.000Z' } : {}),
+    } as Partial<Incident>);
     const select = menu(renderIncidentMessage(inc, { ...ctx(configured), hostChoices: choices }).blocks);
     if (!offered) return expect(select).toBeUndefined();
     expect(select?.action_id).toBe('incident.pickHost');
     // each option names its incident and host; the handler checks both against its own state
-    expect(select?.options.map((o) => decodeHostPick(o.value))).toEqual(offered.map((host) => ({ incidentId: 7, host })));
+    expect(select?.options.map((o) => decodeHostPick(o.value))).toEqual(
+      offered.map((host) => ({ incidentId: 7, host })),
+    );
     expect(select?.options.map((o) => o.text.text)).toEqual([...offered]);
   });
 
   it('reads back only the shape it wrote', () => {
     expect(decodeHostPick(encodeHostPick(3, 'lb-1'))).toEqual({ incidentId: 3, host: 'lb-1' });
-    for (const forged of [undefined, '', 'lb-1', '{"i":"3","h":"lb-1"}', '{"i":3}', `{"i":3,"h":"${'x'.repeat(200)}"}`]) expect(decodeHostPick(forged)).toBeUndefined();
+    for (const forged of [undefined, '', 'lb-1', '{"i":"3","h":"lb-1"}', '{"i":3}', `{"i":3,"h":"${'x'.repeat(200)}"}`])
+      expect(decodeHostPick(forged)).toBeUndefined();
   });
 });

@@ -10,13 +10,14 @@ function fakeClient() {
   let ts = 100;
   const client = {
     chat: {
-      postMessage: async (args: Record<string, unknown>) => (calls.push({ method: 'postMessage', args }), { ok: true, ts: `${++ts}.000` }),
+      postMessage: async (args: Record<string, unknown>) => (
+        calls.push({ method: 'postMessage', args }), { ok: true, ts: `${++ts}.000` }
+      ),
       update: async (args: Record<string, unknown>) => (calls.push({ method: 'update', args }), { ok: true }),
     },
   } as unknown as WebClient;
   return { client, calls };
 }
-
 
 /** A presenter over an in-memory store, talking to `client`, and an open incident to present. */
 async function setup(client: WebClient) {
@@ -29,7 +30,15 @@ async function setup(client: WebClient) {
     hostLabel: () => 'instance',
     pace: { perSecond: 50, burst: 50 },
   });
-  const alert = { alertname: 'X', status: 'firing' as const, labels: { alertname: 'X' }, annotations: {}, fingerprint: 'f', source: 'plain' as const, missingLabels: [] };
+  const alert = {
+    alertname: 'X',
+    status: 'firing' as const,
+    labels: { alertname: 'X' },
+    annotations: {},
+    fingerprint: 'f',
+    source: 'plain' as const,
+    missingLabels: [],
+  };
   const { incident } = await store.openOrGet({ alert, channel: 'C1', threadTs: '1.1', at: '2026-11-25T03:00:00.000Z' });
   return { store, presenter, incident };
 }
@@ -64,7 +73,9 @@ describe('IncidentPresenter.post', () => {
     const gate = new Promise<void>((r) => (release = r));
     const client = {
       chat: {
-        postMessage: async (args: Record<string, unknown>) => (calls.push({ method: 'postMessage', args }), await gate, { ok: true, ts: '200.000' }),
+        postMessage: async (args: Record<string, unknown>) => (
+          calls.push({ method: 'postMessage', args }), await gate, { ok: true, ts: '200.000' }
+        ),
         update: async (args: Record<string, unknown>) => (calls.push({ method: 'update', args }), { ok: true }),
       },
     } as unknown as WebClient;

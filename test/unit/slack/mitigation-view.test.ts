@@ -4,9 +4,9 @@ import type { InputBlock, ModalView } from '@slack/types';
 import { builtinActions } from '../../../src/actions/catalog';
 import { parseConfigText } from '../../../src/config/load-config';
 import type { Incident } from '../../../src/incident/types';
+import { commandsDigest } from '../../../src/mitigation/mitigation-service';
 import { loadRunbooks } from '../../../src/runbook/load-runbooks';
 import type { Runbook } from '../../../src/runbook/types';
-import { commandsDigest } from '../../../src/mitigation/mitigation-service';
 import { confirmationView, RESOLVED_ACK } from '../../../src/slack/blocks/mitigation';
 
 const REPO = join(__dirname, '../../..');
@@ -24,7 +24,15 @@ describe('confirmationView and the alert state', () => {
     [undefined, false],
     [false, true],
   ])('alert active: %s → second confirmation required: %s', (active, required) => {
-    const view = <ModalView>confirmationView({ incident, step, action, host: config.hosts[0], commands: { action: built }, alertActive: active, dryRunOnly: false });
+    const view = <ModalView>confirmationView({
+      incident,
+      step,
+      action,
+      host: config.hosts[0],
+      commands: { action: built },
+      alertActive: active,
+      dryRunOnly: false,
+    });
     const ack = view.blocks.find((b): b is InputBlock => b.type === 'input' && b.block_id === RESOLVED_ACK);
     const meta = JSON.parse(view.private_metadata ?? '{}') as { r?: number; d?: string };
     // the modal is bound to the exact commands it shows
@@ -37,7 +45,11 @@ describe('confirmationView and the alert state', () => {
     }
     // required (no `optional`), one box with the exact words, flagged in the metadata for the submission handler
     expect(ack?.optional).toBeFalsy();
-    expect(ack?.element).toMatchObject({ type: 'checkboxes', action_id: RESOLVED_ACK, options: [{ text: { text: 'I know the alert is resolved; run anyway' }, value: RESOLVED_ACK }] });
+    expect(ack?.element).toMatchObject({
+      type: 'checkboxes',
+      action_id: RESOLVED_ACK,
+      options: [{ text: { text: 'I know the alert is resolved; run anyway' }, value: RESOLVED_ACK }],
+    });
     expect(meta.r).toBe(1);
     expect(view.submit?.text).toBe('Run anyway');
     expect(JSON.stringify(view.blocks)).toContain('no longer active');

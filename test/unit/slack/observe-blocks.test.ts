@@ -2,6 +2,7 @@ import type { Button, InputBlock, SectionBlock, StaticSelect } from '@slack/type
 import type { Incident, IncidentSilence } from '../../../src/incident/types';
 import { ActionId, CallbackId, decodeSilenceValue, encodeSilenceValue } from '../../../src/slack/action-ids';
 import {
+  type AlertStateView,
   activeSilence,
   alertStateText,
   matchersText,
@@ -10,12 +11,18 @@ import {
   renderSilenceCreated,
   renderSilenceExpired,
   silenceModal,
-  type AlertStateView,
 } from '../../../src/slack/blocks/observe';
 import { firingAlert, openIncident } from '../../support/domain-fixtures';
 
 const NOW = new Date('2026-11-25T03:30:00.000Z');
-const labels = { alertname: 'HaproxyServerDown', backend: 'web', instance: '127.0.0.1:19101', job: 'haproxy', server: 'web2', severity: 'critical' };
+const labels = {
+  alertname: 'HaproxyServerDown',
+  backend: 'web',
+  instance: '127.0.0.1:19101',
+  job: 'haproxy',
+  server: 'web2',
+  severity: 'critical',
+};
 
 function incident(overrides: Partial<Incident> = {}): Incident {
   return openIncident({ alert: firingAlert({ labels, source: 'alertmanager-slack' }), ...overrides });
@@ -29,7 +36,8 @@ function silence(overrides: Partial<IncidentSilence> = {}): IncidentSilence {
     matchers: labels,
     startsAt: '2026-11-25T03:20:00.000Z',
     endsAt: '2026-11-25T03:50:00.000Z',
-    comment: 'Silenced from runbook-pilot incident #7: https://x.slack.com/archives/C0123ALERTS/p1\nNote: web2 is being rebuilt',
+    comment:
+      'Silenced from runbook-pilot incident #7: https://x.slack.com/archives/C0123ALERTS/p1\nNote: web2 is being rebuilt',
     keep: false,
     createdAt: '2026-11-25T03:20:00.000Z',
     ...overrides,
@@ -39,11 +47,23 @@ function silence(overrides: Partial<IncidentSilence> = {}): IncidentSilence {
 describe('alertStateText', () => {
   it.each<[AlertStateView, string]>([
     [{ kind: 'active', checkedAt: '2026-11-25T03:29:00Z' }, 'Alertmanager: 🔥 active (checked 2026-11-25 03:29 UTC)'],
-    [{ kind: 'resolved', checkedAt: '2026-11-25T03:29:00Z' }, 'Alertmanager: ✅ resolved (checked 2026-11-25 03:29 UTC)'],
-    [{ kind: 'silenced', checkedAt: '2026-11-25T03:29:00Z' }, 'Alertmanager: 🔕 silenced (checked 2026-11-25 03:29 UTC)'],
-    [{ kind: 'active', detail: 'inhibited', checkedAt: '2026-11-25T03:29:00Z' }, 'Alertmanager: 🔥 active (inhibited, checked 2026-11-25 03:29 UTC)'],
+    [
+      { kind: 'resolved', checkedAt: '2026-11-25T03:29:00Z' },
+      'Alertmanager: ✅ resolved (checked 2026-11-25 03:29 UTC)',
+    ],
+    [
+      { kind: 'silenced', checkedAt: '2026-11-25T03:29:00Z' },
+      'Alertmanager: 🔕 silenced (checked 2026-11-25 03:29 UTC)',
+    ],
+    [
+      { kind: 'active', detail: 'inhibited', checkedAt: '2026-11-25T03:29:00Z' },
+      'Alertmanager: 🔥 active (inhibited, checked 2026-11-25 03:29 UTC)',
+    ],
     [{ kind: 'unknown', detail: 'not configured' }, 'Alertmanager: ❔ unknown (not configured)'],
-    [{ kind: 'unknown', detail: 'Alertmanager did not answer', checkedAt: '2026-11-25T03:29:00Z' }, 'Alertmanager: ❔ unknown (Alertmanager did not answer)'],
+    [
+      { kind: 'unknown', detail: 'Alertmanager did not answer', checkedAt: '2026-11-25T03:29:00Z' },
+      'Alertmanager: ❔ unknown (Alertmanager did not answer)',
+    ],
   ])('%j → %s', (view, text) => {
     expect(alertStateText(view)).toBe(text);
   });
@@ -65,7 +85,15 @@ describe('silence button values', () => {
   it('round-trips and refuses malformed values', () => {
     const v = { incidentId: 7, silenceId: silence().id };
     expect(decodeSilenceValue(encodeSilenceValue(v))).toEqual(v);
-    for (const bad of [undefined, 7, 'x', '{"i":"7","sil":"a"}', '{"i":7}', '{"i":7,"sil":""}', `{"i":7,"sil":"${'a'.repeat(65)}"}`]) {
+    for (const bad of [
+      undefined,
+      7,
+      'x',
+      '{"i":"7","sil":"a"}',
+      '{"i":7}',
+      '{"i":7,"sil":""}',
+      `{"i":7,"sil":"${'a'.repeat(65)}"}`,
+    ]) {
       expect(decodeSilenceValue(bad)).toBeUndefined();
     }
   });
@@ -73,22 +101,31 @@ describe('silence button values', () => {
 
 describe('silenceModal', () => {
   const view = silenceModal({ incident: incident(), labels, channel: 'C0123ALERTS', now: NOW });
-  const input = (id: string) => view.blocks.find((b): b is InputBlock => b.type === 'input' && b.block_id === id) as InputBlock;
+  const input = (id: string) =>
+    view.blocks.find((b): b is InputBlock => b.type === 'input' && b.block_id === id) as InputBlock;
 
   it('offers 30 min, 1 h, 4 h and a time, a required comment, and an optional keep box', () => {
     expect(view.callback_id).toBe(CallbackId.CreateSilence);
     const select = input('duration').element as StaticSelect;
     expect(select.options?.map((o) => o.value)).toEqual(['30m', '1h', '4h', 'until']);
     expect(select.initial_option?.value).toBe('1h');
-    expect(input('until')).toMatchObject({ optional: true, element: { type: 'datetimepicker', initial_date_time: NOW.getTime() / 1000 + 7200 } });
+    expect(input('until')).toMatchObject({
+      optional: true,
+      element: { type: 'datetimepicker', initial_date_time: NOW.getTime() / 1000 + 7200 },
+    });
     expect(input('comment').optional).toBeFalsy();
-    expect(input('options')).toMatchObject({ optional: true, element: { type: 'checkboxes', options: [{ value: 'keep' }] } });
+    expect(input('options')).toMatchObject({
+      optional: true,
+      element: { type: 'checkboxes', options: [{ value: 'keep' }] },
+    });
     expect(parseSilenceMeta(view.private_metadata)).toEqual({ incidentId: 7, channel: 'C0123ALERTS' });
   });
 
   it('shows the exact matchers, quoted as Alertmanager reads them', () => {
     const text = (view.blocks[0] as SectionBlock).text?.text ?? '';
-    expect(text).toContain('alertname="HaproxyServerDown", backend="web", instance="127.0.0.1:19101", job="haproxy", server="web2", severity="critical"');
+    expect(text).toContain(
+      'alertname="HaproxyServerDown", backend="web", instance="127.0.0.1:19101", job="haproxy", server="web2", severity="critical"',
+    );
     expect(matchersText({ server: 'we"b\\2' })).toBe('server="we\\"b\\\\2"');
   });
 
@@ -108,8 +145,16 @@ describe('readSilenceForm', () => {
 
   it.each<[string, ReturnType<typeof values>, { endsAt: string; keep?: boolean; note?: string }]>([
     ['30 minutes', values('30m', 'web2 rebuild'), { endsAt: '2026-11-25T04:00:00.000Z', keep: false }],
-    ['4 hours, kept', values('4h', ' web2 rebuild ', undefined, true), { endsAt: '2026-11-25T07:30:00.000Z', keep: true, note: 'web2 rebuild' }],
-    ['until a time', values('until', 'until the window ends', sec('2026-11-25T06:00:00Z')), { endsAt: '2026-11-25T06:00:00.000Z' }],
+    [
+      '4 hours, kept',
+      values('4h', ' web2 rebuild ', undefined, true),
+      { endsAt: '2026-11-25T07:30:00.000Z', keep: true, note: 'web2 rebuild' },
+    ],
+    [
+      'until a time',
+      values('until', 'until the window ends', sec('2026-11-25T06:00:00Z')),
+      { endsAt: '2026-11-25T06:00:00.000Z' },
+    ],
   ])('%s', (_name, v, expected) => {
     const form = readSilenceForm(v, NOW);
     if ('errors' in form) throw new Error(JSON.stringify(form.errors));
@@ -141,7 +186,9 @@ describe('silence lines in the thread', () => {
     const button = section.accessory as Button;
     expect(button.action_id).toBe(ActionId.ExpireSilence);
     expect(decodeSilenceValue(button.value)).toEqual({ incidentId: 7, silenceId: silence().id });
-    expect(msg.text).toBe(`Olga Oncall silenced HaproxyServerDown until 2026-11-25 03:50 UTC (silence ${silence().id})`);
+    expect(msg.text).toBe(
+      `Olga Oncall silenced HaproxyServerDown until 2026-11-25 03:50 UTC (silence ${silence().id})`,
+    );
   });
 
   it.each([

@@ -30,7 +30,15 @@ async function setup(client: WebClient, maxQueued: number) {
     // one post a minute: everything after the first waits in the channel's queue
     pace: { perSecond: 1 / 60, burst: 1, maxQueued },
   });
-  const alert = { alertname: 'X', status: 'firing' as const, labels: { alertname: 'X' }, annotations: {}, fingerprint: 'f', source: 'plain' as const, missingLabels: [] };
+  const alert = {
+    alertname: 'X',
+    status: 'firing' as const,
+    labels: { alertname: 'X' },
+    annotations: {},
+    fingerprint: 'f',
+    source: 'plain' as const,
+    missingLabels: [],
+  };
   const { incident } = await store.openOrGet({ alert, channel: 'C1', threadTs: '1.1', at: '2026-11-25T03:00:00.000Z' });
   return { store, presenter, incident };
 }
@@ -46,7 +54,9 @@ describe('IncidentPresenter bounds', () => {
     // given one post under way and three waiting (the bound)
     const { client, waiting } = slowClient();
     const { presenter, incident } = await setup(client, 3);
-    const accepted = [1, 2, 3, 4].map((n) => presenter.reply(incident, { text: `reply ${n}` }).catch((e: unknown) => e));
+    const accepted = [1, 2, 3, 4].map((n) =>
+      presenter.reply(incident, { text: `reply ${n}` }).catch((e: unknown) => e),
+    );
     await until(() => presenter.queued() === 3 && waiting.length === 1);
     expect(presenter.queued()).toBe(3);
     // when one more comes

@@ -4,18 +4,28 @@
  */
 import type { BufferedIncomingMessage } from '@slack/bolt';
 import { createLogger } from '../../../src/logger';
-import { FutureRequestError, refuseFutureRequests, requestTimestampProperties } from '../../../src/slack/request-timestamp';
+import {
+  FutureRequestError,
+  refuseFutureRequests,
+  requestTimestampProperties,
+} from '../../../src/slack/request-timestamp';
 
 const NOW = 1_800_000_000;
 const clock = () => new Date(NOW * 1000);
-const request = (header: string | string[] | undefined) => ({ headers: header === undefined ? {} : { 'x-slack-request-timestamp': header } }) as unknown as BufferedIncomingMessage;
+const request = (header: string | string[] | undefined) =>
+  ({
+    headers: header === undefined ? {} : { 'x-slack-request-timestamp': header },
+  }) as unknown as BufferedIncomingMessage;
 
 /** Runs the middleware on the properties the extractor gives for `header`; resolves with whether `next` ran. */
 async function passes(header: string | string[] | undefined): Promise<boolean> {
   let ran = false;
   const middleware = refuseFutureRequests(clock, createLogger('silent'));
   try {
-    await middleware({ context: { ...requestTimestampProperties(request(header)) }, next: async () => void (ran = true) } as never);
+    await middleware({
+      context: { ...requestTimestampProperties(request(header)) },
+      next: async () => void (ran = true),
+    } as never);
   } catch (err) {
     expect(err).toBeInstanceOf(FutureRequestError);
     return false;
@@ -43,12 +53,16 @@ describe('the future-timestamp check reads the header as Bolt does', () => {
   });
 
   it('the value is the number Bolt verifies the signature over', () => {
-    for (const h of [`+${future}`, `${future}.0`, ` ${future}`]) expect(Object.values(requestTimestampProperties(request(h)))).toEqual([Number(h)]);
+    for (const h of [`+${future}`, `${future}.0`, ` ${future}`])
+      expect(Object.values(requestTimestampProperties(request(h)))).toEqual([Number(h)]);
   });
 
   it('lets a request without the property pass (Socket Mode has no signed timestamp)', async () => {
     let ran = false;
-    await refuseFutureRequests(clock, createLogger('silent'))({ context: {}, next: async () => void (ran = true) } as never);
+    await refuseFutureRequests(
+      clock,
+      createLogger('silent'),
+    )({ context: {}, next: async () => void (ran = true) } as never);
     expect(ran).toBe(true);
   });
 });

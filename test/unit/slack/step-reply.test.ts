@@ -1,4 +1,4 @@
-import { StepReply, type ReplyMessage } from '../../../src/slack/step-reply';
+import { type ReplyMessage, StepReply } from '../../../src/slack/step-reply';
 
 /** A fake Slack: posts and edits recorded in order; each call answers when the test says so, or at once. */
 function fakeSlack(opts: { holdPosts?: boolean; failPosts?: number } = {}) {
@@ -93,7 +93,11 @@ describe('StepReply', () => {
     r.noticeLater(msg('running'));
     await s.settle();
     await r.finish(msg('failed'));
-    expect(s.calls.map((c) => `${c.kind} ${c.text}`)).toEqual(['post queued, 2 ahead', 'replace running', 'replace failed']);
+    expect(s.calls.map((c) => `${c.kind} ${c.text}`)).toEqual([
+      'post queued, 2 ahead',
+      'replace running',
+      'replace failed',
+    ]);
     expect(s.timers).toEqual([]);
   });
 

@@ -1,33 +1,62 @@
 /** The timeline names a step as its button does: the action's title, not the runbook step's heading (#15). */
 import type { TimelineEvent } from '../../../src/incident/types';
+import type { Runbook } from '../../../src/runbook/types';
 import { renderResolution } from '../../../src/slack/blocks/replies';
 import { describeEvent, renderTimeline, timelineMarkdown } from '../../../src/slack/blocks/timeline';
-import type { Runbook } from '../../../src/runbook/types';
 import { openIncident } from '../../support/domain-fixtures';
 
-const runbook = { steps: [{ id: 'diagnosis-1', title: 'Check the HAProxy logs', kind: 'automated', actions: ['log-tail'] }] } as unknown as Runbook;
+const runbook = {
+  steps: [{ id: 'diagnosis-1', title: 'Check the HAProxy logs', kind: 'automated', actions: ['log-tail'] }],
+} as unknown as Runbook;
 const titles: Record<string, string> = { 'log-tail': 'Tail the HAProxy log' };
 const actionTitle = (id: string) => titles[id];
-const event = (type: TimelineEvent['type'], details: Record<string, unknown>): TimelineEvent => ({ id: 1, incidentId: 7, at: '2026-11-25T03:14:00.000Z', actor: 'U0ONCALL01', type, details });
+const event = (type: TimelineEvent['type'], details: Record<string, unknown>): TimelineEvent => ({
+  id: 1,
+  incidentId: 7,
+  at: '2026-11-25T03:14:00.000Z',
+  actor: 'U0ONCALL01',
+  type,
+  details,
+});
 
 describe('timeline step names', () => {
   it.each<[TimelineEvent['type'], Record<string, unknown>, string]>([
     ['step.clicked', { stepId: 'diagnosis-1', actionId: 'log-tail' }, 'asked for Tail the HAProxy log'],
-    ['step.started', { stepId: 'diagnosis-1', actionId: 'log-tail', host: 'lb-1' }, 'Tail the HAProxy log started on lb-1'],
-    ['step.finished', { stepId: 'diagnosis-1', actionId: 'log-tail', exitCode: 0, durationMs: 40 }, 'Tail the HAProxy log finished: exit 0, 40 ms'],
+    [
+      'step.started',
+      { stepId: 'diagnosis-1', actionId: 'log-tail', host: 'lb-1' },
+      'Tail the HAProxy log started on lb-1',
+    ],
+    [
+      'step.finished',
+      { stepId: 'diagnosis-1', actionId: 'log-tail', exitCode: 0, durationMs: 40 },
+      'Tail the HAProxy log finished: exit 0, 40 ms',
+    ],
   ])('%s reads as the button', (type, details, text) => {
     expect(describeEvent(event(type, details), runbook, actionTitle)).toBe(text);
   });
 
   it('falls back to the step heading and the action id for an action the catalog no longer has', () => {
-    expect(describeEvent(event('step.clicked', { stepId: 'diagnosis-1', actionId: 'gone' }), runbook, actionTitle)).toBe('asked for Check the HAProxy logs (gone)');
+    expect(
+      describeEvent(event('step.clicked', { stepId: 'diagnosis-1', actionId: 'gone' }), runbook, actionTitle),
+    ).toBe('asked for Check the HAProxy logs (gone)');
   });
 
   it('the message, the markdown file and the resolution summary use the same names', () => {
-    const events = [event('step.clicked', { stepId: 'diagnosis-1', actionId: 'log-tail' }), event('step.finished', { stepId: 'diagnosis-1', actionId: 'log-tail', exitCode: 0, durationMs: 40 })];
+    const events = [
+      event('step.clicked', { stepId: 'diagnosis-1', actionId: 'log-tail' }),
+      event('step.finished', { stepId: 'diagnosis-1', actionId: 'log-tail', exitCode: 0, durationMs: 40 }),
+    ];
     expect(timelineMarkdown(openIncident(), events, runbook, actionTitle)).toContain('asked for Tail the HAProxy log');
-    expect(JSON.stringify(renderTimeline(openIncident(), events, runbook, actionTitle).message.blocks)).toContain('asked for Tail the HAProxy log');
-    const summary = renderResolution(openIncident({ status: 'resolved', resolvedAt: '2026-11-25T03:30:00.000Z' }), events, runbook, actionTitle);
+    expect(JSON.stringify(renderTimeline(openIncident(), events, runbook, actionTitle).message.blocks)).toContain(
+      'asked for Tail the HAProxy log',
+    );
+    const summary = renderResolution(
+      openIncident({ status: 'resolved', resolvedAt: '2026-11-25T03:30:00.000Z' }),
+      events,
+      runbook,
+      actionTitle,
+    );
     expect(JSON.stringify(summary.blocks)).toContain('Tail the HAProxy log (`log-tail`, exit 0)');
   });
 });
