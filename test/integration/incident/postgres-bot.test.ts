@@ -14,7 +14,8 @@ describeWithDatastores('the bot on a Postgres store', () => {
     db = await freshDatabase('bot');
   });
   afterAll(async () => {
-    for (const h of harnesses) await h.stop().catch(() => undefined);
+    // the second bot first: the first harness owns the stand-in both use
+    for (const h of [...harnesses].reverse()) await h.stop().catch(() => undefined);
     await db.drop();
   });
 
@@ -38,7 +39,8 @@ describeWithDatastores('the bot on a Postgres store', () => {
     }
 
     // when a second bot process starts on the same database (another replica, or this one on a new disk)
-    await first.stop();
+    // (only the bot: the stand-in, Slack, stays up for the second one)
+    await first.stopBot();
     const second = await startHarness({
       slack: first.slack,
       config: { store: { path: '/nonexistent-dir/unused.db', url: db.url } },
