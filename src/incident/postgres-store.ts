@@ -16,6 +16,7 @@ import type {
   StepEventRecord,
   StoreTx,
 } from './store';
+import { incidentPatchColumns } from './store-rows';
 import type { AuditRecord, Incident, IncidentSilence, StepState, TimelineEvent, TimelineType } from './types';
 
 /** Anything that runs a query: the pool, or the one client of a transaction. */
@@ -284,16 +285,7 @@ class PgOps implements StoreTx {
   }
 
   async update(id: number, patch: IncidentPatch): Promise<Incident> {
-    const columns: Record<string, unknown> = {
-      alert_json: patch.alert && JSON.stringify(patch.alert),
-      status: patch.status,
-      message_ts: patch.messageTs,
-      resolved_at: patch.resolvedAt,
-      resolved_by: patch.resolvedBy,
-      last_repeat_at: patch.lastRepeatAt,
-      host_name: patch.hostName,
-    };
-    const set = Object.entries(columns).filter(([, v]) => v !== undefined);
+    const set = incidentPatchColumns(patch);
     if (set.length > 0) {
       await this.q.query(
         `UPDATE incidents SET ${set.map(([k], i) => `${k} = $${i + 1}`).join(', ')} WHERE id = $${set.length + 1}`,

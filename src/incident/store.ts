@@ -6,6 +6,7 @@ import { closeSync, fchmodSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { PilotError } from '../errors';
 import type { Alert } from '../ingest/alert';
+import { incidentPatchColumns } from './store-rows';
 import type { AuditRecord, Incident, IncidentSilence, StepState, TimelineEvent, TimelineType } from './types';
 
 export interface OpenIncidentInput {
@@ -289,16 +290,7 @@ class SqliteOps {
   }
 
   update(id: number, patch: IncidentPatch): Incident {
-    const columns: Record<string, unknown> = {
-      alert_json: patch.alert && JSON.stringify(patch.alert),
-      status: patch.status,
-      message_ts: patch.messageTs,
-      resolved_at: patch.resolvedAt,
-      resolved_by: patch.resolvedBy,
-      last_repeat_at: patch.lastRepeatAt,
-      host_name: patch.hostName,
-    };
-    const set = Object.entries(columns).filter(([, v]) => v !== undefined);
+    const set = incidentPatchColumns(patch);
     if (set.length > 0) {
       this.db
         .prepare(`UPDATE incidents SET ${set.map(([k]) => `${k} = ?`).join(', ')} WHERE id = ?`)
