@@ -108,6 +108,19 @@ describeStack('observe against real Prometheus and Alertmanager', () => {
       await haproxyCommand(stack.haproxySocket, 'set server web/web1 state ready');
       await sleep(1500);
     }
+    // Prometheus's newest sample must show web1 back up before the graph is drawn (a late scrape would say 0 of 2).
+    await waitFor(
+      'Prometheus to see web1 up again',
+      async () => {
+        const res = await axios.get(`${stack.prometheusUrl}/api/v1/query`, {
+          params: { query: 'haproxy_server_up{backend="web",server="web1"}' },
+        });
+        const value = (res.data.data.result as Array<{ value: [number, string] }>)[0]?.value[1];
+        return value === '1' ? true : undefined;
+      },
+      10_000,
+      200,
+    );
     const alert = await am.getAlertState(web2);
     const now = new Date();
     const windowMs = now.getTime() - stackStart.getTime() + 5000;
