@@ -9,7 +9,7 @@
 import type { Logger } from '../logger';
 import type { Alert } from './alert';
 import { labelsFingerprint } from './fingerprint';
-import { matchNotification } from './match-notification';
+import { matchNotification, matchNotificationGroup } from './match-notification';
 
 /** An alert as Alertmanager's API returns it (see AlertmanagerClient.listAlerts). */
 export interface HeldAlert {
@@ -93,15 +93,49 @@ export async function completeAlert(alert: Alert, deps: CompletionDeps): Promise
   }
 
   if (!needsCompletion(alert)) return { alerts: [alert], via: 'message' };
+  // A resolved title may name only the last alerts of its group (see matchNotification), so its other labels need not
+  // be every open alert's: the group is found among all open alerts of the name.
   const open = (await deps.openAlerts(alert.alertname)).filter(
-    (a) => a.missingLabels.length === 0 && includes(a.labels, part),
+    (a) => a.missingLabels.length === 0 && (alert.status === 'resolved' || includes(a.labels, part)),
   );
-  const named = matchNotification(subject, open);
-  if (named) {
+  const match = matchNotificationGroup(subject, open);
+  if (match) {
+    const named = [...match.named, ...(await resolvedUnseen(match, alert, deps, log))];
     return {
       via: 'open-incidents',
       alerts: named.map((a) => ({ ...a, status: alert.status, source: alert.source, groupSize: named.length })),
     };
   }
   return { alerts: [alert], via: 'message' };
+}
+
+/**
+ * The other open alerts of a resolved title's group that Alertmanager no longer holds: their resolution went out
+ * inside an earlier `[FIRING:N]` message, which does not say which alerts resolved. Alertmanager is asked because
+ * the group the title implies may be wider than the route's (its matchers); without it, or when it does not
+ * answer, they stay open (an open incident can be resolved by hand; a wrongly closed one hides a firing alert).
+ */
+async function resolvedUnseen(
+  match: { named: Alert[]; group: Alert[] },
+  alert: Alert,
+  deps: CompletionDeps,
+  log: Logger,
+): Promise<Alert[]> {
+  const rest = match.group.filter((a) => !match.named.includes(a));
+  if (alert.status !== 'resolved' || rest.length === 0 || !deps.listAlerts) return [];
+  let common: Record<string, string> = { ...match.group[0].labels };
+  for (const a of match.group)
+    common = Object.fromEntries(Object.entries(common).filter(([k, v]) => a.labels[k] === v));
+  try {
+    const held = new Set((await deps.listAlerts(common)).map((a) => labelsFingerprint(a.labels)));
+    const gone = rest.filter((a) => !held.has(labelsFingerprint(a.labels)));
+    log.info(
+      { group: match.group.length, named: match.named.length, gone: gone.length },
+      'resolved title names part of its group',
+    );
+    return gone;
+  } catch (err) {
+    log.warn({ err }, 'Alertmanager did not answer: only the alerts the resolved title names are closed');
+    return [];
+  }
 }

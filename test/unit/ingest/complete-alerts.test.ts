@@ -5,7 +5,8 @@
  */
 import type { Alert } from '../../../src/ingest/alert';
 import { completeAlert, type HeldAlert } from '../../../src/ingest/complete-alerts';
-import { matchNotification, renderSubjectBody } from '../../../src/ingest/match-notification';
+import { labelsFingerprint } from '../../../src/ingest/fingerprint';
+import { matchNotification, matchNotificationGroup, renderSubjectBody } from '../../../src/ingest/match-notification';
 import { parseSlackAlertMessage } from '../../../src/ingest/parse-slack-alert';
 import { createLogger } from '../../../src/logger';
 import { AlertmanagerClient } from '../../../src/observe/alertmanager-client';
@@ -60,6 +61,103 @@ describe('matchNotification', () => {
     expect(matchNotification('[FIRING:1] A v ', [a])).toEqual([a]);
     expect(matchNotification('[FIRING:1] A (v)', [a])).toEqual([a]);
     expect(matchNotification('not a title', [a])).toBeUndefined();
+  });
+});
+
+describe('a [RESOLVED] title naming only the last of a group', () => {
+  // Backend api's three servers were down; api1 and api2 came back first, so Alertmanager notified their resolution
+  // inside `[FIRING:N]` messages and dropped them from the group: the `[RESOLVED]` message renders api3 alone.
+  const labels = (server: string) => ({
+    alertname: 'HaproxyServerDown',
+    backend: 'api',
+    instance: '127.0.0.1:19101',
+    job: 'haproxy',
+    server,
+    severity: 'critical',
+  });
+  const asAlert = (l: Record<string, string>): Alert => ({
+    alertname: l.alertname,
+    status: 'firing',
+    labels: l,
+    annotations: {},
+    fingerprint: labelsFingerprint(l),
+    source: 'webhook',
+    missingLabels: [],
+  });
+  const open = ['api1', 'api2', 'api3'].map((s) => asAlert(labels(s)));
+  const web2 = asAlert({ ...labels('web2'), backend: 'web' });
+  const lastOne = `[RESOLVED] ${renderSubjectBody([open[2]], ['alertname', 'backend'])}`;
+  const resolvedMessage = (title: string): Alert => ({
+    ...asAlert({ alertname: 'HaproxyServerDown' }),
+    status: 'resolved',
+    source: 'alertmanager-slack',
+    subject: title,
+  });
+  const heldOf = (alerts: Alert[]): HeldAlert[] =>
+    alerts.map((a) => ({ labels: a.labels, annotations: {}, startsAt: '', fingerprint: a.fingerprint }));
+
+  it('names that part, within its whole group', () => {
+    expect(lastOne).toBe('[RESOLVED] HaproxyServerDown api (127.0.0.1:19101 haproxy api3 critical)');
+    const one = matchNotificationGroup(lastOne, [...open, web2]);
+    expect(one?.named.map((a) => a.labels.server)).toEqual(['api3']);
+    expect(one?.group.map((a) => a.labels.server)).toEqual(['api1', 'api2', 'api3']);
+    const two = matchNotificationGroup(`[RESOLVED] ${renderSubjectBody(open.slice(1), ['alertname', 'backend'])}`, [
+      ...open,
+      web2,
+    ]);
+    // api2+api3 share what api1..api3 share: the title cannot tell them from the whole group
+    expect(two?.named.map((a) => a.labels.server)).toEqual(['api1', 'api2', 'api3']);
+  });
+
+  it('a firing title still names exactly its alerts, never part of a group', () => {
+    expect(matchNotification(lastOne.replace('[RESOLVED]', '[FIRING:1]'), [...open, web2])).toBeUndefined();
+  });
+
+  it('names nothing when the part could belong to two groups', () => {
+    // `A v (w)` is a1 alone grouped by [alertname, x], or b1 alone grouped by [alertname, y]
+    const a1 = { labels: { alertname: 'A', x: 'v', z: 'w' } };
+    const a2 = { labels: { alertname: 'A', x: 'v', z: 'q' } };
+    const b1 = { labels: { alertname: 'A', y: 'v', z: 'w' } };
+    const b2 = { labels: { alertname: 'A', y: 'v', z: 'q' } };
+    expect(matchNotification('[RESOLVED] A v (w)', [a1, a2, b1, b2])).toBeUndefined();
+    expect(matchNotificationGroup('[RESOLVED] A v (w)', [a1, a2])).toEqual({ named: [a1], group: [a1, a2] });
+  });
+
+  it('closes the others of the group only when Alertmanager no longer holds them', async () => {
+    // given api1 resolved unseen, api2 still held by Alertmanager (another route kept it out of this group)
+    const listAlerts = jest.fn(async (_: Record<string, string>) => heldOf([open[1]]));
+    const done = await completeAlert(resolvedMessage(lastOne), {
+      openAlerts: async () => [...open, web2],
+      listAlerts,
+      logger,
+    });
+    expect(done.via).toBe('open-incidents');
+    expect(done.alerts.map((a) => [a.status, a.labels.server])).toEqual([
+      ['resolved', 'api3'],
+      ['resolved', 'api1'],
+    ]);
+    // asked for the group only: what its alerts share
+    expect(listAlerts).toHaveBeenCalledWith({
+      alertname: 'HaproxyServerDown',
+      backend: 'api',
+      instance: '127.0.0.1:19101',
+      job: 'haproxy',
+      severity: 'critical',
+    });
+  });
+
+  it('without Alertmanager, or when it fails, closes only what the title names', async () => {
+    const alone = await completeAlert(resolvedMessage(lastOne), { openAlerts: async () => [...open, web2], logger });
+    expect(alone.alerts.map((a) => a.labels.server)).toEqual(['api3']);
+    const failing = async () => {
+      throw new Error('connect ECONNREFUSED');
+    };
+    const down = await completeAlert(resolvedMessage(lastOne), {
+      openAlerts: async () => [...open, web2],
+      listAlerts: failing,
+      logger,
+    });
+    expect(down.alerts.map((a) => a.labels.server)).toEqual(['api3']);
   });
 });
 
