@@ -1,4 +1,8 @@
-/** Prometheus metrics (prom-client), one registry per app so tests and replicas do not share counters. */
+/**
+ * Prometheus metrics (prom-client), one registry per app so tests and replicas do not share counters. The counters
+ * exist from construction (the SSH executor and the Slack client count into them before anything else is built); the
+ * gauges read their sources at scrape time and are registered once those sources exist (`watch`).
+ */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export interface MetricsSources {
@@ -57,7 +61,19 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(sources: MetricsSources) {
+  private watched = false;
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'runbook_pilot_' });
+  }
+
+  /**
+   * Registers the gauges that read `sources` at scrape time, as prom-client collectors: once, by the composition root,
+   * when the store, queues and pool they read have been built.
+   */
+  watch(sources: MetricsSources): void {
+    if (this.watched) throw new Error('Metrics.watch: the gauges are registered already');
+    this.watched = true;
     const registers = [this.registry];
     new Gauge({
       name: 'runbook_pilot_incidents_open',
@@ -116,6 +132,5 @@ export class Metrics {
         this.set(sources.slackQueued());
       },
     });
-    collectDefaultMetrics({ register: this.registry, prefix: 'runbook_pilot_' });
   }
 }

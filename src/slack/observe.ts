@@ -54,8 +54,31 @@ export interface ObserveFeature {
   postGraph(incident: Incident): Promise<void>;
 }
 
+/**
+ * What the alert flow calls when an incident opens or resolves. Needs no App: the flow is built before the listeners
+ * are registered.
+ */
+export function observeFeature(deps: ObserveDeps): ObserveFeature {
+  return {
+    incidentOpened(incident) {
+      // An incident opened by hand has no alert expression or labels to graph; the Graph button still tries.
+      if (incident.alert.source === 'manual') return;
+      // Without Prometheus nothing is posted on open (one line per incident would be noise); the Graph button says it.
+      if (!deps.prometheus.configured) {
+        deps.logger.debug({ incidentId: incident.id }, 'prometheus.url not set: no graph for the new incident');
+        return;
+      }
+      void postGraph(deps, incident).catch((err: unknown) =>
+        deps.logger.warn({ err, incidentId: incident.id }, 'could not post the graph'),
+      );
+    },
+    incidentResolved: (incident) => expireOnResolve(deps, incident),
+    postGraph: (incident) => postGraph(deps, incident),
+  };
+}
+
 /** Registers the Silence, Expire silence and Graph buttons and the silence modal. */
-export function registerObserve(app: App, deps: ObserveDeps): ObserveFeature {
+export function registerObserve(app: App, deps: ObserveDeps): void {
   app.action<BlockAction<ButtonAction>>(actionIdPattern(ActionId.Silence), async ({ ack, body, action, client }) => {
     await ack();
     const user = body.user.id;
@@ -179,23 +202,6 @@ export function registerObserve(app: App, deps: ObserveDeps): ObserveFeature {
       );
     }
   });
-
-  return {
-    incidentOpened(incident) {
-      // An incident opened by hand has no alert expression or labels to graph; the Graph button still tries.
-      if (incident.alert.source === 'manual') return;
-      // Without Prometheus nothing is posted on open (one line per incident would be noise); the Graph button says it.
-      if (!deps.prometheus.configured) {
-        deps.logger.debug({ incidentId: incident.id }, 'prometheus.url not set: no graph for the new incident');
-        return;
-      }
-      void postGraph(deps, incident).catch((err: unknown) =>
-        deps.logger.warn({ err, incidentId: incident.id }, 'could not post the graph'),
-      );
-    },
-    incidentResolved: (incident) => expireOnResolve(deps, incident),
-    postGraph: (incident) => postGraph(deps, incident),
-  };
 }
 
 /** Silencing follows the mitigation access rule, unless `alertmanager.silenceOpenToAll` opens it to everyone. */

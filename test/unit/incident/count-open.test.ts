@@ -21,7 +21,8 @@ describe('open incidents for /metrics', () => {
 
   it('the gauge is read from the count at scrape time (awaited), never from a list of incidents', async () => {
     let counted = 0;
-    const metrics = new Metrics({
+    const metrics = new Metrics();
+    metrics.watch({
       openIncidents: async () => (counted++, 4321),
       hostQueues: () => ({}),
       sshStats: () => ({ connects: 0, reconnects: 0, failures: 0, open: 0 }),

@@ -1,0 +1,206 @@
+/**
+ * The core of the bot: what it knows and what it acts on, built from the settings without Slack. Settings a bot must
+ * not start with stop here; nothing listens, connects or starts a timer (the store opens its file or pool, the SSH
+ * pool and the graph worker connect or start on first use).
+ */
+import { resolve } from 'node:path';
+import { buildCommand } from '../actions/build-command';
+import { builtinActions } from '../actions/catalog';
+import { configWarnings } from '../config/config-warnings';
+import type { Settings } from '../config/load-config';
+import type { Config, HostConfig } from '../config/schema';
+import { asPilotError } from '../errors';
+import { HostLimiter } from '../exec/host-limiter';
+import { checkKeyFileSync } from '../exec/key-permissions';
+import { SshPool } from '../exec/ssh-pool';
+import type { Executor } from '../exec/types';
+import { hostChoices } from '../incident/host-choices';
+import { InflightSteps } from '../incident/inflight-steps';
+import { openPostgresStore, redactUrl } from '../incident/postgres-store';
+import type { RunStepDeps } from '../incident/run-step';
+import { type IncidentStore, SqliteIncidentStore } from '../incident/store';
+import type { Incident } from '../incident/types';
+import { LabelMemory } from '../ingest/label-memory';
+import { assertWebhookClosed } from '../ingest/webhook-auth';
+import type { Logger } from '../logger';
+import { Metrics } from '../metrics';
+import { AlertmanagerClient } from '../observe/alertmanager-client';
+import { GraphWorker } from '../observe/graph-worker';
+import { PrometheusClient } from '../observe/prometheus-client';
+import { serviceSettings } from '../observe/service-settings';
+import { formatRunbookProblem, loadRunbooks, type RunbookRegistry } from '../runbook/load-runbooks';
+import { describeNonCatalogCommand, nonCatalogCommands } from '../runbook/non-catalog-commands';
+import { AlertStateTracker } from '../slack/alert-state';
+import { type EventClaims, SqliteEventClaims } from '../slack/event-claims';
+
+/** What createApp takes: the settings and a logger; tests pass their own store, claims, executor or clock. */
+export interface CreateAppOptions {
+  settings: Settings;
+  logger: Logger;
+  store?: IncidentStore;
+  /** Where Slack event ids are claimed (default: the store's SQLite file). */
+  eventClaims?: EventClaims;
+  executor?: Executor;
+  now?: () => Date;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** The bot's core: settings, runbooks, store, SSH executor and limits, metrics. */
+export interface Core {
+  config: Readonly<Config>;
+  env: Settings['env'];
+  logger: Logger;
+  now: () => Date;
+  sleep: (ms: number) => Promise<void>;
+  runbooks: RunbookRegistry;
+  store: IncidentStore;
+  eventClaims: EventClaims;
+  /** The SSH pool, unless an executor was passed in; its connection counts feed /metrics. */
+  pool?: SshPool;
+  /** Runs commands on hosts (the pool, or the one passed in), its SSH failures counted. */
+  executor: Executor;
+  scheduler: HostLimiter;
+  inflight: InflightSteps;
+  metrics: Metrics;
+  /** What running a step needs (store, executor, limits, hosts, commands). */
+  runStepDeps: RunStepDeps;
+  /** The hosts an incident may run on when its alert names none (the binding's `hosts:`); a user picks one. */
+  hostChoices(incident: Incident): string[];
+  /** Label names and values learned from sources that carry names, to read the default Slack title that does not. */
+  labelMemory: LabelMemory;
+  alertmanager: AlertmanagerClient;
+  prometheus: PrometheusClient;
+  /** Alertmanager's view of each incident's alert, cached. */
+  alertState: AlertStateTracker;
+  /** Graphs are made on a worker thread within a time budget: thousands of series never stall the acks. */
+  graphs: GraphWorker;
+}
+
+/** Builds the core. Throws PilotError on settings the bot must not start with, or an unusable store. */
+export async function buildCore(opts: CreateAppOptions): Promise<Core> {
+  const { settings, logger } = opts;
+  const { config, env } = settings;
+  const now = opts.now ?? (() => new Date());
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  checkSettings(settings, logger);
+  const runbooks = loadRunbooksLogged(config, logger);
+  const { store, eventClaims } = await openStore(opts, logger);
+  const pool = opts.executor
+    ? undefined
+    : new SshPool({
+        keepaliveIntervalMs: config.ssh.keepaliveIntervalMs,
+        idleCloseMs: config.ssh.idleCloseMs,
+        logger: logger.child({ component: 'ssh' }),
+      });
+  const metrics = new Metrics();
+  const executor = countSshErrors(opts.executor ?? (pool as SshPool), metrics);
+  const scheduler = new HostLimiter({
+    perHost: config.limits.perHost,
+    global: config.limits.global,
+    perUser: config.limits.perUser,
+  });
+  const inflight = new InflightSteps();
+  const choicesOf = (incident: Incident): string[] =>
+    hostChoices(config.hosts, runbooks.get(incident.alertname)?.binding, incident.alert.labels).map((h) => h.name);
+  const runStepDeps: RunStepDeps = {
+    store,
+    executor,
+    scheduler,
+    hosts: config.hosts,
+    buildCommand: (action, ctx) => buildCommand(action, ctx),
+    toSshTarget: (host: HostConfig) => ({ name: host.name, ...host.ssh }),
+    now,
+    logger,
+    inflight,
+    hostChoices: choicesOf,
+  };
+  const alertmanager = new AlertmanagerClient(serviceSettings(config, 'alertmanager'));
+  return {
+    config,
+    env,
+    logger,
+    now,
+    sleep,
+    runbooks,
+    store,
+    eventClaims,
+    ...(pool ? { pool } : {}),
+    executor,
+    scheduler,
+    inflight,
+    metrics,
+    runStepDeps,
+    hostChoices: choicesOf,
+    labelMemory: new LabelMemory(),
+    alertmanager,
+    prometheus: new PrometheusClient(serviceSettings(config, 'prometheus')),
+    alertState: new AlertStateTracker({ alertmanager, now, logger: logger.child({ component: 'alertmanager' }) }),
+    graphs: new GraphWorker({
+      settings: serviceSettings(config, 'prometheus'),
+      timeoutMs: config.prometheus.renderTimeoutMs,
+    }),
+  };
+}
+
+/** Settings a bot must not start with stop here; the rest are warned about. */
+function checkSettings(settings: Settings, logger: Logger): void {
+  const { config } = settings;
+  // An open webhook is a start-up error, not a warning, unless the operator chose it explicitly.
+  assertWebhookClosed(config);
+  // A key file others can read stops start-up, as ssh would refuse it (checked again before each connection).
+  for (const host of config.hosts) if (host.ssh.privateKeyPath) checkKeyFileSync(host.ssh.privateKeyPath, host.name);
+  for (const warning of configWarnings(config)) logger.warn({ config: settings.env.configPath }, warning);
+}
+
+/** One unusable runbook file is skipped with one line naming it and the fix; the bot starts with the rest. */
+function loadRunbooksLogged(config: Readonly<Config>, logger: Logger): RunbookRegistry {
+  const runbooks = loadRunbooks(
+    resolve(config.runbooks),
+    builtinActions,
+    (p) => logger.warn({ file: p.file, problem: p.level }, `runbook: ${formatRunbookProblem(p)}`),
+    { displayDir: config.runbooks },
+  );
+  // Commands a binding brings beside the catalog run like the catalog's: each is named at start, for a reviewer.
+  for (const c of nonCatalogCommands(runbooks.list()))
+    logger.warn({ runbook: c.alertname, action: c.actionId, risk: c.risk, file: c.file }, describeNonCatalogCommand(c));
+  return runbooks;
+}
+
+/** store.url (or DATABASE_URL) selects the Postgres store replicas share; without it, the SQLite file of one process. */
+async function openStore(
+  opts: CreateAppOptions,
+  logger: Logger,
+): Promise<{ store: IncidentStore; eventClaims: EventClaims }> {
+  const { config, env } = opts.settings;
+  const databaseUrl = config.store.url ?? env.databaseUrl;
+  const pgStore = !opts.store && databaseUrl ? await openPostgresStore(databaseUrl) : undefined;
+  if (pgStore) {
+    logger.info(
+      { store: redactUrl(databaseUrl as string) },
+      'store: Postgres (incidents, timeline, audit, locks and Slack event claims are shared by every replica)',
+    );
+    // Issue #13 asks for the limits to be shared through Redis (limits.redis.url); until that lands, say what is not shared.
+    logger.warn(
+      'store: Postgres, but the per-host SSH limits, the per-user click limit and the per-channel post pace are kept per process: N replicas allow N times as much',
+    );
+  }
+  const store = opts.store ?? pgStore ?? new SqliteIncidentStore(config.store.path);
+  const eventClaims = opts.eventClaims ?? (pgStore ? pgStore.eventClaims() : new SqliteEventClaims(config.store.path));
+  return { store, eventClaims };
+}
+
+/** Counts SSH failures (SSH_* errors from the executor) by host and code; results and other errors pass through. */
+function countSshErrors(executor: Executor, metrics: Metrics): Executor {
+  return {
+    async run(target, command, opts) {
+      try {
+        return await executor.run(target, command, opts);
+      } catch (err) {
+        const code = asPilotError(err).code;
+        if (code.startsWith('SSH_')) metrics.sshErrors.inc({ host: target.name, code });
+        throw err;
+      }
+    },
+    close: () => executor.close(),
+  };
+}

@@ -1,0 +1,199 @@
+/**
+ * Start and stop. start: Bolt's init (auth.test) → the metrics port → listen (HTTP, or Socket Mode) → recover the
+ * steps a previous process left → ready. stop: not ready → no new clicks → close the receiver → drain the steps
+ * (grace, then cut off) → the webhook intake → Slack posts → graphs, claims, store.
+ */
+import { createServer, type IncomingMessage, Server, type ServerResponse } from 'node:http';
+import type { SocketModeReceiver } from '@slack/bolt';
+import { PilotError } from '../errors';
+import { sendJson } from '../http/read-body';
+import { recordInterrupted, recoverInterruptedSteps } from '../incident/run-step';
+import type { Core } from './core';
+import { metricsHandler, type Readiness, type Receiving } from './receiver';
+import type { Services } from './services';
+
+export interface Lifecycle {
+  /** Starts listening; resolves with the bound port (useful with PORT=0) once /healthz answers 200. */
+  start(): Promise<number>;
+  /** Stops (see stopBot); calling it again returns the same promise. */
+  stop(): Promise<void>;
+  /** The port /metrics listens on when METRICS_PORT is set, once started. */
+  metricsPort(): number | undefined;
+}
+
+/** The bot's start and stop, over what createApp built. */
+export function createLifecycle(
+  core: Core,
+  services: Pick<Services, 'presenter' | 'intake'>,
+  receiving: Receiving,
+  readiness: Readiness,
+): Lifecycle {
+  const { config, env, logger, store, inflight, scheduler, executor } = core;
+  const { presenter, intake } = services;
+  const { app, socketReceiver } = receiving;
+  let metricsServer: Server | undefined;
+  let stopped: Promise<void> | undefined;
+
+  async function start(): Promise<number> {
+    await app.init();
+    if (env.metricsPort !== undefined) metricsServer = await startMetricsServer(env.metricsPort, metricsHandler(core));
+    const port = socketReceiver ? await startSocketMode(socketReceiver) : await startHttp();
+    // Steps a previous process left queued or running will never finish: say so, on the timeline and the message.
+    for (const incidentId of await recoverInterruptedSteps({ store, now: core.now }))
+      void presenter.refresh(incidentId);
+    readiness.set(true);
+    return port;
+  }
+
+  /**
+   * No new clicks; steps queued but not started are dropped (recorded as interrupted, nothing ran); running steps get
+   * `shutdown.graceMs` to finish. Then the SSH connections are closed, which ends what still runs on the hosts; those
+   * steps are recorded as interrupted. Replies under way are sent, then the store is closed.
+   */
+  async function stopBot(): Promise<void> {
+    readiness.set(false);
+    inflight.beginStop();
+    await closeReceiver();
+    const queueStopped = scheduler
+      .stop({ dropWaiting: true })
+      .catch((err: unknown) => logger.warn({ err }, 'host queues did not stop cleanly'));
+    const running = await inflight.drain(config.shutdown.graceMs);
+    if (running.length > 0)
+      logger.warn(
+        { steps: running.length, graceMs: config.shutdown.graceMs },
+        'steps still running at the end of the grace period: cutting them off',
+      );
+    inflight.cutOff();
+    await executor.close();
+    // Closing the connections makes their commands settle as interrupted; one that does not is recorded here.
+    for (const step of await inflight.drain(3000)) {
+      try {
+        await recordInterrupted(core.runStepDeps, step, step.started, {
+          reason: 'did not settle after its connection was closed',
+        });
+      } catch (err) {
+        logger.error({ err, incidentId: step.incidentId, stepId: step.stepId }, 'could not record an interrupted step');
+      }
+    }
+    await queueStopped;
+    // Alerts Alertmanager was told were taken: handled before the posts are flushed, within the same bound.
+    if (!(await intake.drain(5000)))
+      logger.warn(
+        { queued: intake.depth() },
+        'webhook alerts still queued at stop were not handled (Alertmanager sends them again)',
+      );
+    await presenter.close(5000);
+    await core.graphs.close();
+    await core.eventClaims.close();
+    await store.close();
+  }
+
+  /** The receiver, the metrics port and (Socket Mode) the WebSocket, closed: no request reaches the bot any more. */
+  async function closeReceiver(): Promise<void> {
+    // Bolt's stop() does not wait for the WebSocket's close handshake; stop() resolves with the socket closed.
+    const disconnected = socketReceiver
+      ? new Promise<void>((r) => socketReceiver.client.once('disconnected', () => r()))
+      : undefined;
+    await app.stop().catch((err: unknown) => logger.warn({ err }, 'receiver did not stop cleanly'));
+    if (metricsServer) await new Promise<void>((r) => metricsServer?.close(() => r()));
+    if (
+      disconnected &&
+      !(await withDeadline(
+        disconnected.then(() => true),
+        5000,
+      ))
+    )
+      logger.warn('the Socket Mode connection did not close within 5 s');
+  }
+
+  async function startHttp(): Promise<number> {
+    const server: unknown = await app.start(env.port);
+    const address = server instanceof Server ? server.address() : null;
+    return typeof address === 'object' && address ? address.port : env.port;
+  }
+
+  /**
+   * Socket Mode: Bolt starts listening for the custom routes (/healthz, /metrics, /alertmanager) without waiting for it
+   * and resolves once Slack's `hello` arrives. If either fails, what did start is stopped again: a token Slack refuses
+   * becomes a PilotError that says which token to fix.
+   */
+  async function startSocketMode(socket: SocketModeReceiver): Promise<number> {
+    // Bolt 5.1 keeps this server private; it exists whenever customRoutes are given, as they are here.
+    const server = (socket as unknown as { httpServer: Server }).httpServer;
+    const listening = new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', reject);
+    });
+    const [listened, connected] = await Promise.allSettled([listening, app.start()]);
+    const failed = [listened, connected].find((r) => r.status === 'rejected');
+    if (failed) {
+      await app.stop().catch(() => undefined);
+      throw socketModeStartError(failed.reason);
+    }
+    const address = server.address();
+    return typeof address === 'object' && address ? address.port : env.port;
+  }
+
+  return {
+    start,
+    stop() {
+      stopped ??= stopBot();
+      return stopped;
+    },
+    metricsPort() {
+      const address = metricsServer?.address();
+      return typeof address === 'object' && address ? address.port : undefined;
+    },
+  };
+}
+
+/**
+ * What a failed Socket Mode start means for the operator: Slack's answer to apps.connections.open (invalid_auth for a
+ * wrong or revoked app-level token) names the token to fix; anything else (a port in use, say) passes through.
+ */
+function socketModeStartError(err: unknown): unknown {
+  const slackError =
+    (err as { code?: string; data?: { error?: unknown } } | undefined)?.code === 'slack_webapi_platform_error'
+      ? (err as { data: { error?: unknown } }).data.error
+      : undefined;
+  if (typeof slackError !== 'string') return err;
+  return new PilotError(
+    'SLACK_CONNECT_FAILED',
+    `Slack refused the Socket Mode connection: apps.connections.open answered ${slackError}`,
+    { cause: err },
+  );
+}
+
+/**
+ * /metrics on its own port (METRICS_PORT): GET /metrics answers, anything else is 404. Resolves once listening; a
+ * port in use rejects, and start-up stops.
+ */
+function startMetricsServer(
+  port: number,
+  serveMetrics: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<Server> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (req.method === 'GET' && path === '/metrics') return serveMetrics(req, res);
+    sendJson(res, 404, { error: 'only GET /metrics is served on this port' });
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        new PilotError(
+          'CONFIG_MISSING_ENV',
+          `cannot listen for /metrics on METRICS_PORT ${port}: ${err.code ?? err.message}`,
+          { hint: 'choose a free port for METRICS_PORT, or unset it to serve /metrics on PORT' },
+        ),
+      ),
+    );
+    server.listen(port, () => resolve(server));
+  });
+}
+
+/** The promise's value, or undefined when it takes longer than `ms`. */
+function withDeadline<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}

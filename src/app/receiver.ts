@@ -1,0 +1,166 @@
+/**
+ * How requests reach the bot: the HTTP routes beside Slack's (`/healthz`, `/metrics`, `/alertmanager`), the receiver
+ * (HTTP, or Socket Mode) and the Bolt App on it. Transport only: what a request does lives in the features.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { App, ErrorCode, HTTPReceiver, type Receiver, SocketModeReceiver } from '@slack/bolt';
+import type { CustomRoute } from '@slack/bolt/dist/receivers/custom-routes';
+import type { WebClientOptions } from '@slack/web-api';
+import { sendJson } from '../http/read-body';
+import type { Alert } from '../ingest/alert';
+import { alertmanagerHandler } from '../ingest/alertmanager-route';
+import { capAlert } from '../ingest/cap-alert';
+import type { IntakeQueue } from '../ingest/intake-queue';
+import { parseAlertmanagerWebhook } from '../ingest/parse-alertmanager-webhook';
+import { webhookCredentials } from '../ingest/webhook-auth';
+import { boltLogger } from '../logger';
+import { instrumentedFetch } from '../slack/instrumented-fetch';
+import { FutureRequestError, refuseFutureRequests, requestTimestampProperties } from '../slack/request-timestamp';
+import type { Core } from './core';
+
+/** Whether the bot is ready (`GET /healthz` answers 200): set by the lifecycle once started, cleared at stop. */
+export class Readiness {
+  private ready = false;
+  get isReady(): boolean {
+    return this.ready;
+  }
+  set(ready: boolean): void {
+    this.ready = ready;
+  }
+}
+
+/** The Bolt App and, in Socket Mode, its receiver (the lifecycle starts and stops its connection). */
+export interface Receiving {
+  app: App;
+  socketReceiver?: SocketModeReceiver;
+}
+
+/**
+ * The options of every Slack Web API client the bot makes (Bolt's own, one per listener, and the services'): a hung
+ * call is abandoned and retried like a 5xx, a 429 waits its Retry-After, and every request goes through one fetch
+ * that counts Slack's errors and 429s.
+ */
+export function slackClientOptions(core: Pick<Core, 'config' | 'env' | 'metrics'>): WebClientOptions {
+  return {
+    ...(core.env.apiUrl ? { slackApiUrl: core.env.apiUrl } : {}),
+    timeout: core.config.slack.requestTimeoutMs,
+    retryConfig: { retries: core.config.slack.retries, factor: 2, minTimeout: 500, maxTimeout: 30_000 },
+    fetch: instrumentedFetch(core.metrics),
+  };
+}
+
+/** Builds the receiver and the App on it; nothing listens until the lifecycle starts it. */
+export function buildReceiver(
+  core: Core,
+  parts: { intake: Pick<IntakeQueue<Alert>, 'offer'>; readiness: Readiness },
+): Receiving {
+  const { env, logger } = core;
+  const customRoutes = httpRoutes(core, parts);
+  // Bolt hands `installerOptions.clientOptions` to the Socket Mode client's own WebClient (apps.connections.open).
+  const socketReceiver = env.socketMode
+    ? new SocketModeReceiver({
+        appToken: env.appToken as string,
+        customRoutes,
+        installerOptions: { port: env.port, ...(env.apiUrl ? { clientOptions: { slackApiUrl: env.apiUrl } } : {}) },
+        logger: boltLogger(logger),
+      })
+    : undefined;
+  const receiver: Receiver =
+    socketReceiver ??
+    new HTTPReceiver({
+      signingSecret: env.signingSecret,
+      endpoints: '/slack/events',
+      customRoutes,
+      logger: boltLogger(logger),
+      processBeforeResponse: false,
+      customPropertiesExtractor: requestTimestampProperties,
+      // A request Bolt cannot route (an unknown path, a malformed URL such as `//`) is the client's error: 404/400
+      // rather than Bolt's 500 for anything but a known-unhandled path.
+      dispatchErrorHandler: async ({ error, request, response }) => {
+        const unrouted = (error as { code?: string }).code === ErrorCode.HTTPReceiverDeferredRequestError;
+        if (!unrouted)
+          logger.warn(
+            { err: error, method: request.method, url: String(request.url).slice(0, 200) },
+            'request could not be routed',
+          );
+        response.writeHead(unrouted ? 404 : 400);
+        response.end();
+      },
+    });
+  const app = new App({
+    token: env.botToken,
+    // Bolt's own auth.test then runs in start() (app.init), awaited: built eagerly, an unreachable Slack rejects it
+    // unhandled later, which ends the process.
+    deferInitialization: true,
+    receiver,
+    logger: boltLogger(logger),
+    clientOptions: slackClientOptions(core),
+  });
+  // Bolt verifies signatures against the real clock; the future side is checked against the same one.
+  app.use(refuseFutureRequests(() => new Date(), logger));
+  app.error(async (err) => {
+    // Rethrown so the receiver answers 401 (before any ack) instead of acking a refused request.
+    if (err instanceof FutureRequestError) throw err;
+    logger.error({ err }, 'unhandled error in a listener');
+  });
+  return socketReceiver ? { app, socketReceiver } : { app };
+}
+
+/** `/healthz`, `/metrics` (unless METRICS_PORT serves it on its own port) and the Alertmanager webhook. */
+function httpRoutes(
+  core: Core,
+  parts: { intake: Pick<IntakeQueue<Alert>, 'offer'>; readiness: Readiness },
+): CustomRoute[] {
+  const { config, env, logger, metrics, labelMemory } = core;
+  const { intake, readiness } = parts;
+  const limits = { maxValueChars: config.ingest.maxValueChars, maxAlertChars: config.ingest.maxAlertChars };
+  return [
+    {
+      path: '/healthz',
+      method: ['GET'],
+      handler: (_req, res) => sendJson(res, readiness.isReady ? 200 : 503, { ok: readiness.isReady }),
+    },
+    // With METRICS_PORT, /metrics is served there only, so the public port need not expose it.
+    ...(env.metricsPort === undefined ? [{ path: '/metrics', method: ['GET'], handler: metricsHandler(core) }] : []),
+    {
+      path: '/alertmanager',
+      method: ['POST'],
+      handler: alertmanagerHandler({
+        auth: webhookCredentials(config),
+        parse: (body) => parseAlertmanagerWebhook(body).map((a) => capAlert(a, limits)),
+        logger,
+        offer: (alerts) => {
+          const offered = intake.offer(alerts);
+          if (offered === 'queued') {
+            for (const alert of alerts) {
+              metrics.alertsReceived.inc({ source: 'webhook', status: alert.status });
+              labelMemory.learn(alert.labels);
+            }
+          } else metrics.alertsRefused.inc({ reason: offered === 'full' ? 'queue_full' : 'too_large' }, alerts.length);
+          return offered;
+        },
+        retryAfterSec: config.ingest.retryAfterSec,
+        capacity: config.ingest.maxQueuedAlerts,
+      }),
+    },
+  ];
+}
+
+/** GET /metrics: the registry in Prometheus's text format (on PORT, or on METRICS_PORT's own server). */
+export function metricsHandler(
+  core: Pick<Core, 'metrics' | 'logger'>,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const { metrics, logger } = core;
+  return (_req, res) => {
+    metrics.registry.metrics().then(
+      (text) => {
+        res.writeHead(200, { 'content-type': metrics.registry.contentType });
+        res.end(text);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'could not collect metrics');
+        sendJson(res, 500, { error: 'could not collect metrics, see logs' });
+      },
+    );
+  };
+}

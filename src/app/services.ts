@@ -1,0 +1,149 @@
+/**
+ * The services that speak to Slack, built from the core and a Slack Web API client, in dependency order: the
+ * presenter, the observe hooks, the alert flow and its webhook intake, the step runner and the mitigation service.
+ * Nothing here listens: the receiver and the feature listeners come after, from these.
+ */
+
+import type { WebClient } from '@slack/web-api';
+import { buildCommand } from '../actions/build-command';
+import { renderBackendState } from '../actions/render-backend-table';
+import type { ActionSpec } from '../actions/types';
+import type { HostConfig } from '../config/schema';
+import { runActionQuietly } from '../incident/run-step';
+import type { Alert } from '../ingest/alert';
+import { IntakeQueue } from '../ingest/intake-queue';
+import { AccessPolicy } from '../mitigation/access';
+import { MitigationService } from '../mitigation/mitigation-service';
+import { parseReadBack, readBackAction } from '../mitigation/read-back';
+import type { HostSnapshot } from '../mitigation/verify';
+import { AlertFlow } from '../slack/alert-flow';
+import type { AppDeps } from '../slack/deps';
+import { IncidentPresenter } from '../slack/incident-presenter';
+import type { MitigationFeatureDeps } from '../slack/mitigation';
+import { type ObserveDeps, type ObserveFeature, observeFeature } from '../slack/observe';
+import { runAndReport, type StepFeatureDeps } from '../slack/steps';
+import type { Core } from './core';
+
+/** The Slack-side services, each built once from the core. */
+export interface Services {
+  client: WebClient;
+  presenter: IncidentPresenter;
+  access: AccessPolicy;
+  observe: ObserveFeature;
+  observeDeps: ObserveDeps;
+  flow: AlertFlow;
+  /** Webhook alerts wait here between the 202 and their work; a full queue answers 503 and Alertmanager retries. */
+  intake: IntakeQueue<Alert>;
+  /** What runs a step and shows it in the thread (buttons, /incident run, mitigation). */
+  stepDeps: Omit<StepFeatureDeps, 'requestMitigation'>;
+  mitigation: MitigationService;
+  mitigationDeps: MitigationFeatureDeps;
+}
+
+/** Builds the services; `client` is the bot's Slack Web API client. */
+export function buildServices(core: Core, client: WebClient): Services {
+  const { config, store, runbooks, logger, now, alertState } = core;
+  const base: AppDeps = {
+    config,
+    store,
+    runbooks,
+    executor: core.executor,
+    scheduler: core.scheduler,
+    logger,
+    now,
+  };
+  const presenter = new IncidentPresenter({
+    client,
+    store,
+    runbooks,
+    logger,
+    hostLabel: (name) => runbooks.get(name)?.binding?.hostLabel ?? 'instance',
+    hostChoices: core.hostChoices,
+    pace: {
+      perSecond: config.slack.postsPerSecond,
+      burst: config.slack.postBurst,
+      maxQueued: config.slack.maxQueuedPosts,
+    },
+    alertState,
+    now,
+  });
+  const access = new AccessPolicy(
+    config.access,
+    async (usergroup) => (await client.usergroups.users.list({ usergroup })).users ?? [],
+  );
+  const observeDeps: ObserveDeps = {
+    ...base,
+    presenter,
+    access,
+    alertmanager: core.alertmanager,
+    prometheus: core.prometheus,
+    alertState,
+    graphs: core.graphs,
+  };
+  const observe = observeFeature(observeDeps);
+  const flow = new AlertFlow(base, presenter, {
+    opened: (incident) => observe.incidentOpened(incident),
+    resolved: (incident) => observe.incidentResolved(incident),
+  });
+  const intake = new IntakeQueue<Alert>({
+    capacity: config.ingest.maxQueuedAlerts,
+    concurrency: config.ingest.concurrency,
+    handle: (alert) => flow.fromWebhook(alert),
+    onError: (err, alert) => logger.error({ err, fingerprint: alert.fingerprint }, 'could not handle a webhook alert'),
+  });
+  core.metrics.watch({
+    // One count query per scrape, not every open incident loaded and parsed.
+    openIncidents: async () => await store.countOpen(),
+    hostQueues: () => core.scheduler.stats().hosts,
+    sshStats: () => core.pool?.stats() ?? { connects: 0, reconnects: 0, failures: 0, open: 0 },
+    slackQueued: () => presenter.queued(),
+    intakeQueued: () => intake.depth(),
+  });
+  const stepDeps = {
+    ...base,
+    presenter,
+    runStepDeps: core.runStepDeps,
+    metrics: core.metrics,
+    formatOutput: (action: ActionSpec, stdout: string, labels: Record<string, string>) =>
+      action.render === 'backend-state' && (labels.backend ?? labels.proxy)
+        ? renderBackendState(stdout, (labels.backend ?? labels.proxy) as string, labels.server)
+        : undefined,
+  };
+  const mitigation = new MitigationService({
+    store,
+    access,
+    hosts: config.hosts,
+    settings: config.mitigation,
+    buildCommand: (action, ctx) => buildCommand(action, ctx),
+    precheckAction: runbooks.action(undefined, 'config-check'),
+    hostChoices: core.hostChoices,
+    runQuietly: (host, action, labels, user) => runActionQuietly(core.runStepDeps, host, action, labels, user),
+    runStep: (req) => runAndReport(stepDeps, req),
+    readBack: async (host: HostConfig, labels: Record<string, string>): Promise<HostSnapshot> => {
+      // buildCommand applies a host's `commands.read-back` override, like any action's.
+      const { result } = await runActionQuietly(core.runStepDeps, host, readBackAction, labels);
+      return parseReadBack(result.stdout.text);
+    },
+    // Asked fresh before a mitigation; bounded so the modal still opens within Slack's 3 s trigger window.
+    alertActive: async (incident) => {
+      if (!alertState.configured) return undefined;
+      const answer = await withDeadline(alertState.check(incident, { fresh: true }), ALERT_STATE_DEADLINE_MS);
+      if (!answer || answer.view.kind === 'unknown') return undefined;
+      return answer.view.kind !== 'resolved';
+    },
+    now,
+    sleep: core.sleep,
+  });
+  const mitigationDeps: MitigationFeatureDeps = { mitigation, presenter, store, runbooks, logger };
+  return { client, presenter, access, observe, observeDeps, flow, intake, stepDeps, mitigation, mitigationDeps };
+}
+
+/** How long a mitigation click waits for Alertmanager before it shows the modal with the alert state unknown. */
+const ALERT_STATE_DEADLINE_MS = 1500;
+
+/** The promise's value, or undefined when it takes longer than `ms`. */
+function withDeadline<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
