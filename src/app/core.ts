@@ -28,6 +28,7 @@ import { AlertmanagerClient } from '../observe/alertmanager-client';
 import { GraphWorker } from '../observe/graph-worker';
 import { PrometheusClient } from '../observe/prometheus-client';
 import { serviceSettings } from '../observe/service-settings';
+import { newReplicaId } from '../replica-id';
 import { formatRunbookProblem, loadRunbooks, type RunbookRegistry } from '../runbook/load-runbooks';
 import { describeNonCatalogCommand, nonCatalogCommands } from '../runbook/non-catalog-commands';
 import { AlertStateTracker } from '../slack/alert-state';
@@ -43,6 +44,8 @@ export interface CreateAppOptions {
   executor?: Executor;
   now?: () => Date;
   sleep?: (ms: number) => Promise<void>;
+  /** This process's id among the replicas sharing the store (default: a new random one, logged at start). */
+  replicaId?: string;
 }
 
 /** The bot's core: settings, runbooks, store, SSH executor and limits, metrics. */
@@ -55,6 +58,8 @@ export interface Core {
   runbooks: RunbookRegistry;
   store: IncidentStore;
   eventClaims: EventClaims;
+  /** This process's id among the replicas sharing the store: its post claims and step leases carry it. */
+  replicaId: string;
   /** The SSH pool, unless an executor was passed in; its connection counts feed /metrics. */
   pool?: SshPool;
   /** Runs commands on hosts (the pool, or the one passed in), its SSH failures counted. */
@@ -85,6 +90,8 @@ export async function buildCore(opts: CreateAppOptions): Promise<Core> {
   checkSettings(settings, logger);
   const runbooks = loadRunbooksLogged(config, logger);
   const { store, eventClaims } = await openStore(opts, logger);
+  const replicaId = opts.replicaId ?? newReplicaId();
+  logger.info({ replicaId }, 'replica id (its claims in the store carry it)');
   const pool = opts.executor
     ? undefined
     : new SshPool({
@@ -124,6 +131,7 @@ export async function buildCore(opts: CreateAppOptions): Promise<Core> {
     runbooks,
     store,
     eventClaims,
+    replicaId,
     ...(pool ? { pool } : {}),
     executor,
     scheduler,

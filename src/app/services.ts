@@ -81,10 +81,15 @@ export function buildServices(core: Core, client: WebClient): Services {
     graphs: core.graphs,
   };
   const observe = observeFeature(observeDeps);
-  const flow = new AlertFlow(base, presenter, {
-    opened: (incident) => observe.incidentOpened(incident),
-    resolved: (incident) => observe.incidentResolved(incident),
-  });
+  const flow = new AlertFlow(
+    base,
+    presenter,
+    {
+      opened: (incident) => observe.incidentOpened(incident),
+      resolved: (incident) => observe.incidentResolved(incident),
+    },
+    { id: core.replicaId, postClaimTtlMs: core.config.replicas.postClaimSec * 1000 },
+  );
   const intake = new IntakeQueue<Alert>({
     capacity: config.ingest.maxQueuedAlerts,
     concurrency: config.ingest.concurrency,

@@ -211,6 +211,16 @@ export const ConfigSchema = z.strictObject({
       graceMs: z.number().int().nonnegative().max(600_000).default(20_000),
     })
     .default({ graceMs: 20_000 }),
+  /** Several bot processes sharing one store (store.url): how they hand work over when one dies. */
+  replicas: z
+    .strictObject({
+      /**
+       * How long a replica's claim to post an incident's message holds: if it dies before posting, another replica
+       * posts it on the alert's next delivery after this.
+       */
+      postClaimSec: z.number().int().min(5).max(3600).default(120),
+    })
+    .default({ postClaimSec: 120 }),
   ssh: z
     .strictObject({
       keepaliveIntervalMs: z.number().int().positive().default(10000),

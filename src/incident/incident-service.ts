@@ -25,6 +25,11 @@ export interface AlertDeps {
   now: () => Date;
   /** The alert's runbook binding, for the hosts it runs on when the alert names none (`hosts:`). */
   bindingOf?(alertname: string): RunbookBinding | undefined;
+  /**
+   * This replica's claim on posting the message of an incident it opens, written with the incident (see
+   * `IncidentStore.claimPost`); absent: no claim (a replica that sees the incident unposted may post it).
+   */
+  postClaim?: { owner: string; ttlMs: number };
 }
 
 /** Where the incident for an alert lives: the channel and the thread (the alert message's ts). */
@@ -48,13 +53,16 @@ export async function applyAlert(
   const host = findHost(deps.hosts, alert.labels) ?? (choices.length === 1 ? choices[0] : undefined);
   if (alert.status === 'resolved') {
     const open = await deps.store.findOpen(alert.fingerprint);
-    if (!open) return { kind: 'resolved-unknown', incident: await deps.store.findLatest(alert.fingerprint) };
-    await deps.store.update(open.id, {
-      alert: mergeAlert(open.alert, alert),
-      status: 'resolved',
-      resolvedAt: at,
-      resolvedBy: actor,
-    });
+    // Resolved by one conditional update: of two replicas handling the same resolve, one closes the incident out.
+    const resolved =
+      open &&
+      (await deps.store.resolveOpen(open.id, {
+        alert: mergeAlert(open.alert, alert),
+        resolvedAt: at,
+        resolvedBy: actor,
+      }));
+    if (!open || !resolved)
+      return { kind: 'resolved-unknown', incident: await deps.store.findLatest(alert.fingerprint) };
     await deps.store.appendTimeline(open.id, 'alert.resolved', actor, { source: alert.source }, at);
     await deps.store.appendTimeline(open.id, 'incident.resolved', actor, { reason: 'alert resolved' }, at);
     return { kind: 'resolved', incident: (await deps.store.get(open.id)) as Incident };
@@ -65,6 +73,14 @@ export async function applyAlert(
     channel: place.channel,
     threadTs: place.threadTs,
     at,
+    ...(deps.postClaim
+      ? {
+          postClaim: {
+            owner: deps.postClaim.owner,
+            until: new Date(Date.parse(at) + deps.postClaim.ttlMs).toISOString(),
+          },
+        }
+      : {}),
   });
   if (created) {
     await deps.store.appendTimeline(
@@ -82,12 +98,11 @@ export async function applyAlert(
     );
     return { kind: 'opened', incident };
   }
-  const last = incident.lastRepeatAt ?? incident.openedAt;
-  const notify = Date.parse(at) - Date.parse(last) >= deps.stillFiringIntervalSec * 1000;
-  const updated = await deps.store.update(incident.id, {
-    alert: mergeAlert(incident.alert, alert),
-    ...(notify ? { lastRepeatAt: at } : {}),
-  });
+  // Whether to post "still firing" is decided by one conditional update, not read-then-write: of replicas receiving
+  // the same repeat at once, one posts it.
+  const notBefore = new Date(Date.parse(at) - deps.stillFiringIntervalSec * 1000).toISOString();
+  const notify = await deps.store.markRepeatNotified(incident.id, at, notBefore);
+  const updated = await deps.store.update(incident.id, { alert: mergeAlert(incident.alert, alert) });
   await deps.store.appendTimeline(incident.id, 'alert.repeated', actor, { source: alert.source, notified: notify }, at);
   return { kind: 'repeated', incident: updated, notify };
 }

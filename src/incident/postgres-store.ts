@@ -13,8 +13,10 @@ import type {
   IncidentStore,
   LockResult,
   OpenIncidentInput,
+  PostClaim,
   StepEventRecord,
   StoreTx,
+  TransactionOptions,
 } from './store';
 import { incidentPatchColumns } from './store-rows';
 import type { AuditRecord, Incident, IncidentSilence, StepState, TimelineEvent, TimelineType } from './types';
@@ -100,6 +102,14 @@ export const PG_MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: 
         seq BIGINT GENERATED ALWAYS AS IDENTITY,
         PRIMARY KEY (incident_id, id)
       );`,
+  },
+  {
+    version: 2,
+    name: 'incident message post claims',
+    sql: `
+      -- Who is posting an incident's message, until when: one replica posts it (see claimPost).
+      ALTER TABLE incidents ADD COLUMN post_claim_owner TEXT;
+      ALTER TABLE incidents ADD COLUMN post_claim_until TEXT;`,
   },
 ];
 
@@ -234,8 +244,9 @@ class PgOps implements StoreTx {
     // at once get one row. The open row may resolve between the insert and the read: then try again.
     for (let attempt = 0; attempt < 5; attempt++) {
       const inserted = await this.q.query<{ id: string }>(
-        `INSERT INTO incidents (fingerprint, alertname, status, alert_json, host_name, channel, thread_ts, opened_at)
-         VALUES ($1, $2, 'open', $3, $4, $5, $6, $7)
+        `INSERT INTO incidents (fingerprint, alertname, status, alert_json, host_name, channel, thread_ts, opened_at,
+           post_claim_owner, post_claim_until)
+         VALUES ($1, $2, 'open', $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (fingerprint) WHERE status = 'open' DO NOTHING
          RETURNING id`,
         [
@@ -246,6 +257,8 @@ class PgOps implements StoreTx {
           input.channel,
           input.threadTs,
           input.at,
+          input.postClaim?.owner ?? null,
+          input.postClaim?.until ?? null,
         ],
       );
       if (inserted.rows[0]) return { incident: await this.mustGet(Number(inserted.rows[0].id)), created: true };
@@ -293,6 +306,37 @@ class PgOps implements StoreTx {
       );
     }
     return this.mustGet(id);
+  }
+
+  async claimPost(id: number, claim: PostClaim, now: string): Promise<boolean> {
+    const res = await this.q.query(
+      `UPDATE incidents SET post_claim_owner = $1, post_claim_until = $2
+       WHERE id = $3 AND message_ts IS NULL
+         AND (post_claim_until IS NULL OR post_claim_until <= $4 OR post_claim_owner = $1)`,
+      [claim.owner, claim.until, id, now],
+    );
+    return (res.rowCount ?? 0) > 0;
+  }
+
+  async resolveOpen(
+    id: number,
+    patch: Required<Pick<IncidentPatch, 'resolvedAt' | 'resolvedBy'>> & Pick<IncidentPatch, 'alert'>,
+  ): Promise<Incident | undefined> {
+    const set = incidentPatchColumns({ ...patch, status: 'resolved' });
+    const res = await this.q.query(
+      `UPDATE incidents SET ${set.map(([k], i) => `${k} = $${i + 1}`).join(', ')}
+       WHERE id = $${set.length + 1} AND status = 'open'`,
+      [...set.map(([, v]) => v), id],
+    );
+    return (res.rowCount ?? 0) > 0 ? this.mustGet(id) : undefined;
+  }
+
+  async markRepeatNotified(id: number, at: string, notBefore: string): Promise<boolean> {
+    const res = await this.q.query(
+      'UPDATE incidents SET last_repeat_at = $1 WHERE id = $2 AND COALESCE(last_repeat_at, opened_at) <= $3',
+      [at, id, notBefore],
+    );
+    return (res.rowCount ?? 0) > 0;
   }
 
   async setStep(id: number, stepId: string, state: StepState): Promise<Incident> {
@@ -539,12 +583,15 @@ export class PostgresIncidentStore extends PgOps implements IncidentStore {
     return this.transaction((tx) => fn(tx as PgOps));
   }
 
-  async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: StoreTx) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {
     const client = await this.pool.connect();
     let broken = false;
     try {
       await client.query('BEGIN');
       try {
+        // Held until COMMIT or ROLLBACK, by one transaction in any replica at a time (released if the replica dies).
+        if (opts.lockKey !== undefined)
+          await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [opts.lockKey]);
         const result = await fn(new PgOps(client));
         await client.query('COMMIT');
         return result;

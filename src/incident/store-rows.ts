@@ -11,6 +11,7 @@ export function incidentPatchColumns(patch: IncidentPatch): [column: string, val
     resolved_by: patch.resolvedBy,
     last_repeat_at: patch.lastRepeatAt,
     host_name: patch.hostName,
+    thread_ts: patch.threadTs,
   };
   return Object.entries(columns).filter(([, v]) => v !== undefined);
 }

@@ -15,6 +15,17 @@ export interface OpenIncidentInput {
   channel: string;
   threadTs: string;
   at: string;
+  /**
+   * The opener's claim to post the incident message, written with the row: a replica that sees the incident before
+   * its message is posted must not post a second one (see `claimPost`).
+   */
+  postClaim?: PostClaim;
+}
+
+/** Who may post an incident's message, until when (ISO time): a claim that expires lets another replica post it. */
+export interface PostClaim {
+  owner: string;
+  until: string;
 }
 
 /** The timeline event written with a step's state. */
@@ -37,6 +48,24 @@ export interface StoreOps {
   /** How many incidents are open: one count query (for /metrics), not every incident loaded. */
   countOpen(): Promise<number>;
   update(id: number, patch: IncidentPatch): Promise<Incident>;
+  /**
+   * Claims the posting of an incident's message for `claim.owner`: true when the incident has no message yet and no
+   * one else holds an unexpired claim (at `now`, ISO). One conditional update: of replicas asking at once, one wins.
+   */
+  claimPost(id: number, claim: PostClaim, now: string): Promise<boolean>;
+  /**
+   * Resolves an incident that is still open; undefined when it is not (any more): of two replicas resolving the same
+   * incident at once, one gets it and posts the summary.
+   */
+  resolveOpen(
+    id: number,
+    patch: Required<Pick<IncidentPatch, 'resolvedAt' | 'resolvedBy'>> & Pick<IncidentPatch, 'alert'>,
+  ): Promise<Incident | undefined>;
+  /**
+   * Records a "still firing" reply at `at` unless one was recorded (or the incident opened) after `notBefore`: true
+   * when this caller should post it. Of replicas receiving the same repeat at once, one posts.
+   */
+  markRepeatNotified(id: number, at: string, notBefore: string): Promise<boolean>;
   setStep(id: number, stepId: string, state: StepState): Promise<Incident>;
   /**
    * Sets a step's state and appends the timeline event that says why, in one transaction: nobody reads a step
@@ -66,6 +95,11 @@ export interface StoreOps {
   releaseLock(name: string, owner: string): Promise<void>;
 }
 
+export interface TransactionOptions {
+  /** A name the transaction holds against every other transaction asking for it (e.g. `mitigation:lb-1`). */
+  lockKey?: string;
+}
+
 /** The same operations inside a transaction (no nested transaction, no close). */
 export type StoreTx = StoreOps;
 
@@ -74,13 +108,20 @@ export interface IncidentStore extends StoreOps {
    * Runs `fn` in one transaction: everything it does through `tx` commits together, or nothing does when it throws
    * (e.g. a step's state and its timeline event). Keep `fn` short and free of network calls other than the store's:
    * the transaction holds the store's write lock while it runs.
+   *
+   * With `lockKey`, the transaction also holds that key against every other transaction with the same key, in any
+   * replica, until it ends (Postgres: a transaction-level advisory lock; SQLite: every write transaction already runs
+   * alone), so a read-then-decide-then-write on one thing (a host's mitigation) is decided by one replica at a time.
    */
-  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>, opts?: TransactionOptions): Promise<T>;
   close(): Promise<void>;
 }
 
 export type IncidentPatch = Partial<
-  Pick<Incident, 'alert' | 'status' | 'messageTs' | 'resolvedAt' | 'resolvedBy' | 'lastRepeatAt' | 'hostName'>
+  Pick<
+    Incident,
+    'alert' | 'status' | 'messageTs' | 'resolvedAt' | 'resolvedBy' | 'lastRepeatAt' | 'hostName' | 'threadTs'
+  >
 >;
 export interface AuditFilter {
   host?: string;
@@ -156,6 +197,9 @@ const MIGRATIONS: string[] = [
      expired_by TEXT,
      PRIMARY KEY (incident_id, id)
    );`,
+  // Who is posting an incident's message, until when: one replica posts it (see claimPost).
+  `ALTER TABLE incidents ADD COLUMN post_claim_owner TEXT;
+   ALTER TABLE incidents ADD COLUMN post_claim_until TEXT;`,
 ];
 
 interface SilenceRow {
@@ -245,8 +289,9 @@ class SqliteOps {
       if (existing) return { incident: existing, created: false };
       const info = this.db
         .prepare(
-          `INSERT INTO incidents (fingerprint, alertname, status, alert_json, host_name, channel, thread_ts, opened_at)
-           VALUES (?, ?, 'open', ?, ?, ?, ?, ?)`,
+          `INSERT INTO incidents (fingerprint, alertname, status, alert_json, host_name, channel, thread_ts, opened_at,
+             post_claim_owner, post_claim_until)
+           VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           input.alert.fingerprint,
@@ -256,6 +301,8 @@ class SqliteOps {
           input.channel,
           input.threadTs,
           input.at,
+          input.postClaim?.owner ?? null,
+          input.postClaim?.until ?? null,
         );
       return { incident: this.mustGet(Number(info.lastInsertRowid)), created: true };
     })();
@@ -297,6 +344,35 @@ class SqliteOps {
         .run(...set.map(([, v]) => v), id);
     }
     return this.mustGet(id);
+  }
+
+  claimPost(id: number, claim: PostClaim, now: string): boolean {
+    const info = this.db
+      .prepare(
+        `UPDATE incidents SET post_claim_owner = ?, post_claim_until = ?
+         WHERE id = ? AND message_ts IS NULL
+           AND (post_claim_until IS NULL OR post_claim_until <= ? OR post_claim_owner = ?)`,
+      )
+      .run(claim.owner, claim.until, id, now, claim.owner);
+    return info.changes > 0;
+  }
+
+  resolveOpen(
+    id: number,
+    patch: Required<Pick<IncidentPatch, 'resolvedAt' | 'resolvedBy'>> & Pick<IncidentPatch, 'alert'>,
+  ): Incident | undefined {
+    const set = incidentPatchColumns({ ...patch, status: 'resolved' });
+    const info = this.db
+      .prepare(`UPDATE incidents SET ${set.map(([k]) => `${k} = ?`).join(', ')} WHERE id = ? AND status = 'open'`)
+      .run(...set.map(([, v]) => v), id);
+    return info.changes > 0 ? this.mustGet(id) : undefined;
+  }
+
+  markRepeatNotified(id: number, at: string, notBefore: string): boolean {
+    const info = this.db
+      .prepare('UPDATE incidents SET last_repeat_at = ? WHERE id = ? AND COALESCE(last_repeat_at, opened_at) <= ?')
+      .run(at, id, notBefore);
+    return info.changes > 0;
   }
 
   setStep(id: number, stepId: string, state: StepState): Incident {
@@ -506,7 +582,11 @@ class SqliteOps {
  */
 export class SqliteIncidentStore implements IncidentStore {
   private readonly ops: SqliteOps;
-  /** Resolves when the transaction in progress ends; undefined when none is. */
+  /**
+   * Resolves when the transaction in progress ends; undefined when none is. Every method waits with
+   * `while (this.busy) await this.busy;` inline: its statement then runs in the same tick as the check, so it can never
+   * land inside a transaction that began in between.
+   */
   private busy: Promise<void> | undefined;
   private readonly direct: StoreTx;
 
@@ -521,6 +601,9 @@ export class SqliteIncidentStore implements IncidentStore {
       listOpen: async () => ops.listOpen(),
       countOpen: async () => ops.countOpen(),
       update: async (id, patch) => ops.update(id, patch),
+      claimPost: async (id, claim, now) => ops.claimPost(id, claim, now),
+      resolveOpen: async (id, patch) => ops.resolveOpen(id, patch),
+      markRepeatNotified: async (id, at, notBefore) => ops.markRepeatNotified(id, at, notBefore),
       setStep: async (id, stepId, state) => ops.setStep(id, stepId, state),
       recordStep: async (id, stepId, state, event) => ops.recordStep(id, stepId, state, event),
       addSilence: async (id, silence) => ops.addSilence(id, silence),
@@ -534,40 +617,51 @@ export class SqliteIncidentStore implements IncidentStore {
     };
   }
 
-  private async idle(): Promise<void> {
-    while (this.busy) await this.busy;
-  }
-
   async openOrGet(input: OpenIncidentInput): Promise<{ incident: Incident; created: boolean }> {
-    await this.idle();
+    while (this.busy) await this.busy;
     return this.ops.openOrGet(input);
   }
   async get(id: number): Promise<Incident | undefined> {
-    await this.idle();
+    while (this.busy) await this.busy;
     return this.ops.get(id);
   }
   async findOpen(fingerprint: string): Promise<Incident | undefined> {
-    await this.idle();
+    while (this.busy) await this.busy;
     return this.ops.findOpen(fingerprint);
   }
   async findLatest(fingerprint: string): Promise<Incident | undefined> {
-    await this.idle();
+    while (this.busy) await this.busy;
     return this.ops.findLatest(fingerprint);
   }
   async listOpen(): Promise<Incident[]> {
-    await this.idle();
+    while (this.busy) await this.busy;
     return this.ops.listOpen();
   }
   async countOpen(): Promise<number> {
-    await this.idle();
+    while (this.busy) await this.busy;
     return this.ops.countOpen();
   }
   async update(id: number, patch: IncidentPatch): Promise<Incident> {
-    await this.idle();
+    while (this.busy) await this.busy;
     return this.ops.update(id, patch);
   }
+  async claimPost(id: number, claim: PostClaim, now: string): Promise<boolean> {
+    while (this.busy) await this.busy;
+    return this.ops.claimPost(id, claim, now);
+  }
+  async resolveOpen(
+    id: number,
+    patch: Required<Pick<IncidentPatch, 'resolvedAt' | 'resolvedBy'>> & Pick<IncidentPatch, 'alert'>,
+  ): Promise<Incident | undefined> {
+    while (this.busy) await this.busy;
+    return this.ops.resolveOpen(id, patch);
+  }
+  async markRepeatNotified(id: number, at: string, notBefore: string): Promise<boolean> {
+    while (this.busy) await this.busy;
+    return this.ops.markRepeatNotified(id, at, notBefore);
+  }
   async setStep(id: number, stepId: string, state: StepState): Promise<Incident> {
-    await this.idle();
+    while (this.busy) await this.busy;
     return this.ops.setStep(id, stepId, state);
   }
   async recordStep(
@@ -576,11 +670,11 @@ export class SqliteIncidentStore implements IncidentStore {
     state: StepState,
     event: StepEventRecord,
   ): Promise<TimelineEvent> {
-    await this.idle();
+    while (this.busy) await this.busy;
     return this.ops.recordStep(incidentId, stepId, state, event);
   }
   async addSilence(incidentId: number, silence: Omit<IncidentSilence, 'expiredAt' | 'expiredBy'>): Promise<Incident> {
-    await this.idle();
+    while (this.busy) await this.busy;
     return this.ops.addSilence(incidentId, silence);
   }
   async markSilenceExpired(
@@ -589,7 +683,7 @@ export class SqliteIncidentStore implements IncidentStore {
     by: string,
     at: string,
   ): Promise<Incident | undefined> {
-    await this.idle();
+    while (this.busy) await this.busy;
     return this.ops.markSilenceExpired(incidentId, silenceId, by, at);
   }
   async appendTimeline(
@@ -599,32 +693,35 @@ export class SqliteIncidentStore implements IncidentStore {
     details?: Record<string, unknown>,
     at?: string,
   ): Promise<TimelineEvent> {
-    await this.idle();
+    while (this.busy) await this.busy;
     return this.ops.appendTimeline(incidentId, type, actor, details, at);
   }
   async timeline(incidentId: number): Promise<TimelineEvent[]> {
-    await this.idle();
+    while (this.busy) await this.busy;
     return this.ops.timeline(incidentId);
   }
   async appendAudit(record: AuditRecord): Promise<AuditRecord> {
-    await this.idle();
+    while (this.busy) await this.busy;
     return this.ops.appendAudit(record);
   }
   async audits(filter?: AuditFilter): Promise<AuditRecord[]> {
-    await this.idle();
+    while (this.busy) await this.busy;
     return this.ops.audits(filter);
   }
   async acquireLock(name: string, owner: string, ttlMs: number, now: Date): Promise<LockResult> {
-    await this.idle();
+    while (this.busy) await this.busy;
     return this.ops.acquireLock(name, owner, ttlMs, now);
   }
   async releaseLock(name: string, owner: string): Promise<void> {
-    await this.idle();
+    while (this.busy) await this.busy;
     this.ops.releaseLock(name, owner);
   }
 
-  async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
-    await this.idle();
+  /** `lockKey` needs nothing more here: BEGIN IMMEDIATE already makes every write transaction run alone. */
+  async transaction<T>(fn: (tx: StoreTx) => Promise<T>, _opts?: TransactionOptions): Promise<T> {
+    // No await may come between seeing no transaction and starting this one, or
+    // two transactions starting together would both begin.
+    while (this.busy) await this.busy;
     let end!: () => void;
     this.busy = new Promise<void>((r) => (end = r));
     const db = this.ops.db;
@@ -645,7 +742,7 @@ export class SqliteIncidentStore implements IncidentStore {
   }
 
   async close(): Promise<void> {
-    await this.idle();
+    while (this.busy) await this.busy;
     this.ops.close();
   }
 }

@@ -2,8 +2,8 @@
  * Guarded mitigation as a domain service. A click asks `prepare` for what the confirmation must show (or why it is
  * refused); a confirmed submission asks `confirm`, which checks everything again from our own state (the modal
  * carries no authority) and, cheapest refusal first: the incident, the host, who may, the exact commands, the alert
- * state, the cooldown and budget, then the host lock (and the cooldown and budget again under it), the pre-check, the
- * run, the read-back and the verification. Every attempt, allowed or not, lands in the audit log and on the timeline as
+ * state, the cooldown and budget, then the host lock with the cooldown and budget again under it (decided in one
+ * transaction across replicas, see host-decision.ts), the pre-check, the run, the read-back and the verification. Every attempt, allowed or not, lands in the audit log and on the timeline as
  * plain facts; the outcome is a typed value that only the Slack layer turns into words.
  */
 import { createHash } from 'node:crypto';
@@ -17,13 +17,13 @@ import type { AuditRecord, Incident, TimelineEvent, TimelineType } from '../inci
 import type { Step } from '../runbook/types';
 import type { AccessDecision } from './access';
 import { checkRestartBudget } from './guards';
-import { acquireHostLock, type LockStore } from './host-lock';
+import { type DecisionStore, decideHostMitigation } from './host-decision';
 import { type HostSnapshot, type Verification, verifyMitigation } from './verify';
 
 type MaybeAsync<T> = T | Promise<T>;
 
 /** What the service reads and writes in the store (sync or async: either store fits). */
-export interface MitigationStore extends LockStore {
+export interface MitigationStore extends DecisionStore {
   get(id: number): MaybeAsync<Incident | undefined>;
   audits(filter: { host?: string; actionIds?: string[]; since?: string }): MaybeAsync<AuditRecord[]>;
   appendAudit(record: AuditRecord): MaybeAsync<AuditRecord>;
@@ -213,29 +213,21 @@ export class MitigationService {
     const early = await checkRestartBudget(deps.store, deps.settings, host.name, action.id, deps.now());
     if (early) return this.refuse(r, host.name, early, { reason, command });
 
+    // The decision: the host's lock, the cooldown and the budget, in one transaction that holds the host against every
+    // other replica (two submissions at once to two replicas: one runs, the other is told why not).
     const since = deps.now();
-    const lock = await acquireHostLock(
+    const decision = await decideHostMitigation(
       deps.store,
+      deps.settings,
       host.name,
       { user, actionId: action.id, incidentId: incident.id, since: since.toISOString() },
-      deps.settings.lockTtlSec * 1000,
       since,
     );
-    if (!lock.acquired) {
-      const holder = lock.holder;
-      const e = new PilotError(
-        'HOST_BUSY',
-        `another mitigation is running on ${host.name}${holder ? ` (${holder.actionId} by ${holder.user} for incident #${holder.incidentId})` : ''} since ${lock.since.slice(11, 19)} UTC; nothing was run`,
-        {
-          details: { host: host.name, holder, since: lock.since },
-        },
-      );
-      return this.refuse(r, host.name, e, { reason, command });
-    }
+    if (!decision.go) return this.refuse(r, host.name, decision.error, { reason, command });
     try {
       return await this.runLocked(r, host, commands);
     } finally {
-      await lock.release();
+      await decision.release();
     }
   }
 
@@ -247,8 +239,6 @@ export class MitigationService {
     const { deps } = this;
     const { incident, action, user, reason } = r;
     const command = commands.action.command;
-    const blocked = await checkRestartBudget(deps.store, deps.settings, host.name, action.id, deps.now());
-    if (blocked) return this.refuse(r, host.name, blocked, { reason, command });
 
     if (commands.precheck && deps.precheckAction) {
       const pre = await deps

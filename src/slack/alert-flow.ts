@@ -1,7 +1,9 @@
 /**
  * From an alert to Slack: open the incident in the alert's thread, note repeats, close on resolve. Shared by the
- * Slack message listener and the Alertmanager webhook route. Work for one fingerprint runs one at a time, so two
- * deliveries of the same alert never open two incidents or post two alert messages.
+ * Slack message listener and the Alertmanager webhook route. Work for one fingerprint runs one at a time in a process;
+ * across replicas sharing a store, the store decides: the replica that inserted the incident (won the unique index)
+ * posts its message, under a claim with an expiry so another may post it if that replica dies first; resolving and
+ * "still firing" are conditional updates, so one replica posts each.
  */
 
 import type { HostConfig } from '../config/schema';
@@ -21,6 +23,20 @@ export interface AlertFlowHooks {
   resolved?(incident: Incident): Promise<void>;
 }
 
+/** The message the bot posts to open a thread for an incident (a webhook alert, a manual incident). */
+type Announcement = Parameters<IncidentPresenter['announce']>[1];
+
+/** Who this replica is, for its claims on posting incident messages. */
+export interface AlertFlowReplica {
+  /** This process's replica id (random at start). */
+  id: string;
+  /** How long a claim to post an incident's message holds before another replica may post it (ms). */
+  postClaimTtlMs: number;
+}
+
+/** Without a replica given: one process, whose claims are its own. */
+const SOLO: AlertFlowReplica = { id: 'solo', postClaimTtlMs: 120_000 };
+
 export class AlertFlow {
   private readonly chains = new Map<string, Promise<unknown>>();
 
@@ -28,6 +44,7 @@ export class AlertFlow {
     private readonly deps: AppDeps,
     private readonly presenter: IncidentPresenter,
     private readonly hooks: AlertFlowHooks = {},
+    private readonly replica: AlertFlowReplica = SOLO,
   ) {}
 
   /**
@@ -38,20 +55,20 @@ export class AlertFlow {
     return this.serial(alert.fingerprint, () => this.apply(alert, place, actor));
   }
 
-  /** An alert from the webhook: the bot posts the alert message itself (when no incident is open) and uses its thread. */
+  /**
+   * An alert from the webhook: the bot posts the alert message itself and uses its thread. The incident is inserted
+   * first (with no thread yet): only the replica that inserted it posts the alert message, so the same notification
+   * reaching two replicas (Alertmanager in HA sends from each of its peers) posts one.
+   */
   fromWebhook(alert: Alert): Promise<void> {
     return this.serial(alert.fingerprint, async () => {
       const open = await this.deps.store.findOpen(alert.fingerprint);
-      if (open || alert.status === 'resolved') {
-        await this.apply(alert, {
-          channel: open?.channel ?? this.deps.config.slack.channels[0],
-          threadTs: open?.threadTs ?? '',
-        });
-        return;
-      }
-      const channel = this.deps.config.slack.channels[0];
-      const threadTs = await this.presenter.announce(channel, renderWebhookAlert(alert));
-      await this.apply(alert, { channel, threadTs });
+      await this.apply(
+        alert,
+        { channel: open?.channel ?? this.deps.config.slack.channels[0], threadTs: open?.threadTs ?? '' },
+        'alertmanager',
+        () => renderWebhookAlert(alert),
+      );
     });
   }
 
@@ -69,10 +86,10 @@ export class AlertFlow {
     return this.serial(alert.fingerprint, async () => {
       const open = await this.deps.store.findOpen(alert.fingerprint);
       if (open) return open;
-      const threadTs = await this.presenter.announce(channel, {
+      // Inserted first, announced by the replica that inserted it (as a webhook alert is).
+      await this.apply(alert, { channel, threadTs: '' }, user, () => ({
         text: `🛠️ ${alertname} on ${host.name}: incident opened by hand by <@${user}> (no alert).`,
-      });
-      await this.apply(alert, { channel, threadTs }, user);
+      }));
       return (await this.deps.store.findOpen(alert.fingerprint)) as Incident;
     });
   }
@@ -81,20 +98,21 @@ export class AlertFlow {
   async resolveByUser(incident: Incident, user: string): Promise<Incident> {
     return this.serial(incident.fingerprint, async () => {
       const at = this.deps.now().toISOString();
-      const current = await this.deps.store.get(incident.id);
-      if (!current || current.status === 'resolved') return current ?? incident;
-      const resolved = await this.deps.store.update(incident.id, {
-        status: 'resolved',
-        resolvedAt: at,
-        resolvedBy: user,
-      });
+      // One conditional update: a resolve by hand racing the alert's own resolve (another replica) closes out once.
+      const resolved = await this.deps.store.resolveOpen(incident.id, { resolvedAt: at, resolvedBy: user });
+      if (!resolved) return (await this.deps.store.get(incident.id)) ?? incident;
       await this.deps.store.appendTimeline(incident.id, 'incident.resolved', user, { reason: 'resolved by hand' }, at);
       await this.closeOut(resolved);
       return resolved;
     });
   }
 
-  private async apply(alert: Alert, place: IncidentPlace, actor = 'alertmanager'): Promise<void> {
+  private async apply(
+    alert: Alert,
+    place: IncidentPlace,
+    actor = 'alertmanager',
+    announcement?: () => Announcement,
+  ): Promise<void> {
     const log = this.deps.logger.child({ fingerprint: alert.fingerprint, alertname: alert.alertname });
     const outcome = await applyAlert(
       {
@@ -103,6 +121,7 @@ export class AlertFlow {
         stillFiringIntervalSec: this.deps.config.slack.stillFiringIntervalSec,
         now: this.deps.now,
         bindingOf: (name) => this.deps.runbooks.get(name)?.binding,
+        postClaim: { owner: this.replica.id, ttlMs: this.replica.postClaimTtlMs },
       },
       alert,
       place,
@@ -111,19 +130,26 @@ export class AlertFlow {
     switch (outcome.kind) {
       case 'opened': {
         log.info({ incidentId: outcome.incident.id, host: outcome.incident.hostName }, 'incident opened');
-        const posted = await this.presenter.post(outcome.incident);
-        try {
-          this.hooks.opened?.(posted);
-        } catch (err) {
-          log.warn({ err, incidentId: posted.id }, 'a feature failed on the new incident');
-        }
+        // Inserted here, with this replica's claim to post: no other replica posts it while the claim holds.
+        await this.publish(outcome.incident, place, announcement);
         return;
       }
       case 'repeated': {
         if (!outcome.incident.messageTs) {
-          // The first post failed (Slack down past every retry): the repeat is the chance to show the incident.
+          // The replica that opened it is posting it, or its post failed (Slack down past every retry, or the replica
+          // died): the repeat is the chance to show the incident, once its claim has expired.
+          const at = this.deps.now();
+          const claimed = await this.deps.store.claimPost(
+            outcome.incident.id,
+            { owner: this.replica.id, until: new Date(at.getTime() + this.replica.postClaimTtlMs).toISOString() },
+            at.toISOString(),
+          );
+          if (!claimed) {
+            log.info({ incidentId: outcome.incident.id }, 'incident message is being posted by another replica');
+            return;
+          }
           log.info({ incidentId: outcome.incident.id }, 'incident message was never posted: posting it now');
-          await this.presenter.post(outcome.incident);
+          await this.publish(outcome.incident, place, announcement);
           return;
         }
         if (outcome.notify)
@@ -142,6 +168,26 @@ export class AlertFlow {
       case 'resolved-unknown':
         log.info({ incidentId: outcome.incident?.id }, 'resolved alert without an open incident: nothing to do');
         return;
+    }
+  }
+
+  /**
+   * Posts an incident's message, under this replica's claim. An incident opened by the webhook has no thread yet: the
+   * alert's own Slack message is its thread when this delivery came as one, otherwise the bot posts the alert first.
+   */
+  private async publish(incident: Incident, place: IncidentPlace, announcement?: () => Announcement): Promise<void> {
+    let current = incident;
+    if (!current.threadTs) {
+      const threadTs =
+        place.threadTs ||
+        (await this.presenter.announce(current.channel, announcement?.() ?? renderWebhookAlert(current.alert)));
+      current = await this.deps.store.update(current.id, { threadTs });
+    }
+    const posted = await this.presenter.post(current);
+    try {
+      this.hooks.opened?.(posted);
+    } catch (err) {
+      this.deps.logger.warn({ err, incidentId: posted.id }, 'a feature failed on the new incident');
     }
   }
 

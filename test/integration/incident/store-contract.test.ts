@@ -4,9 +4,11 @@
  * the same incident or lock get exactly one winner, and replicas migrating at once migrate once.
  */
 import { Client } from 'pg';
+import type { Config } from '../../../src/config/schema';
 import { openPostgresStore, PG_MIGRATIONS, type PostgresIncidentStore } from '../../../src/incident/postgres-store';
 import { type IncidentStore, SqliteIncidentStore } from '../../../src/incident/store';
 import type { StepState } from '../../../src/incident/types';
+import { decideHostMitigation, type HostDecision } from '../../../src/mitigation/host-decision';
 import { describeWithDatastores, freshDatabase } from '../../support/datastores';
 import { firingAlert } from '../../support/domain-fixtures';
 
@@ -15,6 +17,40 @@ const later = (sec: number) => new Date(Date.parse(at) + sec * 1000).toISOString
 const alert = firingAlert({ fingerprint: 'f1' });
 
 type Make = () => Promise<IncidentStore>;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const mitigation: Config['mitigation'] = {
+  dryRun: false,
+  cooldownSec: 300,
+  maxRestartsPerHour: 3,
+  verifyDelayMs: 0,
+  restartActions: ['restart', 'reload'],
+  lockTtlSec: 600,
+};
+const holder = (user: string) => ({ user, actionId: 'restart', incidentId: 1, since: at });
+
+/** Two transactions asking for one key: the second starts only once the first ended. Returns the order of events. */
+async function keyedOrder(first: IncidentStore, second: IncidentStore, keys: [string, string]): Promise<string[]> {
+  const order: string[] = [];
+  const slow = first.transaction(
+    async (tx) => {
+      order.push('first in');
+      await tx.countOpen();
+      await sleep(300);
+      order.push('first out');
+    },
+    { lockKey: keys[0] },
+  );
+  await sleep(50);
+  const fast = second.transaction(
+    async (tx) => {
+      await tx.countOpen();
+      order.push('second in');
+    },
+    { lockKey: keys[1] },
+  );
+  await Promise.all([slow, fast]);
+  return order;
+}
 
 /** The behaviour both stores share. `make` returns a store over one shared, initially empty database. */
 function contract(make: Make): void {
@@ -217,6 +253,79 @@ function contract(make: Make): void {
     expect((await store.timeline(incident.id)).map((e) => e.type)).toEqual(['step.started']);
   });
 
+  it('lets one replica post an incident’s message: the opener’s claim, until it expires or the message is posted', async () => {
+    const { incident } = await store.openOrGet({
+      alert,
+      channel: 'C1',
+      threadTs: '',
+      at,
+      postClaim: { owner: 'A', until: later(60) },
+    });
+    expect(await store.claimPost(incident.id, { owner: 'B', until: later(70) }, later(10))).toBe(false);
+    // the opener may claim again (its own post failed; the next delivery retries)
+    expect(await store.claimPost(incident.id, { owner: 'A', until: later(80) }, later(20))).toBe(true);
+    expect(await store.claimPost(incident.id, { owner: 'B', until: later(90) }, later(79))).toBe(false);
+    // expired: another replica takes it over
+    expect(await store.claimPost(incident.id, { owner: 'B', until: later(140) }, later(80))).toBe(true);
+    expect(await store.claimPost(incident.id, { owner: 'A', until: later(150) }, later(90))).toBe(false);
+    // posted: nobody claims it again, however late
+    await store.update(incident.id, { threadTs: '5.5', messageTs: '5.6' });
+    expect(await store.claimPost(incident.id, { owner: 'B', until: later(999) }, later(900))).toBe(false);
+    expect(await store.get(incident.id)).toMatchObject({ threadTs: '5.5', messageTs: '5.6' });
+    // an incident opened without a claim may be claimed at once
+    const other = await store.openOrGet({ alert: firingAlert({ fingerprint: 'f2' }), channel: 'C1', threadTs: '', at });
+    expect(await store.claimPost(other.incident.id, { owner: 'B', until: later(60) }, at)).toBe(true);
+  });
+
+  it('resolves an open incident once, and says when it was not open any more', async () => {
+    const { incident } = await store.openOrGet({ alert, channel: 'C1', threadTs: '1.1', at });
+    const resolved = await store.resolveOpen(incident.id, {
+      resolvedAt: later(5),
+      resolvedBy: 'U1',
+      alert: { ...alert, status: 'resolved' },
+    });
+    expect(resolved).toMatchObject({ status: 'resolved', resolvedAt: later(5), resolvedBy: 'U1' });
+    expect(resolved?.alert.status).toBe('resolved');
+    expect(await store.resolveOpen(incident.id, { resolvedAt: later(6), resolvedBy: 'alertmanager' })).toBeUndefined();
+    expect(await store.get(incident.id)).toMatchObject({ resolvedAt: later(5), resolvedBy: 'U1' });
+  });
+
+  it('marks a "still firing" reply once per interval', async () => {
+    const { incident } = await store.openOrGet({ alert, channel: 'C1', threadTs: '1.1', at });
+    // not before the interval (600 s here) since it opened
+    expect(await store.markRepeatNotified(incident.id, later(300), later(-300))).toBe(false);
+    expect(await store.markRepeatNotified(incident.id, later(600), later(0))).toBe(true);
+    // the same repeat twice: the second is told not to post
+    expect(await store.markRepeatNotified(incident.id, later(600), later(0))).toBe(false);
+    expect(await store.markRepeatNotified(incident.id, later(1199), later(599))).toBe(false);
+    expect(await store.markRepeatNotified(incident.id, later(1200), later(600))).toBe(true);
+    expect((await store.get(incident.id))?.lastRepeatAt).toBe(later(1200));
+  });
+
+  it('holds a transaction’s lock key until it ends', async () => {
+    expect(await keyedOrder(store, store, ['mitigation:lb-1', 'mitigation:lb-1'])).toEqual([
+      'first in',
+      'first out',
+      'second in',
+    ]);
+  });
+
+  it('decides a host’s mitigation in one transaction: the lock, then the cooldown read under it', async () => {
+    const now = new Date(at);
+    const decisions = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => decideHostMitigation(store, mitigation, 'lb-1', holder(`U${i}`), now)),
+    );
+    expect(decisions.filter((d) => d.go)).toHaveLength(1);
+    expect(decisions.filter((d) => !d.go).map((d) => !d.go && d.error.code)).toEqual(Array(5).fill('HOST_BUSY'));
+    const winner = decisions.find((d) => d.go);
+    // the winner's attempt is audited before its lock is released: the next one is in the cooldown, unlocked
+    await store.appendAudit({ at, user: 'U0', host: 'lb-1', actionId: 'restart', outcome: 'ok' });
+    if (winner?.go) await winner.release();
+    const next = await decideHostMitigation(store, mitigation, 'lb-1', holder('U9'), new Date(Date.parse(at) + 1000));
+    expect(!next.go && next.error.code).toBe('COOLDOWN');
+    expect(await store.acquireLock('mitigation:lb-1', 'probe', 1000, now)).toEqual({ acquired: true });
+  });
+
   it('counts the open incidents', async () => {
     for (const fp of ['a', 'b', 'c'])
       await store.openOrGet({ alert: firingAlert({ fingerprint: fp }), channel: 'C1', threadTs: '1.1', at });
@@ -295,6 +404,61 @@ describeWithDatastores('IncidentStore contract: Postgres', () => {
       expect(results.filter((r) => r.acquired)).toHaveLength(1);
       const holder = results.find((r) => !r.acquired) as { owner: string };
       expect(results.filter((r) => !r.acquired).every((r) => !r.acquired && r.owner === holder.owner)).toBe(true);
+    });
+
+    it('lets one of two replicas post, resolve and say "still firing" when they race for the same incident', async () => {
+      const { incident } = await a.openOrGet({ alert, channel: 'C1', threadTs: '', at });
+      const race = <T>(fn: (s: PostgresIncidentStore, i: number) => Promise<T>) =>
+        Promise.all(Array.from({ length: 10 }, (_, i) => fn(i % 2 ? a : b, i)));
+      const claims = await race((s, i) => s.claimPost(incident.id, { owner: `r${i}`, until: later(60) }, at));
+      expect(claims.filter(Boolean)).toHaveLength(1);
+      const repeats = await race((s) => s.markRepeatNotified(incident.id, later(600), later(0)));
+      expect(repeats.filter(Boolean)).toHaveLength(1);
+      const resolves = await race((s, i) =>
+        s.resolveOpen(incident.id, { resolvedAt: later(700), resolvedBy: `r${i}` }),
+      );
+      expect(resolves.filter((r) => r !== undefined)).toHaveLength(1);
+    });
+
+    it('holds a transaction’s lock key against the other replica, and only that key', async () => {
+      expect(await keyedOrder(a, b, ['mitigation:lb-1', 'mitigation:lb-1'])).toEqual([
+        'first in',
+        'first out',
+        'second in',
+      ]);
+      expect(await keyedOrder(a, b, ['mitigation:lb-1', 'mitigation:lb-2'])).toEqual([
+        'first in',
+        'second in',
+        'first out',
+      ]);
+    });
+
+    it('restarts once when two replicas decide the same host at once, and never as the other finishes', async () => {
+      const now = new Date(at);
+      const decisions = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          decideHostMitigation(i % 2 ? a : b, mitigation, 'lb-1', holder(`U${i}`), now),
+        ),
+      );
+      expect(decisions.filter((d) => d.go)).toHaveLength(1);
+      for (const d of decisions) if (!d.go) expect(d.error).toMatchObject({ code: 'HOST_BUSY' });
+      // another replica finishes its restart (audit, then release) while this one decides: at every interleaving the
+      // decision is "busy" or "cooldown", never a second restart
+      let held: HostDecision | undefined = decisions.find((d) => d.go);
+      for (let round = 0; round < 8; round++) {
+        const when = new Date(Date.parse(at) + round * 1000);
+        const finishing = (async () => {
+          await sleep(round % 4);
+          await b.appendAudit({ at: when.toISOString(), user: 'U0', host: 'lb-1', actionId: 'restart', outcome: 'ok' });
+          if (held?.go) await held.release();
+        })();
+        const mine = await decideHostMitigation(a, mitigation, 'lb-1', holder('U-me'), when);
+        await finishing;
+        expect(mine.go).toBe(false);
+        // the next round: the other replica holds the host again (a drain, to which no cooldown applies)
+        held = await decideHostMitigation(b, mitigation, 'lb-1', { ...holder('U0'), actionId: 'drain' }, when);
+        expect(held?.go).toBe(true);
+      }
     });
 
     it('hands a Slack event id to one replica (the event claims of the message listener)', async () => {

@@ -44,9 +44,8 @@ describeWithHosts('security: alert identity from labels (#12 §2)', (hosts) => {
 
   it('a payload reusing an open incident’s fingerprint with other labels does not change what the confirmed command runs on', async () => {
     expect((await h.webhook(FIRING)).status).toBe(202);
-    const incident = await until(
-      'the incident',
-      async () => (await h.pilot.deps.store.listOpen())[0] as Incident | undefined,
+    const incident = await until('the incident', async () =>
+      (await h.pilot.deps.store.listOpen()).find((i) => i.messageTs),
     );
     await h.incidentMessage(incident.threadTs);
 
@@ -96,9 +95,8 @@ describeWithHosts('security: a confirmation is bound to what it showed (#12 §2)
 
   it('refuses a submission whose commands changed since the modal opened, and runs nothing', async () => {
     expect((await h.webhook(FIRING)).status).toBe(202);
-    const incident = await until(
-      'the incident',
-      async () => (await h.pilot.deps.store.listOpen())[0] as Incident | undefined,
+    const incident = await until('the incident', async () =>
+      (await h.pilot.deps.store.listOpen()).find((i) => i.messageTs),
     );
     await h.incidentMessage(incident.threadTs);
     await h.click(incident.threadTs, 'step.run:mitigation-server-state:drain', ONCALL);

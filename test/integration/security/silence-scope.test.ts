@@ -67,7 +67,8 @@ describeStack('security: silence scope against the real Alertmanager (#12 §7)',
     expect((await h.webhook(payload(labels))).status).toBe(202);
     const incident = await waitFor(
       'the incident',
-      async () => (await h.pilot.deps.store.listOpen()).find((i) => i.alert.labels.severity === labels.severity),
+      async () =>
+        (await h.pilot.deps.store.listOpen()).find((i) => i.alert.labels.severity === labels.severity && i.messageTs),
       5000,
       50,
     );

@@ -71,7 +71,8 @@ async function world(
     answer?: RecordedAnswer;
     groups?: (id: string) => Promise<string[]>;
     alertActive?: boolean;
-    beforeAcquire?: () => void | Promise<void>;
+    /** Runs just before the decision's transaction (after the early checks): another replica acting in between. */
+    beforeDecide?: () => void | Promise<void>;
     runStep?: MitigationServiceDeps['runStep'];
   } = {},
 ): Promise<World> {
@@ -108,19 +109,27 @@ async function world(
     readBacks: [snapshot(100, 5000), snapshot(200, 1)],
     alertActive: opts.alertActive,
   };
-  const lockStore = {
-    get: (id: number) => store.get(id),
-    audits: (f: Parameters<SqliteIncidentStore['audits']>[0]) => store.audits(f),
-    appendAudit: (r: Parameters<SqliteIncidentStore['appendAudit']>[0]) => store.appendAudit(r),
-    appendTimeline: (...a: Parameters<SqliteIncidentStore['appendTimeline']>) => store.appendTimeline(...a),
+  // The decision's transaction runs on the real store; its lock calls are recorded.
+  const recording = (tx: Pick<SqliteIncidentStore, 'audits' | 'acquireLock' | 'releaseLock'>) => ({
+    audits: (f: Parameters<SqliteIncidentStore['audits']>[0]) => tx.audits(f),
     acquireLock: async (...a: Parameters<SqliteIncidentStore['acquireLock']>) => {
       w.lockCalls.push(`acquire ${a[0]}`);
-      await opts.beforeAcquire?.();
-      return store.acquireLock(...a);
+      return tx.acquireLock(...a);
     },
     releaseLock: (name: string, owner: string) => {
       w.lockCalls.push(`release ${name}`);
-      return store.releaseLock(name, owner);
+      return tx.releaseLock(name, owner);
+    },
+  });
+  const lockStore = {
+    get: (id: number) => store.get(id),
+    appendAudit: (r: Parameters<SqliteIncidentStore['appendAudit']>[0]) => store.appendAudit(r),
+    appendTimeline: (...a: Parameters<SqliteIncidentStore['appendTimeline']>) => store.appendTimeline(...a),
+    ...recording(store),
+    transaction: async <T>(fn: (tx: ReturnType<typeof recording>) => Promise<T>, o: { lockKey: string }) => {
+      w.lockCalls.push(`decide ${o.lockKey}`);
+      await opts.beforeDecide?.();
+      return store.transaction((tx) => fn(recording(tx)), o);
     },
   };
   const deps: MitigationServiceDeps = {
@@ -268,7 +277,7 @@ describe('MitigationService.confirm (the submission)', () => {
       'step.finished',
       'mitigation.verified',
     ]);
-    expect(w.lockCalls).toEqual(['acquire mitigation:lb-1', 'release mitigation:lb-1']);
+    expect(w.lockCalls).toEqual(['decide mitigation:lb-1', 'acquire mitigation:lb-1', 'release mitigation:lb-1']);
   });
 
   it('says "not verified" when the read-back shows the same process', async () => {
@@ -405,11 +414,11 @@ describe('MitigationService.confirm (the submission)', () => {
 
   it('checks the cooldown again under the lock (another replica finished a restart in between) and releases it', async () => {
     let w: World | undefined;
-    w = await world({ beforeAcquire: async () => void (await pastRestart(w as World, 0)) });
+    w = await world({ beforeDecide: async () => void (await pastRestart(w as World, 0)) });
     const out = await w.service.confirm(request(w, 'restart'));
     expect(refusedCode(out)).toBe('COOLDOWN');
     expect(restartCommands(w)).toEqual([]);
-    expect(w.lockCalls).toEqual(['acquire mitigation:lb-1', 'release mitigation:lb-1']);
+    expect(w.lockCalls).toEqual(['decide mitigation:lb-1', 'acquire mitigation:lb-1', 'release mitigation:lb-1']);
   });
 
   it('refuses when the pre-check fails, with its output, and runs nothing else', async () => {
@@ -426,7 +435,7 @@ describe('MitigationService.confirm (the submission)', () => {
       output: expect.stringContaining('bogus'),
     });
     expect(w.executor.calls).toHaveLength(1);
-    expect(w.lockCalls).toEqual(['acquire mitigation:lb-1', 'release mitigation:lb-1']);
+    expect(w.lockCalls).toEqual(['decide mitigation:lb-1', 'acquire mitigation:lb-1', 'release mitigation:lb-1']);
   });
 
   it('refuses when the pre-check cannot reach the host', async () => {
@@ -463,7 +472,7 @@ describe('MitigationService.confirm (the submission)', () => {
     const again = await w.service.confirm(request(w, 'restart'));
     expect(refusedCode(again)).toBe('COOLDOWN');
     expect(again.kind === 'refused' && again.error.details).toMatchObject({ lastOutcome: 'failed' });
-    expect(w.lockCalls).toEqual(['acquire mitigation:lb-1', 'release mitigation:lb-1']);
+    expect(w.lockCalls).toEqual(['decide mitigation:lb-1', 'acquire mitigation:lb-1', 'release mitigation:lb-1']);
   });
 
   it('reports a run the step runner could not start (a limit) as failed with its error, recorded as refused', async () => {
