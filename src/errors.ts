@@ -39,6 +39,10 @@ export const ErrorCatalog = {
   },
   RATE_LIMITED: { userFacing: true, hint: 'wait a minute and click again' },
   QUEUE_FULL: { userFacing: true, hint: 'too many actions are waiting on this host; wait for them to finish' },
+  LIMITS_UNAVAILABLE: {
+    userFacing: true,
+    hint: 'the replicas share their limits through Redis and it did not answer, so nothing runs without them: try again in a moment, and tell the bot’s operators if it persists',
+  },
   NOT_ALLOWED: { userFacing: true, hint: 'ask someone listed under access.mitigate to run it' },
   HOST_BUSY: { userFacing: true, hint: 'another mitigation is running on this host; wait for its result' },
   COOLDOWN: {

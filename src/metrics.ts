@@ -13,6 +13,8 @@ export interface MetricsSources {
   slackQueued(): number;
   /** Webhook alerts accepted and not yet handled. */
   intakeQueued(): number;
+  /** Redis failures of the shared limits since start, by limit (absent: limits are per process). */
+  limitsErrors?(): Record<string, number>;
 }
 
 export class Metrics {
@@ -130,6 +132,21 @@ export class Metrics {
       registers,
       collect() {
         this.set(sources.slackQueued());
+      },
+    });
+    // Counted by the shared limits; a counter read at scrape time, like the SSH failures.
+    const seenLimitsErrors: Record<string, number> = {};
+    new Counter({
+      name: 'runbook_pilot_limits_redis_errors_total',
+      help: 'Redis failures of the shared limits (limits.redis.url), by limit (host, clicks, posts, connection); a command refused for one was not run',
+      labelNames: ['limit'] as const,
+      registers,
+      collect() {
+        for (const [limit, n] of Object.entries(sources.limitsErrors?.() ?? {})) {
+          const seen = seenLimitsErrors[limit] ?? 0;
+          if (n > seen) this.inc({ limit }, n - seen);
+          seenLimitsErrors[limit] = Math.max(seen, n);
+        }
       },
     });
   }

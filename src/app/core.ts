@@ -12,6 +12,7 @@ import type { Config, HostConfig } from '../config/schema';
 import { asPilotError } from '../errors';
 import { HostLimiter } from '../exec/host-limiter';
 import { checkKeyFileSync } from '../exec/key-permissions';
+import { openConfiguredLimits, type SharedLimits } from '../exec/shared-limits';
 import { SshPool } from '../exec/ssh-pool';
 import type { Executor } from '../exec/types';
 import { hostChoices } from '../incident/host-choices';
@@ -65,6 +66,8 @@ export interface Core {
   /** Runs commands on hosts (the pool, or the one passed in), its SSH failures counted. */
   executor: Executor;
   scheduler: HostLimiter;
+  /** The limits replicas share through Redis (limits.redis.url or REDIS_URL); unset: per process. */
+  sharedLimits?: SharedLimits;
   inflight: InflightSteps;
   metrics: Metrics;
   /** What running a step needs (store, executor, limits, hosts, commands). */
@@ -89,7 +92,16 @@ export async function buildCore(opts: CreateAppOptions): Promise<Core> {
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   checkSettings(settings, logger);
   const runbooks = loadRunbooksLogged(config, logger);
-  const { store, eventClaims } = await openStore(opts, logger);
+  // limits.redis.url (or REDIS_URL): the limits replicas share; unreachable, start-up stops and says what to do.
+  const sharedLimits = await openConfiguredLimits(config, env, logger);
+  const { store, eventClaims, postgres } = await openStore(opts, logger).catch(async (err: unknown) => {
+    await sharedLimits?.close();
+    throw err;
+  });
+  if (postgres && !sharedLimits)
+    logger.warn(
+      'store: Postgres, but no limits.redis.url (or REDIS_URL): the per-host SSH limits, the per-user click limit and the per-channel post pace are kept per process, so N replicas allow N times as much',
+    );
   const replicaId = opts.replicaId ?? newReplicaId();
   logger.info({ replicaId }, 'replica id (its claims in the store carry it)');
   const pool = opts.executor
@@ -105,6 +117,7 @@ export async function buildCore(opts: CreateAppOptions): Promise<Core> {
     perHost: config.limits.perHost,
     global: config.limits.global,
     perUser: config.limits.perUser,
+    shared: sharedLimits,
   });
   const inflight = new InflightSteps();
   const choicesOf = (incident: Incident): string[] =>
@@ -135,6 +148,7 @@ export async function buildCore(opts: CreateAppOptions): Promise<Core> {
     ...(pool ? { pool } : {}),
     executor,
     scheduler,
+    ...(sharedLimits ? { sharedLimits } : {}),
     inflight,
     metrics,
     runStepDeps,
@@ -178,7 +192,7 @@ function loadRunbooksLogged(config: Readonly<Config>, logger: Logger): RunbookRe
 async function openStore(
   opts: CreateAppOptions,
   logger: Logger,
-): Promise<{ store: IncidentStore; eventClaims: EventClaims }> {
+): Promise<{ store: IncidentStore; eventClaims: EventClaims; postgres: boolean }> {
   const { config, env } = opts.settings;
   const databaseUrl = config.store.url ?? env.databaseUrl;
   const pgStore = !opts.store && databaseUrl ? await openPostgresStore(databaseUrl) : undefined;
@@ -187,14 +201,10 @@ async function openStore(
       { store: redactUrl(databaseUrl as string) },
       'store: Postgres (incidents, timeline, audit, locks and Slack event claims are shared by every replica)',
     );
-    // Issue #13 asks for the limits to be shared through Redis (limits.redis.url); until that lands, say what is not shared.
-    logger.warn(
-      'store: Postgres, but the per-host SSH limits, the per-user click limit and the per-channel post pace are kept per process: N replicas allow N times as much',
-    );
   }
   const store = opts.store ?? pgStore ?? new SqliteIncidentStore(config.store.path);
   const eventClaims = opts.eventClaims ?? (pgStore ? pgStore.eventClaims() : new SqliteEventClaims(config.store.path));
-  return { store, eventClaims };
+  return { store, eventClaims, postgres: pgStore !== undefined };
 }
 
 /** Counts SSH failures (SSH_* errors from the executor) by host and code; results and other errors pass through. */

@@ -84,6 +84,7 @@ export function createLifecycle(
       );
     await presenter.close(5000);
     await core.graphs.close();
+    await core.sharedLimits?.close();
     await core.eventClaims.close();
     await store.close();
   }

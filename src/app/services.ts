@@ -63,6 +63,7 @@ export function buildServices(core: Core, client: WebClient): Services {
       perSecond: config.slack.postsPerSecond,
       burst: config.slack.postBurst,
       maxQueued: config.slack.maxQueuedPosts,
+      shared: core.sharedLimits,
     },
     alertState,
     now,
@@ -103,6 +104,7 @@ export function buildServices(core: Core, client: WebClient): Services {
     sshStats: () => core.pool?.stats() ?? { connects: 0, reconnects: 0, failures: 0, open: 0 },
     slackQueued: () => presenter.queued(),
     intakeQueued: () => intake.depth(),
+    limitsErrors: () => core.sharedLimits?.errorCounts() ?? {},
   });
   const stepDeps = {
     ...base,

@@ -22,6 +22,8 @@ export interface EnvSettings {
   logLevel: string;
   /** DATABASE_URL: the Postgres store when the config has no store.url. */
   databaseUrl?: string;
+  /** REDIS_URL: the Redis of the shared limits when the config has no limits.redis.url. */
+  redisUrl?: string;
 }
 
 export interface Settings {
@@ -161,6 +163,11 @@ function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
   if (env.SLACK_API_URL && !/^https?:\/\/[^\s]+$/.test(env.SLACK_API_URL)) {
     throw new PilotError('CONFIG_MISSING_ENV', `SLACK_API_URL must be an http(s) URL, got "${env.SLACK_API_URL}"`);
   }
+  if (env.REDIS_URL && !/^rediss?:\/\/\S+$/.test(env.REDIS_URL)) {
+    throw new PilotError('CONFIG_MISSING_ENV', 'REDIS_URL must be a redis:// (or rediss://) URL', {
+      hint: 'set REDIS_URL to redis://host:6379 (with :password@ if Redis asks for one), or unset it',
+    });
+  }
   return {
     botToken: env.SLACK_BOT_TOKEN as string,
     signingSecret: env.SLACK_SIGNING_SECRET as string,
@@ -172,6 +179,7 @@ function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
     configPath: env.RUNBOOK_PILOT_CONFIG || './config.yml',
     logLevel: env.LOG_LEVEL || 'info',
     databaseUrl: env.DATABASE_URL || undefined,
+    redisUrl: env.REDIS_URL || undefined,
   };
 }
 

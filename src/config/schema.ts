@@ -180,11 +180,32 @@ export const ConfigSchema = z.strictObject({
       perUser: z
         .strictObject({ clicksPerMinute: z.number().int().min(1).default(30) })
         .default({ clicksPerMinute: 30 }),
+      /**
+       * Replicas share the per-host limits, the per-user click limit and the per-channel post pace through this Redis
+       * (REDIS_URL when unset). Without it each process keeps its own.
+       */
+      redis: z
+        .strictObject({
+          /** redis://[:password@]host:port[/db] or rediss:// (TLS). */
+          url: z
+            .string()
+            .regex(/^rediss?:\/\/\S+$/, 'must be a redis:// (or rediss://) URL')
+            .optional(),
+          /** Namespace of the keys: bots that share a Redis share limits only under the same prefix. */
+          prefix: z
+            .string()
+            .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1–64 letters, digits, . _ -')
+            .default('runbook-pilot'),
+          /** A Redis call that has not answered after this long fails the click (nothing runs without its limits). */
+          timeoutMs: z.number().int().min(50).max(60_000).default(2000),
+        })
+        .default({ prefix: 'runbook-pilot', timeoutMs: 2000 }),
     })
     .default({
       perHost: { concurrency: 2, minGapMs: 100, maxQueued: 100 },
       global: { concurrency: 20 },
       perUser: { clicksPerMinute: 30 },
+      redis: { prefix: 'runbook-pilot', timeoutMs: 2000 },
     }),
   mitigation: z
     .strictObject({

@@ -5,6 +5,8 @@
  */
 import Bottleneck from 'bottleneck';
 import { PilotError } from '../errors';
+import { type ClickVerdict, type ClickWindow, MemoryClickWindow } from './click-window';
+import { limitsUnavailable, type SharedLimiter, type SharedLimits } from './shared-limits';
 
 export interface HostLimiterOptions {
   perHost: { concurrency: number; minGapMs: number; maxQueued: number };
@@ -12,12 +14,22 @@ export interface HostLimiterOptions {
   perUser: { clicksPerMinute: number };
   /** The clock for the per-user window; tests pass their own. */
   now?: () => number;
+  /**
+   * Redis (limits.redis.url): the per-host slots and gap and the per-user window are shared with every replica that
+   * uses the same Redis and prefix. Without it, they are this process's own.
+   */
+  shared?: SharedLimits;
 }
 
 /** Who a job is for. */
 export interface LimitKey {
   host: string;
   user?: string;
+  /**
+   * How long the job may run at most (the command's timeout plus the SSH connect time). With shared limits, a slot
+   * held by a replica that died is freed this long plus SLOT_GRACE_MS after it was taken.
+   */
+  maxRunMs?: number;
 }
 
 export interface ScheduleHooks {
@@ -37,17 +49,28 @@ export interface HostLimiterStats {
 }
 
 interface HostQueue {
-  limiter: Bottleneck;
+  /** This host's slots: this process's own, or the cluster's. */
+  local?: Bottleneck;
+  shared?: SharedLimiter;
   queued: number;
   running: number;
 }
 
-const WINDOW_MS = 60_000;
+/**
+ * With shared limits, how long past its `maxRunMs` a job's host slot is held before the cluster frees it: the time a
+ * job may wait for a free slot overall (the global limit is per process) before it starts. A job that would start later
+ * is refused rather than run with its slot lapsed; a replica that dies holding a slot blocks it this long at most.
+ */
+export const SLOT_GRACE_MS = 120_000;
+/** The most a job may run when the caller does not say (the action schema's largest timeout). */
+const DEFAULT_MAX_RUN_MS = 600_000;
 
 /** Schedules jobs under the per-host, overall and per-user limits. */
 export class HostLimiter {
   private readonly hosts = new Map<string, HostQueue>();
-  private readonly clicks = new Map<string, number[]>();
+  private readonly clicks: ClickWindow;
+  // Overall: this process's own in both modes. It bounds what one process runs at once (SSH sessions, output
+  // buffers); the hosts are protected by their own limits, which replicas share.
   private readonly global: Bottleneck;
   private readonly now: () => number;
   private running = 0;
@@ -55,32 +78,126 @@ export class HostLimiter {
   constructor(private readonly opts: HostLimiterOptions) {
     this.global = new Bottleneck({ maxConcurrent: opts.global.concurrency });
     this.now = opts.now ?? Date.now;
+    this.clicks = opts.shared?.clicks ?? new MemoryClickWindow();
   }
 
   /**
-   * Runs `fn` when the limits allow. Rejects at once with RATE_LIMITED (the user clicked too often; the message says
-   * how long to wait) or QUEUE_FULL (too many jobs wait on the host); otherwise settles as `fn` does.
+   * Runs `fn` when the limits allow. Rejects with RATE_LIMITED (the user clicked too often; the message says how long
+   * to wait), QUEUE_FULL (too many jobs wait on the host) or LIMITS_UNAVAILABLE (shared limits, Redis failed: nothing
+   * ran); otherwise settles as `fn` does.
    */
   schedule<T>(key: LimitKey, fn: () => Promise<T>, hooks: ScheduleHooks = {}): Promise<T> {
+    let q: HostQueue;
+    let ahead: number;
     try {
-      if (key.user) this.checkUser(key.user);
-      const q = this.queueOf(key.host);
-      // Jobs that must wait for a slot; a job scheduled but not started yet does not wait if a slot is free.
-      const waiting = Math.max(0, q.queued + q.running - this.opts.perHost.concurrency);
-      if (waiting >= this.opts.perHost.maxQueued) {
-        throw new PilotError(
-          'QUEUE_FULL',
-          `${waiting} actions are already waiting on ${key.host} (at most ${this.opts.perHost.maxQueued})`,
-          {
-            details: { host: key.host, queued: q.queued, running: q.running },
-          },
-        );
-      }
-      if (key.user) this.recordClick(key.user);
-      const ahead = q.queued + q.running;
+      q = this.queueOf(key.host);
+      // This process's bound, checked at once: a flood of clicks cannot pile up here while Redis is asked.
+      this.checkQueue(key.host, q.queued + q.running, q);
+      ahead = q.queued + q.running;
       q.queued++;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const host = q;
+    const refused = (err: unknown): Promise<never> => {
+      host.queued--;
+      return Promise.reject(err);
+    };
+    if (!host.shared) {
+      // Per process: decided at once (no await), so `onQueued` comes before any job of this turn starts.
+      try {
+        if (key.user)
+          this.refuseOver(
+            key.user,
+            this.clicks.take(key.user, this.opts.perUser.clicksPerMinute, this.now()) as ClickVerdict,
+          );
+      } catch (err) {
+        return refused(err);
+      }
       if (ahead >= this.opts.perHost.concurrency) hooks.onQueued?.(ahead);
-      return q.limiter.schedule(async () => {
+      return this.submit(key, host, fn, hooks);
+    }
+    const shared = host.shared;
+    return (async () => {
+      try {
+        // The cluster's count decides: jobs running and waiting on this host across the replicas.
+        const cluster = await shared.clusterCounts().catch((err: unknown) => {
+          this.opts.shared?.failed('host', err);
+          throw limitsUnavailable(err);
+        });
+        const clusterAhead = Math.max(ahead, cluster.running + cluster.queued);
+        this.checkQueue(key.host, clusterAhead, host);
+        if (key.user) {
+          const verdict = await Promise.resolve(
+            this.clicks.take(key.user, this.opts.perUser.clicksPerMinute, this.now()),
+          ).catch((err: unknown) => {
+            this.opts.shared?.failed('clicks', err);
+            throw limitsUnavailable(err);
+          });
+          this.refuseOver(key.user, verdict);
+        }
+        if (clusterAhead >= this.opts.perHost.concurrency) hooks.onQueued?.(clusterAhead);
+      } catch (err) {
+        return refused(err);
+      }
+      return await this.submit(key, host, fn, hooks);
+    })();
+  }
+
+  /**
+   * Counts a click that runs no command (a footer button, an `/incident` command) against the user's per-minute
+   * limit: they cost the bot Slack calls and store reads, so a script clicking them must be limited too. Throws (or,
+   * with shared limits, rejects) RATE_LIMITED with how long to wait when the user is over the limit; nothing is
+   * counted then. LIMITS_UNAVAILABLE when Redis fails.
+   */
+  countClick(user: string): void | Promise<void> {
+    const verdict = this.clicks.take(user, this.opts.perUser.clicksPerMinute, this.now());
+    if (!(verdict instanceof Promise)) return this.refuseOver(user, verdict);
+    return verdict.then(
+      (v) => this.refuseOver(user, v),
+      (err: unknown) => {
+        this.opts.shared?.failed('clicks', err);
+        throw limitsUnavailable(err);
+      },
+    );
+  }
+
+  /** Queue depth per host and jobs running overall, in this process (replicas each report their own). */
+  stats(): HostLimiterStats {
+    const hosts: HostLimiterStats['hosts'] = {};
+    for (const [name, q] of this.hosts) hosts[name] = { queued: q.queued, running: q.running };
+    return { hosts, running: this.running };
+  }
+
+  /**
+   * Stops taking new jobs and waits for scheduled ones to finish. With `dropWaiting`, jobs that have not started are
+   * rejected at once instead (a shutdown should not start queued commands). The shared Redis connection is closed by
+   * its owner, after this.
+   */
+  async stop(opts: { dropWaiting?: boolean } = {}): Promise<void> {
+    const dropWaitingJobs = opts.dropWaiting === true;
+    await Promise.all(
+      [...this.hosts.values()].map((q) => (q.shared ?? (q.local as Bottleneck)).stop({ dropWaitingJobs })),
+    );
+    await this.global.stop({ dropWaitingJobs });
+  }
+
+  /** Runs `fn` in a slot of its host, then a slot overall. */
+  private submit<T>(key: LimitKey, q: HostQueue, fn: () => Promise<T>, hooks: ScheduleHooks): Promise<T> {
+    let started = false;
+    const maxRunMs = key.maxRunMs ?? DEFAULT_MAX_RUN_MS;
+    const inSlot = (slotExpiresAt: number): Promise<T> =>
+      // A job ready on its host still waits for a free slot overall.
+      this.global.schedule(async () => {
+        // Bottleneck's slot clock is the real one (it sends Date.now() to Redis), whatever clock the window uses.
+        if (Date.now() + maxRunMs > slotExpiresAt) {
+          throw new PilotError(
+            'QUEUE_FULL',
+            `the action waited too long for one of the ${this.opts.global.concurrency} slots overall and its turn on ${key.host} lapsed`,
+            { hint: 'nothing was run; the bot is running many actions at once: click again when they have finished' },
+          );
+        }
+        started = true;
         q.queued--;
         q.running++;
         this.running++;
@@ -92,72 +209,53 @@ export class HostLimiter {
           this.running--;
         }
       });
-    } catch (err) {
-      return Promise.reject(err);
+    const scheduled = q.shared
+      ? q.shared.schedule(inSlot, { expirationMs: maxRunMs + SLOT_GRACE_MS })
+      : (q.local as Bottleneck).schedule(() => inSlot(Number.POSITIVE_INFINITY));
+    return scheduled.catch((err: unknown) => {
+      if (!started) q.queued--;
+      throw err;
+    });
+  }
+
+  private checkQueue(host: string, ahead: number, q: HostQueue): void {
+    // Jobs that must wait for a slot; a job scheduled but not started yet does not wait if a slot is free.
+    const waiting = Math.max(0, ahead - this.opts.perHost.concurrency);
+    if (waiting >= this.opts.perHost.maxQueued) {
+      throw new PilotError(
+        'QUEUE_FULL',
+        `${waiting} actions are already waiting on ${host} (at most ${this.opts.perHost.maxQueued})`,
+        { details: { host, queued: q.queued, running: q.running } },
+      );
     }
-  }
-
-  /**
-   * Counts a click that runs no command (a footer button, an `/incident` command) against the user's per-minute
-   * limit: they cost the bot Slack calls and store reads, so a script clicking them must be limited too. Throws
-   * RATE_LIMITED (with how long to wait) when the user is over the limit; nothing is counted then.
-   */
-  countClick(user: string): void {
-    this.checkUser(user);
-    this.recordClick(user);
-  }
-
-  /** Queue depth per host and jobs running overall. */
-  stats(): HostLimiterStats {
-    const hosts: HostLimiterStats['hosts'] = {};
-    for (const [name, q] of this.hosts) hosts[name] = { queued: q.queued, running: q.running };
-    return { hosts, running: this.running };
-  }
-
-  /**
-   * Stops taking new jobs and waits for scheduled ones to finish. With `dropWaiting`, jobs that have not started are
-   * rejected at once instead (a shutdown should not start queued commands).
-   */
-  async stop(opts: { dropWaiting?: boolean } = {}): Promise<void> {
-    const dropWaitingJobs = opts.dropWaiting === true;
-    await Promise.all([...this.hosts.values()].map((q) => q.limiter.stop({ dropWaitingJobs })));
-    await this.global.stop({ dropWaitingJobs });
   }
 
   private queueOf(host: string): HostQueue {
     let q = this.hosts.get(host);
     if (!q) {
-      const limiter = new Bottleneck({
-        maxConcurrent: this.opts.perHost.concurrency,
-        minTime: this.opts.perHost.minGapMs,
-      });
-      // A job ready on its host still waits for a free slot overall.
-      limiter.chain(this.global);
-      q = { limiter, queued: 0, running: 0 };
+      const settings = { maxConcurrent: this.opts.perHost.concurrency, minTime: this.opts.perHost.minGapMs };
+      q = this.opts.shared
+        ? {
+            shared: this.opts.shared.limiter(`host:${host}`, { kind: 'host', bottleneck: settings }),
+            queued: 0,
+            running: 0,
+          }
+        : { local: new Bottleneck(settings), queued: 0, running: 0 };
       this.hosts.set(host, q);
     }
     return q;
   }
 
-  // Per user: a sliding one-minute window of accepted clicks, so the limit holds at any moment, not per calendar
-  // minute, and the message can say exactly when the next click will be accepted.
-  private checkUser(user: string): void {
-    const now = this.now();
-    const recent = (this.clicks.get(user) ?? []).filter((t) => t > now - WINDOW_MS);
-    this.clicks.set(user, recent);
+  // Per user: a sliding one-minute window of accepted clicks (see click-window.ts), so the message can say exactly
+  // when the next click will be accepted.
+  private refuseOver(user: string, verdict: ClickVerdict): void {
+    if (verdict.accepted) return;
     const limit = this.opts.perUser.clicksPerMinute;
-    if (recent.length < limit) return;
-    const waitSec = Math.max(1, Math.ceil((recent[recent.length - limit] + WINDOW_MS - now) / 1000));
+    const waitSec = Math.max(1, Math.ceil(verdict.waitMs / 1000));
     throw new PilotError(
       'RATE_LIMITED',
-      `you ran ${recent.length} actions in the last minute (at most ${limit}); try again in ${waitSec} s`,
-      {
-        details: { user, waitSec },
-      },
+      `you ran ${verdict.recent} actions in the last minute (at most ${limit}); try again in ${waitSec} s`,
+      { details: { user, waitSec } },
     );
-  }
-
-  private recordClick(user: string): void {
-    this.clicks.get(user)!.push(this.now());
   }
 }

@@ -19,12 +19,15 @@ import type { Incident, StepState, TimelineType } from './types';
 
 export interface StepScheduler {
   schedule<T>(
-    key: { host: string; user?: string },
+    key: { host: string; user?: string; maxRunMs?: number },
     fn: () => Promise<T>,
     hooks?: { onQueued?(ahead: number): void; onStart?(): void },
   ): Promise<T>;
-  /** Counts a click that runs no command against the user's per-minute limit; throws RATE_LIMITED when over it. */
-  countClick?(user: string): void;
+  /**
+   * Counts a click that runs no command against the user's per-minute limit; throws (or rejects) RATE_LIMITED when
+   * over it. Returns a promise when the limit is shared through Redis.
+   */
+  countClick?(user: string): void | Promise<void>;
 }
 
 export interface RunStepDeps {
@@ -339,9 +342,13 @@ class StepRun {
     this.log = this.log.child({ host: host.name });
 
     try {
-      const result = await deps.scheduler.schedule({ host: host.name, user }, () => this.start(host, built), {
-        onQueued: (ahead) => void this.queued(host, ahead),
-      });
+      const result = await deps.scheduler.schedule(
+        { host: host.name, user, maxRunMs: maxRunMs(host, action) },
+        () => this.start(host, built),
+        {
+          onQueued: (ahead) => void this.queued(host, ahead),
+        },
+      );
       // The stop ended the command (TERM/KILL): its exit says nothing about the host.
       const cutOff = deps.inflight?.cuttingOff && !(result.exitCode === 0 && !result.timedOut);
       return await this.finish(
@@ -509,7 +516,7 @@ export async function runActionQuietly(
   user?: string,
 ): Promise<{ built: BuiltCommand; result: ExecResult }> {
   const built = deps.buildCommand(action, { labels, host });
-  const result = await deps.scheduler.schedule({ host: host.name, user }, () =>
+  const result = await deps.scheduler.schedule({ host: host.name, user, maxRunMs: maxRunMs(host, action) }, () =>
     deps.executor.run(deps.toSshTarget(host), built.command, {
       timeoutMs: action.timeoutMs,
       outputCap: action.outputCap,
@@ -538,4 +545,9 @@ export async function recoverInterruptedSteps(deps: Pick<RunStepDeps, 'store' | 
     }
   }
   return changed;
+}
+
+/** The longest a command may hold its host's slot: connecting, then running to its timeout (plus closing). */
+function maxRunMs(host: HostConfig, action: ActionSpec): number {
+  return host.ssh.connectTimeoutMs + action.timeoutMs + 5000;
 }

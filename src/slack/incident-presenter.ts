@@ -3,8 +3,7 @@
  * coalesced (the latest state wins) and posts are paced per channel, so a busy incident stays within Slack's limits.
  */
 import type { WebClient } from '@slack/web-api';
-import Bottleneck from 'bottleneck';
-import { PilotError } from '../errors';
+import type { SharedLimits } from '../exec/shared-limits';
 import type { IncidentStore } from '../incident/store';
 import type { Incident } from '../incident/types';
 import type { Logger } from '../logger';
@@ -12,6 +11,7 @@ import type { AlertStateTracker } from './alert-state';
 import { truncate } from './blocks/format';
 import { renderIncidentMessage, type SlackMessage } from './blocks/incident-message';
 import type { RunbookCatalog } from './deps';
+import { PostPacer } from './post-pacer';
 
 export interface PresenterDeps {
   client: WebClient;
@@ -26,6 +26,8 @@ export interface PresenterDeps {
     perSecond: number;
     burst: number /** Posts waiting per channel at most (slack.maxQueuedPosts); default 500. */;
     maxQueued?: number;
+    /** Redis (limits.redis.url): the pace is shared with the other replicas. */
+    shared?: SharedLimits;
   };
   /** Alertmanager's view of each incident's alert, shown in the message's header; absent: not shown. */
   alertState?: Pick<AlertStateTracker, 'peek' | 'stale' | 'check'>;
@@ -33,7 +35,7 @@ export interface PresenterDeps {
 }
 
 export class IncidentPresenter {
-  private readonly channelLimiters = new Map<string, Bottleneck>();
+  private readonly pacer: PostPacer;
   /** incident id → refresh in flight, and whether another is wanted after it. */
   private readonly refreshing = new Map<number, { again: boolean; done: Promise<void> }>();
   /** incident id → the incident message as last shown, so an update that would change nothing is not sent. */
@@ -41,7 +43,9 @@ export class IncidentPresenter {
   /** Slack calls under way, so close() can let them finish. */
   private readonly pending = new Set<Promise<unknown>>();
 
-  constructor(private readonly deps: PresenterDeps) {}
+  constructor(private readonly deps: PresenterDeps) {
+    this.pacer = new PostPacer({ ...deps.pace, logger: deps.logger });
+  }
 
   /** The incident message for the incident's current state. */
   render(incident: Incident): SlackMessage {
@@ -228,42 +232,9 @@ export class IncidentPresenter {
     );
   }
 
-  /**
-   * chat.postMessage allows about one message a second per channel, with short bursts: a token bucket (five,
-   * refilled one a second by default). Calls wait in order rather than fail.
-   */
+  /** chat.postMessage allows about one message a second per channel, with short bursts: see PostPacer. */
   private paced<T>(channel: string, fn: () => Promise<T>): Promise<T> {
-    let limiter = this.channelLimiters.get(channel);
-    if (!limiter) {
-      const { perSecond, burst } = this.deps.pace;
-      const interval = Math.max(20, Math.round(1000 / perSecond));
-      // Bounded: past maxQueued waiting posts a new one is refused at once (OVERFLOW) rather than held in memory.
-      limiter = new Bottleneck({
-        reservoir: burst,
-        reservoirIncreaseAmount: 1,
-        reservoirIncreaseInterval: interval,
-        reservoirIncreaseMaximum: burst,
-        highWater: this.maxQueued,
-        strategy: Bottleneck.strategy.OVERFLOW,
-      });
-      this.channelLimiters.set(channel, limiter);
-    }
-    if (limiter.counts().QUEUED >= this.maxQueued) {
-      this.deps.logger.warn(
-        { channel, queued: limiter.counts().QUEUED },
-        'post refused: the channel’s post queue is full',
-      );
-      return Promise.reject(
-        new PilotError('QUEUE_FULL', `${this.maxQueued} posts are already waiting for Slack in channel ${channel}`, {
-          hint: 'Slack allows about one post a second per channel; the bot posts again when the queue drains',
-        }),
-      );
-    }
-    return limiter.schedule(fn);
-  }
-
-  private get maxQueued(): number {
-    return this.deps.pace.maxQueued ?? 500;
+    return this.pacer.schedule(channel, fn);
   }
 
   /**
@@ -281,9 +252,7 @@ export class IncidentPresenter {
 
   /** Depth of the per-channel post queues, for metrics. */
   queued(): number {
-    let n = 0;
-    for (const l of this.channelLimiters.values()) n += l.counts().QUEUED;
-    return n;
+    return this.pacer.queued();
   }
 
   /**
@@ -305,7 +274,7 @@ export class IncidentPresenter {
     }
     const left = Math.max(0, deadline - Date.now());
     let timer: NodeJS.Timeout | undefined;
-    const stopped = Promise.all([...this.channelLimiters.values()].map((l) => l.stop({ dropWaitingJobs: false })));
+    const stopped = this.pacer.stop();
     const timedOut = await Promise.race([
       stopped.then(() => false),
       new Promise<boolean>((r) => (timer = setTimeout(() => r(true), left))),

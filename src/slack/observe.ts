@@ -189,7 +189,7 @@ export function registerObserve(app: App, deps: ObserveDeps): void {
   app.action<BlockAction<ButtonAction>>(actionIdPattern(ActionId.Graph), async ({ ack, body, action, client }) => {
     await ack();
     try {
-      deps.scheduler.countClick?.(body.user.id);
+      await deps.scheduler.countClick?.(body.user.id);
       const incident = await resolveIncident(deps, action.value, body.channel?.id);
       if (!deps.prometheus.configured) throw notConfigured('Graphs', 'prometheus');
       await postGraph(deps, incident);

@@ -162,7 +162,7 @@ export function registerSteps(app: App, deps: StepFeatureDeps): void {
   app.action<BlockAction<ButtonAction>>(actionIdPattern(ActionId.Refresh), async ({ ack, body, action, client }) => {
     await ack();
     try {
-      deps.scheduler.countClick?.(body.user.id);
+      await deps.scheduler.countClick?.(body.user.id);
       // A click on Refresh asks Alertmanager again rather than showing its cached answer.
       await deps.presenter.refresh((await resolveIncident(deps, action.value, body.channel?.id)).id, {
         recheckAlert: true,
@@ -180,7 +180,7 @@ export function registerSteps(app: App, deps: StepFeatureDeps): void {
   app.action<BlockAction<ButtonAction>>(actionIdPattern(ActionId.Timeline), async ({ ack, body, action, client }) => {
     await ack();
     try {
-      deps.scheduler.countClick?.(body.user.id);
+      await deps.scheduler.countClick?.(body.user.id);
       await postTimeline(deps, await resolveIncident(deps, action.value, body.channel?.id));
     } catch (err) {
       await tellUser(

@@ -174,3 +174,42 @@ describe('loadConfig', () => {
     expect(err.message).not.toMatch(/\n/);
   });
 });
+
+describe('limits.redis (issue #13: the limits replicas share)', () => {
+  it('is off by default: no URL, the default prefix and timeout', () => {
+    const { env, config } = load(goodEnv, goodYaml);
+    expect(config.limits.redis).toEqual({ prefix: 'runbook-pilot', timeoutMs: 2000 });
+    expect(env.redisUrl).toBeUndefined();
+  });
+
+  it('takes limits.redis.url and a prefix from the file, and REDIS_URL from the environment', () => {
+    const yaml = `${goodYaml}limits:\n  redis: { url: "redis://:s3cret@redis:6379/2", prefix: team-a.pilot }\n`;
+    const { config } = load(goodEnv, yaml);
+    expect(config.limits.redis).toEqual({
+      url: 'redis://:s3cret@redis:6379/2',
+      prefix: 'team-a.pilot',
+      timeoutMs: 2000,
+    });
+    // the other limits keep their defaults
+    expect(config.limits.perHost).toEqual({ concurrency: 2, minGapMs: 100, maxQueued: 100 });
+    expect(load({ ...goodEnv, REDIS_URL: 'rediss://cache:6380' }, goodYaml).env.redisUrl).toBe('rediss://cache:6380');
+  });
+
+  it.each([
+    ['url: "http://redis:6379"', 'limits.redis.url: must be a redis:// (or rediss://) URL'],
+    ['prefix: "a b"', 'limits.redis.prefix: must be 1–64 letters, digits, . _ -'],
+    ['timeoutMs: 10', 'limits.redis.timeoutMs'],
+    ['db: 2', 'unknown key limits.redis.db'],
+  ])('stops start-up on limits.redis { %s } with the key and the fix', (entry, message) => {
+    const err = failure(goodEnv, `${goodYaml}limits:\n  redis: { ${entry} }\n`);
+    expect(err.code).toBe('CONFIG_INVALID');
+    expect(err.message).toContain(message);
+  });
+
+  it('refuses a REDIS_URL that is not a redis URL, without echoing it (it may hold a password)', () => {
+    const err = failure({ ...goodEnv, REDIS_URL: 'redis-host:6379?password=s3cret' }, goodYaml);
+    expect(err.code).toBe('CONFIG_MISSING_ENV');
+    expect(err.message).toBe('REDIS_URL must be a redis:// (or rediss://) URL');
+    expect(err.message + err.hint).not.toContain('s3cret');
+  });
+});

@@ -1,0 +1,349 @@
+/**
+ * Limits several replicas share through Redis (limits.redis.url): bottleneck's own clustering for the per-host slots
+ * and gaps and the per-channel post pace, and a Redis sliding window for the per-user clicks. One Redis connection
+ * (a client and its pub/sub twin) serves every limiter of the process.
+ *
+ * Safety first: a limit never silently vanishes. Redis unreachable at start stops start-up; a Redis failure later
+ * fails the job that needed it with LIMITS_UNAVAILABLE (nothing runs), and the connection keeps reconnecting.
+ */
+import Bottleneck from 'bottleneck';
+import Redis from 'ioredis';
+import type { Config } from '../config/schema';
+import { PilotError } from '../errors';
+import type { Logger } from '../logger';
+import { RedisClickWindow } from './click-window';
+
+export interface SharedLimitsOptions {
+  url: string;
+  /** Namespace of every key and limiter id (limits.redis.prefix). */
+  prefix: string;
+  /** A Redis call that has not answered after this long fails (limits.redis.timeoutMs). */
+  timeoutMs: number;
+  /** How long start-up waits for Redis to answer (default 5 s). */
+  connectTimeoutMs?: number;
+  logger?: Logger;
+}
+
+/**
+ * Limiter state left untouched in Redis for this long expires (bottleneck's `timeout`): a host or channel nobody used
+ * for a day costs nothing. Far longer than any job may hold a slot, so a running job's state never expires under it.
+ */
+const KEY_TTL_MS = 24 * 3600_000;
+
+/**
+ * The shared limits the config asks for (limits.redis.url, else REDIS_URL), connected; undefined when neither is set
+ * (each process keeps its own). Throws LIMITS_UNAVAILABLE when Redis does not answer.
+ */
+export async function openConfiguredLimits(
+  config: Pick<Config, 'limits'>,
+  env: { redisUrl?: string },
+  logger: Logger,
+): Promise<SharedLimits | undefined> {
+  const url = config.limits.redis.url ?? env.redisUrl;
+  if (!url) return undefined;
+  const { prefix, timeoutMs } = config.limits.redis;
+  const shared = await openSharedLimits({ url, prefix, timeoutMs, logger: logger.child({ component: 'limits' }) });
+  logger.info(
+    { redis: redactRedisUrl(url), prefix },
+    'limits: shared through Redis (per-host slots and gap, per-user clicks, per-channel post pace)',
+  );
+  return shared;
+}
+
+/** Connects to Redis and returns the shared limits; throws LIMITS_UNAVAILABLE (what to do) when Redis does not answer. */
+export async function openSharedLimits(opts: SharedLimitsOptions): Promise<SharedLimits> {
+  const connectTimeoutMs = opts.connectTimeoutMs ?? 5000;
+  let lastError: Error | undefined;
+  const client = new Redis(opts.url, {
+    // A command while disconnected fails at once instead of waiting in memory for Redis to come back: the click
+    // that needed it is refused with a reason, rather than hanging.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: opts.timeoutMs,
+    connectTimeout: Math.max(opts.timeoutMs, 1000),
+    // Keep reconnecting through an outage (every 2 s at most): the limits come back by themselves.
+    retryStrategy: (times) => Math.min(times * 100, 2000),
+    connectionName: `${opts.prefix}-limits`,
+  });
+  client.on('error', (err: Error) => {
+    lastError = err;
+  });
+  const cannotConnect = (reason: string, cause?: unknown) =>
+    new PilotError(
+      'LIMITS_UNAVAILABLE',
+      `cannot reach Redis for the shared limits at ${redactRedisUrl(opts.url)}: ${reason}`,
+      {
+        hint: 'start Redis or fix limits.redis.url (or REDIS_URL); without it, each bot process keeps its own limits',
+        cause,
+      },
+    );
+  let connection: Bottleneck.IORedisConnection | undefined;
+  try {
+    await withDeadline(new Promise((resolve) => client.once('ready', resolve)), connectTimeoutMs);
+    await client.ping();
+    // Bottleneck's second client (pub/sub) is a duplicate of this one; its `ready` never rejects, hence the deadline.
+    connection = new Bottleneck.IORedisConnection({ client, Redis });
+    recogniseBottleneckErrors(connection);
+    // bottleneck.d.ts declares ready() a method; 2.19.5 makes it a promise property.
+    await withDeadline((connection as unknown as { ready: Promise<unknown> }).ready, connectTimeoutMs);
+  } catch (err) {
+    client.disconnect();
+    if (connection) await connection.disconnect(false);
+    const reason = err instanceof DeadlineError ? (lastError?.message ?? 'no answer') : (err as Error).message;
+    throw cannotConnect(`${reason} (after ${connectTimeoutMs} ms)`, err);
+  }
+  return new SharedLimits(opts, client, connection);
+}
+
+/** The Redis connection of the shared limits, and the limiters built on it. */
+export class SharedLimits {
+  readonly clicks: RedisClickWindow;
+  private readonly errors: Record<string, number> = {};
+  private lastLoggedAt = 0;
+  private closed?: Promise<void>;
+
+  constructor(
+    private readonly opts: SharedLimitsOptions,
+    client: Redis,
+    private readonly connection: Bottleneck.IORedisConnection,
+  ) {
+    this.clicks = new RedisClickWindow(client, opts.prefix);
+    // Connection errors (refused, reset) repeat at every reconnect attempt: logged at most every 10 s.
+    connection.on('error', (err) => this.failed('connection', err));
+  }
+
+  /** The key namespace. */
+  get prefix(): string {
+    return this.opts.prefix;
+  }
+
+  /**
+   * A limiter every replica shares: the same `name` (and prefix) on every replica means the same limits. `settings`
+   * are pushed to Redis at creation, so after a config change the last replica started decides (not the first ever).
+   */
+  limiter(name: string, settings: SharedLimiterSettings): SharedLimiter {
+    return new SharedLimiter(this.connection, `${this.opts.prefix}:${name}`, settings, (err) =>
+      this.failed(settings.kind, err),
+    );
+  }
+
+  /** Redis failures since start, by limit (for the metrics). */
+  errorCounts(): Record<string, number> {
+    return { ...this.errors };
+  }
+
+  /** Records a Redis failure: counted by limit, logged (not more than every 10 s). */
+  failed(limit: string, err: unknown): void {
+    this.errors[limit] = (this.errors[limit] ?? 0) + 1;
+    const now = Date.now();
+    if (now - this.lastLoggedAt < 10_000) return;
+    this.lastLoggedAt = now;
+    this.opts.logger?.error(
+      { err, limit, redis: redactRedisUrl(this.opts.url) },
+      'shared limits: Redis failed; clicks that need it are refused until it answers again',
+    );
+  }
+
+  /** Closes both Redis clients (waiting jobs should be stopped first). Calling it again returns the same promise. */
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      await this.connection.disconnect(true).catch(() => this.connection.disconnect(false));
+    })();
+    return this.closed;
+  }
+}
+
+export interface SharedLimiterSettings {
+  /** Which limit (for metrics and logs): host, posts. */
+  kind: string;
+  /** Bottleneck's store options: maxConcurrent, minTime, reservoir… (shared by the cluster). */
+  bottleneck: Bottleneck.ConstructorOptions;
+  /** Settings not pushed again when a replica starts (a reservoir's current level). */
+  initialOnly?: string[];
+  /** How often this limiter polls Redis for capacity freed elsewhere (bottleneck's heartbeat; default 5 s). */
+  heartbeatMs?: number;
+}
+
+interface Waiter {
+  started: boolean;
+  cancelled: boolean;
+  fail(err: unknown): void;
+}
+
+/**
+ * One bottleneck limiter in Redis clustering whose jobs never wait on Redis without end: when Redis fails, jobs that
+ * have not started fail with LIMITS_UNAVAILABLE (a job that failed that way never runs later).
+ */
+export class SharedLimiter {
+  private readonly limiter: Bottleneck;
+  private readonly waiting = new Set<Waiter>();
+  private readonly registeredAt = new Map<string, number>();
+  private readonly settled: Promise<void>;
+  private seq = 0;
+
+  constructor(
+    connection: Bottleneck.IORedisConnection,
+    readonly id: string,
+    settings: SharedLimiterSettings,
+    private readonly onRedisError: (err: unknown) => void,
+  ) {
+    this.limiter = new Bottleneck({
+      ...settings.bottleneck,
+      id,
+      datastore: 'ioredis',
+      connection,
+      clearDatastore: false,
+      timeout: KEY_TTL_MS,
+      ...(settings.heartbeatMs ? { heartbeatInterval: settings.heartbeatMs } : {}),
+    });
+    this.limiter.on('error', (err) => this.failWaiting(err));
+    // When a job gets its slot in Redis, its slot's expiry clock starts: remembered so the job can check it.
+    this.limiter.on('scheduled', (info) => this.registeredAt.set(info.options.id, Date.now()));
+    const update = Object.fromEntries(
+      Object.entries(settings.bottleneck).filter(([k]) => !(settings.initialOnly ?? []).includes(k)),
+    );
+    // Declared to return the limiter; 2.19.5's is async (a promise of it).
+    this.settled = (this.limiter.updateSettings(update) as unknown as Promise<unknown>).then(
+      () => undefined,
+      (err: unknown) => this.onRedisError(err),
+    );
+  }
+
+  /**
+   * Runs `fn` once the cluster has a slot. `expirationMs` is how long the slot is held at most if this process dies
+   * (bottleneck frees it then); `fn` gets the time its slot lapses. Rejects with LIMITS_UNAVAILABLE when Redis fails
+   * before `fn` starts; once started, settles as `fn` does.
+   */
+  async schedule<T>(fn: (slotExpiresAt: number) => Promise<T>, opts: { expirationMs?: number } = {}): Promise<T> {
+    await this.settled;
+    return new Promise<T>((resolve, reject) => {
+      const id = `job-${++this.seq}-${Math.random().toString(36).slice(2, 8)}`;
+      const waiter: Waiter = {
+        started: false,
+        cancelled: false,
+        fail: (err) => {
+          waiter.cancelled = true;
+          this.waiting.delete(waiter);
+          this.registeredAt.delete(id);
+          reject(limitsUnavailable(err));
+        },
+      };
+      this.waiting.add(waiter);
+      this.limiter
+        .schedule({ id, ...(opts.expirationMs ? { expiration: opts.expirationMs } : {}) }, async () => {
+          this.waiting.delete(waiter);
+          const registered = this.registeredAt.get(id) ?? Date.now();
+          this.registeredAt.delete(id);
+          // Refused meanwhile: it takes its slot only to give it back at once.
+          if (waiter.cancelled) return;
+          waiter.started = true;
+          const run = fn(opts.expirationMs ? registered + opts.expirationMs : Number.POSITIVE_INFINITY);
+          run.then(resolve, reject);
+          // The slot is held until `fn` settles, whatever it does.
+          await run.catch(() => undefined);
+        })
+        .catch((err: unknown) => {
+          this.waiting.delete(waiter);
+          this.registeredAt.delete(id);
+          if (waiter.started || waiter.cancelled) return;
+          waiter.cancelled = true;
+          // Bottleneck's own refusals (stopped, dropped) pass as they are; anything else is Redis failing.
+          if (err instanceof Bottleneck.BottleneckError) reject(err);
+          else {
+            this.onRedisError(err);
+            reject(limitsUnavailable(err));
+          }
+        });
+    });
+  }
+
+  /** Jobs of this process waiting for a slot. */
+  localQueued(): number {
+    return this.waiting.size;
+  }
+
+  /** Jobs running and waiting across the cluster (one Redis call each). */
+  async clusterCounts(): Promise<{ running: number; queued: number }> {
+    await this.settled;
+    const [running, queued] = await Promise.all([this.limiter.running(), this.limiter.clusterQueued()]);
+    return { running, queued };
+  }
+
+  /**
+   * Stops taking jobs; with dropWaitingJobs, waiting ones are rejected. Leaves the shared connection open (closing it
+   * unsubscribes every limiter at once); stops this limiter's heartbeat, now or once it has started.
+   */
+  async stop(opts: { dropWaitingJobs: boolean }): Promise<void> {
+    // Without Redis, bottleneck's stop (itself a job through Redis) fails: the limiter is stopped all the same.
+    await this.limiter.stop(opts).catch((err: unknown) => this.onRedisError(err));
+    this.stopHeartbeat();
+    this.limiter.ready().then(
+      () => this.stopHeartbeat(),
+      () => undefined,
+    );
+  }
+
+  private stopHeartbeat(): void {
+    // bottleneck keeps the heartbeat timer on its private datastore; only closing the whole connection clears it.
+    clearInterval((this.limiter as unknown as { _store: { heartbeat?: NodeJS.Timeout } })._store.heartbeat);
+  }
+
+  private failWaiting(err: unknown): void {
+    this.onRedisError(err);
+    for (const w of [...this.waiting]) if (!w.started && !w.cancelled) w.fail(err);
+  }
+}
+
+/** The refusal of a job whose limit Redis could not decide. */
+export function limitsUnavailable(err: unknown): PilotError {
+  if (err instanceof PilotError) return err;
+  // Redis's own words (a reset connection, a timeout) are for the logs; the user learns what it means for them.
+  return new PilotError('LIMITS_UNAVAILABLE', 'the shared limits (Redis) did not answer, so nothing was run', {
+    cause: err,
+    details: { reason: (err as Error)?.message ?? String(err) },
+  });
+}
+
+/** The URL without its password, for messages and logs. */
+export function redactRedisUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'the configured URL';
+  }
+}
+
+/**
+ * Redis 7 prefixes `ERR ` to a script's error reply without a code of its own, and bottleneck 2.19.5 compares the
+ * message exactly (SGrondin/bottleneck#205, #212): its recovery from lost state never runs, so after a Redis restart
+ * or an expired key every call fails with SETTINGS_KEY_NOT_FOUND (or UNKNOWN_CLIENT, every heartbeat) for good.
+ * Strips the prefix from bottleneck's own errors on their way back, so it re-initialises and re-registers as meant.
+ */
+function recogniseBottleneckErrors(connection: Bottleneck.IORedisConnection): void {
+  type Callback = (err: Error | null, replies?: unknown) => void;
+  const c = connection as unknown as { __scriptFn__(name: string): (...args: unknown[]) => unknown };
+  const scriptFn = c.__scriptFn__.bind(connection);
+  c.__scriptFn__ = (name) => {
+    const fn = scriptFn(name);
+    return (...args: unknown[]) => {
+      const cb = args.pop() as Callback;
+      return fn(...args, (err: Error | null, replies?: unknown) => {
+        const own = err?.message.match(/^ERR (SETTINGS_KEY_NOT_FOUND|UNKNOWN_CLIENT|OVERWEIGHT:.*)$/);
+        if (err && own) err.message = own[1];
+        cb(err, replies);
+      });
+    };
+  };
+}
+
+class DeadlineError extends Error {}
+
+function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineError(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}

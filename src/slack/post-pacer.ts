@@ -1,0 +1,111 @@
+/**
+ * The pace of chat.postMessage per channel: Slack allows about one message a second per channel, with short bursts.
+ * A token bucket per channel (five, refilled one a second by default); calls wait in order rather than fail, and the
+ * wait is bounded. With shared limits (Redis), the bucket is the cluster's: replicas posting into one channel share it.
+ */
+import Bottleneck from 'bottleneck';
+import { PilotError } from '../errors';
+import type { SharedLimiter, SharedLimits } from '../exec/shared-limits';
+import type { Logger } from '../logger';
+
+export interface PostPacerOptions {
+  perSecond: number;
+  burst: number;
+  /** Posts waiting per channel at most, in this process (slack.maxQueuedPosts); default 500. */
+  maxQueued?: number;
+  logger: Logger;
+  /** Redis (limits.redis.url): the bucket is shared with every replica using the same Redis and prefix. */
+  shared?: SharedLimits;
+}
+
+interface ChannelQueue {
+  local: Bottleneck;
+  shared?: SharedLimiter;
+}
+
+/** Paces calls per channel. */
+export class PostPacer {
+  private readonly channels = new Map<string, ChannelQueue>();
+
+  constructor(private readonly opts: PostPacerOptions) {}
+
+  /**
+   * Runs `fn` when the channel's bucket has a token. Rejects at once with QUEUE_FULL when maxQueued posts already
+   * wait. With shared limits and Redis failing, the post goes out at this process's own pace instead (logged and
+   * counted): the bot's messages matter in an incident, and Slack's own 429s (which the client waits out) are the
+   * backstop. Commands on hosts, by contrast, never run without their shared limits.
+   */
+  schedule<T>(channel: string, fn: () => Promise<T>): Promise<T> {
+    const q = this.queueOf(channel);
+    const queued = this.queuedIn(q);
+    if (queued >= this.maxQueued) {
+      this.opts.logger.warn({ channel, queued }, 'post refused: the channel’s post queue is full');
+      return Promise.reject(
+        new PilotError('QUEUE_FULL', `${this.maxQueued} posts are already waiting for Slack in channel ${channel}`, {
+          hint: 'Slack allows about one post a second per channel; the bot posts again when the queue drains',
+        }),
+      );
+    }
+    if (!q.shared) return q.local.schedule(fn);
+    return q.shared
+      .schedule(() => fn())
+      .catch((err: unknown) => {
+        if ((err as PilotError)?.code !== 'LIMITS_UNAVAILABLE') throw err;
+        this.opts.logger.warn({ channel, err }, 'post paced by this process alone: the shared pace (Redis) failed');
+        return q.local.schedule(fn);
+      });
+  }
+
+  /** Posts waiting, in this process, all channels. */
+  queued(): number {
+    let n = 0;
+    for (const q of this.channels.values()) n += this.queuedIn(q);
+    return n;
+  }
+
+  /** Stops the queues, letting queued posts go out; resolves when they have. */
+  async stop(): Promise<void> {
+    await Promise.all(
+      [...this.channels.values()].flatMap((q) => [
+        q.local.stop({ dropWaitingJobs: false }),
+        ...(q.shared ? [q.shared.stop({ dropWaitingJobs: false })] : []),
+      ]),
+    );
+  }
+
+  private get maxQueued(): number {
+    return this.opts.maxQueued ?? 500;
+  }
+
+  private queuedIn(q: ChannelQueue): number {
+    return q.local.counts().QUEUED + (q.shared?.localQueued() ?? 0);
+  }
+
+  private queueOf(channel: string): ChannelQueue {
+    let q = this.channels.get(channel);
+    if (!q) {
+      const { perSecond, burst } = this.opts;
+      const interval = Math.max(20, Math.round(1000 / perSecond));
+      const bucket = {
+        reservoir: burst,
+        reservoirIncreaseAmount: 1,
+        reservoirIncreaseInterval: interval,
+        reservoirIncreaseMaximum: burst,
+      };
+      q = {
+        // Bounded: past maxQueued waiting posts a new one is refused at once (OVERFLOW) rather than held in memory.
+        local: new Bottleneck({ ...bucket, highWater: this.maxQueued, strategy: Bottleneck.strategy.OVERFLOW }),
+        // The cluster's bucket: a token taken by any replica is gone for all. A post waiting for a token is woken
+        // when one is added (polled each interval: bottleneck's heartbeat), not only by another replica's activity.
+        shared: this.opts.shared?.limiter(`channel:${channel}`, {
+          kind: 'posts',
+          bottleneck: bucket,
+          initialOnly: ['reservoir'],
+          heartbeatMs: Math.max(interval, 250),
+        }),
+      };
+      this.channels.set(channel, q);
+    }
+    return q;
+  }
+}
