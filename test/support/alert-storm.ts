@@ -3,6 +3,9 @@
  * with its backend and server label values changed, so each (backend, server) pair is its own alert (fingerprint).
  */
 
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { labelsFingerprint } from '../../src/ingest/fingerprint';
 import { slackFixture } from './pilot-harness';
 import type { SlackMessage } from './slack-standin';
 
@@ -45,4 +48,61 @@ export function maxInWindow(times: number[], windowMs: number): number {
     best = Math.max(best, end - start + 1);
   }
   return best;
+}
+
+/** One alert as both of Alertmanager's integrations send it: the webhook body and the Slack message. */
+export interface PairedAlert {
+  key: string;
+  labels: Record<string, string>;
+  /** A version-4 webhook body carrying this one alert (the captured payload with the labels changed). */
+  webhook: Record<string, unknown>;
+  /** The Slack message of a template that lists the labels by name (kube-prometheus-stack's, captured). */
+  slack: Partial<SlackMessage>;
+}
+
+/**
+ * Alert `i` of a storm, for both paths: the captured `single` webhook payload and the captured kube-prometheus-stack
+ * Slack message, with backend `be<i % 7>` and server `srv<i>` instead of web/web2. Both carry every label, so the
+ * bot computes the same fingerprint from either: one alert, one incident.
+ */
+export function pairedAlert(i: number, startsAt = '2026-11-25T12:34:08.801Z'): PairedAlert {
+  const backend = `be${i % 7}`;
+  const server = `srv${i}`;
+  const fixture = JSON.parse(
+    readFileSync(join(__dirname, '..', 'fixtures', 'alertmanager', 'single.webhook.firing.json'), 'utf8'),
+  ) as { alerts: Array<Record<string, unknown> & { labels: Record<string, string> }> } & Record<string, unknown>;
+  const swap = (text: string) =>
+    text
+      .split('web2')
+      .join(server)
+      .split('backend:web ')
+      .join(`backend:${backend} `)
+      .split('(web ')
+      .join(`(${backend} `)
+      .split('`web`')
+      .join(`\`${backend}\``);
+  const [captured] = fixture.alerts;
+  const labels = { ...captured.labels, backend, server };
+  const alert = {
+    ...(JSON.parse(swap(JSON.stringify(captured))) as Record<string, unknown>),
+    labels,
+    startsAt,
+    fingerprint: labelsFingerprint(labels),
+  };
+  const webhook = {
+    ...(JSON.parse(swap(JSON.stringify(fixture))) as Record<string, unknown>),
+    alerts: [alert],
+    commonLabels: labels,
+    groupKey: `{}:{alertname="HaproxyServerDown", server="${server}"}`,
+  };
+  const {
+    ts: _ts,
+    channel: _c,
+    event_ts: _e,
+    ...fields
+  } = slackFixture('single.slack-kps.firing.event.json') as SlackMessage & { event_ts?: string };
+  const slack = JSON.parse(swap(JSON.stringify(fields))) as Partial<SlackMessage>;
+  if (!JSON.stringify(slack).includes(`\`${server}\``))
+    throw new Error('the kps fixture no longer lists server: `web2`');
+  return { key: `${backend}/${server}`, labels, webhook, slack };
 }

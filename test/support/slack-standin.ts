@@ -23,6 +23,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { LoadBalancer } from './load-balancer';
 import { ChannelModel, type EphemeralMessage } from './slack/channel-model';
 import { parseApiRequest, readMultipart } from './slack/parse-api-request';
 import { signSlackRequest } from './slack/sign-slack-request';
@@ -82,6 +83,10 @@ export interface RecordedCall {
 /** What the bot's endpoint answered to a delivery, and how long it took to ack. */
 export interface Delivery {
   status: number;
+  /** The bot endpoint that answered (behind the load balancer of `configureBot({ urls })`: the replica it chose). */
+  url?: string;
+  /** Deliveries Slack made in all: 1, or more when it retried an event (`configureBot({ eventRetries })`). */
+  attempts?: number;
   /** The response body, parsed as JSON when it is JSON, else the text ('' for none). */
   body: unknown;
   /** Milliseconds from sending the request to receiving the response headers (over the socket: to the ack). */
@@ -167,7 +172,9 @@ export class SlackStandIn {
   private waiters: { method: string; predicate: (c: RecordedCall) => boolean; resolve: (c: RecordedCall) => void }[] =
     [];
   private faults = new Map<string, Fault[]>();
-  private bot?: { url: string; signingSecret: string };
+  private bot?: BotEndpoint;
+  /** In front of the replicas, when `configureBot({ urls })` names several. */
+  private balancer?: LoadBalancer;
   private lastTsMicros = 0n;
   private readonly channels: Map<string, string>;
   private readonly ctx: MethodContext;
@@ -376,14 +383,24 @@ export class SlackStandIn {
     return this.socketLink.connections();
   }
 
+  /** The load balancer in front of the replicas (`configureBot({ urls })`), for its counts. */
+  get loadBalancer(): LoadBalancer | undefined {
+    return this.balancer;
+  }
+
   /** Sends Slack's `disconnect` message (`refresh_requested` every few hours, `link_disabled` when turned off). */
   requestSocketDisconnect(reason: DisconnectReason = 'refresh_requested'): void {
     this.socketLink.requestDisconnect(reason);
   }
 
-  /** Where deliveries go: the bot's Request URL (Bolt's HTTPReceiver: `/slack/events`) and its signing secret. */
-  configureBot(bot: { url: string; signingSecret: string }): void {
+  /**
+   * Where deliveries go: the bot's Request URL (Bolt's HTTPReceiver: `/slack/events`) and its signing secret. With
+   * `urls`, the Request URL is a load balancer in front of several replicas (see BotEndpoint); with `eventRetries`,
+   * a failed event delivery is retried as Slack retries it.
+   */
+  configureBot(bot: BotEndpoint): void {
     this.bot = bot;
+    this.balancer = bot.urls ? new LoadBalancer(bot.urls) : undefined;
   }
 
   /** Sends the url_verification challenge Slack sends when the Request URL is saved. */
@@ -404,13 +421,29 @@ export class SlackStandIn {
     const headers: Record<string, string> = {};
     if (opts.retryNum !== undefined) headers['X-Slack-Retry-Num'] = String(opts.retryNum);
     if (opts.retryReason !== undefined) headers['X-Slack-Retry-Reason'] = opts.retryReason;
-    const delivery = this.socketMode
-      ? await this.deliverOverSocket('events_api', envelope, {
-          retryAttempt: opts.retryNum,
-          retryReason: opts.retryReason,
-        })
-      : await this.deliver(JSON.stringify(envelope), 'application/json', opts, headers);
-    return { ...delivery, eventId, envelope };
+    if (this.socketMode) {
+      const delivery = await this.deliverOverSocket('events_api', envelope, {
+        retryAttempt: opts.retryNum,
+        retryReason: opts.retryReason,
+      });
+      return { ...delivery, eventId, envelope };
+    }
+    const body = JSON.stringify(envelope);
+    const delays = this.bot?.eventRetries?.delaysMs;
+    if (!delays) return { ...(await this.deliver(body, 'application/json', opts, headers)), eventId, envelope };
+    // Slack's retries: the same event_id and body, X-Slack-Retry-Num 1, 2, 3 and the reason of the last failure, after
+    // a failure of any kind (no 2xx in 3 s, connection failed, non-2xx), unless the answer carried X-Slack-No-Retry.
+    let attempt = 0;
+    for (;;) {
+      const delivery = await this.deliverWithin(body, opts, headers, EVENT_ACK_TIMEOUT_MS);
+      const failure = eventFailure(delivery);
+      if (!failure || delivery.noRetry || attempt >= delays.length)
+        return { ...delivery, attempts: attempt + 1, eventId, envelope };
+      await new Promise((r) => setTimeout(r, delays[attempt]));
+      attempt++;
+      headers['X-Slack-Retry-Num'] = String(attempt);
+      headers['X-Slack-Retry-Reason'] = failure;
+    }
   }
 
   /**
@@ -594,14 +627,14 @@ export class SlackStandIn {
     contentType: string,
     opts: DeliveryOptions,
     extraHeaders: Record<string, string> = {},
-  ): Promise<Delivery> {
+  ): Promise<Delivery & { noRetry?: boolean }> {
     if (!this.bot) throw new Error('SlackStandIn: call configureBot({ url, signingSecret }) before delivering');
     const timestamp = Math.floor(Date.now() / 1000) + (opts.timestampSkewSec ?? 0);
     const signature =
       opts.signatureOverride ??
       signSlackRequest(opts.signingSecretOverride ?? this.bot.signingSecret, timestamp, rawBody);
     const started = performance.now();
-    const res = await fetch(this.bot.url, {
+    const init: RequestInit = {
       method: 'POST',
       headers: {
         'Content-Type': contentType,
@@ -611,12 +644,49 @@ export class SlackStandIn {
         ...extraHeaders,
       },
       body: rawBody,
-    });
+    };
+    const { res, backend: url } = this.balancer
+      ? await this.balancer.fetch('', init)
+      : { res: await fetch(this.bot.url, init), backend: this.bot.url };
     const ackMs = performance.now() - started;
     const text = await res.text();
     let body: unknown = text;
     if (text && (res.headers.get('content-type') ?? '').includes('application/json')) body = JSON.parse(text);
-    return { status: res.status, body, ackMs };
+    return {
+      status: res.status,
+      body,
+      ackMs,
+      ...(url ? { url } : {}),
+      noRetry: res.headers.get('x-slack-no-retry') === '1',
+    };
+  }
+
+  /**
+   * One delivery of an event as Slack makes it: Slack waits `timeoutMs` for an answer and then counts the attempt as
+   * failed (`http_timeout`) without waiting longer (the request itself is left to finish); a connection that fails
+   * is `connection_failed`.
+   */
+  private async deliverWithin(
+    rawBody: string,
+    opts: DeliveryOptions,
+    headers: Record<string, string>,
+    timeoutMs: number,
+  ): Promise<Delivery & { noRetry?: boolean; failure?: string }> {
+    const answer = this.deliver(rawBody, 'application/json', opts, { ...headers }).catch((err: unknown) => ({
+      status: 0,
+      body: String(err),
+      ackMs: 0,
+      failure: 'connection_failed',
+    }));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<Delivery & { failure: string }>((resolve) => {
+      timer = setTimeout(() => resolve({ status: 0, body: '', ackMs: timeoutMs, failure: 'http_timeout' }), timeoutMs);
+    });
+    try {
+      return await Promise.race([answer, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private issueTrigger(): string {
@@ -835,4 +905,38 @@ function selectAction(actionId: string, blockId: string, element: SlackElement, 
     selected_option: option,
     ...(element.placeholder ? { placeholder: element.placeholder } : {}),
   };
+}
+
+/** How long Slack waits for an event's 2xx before it counts the attempt as failed (`http_timeout`). */
+const EVENT_ACK_TIMEOUT_MS = 3000;
+
+/**
+ * Slack's own schedule of event retries: at once, after a minute, after five minutes (then it gives up). Tests pass a
+ * shorter schedule with the same shape to `configureBot({ eventRetries })`.
+ */
+export const SLACK_EVENT_RETRY_DELAYS_MS: readonly number[] = [0, 60_000, 300_000];
+
+/** Where the stand-in delivers to, and how, as an app's Request URL would be configured in Slack. */
+export interface BotEndpoint {
+  /** The bot's Request URL (Bolt's HTTPReceiver: `/slack/events`). */
+  url: string;
+  signingSecret: string;
+  /**
+   * The replicas behind a load balancer at that URL (each its own `/slack/events`): deliveries are spread
+   * round-robin and a replica that refuses connections is skipped (see LoadBalancer). Delivery.url names the replica.
+   */
+  urls?: readonly string[];
+  /**
+   * Retry a failed event delivery as Slack does (X-Slack-Retry-Num, X-Slack-Retry-Reason), waiting these delays
+   * (Slack: SLACK_EVENT_RETRY_DELAYS_MS). Unset: one delivery, the answer returned as it is. Interactive payloads and
+   * slash commands are never retried: Slack shows the user an error instead.
+   */
+  eventRetries?: { delaysMs: readonly number[] };
+}
+
+/** Why Slack would count an event delivery as failed (its X-Slack-Retry-Reason), or undefined when it succeeded. */
+function eventFailure(delivery: Delivery & { failure?: string }): string | undefined {
+  if (delivery.failure) return delivery.failure;
+  if (delivery.status >= 200 && delivery.status < 300) return undefined;
+  return 'http_error';
 }

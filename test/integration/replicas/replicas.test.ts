@@ -1,0 +1,250 @@
+/**
+ * Issue #13 §3 through real bot processes: two or three replicas (test/support/replicas.ts) on one Postgres database
+ * (a fresh one per test), behind the Slack stand-in's load balancer and Alertmanager's webhook through the same.
+ *
+ * 1. An alert storm spread over the replicas, each alert sent both as the webhook and as the Slack message, to
+ *    different replicas: exactly one incident and one incident message per alert.
+ * 2. Two confirmed restarts of one host submitted to two replicas at the same moment restart haproxy once.
+ * 3. `kill -9` of the replica running a long step: the timeline is complete and the step ends `interrupted`.
+ * 4. A rolling restart of every replica during a storm loses no alert.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openPostgresStore, type PostgresIncidentStore } from '../../../src/incident/postgres-store';
+import { type PairedAlert, pairedAlert } from '../../support/alert-storm';
+import { describeWithDatastores, freshDatabase } from '../../support/datastores';
+import { restoreWeb2 } from '../../support/haproxy-runtime';
+import { CHANNEL, ONCALL, SRE_GROUP, slackFixture } from '../../support/pilot-harness';
+import { type ReplicaSet, startReplicas } from '../../support/replicas';
+import { type RecordedCall, type SlackMessage, SlackStandIn } from '../../support/slack-standin';
+import { describeWithHosts, type TestHosts, testHostConfig } from '../../support/test-hosts';
+
+const REPO = join(__dirname, '..', '..', '..');
+
+/** The channel pace every replica is given; shared (limits.redis.url), the channel as a whole must keep it. */
+const PACE = { postsPerSecond: 5, postBurst: 5 };
+
+/** Whether a call is an incident message (the one with the step buttons), not a reply or an alert announcement. */
+const isIncidentMessage = (c: RecordedCall) =>
+  c.method === 'chat.postMessage' &&
+  c.status === 200 &&
+  typeof c.args.thread_ts === 'string' &&
+  JSON.stringify(c.args.blocks ?? '').includes('step.');
+
+describeWithDatastores('several bot replicas (#13 §3)', () => {
+  describeWithHosts('real processes', (hosts: TestHosts) => {
+    let dir: string;
+    let slack: SlackStandIn;
+    let db: { url: string; drop(): Promise<void> };
+    let set: ReplicaSet | undefined;
+    let reader: PostgresIncidentStore;
+
+    beforeEach(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'rbp-replicas-'));
+      db = await freshDatabase('replicas');
+      reader = await openPostgresStore(db.url, { poolSize: 2 });
+      slack = new SlackStandIn({ channels: { [CHANNEL]: 'incidents' }, usergroups: { [SRE_GROUP]: [ONCALL] } });
+      await slack.start();
+    });
+    afterEach(async () => {
+      await set?.stop();
+      set = undefined;
+      await reader.close();
+      await slack.stop();
+      await db.drop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    /** The config every replica shares: the one database, the channel, the repo's runbooks. */
+    function replicaConfig(extra: Record<string, unknown> = {}): Record<string, unknown> {
+      return {
+        slack: { channels: [CHANNEL], stillFiringIntervalSec: 3600, ...PACE },
+        runbooks: join(REPO, 'runbooks'),
+        store: { url: db.url },
+        access: { mitigate: [SRE_GROUP] },
+        ...extra,
+      };
+    }
+
+    /** Delivers alert i as the Slack message (to the replica the balancer picks) and as the webhook (to another). */
+    async function sendBoth(alert: PairedAlert, replicas: number): Promise<{ slack: number; webhook: number }> {
+      const posted = await slack.postAlertMessage(CHANNEL, alert.slack);
+      expect(posted.status).toBe(200);
+      const slackReplica = set!.balancer.indexOf(posted.url?.replace('/slack/events', ''));
+      const hook = await set!.webhook(alert.webhook, { startAt: (slackReplica + 1) % replicas });
+      expect(hook.status).toBe(202);
+      return { slack: slackReplica, webhook: hook.replica };
+    }
+
+    it('an alert storm over three replicas opens exactly one incident per alert', async () => {
+      // given three replicas on one database
+      set = await startReplicas({ count: 3, slack, dir, config: replicaConfig() });
+      const alerts = Array.from({ length: 40 }, (_, i) => pairedAlert(i));
+
+      // when every alert arrives twice, as the Slack message and as the webhook, at two different replicas
+      const routes: Array<{ slack: number; webhook: number }> = [];
+      for (let i = 0; i < alerts.length; i += 10)
+        routes.push(...(await Promise.all(alerts.slice(i, i + 10).map((a) => sendBoth(a, 3)))));
+      expect(routes.every((r) => r.slack !== r.webhook && r.slack >= 0 && r.webhook >= 0)).toBe(true);
+      expect(new Set(routes.map((r) => r.slack)).size).toBe(3);
+
+      // then exactly one incident per alert, each shown
+      await set.until(
+        'an incident message for every alert',
+        async () => (await reader.listOpen()).filter((i) => i.messageTs).length >= alerts.length,
+        45_000,
+      );
+      const open = await reader.listOpen();
+      expect(open).toHaveLength(alerts.length);
+      expect(new Set(open.map((i) => `${i.alert.labels.backend}/${i.alert.labels.server}`))).toEqual(
+        new Set(alerts.map((a) => a.key)),
+      );
+
+      // and every incident is shown (its message posted: messageTs set above)
+      expect(open.every((i) => i.messageTs)).toBe(true);
+    }, 60_000);
+
+    // Pending until the incident message is posted once across replicas (issue #13 §2) lands on main: today two
+    // replicas that take the same alert at the same moment may each post it (51 messages for 40 alerts, measured).
+    it.todo('an alert storm over three replicas posts exactly one incident message per alert');
+    // Pending until the channel pace is shared across replicas (limits.redis.url, issue #13 §2) lands on main.
+    it.todo('an alert storm over three replicas keeps the combined posts within the channel pace');
+
+    it('two confirmed restarts of one host submitted to two replicas at once restart haproxy once', async () => {
+      const lb = testHostConfig(hosts);
+      const pidFile = hosts.haproxy.pidFile;
+      const pid = () => Number(readFileSync(pidFile, 'utf8').trim());
+      set = await startReplicas({
+        count: 2,
+        slack,
+        dir,
+        config: replicaConfig({ hosts: [lb], mitigation: { verifyDelayMs: 300, cooldownSec: 300 } }),
+      });
+      try {
+        // given an incident on the loopback haproxy, and two modals open (each opened by the replica that took the click)
+        const fixture = slackFixture('single.slack-default.firing.event.json');
+        const { ts: _t, channel: _c, event_ts: _e, ...fields } = fixture as SlackMessage & { event_ts?: string };
+        const alert = await slack.postAlertMessage(CHANNEL, fields);
+        const shown = await slack.waitFor(
+          'chat.postMessage',
+          (c) => isIncidentMessage(c) && c.args.thread_ts === alert.ts,
+          15_000,
+        );
+        const messageTs = (shown.response as { ts: string }).ts;
+        const clicks = [];
+        for (let i = 0; i < 2; i++)
+          clicks.push(
+            await slack.clickButton({
+              user: ONCALL,
+              channel: CHANNEL,
+              messageTs,
+              actionId: 'step.run:mitigation-1:restart',
+            }),
+          );
+        expect(clicks.map((c) => c.status)).toEqual([200, 200]);
+        await set.until('two modals', () => slack.calls('views.open').filter((c) => c.status === 200).length === 2);
+        const before = pid();
+
+        // when both are submitted at the same moment, to two different replicas
+        const values = {
+          reason: { reason: { type: 'plain_text_input', value: 'both of us clicked' } },
+          options: { options: { type: 'checkboxes', selected_options: [] } },
+        };
+        const viewIds = slack.calls('views.open').map((c) => (c.response as { view: { id: string } }).view.id);
+        const submitted = await Promise.all(
+          viewIds.map((viewId) => slack.submitView({ user: ONCALL, viewId, values })),
+        );
+        expect(submitted.map((s) => s.status)).toEqual([200, 200]);
+        expect(new Set(submitted.map((s) => s.url)).size).toBe(2);
+
+        // then haproxy restarted once: one verified restart, one refusal, the pid read back changed once
+        const verified = await slack.waitFor(
+          'chat.postMessage',
+          (c) => /Restart HAProxy on lb-test: verified, /.test(String(c.args.text ?? '')),
+          30_000,
+        );
+        await set.until('the second submission answered', async () =>
+          (await reader.audits({ host: 'lb-test' })).length >= 2 ? true : undefined,
+        );
+        await new Promise((r) => setTimeout(r, 1000));
+        const audit = await reader.audits({ host: 'lb-test' });
+        expect(audit.filter((a) => a.outcome === 'ok')).toHaveLength(1);
+        expect(audit.filter((a) => a.outcome === 'refused')).toHaveLength(1);
+        expect(
+          slack
+            .calls('chat.postMessage')
+            .filter((c) => /Restart HAProxy on lb-test: verified/.test(String(c.args.text))),
+        ).toHaveLength(1);
+        const after = pid();
+        expect(after).not.toBe(before);
+        // the pid the bot read back is the one running now, and it replaced the one from before: one restart
+        expect(JSON.stringify(verified.args.blocks)).toContain(`new process pid ${after} (was ${before})`);
+      } finally {
+        await restoreWeb2(hosts);
+      }
+    }, 60_000);
+
+    // Pending until step leases (issue #13 §2: a dead replica's running step is recorded `interrupted` by another one
+    // within a bounded time) land on main: today the step stays `running` until a replica starts again.
+    it.todo(
+      'kill -9 of the replica running a long step: another replica records it interrupted, the timeline complete',
+    );
+
+    it('a rolling restart of every replica during an alert storm loses no alert', async () => {
+      set = await startReplicas({
+        count: 2,
+        slack,
+        dir,
+        config: replicaConfig({
+          slack: { channels: [CHANNEL], stillFiringIntervalSec: 3600, postsPerSecond: 50, postBurst: 50 },
+        }),
+      });
+      const replicas = set;
+      // given a storm: each alert sent once, by one path (the Slack message, then the webhook, in turn), a few a
+      // second, from before the first stop until after the last start
+      const sent: PairedAlert[] = [];
+      let restarting = true;
+      const storm = (async () => {
+        const statuses: number[] = [];
+        for (let i = 0; (restarting || i < 20) && i < 200; i += 2) {
+          const [viaSlack, viaWebhook] = [pairedAlert(i), pairedAlert(i + 1)];
+          sent.push(viaSlack, viaWebhook);
+          const answers = await Promise.all([
+            slack.postAlertMessage(CHANNEL, viaSlack.slack),
+            replicas.webhook(viaWebhook.webhook),
+          ]);
+          statuses.push(...answers.map((a) => a.status));
+          await new Promise((r) => setTimeout(r, 150));
+        }
+        return statuses;
+      })();
+
+      // when every replica in turn is stopped (SIGTERM), waited for and started again, while the storm goes on
+      const exits = [];
+      for (let i = 0; i < replicas.replicas.length; i++) {
+        await new Promise((r) => setTimeout(r, 500));
+        exits.push(await replicas.restart(i));
+      }
+      await new Promise((r) => setTimeout(r, 500));
+      restarting = false;
+      const statuses = await storm;
+
+      // then every stop was orderly, the storm did meet stopped replicas (the balancer skipped them), every alert was
+      // taken, and every alert has its incident
+      expect(exits.map((e) => e.code)).toEqual(replicas.replicas.map(() => 0));
+      expect((slack.loadBalancer?.refused ?? 0) + replicas.balancer.refused).toBeGreaterThan(0);
+      expect(statuses.filter((s) => s !== 200 && s !== 202)).toEqual([]);
+      await replicas.until(
+        'an incident for every alert',
+        async () => (await reader.listOpen()).filter((i) => i.messageTs).length >= sent.length,
+        30_000,
+      );
+      const open = await reader.listOpen();
+      expect(new Set(open.map((i) => `${i.alert.labels.backend}/${i.alert.labels.server}`))).toEqual(
+        new Set(sent.map((a) => a.key)),
+      );
+      expect(open).toHaveLength(sent.length);
+    }, 60_000);
+  });
+});
