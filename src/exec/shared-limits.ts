@@ -269,6 +269,11 @@ export class SharedLimiter {
     return { running, queued };
   }
 
+  /** Resolves once this process has no job received, waiting or running in this limiter. */
+  idle(): Promise<void> {
+    return whenIdle(this.limiter);
+  }
+
   /**
    * Stops taking jobs; with dropWaitingJobs, waiting ones are rejected. Leaves the shared connection open (closing it
    * unsubscribes every limiter at once); stops this limiter's heartbeat, now or once it has started.
@@ -346,4 +351,11 @@ function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
     timer = setTimeout(() => reject(new DeadlineError(`no answer within ${ms} ms`)), ms);
   });
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/** Resolves once a bottleneck limiter has nothing received, queued or running in this process. */
+export function whenIdle(limiter: Bottleneck): Promise<void> {
+  const c = limiter.counts();
+  if (c.RECEIVED + c.QUEUED + c.RUNNING + c.EXECUTING === 0) return Promise.resolve();
+  return new Promise((r) => limiter.once('idle', () => r()));
 }

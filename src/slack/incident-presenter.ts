@@ -274,13 +274,15 @@ export class IncidentPresenter {
     }
     const left = Math.max(0, deadline - Date.now());
     let timer: NodeJS.Timeout | undefined;
-    const stopped = this.pacer.stop();
+    const drained = this.pacer.drained();
     const timedOut = await Promise.race([
-      stopped.then(() => false),
+      drained.then(() => false),
       new Promise<boolean>((r) => (timer = setTimeout(() => r(true), left))),
     ]);
     clearTimeout(timer);
     if (timedOut) this.deps.logger.warn({ queued: this.queued() }, 'posts still queued at stop were not sent');
+    // Dropping what still waits: a queue paced at one post a minute would otherwise keep the process up for minutes.
+    await this.pacer.stop({ dropWaiting: true });
   }
 
   private follow<T>(call: Promise<T>): Promise<T> {

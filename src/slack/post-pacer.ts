@@ -5,7 +5,7 @@
  */
 import Bottleneck from 'bottleneck';
 import { PilotError } from '../errors';
-import type { SharedLimiter, SharedLimits } from '../exec/shared-limits';
+import { type SharedLimiter, type SharedLimits, whenIdle } from '../exec/shared-limits';
 import type { Logger } from '../logger';
 
 export interface PostPacerOptions {
@@ -63,13 +63,21 @@ export class PostPacer {
     return n;
   }
 
-  /** Stops the queues, letting queued posts go out; resolves when they have. */
-  async stop(): Promise<void> {
+  /** Resolves once no post is queued or under way in any channel. */
+  drained(): Promise<void> {
+    return Promise.all(
+      [...this.channels.values()].flatMap((q) => [whenIdle(q.local), ...(q.shared ? [q.shared.idle()] : [])]),
+    ).then(() => undefined);
+  }
+
+  /**
+   * Stops the queues. By default queued posts still go out and it resolves when they have; with `dropWaiting` they
+   * are refused at once ("the bot is stopping"): a queue paced at one post a minute would hold a stop for minutes.
+   */
+  async stop(opts: { dropWaiting?: boolean } = {}): Promise<void> {
+    const how = { dropWaitingJobs: opts.dropWaiting ?? false, dropErrorMessage: 'the bot is stopping' };
     await Promise.all(
-      [...this.channels.values()].flatMap((q) => [
-        q.local.stop({ dropWaitingJobs: false }),
-        ...(q.shared ? [q.shared.stop({ dropWaitingJobs: false })] : []),
-      ]),
+      [...this.channels.values()].flatMap((q) => [q.local.stop(how), ...(q.shared ? [q.shared.stop(how)] : [])]),
     );
   }
 

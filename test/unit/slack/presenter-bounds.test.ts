@@ -72,7 +72,14 @@ describe('IncidentPresenter bounds', () => {
     expect(waiting).toHaveLength(2);
     for (const w of waiting.splice(0)) w();
     await other;
-    void accepted;
+    // and a stop does not wait minutes for the paced queue: what still waits is dropped, each caller told
+    await presenter.close(50);
+    const outcomes = await Promise.all(accepted);
+    expect(outcomes.filter((o) => o instanceof Error).map((o) => (o as Error).message)).toEqual([
+      'the bot is stopping',
+      'the bot is stopping',
+      'the bot is stopping',
+    ]);
   });
 
   it('forgets a closed incident’s message once shown, so the map does not grow with every incident', async () => {
