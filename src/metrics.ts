@@ -63,6 +63,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly stepsInterrupted = new Counter({
+    name: 'runbook_pilot_steps_interrupted_total',
+    help: 'Steps recorded interrupted by a sweep because the process running them is gone, by reason (lease_expired: another replica stopped renewing its lease; restart: left by a previous run)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   private watched = false;
 
   constructor() {

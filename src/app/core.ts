@@ -19,6 +19,7 @@ import { hostChoices } from '../incident/host-choices';
 import { InflightSteps } from '../incident/inflight-steps';
 import { openPostgresStore, redactUrl } from '../incident/postgres-store';
 import type { RunStepDeps } from '../incident/run-step';
+import { StepLeases } from '../incident/step-leases';
 import { type IncidentStore, SqliteIncidentStore } from '../incident/store';
 import type { Incident } from '../incident/types';
 import { LabelMemory } from '../ingest/label-memory';
@@ -61,6 +62,8 @@ export interface Core {
   eventClaims: EventClaims;
   /** This process's id among the replicas sharing the store: its post claims and step leases carry it. */
   replicaId: string;
+  /** The leases of this replica's queued and running steps, and the sweep for other replicas' expired ones. */
+  stepLeases: StepLeases;
   /** The SSH pool, unless an executor was passed in; its connection counts feed /metrics. */
   pool?: SshPool;
   /** Runs commands on hosts (the pool, or the one passed in), its SSH failures counted. */
@@ -103,7 +106,7 @@ export async function buildCore(opts: CreateAppOptions): Promise<Core> {
       'store: Postgres, but no limits.redis.url (or REDIS_URL): the per-host SSH limits, the per-user click limit and the per-channel post pace are kept per process, so N replicas allow N times as much',
     );
   const replicaId = opts.replicaId ?? newReplicaId();
-  logger.info({ replicaId }, 'replica id (its claims in the store carry it)');
+  logger.info({ replicaId }, 'replica id (its post claims and step leases in the store carry it)');
   const pool = opts.executor
     ? undefined
     : new SshPool({
@@ -120,6 +123,16 @@ export async function buildCore(opts: CreateAppOptions): Promise<Core> {
     shared: sharedLimits,
   });
   const inflight = new InflightSteps();
+  const stepLeases = new StepLeases({
+    store,
+    replicaId,
+    leaseMs: config.replicas.leaseSec * 1000,
+    heartbeatMs: config.replicas.heartbeatSec * 1000,
+    now,
+    logger: logger.child({ component: 'step-leases' }),
+    counted: (reason) =>
+      metrics.stepsInterrupted.inc({ reason: reason === 'lease-expired' ? 'lease_expired' : reason }),
+  });
   const choicesOf = (incident: Incident): string[] =>
     hostChoices(config.hosts, runbooks.get(incident.alertname)?.binding, incident.alert.labels).map((h) => h.name);
   const runStepDeps: RunStepDeps = {
@@ -133,6 +146,7 @@ export async function buildCore(opts: CreateAppOptions): Promise<Core> {
     logger,
     inflight,
     hostChoices: choicesOf,
+    lease: stepLeases.lease(),
   };
   const alertmanager = new AlertmanagerClient(serviceSettings(config, 'alertmanager'));
   return {
@@ -145,6 +159,7 @@ export async function buildCore(opts: CreateAppOptions): Promise<Core> {
     store,
     eventClaims,
     replicaId,
+    stepLeases,
     ...(pool ? { pool } : {}),
     executor,
     scheduler,

@@ -7,7 +7,8 @@ import { createServer, type IncomingMessage, Server, type ServerResponse } from 
 import type { SocketModeReceiver } from '@slack/bolt';
 import { PilotError } from '../errors';
 import { sendJson } from '../http/read-body';
-import { recordInterrupted, recoverInterruptedSteps } from '../incident/run-step';
+import { recordInterrupted } from '../incident/run-step';
+import type { SweptStep } from '../incident/step-leases';
 import type { Core } from './core';
 import { metricsHandler, type Readiness, type Receiving } from './receiver';
 import type { Services } from './services';
@@ -38,9 +39,10 @@ export function createLifecycle(
     await app.init();
     if (env.metricsPort !== undefined) metricsServer = await startMetricsServer(env.metricsPort, metricsHandler(core));
     const port = socketReceiver ? await startSocketMode(socketReceiver) : await startHttp();
-    // Steps a previous process left queued or running will never finish: say so, on the timeline and the message.
-    for (const incidentId of await recoverInterruptedSteps({ store, now: core.now }))
-      void presenter.refresh(incidentId);
+    // Steps a previous process (or a dead replica) left queued or running will never finish: say so, on the timeline,
+    // the message and (a dead replica's) in the thread. Then renew this replica's leases and sweep, on a heartbeat.
+    tellInterrupted(await core.stepLeases.recover());
+    core.stepLeases.start(tellInterrupted);
     readiness.set(true);
     return port;
   }
@@ -76,6 +78,8 @@ export function createLifecycle(
       }
     }
     await queueStopped;
+    // Every step of this replica has ended (its lease with it): the heartbeat may stop.
+    await core.stepLeases.stop();
     // Alerts Alertmanager was told were taken: handled before the posts are flushed, within the same bound.
     if (!(await intake.drain(5000)))
       logger.warn(
@@ -87,6 +91,24 @@ export function createLifecycle(
     await core.sharedLimits?.close();
     await core.eventClaims.close();
     await store.close();
+  }
+
+  /**
+   * The incidents whose steps a sweep recorded interrupted: their messages refreshed, and for a replica that died, a
+   * line in the thread (its own "running …" reply will never be replaced).
+   */
+  function tellInterrupted(swept: SweptStep[]): void {
+    for (const incidentId of new Set(swept.map((s) => s.step.incidentId))) void presenter.refresh(incidentId);
+    for (const s of swept) {
+      if (s.reason !== 'lease-expired') continue;
+      void (async () => {
+        const incident = await store.get(s.step.incidentId);
+        if (!incident?.threadTs) return;
+        await presenter.reply(incident, { text: interruptedLine(s) });
+      })().catch((err: unknown) =>
+        logger.warn({ err, incidentId: s.step.incidentId }, 'could not tell the thread of an interrupted step'),
+      );
+    }
   }
 
   /** The receiver, the metrics port and (Socket Mode) the WebSocket, closed: no request reaches the bot any more. */
@@ -190,6 +212,15 @@ function startMetricsServer(
     );
     server.listen(port, () => resolve(server));
   });
+}
+
+/** What the thread reads when a dead replica's step is recorded interrupted. */
+export function interruptedLine(s: SweptStep): string {
+  const { actionId } = s.step.state;
+  const since = s.step.leaseUntil ? ` (its lease expired at ${s.step.leaseUntil.slice(11, 19)} UTC)` : '';
+  return s.ran
+    ? `⚠️ ${actionId} was interrupted: the bot process running it stopped${since}. Its outcome is unknown: check the host before running it again.`
+    : `⚠️ ${actionId} was interrupted before it ran: the bot process that queued it stopped${since}. Nothing ran; run it again.`;
 }
 
 /** The promise's value, or undefined when it takes longer than `ms`. */

@@ -240,8 +240,20 @@ export const ConfigSchema = z.strictObject({
        * posts it on the alert's next delivery after this.
        */
       postClaimSec: z.number().int().min(5).max(3600).default(120),
+      /**
+       * How long a queued or running step's lease holds without renewal: once it expired (its replica died), another
+       * replica records the step interrupted. Seconds; at least three heartbeats, so one late heartbeat loses nothing.
+       */
+      leaseSec: z.number().min(1).max(3600).default(30),
+      /** How often a replica renews its steps' leases and sweeps for expired ones, in seconds. */
+      heartbeatSec: z.number().min(0.2).max(600).default(5),
     })
-    .default({ postClaimSec: 120 }),
+    .refine((r) => r.heartbeatSec * 3 <= r.leaseSec, {
+      message:
+        'replicas.heartbeatSec must be at most a third of replicas.leaseSec (a late heartbeat must not expire a lease)',
+      path: ['heartbeatSec'],
+    })
+    .default({ postClaimSec: 120, leaseSec: 30, heartbeatSec: 5 }),
   ssh: z
     .strictObject({
       keepaliveIntervalMs: z.number().int().positive().default(10000),

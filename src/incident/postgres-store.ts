@@ -14,7 +14,10 @@ import type {
   LockResult,
   OpenIncidentInput,
   PostClaim,
+  StaleMode,
+  StaleStep,
   StepEventRecord,
+  StepLease,
   StoreTx,
   TransactionOptions,
 } from './store';
@@ -110,6 +113,16 @@ export const PG_MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: 
       -- Who is posting an incident's message, until when: one replica posts it (see claimPost).
       ALTER TABLE incidents ADD COLUMN post_claim_owner TEXT;
       ALTER TABLE incidents ADD COLUMN post_claim_until TEXT;`,
+  },
+  {
+    version: 3,
+    name: 'step leases',
+    sql: `
+      -- A queued or running step's lease: the replica running it renews it; once it expired another records it
+      -- interrupted.
+      ALTER TABLE steps ADD COLUMN owner TEXT;
+      ALTER TABLE steps ADD COLUMN lease_until TEXT;
+      CREATE INDEX steps_by_lease ON steps(lease_until) WHERE lease_until IS NOT NULL;`,
   },
 ];
 
@@ -349,11 +362,55 @@ class PgOps implements StoreTx {
     stepId: string,
     state: StepState,
     event: StepEventRecord,
+    lease?: StepLease,
   ): Promise<TimelineEvent> {
     // Both in one transaction: inside one already (this is a transaction's client) or a new one.
     return this.atomically(async (ops) => {
-      await ops.upsertStep(incidentId, stepId, state);
+      await ops.upsertStep(incidentId, stepId, state, lease);
       return ops.appendTimeline(incidentId, event.type, event.actor, event.details, event.at);
+    });
+  }
+
+  async renewStepLeases(owner: string, until: string): Promise<number> {
+    const res = await this.q.query('UPDATE steps SET lease_until = $1 WHERE owner = $2', [until, owner]);
+    return res.rowCount ?? 0;
+  }
+
+  async staleSteps(now: string, mode: StaleMode): Promise<StaleStep[]> {
+    const which =
+      mode === 'all' ? 'TRUE' : mode === 'unleased' ? '(lease_until IS NULL OR lease_until < $1)' : 'lease_until < $1';
+    const { rows } = await this.q.query<{
+      incident_id: string;
+      step_id: string;
+      state_json: StaleStep['state'];
+      owner: string | null;
+      lease_until: string | null;
+    }>(
+      `SELECT incident_id, step_id, state_json, owner, lease_until FROM steps
+       WHERE state_json->>'state' IN ('queued', 'running') AND ${which}
+       ORDER BY incident_id, step_id`,
+      mode === 'all' ? [] : [now],
+    );
+    return rows.map((r) => ({
+      incidentId: Number(r.incident_id),
+      stepId: r.step_id,
+      state: r.state_json,
+      owner: r.owner,
+      leaseUntil: r.lease_until,
+    }));
+  }
+
+  async endStaleStep(step: StaleStep, state: StepState, event: StepEventRecord): Promise<boolean> {
+    return this.atomically(async (ops) => {
+      const res = await ops.q.query(
+        `UPDATE steps SET state_json = $1, owner = NULL, lease_until = NULL
+         WHERE incident_id = $2 AND step_id = $3 AND owner IS NOT DISTINCT FROM $4
+           AND lease_until IS NOT DISTINCT FROM $5 AND state_json->>'state' IN ('queued', 'running')`,
+        [JSON.stringify(state), step.incidentId, step.stepId, step.owner, step.leaseUntil],
+      );
+      if ((res.rowCount ?? 0) === 0) return false;
+      await ops.appendTimeline(step.incidentId, event.type, event.actor, event.details, event.at);
+      return true;
     });
   }
 
@@ -367,11 +424,14 @@ class PgOps implements StoreTx {
     return fn(this);
   }
 
-  protected async upsertStep(id: number, stepId: string, state: StepState): Promise<void> {
+  /** A step's state, with its lease while it is queued or running (none otherwise: it ended, nobody runs it). */
+  protected async upsertStep(id: number, stepId: string, state: StepState, lease?: StepLease): Promise<void> {
+    const leased = lease && (state.state === 'queued' || state.state === 'running') ? lease : undefined;
     await this.q.query(
-      `INSERT INTO steps (incident_id, step_id, state_json) VALUES ($1, $2, $3)
-       ON CONFLICT (incident_id, step_id) DO UPDATE SET state_json = excluded.state_json`,
-      [id, stepId, JSON.stringify(state)],
+      `INSERT INTO steps (incident_id, step_id, state_json, owner, lease_until) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (incident_id, step_id) DO UPDATE
+         SET state_json = excluded.state_json, owner = excluded.owner, lease_until = excluded.lease_until`,
+      [id, stepId, JSON.stringify(state), leased?.owner ?? null, leased?.until ?? null],
     );
   }
 
@@ -573,6 +633,8 @@ class PgOps implements StoreTx {
 
 /** The Postgres store: a pool of connections; `transaction` holds one of them from BEGIN to COMMIT. */
 export class PostgresIncidentStore extends PgOps implements IncidentStore {
+  /** Replicas share it: a queued or running step may be another live replica's. */
+  readonly shared = true;
   private closed = false;
 
   constructor(private readonly pool: Pool) {

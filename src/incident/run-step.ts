@@ -46,6 +46,11 @@ export interface RunStepDeps {
   inflight?: InflightSteps;
   /** The hosts a user may pick for an incident whose alert names none (see hostChoices). */
   hostChoices?(incident: Incident): string[];
+  /**
+   * The lease a queued or running step takes (this replica, for how long unless renewed: see StepLeases); absent, it
+   * takes none.
+   */
+  lease?: { owner: string; ttlMs: number };
 }
 
 export interface RunStepRequest {
@@ -420,7 +425,11 @@ class StepRun {
 
   /** The step's state and its timeline event, in one transaction, after the step's earlier writes. */
   private record(state: StepState, event: StepEventRecord): Promise<void> {
-    return this.write(() => this.deps.store.recordStep(this.req.incident.id, this.req.step.id, state, event));
+    const { lease, now } = this.deps;
+    // Queued and running carry this replica's lease (the store drops it from the final state): if this process dies,
+    // another replica records the step interrupted once the lease expires.
+    const held = lease && { owner: lease.owner, until: new Date(now().getTime() + lease.ttlMs).toISOString() };
+    return this.write(() => this.deps.store.recordStep(this.req.incident.id, this.req.step.id, state, event, held));
   }
 
   private write(fn: () => unknown): Promise<void> {
@@ -523,28 +532,6 @@ export async function runActionQuietly(
     }),
   );
   return { built, result };
-}
-
-/**
- * At start-up: steps the store still shows queued or running belong to a bot process that is gone (a crash, a
- * kill -9): nothing will finish them. Each is recorded as interrupted, so no step stays "running" forever and the
- * timeline says what happened. Returns the incidents that changed, to refresh their messages.
- */
-export async function recoverInterruptedSteps(deps: Pick<RunStepDeps, 'store' | 'now'>): Promise<number[]> {
-  const changed: number[] = [];
-  for (const incident of await deps.store.listOpen()) {
-    for (const [stepId, state] of Object.entries(incident.steps)) {
-      if (state.state !== 'queued' && state.state !== 'running') continue;
-      await recordInterrupted(
-        deps,
-        { incidentId: incident.id, stepId, actionId: state.actionId, user: state.by },
-        state.state === 'running',
-        { reason: 'the bot restarted' },
-      );
-      if (!changed.includes(incident.id)) changed.push(incident.id);
-    }
-  }
-  return changed;
 }
 
 /** The longest a command may hold its host's slot: connecting, then running to its timeout (plus closing). */

@@ -22,6 +22,28 @@ export interface OpenIncidentInput {
   postClaim?: PostClaim;
 }
 
+/** A step's lease: the replica running it, and until when (ISO) it counts as alive unless renewed. */
+export interface StepLease {
+  owner: string;
+  until: string;
+}
+
+/** A queued or running step whose owner may be gone: what a sweeper needs to record it interrupted. */
+export interface StaleStep {
+  incidentId: number;
+  stepId: string;
+  state: Extract<StepState, { state: 'queued' | 'running' }>;
+  /** The lease as read (null: the step was recorded without one, by an older bot). */
+  owner: string | null;
+  leaseUntil: string | null;
+}
+
+/**
+ * Which queued or running steps count as stale: `expired` (their lease ran out), `unleased` (also those recorded
+ * without a lease, by an older bot), `all` (every one: a single process starting, whose previous run is gone).
+ */
+export type StaleMode = 'expired' | 'unleased' | 'all';
+
 /** Who may post an incident's message, until when (ISO time): a claim that expires lets another replica post it. */
 export interface PostClaim {
   owner: string;
@@ -71,7 +93,26 @@ export interface StoreOps {
    * Sets a step's state and appends the timeline event that says why, in one transaction: nobody reads a step
    * "failed" without the event that says so, and a crash between the two cannot split them.
    */
-  recordStep(incidentId: number, stepId: string, state: StepState, event: StepEventRecord): Promise<TimelineEvent>;
+  recordStep(
+    incidentId: number,
+    stepId: string,
+    state: StepState,
+    event: StepEventRecord,
+    lease?: StepLease,
+  ): Promise<TimelineEvent>;
+  /**
+   * Renews the leases of every step `owner` holds until `until`: the heartbeat of a replica. Returns how many. A step
+   * that ended (or that another replica recorded interrupted) holds no lease and is not touched.
+   */
+  renewStepLeases(owner: string, until: string): Promise<number>;
+  /** Queued or running steps whose owner may be gone, at `now` (ISO): see StaleMode. */
+  staleSteps(now: string, mode: StaleMode): Promise<StaleStep[]>;
+  /**
+   * Records a stale step's end (its state and timeline event, in one transaction) only if it is still as read: queued
+   * or running, with the same lease. Of replicas sweeping at once, one records it; false for the others, and when the
+   * owner renewed or ended it meanwhile.
+   */
+  endStaleStep(step: StaleStep, state: StepState, event: StepEventRecord): Promise<boolean>;
   /** Records a silence the bot created for the incident. */
   addSilence(incidentId: number, silence: Omit<IncidentSilence, 'expiredAt' | 'expiredBy'>): Promise<Incident>;
   /** Marks a silence expired (idempotent: the first expiry is kept). Undefined when the incident has no such silence. */
@@ -104,6 +145,11 @@ export interface TransactionOptions {
 export type StoreTx = StoreOps;
 
 export interface IncidentStore extends StoreOps {
+  /**
+   * Whether other processes may share this store (Postgres): then a queued or running step may belong to a live
+   * replica, and only an expired lease says its owner is gone.
+   */
+  readonly shared: boolean;
   /**
    * Runs `fn` in one transaction: everything it does through `tx` commits together, or nothing does when it throws
    * (e.g. a step's state and its timeline event). Keep `fn` short and free of network calls other than the store's:
@@ -200,6 +246,10 @@ const MIGRATIONS: string[] = [
   // Who is posting an incident's message, until when: one replica posts it (see claimPost).
   `ALTER TABLE incidents ADD COLUMN post_claim_owner TEXT;
    ALTER TABLE incidents ADD COLUMN post_claim_until TEXT;`,
+  // A queued or running step's lease: the replica running it renews it; once it expired another records it interrupted.
+  `ALTER TABLE steps ADD COLUMN owner TEXT;
+   ALTER TABLE steps ADD COLUMN lease_until TEXT;
+   CREATE INDEX steps_by_lease ON steps(lease_until) WHERE lease_until IS NOT NULL;`,
 ];
 
 interface SilenceRow {
@@ -376,22 +426,76 @@ class SqliteOps {
   }
 
   setStep(id: number, stepId: string, state: StepState): Incident {
-    this.db
-      .prepare(
-        'INSERT INTO steps (incident_id, step_id, state_json) VALUES (?, ?, ?) ON CONFLICT (incident_id, step_id) DO UPDATE SET state_json = excluded.state_json',
-      )
-      .run(id, stepId, JSON.stringify(state));
+    this.upsertStep(id, stepId, state);
     return this.mustGet(id);
   }
 
-  recordStep(incidentId: number, stepId: string, state: StepState, event: StepEventRecord): TimelineEvent {
+  recordStep(
+    incidentId: number,
+    stepId: string,
+    state: StepState,
+    event: StepEventRecord,
+    lease?: StepLease,
+  ): TimelineEvent {
     return this.db.transaction(() => {
-      this.db
-        .prepare(
-          'INSERT INTO steps (incident_id, step_id, state_json) VALUES (?, ?, ?) ON CONFLICT (incident_id, step_id) DO UPDATE SET state_json = excluded.state_json',
-        )
-        .run(incidentId, stepId, JSON.stringify(state));
+      this.upsertStep(incidentId, stepId, state, lease);
       return this.appendTimeline(incidentId, event.type, event.actor, event.details, event.at);
+    })();
+  }
+
+  /** A step's state, with its lease while it is queued or running (none otherwise: it ended, nobody runs it). */
+  private upsertStep(incidentId: number, stepId: string, state: StepState, lease?: StepLease): void {
+    const leased = lease && (state.state === 'queued' || state.state === 'running') ? lease : undefined;
+    this.db
+      .prepare(
+        `INSERT INTO steps (incident_id, step_id, state_json, owner, lease_until) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (incident_id, step_id) DO UPDATE
+           SET state_json = excluded.state_json, owner = excluded.owner, lease_until = excluded.lease_until`,
+      )
+      .run(incidentId, stepId, JSON.stringify(state), leased?.owner ?? null, leased?.until ?? null);
+  }
+
+  renewStepLeases(owner: string, until: string): number {
+    return this.db.prepare('UPDATE steps SET lease_until = ? WHERE owner = ?').run(until, owner).changes;
+  }
+
+  staleSteps(now: string, mode: StaleMode): StaleStep[] {
+    const which =
+      mode === 'all' ? '1' : mode === 'unleased' ? '(lease_until IS NULL OR lease_until < ?)' : 'lease_until < ?';
+    const rows = this.db
+      .prepare(
+        `SELECT incident_id, step_id, state_json, owner, lease_until FROM steps
+         WHERE json_extract(state_json, '$.state') IN ('queued', 'running') AND ${which}
+         ORDER BY incident_id, step_id`,
+      )
+      .all(...(mode === 'all' ? [] : [now])) as Array<{
+      incident_id: number;
+      step_id: string;
+      state_json: string;
+      owner: string | null;
+      lease_until: string | null;
+    }>;
+    return rows.map((r) => ({
+      incidentId: r.incident_id,
+      stepId: r.step_id,
+      state: JSON.parse(r.state_json) as StaleStep['state'],
+      owner: r.owner,
+      leaseUntil: r.lease_until,
+    }));
+  }
+
+  endStaleStep(step: StaleStep, state: StepState, event: StepEventRecord): boolean {
+    return this.db.transaction(() => {
+      const info = this.db
+        .prepare(
+          `UPDATE steps SET state_json = ?, owner = NULL, lease_until = NULL
+           WHERE incident_id = ? AND step_id = ? AND owner IS ? AND lease_until IS ?
+             AND json_extract(state_json, '$.state') IN ('queued', 'running')`,
+        )
+        .run(JSON.stringify(state), step.incidentId, step.stepId, step.owner, step.leaseUntil);
+      if (info.changes === 0) return false;
+      this.appendTimeline(step.incidentId, event.type, event.actor, event.details, event.at);
+      return true;
     })();
   }
 
@@ -581,6 +685,8 @@ class SqliteOps {
  * outside it wait until it ends, so they never land inside it.
  */
 export class SqliteIncidentStore implements IncidentStore {
+  /** One process: a step queued or running at its start was left by a previous run, which is gone. */
+  readonly shared = false;
   private readonly ops: SqliteOps;
   /**
    * Resolves when the transaction in progress ends; undefined when none is. Every method waits with
@@ -605,7 +711,10 @@ export class SqliteIncidentStore implements IncidentStore {
       resolveOpen: async (id, patch) => ops.resolveOpen(id, patch),
       markRepeatNotified: async (id, at, notBefore) => ops.markRepeatNotified(id, at, notBefore),
       setStep: async (id, stepId, state) => ops.setStep(id, stepId, state),
-      recordStep: async (id, stepId, state, event) => ops.recordStep(id, stepId, state, event),
+      recordStep: async (id, stepId, state, event, lease) => ops.recordStep(id, stepId, state, event, lease),
+      renewStepLeases: async (owner, until) => ops.renewStepLeases(owner, until),
+      staleSteps: async (now, mode) => ops.staleSteps(now, mode),
+      endStaleStep: async (step, state, event) => ops.endStaleStep(step, state, event),
       addSilence: async (id, silence) => ops.addSilence(id, silence),
       markSilenceExpired: async (id, silenceId, by, at) => ops.markSilenceExpired(id, silenceId, by, at),
       appendTimeline: async (id, type, actor, details, at) => ops.appendTimeline(id, type, actor, details, at),
@@ -669,9 +778,22 @@ export class SqliteIncidentStore implements IncidentStore {
     stepId: string,
     state: StepState,
     event: StepEventRecord,
+    lease?: StepLease,
   ): Promise<TimelineEvent> {
     while (this.busy) await this.busy;
-    return this.ops.recordStep(incidentId, stepId, state, event);
+    return this.ops.recordStep(incidentId, stepId, state, event, lease);
+  }
+  async renewStepLeases(owner: string, until: string): Promise<number> {
+    while (this.busy) await this.busy;
+    return this.ops.renewStepLeases(owner, until);
+  }
+  async staleSteps(now: string, mode: StaleMode): Promise<StaleStep[]> {
+    while (this.busy) await this.busy;
+    return this.ops.staleSteps(now, mode);
+  }
+  async endStaleStep(step: StaleStep, state: StepState, event: StepEventRecord): Promise<boolean> {
+    while (this.busy) await this.busy;
+    return this.ops.endStaleStep(step, state, event);
   }
   async addSilence(incidentId: number, silence: Omit<IncidentSilence, 'expiredAt' | 'expiredBy'>): Promise<Incident> {
     while (this.busy) await this.busy;

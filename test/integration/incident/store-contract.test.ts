@@ -326,6 +326,61 @@ function contract(make: Make): void {
     expect(await store.acquireLock('mitigation:lb-1', 'probe', 1000, now)).toEqual({ acquired: true });
   });
 
+  it('keeps a queued or running step’s lease, renews its owner’s, and ends a stale step once', async () => {
+    const { incident } = await store.openOrGet({ alert, channel: 'C1', threadTs: '1.1', at });
+    const running: StepState = { state: 'running', actionId: 'log-tail', by: 'U1', at };
+    const queued: StepState = { state: 'queued', actionId: 'config-check', by: 'U2', at, ahead: 1 };
+    const event = (type: 'step.started' | 'step.queued' | 'step.interrupted') => ({
+      type,
+      actor: 'U1',
+      details: {},
+      at,
+    });
+    await store.recordStep(incident.id, 'diagnosis-1', running, event('step.started'), {
+      owner: 'A',
+      until: later(30),
+    });
+    await store.recordStep(incident.id, 'diagnosis-4', queued, event('step.queued'), { owner: 'B', until: later(30) });
+    await store.recordStep(incident.id, 'diagnosis-5', running, event('step.started')); // no lease (an older bot)
+    await store.setStep(incident.id, 'mitigation-4', { state: 'done', by: 'U1', at });
+    const ids = (steps: { stepId: string }[]) => steps.map((x) => x.stepId);
+    expect(ids(await store.staleSteps(later(29), 'expired'))).toEqual([]);
+    expect(ids(await store.staleSteps(later(29), 'unleased'))).toEqual(['diagnosis-5']);
+    expect(ids(await store.staleSteps(later(29), 'all'))).toEqual(['diagnosis-1', 'diagnosis-4', 'diagnosis-5']);
+
+    // A renews (its heartbeat); B does not
+    expect(await store.renewStepLeases('A', later(60))).toBe(1);
+    const stale = await store.staleSteps(later(31), 'expired');
+    expect(stale).toEqual([
+      {
+        incidentId: incident.id,
+        stepId: 'diagnosis-4',
+        state: queued,
+        owner: 'B',
+        leaseUntil: later(30),
+      },
+    ]);
+    const failed: StepState = { state: 'failed', actionId: 'config-check', by: 'U2', at: later(31), error: 'gone' };
+    expect(await store.endStaleStep(stale[0], failed, event('step.interrupted'))).toBe(true);
+    // a second sweep of the same read changes nothing, and writes no second event
+    expect(await store.endStaleStep(stale[0], failed, event('step.interrupted'))).toBe(false);
+    expect((await store.timeline(incident.id)).filter((e) => e.type === 'step.interrupted')).toHaveLength(1);
+    expect((await store.get(incident.id))?.steps['diagnosis-4']).toEqual(failed);
+    // a step read stale whose owner renewed meanwhile is not ended
+    const [aStale] = await store.staleSteps(later(61), 'expired');
+    expect(aStale).toMatchObject({ stepId: 'diagnosis-1', owner: 'A', leaseUntil: later(60) });
+    await store.renewStepLeases('A', later(90));
+    expect(await store.endStaleStep(aStale, failed, event('step.interrupted'))).toBe(false);
+    // the unleased step can be ended as read (no lease on either side)
+    const [legacy] = await store.staleSteps(later(61), 'unleased');
+    expect(await store.endStaleStep(legacy, failed, event('step.interrupted'))).toBe(true);
+    // an ended step holds no lease: renewing touches nothing
+    const ok: StepState = { state: 'ok', actionId: 'log-tail', by: 'U1', at, exitCode: 0, durationMs: 5 };
+    await store.recordStep(incident.id, 'diagnosis-1', ok, event('step.started'), { owner: 'A', until: later(99) });
+    expect(await store.renewStepLeases('A', later(120))).toBe(0);
+    expect(await store.staleSteps(later(999), 'all')).toEqual([]);
+  });
+
   it('counts the open incidents', async () => {
     for (const fp of ['a', 'b', 'c'])
       await store.openOrGet({ alert: firingAlert({ fingerprint: fp }), channel: 'C1', threadTs: '1.1', at });
@@ -459,6 +514,35 @@ describeWithDatastores('IncidentStore contract: Postgres', () => {
         held = await decideHostMitigation(b, mitigation, 'lb-1', { ...holder('U0'), actionId: 'drain' }, when);
         expect(held?.go).toBe(true);
       }
+    });
+
+    it('lets one of several replicas sweeping at once record a dead replica’s step interrupted', async () => {
+      const { incident } = await a.openOrGet({ alert, channel: 'C1', threadTs: '1.1', at });
+      const running: StepState = { state: 'running', actionId: 'log-tail', by: 'U1', at };
+      await a.recordStep(
+        incident.id,
+        'diagnosis-1',
+        running,
+        { type: 'step.started', actor: 'U1', details: {}, at },
+        { owner: 'dead', until: later(30) },
+      );
+      const failed: StepState = { state: 'failed', actionId: 'log-tail', by: 'U1', at: later(31), error: 'gone' };
+      const results = await Promise.all(
+        Array.from({ length: 10 }, async (_, i) => {
+          const s = i % 2 ? a : b;
+          const [stale] = await s.staleSteps(later(31), 'expired');
+          return stale
+            ? s.endStaleStep(stale, failed, {
+                type: 'step.interrupted',
+                actor: 'U1',
+                details: { by: i },
+                at: later(31),
+              })
+            : false;
+        }),
+      );
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect((await b.timeline(incident.id)).filter((e) => e.type === 'step.interrupted')).toHaveLength(1);
     });
 
     it('hands a Slack event id to one replica (the event claims of the message listener)', async () => {

@@ -15,7 +15,6 @@ import {
   finalRecord,
   nextPhase,
   type RunStepDeps,
-  recoverInterruptedSteps,
   runStep,
   type StepEnding,
   type StepEvent,
@@ -427,32 +426,28 @@ describe('runStep through every transition', () => {
     expect(await s.state()).toMatchObject({ state: 'failed' });
   });
 
-  it('at start-up, a step a gone process left running or queued is recorded as interrupted', async () => {
+  it('a queued and a running step hold this replica’s lease (the clock’s now + its TTL), and give it up when they end', async () => {
     const s = await setup();
-    await s.store.setStep(s.incident.id, 'diagnosis-2', {
-      state: 'running',
-      actionId: 'status-check',
-      by: 'U1',
-      at: '2026-11-25T03:00:00.000Z',
-    });
-    await s.store.setStep(s.incident.id, 'diagnosis-3', {
-      state: 'queued',
-      actionId: 'connectivity-check',
-      by: 'U2',
-      at: '2026-11-25T03:00:00.000Z',
-      ahead: 1,
-    });
-    expect(await recoverInterruptedSteps(s.deps)).toEqual([s.incident.id]);
-    const events = (await s.store.timeline(s.incident.id)).map((e) => [
-      e.type,
-      e.details.stepId,
-      e.details.ran,
-      e.details.reason,
-    ]);
-    expect(events).toEqual([
-      ['step.interrupted', 'diagnosis-2', true, 'the bot restarted'],
-      ['step.interrupted', 'diagnosis-3', false, 'the bot restarted'],
-    ]);
-    expect(Object.values((await s.store.get(s.incident.id))!.steps).map((x) => x.state)).toEqual(['failed', 'failed']);
+    s.deps.lease = { owner: 'replica-A', ttlMs: 30_000 };
+    s.scheduler.mode = 'hold';
+    const done = runStep(s.deps, { incident: s.incident, step, action, user: 'U1' });
+    await s.settle();
+    const FAR = '9999-12-31T00:00:00.000Z';
+    const leased = async () => (await s.store.staleSteps(FAR, 'expired')).map((x) => [x.state.state, x.owner]);
+    expect(await leased()).toEqual([['queued', 'replica-A']]);
+    const queuedAt = (await s.state()) as { at: string };
+    const [queuedLease] = await s.store.staleSteps(FAR, 'expired');
+    // (the fake clock moves a second at every reading: the lease is read just after the state's time)
+    const ttl = Date.parse(queuedLease.leaseUntil as string) - Date.parse(queuedAt.at);
+    expect(ttl).toBeGreaterThanOrEqual(30_000);
+    expect(ttl).toBeLessThanOrEqual(32_000);
+    s.scheduler.held[0].go();
+    await s.settle();
+    expect(await leased()).toEqual([['running', 'replica-A']]);
+    s.executor.exit(exited(0));
+    await done;
+    // ended: no lease left, nothing for a sweep to find
+    expect(await s.store.staleSteps(FAR, 'all')).toEqual([]);
+    expect(await s.state()).toMatchObject({ state: 'ok' });
   });
 });
