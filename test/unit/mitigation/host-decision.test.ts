@@ -26,19 +26,21 @@ const holder = (user: string, at: number, actionId = 'restart'): LockHolder => (
 const turn = () => new Promise<void>((r) => setImmediate(r));
 
 /** A shared store: what several replicas see. `serialize: false` drops the transaction's hold on the key. */
-function fakeStore(opts: { serialize?: boolean } = {}) {
+function fakeStore(opts: { serialize?: boolean; afterAuditRead?: () => void | Promise<void> } = {}) {
   const locks = new Map<string, { owner: string; since: string; until: number }>();
   const audit: AuditRecord[] = [];
   const keys = new Map<string, Promise<unknown>>();
   const ops: DecisionTx = {
     audits: async (f) => {
       await turn();
-      return audit.filter(
+      const read = audit.filter(
         (a) =>
           (!f.host || a.host === f.host) &&
           (!f.since || a.at >= f.since) &&
           (!f.actionIds || f.actionIds.includes(a.actionId)),
       );
+      await opts.afterAuditRead?.();
+      return read;
     },
     acquireLock: async (name, owner, ttlMs, now) => {
       await turn();
@@ -121,6 +123,34 @@ describe('decideHostMitigation (#13 §2)', () => {
       expect(mine.go).toBe(false);
       expect(!mine.go && ['HOST_BUSY', 'COOLDOWN'].includes(mine.error.code)).toBe(true);
     }
+  });
+
+  it('reads the audit log only once it holds the lock: a restart finishing right after the read cannot slip through', async () => {
+    // the other replica's restart finishes (audit record, then release) exactly between our read of the audit log and
+    // what comes after it: had we read before taking the lock, the lock would now be free and the log read empty
+    let other: { go: true; release(): Promise<void> } | undefined;
+    let finished = false;
+    const { store, audit } = fakeStore({
+      afterAuditRead: async () => {
+        if (finished || !other) return;
+        finished = true;
+        audit.push({
+          at: new Date(T0).toISOString(),
+          user: 'U-other',
+          host: 'lb-1',
+          actionId: 'restart',
+          outcome: 'ok',
+        });
+        await other.release();
+      },
+    });
+    const taken = await decideHostMitigation(store, settings, 'lb-1', holder('U-other', T0), new Date(T0));
+    if (!taken.go) throw new Error('setup: the other replica should hold the host');
+    other = taken;
+    const mine = await decideHostMitigation(store, settings, 'lb-1', holder('U-me', T0), new Date(T0 + 1000));
+    expect(mine.go).toBe(false);
+    // the loser is told why: another mitigation holds the host, naming it
+    expect(!mine.go && mine.error).toMatchObject({ code: 'HOST_BUSY', details: { holder: { user: 'U-other' } } });
   });
 
   it('gives the cooldown (with the time left) and the budget as the reason, and leaves the host unlocked', async () => {
