@@ -235,7 +235,9 @@ describeWithHosts('SIGTERM during an action', (hosts) => {
   it('records a step still running after the grace period as interrupted, ends it on the host, and exits 0', async () => {
     const { storePath, since } = await startAndClick(1000, FaultSteps.long, 'Long step');
     await until('the bot’s SSH connection', () => sshdConnections(hosts, 'spare') > 0, 5000);
-    await new Promise((r) => setTimeout(r, 300));
+    // the command runs on the host (a signal sshd gets before it has started the command has nothing to reach)
+    const remote = () => spawnSync('pgrep', ['-u', hosts.ssh.user, '-f', LONG_SLEEP]).stdout.toString().trim();
+    await until('the remote command to start', () => remote() !== '', 10_000);
 
     bot!.child.kill('SIGTERM');
     const { code } = await bot!.exited;
@@ -254,10 +256,6 @@ describeWithHosts('SIGTERM during an action', (hosts) => {
       /Long step failed: the bot stopped while long-step ran on lb-spare; its outcome is unknown/,
     );
     await until('sshd to see the connection end', () => sshdConnections(hosts, 'spare') === 0, 5000);
-    await until(
-      'the remote command to end',
-      () => !spawnSync('pgrep', ['-u', hosts.ssh.user, '-f', LONG_SLEEP]).stdout.toString().trim(),
-      5000,
-    );
+    await until('the remote command to end', () => remote() === '', 5000);
   }, 60_000);
 });
