@@ -12,16 +12,15 @@ import { registerCompleteLabels } from '../slack/complete-labels';
 import { registerMitigation, requestMitigation } from '../slack/mitigation';
 import { registerObserve } from '../slack/observe';
 import { registerPickHost } from '../slack/pick-host';
-import { registerSteps, type StepFeatureDeps } from '../slack/steps';
+import { type MitigationRequest, registerSteps } from '../slack/steps';
 import { registerUnknownActions } from '../slack/unknown-actions';
 import type { Core } from './core';
 import type { Services } from './services';
 
 /** Registers every feature's listeners on `app`. */
 export function registerFeatures(app: App, core: Core, services: Services): void {
-  const { config, store, runbooks, logger, metrics, labelMemory, alertmanager } = core;
-  const { presenter, flow, access, client } = services;
-  const base = { config, store, runbooks, executor: core.executor, scheduler: core.scheduler, logger, now: core.now };
+  const { config, store, runbooks, scheduler, logger, now, metrics, labelMemory, alertmanager } = core;
+  const { presenter, flow, access, client, runAndReport } = services;
   const limits = { maxValueChars: config.ingest.maxValueChars, maxAlertChars: config.ingest.maxAlertChars };
   const parseOpts = {
     ...alertParseOptions(runbooks, config.hosts, labelMemory),
@@ -30,7 +29,9 @@ export function registerFeatures(app: App, core: Core, services: Services): void
   let botId: Promise<string | undefined> | undefined;
   registerObserve(app, services.observeDeps);
   registerAlerts(app, {
-    ...base,
+    config,
+    logger,
+    now,
     flow,
     eventClaims: core.eventClaims,
     parse: (event) => {
@@ -66,14 +67,33 @@ export function registerFeatures(app: App, core: Core, services: Services): void
       return botId;
     },
   });
-  const steps: StepFeatureDeps = {
-    ...services.stepDeps,
-    requestMitigation: (args) => requestMitigation(services.mitigationDeps, args),
-  };
-  registerSteps(app, steps);
-  registerCompleteLabels(app, { ...base, presenter, learn: (labels) => labelMemory.learn(labels) });
-  registerPickHost(app, { ...base, presenter, hostChoices: core.hostChoices });
+  const askToMitigate = (req: MitigationRequest) => requestMitigation(services.mitigationDeps, req);
+  registerSteps(app, {
+    store,
+    runbooks,
+    scheduler,
+    presenter,
+    logger,
+    now,
+    runAndReport,
+    requestMitigation: askToMitigate,
+  });
+  registerCompleteLabels(app, { config, store, runbooks, logger, now, presenter, learn: (l) => labelMemory.learn(l) });
+  registerPickHost(app, { config, store, runbooks, now, logger, presenter, hostChoices: core.hostChoices });
   registerMitigation(app, services.mitigationDeps);
-  registerCommands(app, { ...steps, flow, access });
+  registerCommands(app, {
+    config,
+    store,
+    runbooks,
+    scheduler,
+    presenter,
+    logger,
+    now,
+    flow,
+    access,
+    hostChoices: core.hostChoices,
+    runAndReport,
+    requestMitigation: askToMitigate,
+  });
   registerUnknownActions(app, { logger });
 }

@@ -17,11 +17,10 @@ import { MitigationService } from '../mitigation/mitigation-service';
 import { parseReadBack, readBackAction } from '../mitigation/read-back';
 import type { HostSnapshot } from '../mitigation/verify';
 import { AlertFlow } from '../slack/alert-flow';
-import type { AppDeps } from '../slack/deps';
 import { IncidentPresenter } from '../slack/incident-presenter';
 import type { MitigationFeatureDeps } from '../slack/mitigation';
 import { type ObserveDeps, type ObserveFeature, observeFeature } from '../slack/observe';
-import { runAndReport, type StepFeatureDeps } from '../slack/steps';
+import { type ReportedStepRunner, runAndReport, type StepRunnerDeps } from '../slack/steps';
 import type { Core } from './core';
 
 /** The Slack-side services, each built once from the core. */
@@ -34,8 +33,8 @@ export interface Services {
   flow: AlertFlow;
   /** Webhook alerts wait here between the 202 and their work; a full queue answers 503 and Alertmanager retries. */
   intake: IntakeQueue<Alert>;
-  /** What runs a step and shows it in the thread (buttons, /incident run, mitigation). */
-  stepDeps: Omit<StepFeatureDeps, 'requestMitigation'>;
+  /** Runs a step and shows it in the thread (buttons, /incident run, mitigation). */
+  runAndReport: ReportedStepRunner;
   mitigation: MitigationService;
   mitigationDeps: MitigationFeatureDeps;
 }
@@ -43,15 +42,6 @@ export interface Services {
 /** Builds the services; `client` is the bot's Slack Web API client. */
 export function buildServices(core: Core, client: WebClient): Services {
   const { config, store, runbooks, logger, now, alertState } = core;
-  const base: AppDeps = {
-    config,
-    store,
-    runbooks,
-    executor: core.executor,
-    scheduler: core.scheduler,
-    logger,
-    now,
-  };
   const presenter = new IncidentPresenter({
     client,
     store,
@@ -73,7 +63,12 @@ export function buildServices(core: Core, client: WebClient): Services {
     async (usergroup) => (await client.usergroups.users.list({ usergroup })).users ?? [],
   );
   const observeDeps: ObserveDeps = {
-    ...base,
+    config,
+    store,
+    runbooks,
+    scheduler: core.scheduler,
+    logger,
+    now,
     presenter,
     access,
     alertmanager: core.alertmanager,
@@ -83,7 +78,7 @@ export function buildServices(core: Core, client: WebClient): Services {
   };
   const observe = observeFeature(observeDeps);
   const flow = new AlertFlow(
-    base,
+    { config, store, runbooks, logger, now },
     presenter,
     {
       opened: (incident) => observe.incidentOpened(incident),
@@ -106,16 +101,17 @@ export function buildServices(core: Core, client: WebClient): Services {
     intakeQueued: () => intake.depth(),
     limitsErrors: () => core.sharedLimits?.errorCounts() ?? {},
   });
-  const stepDeps = {
-    ...base,
+  const reportDeps: StepRunnerDeps = {
     presenter,
     runStepDeps: core.runStepDeps,
     metrics: core.metrics,
+    logger,
     formatOutput: (action: ActionSpec, stdout: string, labels: Record<string, string>) =>
       action.render === 'backend-state' && (labels.backend ?? labels.proxy)
         ? renderBackendState(stdout, (labels.backend ?? labels.proxy) as string, labels.server)
         : undefined,
   };
+  const reportedRun: ReportedStepRunner = (req) => runAndReport(reportDeps, req);
   const mitigation = new MitigationService({
     store,
     access,
@@ -125,7 +121,7 @@ export function buildServices(core: Core, client: WebClient): Services {
     precheckAction: runbooks.action(undefined, 'config-check'),
     hostChoices: core.hostChoices,
     runQuietly: (host, action, labels, user) => runActionQuietly(core.runStepDeps, host, action, labels, user),
-    runStep: (req) => runAndReport(stepDeps, req),
+    runStep: reportedRun,
     readBack: async (host: HostConfig, labels: Record<string, string>): Promise<HostSnapshot> => {
       // buildCommand applies a host's `commands.read-back` override, like any action's.
       const { result } = await runActionQuietly(core.runStepDeps, host, readBackAction, labels);
@@ -142,7 +138,18 @@ export function buildServices(core: Core, client: WebClient): Services {
     sleep: core.sleep,
   });
   const mitigationDeps: MitigationFeatureDeps = { mitigation, presenter, store, runbooks, logger };
-  return { client, presenter, access, observe, observeDeps, flow, intake, stepDeps, mitigation, mitigationDeps };
+  return {
+    client,
+    presenter,
+    access,
+    observe,
+    observeDeps,
+    flow,
+    intake,
+    runAndReport: reportedRun,
+    mitigation,
+    mitigationDeps,
+  };
 }
 
 /** How long a mitigation click waits for Alertmanager before it shows the modal with the alert state unknown. */

@@ -6,13 +6,15 @@
  * "still firing" are conditional updates, so one replica posts each.
  */
 
-import type { HostConfig } from '../config/schema';
+import type { Config, HostConfig } from '../config/schema';
 import { applyAlert, type IncidentPlace } from '../incident/incident-service';
 import { manualAlert } from '../incident/manual-alert';
+import type { IncidentStore } from '../incident/store';
 import type { Incident } from '../incident/types';
 import type { Alert } from '../ingest/alert';
+import type { Logger } from '../logger';
+import type { RunbookRegistry } from '../runbook/load-runbooks';
 import { renderResolution, renderStillFiring, renderWebhookAlert } from './blocks/replies';
-import type { AppDeps } from './deps';
 import type { IncidentPresenter } from './incident-presenter';
 
 /** Features that follow an incident's life (the graph on open, silences on resolve). Optional. */
@@ -37,11 +39,20 @@ export interface AlertFlowReplica {
 /** Without a replica given: one process, whose claims are its own. */
 const SOLO: AlertFlowReplica = { id: 'solo', postClaimTtlMs: 120_000 };
 
+/** What the alert flow needs besides the presenter (it opens, updates and closes incidents in the store). */
+export interface AlertFlowDeps {
+  config: Pick<Config, 'slack' | 'hosts'>;
+  store: IncidentStore;
+  runbooks: Pick<RunbookRegistry, 'get' | 'action'>;
+  logger: Logger;
+  now: () => Date;
+}
+
 export class AlertFlow {
   private readonly chains = new Map<string, Promise<unknown>>();
 
   constructor(
-    private readonly deps: AppDeps,
+    private readonly deps: AlertFlowDeps,
     private readonly presenter: IncidentPresenter,
     private readonly hooks: AlertFlowHooks = {},
     private readonly replica: AlertFlowReplica = SOLO,

@@ -4,12 +4,13 @@
  */
 import type { App } from '@slack/bolt';
 import { hostMatchByLabel } from '../config/find-host';
-import type { HostConfig } from '../config/schema';
+import type { Config, HostConfig } from '../config/schema';
 import type { Alert, AlertMessageRef } from '../ingest/alert';
 import type { LabelMemory } from '../ingest/label-memory';
 import type { ParsedSlackAlert, SlackAlertOptions } from '../ingest/parse-slack-alert';
+import type { Logger } from '../logger';
+import type { RunbookRegistry } from '../runbook/load-runbooks';
 import type { AlertFlow } from './alert-flow';
-import type { AppDeps, RunbookCatalog } from './deps';
 import type { EventClaims } from './event-claims';
 
 /** Parses a Slack message event into alerts; null when it is not an alert message. */
@@ -20,7 +21,7 @@ export type SlackAlertParser = (event: Record<string, unknown>) => ParsedSlackAl
  * configured hosts (their match values help tell which title value is the host).
  */
 export function alertParseOptions(
-  runbooks: Pick<RunbookCatalog, 'get'>,
+  runbooks: Pick<RunbookRegistry, 'get'>,
   hosts: readonly HostConfig[],
   memory?: LabelMemory,
 ): SlackAlertOptions {
@@ -35,8 +36,12 @@ export function alertParseOptions(
   };
 }
 
-export interface AlertFeatureDeps extends AppDeps {
-  flow: AlertFlow;
+/** What the message listener needs. */
+export interface AlertFeatureDeps {
+  config: Pick<Config, 'slack'>;
+  logger: Logger;
+  now: () => Date;
+  flow: Pick<AlertFlow, 'fromSlack'>;
   /** Each Slack event id is handled once (Slack retries). */
   eventClaims: Pick<EventClaims, 'claim'>;
   parse: SlackAlertParser;

@@ -4,17 +4,22 @@
  */
 import type { App } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import type { HostConfig } from '../config/schema';
+import type { Config, HostConfig } from '../config/schema';
 import { PilotError } from '../errors';
+import type { StepScheduler } from '../incident/run-step';
+import type { IncidentStore } from '../incident/store';
 import type { Incident } from '../incident/types';
+import type { Logger } from '../logger';
 import type { AccessPolicy } from '../mitigation/access';
+import type { RunbookRegistry } from '../runbook/load-runbooks';
 import type { Runbook, Step } from '../runbook/types';
 import type { AlertFlow } from './alert-flow';
 import { errorText } from './blocks/error-text';
 import { escapeMrkdwn, formatUtc, truncate } from './blocks/format';
 import { stateText } from './blocks/incident-message';
+import type { IncidentPresenter } from './incident-presenter';
 import { pickIncidentHost } from './pick-host';
-import { runAndReport, type StepFeatureDeps } from './steps';
+import type { MitigationRequest, ReportedStepRunner } from './steps';
 import { postTimeline } from './timeline';
 
 export const USAGE = [
@@ -29,9 +34,22 @@ export const USAGE = [
   '• `help`: this text',
 ].join('\n');
 
-export interface CommandDeps extends StepFeatureDeps {
-  flow: AlertFlow;
-  access: AccessPolicy;
+/** What `/incident` needs. */
+export interface CommandDeps {
+  config: Pick<Config, 'slack' | 'hosts'>;
+  store: Pick<IncidentStore, 'get' | 'listOpen' | 'update' | 'appendTimeline' | 'timeline'>;
+  runbooks: Pick<RunbookRegistry, 'get' | 'list' | 'action'>;
+  scheduler: Pick<StepScheduler, 'countClick'>;
+  presenter: Pick<IncidentPresenter, 'permalink' | 'reply' | 'upload' | 'refresh'>;
+  logger: Logger;
+  now: () => Date;
+  flow: Pick<AlertFlow, 'openManual' | 'resolveByUser'>;
+  access: Pick<AccessPolicy, 'check' | 'checkResolve'>;
+  /** The hosts an incident's binding offers (see hostChoices), for `host`. */
+  hostChoices?(incident: Incident): string[];
+  runAndReport: ReportedStepRunner;
+  /** Mitigation goes through confirmation and guards; without it, `run` of a mitigation is refused. */
+  requestMitigation?(req: MitigationRequest): Promise<void>;
 }
 
 /** Who typed the command, where: incidents are listed and found only in that channel. */
@@ -176,7 +194,7 @@ export async function dispatch(
       const name = args[1];
       if (!incident || !name || args.length > 2)
         return void (await usage('`host` needs an incident id and a configured host, e.g. `/incident host 12 lb-1`.'));
-      await reply(await pickIncidentHost({ ...deps, hostChoices: deps.runStepDeps.hostChoices }, incident, name, user));
+      await reply(await pickIncidentHost(deps, incident, name, user));
       return;
     }
     case 'run': {
@@ -225,9 +243,9 @@ export async function dispatch(
         return;
       }
       await reply(`Running ${action.title} on \`${host.name}\` for #${incident.id}; the result goes to its thread.`);
-      void runAndReport(deps, { incident, step: found.step, action, user }).catch((err: unknown) =>
-        deps.logger.error({ err }, 'run from /incident failed'),
-      );
+      void deps
+        .runAndReport({ incident, step: found.step, action, user })
+        .catch((err: unknown) => deps.logger.error({ err }, 'run from /incident failed'));
       return;
     }
     default:

@@ -4,9 +4,13 @@
  */
 import type { App, BlockAction, ButtonAction, SlackViewAction } from '@slack/bolt';
 import type { ActionSpec } from '../actions/types';
+import type { Config } from '../config/schema';
 import { PilotError } from '../errors';
 import { completeIncidentLabels } from '../incident/complete-labels';
+import type { IncidentStore } from '../incident/store';
 import type { Incident } from '../incident/types';
+import type { Logger } from '../logger';
+import type { RunbookRegistry } from '../runbook/load-runbooks';
 import { ActionId, actionIdPattern, CallbackId } from './action-ids';
 import {
   completeLabelsModal,
@@ -16,18 +20,23 @@ import {
   readCompleteLabelsForm,
 } from './blocks/complete-labels';
 import { escapeMrkdwn, inlineCode } from './blocks/format';
-import type { AppDeps } from './deps';
 import type { IncidentPresenter } from './incident-presenter';
 import { resolveIncident } from './steps';
 import { tellUser } from './tell-user';
 
-export interface CompleteLabelsFeatureDeps extends AppDeps {
+/** What the Complete labels button and modal need. */
+export interface CompleteLabelsFeatureDeps {
+  config: Pick<Config, 'hosts'>;
+  store: IncidentStore;
+  runbooks: Pick<RunbookRegistry, 'get' | 'action'>;
+  logger: Logger;
+  now: () => Date;
   presenter: Pick<IncidentPresenter, 'reply' | 'refresh'>;
   /** Told the alert's labels once they are complete (see LabelMemory). */
   learn?: (labels: Record<string, string>) => void;
 }
 
-function fieldsFor(deps: AppDeps, incident: Incident): LabelField[] {
+function fieldsFor(deps: Pick<CompleteLabelsFeatureDeps, 'config' | 'runbooks'>, incident: Incident): LabelField[] {
   const runbook = deps.runbooks.get(incident.alertname);
   const actions = (runbook?.steps ?? [])
     .flatMap((s) => s.actions)

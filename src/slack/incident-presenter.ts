@@ -7,16 +7,16 @@ import type { SharedLimits } from '../exec/shared-limits';
 import type { IncidentStore } from '../incident/store';
 import type { Incident } from '../incident/types';
 import type { Logger } from '../logger';
+import type { RunbookRegistry } from '../runbook/load-runbooks';
 import type { AlertStateTracker } from './alert-state';
 import { truncate } from './blocks/format';
 import { renderIncidentMessage, type SlackMessage } from './blocks/incident-message';
-import type { RunbookCatalog } from './deps';
 import { PostPacer } from './post-pacer';
 
 export interface PresenterDeps {
   client: WebClient;
   store: IncidentStore;
-  runbooks: RunbookCatalog;
+  runbooks: Pick<RunbookRegistry, 'get' | 'action'>;
   logger: Logger;
   hostLabel(alertname: string): string;
   /** Hosts a user may pick for an incident whose alert names none (empty: none to pick). */

@@ -25,19 +25,16 @@ import {
   RESOLVED_ACK,
   renderMitigationOutcome,
 } from './blocks/mitigation';
-import type { AppDeps } from './deps';
 import type { IncidentPresenter } from './incident-presenter';
-import { resolveClick } from './steps';
+import { type ClickLookupDeps, resolveClick } from './steps';
 import { tellUser } from './tell-user';
 
 export { RESOLVED_ACK } from './blocks/mitigation';
 
 /** What the mitigation handlers need. */
-export interface MitigationFeatureDeps {
+export interface MitigationFeatureDeps extends ClickLookupDeps {
   mitigation: Pick<MitigationService, 'prepare' | 'confirm'>;
   presenter: Pick<IncidentPresenter, 'reply' | 'refresh'>;
-  store: AppDeps['store'];
-  runbooks: AppDeps['runbooks'];
   logger: Logger;
 }
 

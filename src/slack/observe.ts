@@ -5,8 +5,12 @@
  */
 import type { App, BlockAction, ButtonAction, SlackViewAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
+import type { Config } from '../config/schema';
 import { PilotError, userText } from '../errors';
+import type { StepScheduler } from '../incident/run-step';
+import type { IncidentStore } from '../incident/store';
 import type { Incident, IncidentSilence } from '../incident/types';
+import type { Logger } from '../logger';
 import type { AccessPolicy } from '../mitigation/access';
 import { type AlertGraphDeps, type AlertGraphInput, buildAlertGraph } from '../observe/alert-graph';
 import type { AlertmanagerClient } from '../observe/alertmanager-client';
@@ -14,6 +18,7 @@ import type { GraphWorker } from '../observe/graph-worker';
 import type { PrometheusClient } from '../observe/prometheus-client';
 import { assertSilenceScope, silenceCoverageRefusal } from '../observe/silence-scope';
 import { silenceComment } from '../observe/silence-window';
+import type { RunbookRegistry } from '../runbook/load-runbooks';
 import { ActionId, actionIdPattern, CallbackId, decodeSilenceValue } from './action-ids';
 import { type AlertStateTracker, alertLabels } from './alert-state';
 import { escapeMrkdwn, formatUtc, inlineCode, truncate } from './blocks/format';
@@ -27,14 +32,20 @@ import {
   SilenceInput,
   silenceModal,
 } from './blocks/observe';
-import type { AppDeps } from './deps';
 import type { IncidentPresenter } from './incident-presenter';
 import { resolveIncident } from './steps';
 import { tellUser } from './tell-user';
 
-export interface ObserveDeps extends AppDeps {
-  presenter: IncidentPresenter;
-  access: AccessPolicy;
+/** What the silence and graph features need. */
+export interface ObserveDeps {
+  config: Pick<Config, 'alertmanager' | 'prometheus' | 'hosts'>;
+  store: Pick<IncidentStore, 'get' | 'addSilence' | 'markSilenceExpired' | 'appendTimeline'>;
+  runbooks: Pick<RunbookRegistry, 'get'>;
+  scheduler: Pick<StepScheduler, 'countClick'>;
+  logger: Logger;
+  now: () => Date;
+  presenter: Pick<IncidentPresenter, 'reply' | 'refresh' | 'upload' | 'permalink'>;
+  access: Pick<AccessPolicy, 'check'>;
   alertmanager: Pick<AlertmanagerClient, 'configured' | 'createSilence' | 'expireSilence' | 'getAlertState'>;
   prometheus: Pick<PrometheusClient, 'configured' | 'queryRange'>;
   alertState: Pick<AlertStateTracker, 'check' | 'invalidate'>;

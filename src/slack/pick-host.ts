@@ -6,15 +6,24 @@
  * first). Recorded on the timeline and said in the thread.
  */
 import type { App, BlockAction, StaticSelectAction } from '@slack/bolt';
+import type { Config } from '../config/schema';
 import { PilotError } from '../errors';
+import type { IncidentStore } from '../incident/store';
 import type { Incident } from '../incident/types';
+import type { Logger } from '../logger';
+import type { RunbookRegistry } from '../runbook/load-runbooks';
 import { ActionId, actionIdPattern, decodeHostPick } from './action-ids';
 import { escapeMrkdwn, truncate } from './blocks/format';
-import type { AppDeps } from './deps';
 import type { IncidentPresenter } from './incident-presenter';
 import { tellUser } from './tell-user';
 
-export interface PickHostDeps extends Pick<AppDeps, 'store' | 'runbooks' | 'config' | 'now' | 'logger'> {
+/** What picking an incident's host needs (the select, and `/incident host`). */
+export interface PickHostDeps {
+  config: Pick<Config, 'hosts'>;
+  store: Pick<IncidentStore, 'get' | 'update' | 'appendTimeline'>;
+  runbooks: Pick<RunbookRegistry, 'get'>;
+  now: () => Date;
+  logger: Logger;
   presenter: Pick<IncidentPresenter, 'reply' | 'refresh'>;
   /** The hosts an incident's binding offers (see hostChoices). */
   hostChoices?(incident: Incident): string[];

@@ -6,36 +6,61 @@ import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { ActionSpec } from '../actions/types';
 import { PilotError } from '../errors';
-import { type RunStepDeps, type RunStepOutcome, runStep } from '../incident/run-step';
+import {
+  type RunStepDeps,
+  type RunStepOutcome,
+  type RunStepRequest,
+  runStep,
+  type StepScheduler,
+} from '../incident/run-step';
+import type { IncidentStore } from '../incident/store';
 import type { Incident } from '../incident/types';
+import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
+import type { MitigationClick } from '../mitigation/mitigation-service';
+import type { RunbookRegistry } from '../runbook/load-runbooks';
 import type { Runbook, Step } from '../runbook/types';
 import { ActionId, actionIdPattern, decodeStepValue, parseRunStepActionId } from './action-ids';
 import { renderQueued, renderRunning, renderStepResult, type StepView } from './blocks/step-result';
-import type { AppDeps } from './deps';
 import type { IncidentPresenter } from './incident-presenter';
 import { RUNNING_NOTICE_DELAY_MS, StepReply } from './step-reply';
 import { tellUser } from './tell-user';
-import { postTimeline } from './timeline';
+import { postTimeline, type TimelineDeps } from './timeline';
 
-export interface StepFeatureDeps extends AppDeps {
-  presenter: IncidentPresenter;
+/** What running a step and showing it in the thread needs (runAndReport). */
+export interface StepRunnerDeps {
+  presenter: Pick<IncidentPresenter, 'reply' | 'replace' | 'refresh' | 'upload'>;
   runStepDeps: RunStepDeps;
-  metrics?: Metrics;
+  metrics?: Pick<Metrics, 'actions' | 'actionDuration'>;
+  logger: Logger;
   /** Turns raw output into a readable form for actions that have a renderer (e.g. the backend table). */
   formatOutput(action: ActionSpec, stdout: string, labels: Record<string, string>): string | undefined;
   /** How long a step runs before the thread says "running …" (default RUNNING_NOTICE_DELAY_MS). */
   runningNoticeDelayMs?: number;
-  /** Mitigation (risk `change`) goes through confirmation and guards; set by the mitigation feature. */
-  requestMitigation?(args: {
-    incident: Incident;
-    runbook: Runbook;
-    step: Step;
-    action: ActionSpec;
-    user: string;
-    triggerId: string;
-    client: WebClient;
-  }): Promise<void>;
+}
+
+/** Runs a step and shows it in the thread: runAndReport, given its deps once. */
+export type ReportedStepRunner = (req: RunStepRequest) => Promise<RunStepOutcome>;
+
+/** A click on a mitigation button, for the mitigation feature to confirm (see slack/mitigation.ts). */
+export type MitigationRequest = MitigationClick & { runbook: Runbook; triggerId: string; client: WebClient };
+
+/** Where a click's incident, step and action are looked up (our own state, never the button's word). */
+export interface ClickLookupDeps {
+  store: Pick<IncidentStore, 'get'>;
+  runbooks: Pick<RunbookRegistry, 'get' | 'action'>;
+}
+
+/** What the step, checklist, timeline and refresh buttons need. */
+export interface StepFeatureDeps extends ClickLookupDeps, TimelineDeps {
+  store: Pick<IncidentStore, 'get' | 'setStep' | 'appendTimeline' | 'timeline'>;
+  presenter: Pick<IncidentPresenter, 'refresh' | 'reply' | 'upload'>;
+  scheduler: Pick<StepScheduler, 'countClick'>;
+  logger: Logger;
+  now: () => Date;
+  runAndReport: ReportedStepRunner;
+  /** Mitigation (risk `change`) goes through confirmation and guards; without it, such a click is refused. */
+  requestMitigation?(req: MitigationRequest): Promise<void>;
 }
 
 /** A validated click: the incident, runbook, step and action exist, and belong together. */
@@ -48,7 +73,7 @@ export interface ResolvedClick {
 
 /** Looks up a click in our own state. Throws a user-facing PilotError when anything does not match. */
 export async function resolveClick(
-  deps: Pick<AppDeps, 'store' | 'runbooks'>,
+  deps: ClickLookupDeps,
   value: unknown,
   channel: string | undefined,
   wantAction: boolean,
@@ -73,7 +98,7 @@ export async function resolveClick(
  * that names no channel matches none).
  */
 export async function resolveIncident(
-  deps: Pick<AppDeps, 'store'>,
+  deps: Pick<ClickLookupDeps, 'store'>,
   value: unknown,
   channel: string | undefined,
 ): Promise<Incident> {
@@ -141,7 +166,7 @@ export function registerSteps(app: App, deps: StepFeatureDeps): void {
       await deps.requestMitigation({ incident, runbook, step, action: spec, user, triggerId: body.trigger_id, client });
       return;
     }
-    await runAndReport(deps, { incident, step, action: spec, user });
+    await deps.runAndReport({ incident, step, action: spec, user });
   });
 
   app.action<BlockAction<ButtonAction>>(actionIdPattern(ActionId.CheckStep), async ({ ack, body, action, client }) => {
@@ -198,20 +223,7 @@ export function registerSteps(app: App, deps: StepFeatureDeps): void {
  * "running …" when it takes longer than the notice delay; long output uploaded as a file; the incident message
  * refreshed at each phase shown.
  */
-export async function runAndReport(
-  deps: Pick<
-    StepFeatureDeps,
-    'presenter' | 'runStepDeps' | 'metrics' | 'logger' | 'formatOutput' | 'runningNoticeDelayMs'
-  >,
-  req: {
-    incident: Incident;
-    step: Step;
-    action: ActionSpec;
-    user: string;
-    input?: Record<string, string | number>;
-    details?: Record<string, unknown>;
-  },
-): Promise<RunStepOutcome> {
+export async function runAndReport(deps: StepRunnerDeps, req: RunStepRequest): Promise<RunStepOutcome> {
   const { presenter } = deps;
   const view: StepView = { step: req.step, action: req.action, hostName: req.incident.hostName, user: req.user };
   const reply = new StepReply(
@@ -265,7 +277,7 @@ export async function runAndReport(
 }
 
 function safeFormat(
-  deps: Pick<StepFeatureDeps, 'formatOutput' | 'logger'>,
+  deps: Pick<StepRunnerDeps, 'formatOutput' | 'logger'>,
   action: ActionSpec,
   stdout: string,
   labels: Record<string, string>,

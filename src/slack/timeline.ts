@@ -1,13 +1,18 @@
+import type { IncidentStore } from '../incident/store';
 import type { Incident } from '../incident/types';
+import type { RunbookRegistry } from '../runbook/load-runbooks';
 import { renderTimeline } from './blocks/timeline';
-import type { AppDeps } from './deps';
 import type { IncidentPresenter } from './incident-presenter';
 
+/** What posting a timeline needs. */
+export interface TimelineDeps {
+  store: Pick<IncidentStore, 'timeline'>;
+  runbooks: Pick<RunbookRegistry, 'get' | 'action'>;
+  presenter: Pick<IncidentPresenter, 'reply' | 'upload'>;
+}
+
 /** Posts the timeline in the incident's thread (a markdown file too when it is long). */
-export async function postTimeline(
-  deps: Pick<AppDeps, 'store' | 'runbooks'> & { presenter: IncidentPresenter },
-  incident: Incident,
-): Promise<void> {
+export async function postTimeline(deps: TimelineDeps, incident: Incident): Promise<void> {
   const runbook = deps.runbooks.get(incident.alertname);
   const { message, file } = renderTimeline(
     incident,

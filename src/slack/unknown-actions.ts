@@ -7,11 +7,10 @@ import type { App, BlockAction } from '@slack/bolt';
 import { PilotError } from '../errors';
 import { unknownActionIdPattern } from './action-ids';
 import { escapeMrkdwn, truncate } from './blocks/format';
-import type { AppDeps } from './deps';
-import { tellUser } from './tell-user';
+import { type TellUserDeps, tellUser } from './tell-user';
 
 /** Registers the catch-all for unknown action_ids. */
-export function registerUnknownActions(app: App, deps: Pick<AppDeps, 'logger'>): void {
+export function registerUnknownActions(app: App, deps: TellUserDeps): void {
   app.action<BlockAction>({ action_id: unknownActionIdPattern() }, async ({ ack, body, action, client }) => {
     await ack();
     const actionId = 'action_id' in action && typeof action.action_id === 'string' ? action.action_id : '';

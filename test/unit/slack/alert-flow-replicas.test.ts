@@ -9,8 +9,7 @@ import { parseConfigText } from '../../../src/config/load-config';
 import { SqliteIncidentStore } from '../../../src/incident/store';
 import type { Incident } from '../../../src/incident/types';
 import { createLogger } from '../../../src/logger';
-import { AlertFlow } from '../../../src/slack/alert-flow';
-import type { AppDeps } from '../../../src/slack/deps';
+import { AlertFlow, type AlertFlowDeps } from '../../../src/slack/alert-flow';
 import type { IncidentPresenter } from '../../../src/slack/incident-presenter';
 import { firingAlert } from '../../support/domain-fixtures';
 
@@ -51,13 +50,13 @@ function setup() {
       refresh: async () => undefined,
       forget: () => undefined,
     }) as unknown as IncidentPresenter;
-  const deps = {
+  const deps: AlertFlowDeps = {
     config,
     store,
     runbooks: { get: () => undefined, action: () => undefined },
     logger: createLogger('silent'),
     now: () => now,
-  } as unknown as AppDeps;
+  };
   const replica = (id: string, opts: { failPost?: boolean } = {}) =>
     new AlertFlow(deps, presenter(id, opts), {}, { id, postClaimTtlMs: 60_000 });
   return { store, posts, replica, advance: (sec: number) => (now = new Date(now.getTime() + sec * 1000)) };

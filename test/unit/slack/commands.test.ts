@@ -93,6 +93,10 @@ async function setup(access: Record<string, unknown> = { mitigate: [ONCALL] }) {
     access: new AccessPolicy(config.access, async () => []),
     requestMitigation: async (args: { action: { id: string }; user: string }) =>
       void calls.push({ what: 'requestMitigation', args: [args.action.id, args.user] }),
+    runAndReport: async (req: { action: { id: string }; user: string }) => {
+      calls.push({ what: 'runAndReport', args: [req.action.id, req.user] });
+      return { kind: 'ran' };
+    },
   } as unknown as CommandDeps;
   const replies: string[] = [];
   const run = (text: string, user = ONCALL, channel = ALERTS) =>
@@ -176,9 +180,10 @@ describe('/incident scope (#12 §3)', () => {
   });
 
   it('run of a read step stays open to the channel’s members', async () => {
-    const { run, replies } = await setup();
-    await run('run config-check lb-1', INTERN).catch(() => undefined);
+    const { run, replies, calls } = await setup();
+    await run('run config-check lb-1', INTERN);
     expect(replies.join('\n')).toMatch(/Running .* on `lb-1`/);
+    expect(calls).toContainEqual({ what: 'runAndReport', args: ['config-check', INTERN] });
   });
 
   it('never lists the configured hosts for an unknown one', async () => {

@@ -25,7 +25,7 @@ async function setup(client: WebClient) {
   const presenter = new IncidentPresenter({
     client,
     store,
-    runbooks: { get: () => undefined, list: () => [], action: (_rb, id) => builtinActions.find((a) => a.id === id) },
+    runbooks: { get: () => undefined, action: (_rb, id) => builtinActions.find((a) => a.id === id) },
     logger: createLogger('silent'),
     hostLabel: () => 'instance',
     pace: { perSecond: 50, burst: 50 },

@@ -24,7 +24,7 @@ async function setup(client: WebClient, maxQueued: number) {
   const presenter = new IncidentPresenter({
     client,
     store,
-    runbooks: { get: () => undefined, list: () => [], action: (_rb, id) => builtinActions.find((a) => a.id === id) },
+    runbooks: { get: () => undefined, action: (_rb, id) => builtinActions.find((a) => a.id === id) },
     logger: createLogger('silent'),
     hostLabel: () => 'instance',
     // one post a minute: everything after the first waits in the channel's queue
