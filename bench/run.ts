@@ -9,10 +9,12 @@
  *   3. Ack under load: the time to ack a click while 100 slow actions are in flight on the host.
  *   4. Alert storm: 500 alert messages for 50 alerts at the default post pace (1 a second, burst 5).
  *   5. Collection: start-up with a runbook folder of the real collection's size and traits (1,004 files), under 3 s.
+ *   6. Limits: a click's way through the limits per process vs through Redis, and one host's limit across two
+ *      replicas (bench/limits.ts; Postgres and Redis of test/support/datastores.sh, started when not running).
  *
  * Environment: BENCH_CLICKS (60), BENCH_CLICK_GAP_MS (250), BENCH_ACK_CLICKS (200), BENCH_STORM_MESSAGES (500),
- * BENCH_STORM_ALERTS (50), BENCH_ONLY (comma-separated: ssh,click,ack,storm,collection), BENCH_COLLECTION_RUNS (5),
- * and the RBP_* variables of test/support/hosts.sh.
+ * BENCH_STORM_ALERTS (50), BENCH_ONLY (comma-separated: ssh,click,ack,storm,collection,limits), BENCH_COLLECTION_RUNS
+ * (5), BENCH_LIMIT_CLICKS (500), and the RBP_* variables of test/support/hosts.sh and datastores.sh.
  */
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,10 +27,12 @@ import { builtinActions } from '../src/actions/catalog';
 import type { Executor } from '../src/exec/types';
 import type { StepScheduler } from '../src/incident/run-step';
 import { maxInWindow, stormMessages } from '../test/support/alert-storm';
+import { datastoresScript, redisUrl } from '../test/support/datastores';
 import { FaultSteps, writeFaultRunbooks } from '../test/support/fault-runbooks';
 import { CHANNEL, type Harness, ONCALL, startHarness } from '../test/support/pilot-harness';
 import type { RecordedCall } from '../test/support/slack-standin';
 import { hostsScript, loadTestHosts, type TestHosts, testHostConfig } from '../test/support/test-hosts';
+import { benchSharedLimits } from './limits';
 import { benchCollectionStartup } from './load-collection';
 import { benchSsh, plainSshArgs, quantile, round, startSshMaster } from './ssh';
 
@@ -394,6 +398,20 @@ async function alertStorm(count: number, distinct: number): Promise<void> {
   }
 }
 
+async function sharedLimits(clicks: number): Promise<void> {
+  const ping = spawnSync('redis-cli', ['-p', new URL(redisUrl()).port, 'ping'], { encoding: 'utf8' });
+  const wereUp = ping.stdout?.trim() === 'PONG';
+  if (!wereUp) execFileSync('bash', [datastoresScript, 'start'], { stdio: 'inherit' });
+  try {
+    report(
+      'limits: a click per process vs through Redis; one host across two replicas',
+      await benchSharedLimits(redisUrl(), clicks),
+    );
+  } finally {
+    if (!wereUp) execFileSync('bash', [datastoresScript, 'stop'], { stdio: 'inherit' });
+  }
+}
+
 async function main(): Promise<void> {
   const needHosts = wanted('ssh') || wanted('click') || wanted('ack');
   const hostsWereUp = spawnSync('bash', [hostsScript, 'status'], { stdio: 'ignore' }).status === 0;
@@ -411,6 +429,7 @@ async function main(): Promise<void> {
         await benchCollectionStartup(num('BENCH_COLLECTION_RUNS', 5)),
       );
     if (wanted('storm')) await alertStorm(num('BENCH_STORM_MESSAGES', 500), num('BENCH_STORM_ALERTS', 50));
+    if (wanted('limits')) await sharedLimits(num('BENCH_LIMIT_CLICKS', 500));
   } finally {
     if (needHosts && !hostsWereUp) execFileSync('bash', [hostsScript, 'stop'], { stdio: 'inherit' });
   }

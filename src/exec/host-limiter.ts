@@ -6,7 +6,7 @@
 import Bottleneck from 'bottleneck';
 import { PilotError } from '../errors';
 import { type ClickVerdict, type ClickWindow, MemoryClickWindow } from './click-window';
-import { limitsUnavailable, type SharedLimiter, type SharedLimits } from './shared-limits';
+import { type ClusterLimiter, limitsUnavailable, type SharedLimitsPort } from './shared-limits';
 
 export interface HostLimiterOptions {
   perHost: { concurrency: number; minGapMs: number; maxQueued: number };
@@ -18,7 +18,7 @@ export interface HostLimiterOptions {
    * Redis (limits.redis.url): the per-host slots and gap and the per-user window are shared with every replica that
    * uses the same Redis and prefix. Without it, they are this process's own.
    */
-  shared?: SharedLimits;
+  shared?: SharedLimitsPort;
 }
 
 /** Who a job is for. */
@@ -51,7 +51,7 @@ export interface HostLimiterStats {
 interface HostQueue {
   /** This host's slots: this process's own, or the cluster's. */
   local?: Bottleneck;
-  shared?: SharedLimiter;
+  shared?: ClusterLimiter;
   queued: number;
   running: number;
 }

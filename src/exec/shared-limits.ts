@@ -11,7 +11,7 @@ import Redis from 'ioredis';
 import type { Config } from '../config/schema';
 import { PilotError } from '../errors';
 import type { Logger } from '../logger';
-import { RedisClickWindow } from './click-window';
+import { type ClickWindow, RedisClickWindow } from './click-window';
 
 export interface SharedLimitsOptions {
   url: string;
@@ -95,8 +95,28 @@ export async function openSharedLimits(opts: SharedLimitsOptions): Promise<Share
   return new SharedLimits(opts, client, connection);
 }
 
+/** What the limiters need of the shared limits (the Redis ones, or a test's fake). */
+export interface SharedLimitsPort {
+  /** The per-user window every replica shares. */
+  readonly clicks: ClickWindow;
+  /** A limiter every replica that uses the same `name` shares. */
+  limiter(name: string, settings: SharedLimiterSettings): ClusterLimiter;
+  /** Records a Redis failure of `limit` (counted, logged). */
+  failed(limit: string, err: unknown): void;
+}
+
+/** A limiter of the cluster: see SharedLimiter. */
+export interface ClusterLimiter {
+  schedule<T>(fn: (slotExpiresAt: number) => Promise<T>, opts?: { expirationMs?: number }): Promise<T>;
+  localQueued(): number;
+  clusterCounts(): Promise<{ running: number; queued: number }>;
+  /** Resolves once this process has no job received, waiting or running in this limiter. */
+  idle(): Promise<void>;
+  stop(opts: { dropWaitingJobs: boolean; dropErrorMessage?: string }): Promise<void>;
+}
+
 /** The Redis connection of the shared limits, and the limiters built on it. */
-export class SharedLimits {
+export class SharedLimits implements SharedLimitsPort {
   readonly clicks: RedisClickWindow;
   private readonly errors: Record<string, number> = {};
   private lastLoggedAt = 0;
@@ -174,7 +194,7 @@ interface Waiter {
  * One bottleneck limiter in Redis clustering whose jobs never wait on Redis without end: when Redis fails, jobs that
  * have not started fail with LIMITS_UNAVAILABLE (a job that failed that way never runs later).
  */
-export class SharedLimiter {
+export class SharedLimiter implements ClusterLimiter {
   private readonly limiter: Bottleneck;
   private readonly waiting = new Set<Waiter>();
   private readonly registeredAt = new Map<string, number>();
@@ -278,7 +298,7 @@ export class SharedLimiter {
    * Stops taking jobs; with dropWaitingJobs, waiting ones are rejected. Leaves the shared connection open (closing it
    * unsubscribes every limiter at once); stops this limiter's heartbeat, now or once it has started.
    */
-  async stop(opts: { dropWaitingJobs: boolean }): Promise<void> {
+  async stop(opts: { dropWaitingJobs: boolean; dropErrorMessage?: string }): Promise<void> {
     // Without Redis, bottleneck's stop (itself a job through Redis) fails: the limiter is stopped all the same.
     await this.limiter.stop(opts).catch((err: unknown) => this.onRedisError(err));
     this.stopHeartbeat();

@@ -3,7 +3,7 @@
  * coalesced (the latest state wins) and posts are paced per channel, so a busy incident stays within Slack's limits.
  */
 import type { WebClient } from '@slack/web-api';
-import type { SharedLimits } from '../exec/shared-limits';
+import type { SharedLimitsPort } from '../exec/shared-limits';
 import type { IncidentStore } from '../incident/store';
 import type { Incident } from '../incident/types';
 import type { Logger } from '../logger';
@@ -27,7 +27,7 @@ export interface PresenterDeps {
     burst: number /** Posts waiting per channel at most (slack.maxQueuedPosts); default 500. */;
     maxQueued?: number;
     /** Redis (limits.redis.url): the pace is shared with the other replicas. */
-    shared?: SharedLimits;
+    shared?: SharedLimitsPort;
   };
   /** Alertmanager's view of each incident's alert, shown in the message's header; absent: not shown. */
   alertState?: Pick<AlertStateTracker, 'peek' | 'stale' | 'check'>;

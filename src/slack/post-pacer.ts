@@ -5,7 +5,7 @@
  */
 import Bottleneck from 'bottleneck';
 import { PilotError } from '../errors';
-import { type SharedLimiter, type SharedLimits, whenIdle } from '../exec/shared-limits';
+import { type ClusterLimiter, type SharedLimitsPort, whenIdle } from '../exec/shared-limits';
 import type { Logger } from '../logger';
 
 export interface PostPacerOptions {
@@ -15,12 +15,12 @@ export interface PostPacerOptions {
   maxQueued?: number;
   logger: Logger;
   /** Redis (limits.redis.url): the bucket is shared with every replica using the same Redis and prefix. */
-  shared?: SharedLimits;
+  shared?: SharedLimitsPort;
 }
 
 interface ChannelQueue {
   local: Bottleneck;
-  shared?: SharedLimiter;
+  shared?: ClusterLimiter;
 }
 
 /** Paces calls per channel. */

@@ -46,12 +46,23 @@ export class ThrowawayRedis {
   stop(): void {
     if (this.pid === undefined) return;
     try {
+      process.kill(this.pid, 'SIGCONT');
       process.kill(this.pid, 'SIGKILL');
     } catch {
       // already gone
     }
     this.pid = undefined;
     for (let i = 0; i < 100 && this.answers(); i++) execFileSync('sleep', ['0.05']);
+  }
+
+  /** Freezes it (SIGSTOP): connections stay open and nothing answers, as a hung server. */
+  pause(): void {
+    if (this.pid !== undefined) process.kill(this.pid, 'SIGSTOP');
+  }
+
+  /** Lets a frozen one go on (SIGCONT). */
+  resume(): void {
+    if (this.pid !== undefined) process.kill(this.pid, 'SIGCONT');
   }
 
   /** Stops it and removes its folder. */

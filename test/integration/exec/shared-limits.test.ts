@@ -213,6 +213,28 @@ describeWithDatastores('shared limits through a real Redis (issue #13)', () => {
       await Promise.all([a.stop(), b.stop()]);
     });
 
+    it('refuses a click within limits.redis.timeoutMs when Redis hangs, and works again when it answers', async () => {
+      // given: timeoutMs 1000, and a Redis that stops answering (connections open, no reply)
+      const [a] = await twoReplicas({ perHost: { concurrency: 1, minGapMs: 0, maxQueued: 10 } }, redis.url);
+      await expect(a.schedule({ host: 'lb-1', user: 'U1' }, async () => 'before')).resolves.toBe('before');
+      redis.pause();
+      let ran = 0;
+      const t0 = Date.now();
+      // when / then: refused after the timeout, not hanging the click; nothing ran
+      await expect(a.schedule({ host: 'lb-1', user: 'U1' }, async () => void ran++)).rejects.toMatchObject({
+        code: 'LIMITS_UNAVAILABLE',
+      });
+      const waited = Date.now() - t0;
+      expect(waited).toBeGreaterThanOrEqual(900);
+      expect(waited).toBeLessThan(5000);
+      expect(ran).toBe(0);
+      redis.resume();
+      await waitFor(
+        async () => (await a.schedule({ host: 'lb-1' }, async () => 'after').catch(() => 'no')) === 'after',
+      );
+      await a.stop();
+    });
+
     it('posts at this process’s own pace while the shared pace is unavailable', async () => {
       const pacer = new PostPacer({ perSecond: 10, burst: 5, logger, shared: await open(freshPrefix(), redis.url) });
       await expect(pacer.schedule('C1', async () => 'first')).resolves.toBe('first');
