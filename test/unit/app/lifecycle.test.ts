@@ -17,13 +17,15 @@ function setup() {
     logger: createLogger('silent'),
     now: () => new Date('2026-11-25T03:00:00.000Z'),
     inflight: new InflightSteps(),
-    store: {
-      // recoverInterruptedSteps reads the open incidents at start.
-      listOpen: async () => {
-        events.push('recover');
+    store: { close: note('store.close') },
+    stepLeases: {
+      // Steps a previous process left: none here.
+      recover: async () => {
+        events.push('leases.recover');
         return [];
       },
-      close: note('store.close'),
+      start: () => void events.push('leases.start'),
+      stop: note('leases.stop'),
     },
     eventClaims: { close: note('claims.close') },
     graphs: { close: note('graphs.close') },
@@ -52,18 +54,18 @@ function setup() {
 }
 
 describe('createLifecycle (#15 §3)', () => {
-  it('start: init, listen, recover the steps a previous process left, then ready', async () => {
+  it('start: init, listen, recover the steps a previous process left and start the leases, then ready', async () => {
     const { lifecycle, events, readiness } = setup();
     expect(readiness.isReady).toBe(false);
     // when
     const port = await lifecycle.start();
     // then
     expect(port).toBe(3999);
-    expect(events).toEqual(['app.init', 'app.start ready=false', 'recover']);
+    expect(events).toEqual(['app.init', 'app.start ready=false', 'leases.recover', 'leases.start']);
     expect(readiness.isReady).toBe(true);
   });
 
-  it('stop closes what start opened, in order: receiver, host queues, SSH, intake, posts, graphs, claims, store', async () => {
+  it('stop closes what start opened, in order: receiver, host queues, SSH, leases, intake, posts, graphs, claims, store', async () => {
     const { lifecycle, events, readiness } = setup();
     await lifecycle.start();
     events.length = 0;
@@ -75,6 +77,7 @@ describe('createLifecycle (#15 §3)', () => {
       'app.stop',
       'scheduler.stop',
       'executor.close',
+      'leases.stop',
       'intake.drain',
       'presenter.close',
       'graphs.close',
