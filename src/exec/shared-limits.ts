@@ -289,9 +289,20 @@ export class SharedLimiter implements ClusterLimiter {
     return { running, queued };
   }
 
-  /** Resolves once this process has no job received, waiting or running in this limiter. */
+  /**
+   * Resolves once this process has no job received, waiting or running in this limiter. Not bottleneck's `idle` event:
+   * clustered, that waits for the whole cluster to be idle, which another replica posting away may never let happen.
+   */
   idle(): Promise<void> {
-    return whenIdle(this.limiter);
+    const busy = () => {
+      const c = this.limiter.counts();
+      return c.RECEIVED + c.QUEUED + c.RUNNING + c.EXECUTING > 0;
+    };
+    if (!busy()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const poll = () => (busy() ? setTimeout(poll, 25).unref() : resolve());
+      poll();
+    });
   }
 
   /**
