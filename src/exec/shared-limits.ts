@@ -195,38 +195,19 @@ interface Waiter {
  * have not started fail with LIMITS_UNAVAILABLE (a job that failed that way never runs later).
  */
 export class SharedLimiter implements ClusterLimiter {
-  private readonly limiter: Bottleneck;
+  private current: { limiter: Bottleneck; ready: Promise<boolean> };
   private readonly waiting = new Set<Waiter>();
   private readonly registeredAt = new Map<string, number>();
-  private readonly settled: Promise<void>;
   private seq = 0;
+  private stopped = false;
 
   constructor(
-    connection: Bottleneck.IORedisConnection,
+    private readonly connection: Bottleneck.IORedisConnection,
     readonly id: string,
-    settings: SharedLimiterSettings,
+    private readonly settings: SharedLimiterSettings,
     private readonly onRedisError: (err: unknown) => void,
   ) {
-    this.limiter = new Bottleneck({
-      ...settings.bottleneck,
-      id,
-      datastore: 'ioredis',
-      connection,
-      clearDatastore: false,
-      timeout: KEY_TTL_MS,
-      ...(settings.heartbeatMs ? { heartbeatInterval: settings.heartbeatMs } : {}),
-    });
-    this.limiter.on('error', (err) => this.failWaiting(err));
-    // When a job gets its slot in Redis, its slot's expiry clock starts: remembered so the job can check it.
-    this.limiter.on('scheduled', (info) => this.registeredAt.set(info.options.id, Date.now()));
-    const update = Object.fromEntries(
-      Object.entries(settings.bottleneck).filter(([k]) => !(settings.initialOnly ?? []).includes(k)),
-    );
-    // Declared to return the limiter; 2.19.5's is async (a promise of it).
-    this.settled = (this.limiter.updateSettings(update) as unknown as Promise<unknown>).then(
-      () => undefined,
-      (err: unknown) => this.onRedisError(err),
-    );
+    this.current = this.build();
   }
 
   /**
@@ -235,7 +216,7 @@ export class SharedLimiter implements ClusterLimiter {
    * before `fn` starts; once started, settles as `fn` does.
    */
   async schedule<T>(fn: (slotExpiresAt: number) => Promise<T>, opts: { expirationMs?: number } = {}): Promise<T> {
-    await this.settled;
+    const limiter = await this.usable();
     return new Promise<T>((resolve, reject) => {
       const id = `job-${++this.seq}-${Math.random().toString(36).slice(2, 8)}`;
       const waiter: Waiter = {
@@ -249,7 +230,7 @@ export class SharedLimiter implements ClusterLimiter {
         },
       };
       this.waiting.add(waiter);
-      this.limiter
+      limiter
         .schedule({ id, ...(opts.expirationMs ? { expiration: opts.expirationMs } : {}) }, async () => {
           this.waiting.delete(waiter);
           const registered = this.registeredAt.get(id) ?? Date.now();
@@ -284,8 +265,8 @@ export class SharedLimiter implements ClusterLimiter {
 
   /** Jobs running and waiting across the cluster (one Redis call each). */
   async clusterCounts(): Promise<{ running: number; queued: number }> {
-    await this.settled;
-    const [running, queued] = await Promise.all([this.limiter.running(), this.limiter.clusterQueued()]);
+    const limiter = await this.usable();
+    const [running, queued] = await Promise.all([limiter.running(), limiter.clusterQueued()]);
     return { running, queued };
   }
 
@@ -295,7 +276,7 @@ export class SharedLimiter implements ClusterLimiter {
    */
   idle(): Promise<void> {
     const busy = () => {
-      const c = this.limiter.counts();
+      const c = this.current.limiter.counts();
       return c.RECEIVED + c.QUEUED + c.RUNNING + c.EXECUTING > 0;
     };
     if (!busy()) return Promise.resolve();
@@ -310,24 +291,73 @@ export class SharedLimiter implements ClusterLimiter {
    * unsubscribes every limiter at once); stops this limiter's heartbeat, now or once it has started.
    */
   async stop(opts: { dropWaitingJobs: boolean; dropErrorMessage?: string }): Promise<void> {
+    this.stopped = true;
+    const { limiter } = this.current;
     // Without Redis, bottleneck's stop (itself a job through Redis) fails: the limiter is stopped all the same.
-    await this.limiter.stop(opts).catch((err: unknown) => this.onRedisError(err));
-    this.stopHeartbeat();
-    this.limiter.ready().then(
-      () => this.stopHeartbeat(),
+    await limiter.stop(opts).catch((err: unknown) => this.onRedisError(err));
+    stopHeartbeat(limiter);
+    limiter.ready().then(
+      () => stopHeartbeat(limiter),
       () => undefined,
     );
   }
 
-  private stopHeartbeat(): void {
-    // bottleneck keeps the heartbeat timer on its private datastore; only closing the whole connection clears it.
-    clearInterval((this.limiter as unknown as { _store: { heartbeat?: NodeJS.Timeout } })._store.heartbeat);
+  /**
+   * The limiter, set up in Redis. Bottleneck never retries a failed set-up (Redis down when the limiter was made):
+   * every call on it would fail for good, so such a one is made again, once Redis answers.
+   */
+  private async usable(): Promise<Bottleneck> {
+    const built = this.current;
+    if (await built.ready) return built.limiter;
+    if (this.current === built && !this.stopped) this.current = this.build();
+    const again = this.current;
+    if (await again.ready) return again.limiter;
+    throw limitsUnavailable(new Error(`the limiter ${this.id} could not be set up in Redis`));
+  }
+
+  private build(): { limiter: Bottleneck; ready: Promise<boolean> } {
+    const { bottleneck, heartbeatMs, initialOnly = [] } = this.settings;
+    const limiter = new Bottleneck({
+      ...bottleneck,
+      id: this.id,
+      datastore: 'ioredis',
+      connection: this.connection,
+      clearDatastore: false,
+      timeout: KEY_TTL_MS,
+      ...(heartbeatMs ? { heartbeatInterval: heartbeatMs } : {}),
+    });
+    limiter.on('error', (err) => this.failWaiting(err));
+    // When a job gets its slot in Redis, its slot's expiry clock starts: remembered so the job can check it.
+    limiter.on('scheduled', (info) => this.registeredAt.set(info.options.id, Date.now()));
+    const update = Object.fromEntries(Object.entries(bottleneck).filter(([k]) => !initialOnly.includes(k)));
+    const ready = limiter.ready().then(
+      // This replica's settings win (the last started decides); failing that, the limiter works with Redis's.
+      // (updateSettings is declared to return the limiter; 2.19.5's is async, a promise of it.)
+      () =>
+        (limiter.updateSettings(update) as unknown as Promise<unknown>).then(
+          () => true,
+          (err: unknown) => {
+            this.onRedisError(err);
+            return true;
+          },
+        ),
+      (err: unknown) => {
+        this.onRedisError(err);
+        return false;
+      },
+    );
+    return { limiter, ready };
   }
 
   private failWaiting(err: unknown): void {
     this.onRedisError(err);
     for (const w of [...this.waiting]) if (!w.started && !w.cancelled) w.fail(err);
   }
+}
+
+/** Bottleneck keeps its heartbeat timer on its private datastore; only closing the whole connection clears it. */
+function stopHeartbeat(limiter: Bottleneck): void {
+  clearInterval((limiter as unknown as { _store: { heartbeat?: NodeJS.Timeout } })._store.heartbeat);
 }
 
 /** The refusal of a job whose limit Redis could not decide. */

@@ -239,6 +239,19 @@ describeWithDatastores('shared limits through a real Redis (issue #13)', () => {
       await Promise.all([a.stop(), b.stop()]);
     });
 
+    it('a host first clicked while Redis is down gets its limits once Redis is back', async () => {
+      // given: Redis goes down before anyone clicked on lb-new
+      const [a] = await twoReplicas({}, redis.url);
+      redis.stop();
+      await expect(a.schedule({ host: 'lb-new' }, async () => 'never')).rejects.toMatchObject({
+        code: 'LIMITS_UNAVAILABLE',
+      });
+      // when it is back, the next click there runs (its limiter is set up again, not left broken)
+      await redis.restart();
+      await waitFor(async () => (await a.schedule({ host: 'lb-new' }, async () => 'ran').catch(() => 'no')) === 'ran');
+      await a.stop();
+    });
+
     it('refuses a click within limits.redis.timeoutMs when Redis hangs, and works again when it answers', async () => {
       // given: timeoutMs 1000, and a Redis that stops answering (connections open, no reply)
       const [a] = await twoReplicas({ perHost: { concurrency: 1, minGapMs: 0, maxQueued: 10 } }, redis.url);
