@@ -14,11 +14,12 @@
  *
  * Why a build: `node dist/main.js` is ready in 1–3 s where `ts-node --transpile-only src/main.ts` takes 8–10 s on
  * the 2-core CI machine (each process transpiles every module again). The build (tsc --noCheck, about 8 s) is kept in
- * the temporary folder under a hash of the sources, so the files and runs that follow reuse it.
+ * the temporary folder under a hash of the sources, so the files and runs that follow reuse it; builds unused for a
+ * day are removed.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
@@ -51,11 +52,22 @@ export async function buildBot(): Promise<string> {
   const building = `${out}.${process.pid}.tmp`;
   rmSync(building, { recursive: true, force: true });
   const tsc = require.resolve('typescript/bin/tsc');
-  await run(
-    process.execPath,
-    [tsc, '-p', join(REPO, 'tsconfig.build.json'), '--outDir', building, '--noCheck', '--sourceMap', 'false'],
-    { cwd: REPO, timeout: 120_000 },
-  );
+  try {
+    await run(
+      process.execPath,
+      [tsc, '-p', join(REPO, 'tsconfig.build.json'), '--outDir', building, '--noCheck', '--sourceMap', 'false'],
+      { cwd: REPO, timeout: 120_000 },
+    );
+  } catch (err) {
+    rmSync(building, { recursive: true, force: true });
+    throw err;
+  }
+  // builds of older sources unused for a day go: each is a few MB, and every change of src/ makes one
+  for (const old of readdirSync(tmpdir()).filter((n) => /^rbp-replica-build-[0-9a-f]{16}$/.test(n))) {
+    const path = join(tmpdir(), old);
+    if (path !== out && Date.now() - statSync(path).mtimeMs > 86_400_000)
+      rmSync(path, { recursive: true, force: true });
+  }
   try {
     renameSync(building, out);
   } catch {

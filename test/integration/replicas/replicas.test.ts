@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { openPostgresStore, type PostgresIncidentStore } from '../../../src/incident/postgres-store';
 import { maxInWindow, type PairedAlert, pairedAlert } from '../../support/alert-storm';
 import { describeWithDatastores, freshDatabase, redisUrl } from '../../support/datastores';
+import { FaultSteps, writeFaultRunbooks } from '../../support/fault-runbooks';
 import { restoreWeb2 } from '../../support/haproxy-runtime';
 import { CHANNEL, ONCALL, SRE_GROUP, slackFixture } from '../../support/pilot-harness';
 import { type ReplicaSet, startReplicas } from '../../support/replicas';
@@ -194,11 +195,77 @@ describeWithDatastores('several bot replicas (#13 §3)', () => {
       }
     }, 60_000);
 
-    // Pending until step leases (issue #13 §2: a dead replica's running step is recorded `interrupted` by another one
-    // within a bounded time) land on main: today the step stays `running` until a replica starts again.
-    it.todo(
-      'kill -9 of the replica running a long step: another replica records it interrupted, the timeline complete',
-    );
+    it('kill -9 of the replica running a long step: another replica records it interrupted, the timeline complete', async () => {
+      // given two replicas whose step leases hold 3 s, renewed every second, and a step that runs for 48 s
+      set = await startReplicas({
+        count: 2,
+        slack,
+        dir,
+        config: replicaConfig({
+          hosts: [testHostConfig(hosts)],
+          runbooks: writeFaultRunbooks(dir),
+          replicas: { leaseSec: 3, heartbeatSec: 1 },
+        }),
+      });
+      const fixture = slackFixture('single.slack-default.firing.event.json');
+      const { ts: _t, channel: _c, event_ts: _e, ...fields } = fixture as SlackMessage & { event_ts?: string };
+      const alert = await slack.postAlertMessage(CHANNEL, fields);
+      const shown = await slack.waitFor(
+        'chat.postMessage',
+        (c) => isIncidentMessage(c) && c.args.thread_ts === alert.ts,
+        15_000,
+      );
+      const click = await slack.clickButton({
+        user: ONCALL,
+        channel: CHANNEL,
+        messageTs: (shown.response as { ts: string }).ts,
+        actionId: `step.run:${FaultSteps.long.stepId}:${FaultSteps.long.actionId}`,
+      });
+      expect(click.status).toBe(200);
+      await slack.waitFor('chat.postMessage', (c) => String(c.args.text) === 'Long step: running', 15_000);
+      const [incident] = await reader.listOpen();
+      await set.until('the step running in the store', async () =>
+        (await reader.get(incident.id))?.steps[FaultSteps.long.stepId]?.state === 'running' ? true : undefined,
+      );
+
+      // when the replica that took the click (and runs the step) is killed
+      const victim = set.balancer.indexOf(click.url?.replace('/slack/events', ''));
+      expect(victim).toBeGreaterThanOrEqual(0);
+      const killedAt = Date.now();
+      set.replicas[victim].kill('SIGKILL');
+      expect((await set.replicas[victim].exited).signal).toBe('SIGKILL');
+
+      // then the other replica records the step interrupted within the lease and a few heartbeats
+      const interrupted = await set.until(
+        'the step recorded interrupted',
+        async () => (await reader.timeline(incident.id)).find((e) => e.type === 'step.interrupted'),
+        20_000,
+      );
+      expect(Date.now() - killedAt).toBeLessThan(10_000);
+      expect(interrupted.details).toMatchObject({ stepId: FaultSteps.long.stepId, ran: true });
+      const { owner, recordedBy } = interrupted.details as { owner?: string; recordedBy?: string };
+      expect(owner).toEqual(expect.any(String));
+      expect(recordedBy).toEqual(expect.any(String));
+      expect(recordedBy).not.toBe(owner);
+      // the timeline is complete: the alert, the start of the step, its end, and nothing left running
+      const types = (await reader.timeline(incident.id)).map((e) => e.type);
+      expect(types).toEqual(expect.arrayContaining(['alert.fired', 'step.started', 'step.interrupted']));
+      expect(types.indexOf('step.started')).toBeLessThan(types.indexOf('step.interrupted'));
+      expect(types.filter((t) => t === 'step.interrupted')).toHaveLength(1);
+      expect(types).not.toContain('step.finished');
+      expect((await reader.get(incident.id))?.steps[FaultSteps.long.stepId]).toMatchObject({
+        state: 'failed',
+        error: expect.stringMatching(/^interrupted/),
+      });
+      // and the incident message says so (updated by the replica still alive)
+      await slack.waitFor(
+        'chat.update',
+        (c) =>
+          c.args.ts === (shown.response as { ts: string }).ts &&
+          /failed `long-step`: interrupted/.test(JSON.stringify(c.args.blocks ?? '')),
+        10_000,
+      );
+    }, 60_000);
 
     it('a rolling restart of every replica during an alert storm loses no alert', async () => {
       set = await startReplicas({
