@@ -10,9 +10,11 @@ COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
-# Fonts for the graphs rendered into the thread (resvg has none of its own).
+# Fonts for the graphs rendered into the thread (resvg has none of its own). The user pilot has a fixed uid (10001),
+# so files mounted from the host (SSH keys, which only their owner may read) can be given to it.
 RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core tini && rm -rf /var/lib/apt/lists/* \
- && groupadd --system pilot && useradd --system --gid pilot --home-dir /app --shell /usr/sbin/nologin pilot \
+ && groupadd --system --gid 10001 pilot \
+ && useradd --system --uid 10001 --gid pilot --home-dir /app --shell /usr/sbin/nologin pilot \
  && mkdir -p /data && chown pilot:pilot /data
 WORKDIR /app
 COPY --from=build --chown=pilot:pilot /app/node_modules ./node_modules
@@ -20,8 +22,12 @@ COPY --from=build --chown=pilot:pilot /app/dist ./dist
 COPY --chown=pilot:pilot package.json ./
 COPY --chown=pilot:pilot bin ./bin
 COPY --chown=pilot:pilot runbooks ./runbooks
+# The SQLite store of a single container lives in the data volume (/app is root's and not writable by pilot); a config
+# whose store.path is set wins, and with store.url (or DATABASE_URL) the store is Postgres and /data stays empty.
+# /data is created and given to pilot above, before it is declared a volume, so a fresh volume is pilot's too.
+VOLUME /data
 USER pilot
-ENV NODE_ENV=production PORT=3000 RUNBOOK_PILOT_CONFIG=/config/config.yml
+ENV NODE_ENV=production PORT=3000 RUNBOOK_PILOT_CONFIG=/config/config.yml RUNBOOK_PILOT_STORE_PATH=/data/runbook-pilot.db
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]

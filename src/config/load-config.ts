@@ -24,6 +24,11 @@ export interface EnvSettings {
   databaseUrl?: string;
   /** REDIS_URL: the Redis of the shared limits when the config has no limits.redis.url. */
   redisUrl?: string;
+  /**
+   * RUNBOOK_PILOT_STORE_PATH: the SQLite file when the config has no store.path (the Docker image sets
+   * /data/runbook-pilot.db, its data volume: the image's /app is not writable by the user the bot runs as).
+   */
+  storePath?: string;
 }
 
 export interface Settings {
@@ -54,11 +59,20 @@ export function loadConfig({
       hint: 'set RUNBOOK_PILOT_CONFIG to your config file, or copy config.example.yml to config.yml',
     });
   }
-  return { env: envSettings, config: parseConfigText(text, envSettings.configPath) };
+  return {
+    env: envSettings,
+    config: parseConfigText(text, envSettings.configPath, { storePath: envSettings.storePath }),
+  };
+}
+
+/** Defaults the environment gives to keys the config file leaves out. */
+export interface ConfigDefaults {
+  /** store.path when the file sets none (RUNBOOK_PILOT_STORE_PATH). */
+  storePath?: string;
 }
 
 /** Parses and validates config YAML text; `source` names the file in messages. */
-export function parseConfigText(text: string, source: string): Readonly<Config> {
+export function parseConfigText(text: string, source: string, defaults: ConfigDefaults = {}): Readonly<Config> {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
@@ -68,7 +82,7 @@ export function parseConfigText(text: string, source: string): Readonly<Config> 
       `config file ${source} is not valid YAML${where}: ${e.message.split('\n')[0]}`,
     );
   }
-  const raw: unknown = doc.toJS() ?? {};
+  const raw = withStorePath(doc.toJS() ?? {}, defaults.storePath);
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success)
     throw new PilotError('CONFIG_INVALID', `config file ${source}: ${describeIssue(parsed.error.issues[0])}`);
@@ -107,6 +121,18 @@ export function checkConfigText(text: string, source: string): { config?: Readon
   } catch (err) {
     return { problems: [(err as Error).message.replace(`config file ${source}: `, '')] };
   }
+}
+
+/** The raw config with `store.path` set to `storePath` when the file sets none (the file wins over the environment). */
+function withStorePath(raw: unknown, storePath: string | undefined): unknown {
+  if (!storePath || !isPlainObject(raw)) return raw;
+  const store = raw.store ?? {};
+  if (!isPlainObject(store) || store.path !== undefined) return raw;
+  return { ...raw, store: { ...store, path: storePath } };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
@@ -180,6 +206,7 @@ function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
     logLevel: env.LOG_LEVEL || 'info',
     databaseUrl: env.DATABASE_URL || undefined,
     redisUrl: env.REDIS_URL || undefined,
+    storePath: env.RUNBOOK_PILOT_STORE_PATH || undefined,
   };
 }
 

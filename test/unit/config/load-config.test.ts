@@ -213,3 +213,31 @@ describe('limits.redis (issue #13: the limits replicas share)', () => {
     expect(err.message + err.hint).not.toContain('s3cret');
   });
 });
+
+describe('store.path and RUNBOOK_PILOT_STORE_PATH (issue #13: the Docker image keeps its store under /data)', () => {
+  it.each([
+    ['neither', {}, '', './runbook-pilot.db'],
+    ['only the environment', { RUNBOOK_PILOT_STORE_PATH: '/data/runbook-pilot.db' }, '', '/data/runbook-pilot.db'],
+    [
+      'the environment and a store section without a path',
+      { RUNBOOK_PILOT_STORE_PATH: '/data/runbook-pilot.db' },
+      'store: { url: "postgres://pilot@db:5432/pilot" }\n',
+      '/data/runbook-pilot.db',
+    ],
+    [
+      'both: the file wins',
+      { RUNBOOK_PILOT_STORE_PATH: '/data/runbook-pilot.db' },
+      'store: { path: /var/lib/pilot/store.db }\n',
+      '/var/lib/pilot/store.db',
+    ],
+    ['only the file', {}, 'store: { path: ./here.db }\n', './here.db'],
+  ])('with %s set, the store is at the right path', (_case, env, extra, path) => {
+    const { config } = load({ ...goodEnv, ...env }, `${goodYaml}${extra}`);
+    expect(config.store.path).toBe(path);
+  });
+
+  it('still refuses an unknown key beside the path the environment gives', () => {
+    const err = failure({ ...goodEnv, RUNBOOK_PILOT_STORE_PATH: '/data/x.db' }, `${goodYaml}store: { paht: ./x.db }\n`);
+    expect(err.message).toContain('unknown key store.paht');
+  });
+});
