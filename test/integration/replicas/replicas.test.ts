@@ -118,7 +118,9 @@ describeWithDatastores('several bot replicas (#13 §3)', () => {
       expect(posts.length).toBeGreaterThanOrEqual(alerts.length);
       const times = posts.map((c) => c.at);
       expect(maxInWindow(times, 1000)).toBeLessThanOrEqual(PACE.postBurst + PACE.postsPerSecond);
-      expect(maxInWindow(times, 5000)).toBeLessThanOrEqual(PACE.postBurst + 5 * PACE.postsPerSecond);
+      // over 5 s: the burst and 25 more, give or take the one post whose grant and arrival straddle the window's edge
+      // (three processes on a busy machine); replicas pacing themselves alone would post up to three times as many
+      expect(maxInWindow(times, 5000)).toBeLessThanOrEqual(PACE.postBurst + 5 * PACE.postsPerSecond + 1);
     }, 60_000);
 
     it('two confirmed restarts of one host submitted to two replicas at once restart haproxy once', async () => {
