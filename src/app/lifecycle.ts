@@ -9,6 +9,7 @@ import { PilotError } from '../errors';
 import { sendJson } from '../http/read-body';
 import { recordInterrupted } from '../incident/run-step';
 import type { SweptStep } from '../incident/step-leases';
+import { withDeadline } from '../with-deadline';
 import type { Core } from './core';
 import { metricsHandler, type Readiness, type Receiving } from './receiver';
 import type { Services } from './services';
@@ -221,11 +222,4 @@ export function interruptedLine(s: SweptStep): string {
   return s.ran
     ? `⚠️ ${actionId} was interrupted: the bot process running it stopped${since}. Its outcome is unknown: check the host before running it again.`
     : `⚠️ ${actionId} was interrupted before it ran: the bot process that queued it stopped${since}. Nothing ran; run it again.`;
-}
-
-/** The promise's value, or undefined when it takes longer than `ms`. */
-function withDeadline<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)));
-  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }

@@ -21,6 +21,7 @@ import { IncidentPresenter } from '../slack/incident-presenter';
 import type { MitigationFeatureDeps } from '../slack/mitigation';
 import { type ObserveDeps, type ObserveFeature, observeFeature } from '../slack/observe';
 import { type ReportedStepRunner, runAndReport, type StepRunnerDeps } from '../slack/steps';
+import { withDeadline } from '../with-deadline';
 import type { Core } from './core';
 
 /** The Slack-side services, each built once from the core. */
@@ -42,22 +43,7 @@ export interface Services {
 /** Builds the services; `client` is the bot's Slack Web API client. */
 export function buildServices(core: Core, client: WebClient): Services {
   const { config, store, runbooks, logger, now, alertState } = core;
-  const presenter = new IncidentPresenter({
-    client,
-    store,
-    runbooks,
-    logger,
-    hostLabel: (name) => runbooks.get(name)?.binding?.hostLabel ?? 'instance',
-    hostChoices: core.hostChoices,
-    pace: {
-      perSecond: config.slack.postsPerSecond,
-      burst: config.slack.postBurst,
-      maxQueued: config.slack.maxQueuedPosts,
-      shared: core.sharedLimits,
-    },
-    alertState,
-    now,
-  });
+  const presenter = buildPresenter(core, client);
   const access = new AccessPolicy(
     config.access,
     async (usergroup) => (await client.usergroups.users.list({ usergroup })).users ?? [],
@@ -101,42 +87,8 @@ export function buildServices(core: Core, client: WebClient): Services {
     intakeQueued: () => intake.depth(),
     limitsErrors: () => core.sharedLimits?.errorCounts() ?? {},
   });
-  const reportDeps: StepRunnerDeps = {
-    presenter,
-    runStepDeps: core.runStepDeps,
-    metrics: core.metrics,
-    logger,
-    formatOutput: (action: ActionSpec, stdout: string, labels: Record<string, string>) =>
-      action.render === 'backend-state' && (labels.backend ?? labels.proxy)
-        ? renderBackendState(stdout, (labels.backend ?? labels.proxy) as string, labels.server)
-        : undefined,
-  };
-  const reportedRun: ReportedStepRunner = (req) => runAndReport(reportDeps, req);
-  const mitigation = new MitigationService({
-    store,
-    access,
-    hosts: config.hosts,
-    settings: config.mitigation,
-    buildCommand: (action, ctx) => buildCommand(action, ctx),
-    precheckAction: runbooks.action(undefined, 'config-check'),
-    hostChoices: core.hostChoices,
-    runQuietly: (host, action, labels, user) => runActionQuietly(core.runStepDeps, host, action, labels, user),
-    runStep: reportedRun,
-    readBack: async (host: HostConfig, labels: Record<string, string>): Promise<HostSnapshot> => {
-      // buildCommand applies a host's `commands.read-back` override, like any action's.
-      const { result } = await runActionQuietly(core.runStepDeps, host, readBackAction, labels);
-      return parseReadBack(result.stdout.text);
-    },
-    // Asked fresh before a mitigation; bounded so the modal still opens within Slack's 3 s trigger window.
-    alertActive: async (incident) => {
-      if (!alertState.configured) return undefined;
-      const answer = await withDeadline(alertState.check(incident, { fresh: true }), ALERT_STATE_DEADLINE_MS);
-      if (!answer || answer.view.kind === 'unknown') return undefined;
-      return answer.view.kind !== 'resolved';
-    },
-    now,
-    sleep: core.sleep,
-  });
+  const reportedRun = buildStepRunner(core, presenter);
+  const mitigation = buildMitigation(core, access, reportedRun);
   const mitigationDeps: MitigationFeatureDeps = { mitigation, presenter, store, runbooks, logger };
   return {
     client,
@@ -152,12 +104,71 @@ export function buildServices(core: Core, client: WebClient): Services {
   };
 }
 
+/** Posts and keeps current the incident messages, paced per channel (shared between replicas with Redis). */
+function buildPresenter(core: Core, client: WebClient): IncidentPresenter {
+  const { config, store, runbooks, logger, now, alertState } = core;
+  return new IncidentPresenter({
+    client,
+    store,
+    runbooks,
+    logger,
+    hostLabel: (name) => runbooks.get(name)?.binding?.hostLabel ?? 'instance',
+    hostChoices: core.hostChoices,
+    pace: {
+      perSecond: config.slack.postsPerSecond,
+      burst: config.slack.postBurst,
+      maxQueued: config.slack.maxQueuedPosts,
+      shared: core.sharedLimits,
+    },
+    alertState,
+    now,
+  });
+}
+
+/** Runs a step and shows it in the thread: the bot's one way to run a step for a user. */
+function buildStepRunner(core: Core, presenter: IncidentPresenter): ReportedStepRunner {
+  const reportDeps: StepRunnerDeps = {
+    presenter,
+    runStepDeps: core.runStepDeps,
+    metrics: core.metrics,
+    logger: core.logger,
+    formatOutput: (action: ActionSpec, stdout: string, labels: Record<string, string>) =>
+      action.render === 'backend-state' && (labels.backend ?? labels.proxy)
+        ? renderBackendState(stdout, (labels.backend ?? labels.proxy) as string, labels.server)
+        : undefined,
+  };
+  return (req) => runAndReport(reportDeps, req);
+}
+
+/** The guarded mitigation workflow: the same runner as any step, the pre-check and read-back run quietly. */
+function buildMitigation(core: Core, access: AccessPolicy, runStep: ReportedStepRunner): MitigationService {
+  const { config, store, runbooks, now, alertState } = core;
+  return new MitigationService({
+    store,
+    access,
+    hosts: config.hosts,
+    settings: config.mitigation,
+    buildCommand: (action, ctx) => buildCommand(action, ctx),
+    precheckAction: runbooks.action(undefined, 'config-check'),
+    hostChoices: core.hostChoices,
+    runQuietly: (host, action, labels, user) => runActionQuietly(core.runStepDeps, host, action, labels, user),
+    runStep,
+    readBack: async (host: HostConfig, labels: Record<string, string>): Promise<HostSnapshot> => {
+      // buildCommand applies a host's `commands.read-back` override, like any action's.
+      const { result } = await runActionQuietly(core.runStepDeps, host, readBackAction, labels);
+      return parseReadBack(result.stdout.text);
+    },
+    // Asked fresh before a mitigation; bounded so the modal still opens within Slack's 3 s trigger window.
+    alertActive: async (incident) => {
+      if (!alertState.configured) return undefined;
+      const answer = await withDeadline(alertState.check(incident, { fresh: true }), ALERT_STATE_DEADLINE_MS);
+      if (!answer || answer.view.kind === 'unknown') return undefined;
+      return answer.view.kind !== 'resolved';
+    },
+    now,
+    sleep: core.sleep,
+  });
+}
+
 /** How long a mitigation click waits for Alertmanager before it shows the modal with the alert state unknown. */
 const ALERT_STATE_DEADLINE_MS = 1500;
-
-/** The promise's value, or undefined when it takes longer than `ms`. */
-function withDeadline<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)));
-  return Promise.race([p, late]).finally(() => clearTimeout(timer));
-}

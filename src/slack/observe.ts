@@ -19,6 +19,7 @@ import type { PrometheusClient } from '../observe/prometheus-client';
 import { assertSilenceScope, silenceCoverageRefusal } from '../observe/silence-scope';
 import { silenceComment } from '../observe/silence-window';
 import type { RunbookRegistry } from '../runbook/load-runbooks';
+import { withDeadline } from '../with-deadline';
 import { ActionId, actionIdPattern, CallbackId, decodeSilenceValue } from './action-ids';
 import { type AlertStateTracker, alertLabels } from './alert-state';
 import { escapeMrkdwn, formatUtc, inlineCode, truncate } from './blocks/format';
@@ -447,11 +448,4 @@ async function userName(client: WebClient, user: string, log: ObserveDeps['logge
 /** The label that names the incident's host (the binding's `hostLabel`, else `instance`): a silence always matches it. */
 function hostLabelOf(deps: Pick<ObserveDeps, 'runbooks'>, incident: Incident): string {
   return deps.runbooks.get(incident.alertname)?.binding?.hostLabel ?? 'instance';
-}
-
-/** The promise's value, or undefined when it takes longer than `ms`. */
-function withDeadline<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)));
-  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
