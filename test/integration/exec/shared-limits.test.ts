@@ -130,6 +130,37 @@ describeWithDatastores('shared limits through a real Redis (issue #13)', () => {
     await Promise.all([a.stop(), b.stop()]);
   });
 
+  it('gives the slot a dead replica held back once it expires', async () => {
+    // given: one slot on lb-1, taken by replica A for a job that never ends, and A gone (its connection closed
+    // without freeing the slot, as kill -9 would leave it)
+    const prefix = freshPrefix();
+    const [sa, sb] = [await open(prefix), await open(prefix)];
+    const settings = { kind: 'host', bottleneck: { maxConcurrent: 1, minTime: 0 } };
+    const [a, b] = [sa.limiter('host:lb-1', settings), sb.limiter('host:lb-1', settings)];
+    let startedOnA!: () => void;
+    const onA = new Promise<void>((r) => (startedOnA = r));
+    void a
+      .schedule(
+        () => {
+          startedOnA();
+          return new Promise<void>(() => undefined);
+        },
+        { expirationMs: 1500 },
+      )
+      .catch(() => undefined);
+    await onA;
+    await sa.close();
+    // when: B asks for the slot
+    const t0 = Date.now();
+    let ranAt = 0;
+    await b.schedule(async () => void (ranAt = Date.now()), { expirationMs: 1500 });
+    // then: it waited for the expiry (not the job's end, which never comes), then ran: within the expiry plus a
+    // heartbeat of B's (5 s) at most
+    expect(ranAt - t0).toBeGreaterThanOrEqual(1000);
+    expect(ranAt - t0).toBeLessThan(1500 + 5000 + 1000);
+    await b.stop({ dropWaitingJobs: true });
+  });
+
   it('paces posts into one channel across both replicas', async () => {
     // given: a bucket of 2, refilled 4 a second (every 250 ms), shared
     const prefix = freshPrefix();
