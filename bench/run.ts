@@ -11,10 +11,13 @@
  *   5. Collection: start-up with a runbook folder of the real collection's size and traits (1,004 files), under 3 s.
  *   6. Limits: a click's way through the limits per process vs through Redis, and one host's limit across two
  *      replicas (bench/limits.ts; Postgres and Redis of test/support/datastores.sh, started when not running).
+ *   7. Replicas: the storm and click acks through one real bot process and through two (on Postgres and Redis,
+ *      behind the stand-in's load balancer), in the same run (bench/replicas.ts).
  *
  * Environment: BENCH_CLICKS (60), BENCH_CLICK_GAP_MS (250), BENCH_ACK_CLICKS (200), BENCH_STORM_MESSAGES (500),
- * BENCH_STORM_ALERTS (50), BENCH_ONLY (comma-separated: ssh,click,ack,storm,collection,limits), BENCH_COLLECTION_RUNS
- * (5), BENCH_LIMIT_CLICKS (500), and the RBP_* variables of test/support/hosts.sh and datastores.sh.
+ * BENCH_STORM_ALERTS (50), BENCH_ONLY (comma-separated: ssh,click,ack,storm,collection,limits,replicas),
+ * BENCH_COLLECTION_RUNS (5), BENCH_LIMIT_CLICKS (500), BENCH_REPLICA_MESSAGES (200), BENCH_REPLICA_ALERTS (20),
+ * BENCH_REPLICA_CLICKS (200), and the RBP_* variables of test/support/hosts.sh and datastores.sh.
  */
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,6 +37,7 @@ import type { RecordedCall } from '../test/support/slack-standin';
 import { hostsScript, loadTestHosts, type TestHosts, testHostConfig } from '../test/support/test-hosts';
 import { benchSharedLimits } from './limits';
 import { benchCollectionStartup } from './load-collection';
+import { benchReplicas } from './replicas';
 import { benchSsh, plainSshArgs, quantile, round, startSshMaster } from './ssh';
 
 const run = promisify(execFile);
@@ -412,6 +416,38 @@ async function sharedLimits(clicks: number): Promise<void> {
   }
 }
 
+/**
+ * The storm and the click acks through one replica, then through two, in this run: side by side, and two over one.
+ * Postgres and Redis are started (test/support/datastores.sh) when they are not running, and stopped again after.
+ */
+async function replicaRun(): Promise<void> {
+  const ping = spawnSync('redis-cli', ['-p', new URL(redisUrl()).port, 'ping'], { encoding: 'utf8' });
+  const wereUp = ping.stdout?.trim() === 'PONG';
+  if (!wereUp) execFileSync('bash', [datastoresScript, 'start'], { stdio: 'inherit' });
+  try {
+    const sizes = {
+      messages: num('BENCH_REPLICA_MESSAGES', 200),
+      alerts: num('BENCH_REPLICA_ALERTS', 20),
+      clicks: num('BENCH_REPLICA_CLICKS', 200),
+    };
+    const one = await benchReplicas(1, sizes);
+    const two = await benchReplicas(2, sizes);
+    const title = `${sizes.messages} alert messages for ${sizes.alerts} alerts, then ${sizes.clicks} clicks, default pace`;
+    report(`replicas: one bot process (${title})`, one);
+    report(`replicas: two bot processes behind the balancer (${title})`, two);
+    const ratio = (key: string) => Math.round((Number(two[key]) / Number(one[key])) * 100) / 100;
+    report('replicas: two over one', {
+      event_ack_p99: ratio('event_ack_p99_ms'),
+      click_ack_p99: ratio('click_ack_p99_ms'),
+      time_to_drain: ratio('time_to_drain_s'),
+      messages_delivered_in: ratio('messages_delivered_in_ms'),
+    });
+    if (one.exactly_one_per_alert !== 'yes' || two.exactly_one_per_alert !== 'yes') process.exitCode = 1;
+  } finally {
+    if (!wereUp) execFileSync('bash', [datastoresScript, 'stop'], { stdio: 'inherit' });
+  }
+}
+
 async function main(): Promise<void> {
   const needHosts = wanted('ssh') || wanted('click') || wanted('ack');
   const hostsWereUp = spawnSync('bash', [hostsScript, 'status'], { stdio: 'ignore' }).status === 0;
@@ -430,6 +466,7 @@ async function main(): Promise<void> {
       );
     if (wanted('storm')) await alertStorm(num('BENCH_STORM_MESSAGES', 500), num('BENCH_STORM_ALERTS', 50));
     if (wanted('limits')) await sharedLimits(num('BENCH_LIMIT_CLICKS', 500));
+    if (wanted('replicas')) await replicaRun();
   } finally {
     if (needHosts && !hostsWereUp) execFileSync('bash', [hostsScript, 'stop'], { stdio: 'inherit' });
   }
