@@ -187,6 +187,42 @@ export class AlertFlow {
    * alert's own Slack message is its thread when this delivery came as one, otherwise the bot posts the alert first.
    */
   private async publish(incident: Incident, place: IncidentPlace, announcement?: () => Announcement): Promise<void> {
+    const claim = this.keepClaim(incident.id);
+    try {
+      await this.publishClaimed(incident, place, announcement);
+    } finally {
+      claim.stop();
+    }
+  }
+
+  /**
+   * Renews this replica's claim to post while the post waits (a storm's posts queue for the channel's pace, which can
+   * outlast the claim): another replica takes over only from a replica that stopped renewing, i.e. died.
+   */
+  private keepClaim(incidentId: number): { stop(): void } {
+    const { id, postClaimTtlMs } = this.replica;
+    const timer = setInterval(
+      () => {
+        const at = this.deps.now();
+        this.deps.store
+          .claimPost(
+            incidentId,
+            { owner: id, until: new Date(at.getTime() + postClaimTtlMs).toISOString() },
+            at.toISOString(),
+          )
+          .catch((err: unknown) => this.deps.logger.warn({ err, incidentId }, 'could not renew the claim to post'));
+      },
+      Math.max(1000, Math.floor(postClaimTtlMs / 3)),
+    );
+    timer.unref();
+    return { stop: () => clearInterval(timer) };
+  }
+
+  private async publishClaimed(
+    incident: Incident,
+    place: IncidentPlace,
+    announcement?: () => Announcement,
+  ): Promise<void> {
     let current = incident;
     if (!current.threadTs) {
       const threadTs =

@@ -25,15 +25,15 @@ function setup() {
   const posts: Array<{ replica: string; what: 'announce' | 'post' | 'reply'; incidentId?: number; text?: string }> = [];
   let seq = 0;
   /** A presenter per replica, recording what each posts; `failPost` makes its incident-message posts fail. */
-  const presenter = (replica: string, opts: { failPost?: boolean } = {}) =>
+  const presenter = (replica: string, opts: { failPost?: boolean; holdPost?: Promise<void> } = {}) =>
     ({
       announce: async (_channel: string, msg: { text: string }) => {
         posts.push({ replica, what: 'announce', text: msg.text });
         return `100.${++seq}`;
       },
       post: async (incident: Incident) => {
-        // A post takes a while: another replica's delivery lands meanwhile.
-        await new Promise((r) => setTimeout(r, 5));
+        // A post takes a while (or as long as the test holds it): another replica's delivery lands meanwhile.
+        await (opts.holdPost ?? new Promise((r) => setTimeout(r, 5)));
         if (opts.failPost) throw new Error('Slack is down');
         posts.push({ replica, what: 'post', incidentId: incident.id });
         return store.update(incident.id, { messageTs: `200.${++seq}` });
@@ -57,7 +57,7 @@ function setup() {
     logger: createLogger('silent'),
     now: () => now,
   };
-  const replica = (id: string, opts: { failPost?: boolean } = {}) =>
+  const replica = (id: string, opts: { failPost?: boolean; holdPost?: Promise<void> } = {}) =>
     new AlertFlow(deps, presenter(id, opts), {}, { id, postClaimTtlMs: 60_000 });
   return { store, posts, replica, advance: (sec: number) => (now = new Date(now.getTime() + sec * 1000)) };
 }
@@ -115,6 +115,34 @@ describe('AlertFlow across replicas (#13 §2)', () => {
     advance(120);
     await Promise.all([b.fromWebhook(alert), replica('C').fromWebhook(alert)]);
     expect(posts.filter((p) => p.what === 'post')).toHaveLength(1);
+  });
+
+  it('keeps its claim while its post waits (a long queue for the channel’s pace): no other replica posts meanwhile', async () => {
+    const { posts, replica, advance } = setup();
+    const alert = firingAlert({ fingerprint: 'fp-6' });
+    let letGo: () => void = () => undefined;
+    const held = new Promise<void>((r) => {
+      letGo = r;
+    });
+    jest.useFakeTimers();
+    try {
+      const a = replica('A', { holdPost: held });
+      const opening = a.fromWebhook(alert);
+      // five minutes in the queue, five times the claim's 60 s: A renews it every 20 s
+      for (let i = 0; i < 15; i++) {
+        advance(20);
+        await jest.advanceTimersByTimeAsync(20_000);
+      }
+      // (B's posts go at once: under fake timers nothing else would move them)
+      await replica('B', { holdPost: Promise.resolve() }).fromWebhook(alert);
+      expect(posts.filter((p) => p.what === 'post')).toEqual([]);
+      letGo();
+      await opening;
+      expect(posts.filter((p) => p.what === 'post').map((p) => p.replica)).toEqual(['A']);
+    } finally {
+      letGo();
+      jest.useRealTimers();
+    }
   });
 
   it('posts "still firing" once and the resolution once when both replicas get the repeat and the resolve', async () => {
