@@ -1,7 +1,8 @@
 /**
  * The core of the bot: what it knows and what it acts on, built from the settings without Slack. Settings a bot must
- * not start with stop here; nothing listens, connects or starts a timer (the store opens its file or pool, the SSH
- * pool and the graph worker connect or start on first use).
+ * not start with stop here. Nothing listens and no timer runs; only the store (its file, or Postgres) and the shared
+ * limits (Redis, when configured) are opened, because a bot that cannot reach them must not start. The SSH pool and
+ * the graph worker connect or start on first use.
  */
 import { resolve } from 'node:path';
 import { buildCommand } from '../actions/build-command';

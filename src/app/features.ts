@@ -6,7 +6,7 @@ import type { App } from '@slack/bolt';
 import { capAlert } from '../ingest/cap-alert';
 import { completeAlert } from '../ingest/complete-alerts';
 import { parseSlackAlertMessage } from '../ingest/parse-slack-alert';
-import { alertParseOptions, registerAlerts } from '../slack/alerts';
+import { type AlertFeatureDeps, alertParseOptions, registerAlerts } from '../slack/alerts';
 import { registerCommands } from '../slack/commands';
 import { registerCompleteLabels } from '../slack/complete-labels';
 import { registerMitigation, requestMitigation } from '../slack/mitigation';
@@ -19,16 +19,55 @@ import type { Services } from './services';
 
 /** Registers every feature's listeners on `app`. */
 export function registerFeatures(app: App, core: Core, services: Services): void {
-  const { config, store, runbooks, scheduler, logger, now, metrics, labelMemory, alertmanager } = core;
-  const { presenter, flow, access, client, runAndReport } = services;
+  const { config, store, runbooks, scheduler, logger, now, labelMemory } = core;
+  const { presenter, flow, access, runAndReport } = services;
+  registerObserve(app, services.observeDeps);
+  registerAlerts(app, alertFeatureDeps(core, services));
+  const askToMitigate = (req: MitigationRequest) => requestMitigation(services.mitigationDeps, req);
+  registerSteps(app, {
+    store,
+    runbooks,
+    scheduler,
+    presenter,
+    logger,
+    now,
+    runAndReport,
+    requestMitigation: askToMitigate,
+  });
+  registerCompleteLabels(app, { config, store, runbooks, logger, now, presenter, learn: (l) => labelMemory.learn(l) });
+  registerPickHost(app, { config, store, runbooks, now, logger, presenter, hostChoices: core.hostChoices });
+  registerMitigation(app, services.mitigationDeps);
+  registerCommands(app, {
+    config,
+    store,
+    runbooks,
+    scheduler,
+    presenter,
+    logger,
+    now,
+    flow,
+    access,
+    hostChoices: core.hostChoices,
+    runAndReport,
+    requestMitigation: askToMitigate,
+  });
+  registerUnknownActions(app, { logger });
+}
+
+/**
+ * What the message listener needs: the parser (capped alerts, labels learned from templates that name them), the
+ * completion from Alertmanager and open incidents, and the bot's own id (auth.test, asked once; again after a failure).
+ */
+function alertFeatureDeps(core: Core, services: Services): AlertFeatureDeps {
+  const { config, store, logger, now, metrics, labelMemory, alertmanager, runbooks } = core;
+  const { flow, client } = services;
   const limits = { maxValueChars: config.ingest.maxValueChars, maxAlertChars: config.ingest.maxAlertChars };
   const parseOpts = {
     ...alertParseOptions(runbooks, config.hosts, labelMemory),
     alertSenders: config.slack.alertSenders,
   };
   let botId: Promise<string | undefined> | undefined;
-  registerObserve(app, services.observeDeps);
-  registerAlerts(app, {
+  return {
     config,
     logger,
     now,
@@ -66,34 +105,5 @@ export function registerFeatures(app: App, core: Core, services: Services): void
       );
       return botId;
     },
-  });
-  const askToMitigate = (req: MitigationRequest) => requestMitigation(services.mitigationDeps, req);
-  registerSteps(app, {
-    store,
-    runbooks,
-    scheduler,
-    presenter,
-    logger,
-    now,
-    runAndReport,
-    requestMitigation: askToMitigate,
-  });
-  registerCompleteLabels(app, { config, store, runbooks, logger, now, presenter, learn: (l) => labelMemory.learn(l) });
-  registerPickHost(app, { config, store, runbooks, now, logger, presenter, hostChoices: core.hostChoices });
-  registerMitigation(app, services.mitigationDeps);
-  registerCommands(app, {
-    config,
-    store,
-    runbooks,
-    scheduler,
-    presenter,
-    logger,
-    now,
-    flow,
-    access,
-    hostChoices: core.hostChoices,
-    runAndReport,
-    requestMitigation: askToMitigate,
-  });
-  registerUnknownActions(app, { logger });
+  };
 }
