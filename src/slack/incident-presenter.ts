@@ -42,6 +42,8 @@ export class IncidentPresenter {
   private readonly shown = new Map<number, string>();
   /** Slack calls under way, so close() can let them finish. */
   private readonly pending = new Set<Promise<unknown>>();
+  /** Set once close() has finished: the store may be closed next, so no update starts after it. */
+  private closed = false;
 
   constructor(private readonly deps: PresenterDeps) {
     this.pacer = new PostPacer({ ...deps.pace, logger: deps.logger });
@@ -91,6 +93,7 @@ export class IncidentPresenter {
    * one more update); with `recheckAlert` (the Refresh button) it is asked first.
    */
   async refresh(incidentId: number, opts: { recheckAlert?: boolean } = {}): Promise<void> {
+    if (this.closed) return;
     const incident = await this.deps.store.get(incidentId);
     if (incident && incident.status === 'open' && this.deps.alertState) {
       if (opts.recheckAlert) await this.deps.alertState.check(incident, { fresh: true });
@@ -102,12 +105,16 @@ export class IncidentPresenter {
   private recheckAlert(incident: Incident): void {
     const tracker = this.deps.alertState;
     if (!tracker || incident.status !== 'open' || !tracker.stale(incident.id)) return;
-    void tracker.check(incident).then((r) => {
-      if (r.changed) void this.update(incident.id);
-    });
+    // Followed, so close() waits for Alertmanager's answer and the update it brings.
+    void this.follow(
+      tracker.check(incident).then((r) => {
+        if (r.changed) void this.update(incident.id);
+      }),
+    );
   }
 
   private update(incidentId: number): Promise<void> {
+    if (this.closed) return Promise.resolve();
     const running = this.refreshing.get(incidentId);
     if (running) {
       running.again = true;
@@ -283,6 +290,7 @@ export class IncidentPresenter {
     if (timedOut) this.deps.logger.warn({ queued: this.queued() }, 'posts still queued at stop were not sent');
     // Dropping what still waits: a queue paced at one post a minute would otherwise keep the process up for minutes.
     await this.pacer.stop({ dropWaiting: true });
+    this.closed = true;
   }
 
   private follow<T>(call: Promise<T>): Promise<T> {

@@ -97,3 +97,61 @@ describe('IncidentPresenter.post', () => {
     await presenter.close(1000);
   });
 });
+
+describe('IncidentPresenter.close', () => {
+  it('waits for an Alertmanager answer asked in the background, and no update starts once closed', async () => {
+    // given a presenter whose Alertmanager answers only when told to, with a changed state
+    const { client, calls } = fakeClient();
+    const store = new SqliteIncidentStore(':memory:');
+    const waiting: Array<() => void> = [];
+    const answer = () => {
+      for (const r of waiting.splice(0)) r();
+    };
+    const alertState = {
+      peek: () => undefined,
+      stale: () => true,
+      check: () => new Promise<{ changed: boolean }>((r) => waiting.push(() => r({ changed: true }))),
+    };
+    const presenter = new IncidentPresenter({
+      client,
+      store,
+      runbooks: { get: () => undefined, action: () => undefined },
+      logger: createLogger('silent'),
+      hostLabel: () => 'instance',
+      pace: { perSecond: 50, burst: 50 },
+      alertState: alertState as never,
+    });
+    const alert = {
+      alertname: 'X',
+      status: 'firing' as const,
+      labels: { alertname: 'X' },
+      annotations: {},
+      fingerprint: 'f',
+      source: 'plain' as const,
+      missingLabels: [],
+    };
+    const { incident } = await store.openOrGet({
+      alert,
+      channel: 'C1',
+      threadTs: '1.1',
+      at: '2026-11-25T03:00:00.000Z',
+    });
+    await presenter.post(incident);
+    // a refresh asks Alertmanager in the background (its last answer is stale)
+    await presenter.refresh(incident.id);
+    expect(waiting.length).toBeGreaterThan(0);
+
+    // when the bot stops while that answer is on its way
+    let closed = false;
+    const closing = presenter.close(5000).then(() => (closed = true));
+    await new Promise((r) => setTimeout(r, 50));
+    // then close waits for it…
+    expect(closed).toBe(false);
+    answer();
+    await closing;
+    // …and the store can be closed: a refresh after close reads nothing from it
+    store.close();
+    await expect(presenter.refresh(incident.id)).resolves.toBeUndefined();
+    expect(calls.filter((c) => c.method === 'postMessage')).toHaveLength(1);
+  });
+});
