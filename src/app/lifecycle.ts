@@ -26,14 +26,16 @@ export interface Lifecycle {
 /** The bot's start and stop, over what createApp built. */
 export function createLifecycle(
   core: Core,
-  services: Pick<Services, 'presenter' | 'intake'>,
+  services: Pick<Services, 'presenter' | 'intake' | 'flow'>,
   receiving: Receiving,
   readiness: Readiness,
 ): Lifecycle {
   const { config, env, logger, store, inflight, scheduler, executor } = core;
-  const { presenter, intake } = services;
+  const { presenter, intake, flow } = services;
   const { app, socketReceiver } = receiving;
   let metricsServer: Server | undefined;
+  let unposted: NodeJS.Timeout | undefined;
+  let postingUnposted: Promise<unknown> | undefined;
   let stopped: Promise<void> | undefined;
 
   async function start(): Promise<number> {
@@ -44,6 +46,17 @@ export function createLifecycle(
     // the message and (a dead replica's) in the thread. Then renew this replica's leases and sweep, on a heartbeat.
     tellInterrupted(await core.stepLeases.recover());
     core.stepLeases.start(tellInterrupted);
+    // Incident messages nobody posted (the replica that opened them died first): posted on the same heartbeat.
+    unposted = setInterval(() => {
+      if (postingUnposted) return;
+      postingUnposted = flow
+        .postUnposted()
+        .catch((err: unknown) => logger.warn({ err }, 'could not look for unposted incident messages'))
+        .finally(() => {
+          postingUnposted = undefined;
+        });
+    }, config.replicas.heartbeatSec * 1000);
+    unposted.unref();
     readiness.set(true);
     return port;
   }
@@ -55,6 +68,7 @@ export function createLifecycle(
    */
   async function stopBot(): Promise<void> {
     readiness.set(false);
+    clearInterval(unposted);
     inflight.beginStop();
     await closeReceiver();
     const queueStopped = scheduler
@@ -87,6 +101,7 @@ export function createLifecycle(
         { queued: intake.depth() },
         'webhook alerts still queued at stop were not handled (Alertmanager sends them again)',
       );
+    await postingUnposted;
     await presenter.close(5000);
     await core.graphs.close();
     await core.sharedLimits?.close();

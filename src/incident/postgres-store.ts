@@ -331,6 +331,15 @@ class PgOps implements StoreTx {
     return (res.rowCount ?? 0) > 0;
   }
 
+  async unpostedIncidents(now: string, limit = 50): Promise<Incident[]> {
+    const { rows } = await this.q.query<IncidentRow>(
+      `SELECT * FROM incidents WHERE status = 'open' AND message_ts IS NULL
+         AND (post_claim_until IS NULL OR post_claim_until <= $1) ORDER BY id LIMIT $2`,
+      [now, limit],
+    );
+    return this.hydrate(rows);
+  }
+
   async resolveOpen(
     id: number,
     patch: Required<Pick<IncidentPatch, 'resolvedAt' | 'resolvedBy'>> & Pick<IncidentPatch, 'alert'>,

@@ -76,6 +76,11 @@ export interface StoreOps {
    */
   claimPost(id: number, claim: PostClaim, now: string): Promise<boolean>;
   /**
+   * Open incidents whose message is not posted and whose post claim expired (or none was taken) at `now`: their
+   * opener died before posting, or its post failed. Oldest first, at most `limit`.
+   */
+  unpostedIncidents(now: string, limit?: number): Promise<Incident[]>;
+  /**
    * Resolves an incident that is still open; undefined when it is not (any more): of two replicas resolving the same
    * incident at once, one gets it and posts the summary.
    */
@@ -407,6 +412,16 @@ class SqliteOps {
     return info.changes > 0;
   }
 
+  unpostedIncidents(now: string, limit = 50): Incident[] {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM incidents WHERE status = 'open' AND message_ts IS NULL
+           AND (post_claim_until IS NULL OR post_claim_until <= ?) ORDER BY id LIMIT ?`,
+      )
+      .all(now, limit) as IncidentRow[];
+    return rows.map((r) => this.hydrate(r));
+  }
+
   resolveOpen(
     id: number,
     patch: Required<Pick<IncidentPatch, 'resolvedAt' | 'resolvedBy'>> & Pick<IncidentPatch, 'alert'>,
@@ -708,6 +723,7 @@ export class SqliteIncidentStore implements IncidentStore {
       countOpen: async () => ops.countOpen(),
       update: async (id, patch) => ops.update(id, patch),
       claimPost: async (id, claim, now) => ops.claimPost(id, claim, now),
+      unpostedIncidents: async (now, limit) => ops.unpostedIncidents(now, limit),
       resolveOpen: async (id, patch) => ops.resolveOpen(id, patch),
       markRepeatNotified: async (id, at, notBefore) => ops.markRepeatNotified(id, at, notBefore),
       setStep: async (id, stepId, state) => ops.setStep(id, stepId, state),
@@ -757,6 +773,10 @@ export class SqliteIncidentStore implements IncidentStore {
   async claimPost(id: number, claim: PostClaim, now: string): Promise<boolean> {
     while (this.busy) await this.busy;
     return this.ops.claimPost(id, claim, now);
+  }
+  async unpostedIncidents(now: string, limit?: number): Promise<Incident[]> {
+    while (this.busy) await this.busy;
+    return this.ops.unpostedIncidents(now, limit);
   }
   async resolveOpen(
     id: number,

@@ -105,6 +105,39 @@ export class AlertFlow {
     });
   }
 
+  /**
+   * Posts the messages of open incidents nobody posted: their opener died before posting (its claim expired) or its
+   * post failed. Run on the heartbeat, so such an incident does not wait for its alert's next delivery (hours away
+   * with Alertmanager's repeat_interval). Each is claimed first: of the replicas doing this, one posts it. Returns how
+   * many this replica posted.
+   */
+  async postUnposted(): Promise<number> {
+    let posted = 0;
+    for (const found of await this.deps.store.unpostedIncidents(this.deps.now().toISOString())) {
+      await this.serial(found.fingerprint, async () => {
+        const at = this.deps.now();
+        const claim = {
+          owner: this.replica.id,
+          until: new Date(at.getTime() + this.replica.postClaimTtlMs).toISOString(),
+        };
+        if (!(await this.deps.store.claimPost(found.id, claim, at.toISOString()))) return;
+        const incident = await this.deps.store.get(found.id);
+        if (!incident || incident.status !== 'open' || incident.messageTs) return;
+        this.deps.logger.info(
+          { incidentId: incident.id },
+          'incident message never posted (its opener is gone or failed): posting it now',
+        );
+        await this.publish(incident, { channel: incident.channel, threadTs: incident.threadTs }, () =>
+          renderWebhookAlert(incident.alert),
+        );
+        posted++;
+      }).catch((err: unknown) =>
+        this.deps.logger.warn({ err, incidentId: found.id }, 'could not post the message of an unposted incident'),
+      );
+    }
+    return posted;
+  }
+
   /** Resolves an incident by hand (`/incident resolve`). */
   async resolveByUser(incident: Incident, user: string): Promise<Incident> {
     return this.serial(incident.fingerprint, async () => {

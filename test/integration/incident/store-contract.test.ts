@@ -262,6 +262,9 @@ function contract(make: Make): void {
       postClaim: { owner: 'A', until: later(60) },
     });
     expect(await store.claimPost(incident.id, { owner: 'B', until: later(70) }, later(10))).toBe(false);
+    // unposted, but claimed: not for a sweep to post yet
+    expect(await store.unpostedIncidents(later(10))).toEqual([]);
+    expect((await store.unpostedIncidents(later(60))).map((i) => i.id)).toEqual([incident.id]);
     // the opener may claim again (its own post failed; the next delivery retries)
     expect(await store.claimPost(incident.id, { owner: 'A', until: later(80) }, later(20))).toBe(true);
     expect(await store.claimPost(incident.id, { owner: 'B', until: later(90) }, later(79))).toBe(false);
@@ -271,6 +274,7 @@ function contract(make: Make): void {
     // posted: nobody claims it again, however late
     await store.update(incident.id, { threadTs: '5.5', messageTs: '5.6' });
     expect(await store.claimPost(incident.id, { owner: 'B', until: later(999) }, later(900))).toBe(false);
+    expect(await store.unpostedIncidents(later(900))).toEqual([]);
     expect(await store.get(incident.id)).toMatchObject({ threadTs: '5.5', messageTs: '5.6' });
     // an incident opened without a claim may be claimed at once
     const other = await store.openOrGet({ alert: firingAlert({ fingerprint: 'f2' }), channel: 'C1', threadTs: '', at });

@@ -12,7 +12,7 @@ function setup() {
   const note = (what: string) => async () => void events.push(what);
   const readiness = new Readiness();
   const core = {
-    config: { shutdown: { graceMs: 50 } },
+    config: { shutdown: { graceMs: 50 }, replicas: { heartbeatSec: 5 } },
     env: { port: 3999 },
     logger: createLogger('silent'),
     now: () => new Date('2026-11-25T03:00:00.000Z'),
@@ -42,7 +42,9 @@ function setup() {
       },
       depth: () => 0,
     },
-  } as unknown as Pick<Services, 'presenter' | 'intake'>;
+    // Incident messages nobody posted: none here.
+    flow: { postUnposted: async () => 0 },
+  } as unknown as Pick<Services, 'presenter' | 'intake' | 'flow'>;
   const app = {
     init: note('app.init'),
     // Listening: readiness must still be false here (/healthz says 503 until recovery is done).

@@ -145,6 +145,33 @@ describe('AlertFlow across replicas (#13 §2)', () => {
     }
   });
 
+  it('posts, on the heartbeat, the message of an incident whose opener died before posting, once', async () => {
+    const { store, posts, replica, advance } = setup();
+    // A announced the alert and died before its incident message went out
+    await expect(replica('A', { failPost: true }).fromWebhook(firingAlert({ fingerprint: 'fp-7' }))).rejects.toThrow();
+    // B died even before announcing its alert (the incident has no thread yet)
+    await store.openOrGet({
+      alert: firingAlert({ fingerprint: 'fp-8' }),
+      channel: CHANNEL,
+      threadTs: '',
+      at: new Date('2026-11-25T03:00:00.000Z').toISOString(),
+      postClaim: { owner: 'B', until: '2026-11-25T03:01:00.000Z' },
+    });
+    const [c, d] = [replica('C'), replica('D')];
+    // while their claims hold, nobody else posts
+    expect(await c.postUnposted()).toBe(0);
+    advance(61);
+    // C and D look at once: each message is posted once
+    const counts = await Promise.all([c.postUnposted(), d.postUnposted()]);
+    expect(counts[0] + counts[1]).toBe(2);
+    expect(posts.filter((p) => p.what === 'post')).toHaveLength(2);
+    // A's thread kept; B's alert announced by whoever posted it
+    expect(posts.filter((p) => p.what === 'announce')).toHaveLength(2);
+    expect((await store.listOpen()).every((i) => i.threadTs && i.messageTs)).toBe(true);
+    advance(600);
+    expect((await c.postUnposted()) + (await d.postUnposted())).toBe(0);
+  });
+
   it('posts "still firing" once and the resolution once when both replicas get the repeat and the resolve', async () => {
     const { posts, replica, advance } = setup();
     const [a, b] = [replica('A'), replica('B')];
