@@ -52,8 +52,9 @@ describe('alert storm (small scale)', () => {
     expect(maxInWindow(times, 1000)).toBeLessThanOrEqual(BURST + PER_SECOND);
     const tick = 1000 / PER_SECOND;
     for (let i = BURST + 1; i < times.length; i++) expect(times[i] - times[i - 1]).toBeGreaterThanOrEqual(tick * 0.5);
-    // and the burst itself went out at once
-    expect(times[BURST - 1] - times[0]).toBeLessThan(tick);
+    // and the burst itself was not paced: its posts went out closer together than the tick allows (how fast they
+    // went is the benchmark's business: a loaded machine may take a tick for them)
+    expect(times[BURST - 1] - times[0]).toBeLessThan(tick * (BURST - 1));
   }, 30_000);
 
   it('paces the alert messages the bot posts itself for webhook alerts, with their incident messages', async () => {
