@@ -102,7 +102,14 @@ export class PostPacer {
       };
       q = {
         // Bounded: past maxQueued waiting posts a new one is refused at once (OVERFLOW) rather than held in memory.
-        local: new Bottleneck({ ...bucket, highWater: this.maxQueued, strategy: Bottleneck.strategy.OVERFLOW }),
+        // bottleneck adds tokens on its heartbeat (250 ms by default), one increase per beat: a shorter interval
+        // than the beat needs a beat as short, or ten posts a second would go out at four.
+        local: new Bottleneck({
+          ...bucket,
+          heartbeatInterval: Math.min(interval, 250),
+          highWater: this.maxQueued,
+          strategy: Bottleneck.strategy.OVERFLOW,
+        }),
         // The cluster's bucket: a token taken by any replica is gone for all. A post waiting for a token is woken
         // when one is added (polled each interval: bottleneck's heartbeat), not only by another replica's activity.
         shared: this.opts.shared?.limiter(`channel:${channel}`, {

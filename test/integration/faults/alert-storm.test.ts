@@ -47,14 +47,13 @@ describe('alert storm (small scale)', () => {
     // repeats change nothing visible: no chat.update at all
     expect(h.slack.calls('chat.update')).toHaveLength(0);
 
-    // the pace: at most the burst plus one a tick in any second; after the burst, posts are spaced by the tick
+    // the pace, a token bucket: in any window, at most the burst plus one a tick (the exact rule with a fake clock is
+    // post-pacer.test.ts; here a post's time is its arrival at Slack, so one may arrive early by its trip: +1)
     const times = posts.map((c) => c.at);
-    expect(maxInWindow(times, 1000)).toBeLessThanOrEqual(BURST + PER_SECOND);
     const tick = 1000 / PER_SECOND;
-    for (let i = BURST + 1; i < times.length; i++) expect(times[i] - times[i - 1]).toBeGreaterThanOrEqual(tick * 0.5);
-    // and the burst itself was not paced: its posts went out closer together than the tick allows (how fast they
-    // went is the benchmark's business: a loaded machine may take a tick for them)
-    expect(times[BURST - 1] - times[0]).toBeLessThan(tick * (BURST - 1));
+    for (const ticks of [3, 5, 10]) expect(maxInWindow(times, ticks * tick)).toBeLessThanOrEqual(BURST + ticks + 1);
+    // and paced, not all at once: the ten went out over at least (10 - burst - 1) ticks
+    expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual((10 - BURST - 1) * tick);
   }, 30_000);
 
   it('paces the alert messages the bot posts itself for webhook alerts, with their incident messages', async () => {
