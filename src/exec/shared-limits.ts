@@ -8,6 +8,7 @@
  */
 import Bottleneck from 'bottleneck';
 import Redis from 'ioredis';
+import { redactUrl } from '../config/redact-url';
 import type { Config } from '../config/schema';
 import { PilotError } from '../errors';
 import type { Logger } from '../logger';
@@ -44,7 +45,7 @@ export async function openConfiguredLimits(
   const { prefix, timeoutMs } = config.limits.redis;
   const shared = await openSharedLimits({ url, prefix, timeoutMs, logger: logger.child({ component: 'limits' }) });
   logger.info(
-    { redis: redactRedisUrl(url), prefix },
+    { redis: redactUrl(url), prefix },
     'limits: shared through Redis (per-host slots and gap, per-user clicks, per-channel post pace)',
   );
   return shared;
@@ -71,7 +72,7 @@ export async function openSharedLimits(opts: SharedLimitsOptions): Promise<Share
   const cannotConnect = (reason: string, cause?: unknown) =>
     new PilotError(
       'LIMITS_UNAVAILABLE',
-      `cannot reach Redis for the shared limits at ${redactRedisUrl(opts.url)}: ${reason}`,
+      `cannot reach Redis for the shared limits at ${redactUrl(opts.url)}: ${reason}`,
       {
         hint: 'start Redis or fix limits.redis.url (or REDIS_URL); without it, each bot process keeps its own limits',
         cause,
@@ -159,7 +160,7 @@ export class SharedLimits implements SharedLimitsPort {
     if (now - this.lastLoggedAt < 10_000) return;
     this.lastLoggedAt = now;
     this.opts.logger?.error(
-      { err, limit, redis: redactRedisUrl(this.opts.url) },
+      { err, limit, redis: redactUrl(this.opts.url) },
       'shared limits: Redis failed; clicks that need it are refused until it answers again',
     );
   }
@@ -368,17 +369,6 @@ export function limitsUnavailable(err: unknown): PilotError {
     cause: err,
     details: { reason: (err as Error)?.message ?? String(err) },
   });
-}
-
-/** The URL without its password, for messages and logs. */
-export function redactRedisUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'the configured URL';
-  }
 }
 
 /**

@@ -5,6 +5,7 @@
  * an existing lock only once it expired.
  */
 import { Pool, type PoolClient, type PoolConfig } from 'pg';
+import { redactUrl } from '../config/redact-url';
 import { PilotError } from '../errors';
 import type { Alert } from '../ingest/alert';
 import type {
@@ -156,17 +157,6 @@ export async function openPostgresStore(url: string, opts: PostgresStoreOptions 
     );
   }
   return new PostgresIncidentStore(pool);
-}
-
-/** The URL without its password, for messages and logs. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'the configured URL';
-  }
 }
 
 /**
