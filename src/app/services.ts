@@ -19,7 +19,7 @@ import type { HostSnapshot } from '../mitigation/verify';
 import { AlertFlow } from '../slack/alert-flow';
 import { IncidentPresenter } from '../slack/incident-presenter';
 import type { MitigationFeatureDeps } from '../slack/mitigation';
-import { type ObserveDeps, type ObserveFeature, observeFeature } from '../slack/observe';
+import { type ObserveDeps, observeFeature } from '../slack/observe';
 import { type ReportedStepRunner, runAndReport, type StepRunnerDeps } from '../slack/steps';
 import { withDeadline } from '../with-deadline';
 import type { Core } from './core';
@@ -29,14 +29,14 @@ export interface Services {
   client: WebClient;
   presenter: IncidentPresenter;
   access: AccessPolicy;
-  observe: ObserveFeature;
+  /** What the silence and graph listeners use (the alert flow calls the same feature when incidents open and close). */
   observeDeps: ObserveDeps;
   flow: AlertFlow;
   /** Webhook alerts wait here between the 202 and their work; a full queue answers 503 and Alertmanager retries. */
   intake: IntakeQueue<Alert>;
   /** Runs a step and shows it in the thread (buttons, /incident run, mitigation). */
   runAndReport: ReportedStepRunner;
-  mitigation: MitigationService;
+  /** What the mitigation modal and its submission use (the service, the presenter, the click lookup). */
   mitigationDeps: MitigationFeatureDeps;
 }
 
@@ -94,12 +94,10 @@ export function buildServices(core: Core, client: WebClient): Services {
     client,
     presenter,
     access,
-    observe,
     observeDeps,
     flow,
     intake,
     runAndReport: reportedRun,
-    mitigation,
     mitigationDeps,
   };
 }
