@@ -87,6 +87,9 @@ export class Replica {
   });
   private log: string[] = [];
   private starts = 0;
+  /** Whether the current process was sent a signal by the test (so its exit was asked for). */
+  private signalled = false;
+  private crashed?: string;
 
   constructor(
     readonly name: string,
@@ -121,9 +124,12 @@ export class Replica {
     };
     child.stdout?.on('data', lines(''));
     child.stderr?.on('data', lines('stderr: '));
+    this.signalled = false;
     this.exited = new Promise((resolve) =>
       child.on('exit', (code, signal) => {
         this.note(`--- exited: code ${code}, signal ${signal}`);
+        if (!this.signalled)
+          this.crashed ??= `${this.name} exited by itself (code ${code}, signal ${signal}):\n${this.tail()}`;
         resolve({ code, signal });
       }),
     );
@@ -142,7 +148,14 @@ export class Replica {
 
   /** Sends a signal (SIGKILL: a crash; SIGTERM: the orderly stop). */
   kill(signal: NodeJS.Signals): void {
-    if (this.running) this.child?.kill(signal);
+    if (!this.running) return;
+    this.signalled = true;
+    this.child?.kill(signal);
+  }
+
+  /** An exit nobody asked for (a crash, a start-up error after ready), with its log; undefined otherwise. */
+  crash(): string | undefined {
+    return this.crashed;
   }
 
   /** SIGTERM, and waits for the exit (SIGKILL after `timeoutMs`); resolves with the exit. */
@@ -251,6 +264,15 @@ export class ReplicaSet {
   /** Stops every replica still running (SIGTERM, then SIGKILL after `timeoutMs`). */
   async stop(timeoutMs = 15_000): Promise<void> {
     await Promise.all(this.replicas.map((r) => r.stop(timeoutMs)));
+  }
+
+  /**
+   * Throws, with their logs, when a replica exited without being told to (a crash the test's own assertions may not
+   * have seen); call it after the test, before stop().
+   */
+  assertNoCrash(): void {
+    const crashes = this.replicas.map((r) => r.crash()).filter((c): c is string => c !== undefined);
+    if (crashes.length > 0) throw new Error(`a replica exited by itself:\n${crashes.join('\n')}`);
   }
 }
 

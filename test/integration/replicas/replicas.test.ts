@@ -49,12 +49,17 @@ describeWithDatastores('several bot replicas (#13 §3)', () => {
       await slack.start();
     });
     afterEach(async () => {
-      await set?.stop();
+      const running = set;
       set = undefined;
-      await reader.close();
-      await slack.stop();
-      await db.drop();
-      rmSync(dir, { recursive: true, force: true });
+      try {
+        running?.assertNoCrash();
+      } finally {
+        await running?.stop();
+        await reader.close();
+        await slack.stop();
+        await db.drop();
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     /** The config every replica shares: the one database, the channel, the repo's runbooks. */
@@ -113,14 +118,16 @@ describeWithDatastores('several bot replicas (#13 §3)', () => {
         new Set(open.map((i) => i.messageTs)),
       );
 
-      // and all the replicas' posts together kept the channel's pace: the burst, then one a tick
+      // and all the replicas' posts together kept the channel's pace: the burst, then one a tick. The stand-in sees
+      // when posts arrive, not when the shared bucket granted them: three processes on a busy machine may each hold
+      // a granted post a little, so a window may catch up to two more than were granted in it. Replicas pacing
+      // themselves alone would post up to three times the bound.
       const posts = slack.calls('chat.postMessage').filter((c) => c.status === 200 && c.args.channel === CHANNEL);
       expect(posts.length).toBeGreaterThanOrEqual(alerts.length);
       const times = posts.map((c) => c.at);
-      expect(maxInWindow(times, 1000)).toBeLessThanOrEqual(PACE.postBurst + PACE.postsPerSecond);
-      // over 5 s: the burst and 25 more, give or take the one post whose grant and arrival straddle the window's edge
-      // (three processes on a busy machine); replicas pacing themselves alone would post up to three times as many
-      expect(maxInWindow(times, 5000)).toBeLessThanOrEqual(PACE.postBurst + 5 * PACE.postsPerSecond + 1);
+      const jitter = 2;
+      expect(maxInWindow(times, 1000)).toBeLessThanOrEqual(PACE.postBurst + PACE.postsPerSecond + jitter);
+      expect(maxInWindow(times, 5000)).toBeLessThanOrEqual(PACE.postBurst + 5 * PACE.postsPerSecond + jitter);
     }, 60_000);
 
     it('two confirmed restarts of one host submitted to two replicas at once restart haproxy once', async () => {
