@@ -7,7 +7,6 @@
 import { Pool, type PoolClient, type PoolConfig } from 'pg';
 import { redactUrl } from '../config/redact-url';
 import { PilotError } from '../errors';
-import type { Alert } from '../ingest/alert';
 import type {
   AuditFilter,
   IncidentPatch,
@@ -22,7 +21,7 @@ import type {
   StoreTx,
   TransactionOptions,
 } from './store';
-import { incidentPatchColumns } from './store-rows';
+import { type IncidentRow, incidentFromRows, incidentPatchColumns, type SilenceRow, TYPED_COLUMNS } from './store-rows';
 import type { AuditRecord, Incident, IncidentSilence, StepState, TimelineEvent, TimelineType } from './types';
 
 /** Anything that runs a query: the pool, or the one client of a transaction. */
@@ -205,37 +204,6 @@ async function migrate(pool: Pool, timeoutMs: number): Promise<void> {
   } finally {
     client.release();
   }
-}
-
-interface IncidentRow {
-  id: string;
-  fingerprint: string;
-  alertname: string;
-  status: 'open' | 'resolved';
-  alert_json: Alert;
-  host_name: string | null;
-  channel: string;
-  thread_ts: string;
-  message_ts: string | null;
-  opened_at: string;
-  resolved_at: string | null;
-  resolved_by: string | null;
-  last_repeat_at: string | null;
-}
-
-interface SilenceRow {
-  id: string;
-  incident_id: string;
-  created_by: string;
-  created_by_name: string;
-  matchers_json: Record<string, string>;
-  starts_at: string;
-  ends_at: string;
-  comment: string;
-  keep: boolean;
-  created_at: string;
-  expired_at: string | null;
-  expired_by: string | null;
 }
 
 /** The statements, over either the pool or one transaction's client. */
@@ -594,39 +562,14 @@ class PgOps implements StoreTx {
         [ids],
       ),
     ]);
-    return rows.map((row) => ({
-      id: Number(row.id),
-      fingerprint: row.fingerprint,
-      alertname: row.alertname,
-      status: row.status,
-      alert: row.alert_json,
-      hostName: row.host_name ?? undefined,
-      channel: row.channel,
-      threadTs: row.thread_ts,
-      messageTs: row.message_ts ?? undefined,
-      openedAt: row.opened_at,
-      resolvedAt: row.resolved_at ?? undefined,
-      resolvedBy: row.resolved_by ?? undefined,
-      lastRepeatAt: row.last_repeat_at ?? undefined,
-      steps: Object.fromEntries(
-        steps.rows.filter((s) => s.incident_id === row.id).map((s) => [s.step_id, s.state_json]),
+    return rows.map((row) =>
+      incidentFromRows(
+        row,
+        steps.rows.filter((s) => s.incident_id === row.id),
+        silences.rows.filter((s) => s.incident_id === row.id),
+        TYPED_COLUMNS,
       ),
-      silences: silences.rows
-        .filter((s) => s.incident_id === row.id)
-        .map((r) => ({
-          id: r.id,
-          createdBy: r.created_by,
-          createdByName: r.created_by_name,
-          matchers: r.matchers_json,
-          startsAt: r.starts_at,
-          endsAt: r.ends_at,
-          comment: r.comment,
-          keep: r.keep,
-          createdAt: r.created_at,
-          expiredAt: r.expired_at ?? undefined,
-          expiredBy: r.expired_by ?? undefined,
-        })),
-    }));
+    );
   }
 }
 

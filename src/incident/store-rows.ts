@@ -1,5 +1,7 @@
 /** What both stores (SQLite and Postgres) write for the same change: one mapping, so the two cannot drift. */
+import type { Alert } from '../ingest/alert';
 import type { IncidentPatch } from './store';
+import type { Incident, StepState } from './types';
 
 /** The incidents columns a patch sets, in a fixed order, with their values; fields the patch leaves out are absent. */
 export function incidentPatchColumns(patch: IncidentPatch): [column: string, value: unknown][] {
@@ -14,4 +16,86 @@ export function incidentPatchColumns(patch: IncidentPatch): [column: string, val
     thread_ts: patch.threadTs,
   };
   return Object.entries(columns).filter(([, v]) => v !== undefined);
+}
+
+/** An incidents row as a driver returns it (SQLite: JSON as text, ids as numbers; Postgres: jsonb parsed, bigint as text). */
+export interface IncidentRow {
+  id: number | string;
+  fingerprint: string;
+  alertname: string;
+  status: 'open' | 'resolved';
+  alert_json: unknown;
+  host_name: string | null;
+  channel: string;
+  thread_ts: string;
+  message_ts: string | null;
+  opened_at: string;
+  resolved_at: string | null;
+  resolved_by: string | null;
+  last_repeat_at: string | null;
+}
+
+/** A silences row as a driver returns it. */
+export interface SilenceRow {
+  id: string;
+  incident_id: number | string;
+  created_by: string;
+  created_by_name: string;
+  matchers_json: unknown;
+  starts_at: string;
+  ends_at: string;
+  comment: string;
+  keep: unknown;
+  created_at: string;
+  expired_at: string | null;
+  expired_by: string | null;
+}
+
+/** How a driver returns a JSON column and a flag: the one difference between the stores' rows. */
+export interface ColumnCodec {
+  json(value: unknown): unknown;
+  flag(value: unknown): boolean;
+}
+
+/** SQLite: JSON stored as text, flags as 0/1. */
+export const TEXT_COLUMNS: ColumnCodec = { json: (v) => JSON.parse(v as string), flag: (v) => v === 1 };
+/** Postgres: jsonb arrives parsed, booleans as booleans. */
+export const TYPED_COLUMNS: ColumnCodec = { json: (v) => v, flag: (v) => v === true };
+
+/** One incident from its row, its steps' rows and its silences' rows (in display order). */
+export function incidentFromRows(
+  row: IncidentRow,
+  steps: ReadonlyArray<{ step_id: string; state_json: unknown }>,
+  silences: readonly SilenceRow[],
+  codec: ColumnCodec,
+): Incident {
+  return {
+    id: Number(row.id),
+    fingerprint: row.fingerprint,
+    alertname: row.alertname,
+    status: row.status,
+    alert: codec.json(row.alert_json) as Alert,
+    hostName: row.host_name ?? undefined,
+    channel: row.channel,
+    threadTs: row.thread_ts,
+    messageTs: row.message_ts ?? undefined,
+    openedAt: row.opened_at,
+    resolvedAt: row.resolved_at ?? undefined,
+    resolvedBy: row.resolved_by ?? undefined,
+    lastRepeatAt: row.last_repeat_at ?? undefined,
+    steps: Object.fromEntries(steps.map((s) => [s.step_id, codec.json(s.state_json) as StepState])),
+    silences: silences.map((r) => ({
+      id: r.id,
+      createdBy: r.created_by,
+      createdByName: r.created_by_name,
+      matchers: codec.json(r.matchers_json) as Record<string, string>,
+      startsAt: r.starts_at,
+      endsAt: r.ends_at,
+      comment: r.comment,
+      keep: codec.flag(r.keep),
+      createdAt: r.created_at,
+      expiredAt: r.expired_at ?? undefined,
+      expiredBy: r.expired_by ?? undefined,
+    })),
+  };
 }

@@ -6,7 +6,7 @@ import { closeSync, fchmodSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { PilotError } from '../errors';
 import type { Alert } from '../ingest/alert';
-import { incidentPatchColumns } from './store-rows';
+import { type IncidentRow, incidentFromRows, incidentPatchColumns, type SilenceRow, TEXT_COLUMNS } from './store-rows';
 import type { AuditRecord, Incident, IncidentSilence, StepState, TimelineEvent, TimelineType } from './types';
 
 export interface OpenIncidentInput {
@@ -256,37 +256,6 @@ const MIGRATIONS: string[] = [
    ALTER TABLE steps ADD COLUMN lease_until TEXT;
    CREATE INDEX steps_by_lease ON steps(lease_until) WHERE lease_until IS NOT NULL;`,
 ];
-
-interface SilenceRow {
-  id: string;
-  incident_id: number;
-  created_by: string;
-  created_by_name: string;
-  matchers_json: string;
-  starts_at: string;
-  ends_at: string;
-  comment: string;
-  keep: number;
-  created_at: string;
-  expired_at: string | null;
-  expired_by: string | null;
-}
-
-interface IncidentRow {
-  id: number;
-  fingerprint: string;
-  alertname: string;
-  status: 'open' | 'resolved';
-  alert_json: string;
-  host_name: string | null;
-  channel: string;
-  thread_ts: string;
-  message_ts: string | null;
-  opened_at: string;
-  resolved_at: string | null;
-  resolved_by: string | null;
-  last_repeat_at: string | null;
-}
 
 /**
  * Creates a new store file readable by the bot's user only (0600): it holds the timeline, the audit log and whatever
@@ -656,41 +625,14 @@ class SqliteOps {
   }
 
   private hydrate(row: IncidentRow): Incident {
-    const stepRows = this.db
-      .prepare('SELECT step_id, state_json FROM steps WHERE incident_id = ?')
-      .all(row.id) as Array<{ step_id: string; state_json: string }>;
-    const silenceRows = this.db
+    const steps = this.db.prepare('SELECT step_id, state_json FROM steps WHERE incident_id = ?').all(row.id) as Array<{
+      step_id: string;
+      state_json: string;
+    }>;
+    const silences = this.db
       .prepare('SELECT * FROM silences WHERE incident_id = ? ORDER BY created_at, rowid')
       .all(row.id) as SilenceRow[];
-    return {
-      id: row.id,
-      fingerprint: row.fingerprint,
-      alertname: row.alertname,
-      status: row.status,
-      alert: JSON.parse(row.alert_json) as Alert,
-      hostName: row.host_name ?? undefined,
-      channel: row.channel,
-      threadTs: row.thread_ts,
-      messageTs: row.message_ts ?? undefined,
-      openedAt: row.opened_at,
-      resolvedAt: row.resolved_at ?? undefined,
-      resolvedBy: row.resolved_by ?? undefined,
-      lastRepeatAt: row.last_repeat_at ?? undefined,
-      steps: Object.fromEntries(stepRows.map((s) => [s.step_id, JSON.parse(s.state_json) as StepState])),
-      silences: silenceRows.map((r) => ({
-        id: r.id,
-        createdBy: r.created_by,
-        createdByName: r.created_by_name,
-        matchers: JSON.parse(r.matchers_json) as Record<string, string>,
-        startsAt: r.starts_at,
-        endsAt: r.ends_at,
-        comment: r.comment,
-        keep: r.keep === 1,
-        createdAt: r.created_at,
-        expiredAt: r.expired_at ?? undefined,
-        expiredBy: r.expired_by ?? undefined,
-      })),
-    };
+    return incidentFromRows(row, steps, silences, TEXT_COLUMNS);
   }
 }
 
