@@ -7,6 +7,7 @@ import Bottleneck from 'bottleneck';
 import { PilotError } from '../errors';
 import { type ClickVerdict, type ClickWindow, MemoryClickWindow } from './click-window';
 import { type ClusterLimiter, limitsUnavailable, type SharedLimitsPort } from './shared-limits';
+import { Slots } from './slots';
 
 export interface HostLimiterOptions {
   perHost: { concurrency: number; minGapMs: number; maxQueued: number };
@@ -71,12 +72,12 @@ export class HostLimiter {
   private readonly clicks: ClickWindow;
   // Overall: this process's own in both modes. It bounds what one process runs at once (SSH sessions, output
   // buffers); the hosts are protected by their own limits, which replicas share.
-  private readonly global: Bottleneck;
+  private readonly global: Slots;
   private readonly now: () => number;
   private running = 0;
 
   constructor(private readonly opts: HostLimiterOptions) {
-    this.global = new Bottleneck({ maxConcurrent: opts.global.concurrency });
+    this.global = new Slots(opts.global.concurrency);
     this.now = opts.now ?? Date.now;
     this.clicks = opts.shared?.clicks ?? new MemoryClickWindow();
   }
@@ -179,7 +180,7 @@ export class HostLimiter {
     await Promise.all(
       [...this.hosts.values()].map((q) => (q.shared ?? (q.local as Bottleneck)).stop({ dropWaitingJobs })),
     );
-    await this.global.stop({ dropWaitingJobs });
+    await this.global.stop({ dropWaiting: dropWaitingJobs, message: 'This limiter has been stopped.' });
   }
 
   /** Runs `fn` in a slot of its host, then a slot overall. */
@@ -188,7 +189,7 @@ export class HostLimiter {
     const maxRunMs = key.maxRunMs ?? DEFAULT_MAX_RUN_MS;
     const inSlot = (slotExpiresAt: number): Promise<T> =>
       // A job ready on its host still waits for a free slot overall.
-      this.global.schedule(async () => {
+      this.global.run(async () => {
         // Bottleneck's slot clock is the real one (it sends Date.now() to Redis), whatever clock the window uses.
         if (Date.now() + maxRunMs > slotExpiresAt) {
           throw new PilotError(
