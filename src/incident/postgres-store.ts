@@ -21,7 +21,15 @@ import type {
   StoreTx,
   TransactionOptions,
 } from './store';
-import { type IncidentRow, incidentFromRows, incidentPatchColumns, type SilenceRow, TYPED_COLUMNS } from './store-rows';
+import {
+  auditRowValues,
+  type IncidentRow,
+  incidentFromRows,
+  incidentPatchColumns,
+  type SilenceRow,
+  silenceRowValues,
+  TYPED_COLUMNS,
+} from './store-rows';
 import type { AuditRecord, Incident, IncidentSilence, StepState, TimelineEvent, TimelineType } from './types';
 
 /** Anything that runs a query: the pool, or the one client of a transaction. */
@@ -406,18 +414,7 @@ class PgOps implements StoreTx {
     await this.q.query(
       `INSERT INTO silences (id, incident_id, created_by, created_by_name, matchers_json, starts_at, ends_at, comment, keep, created_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [
-        silence.id,
-        incidentId,
-        silence.createdBy,
-        silence.createdByName,
-        JSON.stringify(silence.matchers),
-        silence.startsAt,
-        silence.endsAt,
-        silence.comment,
-        silence.keep,
-        silence.createdAt,
-      ],
+      silenceRowValues(incidentId, silence, TYPED_COLUMNS),
     );
     return this.mustGet(incidentId);
   }
@@ -472,19 +469,7 @@ class PgOps implements StoreTx {
     const { rows } = await this.q.query<{ id: string }>(
       `INSERT INTO audit (at, incident_id, "user", host, action_id, outcome, reason, command, exit_code, verification, details_json)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
-      [
-        record.at,
-        record.incidentId ?? null,
-        record.user,
-        record.host,
-        record.actionId,
-        record.outcome,
-        record.reason ?? null,
-        record.command ?? null,
-        record.exitCode ?? null,
-        record.verification ?? null,
-        record.details ? JSON.stringify(record.details) : null,
-      ],
+      auditRowValues(record),
     );
     return { ...record, id: Number(rows[0].id) };
   }

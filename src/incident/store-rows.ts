@@ -1,7 +1,7 @@
 /** What both stores (SQLite and Postgres) write for the same change: one mapping, so the two cannot drift. */
 import type { Alert } from '../ingest/alert';
 import type { IncidentPatch } from './store';
-import type { Incident, StepState } from './types';
+import type { AuditRecord, Incident, IncidentSilence, StepState } from './types';
 
 /** The incidents columns a patch sets, in a fixed order, with their values; fields the patch leaves out are absent. */
 export function incidentPatchColumns(patch: IncidentPatch): [column: string, value: unknown][] {
@@ -55,12 +55,18 @@ export interface SilenceRow {
 export interface ColumnCodec {
   json(value: unknown): unknown;
   flag(value: unknown): boolean;
+  /** A flag as the driver stores it. */
+  toFlag(value: boolean): unknown;
 }
 
 /** SQLite: JSON stored as text, flags as 0/1. */
-export const TEXT_COLUMNS: ColumnCodec = { json: (v) => JSON.parse(v as string), flag: (v) => v === 1 };
+export const TEXT_COLUMNS: ColumnCodec = {
+  json: (v) => JSON.parse(v as string),
+  flag: (v) => v === 1,
+  toFlag: (v) => (v ? 1 : 0),
+};
 /** Postgres: jsonb arrives parsed, booleans as booleans. */
-export const TYPED_COLUMNS: ColumnCodec = { json: (v) => v, flag: (v) => v === true };
+export const TYPED_COLUMNS: ColumnCodec = { json: (v) => v, flag: (v) => v === true, toFlag: (v) => v };
 
 /** One incident from its row, its steps' rows and its silences' rows (in display order). */
 export function incidentFromRows(
@@ -98,4 +104,47 @@ export function incidentFromRows(
       expiredBy: r.expired_by ?? undefined,
     })),
   };
+}
+
+/**
+ * The values of an audit row in the order both stores insert them: at, incident_id, user, host, action_id, outcome,
+ * reason, command, exit_code, verification, details_json.
+ */
+export function auditRowValues(record: AuditRecord): unknown[] {
+  return [
+    record.at,
+    record.incidentId ?? null,
+    record.user,
+    record.host,
+    record.actionId,
+    record.outcome,
+    record.reason ?? null,
+    record.command ?? null,
+    record.exitCode ?? null,
+    record.verification ?? null,
+    record.details ? JSON.stringify(record.details) : null,
+  ];
+}
+
+/**
+ * The values of a silences row in the order both stores insert them: id, incident_id, created_by, created_by_name,
+ * matchers_json, starts_at, ends_at, comment, keep, created_at.
+ */
+export function silenceRowValues(
+  incidentId: number,
+  silence: Omit<IncidentSilence, 'expiredAt' | 'expiredBy'>,
+  codec: ColumnCodec,
+): unknown[] {
+  return [
+    silence.id,
+    incidentId,
+    silence.createdBy,
+    silence.createdByName,
+    JSON.stringify(silence.matchers),
+    silence.startsAt,
+    silence.endsAt,
+    silence.comment,
+    codec.toFlag(silence.keep),
+    silence.createdAt,
+  ];
 }

@@ -6,7 +6,15 @@ import { closeSync, fchmodSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { PilotError } from '../errors';
 import type { Alert } from '../ingest/alert';
-import { type IncidentRow, incidentFromRows, incidentPatchColumns, type SilenceRow, TEXT_COLUMNS } from './store-rows';
+import {
+  auditRowValues,
+  type IncidentRow,
+  incidentFromRows,
+  incidentPatchColumns,
+  type SilenceRow,
+  silenceRowValues,
+  TEXT_COLUMNS,
+} from './store-rows';
 import type { AuditRecord, Incident, IncidentSilence, StepState, TimelineEvent, TimelineType } from './types';
 
 export interface OpenIncidentInput {
@@ -489,18 +497,7 @@ class SqliteOps {
         `INSERT INTO silences (id, incident_id, created_by, created_by_name, matchers_json, starts_at, ends_at, comment, keep, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(
-        silence.id,
-        incidentId,
-        silence.createdBy,
-        silence.createdByName,
-        JSON.stringify(silence.matchers),
-        silence.startsAt,
-        silence.endsAt,
-        silence.comment,
-        silence.keep ? 1 : 0,
-        silence.createdAt,
-      );
+      .run(...silenceRowValues(incidentId, silence, TEXT_COLUMNS));
     return this.mustGet(incidentId);
   }
 
@@ -551,19 +548,7 @@ class SqliteOps {
         `INSERT INTO audit (at, incident_id, user, host, action_id, outcome, reason, command, exit_code, verification, details_json)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(
-        record.at,
-        record.incidentId ?? null,
-        record.user,
-        record.host,
-        record.actionId,
-        record.outcome,
-        record.reason ?? null,
-        record.command ?? null,
-        record.exitCode ?? null,
-        record.verification ?? null,
-        record.details ? JSON.stringify(record.details) : null,
-      );
+      .run(...auditRowValues(record));
     return { ...record, id: Number(info.lastInsertRowid) };
   }
 
