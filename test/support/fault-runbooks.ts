@@ -2,6 +2,7 @@
  * A runbook folder for fault tests and benchmarks: the repo's HaproxyServerDown runbook and binding, plus steps whose
  * actions (brought by the binding, as any operator's binding may) are slow, hang or run long on purpose.
  */
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -11,6 +12,14 @@ const REPO = join(__dirname, '..', '..');
 /** Distinctive sleep lengths, so a test can find (or miss) exactly its own remote process with pgrep -f. */
 export const HANG_SLEEP = 'sleep 86.25';
 export const LONG_SLEEP = 'sleep 47.75';
+
+/**
+ * Ends the long steps' remote commands the host user still runs. A test that kills a bot with SIGKILL leaves its
+ * command running on the host (nothing can end it): the next test that looks for its own would find that one.
+ */
+export function endLongSleeps(user: string): void {
+  spawnSync('pkill', ['-KILL', '-u', user, '-f', LONG_SLEEP]);
+}
 
 /** The extra steps: id in the binding, step id (section-prefixed, as on the buttons), action id. */
 export const FaultSteps = {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { SqliteIncidentStore } from '../../../src/incident/store';
 import { freePort } from '../../support/fakes';
-import { FaultSteps, LONG_SLEEP, writeFaultRunbooks } from '../../support/fault-runbooks';
+import { endLongSleeps, FaultSteps, LONG_SLEEP, writeFaultRunbooks } from '../../support/fault-runbooks';
 import { CHANNEL, ONCALL, SIGNING_SECRET } from '../../support/pilot-harness';
 import { type RecordedCall, SlackStandIn } from '../../support/slack-standin';
 import { describeWithHosts, startSshd, type TestHosts, testHostConfig } from '../../support/test-hosts';
@@ -233,6 +233,8 @@ describeWithHosts('SIGTERM during an action', (hosts) => {
   }, 60_000);
 
   it('records a step still running after the grace period as interrupted, ends it on the host, and exits 0', async () => {
+    // no long command left on the host by another test (a bot killed with SIGKILL cannot end its own)
+    endLongSleeps(hosts.ssh.user);
     const { storePath, since } = await startAndClick(1000, FaultSteps.long, 'Long step');
     await until('the bot’s SSH connection', () => sshdConnections(hosts, 'spare') > 0, 5000);
     // the command runs on the host (a signal sshd gets before it has started the command has nothing to reach)

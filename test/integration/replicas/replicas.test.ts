@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { openPostgresStore, type PostgresIncidentStore } from '../../../src/incident/postgres-store';
 import { maxInWindow, type PairedAlert, pairedAlert } from '../../support/alert-storm';
 import { describeWithDatastores, freshDatabase, redisUrl } from '../../support/datastores';
-import { FaultSteps, writeFaultRunbooks } from '../../support/fault-runbooks';
+import { endLongSleeps, FaultSteps, writeFaultRunbooks } from '../../support/fault-runbooks';
 import { restoreWeb2 } from '../../support/haproxy-runtime';
 import { CHANNEL, ONCALL, SRE_GROUP, slackFixture } from '../../support/pilot-harness';
 import { type ReplicaSet, startReplicas } from '../../support/replicas';
@@ -274,6 +274,8 @@ describeWithDatastores('several bot replicas (#13 §3)', () => {
           /failed `long-step`: interrupted/.test(JSON.stringify(c.args.blocks ?? '')),
         10_000,
       );
+      // the killed replica could not end its command on the host: end it, or the next test would meet it
+      endLongSleeps(hosts.ssh.user);
     }, 60_000);
 
     it('a rolling restart of every replica during an alert storm loses no alert', async () => {
