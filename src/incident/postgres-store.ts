@@ -26,6 +26,7 @@ import {
   type IncidentRow,
   incidentFromRows,
   incidentPatchColumns,
+  newIncidentValues,
   type SilenceRow,
   silenceRowValues,
   TYPED_COLUMNS,
@@ -228,17 +229,7 @@ class PgOps implements StoreTx {
          VALUES ($1, $2, 'open', $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (fingerprint) WHERE status = 'open' DO NOTHING
          RETURNING id`,
-        [
-          input.alert.fingerprint,
-          input.alert.alertname,
-          JSON.stringify(input.alert),
-          input.hostName ?? null,
-          input.channel,
-          input.threadTs,
-          input.at,
-          input.postClaim?.owner ?? null,
-          input.postClaim?.until ?? null,
-        ],
+        newIncidentValues(input),
       );
       if (inserted.rows[0]) return { incident: await this.mustGet(Number(inserted.rows[0].id)), created: true };
       const existing = await this.findOpen(input.alert.fingerprint);

@@ -1,6 +1,6 @@
 /** What both stores (SQLite and Postgres) write for the same change: one mapping, so the two cannot drift. */
 import type { Alert } from '../ingest/alert';
-import type { IncidentPatch } from './store';
+import type { IncidentPatch, OpenIncidentInput } from './store';
 import type { AuditRecord, Incident, IncidentSilence, StepState } from './types';
 
 /** The incidents columns a patch sets, in a fixed order, with their values; fields the patch leaves out are absent. */
@@ -146,5 +146,23 @@ export function silenceRowValues(
     silence.comment,
     codec.toFlag(silence.keep),
     silence.createdAt,
+  ];
+}
+
+/**
+ * The values of a new incidents row in the order both stores insert them: fingerprint, alertname, alert_json,
+ * host_name, channel, thread_ts, opened_at, post_claim_owner, post_claim_until (status is 'open' in the statement).
+ */
+export function newIncidentValues(input: OpenIncidentInput): unknown[] {
+  return [
+    input.alert.fingerprint,
+    input.alert.alertname,
+    JSON.stringify(input.alert),
+    input.hostName ?? null,
+    input.channel,
+    input.threadTs,
+    input.at,
+    input.postClaim?.owner ?? null,
+    input.postClaim?.until ?? null,
   ];
 }

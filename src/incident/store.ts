@@ -11,6 +11,7 @@ import {
   type IncidentRow,
   incidentFromRows,
   incidentPatchColumns,
+  newIncidentValues,
   type SilenceRow,
   silenceRowValues,
   TEXT_COLUMNS,
@@ -325,17 +326,7 @@ class SqliteOps {
              post_claim_owner, post_claim_until)
            VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(
-          input.alert.fingerprint,
-          input.alert.alertname,
-          JSON.stringify(input.alert),
-          input.hostName ?? null,
-          input.channel,
-          input.threadTs,
-          input.at,
-          input.postClaim?.owner ?? null,
-          input.postClaim?.until ?? null,
-        );
+        .run(...newIncidentValues(input));
       return { incident: this.mustGet(Number(info.lastInsertRowid)), created: true };
     })();
   }
