@@ -9,7 +9,7 @@
 import type { Logger } from '../logger';
 import type { Alert } from './alert';
 import { labelsFingerprint } from './fingerprint';
-import { matchNotification, matchNotificationGroup } from './match-notification';
+import { commonLabels, matchNotification, matchNotificationGroup } from './match-notification';
 
 /** An alert as Alertmanager's API returns it (see AlertmanagerClient.listAlerts). */
 export interface HeldAlert {
@@ -123,9 +123,7 @@ async function resolvedUnseen(
 ): Promise<Alert[]> {
   const rest = match.group.filter((a) => !match.named.includes(a));
   if (alert.status !== 'resolved' || rest.length === 0 || !deps.listAlerts) return [];
-  let common: Record<string, string> = { ...match.group[0].labels };
-  for (const a of match.group)
-    common = Object.fromEntries(Object.entries(common).filter(([k, v]) => a.labels[k] === v));
+  const common = match.group.reduce((c, a) => commonLabels(c, a.labels), { ...match.group[0].labels });
   try {
     const held = new Set((await deps.listAlerts(common)).map((a) => labelsFingerprint(a.labels)));
     const gone = rest.filter((a) => !held.has(labelsFingerprint(a.labels)));

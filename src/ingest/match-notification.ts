@@ -19,7 +19,8 @@ export function renderSubjectBody(
   return renderBody(alerts[0].labels, groupBy, common);
 }
 
-function commonLabels(
+/** The labels `a` and `b` share, name and value. */
+export function commonLabels(
   a: Readonly<Record<string, string>>,
   b: Readonly<Record<string, string>>,
 ): Record<string, string> {
