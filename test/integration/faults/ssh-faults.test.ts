@@ -153,8 +153,9 @@ describeWithHosts('host faults through the bot', (hosts) => {
     const elapsed = Date.now() - clicked;
     const text = plain(JSON.stringify(res.args.blocks));
     expect(String(res.args.text)).toMatch(/Hanging step on lb-test: failed$/);
-    expect(text).toMatch(/timed out after 1\.\d s \(the command was ended/);
-    // 1.5 s timeout, then TERM; nowhere near the 86 s the command wanted
+    // The reply gives the measured time: at least the 1.5 s limit, more on a loaded machine (2.0 s seen in CI), then
+    // TERM; nowhere near the 86 s the command wanted
+    expect(text).toMatch(/timed out after (1\.[5-9]|[2-7]\.\d) s \(the command was ended/);
     expect(elapsed).toBeLessThan(8000);
     const timeline = await h.pilot.deps.store.timeline(incident.id);
     expect(timeline.find((e) => e.type === 'step.failed')?.details).toMatchObject({
