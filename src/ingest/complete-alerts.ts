@@ -38,10 +38,25 @@ export interface Completion {
 
 /** True when the message's reading may stand for other alerts than it shows: labels missing, or several alerts. */
 export function needsCompletion(alert: Alert): boolean {
+  if (alert.source === 'plain' || alert.source === 'webhook' || alert.source === 'manual') return false;
   return (
-    alert.subject !== undefined &&
-    (alert.missingLabels.length > 0 || (alert.groupSize ?? 1) > 1 || alert.status === 'resolved')
+    alert.missingLabels.length > 0 ||
+    (alert.groupSize ?? 1) > 1 ||
+    (alert.subject !== undefined && alert.status === 'resolved')
   );
+}
+
+/**
+ * Without a default title to render, candidates explain a message only exactly: as many as the alerts it stands for,
+ * each carrying every value it showed (the caller asked with those values as matchers). Anything looser is no answer.
+ */
+function explaining<T extends { labels: Readonly<Record<string, string>> }>(
+  alert: Alert,
+  candidates: readonly T[],
+): T[] | undefined {
+  const part = known(alert);
+  const fit = candidates.filter((c) => includes(c.labels, part));
+  return fit.length > 0 && fit.length === (alert.groupSize ?? 1) && fit.length === candidates.length ? fit : undefined;
 }
 
 function known(alert: Alert): Record<string, string> {
@@ -59,14 +74,14 @@ export async function completeAlert(alert: Alert, deps: CompletionDeps): Promise
   // A firing default-template message is always worth asking about when Alertmanager is known: even when every
   // label was read, only Alertmanager has the annotations, startsAt and generatorURL.
   const ask = alert.status === 'firing' && deps.listAlerts !== undefined;
-  if (!subject || !(needsCompletion(alert) || ask)) return { alerts: [alert], via: 'message' };
+  if (!(needsCompletion(alert) || (subject !== undefined && ask))) return { alerts: [alert], via: 'message' };
   const part = known(alert);
   const log = deps.logger.child({ alertname: alert.alertname, subject });
 
   if (ask && deps.listAlerts) {
     try {
       const held = (await deps.listAlerts(part)).filter((a) => a.labels.alertname === alert.alertname);
-      const named = matchNotification(subject, held);
+      const named = subject !== undefined ? matchNotification(subject, held) : explaining(alert, held);
       if (named) {
         for (const a of named) deps.learn?.(a.labels);
         return {
@@ -93,6 +108,18 @@ export async function completeAlert(alert: Alert, deps: CompletionDeps): Promise
   }
 
   if (!needsCompletion(alert)) return { alerts: [alert], via: 'message' };
+  if (subject === undefined) {
+    const named = explaining(
+      alert,
+      (await deps.openAlerts(alert.alertname)).filter((a) => a.missingLabels.length === 0 && includes(a.labels, part)),
+    );
+    return named
+      ? {
+          via: 'open-incidents',
+          alerts: named.map((a) => ({ ...a, status: alert.status, source: alert.source, groupSize: named.length })),
+        }
+      : { alerts: [alert], via: 'message' };
+  }
   // A resolved title may name only the last alerts of its group (see matchNotification), so its other labels need not
   // be every open alert's: the group is found among all open alerts of the name.
   const open = (await deps.openAlerts(alert.alertname)).filter(

@@ -31,6 +31,11 @@ export interface TitleOptions {
   hostLabel?: (alertname: string) => string | undefined;
   /** Severity values this team uses; default: the common ones (critical, warning, info…). */
   severities?: readonly string[];
+  /**
+   * The alert name other parts of the message give (a label list, an `alertname` field): the title is read only under
+   * it, and gives no labels when it cannot hold it where Alertmanager puts the alert name.
+   */
+  alertname?: string;
 }
 
 export interface ParsedTitle {
@@ -363,9 +368,30 @@ function isKnown(opts: TitleOptions, name: string): boolean {
 function pickAlertname(all: Split[], opts: TitleOptions): string | undefined {
   const firsts = all
     .flatMap((s) => [s.group[0], s.common?.[0]])
-    .filter((v): v is string => v !== undefined && v !== '');
+    .filter((v): v is string => v !== undefined && v !== '' && !NOT_A_NAME.test(v));
+  if (opts.alertname !== undefined) return firsts.includes(opts.alertname) ? opts.alertname : undefined;
   return firsts.find((n) => isKnown(opts, n)) ?? firsts[0];
 }
+
+/** The words a title may hold its alert name in (first group value, first common value), decoration left out. */
+export function titleAlertnameCandidates(title: string): string[] {
+  const m = TITLE.exec(title.trimStart());
+  if (!m) return [];
+  const newline = m[4].indexOf('\n');
+  const rest = newline < 0 ? m[4] : m[4].slice(0, newline).trimEnd();
+  if (rest.length > MAX_TITLE_CHARS) return [];
+  const all = splits(rest);
+  return [
+    ...new Set(
+      all
+        .flatMap((s) => [s.group[0], s.common?.[0]])
+        .filter((v): v is string => v !== undefined && v !== '' && !NOT_A_NAME.test(v)),
+    ),
+  ];
+}
+
+/** Emoji shortcodes (`:fire:`) and bracketed words (`[prod]`, `(web)`) are decoration, never an alert name. */
+const NOT_A_NAME = /^(?::[^\s:]+:|[[(<{].*|.*[\])>}])$/;
 
 function hostMatchOf(opts: TitleOptions, alertname: string): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();

@@ -5,10 +5,10 @@
  */
 import type { Alert, AlertMessageRef, AlertSource, AlertStatus } from './alert';
 import { labelsFingerprint } from './fingerprint';
-import { type ParsedTitle, parseAlertmanagerTitle, type TitleOptions } from './parse-alertmanager-title';
+import { parseAlertmanagerTitle, type TitleOptions, titleAlertnameCandidates } from './parse-alertmanager-title';
 import { looksLikeLabelListText, parseLabelListText } from './parse-label-list-text';
 import { parsePlainAlert } from './parse-plain-alert';
-import { looksLikeTemplateText, parseTemplateText, type TextAlert } from './parse-template-text';
+import { looksLikeTemplateText, parseGoLabelMaps, parseTemplateText, type TextAlert } from './parse-template-text';
 import { type SlackAttachmentView, type SlackMessageView, slackMessageView, statusFromColour } from './slack-message';
 
 export interface SlackAlertOptions extends TitleOptions {
@@ -82,76 +82,218 @@ function finish(d: Draft, source: AlertSource, opts: SlackAlertOptions): Alert {
   return alert;
 }
 
-function fromTextAlerts(
-  list: TextAlert[],
-  title: ParsedTitle | undefined,
-  status: AlertStatus | undefined,
-  source: AlertSource,
-  opts: SlackAlertOptions,
-): Alert[] {
-  return list.flatMap((t): Alert[] => {
-    const alertname = t.labels.alertname ?? (list.length === 1 ? title?.alertname : undefined);
-    const s = t.status ?? status;
-    if (!alertname || !s) return [];
-    return [
-      finish(
-        {
-          alertname,
-          status: s,
-          labels: t.labels,
-          annotations: t.annotations,
-          generatorURL: t.generatorURL,
-          groupSize: title?.groupSize ?? list.length,
-        },
-        source,
-        opts,
-      ),
-    ];
-  });
+/** `[FIRING:N]`-shaped text: the subject of Alertmanager's default title (also Grafana's). */
+const SUBJECT = /^\s*\[(?:FIRING|RESOLVED)(?::\d+)?(?:,\s*RESOLVED:\d+)?\]/;
+
+/**
+ * The labels two readings agree on: a label only one gives is taken, one they give different values is left out
+ * (a missing label is better than a wrong one). `dropped` collects the names left out.
+ */
+function agree(a: Record<string, string>, b: Record<string, string>, dropped: Set<string>): Record<string, string> {
+  const out: Record<string, string> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    if (dropped.has(k)) continue;
+    if (out[k] === undefined) out[k] = v;
+    else if (out[k] !== v) {
+      delete out[k];
+      dropped.add(k);
+    }
+  }
+  return out;
 }
 
+/** Words of the message that a loaded runbook names: evidence of the alert name when nothing else gives it. */
+function runbookNamesIn(texts: readonly string[], opts: SlackAlertOptions): string[] {
+  if (!opts.knownAlert) return [];
+  const found = new Set<string>();
+  for (const t of texts)
+    for (const w of t.split(/[^A-Za-z0-9_:]+/)) if (w.length > 0 && w.length <= 200 && opts.knownAlert(w)) found.add(w);
+  return [...found];
+}
+
+/** The alert name the label lists give, when they agree; a loaded runbook's wins over one that names none. */
+function nameFromBlocks(blocks: readonly TextAlert[], opts: SlackAlertOptions): string | undefined {
+  const names = new Set(blocks.flatMap((b) => (b.labels.alertname ? [b.labels.alertname] : [])));
+  if (names.size === 1) return [...names][0];
+  const known = [...names].filter((n) => opts.knownAlert?.(n));
+  return known.length === 1 ? known[0] : undefined;
+}
+
+/**
+ * When no runbook knows any word a default title may hold its alert name in, the other parts' labels can rule words
+ * out: a word the message shows as another label's value (`backend: web`) is that label's, not the alert's name
+ * (under a group_by without alertname, `[FIRING:1] web web2 (HaproxyServerDown …)`). Undefined unless one is left.
+ */
+function nameByValues(
+  subjectText: string,
+  blocks: readonly TextAlert[],
+  maps: ReadonlyArray<Record<string, string>>,
+  opts: SlackAlertOptions,
+): string | undefined {
+  const candidates = titleAlertnameCandidates(subjectText);
+  if (candidates.length < 2 || candidates.some((c) => opts.knownAlert?.(c) || opts.labelNames?.(c) !== undefined))
+    return undefined;
+  const values = new Set(
+    [...blocks.map((b) => b.labels), ...maps].flatMap((l) =>
+      Object.entries(l).flatMap(([k, v]) => (k === 'alertname' ? [] : [v])),
+    ),
+  );
+  const left = candidates.filter((c) => !values.has(c));
+  return left.length === 1 && left.length < candidates.length ? left[0] : undefined;
+}
+
+/**
+ * Reads one attachment whatever the template: every part (title, the fallback that keeps Alertmanager's default
+ * title, pretext, text, fields) is read, and what they say is merged by agreement. The message stands for as many
+ * alerts as its largest sign says (`[FIRING:N]`, blocks, label maps, a label listed several times); it is split into
+ * one alert per block only when there are exactly that many blocks, each with its own labels; otherwise one alert
+ * stands for all of them, with only the labels every part agrees on and that they share (the title's common labels).
+ */
 function fromAttachment(a: SlackAttachmentView, opts: SlackAlertOptions): Alert[] {
-  // The fallback (`<title> | <link>`) keeps the title's trailing space, which tells a `...` grouping from a common
-  // part in parentheses; Slack may trim the title itself.
+  // The fallback (`<title> | <link>`) keeps Alertmanager's default title even under a custom title, with its
+  // trailing space (which tells a `...` grouping from a common part in parentheses; Slack may trim the title).
   const fallbackTitle = a.fallback.split(' | ')[0];
-  const titleText =
-    fallbackTitle.trimEnd() === a.title.trimEnd() && fallbackTitle.length > a.title.length ? fallbackTitle : a.title;
-  const title = parseAlertmanagerTitle(titleText, opts) ?? parseAlertmanagerTitle(fallbackTitle, opts);
-  const status = title?.status ?? statusFromColour(a.color);
+  const titleIsSubject =
+    SUBJECT.test(a.title) && !(SUBJECT.test(fallbackTitle) && fallbackTitle.trimEnd() !== a.title.trimEnd());
+  const subjectText = SUBJECT.test(fallbackTitle) ? fallbackTitle : titleIsSubject ? a.title : undefined;
   const grafana = a.footer.startsWith('Grafana') || /^\*\*(Firing|Resolved)\*\*$/m.test(a.text);
 
-  if (looksLikeLabelListText(a.text)) {
-    const alerts = fromTextAlerts(
-      parseLabelListText(a.text),
-      title,
-      status,
-      grafana ? 'grafana' : 'alertmanager-template',
-      opts,
-    );
-    if (alerts.length > 0) return alerts;
+  const text = [a.pretext, a.text].filter((t) => t.length > 0).join('\n');
+  const fromList = looksLikeLabelListText(text);
+  const blocks = fromList
+    ? parseLabelListText(text)
+    : looksLikeTemplateText(text)
+      ? parseTemplateText(text).filter((b) => Object.keys(b.labels).length > 0 || b.alertnameHint !== undefined)
+      : [];
+  const maps = fromList ? [] : parseGoLabelMaps(text);
+
+  // The alert name: from the label lists, then the default title read under it, then a runbook named in the message.
+  const hints = new Set(blocks.flatMap((b) => (b.alertnameHint ? [b.alertnameHint] : [])));
+  let listed = nameFromBlocks(blocks, opts);
+  if (listed === undefined && hints.size === 1 && subjectText !== undefined) {
+    // `*Alert:* <word>` is an alert name only where the default title can hold it as one.
+    const [hint] = hints;
+    if (parseAlertmanagerTitle(subjectText, { ...opts, alertname: hint })?.alertname === hint) listed = hint;
   }
-  if (looksLikeTemplateText(a.text)) {
-    const alerts = fromTextAlerts(parseTemplateText(a.text), title, status, 'alertmanager-template', opts);
-    if (alerts.length > 0) return alerts;
+  if (listed === undefined && subjectText !== undefined) listed = nameByValues(subjectText, blocks, maps, opts);
+  let subject =
+    subjectText !== undefined ? parseAlertmanagerTitle(subjectText, { ...opts, alertname: listed }) : undefined;
+  if (
+    subject &&
+    listed === undefined &&
+    subject.alertname !== undefined &&
+    opts.knownAlert &&
+    !opts.knownAlert(subject.alertname)
+  ) {
+    // The title's first word names no runbook: one named elsewhere in the message (or in the title) reads it instead.
+    const named = runbookNamesIn([a.title, fallbackTitle, text, ...a.fields.map((f) => f.value)], opts);
+    if (named.length === 1 && subjectText !== undefined) {
+      const again = parseAlertmanagerTitle(subjectText, { ...opts, alertname: named[0] });
+      if (again?.alertname) subject = again;
+    }
   }
-  // Default template: only the title, values without names.
-  if (title?.alertname) {
-    const alert = finish(
+  const customTitle = !titleIsSubject ? /^\s*\[(FIRING|RESOLVED)(?::(\d+))?/.exec(a.title) : null;
+  let alertname = listed ?? subject?.alertname;
+  if (alertname === undefined) {
+    const named = runbookNamesIn([a.title, fallbackTitle, text, ...a.fields.map((f) => f.value)], opts);
+    if (named.length === 1) alertname = named[0];
+    else if (hints.size === 1 && !opts.knownAlert) alertname = [...hints][0];
+  }
+
+  const status =
+    subject?.status ??
+    (customTitle ? (customTitle[1] === 'FIRING' ? 'firing' : 'resolved') : undefined) ??
+    statusFromColour(a.color);
+  const count = Math.max(
+    1,
+    subject?.groupSize ?? 0,
+    customTitle?.[2] !== undefined ? Number(customTitle[2]) : 0,
+    blocks.length,
+    maps.length,
+    ...blocks.map((b) => b.repeats ?? 1),
+  );
+  const source: AlertSource = grafana
+    ? 'grafana'
+    : blocks.length > 0 || maps.length > 0
+      ? 'alertmanager-template'
+      : 'alertmanager-slack';
+  const dropped = new Set<string>();
+  // The title's labels are the notification's common labels: right for every alert it stands for.
+  const common: Record<string, string> = subject?.alertname === alertname ? { ...subject?.labels } : {};
+  delete common.alertname;
+  // Fields confirm (or contradict) a label they name; their values are often reformatted (`| title`), so they fill
+  // nothing in themselves.
+  const confirmByFields = (labels: Record<string, string>) => {
+    for (const f of a.fields) {
+      const name = f.title.trim().toLowerCase();
+      const v = labels[name];
+      if (v === undefined || name === 'alertname') continue;
+      const value = f.value
+        .replace(/:[^\s:]+:/g, '')
+        .trim()
+        .toLowerCase();
+      if (value !== '' && value !== v.toLowerCase()) {
+        delete labels[name];
+        dropped.add(name);
+      }
+    }
+  };
+  confirmByFields(common);
+
+  const perAlert: Array<{ labels: Record<string, string>; block?: TextAlert }> | undefined =
+    blocks.length === count && blocks.every((b) => Object.keys(b.labels).length > 0)
+      ? blocks.map((b) => ({ labels: b.labels, block: b }))
+      : maps.length === count
+        ? maps.map((m) => ({ labels: m }))
+        : undefined;
+  const distinct =
+    perAlert !== undefined &&
+    new Set(perAlert.map((p) => JSON.stringify(Object.entries(p.labels).sort()))).size === perAlert.length;
+
+  const make = (labels: Record<string, string>, block: TextAlert | undefined, name: string, missing: string[]) => {
+    const own = { ...labels };
+    delete own.alertname;
+    return finish(
       {
-        alertname: title.alertname,
-        status: title.status,
-        labels: title.labels,
-        annotations: {},
-        missingLabels: title.missingLabels,
-        groupSize: title.groupSize,
+        alertname: name,
+        status: block?.status ?? status ?? 'firing',
+        labels: own,
+        annotations: block?.annotations ?? {},
+        generatorURL: block?.generatorURL,
+        missingLabels: missing,
+        groupSize: count,
       },
-      grafana ? 'grafana' : 'alertmanager-slack',
+      source,
       opts,
     );
-    if (!grafana) alert.subject = titleText;
-    return [alert];
+  };
+  if (!status && !blocks.some((b) => b.status)) return [];
+
+  if (perAlert && distinct) {
+    return perAlert.flatMap(({ labels, block }) => {
+      const name = block?.labels.alertname ?? alertname;
+      if (!name || (block?.labels.alertname === undefined && alertname === undefined)) return [];
+      const d = new Set(dropped);
+      const merged = agree(name === alertname ? common : {}, labels, d);
+      confirmByFields(merged);
+      const alert = make(merged, block, name, [...d]);
+      // One alert: the default title names exactly it, so Alertmanager or the open incidents can complete it.
+      if (count === 1 && subjectText !== undefined && !grafana) alert.subject = subjectText;
+      return [alert];
+    });
   }
-  return [];
+  if (!alertname) return [];
+  // One alert for all of them: the common labels, plus what a single block says when the message is one alert.
+  let labels = common;
+  if (count === 1 && blocks.length === 1) labels = agree(common, blocks[0].labels, dropped);
+  if (count === 1 && blocks.length === 0 && maps.length === 1) labels = agree(common, maps[0], dropped);
+  confirmByFields(labels);
+  const alert = make(labels, count === 1 ? blocks[0] : undefined, alertname, [
+    ...dropped,
+    ...(subject?.missingLabels ?? []),
+  ]);
+  if (subjectText !== undefined && !grafana) alert.subject = subjectText;
+  return [alert];
 }
 
 /**

@@ -16,16 +16,34 @@ export interface TextAlert {
   annotations: Record<string, string>;
   generatorURL?: string;
   status?: 'firing' | 'resolved';
+  /**
+   * How many alerts this block shows at least: more than 1 when a label name is listed several times (a folded text
+   * whose alerts could not be told apart). Labels listed with different values are left out of `labels`.
+   */
+  repeats?: number;
+  /** `*Alert:* <one identifier>`: what some templates print as the alert name (evidence, not a label). */
+  alertnameHint?: string;
 }
 
-const FIELD = /\*([A-Z][A-Za-z ]{0,30}):\*/g;
+// A field marker, optionally led by an emoji inside the bold (`*📝 Description:*`).
+const FIELD = /\*(?:[^\sA-Za-z0-9*:]{1,4} ?)?([A-Z][A-Za-z ]{0,30}):\*/g;
+/** `*name*: value` or `• *name*: value`: a label listed with its name in bold (lower-case names only). */
+const BOLD_PAIR = /^(?:[•·-]\s+)?\*([a-z_][A-Za-z0-9_]*)\*:\s*(.*)$/;
+/** A line that opens an alert's block: `*Alert:*`, possibly after an emoji (`📢 *Alert:*`). */
+const BLOCK_START = /^\s*(?:[^\sA-Za-z0-9*]{1,4}\s*)?\*Alert:\*/;
+const IDENTIFIER = /^[A-Za-z_:][A-Za-z0-9_:]*$/;
 const BULLET = /^(?:•|·|-|\*)\s+(?:\*([A-Za-z_][A-Za-z0-9_]*):\*|([A-Za-z_][A-Za-z0-9_]*):)\s*(.*)$/;
 const LABEL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** True when the text looks like one of these templates. */
 export function looksLikeTemplateText(text: string): boolean {
   // `[ \t]*`, not `\s*`: under the m flag `\s*` runs across line ends, quadratic on a text of blank lines.
-  return /\*(Details|Labels):\*/.test(text) || /^[ \t]*\*Alert:\*/m.test(text) || text.includes('LABELS = map[');
+  return (
+    /\*(Details|Labels):\*/.test(text) ||
+    /^[ \t]*(?:[^\sA-Za-z0-9*]{1,4}[ \t]*)?\*Alert:\*/m.test(text) ||
+    text.includes('LABELS = map[') ||
+    /^[ \t]*(?:[•·-][ \t]+)?\*[a-z_][A-Za-z0-9_]*\*:/m.test(text)
+  );
 }
 
 function stripTicks(v: string): string {
@@ -37,7 +55,21 @@ function stripTicks(v: string): string {
 /** `map[__name__:up backend:web instance:lb-1:9101]` → labels (Go's fmt of a map; `__name__` dropped). */
 export function parseGoLabelMap(text: string): Record<string, string> {
   const body = goMapBody(text);
-  if (body === undefined) return {};
+  return body === undefined ? {} : goMapLabels(body);
+}
+
+/** Every `LABELS = map[…]` of the text (one per alert whose annotation prints `{{ $labels }}`), in order. */
+export function parseGoLabelMaps(text: string): Array<Record<string, string>> {
+  const out: Array<Record<string, string>> = [];
+  for (let from = 0; ; ) {
+    const found = goMapBodyFrom(text, from);
+    if (!found) return out;
+    out.push(goMapLabels(found.body));
+    from = found.next;
+  }
+}
+
+function goMapLabels(body: string): Record<string, string> {
   const out: Record<string, string> = {};
   // Each pair starts at a label name followed by ':' after a space; values may contain ':' (host:port).
   const starts = [...body.matchAll(/(?:^| )([A-Za-z_][A-Za-z0-9_]*):/g)];
@@ -54,14 +86,25 @@ export function parseGoLabelMap(text: string): Record<string, string> {
  * line's last `]`), in linear time: that regex retries every occurrence on a line without `]` to the line's end.
  */
 function goMapBody(text: string): string | undefined {
+  return goMapBodyFrom(text, 0)?.body;
+}
+
+/**
+ * The first map body at or after `from`, and where to look for the next. A folded text may hold several maps on one
+ * line: each body then ends at the last `]` before the next marker (or the line's end).
+ */
+function goMapBodyFrom(text: string, from: number): { body: string; next: number } | undefined {
   const marker = 'LABELS = map[';
-  for (let at = text.indexOf(marker); at >= 0; ) {
+  for (let at = text.indexOf(marker, from); at >= 0; ) {
     const lineEnd = text.indexOf('\n', at);
-    const line = text.slice(at + marker.length, lineEnd < 0 ? text.length : lineEnd);
+    const nextMarker = text.indexOf(marker, at + marker.length);
+    let end = lineEnd < 0 ? text.length : lineEnd;
+    if (nextMarker >= 0 && nextMarker < end) end = nextMarker;
+    const line = text.slice(at + marker.length, end);
     const close = line.lastIndexOf(']');
-    if (close >= 0) return line.slice(0, close);
-    if (lineEnd < 0) return undefined;
-    at = text.indexOf(marker, lineEnd);
+    if (close >= 0) return { body: line.slice(0, close), next: at + marker.length + close };
+    if (end === text.length) return undefined;
+    at = nextMarker >= 0 && nextMarker === end ? nextMarker : text.indexOf(marker, end);
   }
   return undefined;
 }
@@ -70,16 +113,21 @@ function blocks(text: string): string[] {
   const lines = text.split('\n');
   const out: string[][] = [];
   for (const line of lines) {
-    if (/^\s*\*Alert:\*/.test(line) || out.length === 0) out.push([]);
+    if (BLOCK_START.test(line) || out.length === 0) out.push([]);
     out[out.length - 1].push(line);
   }
   return out.map((b) => b.join('\n'));
 }
 
 function parseBlock(block: string): TextAlert {
-  const labels: Record<string, string> = {};
   const annotations: Record<string, string> = {};
-  const alert: TextAlert = { labels, annotations };
+  const alert: TextAlert = { labels: {}, annotations };
+  // Every value each label name is listed with, and how often: a folded text may list several alerts in one block.
+  const seen = new Map<string, string[]>();
+  const addLabel = (name: string, value: string) => {
+    if (!LABEL_NAME.test(name) || value === '') return;
+    seen.set(name, [...(seen.get(name) ?? []), value]);
+  };
   let field: string | undefined;
   let inDetails = false;
   const set = (name: string, value: string, append: boolean) => {
@@ -90,13 +138,22 @@ function parseBlock(block: string): TextAlert {
 
   for (const line of block.split('\n')) {
     const trimmed = line.trim();
-    const bullet = inDetails ? BULLET.exec(trimmed) : null;
-    if (bullet) {
-      labels[bullet[1] ?? bullet[2]] = stripTicks(bullet[3]);
+    if (inDetails) {
+      // Bullets YAML folding joined onto one line: ` • *a:* `x` • *b:* `y``.
+      const pieces = trimmed.split(/ (?=[•·] )/).map((p) => BULLET.exec(p.trim()));
+      if (pieces.length > 0 && pieces.every((b) => b !== null)) {
+        for (const b of pieces) if (b) addLabel(b[1] ?? b[2], stripTicks(b[3]));
+        continue;
+      }
+    }
+    const pair = BOLD_PAIR.exec(trimmed);
+    if (pair) {
+      addLabel(pair[1], stripTicks(pair[2]));
       continue;
     }
     const markers = [...trimmed.matchAll(FIELD)];
-    if (markers.length > 0 && markers[0].index === 0) {
+    const first = markers[0];
+    if (first && /^[^\sA-Za-z0-9*]{0,4}\s*$/.test(trimmed.slice(0, first.index ?? 0))) {
       markers.forEach((mk, i) => {
         const from = (mk.index ?? 0) + mk[0].length;
         const to = i + 1 < markers.length ? (markers[i + 1].index ?? trimmed.length) : trimmed.length;
@@ -109,28 +166,37 @@ function parseBlock(block: string): TextAlert {
     if (field && !inDetails && trimmed.length > 0) set(field, line.trimEnd(), true);
   }
 
+  // The rule's `LABELS = map[…]` gives the series labels (several maps: several alerts in this block).
+  const maps = parseGoLabelMaps(block);
+  for (const m of maps) for (const [k, v] of Object.entries(m)) addLabel(k, v);
+  // A label listed as often as the block has maps counts once per alert (a Details list plus the map of each).
+  const listed = new Map<string, number>();
+  for (const [k, values] of seen)
+    listed.set(k, maps.some((m) => m[k] !== undefined) ? values.length - maps.length : values.length);
+  const repeats = Math.max(maps.length, ...listed.values(), 1);
+  if (repeats > 1) alert.repeats = repeats;
+  const labels = alert.labels;
+  for (const [k, values] of seen) if (new Set(values).size === 1) labels[k] = values[0];
+
   // *Alert:* <summary> - `severity`
   const alertLine = annotations['__alert'];
   delete annotations['__alert'];
   if (alertLine !== undefined) {
+    if (IDENTIFIER.test(alertLine.trim())) alert.alertnameHint = alertLine.trim();
     const m = splitAlertLine(alertLine);
     if (m) {
       if (m.summary) annotations.summary ??= m.summary;
-      if (m.severity && labels.severity === undefined) labels.severity = m.severity;
+      if (m.severity && labels.severity === undefined && !seen.has('severity')) labels.severity = m.severity;
     } else if (alertLine) annotations.summary ??= alertLine;
   }
   const severity = annotations['__severity'];
   delete annotations['__severity'];
-  if (severity && labels.severity === undefined) labels.severity = stripTicks(severity);
+  if (severity && labels.severity === undefined && !seen.has('severity')) labels.severity = stripTicks(severity);
   const graph = annotations['__graph'];
   delete annotations['__graph'];
   if (graph) alert.generatorURL = slackLinkTarget(graph);
   if (annotations.runbook !== undefined) annotations.runbook = slackLinkTarget(annotations.runbook);
 
-  // The rule's `LABELS = map[…]` gives the series labels; the Details list, when present, wins.
-  const fromMap = parseGoLabelMap(annotations.description ?? block);
-  for (const [k, v] of Object.entries(fromMap)) if (labels[k] === undefined) labels[k] = v;
-  for (const k of Object.keys(labels)) if (!LABEL_NAME.test(k)) delete labels[k];
   return alert;
 }
 

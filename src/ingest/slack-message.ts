@@ -23,6 +23,9 @@ export interface SlackAttachmentView {
   color: string;
   footer: string;
   titleLink: string;
+  pretext: string;
+  /** The attachment's `fields` (title, value), as templates such as `Severity: critical` put labels there. */
+  fields: Array<{ title: string; value: string }>;
 }
 
 export function asRecord(value: unknown): Record<string, unknown> | undefined {
@@ -74,6 +77,11 @@ export function slackMessageView(event: unknown): SlackMessageView | undefined {
         color: str(r.color).replace(/^#/, '').toLowerCase(),
         footer: str(r.footer),
         titleLink: unescapeSlack(str(r.title_link)),
+        pretext: unescapeSlack(str(r.pretext)),
+        fields: (Array.isArray(r.fields) ? r.fields : []).flatMap((f) => {
+          const field = asRecord(f);
+          return field ? [{ title: unescapeSlack(str(field.title)), value: unescapeSlack(str(field.value)) }] : [];
+        }),
       },
     ];
   });
