@@ -113,7 +113,9 @@ function runbookNamesIn(texts: readonly string[], opts: SlackAlertOptions): stri
 
 /** The alert name the label lists give, when they agree; a loaded runbook's wins over one that names none. */
 function nameFromBlocks(blocks: readonly TextAlert[], opts: SlackAlertOptions): string | undefined {
-  const names = new Set(blocks.flatMap((b) => (b.labels.alertname ? [b.labels.alertname] : [])));
+  const names = new Set(
+    blocks.flatMap((b) => (b.labels.alertname && /^\S+$/.test(b.labels.alertname) ? [b.labels.alertname] : [])),
+  );
   if (names.size === 1) return [...names][0];
   const known = [...names].filter((n) => opts.knownAlert?.(n));
   return known.length === 1 ? known[0] : undefined;
@@ -153,23 +155,32 @@ function fromAttachment(a: SlackAttachmentView, opts: SlackAlertOptions): Alert[
   // The fallback (`<title> | <link>`) keeps Alertmanager's default title even under a custom title, with its
   // trailing space (which tells a `...` grouping from a common part in parentheses; Slack may trim the title).
   const fallbackTitle = a.fallback.split(' | ')[0];
+  // Alertmanager's subject ends in `)` (the common part) or in a space (none): a fallback that ends otherwise is a
+  // custom one (`[FIRING:1] prod Cluster Alerting`), whose words are no label values.
+  const fallbackIsSubject = SUBJECT.test(fallbackTitle) && /[) ]$/.test(fallbackTitle);
   const titleIsSubject =
-    SUBJECT.test(a.title) && !(SUBJECT.test(fallbackTitle) && fallbackTitle.trimEnd() !== a.title.trimEnd());
-  const subjectText = SUBJECT.test(fallbackTitle) ? fallbackTitle : titleIsSubject ? a.title : undefined;
+    SUBJECT.test(a.title) &&
+    (fallbackIsSubject ? fallbackTitle.trimEnd() === a.title.trimEnd() : !SUBJECT.test(fallbackTitle));
+  const subjectText = fallbackIsSubject ? fallbackTitle : titleIsSubject ? a.title : undefined;
   const grafana = a.footer.startsWith('Grafana') || /^\*\*(Firing|Resolved)\*\*$/m.test(a.text);
 
   const text = [a.pretext, a.text].filter((t) => t.length > 0).join('\n');
   const fromList = looksLikeLabelListText(text);
-  const blocks = fromList
-    ? parseLabelListText(text)
-    : looksLikeTemplateText(text)
-      ? parseTemplateText(text).filter((b) => Object.keys(b.labels).length > 0 || b.alertnameHint !== undefined)
-      : [];
+  // Per-alert blocks: Grafana's label lists, or the `*Alert:*` blocks of a template ranging over the alerts (the text
+  // before the first is not an alert's); a text without `*Alert:*` is one block.
+  const textBlocks = fromList ? parseLabelListText(text) : looksLikeTemplateText(text) ? parseTemplateText(text) : [];
+  const opened = textBlocks.filter((b) => b.opened);
+  const blocks = (opened.length > 0 ? opened : textBlocks).filter(
+    (b) => Object.keys(b.labels).length > 0 || b.alertnameHint !== undefined || opened.length > 0,
+  );
   const maps = fromList ? [] : parseGoLabelMaps(text);
 
   // The alert name: from the label lists, then the default title read under it, then a runbook named in the message.
   const hints = new Set(blocks.flatMap((b) => (b.alertnameHint ? [b.alertnameHint] : [])));
   let listed = nameFromBlocks(blocks, opts);
+  // The default title holds the alert name first in one of its parts: a listed name it cannot hold disagrees with it.
+  if (listed !== undefined && subjectText !== undefined && !titleAlertnameCandidates(subjectText).includes(listed))
+    listed = undefined;
   if (listed === undefined && hints.size === 1 && subjectText !== undefined) {
     // `*Alert:* <word>` is an alert name only where the default title can hold it as one.
     const [hint] = hints;
@@ -204,14 +215,9 @@ function fromAttachment(a: SlackAttachmentView, opts: SlackAlertOptions): Alert[
     subject?.status ??
     (customTitle ? (customTitle[1] === 'FIRING' ? 'firing' : 'resolved') : undefined) ??
     statusFromColour(a.color);
-  const count = Math.max(
-    1,
-    subject?.groupSize ?? 0,
-    customTitle?.[2] !== undefined ? Number(customTitle[2]) : 0,
-    blocks.length,
-    maps.length,
-    ...blocks.map((b) => b.repeats ?? 1),
-  );
+  // `[FIRING:N]` counts the firing alerts; blocks, label maps and a label listed several times are signs too.
+  const explicit = subject?.groupSize ?? (customTitle?.[2] !== undefined ? Number(customTitle[2]) : undefined);
+  const count = Math.max(1, explicit ?? 0, blocks.length, maps.length, ...blocks.map((b) => b.repeats ?? 1));
   const source: AlertSource = grafana
     ? 'grafana'
     : blocks.length > 0 || maps.length > 0
@@ -240,16 +246,34 @@ function fromAttachment(a: SlackAttachmentView, opts: SlackAlertOptions): Alert[
   };
   confirmByFields(common);
 
+  // Blocks are one per alert only when there are as many as the message's count says, alike (one template ranging
+  // over the alerts lists the same label names for each); otherwise no block's labels are given to an alert.
+  const alike = (list: ReadonlyArray<Record<string, string>>) =>
+    list.every((l) => Object.keys(l).length > 0 && Object.keys(l).sort().join() === Object.keys(list[0]).sort().join());
+  const countsAgree = (n: number) => n === count && (explicit === undefined || explicit === n);
   const perAlert: Array<{ labels: Record<string, string>; block?: TextAlert }> | undefined =
-    blocks.length === count && blocks.every((b) => Object.keys(b.labels).length > 0)
+    countsAgree(blocks.length) && alike(blocks.map((b) => b.labels))
       ? blocks.map((b) => ({ labels: b.labels, block: b }))
-      : maps.length === count
+      : countsAgree(maps.length) && alike(maps)
         ? maps.map((m) => ({ labels: m }))
         : undefined;
   const distinct =
     perAlert !== undefined &&
     new Set(perAlert.map((p) => JSON.stringify(Object.entries(p.labels).sort()))).size === perAlert.length;
 
+  // A `[RESOLVED]` title does not count its alerts: a text may show one of several. Where the default title is there,
+  // a single block's value is taken only if the title shows it too (a label the alerts do not share is not in it).
+  const subjectWords =
+    subjectText !== undefined ? ` ${subjectText.replace(/^\s*\[[^\]]*\]/, '').replace(/[()]/g, ' ')} ` : undefined;
+  const inTitle = (labels: Record<string, string>): Record<string, string> => {
+    if (subjectWords === undefined) return labels;
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(labels)) {
+      if (k === 'alertname' || subjectWords.includes(` ${v} `)) out[k] = v;
+      else dropped.add(k);
+    }
+    return out;
+  };
   const make = (labels: Record<string, string>, block: TextAlert | undefined, name: string, missing: string[]) => {
     const own = { ...labels };
     delete own.alertname;
@@ -274,7 +298,7 @@ function fromAttachment(a: SlackAttachmentView, opts: SlackAlertOptions): Alert[
       const name = block?.labels.alertname ?? alertname;
       if (!name || (block?.labels.alertname === undefined && alertname === undefined)) return [];
       const d = new Set(dropped);
-      const merged = agree(name === alertname ? common : {}, labels, d);
+      const merged = agree(name === alertname ? common : {}, count === 1 ? inTitle(labels) : labels, d);
       confirmByFields(merged);
       const alert = make(merged, block, name, [...d]);
       // One alert: the default title names exactly it, so Alertmanager or the open incidents can complete it.
@@ -285,8 +309,8 @@ function fromAttachment(a: SlackAttachmentView, opts: SlackAlertOptions): Alert[
   if (!alertname) return [];
   // One alert for all of them: the common labels, plus what a single block says when the message is one alert.
   let labels = common;
-  if (count === 1 && blocks.length === 1) labels = agree(common, blocks[0].labels, dropped);
-  if (count === 1 && blocks.length === 0 && maps.length === 1) labels = agree(common, maps[0], dropped);
+  if (count === 1 && blocks.length === 1) labels = agree(common, inTitle(blocks[0].labels), dropped);
+  if (count === 1 && blocks.length === 0 && maps.length === 1) labels = agree(common, inTitle(maps[0]), dropped);
   confirmByFields(labels);
   const alert = make(labels, count === 1 ? blocks[0] : undefined, alertname, [
     ...dropped,

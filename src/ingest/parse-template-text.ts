@@ -23,6 +23,8 @@ export interface TextAlert {
   repeats?: number;
   /** `*Alert:* <one identifier>`: what some templates print as the alert name (evidence, not a label). */
   alertnameHint?: string;
+  /** True when the block opens with `*Alert:*` (one per alert when a template ranges over them). */
+  opened?: boolean;
 }
 
 // A field marker, optionally led by an emoji inside the bold (`*📝 Description:*`).
@@ -110,7 +112,8 @@ function goMapBodyFrom(text: string, from: number): { body: string; next: number
 }
 
 function blocks(text: string): string[] {
-  const lines = text.split('\n');
+  // A text YAML folded onto one line still starts each alert's block at its `*Alert:*`.
+  const lines = text.split('\n').flatMap((line) => line.split(/ (?=(?:[^\sA-Za-z0-9*]{1,4} ?)?\*Alert:\*)/));
   const out: string[][] = [];
   for (const line of lines) {
     if (BLOCK_START.test(line) || out.length === 0) out.push([]);
@@ -122,6 +125,7 @@ function blocks(text: string): string[] {
 function parseBlock(block: string): TextAlert {
   const annotations: Record<string, string> = {};
   const alert: TextAlert = { labels: {}, annotations };
+  if (BLOCK_START.test(block)) alert.opened = true;
   // Every value each label name is listed with, and how often: a folded text may list several alerts in one block.
   const seen = new Map<string, string[]>();
   const addLabel = (name: string, value: string) => {
@@ -146,9 +150,17 @@ function parseBlock(block: string): TextAlert {
         continue;
       }
     }
-    const pair = BOLD_PAIR.exec(trimmed);
-    if (pair) {
-      addLabel(pair[1], stripTicks(pair[2]));
+    // Bold pairs YAML folding joined onto one line: each ends where the next bold word starts.
+    const pairs = trimmed.split(/(?<![•·-]) (?=(?:[•·-] )?\*[a-z_][A-Za-z0-9_]*\*:)/).map((p) => BOLD_PAIR.exec(p));
+    if (pairs[0]) {
+      for (const p of pairs) if (p) addLabel(p[1], stripTicks(p[2].split(' *')[0]));
+      continue;
+    }
+    // `*Labels*:` on its own line: a heading, the colon outside the bold.
+    const heading = /^\*([A-Z][A-Za-z ]{0,30})\*:$/.exec(trimmed);
+    if (heading) {
+      field = heading[1];
+      inDetails = field === 'Details' || field === 'Labels';
       continue;
     }
     const markers = [...trimmed.matchAll(FIELD)];
