@@ -265,14 +265,15 @@ function fromAttachment(a: SlackAttachmentView, opts: SlackAlertOptions): Alert[
   // a single block's value is taken only if the title shows it too (a label the alerts do not share is not in it).
   const subjectWords =
     subjectText !== undefined ? ` ${subjectText.replace(/^\s*\[[^\]]*\]/, '').replace(/[()]/g, ' ')} ` : undefined;
-  const inTitle = (labels: Record<string, string>): Record<string, string> => {
-    if (subjectWords === undefined) return labels;
-    const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries(labels)) {
-      if (k === 'alertname' || subjectWords.includes(` ${v} `)) out[k] = v;
-      else dropped.add(k);
-    }
-    return out;
+  const withOneBlock = (base: Record<string, string>, labels: Record<string, string>, d: Set<string>) => {
+    const merged = agree(base, labels, d);
+    if (subjectWords !== undefined)
+      for (const [k, v] of Object.entries(merged))
+        if (base[k] === undefined && k !== 'alertname' && !subjectWords.includes(` ${v} `)) {
+          delete merged[k];
+          d.add(k);
+        }
+    return merged;
   };
   const make = (labels: Record<string, string>, block: TextAlert | undefined, name: string, missing: string[]) => {
     const own = { ...labels };
@@ -298,7 +299,8 @@ function fromAttachment(a: SlackAttachmentView, opts: SlackAlertOptions): Alert[
       const name = block?.labels.alertname ?? alertname;
       if (!name || (block?.labels.alertname === undefined && alertname === undefined)) return [];
       const d = new Set(dropped);
-      const merged = agree(name === alertname ? common : {}, count === 1 ? inTitle(labels) : labels, d);
+      const base = name === alertname ? common : {};
+      const merged = count === 1 ? withOneBlock(base, labels, d) : agree(base, labels, d);
       confirmByFields(merged);
       const alert = make(merged, block, name, [...d]);
       // One alert: the default title names exactly it, so Alertmanager or the open incidents can complete it.
@@ -309,8 +311,8 @@ function fromAttachment(a: SlackAttachmentView, opts: SlackAlertOptions): Alert[
   if (!alertname) return [];
   // One alert for all of them: the common labels, plus what a single block says when the message is one alert.
   let labels = common;
-  if (count === 1 && blocks.length === 1) labels = agree(common, inTitle(blocks[0].labels), dropped);
-  if (count === 1 && blocks.length === 0 && maps.length === 1) labels = agree(common, inTitle(maps[0]), dropped);
+  if (count === 1 && blocks.length === 1) labels = withOneBlock(common, blocks[0].labels, dropped);
+  if (count === 1 && blocks.length === 0 && maps.length === 1) labels = withOneBlock(common, maps[0], dropped);
   confirmByFields(labels);
   const alert = make(labels, count === 1 ? blocks[0] : undefined, alertname, [
     ...dropped,

@@ -48,6 +48,17 @@ export function looksLikeTemplateText(text: string): boolean {
   );
 }
 
+/**
+ * A listed value: the text inside its backticks when it opens with one, else up to where a folded line's next bold
+ * word or bullet starts (a value's own spaces survive; ` *` and ` •` do not occur in label values we can tell apart).
+ */
+function listedValue(v: string): string {
+  const t = v.trim();
+  const ticked = /^`([^`]*)`/.exec(t);
+  if (ticked) return ticked[1];
+  return t.split(/ [*•·] ?/)[0].trim();
+}
+
 function stripTicks(v: string): string {
   const t = v.trim();
   const m = /^`([^`]*)`$/.exec(t);
@@ -146,14 +157,14 @@ function parseBlock(block: string): TextAlert {
       // Bullets YAML folding joined onto one line: ` • *a:* `x` • *b:* `y``.
       const pieces = trimmed.split(/ (?=[•·] )/).map((p) => BULLET.exec(p.trim()));
       if (pieces.length > 0 && pieces.every((b) => b !== null)) {
-        for (const b of pieces) if (b) addLabel(b[1] ?? b[2], stripTicks(b[3]));
+        for (const b of pieces) if (b) addLabel(b[1] ?? b[2], listedValue(b[3]));
         continue;
       }
     }
     // Bold pairs YAML folding joined onto one line: each ends where the next bold word starts.
     const pairs = trimmed.split(/(?<![•·-]) (?=(?:[•·-] )?\*[a-z_][A-Za-z0-9_]*\*:)/).map((p) => BOLD_PAIR.exec(p));
     if (pairs[0]) {
-      for (const p of pairs) if (p) addLabel(p[1], stripTicks(p[2].split(' *')[0]));
+      for (const p of pairs) if (p) addLabel(p[1], listedValue(p[2]));
       continue;
     }
     // `*Labels*:` on its own line: a heading, the colon outside the bold.
@@ -171,7 +182,14 @@ function parseBlock(block: string): TextAlert {
         const to = i + 1 < markers.length ? (markers[i + 1].index ?? trimmed.length) : trimmed.length;
         field = mk[1];
         inDetails = field === 'Details' || field === 'Labels';
-        if (!inDetails) set(field, trimmed.slice(from, to).trim(), false);
+        const rest = trimmed.slice(from, to).trim();
+        if (!inDetails) set(field, rest, false);
+        // A folded text keeps the list on the heading's line: `*Details:* • *a:* `x` • *b:* `y``.
+        else if (rest !== '')
+          for (const p of rest.split(/ (?=[•·] )/)) {
+            const b = BULLET.exec(p.trim());
+            if (b) addLabel(b[1] ?? b[2], listedValue(b[3]));
+          }
       });
       continue;
     }
