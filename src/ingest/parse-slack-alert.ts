@@ -293,6 +293,9 @@ function fromAttachment(a: SlackAttachmentView, opts: SlackAlertOptions): Alert[
     );
   };
   if (!status && !blocks.some((b) => b.status)) return [];
+  // Nothing but an alert name (Alertmanager's thread summary parent, `FIRING (2) → RESOLVED: HaproxyServerDown`) is a
+  // headline, not a notification: its alerts are in the replies.
+  if (subjectText === undefined && !customTitle && blocks.length === 0 && maps.length === 0) return [];
 
   if (perAlert && distinct) {
     return perAlert.flatMap(({ labels, block }) => {

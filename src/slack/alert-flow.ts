@@ -63,7 +63,40 @@ export class AlertFlow {
    * records: `alertmanager` for an alert sender's message, the user id for a person's.
    */
   fromSlack(alert: Alert, place: IncidentPlace, actor = 'alertmanager'): Promise<void> {
-    return this.serial(alert.fingerprint, () => this.apply(alert, place, actor));
+    return this.serial(alert.fingerprint, async () => {
+      const known = actor === 'alertmanager' ? await this.incidentsItStandsFor(alert, place) : [];
+      if (known.length === 0) return this.apply(alert, place, actor);
+      // A partial reading (labels missing, or one incident for several alerts) of a notification whose exact alerts
+      // already have incidents in this thread: an edit of the message (update_message), an update posted in its
+      // thread, or the webhook's alerts that met it. It is a delivery of those incidents' alerts, not a new incident.
+      this.deps.logger.info(
+        { alertname: alert.alertname, thread: place.threadTs, incidents: known.map((i) => i.id) },
+        'a partial reading of alerts already open in this thread: applied to them',
+      );
+      for (const incident of known)
+        await this.serial(incident.fingerprint, () =>
+          this.apply({ ...incident.alert, status: alert.status, source: alert.source }, place, actor),
+        );
+    });
+  }
+
+  /**
+   * The open incidents of this thread that a partial reading stands for: same alert name, every label it shows theirs.
+   * Empty for an exact reading (its own fingerprint finds its incident).
+   */
+  private async incidentsItStandsFor(alert: Alert, place: IncidentPlace): Promise<Incident[]> {
+    if (alert.missingLabels.length === 0 && (alert.groupSize ?? 1) <= 1) return [];
+    const missing = new Set(alert.missingLabels);
+    const shown = Object.entries(alert.labels).filter(([k]) => !missing.has(k));
+    return (await this.deps.store.listOpen()).filter(
+      (i) =>
+        i.channel === place.channel &&
+        i.threadTs === place.threadTs &&
+        i.fingerprint !== alert.fingerprint &&
+        i.alert.missingLabels.length === 0 &&
+        i.alertname === alert.alertname &&
+        shown.every(([k, v]) => i.alert.labels[k] === v),
+    );
   }
 
   /**

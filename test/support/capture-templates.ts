@@ -29,6 +29,8 @@ export const SCENARIOS: Array<{ name: string; groupBy: string[]; alerts: Scenari
   { name: 'by-instance', groupBy: ['alertname', 'instance'], alerts: [haproxyAlert(lb1)] },
   { name: 'all-labels', groupBy: ["'...'"], alerts: [haproxyAlert(lb1)] },
   { name: 'by-server', groupBy: ['backend', 'server'], alerts: [haproxyAlert(lb1)] },
+  // Two of the three first: what Alertmanager sends before the third joins the group ([FIRING:2], then [FIRING:3]).
+  { name: 'grouped-two', groupBy: ['alertname'], alerts: three.slice(0, 2).map((l) => haproxyAlert(l)) },
   { name: 'grouped-three', groupBy: ['alertname'], alerts: three.map((l) => haproxyAlert(l)) },
   // Annotations without Prometheus's `LABELS = map[…]`: nothing in them names a label.
   { name: 'grouped-three-plain', groupBy: ['alertname'], alerts: three.map((l) => haproxyAlert(l, { plain: true })) },

@@ -76,7 +76,7 @@ describe('published Slack templates rendered by a real Alertmanager', () => {
   it('has at least ten templates besides the default, each under every scenario', () => {
     const templates = new Set(cases.map((c) => c.template));
     expect(templates.size).toBeGreaterThanOrEqual(11);
-    expect(cases.length).toBe(templates.size * 12);
+    expect(cases.length).toBe(templates.size * 14);
   });
 
   describe.each(cases)('$name', ({ name, m }) => {
