@@ -69,6 +69,7 @@ export function createLifecycle(
   async function stopBot(): Promise<void> {
     readiness.set(false);
     clearInterval(unposted);
+    flow.stopMeeting();
     inflight.beginStop();
     await closeReceiver();
     const queueStopped = scheduler

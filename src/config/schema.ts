@@ -114,8 +114,21 @@ export const ConfigSchema = z.strictObject({
       basicAuth: z.strictObject({ username: z.string().min(1), password: z.string().min(1) }).optional(),
       /** The operator's explicit choice to run the webhook with no credentials at all (warned at start). */
       allowUnauthenticated: z.boolean().default(false),
+      /**
+       * With the Slack receiver and the webhook on the same route (#18): how long a webhook alert waits for its Slack
+       * message, and a Slack message read partially waits for the webhook's alerts, so that they meet: one incident per
+       * alert, with the webhook's exact labels, in the Slack message's thread, whichever arrives first. 0: no waiting
+       * (a webhook alert is announced at once by the bot's own message).
+       */
+      slackMessageWaitSec: z.number().min(0).max(600).default(0),
     })
-    .default({ token: '', timeoutMs: 5000, silenceOpenToAll: false, allowUnauthenticated: false }),
+    .default({
+      token: '',
+      timeoutMs: 5000,
+      silenceOpenToAll: false,
+      allowUnauthenticated: false,
+      slackMessageWaitSec: 0,
+    }),
   prometheus: basicOrBearer
     .extend({
       /** Most series drawn in a graph; the rest are summarised in words beside it. */

@@ -25,6 +25,11 @@ export interface Alert {
   missingLabels: string[];
   /** Number of alerts in the group, from `[FIRING:N]`. */
   groupSize?: number;
+  /**
+   * Set when this one alert stands for several the message could not tell apart (its labels are those they share):
+   * how many. Unset for an alert that is one alert.
+   */
+  standsFor?: number;
   /** The default template's title the labels were read from, to find the alerts it names (Alertmanager, open incidents). */
   subject?: string;
   /** Fields cut to the size limits at ingest (`labels.server`, `annotations.description`, `generatorURL`). */

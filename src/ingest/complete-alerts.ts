@@ -41,7 +41,7 @@ export function needsCompletion(alert: Alert): boolean {
   if (alert.source === 'plain' || alert.source === 'webhook' || alert.source === 'manual') return false;
   return (
     alert.missingLabels.length > 0 ||
-    (alert.groupSize ?? 1) > 1 ||
+    (alert.standsFor ?? 1) > 1 ||
     (alert.subject !== undefined && alert.status === 'resolved')
   );
 }
@@ -56,7 +56,7 @@ function explaining<T extends { labels: Readonly<Record<string, string>> }>(
 ): T[] | undefined {
   const part = known(alert);
   const fit = candidates.filter((c) => includes(c.labels, part));
-  return fit.length > 0 && fit.length === (alert.groupSize ?? 1) && fit.length === candidates.length ? fit : undefined;
+  return fit.length > 0 && fit.length === (alert.standsFor ?? 1) && fit.length === candidates.length ? fit : undefined;
 }
 
 function known(alert: Alert): Record<string, string> {

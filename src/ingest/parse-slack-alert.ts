@@ -321,6 +321,7 @@ function fromAttachment(a: SlackAttachmentView, opts: SlackAlertOptions): Alert[
     ...dropped,
     ...(subject?.missingLabels ?? []),
   ]);
+  if (count > 1) alert.standsFor = count;
   if (subjectText !== undefined && !grafana) alert.subject = subjectText;
   return [alert];
 }

@@ -41,15 +41,44 @@ const SOLO: AlertFlowReplica = { id: 'solo', postClaimTtlMs: 120_000 };
 
 /** What the alert flow needs besides the presenter (it opens, updates and closes incidents in the store). */
 export interface AlertFlowDeps {
-  config: Pick<Config, 'slack' | 'hosts'>;
+  config: Pick<Config, 'slack' | 'hosts'> & { alertmanager?: Pick<Config['alertmanager'], 'slackMessageWaitSec'> };
   store: IncidentStore;
   runbooks: Pick<RunbookRegistry, 'get' | 'action'>;
   logger: Logger;
   now: () => Date;
 }
 
+/** A Slack message read partially, waiting for the webhook's exact alerts it stands for (see slackMessageWaitSec). */
+interface WaitingReading {
+  alert: Alert;
+  place: IncidentPlace;
+  /** How many webhook alerts met it so far. */
+  met: number;
+  timer: NodeJS.Timeout;
+}
+
+/** True when the reading may stand for other alerts than it shows (labels missing, or several alerts in one). */
+function partial(alert: Alert): boolean {
+  return alert.missingLabels.length > 0 || (alert.standsFor ?? 1) > 1;
+}
+
+/** The exact alert is one of those the partial reading stands for: same name, every label it shows the alert's. */
+function standsFor(reading: Alert, exact: Alert): boolean {
+  const missing = new Set(reading.missingLabels);
+  return (
+    reading.alertname === exact.alertname &&
+    Object.entries(reading.labels).every(([k, v]) => missing.has(k) || exact.labels[k] === v)
+  );
+}
+
 export class AlertFlow {
   private readonly chains = new Map<string, Promise<unknown>>();
+  /**
+   * The webhook and the Slack message of one notification meeting (one process: a replica holds what it received;
+   * after the wait, each goes on alone). Webhook alerts inserted unposted, by fingerprint; partial Slack readings.
+   */
+  private readonly webhookWaiting = new Map<string, NodeJS.Timeout>();
+  private readonly readingsWaiting = new Set<WaitingReading>();
 
   constructor(
     private readonly deps: AlertFlowDeps,
@@ -65,6 +94,16 @@ export class AlertFlow {
   fromSlack(alert: Alert, place: IncidentPlace, actor = 'alertmanager'): Promise<void> {
     return this.serial(alert.fingerprint, async () => {
       const known = actor === 'alertmanager' ? await this.incidentsItStandsFor(alert, place) : [];
+      if (known.length === 0 && actor === 'alertmanager' && this.waitMs > 0 && alert.status === 'firing') {
+        if (!partial(alert)) {
+          // Its webhook twin, inserted unposted, is posted here, in this message's thread (apply: a repeat).
+          this.stopWaiting(alert.fingerprint);
+          return this.apply(alert, place, actor);
+        }
+        if (await this.meetWaitingWebhook(alert, place)) return;
+        this.holdReading(alert, place, actor);
+        return;
+      }
       if (known.length === 0) return this.apply(alert, place, actor);
       // A partial reading (labels missing, or one incident for several alerts) of a notification whose exact alerts
       // already have incidents in this thread: an edit of the message (update_message), an update posted in its
@@ -80,12 +119,135 @@ export class AlertFlow {
     });
   }
 
+  /** How long the webhook and the Slack message of one notification wait for each other (0: they do not). */
+  private get waitMs(): number {
+    return (this.deps.config.alertmanager?.slackMessageWaitSec ?? 0) * 1000;
+  }
+
+  /**
+   * A webhook alert with no incident yet: into the thread of a Slack message read partially that stands for it, if
+   * one waits; otherwise inserted unposted, for its Slack message to post it in its thread. If none comes within the
+   * wait, the bot announces it itself (as without waiting).
+   */
+  private async meetSlackMessage(alert: Alert): Promise<void> {
+    const reading = [...this.readingsWaiting].find((r) => standsFor(r.alert, alert));
+    if (reading) {
+      reading.met++;
+      if (reading.met >= (reading.alert.standsFor ?? 1)) {
+        clearTimeout(reading.timer);
+        this.readingsWaiting.delete(reading);
+      }
+      this.deps.logger.info(
+        { fingerprint: alert.fingerprint, thread: reading.place.threadTs },
+        'webhook alert met its Slack message: incident in that thread',
+      );
+      return this.apply(alert, reading.place, 'alertmanager');
+    }
+    const outcome = await this.insertUnposted(alert);
+    if (!outcome) return;
+    const timer = setTimeout(() => {
+      this.webhookWaiting.delete(alert.fingerprint);
+      void this.serial(alert.fingerprint, async () => {
+        const incident = await this.deps.store.findOpen(alert.fingerprint);
+        if (!incident || incident.messageTs) return;
+        this.deps.logger.info({ incidentId: incident.id }, 'no Slack message met the webhook alert: announcing it');
+        const at = this.deps.now();
+        const claim = {
+          owner: this.replica.id,
+          until: new Date(at.getTime() + this.replica.postClaimTtlMs).toISOString(),
+        };
+        if (await this.deps.store.claimPost(incident.id, claim, at.toISOString()))
+          await this.publish(incident, { channel: incident.channel, threadTs: '' }, () => renderWebhookAlert(alert));
+      }).catch((err: unknown) => this.deps.logger.warn({ err }, 'could not announce a webhook alert'));
+    }, this.waitMs);
+    timer.unref();
+    this.webhookWaiting.set(alert.fingerprint, timer);
+  }
+
+  /** Opens the incident of a webhook alert without posting it (its Slack message, or the wait's end, posts it). */
+  private async insertUnposted(alert: Alert): Promise<boolean> {
+    const outcome = await applyAlert(
+      {
+        store: this.deps.store,
+        hosts: this.deps.config.hosts,
+        stillFiringIntervalSec: this.deps.config.slack.stillFiringIntervalSec,
+        now: this.deps.now,
+        bindingOf: (name) => this.deps.runbooks.get(name)?.binding,
+        // Claimed for the wait and a little more: no other path posts it meanwhile (this replica's Slack delivery may).
+        postClaim: { owner: this.replica.id, ttlMs: this.waitMs + this.replica.postClaimTtlMs },
+      },
+      alert,
+      { channel: this.deps.config.slack.channels[0], threadTs: '' },
+      'alertmanager',
+    );
+    if (outcome.kind !== 'opened') return false;
+    this.deps.logger.info(
+      { incidentId: outcome.incident.id, waitMs: this.waitMs },
+      'webhook alert: waiting for its Slack message before posting',
+    );
+    return true;
+  }
+
+  private stopWaiting(fingerprint: string): void {
+    const timer = this.webhookWaiting.get(fingerprint);
+    if (timer) clearTimeout(timer);
+    this.webhookWaiting.delete(fingerprint);
+  }
+
+  /**
+   * A partial reading whose exact alerts the webhook already gave (inserted, unposted): exactly as many as it counts,
+   * each carrying every label it shows. They are posted in this message's thread; the reading opens nothing.
+   */
+  private async meetWaitingWebhook(alert: Alert, place: IncidentPlace): Promise<boolean> {
+    const waiting = (
+      await Promise.all([...this.webhookWaiting.keys()].map((fp) => this.deps.store.findOpen(fp)))
+    ).filter((i): i is Incident => i !== undefined && !i.messageTs && standsFor(alert, i.alert));
+    if (waiting.length === 0 || waiting.length !== (alert.standsFor ?? 1)) return false;
+    this.deps.logger.info(
+      { thread: place.threadTs, incidents: waiting.map((i) => i.id) },
+      'Slack message met the webhook alerts it stands for: their incidents in its thread',
+    );
+    for (const incident of waiting) {
+      this.stopWaiting(incident.fingerprint);
+      await this.serial(incident.fingerprint, () =>
+        this.apply({ ...incident.alert, source: alert.source }, place, 'alertmanager'),
+      );
+    }
+    return true;
+  }
+
+  /** A partial reading waits for the webhook's exact alerts; when the wait ends without them, it stands alone. */
+  private holdReading(alert: Alert, place: IncidentPlace, actor: string): void {
+    const reading: WaitingReading = {
+      alert,
+      place,
+      met: 0,
+      timer: setTimeout(() => {
+        this.readingsWaiting.delete(reading);
+        if (reading.met > 0) return; // some met it: those are its incidents
+        void this.serial(alert.fingerprint, () => this.apply(alert, place, actor)).catch((err: unknown) =>
+          this.deps.logger.warn({ err }, 'could not handle a Slack alert after waiting for the webhook'),
+        );
+      }, this.waitMs),
+    };
+    reading.timer.unref();
+    this.readingsWaiting.add(reading);
+  }
+
+  /** Ends the waits (at shutdown): nothing is posted after. */
+  stopMeeting(): void {
+    for (const t of this.webhookWaiting.values()) clearTimeout(t);
+    this.webhookWaiting.clear();
+    for (const r of this.readingsWaiting) clearTimeout(r.timer);
+    this.readingsWaiting.clear();
+  }
+
   /**
    * The open incidents of this thread that a partial reading stands for: same alert name, every label it shows theirs.
    * Empty for an exact reading (its own fingerprint finds its incident).
    */
   private async incidentsItStandsFor(alert: Alert, place: IncidentPlace): Promise<Incident[]> {
-    if (alert.missingLabels.length === 0 && (alert.groupSize ?? 1) <= 1) return [];
+    if (!partial(alert)) return [];
     const missing = new Set(alert.missingLabels);
     const shown = Object.entries(alert.labels).filter(([k]) => !missing.has(k));
     return (await this.deps.store.listOpen()).filter(
@@ -107,6 +269,7 @@ export class AlertFlow {
   fromWebhook(alert: Alert): Promise<void> {
     return this.serial(alert.fingerprint, async () => {
       const open = await this.deps.store.findOpen(alert.fingerprint);
+      if (!open && this.waitMs > 0 && alert.status === 'firing') return this.meetSlackMessage(alert);
       await this.apply(
         alert,
         { channel: open?.channel ?? this.deps.config.slack.channels[0], threadTs: open?.threadTs ?? '' },

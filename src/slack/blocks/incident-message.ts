@@ -96,9 +96,11 @@ export function renderIncidentMessage(incident: Incident, ctx: IncidentMessageCo
   }
   if (alert.missingLabels.length) {
     const names = alert.missingLabels.map((l) => `\`${escapeMrkdwn(l)}\``).join(', ');
+    // One incident for several alerts (a default title's group size, for incidents stored before `standsFor`).
+    const several = alert.standsFor ?? (alert.subject !== undefined ? alert.groupSize : undefined) ?? 1;
     notes.push(
-      (alert.groupSize ?? 1) > 1
-        ? `⚠️ ${alert.groupSize} alerts in this notification, labels missing: ${names} (the message carries only the labels they share, and Alertmanager could not tell them apart): give them with *Complete labels*; steps that need them will say so.`
+      several > 1
+        ? `⚠️ ${several} alerts in this notification, labels missing: ${names} (the message carries only the labels they share, and Alertmanager could not tell them apart): give them with *Complete labels*; steps that need them will say so.`
         : `⚠️ Could not recover the label(s) ${names} from the alert message: give them with *Complete labels*; steps that need them will say so.`,
     );
   }

@@ -212,6 +212,7 @@ describe('completeAlert without a default title: only alerts that explain the me
     source: 'alertmanager-template',
     missingLabels: ['job', 'server', 'severity'],
     groupSize: 3,
+    standsFor: 3,
   };
   const complete = (held: HeldAlert[], alert = partial) =>
     completeAlert(alert, {

@@ -39,19 +39,28 @@ const partial = (status: Alert['status'], groupSize: number): Alert => {
     source: 'alertmanager-slack',
     missingLabels: ['server'],
     groupSize,
+    standsFor: groupSize,
   };
 };
 
-function setup() {
+function setup(slackMessageWaitSec = 0) {
   const store = new SqliteIncidentStore(':memory:');
   const config = parseConfigText(
-    stringify({ slack: { channels: [CHANNEL], stillFiringIntervalSec: 600 }, alertmanager: { token: 't' } }),
+    stringify({
+      slack: { channels: [CHANNEL], stillFiringIntervalSec: 600 },
+      alertmanager: { token: 't', slackMessageWaitSec },
+    }),
     'test.yml',
   );
   let seq = 0;
   const replies: Array<{ incidentId: number }> = [];
+  const announced: string[] = [];
   const presenter = {
-    announce: async () => `100.${++seq}`,
+    announce: async () => {
+      const ts = `100.${++seq}`;
+      announced.push(ts);
+      return ts;
+    },
     post: async (incident: Incident) => store.update(incident.id, { messageTs: `200.${++seq}` }),
     reply: async (incident: Incident) => {
       replies.push({ incidentId: incident.id });
@@ -70,7 +79,7 @@ function setup() {
     },
     presenter,
   );
-  return { store, flow, replies };
+  return { store, flow, replies, announced };
 }
 
 describe('AlertFlow: a partial reading of alerts already open in its thread (#18 §6)', () => {
@@ -100,5 +109,71 @@ describe('AlertFlow: a partial reading of alerts already open in its thread (#18
     const open = await store.listOpen();
     expect(open).toHaveLength(2);
     expect(open.find((i) => i.alert.missingLabels.includes('server'))?.threadTs).toBe('1732540900.000100');
+  });
+});
+
+describe('AlertFlow: the webhook and the Slack message of one notification meet (#18 §5)', () => {
+  const webhook = (server: string): Alert => ({ ...exact(server), source: 'webhook' });
+  const three = ['web1', 'web2', 'web3'];
+  beforeEach(() => jest.useFakeTimers({ now: new Date('2026-12-06T10:00:00Z') }));
+  afterEach(() => jest.useRealTimers());
+
+  async function posted(store: SqliteIncidentStore) {
+    const open = await store.listOpen();
+    return open.map((i) => ({
+      server: i.alert.labels.server,
+      threadTs: i.threadTs,
+      posted: i.messageTs !== undefined,
+    }));
+  }
+
+  it('webhook first: its exact alerts wait, and the partial Slack message posts them in its thread', async () => {
+    const { store, flow, announced } = setup(30);
+    for (const s of three) await flow.fromWebhook(webhook(s));
+    expect((await posted(store)).every((i) => !i.posted)).toBe(true);
+    await flow.fromSlack(partial('firing', 3), THREAD);
+    expect(await posted(store)).toEqual(three.map((server) => ({ server, threadTs: THREAD.threadTs, posted: true })));
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(announced).toEqual([]);
+    expect(await store.listOpen()).toHaveLength(3);
+  });
+
+  it('Slack message first: the partial reading waits, the webhook alerts open in its thread, it opens nothing', async () => {
+    const { store, flow, announced } = setup(30);
+    await flow.fromSlack(partial('firing', 3), THREAD);
+    expect(await store.listOpen()).toEqual([]);
+    for (const s of three) await flow.fromWebhook(webhook(s));
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(await posted(store)).toEqual(three.map((server) => ({ server, threadTs: THREAD.threadTs, posted: true })));
+    expect(announced).toEqual([]);
+  });
+
+  it('an exact Slack alert posts its waiting webhook twin in its thread', async () => {
+    const { store, flow, announced } = setup(30);
+    await flow.fromWebhook(webhook('web1'));
+    await flow.fromSlack(exact('web1'), THREAD);
+    expect(await posted(store)).toEqual([{ server: 'web1', threadTs: THREAD.threadTs, posted: true }]);
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(announced).toEqual([]);
+  });
+
+  it('alone, each goes on after the wait: the webhook alert announced by the bot, the partial reading opened', async () => {
+    const { store, flow, announced } = setup(30);
+    await flow.fromWebhook(webhook('web1'));
+    await flow.fromSlack(partial('firing', 3), { channel: CHANNEL, threadTs: '1732541000.000100' });
+    // (the partial reading does not stand for web1 alone: [FIRING:3] counts three)
+    await jest.advanceTimersByTimeAsync(29_000);
+    expect(announced).toEqual([]);
+    await jest.advanceTimersByTimeAsync(2_000);
+    expect(announced).toHaveLength(1);
+    const open = await posted(store);
+    expect(open).toHaveLength(2);
+    expect(open.every((i) => i.posted)).toBe(true);
+  });
+
+  it('without the wait (default), a webhook alert is announced at once', async () => {
+    const { flow, announced } = setup(0);
+    await flow.fromWebhook(webhook('web1'));
+    expect(announced).toHaveLength(1);
   });
 });
