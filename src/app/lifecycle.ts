@@ -69,7 +69,6 @@ export function createLifecycle(
   async function stopBot(): Promise<void> {
     readiness.set(false);
     clearInterval(unposted);
-    flow.stopMeeting();
     inflight.beginStop();
     await closeReceiver();
     const queueStopped = scheduler
@@ -102,6 +101,9 @@ export function createLifecycle(
         { queued: intake.depth() },
         'webhook alerts still queued at stop were not handled (Alertmanager sends them again)',
       );
+    // Slack messages read partially and still waiting for the webhook's alerts stand alone now (the store closes next);
+    // webhook alerts waiting for their Slack message are in the store, posted by a replica once their claim expires.
+    await flow.flushMeeting();
     await postingUnposted;
     await presenter.close(5000);
     await core.graphs.close();

@@ -234,12 +234,22 @@ export class AlertFlow {
     this.readingsWaiting.add(reading);
   }
 
-  /** Ends the waits (at shutdown): nothing is posted after. */
-  stopMeeting(): void {
+  /**
+   * At shutdown: partial readings still waiting are applied now (they exist only in this process); the waits of
+   * webhook alerts end (their incidents are in the store, unposted: a replica posts them once their claim expired).
+   */
+  async flushMeeting(): Promise<void> {
     for (const t of this.webhookWaiting.values()) clearTimeout(t);
     this.webhookWaiting.clear();
-    for (const r of this.readingsWaiting) clearTimeout(r.timer);
+    const readings = [...this.readingsWaiting];
     this.readingsWaiting.clear();
+    for (const r of readings) {
+      clearTimeout(r.timer);
+      if (r.met > 0) continue;
+      await this.serial(r.alert.fingerprint, () => this.apply(r.alert, r.place, 'alertmanager')).catch((err: unknown) =>
+        this.deps.logger.warn({ err }, 'could not handle a waiting Slack alert at stop'),
+      );
+    }
   }
 
   /**

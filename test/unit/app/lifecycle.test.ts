@@ -43,7 +43,7 @@ function setup() {
       depth: () => 0,
     },
     // Incident messages nobody posted: none here.
-    flow: { postUnposted: async () => 0 },
+    flow: { postUnposted: async () => 0, flushMeeting: note('flow.flushMeeting') },
   } as unknown as Pick<Services, 'presenter' | 'intake' | 'flow'>;
   const app = {
     init: note('app.init'),
@@ -67,7 +67,7 @@ describe('createLifecycle (#15 §3)', () => {
     expect(readiness.isReady).toBe(true);
   });
 
-  it('stop closes what start opened, in order: receiver, host queues, SSH, leases, intake, posts, graphs, claims, store', async () => {
+  it('stop closes what start opened, in order: receiver, host queues, SSH, leases, intake, waiting Slack readings, posts, graphs, claims, store', async () => {
     const { lifecycle, events, readiness } = setup();
     await lifecycle.start();
     events.length = 0;
@@ -81,6 +81,7 @@ describe('createLifecycle (#15 §3)', () => {
       'executor.close',
       'leases.stop',
       'intake.drain',
+      'flow.flushMeeting',
       'presenter.close',
       'graphs.close',
       'claims.close',

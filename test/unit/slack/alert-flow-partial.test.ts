@@ -171,6 +171,17 @@ describe('AlertFlow: the webhook and the Slack message of one notification meet 
     expect(open.every((i) => i.posted)).toBe(true);
   });
 
+  it('at stop, a partial reading still waiting stands alone at once (it exists only in this process)', async () => {
+    const { store, flow } = setup(30);
+    await flow.fromSlack(partial('firing', 3), THREAD);
+    expect(await store.listOpen()).toEqual([]);
+    await flow.flushMeeting();
+    const [only, ...rest] = await store.listOpen();
+    expect(rest).toEqual([]);
+    expect(only.threadTs).toBe(THREAD.threadTs);
+    expect(only.alert.missingLabels).toEqual(['server']);
+  });
+
   it('without the wait (default), a webhook alert is announced at once', async () => {
     const { flow, announced } = setup(0);
     await flow.fromWebhook(webhook('web1'));
