@@ -15,6 +15,7 @@ import { TEMPLATES } from '../../support/published-templates';
 import { haproxyAlert, withAlertmanager } from '../../support/real-alertmanager';
 import { type SlackPayload, slackEventFromPayload } from '../../support/slack-envelope';
 import type { SlackMessage } from '../../support/slack-standin';
+import { templateFixtures } from '../../support/template-fixtures';
 
 const haveAlertmanager = spawnSync(process.env.AM_BIN ?? 'prometheus-alertmanager', ['--version']).status === 0;
 if (!haveAlertmanager) console.log('any-template tests: skipped: prometheus-alertmanager is not installed');
@@ -59,6 +60,29 @@ function expectExact(open: Incident[], threadTs: string): void {
 }
 
 describeAm('any template, exact with Alertmanager (real Alertmanager 0.25)', () => {
+  it('the captured fixtures are what this Alertmanager renders (three alerts in one notification, firing)', async () => {
+    const fixtures = templateFixtures();
+    const captured = fixtures.map((t) =>
+      t.messages.find((m) => m.scenario === 'grouped-three' && m.status === 'firing'),
+    );
+    await withAlertmanager(
+      { amPort: 19393, capturePort: 19394, groupBy: ['alertname'], templates: TEMPLATES },
+      async (am) => {
+        const bodies = await am.fire(
+          ['web1', 'web2', 'web3'].map((server) =>
+            haproxyAlert({ instance: '127.0.0.1:9101', backend: 'web', server }),
+          ),
+        );
+        fixtures.forEach((t, i) =>
+          expect({ template: t.template, body: bodies[t.template] }).toEqual({
+            template: t.template,
+            body: captured[i]?.body,
+          }),
+        );
+      },
+    );
+  });
+
   it('alertmanager.url: each template’s message becomes one exact incident per alert in its thread', async () => {
     await withAlertmanager(
       {
