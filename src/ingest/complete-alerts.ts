@@ -10,6 +10,7 @@ import type { Logger } from '../logger';
 import type { Alert } from './alert';
 import { labelsFingerprint } from './fingerprint';
 import { commonLabels, matchNotification, matchNotificationGroup } from './match-notification';
+import { titleAlertnameCandidates } from './parse-alertmanager-title';
 
 /** An alert as Alertmanager's API returns it (see AlertmanagerClient.listAlerts). */
 export interface HeldAlert {
@@ -68,26 +69,55 @@ function includes(labels: Record<string, string>, part: Record<string, string>):
   return Object.entries(part).every(([k, v]) => labels[k] === v);
 }
 
+/**
+ * A title read with nothing known but its alert name may hold the name in another word (under a group_by without
+ * alertname, `[FIRING:1] web web2 (HaproxyServerDown …)`): the alerts of exactly one other candidate name that render
+ * it, if any.
+ */
+async function otherName(
+  subject: string,
+  read: string,
+  listAlerts: NonNullable<CompletionDeps['listAlerts']>,
+): Promise<HeldAlert[] | undefined> {
+  const found: HeldAlert[][] = [];
+  for (const name of titleAlertnameCandidates(subject).filter((c) => c !== read)) {
+    const named = matchNotification(subject, await listAlerts({ alertname: name }));
+    if (named) found.push(named);
+  }
+  return found.length === 1 ? found[0] : undefined;
+}
+
 /** The alerts this message stands for (itself when nothing better is known). Never rejects. */
 export async function completeAlert(alert: Alert, deps: CompletionDeps): Promise<Completion> {
   const subject = alert.subject;
   // A firing default-template message is always worth asking about when Alertmanager is known: even when every
   // label was read, only Alertmanager has the annotations, startsAt and generatorURL.
-  const ask = alert.status === 'firing' && deps.listAlerts !== undefined;
-  if (!(needsCompletion(alert) || (subject !== undefined && ask))) return { alerts: [alert], via: 'message' };
+  // Any template's message too: a reading without a binding cannot know which labels it lacks.
+  const ask =
+    alert.status === 'firing' &&
+    deps.listAlerts !== undefined &&
+    (alert.source === 'alertmanager-slack' || alert.source === 'alertmanager-template');
+  // A resolved template message read without a binding may lack labels it cannot know of: the open incident it
+  // explains exactly closes.
+  const resolvedTemplate =
+    alert.status === 'resolved' && (alert.source === 'alertmanager-slack' || alert.source === 'alertmanager-template');
+  if (!(needsCompletion(alert) || ask || resolvedTemplate)) return { alerts: [alert], via: 'message' };
   const part = known(alert);
   const log = deps.logger.child({ alertname: alert.alertname, subject });
 
   if (ask && deps.listAlerts) {
     try {
-      const held = (await deps.listAlerts(part)).filter((a) => a.labels.alertname === alert.alertname);
-      const named = subject !== undefined ? matchNotification(subject, held) : explaining(alert, held);
+      const listAlerts = deps.listAlerts;
+      const held = (await listAlerts(part)).filter((a) => a.labels.alertname === alert.alertname);
+      let named = subject !== undefined ? matchNotification(subject, held) : explaining(alert, held);
+      if (!named && subject !== undefined && alert.missingLabels.length === 0 && Object.keys(part).length === 1)
+        named = await otherName(subject, alert.alertname, listAlerts);
       if (named) {
         for (const a of named) deps.learn?.(a.labels);
         return {
           via: 'alertmanager',
           alerts: named.map((a) => ({
-            alertname: alert.alertname,
+            alertname: a.labels.alertname ?? alert.alertname,
             status: 'firing',
             labels: { ...a.labels },
             annotations: { ...a.annotations },
@@ -107,7 +137,7 @@ export async function completeAlert(alert: Alert, deps: CompletionDeps): Promise
     }
   }
 
-  if (!needsCompletion(alert)) return { alerts: [alert], via: 'message' };
+  if (!needsCompletion(alert) && !resolvedTemplate) return { alerts: [alert], via: 'message' };
   if (subject === undefined) {
     const named = explaining(
       alert,
@@ -125,7 +155,19 @@ export async function completeAlert(alert: Alert, deps: CompletionDeps): Promise
   const open = (await deps.openAlerts(alert.alertname)).filter(
     (a) => a.missingLabels.length === 0 && (alert.status === 'resolved' || includes(a.labels, part)),
   );
-  const match = matchNotificationGroup(subject, open);
+  let match = matchNotificationGroup(subject, open);
+  if (!match && alert.missingLabels.length === 0 && Object.keys(part).length === 1) {
+    // Read with nothing known but a name: another word of the title may be it (see otherName).
+    const found = [];
+    for (const name of titleAlertnameCandidates(subject).filter((c) => c !== alert.alertname)) {
+      const m = matchNotificationGroup(
+        subject,
+        (await deps.openAlerts(name)).filter((a) => a.missingLabels.length === 0),
+      );
+      if (m) found.push(m);
+    }
+    if (found.length === 1) match = found[0];
+  }
   if (match) {
     const named = [...match.named, ...(await resolvedUnseen(match, alert, deps, log))];
     return {

@@ -93,8 +93,9 @@ describe('published Slack templates rendered by a real Alertmanager', () => {
       }
       expect(judgeAlerts(alerts, truth)).not.toMatchObject({ kind: 'wrong' });
     });
-    it('is exact with Alertmanager holding the alerts', async () => {
+    it('is exact with Alertmanager holding the alerts (with the runbook loaded, and without any)', async () => {
       expect(judgeAlerts(await completed(m, withRunbook), truth)).toEqual({ kind: 'exact' });
+      expect(judgeAlerts(await completed(m, bare), truth)).toEqual({ kind: 'exact' });
     });
   });
 });

@@ -238,4 +238,29 @@ describe('completeAlert without a default title: only alerts that explain the me
     );
     expect(got.via).toBe('message');
   });
+
+  it('a title read with nothing known but a word as its name: Alertmanager’s alerts of the one other name that render it', async () => {
+    // given no runbook: `web` is read as the name ([FIRING:1] web web2 (HaproxyServerDown …) under [backend, server])
+    const [read1] = read(
+      {
+        title: 'x',
+        fallback: '[FIRING:1] web web2 (HaproxyServerDown 127.0.0.1:9101 haproxy critical) | http://am',
+        color: 'danger',
+      },
+      {},
+    );
+    expect(read1.alertname).toBe('web');
+    const held: HeldAlert[] = [{ ...heldAlert('web2'), labels: { ...labelsOf('web2') } }];
+    const asked: Array<Record<string, string>> = [];
+    const got = await completeAlert(read1, {
+      listAlerts: async (m) => {
+        asked.push(m);
+        return held.filter((h) => Object.entries(m).every(([k, v]) => h.labels[k] === v));
+      },
+      openAlerts: async () => [],
+      logger: createLogger('silent'),
+    });
+    expect(asked).toEqual([{ alertname: 'web' }, { alertname: 'HaproxyServerDown' }]);
+    expect(got.alerts.map((a) => [a.alertname, a.labels])).toEqual([['HaproxyServerDown', labelsOf('web2')]]);
+  });
 });
