@@ -61,6 +61,10 @@ export const ErrorCatalog = {
     userFacing: true,
     hint: 'click the button again: the new confirmation shows what would run now',
   },
+  CONFIRMATION_REPLAYED: {
+    userFacing: true,
+    hint: 'a confirmation runs once; to run it again, click the button again and confirm anew',
+  },
   PRECHECK_FAILED: { userFacing: true, hint: 'fix what the check reports, then try again' },
 
   SSH_UNREACHABLE: {

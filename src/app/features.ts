@@ -12,7 +12,7 @@ import { registerCompleteLabels } from '../slack/complete-labels';
 import { registerMitigation, requestMitigation } from '../slack/mitigation';
 import { registerObserve } from '../slack/observe';
 import { registerPickHost } from '../slack/pick-host';
-import { type MitigationRequest, registerSteps } from '../slack/steps';
+import { type MitigationAsk, registerSteps } from '../slack/steps';
 import { registerUnknownActions } from '../slack/unknown-actions';
 import type { Core } from './core';
 import type { Services } from './services';
@@ -23,7 +23,7 @@ export function registerFeatures(app: App, core: Core, services: Services): void
   const { presenter, flow, access, runAndReport } = services;
   registerObserve(app, services.observeDeps);
   registerAlerts(app, alertFeatureDeps(core, services));
-  const askToMitigate = (req: MitigationRequest) => requestMitigation(services.mitigationDeps, req);
+  const askToMitigate = (req: MitigationAsk) => requestMitigation(services.mitigationDeps, req);
   registerSteps(app, {
     store,
     runbooks,
@@ -47,6 +47,7 @@ export function registerFeatures(app: App, core: Core, services: Services): void
     now,
     flow,
     access,
+    mitigation: services.mitigationDeps.mitigation,
     hostChoices: core.hostChoices,
     runAndReport,
     requestMitigation: askToMitigate,

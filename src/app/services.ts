@@ -47,6 +47,7 @@ export function buildServices(core: Core, client: WebClient): Services {
   const access = new AccessPolicy(
     config.access,
     async (usergroup) => (await client.usergroups.users.list({ usergroup })).users ?? [],
+    () => now().getTime(),
   );
   const observeDeps: ObserveDeps = {
     config,
@@ -149,7 +150,7 @@ function buildMitigation(core: Core, access: AccessPolicy, runStep: ReportedStep
     buildCommand: (action, ctx) => buildCommand(action, ctx),
     precheckAction: runbooks.action(undefined, 'config-check'),
     hostChoices: core.hostChoices,
-    runQuietly: (host, action, labels, user) => runActionQuietly(core.runStepDeps, host, action, labels, user),
+    runQuietly: (host, action, built, user) => runActionQuietly(core.runStepDeps, host, action, {}, user, built),
     runStep,
     readBack: async (host: HostConfig, labels: Record<string, string>): Promise<HostSnapshot> => {
       // buildCommand applies a host's `commands.read-back` override, like any action's.
@@ -163,6 +164,7 @@ function buildMitigation(core: Core, access: AccessPolicy, runStep: ReportedStep
       if (!answer || answer.view.kind === 'unknown') return undefined;
       return answer.view.kind !== 'resolved';
     },
+    submissions: core.eventClaims,
     now,
     sleep: core.sleep,
   });

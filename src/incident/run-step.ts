@@ -61,6 +61,11 @@ export interface RunStepRequest {
   input?: Record<string, string | number>;
   /** Extra details recorded on the timeline (e.g. the mitigation's reason). */
   details?: Record<string, unknown>;
+  /**
+   * The host and the exact command already resolved and shown (a confirmed mitigation's plan): run as they are,
+   * nothing is resolved or built again.
+   */
+  planned?: { host: HostConfig; built: BuiltCommand };
 }
 
 /** Called as the step moves on, so the caller can show it. */
@@ -337,9 +342,13 @@ class StepRun {
     let host: HostConfig;
     let built: BuiltCommand;
     try {
-      assertLabelsPresent(incident, action, deps.hosts);
-      host = hostOf(incident, deps.hosts, deps.hostChoices?.(incident));
-      built = deps.buildCommand(action, { labels: incident.alert.labels, host, input: req.input });
+      if (req.planned) {
+        ({ host, built } = req.planned);
+      } else {
+        assertLabelsPresent(incident, action, deps.hosts);
+        host = hostOf(incident, deps.hosts, deps.hostChoices?.(incident));
+        built = deps.buildCommand(action, { labels: incident.alert.labels, host, input: req.input });
+      }
     } catch (err) {
       return this.finish({ kind: 'refused', error: asPilotError(err) });
     }
@@ -523,8 +532,10 @@ export async function runActionQuietly(
   action: ActionSpec,
   labels: Record<string, string>,
   user?: string,
+  /** The command already built (a mitigation plan's pre-check): run as it is. */
+  prebuilt?: BuiltCommand,
 ): Promise<{ built: BuiltCommand; result: ExecResult }> {
-  const built = deps.buildCommand(action, { labels, host });
+  const built = prebuilt ?? deps.buildCommand(action, { labels, host });
   const result = await deps.scheduler.schedule({ host: host.name, user, maxRunMs: maxRunMs(host, action) }, () =>
     deps.executor.run(deps.toSshTarget(host), built.command, {
       timeoutMs: action.timeoutMs,

@@ -1,24 +1,35 @@
 /**
- * Guarded mitigation as a domain service. A click asks `prepare` for what the confirmation must show (or why it is
- * refused); a confirmed submission asks `confirm`, which checks everything again from our own state (the modal
- * carries no authority) and, cheapest refusal first: the incident, the host, who may, the exact commands, the alert
- * state, the cooldown and budget, then the host lock with the cooldown and budget again under it (decided in one
- * transaction across replicas, see host-decision.ts), the pre-check, the run, the read-back and the verification. Every attempt, allowed or not, lands in the audit log and on the timeline as
- * plain facts; the outcome is a typed value that only the Slack layer turns into words.
+ * Guarded mitigation as a domain service. Every entry point plans through `plan` (plan.ts: closed → labels → host →
+ * access → commands, resolved once); a click asks `prepare` for the plan the confirmation shows (or why it is refused);
+ * a confirmed submission asks `confirm`, which plans again from our own state (the modal carries no authority), runs
+ * only when that plan has the digest the modal showed (incident, host, action, exact commands) and only once per
+ * submitted view, then, cheapest refusal first: the alert state, the cooldown and budget, then the host lock with the
+ * cooldown and budget again under it (decided in one transaction across replicas, see host-decision.ts), the
+ * pre-check, the run of the plan's own command object, the read-back and the verification. Every refusal, whatever
+ * refused it, is recorded by `refuse`, the one place: the audit log and the timeline as plain facts. Progress goes to
+ * the observer the caller gives; the outcome is a typed value that only the Slack layer turns into words.
  */
-import { createHash } from 'node:crypto';
 import type { ActionSpec, BuiltCommand } from '../actions/types';
 import type { Config, HostConfig } from '../config/schema';
 import { asPilotError, type ErrorCode, PilotError } from '../errors';
 import type { ExecResult } from '../exec/types';
-import { assertLabelsPresent } from '../incident/complete-labels';
-import { hostOf, type RunStepOutcome, type RunStepRequest } from '../incident/run-step';
+import type { RunStepOutcome, RunStepProgress, RunStepRequest } from '../incident/run-step';
 import type { AuditRecord, Incident, TimelineEvent, TimelineType } from '../incident/types';
-import type { Step } from '../runbook/types';
 import type { AccessDecision } from './access';
 import { checkRestartBudget } from './guards';
 import { type DecisionStore, decideHostMitigation } from './host-decision';
+import {
+  type HostClearance,
+  type HostRequest,
+  type MitigationCommands,
+  type MitigationRequest,
+  type Plan,
+  planMitigation,
+} from './plan';
 import { type HostSnapshot, type Verification, verifyMitigation } from './verify';
+
+export type { HostClearance, HostRequest, MitigationCommands, MitigationRequest, Plan } from './plan';
+export { planDigest } from './plan';
 
 type MaybeAsync<T> = T | Promise<T>;
 
@@ -44,35 +55,29 @@ export interface MitigationServiceDeps {
   buildCommand(action: ActionSpec, ctx: { labels: Record<string, string>; host: HostConfig }): BuiltCommand;
   /** The action that validates the config before a restart or reload (`config-check`), if the catalog has one. */
   precheckAction?: ActionSpec;
-  /** Runs an action on a host without a step or a reply (the pre-check), under the host's limits. */
+  /** Runs the plan's pre-check command on a host without a step or a reply, under the host's limits. */
   runQuietly(
     host: HostConfig,
     action: ActionSpec,
-    labels: Record<string, string>,
+    built: BuiltCommand,
     user: string,
   ): Promise<{ built: BuiltCommand; result: ExecResult }>;
-  /** Runs the mitigation's step as any step runs (its state, timeline and progress reply). */
-  runStep(req: RunStepRequest): Promise<RunStepOutcome>;
+  /** Runs the mitigation's step as any step runs (its state and timeline), reporting progress to `progress`. */
+  runStep(req: RunStepRequest, progress?: RunStepProgress): Promise<RunStepOutcome>;
   /** The hosts a user may pick for an incident whose alert names none (see hostChoices). */
   hostChoices?(incident: Incident): string[];
   /** Reads the host's process, frontends and servers (HAProxy runtime API). */
   readBack(host: HostConfig, labels: Record<string, string>): Promise<HostSnapshot>;
   /** Asks Alertmanager whether the alert is still active (undefined: unknown). */
   alertActive?(incident: Incident): Promise<boolean | undefined>;
+  /** Where submitted views are claimed, once across replicas (absent: a replay is not detected). */
+  submissions?: SubmissionClaims;
   now(): Date;
   sleep(ms: number): Promise<void>;
 }
 
-/** A click on a mitigation button. */
-export interface MitigationClick {
-  incident: Incident;
-  step: Step;
-  action: ActionSpec;
-  user: string;
-}
-
-/** A confirmed submission of the modal. */
-export interface MitigationRequest extends MitigationClick {
+/** A confirmed submission of the modal: the request, and what the modal showed and the user ticked. */
+export interface MitigationSubmission extends MitigationRequest {
   /** Why, as the user typed it (recorded on the timeline and in the audit log). */
   reason: string;
   /** Show the commands, run nothing. The service also dry-runs when `mitigation.dryRun` is set. */
@@ -80,16 +85,15 @@ export interface MitigationRequest extends MitigationClick {
   /** The user ticked "I know the alert is resolved; run anyway". */
   resolvedAck: boolean;
   /**
-   * The digest of the exact commands the modal showed. When given, `confirm` refuses unless the commands it would run
-   * now have the same digest (see `commandsDigest`).
+   * The digest the modal carried (see planDigest): it covers the incident, the host, the action and the exact
+   * commands. `confirm` refuses unless the plan it makes now has the same one.
    */
-  shownDigest?: string;
-}
-
-/** The exact commands of a mitigation: the pre-check (restart-like actions) and the action. */
-export interface MitigationCommands {
-  precheck?: BuiltCommand;
-  action: BuiltCommand;
+  shownDigest: string;
+  /**
+   * The submitted view (Slack's view id and hash): a submission is run once, however often it is delivered (a replay
+   * within Slack's five minutes is refused, on every replica sharing the store's claims).
+   */
+  view?: { id: string; hash: string };
 }
 
 /** A refusal: nothing ran on the host (the pre-check aside). `error` carries the code and structured details. */
@@ -103,9 +107,20 @@ export interface Refused {
   precheck?: { command: string; exitCode: number | null; output: string };
 }
 
-export type PrepareOutcome =
-  | Refused
-  | { kind: 'confirm'; host: HostConfig; commands: MitigationCommands; alertActive?: boolean; dryRunOnly: boolean };
+/** The click's answer: the plan to confirm, with Alertmanager's word on the alert. */
+export type PrepareOutcome = Refused | (Plan & { alertActive?: boolean; dryRunOnly: boolean });
+
+/** Told as a confirmed mitigation moves on, so the caller can show it (the domain never calls up into Slack). */
+export interface MitigationObserver {
+  /** The action waits for its host's slot. */
+  queued?(ahead: number): void;
+  /** The action's command went out (the very object the modal showed). */
+  started?(built: BuiltCommand): void;
+  /** The action's command ended (or could not run): its output, before any read-back. */
+  ran?(outcome: RunStepOutcome): void;
+  /** The host is being read back to verify the action. */
+  verifying?(): void;
+}
 
 export type MitigationOutcome =
   | Refused
@@ -119,89 +134,108 @@ export type MitigationOutcome =
   /** The action exited 0; `verification` says whether the host now is as it should be. */
   | { kind: 'ran'; host: string; command: string; verification: Verification };
 
-/** The mitigation workflow: prepare on the click, confirm on the submission. */
+/** Claims a key once across replicas (the store's event claims): false when it was claimed before. */
+export interface SubmissionClaims {
+  claim(key: string, at: Date): Promise<boolean>;
+}
+
+/** The mitigation workflow: plan on every entry point, prepare on the click, confirm on the submission. */
 export class MitigationService {
   constructor(private readonly deps: MitigationServiceDeps) {}
 
-  /** The click: who may, the exact commands, and the alert's state, for the confirmation. Refusals are recorded. */
-  async prepare(click: MitigationClick): Promise<PrepareOutcome> {
+  /**
+   * The one plan: what would run where for this request, or why not (recorded). A request with only a host
+   * (`/incident run` before it opens an incident) is cleared or refused on access alone.
+   */
+  plan(req: MitigationRequest, extra?: { reason?: string }): Promise<Refused | Plan>;
+  plan(req: HostRequest): Promise<Refused | HostClearance>;
+  async plan(
+    req: MitigationRequest | HostRequest,
+    extra: { reason?: string } = {},
+  ): Promise<Refused | Plan | HostClearance> {
     const { deps } = this;
-    const { incident, action } = click;
-    if (incident.status === 'resolved') return this.refuse(click, undefined, closed(incident, action));
-    let host: HostConfig;
-    try {
-      assertLabelsPresent(incident, action, deps.hosts);
-      host = hostOf(incident, deps.hosts, deps.hostChoices?.(incident));
-    } catch (err) {
-      return this.refuse(click, undefined, asPilotError(err));
-    }
-    const denied = await this.checkAccess(click, host);
-    if (denied) return this.refuse(click, host.name, denied);
-    let commands: MitigationCommands;
-    try {
-      commands = this.commands(incident, action, host);
-    } catch (err) {
-      return this.refuse(click, host.name, asPilotError(err));
-    }
-    const alertActive = deps.alertActive ? await deps.alertActive(incident).catch(() => undefined) : undefined;
-    return { kind: 'confirm', host, commands, alertActive, dryRunOnly: deps.settings.dryRun };
+    const planDeps = {
+      access: deps.access,
+      hosts: deps.hosts,
+      hostChoices: deps.hostChoices,
+      buildCommand: deps.buildCommand,
+      precheckAction: deps.precheckAction,
+      restartActions: deps.settings.restartActions,
+    };
+    const planned = 'incident' in req ? await planMitigation(planDeps, req) : await planMitigation(planDeps, req);
+    if (planned.kind !== 'refused') return planned;
+    return this.refuse(attempt(req), planned.host, planned.error, { reason: extra.reason });
   }
 
-  /** The confirmed submission: every guard again, then run, read back, verify and record. */
-  async confirm(req: MitigationRequest): Promise<MitigationOutcome> {
+  /** The click: the plan to confirm, and the alert's state for the modal. Refusals are recorded. */
+  async prepare(req: MitigationRequest): Promise<PrepareOutcome> {
     const { deps } = this;
-    const incident = (await deps.store.get(req.incident.id)) ?? req.incident;
-    const r: MitigationRequest = { ...req, incident };
-    const { action, user, reason } = r;
-    if (incident.status === 'resolved') return this.refuse(r, incident.hostName, closed(incident, action), { reason });
-    let host: HostConfig;
-    try {
-      assertLabelsPresent(incident, action, deps.hosts);
-      host = hostOf(incident, deps.hosts, deps.hostChoices?.(incident));
-    } catch (err) {
-      return this.refuse(r, incident.hostName, asPilotError(err), { reason });
-    }
-    const denied = await this.checkAccess(r, host);
-    if (denied) return this.refuse(r, host.name, denied, { reason });
-    let commands: MitigationCommands;
-    try {
-      commands = this.commands(incident, action, host);
-    } catch (err) {
-      return this.refuse(r, host.name, asPilotError(err), { reason });
-    }
+    const planned = await this.plan(req);
+    if (planned.kind === 'refused') return planned;
+    const alertActive = deps.alertActive ? await deps.alertActive(planned.incident).catch(() => undefined) : undefined;
+    return { ...planned, alertActive, dryRunOnly: deps.settings.dryRun };
+  }
+
+  /**
+   * The confirmed submission: planned again from our own state, bound to what the modal showed, run once, then every
+   * guard, run, read back, verify and record. `observer` is told each phase.
+   */
+  async confirm(sub: MitigationSubmission, observer: MitigationObserver = {}): Promise<MitigationOutcome> {
+    const { deps } = this;
+    const { reason } = sub;
+    const incident = (await deps.store.get(sub.incident.id)) ?? sub.incident;
+    const planned = await this.plan({ ...sub, incident }, { reason });
+    if (planned.kind === 'refused') return planned;
+    const { host, commands, request: r } = planned;
+    const { action } = r;
     const command = commands.action.command;
-    // What runs is what was shown: the commands are rebuilt now (the config or the alert's labels may have changed
-    // since the modal opened) and must match the digest the modal carried.
-    if (req.shownDigest !== undefined && req.shownDigest !== commandsDigest(commands)) {
-      const e = new PilotError(
-        'CONFIRMATION_CHANGED',
-        `the incident changed since you opened this; open it again (the commands of ${action.title} on ${host.name} are not the ones shown: nothing was run)`,
-        { details: { host: host.name } },
+    const refuse = (e: PilotError) => this.refuse(attempt(r), host.name, e, { reason, command });
+    // What runs is what was shown: the plan made now must have the digest the modal carried, which covers the
+    // incident, the host, the action and the exact command texts (the config or the alert's labels may have changed
+    // since the modal opened, or the submission may name another incident).
+    if (sub.shownDigest !== planned.digest)
+      return refuse(
+        new PilotError(
+          'CONFIRMATION_CHANGED',
+          `the incident changed since you opened this; open it again (what ${action.title} would run on ${host.name} for incident #${incident.id} is not what was shown: nothing was run)`,
+          { details: { host: host.name } },
+        ),
       );
-      return this.refuse(r, host.name, e, { reason, command });
+    // Once per submitted view: Slack may deliver a submission again, and a captured one may be replayed while its
+    // signature is fresh. Claimed in the store, so a second replica refuses it too.
+    if (sub.view && deps.submissions) {
+      const first = await deps.submissions.claim(`mitigation-view:${sub.view.id}:${sub.view.hash}`, deps.now());
+      if (!first)
+        return refuse(
+          new PilotError(
+            'CONFIRMATION_REPLAYED',
+            `this confirmation of ${action.title} on ${host.name} was already submitted: it runs once, nothing more was run`,
+            { details: { host: host.name, viewId: sub.view.id } },
+          ),
+        );
     }
-    const dryRun = req.dryRun || deps.settings.dryRun;
+    const dryRun = sub.dryRun || deps.settings.dryRun;
     // Asked again now, not trusted from when the modal opened: the alert may have resolved in between. A dry run
     // changes nothing, so it needs no second confirmation.
     if (
       !dryRun &&
-      !req.resolvedAck &&
+      !sub.resolvedAck &&
       deps.alertActive &&
       (await deps.alertActive(incident).catch(() => undefined)) === false
-    ) {
-      const e = new PilotError(
-        'ALERT_RESOLVED',
-        `Alertmanager says the alert of incident #${incident.id} is no longer active: ${action.title} was not run`,
+    )
+      return refuse(
+        new PilotError(
+          'ALERT_RESOLVED',
+          `Alertmanager says the alert of incident #${incident.id} is no longer active: ${action.title} was not run`,
+        ),
       );
-      return this.refuse(r, host.name, e, { reason, command });
-    }
 
     if (dryRun) {
-      await deps.store.appendAudit({ ...this.audit(r, host.name), outcome: 'dry-run', command });
+      await deps.store.appendAudit({ ...this.audit(r, host.name, reason), outcome: 'dry-run', command });
       await deps.store.appendTimeline(
         incident.id,
         'mitigation.dry-run',
-        user,
+        r.user,
         { actionId: action.id, host: host.name, command, reason },
         deps.now().toISOString(),
       );
@@ -211,7 +245,7 @@ export class MitigationService {
     // Cheap refusals first, without the lock: a submission refused for the cooldown must not make another one read
     // "another mitigation is running". Checked again under the lock, where the answer is authoritative.
     const early = await checkRestartBudget(deps.store, deps.settings, host.name, action.id, deps.now());
-    if (early) return this.refuse(r, host.name, early, { reason, command });
+    if (early) return refuse(early);
 
     // The decision: the host's lock, the cooldown and the budget, in one transaction that holds the host against every
     // other replica (two submissions at once to two replicas: one runs, the other is told why not).
@@ -220,31 +254,28 @@ export class MitigationService {
       deps.store,
       deps.settings,
       host.name,
-      { user, actionId: action.id, incidentId: incident.id, since: since.toISOString() },
+      { user: r.user, actionId: action.id, incidentId: incident.id, since: since.toISOString() },
       since,
     );
-    if (!decision.go) return this.refuse(r, host.name, decision.error, { reason, command });
+    if (!decision.go) return refuse(decision.error);
     try {
-      return await this.runLocked(r, host, commands);
+      return await this.runLocked(planned, reason, observer);
     } finally {
       await decision.release();
     }
   }
 
-  private async runLocked(
-    r: MitigationRequest,
-    host: HostConfig,
-    commands: MitigationCommands,
-  ): Promise<MitigationOutcome> {
+  private async runLocked(plan: Plan, reason: string, observer: MitigationObserver): Promise<MitigationOutcome> {
     const { deps } = this;
-    const { incident, action, user, reason } = r;
+    const { incident, host, commands, request: r } = plan;
+    const { action, user } = r;
     const command = commands.action.command;
 
     if (commands.precheck && deps.precheckAction) {
       const pre = await deps
-        .runQuietly(host, deps.precheckAction, incident.alert.labels, user)
+        .runQuietly(host, deps.precheckAction, commands.precheck, user)
         .catch((err: unknown) => asPilotError(err));
-      if (pre instanceof PilotError) return this.refuse(r, host.name, pre, { reason, command });
+      if (pre instanceof PilotError) return this.refuse(attempt(r), host.name, pre, { reason, command });
       if (pre.result.exitCode !== 0) {
         const output = `${pre.result.stdout.text}\n${pre.result.stderr.text}`.trim();
         const e = new PilotError(
@@ -254,8 +285,8 @@ export class MitigationService {
             details: { precheckCommand: pre.built.command, exitCode: pre.result.exitCode },
           },
         );
-        const out = this.refuse(r, host.name, e, { reason, command });
-        return { ...(await out), precheck: { command: pre.built.command, exitCode: pre.result.exitCode, output } };
+        const out = await this.refuse(attempt(r), host.name, e, { reason, command });
+        return { ...out, precheck: { command: pre.built.command, exitCode: pre.result.exitCode, output } };
       }
     }
 
@@ -272,11 +303,16 @@ export class MitigationService {
       deps.now().toISOString(),
     );
     const started = deps.now().getTime();
-    const outcome = await deps.runStep({ incident, step: r.step, action, user, details: { reason } });
+    // The runner executes the plan's own command object on the plan's host: nothing is built again.
+    const outcome = await deps.runStep(
+      { incident, step: r.step, action, user, details: { reason }, planned: { host, built: commands.action } },
+      { queued: (ahead) => observer.queued?.(ahead), started: (built) => observer.started?.(built) },
+    );
+    observer.ran?.(outcome);
     if (outcome.kind !== 'ran') {
       // Refused by the step runner (a limit), nothing reached the host; or it could not run or lost its connection.
       await deps.store.appendAudit({
-        ...this.audit(r, host.name),
+        ...this.audit(r, host.name, reason),
         outcome: outcome.kind === 'refused' ? 'refused' : 'failed',
         command,
         details: { code: outcome.error.code, error: outcome.error.message },
@@ -289,7 +325,7 @@ export class MitigationService {
         ? 'the command timed out'
         : `the command exited ${result.exitCode ?? result.signal ?? '?'}`;
       await deps.store.appendAudit({
-        ...this.audit(r, host.name),
+        ...this.audit(r, host.name, reason),
         outcome: 'failed',
         command,
         exitCode: result.exitCode,
@@ -304,7 +340,10 @@ export class MitigationService {
       );
       return { kind: 'failed', host: host.name, command, exitCode: result.exitCode, timedOut: result.timedOut };
     }
-    if (!selfChecked) await deps.sleep(deps.settings.verifyDelayMs);
+    if (!selfChecked) {
+      observer.verifying?.();
+      await deps.sleep(deps.settings.verifyDelayMs);
+    }
     const after = selfChecked ? unread : await this.readBack(host, incident);
     const restartLike = deps.settings.restartActions.includes(action.id);
     const labels = incident.alert.labels;
@@ -327,7 +366,7 @@ export class MitigationService {
           (deps.now().getTime() - started) / 1000,
         );
     await deps.store.appendAudit({
-      ...this.audit(r, host.name),
+      ...this.audit(r, host.name, reason),
       outcome: 'ok',
       command,
       exitCode: 0,
@@ -343,82 +382,62 @@ export class MitigationService {
     return { kind: 'ran', host: host.name, command, verification };
   }
 
-  /** NOT_ALLOWED with the grantees as data, or undefined when the user may. A failed group lookup refuses too. */
-  private async checkAccess(click: MitigationClick, host: HostConfig): Promise<PilotError | undefined> {
-    let decision: AccessDecision;
-    try {
-      decision = await this.deps.access.check(click.user, host);
-    } catch (err) {
-      return asPilotError(err);
-    }
-    if (decision.allowed) return undefined;
-    return new PilotError('NOT_ALLOWED', `you may not run ${click.action.title} on ${host.name}`, {
-      details: { host: host.name, grantees: decision.grantees },
-    });
-  }
-
-  private commands(incident: Incident, action: ActionSpec, host: HostConfig): MitigationCommands {
-    const ctx = { labels: incident.alert.labels, host };
-    const needsPrecheck =
-      this.deps.precheckAction !== undefined && this.deps.settings.restartActions.includes(action.id);
-    return {
-      ...(needsPrecheck ? { precheck: this.deps.buildCommand(this.deps.precheckAction as ActionSpec, ctx) } : {}),
-      action: this.deps.buildCommand(action, ctx),
-    };
-  }
-
   private async readBack(host: HostConfig, incident: Incident): Promise<HostSnapshot> {
     return this.deps
       .readBack(host, incident.alert.labels)
       .catch((err: unknown) => ({ answered: false, error: asPilotError(err).message, frontends: [], servers: [] }));
   }
 
-  private audit(r: MitigationClick & { reason?: string }, host: string): Omit<AuditRecord, 'outcome'> {
+  private audit(a: Attempt, host: string, reason?: string): Omit<AuditRecord, 'outcome'> {
     return {
       at: this.deps.now().toISOString(),
-      incidentId: r.incident.id,
-      user: r.user,
+      ...(a.incident ? { incidentId: a.incident.id } : {}),
+      user: a.user,
       host,
-      actionId: r.action.id,
-      ...(r.reason !== undefined ? { reason: r.reason } : {}),
+      actionId: a.action.id,
+      ...(reason !== undefined ? { reason } : {}),
     };
   }
 
-  /** Records a refused attempt, whatever refused it, in the audit log and on the timeline, and returns it. */
+  /**
+   * The one place a refusal is recorded, whatever refused it: the audit log, and the incident's timeline when there is
+   * an incident. Returns it.
+   */
   private async refuse(
-    click: MitigationClick,
+    a: Attempt,
     host: string | undefined,
     error: PilotError,
     extra: { reason?: string; command?: string } = {},
   ): Promise<Refused> {
     const at = this.deps.now().toISOString();
-    const hostName = host ?? click.incident.hostName ?? '?';
+    const hostName = host ?? a.incident?.hostName ?? '?';
     const details = { ...error.details, code: error.code, error: error.message };
     await this.deps.store.appendAudit({
-      ...this.audit({ ...click, reason: extra.reason }, hostName),
+      ...this.audit(a, hostName, extra.reason),
       at,
       outcome: 'refused',
       ...(extra.command ? { command: extra.command } : {}),
       details,
     });
-    await this.deps.store.appendTimeline(
-      click.incident.id,
-      'mitigation.refused',
-      click.user,
-      { actionId: click.action.id, host: hostName, ...details, ...(extra.reason ? { reason: extra.reason } : {}) },
-      at,
-    );
+    if (a.incident)
+      await this.deps.store.appendTimeline(
+        a.incident.id,
+        'mitigation.refused',
+        a.user,
+        { actionId: a.action.id, host: hostName, ...details, ...(extra.reason ? { reason: extra.reason } : {}) },
+        at,
+      );
     return { kind: 'refused', code: error.code, error, ...(host ? { host } : {}) };
   }
 }
 
-/** A digest of the exact commands, to bind a confirmation to what it showed. */
-export function commandsDigest(commands: MitigationCommands): string {
-  return createHash('sha256')
-    .update(JSON.stringify([commands.precheck?.command ?? null, commands.action.command]))
-    .digest('hex');
+/** Who attempted what, on which incident when there is one: what an audit record names. */
+interface Attempt {
+  user: string;
+  action: Pick<ActionSpec, 'id'>;
+  incident?: Incident;
 }
 
-function closed(incident: Incident, action: ActionSpec): PilotError {
-  return new PilotError('INCIDENT_CLOSED', `incident #${incident.id} is resolved: ${action.title} is disabled`);
+function attempt(req: MitigationRequest | HostRequest): Attempt {
+  return { user: req.user, action: req.action, ...('incident' in req ? { incident: req.incident } : {}) };
 }

@@ -11,6 +11,7 @@ import type { IncidentStore } from '../incident/store';
 import type { Incident } from '../incident/types';
 import type { Logger } from '../logger';
 import type { AccessPolicy } from '../mitigation/access';
+import type { MitigationService } from '../mitigation/mitigation-service';
 import type { RunbookRegistry } from '../runbook/load-runbooks';
 import type { Runbook, Step } from '../runbook/types';
 import type { AlertFlow } from './alert-flow';
@@ -19,7 +20,7 @@ import { escapeMrkdwn, formatUtc, truncate } from './blocks/format';
 import { stateText } from './blocks/incident-message';
 import type { IncidentPresenter } from './incident-presenter';
 import { pickIncidentHost } from './pick-host';
-import type { MitigationRequest, ReportedStepRunner } from './steps';
+import type { MitigationAsk, ReportedStepRunner } from './steps';
 import { postTimeline } from './timeline';
 
 export const USAGE = [
@@ -44,12 +45,14 @@ export interface CommandDeps {
   logger: Logger;
   now: () => Date;
   flow: Pick<AlertFlow, 'openManual' | 'resolveByUser'>;
-  access: Pick<AccessPolicy, 'check' | 'checkResolve'>;
+  access: Pick<AccessPolicy, 'checkResolve'>;
+  /** Plans a mitigation (access before anything opens); absent, `run` of a mitigation is refused. */
+  mitigation?: Pick<MitigationService, 'plan'>;
   /** The hosts an incident's binding offers (see hostChoices), for `host`. */
   hostChoices?(incident: Incident): string[];
   runAndReport: ReportedStepRunner;
   /** Mitigation goes through confirmation and guards; without it, `run` of a mitigation is refused. */
-  requestMitigation?(req: MitigationRequest): Promise<void>;
+  requestMitigation?(req: MitigationAsk): Promise<void>;
 }
 
 /** Who typed the command, where: incidents are listed and found only in that channel. */
@@ -214,12 +217,12 @@ export async function dispatch(
       if (!action) throw new PilotError('ACTION_UNKNOWN', `action ${actionId} is not in the catalog`);
       // A mitigation is refused before anything happens, not even an incident opened by hand; the confirmation and
       // its submission check again.
+      // The plan's own access check (recorded when it refuses), before an incident is opened.
       if (action.risk === 'change') {
-        const decision = await deps.access.check(user, host);
-        if (!decision.allowed)
-          throw new PilotError('NOT_ALLOWED', `you may not run ${action.title} on ${host.name}`, {
-            details: { host: host.name, grantees: decision.grantees },
-          });
+        if (!deps.mitigation || !deps.requestMitigation)
+          throw new PilotError('NOT_ALLOWED', `${action.title} is not enabled on this bot`);
+        const cleared = await deps.mitigation.plan({ user, action, host });
+        if (cleared.kind === 'refused') throw cleared.error;
       }
       const incident =
         (await openIncidentFor(deps, host, found.runbook, channel)) ??
@@ -229,12 +232,11 @@ export async function dispatch(
           `An incident for \`${host.name}\` is already open in another channel: run the step from its thread there.`,
         ));
       }
-      if (action.risk === 'change') {
-        if (!deps.requestMitigation) throw new PilotError('NOT_ALLOWED', `${action.title} is not enabled on this bot`);
+      if (action.risk === 'change' && deps.requestMitigation) {
         await deps.requestMitigation({
           incident,
-          runbook: found.runbook,
           step: found.step,
+          host: host.name,
           action,
           user,
           triggerId,

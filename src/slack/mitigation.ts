@@ -13,8 +13,8 @@ import type { ActionSpec } from '../actions/types';
 import { PilotError } from '../errors';
 import type { Logger } from '../logger';
 import type {
-  MitigationClick,
   MitigationOutcome,
+  MitigationRequest,
   MitigationService,
   PrepareOutcome,
 } from '../mitigation/mitigation-service';
@@ -33,7 +33,7 @@ export { RESOLVED_ACK } from './blocks/mitigation';
 
 /** What the mitigation handlers need. */
 export interface MitigationFeatureDeps extends ClickLookupDeps {
-  mitigation: Pick<MitigationService, 'prepare' | 'confirm'>;
+  mitigation: Pick<MitigationService, 'plan' | 'prepare' | 'confirm'>;
   presenter: Pick<IncidentPresenter, 'reply' | 'refresh'>;
   logger: Logger;
 }
@@ -41,13 +41,14 @@ export interface MitigationFeatureDeps extends ClickLookupDeps {
 /** The click: asks the service what to confirm and opens the modal, or tells the clicker privately why not. */
 export async function requestMitigation(
   deps: MitigationFeatureDeps,
-  click: MitigationClick & { triggerId: string; client: WebClient },
+  click: MitigationRequest & { triggerId: string; client: WebClient },
 ): Promise<void> {
-  const { incident, user, client } = click;
+  const { triggerId, client, ...req } = click;
+  const { incident, user } = req;
   const place = { user, channel: incident.channel, threadTs: incident.threadTs };
   let prepared: PrepareOutcome;
   try {
-    prepared = await deps.mitigation.prepare(click);
+    prepared = await deps.mitigation.prepare(req);
   } catch (err) {
     await tellUser(deps, client, place, err);
     return;
@@ -56,18 +57,8 @@ export async function requestMitigation(
     await tellUser(deps, client, place, prepared.error);
     return;
   }
-  const view = confirmationView({
-    incident,
-    step: click.step,
-    action: click.action,
-    host: prepared.host,
-    commands: prepared.commands,
-    alertActive: prepared.alertActive,
-    dryRunOnly: prepared.dryRunOnly,
-  });
-  await client.views
-    .open({ trigger_id: click.triggerId, view })
-    .catch((err: unknown) => tellUser(deps, client, place, err));
+  const view = confirmationView({ plan: prepared, alertActive: prepared.alertActive, dryRunOnly: prepared.dryRunOnly });
+  await client.views.open({ trigger_id: triggerId, view }).catch((err: unknown) => tellUser(deps, client, place, err));
 }
 
 /** Registers the modal's submission handler. */
@@ -95,12 +86,12 @@ export function registerMitigation(app: App, deps: MitigationFeatureDeps): void 
     await ack();
     const user = body.user.id;
     const options = view.state.values.options?.options?.selected_options ?? [];
-    let click: MitigationClick;
+    let click: MitigationRequest;
     try {
       const resolved = await resolveClick(deps, meta.v, meta.c, true);
       const action = resolved.action as ActionSpec;
       if (action.risk !== 'change') throw new PilotError('STEP_UNKNOWN', `${action.id} is not a mitigation`);
-      click = { incident: resolved.incident, step: resolved.step, action, user };
+      click = { incident: resolved.incident, step: resolved.step, action, user, ...(meta.h ? { host: meta.h } : {}) };
     } catch (err) {
       // No incident we know: no thread to answer in, so the user hears it directly.
       await tellUser(deps, client, { user }, err);
@@ -115,6 +106,7 @@ export function registerMitigation(app: App, deps: MitigationFeatureDeps): void 
         resolvedAck,
         // A modal without a digest (opened by an older bot) binds to nothing: refused, the user clicks again.
         shownDigest: meta.d ?? '',
+        view: { id: view.id, hash: view.hash },
       });
     } catch (err) {
       await tellUser(deps, client, { user, channel: click.incident.channel, threadTs: click.incident.threadTs }, err);

@@ -17,7 +17,7 @@ import type { IncidentStore } from '../incident/store';
 import type { Incident } from '../incident/types';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
-import type { MitigationClick } from '../mitigation/mitigation-service';
+import type { MitigationRequest } from '../mitigation/mitigation-service';
 import type { RunbookRegistry } from '../runbook/load-runbooks';
 import type { Runbook, Step } from '../runbook/types';
 import { ActionId, actionIdPattern, decodeStepValue, parseRunStepActionId } from './action-ids';
@@ -42,8 +42,8 @@ export interface StepRunnerDeps {
 /** Runs a step and shows it in the thread: runAndReport, given its deps once. */
 export type ReportedStepRunner = (req: RunStepRequest) => Promise<RunStepOutcome>;
 
-/** A click on a mitigation button, for the mitigation feature to confirm (see slack/mitigation.ts). */
-export type MitigationRequest = MitigationClick & { runbook: Runbook; triggerId: string; client: WebClient };
+/** A mitigation asked for in Slack (a button or `/incident run`), for the mitigation feature to confirm. */
+export type MitigationAsk = MitigationRequest & { triggerId: string; client: WebClient };
 
 /** Where a click's incident, step and action are looked up (our own state, never the button's word). */
 export interface ClickLookupDeps {
@@ -60,7 +60,7 @@ export interface StepFeatureDeps extends ClickLookupDeps, TimelineDeps {
   now: () => Date;
   runAndReport: ReportedStepRunner;
   /** Mitigation (risk `change`) goes through confirmation and guards; without it, such a click is refused. */
-  requestMitigation?(req: MitigationRequest): Promise<void>;
+  requestMitigation?(req: MitigationAsk): Promise<void>;
 }
 
 /** A validated click: the incident, runbook, step and action exist, and belong together. */
@@ -142,18 +142,10 @@ export function registerSteps(app: App, deps: StepFeatureDeps): void {
       await tellUser(deps, client, { user, channel, threadTs: body.message?.thread_ts }, err);
       return;
     }
-    const { incident, runbook, step } = click;
+    const { incident, step } = click;
     const spec = click.action as ActionSpec;
     if (spec.risk === 'change') {
-      if (incident.status === 'resolved') {
-        await tellUser(
-          deps,
-          client,
-          { user, channel, threadTs: incident.threadTs },
-          new PilotError('INCIDENT_CLOSED', `incident #${incident.id} is resolved: ${spec.title} is disabled`),
-        );
-        return;
-      }
+      // Every guard (a resolved incident included) is the mitigation plan's, recorded there.
       if (!deps.requestMitigation) {
         await tellUser(
           deps,
@@ -163,7 +155,7 @@ export function registerSteps(app: App, deps: StepFeatureDeps): void {
         );
         return;
       }
-      await deps.requestMitigation({ incident, runbook, step, action: spec, user, triggerId: body.trigger_id, client });
+      await deps.requestMitigation({ incident, step, action: spec, user, triggerId: body.trigger_id, client });
       return;
     }
     await deps.runAndReport({ incident, step, action: spec, user });

@@ -583,6 +583,16 @@ export class SlackStandIn {
     return { ...delivery, payload };
   }
 
+  /**
+   * Delivers an interaction payload again, byte for byte (signed afresh, as a replay within the signature's five
+   * minutes would be): e.g. a view_submission that was delivered once already.
+   */
+  async redeliver(payload: unknown, opts: DeliveryOptions = {}): Promise<Delivery> {
+    return this.socketMode
+      ? this.deliverOverSocket('interactive', payload)
+      : this.deliverForm({ payload: JSON.stringify(payload) }, opts);
+  }
+
   /** A user runs a slash command in a channel. */
   async slashCommand(
     args: { command: string; text: string; userId: string; channelId: string; userName?: string; channelName?: string },

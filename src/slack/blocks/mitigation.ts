@@ -4,16 +4,8 @@
  */
 import type { KnownBlock, View } from '@slack/types';
 import type { ActionSpec } from '../../actions/types';
-import type { HostConfig } from '../../config/schema';
 import type { PilotError } from '../../errors';
-import type { Incident } from '../../incident/types';
-import {
-  commandsDigest,
-  type MitigationCommands,
-  type MitigationOutcome,
-  type Refused,
-} from '../../mitigation/mitigation-service';
-import type { Step } from '../../runbook/types';
+import type { MitigationCommands, MitigationOutcome, Plan, Refused } from '../../mitigation/mitigation-service';
 import { CallbackId, encodeStepValue } from '../action-ids';
 import { errorText } from './error-text';
 import { codeBlock, escapeMrkdwn, truncate } from './format';
@@ -32,8 +24,10 @@ export interface ConfirmationMetadata {
   c: string;
   /** Set when the alert was shown resolved: the submission needs the second confirmation. */
   r?: 1;
-  /** The digest of the commands shown (see commandsDigest). */
+  /** The digest of what was shown: incident, host, action and the exact commands (see planDigest). */
   d: string;
+  /** The host shown: a submission whose plan lands on another host is refused. */
+  h: string;
 }
 
 /** Reads the modal's metadata; undefined when it is not ours. */
@@ -45,6 +39,7 @@ export function parseConfirmationMetadata(raw: string | undefined): Partial<Conf
       ...(typeof v.c === 'string' ? { c: v.c } : {}),
       ...(v.r === 1 ? { r: 1 as const } : {}),
       ...(typeof v.d === 'string' ? { d: v.d } : {}),
+      ...(typeof v.h === 'string' ? { h: v.h } : {}),
     };
   } catch {
     return {};
@@ -157,17 +152,15 @@ function commandList(action: Pick<ActionSpec, 'id'>, commands: MitigationCommand
     .join('\n');
 }
 
-/** The confirmation modal: exactly what runs where, a required reason and a dry-run option. */
+/** The confirmation modal: exactly what runs where (the plan), a required reason and a dry-run option. */
 export function confirmationView(args: {
-  incident: Pick<Incident, 'id' | 'channel'>;
-  step: Pick<Step, 'id'>;
-  action: Pick<ActionSpec, 'id' | 'title'>;
-  host: HostConfig;
-  commands: MitigationCommands;
+  plan: Pick<Plan, 'incident' | 'host' | 'commands' | 'digest'> & { request: Pick<Plan['request'], 'step' | 'action'> };
   alertActive: boolean | undefined;
   dryRunOnly: boolean;
 }): View {
-  const { incident, step, action, host, commands, alertActive } = args;
+  const { plan, alertActive } = args;
+  const { incident, host, commands } = plan;
+  const { step, action } = plan.request;
   const blocks: KnownBlock[] = [
     {
       type: 'section',
@@ -230,7 +223,8 @@ export function confirmationView(args: {
     v: encodeStepValue({ incidentId: incident.id, stepId: step.id, actionId: action.id }),
     c: incident.channel,
     ...(alertActive === false ? { r: 1 as const } : {}),
-    d: commandsDigest(commands),
+    d: plan.digest,
+    h: host.name,
   };
   return {
     type: 'modal',

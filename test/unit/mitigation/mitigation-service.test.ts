@@ -17,16 +17,16 @@ import { createLogger } from '../../../src/logger';
 import { AccessPolicy } from '../../../src/mitigation/access';
 import { hostLockName } from '../../../src/mitigation/host-lock';
 import {
-  commandsDigest,
   type MitigationOutcome,
-  type MitigationRequest,
   MitigationService,
   type MitigationServiceDeps,
+  type MitigationSubmission,
   type PrepareOutcome,
 } from '../../../src/mitigation/mitigation-service';
 import type { HostSnapshot } from '../../../src/mitigation/verify';
 import { loadRunbooks } from '../../../src/runbook/load-runbooks';
 import type { Runbook, Step } from '../../../src/runbook/types';
+import { MemoryEventClaims } from '../../../src/slack/event-claims';
 import { firingAlert } from '../../support/domain-fixtures';
 import { type RecordedAnswer, RecordingExecutor } from '../../support/fakes';
 
@@ -38,6 +38,8 @@ const ONCALL = 'U0123ONCALL';
 const SRE_MEMBER = 'U0SREMEMBER';
 const INTERN = 'U0INTERN01';
 const START = Date.parse('2026-11-25T03:20:00.000Z');
+/** A second load balancer with lb-1's paths: its commands are the same text as lb-1's. */
+const LB2: HostConfig = { ...config.hosts[0], name: 'lb-2', match: { instance: ['lb-2:9101'] } };
 
 function stepWith(actionId: string): { step: Step; action: ActionSpec } {
   const step = runbook.steps.find((s) => s.actions.includes(actionId)) as Step;
@@ -74,13 +76,15 @@ async function world(
     /** Runs just before the decision's transaction (after the early checks): another replica acting in between. */
     beforeDecide?: () => void | Promise<void>;
     runStep?: MitigationServiceDeps['runStep'];
+    submissions?: MitigationServiceDeps['submissions'];
+    extraHosts?: HostConfig[];
   } = {},
 ): Promise<World> {
   const store = new SqliteIncidentStore(':memory:');
   const clock = { t: START };
   const now = () => new Date(clock.t);
   const executor = new RecordingExecutor(opts.answer);
-  const hosts: HostConfig[] = [...config.hosts];
+  const hosts: HostConfig[] = [...config.hosts, ...(opts.extraHosts ?? [])];
   const { incident } = await store.openOrGet({
     alert: firingAlert(),
     hostName: 'lb-1',
@@ -139,13 +143,14 @@ async function world(
     settings: { ...config.mitigation, verifyDelayMs: 1500, ...opts.settings },
     buildCommand,
     precheckAction: registry.action(undefined, 'config-check'),
-    runQuietly: (host, action, labels, user) => runActionQuietly(runStepDeps, host, action, labels, user),
-    runStep: opts.runStep ?? ((req) => runStep(runStepDeps, req)),
+    runQuietly: (host, action, built, user) => runActionQuietly(runStepDeps, host, action, {}, user, built),
+    runStep: opts.runStep ?? ((req, progress) => runStep(runStepDeps, req, progress)),
     readBack: async () => {
       clock.t += 50;
       return w.readBacks.shift() ?? { answered: false, error: 'no answer', frontends: [], servers: [] };
     },
     alertActive: async () => w.alertActive,
+    submissions: opts.submissions,
     now,
     sleep: async (ms) => {
       w.sleeps.push(ms);
@@ -156,7 +161,13 @@ async function world(
   return w;
 }
 
-function request(w: World, actionId: string, over: Partial<MitigationRequest> = {}): MitigationRequest {
+/** A submission of the modal the on-call user was shown for `actionId` (its digest from the plan made now). */
+async function submission(
+  w: World,
+  actionId: string,
+  over: Partial<MitigationSubmission> = {},
+): Promise<MitigationSubmission> {
+  const shown = await w.service.plan({ incident: w.incident, ...stepWith(actionId), user: ONCALL });
   return {
     incident: w.incident,
     ...stepWith(actionId),
@@ -164,6 +175,7 @@ function request(w: World, actionId: string, over: Partial<MitigationRequest> = 
     reason: 'web2 keeps flapping',
     dryRun: false,
     resolvedAck: false,
+    shownDigest: shown.kind === 'plan' ? shown.digest : 'no plan',
     ...over,
   };
 }
@@ -188,12 +200,12 @@ describe('MitigationService.prepare (the click)', () => {
   it('gives the exact commands (pre-check first for a restart) and the alert state for the confirmation', async () => {
     const w = await world({ alertActive: false });
     const out = await w.service.prepare({ incident: w.incident, ...stepWith('restart'), user: ONCALL });
-    expect(out).toMatchObject({ kind: 'confirm', host: { name: 'lb-1' }, alertActive: false, dryRunOnly: false });
-    if (out.kind !== 'confirm') throw new Error('not confirm');
+    expect(out).toMatchObject({ kind: 'plan', host: { name: 'lb-1' }, alertActive: false, dryRunOnly: false });
+    if (out.kind !== 'plan') throw new Error('not confirm');
     expect(out.commands.precheck?.actionId).toBe('config-check');
     expect(out.commands.action.command).toContain('-st');
     const drain = await w.service.prepare({ incident: w.incident, ...stepWith('drain'), user: ONCALL });
-    expect(drain.kind === 'confirm' && drain.commands.precheck).toBeUndefined();
+    expect(drain.kind === 'plan' && drain.commands.precheck).toBeUndefined();
     expect(w.executor.calls).toEqual([]);
     expect(await audits(w)).toEqual([]);
   });
@@ -255,7 +267,7 @@ describe('MitigationService.prepare (the click)', () => {
 describe('MitigationService.confirm (the submission)', () => {
   it('runs a confirmed restart once: pre-check, run, read back after the delay, verified, recorded', async () => {
     const w = await world();
-    const out = await w.service.confirm(request(w, 'restart'));
+    const out = await w.service.confirm(await submission(w, 'restart'));
     expect(out).toMatchObject({ kind: 'ran', host: 'lb-1', verification: { verified: true } });
     expect(w.executor.commands[0]).toContain('haproxy -c -f');
     expect(restartCommands(w)).toHaveLength(1);
@@ -283,7 +295,7 @@ describe('MitigationService.confirm (the submission)', () => {
   it('says "not verified" when the read-back shows the same process', async () => {
     const w = await world();
     w.readBacks = [snapshot(100, 5000), snapshot(100, 5002)];
-    const out = await w.service.confirm(request(w, 'restart'));
+    const out = await w.service.confirm(await submission(w, 'restart'));
     expect(out).toMatchObject({ kind: 'ran', verification: { verified: false } });
     expect((await w.store.timeline(w.incident.id)).map((e) => e.type)).toContain('mitigation.not-verified');
   });
@@ -291,7 +303,7 @@ describe('MitigationService.confirm (the submission)', () => {
   it('verifies a drain by the server admin state, with no pre-check', async () => {
     const w = await world();
     w.readBacks = [snapshot(100, 5000), snapshot(100, 5002, 'DRAIN')];
-    const out = await w.service.confirm(request(w, 'drain'));
+    const out = await w.service.confirm(await submission(w, 'drain'));
     expect(out).toMatchObject({ kind: 'ran', verification: { verified: true } });
     expect(w.executor.commands.some((c) => c.includes('haproxy -c -f'))).toBe(false);
   });
@@ -301,7 +313,7 @@ describe('MitigationService.confirm (the submission)', () => {
       [await world(), true],
       [await world({ settings: { dryRun: true } }), false],
     ] as const) {
-      const out = await w.service.confirm(request(w, 'restart', { dryRun: asked }));
+      const out = await w.service.confirm(await submission(w, 'restart', { dryRun: asked }));
       expect(out).toEqual({
         kind: 'dry-run',
         host: 'lb-1',
@@ -325,26 +337,105 @@ describe('MitigationService.confirm (the submission)', () => {
   it('runs only what the confirmation showed: a different digest is refused, the same one runs', async () => {
     const w = await world();
     const prepared = await w.service.prepare({ incident: w.incident, ...stepWith('drain'), user: ONCALL });
-    if (prepared.kind !== 'confirm') throw new Error('not confirm');
-    const stale = await w.service.confirm(request(w, 'drain', { shownDigest: 'digest-of-other-commands' }));
+    if (prepared.kind !== 'plan') throw new Error('not confirm');
+    const stale = await w.service.confirm(await submission(w, 'drain', { shownDigest: 'digest-of-other-commands' }));
     expect(refusedCode(stale)).toBe('CONFIRMATION_CHANGED');
     expect(w.executor.calls).toEqual([]);
     w.readBacks = [snapshot(100, 5000), snapshot(100, 5002, 'DRAIN')];
-    const same = await w.service.confirm(request(w, 'drain', { shownDigest: commandsDigest(prepared.commands) }));
+    const same = await w.service.confirm(await submission(w, 'drain', { shownDigest: prepared.digest }));
     expect(same.kind).toBe('ran');
+  });
+
+  it("runs the very command object the plan built and the modal showed, on the plan's host (#19 §7)", async () => {
+    const seen: Array<NonNullable<Parameters<MitigationServiceDeps['runStep']>[0]['planned']>> = [];
+    let w: World | undefined;
+    w = await world({
+      runStep: async (req) => {
+        if (req.planned) seen.push(req.planned);
+        return runStep(
+          {
+            store: (w as World).store,
+            executor: (w as World).executor,
+            scheduler: { schedule: (_key, fn) => fn() },
+            hosts: config.hosts,
+            // the runner must not build again: a build here is a failure
+            buildCommand: () => {
+              throw new Error('built again');
+            },
+            toSshTarget: (h) => ({ name: h.name, ...h.ssh }),
+            now: () => new Date((w as World).clock.t),
+            logger: createLogger('silent'),
+          },
+          req,
+        );
+      },
+    });
+    w.readBacks = [snapshot(100, 5000), snapshot(100, 5002, 'DRAIN')];
+    const out = await w.service.confirm(await submission(w, 'drain'));
+    expect(out.kind).toBe('ran');
+    expect(seen).toHaveLength(1);
+    expect(seen[0].host.name).toBe('lb-1');
+    expect(w.executor.commands).toEqual([seen[0].built.command]);
+  });
+
+  it('refuses a submission whose incident or host is not the one the modal showed, running nothing (#19 §7)', async () => {
+    // lb-2 has the same paths as lb-1, so its drain command is the same text: only the incident and host differ
+    const w = await world({ extraHosts: [LB2] });
+    const shownForLb1 = await submission(w, 'drain');
+    const { incident: onLb2 } = await w.store.openOrGet({
+      alert: firingAlert({ fingerprint: 'fp-lb2', labels: { ...firingAlert().labels, instance: 'lb-2:9101' } }),
+      hostName: 'lb-2',
+      channel: 'C0123ALERTS',
+      threadTs: '1700000000.000200',
+      at: new Date(w.clock.t).toISOString(),
+    });
+    const lb2Plan = await w.service.plan({ incident: onLb2, ...stepWith('drain'), user: ONCALL });
+    const lb1Plan = await w.service.plan({ incident: w.incident, ...stepWith('drain'), user: ONCALL });
+    if (lb2Plan.kind !== 'plan' || lb1Plan.kind !== 'plan') throw new Error('not planned');
+    expect(lb2Plan.commands.action.command).toBe(lb1Plan.commands.action.command);
+
+    const otherIncident = await w.service.confirm({ ...shownForLb1, incident: onLb2 });
+    expect(refusedCode(otherIncident)).toBe('CONFIRMATION_CHANGED');
+    const otherHost = await w.service.confirm({ ...shownForLb1, host: 'lb-2' });
+    expect(refusedCode(otherHost)).toBe('CONFIRMATION_CHANGED');
+    expect(w.executor.calls).toEqual([]);
+    expect((await w.store.audits()).map((a) => [a.host, a.incidentId, a.outcome, a.details?.code])).toEqual([
+      ['lb-2', onLb2.id, 'refused', 'CONFIRMATION_CHANGED'],
+      ['lb-1', w.incident.id, 'refused', 'CONFIRMATION_CHANGED'],
+    ]);
+  });
+
+  it('runs a submitted view once: the same view id and hash again is refused and recorded (#19 §7)', async () => {
+    const claims = new MemoryEventClaims();
+    const w = await world({ submissions: claims });
+    w.readBacks = [snapshot(100, 5000), snapshot(100, 5002, 'DRAIN')];
+    const sub = { ...(await submission(w, 'drain')), view: { id: 'V0CONFIRM1', hash: '1764990000.a1b2c3d4' } };
+    const first = await w.service.confirm(sub);
+    expect(first.kind).toBe('ran');
+    const replay = await w.service.confirm(sub);
+    expect(refusedCode(replay)).toBe('CONFIRMATION_REPLAYED');
+    expect(w.executor.calls).toHaveLength(1);
+    expect((await audits(w)).map((a) => [a.outcome, a.details?.code])).toEqual([
+      ['ok', undefined],
+      ['refused', 'CONFIRMATION_REPLAYED'],
+    ]);
+    // another view (a new click, a new modal) runs again
+    w.readBacks = [snapshot(100, 5000), snapshot(100, 5002, 'DRAIN')];
+    const next = await w.service.confirm({ ...sub, view: { id: 'V0CONFIRM2', hash: '1764990060.e5f6a7b8' } });
+    expect(next.kind).toBe('ran');
   });
 
   it('asks Alertmanager again: a resolved alert needs the second confirmation', async () => {
     const w = await world({ alertActive: false });
-    expect(refusedCode(await w.service.confirm(request(w, 'drain')))).toBe('ALERT_RESOLVED');
+    expect(refusedCode(await w.service.confirm(await submission(w, 'drain')))).toBe('ALERT_RESOLVED');
     expect(w.executor.calls).toEqual([]);
     w.readBacks = [snapshot(100, 5000), snapshot(100, 5002, 'DRAIN')];
-    expect((await w.service.confirm(request(w, 'drain', { resolvedAck: true }))).kind).toBe('ran');
+    expect((await w.service.confirm(await submission(w, 'drain', { resolvedAck: true }))).kind).toBe('ran');
   });
 
   it('checks access again on submission, and keeps the typed reason of the refusal', async () => {
     const w = await world();
-    const out = await w.service.confirm(request(w, 'restart', { user: INTERN }));
+    const out = await w.service.confirm(await submission(w, 'restart', { user: INTERN }));
     expect(refusedCode(out)).toBe('NOT_ALLOWED');
     expect(await audits(w)).toEqual([
       expect.objectContaining({ user: INTERN, outcome: 'refused', reason: 'web2 keeps flapping' }),
@@ -355,7 +446,7 @@ describe('MitigationService.confirm (the submission)', () => {
   it('refuses in the cooldown before taking the lock, and says the last attempt failed when it did', async () => {
     const w = await world();
     await pastRestart(w, 2, 'failed');
-    const out = await w.service.confirm(request(w, 'restart'));
+    const out = await w.service.confirm(await submission(w, 'restart'));
     expect(refusedCode(out)).toBe('COOLDOWN');
     expect(out.kind === 'refused' && out.error.details).toMatchObject({
       lastOutcome: 'failed',
@@ -374,24 +465,24 @@ describe('MitigationService.confirm (the submission)', () => {
   it('holds a cooldown longer than an hour', async () => {
     const w = await world({ settings: { cooldownSec: 4 * 3600 } });
     await pastRestart(w, 3 * 60);
-    expect(refusedCode(await w.service.confirm(request(w, 'restart')))).toBe('COOLDOWN');
+    expect(refusedCode(await w.service.confirm(await submission(w, 'restart')))).toBe('COOLDOWN');
     w.clock.t += 61 * 60_000;
-    expect((await w.service.confirm(request(w, 'restart'))).kind).toBe('ran');
+    expect((await w.service.confirm(await submission(w, 'restart'))).kind).toBe('ran');
   });
 
   it('refuses past the hourly budget', async () => {
     const w = await world({ settings: { cooldownSec: 60, maxRestartsPerHour: 2 } });
     await pastRestart(w, 40);
     await pastRestart(w, 20, 'failed');
-    expect(refusedCode(await w.service.confirm(request(w, 'restart')))).toBe('RESTART_BUDGET');
+    expect(refusedCode(await w.service.confirm(await submission(w, 'restart')))).toBe('RESTART_BUDGET');
   });
 
   it('two submissions in the cooldown are both told the cooldown, never "another mitigation is running"', async () => {
     const w = await world();
     await pastRestart(w, 1);
     const outs = await Promise.all([
-      w.service.confirm(request(w, 'restart')),
-      w.service.confirm(request(w, 'restart', { reason: 'me too' })),
+      w.service.confirm(await submission(w, 'restart')),
+      w.service.confirm(await submission(w, 'restart', { reason: 'me too' })),
     ]);
     expect(outs.map(refusedCode)).toEqual(['COOLDOWN', 'COOLDOWN']);
   });
@@ -404,7 +495,7 @@ describe('MitigationService.confirm (the submission)', () => {
       600_000,
       new Date(w.clock.t),
     );
-    const out = await w.service.confirm(request(w, 'restart'));
+    const out = await w.service.confirm(await submission(w, 'restart'));
     expect(refusedCode(out)).toBe('HOST_BUSY');
     expect(out.kind === 'refused' && out.error.details).toMatchObject({
       holder: { user: SRE_MEMBER, actionId: 'drain', incidentId: 3 },
@@ -415,7 +506,7 @@ describe('MitigationService.confirm (the submission)', () => {
   it('checks the cooldown again under the lock (another replica finished a restart in between) and releases it', async () => {
     let w: World | undefined;
     w = await world({ beforeDecide: async () => void (await pastRestart(w as World, 0)) });
-    const out = await w.service.confirm(request(w, 'restart'));
+    const out = await w.service.confirm(await submission(w, 'restart'));
     expect(refusedCode(out)).toBe('COOLDOWN');
     expect(restartCommands(w)).toEqual([]);
     expect(w.lockCalls).toEqual(['decide mitigation:lb-1', 'acquire mitigation:lb-1', 'release mitigation:lb-1']);
@@ -428,7 +519,7 @@ describe('MitigationService.confirm (the submission)', () => {
           ? { exitCode: 1, stdout: { text: "[ALERT] parsing: unknown keyword 'bogus'", bytes: 40, truncatedBytes: 0 } }
           : {},
     });
-    const out = await w.service.confirm(request(w, 'restart'));
+    const out = await w.service.confirm(await submission(w, 'restart'));
     expect(refusedCode(out)).toBe('PRECHECK_FAILED');
     expect(out.kind === 'refused' && out.precheck).toMatchObject({
       exitCode: 1,
@@ -442,7 +533,7 @@ describe('MitigationService.confirm (the submission)', () => {
     const w = await world({
       answer: () => Promise.reject(new PilotError('SSH_UNREACHABLE', 'lb-1 did not answer on port 22')),
     });
-    expect(refusedCode(await w.service.confirm(request(w, 'restart')))).toBe('SSH_UNREACHABLE');
+    expect(refusedCode(await w.service.confirm(await submission(w, 'restart')))).toBe('SSH_UNREACHABLE');
     expect(await audits(w)).toEqual([
       expect.objectContaining({
         outcome: 'refused',
@@ -457,7 +548,7 @@ describe('MitigationService.confirm (the submission)', () => {
       answer: (cmd) =>
         cmd.includes('-st') ? { exitCode: 1, stdout: { text: 'stale pid file', bytes: 14, truncatedBytes: 0 } } : {},
     });
-    const out = await w.service.confirm(request(w, 'restart'));
+    const out = await w.service.confirm(await submission(w, 'restart'));
     expect(out).toEqual({
       kind: 'failed',
       host: 'lb-1',
@@ -469,7 +560,7 @@ describe('MitigationService.confirm (the submission)', () => {
       expect.objectContaining({ outcome: 'failed', exitCode: 1, reason: 'web2 keeps flapping' }),
     ]);
     expect(w.sleeps).toEqual([]);
-    const again = await w.service.confirm(request(w, 'restart'));
+    const again = await w.service.confirm(await submission(w, 'restart'));
     expect(refusedCode(again)).toBe('COOLDOWN');
     expect(again.kind === 'refused' && again.error.details).toMatchObject({ lastOutcome: 'failed' });
     expect(w.lockCalls).toEqual(['decide mitigation:lb-1', 'acquire mitigation:lb-1', 'release mitigation:lb-1']);
@@ -479,7 +570,7 @@ describe('MitigationService.confirm (the submission)', () => {
     const w = await world({
       runStep: async () => ({ kind: 'refused', error: new PilotError('RATE_LIMITED', 'too many clicks') }),
     });
-    const out = await w.service.confirm(request(w, 'drain'));
+    const out = await w.service.confirm(await submission(w, 'drain'));
     expect(out).toMatchObject({ kind: 'failed', error: { code: 'RATE_LIMITED' } });
     expect(await audits(w)).toEqual([
       expect.objectContaining({ outcome: 'refused', details: expect.objectContaining({ code: 'RATE_LIMITED' }) }),
@@ -495,10 +586,10 @@ describe('MitigationService.confirm (the submission)', () => {
       600_000,
       new Date(w.clock.t),
     );
-    await w.service.confirm(request(w, 'restart', { user: INTERN }));
-    await w.service.confirm(request(w, 'restart'));
-    await w.service.confirm(request(w, 'restart', { resolvedAck: true }));
-    await w.service.confirm(request(w, 'drain', { resolvedAck: true }));
+    await w.service.confirm(await submission(w, 'restart', { user: INTERN }));
+    await w.service.confirm(await submission(w, 'restart'));
+    await w.service.confirm(await submission(w, 'restart', { resolvedAck: true }));
+    await w.service.confirm(await submission(w, 'drain', { resolvedAck: true }));
     expect((await audits(w)).map((a) => a.details?.code)).toEqual([
       undefined,
       'NOT_ALLOWED',

@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import type { WebClient } from '@slack/web-api';
 import { stringify } from 'yaml';
+import { buildCommand } from '../../../src/actions/build-command';
 import { builtinActions } from '../../../src/actions/catalog';
 import { parseConfigText } from '../../../src/config/load-config';
 import type { HostConfig } from '../../../src/config/schema';
@@ -12,6 +13,7 @@ import { SqliteIncidentStore } from '../../../src/incident/store';
 import type { Incident } from '../../../src/incident/types';
 import { createLogger } from '../../../src/logger';
 import { AccessPolicy } from '../../../src/mitigation/access';
+import { MitigationService } from '../../../src/mitigation/mitigation-service';
 import { loadRunbooks } from '../../../src/runbook/load-runbooks';
 import type { AlertFlow } from '../../../src/slack/alert-flow';
 import { type CommandDeps, dispatch, outsideChannelsText } from '../../../src/slack/commands';
@@ -82,6 +84,24 @@ async function setup(access: Record<string, unknown> = { mitigate: [ONCALL] }) {
     permalink: async (i: Incident) => `https://example.slack.com/archives/${i.channel}/p${i.threadTs}`,
     reply: async () => '5.5',
   } as unknown as IncidentPresenter;
+  const policy = new AccessPolicy(
+    config.access,
+    async () => [],
+    () => Date.parse(at),
+  );
+  const never = () => Promise.reject(new Error('nothing runs in these tests'));
+  const mitigation = new MitigationService({
+    store,
+    access: policy,
+    hosts: config.hosts,
+    settings: config.mitigation,
+    buildCommand,
+    runQuietly: never,
+    runStep: never,
+    readBack: never,
+    now: () => new Date(at),
+    sleep: never,
+  });
   const deps = {
     config,
     store,
@@ -90,7 +110,8 @@ async function setup(access: Record<string, unknown> = { mitigate: [ONCALL] }) {
     now: () => new Date(at),
     presenter,
     flow,
-    access: new AccessPolicy(config.access, async () => []),
+    access: policy,
+    mitigation,
     requestMitigation: async (args: { action: { id: string }; user: string }) =>
       void calls.push({ what: 'requestMitigation', args: [args.action.id, args.user] }),
     runAndReport: async (req: { action: { id: string }; user: string }) => {
@@ -173,6 +194,16 @@ describe('/incident scope (#12 §3)', () => {
       message: expect.stringContaining('you may not run Restart HAProxy on lb-1'),
     });
     expect(calls).toEqual([]);
+    // refused by the mitigation plan, and audited there like every refusal (no incident yet: none is named)
+    expect(await store.audits({ host: 'lb-1' })).toEqual([
+      expect.objectContaining({
+        user: INTERN,
+        actionId: 'restart',
+        outcome: 'refused',
+        details: expect.objectContaining({ code: 'NOT_ALLOWED' }),
+      }),
+    ]);
+    expect((await store.audits())[0].incidentId).toBeUndefined();
     await run('run restart lb-1', ONCALL);
     expect(calls.map((c) => c.what)).toEqual(['openManual', 'requestMitigation']);
     // opened in the channel the command was typed in

@@ -152,11 +152,13 @@ function renderAll(s: string, url: string): Finding[] {
   const restart = registry.action(runbook, 'restart')!;
   const restartStep = runbook.steps.find((x) => x.actions.includes('restart'))!;
   const modal = confirmationView({
-    incident,
-    step: restartStep,
-    action: restart,
-    host: config.hosts[0],
-    commands: { action: { actionId: 'restart', command: `echo '${s}'`, params: {} } },
+    plan: {
+      incident,
+      request: { step: restartStep, action: restart },
+      host: config.hosts[0],
+      commands: { action: { actionId: 'restart', command: `echo '${s}'`, params: {} } },
+      digest: 'd',
+    },
     alertActive: false,
     dryRunOnly: false,
   });

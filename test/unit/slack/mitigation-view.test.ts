@@ -4,7 +4,7 @@ import type { InputBlock, ModalView } from '@slack/types';
 import { builtinActions } from '../../../src/actions/catalog';
 import { parseConfigText } from '../../../src/config/load-config';
 import type { Incident } from '../../../src/incident/types';
-import { commandsDigest } from '../../../src/mitigation/mitigation-service';
+import { planDigest } from '../../../src/mitigation/mitigation-service';
 import { loadRunbooks } from '../../../src/runbook/load-runbooks';
 import type { Runbook } from '../../../src/runbook/types';
 import { confirmationView, RESOLVED_ACK } from '../../../src/slack/blocks/mitigation';
@@ -24,19 +24,23 @@ describe('confirmationView and the alert state', () => {
     [undefined, false],
     [false, true],
   ])('alert active: %s → second confirmation required: %s', (active, required) => {
-    const view = <ModalView>confirmationView({
-      incident,
-      step,
-      action,
-      host: config.hosts[0],
+    const host = config.hosts[0];
+    const digest = planDigest({
+      incidentId: incident.id,
+      host: host.name,
+      actionId: action.id,
       commands: { action: built },
+    });
+    const view = <ModalView>confirmationView({
+      plan: { incident, request: { step, action }, host, commands: { action: built }, digest },
       alertActive: active,
       dryRunOnly: false,
     });
     const ack = view.blocks.find((b): b is InputBlock => b.type === 'input' && b.block_id === RESOLVED_ACK);
-    const meta = JSON.parse(view.private_metadata ?? '{}') as { r?: number; d?: string };
-    // the modal is bound to the exact commands it shows
-    expect(meta.d).toBe(commandsDigest({ action: built }));
+    const meta = JSON.parse(view.private_metadata ?? '{}') as { r?: number; d?: string; h?: string };
+    // the modal is bound to the plan it shows: its digest (incident, host, action, exact commands) and its host
+    expect(meta.d).toBe(digest);
+    expect(meta.h).toBe(host.name);
     if (!required) {
       expect(ack).toBeUndefined();
       expect(meta.r).toBeUndefined();
