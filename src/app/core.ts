@@ -197,11 +197,15 @@ function loadRunbooksLogged(config: Readonly<Config>, logger: Logger): RunbookRe
     resolve(config.runbooks),
     builtinActions,
     (p) => logger.warn({ file: p.file, problem: p.level }, `runbook: ${formatRunbookProblem(p)}`),
-    { displayDir: config.runbooks },
+    { displayDir: config.runbooks, readActions: config.mitigation.readActions },
   );
-  // Commands a binding brings beside the catalog run like the catalog's: each is named at start, for a reviewer.
-  for (const c of nonCatalogCommands(runbooks.list()))
-    logger.warn({ runbook: c.alertname, action: c.actionId, risk: c.risk, file: c.file }, describeNonCatalogCommand(c));
+  // Commands a binding brings beside the catalog run like the catalog's: each is named at start, for a reviewer, with
+  // how it is treated (a binding's `risk: read` holds only when mitigation.readActions trusts it).
+  for (const c of nonCatalogCommands(runbooks.list(), config.mitigation.readActions))
+    logger.warn(
+      { runbook: c.alertname, action: c.actionId, risk: c.risk, declaredRisk: c.declaredRisk, file: c.file },
+      describeNonCatalogCommand(c),
+    );
   return runbooks;
 }
 

@@ -87,7 +87,10 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   opts.out(`Checking runbooks in ${config.runbooks}`);
   let runbooks: Runbook[] = [];
   try {
-    const loaded = loadRunbookCollection(folder, builtinActions, { displayDir: config.runbooks });
+    const loaded = loadRunbookCollection(folder, builtinActions, {
+      displayDir: config.runbooks,
+      readActions: config.mitigation.readActions,
+    });
     for (const p of loaded.problems) problem(p.level, p.file, p.problem, p.fix);
     runbooks = loaded.registry.list();
     const bound = runbooks.filter((rb) => rb.binding).length;
@@ -145,14 +148,35 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
       }
     }
   }
-  // Commands from bindings are allowed, never silent: a reviewer sees each (#12).
-  for (const c of nonCatalogCommands(runbooks))
+  // Commands from bindings are allowed, never silent: a reviewer sees each (#12), and how the bot treats it: a
+  // binding's `risk: read` holds only when the config trusts it (#19 §6).
+  const readActions = config.mitigation.readActions ?? {};
+  const brought = nonCatalogCommands(runbooks, readActions);
+  for (const c of brought)
     problem(
       'warning',
       shown(c.file),
       describeNonCatalogCommand(c),
-      'review it: the bot may run it like a catalog action',
+      c.why === 'not-listed' || c.why === 'command-differs'
+        ? `review it; if it only reads, list it under mitigation.readActions in ${configFile} as ${c.actionId}: "<its exact command>"`
+        : 'review it: the bot may run it like a catalog action',
     );
+  for (const id of Object.keys(readActions)) {
+    if (builtinActions.some((a) => a.id === id))
+      problem(
+        'warning',
+        configFile,
+        `mitigation.readActions.${id}: ${id} is a catalog action; its risk is the catalog's, this entry is ignored`,
+        'remove the entry',
+      );
+    else if (!brought.some((c) => c.actionId === id))
+      problem(
+        'warning',
+        configFile,
+        `mitigation.readActions.${id}: no binding brings an action with this id`,
+        'remove the entry, or fix the id',
+      );
+  }
   for (const host of config.hosts) {
     for (const id of Object.keys(host.commands)) {
       if (!actions.some((a) => a.action.id === id))

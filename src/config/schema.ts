@@ -230,6 +230,11 @@ export const ConfigSchema = z.strictObject({
       restartActions: z.array(z.string()).default(['restart', 'reload']),
       /** How long a host's mitigation lock may be held before it is considered stale (a crash mid-action). */
       lockTtlSec: z.number().int().positive().default(600),
+      /**
+       * A binding's own actions the config trusts as read-only: action id → its exact command template (whitespace
+       * aside). Every other binding action runs as host-changing (access list and confirmation), whatever its `risk`.
+       */
+      readActions: z.record(z.string().min(1), z.string().min(1)).optional(),
     })
     .default({
       dryRun: false,

@@ -12,6 +12,7 @@ import { join, normalize, posix, sep } from 'node:path';
 import type { ActionSpec } from '../actions/types';
 import { PilotError } from '../errors';
 import { parseRunbookBinding } from './binding-schema';
+import { guardedBindingAction, type TrustedReadActions } from './non-catalog-commands';
 import { parseRunbookMarkdown } from './parse-runbook-markdown';
 import { resolveSteps } from './resolve-steps';
 import type { Runbook, RunbookBinding, RunbookDoc } from './types';
@@ -20,7 +21,10 @@ export interface RunbookRegistry {
   /** The runbook of an alert, by its exact alert name. */
   get(alertname: string): Runbook | undefined;
   list(): Runbook[];
-  /** An action a runbook may run: the binding's own actions first, then the catalog (alone without a runbook). */
+  /**
+   * An action a runbook may run: the binding's own actions first (as the bot treats them: host-changing unless the
+   * config trusts them as read, see guardedBindingAction), then the catalog (alone without a runbook).
+   */
   action(runbook: Runbook | undefined, actionId: string): ActionSpec | undefined;
 }
 
@@ -47,6 +51,8 @@ export interface LoadedRunbooks {
 export interface LoadRunbooksOptions {
   /** How the folder is named in problems (e.g. `./runbooks` as the config says); default `dir`. */
   displayDir?: string;
+  /** `mitigation.readActions`: the binding actions the config trusts as read-only (none by default). */
+  readActions?: TrustedReadActions;
 }
 
 /** One problem as one line: `<file>: <problem>; <fix>`. */
@@ -253,11 +259,30 @@ export function loadRunbookCollection(
     });
   }
   problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-  return { registry: createRunbookRegistry(runbooks, catalog), problems, files: docFiles.length };
+  return {
+    registry: createRunbookRegistry(runbooks, catalog, { readActions: opts.readActions }),
+    problems,
+    files: docFiles.length,
+  };
 }
 
-/** A registry over runbooks already loaded (tests and tools build one without a folder). */
-export function createRunbookRegistry(runbooks: readonly Runbook[], catalog: readonly ActionSpec[]): RunbookRegistry {
+/**
+ * A registry over runbooks already loaded (tests and tools build one without a folder). A binding's own action
+ * declared read is host-changing unless `readActions` trusts it (a binding cannot lower a guard).
+ */
+export function createRunbookRegistry(
+  runbooks: readonly Runbook[],
+  catalog: readonly ActionSpec[],
+  opts: { readActions?: TrustedReadActions } = {},
+): RunbookRegistry {
+  const trusted = opts.readActions ?? {};
+  // Each binding action judged once: the same object on every lookup.
+  const guarded = new Map<Runbook, Map<string, ActionSpec>>(
+    runbooks.map((rb) => [
+      rb,
+      new Map((rb.binding?.actions ?? []).map((a) => [a.id, guardedBindingAction(a, trusted)] as const)),
+    ]),
+  );
   const byName = new Map<string, Runbook>();
   for (const rb of runbooks) {
     const other = byName.get(rb.doc.alertname);
@@ -272,8 +297,20 @@ export function createRunbookRegistry(runbooks: readonly Runbook[], catalog: rea
   return {
     get: (alertname) => byName.get(alertname),
     list: () => [...byName.values()],
-    action: (runbook, actionId) => runbook?.binding?.actions?.find((a) => a.id === actionId) ?? builtin.get(actionId),
+    action: (runbook, actionId) =>
+      (runbook &&
+        (guarded.get(runbook)?.get(actionId) ??
+          // a runbook this registry was not built with: judged now, the same way
+          maybeGuarded(
+            runbook.binding?.actions?.find((a) => a.id === actionId),
+            trusted,
+          ))) ??
+      builtin.get(actionId),
   };
+}
+
+function maybeGuarded(action: ActionSpec | undefined, trusted: TrustedReadActions): ActionSpec | undefined {
+  return action && guardedBindingAction(action, trusted);
 }
 
 const isDoc = (n: string): boolean => n.endsWith('.md') && n.toLowerCase() !== 'readme.md';

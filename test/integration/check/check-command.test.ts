@@ -60,9 +60,10 @@ describe('runbook-pilot check', () => {
       expect.stringMatching(
         /^ {2}error: runbooks\/node-exporter\/HostOutOfMemory\.yml: action memory-top: the command does not parse as shell .*; fix the command template$/,
       ),
-      // every command a binding brings beside the catalog is listed for a reviewer (#12)
+      // every command a binding brings beside the catalog is listed for a reviewer (#12), with how the bot treats it:
+      // declared read, but host-changing until the config trusts it (#19 §6)
       expect.stringMatching(
-        /^ {2}warning: runbooks\/node-exporter\/HostOutOfMemory\.yml: runbook HostOutOfMemory brings its own command \(action memory-top, not in the catalog\): free -m; .*; review it/,
+        /^ {2}warning: runbooks\/node-exporter\/HostOutOfMemory\.yml: runbook HostOutOfMemory brings its own command declared read, treated as host-changing \(access list and confirmation\) because mitigation\.readActions does not list it \(action memory-top, not in the catalog\): free -m; .*; review it; if it only reads, list it under mitigation\.readActions in config\.yml as memory-top: /,
       ),
       expect.stringMatching(
         /^ {2}error: config\.yml: hosts\[lb-1\]\.commands\.restrat: no action has this id; use one of the action ids/,
