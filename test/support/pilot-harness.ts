@@ -40,6 +40,8 @@ export interface HarnessOptions {
   port?: number;
   /** METRICS_PORT (0: a free one): /metrics on its own port, see h.pilot.metricsPort(). */
   metricsPort?: number;
+  /** The bot's clock (a fake one moves time on without waiting for it); default the real one. */
+  now?: () => Date;
 }
 
 export interface Harness {
@@ -108,6 +110,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       settings,
       logger: createLogger(settings.env.logLevel),
       ...(opts.executor ? { executor: opts.executor } : {}),
+      ...(opts.now ? { now: opts.now } : {}),
     });
     port = await pilot.start();
   } catch (err) {

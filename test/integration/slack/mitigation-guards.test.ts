@@ -39,9 +39,16 @@ describeWithHosts('mitigation guards through the real bot', (hosts) => {
   const lb = testHostConfig(hosts);
   let h: Harness;
   let threadTs: string;
+  /** The bot's clock runs this far ahead of the real one: a test moves time on instead of waiting for it. */
+  let aheadMs = 0;
 
   async function start(config: Record<string, unknown> = {}): Promise<void> {
-    h = await startHarness({ hosts: [lb], config: { mitigation: MITIGATION, ...config } });
+    aheadMs = 0;
+    h = await startHarness({
+      hosts: [lb],
+      config: { mitigation: MITIGATION, ...config },
+      now: () => new Date(Date.now() + aheadMs),
+    });
     threadTs = await h.postFixture('single.slack-default.firing.event.json');
     await h.incidentMessage(threadTs);
   }
@@ -158,8 +165,9 @@ describeWithHosts('mitigation guards through the real bot', (hosts) => {
     await start({ access: { mitigate: [SRE_GROUP], groupCacheSec: 1 } });
     const viewId = await open('step.run:mitigation-1:restart');
     // Access is checked again on submission: the on-call engineer left the group after opening the modal.
+    // The group's members are cached for groupCacheSec (1 s) on the bot's clock: move it past that, no waiting.
     h.slack.setUsergroup(SRE_GROUP, []);
-    await new Promise((r) => setTimeout(r, 1100));
+    aheadMs += 1100;
     await submit(viewId, 'web2 keeps flapping');
     await h.slack.waitFor('chat.postMessage', inThread(/Restart HAProxy on lb-test blocked/), 10_000);
     expect(await audits()).toEqual([
