@@ -31,7 +31,7 @@ import type { Executor } from '../src/exec/types';
 import type { StepScheduler } from '../src/incident/run-step';
 import { maxInWindow, stormMessages } from '../test/support/alert-storm';
 import { datastoresScript, redisUrl } from '../test/support/datastores';
-import { FaultSteps, writeFaultRunbooks } from '../test/support/fault-runbooks';
+import { FaultSteps, faultReadActions, writeFaultRunbooks } from '../test/support/fault-runbooks';
 import { CHANNEL, type Harness, ONCALL, startHarness } from '../test/support/pilot-harness';
 import type { RecordedCall } from '../test/support/slack-standin';
 import { hostsScript, loadTestHosts, type TestHosts, testHostConfig } from '../test/support/test-hosts';
@@ -281,7 +281,12 @@ async function ackUnderLoad(hosts: TestHosts, clicks: number): Promise<void> {
   // The cut-off at the end is part of the test: 100 slow steps are stopped at once.
   const h = await startHarness({
     hosts: [lb],
-    config: { limits: openLimits, runbooks: writeFaultRunbooks(dir, { slowSec: 60 }), shutdown: { graceMs: 0 } },
+    config: {
+      limits: openLimits,
+      runbooks: writeFaultRunbooks(dir, { slowSec: 60 }),
+      mitigation: { readActions: faultReadActions({ slowSec: 60 }) },
+      shutdown: { graceMs: 0 },
+    },
   });
   try {
     const messageTs = await openIncident(h, '1700200000.000100');

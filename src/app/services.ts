@@ -9,7 +9,7 @@ import { buildCommand } from '../actions/build-command';
 import { renderBackendState } from '../actions/render-backend-table';
 import type { ActionSpec } from '../actions/types';
 import type { HostConfig } from '../config/schema';
-import { runActionQuietly } from '../incident/run-step';
+import { runActionQuietly, runStep } from '../incident/run-step';
 import type { Alert } from '../ingest/alert';
 import { IntakeQueue } from '../ingest/intake-queue';
 import { AccessPolicy } from '../mitigation/access';
@@ -88,9 +88,10 @@ export function buildServices(core: Core, client: WebClient): Services {
     intakeQueued: () => intake.depth(),
     limitsErrors: () => core.sharedLimits?.errorCounts() ?? {},
   });
-  const reportedRun = buildStepRunner(core, presenter);
-  const mitigation = buildMitigation(core, access, reportedRun);
-  const mitigationDeps: MitigationFeatureDeps = { mitigation, presenter, store, runbooks, logger };
+  const reporting = stepReporting(core, presenter);
+  const reportedRun: ReportedStepRunner = (req) => runAndReport(reporting, req);
+  const mitigation = buildMitigation(core, access);
+  const mitigationDeps: MitigationFeatureDeps = { mitigation, presenter, reporting, store, runbooks, logger };
   return {
     client,
     presenter,
@@ -124,9 +125,9 @@ function buildPresenter(core: Core, client: WebClient): IncidentPresenter {
   });
 }
 
-/** Runs a step and shows it in the thread: the bot's one way to run a step for a user. */
-function buildStepRunner(core: Core, presenter: IncidentPresenter): ReportedStepRunner {
-  const reportDeps: StepRunnerDeps = {
+/** How a step's reply is shown in the thread (a plain step's and a mitigation's): the bot's one way to report a step. */
+function stepReporting(core: Core, presenter: IncidentPresenter): StepRunnerDeps {
+  return {
     presenter,
     runStepDeps: core.runStepDeps,
     metrics: core.metrics,
@@ -136,11 +137,13 @@ function buildStepRunner(core: Core, presenter: IncidentPresenter): ReportedStep
         ? renderBackendState(stdout, (labels.backend ?? labels.proxy) as string, labels.server)
         : undefined,
   };
-  return (req) => runAndReport(reportDeps, req);
 }
 
-/** The guarded mitigation workflow: the same runner as any step, the pre-check and read-back run quietly. */
-function buildMitigation(core: Core, access: AccessPolicy, runStep: ReportedStepRunner): MitigationService {
+/**
+ * The guarded mitigation workflow: the same step runner as any step (the domain's, reporting to the observer the
+ * Slack handler gives), the pre-check and read-back run quietly.
+ */
+function buildMitigation(core: Core, access: AccessPolicy): MitigationService {
   const { config, store, runbooks, now, alertState } = core;
   return new MitigationService({
     store,
@@ -151,7 +154,7 @@ function buildMitigation(core: Core, access: AccessPolicy, runStep: ReportedStep
     precheckAction: runbooks.action(undefined, 'config-check'),
     hostChoices: core.hostChoices,
     runQuietly: (host, action, built, user) => runActionQuietly(core.runStepDeps, host, action, {}, user, built),
-    runStep,
+    runStep: (req, progress) => runStep(core.runStepDeps, req, progress),
     readBack: async (host: HostConfig, labels: Record<string, string>): Promise<HostSnapshot> => {
       // buildCommand applies a host's `commands.read-back` override, like any action's.
       const { result } = await runActionQuietly(core.runStepDeps, host, readBackAction, labels);

@@ -1,7 +1,9 @@
 /**
  * Guarded mitigation in Slack: a click opens a confirmation modal that shows exactly what will run where and asks
- * why; the submission is acked, handed to the mitigation service (which checks everything again and runs it), and its
- * outcome rendered in the thread. The workflow and its guards live in `mitigation/mitigation-service.ts`.
+ * why; the submission is acked and handed to the mitigation service (which checks everything again and runs it). The
+ * service tells an observer how it goes, and this file renders what it is told in one reply: "queued" / "running …",
+ * the command's output, "verifying …", then the output with the verification. The workflow and its guards live in
+ * `mitigation/mitigation-service.ts`.
  *
  * Who hears a refusal, one rule: a click refused before the modal opens is told to the clicker alone (ephemeral:
  * nothing was confirmed); a confirmed submission is answered in the thread, refused or not, because the team must see
@@ -13,6 +15,7 @@ import type { ActionSpec } from '../actions/types';
 import { PilotError } from '../errors';
 import type { Logger } from '../logger';
 import type {
+  MitigationObserver,
   MitigationOutcome,
   MitigationRequest,
   MitigationService,
@@ -24,9 +27,12 @@ import {
   parseConfirmationMetadata,
   RESOLVED_ACK,
   renderMitigationOutcome,
+  renderMitigationReply,
+  renderVerifying,
 } from './blocks/mitigation';
+import type { RenderedResult } from './blocks/step-result';
 import type { IncidentPresenter } from './incident-presenter';
-import { type ClickLookupDeps, resolveClick } from './steps';
+import { type ClickLookupDeps, resolveClick, StepReporter, type StepRunnerDeps } from './steps';
 import { tellUser } from './tell-user';
 
 export { RESOLVED_ACK } from './blocks/mitigation';
@@ -35,6 +41,8 @@ export { RESOLVED_ACK } from './blocks/mitigation';
 export interface MitigationFeatureDeps extends ClickLookupDeps {
   mitigation: Pick<MitigationService, 'plan' | 'prepare' | 'confirm'>;
   presenter: Pick<IncidentPresenter, 'reply' | 'refresh'>;
+  /** How a step's reply is shown (the same as any step's): the mitigation's reply is one of them. */
+  reporting: StepRunnerDeps;
   logger: Logger;
 }
 
@@ -97,17 +105,33 @@ export function registerMitigation(app: App, deps: MitigationFeatureDeps): void 
       await tellUser(deps, client, { user }, err);
       return;
     }
+    // The one reply of this mitigation, rendered from what the service tells.
+    const reporter = new StepReporter(deps.reporting, click);
+    let ran: RenderedResult | undefined;
+    const observer: MitigationObserver = {
+      ...reporter.progress,
+      ran: (stepOutcome) => {
+        ran = reporter.result(stepOutcome);
+        reporter.show(ran.message);
+      },
+      verifying: () => {
+        if (ran) reporter.show(renderVerifying(ran.message, click.incident.hostName ?? '?'));
+      },
+    };
     let outcome: MitigationOutcome;
     try {
-      outcome = await deps.mitigation.confirm({
-        ...click,
-        reason,
-        dryRun: options.some((o) => o.value === 'dry-run'),
-        resolvedAck,
-        // A modal without a digest (opened by an older bot) binds to nothing: refused, the user clicks again.
-        shownDigest: meta.d ?? '',
-        view: { id: view.id, hash: view.hash },
-      });
+      outcome = await deps.mitigation.confirm(
+        {
+          ...click,
+          reason,
+          dryRun: options.some((o) => o.value === 'dry-run'),
+          resolvedAck,
+          // A modal without a digest (opened by an older bot) binds to nothing: refused, the user clicks again.
+          shownDigest: meta.d ?? '',
+          view: { id: view.id, hash: view.hash },
+        },
+        observer,
+      );
     } catch (err) {
       await tellUser(deps, client, { user, channel: click.incident.channel, threadTs: click.incident.threadTs }, err);
       return;
@@ -118,6 +142,12 @@ export function registerMitigation(app: App, deps: MitigationFeatureDeps): void 
         { logId: rendered.logId, err: outcome.kind === 'refused' ? outcome.error : undefined },
         'internal error shown to the user',
       );
+    if (ran) {
+      // The step ran (or tried to): its reply becomes the mitigation's, output first, then what it came to.
+      await reporter.finish(renderMitigationReply(ran.message, rendered?.message), ran.upload);
+      return;
+    }
+    // Refused or a dry run: nothing ran, the outcome is the reply.
     if (rendered)
       await deps.presenter
         .reply(click.incident, rendered.message)

@@ -9,6 +9,7 @@ import { PilotError } from '../errors';
 import {
   type RunStepDeps,
   type RunStepOutcome,
+  type RunStepProgress,
   type RunStepRequest,
   runStep,
   type StepScheduler,
@@ -21,7 +22,14 @@ import type { MitigationRequest } from '../mitigation/mitigation-service';
 import type { RunbookRegistry } from '../runbook/load-runbooks';
 import type { Runbook, Step } from '../runbook/types';
 import { ActionId, actionIdPattern, decodeStepValue, parseRunStepActionId } from './action-ids';
-import { renderQueued, renderRunning, renderStepResult, type StepView } from './blocks/step-result';
+import type { SlackMessage } from './blocks/incident-message';
+import {
+  type RenderedResult,
+  renderQueued,
+  renderRunning,
+  renderStepResult,
+  type StepView,
+} from './blocks/step-result';
 import type { IncidentPresenter } from './incident-presenter';
 import { RUNNING_NOTICE_DELAY_MS, StepReply } from './step-reply';
 import { tellUser } from './tell-user';
@@ -211,60 +219,98 @@ export function registerSteps(app: App, deps: StepFeatureDeps): void {
 }
 
 /**
- * Runs a step and shows it in the thread: one reply, the result, preceded by "queued" when it waits and by
- * "running …" when it takes longer than the notice delay; long output uploaded as a file; the incident message
- * refreshed at each phase shown.
+ * One step's reply in the thread, rendered from what it is told: "queued" when it waits, "running …" when it takes
+ * longer than the notice delay, then its result (long output uploaded as a file), the incident message refreshed at
+ * each phase shown. A plain step is told by runAndReport; a mitigation by the mitigation service's observer, which
+ * adds its verification to the same reply (see slack/mitigation.ts).
  */
-export async function runAndReport(deps: StepRunnerDeps, req: RunStepRequest): Promise<RunStepOutcome> {
-  const { presenter } = deps;
-  const view: StepView = { step: req.step, action: req.action, hostName: req.incident.hostName, user: req.user };
-  const reply = new StepReply(
-    {
-      post: (msg) => presenter.reply(req.incident, msg),
-      replace: (ts, msg) => presenter.replace(req.incident, ts, msg),
-      logger: deps.logger,
-    },
-    deps.runningNoticeDelayMs ?? RUNNING_NOTICE_DELAY_MS,
-  );
-  const outcome = await runStep(deps.runStepDeps, req, {
+export class StepReporter {
+  private readonly reply: StepReply;
+  private readonly view: StepView;
+
+  constructor(
+    private readonly deps: StepRunnerDeps,
+    private readonly req: Pick<RunStepRequest, 'incident' | 'step' | 'action' | 'user'>,
+  ) {
+    const { presenter } = deps;
+    this.view = { step: req.step, action: req.action, hostName: req.incident.hostName, user: req.user };
+    this.reply = new StepReply(
+      {
+        post: (msg) => presenter.reply(req.incident, msg),
+        replace: (ts, msg) => presenter.replace(req.incident, ts, msg),
+        logger: deps.logger,
+      },
+      deps.runningNoticeDelayMs ?? RUNNING_NOTICE_DELAY_MS,
+    );
+  }
+
+  /** The progress a step runner reports: "queued, N ahead" at once, "running …" after the notice delay. */
+  readonly progress: RunStepProgress = {
     queued: (ahead) => {
-      if (ahead > 0) reply.notice(renderQueued(view, ahead));
-      void presenter.refresh(req.incident.id);
+      if (ahead > 0) this.reply.notice(renderQueued(this.view, ahead));
+      void this.deps.presenter.refresh(this.req.incident.id);
     },
     // The incident message shows the step running when the thread does: a fast command goes from idle to its result.
     started: (built) =>
-      reply.noticeLater(renderRunning(view, built.command), () => void presenter.refresh(req.incident.id)),
-  });
-  const result =
-    outcome.kind === 'ran'
-      ? outcome.result.exitCode === 0 && !outcome.result.timedOut
-        ? 'ok'
-        : outcome.result.timedOut
-          ? 'timeout'
-          : 'failed'
-      : outcome.kind;
-  deps.metrics?.actions.inc({ action: req.action.id, result });
-  if (outcome.kind === 'ran')
-    deps.metrics?.actionDuration.observe({ action: req.action.id }, outcome.result.durationMs / 1000);
-  const formatted =
-    outcome.kind === 'ran'
-      ? safeFormat(deps, req.action, outcome.result.stdout.text, req.incident.alert.labels)
-      : undefined;
-  const rendered = renderStepResult(view, outcome, formatted);
-  if (rendered.logId)
-    deps.logger.error(
-      { logId: rendered.logId, err: outcome.kind !== 'ran' ? outcome.error : undefined },
-      'internal error shown to the user',
-    );
-  await reply.finish(rendered.message);
-  if (rendered.upload) {
-    await deps.presenter
-      .upload(req.incident, rendered.upload)
-      .catch((err: unknown) =>
-        deps.logger.warn({ err, incidentId: req.incident.id }, 'could not upload the full output'),
+      this.reply.noticeLater(
+        renderRunning(this.view, built.command),
+        () => void this.deps.presenter.refresh(this.req.incident.id),
+      ),
+  };
+
+  /** The step's outcome, counted and rendered (not shown yet). */
+  result(outcome: RunStepOutcome): RenderedResult {
+    const { deps, req } = this;
+    const result =
+      outcome.kind === 'ran'
+        ? outcome.result.exitCode === 0 && !outcome.result.timedOut
+          ? 'ok'
+          : outcome.result.timedOut
+            ? 'timeout'
+            : 'failed'
+        : outcome.kind;
+    deps.metrics?.actions.inc({ action: req.action.id, result });
+    if (outcome.kind === 'ran')
+      deps.metrics?.actionDuration.observe({ action: req.action.id }, outcome.result.durationMs / 1000);
+    const formatted =
+      outcome.kind === 'ran'
+        ? safeFormat(deps, req.action, outcome.result.stdout.text, req.incident.alert.labels)
+        : undefined;
+    const rendered = renderStepResult(this.view, outcome, formatted);
+    if (rendered.logId)
+      deps.logger.error(
+        { logId: rendered.logId, err: outcome.kind !== 'ran' ? outcome.error : undefined },
+        'internal error shown to the user',
       );
+    return rendered;
   }
-  await presenter.refresh(req.incident.id);
+
+  /** Shows a message in the reply now, while the work goes on (e.g. the output while the host is read back). */
+  show(message: SlackMessage): void {
+    this.reply.notice(message);
+  }
+
+  /** Shows the final message, uploads the full output when it was too long, and refreshes the incident message. */
+  async finish(message: SlackMessage, upload?: RenderedResult['upload']): Promise<void> {
+    const { deps, req } = this;
+    await this.reply.finish(message);
+    if (upload) {
+      await deps.presenter
+        .upload(req.incident, upload)
+        .catch((err: unknown) =>
+          deps.logger.warn({ err, incidentId: req.incident.id }, 'could not upload the full output'),
+        );
+    }
+    await deps.presenter.refresh(req.incident.id);
+  }
+}
+
+/** Runs a step and shows it in the thread: one reply, told by the step runner's progress and outcome. */
+export async function runAndReport(deps: StepRunnerDeps, req: RunStepRequest): Promise<RunStepOutcome> {
+  const reporter = new StepReporter(deps, req);
+  const outcome = await runStep(deps.runStepDeps, req, reporter.progress);
+  const rendered = reporter.result(outcome);
+  await reporter.finish(rendered.message, rendered.upload);
   return outcome;
 }
 

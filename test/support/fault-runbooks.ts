@@ -31,7 +31,27 @@ export const FaultSteps = {
   long: { id: 'fault-long', stepId: 'diagnosis-fault-long', actionId: 'long-step' },
 } as const;
 
-/** Writes the folder under `dir` and returns its path. */
+/** The fault steps' commands, by action id. */
+function faultCommands(opts: { slowSec?: number }): Record<string, string> {
+  return {
+    [FaultSteps.slow.actionId]: `sleep ${opts.slowSec ?? 3}; echo slow step done`,
+    [FaultSteps.hang.actionId]: `${HANG_SLEEP}; echo never`,
+    [FaultSteps.long.actionId]: `${LONG_SLEEP}; echo long step done`,
+  };
+}
+
+/**
+ * The config's `mitigation.readActions` that trusts the fault steps as read-only (a binding's own `risk: read` is not
+ * believed without it, #19 §6): give it with the same `opts` as writeFaultRunbooks.
+ */
+export function faultReadActions(opts: { slowSec?: number } = {}): Record<string, string> {
+  return faultCommands(opts);
+}
+
+/**
+ * Writes the folder under `dir` and returns its path. Its steps are read-only only for a config that trusts them
+ * (`mitigation: { readActions: faultReadActions(opts) }`).
+ */
 export function writeFaultRunbooks(dir: string, opts: { slowSec?: number } = {}): string {
   const out = join(dir, 'runbooks');
   mkdirSync(out, { recursive: true });
@@ -50,10 +70,11 @@ export function writeFaultRunbooks(dir: string, opts: { slowSec?: number } = {})
     timeoutMs,
     outputCap: 4096,
   });
+  const commands = faultCommands(opts);
   binding.actions = [
-    action(FaultSteps.slow.actionId, 'Slow step', `sleep ${opts.slowSec ?? 3}; echo slow step done`, 30_000),
-    action(FaultSteps.hang.actionId, 'Hanging step', `${HANG_SLEEP}; echo never`, 1500),
-    action(FaultSteps.long.actionId, 'Long step', `${LONG_SLEEP}; echo long step done`, 120_000),
+    action(FaultSteps.slow.actionId, 'Slow step', commands[FaultSteps.slow.actionId], 30_000),
+    action(FaultSteps.hang.actionId, 'Hanging step', commands[FaultSteps.hang.actionId], 1500),
+    action(FaultSteps.long.actionId, 'Long step', commands[FaultSteps.long.actionId], 120_000),
   ];
   binding.extra = [
     ...((binding.extra as unknown[]) ?? []),

@@ -290,6 +290,33 @@ export class SlackStandIn {
     });
   }
 
+  /**
+   * Waits until a reply in the thread satisfies `predicate` and returns it as it is then: a reply posted once and
+   * edited after (a step's, a mitigation's) is found whether the awaited content came with the post or an edit.
+   * Re-checked after every call the stand-in answers.
+   */
+  async waitForReply(
+    channel: string,
+    threadTs: string,
+    predicate: (m: SlackMessage) => boolean,
+    timeoutMs = 2000,
+  ): Promise<SlackMessage> {
+    const find = () => this.thread(channel, threadTs).find((m) => m.ts !== threadTs && predicate(m));
+    const found = find();
+    if (found) return found;
+    try {
+      await this.waitFor('*', () => find() !== undefined, timeoutMs);
+    } catch {
+      const seen = this.thread(channel, threadTs)
+        .map((m) => JSON.stringify(m.text))
+        .join('\n  ');
+      throw new Error(
+        `SlackStandIn: no matching reply in ${channel}/${threadTs} within ${timeoutMs} ms; the thread:\n  ${seen}`,
+      );
+    }
+    return find() as SlackMessage;
+  }
+
   /** Forgets calls, faults, messages, views and files (the configuration stays). */
   reset(): void {
     this.recorded = [];
@@ -731,7 +758,7 @@ export class SlackStandIn {
   private record(call: RecordedCall): void {
     this.recorded.push(call);
     for (const waiter of [...this.waiters]) {
-      if (waiter.method === call.method && waiter.predicate(call)) {
+      if ((waiter.method === call.method || waiter.method === '*') && waiter.predicate(call)) {
         this.waiters = this.waiters.filter((w) => w !== waiter);
         waiter.resolve(call);
       }

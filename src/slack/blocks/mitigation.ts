@@ -143,6 +143,29 @@ export function renderMitigationOutcome(
   }
 }
 
+/** The step's reply while the host is read back: its output, and a line saying the verification is under way. */
+export function renderVerifying(step: SlackMessage, hostName: string): SlackMessage {
+  return {
+    ...step,
+    blocks: [
+      ...(step.blocks ?? []),
+      {
+        type: 'context',
+        elements: [{ type: 'mrkdwn', text: `🔎 Verifying: reading \`${escapeMrkdwn(hostName)}\` back …` }],
+      },
+    ],
+  };
+}
+
+/**
+ * A mitigation's one reply: the step's output, then what the mitigation came to (verified or not, or why it failed).
+ * The top-level text is the outcome's, when there is one.
+ */
+export function renderMitigationReply(step: SlackMessage, outcome: SlackMessage | undefined): SlackMessage {
+  if (!outcome) return step;
+  return { text: outcome.text, blocks: [...(step.blocks ?? []), ...(outcome.blocks ?? [])] };
+}
+
 function commandList(action: Pick<ActionSpec, 'id'>, commands: MitigationCommands, precheckLabel: string): string {
   return [
     commands.precheck && `${precheckLabel}\n${commands.precheck.command}`,

@@ -10,7 +10,13 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { SqliteIncidentStore } from '../../../src/incident/store';
 import { freePort } from '../../support/fakes';
-import { endLongSleeps, FaultSteps, LONG_SLEEP, writeFaultRunbooks } from '../../support/fault-runbooks';
+import {
+  endLongSleeps,
+  FaultSteps,
+  faultReadActions,
+  LONG_SLEEP,
+  writeFaultRunbooks,
+} from '../../support/fault-runbooks';
 import { CHANNEL, ONCALL, SIGNING_SECRET } from '../../support/pilot-harness';
 import { type RecordedCall, SlackStandIn } from '../../support/slack-standin';
 import { describeWithHosts, startSshd, type TestHosts, testHostConfig } from '../../support/test-hosts';
@@ -160,6 +166,7 @@ describeWithHosts('SIGTERM during an action', (hosts) => {
       slack: { channels: [CHANNEL], postsPerSecond: 50, postBurst: 50 },
       alertmanager: { token: 'process-test-token' },
       runbooks: writeFaultRunbooks(dir, { slowSec: 3 }),
+      mitigation: { readActions: faultReadActions({ slowSec: 3 }) },
       store: { path: storePath },
       hosts: [spare],
       shutdown: { graceMs },

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HostConfig } from '../../../src/config/schema';
 import type { Incident } from '../../../src/incident/types';
-import { FaultSteps, HANG_SLEEP, writeFaultRunbooks } from '../../support/fault-runbooks';
+import { FaultSteps, faultReadActions, HANG_SLEEP, writeFaultRunbooks } from '../../support/fault-runbooks';
 import { CHANNEL, type Harness, ONCALL, startHarness } from '../../support/pilot-harness';
 import type { RecordedCall } from '../../support/slack-standin';
 import { plain, runStep } from '../../support/step-helpers';
@@ -95,7 +95,10 @@ describeWithHosts('host faults through the bot', (hosts) => {
     startSshd('spare');
     h = await startHarness({
       hosts: [lb, spare, noSocket],
-      config: { runbooks: writeFaultRunbooks(dir, { slowSec: 4 }) },
+      config: {
+        runbooks: writeFaultRunbooks(dir, { slowSec: 4 }),
+        mitigation: { verifyDelayMs: 300, readActions: faultReadActions({ slowSec: 4 }) },
+      },
     });
   });
   afterAll(async () => {

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { openPostgresStore, type PostgresIncidentStore } from '../../../src/incident/postgres-store';
 import { maxInWindow, type PairedAlert, pairedAlert } from '../../support/alert-storm';
 import { describeWithDatastores, freshDatabase, redisUrl } from '../../support/datastores';
-import { endLongSleeps, FaultSteps, writeFaultRunbooks } from '../../support/fault-runbooks';
+import { endLongSleeps, FaultSteps, faultReadActions, writeFaultRunbooks } from '../../support/fault-runbooks';
 import { restoreWeb2 } from '../../support/haproxy-runtime';
 import { CHANNEL, ONCALL, SRE_GROUP, slackFixture } from '../../support/pilot-harness';
 import { type ReplicaSet, startReplicas } from '../../support/replicas';
@@ -178,9 +178,12 @@ describeWithDatastores('several bot replicas (#13 §3)', () => {
         expect(new Set(submitted.map((s) => s.url)).size).toBe(2);
 
         // then haproxy restarted once: one verified restart, one refusal, the pid read back changed once
+        // the mitigation's one reply says verified (its output first, the verdict edited in)
         const verified = await slack.waitFor(
-          'chat.postMessage',
-          (c) => /Restart HAProxy on lb-test: verified, /.test(String(c.args.text ?? '')),
+          '*',
+          (c) =>
+            (c.method === 'chat.postMessage' || c.method === 'chat.update') &&
+            /Restart HAProxy on lb-test: verified, /.test(String(c.args.text ?? '')),
           30_000,
         );
         await set.until('the second submission answered', async () =>
@@ -192,8 +195,12 @@ describeWithDatastores('several bot replicas (#13 §3)', () => {
         expect(audit.filter((a) => a.outcome === 'refused')).toHaveLength(1);
         expect(
           slack
-            .calls('chat.postMessage')
-            .filter((c) => /Restart HAProxy on lb-test: verified/.test(String(c.args.text))),
+            .calls()
+            .filter(
+              (c) =>
+                (c.method === 'chat.postMessage' || c.method === 'chat.update') &&
+                /Restart HAProxy on lb-test: verified/.test(String(c.args.text)),
+            ),
         ).toHaveLength(1);
         const after = pid();
         expect(after).not.toBe(before);
@@ -213,6 +220,7 @@ describeWithDatastores('several bot replicas (#13 §3)', () => {
         config: replicaConfig({
           hosts: [testHostConfig(hosts)],
           runbooks: writeFaultRunbooks(dir),
+          mitigation: { readActions: faultReadActions() },
           replicas: { leaseSec: 3, heartbeatSec: 1 },
         }),
       });

@@ -108,9 +108,11 @@ describeWithHosts('incident lifecycle', (hosts) => {
           options: { options: { type: 'checkboxes', selected_options: [] } },
         },
       });
-      await h.slack.waitFor(
-        'chat.postMessage',
-        (c) => /Restart HAProxy on lb-test: verified, /.test(String(c.args.text)),
+      // the mitigation's one reply says verified (posted, or edited in after its output)
+      await h.slack.waitForReply(
+        CHANNEL,
+        ts,
+        (m) => /Restart HAProxy on lb-test: verified, /.test(String(m.text)),
         20_000,
       );
       await h.postFixture('single.slack-default.resolved.event.json');

@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { restoreWeb2, until } from '../../support/haproxy-runtime';
-import { type Harness, INTERN, ONCALL, SRE_GROUP, startHarness } from '../../support/pilot-harness';
+import { CHANNEL, type Harness, INTERN, ONCALL, SRE_GROUP, startHarness } from '../../support/pilot-harness';
 import type { RecordedCall } from '../../support/slack-standin';
 import { plain } from '../../support/step-helpers';
 import { describeWithHosts, type TestHosts, testHostConfig } from '../../support/test-hosts';
@@ -119,7 +119,13 @@ describeWithHosts('mitigation guards through the real bot', (hosts) => {
       await until('the sleeper', () => alive(sleeper.pid as number));
       writeFileSync(hosts.haproxy.pidFile, `${sleeper.pid}\n`);
       await submit(await open('step.run:mitigation-1:restart'), 'web2 keeps flapping');
-      await h.slack.waitFor('chat.postMessage', inThread(/Restart HAProxy on lb-test failed/), 20_000);
+      // one reply: the command's output, then why nothing was verified
+      await h.slack.waitForReply(
+        CHANNEL,
+        threadTs,
+        (m) => /Restart HAProxy on lb-test failed/.test(String(m.text)),
+        20_000,
+      );
       expect(plain(h.threadText(threadTs))).toContain(
         `stale pid file ${hosts.haproxy.pidFile}: pid ${sleeper.pid} is not haproxy`,
       );

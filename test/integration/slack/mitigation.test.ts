@@ -57,16 +57,17 @@ describeWithHosts('guarded mitigation on the real haproxy', (hosts) => {
 
   const replyMatching = (re: RegExp) => (c: RecordedCall) =>
     c.args.thread_ts === threadTs && re.test(String(c.args.text ?? ''));
+  /** The mitigation's one reply (its output, then the verification), once it says `re`: posted or edited. */
+  const reply = (re: RegExp, timeoutMs = 20_000) =>
+    h.slack.waitForReply(CHANNEL, threadTs, (m) => re.test(String(m.text ?? '')), timeoutMs);
 
   it('restarts once for an authorised, confirmed click and verifies the new process', async () => {
     const before = pid(hosts);
     await confirm('step.run:mitigation-1:restart', ONCALL);
-    const verified = await h.slack.waitFor(
-      'chat.postMessage',
-      replyMatching(/Restart HAProxy on lb-test: verified, /),
-      20_000,
-    );
-    expect(plain(JSON.stringify(verified.args.blocks))).toMatch(/new process pid \d+ \(was \d+\)/);
+    const verified = await reply(/Restart HAProxy on lb-test: verified, /);
+    expect(plain(JSON.stringify(verified.blocks))).toMatch(/new process pid \d+ \(was \d+\)/);
+    // one reply: the command's output and its verification together
+    expect(plain(JSON.stringify(verified.blocks))).toMatch(/\*Restart HAProxy\* on `lb-test` — ✅ exit 0/);
     const after = pid(hosts);
     expect(after).not.toBe(before);
     // the modal showed the exact command and the pre-check
@@ -123,7 +124,7 @@ describeWithHosts('guarded mitigation on the real haproxy', (hosts) => {
     };
     const ids = h.slack.calls('views.open').map((c) => (c.response as { view: { id: string } }).view.id);
     await Promise.all(ids.map((viewId) => h.slack.submitView({ user: ONCALL, viewId, values })));
-    await h.slack.waitFor('chat.postMessage', replyMatching(/Restart HAProxy on lb-test: verified, /), 20_000);
+    await reply(/Restart HAProxy on lb-test: verified, /);
     await new Promise((r) => setTimeout(r, 500));
     const audit = await h.pilot.deps.store.audits({ host: 'lb-test' });
     expect(audit.filter((a) => a.outcome === 'ok')).toHaveLength(1);
@@ -171,7 +172,7 @@ describeWithHosts('guarded mitigation on the real haproxy', (hosts) => {
 
   it('blocks a second restart during the cooldown', async () => {
     await confirm('step.run:mitigation-1:restart', ONCALL);
-    await h.slack.waitFor('chat.postMessage', replyMatching(/Restart HAProxy on lb-test: verified, /), 20_000);
+    await reply(/Restart HAProxy on lb-test: verified, /);
     const afterFirst = pid(hosts);
     await confirm('step.run:mitigation-1:restart', ONCALL, 'again');
     const blocked = await h.slack.waitFor(
@@ -185,14 +186,10 @@ describeWithHosts('guarded mitigation on the real haproxy', (hosts) => {
 
   it('drains web2 and brings it back, as read back from the runtime API', async () => {
     await confirm('step.run:mitigation-server-state:drain', ONCALL, 'take web2 out while we look');
-    await h.slack.waitFor('chat.postMessage', replyMatching(/Drain the server on lb-test: verified, /), 20_000);
+    await reply(/Drain the server on lb-test: verified, /);
     expect(runtime(hosts, 'show servers state web')).toMatch(/web2 \S+ \d+ 8 /);
     await confirm('step.run:mitigation-server-state:ready', ONCALL, 'fixed');
-    await h.slack.waitFor(
-      'chat.postMessage',
-      replyMatching(/Return the server to service on lb-test: verified, /),
-      20_000,
-    );
+    await reply(/Return the server to service on lb-test: verified, /);
     expect(runtime(hosts, 'show servers state web')).toMatch(/web2 \S+ \d+ 0 /);
   });
 

@@ -15,7 +15,6 @@ import { loadRunbookCollection } from '../../../src/runbook/load-runbooks';
 import type { Runbook } from '../../../src/runbook/types';
 import { restoreWeb2 } from '../../support/haproxy-runtime';
 import { CHANNEL, type Harness, ONCALL, startHarness } from '../../support/pilot-harness';
-import type { RecordedCall } from '../../support/slack-standin';
 import { plain, runStep } from '../../support/step-helpers';
 import { describeWithHosts, type TestHosts, testHostConfig } from '../../support/test-hosts';
 
@@ -118,7 +117,6 @@ async function fire(h: Harness, labels: Record<string, string>): Promise<string>
 /** Clicks a change action, confirms it in the modal, and returns the bot's last word on it in the thread. */
 async function confirmChange(h: Harness, threadTs: string, stepId: string, actionId: string): Promise<string> {
   const title = builtinActions.find((a) => a.id === actionId)?.title ?? actionId;
-  const since = h.slack.calls().length;
   const opens = h.slack.calls('views.open').length;
   await h.click(threadTs, `step.run:${stepId}:${actionId}`, ONCALL);
   const opened = await h.slack.waitFor('views.open', () => h.slack.calls('views.open').length > opens, 5000);
@@ -132,37 +130,12 @@ async function confirmChange(h: Harness, threadTs: string, stepId: string, actio
     },
   });
   expect(res.status).toBe(200);
-  const final = (c: RecordedCall) =>
-    c.method === 'chat.postMessage' &&
-    c.args.thread_ts === threadTs &&
-    new RegExp(`^(✅|⚠️|❌)?\\s*${title.replace(/[()]/g, '\\$&')} on lb-test(: (verified|not verified)| failed)`).test(
-      String(c.args.text ?? ''),
-    );
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const hit = h.slack.calls().slice(since).find(final);
-    if (hit) {
-      // The step's own result (its output) was posted before the verdict.
-      const output = h.slack
-        .calls()
-        .slice(since)
-        .filter(
-          (c) =>
-            (c.method === 'chat.update' || c.method === 'chat.postMessage') &&
-            JSON.stringify(c.args).includes(`${title} on lb-test`),
-        );
-      return plain(output.map((c) => `${String(c.args.text)}\n${JSON.stringify(c.args.blocks ?? [])}`).join('\n'));
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `no verdict for ${actionId}: ${h.slack
-          .calls()
-          .slice(since)
-          .map((c) => `${c.method}:${String(c.args.text ?? '')}`)
-          .join(' | ')}`,
-      );
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  // The mitigation's one reply: its output, then the verdict (posted or edited in).
+  const verdict = new RegExp(
+    `^(✅|⚠️|❌)?\\s*${title.replace(/[()]/g, '\\$&')} on lb-test(: (verified|not verified)| failed)`,
+  );
+  const reply = await h.slack.waitForReply(CHANNEL, threadTs, (m) => verdict.test(String(m.text ?? '')), 30_000);
+  return plain(`${String(reply.text)}\n${JSON.stringify(reply.blocks ?? [])}`);
 }
 
 describeWithHosts('every shipped binding through the real bot', (hosts) => {

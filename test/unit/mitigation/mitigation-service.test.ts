@@ -425,6 +425,31 @@ describe('MitigationService.confirm (the submission)', () => {
     expect(next.kind).toBe('ran');
   });
 
+  it('tells its observer each phase, in order, and calls nothing up into Slack (#20 §2)', async () => {
+    const w = await world();
+    const told: string[] = [];
+    const out = await w.service.confirm(await submission(w, 'restart'), {
+      queued: (ahead) => told.push(`queued ${ahead}`),
+      started: (built) => told.push(`started ${built.actionId}`),
+      ran: (o) => told.push(`ran ${o.kind} exit ${o.kind === 'ran' ? o.result.exitCode : '-'}`),
+      verifying: () => told.push(`verifying after ${w.sleeps.length} sleeps`),
+    });
+    expect(out.kind).toBe('ran');
+    expect(told).toEqual(['started restart', 'ran ran exit 0', 'verifying after 0 sleeps']);
+  });
+
+  it('tells no "verifying" when the command failed (nothing is read back), and nothing when refused', async () => {
+    const w = await world({ answer: (cmd) => (cmd.includes('state drain') ? { exitCode: 1 } : {}) });
+    const told: string[] = [];
+    const observer = { ran: () => told.push('ran'), verifying: () => told.push('verifying') };
+    expect((await w.service.confirm(await submission(w, 'drain'), observer)).kind).toBe('failed');
+    expect(told).toEqual(['ran']);
+    // a refusal runs nothing and tells nothing
+    const refused = await w.service.confirm(await submission(w, 'drain', { user: INTERN }), observer);
+    expect(refused.kind).toBe('refused');
+    expect(told).toEqual(['ran']);
+  });
+
   it('asks Alertmanager again: a resolved alert needs the second confirmation', async () => {
     const w = await world({ alertActive: false });
     expect(refusedCode(await w.service.confirm(await submission(w, 'drain')))).toBe('ALERT_RESOLVED');

@@ -1,7 +1,13 @@
 /** The mitigation renderers: structured refusals and outcomes become Slack text here, and only here (#15). */
 import { PilotError } from '../../../src/errors';
 import type { MitigationOutcome } from '../../../src/mitigation/mitigation-service';
-import { formatGrantees, refusalText, renderMitigationOutcome } from '../../../src/slack/blocks/mitigation';
+import {
+  formatGrantees,
+  refusalText,
+  renderMitigationOutcome,
+  renderMitigationReply,
+  renderVerifying,
+} from '../../../src/slack/blocks/mitigation';
 
 const view = { action: { id: 'restart', title: 'Restart HAProxy' }, user: 'U0ONCALL01', reason: 'web2 <flaps>' };
 const built = (command: string, actionId = 'restart') => ({ actionId, command, params: {} });
@@ -135,5 +141,37 @@ describe('renderMitigationOutcome', () => {
     expect(JSON.stringify(rendered?.message.blocks)).toContain(
       "haproxy -c -f /etc/haproxy/haproxy.cfg\\nunknown keyword 'bogus'",
     );
+  });
+});
+
+describe('a mitigation in one reply (#20 §2)', () => {
+  const step = {
+    text: 'Restart HAProxy on lb-1: ok',
+    blocks: [
+      { type: 'section' as const, text: { type: 'mrkdwn' as const, text: '*Restart HAProxy* on `lb-1` — ✅ exit 0' } },
+      { type: 'section' as const, text: { type: 'mrkdwn' as const, text: '```restarted```' } },
+    ],
+  };
+
+  it('shows the output with a "verifying" line while the host is read back', () => {
+    const shown = renderVerifying(step, 'lb-<1>');
+    expect(shown.text).toBe(step.text);
+    expect(shown.blocks?.slice(0, 2)).toEqual(step.blocks);
+    expect(JSON.stringify(shown.blocks?.[2])).toContain('Verifying: reading `lb-&lt;1&gt;` back');
+  });
+
+  it('ends as the output followed by the verdict, with the verdict as its text', () => {
+    const verdict = renderMitigationOutcome(view, {
+      kind: 'ran',
+      host: 'lb-1',
+      command: 'x',
+      verification: { verified: true, why: 'new process pid 2 (was 1)' },
+    });
+    const reply = renderMitigationReply(step, verdict?.message);
+    expect(reply.text).toBe(verdict?.message.text);
+    expect(reply.text).toMatch(/^Restart HAProxy on lb-1: verified, new process pid 2/);
+    expect(reply.blocks).toEqual([...step.blocks, ...(verdict?.message.blocks ?? [])]);
+    // nothing more to say (the step's own reply said why it could not run): the step's message as it is
+    expect(renderMitigationReply(step, undefined)).toBe(step);
   });
 });
