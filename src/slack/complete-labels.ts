@@ -21,6 +21,7 @@ import {
 } from './blocks/complete-labels';
 import { escapeMrkdwn, inlineCode } from './blocks/format';
 import type { IncidentPresenter } from './incident-presenter';
+import { onClick } from './on-click';
 import { resolveIncident } from './steps';
 import { tellUser } from './tell-user';
 
@@ -51,25 +52,15 @@ function fieldsFor(deps: Pick<CompleteLabelsFeatureDeps, 'config' | 'runbooks'>,
 export function registerCompleteLabels(app: App, deps: CompleteLabelsFeatureDeps): void {
   app.action<BlockAction<ButtonAction>>(
     actionIdPattern(ActionId.CompleteLabels),
-    async ({ ack, body, action, client }) => {
-      await ack();
-      try {
-        const incident = await resolveIncident(deps, action.value, body.channel?.id);
-        if (incident.alert.missingLabels.length === 0)
-          throw new PilotError('STEP_UNKNOWN', `incident #${incident.id} has every label already`);
-        await client.views.open({
-          trigger_id: body.trigger_id,
-          view: completeLabelsModal(incident, fieldsFor(deps, incident)),
-        });
-      } catch (err) {
-        await tellUser(
-          deps,
-          client,
-          { user: body.user.id, channel: body.channel?.id, threadTs: body.message?.thread_ts },
-          err,
-        );
-      }
-    },
+    onClick(deps, async ({ body, action, client, place }) => {
+      const incident = await resolveIncident(deps, action.value, place.channel);
+      if (incident.alert.missingLabels.length === 0)
+        throw new PilotError('STEP_UNKNOWN', `incident #${incident.id} has every label already`);
+      await client.views.open({
+        trigger_id: body.trigger_id,
+        view: completeLabelsModal(incident, fieldsFor(deps, incident)),
+      });
+    }),
   );
 
   app.view<SlackViewAction>(CallbackId.CompleteLabels, async ({ ack, body, view, client }) => {

@@ -34,6 +34,7 @@ import {
   silenceModal,
 } from './blocks/observe';
 import type { IncidentPresenter } from './incident-presenter';
+import { onClick } from './on-click';
 import { resolveIncident } from './steps';
 import { tellUser } from './tell-user';
 
@@ -91,11 +92,10 @@ export function observeFeature(deps: ObserveDeps): ObserveFeature {
 
 /** Registers the Silence, Expire silence and Graph buttons and the silence modal. */
 export function registerObserve(app: App, deps: ObserveDeps): void {
-  app.action<BlockAction<ButtonAction>>(actionIdPattern(ActionId.Silence), async ({ ack, body, action, client }) => {
-    await ack();
-    const user = body.user.id;
-    try {
-      const incident = await resolveIncident(deps, action.value, body.channel?.id);
+  app.action<BlockAction<ButtonAction>>(
+    actionIdPattern(ActionId.Silence),
+    onClick(deps, async ({ body, action, client, user, place }) => {
+      const incident = await resolveIncident(deps, action.value, place.channel);
       if (!deps.alertmanager.configured) throw notConfigured('Silences', 'alertmanager');
       await ensureMaySilence(deps, user, incident);
       const labels = alertLabels(incident.alert);
@@ -119,10 +119,8 @@ export function registerObserve(app: App, deps: ObserveDeps): void {
           ...(covers !== undefined ? { covers } : {}),
         }),
       });
-    } catch (err) {
-      await tellUser(deps, client, { user, channel: body.channel?.id, threadTs: body.message?.thread_ts }, err);
-    }
-  });
+    }),
+  );
 
   app.view<SlackViewAction>(CallbackId.CreateSilence, async ({ ack, body, view, client }) => {
     const form = readSilenceForm(view.state.values, deps.now());
@@ -170,50 +168,33 @@ export function registerObserve(app: App, deps: ObserveDeps): void {
 
   app.action<BlockAction<ButtonAction>>(
     actionIdPattern(ActionId.ExpireSilence),
-    async ({ ack, body, action, client }) => {
-      await ack();
-      const user = body.user.id;
-      let incident: Incident;
-      let silence: IncidentSilence;
-      try {
-        const v = decodeSilenceValue(action.value);
-        if (!v) throw new PilotError('STEP_UNKNOWN', 'this button does not belong to a known silence');
-        incident = await resolveIncident(deps, JSON.stringify({ i: v.incidentId, s: '' }), body.channel?.id);
-        const found = incident.silences?.find((s) => s.id === v.silenceId);
-        if (!found)
-          throw new PilotError('STEP_UNKNOWN', `silence ${v.silenceId} was not made for incident #${incident.id}`);
-        if (found.expiredAt)
-          throw new PilotError(
-            'STEP_UNKNOWN',
-            `silence ${found.id} was already expired (${formatUtc(found.expiredAt)})`,
-          );
-        silence = found;
-        if (!deps.alertmanager.configured) throw notConfigured('Expiring a silence', 'alertmanager');
-        await ensureMaySilence(deps, user, incident);
-      } catch (err) {
-        await tellUser(deps, client, { user, channel: body.channel?.id, threadTs: body.message?.thread_ts }, err);
-        return;
-      }
+    onClick(deps, async ({ action, user, place }) => {
+      const v = decodeSilenceValue(action.value);
+      if (!v) throw new PilotError('STEP_UNKNOWN', 'this button does not belong to a known silence');
+      const incident = await resolveIncident(deps, JSON.stringify({ i: v.incidentId, s: '' }), place.channel);
+      const silence = incident.silences?.find((s) => s.id === v.silenceId);
+      if (!silence)
+        throw new PilotError('STEP_UNKNOWN', `silence ${v.silenceId} was not made for incident #${incident.id}`);
+      if (silence.expiredAt)
+        throw new PilotError(
+          'STEP_UNKNOWN',
+          `silence ${silence.id} was already expired (${formatUtc(silence.expiredAt)})`,
+        );
+      if (!deps.alertmanager.configured) throw notConfigured('Expiring a silence', 'alertmanager');
+      await ensureMaySilence(deps, user, incident);
       await expireSilence(deps, incident, silence, user);
-    },
+    }),
   );
 
-  app.action<BlockAction<ButtonAction>>(actionIdPattern(ActionId.Graph), async ({ ack, body, action, client }) => {
-    await ack();
-    try {
-      await deps.scheduler.countClick?.(body.user.id);
-      const incident = await resolveIncident(deps, action.value, body.channel?.id);
+  app.action<BlockAction<ButtonAction>>(
+    actionIdPattern(ActionId.Graph),
+    onClick(deps, async ({ action, user, place }) => {
+      await deps.scheduler.countClick?.(user);
+      const incident = await resolveIncident(deps, action.value, place.channel);
       if (!deps.prometheus.configured) throw notConfigured('Graphs', 'prometheus');
       await postGraph(deps, incident);
-    } catch (err) {
-      await tellUser(
-        deps,
-        client,
-        { user: body.user.id, channel: body.channel?.id, threadTs: body.message?.thread_ts },
-        err,
-      );
-    }
-  });
+    }),
+  );
 }
 
 /** Silencing follows the mitigation access rule, unless `alertmanager.silenceOpenToAll` opens it to everyone. */

@@ -15,7 +15,7 @@ import type { RunbookRegistry } from '../runbook/load-runbooks';
 import { ActionId, actionIdPattern, decodeHostPick } from './action-ids';
 import { escapeMrkdwn, truncate } from './blocks/format';
 import type { IncidentPresenter } from './incident-presenter';
-import { tellUser } from './tell-user';
+import { onClick } from './on-click';
 
 /** What picking an incident's host needs (the select, and `/incident host`). */
 export interface PickHostDeps {
@@ -70,20 +70,14 @@ export async function pickIncidentHost(
 export function registerPickHost(app: App, deps: PickHostDeps): void {
   app.action<BlockAction<StaticSelectAction>>(
     actionIdPattern(ActionId.PickHost),
-    async ({ ack, body, action, client }) => {
-      await ack();
-      const place = { user: body.user.id, channel: body.channel?.id, threadTs: body.message?.thread_ts };
-      try {
-        // The option's value is never trusted: the incident is looked up in this channel, the host checked against
-        // the incident's own choices.
-        const pick = decodeHostPick(action.selected_option?.value);
-        const incident = pick ? await deps.store.get(pick.incidentId) : undefined;
-        if (!pick || !incident || incident.channel !== body.channel?.id)
-          throw new PilotError('INCIDENT_UNKNOWN', 'this menu does not belong to a known incident in this channel');
-        await pickIncidentHost(deps, incident, pick.host, body.user.id);
-      } catch (err) {
-        await tellUser(deps, client, place, err);
-      }
-    },
+    onClick(deps, async ({ action, user, place }) => {
+      // The option's value is never trusted: the incident is looked up in this channel, the host checked against
+      // the incident's own choices.
+      const pick = decodeHostPick(action.selected_option?.value);
+      const incident = pick ? await deps.store.get(pick.incidentId) : undefined;
+      if (!pick || !incident || incident.channel !== place.channel)
+        throw new PilotError('INCIDENT_UNKNOWN', 'this menu does not belong to a known incident in this channel');
+      await pickIncidentHost(deps, incident, pick.host, user);
+    }),
   );
 }

@@ -31,8 +31,8 @@ import {
   type StepView,
 } from './blocks/step-result';
 import type { IncidentPresenter } from './incident-presenter';
+import { onClick } from './on-click';
 import { RUNNING_NOTICE_DELAY_MS, StepReply } from './step-reply';
-import { tellUser } from './tell-user';
 import { postTimeline, type TimelineDeps } from './timeline';
 
 /** What running a step and showing it in the thread needs (runAndReport). */
@@ -138,84 +138,52 @@ export function checkRunStepId(actionId: string, value: unknown): void {
 
 /** Registers the step, checklist, timeline and refresh buttons. */
 export function registerSteps(app: App, deps: StepFeatureDeps): void {
-  app.action<BlockAction<ButtonAction>>(actionIdPattern(ActionId.RunStep), async ({ ack, body, action, client }) => {
-    await ack();
-    const user = body.user.id;
-    const channel = body.channel?.id;
-    let click: ResolvedClick;
-    try {
+  app.action<BlockAction<ButtonAction>>(
+    actionIdPattern(ActionId.RunStep),
+    onClick(deps, async ({ body, action, client, user, place }) => {
       checkRunStepId(action.action_id, action.value);
-      click = await resolveClick(deps, action.value, channel, true);
-    } catch (err) {
-      await tellUser(deps, client, { user, channel, threadTs: body.message?.thread_ts }, err);
-      return;
-    }
-    const { incident, step } = click;
-    const spec = click.action as ActionSpec;
-    if (spec.risk === 'change') {
-      // Every guard (a resolved incident included) is the mitigation plan's, recorded there.
-      if (!deps.requestMitigation) {
-        await tellUser(
-          deps,
-          client,
-          { user, channel, threadTs: incident.threadTs },
-          new PilotError('NOT_ALLOWED', `${spec.title} is not enabled on this bot`),
-        );
+      const { incident, step, action: spec } = await resolveClick(deps, action.value, place.channel, true);
+      if (!spec) throw new PilotError('ACTION_UNKNOWN', `step ${step.id} has no action`);
+      if (spec.risk === 'change') {
+        // Every guard (a resolved incident included) is the mitigation plan's, recorded there.
+        if (!deps.requestMitigation) throw new PilotError('NOT_ALLOWED', `${spec.title} is not enabled on this bot`);
+        await deps.requestMitigation({ incident, step, action: spec, user, triggerId: body.trigger_id, client });
         return;
       }
-      await deps.requestMitigation({ incident, step, action: spec, user, triggerId: body.trigger_id, client });
-      return;
-    }
-    await deps.runAndReport({ incident, step, action: spec, user });
-  });
+      await deps.runAndReport({ incident, step, action: spec, user });
+    }),
+  );
 
-  app.action<BlockAction<ButtonAction>>(actionIdPattern(ActionId.CheckStep), async ({ ack, body, action, client }) => {
-    await ack();
-    const user = body.user.id;
-    try {
-      const { incident, step } = await resolveClick(deps, action.value, body.channel?.id, false);
+  app.action<BlockAction<ButtonAction>>(
+    actionIdPattern(ActionId.CheckStep),
+    onClick(deps, async ({ action, user, place }) => {
+      const { incident, step } = await resolveClick(deps, action.value, place.channel, false);
       if (step.kind !== 'checklist') throw new PilotError('STEP_UNKNOWN', `step ${step.id} is not a checklist step`);
       const at = deps.now().toISOString();
       await deps.store.setStep(incident.id, step.id, { state: 'done', by: user, at });
       await deps.store.appendTimeline(incident.id, 'checklist.done', user, { stepId: step.id, title: step.title }, at);
       await deps.presenter.refresh(incident.id);
-    } catch (err) {
-      await tellUser(deps, client, { user, channel: body.channel?.id, threadTs: body.message?.thread_ts }, err);
-    }
-  });
+    }),
+  );
 
-  app.action<BlockAction<ButtonAction>>(actionIdPattern(ActionId.Refresh), async ({ ack, body, action, client }) => {
-    await ack();
-    try {
-      await deps.scheduler.countClick?.(body.user.id);
+  app.action<BlockAction<ButtonAction>>(
+    actionIdPattern(ActionId.Refresh),
+    onClick(deps, async ({ action, user, place }) => {
+      await deps.scheduler.countClick?.(user);
       // A click on Refresh asks Alertmanager again rather than showing its cached answer.
-      await deps.presenter.refresh((await resolveIncident(deps, action.value, body.channel?.id)).id, {
+      await deps.presenter.refresh((await resolveIncident(deps, action.value, place.channel)).id, {
         recheckAlert: true,
       });
-    } catch (err) {
-      await tellUser(
-        deps,
-        client,
-        { user: body.user.id, channel: body.channel?.id, threadTs: body.message?.thread_ts },
-        err,
-      );
-    }
-  });
+    }),
+  );
 
-  app.action<BlockAction<ButtonAction>>(actionIdPattern(ActionId.Timeline), async ({ ack, body, action, client }) => {
-    await ack();
-    try {
-      await deps.scheduler.countClick?.(body.user.id);
-      await postTimeline(deps, await resolveIncident(deps, action.value, body.channel?.id));
-    } catch (err) {
-      await tellUser(
-        deps,
-        client,
-        { user: body.user.id, channel: body.channel?.id, threadTs: body.message?.thread_ts },
-        err,
-      );
-    }
-  });
+  app.action<BlockAction<ButtonAction>>(
+    actionIdPattern(ActionId.Timeline),
+    onClick(deps, async ({ action, user, place }) => {
+      await deps.scheduler.countClick?.(user);
+      await postTimeline(deps, await resolveIncident(deps, action.value, place.channel));
+    }),
+  );
 }
 
 /**
