@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { templatePlaceholders } from './command-template';
 import type { ActionSpec, ParamSpec } from './types';
+import { VerdictSpecSchema } from './verdicts';
 
 /** Action and parameter ids: short, lower-case, safe in Slack action values and log lines. */
 export const actionIdPattern = /^[a-z][a-z0-9-]{0,47}$/;
@@ -48,8 +49,13 @@ export const ActionSpecSchema = z
     outputCap: z.number().int().min(256).max(1_048_576),
     render: z.enum(['text', 'backend-state']).optional(),
     verify: z.enum(['haproxy', 'command']).optional(),
+    triage: z.boolean().optional(),
+    verdicts: VerdictSpecSchema.optional(),
   })
   .superRefine((a, ctx) => {
+    // Triage runs without a person: never a command that changes the host.
+    if (a.triage === true && a.risk !== 'read')
+      ctx.addIssue({ code: 'custom', message: 'only a read action may be marked triage: true', path: ['triage'] });
     for (const [name, p] of Object.entries(a.params)) {
       if (p.optional !== true && p.default === undefined && p.from === 'input') {
         ctx.addIssue({

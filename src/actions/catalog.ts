@@ -6,6 +6,7 @@
 
 import { haproxyReadActions } from './catalog-haproxy';
 import { nodeActions } from './catalog-node';
+import { withVerdicts } from './catalog-verdicts';
 import { HAS_SYSTEMD, PATH_PRELUDE, STATS_SOCKET } from './shell-snippets';
 import type { ActionSpec, ParamSpec } from './types';
 
@@ -65,7 +66,7 @@ function setServerState(state: 'drain' | 'maint' | 'ready', title: string, descr
   };
 }
 
-export const builtinActions: ActionSpec[] = [
+const actions: ActionSpec[] = [
   {
     id: 'log-tail',
     title: 'Tail the HAProxy log',
@@ -190,10 +191,14 @@ export const builtinActions: ActionSpec[] = [
       'command -v timeout >/dev/null 2>&1 || { echo "timeout is not installed"; exit 127; }',
       'command -v bash >/dev/null 2>&1 || { echo "bash is not installed (needed for /dev/tcp)"; exit 127; }',
       // The address and port are positional arguments of the inner shell: never part of its code.
+      // Milliseconds from GNU date's %N (busybox prints a literal N: the time is then left out).
+      'now_ms() { t=$(date +%s%N 2>/dev/null); case "$t" in ""|*[!0-9]*) echo "";; *) echo $((t / 1000000));; esac; }',
+      't0=$(now_ms)',
       'err=$(timeout "$T" bash -c \'exec 3<>"/dev/tcp/$1/$2"\' connect "$A" "$P" 2>&1); rc=$?',
-      'if [ $rc -eq 0 ]; then echo "connected";',
+      't1=$(now_ms); IN=""; [ -n "$t0" ] && [ -n "$t1" ] && IN=" in $((t1 - t0)) ms"',
+      'if [ $rc -eq 0 ]; then echo "connected$IN";',
       'elif [ $rc -eq 124 ]; then echo "timed out after ${T}s";',
-      'else case "$err" in *refused*) echo "refused";; *) echo "failed: ${err##*: }";; esac; fi',
+      'else case "$err" in *refused*) echo "refused$IN";; *) echo "failed$IN: ${err##*: }";; esac; fi',
       'if [ -n "$HP" ]; then',
       '  case "$A" in *:*) U="http://[$A]:$P$HP";; *) U="http://$A:$P$HP";; esac',
       '  if command -v curl >/dev/null 2>&1; then echo "== HTTP GET $U"; curl -sS -o /dev/null -m "$T" -w \'HTTP %{http_code} in %{time_total}s\\n\' "$U" 2>&1;',
@@ -320,3 +325,6 @@ export const builtinActions: ActionSpec[] = [
   ...haproxyReadActions,
   ...nodeActions,
 ];
+
+/** The built-in catalog: every action with its verdict rules and triage mark (catalog-verdicts.ts). */
+export const builtinActions: ActionSpec[] = actions.map(withVerdicts);

@@ -10,6 +10,8 @@
  */
 export type ParamSource = string;
 
+import type { VerdictSpec } from './verdicts';
+
 /** Validation types. Every value is checked against its type before it reaches a command. */
 export type ParamType =
   | 'name' // HAProxy proxy/server names, service names: [A-Za-z0-9._:-]{1,64}
@@ -52,6 +54,10 @@ export interface ActionSpec {
   verify?: 'haproxy' | 'command';
   /** How the result is shown: plain text, or a parser that turns output into a table. */
   render?: 'text' | 'backend-state';
+  /** A read action the bot runs by itself when an incident opens (the binding may choose others or none). */
+  triage?: boolean;
+  /** Rules that turn its output into a verdict (ok, warn, problem and one line): see verdicts.ts. */
+  verdicts?: VerdictSpec;
 }
 
 /** A command ready to run: the final shell string and the validated parameter values that went into it. */

@@ -20,6 +20,7 @@ import type {
   StepLease,
   StoreTx,
   TransactionOptions,
+  TriageClaim,
 } from './store';
 import {
   auditRowValues,
@@ -132,6 +133,18 @@ export const PG_MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: 
       ALTER TABLE steps ADD COLUMN owner TEXT;
       ALTER TABLE steps ADD COLUMN lease_until TEXT;
       CREATE INDEX steps_by_lease ON steps(lease_until) WHERE lease_until IS NOT NULL;`,
+  },
+  {
+    version: 4,
+    name: 'triage claims',
+    sql: `
+      -- Who took an incident's triage: one replica triages it, once (see claimTriage).
+      CREATE TABLE triage_claims (
+        incident_id BIGINT PRIMARY KEY REFERENCES incidents(id),
+        owner TEXT NOT NULL,
+        at TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('run','skip'))
+      );`,
   },
 ];
 
@@ -284,6 +297,17 @@ class PgOps implements StoreTx {
        WHERE id = $3 AND message_ts IS NULL
          AND (post_claim_until IS NULL OR post_claim_until <= $4 OR post_claim_owner = $1)`,
       [claim.owner, claim.until, id, now],
+    );
+    return (res.rowCount ?? 0) > 0;
+  }
+
+  async claimTriage(incidentId: number, claim: TriageClaim, opts: { afterSkip?: boolean } = {}): Promise<boolean> {
+    // A skipped triage may be taken over once, by a run a person asked for; nothing else replaces a claim.
+    const over = opts.afterSkip && claim.state === 'run' ? `WHERE triage_claims.state = 'skip'` : 'WHERE FALSE';
+    const res = await this.q.query(
+      `INSERT INTO triage_claims (incident_id, owner, at, state) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (incident_id) DO UPDATE SET owner = excluded.owner, at = excluded.at, state = excluded.state ${over}`,
+      [incidentId, claim.owner, claim.at, claim.state],
     );
     return (res.rowCount ?? 0) > 0;
   }

@@ -59,6 +59,13 @@ export interface PostClaim {
   until: string;
 }
 
+/** Who takes an incident's triage, when, and whether it runs or is skipped (a storm, the host's budget). */
+export interface TriageClaim {
+  owner: string;
+  at: string;
+  state: 'run' | 'skip';
+}
+
 /** The timeline event written with a step's state. */
 export interface StepEventRecord {
   type: TimelineType;
@@ -89,6 +96,12 @@ export interface StoreOps {
    * opener died before posting, or its post failed. Oldest first, at most `limit`.
    */
   unpostedIncidents(now: string, limit?: number): Promise<Incident[]>;
+  /**
+   * Claims an incident's triage: `run` when it has had none (or, with `afterSkip`, when it was skipped and a person
+   * asks for it), `skip` when it has had none. One conditional write: of replicas asking at once, one gets it, so an
+   * incident is triaged (or skipped) once.
+   */
+  claimTriage(incidentId: number, claim: TriageClaim, opts?: { afterSkip?: boolean }): Promise<boolean>;
   /**
    * Resolves an incident that is still open; undefined when it is not (any more): of two replicas resolving the same
    * incident at once, one gets it and posts the summary.
@@ -264,6 +277,13 @@ const MIGRATIONS: string[] = [
   `ALTER TABLE steps ADD COLUMN owner TEXT;
    ALTER TABLE steps ADD COLUMN lease_until TEXT;
    CREATE INDEX steps_by_lease ON steps(lease_until) WHERE lease_until IS NOT NULL;`,
+  // Who took an incident's triage: one replica triages it, once (see claimTriage).
+  `CREATE TABLE triage_claims (
+     incident_id INTEGER PRIMARY KEY REFERENCES incidents(id),
+     owner TEXT NOT NULL,
+     at TEXT NOT NULL,
+     state TEXT NOT NULL CHECK (state IN ('run','skip'))
+   );`,
 ];
 
 /**
@@ -377,6 +397,18 @@ class SqliteOps {
            AND (post_claim_until IS NULL OR post_claim_until <= ? OR post_claim_owner = ?)`,
       )
       .run(claim.owner, claim.until, id, now, claim.owner);
+    return info.changes > 0;
+  }
+
+  claimTriage(incidentId: number, claim: TriageClaim, opts: { afterSkip?: boolean } = {}): boolean {
+    // A skipped triage may be taken over once, by a run a person asked for; nothing else replaces a claim.
+    const over = opts.afterSkip && claim.state === 'run' ? `WHERE triage_claims.state = 'skip'` : 'WHERE 0';
+    const info = this.db
+      .prepare(
+        `INSERT INTO triage_claims (incident_id, owner, at, state) VALUES (?, ?, ?, ?)
+         ON CONFLICT (incident_id) DO UPDATE SET owner = excluded.owner, at = excluded.at, state = excluded.state ${over}`,
+      )
+      .run(incidentId, claim.owner, claim.at, claim.state);
     return info.changes > 0;
   }
 
@@ -642,6 +674,7 @@ export class SqliteIncidentStore implements IncidentStore {
       update: async (id, patch) => ops.update(id, patch),
       claimPost: async (id, claim, now) => ops.claimPost(id, claim, now),
       unpostedIncidents: async (now, limit) => ops.unpostedIncidents(now, limit),
+      claimTriage: async (id, claim, opts) => ops.claimTriage(id, claim, opts),
       resolveOpen: async (id, patch) => ops.resolveOpen(id, patch),
       markRepeatNotified: async (id, at, notBefore) => ops.markRepeatNotified(id, at, notBefore),
       setStep: async (id, stepId, state) => ops.setStep(id, stepId, state),
@@ -691,6 +724,10 @@ export class SqliteIncidentStore implements IncidentStore {
   async claimPost(id: number, claim: PostClaim, now: string): Promise<boolean> {
     while (this.busy) await this.busy;
     return this.ops.claimPost(id, claim, now);
+  }
+  async claimTriage(incidentId: number, claim: TriageClaim, opts?: { afterSkip?: boolean }): Promise<boolean> {
+    while (this.busy) await this.busy;
+    return this.ops.claimTriage(incidentId, claim, opts);
   }
   async unpostedIncidents(now: string, limit?: number): Promise<Incident[]> {
     while (this.busy) await this.busy;

@@ -7,6 +7,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { ActionSpecSchema, actionIdPattern } from '../actions/action-spec-schema';
 import { PilotError } from '../errors';
+import { CauseRuleSchema } from '../triage/causes';
 import type { RunbookBinding, Section } from './types';
 
 const labelName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a Prometheus label name');
@@ -54,6 +55,22 @@ export const RunbookBindingSchema = z.strictObject({
     .optional(),
   titles: z.record(z.string().min(1), z.string().min(1).max(75, 'button titles are at most 75 characters')).optional(),
   actions: z.array(ActionSpecSchema).optional(),
+  /**
+   * Triage when an incident opens: `false` turns it off; `steps` lists the step ids to run (default: every step
+   * whose action the catalog marks `triage: true`); `causes` combine their verdicts into the likely cause.
+   */
+  triage: z
+    .union([
+      z.literal(false),
+      z.strictObject({
+        steps: z
+          .array(z.string().regex(/^(diagnosis|mitigation)-[a-z0-9-]+$/, 'must be a step id'))
+          .min(1)
+          .optional(),
+        causes: z.array(CauseRuleSchema).optional(),
+      }),
+    ])
+    .optional(),
 });
 
 /** Parses and validates a binding's YAML text; `file` is named in every error. Pure. */

@@ -74,7 +74,36 @@ export function resolveSteps(
   for (const key of Object.keys(binding?.titles ?? {})) {
     if (!steps.some((s) => s.id === key)) fail(`titles names step "${key}", which does not exist`);
   }
+  if (binding?.triage) checkTriage(binding.triage, steps, [...catalog, ...(binding.actions ?? [])], fail);
   return steps;
+}
+
+/**
+ * A binding's triage must name steps that exist and read (triage runs without a person), and its cause rules must
+ * name actions of this runbook: a typo would otherwise make a rule that never holds.
+ */
+function checkTriage(
+  triage: Exclude<NonNullable<RunbookBinding['triage']>, false>,
+  steps: readonly Step[],
+  actions: readonly ActionSpec[],
+  fail: (msg: string) => never,
+): void {
+  const spec = (id: string) => actions.find((a) => a.id === id);
+  for (const id of triage.steps ?? []) {
+    const step = steps.find((s) => s.id === id);
+    if (!step) fail(`triage.steps names step "${id}", which does not exist`);
+    else if (!step.actions.some((a) => spec(a)?.risk === 'read'))
+      fail(`triage.steps names step "${id}", which has no read action: triage never runs a host-changing step`);
+  }
+  const used = new Set(steps.flatMap((s) => s.actions));
+  (triage.causes ?? []).forEach((rule, i) => {
+    for (const key of Object.keys(rule.when)) {
+      const actionId = key.split('.')[0];
+      if (!used.has(actionId)) fail(`triage.causes.${i} tests "${actionId}", which is no step's action here`);
+    }
+    if (rule.action && !used.has(rule.action))
+      fail(`triage.causes.${i} points to action "${rule.action}", which is no step's action here`);
+  });
 }
 
 /**

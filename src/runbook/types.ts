@@ -1,5 +1,6 @@
 /** Runbooks and their steps, as data. */
 import type { ActionSpec } from '../actions/types';
+import type { CauseRule } from '../triage/causes';
 
 export type Section = 'diagnosis' | 'mitigation';
 
@@ -67,6 +68,8 @@ export interface RunbookBinding {
   titles?: Record<string, string>;
   /** Actions this runbook brings along (same shape and validation as the catalog's), so a new alert needs no core change. */
   actions?: ActionSpec[];
+  /** Triage on open: off (`false`), or its steps (default: the catalog's `triage: true` actions) and cause rules. */
+  triage?: false | { steps?: string[]; causes?: CauseRule[] };
 }
 
 /** A runbook ready to use: the document, its binding and the resolved steps. */

@@ -253,6 +253,35 @@ function contract(make: Make): void {
     expect((await store.timeline(incident.id)).map((e) => e.type)).toEqual(['step.started']);
   });
 
+  it('triages an incident once: one claim of many at once, a skipped triage taken over once by a person’s run (#22)', async () => {
+    const { incident } = await store.openOrGet({ alert, channel: 'C1', threadTs: '1.1', at });
+    const claims = await Promise.all(
+      ['A', 'B', 'C'].map((owner) => store.claimTriage(incident.id, { owner, at, state: 'run' })),
+    );
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    // run: never again, not even "after a skip"
+    expect(await store.claimTriage(incident.id, { owner: 'D', at: later(5), state: 'run' }, { afterSkip: true })).toBe(
+      false,
+    );
+    const other = await store.openOrGet({
+      alert: firingAlert({ fingerprint: 'f-triage' }),
+      channel: 'C1',
+      threadTs: '2.2',
+      at,
+    });
+    expect(await store.claimTriage(other.incident.id, { owner: 'A', at, state: 'skip' })).toBe(true);
+    expect(await store.claimTriage(other.incident.id, { owner: 'B', at, state: 'run' })).toBe(false);
+    const runs = await Promise.all(
+      ['B', 'C'].map((owner) =>
+        store.claimTriage(other.incident.id, { owner, at: later(9), state: 'run' }, { afterSkip: true }),
+      ),
+    );
+    expect(runs.filter(Boolean)).toHaveLength(1);
+    expect(
+      await store.claimTriage(other.incident.id, { owner: 'D', at: later(9), state: 'run' }, { afterSkip: true }),
+    ).toBe(false);
+  });
+
   it('lets one replica post an incident’s message: the opener’s claim, until it expires or the message is posted', async () => {
     const { incident } = await store.openOrGet({
       alert,

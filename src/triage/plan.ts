@@ -1,0 +1,57 @@
+/**
+ * Which steps a triage runs: the binding's `triage.steps`, or by default every step whose action the catalog marks
+ * `triage: true`, once per action, in runbook order. Never a host-changing action; a command a binding brings (not
+ * in the catalog) only when the config names it in `triage.readActions`, i.e. an operator vouched that it only reads.
+ */
+import type { ActionSpec } from '../actions/types';
+import type { Runbook, Step } from '../runbook/types';
+
+export interface TriageStep {
+  step: Step;
+  action: ActionSpec;
+}
+
+export interface TriagePlan {
+  steps: TriageStep[];
+  /** Steps left out, each with why (logged; the triage message lists them). */
+  left: string[];
+}
+
+export interface PlanContext {
+  action(runbook: Runbook, actionId: string): ActionSpec | undefined;
+  /** True for the built-in catalog's actions (reviewed code), false for those a binding brings. */
+  inCatalog(actionId: string): boolean;
+  /** Actions a binding brings that the config marks as read-only (triage.readActions). */
+  readActions: readonly string[];
+}
+
+/** The triage plan of a runbook. Pure. */
+export function triagePlan(runbook: Runbook, ctx: PlanContext): TriagePlan {
+  const setting = runbook.binding?.triage;
+  if (setting === false) return { steps: [], left: [] };
+  const out: TriageStep[] = [];
+  const left: string[] = [];
+  const allowed = (a: ActionSpec) => a.risk === 'read' && (ctx.inCatalog(a.id) || ctx.readActions.includes(a.id));
+  if (setting?.steps) {
+    for (const id of setting.steps) {
+      const step = runbook.steps.find((s) => s.id === id);
+      const reads = (step?.actions ?? []).map((a) => ctx.action(runbook, a)).filter((a): a is ActionSpec => !!a);
+      const action = reads.find(allowed);
+      if (step && action) out.push({ step, action });
+      else if (reads.some((a) => a.risk === 'read'))
+        left.push(`${id}: its command is not in the catalog; list it in triage.readActions if it only reads`);
+      else left.push(`${id}: no read action`);
+    }
+    return { steps: out, left };
+  }
+  const seen = new Set<string>();
+  for (const step of runbook.steps) {
+    const action = step.actions
+      .map((a) => ctx.action(runbook, a))
+      .find((a): a is ActionSpec => !!a && a.triage === true && allowed(a));
+    if (!action || seen.has(action.id)) continue;
+    seen.add(action.id);
+    out.push({ step, action });
+  }
+  return { steps: out, left };
+}
