@@ -13,6 +13,7 @@ import { registerMitigation, requestMitigation } from '../slack/mitigation';
 import { registerObserve } from '../slack/observe';
 import { registerPickHost } from '../slack/pick-host';
 import { type MitigationAsk, registerSteps } from '../slack/steps';
+import { registerTriage } from '../slack/triage';
 import { registerUnknownActions } from '../slack/unknown-actions';
 import type { Core } from './core';
 import type { Services } from './services';
@@ -52,6 +53,7 @@ export function registerFeatures(app: App, core: Core, services: Services): void
     runAndReport,
     requestMitigation: askToMitigate,
   });
+  registerTriage(app, { triage: services.triage, store, logger, countClick: (user) => scheduler.countClick(user) });
   registerUnknownActions(app, { logger });
 }
 

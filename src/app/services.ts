@@ -6,9 +6,11 @@
 
 import type { WebClient } from '@slack/web-api';
 import { buildCommand } from '../actions/build-command';
+import { builtinActions } from '../actions/catalog';
 import { renderBackendState } from '../actions/render-backend-table';
 import type { ActionSpec } from '../actions/types';
 import type { HostConfig } from '../config/schema';
+import { MemoryClickWindow } from '../exec/click-window';
 import { runActionQuietly, runStep } from '../incident/run-step';
 import type { Alert } from '../ingest/alert';
 import { IntakeQueue } from '../ingest/intake-queue';
@@ -21,6 +23,7 @@ import { IncidentPresenter } from '../slack/incident-presenter';
 import type { MitigationFeatureDeps } from '../slack/mitigation';
 import { type ObserveDeps, observeFeature } from '../slack/observe';
 import { type ReportedStepRunner, runAndReport, type StepRunnerDeps } from '../slack/steps';
+import { TriageService } from '../slack/triage';
 import { withDeadline } from '../with-deadline';
 import type { Core } from './core';
 
@@ -38,6 +41,8 @@ export interface Services {
   runAndReport: ReportedStepRunner;
   /** What the mitigation modal and its submission use (the service, the presenter, the click lookup). */
   mitigationDeps: MitigationFeatureDeps;
+  /** Runs the triage steps when an incident opens (and a skipped triage when a person asks). */
+  triage: TriageService;
 }
 
 /** Builds the services; `client` is the bot's Slack Web API client. */
@@ -64,11 +69,15 @@ export function buildServices(core: Core, client: WebClient): Services {
     graphs: core.graphs,
   };
   const observe = observeFeature(observeDeps);
+  const triage = buildTriage(core, presenter);
   const flow = new AlertFlow(
     { config, store, runbooks, logger, now },
     presenter,
     {
-      opened: (incident) => observe.incidentOpened(incident),
+      opened: (incident) => {
+        observe.incidentOpened(incident);
+        triage.incidentOpened(incident);
+      },
       resolved: (incident) => observe.incidentResolved(incident),
     },
     { id: core.replicaId, postClaimTtlMs: core.config.replicas.postClaimSec * 1000 },
@@ -101,7 +110,28 @@ export function buildServices(core: Core, client: WebClient): Services {
     intake,
     runAndReport: reportedRun,
     mitigationDeps,
+    triage,
   };
+}
+
+/** Triage on open: the runbook's read steps through the same runner and limits as a click, into one message. */
+function buildTriage(core: Core, presenter: IncidentPresenter): TriageService {
+  const { config, store, runbooks, logger, now } = core;
+  const catalog = new Set(builtinActions.map((a) => a.id));
+  return new TriageService({
+    config,
+    store,
+    runbooks,
+    presenter,
+    runStepDeps: core.runStepDeps,
+    // The budgets are sliding minutes like the click limit, in Redis when the replicas share their limits.
+    window: core.sharedLimits?.clicks ?? new MemoryClickWindow(),
+    inCatalog: (id) => catalog.has(id),
+    alertState: core.alertState,
+    replicaId: core.replicaId,
+    logger: logger.child({ component: 'triage' }),
+    now,
+  });
 }
 
 /** Posts and keeps current the incident messages, paced per channel (shared between replicas with Redis). */

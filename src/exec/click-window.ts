@@ -8,8 +8,8 @@ import type Redis from 'ioredis';
 /** The window's length. */
 export const CLICK_WINDOW_MS = 60_000;
 
-/** A click taken, or refused with how many were accepted in the window and how long until the next one may be. */
-export type ClickVerdict = { accepted: true } | { accepted: false; recent: number; waitMs: number };
+/** A click taken (with how many the window holds now), or refused with how many were accepted in the window and how long until the next one may be. */
+export type ClickVerdict = { accepted: true; recent?: number } | { accepted: false; recent: number; waitMs: number };
 
 /** Counts a user's clicks in a sliding window. */
 export interface ClickWindow {
@@ -32,7 +32,7 @@ export class MemoryClickWindow implements ClickWindow {
     }
     recent.push(now);
     this.clicks.set(user, recent);
-    return { accepted: true };
+    return { accepted: true, recent: recent.length };
   }
 }
 
@@ -77,6 +77,6 @@ export class RedisClickWindow implements ClickWindow {
       limit,
       member,
     )) as [number, number, number];
-    return accepted === 1 ? { accepted: true } : { accepted: false, recent, waitMs };
+    return accepted === 1 ? { accepted: true, recent } : { accepted: false, recent, waitMs };
   }
 }

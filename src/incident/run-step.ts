@@ -15,7 +15,7 @@ import type { Step } from '../runbook/types';
 import { assertLabelsPresent } from './complete-labels';
 import type { InflightStep, InflightSteps } from './inflight-steps';
 import type { IncidentStore, StepEventRecord } from './store';
-import type { Incident, StepState, TimelineType } from './types';
+import type { Incident, StepState, StepVerdict, TimelineType } from './types';
 
 export interface StepScheduler {
   schedule<T>(
@@ -51,6 +51,8 @@ export interface RunStepDeps {
    * takes none.
    */
   lease?: { owner: string; ttlMs: number };
+  /** The verdict on a command's result, for actions with verdict rules (shown beside the step); absent: none. */
+  judge?(action: ActionSpec, result: ExecResult, labels: Record<string, string>): StepVerdict | undefined;
 }
 
 export interface RunStepRequest {
@@ -66,6 +68,11 @@ export interface RunStepRequest {
    * nothing is resolved or built again.
    */
   planned?: { host: HostConfig; built: BuiltCommand };
+  /**
+   * Run by the bot, not a click (triage): `user` is who the timeline names, and the per-user click limit does not
+   * count it (the triage has budgets of its own). The host's limits apply as to any step.
+   */
+  automated?: boolean;
 }
 
 /** Called as the step moves on, so the caller can show it. */
@@ -217,6 +224,8 @@ export function finalRecord(
     at: string;
     timeoutMs: number;
     details?: Record<string, unknown>;
+    /** The verdict on the command's output (an exited step only). */
+    verdict?: StepVerdict;
   },
 ): { state: StepState; event: StepEventRecord } {
   const { stepId, actionId, user: by, at } = ctx;
@@ -232,17 +241,18 @@ export function finalRecord(
     case 'exited': {
       const r = ending.result;
       const durationMs = Math.round(r.durationMs);
-      const summary = { ...base, host, exitCode: r.exitCode, durationMs, timedOut: r.timedOut };
+      const verdict = ctx.verdict ? { verdict: ctx.verdict } : {};
+      const summary = { ...base, host, exitCode: r.exitCode, durationMs, timedOut: r.timedOut, ...verdict };
       if (r.exitCode === 0 && !r.timedOut)
         return {
-          state: { state: 'ok', actionId, by, at, exitCode: 0, durationMs },
+          state: { state: 'ok', actionId, by, at, exitCode: 0, durationMs, ...verdict },
           event: event('step.finished', summary),
         };
       const error = r.timedOut
         ? `timed out after ${Math.round(ctx.timeoutMs / 1000)} s`
         : `exit ${r.exitCode ?? r.signal ?? '?'}`;
       return {
-        state: { state: 'failed', actionId, by, at, exitCode: r.exitCode, durationMs, error },
+        state: { state: 'failed', actionId, by, at, exitCode: r.exitCode, durationMs, error, ...verdict },
         event: event('step.failed', { ...summary, error }),
       };
     }
@@ -357,7 +367,7 @@ class StepRun {
 
     try {
       const result = await deps.scheduler.schedule(
-        { host: host.name, user, maxRunMs: maxRunMs(host, action) },
+        { host: host.name, ...(req.automated ? {} : { user }), maxRunMs: maxRunMs(host, action) },
         () => this.start(host, built),
         {
           onQueued: (ahead) => void this.queued(host, ahead),
@@ -470,10 +480,21 @@ class StepRun {
       at: deps.now().toISOString(),
       timeoutMs: req.action.timeoutMs,
       details: req.details,
+      verdict: ending.kind === 'exited' ? this.verdictOf(ending.result) : undefined,
     });
     await this.record(state, event);
     this.logEnd(ending, outcome);
     return outcome;
+  }
+
+  /** The action's verdict on its output; a judge that fails leaves the step without one (logged), never failed. */
+  private verdictOf(result: ExecResult): StepVerdict | undefined {
+    try {
+      return this.deps.judge?.(this.req.action, result, this.req.incident.alert.labels);
+    } catch (err) {
+      this.log.warn({ err }, 'could not judge the output; the step has no verdict');
+      return undefined;
+    }
   }
 
   private logEnd(ending: StepEnding, outcome: RunStepOutcome): void {

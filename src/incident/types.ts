@@ -6,7 +6,15 @@ export type StepState =
   | { state: 'idle' }
   | { state: 'queued'; actionId: string; by: string; at: string; ahead: number }
   | { state: 'running'; actionId: string; by: string; at: string }
-  | { state: 'ok'; actionId: string; by: string; at: string; exitCode: number; durationMs: number }
+  | {
+      state: 'ok';
+      actionId: string;
+      by: string;
+      at: string;
+      exitCode: number;
+      durationMs: number;
+      verdict?: StepVerdict;
+    }
   | {
       state: 'failed';
       actionId: string;
@@ -15,8 +23,15 @@ export type StepState =
       exitCode?: number | null;
       durationMs?: number;
       error: string;
+      verdict?: StepVerdict;
     }
   | { state: 'done'; by: string; at: string };
+
+/** What a step's output means, from its action's verdict rules: shown beside the step. */
+export interface StepVerdict {
+  level: 'ok' | 'warn' | 'problem';
+  text: string;
+}
 
 export type IncidentStatus = 'open' | 'resolved';
 
@@ -92,7 +107,12 @@ export type TimelineType =
   | 'labels.completed'
   /** A user picked the host of an incident whose alert names none (`/incident host`). */
   | 'host.chosen'
-  | 'incident.resolved';
+  | 'incident.resolved'
+  /** The bot ran the triage steps by itself when the incident opened (or a person asked for a skipped one). */
+  | 'triage.started'
+  | 'triage.finished'
+  /** Triage did not run: a storm, the host's budget, a silenced or resolved alert. */
+  | 'triage.skipped';
 
 export interface TimelineEvent {
   id: number;

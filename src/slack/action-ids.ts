@@ -12,6 +12,7 @@ export const ActionId = {
   Graph: 'incident.graph',
   CompleteLabels: 'incident.completeLabels',
   PickHost: 'incident.pickHost',
+  RunTriage: 'triage.run',
 } as const;
 
 export const CallbackId = {

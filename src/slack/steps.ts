@@ -244,7 +244,9 @@ export class StepReporter {
       outcome.kind === 'ran'
         ? safeFormat(deps, req.action, outcome.result.stdout.text, req.incident.alert.labels)
         : undefined;
-    const rendered = renderStepResult(this.view, outcome, formatted);
+    const verdict =
+      outcome.kind === 'ran' ? safeJudge(deps, req.action, outcome.result, req.incident.alert.labels) : undefined;
+    const rendered = renderStepResult(this.view, outcome, formatted, verdict);
     if (rendered.logId)
       deps.logger.error(
         { logId: rendered.logId, err: outcome.kind !== 'ran' ? outcome.error : undefined },
@@ -280,6 +282,20 @@ export async function runAndReport(deps: StepRunnerDeps, req: RunStepRequest): P
   const rendered = reporter.result(outcome);
   await reporter.finish(rendered.message, rendered.upload);
   return outcome;
+}
+
+function safeJudge(
+  deps: Pick<StepRunnerDeps, 'runStepDeps' | 'logger'>,
+  action: ActionSpec,
+  result: Parameters<NonNullable<StepRunnerDeps['runStepDeps']['judge']>>[1],
+  labels: Record<string, string>,
+) {
+  try {
+    return deps.runStepDeps.judge?.(action, result, labels);
+  } catch (err) {
+    deps.logger.warn({ err, actionId: action.id }, 'could not judge the output; shown without a verdict');
+    return undefined;
+  }
 }
 
 function safeFormat(

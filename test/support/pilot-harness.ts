@@ -84,6 +84,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     hosts: opts.hosts ?? [],
     access: { mitigate: [SRE_GROUP] },
     mitigation: { verifyDelayMs: 300, cooldownSec: 300, maxRestartsPerHour: 3 },
+    // Tests written before triage (#22) count the commands and replies of their own clicks: triage is opt-in here.
+    triage: { enabled: false },
     ...opts.config,
     // The webhook is closed unless a test opens it explicitly (alertmanager: { token: '', allowUnauthenticated: true }).
     alertmanager: { token: AM_TOKEN, ...(opts.config?.alertmanager as Record<string, unknown> | undefined) },

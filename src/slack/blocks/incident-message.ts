@@ -3,7 +3,7 @@
  */
 import type { Button, KnownBlock } from '@slack/types';
 import type { ActionSpec } from '../../actions/types';
-import type { Incident, StepState } from '../../incident/types';
+import type { Incident, StepState, StepVerdict } from '../../incident/types';
 import type { Runbook, Step } from '../../runbook/types';
 import { ActionId, checkStepActionId, encodeHostPick, encodeStepValue, runStepActionId } from '../action-ids';
 import { escapeMrkdwn, escapePlain, formatDuration, formatUtc, safeLink, truncate } from './format';
@@ -282,12 +282,19 @@ export function stateText(
     case 'running':
       return `🔄 running \`${state.actionId}\` — ${mention(state.by)}, since ${formatUtc(state.at)}`;
     case 'ok':
-      return `✅ ok \`${state.actionId}\` (exit ${state.exitCode}, ${formatDuration(state.durationMs)}) — ${mention(state.by)}, ${formatUtc(state.at)}`;
+      return `✅ ok \`${state.actionId}\` (exit ${state.exitCode}, ${formatDuration(state.durationMs)}) — ${mention(state.by)}, ${formatUtc(state.at)}${verdictLine(state.verdict)}`;
     case 'failed':
-      return `❌ failed \`${state.actionId}\`: ${escapeMrkdwn(truncate(state.error, 200))} — ${mention(state.by)}, ${formatUtc(state.at)}`;
+      return `❌ failed \`${state.actionId}\`: ${escapeMrkdwn(truncate(state.error, 200))} — ${mention(state.by)}, ${formatUtc(state.at)}${verdictLine(state.verdict)}`;
     case 'done':
       return `☑️ done — ${mention(state.by)}, ${formatUtc(state.at)}`;
   }
+}
+
+const VERDICT_ICON = { ok: '🟢', warn: '🟠', problem: '🔴' } as const;
+
+/** The step's verdict under its state, when its action has verdict rules. */
+function verdictLine(verdict: StepVerdict | undefined): string {
+  return verdict ? `\n${VERDICT_ICON[verdict.level]} _${escapeMrkdwn(truncate(verdict.text, 300))}_` : '';
 }
 
 function mention(user: string): string {

@@ -3,9 +3,12 @@ import type { KnownBlock } from '@slack/types';
 import type { ActionSpec } from '../../actions/types';
 import { userText } from '../../errors';
 import type { RunStepOutcome } from '../../incident/run-step';
+import type { StepVerdict } from '../../incident/types';
 import type { Step } from '../../runbook/types';
 import { codeBlock, escapeMrkdwn, formatDuration, truncate } from './format';
 import type { SlackMessage } from './incident-message';
+
+const VERDICT_ICON = { ok: '🟢', warn: '🟠', problem: '🔴' } as const;
 
 /** Inline output budget: a section's text is at most 3000 characters, the fence and a title take some. */
 export const INLINE_OUTPUT_CHARS = 2700;
@@ -49,7 +52,12 @@ export interface RenderedResult {
  * The result: action, host, who clicked, exit code, duration and the output in a code block. `formatted` replaces
  * the raw stdout when the action has a renderer (e.g. the backend table).
  */
-export function renderStepResult(v: StepView, outcome: RunStepOutcome, formatted?: string): RenderedResult {
+export function renderStepResult(
+  v: StepView,
+  outcome: RunStepOutcome,
+  formatted?: string,
+  verdict?: StepVerdict,
+): RenderedResult {
   const who = `<@${v.user}>`;
   const host = `\`${escapeMrkdwn(outcome.host?.name ?? v.hostName ?? '?')}\``;
   if (outcome.kind === 'refused' || outcome.kind === 'failed') {
@@ -71,7 +79,9 @@ export function renderStepResult(v: StepView, outcome: RunStepOutcome, formatted
     : ok
       ? `✅ exit 0`
       : `❌ exit ${result.exitCode ?? `signal ${result.signal ?? '?'}`}`;
-  const headline = `*${escapeMrkdwn(v.action.title)}* on ${host} — ${status} in ${formatDuration(result.durationMs)} — ${who}`;
+  // The verdict leads: what the output means, before the output itself.
+  const lead = verdict ? `${VERDICT_ICON[verdict.level]} *${escapeMrkdwn(truncate(verdict.text, 400))}*\n` : '';
+  const headline = `${lead}*${escapeMrkdwn(v.action.title)}* on ${host} — ${status} in ${formatDuration(result.durationMs)} — ${who}`;
   const stdout = formatted ?? result.stdout.text;
   const full = [stdout.trimEnd(), result.stderr.text.trim() ? `--- stderr ---\n${result.stderr.text.trimEnd()}` : '']
     .filter(Boolean)

@@ -36,7 +36,7 @@ export function describeEvent(e: TimelineEvent, runbook?: Runbook, actionTitle?:
     case 'step.started':
       return `${action} started on ${String(d.host ?? '')}`;
     case 'step.finished':
-      return `${action} finished: exit ${String(d.exitCode)}, ${formatDuration(Number(d.durationMs ?? 0))}`;
+      return `${action} finished: exit ${String(d.exitCode)}, ${formatDuration(Number(d.durationMs ?? 0))}${verdictOf(d)}`;
     case 'step.failed':
       return `${action} failed: ${String(d.error ?? d.code ?? '')}`;
     case 'step.refused':
@@ -71,7 +71,19 @@ export function describeEvent(e: TimelineEvent, runbook?: Runbook, actionTitle?:
       return `picked ${String(d.host ?? '')} as the incident's host`;
     case 'incident.resolved':
       return `incident resolved (${String(d.reason ?? '')})`;
+    case 'triage.started':
+      return `triage started: ${Array.isArray(d.steps) ? d.steps.map((s) => step(s)).join(', ') : ''}`;
+    case 'triage.finished':
+      return `triage finished in ${formatDuration(Number(d.durationMs ?? 0))}: ${d.cause ? `likely cause: ${String(d.cause)}` : 'no cause rule fits'}`;
+    case 'triage.skipped':
+      return `triage skipped: ${String(d.reason ?? '')}`;
   }
+}
+
+/** `: <verdict>` when the step's action gave one. */
+function verdictOf(d: Record<string, unknown>): string {
+  const v = d.verdict as { level?: unknown; text?: unknown } | undefined;
+  return v && typeof v.text === 'string' ? ` — ${String(v.level)}: ${v.text}` : '';
 }
 
 function actorText(actor: string, mrkdwn: boolean): string {
