@@ -297,6 +297,8 @@ export async function startReplicas(opts: ReplicaSetOptions): Promise<ReplicaSet
     writeFileSync(
       configPath,
       stringify({
+        // Triage (#22) is opt-in here: the replica tests count their own clicks' commands and replies.
+        triage: { enabled: false },
         ...opts.config,
         alertmanager: { token: AM_TOKEN, ...(opts.config.alertmanager as Record<string, unknown> | undefined) },
       }),

@@ -69,7 +69,8 @@ describeWithBrowser(
       // when
       await thread().getByRole('button', { name: 'Backend state', exact: true }).click();
       // then: the result replaces "running…" in the thread, from the real haproxy
-      const result = thread().locator('.message', { hasText: /web2\s+DOWN/ });
+      // (the triage message names web2 DOWN too; only the step's own table shows web1 UP)
+      const result = thread().locator('.message', { hasText: /web1\s+UP/ });
       await result.waitFor({ timeout: 15_000 });
       expect(await result.textContent()).toMatch(/web1\s+UP/);
       expect((await demo.pilot.deps.store.listOpen())[0].steps['diagnosis-backend-state']).toMatchObject({
