@@ -206,9 +206,9 @@ describe('TriageService', () => {
 
   it('in a storm triages no more than triage.maxPerMinute; the rest say so, and a click runs one once', async () => {
     const w = world({ triage: { maxPerMinute: 3, perHostPerMinute: 100 } });
-    const incidents = [];
+    const incidents: Incident[] = [];
     for (let i = 0; i < 6; i++) incidents.push(await w.open(`web${i}`));
-    const outs = [];
+    const outs: Awaited<ReturnType<TriageService['onOpen']>>[] = [];
     for (const i of incidents) outs.push(await w.triage.onOpen(i));
     expect(outs.filter((o) => o.kind === 'done')).toHaveLength(3);
     const skipped = outs.filter((o) => o.kind === 'skipped');
