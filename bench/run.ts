@@ -13,9 +13,12 @@
  *      replicas (bench/limits.ts; Postgres and Redis of test/support/datastores.sh, started when not running).
  *   7. Replicas: the storm and click acks through one real bot process and through two (on Postgres and Redis,
  *      behind the stand-in's load balancer), in the same run (bench/replicas.ts).
+ *   8. Triage (#22): alert → triage message complete (five read steps), and a 50-alert storm's triage budget and a
+ *      click during it (bench/triage.ts).
  *
  * Environment: BENCH_CLICKS (60), BENCH_CLICK_GAP_MS (250), BENCH_ACK_CLICKS (200), BENCH_STORM_MESSAGES (500),
- * BENCH_STORM_ALERTS (50), BENCH_ONLY (comma-separated: ssh,click,ack,storm,collection,limits,replicas),
+ * BENCH_STORM_ALERTS (50), BENCH_ONLY (comma-separated: ssh,click,ack,storm,collection,limits,replicas,triage),
+ * BENCH_TRIAGE_ALERTS (20), BENCH_TRIAGE_STORM (50),
  * BENCH_COLLECTION_RUNS (5), BENCH_LIMIT_CLICKS (500), BENCH_REPLICA_MESSAGES (200), BENCH_REPLICA_ALERTS (20),
  * BENCH_REPLICA_CLICKS (200), and the RBP_* variables of test/support/hosts.sh and datastores.sh.
  */
@@ -39,6 +42,7 @@ import { benchSharedLimits } from './limits';
 import { benchCollectionStartup } from './load-collection';
 import { benchReplicas } from './replicas';
 import { benchSsh, plainSshArgs, quantile, round, startSshMaster } from './ssh';
+import { benchTriageLatency, benchTriageStorm } from './triage';
 
 const run = promisify(execFile);
 const num = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
@@ -454,7 +458,7 @@ async function replicaRun(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const needHosts = wanted('ssh') || wanted('click') || wanted('ack');
+  const needHosts = wanted('ssh') || wanted('click') || wanted('ack') || wanted('triage');
   const hostsWereUp = spawnSync('bash', [hostsScript, 'status'], { stdio: 'ignore' }).status === 0;
   const hosts = needHosts ? loadTestHosts() : null;
   if (needHosts && !hosts)
@@ -472,6 +476,16 @@ async function main(): Promise<void> {
     if (wanted('storm')) await alertStorm(num('BENCH_STORM_MESSAGES', 500), num('BENCH_STORM_ALERTS', 50));
     if (wanted('limits')) await sharedLimits(num('BENCH_LIMIT_CLICKS', 500));
     if (wanted('replicas')) await replicaRun();
+    if (hosts && wanted('triage')) {
+      report(
+        'triage: alert → triage message complete, five read steps (goal: under 2 s)',
+        await benchTriageLatency(hosts, num('BENCH_TRIAGE_ALERTS', 20)),
+      );
+      report(
+        'triage: a 50-alert storm (budget 10 a minute) and a click during it',
+        await benchTriageStorm(hosts, num('BENCH_TRIAGE_STORM', 50)),
+      );
+    }
   } finally {
     if (needHosts && !hostsWereUp) execFileSync('bash', [hostsScript, 'stop'], { stdio: 'inherit' });
   }
