@@ -2,7 +2,8 @@
  * `npm run demo` in a real headless Chromium, against the REAL bot on the loopback test hosts (startDemo, the same
  * setup the script runs): the page shows the incident the bot opened for the Alertmanager alert; "Backend state"
  * runs over SSH and finds web2 DOWN; a checklist step is marked done; the on-call user confirms a Restart as a dry
- * run in the modal and the thread shows the commands that would have run.
+ * run in the modal and the thread shows the commands that would have run. The first incident is triaged by itself
+ * (#22): its triage message names the likely cause with the Drain button.
  *
  * Skipped with the reason printed when /usr/bin/chromium or the test hosts are missing; RBP_REQUIRE_BROWSER=1 and
  * RBP_REQUIRE_HOSTS=1 make those failures.
@@ -63,6 +64,17 @@ describeWithBrowser(
       expect(listed).toEqual(
         expect.arrayContaining(['HaproxyBackendDown', 'HaproxyHasNoAliveBackends', 'HostClockSkew']),
       );
+    });
+
+    it('triages the first incident by itself: the likely cause and its button wait in the thread (#22)', async () => {
+      // then: the one triage message, every read step judged, the cause named with the Drain button
+      const triage = thread().locator('.message', { hasText: 'Likely cause' });
+      await triage.waitFor({ timeout: 15_000 });
+      const text = (await triage.textContent()) ?? '';
+      expect(text).toMatch(/web2 itself is down or not listening on port \d+; HAProxy is fine/);
+      expect(text).toMatch(/web2 DOWN — L4CON connection refused/);
+      expect(text).toMatch(/config valid/);
+      await expect(triage.getByRole('button', { name: 'Drain the server' }).count()).resolves.toBe(1);
     });
 
     it('"Backend state" runs on the loopback haproxy over SSH and finds web2 DOWN', async () => {
