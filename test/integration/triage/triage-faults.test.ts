@@ -122,6 +122,48 @@ describeWithHosts('triage on open, one fault at a time', (hosts) => {
     }
   }, 60_000);
 
+  it('over the budget: "triage skipped … click to run", and the click runs it in that message', async () => {
+    const strict = await startHarness({
+      hosts: [lb.host],
+      config: { triage: { enabled: true, perHostPerMinute: 50, maxPerMinute: 0 } },
+    });
+    try {
+      const sent = await strict.slack.sendEvent({
+        type: 'message',
+        channel: CHANNEL,
+        user: ONCALL,
+        text: `HaproxyServerDown instance=${lb.host.name}:9101 backend=web server=web2 fault=storm`,
+        ts: '1700099999.000100',
+      });
+      const ts = (sent.envelope as { event: { ts: string } }).event.ts;
+      const skipped = await strict.slack.waitFor(
+        'chat.postMessage',
+        (c) => c.args.thread_ts === ts && JSON.stringify(c.args.blocks ?? '').includes('triage-skipped'),
+        15_000,
+      );
+      expect(String(skipped.args.text)).toMatch(
+        /Triage skipped: 1 incidents this minute \(triage.maxPerMinute 0\) — click to run/,
+      );
+      const skippedTs = (skipped.response as { ts: string }).ts;
+      const res = await strict.slack.clickButton({
+        user: ONCALL,
+        channel: CHANNEL,
+        messageTs: skippedTs,
+        actionId: 'triage.run',
+      });
+      expect(res.status).toBe(200);
+      await until('the asked triage to finish in the same message', () =>
+        JSON.stringify(strict.slack.message(CHANNEL, skippedTs)?.blocks ?? '').includes('triage-cause'),
+      );
+      expect(JSON.stringify(strict.slack.message(CHANNEL, skippedTs)?.blocks)).toMatch(/run by <@U0ONCALL01>/);
+      const incident = (await strict.pilot.deps.store.listOpen())[0];
+      const types = (await strict.pilot.deps.store.timeline(incident.id)).map((e) => e.type);
+      expect(types).toEqual(expect.arrayContaining(['triage.skipped', 'triage.started', 'triage.finished']));
+    } finally {
+      await strict.stop();
+    }
+  }, 60_000);
+
   it('haproxy killed: HAProxy is not running → Restart', async () => {
     await lb.kill();
     const { message, text } = await triage('killed');
