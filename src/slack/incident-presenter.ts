@@ -187,20 +187,24 @@ export class IncidentPresenter {
   async reply(
     incident: Incident,
     message: (Partial<SlackMessage> & { text: string }) | (() => Partial<SlackMessage> & { text: string }),
-    opts: { broadcast?: boolean } = {},
+    opts: { broadcast?: boolean; low?: boolean } = {},
   ): Promise<string> {
     const res = await this.follow(
-      this.paced(incident.channel, () => {
-        const msg = typeof message === 'function' ? message() : message;
-        return this.deps.client.chat.postMessage({
-          channel: incident.channel,
-          thread_ts: incident.threadTs,
-          text: msg.text,
-          blocks: msg.blocks ?? [{ type: 'section', text: { type: 'mrkdwn', text: truncate(msg.text, 3000) } }],
-          reply_broadcast: opts.broadcast === true,
-          unfurl_links: false,
-        });
-      }),
+      this.paced(
+        incident.channel,
+        () => {
+          const msg = typeof message === 'function' ? message() : message;
+          return this.deps.client.chat.postMessage({
+            channel: incident.channel,
+            thread_ts: incident.threadTs,
+            text: msg.text,
+            blocks: msg.blocks ?? [{ type: 'section', text: { type: 'mrkdwn', text: truncate(msg.text, 3000) } }],
+            reply_broadcast: opts.broadcast === true,
+            unfurl_links: false,
+          });
+        },
+        { low: opts.low === true },
+      ),
     );
     return res.ts as string;
   }
@@ -240,8 +244,8 @@ export class IncidentPresenter {
   }
 
   /** chat.postMessage allows about one message a second per channel, with short bursts: see PostPacer. */
-  private paced<T>(channel: string, fn: () => Promise<T>): Promise<T> {
-    return this.pacer.schedule(channel, fn);
+  private paced<T>(channel: string, fn: () => Promise<T>, opts: { low?: boolean } = {}): Promise<T> {
+    return this.pacer.schedule(channel, fn, opts);
   }
 
   /**

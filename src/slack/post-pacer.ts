@@ -35,8 +35,10 @@ export class PostPacer {
    * counted): the bot's messages matter in an incident, and Slack's own 429s (which the client waits out) are the
    * backstop. Commands on hosts, by contrast, never run without their shared limits.
    */
-  schedule<T>(channel: string, fn: () => Promise<T>): Promise<T> {
+  schedule<T>(channel: string, fn: () => Promise<T>, opts: { low?: boolean } = {}): Promise<T> {
     const q = this.queueOf(channel);
+    // A low-priority post (a "triage skipped" notice in a storm) waits behind every other post of this process.
+    const job = { priority: opts.low ? 9 : 5 };
     const queued = this.queuedIn(q);
     if (queued >= this.maxQueued) {
       this.opts.logger.warn({ channel, queued }, 'post refused: the channel’s post queue is full');
@@ -46,13 +48,13 @@ export class PostPacer {
         }),
       );
     }
-    if (!q.shared) return q.local.schedule(fn);
+    if (!q.shared) return q.local.schedule(job, fn);
     return q.shared
       .schedule(() => fn())
       .catch((err: unknown) => {
         if ((err as PilotError)?.code !== 'LIMITS_UNAVAILABLE') throw err;
         this.opts.logger.warn({ channel, err }, 'post paced by this process alone: the shared pace (Redis) failed');
-        return q.local.schedule(fn);
+        return q.local.schedule(job, fn);
       });
   }
 

@@ -94,7 +94,10 @@ export class TriageService {
         return { kind: 'claimed-elsewhere' };
       await deps.store.appendTimeline(incident.id, 'triage.skipped', 'bot', { reason: skipReason }, at.toISOString());
       log.info({ reason: skipReason }, 'triage skipped');
-      const messageTs = await deps.presenter.reply(incident, renderTriageSkipped(incident.id, skipReason));
+      // Low priority: in a storm these notices must not hold up the channel's other posts (a click's result).
+      const messageTs = await deps.presenter.reply(incident, renderTriageSkipped(incident.id, skipReason), {
+        low: true,
+      });
       return { kind: 'skipped', reason: skipReason, messageTs };
     }
     if (!(await deps.store.claimTriage(incident.id, { owner: deps.replicaId, at: at.toISOString(), state: 'run' })))

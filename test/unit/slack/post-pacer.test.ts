@@ -33,4 +33,17 @@ describe('PostPacer', () => {
     await jest.advanceTimersByTimeAsync(1000);
     await stopped;
   });
+
+  it('sends a low-priority post (a storm\'s "triage skipped") after the posts queued after it (#22)', async () => {
+    const pacer = new PostPacer({ perSecond: 10, burst: 1, logger: createLogger('silent') });
+    const sent: string[] = [];
+    const post = (name: string, low = false) => pacer.schedule('C1', async () => void sent.push(name), { low });
+    const all = [post('first'), post('skip-1', true), post('skip-2', true), post('click result')];
+    await jest.advanceTimersByTimeAsync(1000);
+    await Promise.all(all);
+    expect(sent).toEqual(['first', 'click result', 'skip-1', 'skip-2']);
+    const stopped = pacer.stop();
+    await jest.advanceTimersByTimeAsync(1000);
+    await stopped;
+  });
 });
