@@ -31,6 +31,17 @@ export class Metrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly slackRequestsRefused = new Counter({
+    name: 'runbook_pilot_slack_requests_refused_total',
+    help: 'Requests to /slack/events answered before their body was read, by reason (401: no signature or a timestamp more than five minutes off, 413: a body over the cap, busy: the budget of bytes in flight spent)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly httpBytesInFlight = new Gauge({
+    name: 'runbook_pilot_http_bytes_in_flight',
+    help: 'Bytes reserved by request bodies being read or handled (bounded by http.maxBytesInFlight)',
+    registers: [this.registry],
+  });
   readonly actions = new Counter({
     name: 'runbook_pilot_actions_total',
     help: 'Actions run or refused, by action id and result',

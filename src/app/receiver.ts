@@ -6,9 +6,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { App, ErrorCode, HTTPReceiver, type Receiver, SocketModeReceiver } from '@slack/bolt';
 import type { CustomRoute } from '@slack/bolt/dist/receivers/custom-routes';
 import type { WebClientOptions } from '@slack/web-api';
-import { sendJson } from '../http/read-body';
+import { admitRequest, sendJson } from '../http/read-body';
+import { BodyBudget, gateSlackRequest, SLACK_MAX_BODY_BYTES } from '../http/request-gate';
 import type { Alert } from '../ingest/alert';
-import { alertmanagerHandler } from '../ingest/alertmanager-route';
+import { alertmanagerHandler, webhookMaxBodyBytes } from '../ingest/alertmanager-route';
 import { capAlert } from '../ingest/cap-alert';
 import type { IntakeQueue } from '../ingest/intake-queue';
 import { parseAlertmanagerWebhook } from '../ingest/parse-alertmanager-webhook';
@@ -55,7 +56,9 @@ export function buildReceiver(
   parts: { intake: Pick<IntakeQueue<Alert>, 'offer'>; readiness: Readiness },
 ): Receiving {
   const { env, logger } = core;
-  const customRoutes = httpRoutes(core, parts);
+  // One budget of bytes in flight for every route (Slack's and the webhook's).
+  const budget = new BodyBudget(core.config.http.maxBytesInFlight, (held) => core.metrics.httpBytesInFlight.set(held));
+  const customRoutes = httpRoutes(core, { ...parts, budget });
   // Bolt hands `installerOptions.clientOptions` to the Socket Mode client's own WebClient (apps.connections.open).
   const socketReceiver = env.socketMode
     ? new SocketModeReceiver({
@@ -65,28 +68,32 @@ export function buildReceiver(
         logger: boltLogger(logger),
       })
     : undefined;
-  const receiver: Receiver =
-    socketReceiver ??
-    new HTTPReceiver({
-      signingSecret: env.signingSecret,
-      endpoints: '/slack/events',
-      customRoutes,
-      logger: boltLogger(logger),
-      processBeforeResponse: false,
-      customPropertiesExtractor: requestTimestampProperties,
-      // A request Bolt cannot route (an unknown path, a malformed URL such as `//`) is the client's error: 404/400
-      // rather than Bolt's 500 for anything but a known-unhandled path.
-      dispatchErrorHandler: async ({ error, request, response }) => {
-        const unrouted = (error as { code?: string }).code === ErrorCode.HTTPReceiverDeferredRequestError;
-        if (!unrouted)
-          logger.warn(
-            { err: error, method: request.method, url: String(request.url).slice(0, 200) },
-            'request could not be routed',
-          );
-        response.writeHead(unrouted ? 404 : 400);
-        response.end();
-      },
-    });
+  const httpReceiver = socketReceiver
+    ? undefined
+    : new HTTPReceiver({
+        signingSecret: env.signingSecret,
+        endpoints: SLACK_EVENTS_PATH,
+        customRoutes,
+        // A chunked body (no Content-Length) is cut here; a declared one was refused by the gate before it was read.
+        bodyLimit: SLACK_MAX_BODY_BYTES,
+        logger: boltLogger(logger),
+        processBeforeResponse: false,
+        customPropertiesExtractor: requestTimestampProperties,
+        // A request Bolt cannot route (an unknown path, a malformed URL such as `//`) is the client's error: 404/400
+        // rather than Bolt's 500 for anything but a known-unhandled path.
+        dispatchErrorHandler: async ({ error, request, response }) => {
+          const unrouted = (error as { code?: string }).code === ErrorCode.HTTPReceiverDeferredRequestError;
+          if (!unrouted)
+            logger.warn(
+              { err: error, method: request.method, url: String(request.url).slice(0, 200) },
+              'request could not be routed',
+            );
+          response.writeHead(unrouted ? 404 : 400);
+          response.end();
+        },
+      });
+  if (httpReceiver) gateSlackEvents(httpReceiver, budget, core);
+  const receiver: Receiver = socketReceiver ?? (httpReceiver as HTTPReceiver);
   const app = new App({
     token: env.botToken,
     // Bolt's own auth.test then runs in start() (app.init), awaited: built eagerly, an unreachable Slack rejects it
@@ -106,13 +113,42 @@ export function buildReceiver(
   return socketReceiver ? { app, socketReceiver } : { app };
 }
 
+const SLACK_EVENTS_PATH = '/slack/events';
+
+/**
+ * Puts the request gate (src/http/request-gate.ts) in front of Bolt's listener for POST /slack/events: a request
+ * without a signature, dated more than five minutes off, or declaring a body over Slack's cap is answered before Bolt
+ * reads a byte of it, and an admitted one holds its bytes from the shared budget until it is answered. Bolt 5.1 keeps
+ * its listener in the public `requestListener` property, which its server calls for every request.
+ */
+function gateSlackEvents(receiver: HTTPReceiver, budget: BodyBudget, core: Pick<Core, 'logger' | 'metrics'>): void {
+  const bolt = receiver.requestListener;
+  receiver.requestListener = (req, res) => {
+    const path = String(req.url ?? '').split('?')[0];
+    if (req.method === 'POST' && path === SLACK_EVENTS_PATH) {
+      const decision = gateSlackRequest(req.headers, { now: new Date(), maxBodyBytes: SLACK_MAX_BODY_BYTES });
+      const busy = { error: 'too many request bodies in flight; retry shortly', retryAfterSec: 1 };
+      if (!admitRequest(res, decision, budget, busy)) {
+        const reason = decision.admit ? 'busy' : String(decision.status);
+        core.metrics.slackRequestsRefused.inc({ reason });
+        core.logger.warn(
+          { status: decision.admit ? 503 : decision.status, reason: decision.admit ? busy.error : decision.error },
+          'Slack request refused before its body was read',
+        );
+        return;
+      }
+    }
+    bolt(req, res);
+  };
+}
+
 /** `/healthz`, `/metrics` (unless METRICS_PORT serves it on its own port) and the Alertmanager webhook. */
 function httpRoutes(
   core: Core,
-  parts: { intake: Pick<IntakeQueue<Alert>, 'offer'>; readiness: Readiness },
+  parts: { intake: Pick<IntakeQueue<Alert>, 'offer'>; readiness: Readiness; budget: BodyBudget },
 ): CustomRoute[] {
   const { config, env, logger, metrics, labelMemory } = core;
-  const { intake, readiness } = parts;
+  const { intake, readiness, budget } = parts;
   const limits = { maxValueChars: config.ingest.maxValueChars, maxAlertChars: config.ingest.maxAlertChars };
   return [
     {
@@ -141,6 +177,8 @@ function httpRoutes(
         },
         retryAfterSec: config.ingest.retryAfterSec,
         capacity: config.ingest.maxQueuedAlerts,
+        maxBodyBytes: webhookMaxBodyBytes({ ...config.ingest, maxBytesInFlight: config.http.maxBytesInFlight }),
+        budget,
       }),
     },
   ];

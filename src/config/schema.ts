@@ -155,6 +155,20 @@ export const ConfigSchema = z.strictObject({
       maxAlertChars: z.number().int().min(1024).max(1_000_000).default(16_384),
     })
     .default({ maxQueuedAlerts: 1000, concurrency: 4, retryAfterSec: 30, maxValueChars: 2048, maxAlertChars: 16_384 }),
+  /**
+   * What requests may hold before they are handled (issue #19): the bytes of every request body in flight at once, on
+   * every route; beyond it a request is answered 503 with Retry-After before its body is read.
+   */
+  http: z
+    .strictObject({
+      maxBytesInFlight: z
+        .number()
+        .int()
+        .min(1024 * 1024)
+        .max(1024 * 1024 * 1024)
+        .default(8 * 1024 * 1024),
+    })
+    .default({ maxBytesInFlight: 8 * 1024 * 1024 }),
   runbooks: z.string().default('./runbooks'),
   store: z
     .strictObject({
