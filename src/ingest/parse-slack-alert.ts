@@ -339,6 +339,10 @@ export function parseSlackAlertMessage(event: unknown, opts: SlackAlertOptions =
   if (sender.kind === 'alert-sender' && (view.botId || view.attachments.length > 0)) {
     if (view.attachments.length === 0) return null;
     const alerts = view.attachments.flatMap((a) => fromAttachment(a, opts));
+    // A Graph link's `g0.expr` is queried with the bot's Prometheus credentials and the picture posted: any bot could
+    // have written it unless the senders are listed. Unlisted, the graph uses the binding's `query:` or the expression
+    // Alertmanager's API gives for the alert (completion fills it in).
+    if (opts.alertSenders === undefined) for (const a of alerts) delete a.generatorURL;
     return alerts.length > 0 ? { alerts, ref: view.ref } : null;
   }
   const plain = parsePlainAlert(view.text, opts.knownAlert ?? (() => false));

@@ -8,7 +8,13 @@ const bindingOpts: SlackAlertOptions = {
   knownAlert: (a) => a === 'HaproxyServerDown',
 };
 const byInstance: SlackAlertOptions = { ...bindingOpts, groupBy: () => ['alertname', 'instance'] };
-const grafanaOpts: SlackAlertOptions = { ...bindingOpts, groupBy: () => ['alertname', 'grafana_folder'] };
+const grafanaOpts: SlackAlertOptions = {
+  ...bindingOpts,
+  groupBy: () => ['alertname', 'grafana_folder'],
+  alertSenders: ['B0GRAFANA1'],
+};
+/** Alertmanager's bot listed in `slack.alertSenders`: its Graph link (generatorURL) is kept (#19 §2). */
+const listed = (opts: SlackAlertOptions): SlackAlertOptions => ({ ...opts, alertSenders: ['B0ALERTMGR'] });
 
 interface Expected {
   source: Alert['source'];
@@ -34,7 +40,7 @@ const STATUSES = ['firing', 'resolved'] as const;
 function table(): Array<[string, Expected]> {
   const rows: Array<[string, Expected]> = [];
   for (const scenario of SCENARIOS) {
-    const opts = scenario === 'by-instance' ? byInstance : bindingOpts;
+    const opts = listed(scenario === 'by-instance' ? byInstance : bindingOpts);
     for (const status of STATUSES) {
       const truth = webhookAlerts(scenario, status);
       const full = truth.map((w) => ({
@@ -349,10 +355,25 @@ describe('parseSlackAlertMessage: Slack text escaping', () => {
       ...att,
       text: String(att.text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;'),
     };
-    const parsed = parseSlackAlertMessage({ ...ev, attachments: [escaped] }, bindingOpts);
+    const parsed = parseSlackAlertMessage({ ...ev, attachments: [escaped] }, listed(bindingOpts));
     const truth = webhookAlerts('single', 'firing')[0];
     expect(parsed?.alerts[0].generatorURL).toBe(truth.generatorURL);
     expect(parsed?.alerts[0].annotations).toEqual(truth.annotations);
+  });
+});
+
+describe('parseSlackAlertMessage: whose Graph link is queried (#19 §2)', () => {
+  const ev = loadFixture<Ev>('slack', 'all-labels.slack-community.firing.event.json');
+  const truth = webhookAlerts('all-labels', 'firing')[0];
+
+  it('keeps the generatorURL of a sender listed in slack.alertSenders', () => {
+    expect(parseSlackAlertMessage(ev, listed(bindingOpts))?.alerts[0].generatorURL).toBe(truth.generatorURL);
+  });
+
+  it('drops it when alertSenders is unset: any bot may have written the expression', () => {
+    const parsed = parseSlackAlertMessage({ ...ev, bot_id: 'B0OTHERBOT' }, bindingOpts);
+    expect(parsed?.alerts.length).toBeGreaterThan(0);
+    for (const a of parsed?.alerts ?? []) expect(a.generatorURL).toBeUndefined();
   });
 });
 
