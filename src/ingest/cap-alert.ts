@@ -3,9 +3,11 @@
  * `maxValueChars` is cut, and an alert larger than `maxAlertChars` in all loses annotation text first (largest first),
  * then label text, until it fits. Every cut is named in `alert.truncated`, so the incident message can say so. The
  * fingerprint is the parser's, from the labels as they came: the same alert keeps its identity however it is cut.
+ * Control characters are replaced first (cleanAlertText), so what is cut and stored is what both stores accept.
  * Pure.
  */
 import type { Alert } from './alert';
+import { cleanAlertText } from './clean-alert-text';
 
 export interface AlertSizeLimits {
   /** Most characters of one label or annotation value. */
@@ -27,8 +29,9 @@ function size(map: Record<string, string>): number {
   return n;
 }
 
-/** The alert within the limits; the same object when nothing had to be cut. */
-export function capAlert(alert: Alert, limits: AlertSizeLimits): Alert {
+/** The alert cleaned of control characters and within the limits; the same object when nothing had to change. */
+export function capAlert(raw: Alert, limits: AlertSizeLimits): Alert {
+  const alert = cleanAlertText(raw);
   const truncated = new Set(alert.truncated ?? []);
   const capMap = (map: Record<string, string>, kind: 'labels' | 'annotations'): Record<string, string> => {
     const out: Record<string, string> = {};
