@@ -83,6 +83,10 @@ export const ErrorCatalog = {
     userFacing: true,
     hint: 'pin the host key with ssh.hostKey (SHA256:…) or add it to ssh.knownHostsPath',
   },
+  SSH_KEY_NOT_PRIVATE: {
+    userFacing: true,
+    hint: "nothing was run; the bot's operators must make the key private again (chmod 600, owned by the bot's user)",
+  },
   SSH_TIMEOUT: { userFacing: true, hint: 'the host did not answer in time: check its load and the network' },
   SSH_CONNECTION_LOST: {
     userFacing: true,

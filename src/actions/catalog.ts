@@ -13,18 +13,27 @@ import type { ActionSpec, ParamSpec } from './types';
 /**
  * Sets $LIVE to the pids in $PIDF that are haproxy running config $C, and stops when the file names a live process
  * that is not: a stale pid file may name whatever process got that pid since, and `-sf`/`-st` would signal it. A
- * pid that no longer exists is skipped (haproxy is not running). The process is read with `ps` (or /proc).
+ * pid that no longer exists is skipped (haproxy is not running). The process is read with `ps` (or /proc): its name,
+ * its arguments (the config) and, on Linux, its executable (`/proc/<pid>/exe`, issue #19 §9).
  */
 const HAPROXY_PIDS = [
   'LIVE=""',
   'for pid in $(cat "$PIDF" 2>/dev/null); do',
+  '  exe=""',
   '  case "$pid" in *[!0-9]*) echo "pid file $PIDF holds "$pid", not a pid: nothing was signalled. Write the running haproxy\'s pid to $PIDF (pgrep -a haproxy) or remove the file, then try again."; exit 1;; esac',
   '  comm=$(ps -o comm= -p "$pid" 2>/dev/null || cat "/proc/$pid/comm" 2>/dev/null)',
   '  [ -n "$comm" ] || continue',
   '  args=$(ps -o args= -p "$pid" 2>/dev/null || tr \'\\0\' \' \' <"/proc/$pid/cmdline" 2>/dev/null)',
   '  case " $args " in *" $C "*) ours=yes;; *) ours=no;; esac',
+  // A process may name itself haproxy and carry the config path in its arguments; its executable it cannot choose.
+  // A binary replaced by an upgrade reads "<path> (deleted)". Without /proc (not Linux) the name and config decide.
+  '  if [ -d "/proc/$pid" ]; then',
+  '    exe=$(readlink "/proc/$pid/exe" 2>/dev/null); exe=${exe% (deleted)}',
+  '    if [ -z "$exe" ]; then echo "cannot read /proc/$pid/exe to check that pid $pid in $PIDF is haproxy: nothing was signalled. Run the command as haproxy\'s user or root (hosts[].commands)."; exit 1; fi',
+  '    [ "${exe##*/}" = haproxy ] || comm="$comm (executable $exe)"',
+  '  fi',
   '  if [ "$comm" != haproxy ] || [ "$ours" != yes ]; then',
-  '    echo "stale pid file $PIDF: pid $pid is not haproxy running $C, it is: $(printf \'%.200s\' "$args")"',
+  '    echo "stale pid file $PIDF: pid $pid is not haproxy running $C, it is: $(printf \'%.200s\' "$args")${exe:+ (executable ${exe})}"',
   '    echo "Nothing was signalled. Find the running haproxy (pgrep -a haproxy), write its pid to $PIDF or remove the file, then try again."',
   '    exit 1',
   '  fi',

@@ -4,7 +4,16 @@
  * called, so no signal reaches a real process unless the check let it through.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildCommand } from '../../../src/actions/build-command';
@@ -26,6 +35,11 @@ beforeEach(() => {
     `#!/bin/sh\nif [ "$1" = --serve ]; then while :; do sleep 1; done; fi\necho "$*" >> "${dir}/calls"\n`,
   );
   chmodSync(join(dir, 'bin', 'haproxy'), 0o755);
+  // A real executable named haproxy (a copy of sh) that serves: its /proc/<pid>/exe ends in /haproxy, as the real
+  // one's does; the script above is named haproxy too, but its executable is the shell (#19 §9).
+  mkdirSync(join(dir, 'sbin'));
+  copyFileSync('/bin/sh', join(dir, 'sbin', 'haproxy'));
+  chmodSync(join(dir, 'sbin', 'haproxy'), 0o755);
   writeFileSync(join(dir, 'haproxy.cfg'), 'global\n');
   host = {
     name: 'lb-1',
@@ -102,7 +116,11 @@ describe.each(['restart', 'reload'] as const)('%s and the pid file', (actionId) 
   });
 
   it('refuses when the pid is a haproxy running another config', async () => {
-    const other = await startProcess(join(dir, 'bin', 'haproxy'), ['--serve', '-f', join(dir, 'other.cfg')], 'haproxy');
+    const other = await startProcess(
+      join(dir, 'sbin', 'haproxy'),
+      ['-c', 'while :; do sleep 1; done', 'haproxy', '-f', join(dir, 'other.cfg')],
+      'haproxy',
+    );
     writeFileSync(host.haproxy.pidFile, `${other}\n`);
     const r = run(actionId);
     expect(r.status).toBe(1);
@@ -118,10 +136,27 @@ describe.each(['restart', 'reload'] as const)('%s and the pid file', (actionId) 
     expect(signalling(r.calls)).toEqual([]);
   });
 
-  it('hands the pid to haproxy when it is haproxy running this config', async () => {
-    const ours = await startProcess(
+  it('refuses a process named haproxy and running this config whose executable is not haproxy (#19 §9)', async () => {
+    const impostor = await startProcess(
       join(dir, 'bin', 'haproxy'),
       ['--serve', '-f', host.haproxy.config, '-D'],
+      'haproxy',
+    );
+    writeFileSync(host.haproxy.pidFile, `${impostor}\n`);
+    const r = run(actionId);
+    expect(r.status).toBe(1);
+    expect(r.out).toMatch(
+      new RegExp(`stale pid file .*: pid ${impostor} is not haproxy running .*\\(executable /\\S*/(da)?sh\\)`),
+    );
+    expect(r.out).toContain('Nothing was signalled');
+    expect(signalling(r.calls)).toEqual([]);
+    expect(alive(impostor)).toBe(true);
+  });
+
+  it('hands the pid to haproxy when it is haproxy running this config', async () => {
+    const ours = await startProcess(
+      join(dir, 'sbin', 'haproxy'),
+      ['-c', 'while :; do sleep 1; done', 'haproxy', '-f', host.haproxy.config, '-D'],
       'haproxy',
     );
     writeFileSync(host.haproxy.pidFile, `${ours}\n`);
