@@ -103,15 +103,31 @@ export function parseRunbookBinding(yamlText: string, file: string): RunbookBind
   return { ...b, steps } as RunbookBinding;
 }
 
-/** One line per issue: `steps.diagnosis.1: must be …`, `unknown key "actoins" at extra.0`. */
+/** A key from the file, JSON-quoted and cut to 40 characters: an error never carries more of the file (#19 §5). */
+function keyExcerpt(key: string): string {
+  return JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}…` : key);
+}
+
+/** A path of keys, each a short excerpt unless it is a plain name or a number. */
+function pathText(path: readonly PropertyKey[]): string {
+  return path.map((p) => (/^[A-Za-z0-9_-]{1,40}$/.test(String(p)) ? String(p) : keyExcerpt(String(p)))).join('.');
+}
+
+/**
+ * One line per issue: `steps.diagnosis.1: must be …`, `unknown key "actoins" at extra.0`. At most three unknown keys
+ * are named (a file that is not a binding at all has one per line) and at most five issues.
+ */
 export function formatIssues(error: z.ZodError): string {
-  return error.issues
-    .map((i) => {
-      const at = i.path.map(String).join('.') || '(top level)';
-      if (i.code === 'unrecognized_keys')
-        return `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')} at ${at}`;
-      if (i.code === 'invalid_key') return `${at}: ${i.issues.map((k) => k.message).join(', ')}`;
-      return `${at}: ${i.message}`;
-    })
-    .join('; ');
+  const issues = error.issues.slice(0, 5).map((i) => {
+    const at = pathText(i.path) || '(top level)';
+    if (i.code === 'unrecognized_keys') {
+      const named = i.keys.slice(0, 3).map(keyExcerpt).join(', ');
+      const more = i.keys.length > 3 ? ` and ${i.keys.length - 3} more` : '';
+      return `unknown key${i.keys.length > 1 ? 's' : ''} ${named}${more} at ${at}`;
+    }
+    if (i.code === 'invalid_key') return `${at}: ${i.issues.map((k) => k.message).join(', ')}`;
+    return `${at}: ${i.message}`;
+  });
+  if (error.issues.length > 5) issues.push(`and ${error.issues.length - 5} more`);
+  return issues.join('; ');
 }

@@ -6,8 +6,13 @@
  * A real collection is uneven (empty files, templates never filled in, one alert name in two exporters' folders), so
  * one unusable file never stops the bot: it is skipped and reported as a problem naming the file and the fix. Only a
  * folder that cannot be read at all stops start-up.
+ *
+ * The folder may be writable by more people than the config (issue #19 §5): a file whose real path (after symbolic
+ * links) leaves the folder is not read at all, a file over MAX_RUNBOOK_BYTES is not read past that, and no problem
+ * quotes a file's content beyond a short, escaped excerpt of a key (see `excerpt`), since problems reach the start-up
+ * log and `runbook-pilot check`.
  */
-import { type Dirent, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, type Dirent, fstatSync, openSync, readdirSync, readSync, realpathSync } from 'node:fs';
 import { join, normalize, posix, sep } from 'node:path';
 import type { ActionSpec } from '../actions/types';
 import { PilotError } from '../errors';
@@ -75,6 +80,15 @@ export function loadRunbooks(
   return loaded.registry;
 }
 
+/**
+ * The largest runbook or binding file read. The srerun collection's largest runbook is 3.5 KB and a binding a few
+ * hundred bytes; a 16.9 MB binding took 2.1 GB to parse in `check`.
+ */
+export const MAX_RUNBOOK_BYTES = 64 * 1024;
+
+/** A file's text, or why it was not read. */
+type Read = { text: string } | { problem: string; fix: string };
+
 interface DocEntry {
   rel: string;
   doc: RunbookDoc;
@@ -102,14 +116,16 @@ export function loadRunbookCollection(
   };
 
   const { docs: docFiles, bindings: bindingFiles } = listFiles(dir);
+  const root = realFolder(dir);
 
   const docs = new Map<string, DocEntry>();
   for (const rel of docFiles) {
-    const text = readText(join(dir, rel));
-    if (text === undefined) {
-      report('error', rel, 'cannot be read', 'check the file permissions');
+    const read = readInside(root, join(dir, rel));
+    if (!('text' in read)) {
+      report('error', rel, read.problem, read.fix);
       continue;
     }
+    const { text } = read;
     if (!text.replace(/^\uFEFF/, '').trim()) {
       report(
         'warning',
@@ -129,11 +145,12 @@ export function loadRunbookCollection(
   // Each binding is matched to its runbook; a second binding of the same runbook is a mistake worth naming.
   const bindingOf = new Map<string, BindingEntry>();
   for (const rel of bindingFiles) {
-    const text = readText(join(dir, rel));
-    if (text === undefined) {
-      report('error', rel, 'cannot be read', 'check the file permissions');
+    const read = readInside(root, join(dir, rel));
+    if (!('text' in read)) {
+      report('error', rel, read.problem, read.fix);
       continue;
     }
+    const { text } = read;
     let binding: RunbookBinding;
     try {
       binding = parseRunbookBinding(text, rel);
@@ -152,7 +169,7 @@ export function loadRunbookCollection(
       report(
         'error',
         rel,
-        `runbook: ${binding.runbook} points outside the runbook folder, skipped`,
+        `runbook: ${excerpt(binding.runbook as string)} points outside the runbook folder, skipped`,
         'give a path relative to this binding file, inside the folder',
       );
       continue;
@@ -162,7 +179,7 @@ export function loadRunbookCollection(
       const why = docFiles.includes(target)
         ? `its runbook ${target} was skipped (see above)`
         : explicit
-          ? `runbook: ${binding.runbook} does not exist`
+          ? `runbook: ${excerpt(binding.runbook as string)} does not exist`
           : `no runbook ${posix.basename(target)} beside it`;
       report(
         'error',
@@ -178,7 +195,7 @@ export function loadRunbookCollection(
       report(
         'error',
         rel,
-        `alert is "${binding.alert}" but ${target} is the runbook of "${entry.doc.alertname}", skipped`,
+        `alert is ${excerpt(binding.alert)} but ${target} is the runbook of ${excerpt(entry.doc.alertname)}, skipped`,
         `set alert: ${entry.doc.alertname}, or bind the right runbook`,
       );
       continue;
@@ -350,12 +367,59 @@ function listFiles(dir: string): { docs: string[]; bindings: string[] } {
   return { docs: docs.sort(byPath), bindings: bindings.sort(byPath) };
 }
 
-function readText(file: string): string | undefined {
+/** The folder's real path (symbolic links resolved), which every file's real path must stay inside. */
+function realFolder(dir: string): string {
   try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
+    return realpathSync(dir);
+  } catch (err) {
+    throw new PilotError('RUNBOOK_INVALID', `cannot read the runbook folder ${dir}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
+}
+
+/**
+ * Reads a file of the folder: only when its real path is inside `root` (a symbolic link may point anywhere, such as
+ * /etc/shadow), and only up to MAX_RUNBOOK_BYTES (the size is checked on the open file, and no more is read).
+ */
+function readInside(root: string, file: string): Read {
+  let real: string;
+  try {
+    real = realpathSync(file);
+  } catch {
+    return { problem: 'cannot be read (a broken link?)', fix: 'check the file, or remove it' };
+  }
+  if (!real.startsWith(root + sep))
+    return {
+      problem: 'is a link to a file outside the runbook folder, not read',
+      fix: 'copy the file into the folder, or link only to files inside it',
+    };
+  let fd: number | undefined;
+  try {
+    fd = openSync(real, 'r');
+    const size = fstatSync(fd).size;
+    if (size > MAX_RUNBOOK_BYTES)
+      return {
+        problem: `is ${size} bytes, larger than the ${MAX_RUNBOOK_BYTES} a runbook or binding may be, not read`,
+        fix: 'shorten it (a runbook is a few KB of steps)',
+      };
+    const buf = Buffer.alloc(size);
+    const n = size === 0 ? 0 : readSync(fd, buf, 0, size, 0);
+    return { text: buf.subarray(0, n).toString('utf8') };
+  } catch {
+    return { problem: 'cannot be read', fix: 'check the file permissions' };
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * A value from a file, as a problem may show it: JSON-quoted (control characters and quotes escaped) and cut to 40
+ * characters, so a problem line never carries the content of whatever file the folder holds.
+ */
+export function excerpt(value: string): string {
+  const cut = value.length > 40 ? `${value.slice(0, 40)}…` : value;
+  return JSON.stringify(cut);
 }
 
 function besideDoc(rel: string): string {
@@ -373,11 +437,15 @@ function shownPath(shown: string, rel: string): string {
   return sep === '/' ? joined : joined.split(sep).join('/');
 }
 
-/** The parser's message without the file name it starts with (the problem line names the file once). */
+/**
+ * The parser's message without the file name it starts with (the problem line names the file once), on one line of
+ * at most 300 characters: the parsers quote only excerpts of keys, and this bounds what any other message could carry.
+ */
 function reason(err: unknown, rel: string): string {
   const msg = err instanceof Error ? err.message : String(err);
   const own = msg.startsWith(`${rel}: `) ? msg.slice(rel.length + 2) : msg;
-  return own.replace(/[:\s]+$/, '');
+  const line = own.replace(/[:\s]+$/, '').replace(/\p{Cc}+/gu, ' ');
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
 }
 
 function docFix(err: unknown): string {

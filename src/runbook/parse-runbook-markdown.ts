@@ -19,7 +19,7 @@ export function parseRunbookMarkdown(markdown: string, file: string): RunbookDoc
   const clean = stripNoise(body);
   const sections = splitSections(clean);
 
-  const heading = /^#[ \t]+(.+?)[ \t#]*$/m.exec(clean)?.[1]?.trim();
+  const heading = firstHeading(clean);
   const alertname = (typeof front.title === 'string' && front.title.trim()) || heading || rule.alert;
   if (!alertname)
     throw new PilotError(
@@ -37,6 +37,41 @@ export function parseRunbookMarkdown(markdown: string, file: string): RunbookDoc
     url: rule.runbook,
     expr: rule.expr,
   };
+}
+
+/**
+ * The text of an ATX heading of `min`–`max` hashes (`## Diagnosis ##` → `Diagnosis`), or undefined when the line is
+ * not one. Written as a scan rather than a regex: `/^#[ \t]+(.+?)[ \t#]*$/` backtracks quadratically on a line of
+ * many ` #` not ending in one (`# a` + ` #`×40,000 + `x` took 7.9 s, issue #19 §5); this is linear in the line.
+ */
+export function atxHeading(line: string, min: number, max: number): string | undefined {
+  let level = 0;
+  while (level < line.length && line[level] === '#') level++;
+  if (level < min || level > max) return undefined;
+  const gap = line[level];
+  if (gap !== ' ' && gap !== '\t') return undefined;
+  let end = line.length;
+  while (end > level && ' \t#'.includes(line[end - 1])) end--;
+  const text = line.slice(level, end).trim();
+  if (text) return text;
+  // Only blanks and hashes follow: the regex still matched when one character followed the gap (`# #` is "#",
+  // `##  ` is an empty heading), and kept that character.
+  const rest = line.slice(level);
+  return rest.length >= 2 ? rest.trim().slice(0, 1) : undefined;
+}
+
+/** The first `# ` heading's text, line by line. */
+function firstHeading(text: string): string | undefined {
+  let start = 0;
+  while (start <= text.length) {
+    const nl = text.indexOf('\n', start);
+    const end = nl < 0 ? text.length : nl;
+    const h = atxHeading(text.slice(start, end), 1, 1);
+    if (h !== undefined) return h;
+    if (nl < 0) return undefined;
+    start = nl + 1;
+  }
+  return undefined;
 }
 
 function splitFrontMatter(text: string, file: string): { front: Record<string, unknown>; body: string } {
@@ -92,11 +127,30 @@ function str(v: unknown): string | undefined {
 
 /** Drops what is not runbook text: the rule block, HTML comments, Hugo shortcodes, `[//]: #` comments. */
 function stripNoise(body: string): string {
-  return body
-    .replace(/<details>[\s\S]*?<\/details>/gi, '')
-    .replace(/<!--[\s\S]*?-->/g, '')
-    .replace(/\{\{%[\s\S]*?%\}\}/g, '')
-    .replace(/^\[\/\/\]: #.*$/gm, '');
+  return removeBetween(
+    removeBetween(removeBetween(body, '<details>', '</details>', true), '<!--', '-->'),
+    '{{%',
+    '%}}',
+  ).replace(/^\[\/\/\]: #.*$/gm, '');
+}
+
+/**
+ * `text` without every `open`…`close` span, scanning once: a lazy `open[\s\S]*?close` regex rescans to the end from
+ * every unclosed `open` (quadratic, issue #19 §5); here an unclosed one ends the scan and the rest is kept as it is.
+ */
+function removeBetween(text: string, open: string, close: string, ignoreCase = false): string {
+  const hay = ignoreCase ? text.toLowerCase() : text;
+  let out = '';
+  let from = 0;
+  for (;;) {
+    const start = hay.indexOf(open, from);
+    if (start < 0) break;
+    const end = hay.indexOf(close, start + open.length);
+    if (end < 0) break;
+    out += text.slice(from, start);
+    from = end + close.length;
+  }
+  return out + text.slice(from);
 }
 
 type SectionName = 'meaning' | 'impact' | 'diagnosis' | 'mitigation';
@@ -108,9 +162,9 @@ function splitSections(body: string): Partial<Record<SectionName, string>> {
   let inFence = false;
   for (const line of body.split('\n')) {
     if (/^[ \t]*```/.test(line)) inFence = !inFence;
-    const h = inFence ? null : /^##[ \t]+(.+?)[ \t#]*$/.exec(line);
-    if (h) {
-      const name = h[1]
+    const h = inFence ? undefined : atxHeading(line, 2, 2);
+    if (h !== undefined) {
+      const name = h
         .toLowerCase()
         .replace(/[*_`:]/g, '')
         .trim();
@@ -171,13 +225,13 @@ function splitBlocks(section: string): Block[] {
   let inFence = false;
   for (const line of section.split('\n')) {
     if (/^[ \t]*```/.test(line)) inFence = !inFence;
-    const h = inFence ? null : /^#{3,6}[ \t]+(.+?)[ \t#]*$/.exec(line);
-    if (h)
+    const h = inFence ? undefined : atxHeading(line, 3, 6);
+    if (h !== undefined)
       blocks.push({
         heading:
-          plain(h[1])
+          plain(h)
             .replace(/^(step\s+)?\d+[.:)]\s*/i, '')
-            .trim() || plain(h[1]),
+            .trim() || plain(h),
         lines: [],
       });
     else blocks[blocks.length - 1].lines.push(line);
@@ -270,13 +324,16 @@ function plainParagraphs(section: string): string {
 
 /** Markdown inline syntax to plain text: links keep their text, emphasis and code marks go, HTML tags go. */
 export function plain(s: string): string {
-  return s
-    .replace(/!\[([^\]]*)\]\([^)]*\)/g, '$1')
-    .replace(/\[([^\]]+)\]\([^)]*\)/g, '$1')
-    .replace(/<\/?(?:a|b|i|em|strong|code|kbd|span|p|br|sup|sub|details|summary)\b[^>]*>/gi, '') // `<service_name>` stays
-    .replace(/(\*\*|__)(.+?)\1/g, '$2')
-    .replace(/(^|[\s(])[*_]([^*_\s][^*_]*?)[*_](?=[\s.,;:)!?]|$)/g, '$1$2')
-    .replace(/`([^`]*)`/g, '$1')
-    .replace(/\s+/g, ' ')
-    .trim();
+  return (
+    s
+      // Bounded repetitions: an unbounded `[^)]*` rescans to the end of the line from every unclosed `](` (quadratic).
+      .replace(/!\[([^\]]{0,500})\]\([^)]{0,1000}\)/g, '$1')
+      .replace(/\[([^\]]{1,500})\]\([^)]{0,1000}\)/g, '$1')
+      .replace(/<\/?(?:a|b|i|em|strong|code|kbd|span|p|br|sup|sub|details|summary)\b[^>]{0,500}>/gi, '') // `<service_name>` stays
+      .replace(/(\*\*|__)(.+?)\1/g, '$2')
+      .replace(/(^|[\s(])[*_]([^*_\s][^*_]*?)[*_](?=[\s.,;:)!?]|$)/g, '$1$2')
+      .replace(/`([^`]*)`/g, '$1')
+      .replace(/\s+/g, ' ')
+      .trim()
+  );
 }

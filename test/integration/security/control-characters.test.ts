@@ -78,7 +78,7 @@ describe.each([
       }
       const ctl = open_.find((i) => i.alert.labels.server === 'web-ctl');
       expect(ctl).toBeDefined();
-      const stored = (await h.pilot.deps.store.get(ctl?.id as string)) as Incident;
+      const stored = (await h.pilot.deps.store.get((ctl as Incident).id)) as Incident;
       expect(stored.alert.labels.note).toBe(`n${REPLACED.repeat(EVERY_CONTROL.length)}n`);
       // the description keeps its tab and line breaks
       expect(stored.alert.annotations.description).toBe(
