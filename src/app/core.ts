@@ -123,6 +123,8 @@ export async function buildCore(opts: CreateAppOptions): Promise<Core> {
     perHost: config.limits.perHost,
     global: config.limits.global,
     perUser: config.limits.perUser,
+    // Every click is counted once, at the door (registerFeatures): not again when its step is scheduled.
+    countClicksOnSchedule: false,
     shared: sharedLimits,
   });
   const inflight = new InflightSteps();

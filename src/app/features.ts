@@ -9,6 +9,7 @@ import { parseSlackAlertMessage } from '../ingest/parse-slack-alert';
 import { type AlertFeatureDeps, alertParseOptions, registerAlerts } from '../slack/alerts';
 import { registerCommands } from '../slack/commands';
 import { registerCompleteLabels } from '../slack/complete-labels';
+import { countEveryClick } from '../slack/count-every-click';
 import { registerMitigation, requestMitigation } from '../slack/mitigation';
 import { registerObserve } from '../slack/observe';
 import { registerPickHost } from '../slack/pick-host';
@@ -21,6 +22,8 @@ import type { Services } from './services';
 /** Registers every feature's listeners on `app`. */
 export function registerFeatures(app: App, core: Core, services: Services): void {
   const { config, store, runbooks, scheduler, logger, now, labelMemory } = core;
+  // Before any listener: every click, form and command counts against the user's limit, refused ones too.
+  app.use(countEveryClick({ scheduler, logger }));
   const { presenter, flow, access, runAndReport } = services;
   registerObserve(app, services.observeDeps);
   registerAlerts(app, alertFeatureDeps(core, services));

@@ -13,6 +13,12 @@ export interface HostLimiterOptions {
   perHost: { concurrency: number; minGapMs: number; maxQueued: number };
   global: { concurrency: number };
   perUser: { clicksPerMinute: number };
+  /**
+   * Whether `schedule` counts the job's user against the per-user limit (default true). The bot counts every click
+   * at the door instead (src/slack/count-every-click.ts, issue #19 §8), checklist and refused ones too, and sets this
+   * false so a step click is not counted twice.
+   */
+  countClicksOnSchedule?: boolean;
   /** The clock for the per-user window; tests pass their own. */
   now?: () => number;
   /**
@@ -107,7 +113,7 @@ export class HostLimiter {
     if (!host.shared) {
       // Per process: decided at once (no await), so `onQueued` comes before any job of this turn starts.
       try {
-        if (key.user)
+        if (key.user && this.opts.countClicksOnSchedule !== false)
           this.refuseOver(
             key.user,
             this.clicks.take(key.user, this.opts.perUser.clicksPerMinute, this.now()) as ClickVerdict,
@@ -128,7 +134,7 @@ export class HostLimiter {
         });
         const clusterAhead = Math.max(ahead, cluster.running + cluster.queued);
         this.checkQueue(key.host, clusterAhead, host);
-        if (key.user) {
+        if (key.user && this.opts.countClicksOnSchedule !== false) {
           const verdict = await Promise.resolve(
             this.clicks.take(key.user, this.opts.perUser.clicksPerMinute, this.now()),
           ).catch((err: unknown) => {

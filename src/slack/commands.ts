@@ -102,9 +102,7 @@ export async function dispatch(
   if (!deps.config.slack.channels.includes(channel))
     return void (await reply(outsideChannelsText(deps.config.slack.channels)));
   const [sub = 'help', ...args] = text.trim().split(/\s+/).filter(Boolean);
-  // Every command costs Slack calls and store reads: it counts against the user's clicks a minute, like a button
-  // (`run` is counted when its step is scheduled, so not twice). Over the limit, RATE_LIMITED says how long to wait.
-  if (sub.toLowerCase() !== 'run') await deps.scheduler?.countClick?.(user);
+  // Every command counts against the user's clicks a minute, like a button: at the door (count-every-click.ts).
   const usage = (why: string) => reply(`${why}\n\n${USAGE}`);
   switch (sub.toLowerCase()) {
     case 'help':

@@ -188,8 +188,7 @@ export function registerObserve(app: App, deps: ObserveDeps): void {
 
   app.action<BlockAction<ButtonAction>>(
     actionIdPattern(ActionId.Graph),
-    onClick(deps, async ({ action, user, place }) => {
-      await deps.scheduler.countClick?.(user);
+    onClick(deps, async ({ action, place }) => {
       const incident = await resolveIncident(deps, action.value, place.channel);
       if (!deps.prometheus.configured) throw notConfigured('Graphs', 'prometheus');
       await postGraph(deps, incident);

@@ -168,8 +168,7 @@ export function registerSteps(app: App, deps: StepFeatureDeps): void {
 
   app.action<BlockAction<ButtonAction>>(
     actionIdPattern(ActionId.Refresh),
-    onClick(deps, async ({ action, user, place }) => {
-      await deps.scheduler.countClick?.(user);
+    onClick(deps, async ({ action, place }) => {
       // A click on Refresh asks Alertmanager again rather than showing its cached answer.
       await deps.presenter.refresh((await resolveIncident(deps, action.value, place.channel)).id, {
         recheckAlert: true,
@@ -179,8 +178,7 @@ export function registerSteps(app: App, deps: StepFeatureDeps): void {
 
   app.action<BlockAction<ButtonAction>>(
     actionIdPattern(ActionId.Timeline),
-    onClick(deps, async ({ action, user, place }) => {
-      await deps.scheduler.countClick?.(user);
+    onClick(deps, async ({ action, place }) => {
       await postTimeline(deps, await resolveIncident(deps, action.value, place.channel));
     }),
   );
