@@ -18,7 +18,14 @@ export interface MetricsSources {
 }
 
 export class Metrics {
+  /** Served on PORT's /metrics (when METRICS_PORT is unset) and on METRICS_PORT's. */
   readonly registry = new Registry();
+  /**
+   * Series labelled with host names (queue depth, running actions, SSH errors): served only on METRICS_PORT, which
+   * need not be public; PORT's /metrics would tell anyone who reaches Slack's endpoint the load balancers' names
+   * (issue #19 §11).
+   */
+  readonly hostRegistry = new Registry();
   readonly alertsReceived = new Counter({
     name: 'runbook_pilot_alerts_received_total',
     help: 'Alerts received, by source and status',
@@ -71,7 +78,7 @@ export class Metrics {
     name: 'runbook_pilot_ssh_errors_total',
     help: 'SSH failures seen by actions (could not connect, host key, auth, timeout, lost connection), by host and error code',
     labelNames: ['host', 'code'] as const,
-    registers: [this.registry],
+    registers: [this.hostRegistry],
   });
 
   readonly stepsInterrupted = new Counter({
@@ -108,7 +115,7 @@ export class Metrics {
         name,
         help,
         labelNames: ['host'] as const,
-        registers,
+        registers: [this.hostRegistry],
         collect() {
           this.reset();
           for (const [host, q] of Object.entries(sources.hostQueues())) this.set({ host }, q[field]);

@@ -40,7 +40,8 @@ export function createLifecycle(
 
   async function start(): Promise<number> {
     await app.init();
-    if (env.metricsPort !== undefined) metricsServer = await startMetricsServer(env.metricsPort, metricsHandler(core));
+    if (env.metricsPort !== undefined)
+      metricsServer = await startMetricsServer(env.metricsPort, metricsHandler(core, { perHost: true }));
     const port = socketReceiver ? await startSocketMode(socketReceiver) : await startHttp();
     // Steps a previous process (or a dead replica) left queued or running will never finish: say so, on the timeline,
     // the message and (a dead replica's) in the thread. Then renew this replica's leases and sweep, on a heartbeat.

@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { App, ErrorCode, HTTPReceiver, type Receiver, SocketModeReceiver } from '@slack/bolt';
 import type { CustomRoute } from '@slack/bolt/dist/receivers/custom-routes';
 import type { WebClientOptions } from '@slack/web-api';
+import { Registry } from 'prom-client';
 import { admitRequest, sendJson } from '../http/read-body';
 import { BodyBudget, gateSlackRequest, SLACK_MAX_BODY_BYTES } from '../http/request-gate';
 import type { Alert } from '../ingest/alert';
@@ -157,7 +158,9 @@ function httpRoutes(
       handler: (_req, res) => sendJson(res, readiness.isReady ? 200 : 503, { ok: readiness.isReady }),
     },
     // With METRICS_PORT, /metrics is served there only, so the public port need not expose it.
-    ...(env.metricsPort === undefined ? [{ path: '/metrics', method: ['GET'], handler: metricsHandler(core) }] : []),
+    ...(env.metricsPort === undefined
+      ? [{ path: '/metrics', method: ['GET'], handler: metricsHandler(core, { perHost: false }) }]
+      : []),
     {
       path: '/alertmanager',
       method: ['POST'],
@@ -184,15 +187,20 @@ function httpRoutes(
   ];
 }
 
-/** GET /metrics: the registry in Prometheus's text format (on PORT, or on METRICS_PORT's own server). */
+/**
+ * GET /metrics: the registry in Prometheus's text format (on PORT, or on METRICS_PORT's own server); `perHost` adds
+ * the series labelled with host names, which only METRICS_PORT serves.
+ */
 export function metricsHandler(
   core: Pick<Core, 'metrics' | 'logger'>,
+  opts: { perHost: boolean },
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const { metrics, logger } = core;
   return (_req, res) => {
-    metrics.registry.metrics().then(
+    const registry = opts.perHost ? Registry.merge([metrics.registry, metrics.hostRegistry]) : metrics.registry;
+    registry.metrics().then(
       (text) => {
-        res.writeHead(200, { 'content-type': metrics.registry.contentType });
+        res.writeHead(200, { 'content-type': registry.contentType });
         res.end(text);
       },
       (err: unknown) => {

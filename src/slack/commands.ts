@@ -203,11 +203,12 @@ export async function dispatch(
       if (!stepArg || !hostArg || args.length > 2)
         return void (await usage('`run` needs a step and a host, e.g. `/incident run backend-state lb-1`.'));
       const host = deps.config.hosts.find((h) => h.name === hostArg);
-      // Never the list of configured hosts: the reply names only what the user typed.
-      if (!host) return void (await usage(`No host named \`${escapeMrkdwn(truncate(hostArg, 64))}\` is configured.`));
+      // The step first, whatever the host: an unknown step gets the same answer for a configured host and for any
+      // other name, so a guesser learns nothing about the hosts from it (#19 §11). Never the list of hosts either.
       const found = await findStep(deps, stepArg, host, channel);
       if (!found)
         return void (await usage(`No runbook has a step or action \`${escapeMrkdwn(truncate(stepArg, 64))}\`.`));
+      if (!host) return void (await usage(`No host named \`${escapeMrkdwn(truncate(hostArg, 64))}\` is configured.`));
       const actionId = found.actionId;
       if (found.step.kind === 'checklist' || !actionId)
         return void (await reply(`\`${found.step.id}\` is a checklist step: mark it done on the incident message.`));
@@ -271,10 +272,13 @@ async function incidentArg(
 async function findStep(
   deps: CommandDeps,
   arg: string,
-  host: HostConfig,
+  host: HostConfig | undefined,
   channel: string,
 ): Promise<{ runbook: Runbook; step: Step; actionId?: string } | undefined> {
-  const open = (await deps.store.listOpen()).filter((i) => i.hostName === host.name && i.channel === channel);
+  // The host only orders the runbooks (those of its open incidents first); whether the step exists does not depend on it.
+  const open = host
+    ? (await deps.store.listOpen()).filter((i) => i.hostName === host.name && i.channel === channel)
+    : [];
   const runbooks = [...deps.runbooks.list()].sort(
     (a, b) =>
       Number(open.some((i) => i.alertname === b.doc.alertname)) -

@@ -23,8 +23,9 @@ describeWithHosts('GET /metrics', (hosts) => {
   let h: Harness;
   let threadTs: string;
 
+  /** METRICS_PORT's /metrics: everything, the per-host series too (PORT's has none of them, #19 §11). */
   async function scrape(): Promise<PromText> {
-    const res = await fetch(`${h.url}/metrics`);
+    const res = await fetch(`http://127.0.0.1:${h.pilot.metricsPort()}/metrics`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     return parsePromText(await res.text());
@@ -49,6 +50,7 @@ describeWithHosts('GET /metrics', (hosts) => {
     // One action at a time with a gap, so clicks in a burst wait in the host's queue.
     h = await startHarness({
       hosts: [lb, refused],
+      metricsPort: 0,
       config: {
         limits: {
           perHost: { concurrency: 1, minGapMs: 400, maxQueued: 20 },
