@@ -17,11 +17,13 @@ RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-co
  && useradd --system --uid 10001 --gid pilot --home-dir /app --shell /usr/sbin/nologin pilot \
  && mkdir -p /data && chown pilot:pilot /data
 WORKDIR /app
-COPY --from=build --chown=pilot:pilot /app/node_modules ./node_modules
-COPY --from=build --chown=pilot:pilot /app/dist ./dist
-COPY --chown=pilot:pilot package.json ./
-COPY --chown=pilot:pilot bin ./bin
-COPY --chown=pilot:pilot runbooks ./runbooks
+# Code, runbooks and node_modules stay root's (COPY without --chown): the bot's user reads them and cannot change
+# them, so a compromised bot process cannot rewrite its own code or runbooks.
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+COPY bin ./bin
+COPY runbooks ./runbooks
 # The SQLite store of a single container lives in the data volume (/app is root's and not writable by pilot); a config
 # whose store.path is set wins, and with store.url (or DATABASE_URL) the store is Postgres and /data stays empty.
 # /data is created and given to pilot above, before it is declared a volume, so a fresh volume is pilot's too.

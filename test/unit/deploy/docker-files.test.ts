@@ -151,6 +151,26 @@ describe('Dockerfile', () => {
     expect(stage[index(/^USER /)]).toBe('USER pilot');
   });
 
+  it('leaves /app (code, runbooks, node_modules) to root, not writable by the bot’s user (#19 §10)', () => {
+    // WORKDIR creates /app as root; COPY without --chown gives root the files (mode 644/755 from the build).
+    expect(index(/^WORKDIR \/app$/)).toBeGreaterThan(-1);
+    const copies = stage.filter((l) => /^(COPY|ADD) /.test(l));
+    expect(copies.length).toBeGreaterThanOrEqual(5);
+    for (const copy of copies) {
+      expect(copy).not.toMatch(/--chown/);
+      expect(copy).not.toMatch(/--chmod=\S*[2367]\S*\b/); // no group/other write bit either
+    }
+    for (const dest of ['./node_modules', './dist', './runbooks', './bin'])
+      expect(copies.some((c) => c.trim().endsWith(` ${dest}`))).toBe(true);
+    // nothing after them hands /app (or a path in it) to the bot's user or opens it to writing
+    for (const line of stage.filter((l) => /^RUN /.test(l))) {
+      expect(line).not.toMatch(/chown[^&;]*\s(\/app|\.)(\/|\s|$)/);
+      expect(line).not.toMatch(/chmod[^&;]*\s(\/app|\.)(\/|\s|$)/);
+    }
+    // the bot runs as pilot only once the files are in place
+    expect(index(/^USER pilot$/)).toBeGreaterThan(Math.max(...copies.map((c) => stage.indexOf(c))));
+  });
+
   it('makes a file in /data the default store, which the example config does not override', () => {
     const env = stage.filter((l) => l.startsWith('ENV ')).join(' ');
     const storePath = /\bRUNBOOK_PILOT_STORE_PATH=(\S+)/.exec(env)?.[1];
