@@ -15,12 +15,14 @@
  *      behind the stand-in's load balancer), in the same run (bench/replicas.ts).
  *   8. Triage (#22): alert → triage message complete (five read steps), and a 50-alert storm's triage budget and a
  *      click during it (bench/triage.ts).
+ *   9. Memory: a real bot process's RSS idle, under 100 unsigned 4 MiB POSTs to /slack/events and under a
+ *      36,000-alert webhook flood; the goal is each peak within +64 MB of idle (bench/memory.ts, issue #19).
  *
  * Environment: BENCH_CLICKS (60), BENCH_CLICK_GAP_MS (250), BENCH_ACK_CLICKS (200), BENCH_STORM_MESSAGES (500),
- * BENCH_STORM_ALERTS (50), BENCH_ONLY (comma-separated: ssh,click,ack,storm,collection,limits,replicas,triage),
+ * BENCH_STORM_ALERTS (50), BENCH_ONLY (comma-separated: ssh,click,ack,storm,collection,limits,replicas,triage,memory),
  * BENCH_TRIAGE_ALERTS (20), BENCH_TRIAGE_STORM (50),
  * BENCH_COLLECTION_RUNS (5), BENCH_LIMIT_CLICKS (500), BENCH_REPLICA_MESSAGES (200), BENCH_REPLICA_ALERTS (20),
- * BENCH_REPLICA_CLICKS (200), and the RBP_* variables of test/support/hosts.sh and datastores.sh.
+ * BENCH_REPLICA_CLICKS (200), BENCH_MEMORY_ALERTS (36000), and the RBP_* variables of test/support/hosts.sh and datastores.sh.
  */
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -40,6 +42,7 @@ import type { RecordedCall } from '../test/support/slack-standin';
 import { hostsScript, loadTestHosts, type TestHosts, testHostConfig } from '../test/support/test-hosts';
 import { benchSharedLimits } from './limits';
 import { benchCollectionStartup } from './load-collection';
+import { benchMemory } from './memory';
 import { benchReplicas } from './replicas';
 import { benchSsh, plainSshArgs, quantile, round, startSshMaster } from './ssh';
 import { benchTriageLatency, benchTriageStorm } from './triage';
@@ -489,6 +492,20 @@ async function main(): Promise<void> {
         'triage: the same storm with triage off (what the storm alone costs a click)',
         await benchTriageStorm(hosts, num('BENCH_TRIAGE_STORM', 50), false),
       );
+    }
+    if (wanted('memory')) {
+      const figures = await benchMemory({
+        unsigned: 100,
+        unsignedBytes: 4 * 1024 * 1024,
+        alerts: num('BENCH_MEMORY_ALERTS', 36_000),
+        batch: 100,
+        width: 20,
+      });
+      report(
+        'memory: RSS of a real bot process under unsigned 4 MiB POSTs and a webhook flood (goal: +64 MB)',
+        figures,
+      );
+      if (figures.within_64mb_of_idle !== 'yes') process.exitCode = 1;
     }
   } finally {
     if (needHosts && !hostsWereUp) execFileSync('bash', [hostsScript, 'stop'], { stdio: 'inherit' });

@@ -128,12 +128,12 @@ function gateSlackEvents(receiver: HTTPReceiver, budget: BodyBudget, core: Pick<
     const path = String(req.url ?? '').split('?')[0];
     if (req.method === 'POST' && path === SLACK_EVENTS_PATH) {
       const decision = gateSlackRequest(req.headers, { now: new Date(), maxBodyBytes: SLACK_MAX_BODY_BYTES });
-      const busy = { error: 'too many request bodies in flight; retry shortly', retryAfterSec: 1 };
+      const busy = { busy: 'too many request bodies in flight; retry shortly', retryAfterSec: 1, close: true };
       if (!admitRequest(res, decision, budget, busy)) {
         const reason = decision.admit ? 'busy' : String(decision.status);
         core.metrics.slackRequestsRefused.inc({ reason });
         core.logger.warn(
-          { status: decision.admit ? 503 : decision.status, reason: decision.admit ? busy.error : decision.error },
+          { status: decision.admit ? 503 : decision.status, reason: decision.admit ? busy.busy : decision.error },
           'Slack request refused before its body was read',
         );
         return;

@@ -52,22 +52,25 @@ export function sendJson(
 }
 
 /**
- * Acts on a gate's decision before the body is read: a refusal is answered at once (the connection closed after it,
- * so an unread body costs nothing more); an admitted request reserves its bytes from the budget until its response
- * closes, or is answered 503 when the budget is spent. True when the request may go on.
+ * Acts on a gate's decision before the body is read: a refusal is answered at once; an admitted request reserves its
+ * bytes from the budget until its response closes, or is answered 503 when the budget is spent. True when the request
+ * may go on. An unread body is never held: with `close` the connection is closed after the answer (for strangers:
+ * their bytes are not even read, and a client still sending sees the connection end), without it Node reads the rest
+ * and discards it, so a client still sending (Alertmanager with a batch too large) reads the answer and what to set.
  */
 export function admitRequest(
   res: ServerResponse,
   decision: GateDecision,
   budget: BodyBudget,
-  busy: { error: string; retryAfterSec: number },
+  opts: { busy: string; retryAfterSec: number; close: boolean },
 ): boolean {
+  const close: Record<string, string> = opts.close ? { connection: 'close' } : {};
   if (!decision.admit) {
-    sendJson(res, decision.status, { error: decision.error }, { connection: 'close' });
+    sendJson(res, decision.status, { error: decision.error }, close);
     return false;
   }
   if (!budget.reserve(decision.bytes)) {
-    sendJson(res, 503, { error: busy.error }, { connection: 'close', 'retry-after': String(busy.retryAfterSec) });
+    sendJson(res, 503, { error: opts.busy }, { ...close, 'retry-after': String(opts.retryAfterSec) });
     return false;
   }
   res.once('close', () => budget.release(decision.bytes));

@@ -67,7 +67,7 @@ export function alertmanagerHandler(deps: AlertmanagerRouteDeps): (req: Incoming
       }
       const tooLarge = bodyTooLargeError(deps.maxBodyBytes);
       const gate = gateBody(req.headers, deps.maxBodyBytes, tooLarge);
-      if (!admitRequest(res, gate, deps.budget, { error: BUSY, retryAfterSec: 1 })) {
+      if (!admitRequest(res, gate, deps.budget, { busy: BUSY, retryAfterSec: 1, close: false })) {
         if (gate.admit)
           deps.logger.warn({ budget: deps.budget.maxBytes }, 'webhook refused with 503: too many bodies in flight');
         return;
@@ -78,7 +78,7 @@ export function alertmanagerHandler(deps: AlertmanagerRouteDeps): (req: Incoming
         alerts = deps.parse(JSON.parse(text));
       } catch (err) {
         if (err instanceof BodyTooLargeError) {
-          sendJson(res, 413, { error: tooLarge }, { connection: 'close' });
+          sendJson(res, 413, { error: tooLarge });
           return;
         }
         const e = asPilotError(err);

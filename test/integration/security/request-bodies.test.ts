@@ -165,6 +165,15 @@ describe('security: request bodies are bounded before they are read (#19 §1, §
     expect(answer).toMatchObject({ status: 413 });
     expect(answer !== 'none' && JSON.parse(answer.body).error).toMatch(/set max_alerts in the webhook_configs/);
 
+    // declared and sent in full, as Alertmanager sends it: the client reads the 413 (the rest is read and dropped)
+    const sent = await fetch(`${h.url}/alertmanager`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${AM_TOKEN}`, 'content-type': 'application/json' },
+      body: 'x'.repeat(3 * MIB),
+    });
+    expect(sent.status).toBe(413);
+    expect(((await sent.json()) as { error: string }).error).toMatch(/max_alerts/);
+
     // chunked (no Content-Length): cut while it is read, and still answered 413
     const res = await fetch(`${h.url}/alertmanager`, {
       method: 'POST',
