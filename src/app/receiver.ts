@@ -130,12 +130,15 @@ function gateSlackEvents(receiver: HTTPReceiver, budget: BodyBudget, core: Pick<
       const decision = gateSlackRequest(req.headers, { now: new Date(), maxBodyBytes: SLACK_MAX_BODY_BYTES });
       const busy = { busy: 'too many request bodies in flight; retry shortly', retryAfterSec: 1, close: true };
       if (!admitRequest(res, decision, budget, busy)) {
-        const reason = decision.admit ? 'busy' : String(decision.status);
-        core.metrics.slackRequestsRefused.inc({ reason });
-        core.logger.warn(
-          { status: decision.admit ? 503 : decision.status, reason: decision.admit ? busy.busy : decision.error },
-          'Slack request refused before its body was read',
-        );
+        core.metrics.slackRequestsRefused.inc({ reason: decision.admit ? 'busy' : String(decision.status) });
+        // A stranger's request is counted, not logged at warn: a flood of them must not become a flood of log lines.
+        if (decision.admit)
+          core.logger.warn({ budget: budget.maxBytes }, 'Slack request refused with 503: too many bodies in flight');
+        else
+          core.logger.debug(
+            { status: decision.status, reason: decision.error },
+            'Slack request refused before its body was read',
+          );
         return;
       }
     }
