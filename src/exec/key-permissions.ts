@@ -2,7 +2,7 @@
  * A private key file others can read is refused, as OpenSSH refuses its own ("UNPROTECTED PRIVATE KEY FILE!"): any
  * group or other permission bit (mode & 077). Unlike ssh, whoever owns the file (issue #19 §9): a key readable by a
  * group is a secret shared with that group, whether root or the bot's user owns it. Checked at start-up (the bot does
- * not start, CONFIG_UNREADABLE) and before each connection, where a key loosened since start-up is refused with
+ * not start, CONFIG_UNREADABLE) and before each command (SshPool.run), where a key loosened since start-up is refused with
  * SSH_KEY_NOT_PRIVATE: the user reads what to fix instead of "internal error". Both say which file and which `chmod`.
  */
 import { statSync } from 'node:fs';
@@ -41,7 +41,7 @@ export function checkKeyFileSync(path: string, hostName: string): void {
 }
 
 /**
- * {@link checkKeyFileSync} before a connection: the file may have been loosened since start-up. Throws
+ * {@link checkKeyFileSync} before a command: the file may have been loosened since start-up. Throws
  * SSH_KEY_NOT_PRIVATE, which the user who clicked reads with what to fix.
  */
 export async function checkKeyFile(path: string, hostName: string): Promise<void> {

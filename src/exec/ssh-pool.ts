@@ -138,6 +138,9 @@ export class SshPool implements Executor {
    */
   async run(target: SshTarget, command: string, opts: ExecOptions): Promise<ExecResult> {
     if (this.closing) throw new PilotError('INTERNAL', 'the SSH pool is closed');
+    // Before every command, not only every connection (#19 §9): a key loosened since start-up is refused even while a
+    // connection made with it is kept open. One stat.
+    if (target.privateKeyPath) await checkKeyFile(target.privateKeyPath, target.name);
     const started = performance.now();
     let conn = await this.connection(target);
     let session: Session;

@@ -41,10 +41,12 @@ describeWithHosts('security: SSH key permissions (#19 §9)', (hosts) => {
     );
   });
 
-  it('refuses a key loosened after start-up at the click, saying what to fix; runs once it is private again', async () => {
+  it('refuses a key loosened after start-up at the next click (its connection still open), saying what to fix; runs once it is private again', async () => {
     h = await startHarness({ hosts: [host()] });
     const ts = await h.postFixture('single.slack-default.firing.event.json');
     await h.incidentMessage(ts);
+    // a first command: the connection made with the private key is kept open in the pool
+    expect(plain(await runStep(h, ts, 'diagnosis-2', 'status-check'))).not.toMatch(/readable by others/);
 
     chmodSync(key, 0o644);
     const refused = plain(await runStep(h, ts, 'diagnosis-2', 'status-check'));
