@@ -265,8 +265,21 @@ function fromAttachment(a: SlackAttachmentView, opts: SlackAlertOptions): Alert[
   // a single block's value is taken only if the title shows it too (a label the alerts do not share is not in it).
   const subjectWords =
     subjectText !== undefined ? ` ${subjectText.replace(/^\s*\[[^\]]*\]/, '').replace(/[()]/g, ' ')} ` : undefined;
-  const withOneBlock = (base: Record<string, string>, labels: Record<string, string>, d: Set<string>) => {
-    const merged = agree(base, labels, d);
+  // A label the block itself lists with different values disagrees with every other part: no part may fill it in.
+  const withoutConflicts = (merged: Record<string, string>, block: TextAlert | undefined, d: Set<string>) => {
+    for (const k of block?.conflicting ?? []) {
+      delete merged[k];
+      d.add(k);
+    }
+    return merged;
+  };
+  const withOneBlock = (
+    base: Record<string, string>,
+    labels: Record<string, string>,
+    d: Set<string>,
+    block?: TextAlert,
+  ) => {
+    const merged = withoutConflicts(agree(base, labels, d), block, d);
     if (subjectWords !== undefined)
       for (const [k, v] of Object.entries(merged))
         if (base[k] === undefined && k !== 'alertname' && !subjectWords.includes(` ${v} `)) {
@@ -303,7 +316,8 @@ function fromAttachment(a: SlackAttachmentView, opts: SlackAlertOptions): Alert[
       if (!name || (block?.labels.alertname === undefined && alertname === undefined)) return [];
       const d = new Set(dropped);
       const base = name === alertname ? common : {};
-      const merged = count === 1 ? withOneBlock(base, labels, d) : agree(base, labels, d);
+      const merged =
+        count === 1 ? withOneBlock(base, labels, d, block) : withoutConflicts(agree(base, labels, d), block, d);
       confirmByFields(merged);
       const alert = make(merged, block, name, [...d]);
       // One alert: the default title names exactly it, so Alertmanager or the open incidents can complete it.
@@ -314,7 +328,9 @@ function fromAttachment(a: SlackAttachmentView, opts: SlackAlertOptions): Alert[
   if (!alertname) return [];
   // One alert for all of them: the common labels, plus what a single block says when the message is one alert.
   let labels = common;
-  if (count === 1 && blocks.length === 1) labels = withOneBlock(common, blocks[0].labels, dropped);
+  if (count === 1 && blocks.length === 1) labels = withOneBlock(common, blocks[0].labels, dropped, blocks[0]);
+  // Several alerts shown as one: a label any block lists with different values is not the alerts' common one.
+  for (const b of blocks) withoutConflicts(labels, b, dropped);
   if (count === 1 && blocks.length === 0 && maps.length === 1) labels = withOneBlock(common, maps[0], dropped);
   confirmByFields(labels);
   const alert = make(labels, count === 1 ? blocks[0] : undefined, alertname, [

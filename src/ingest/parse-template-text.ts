@@ -25,6 +25,11 @@ export interface TextAlert {
   alertnameHint?: string;
   /** True when the block opens with `*Alert:*` (one per alert when a template ranges over them). */
   opened?: boolean;
+  /**
+   * Label names the block lists with different values (a Details list against the rule's `LABELS = map[…]`, or
+   * several alerts folded together): left out of `labels`, and no other part of the message may fill them in.
+   */
+  conflicting?: string[];
 }
 
 // A field marker, optionally led by an emoji inside the bold (`*📝 Description:*`).
@@ -206,7 +211,12 @@ function parseBlock(block: string): TextAlert {
   const repeats = Math.max(maps.length, ...listed.values(), 1);
   if (repeats > 1) alert.repeats = repeats;
   const labels = alert.labels;
-  for (const [k, values] of seen) if (new Set(values).size === 1) labels[k] = values[0];
+  const conflicting: string[] = [];
+  for (const [k, values] of seen) {
+    if (new Set(values).size === 1) labels[k] = values[0];
+    else conflicting.push(k);
+  }
+  if (conflicting.length > 0) alert.conflicting = conflicting;
 
   // *Alert:* <summary> - `severity`
   const alertLine = annotations['__alert'];

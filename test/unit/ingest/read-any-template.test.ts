@@ -182,6 +182,25 @@ describe('parseSlackAlertMessage: a custom template never gives a wrong value', 
     expect(a.missingLabels).toContain('server');
   });
 
+  it('a Details list that disagrees with its own LABELS map leaves the label missing, though the title agrees with one', () => {
+    // Two parts against one is no majority: the block's own disagreement is the message's (community template shape).
+    const [a] = read({
+      title: '[FIRING:1] Prometheus Event Notification',
+      text: `*Alert:* HAProxy server down - \`critical\`\n*Description:* down\n  ${map('web2')}\n*Details:*\n • *alertname:* \`HaproxyServerDown\`\n • *server:* \`web9\``,
+      fallback: `[FIRING:1] HaproxyServerDown (${COMMON.replace('haproxy', 'haproxy web2')}) | http://am`,
+      color: 'danger',
+    });
+    expect(a.labels.server).toBeUndefined();
+    expect(a.missingLabels).toContain('server');
+    expect(shown(a)).toEqual({
+      alertname: 'HaproxyServerDown',
+      backend: 'web',
+      instance: '127.0.0.1:9101',
+      job: 'haproxy',
+      severity: 'critical',
+    });
+  });
+
   it('without a runbook, a word the message shows as another label’s value is not the alert name', () => {
     const [a] = read(
       {
