@@ -5,8 +5,8 @@
 import 'dotenv/config';
 import { createApp } from './app';
 import { loadConfig } from './config/load-config';
-import { PilotError } from './errors';
 import { createLogger } from './logger';
+import { startupErrorText } from './startup-error';
 
 async function main(): Promise<void> {
   const settings = loadConfig({ env: process.env });
@@ -46,14 +46,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  // A user's mistake (config, environment, runbooks, store) is one line that says what to fix; anything else is a
-  // bug and keeps its stack trace.
-  if (err instanceof PilotError) {
-    process.stderr.write(`runbook-pilot: ${err.message}. ${err.hint[0].toUpperCase()}${err.hint.slice(1)}.\n`);
-  } else {
-    process.stderr.write(
-      `runbook-pilot: could not start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-    );
-  }
+  // A user's mistake (config, environment, runbooks, store, Slack's answer) is one line per problem that says what to
+  // fix; anything else is a bug and keeps its stack trace.
+  process.stderr.write(startupErrorText(err));
   process.exit(1);
 });

@@ -50,7 +50,7 @@ export async function cli(
   }
   const pool = hosts ? new SshPool({ env, idleCloseMs: 60_000 }) : undefined;
   try {
-    const result = await runCheck({ configPath, hosts, cwd: process.cwd(), executor: pool, out });
+    const result = await runCheck({ configPath, hosts, cwd: process.cwd(), executor: pool, env, out });
     return result.errors ? 1 : 0;
   } finally {
     await pool?.close();

@@ -30,6 +30,8 @@ export interface CheckOptions {
   cwd: string;
   /** Runs commands on hosts (the SSH pool); needed with `hosts`. */
   executor?: Executor;
+  /** The environment `${NAME}` placeholders and privateKeyEnv are read from (the bot's, when run where it runs). */
+  env: NodeJS.ProcessEnv;
   /** Writes one line of output. */
   out(line: string): void;
 }
@@ -65,8 +67,15 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     );
     return finish(opts, result);
   }
-  const checked = checkConfigText(text, configFile);
-  for (const p of checked.problems) problem('error', configFile, p);
+  // Lenient placeholders: check often runs where the bot's secrets are not (CI); an unset one is a warning.
+  const checked = checkConfigText(text, { env: opts.env, placeholders: 'lenient' });
+  for (const p of checked.problems)
+    problem(
+      p.level,
+      p.line ? `${configFile}:${p.line}:${p.col ?? 1}` : configFile,
+      `${p.key ? `${p.key}: ` : ''}${p.message}`,
+      p.fix,
+    );
   const config = checked.config;
   if (!config) return finish(opts, result);
   try {
@@ -79,7 +88,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     const [message, ...fix] = w.split(': ');
     problem('warning', configFile, message, fix.join(': '));
   }
-  if (!checked.problems.length)
+  if (!checked.problems.some((p) => p.level === 'error'))
     opts.out(`  ok: ${config.hosts.length} host(s), ${config.slack.channels.length} channel(s)`);
 
   // 2. The runbooks and their bindings.

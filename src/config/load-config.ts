@@ -3,10 +3,11 @@
  * file, validated strictly. Every failure is one PilotError whose message names the key and the fix.
  */
 import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
-import type { z } from 'zod';
+import { LineCounter, parseDocument, type YAMLError } from 'yaml';
 import { PilotError } from '../errors';
+import { describeIssue, formatPath } from './describe-issue';
 import { type Config, ConfigSchema } from './schema';
+import { openedBefore, positionOf } from './yaml-positions';
 
 export interface EnvSettings {
   botToken: string;
@@ -41,7 +42,10 @@ export interface LoadConfigOptions {
   readFile?: (path: string) => string;
 }
 
-/** Reads and validates the environment and the config file. Throws PilotError (CONFIG_*) on the first problem. */
+/**
+ * Reads and validates the environment and the config file. Throws PilotError (CONFIG_*): the first problem of the
+ * environment, or every problem of the config file at once.
+ */
 export function loadConfig({
   env = process.env,
   readFile = (p) => readFileSync(p, 'utf8'),
@@ -61,66 +65,186 @@ export function loadConfig({
   }
   return {
     env: envSettings,
-    config: parseConfigText(text, envSettings.configPath, { storePath: envSettings.storePath }),
+    config: parseConfigText(text, envSettings.configPath, { storePath: envSettings.storePath, env }),
   };
 }
 
-/** Defaults the environment gives to keys the config file leaves out. */
+/** Defaults the environment gives to keys the config file leaves out, and the environment `${VAR}` reads. */
 export interface ConfigDefaults {
   /** store.path when the file sets none (RUNBOOK_PILOT_STORE_PATH). */
   storePath?: string;
+  /** Where `${NAME}` placeholders in config values are read (default: none set, so a placeholder is an error). */
+  env?: NodeJS.ProcessEnv;
 }
 
-/** Parses and validates config YAML text; `source` names the file in messages. */
-export function parseConfigText(text: string, source: string, defaults: ConfigDefaults = {}): Readonly<Config> {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0];
-    const where = e.linePos?.[0] ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
-    throw new PilotError(
-      'CONFIG_INVALID_YAML',
-      `config file ${source} is not valid YAML${where}: ${e.message.split('\n')[0]}`,
-    );
-  }
-  const raw = withStorePath(doc.toJS() ?? {}, defaults.storePath);
-  const parsed = ConfigSchema.safeParse(raw);
-  if (!parsed.success)
-    throw new PilotError('CONFIG_INVALID', `config file ${source}: ${describeIssue(parsed.error.issues[0])}`);
-  const config = parsed.data;
-  const names = new Set<string>();
-  for (const [i, host] of config.hosts.entries()) {
-    if (names.has(host.name)) {
-      throw new PilotError(
-        'CONFIG_INVALID',
-        `config file ${source}: hosts[${i}].name "${host.name}" is used twice; give each host its own name`,
-      );
-    }
-    names.add(host.name);
-  }
-  return deepFreeze(config);
+/** One problem of a config text: where (line and column, 1-based), which key, what is wrong, what to do. */
+export interface ConfigProblem {
+  level: 'error' | 'warning';
+  line?: number;
+  col?: number;
+  /** The key's path (`limits.perHost.concurrency`); empty for a YAML syntax error. */
+  key: string;
+  message: string;
+  fix?: string;
+}
+
+/** `config.yml:12:18: limits.perHost.concurrency: expected an integer, got "two"; fix` — one line. */
+export function formatConfigProblem(source: string, p: ConfigProblem): string {
+  const where = p.line ? `${source}:${p.line}:${p.col ?? 1}` : source;
+  return `${where}: ${p.key ? `${p.key}: ` : ''}${p.message}${p.fix ? `; ${p.fix}` : ''}`;
 }
 
 /**
- * Every problem of a config text, not just the first (for `runbook-pilot check`): one line each, with the key's path
- * and the fix. `config` is set when there are none.
+ * Parses and validates config YAML text; `source` names the file in messages. Throws one PilotError that lists every
+ * problem (one line each, in its `details.problems`), so start-up shows all of them as `check` does.
  */
-export function checkConfigText(text: string, source: string): { config?: Readonly<Config>; problems: string[] } {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    return {
-      problems: doc.errors.map((e) => {
-        const where = e.linePos?.[0] ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
-        return `not valid YAML${where}: ${e.message.split('\n')[0]}; fix the YAML syntax there`;
-      }),
-    };
+export function parseConfigText(text: string, source: string, defaults: ConfigDefaults = {}): Readonly<Config> {
+  const { config, problems } = checkConfigText(text, { ...defaults, placeholders: 'strict' });
+  const errors = problems.filter((p) => p.level === 'error');
+  if (config && errors.length === 0) return config;
+  const lines = errors.map((p) => formatConfigProblem(source, p));
+  const yamlError = errors.length > 0 && errors.every((p) => p.key === '' && p.message.startsWith('not valid YAML'));
+  throw new PilotError(
+    yamlError ? 'CONFIG_INVALID_YAML' : 'CONFIG_INVALID',
+    errors.length === 1 ? lines[0] : `config file ${source} has ${errors.length} problems:\n  ${lines.join('\n  ')}`,
+    { details: { problems: lines } },
+  );
+}
+
+export interface CheckConfigOptions extends ConfigDefaults {
+  /**
+   * `strict` (start-up): an unset `${NAME}` is an error. `lenient` (`runbook-pilot check`, often run where the bot's
+   * secrets are not): a warning, and the placeholder text stands in for the value.
+   */
+  placeholders?: 'strict' | 'lenient';
+}
+
+/**
+ * Every problem of a config text, not just the first (for `runbook-pilot check` and start-up): each with its line,
+ * column, key and fix. `config` is set when there are no errors.
+ */
+export function checkConfigText(
+  text: string,
+  opts: CheckConfigOptions = {},
+): { config?: Readonly<Config>; problems: ConfigProblem[] } {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, lineCounter: lines });
+  if (doc.errors.length > 0) return { problems: doc.errors.map((e) => yamlProblem(text, lines, e)) };
+  const problems: ConfigProblem[] = [];
+  const at = (path: ReadonlyArray<PropertyKey>, target: 'value' | 'key' | 'parent') =>
+    positionOf(doc, lines, path, target) ?? {};
+  const withEnv = expandPlaceholders(doc.toJS() ?? {}, opts.env ?? {}, [], (path, name) =>
+    problems.push({
+      level: opts.placeholders === 'lenient' ? 'warning' : 'error',
+      ...at(path, 'value'),
+      key: formatPath(path),
+      message: `environment variable ${name} is not set${opts.placeholders === 'lenient' ? ' here' : ''}`,
+      fix:
+        opts.placeholders === 'lenient'
+          ? `the bot needs it where it runs: set ${name} there (environment or .env)`
+          : `set ${name} in the environment or in .env, or write the value in place of \${${name}}`,
+    }),
+  );
+  const raw = withStorePath(withEnv, opts.storePath);
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const described = parsed.error.issues.flatMap((issue) => describeIssue(issue, raw, ConfigSchema));
+    // `chanels:` makes `channels` missing too: the guess says it all, once.
+    const meant = new Set(described.map((d) => d.meant).filter(Boolean));
+    for (const d of described)
+      if (!(d.message === 'missing' && meant.has(d.key)))
+        problems.push({ level: 'error', ...at(d.at.path, d.at.target), key: d.key, message: d.message, fix: d.fix });
+    return { problems: sortByLine(problems) };
   }
-  const parsed = ConfigSchema.safeParse(doc.toJS() ?? {});
-  if (!parsed.success) return { problems: parsed.error.issues.map((i) => describeIssue(i)) };
-  try {
-    return { config: parseConfigText(text, source), problems: [] };
-  } catch (err) {
-    return { problems: [(err as Error).message.replace(`config file ${source}: `, '')] };
+  const config = parsed.data;
+  const names = new Map<string, number>();
+  for (const [i, host] of config.hosts.entries()) {
+    const first = names.get(host.name);
+    if (first !== undefined)
+      problems.push({
+        level: 'error',
+        ...at(['hosts', i, 'name'], 'value'),
+        key: `hosts[${i}].name`,
+        message: `"${host.name}" is used twice (also hosts[${first}])`,
+        fix: 'give each host its own name',
+      });
+    else names.set(host.name, i);
   }
+  if (problems.some((p) => p.level === 'error')) return { problems: sortByLine(problems) };
+  return { config: deepFreeze(config), problems };
+}
+
+function sortByLine(problems: ConfigProblem[]): ConfigProblem[] {
+  return [...problems].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
+}
+
+/** A YAML syntax error, at the place the mistake was made (an unclosed quote or bracket: where it opened). */
+function yamlProblem(text: string, lines: LineCounter, e: YAMLError): ConfigProblem {
+  const firstLine = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+  const kind = /quote/i.test(firstLine) ? 'quote' : /flow|[\]}]/.test(firstLine) ? 'bracket' : undefined;
+  const opened = kind ? openedBefore(text, e.pos[0], kind) : undefined;
+  const pos = opened !== undefined ? lines.linePos(opened) : lines.linePos(e.pos[0]);
+  const what =
+    opened === undefined
+      ? firstLine
+      : kind === 'quote'
+        ? 'this quote is never closed'
+        : 'this bracket is never closed (or a line inside it is indented less than the key)';
+  return {
+    level: 'error',
+    line: pos.line,
+    col: pos.col,
+    key: '',
+    message: `not valid YAML: ${what}`,
+    fix:
+      opened === undefined
+        ? (SYNTAX_FIXES[e.code] ?? 'fix the YAML syntax there')
+        : kind === 'quote'
+          ? 'close the quote at the end of the value'
+          : 'close it (] or }) at the end of the value',
+  };
+}
+
+const SYNTAX_FIXES: Partial<Record<string, string>> = {
+  TAB_AS_INDENT: 'indent with spaces, not tabs',
+  BAD_INDENT: 'indent the keys of one map by the same number of spaces',
+  DUPLICATE_KEY: 'each key may appear once in a map: merge the two',
+  BLOCK_AS_IMPLICIT_KEY: 'quote a value that contains ": " (token: "a: b")',
+};
+
+/**
+ * `${NAME}` in a config value is read from the environment (`$${` is a literal `${`), so secrets stay out of the file.
+ * Not under `hosts[].commands`: those are shell templates, where `${…}` is the shell's own.
+ */
+function expandPlaceholders(
+  value: unknown,
+  env: NodeJS.ProcessEnv,
+  path: PropertyKey[],
+  unset: (path: PropertyKey[], name: string) => void,
+): unknown {
+  if (typeof value === 'string') {
+    if (!value.includes('${')) return value;
+    return value.replace(/\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, escaped: string | undefined, name: string) => {
+      if (escaped) return whole.slice(1);
+      const v = env[name];
+      if (v === undefined || v === '') {
+        unset(path, name);
+        return whole;
+      }
+      return v;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => expandPlaceholders(v, env, [...path, i], unset));
+  if (value !== null && typeof value === 'object') {
+    const shellTemplates = path.length === 2 && path[0] === 'hosts' && typeof path[1] === 'number';
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [
+        k,
+        shellTemplates && k === 'commands' ? v : expandPlaceholders(v, env, [...path, k], unset),
+      ]),
+    );
+  }
+  return value;
 }
 
 /** The raw config with `store.path` set to `storePath` when the file sets none (the file wins over the environment). */
@@ -133,23 +257,6 @@ function withStorePath(raw: unknown, storePath: string | undefined): unknown {
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function describeIssue(issue: z.core.$ZodIssue): string {
-  const path = formatPath(issue.path);
-  if (issue.code === 'unrecognized_keys') {
-    const keys = issue.keys.map((k) => (path ? `${path}.${k}` : k));
-    return `unknown key ${keys.join(', ')}: remove it or check its spelling against the configuration reference`;
-  }
-  if (issue.code === 'invalid_type' && issue.input === undefined) return `${path} is missing: add it`;
-  return `${path || '(top level)'}: ${issue.message}`;
-}
-
-function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  return path.reduce<string>(
-    (acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)),
-    '',
-  );
 }
 
 function readEnv(env: NodeJS.ProcessEnv): EnvSettings {

@@ -81,9 +81,12 @@ describe('runbook-pilot check', () => {
       );
       const bad = check(dir, 'check', '--config=bad.yml');
       expect(bad.status).toBe(1);
-      expect(bad.lines.filter((l) => l.startsWith('  error: bad.yml: '))).toHaveLength(3);
-      expect(bad.stdout).toContain('unknown key runbokos: remove it or check its spelling');
-      expect(bad.stdout).toContain('slack.channels[0]: must be a Slack id');
+      // each at its line and column, a misspelt key with its guess
+      expect(bad.lines.filter((l) => l.startsWith('  error: bad.yml:'))).toEqual([
+        '  error: bad.yml:1:21: slack.channels[0]: must be a Slack id such as C0123ALERTS, U0123 or S0123, got "nope"',
+        '  error: bad.yml:2:1: runbokos: unknown key; did you mean `runbooks`?',
+        '  error: bad.yml:3:35: limits.perHost.concurrency: must be at least 1, got 0',
+      ]);
       const missing = check(dir, 'check');
       expect(missing.status).toBe(1);
       expect(missing.stdout).toContain(

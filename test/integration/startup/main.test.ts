@@ -51,12 +51,23 @@ describe('npm start with a bad setup', () => {
       undefined,
       /^runbook-pilot: config file .*config\.yml does not exist\. Set RUNBOOK_PILOT_CONFIG/,
     ],
-    ['invalid YAML', env, 'slack: [', /^runbook-pilot: config file .* is not valid YAML at line \d+/],
+    [
+      'invalid YAML',
+      env,
+      'slack: [',
+      /^runbook-pilot: .*config\.yml:1:8: not valid YAML: this bracket is never closed/,
+    ],
     [
       'an unknown key',
       env,
       good,
-      /^runbook-pilot: config file .*: unknown key runtbooks: remove it or check its spelling/,
+      /^runbook-pilot: .*config\.yml:2:1: runtbooks: unknown key; did you mean `runbooks`\?$/,
+    ],
+    [
+      'a word for a number',
+      env,
+      `${good.replace('runtbooks', 'runbooks')}limits: { perHost: { concurrency: two } }\n`,
+      /^runbook-pilot: .*config\.yml:3:35: limits\.perHost\.concurrency: expected an integer, got "two"$/,
     ],
     [
       'a runbook folder that does not exist',
@@ -76,5 +87,16 @@ describe('npm start with a bad setup', () => {
     expect(res.stderr).toMatch(message);
     expect(res.stderr.split('\n')).toHaveLength(1);
     expect(res.stderr).not.toMatch(/\bat .*\.ts:\d+/);
+  });
+
+  it('several config mistakes: every one, one line each, as check lists them', () => {
+    const res = start(env, 'slack: { chanels: [C0123ALERTS] }\nmitigation: { dryRun: yes, cooldownSec: five }\n');
+    expect(res.status).toBe(1);
+    expect(res.stderr.split('\n')).toEqual([
+      expect.stringMatching(/^runbook-pilot: config file .*config\.yml has 3 problems:$/),
+      expect.stringMatching(/^ {2}.*config\.yml:1:10: slack\.chanels: unknown key; did you mean `channels`\?$/),
+      expect.stringMatching(/^ {2}.*config\.yml:2:23: mitigation\.dryRun: expected true or false, got "yes"/),
+      expect.stringMatching(/^ {2}.*config\.yml:2:41: mitigation\.cooldownSec: expected an integer, got "five"$/),
+    ]);
   });
 });

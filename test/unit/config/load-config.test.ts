@@ -127,16 +127,34 @@ describe('loadConfig', () => {
       'CONFIG_UNREADABLE',
       /cfg.yml does not exist/,
     ],
-    ['invalid YAML', goodEnv, 'slack: [unclosed', 'CONFIG_INVALID_YAML', /not valid YAML at line 1/],
-    ['an unknown top-level key', goodEnv, `${goodYaml}\nbogus: 1\n`, 'CONFIG_INVALID', /unknown key bogus/],
+    [
+      'invalid YAML',
+      goodEnv,
+      'slack: [unclosed',
+      'CONFIG_INVALID_YAML',
+      /^cfg\.yml:1:8: not valid YAML: this bracket is never closed/,
+    ],
+    [
+      'an unknown top-level key',
+      goodEnv,
+      `${goodYaml}\nbogus: 1\n`,
+      'CONFIG_INVALID',
+      /^cfg\.yml:17:1: bogus: unknown key; remove it; the keys here are slack, /,
+    ],
     [
       'an unknown nested key',
       goodEnv,
       goodYaml.replace('service: haproxy }', 'service: haproxy, sokcet: /x }'),
       'CONFIG_INVALID',
-      /unknown key hosts\[0\]\.haproxy\.sokcet/,
+      /^cfg\.yml:12:\d+: hosts\[0\]\.haproxy\.sokcet: unknown key; did you mean `socket`\?$/,
     ],
-    ['a missing channel list', goodEnv, 'slack: {}\n', 'CONFIG_INVALID', /slack\.channels is missing/],
+    [
+      'a missing channel list',
+      goodEnv,
+      'slack: {}\n',
+      'CONFIG_INVALID',
+      /^cfg\.yml:1:8: slack\.channels: missing; add it: a list/,
+    ],
     [
       'a bad channel id',
       goodEnv,
@@ -199,7 +217,7 @@ describe('limits.redis (issue #13: the limits replicas share)', () => {
     ['url: "http://redis:6379"', 'limits.redis.url: must be a redis:// (or rediss://) URL'],
     ['prefix: "a b"', 'limits.redis.prefix: must be 1–64 letters, digits, . _ -'],
     ['timeoutMs: 10', 'limits.redis.timeoutMs'],
-    ['db: 2', 'unknown key limits.redis.db'],
+    ['db: 2', 'limits.redis.db: unknown key'],
   ])('stops start-up on limits.redis { %s } with the key and the fix', (entry, message) => {
     const err = failure(goodEnv, `${goodYaml}limits:\n  redis: { ${entry} }\n`);
     expect(err.code).toBe('CONFIG_INVALID');
@@ -238,6 +256,6 @@ describe('store.path and RUNBOOK_PILOT_STORE_PATH (issue #13: the Docker image k
 
   it('still refuses an unknown key beside the path the environment gives', () => {
     const err = failure({ ...goodEnv, RUNBOOK_PILOT_STORE_PATH: '/data/x.db' }, `${goodYaml}store: { paht: ./x.db }\n`);
-    expect(err.message).toContain('unknown key store.paht');
+    expect(err.message).toContain('store.paht: unknown key; did you mean `path`?');
   });
 });

@@ -178,7 +178,10 @@ describe('Dockerfile', () => {
     const known = namesTheBotReads();
     for (const m of env.matchAll(/\b([A-Z][A-Z0-9_]+)=/g)) if (m[1] !== 'NODE_ENV') expect(known).toContain(m[1]);
     // the example config, as a user copies it into the container, keeps its store in the volume
-    const example = parseConfigText(read('config.example.yml'), 'config.example.yml', { storePath });
+    const example = parseConfigText(read('config.example.yml'), 'config.example.yml', {
+      storePath,
+      env: { ALERTMANAGER_TOKEN: 'example-token' },
+    });
     expect(example.store.path).toBe(storePath);
     expect(example.store.url).toBeUndefined();
   });

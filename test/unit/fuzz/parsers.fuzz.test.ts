@@ -51,7 +51,7 @@ const haproxyOutputs = readdirSync(join(FIXTURES, 'haproxy'))
 const configText = read(REPO, 'config.example.yml');
 
 const registry = loadRunbooks(join(REPO, 'runbooks'), builtinActions);
-const config = parseConfigText(configText, 'config.example.yml');
+const config = parseConfigText(configText, 'config.example.yml', { env: { ALERTMANAGER_TOKEN: 'example-token' } });
 const slackOptions = alertParseOptions(registry, config.hosts);
 
 /** Runs `n` seeded cases; collects failures with their seeds instead of stopping at the first. */

@@ -31,7 +31,9 @@ import { firingAlert } from '../../support/domain-fixtures';
 import { type RecordedAnswer, RecordingExecutor } from '../../support/fakes';
 
 const REPO = join(__dirname, '../../..');
-const config = parseConfigText(readFileSync(join(REPO, 'config.example.yml'), 'utf8'), 'config.example.yml');
+const config = parseConfigText(readFileSync(join(REPO, 'config.example.yml'), 'utf8'), 'config.example.yml', {
+  env: { ALERTMANAGER_TOKEN: 'example-token' },
+});
 const registry = loadRunbooks(join(REPO, 'runbooks'), builtinActions);
 const runbook = registry.get('HaproxyServerDown') as Runbook;
 const ONCALL = 'U0123ONCALL';

@@ -29,7 +29,9 @@ import { firingAlert, openIncident } from '../../support/domain-fixtures';
 import { blockFindings, type Finding, mrkdwnFindings, plainFindings } from '../../support/slack-markup-findings';
 
 const REPO = join(__dirname, '../../..');
-const config = parseConfigText(readFileSync(join(REPO, 'config.example.yml'), 'utf8'), 'config.example.yml');
+const config = parseConfigText(readFileSync(join(REPO, 'config.example.yml'), 'utf8'), 'config.example.yml', {
+  env: { ALERTMANAGER_TOKEN: 'example-token' },
+});
 const registry = loadRunbooks(join(REPO, 'runbooks'), builtinActions);
 const runbook = registry.get('HaproxyServerDown') as Runbook;
 /** The only user the renderers may mention: the one who clicked (the checker's allowed mention). */

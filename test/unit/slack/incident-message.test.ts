@@ -159,7 +159,9 @@ describe('renderIncidentMessage', () => {
 describe('config.example.yml', () => {
   it('is a valid config', () => {
     const text = readFileSync(join(__dirname, '../../../config.example.yml'), 'utf8');
-    expect(parseConfigText(text, 'config.example.yml').hosts[0].name).toBe('lb-1');
+    expect(
+      parseConfigText(text, 'config.example.yml', { env: { ALERTMANAGER_TOKEN: 'example-token' } }).hosts[0].name,
+    ).toBe('lb-1');
   });
 });
 

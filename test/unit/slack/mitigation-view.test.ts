@@ -10,7 +10,9 @@ import type { Runbook } from '../../../src/runbook/types';
 import { confirmationView, RESOLVED_ACK } from '../../../src/slack/blocks/mitigation';
 
 const REPO = join(__dirname, '../../..');
-const config = parseConfigText(readFileSync(join(REPO, 'config.example.yml'), 'utf8'), 'config.example.yml');
+const config = parseConfigText(readFileSync(join(REPO, 'config.example.yml'), 'utf8'), 'config.example.yml', {
+  env: { ALERTMANAGER_TOKEN: 'example-token' },
+});
 const registry = loadRunbooks(join(REPO, 'runbooks'), builtinActions);
 const runbook = registry.get('HaproxyServerDown') as Runbook;
 const step = runbook.steps.find((s) => s.actions.includes('restart'))!;
