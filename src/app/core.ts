@@ -12,9 +12,10 @@ import { configWarnings } from '../config/config-warnings';
 import type { Settings } from '../config/load-config';
 import { redactUrl } from '../config/redact-url';
 import type { Config, HostConfig } from '../config/schema';
-import { asPilotError } from '../errors';
+import { asPilotError, PilotError } from '../errors';
 import { HostLimiter } from '../exec/host-limiter';
 import { checkKeyFileSync } from '../exec/key-permissions';
+import { keySourceProblems, systemKeySourceDeps } from '../exec/key-sources';
 import { openConfiguredLimits, type SharedLimits } from '../exec/shared-limits';
 import { SshPool } from '../exec/ssh-pool';
 import type { Executor } from '../exec/types';
@@ -110,12 +111,15 @@ export async function buildCore(opts: CreateAppOptions): Promise<Core> {
     );
   const replicaId = opts.replicaId ?? newReplicaId();
   logger.info({ replicaId }, 'replica id (its post claims and step leases in the store carry it)');
+  // The SSH pool's key sources are checked before it exists: a missing key is a start-up error, not a failed click.
+  if (!opts.executor) assertKeySources(config.hosts, settings.environment ?? {}, settings.env.configPath);
   const pool = opts.executor
     ? undefined
     : new SshPool({
         keepaliveIntervalMs: config.ssh.keepaliveIntervalMs,
         idleCloseMs: config.ssh.idleCloseMs,
         logger: logger.child({ component: 'ssh' }),
+        env: settings.environment ?? {},
       });
   const metrics = new Metrics();
   const executor = countSshErrors(opts.executor ?? (pool as SshPool), metrics);
@@ -202,6 +206,18 @@ function checkSettings(settings: Settings, logger: Logger): void {
   // A key file others can read stops start-up, as ssh would refuse it (checked again before each connection).
   for (const host of config.hosts) if (host.ssh.privateKeyPath) checkKeyFileSync(host.ssh.privateKeyPath, host.name);
   for (const warning of configWarnings(config)) logger.warn({ config: settings.env.configPath }, warning);
+}
+
+/** Stops start-up with every host whose SSH key is missing, unreadable or not a private key, one line each. */
+function assertKeySources(hosts: Readonly<Config>['hosts'], environment: NodeJS.ProcessEnv, configPath: string): void {
+  const problems = keySourceProblems(hosts, systemKeySourceDeps(environment));
+  if (!problems.length) return;
+  const lines = problems.map((p) => `${configPath}: ${p.key}: ${p.message}; ${p.fix}`);
+  throw new PilotError(
+    'CONFIG_UNREADABLE',
+    lines.length === 1 ? lines[0] : `${lines.length} hosts have no usable SSH key:\n  ${lines.join('\n  ')}`,
+    { details: { problems: lines } },
+  );
 }
 
 /** One unusable runbook file is skipped with one line naming it and the fix; the bot starts with the rest. */

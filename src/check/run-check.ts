@@ -6,6 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { buildCommand } from '../actions/build-command';
 import { builtinActions } from '../actions/catalog';
@@ -15,6 +16,7 @@ import { configWarnings } from '../config/config-warnings';
 import { checkConfigText } from '../config/load-config';
 import type { Config, HostConfig } from '../config/schema';
 import { PilotError } from '../errors';
+import { type KeySourceDeps, keySourceProblems, systemKeySourceDeps } from '../exec/key-sources';
 import type { Executor, SshTarget } from '../exec/types';
 import { assertWebhookClosed } from '../ingest/webhook-auth';
 import { loadRunbookCollection } from '../runbook/load-runbooks';
@@ -34,6 +36,10 @@ export interface CheckOptions {
   env: NodeJS.ProcessEnv;
   /** Writes one line of output. */
   out(line: string): void;
+  /** How key files are read and keys parsed (default: this machine's files, ssh2's parser). */
+  keySources?: KeySourceDeps;
+  /** Whether a host's SSH server answers from here (default: its banner within 2 s). */
+  reachable?: (host: string, port: number, timeoutMs: number) => Promise<boolean>;
 }
 
 export interface CheckResult {
@@ -84,6 +90,10 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     // The bot would refuse to start with this config: an error here too.
     problem('error', configFile, (err as PilotError).message, (err as PilotError).hint);
   }
+  await checkKeySources(config, opts, (level, path, message, fix) => {
+    const pos = checked.locate?.(path);
+    problem(level, pos ? `${configFile}:${pos.line}:${pos.col}` : configFile, message, fix);
+  });
   for (const w of configWarnings(config)) {
     const [message, ...fix] = w.split(': ');
     problem('warning', configFile, message, fix.join(': '));
@@ -210,6 +220,63 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     for (const host of config.hosts) await checkHost(host, opts.executor, opts.out, problem);
   }
   return finish(opts, result);
+}
+
+/**
+ * Every host's key source (file or variable): missing, unreadable or not a private key is an error where the bot runs.
+ * `check` often runs elsewhere (CI, a laptop) where the keys are not: when the host's SSH port does not answer from
+ * here either, the problem is a warning that says so; with --hosts (connecting is the point) always an error.
+ */
+async function checkKeySources(
+  config: Readonly<Config>,
+  opts: CheckOptions,
+  problem: (level: Level, path: Array<string | number>, message: string, fix: string) => void,
+): Promise<void> {
+  const found = keySourceProblems(config.hosts, opts.keySources ?? systemKeySourceDeps(opts.env));
+  const reachable = opts.reachable ?? sshAnswers;
+  const answers = await Promise.all(
+    found.map((p) => {
+      const host = config.hosts.find((h) => h.name === p.host);
+      return opts.hosts || !host
+        ? true
+        : reachable(host.ssh.host, host.ssh.port, Math.min(host.ssh.connectTimeoutMs, 2000));
+    }),
+  );
+  found.forEach((p, i) => {
+    const host = config.hosts.find((h) => h.name === p.host);
+    if (answers[i]) problem('error', p.path, `${p.key}: ${p.message}`, p.fix);
+    else
+      problem(
+        'warning',
+        p.path,
+        `${p.key}: ${p.message} here, and no SSH server answers at ${host?.ssh.host}:${host?.ssh.port} from here either (not the bot's machine?)`,
+        `make sure it is right where the bot runs: ${p.fix} (there, runbook-pilot check --hosts connects too)`,
+      );
+  });
+}
+
+/**
+ * Whether an SSH server answers at host:port within `timeoutMs`: its banner (`SSH-2.0-…`), not only an open TCP
+ * connection, which a proxy or firewall in between may accept for anything.
+ */
+export function sshAnswers(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = connect({ host, port });
+    let seen = '';
+    const end = (ok: boolean) => {
+      socket.destroy();
+      done(ok);
+    };
+    socket.setTimeout(timeoutMs, () => end(false));
+    socket.on('data', (chunk: Buffer) => {
+      seen += chunk.toString('latin1');
+      // RFC 4253 4.2: the server may send other lines before its identification string.
+      if (/(^|\n)SSH-/.test(seen)) end(true);
+      else if (seen.length > 8192) end(false);
+    });
+    socket.once('error', () => end(false));
+    socket.once('close', () => end(false));
+  });
 }
 
 function finish(opts: CheckOptions, r: CheckResult): CheckResult {

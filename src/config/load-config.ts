@@ -35,6 +35,11 @@ export interface EnvSettings {
 export interface Settings {
   env: EnvSettings;
   config: Readonly<Config>;
+  /**
+   * The environment itself, where hosts' privateKeyEnv and passphraseEnv are read (passed in, never process.env read
+   * deep inside). Unset: none (a host's key must then come from a file).
+   */
+  environment?: NodeJS.ProcessEnv;
 }
 
 export interface LoadConfigOptions {
@@ -66,6 +71,7 @@ export function loadConfig({
   return {
     env: envSettings,
     config: parseConfigText(text, envSettings.configPath, { storePath: envSettings.storePath, env }),
+    environment: env,
   };
 }
 
@@ -111,6 +117,9 @@ export function parseConfigText(text: string, source: string, defaults: ConfigDe
   );
 }
 
+/** The line and column of a key's value in the checked text (for problems found after the schema, e.g. key files). */
+export type Locate = (path: ReadonlyArray<PropertyKey>) => { line: number; col: number } | undefined;
+
 export interface CheckConfigOptions extends ConfigDefaults {
   /**
    * `strict` (start-up): an unset `${NAME}` is an error. `lenient` (`runbook-pilot check`, often run where the bot's
@@ -126,7 +135,7 @@ export interface CheckConfigOptions extends ConfigDefaults {
 export function checkConfigText(
   text: string,
   opts: CheckConfigOptions = {},
-): { config?: Readonly<Config>; problems: ConfigProblem[] } {
+): { config?: Readonly<Config>; problems: ConfigProblem[]; locate?: Locate } {
   const lines = new LineCounter();
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, lineCounter: lines });
   if (doc.errors.length > 0) return { problems: doc.errors.map((e) => yamlProblem(text, lines, e)) };
@@ -171,7 +180,7 @@ export function checkConfigText(
     else names.set(host.name, i);
   }
   if (problems.some((p) => p.level === 'error')) return { problems: sortByLine(problems) };
-  return { config: deepFreeze(config), problems };
+  return { config: deepFreeze(config), problems, locate: (path) => positionOf(doc, lines, path, 'value') };
 }
 
 function sortByLine(problems: ConfigProblem[]): ConfigProblem[] {

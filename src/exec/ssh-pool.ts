@@ -24,7 +24,10 @@ export interface SshPoolOptions {
   /** After a timeout: time between TERM, KILL and closing the channel. Default 1 s. */
   killGraceMs?: number;
   logger?: Logger;
-  /** Where privateKeyEnv and passphraseEnv are read; tests pass their own. */
+  /**
+   * Where privateKeyEnv and passphraseEnv are read, passed in by the caller (main's process.env through the settings);
+   * default none, so a host's key must come from a file.
+   */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -121,7 +124,7 @@ export class SshPool implements Executor {
     this.idleCloseMs = opts.idleCloseMs ?? 300_000;
     this.maxSessions = opts.maxSessionsPerHost ?? 8;
     this.killGraceMs = opts.killGraceMs ?? 1_000;
-    this.env = opts.env ?? process.env;
+    this.env = opts.env ?? {};
     this.log = opts.logger?.child({ component: 'ssh-pool' });
   }
 

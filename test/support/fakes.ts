@@ -1,5 +1,9 @@
 /** Small hand-written fakes and helpers shared by tests. */
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ExecResult, Executor, SshTarget } from '../../src/exec/types';
 
 /** What a RecordingExecutor answers a command with: a result (fields over `exit 0, "ok"`), or a throw. */
@@ -41,4 +45,22 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise<void>((r) => server.close(() => r()));
   return port;
+}
+
+let unusedKey: string | undefined;
+/**
+ * A private key file no host knows: for configs whose hosts are never connected to (every case is decided before a
+ * command), now that start-up refuses a key file that does not exist. One per test process, mode 600.
+ */
+export function unusedKeyFile(): string {
+  if (unusedKey) return unusedKey;
+  const { privateKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+  const file = join(mkdtempSync(join(tmpdir(), 'rbp-unused-key-')), 'id_rsa');
+  writeFileSync(file, privateKey, { mode: 0o600 });
+  unusedKey = file;
+  return file;
 }

@@ -15,6 +15,7 @@ import axios from 'axios';
 import { HostSchema } from '../../../src/config/schema';
 import type { Incident } from '../../../src/incident/types';
 import { labelsFingerprint } from '../../../src/ingest/fingerprint';
+import { unusedKeyFile } from '../../support/fakes';
 import { CHANNEL, type Harness, startHarness } from '../../support/pilot-harness';
 import {
   type PromStack,
@@ -41,7 +42,7 @@ const lb = HostSchema.parse({
     host: '127.0.0.1',
     port: 1,
     user: 'pilot',
-    privateKeyPath: '/nonexistent/key',
+    privateKeyPath: unusedKeyFile(),
     insecureAcceptAnyHostKey: true,
     connectTimeoutMs: 500,
   },

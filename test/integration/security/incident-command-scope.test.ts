@@ -4,6 +4,7 @@
  * configured hosts.
  */
 import { HostSchema } from '../../../src/config/schema';
+import { unusedKeyFile } from '../../support/fakes';
 import { CHANNEL, type Harness, INTERN, ONCALL, startHarness } from '../../support/pilot-harness';
 import { plain } from '../../support/step-helpers';
 
@@ -17,7 +18,7 @@ const host = (name: string, instance: string) =>
       host: '127.0.0.1',
       port: 9,
       user: 'ops',
-      privateKeyPath: '/nonexistent',
+      privateKeyPath: unusedKeyFile(),
       hostKey: 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s',
     },
   });

@@ -11,6 +11,7 @@ import axios from 'axios';
 import { HostSchema } from '../../../src/config/schema';
 import { AlertmanagerClient } from '../../../src/observe/alertmanager-client';
 import { RESOLVED_ACK } from '../../../src/slack/mitigation';
+import { unusedKeyFile } from '../../support/fakes';
 import { CHANNEL, type Harness, INTERN, ONCALL, slackFixture, startHarness } from '../../support/pilot-harness';
 import {
   freeze,
@@ -40,7 +41,7 @@ const lb = HostSchema.parse({
     host: '127.0.0.1',
     port: 1,
     user: 'pilot',
-    privateKeyPath: '/nonexistent/key',
+    privateKeyPath: unusedKeyFile(),
     insecureAcceptAnyHostKey: true,
     connectTimeoutMs: 500,
   },
