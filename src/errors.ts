@@ -17,6 +17,15 @@ export const ErrorCatalog = {
     hint: "set SLACK_APP_TOKEN to the app's app-level token (xapp-…, Basic Information → App-Level Tokens) with the connections:write scope, and turn Socket Mode on for the app",
   },
 
+  SLACK_AUTH_FAILED: {
+    userFacing: false,
+    hint: "copy the Bot User OAuth Token (xoxb-…) from the app's OAuth & Permissions page into SLACK_BOT_TOKEN",
+  },
+  SLACK_UNREACHABLE: {
+    userFacing: false,
+    hint: "check this machine's network path to slack.com (DNS, firewall, HTTPS_PROXY) or SLACK_API_URL",
+  },
+
   HOST_PICK_REFUSED: { userFacing: true, hint: 'pick one of the hosts the incident message offers' },
   LABELS_MISSING: {
     userFacing: true,

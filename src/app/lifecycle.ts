@@ -13,6 +13,7 @@ import { withDeadline } from '../with-deadline';
 import type { Core } from './core';
 import { metricsHandler, type Readiness, type Receiving } from './receiver';
 import type { Services } from './services';
+import { slackStartError } from './slack-start-error';
 
 export interface Lifecycle {
   /** Starts listening; resolves with the bound port (useful with PORT=0) once /healthz answers 200. */
@@ -39,7 +40,15 @@ export function createLifecycle(
   let stopped: Promise<void> | undefined;
 
   async function start(): Promise<number> {
-    await app.init();
+    // Bolt's auth.test of the bot token: a refusal or an unreachable Slack is one line that names the variable.
+    await app.init().catch((err: unknown) => {
+      throw slackStartError(err, {
+        variable: 'SLACK_BOT_TOKEN',
+        method: 'auth.test',
+        ...(env.apiUrl ? { apiUrl: env.apiUrl } : {}),
+        retries: config.slack.retries,
+      });
+    });
     if (env.metricsPort !== undefined)
       metricsServer = await startMetricsServer(env.metricsPort, metricsHandler(core, { perHost: true }));
     const port = socketReceiver ? await startSocketMode(socketReceiver) : await startHttp();
