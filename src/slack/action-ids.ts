@@ -13,6 +13,8 @@ export const ActionId = {
   CompleteLabels: 'incident.completeLabels',
   PickHost: 'incident.pickHost',
   RunTriage: 'triage.run',
+  /** The runbook's steps in full, in the thread (the compact layout of a long runbook cuts their titles). */
+  Steps: 'incident.steps',
 } as const;
 
 export const CallbackId = {

@@ -33,7 +33,7 @@ import {
 import type { IncidentPresenter } from './incident-presenter';
 import { onClick } from './on-click';
 import { RUNNING_NOTICE_DELAY_MS, StepReply } from './step-reply';
-import { postTimeline, type TimelineDeps } from './timeline';
+import { postRunbookSteps, postTimeline, type TimelineDeps } from './timeline';
 
 /** What running a step and showing it in the thread needs (runAndReport). */
 export interface StepRunnerDeps {
@@ -173,6 +173,14 @@ export function registerSteps(app: App, deps: StepFeatureDeps): void {
       await deps.presenter.refresh((await resolveIncident(deps, action.value, place.channel)).id, {
         recheckAlert: true,
       });
+    }),
+  );
+
+  app.action<BlockAction<ButtonAction>>(
+    actionIdPattern(ActionId.Steps),
+    onClick(deps, async ({ action, user, place }) => {
+      await deps.scheduler.countClick?.(user);
+      await postRunbookSteps(deps, await resolveIncident(deps, action.value, place.channel));
     }),
   );
 

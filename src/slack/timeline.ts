@@ -1,6 +1,7 @@
 import type { IncidentStore } from '../incident/store';
 import type { Incident } from '../incident/types';
 import type { RunbookRegistry } from '../runbook/load-runbooks';
+import { renderRunbookSteps } from './blocks/runbook-steps';
 import { renderTimeline } from './blocks/timeline';
 import type { IncidentPresenter } from './incident-presenter';
 
@@ -20,6 +21,21 @@ export async function postTimeline(deps: TimelineDeps, incident: Incident): Prom
     runbook,
     (id) => deps.runbooks.action(runbook, id)?.title,
   );
+  await deps.presenter.reply(incident, message);
+  if (file) await deps.presenter.upload(incident, file);
+}
+
+/** Posts the runbook's steps in full in the incident's thread (a markdown file too when they are long). */
+export async function postRunbookSteps(deps: TimelineDeps, incident: Incident): Promise<void> {
+  const runbook = deps.runbooks.get(incident.alertname);
+  if (!runbook) {
+    await deps.presenter.reply(incident, {
+      text: `No runbook is loaded for ${incident.alertname}.`,
+      blocks: [],
+    });
+    return;
+  }
+  const { message, file } = renderRunbookSteps(incident, runbook, (id) => deps.runbooks.action(runbook, id)?.title);
   await deps.presenter.reply(incident, message);
   if (file) await deps.presenter.upload(incident, file);
 }

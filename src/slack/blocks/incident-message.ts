@@ -6,6 +6,7 @@ import type { ActionSpec } from '../../actions/types';
 import type { Incident, StepState, StepVerdict } from '../../incident/types';
 import type { Runbook, Step } from '../../runbook/types';
 import { ActionId, checkStepActionId, encodeHostPick, encodeStepValue, runStepActionId } from '../action-ids';
+import { blockTextLength, fitBlockText, MESSAGE_TEXT_LIMIT } from './block-text';
 import { escapeMrkdwn, escapePlain, formatDuration, formatUtc, safeLink, truncate } from './format';
 import { type AlertStateView, activeSilence, alertStateText, expireSilenceButton, silenceLine } from './observe';
 
@@ -149,17 +150,46 @@ export function renderIncidentMessage(incident: Incident, ctx: IncidentMessageCo
   }
 
   const steps = ctx.runbook?.steps ?? [];
-  const stepBlocks = renderSteps(incident, steps, ctx, false);
-  const footer = renderFooter(incident, ctx.now ?? new Date());
-  const full = [...blocks, ...stepBlocks, ...footer];
-  // A long runbook can exceed 50 blocks with one section per step: fall back to a compact list.
-  if (full.length <= BlockLimits.blocks) return { text: fallbackText(incident), blocks: full };
-  const compact = [...blocks, ...renderSteps(incident, steps, ctx, true), ...footer].slice(0, BlockLimits.blocks);
-  return { text: fallbackText(incident), blocks: compact };
+  const now = ctx.now ?? new Date();
+  // The full layout (a section per step) when it fits Slack's limits: 50 blocks, and about 12k characters of block
+  // text in all (msg_blocks_too_long beyond, see block-text.ts). Else one line per step, the titles cut shorter and
+  // shorter; the steps in full are one click away (Steps in full, or the runbook link).
+  for (const titleChars of [undefined, 200, 80, 40, 0]) {
+    const compact = titleChars !== undefined;
+    const candidate = [
+      ...blocks,
+      ...renderSteps(incident, steps, ctx, compact ? titleChars : undefined),
+      ...renderFooter(incident, now, compact),
+    ];
+    if (candidate.length <= BlockLimits.blocks && blockTextLength(candidate) <= MESSAGE_TEXT_LIMIT)
+      return { text: fallbackText(incident), blocks: candidate };
+  }
+  // Still too much (hundreds of steps, or an alert at the size limits): the step blocks that fit, in order, a line
+  // saying there are more, and the last guard (cuts the longest texts) for what the alert itself carries.
+  const footer = renderFooter(incident, now, true);
+  const more: KnownBlock = {
+    type: 'context',
+    elements: [
+      {
+        type: 'mrkdwn',
+        text: '… and more steps than one message can hold: *Steps in full* lists them all; run any of them with `/incident run &lt;step&gt; &lt;host&gt;` (e.g. `mitigation-12`).',
+      },
+    ],
+  };
+  const shown: KnownBlock[] = [];
+  let room = MESSAGE_TEXT_LIMIT - blockTextLength([...blocks, ...footer, more]);
+  const roomBlocks = BlockLimits.blocks - blocks.length - footer.length - 1;
+  for (const b of renderSteps(incident, steps, ctx, 0)) {
+    const size = blockTextLength([b]);
+    if (shown.length >= roomBlocks || size > room) break;
+    shown.push(b);
+    room -= size;
+  }
+  return { text: fallbackText(incident), blocks: fitBlockText([...blocks, ...shown, more, ...footer]) };
 }
 
 /** Timeline, Refresh, Silence and Graph; the silence in force, with its "Expire silence" button, above them. */
-function renderFooter(incident: Incident, now: Date): KnownBlock[] {
+function renderFooter(incident: Incident, now: Date, compact: boolean): KnownBlock[] {
   const value = encodeStepValue({ incidentId: incident.id, stepId: '' });
   const silence = activeSilence(incident, now);
   const out: KnownBlock[] = [];
@@ -175,11 +205,20 @@ function renderFooter(incident: Incident, now: Date): KnownBlock[] {
   // One silence at a time, and none once resolved (the alert is not notifying any more).
   if (incident.status === 'open' && !silence) elements.push(button('Silence', ActionId.Silence, value));
   elements.push(button('Graph', ActionId.Graph, value));
+  // The compact layout cuts step titles: their full text is one click away, in the thread.
+  if (compact) elements.push(button('Steps in full', ActionId.Steps, value));
   out.push({ type: 'actions', block_id: 'incident', elements });
   return out;
 }
 
-function renderSteps(incident: Incident, steps: Step[], ctx: IncidentMessageContext, compact: boolean): KnownBlock[] {
+/** A section per step (`titleChars` undefined), or one line per step with its title cut to `titleChars` (0: none). */
+function renderSteps(
+  incident: Incident,
+  steps: Step[],
+  ctx: IncidentMessageContext,
+  titleChars: number | undefined,
+): KnownBlock[] {
+  const compact = titleChars !== undefined;
   const out: KnownBlock[] = [];
   for (const section of ['diagnosis', 'mitigation'] as const) {
     const inSection = steps.filter((s) => s.section === section);
@@ -189,9 +228,10 @@ function renderSteps(incident: Incident, steps: Step[], ctx: IncidentMessageCont
       text: { type: 'mrkdwn', text: `*${section === 'diagnosis' ? 'Diagnosis' : 'Mitigation'}*` },
     });
     if (compact) {
-      const lines = inSection.map(
-        (s) => `${stepLabel(s)} ${escapeMrkdwn(truncate(s.text, 200))} — ${stateText(incident.steps[s.id], s, ctx)}`,
-      );
+      const lines = inSection.map((s) => {
+        const title = titleChars ? ` ${escapeMrkdwn(truncate(s.title, titleChars))}` : '';
+        return `${stepLabel(s)}${title} — ${stateText(incident.steps[s.id], s, ctx)}`;
+      });
       out.push(...chunkText(lines).map((text): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text } })));
       const buttons = inSection.flatMap((s) => stepButtons(incident, s, ctx, true));
       for (let i = 0; i < buttons.length; i += BlockLimits.actionsPerBlock) {
