@@ -34,7 +34,9 @@ export function mrkdwnFindings(text: string, where: string): Finding[] {
       if (url.protocol !== 'http:' && url.protocol !== 'https:') out.push(`${where}: ${url.protocol} link ${m[0]}`);
       // The bot's own permalinks (`<…slack.com/archives/…|thread>`) are the one link whose words are not its host.
       const permalink = url.host.endsWith('.slack.com') && url.pathname.startsWith('/archives/');
-      if (label !== undefined && label !== url.host && !permalink)
+      // A named link (the runbook's name) is fine when its real host follows it at once: `<…|name> (host)`.
+      const hostAfter = text.startsWith(` (${url.host})`, (m.index ?? 0) + m[0].length);
+      if (label !== undefined && label !== url.host && !permalink && !hostAfter)
         out.push(`${where}: link text ${JSON.stringify(label)} is not its host ${url.host}`);
     }
   }

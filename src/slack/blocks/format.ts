@@ -94,10 +94,11 @@ export function escapePlain(text: string): string {
 }
 
 /**
- * A URL from an alert (`runbook_url`, a graph link) as mrkdwn: a link only for http(s), and the link shows the URL's
- * host, so `<https://evil.example|Runbook>` cannot pose as something else. Anything else is shown as inert text.
+ * A URL from an alert (`runbook_url`, a graph link) as mrkdwn: a link only for http(s), and the URL's host is always
+ * shown, so `<https://evil.example|Runbook>` cannot pose as something else: as the link text, or after `label` (the
+ * runbook's name: `<…|HaproxyServerDown> (wiki.example.com)`). Anything else is shown as inert text.
  */
-export function safeLink(url: string | undefined): string | undefined {
+export function safeLink(url: string | undefined, label?: string): string | undefined {
   if (!url) return undefined;
   let parsed: URL;
   try {
@@ -110,6 +111,7 @@ export function safeLink(url: string | undefined): string | undefined {
   // Inside <…> Slack reads `|` as the start of the label and needs &, <, > escaped; the URL parser encodes the rest.
   const target = parsed.href.replace(/\|/g, '%7C').replace(/&/g, '&amp;').replace(/</g, '%3C').replace(/>/g, '%3E');
   if (target.length > 2000) return `\`${escapeMrkdwn(truncate(parsed.host, 200))}\` (link too long to show)`;
+  if (label?.trim()) return `<${target}|${escapeMrkdwn(truncate(label.trim(), 100))}> (${escapeMrkdwn(parsed.host)})`;
   return `<${target}|${escapeMrkdwn(parsed.host)}>`;
 }
 

@@ -56,8 +56,9 @@ export function renderIncidentMessage(incident: Incident, ctx: IncidentMessageCo
     `*Since*\n${formatUtc(alert.startsAt ?? incident.openedAt)}`,
   ];
   const runbookUrl = alert.annotations.runbook_url ?? alert.annotations.runbook ?? ctx.runbook?.doc.url;
-  // A link only for http(s), showing its host: an alert cannot dress a link up as something else.
-  const runbookLink = safeLink(runbookUrl);
+  // A link only for http(s), named after the runbook with its host after it: an alert cannot dress a link up as
+  // something else (the host shows where it really goes).
+  const runbookLink = safeLink(runbookUrl, ctx.runbook?.doc.alertname ?? alert.alertname);
   if (runbookLink) fields.push(`*Runbook*\n${runbookLink}`);
   if (resolved)
     fields.push(
@@ -95,6 +96,10 @@ export function renderIncidentMessage(incident: Incident, ctx: IncidentMessageCo
       `⚠️ Host not configured: no entry under \`hosts:\` matches ${hostValue ? `\`${ctx.hostLabel}=${escapeMrkdwn(hostValue)}\`` : `the alert (it has no \`${ctx.hostLabel}\` label)`}. Automated steps cannot run; add the host with \`match: { ${ctx.hostLabel}: ["${escapeMrkdwn(hostValue ?? '…')}"] }\` and its \`ssh\` settings.`,
     );
   }
+  if (resolved)
+    notes.push(
+      `Resolved: mitigation is closed (a new alert opens a new incident); diagnosis still runs. Add to the record with \`/incident note ${incident.id} &lt;text&gt;\`.`,
+    );
   if (alert.missingLabels.length) {
     const names = alert.missingLabels.map((l) => `\`${escapeMrkdwn(l)}\``).join(', ');
     // One incident for several alerts (a default title's group size, for incidents stored before `standsFor`).
@@ -201,9 +206,13 @@ function renderFooter(incident: Incident, now: Date, compact: boolean): KnownBlo
       accessory: expireSilenceButton(incident.id, silence.id),
     });
   }
-  const elements = [button('Timeline', ActionId.Timeline, value), button('Refresh', ActionId.Refresh, value)];
+  const open = incident.status === 'open';
+  // Resolved: what still makes sense is the record (Timeline) and the graph; Refresh re-asks Alertmanager about an
+  // alert the incident no longer follows.
+  const elements = [button('Timeline', ActionId.Timeline, value)];
+  if (open) elements.push(button('Refresh', ActionId.Refresh, value));
   // One silence at a time, and none once resolved (the alert is not notifying any more).
-  if (incident.status === 'open' && !silence) elements.push(button('Silence', ActionId.Silence, value));
+  if (open && !silence) elements.push(button('Silence', ActionId.Silence, value));
   elements.push(button('Graph', ActionId.Graph, value));
   // The compact layout cuts step titles: their full text is one click away, in the thread.
   if (compact) elements.push(button('Steps in full', ActionId.Steps, value));
@@ -249,7 +258,9 @@ function renderSteps(
         BlockLimits.text,
       );
       const buttons = stepButtons(incident, step, ctx, false);
-      if (buttons.length === 1) {
+      if (buttons.length === 0) {
+        out.push({ type: 'section', block_id: step.id, text: { type: 'mrkdwn', text } });
+      } else if (buttons.length === 1) {
         out.push({ type: 'section', block_id: step.id, text: { type: 'mrkdwn', text }, accessory: buttons[0] });
       } else {
         out.push({ type: 'section', block_id: step.id, text: { type: 'mrkdwn', text } });
@@ -265,6 +276,9 @@ function renderSteps(
 }
 
 function stepButtons(incident: Incident, step: Step, ctx: IncidentMessageContext, compact: boolean): Button[] {
+  // Once resolved, mitigation (restart, reload, drain: the red buttons) is refused by the service: no buttons for it.
+  // Diagnosis still runs (a look after the fact), so its buttons stay.
+  if (incident.status === 'resolved' && step.section === 'mitigation') return [];
   if (step.kind === 'checklist') {
     const label = compact ? `${stepLabel(step)} Done` : 'Mark done';
     return [button(label, checkStepActionId(step.id), encodeStepValue({ incidentId: incident.id, stepId: step.id }))];

@@ -278,6 +278,15 @@ describe('safeLink', () => {
     expect(safeLink(url)).toBe(expected);
   });
 
+  it('names the link after a label, the host after it; a hostile label stays text and the host still shows', () => {
+    expect(safeLink('https://wiki.example.com/rb/HaproxyServerDown', 'HaproxyServerDown')).toBe(
+      '<https://wiki.example.com/rb/HaproxyServerDown|HaproxyServerDown> (wiki.example.com)',
+    );
+    expect(safeLink('https://evil.example/x', 'Runbook> <!channel> <https://good.example|good')).toBe(
+      '<https://evil.example/x|Runbook&gt; &lt;!channel&gt; &lt;https://good.example|good> (evil.example)',
+    );
+  });
+
   it('is undefined without a URL', () => {
     expect(safeLink(undefined)).toBeUndefined();
     expect(safeLink('')).toBeUndefined();

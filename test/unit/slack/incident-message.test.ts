@@ -68,7 +68,11 @@ describe('renderIncidentMessage', () => {
     // action ids are unique (Slack requires it within a block; we keep them unique in the message)
     expect(new Set(all.map((b) => b.action_id)).size).toBe(all.length);
     expect(text).toContain('web/web2 on lb-1');
-    expect(JSON.stringify(blocks)).toContain('<https://example.com/runbooks/HaproxyServerDown|example.com>');
+    // the Runbook field names the runbook, its host after it (where the link really goes)
+    const runbookField = (blocks[1] as SectionBlock).fields?.find((f) => f.text.startsWith('*Runbook*'));
+    expect(runbookField?.text).toBe(
+      '*Runbook*\n<https://example.com/runbooks/HaproxyServerDown|HaproxyServerDown> (example.com)',
+    );
   });
 
   it('shows each step state with who and when', () => {
@@ -195,10 +199,30 @@ describe('renderIncidentMessage: observe', () => {
     [
       'resolved',
       { status: 'resolved', resolvedAt: '2026-11-25T03:29:00.000Z' },
-      ['incident.timeline', 'incident.refresh', 'incident.graph'],
+      ['incident.timeline', 'incident.graph'],
     ],
   ])('footer buttons: %s', (_name, overrides, ids) => {
     expect(footerIds(incident(overrides))).toEqual(ids);
+  });
+
+  it('a resolved incident keeps no mitigation button (no red Restart or Drain), its diagnosis buttons and the record', () => {
+    // given the incident resolved
+    const resolved = incident({ status: 'resolved', resolvedAt: '2026-11-25T03:29:00.000Z', resolvedBy: 'U0ONCALL01' });
+    const { blocks } = renderIncidentMessage(resolved, ctx());
+    const stepButtons = buttons(blocks).filter((b) => b.action_id?.startsWith('step.'));
+    const stepOf = (b: Button) => runbook.steps.find((s) => s.id === decodeStepValue(b.value)?.stepId);
+    // then no button of a mitigation step, none red
+    expect(stepButtons.filter((b) => stepOf(b)?.section === 'mitigation')).toEqual([]);
+    expect(buttons(blocks).filter((b) => b.style === 'danger')).toEqual([]);
+    // diagnosis (read-only, still allowed after resolution) keeps its buttons
+    const diagnosis = runbook.steps.filter((s) => s.section === 'diagnosis');
+    expect(new Set(stepButtons.map((b) => stepOf(b)?.id))).toEqual(new Set(diagnosis.map((s) => s.id)));
+    // every mitigation step is still listed with its state, and the note says how to add to the record
+    for (const s of runbook.steps.filter((s) => s.section === 'mitigation'))
+      expect(blocks.some((b) => b.block_id === s.id)).toBe(true);
+    expect(JSON.stringify(blocks)).toContain(`Add to the record with \`/incident note ${resolved.id} &lt;text&gt;\``);
+    // while open, the same message has them
+    expect(buttons(renderIncidentMessage(incident(), ctx()).blocks).some((b) => b.style === 'danger')).toBe(true);
   });
 
   it('shows the silence in force with who, until when and an Expire silence button above the footer', () => {
