@@ -264,7 +264,9 @@ export function finalRecord(
     case 'refused':
       return {
         state: { state: 'failed', actionId, by, at, error: `refused: ${ending.error.message}` },
+        // The refusal's details (who holds the lock, who restarted last) let the timeline name people, not ids.
         event: event('step.refused', {
+          ...ending.error.details,
           stepId,
           actionId,
           host: host ?? null,

@@ -23,15 +23,16 @@ import { pickIncidentHost } from './pick-host';
 import type { MitigationAsk, ReportedStepRunner } from './steps';
 import { postTimeline } from './timeline';
 
+// mrkdwn: Slack reads `<id>` as a link or mention and shows `id`, so the placeholders are written as entities.
 export const USAGE = [
-  '*Usage:* `/incident <subcommand>`',
+  '*Usage:* `/incident &lt;subcommand&gt;`',
   '• `list`: open incidents, with links to their threads',
-  '• `show <id>`: an incident and the state of its steps',
-  '• `timeline <id>`: post the timeline in the incident thread',
-  '• `run <step> <host>`: run a runbook step (e.g. `backend-state`, `diagnosis-2`) on a configured host; opens an incident when there is none',
-  '• `host <id> <host>`: pick the host of an incident whose alert names none (its rule sums over instances)',
-  '• `note <id> <text>`: add a note to the timeline',
-  '• `resolve <id>`: close the incident with a summary',
+  '• `show &lt;id&gt;`: an incident and the state of its steps',
+  '• `timeline &lt;id&gt;`: post the timeline in the incident thread',
+  '• `run &lt;step&gt; &lt;host&gt;`: run a runbook step (e.g. `backend-state`, `diagnosis-2`) on a configured host; opens an incident when there is none',
+  '• `host &lt;id&gt; &lt;host&gt;`: pick the host of an incident whose alert names none (its rule sums over instances)',
+  '• `note &lt;id&gt; &lt;text&gt;`: add a note to the timeline',
+  '• `resolve &lt;id&gt;`: close the incident with a summary',
   '• `help`: this text',
 ].join('\n');
 

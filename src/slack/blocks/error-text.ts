@@ -3,7 +3,7 @@
  * messages and structured details (who may, who holds a lock, who restarted last); here, and only here, the ids in
  * those details become mentions. Pure: an internal error gets a log id for the caller to log.
  */
-import { asPilotError, userText } from '../../errors';
+import { asPilotError, type PilotError, userText } from '../../errors';
 import type { LockHolder } from '../../mitigation/host-lock';
 import { escapeMrkdwn } from './format';
 
@@ -25,6 +25,14 @@ function clock(iso: string): string {
 export function errorText(err: unknown): { text: string; logId?: string } {
   const error = asPilotError(err);
   if (!error.userFacing) return userText(error);
+  return { text: `${errorSaid(error)}. ${escapeMrkdwn(error.hint.charAt(0).toUpperCase() + error.hint.slice(1))}.` };
+}
+
+/**
+ * What a user-facing error says, as mrkdwn without its hint (the timeline's refusals): the people in its details (who
+ * holds the lock, who restarted last, who may) as mentions, never as raw ids.
+ */
+export function errorSaid(error: PilotError): string {
   const d = (error.details ?? {}) as Record<string, unknown>;
   const host = `\`${escapeMrkdwn(String(d.host ?? '?'))}\``;
   let said = escapeMrkdwn(error.message);
@@ -44,5 +52,5 @@ export function errorText(err: unknown): { text: string; logId?: string } {
         : `the last restart attempt on ${host} (${by}) failed at ${clock(d.lastAt)}`;
     said = `${what}; the cooldown of ${String(d.cooldownSec)} s has ${String(d.waitSec)} s left`;
   }
-  return { text: `${said}. ${escapeMrkdwn(error.hint.charAt(0).toUpperCase() + error.hint.slice(1))}.` };
+  return said;
 }

@@ -89,7 +89,7 @@ export function renderIncidentMessage(incident: Incident, ctx: IncidentMessageCo
   const notes: string[] = [];
   if (!ctx.hostConfigured && pickHost(ctx)) {
     notes.push(
-      `🖐️ This alert names no host (its rule sums over instances): it may be on ${pickHost(ctx)}. Pick the host below (or \`/incident host ${incident.id} <name>\`); no step runs until then.`,
+      `🖐️ This alert names no host (its rule sums over instances): it may be on ${pickHost(ctx)}. Pick the host below (or \`/incident host ${incident.id} &lt;name&gt;\`); no step runs until then.`,
     );
   } else if (!ctx.hostConfigured) {
     notes.push(

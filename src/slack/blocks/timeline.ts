@@ -1,6 +1,9 @@
 /** The incident's timeline as a readable list, and as markdown for a file when it is long. Pure. */
+
+import { ErrorCatalog, type ErrorCode, PilotError } from '../../errors';
 import type { Incident, TimelineEvent } from '../../incident/types';
 import type { Runbook } from '../../runbook/types';
+import { errorSaid } from './error-text';
 import { escapeMrkdwn, escapePlain, formatDuration, truncate } from './format';
 import type { SlackMessage } from './incident-message';
 
@@ -91,6 +94,26 @@ function actorText(actor: string, mrkdwn: boolean): string {
   return mrkdwn ? escapeMrkdwn(actor) : escapePlain(actor);
 }
 
+/**
+ * One event as mrkdwn. A refusal is told from its structured details (who holds the lock, who restarted last, who
+ * may), so the people in it are mentions (Slack shows their names), never the raw ids its plain message carries.
+ */
+function eventMrkdwn(e: TimelineEvent, runbook?: Runbook, actionTitle?: ActionTitle): string {
+  const d = e.details as Record<string, unknown>;
+  const code = typeof d.code === 'string' ? d.code : undefined;
+  if ((e.type === 'mitigation.refused' || e.type === 'step.refused') && code && code in ErrorCatalog) {
+    const actionId = String(d.actionId ?? '');
+    const action = (actionId && actionTitle?.(actionId)) || actionId;
+    const error = new PilotError(code as ErrorCode, String(d.error ?? code), { details: d });
+    const prefix = e.type === 'step.refused' ? `${action} refused, nothing ran: ` : `${action} refused (${code}): `;
+    const said = errorSaid(error);
+    // Cut without leaving half a mention or entity behind.
+    const cut = said.length > 300 ? `${said.slice(0, 299).replace(/<[^>]*$|&[a-z]*$/, '')}…` : said;
+    return `${escapeMrkdwn(prefix)}${cut}`;
+  }
+  return escapeMrkdwn(truncate(describeEvent(e, runbook, actionTitle), 300));
+}
+
 /** The timeline as markdown lines (for the file; Slack previews it as text, so alert text is made inert, not entity-escaped). */
 export function timelineMarkdown(
   incident: Incident,
@@ -119,8 +142,7 @@ export function renderTimeline(
   actionTitle?: ActionTitle,
 ): { message: SlackMessage; file?: { filename: string; content: string; title: string } } {
   const lines = events.map(
-    (e) =>
-      `\`${stamp(e.at)}\` ${actorText(e.actor, true)} ${escapeMrkdwn(truncate(describeEvent(e, runbook, actionTitle), 300))}`,
+    (e) => `\`${stamp(e.at)}\` ${actorText(e.actor, true)} ${eventMrkdwn(e, runbook, actionTitle)}`,
   );
   const title = `*Timeline of incident #${incident.id}* (${escapeMrkdwn(incident.alertname)}, ${events.length} events, times in UTC)`;
   let body = lines.join('\n');

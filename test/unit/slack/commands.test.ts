@@ -19,6 +19,7 @@ import type { AlertFlow } from '../../../src/slack/alert-flow';
 import { type CommandDeps, dispatch, outsideChannelsText } from '../../../src/slack/commands';
 import type { IncidentPresenter } from '../../../src/slack/incident-presenter';
 import { firingAlert } from '../../support/domain-fixtures';
+import { mrkdwnFindings } from '../../support/slack-markup-findings';
 
 const ALERTS = 'C0123ALERTS';
 const OTHER = 'C0OTHERINC';
@@ -223,5 +224,27 @@ describe('/incident scope (#12 §3)', () => {
     expect(replies[0]).toMatch(/No host named `lb-9` is configured\./);
     expect(replies[0]).not.toContain('lb-1');
     expect(replies[0]).not.toContain('db-primary-secret');
+  });
+});
+
+describe('/incident help (#21 item 8)', () => {
+  it('keeps its placeholders as Slack shows mrkdwn: `show <id>`, not `show id`', async () => {
+    const { run, replies } = await setup();
+    await run('help');
+    // given Slack's reading of mrkdwn: <…> is a link or a mention, &lt; and &gt; show as < and >
+    expect(mrkdwnFindings(replies[0], 'help')).toEqual([]);
+    const shown = replies[0]
+      .replace(/<[^>]*>/g, '')
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>');
+    for (const usage of [
+      'show <id>',
+      'timeline <id>',
+      'run <step> <host>',
+      'host <id> <host>',
+      'note <id> <text>',
+      'resolve <id>',
+    ])
+      expect(shown).toContain(`\`${usage}\``);
   });
 });

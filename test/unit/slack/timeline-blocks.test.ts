@@ -60,3 +60,58 @@ describe('timeline step names', () => {
     expect(JSON.stringify(summary.blocks)).toContain('Tail the HAProxy log (`log-tail`, exit 0)');
   });
 });
+
+describe('the timeline names people, never their ids (#21 item 8)', () => {
+  const incident = openIncident({ id: 4 });
+  const at = '2026-11-25T03:20:00.000Z';
+  it.each<[string, TimelineEvent]>([
+    [
+      'a refusal in the cooldown (restart by someone)',
+      {
+        id: 1,
+        incidentId: 4,
+        at,
+        type: 'mitigation.refused',
+        actor: 'U0ALICE001',
+        details: {
+          actionId: 'restart',
+          host: 'lb-1',
+          code: 'COOLDOWN',
+          error:
+            'lb-1 was last restarted (restart by U0ONCALL01) at 03:14:00 UTC; the cooldown of 300 s has 120 s left',
+          lastUser: 'U0ONCALL01',
+          lastActionId: 'restart',
+          lastAt: '2026-11-25T03:14:00.000Z',
+          lastOutcome: 'ok',
+          cooldownSec: 300,
+          waitSec: 120,
+        },
+      },
+    ],
+    [
+      'a step refused while another mitigation holds the host',
+      {
+        id: 2,
+        incidentId: 4,
+        at,
+        type: 'step.refused',
+        actor: 'U0ALICE001',
+        details: {
+          stepId: 'mitigation-1',
+          actionId: 'reload',
+          host: 'lb-1',
+          code: 'HOST_BUSY',
+          error:
+            'another mitigation is running on lb-1 (restart by U0ONCALL01 for incident #3) since 03:19:00 UTC; nothing was run',
+          since: '2026-11-25T03:19:00.000Z',
+          holder: { actionId: 'restart', user: 'U0ONCALL01', incidentId: 3 },
+        },
+      },
+    ],
+  ])('%s: a mention, not the raw id', (_name, event) => {
+    const text = JSON.stringify(renderTimeline(incident, [event]).message.blocks);
+    expect(text).toContain('restart by <@U0ONCALL01>');
+    expect(text.replace(/<@U0ONCALL01>/g, '')).not.toContain('U0ONCALL01');
+    expect(text).toContain('<@U0ALICE001>');
+  });
+});
