@@ -32,8 +32,11 @@ export interface CheckOptions {
   cwd: string;
   /** Runs commands on hosts (the SSH pool); needed with `hosts`. */
   executor?: Executor;
-  /** The environment `${NAME}` placeholders and privateKeyEnv are read from (the bot's, when run where it runs). */
-  env: NodeJS.ProcessEnv;
+  /**
+   * The environment `${NAME}` placeholders and privateKeyEnv are read from (the bot's, when run where it runs);
+   * default none (every placeholder and key variable is then reported unset).
+   */
+  env?: NodeJS.ProcessEnv;
   /** Writes one line of output. */
   out(line: string): void;
   /** How key files are read and keys parsed (default: this machine's files, ssh2's parser). */
@@ -74,7 +77,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     return finish(opts, result);
   }
   // Lenient placeholders: check often runs where the bot's secrets are not (CI); an unset one is a warning.
-  const checked = checkConfigText(text, { env: opts.env, placeholders: 'lenient' });
+  const checked = checkConfigText(text, { env: opts.env ?? {}, placeholders: 'lenient' });
   for (const p of checked.problems)
     problem(
       p.level,
@@ -232,7 +235,7 @@ async function checkKeySources(
   opts: CheckOptions,
   problem: (level: Level, path: Array<string | number>, message: string, fix: string) => void,
 ): Promise<void> {
-  const found = keySourceProblems(config.hosts, opts.keySources ?? systemKeySourceDeps(opts.env));
+  const found = keySourceProblems(config.hosts, opts.keySources ?? systemKeySourceDeps(opts.env ?? {}));
   const reachable = opts.reachable ?? sshAnswers;
   const answers = await Promise.all(
     found.map((p) => {

@@ -15,6 +15,8 @@ export const ActionId = {
   RunTriage: 'triage.run',
   /** The runbook's steps in full, in the thread (the compact layout of a long runbook cuts their titles). */
   Steps: 'incident.steps',
+  /** In the confirmation modal: every line of the commands, pushed over it. */
+  ShowCommands: 'mitigation.showCommands',
 } as const;
 
 export const CallbackId = {

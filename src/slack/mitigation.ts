@@ -9,7 +9,8 @@
  * nothing was confirmed); a confirmed submission is answered in the thread, refused or not, because the team must see
  * every attempt to change a host and why it did not run. Both are on the timeline and in the audit log.
  */
-import type { App, SlackViewAction } from '@slack/bolt';
+import type { App, BlockAction, ButtonAction, SlackViewAction } from '@slack/bolt';
+import type { View } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import type { ActionSpec } from '../actions/types';
 import { PilotError } from '../errors';
@@ -21,8 +22,10 @@ import type {
   MitigationService,
   PrepareOutcome,
 } from '../mitigation/mitigation-service';
-import { CallbackId } from './action-ids';
+import { ActionId, CallbackId } from './action-ids';
+import { errorText } from './blocks/error-text';
 import {
+  commandsView,
   confirmationView,
   parseConfirmationMetadata,
   RESOLVED_ACK,
@@ -69,8 +72,39 @@ export async function requestMitigation(
   await client.views.open({ trigger_id: triggerId, view }).catch((err: unknown) => tellUser(deps, client, place, err));
 }
 
-/** Registers the modal's submission handler. */
+/** Registers the modal's submission handler and its *All commands* button. */
 export function registerMitigation(app: App, deps: MitigationFeatureDeps): void {
+  // *All commands*: the same plan the modal showed, every line, pushed over the modal (Back returns to it). Planned
+  // again from our own state (nothing taken from the button), and shown only while its digest is the modal's.
+  app.action<BlockAction<ButtonAction>>(ActionId.ShowCommands, async ({ ack, body, action, client }) => {
+    await ack();
+    const meta = parseConfirmationMetadata(body.view?.private_metadata);
+    let view: View;
+    try {
+      const resolved = await resolveClick(deps, action.value, meta.c, true);
+      const planned = await deps.mitigation.plan({
+        incident: resolved.incident,
+        step: resolved.step,
+        action: resolved.action as ActionSpec,
+        user: body.user.id,
+      });
+      view =
+        planned.kind === 'refused'
+          ? commandsView({ refusal: errorText(planned.error).text })
+          : planned.kind !== 'plan' || planned.digest !== meta.d
+            ? commandsView({
+                refusal:
+                  'The commands changed since this confirmation opened (the host, its config or the alert): cancel and click the step again to see what would run now.',
+              })
+            : commandsView({ action: planned.request.action, host: planned.host, commands: planned.commands });
+    } catch (err) {
+      view = commandsView({ refusal: errorText(err).text });
+    }
+    await client.views
+      .push({ trigger_id: body.trigger_id, view })
+      .catch((err: unknown) => deps.logger.warn({ err }, 'could not show the commands in full'));
+  });
+
   app.view<SlackViewAction>(CallbackId.ConfirmMitigation, async ({ ack, body, view, client }) => {
     const reason = view.state.values.reason?.reason?.value?.trim() ?? '';
     if (reason.length < 3) {

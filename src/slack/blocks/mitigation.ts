@@ -6,7 +6,7 @@ import type { KnownBlock, View } from '@slack/types';
 import type { ActionSpec } from '../../actions/types';
 import type { PilotError } from '../../errors';
 import type { MitigationCommands, MitigationOutcome, Plan, Refused } from '../../mitigation/mitigation-service';
-import { CallbackId, encodeStepValue } from '../action-ids';
+import { ActionId, CallbackId, encodeStepValue } from '../action-ids';
 import { errorText } from './error-text';
 import { codeBlock, escapeMrkdwn, truncate } from './format';
 import type { SlackMessage } from './incident-message';
@@ -175,7 +175,52 @@ function commandList(action: Pick<ActionSpec, 'id'>, commands: MitigationCommand
     .join('\n');
 }
 
-/** The confirmation modal: exactly what runs where (the plan), a required reason and a dry-run option. */
+/** Lines of the commands the confirmation modal shows before *All commands*. */
+export const COMMAND_PREVIEW_LINES = 8;
+
+/**
+ * The commands in full, pushed over the confirmation modal by its *All commands* button: every line, in as many
+ * code blocks as it takes (3000 characters each), or why they cannot be shown now.
+ */
+export function commandsView(
+  args:
+    | { action: Pick<ActionSpec, 'id' | 'title'>; host: { name: string }; commands: MitigationCommands }
+    | { refusal: string },
+): View {
+  const blocks: KnownBlock[] = [];
+  if ('refusal' in args) {
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(args.refusal, 3000) } });
+  } else {
+    const script = commandList(args.action, args.commands, '# pre-check: must pass');
+    blocks.push({
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: `*${escapeMrkdwn(args.action.title)}* on \`${escapeMrkdwn(args.host.name)}\`: every line that will run.`,
+      },
+    });
+    let chunk: string[] = [];
+    const flush = () => {
+      if (chunk.length)
+        blocks.push({ type: 'section', text: { type: 'mrkdwn', text: codeBlock(chunk.join('\n'), 3000) } });
+      chunk = [];
+    };
+    for (const line of script.split('\n')) {
+      // codeBlock escapes (& → &amp;): leave room for it.
+      if (chunk.length && escapeMrkdwn([...chunk, line].join('\n')).length > 2900) flush();
+      chunk.push(line);
+    }
+    flush();
+  }
+  return {
+    type: 'modal',
+    title: { type: 'plain_text', text: 'All commands' },
+    close: { type: 'plain_text', text: 'Back' },
+    blocks: blocks.slice(0, 100),
+  };
+}
+
+/** The confirmation modal: where and why first, the dry-run option, then exactly what runs (short, all one click away). */
 export function confirmationView(args: {
   plan: Pick<Plan, 'incident' | 'host' | 'commands' | 'digest'> & { request: Pick<Plan['request'], 'step' | 'action'> };
   alertActive: boolean | undefined;
@@ -184,20 +229,18 @@ export function confirmationView(args: {
   const { plan, alertActive } = args;
   const { incident, host, commands } = plan;
   const { step, action } = plan.request;
+  // What to decide first (where, why, dry run or not), then the commands: short, the full script one click away. A
+  // 30-line script above the options pushed them below the fold.
   const blocks: KnownBlock[] = [
     {
       type: 'section',
       text: {
         type: 'mrkdwn',
         text: truncate(
-          `*${escapeMrkdwn(action.title)}* on \`${escapeMrkdwn(host.name)}\` (${escapeMrkdwn(host.ssh.user)}@${escapeMrkdwn(host.ssh.host)}:${host.ssh.port}) for incident #${incident.id}. These exact commands will run:`,
+          `*${escapeMrkdwn(action.title)}* on \`${escapeMrkdwn(host.name)}\` (${escapeMrkdwn(host.ssh.user)}@${escapeMrkdwn(host.ssh.host)}:${host.ssh.port}) for incident #${incident.id}.`,
           3000,
         ),
       },
-    },
-    {
-      type: 'section',
-      text: { type: 'mrkdwn', text: codeBlock(commandList(action, commands, '# pre-check: must pass'), 3000) },
     },
   ];
   const warnings: string[] = [];
@@ -239,6 +282,39 @@ export function confirmationView(args: {
         type: 'checkboxes',
         action_id: 'options',
         options: [{ text: { type: 'plain_text', text: 'Dry run: show the commands, run nothing' }, value: 'dry-run' }],
+      },
+    },
+  );
+  const script = commandList(action, commands, '# pre-check: must pass');
+  const lines = script.split('\n');
+  const short = lines.length > COMMAND_PREVIEW_LINES;
+  blocks.push(
+    { type: 'divider' },
+    {
+      type: 'section',
+      block_id: 'commands',
+      text: {
+        type: 'mrkdwn',
+        text: short
+          ? `These exact commands will run (the first ${COMMAND_PREVIEW_LINES} of ${lines.length} lines; *All commands* shows every line):`
+          : 'These exact commands will run:',
+      },
+      ...(short
+        ? {
+            accessory: {
+              type: 'button' as const,
+              text: { type: 'plain_text' as const, text: 'All commands' },
+              action_id: ActionId.ShowCommands,
+              value: encodeStepValue({ incidentId: incident.id, stepId: step.id, actionId: action.id }),
+            },
+          }
+        : {}),
+    },
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: codeBlock(short ? `${lines.slice(0, COMMAND_PREVIEW_LINES).join('\n')}\n…` : script, 3000),
       },
     },
   );

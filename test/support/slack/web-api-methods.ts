@@ -231,6 +231,18 @@ export const webApiMethods: Record<string, MethodHandler> = {
     return { view };
   },
 
+  // Pushes a view over the open modal (from an interaction inside it); the same trigger rules as views.open.
+  'views.push': (args, ctx) => {
+    const trigger = str(args.trigger_id);
+    const issuedAt = trigger ? ctx.triggers.get(trigger) : undefined;
+    if (issuedAt === undefined) throw new ApiError('invalid_trigger_id');
+    if (Date.now() - issuedAt > ctx.triggerTtlMs) throw new ApiError('expired_trigger_id');
+    ctx.triggers.delete(trigger!);
+    const view = viewFrom(ctx, args.view, slackId('V'));
+    ctx.views.set(view.id, view);
+    return { view };
+  },
+
   'views.update': (args, ctx) => {
     const externalId = str(args.external_id);
     const id = str(args.view_id) ?? [...ctx.views.values()].find((v) => externalId && v.external_id === externalId)?.id;

@@ -7,7 +7,12 @@ import type { Incident } from '../../../src/incident/types';
 import { planDigest } from '../../../src/mitigation/mitigation-service';
 import { loadRunbooks } from '../../../src/runbook/load-runbooks';
 import type { Runbook } from '../../../src/runbook/types';
-import { confirmationView, RESOLVED_ACK } from '../../../src/slack/blocks/mitigation';
+import {
+  COMMAND_PREVIEW_LINES,
+  commandsView,
+  confirmationView,
+  RESOLVED_ACK,
+} from '../../../src/slack/blocks/mitigation';
 
 const REPO = join(__dirname, '../../..');
 const config = parseConfigText(readFileSync(join(REPO, 'config.example.yml'), 'utf8'), 'config.example.yml', {
@@ -59,5 +64,61 @@ describe('confirmationView and the alert state', () => {
     expect(meta.r).toBe(1);
     expect(view.submit?.text).toBe('Run anyway');
     expect(JSON.stringify(view.blocks)).toContain('no longer active');
+  });
+});
+
+describe('confirmationView: decide first, then the commands (#21 item 11)', () => {
+  const script = Array.from({ length: 30 }, (_, i) => `echo "line ${i + 1} of the restart script & more"`).join('\n');
+  const long = { command: script, argv: [] } as never;
+  const plan = (commands: { action: never }) => ({
+    incident,
+    request: { step, action },
+    host: config.hosts[0],
+    commands,
+    digest: 'd',
+  });
+  const view = <ModalView>confirmationView({ plan: plan({ action: long }), alertActive: true, dryRunOnly: false });
+  const ids = view.blocks.map((b) => b.block_id ?? b.type);
+
+  it('puts the reason and the dry-run option above the commands', () => {
+    expect(ids.indexOf('reason')).toBeLessThan(ids.indexOf('commands'));
+    expect(ids.indexOf('options')).toBeLessThan(ids.indexOf('commands'));
+  });
+
+  it('shows a long script short, with every line one click away (All commands)', () => {
+    const i = ids.indexOf('commands');
+    const head = view.blocks[i] as {
+      text: { text: string };
+      accessory?: { action_id: string; text: { text: string } };
+    };
+    expect(head.text.text).toBe(
+      `These exact commands will run (the first ${COMMAND_PREVIEW_LINES} of 31 lines; *All commands* shows every line):`,
+    );
+    expect(head.accessory).toMatchObject({ action_id: 'mitigation.showCommands', text: { text: 'All commands' } });
+    const code = (view.blocks[i + 1] as { text: { text: string } }).text.text;
+    expect(code).toContain('line 7 of the restart script');
+    expect(code).not.toContain('line 8 of');
+    // the pushed view has every line
+    const all = JSON.stringify(commandsView({ action, host: config.hosts[0], commands: { action: long } }).blocks);
+    for (let n = 1; n <= 30; n++) expect(all).toContain(`line ${n} of the restart script &amp; more`);
+  });
+
+  it('a short script is shown whole, without the button', () => {
+    const short = <ModalView>confirmationView({ plan: plan({ action: built }), alertActive: true, dryRunOnly: false });
+    expect(JSON.stringify(short.blocks)).toContain('sudo -n systemctl restart haproxy');
+    expect(JSON.stringify(short.blocks)).not.toContain('mitigation.showCommands');
+  });
+
+  it('All commands splits a very long script over several code blocks, each within 3000 characters', () => {
+    const huge = {
+      command: Array.from({ length: 400 }, (_, i) => `printf 'step %d\\n' ${i}`).join('\n'),
+      argv: [],
+    } as never;
+    const blocks = commandsView({ action, host: config.hosts[0], commands: { action: huge } }).blocks as Array<{
+      text?: { text: string };
+    }>;
+    expect(blocks.length).toBeGreaterThan(2);
+    for (const b of blocks) expect(b.text?.text.length ?? 0).toBeLessThanOrEqual(3000);
+    expect(JSON.stringify(blocks)).toContain("printf 'step %d\\\\n' 399");
   });
 });
