@@ -14,7 +14,7 @@ import type { Incident } from '../incident/types';
 import type { Alert } from '../ingest/alert';
 import type { Logger } from '../logger';
 import type { RunbookRegistry } from '../runbook/load-runbooks';
-import { renderResolution, renderStillFiring, renderWebhookAlert } from './blocks/replies';
+import { renderAlreadyOpen, renderResolution, renderStillFiring, renderWebhookAlert } from './blocks/replies';
 import type { IncidentPresenter } from './incident-presenter';
 
 /** Features that follow an incident's life (the graph on open, silences on resolve). Optional. */
@@ -401,6 +401,18 @@ export class AlertFlow {
           log.info({ incidentId: outcome.incident.id }, 'incident message was never posted: posting it now');
           await this.publish(outcome.incident, place, announcement);
           return;
+        }
+        // A new alert message (not the incident's own) says nothing by itself otherwise: answer under it which
+        // incident is already open and where.
+        if (
+          place.threadTs &&
+          place.channel === outcome.incident.channel &&
+          place.threadTs !== outcome.incident.threadTs
+        ) {
+          const link = await this.presenter.permalink(outcome.incident);
+          await this.presenter
+            .replyAt(place, renderAlreadyOpen(outcome.incident, link))
+            .catch((err: unknown) => log.warn({ err }, 'could not say the incident is already open'));
         }
         if (outcome.notify)
           await this.presenter.reply(

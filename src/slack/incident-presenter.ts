@@ -209,6 +209,25 @@ export class IncidentPresenter {
     return res.ts as string;
   }
 
+  /** Posts a reply in another thread of the incident's channel (under a repeated alert's own message, say). */
+  async replyAt(
+    place: { channel: string; threadTs: string },
+    msg: Partial<SlackMessage> & { text: string },
+  ): Promise<string> {
+    const res = await this.follow(
+      this.paced(place.channel, () =>
+        this.deps.client.chat.postMessage({
+          channel: place.channel,
+          thread_ts: place.threadTs,
+          text: msg.text,
+          blocks: msg.blocks ?? [{ type: 'section', text: { type: 'mrkdwn', text: truncate(msg.text, 3000) } }],
+          unfurl_links: false,
+        }),
+      ),
+    );
+    return res.ts as string;
+  }
+
   /** Replaces a reply posted earlier (e.g. "running …" by its result). */
   async replace(incident: Incident, ts: string, msg: Partial<SlackMessage> & { text: string }): Promise<void> {
     await this.follow(

@@ -12,6 +12,16 @@ export function renderStillFiring(incident: Incident, at: string): SlackMessage 
   return { text, blocks: [{ type: 'context', elements: [{ type: 'mrkdwn', text }] }] };
 }
 
+/**
+ * The reply under a new alert message whose alert already has an open incident (Alertmanager's repeat, a second
+ * rule, the demo's alert fired twice): which incident, and a link to its thread where the buttons are.
+ */
+export function renderAlreadyOpen(incident: Incident, threadLink: string | undefined): SlackMessage {
+  const where = threadLink ? `<${threadLink}|its thread>` : 'its thread (the first message of this alert)';
+  const text = `🔁 Already open: incident #${incident.id} (${escapeMrkdwn(incident.alertname)}, since ${formatUtc(incident.openedAt)}). The steps and the timeline are in ${where}.`;
+  return { text, blocks: [{ type: 'context', elements: [{ type: 'mrkdwn', text }] }] };
+}
+
 /** The closing summary: duration, steps run and by whom, mitigation and verification, who resolved it. */
 export function renderResolution(
   incident: Incident,

@@ -1,7 +1,7 @@
 /** The timeline names a step as its button does: the action's title, not the runbook step's heading (#15). */
 import type { TimelineEvent } from '../../../src/incident/types';
 import type { Runbook } from '../../../src/runbook/types';
-import { renderResolution } from '../../../src/slack/blocks/replies';
+import { renderAlreadyOpen, renderResolution } from '../../../src/slack/blocks/replies';
 import { describeEvent, renderTimeline, timelineMarkdown } from '../../../src/slack/blocks/timeline';
 import { openIncident } from '../../support/domain-fixtures';
 
@@ -113,5 +113,16 @@ describe('the timeline names people, never their ids (#21 item 8)', () => {
     expect(text).toContain('restart by <@U0ONCALL01>');
     expect(text.replace(/<@U0ONCALL01>/g, '')).not.toContain('U0ONCALL01');
     expect(text).toContain('<@U0ALICE001>');
+  });
+});
+
+describe('renderAlreadyOpen (#21 item 12)', () => {
+  it('names the open incident and links its thread; without a link, says where the thread is', () => {
+    const incident = openIncident({ id: 1, openedAt: '2026-11-25T03:12:00.000Z' });
+    const link = 'https://example.slack.com/archives/C1/p1700000000000100';
+    expect(renderAlreadyOpen(incident, link).text).toBe(
+      `🔁 Already open: incident #1 (${incident.alertname}, since 2026-11-25 03:12 UTC). The steps and the timeline are in <${link}|its thread>.`,
+    );
+    expect(renderAlreadyOpen(incident, undefined).text).toContain('in its thread (the first message of this alert)');
   });
 });
