@@ -21,7 +21,7 @@ import { SshPool } from '../exec/ssh-pool';
 import type { Executor } from '../exec/types';
 import { hostChoices } from '../incident/host-choices';
 import { InflightSteps } from '../incident/inflight-steps';
-import { openPostgresStore } from '../incident/postgres-store';
+import { openPostgresStore, withPassword } from '../incident/postgres-store';
 import type { RunStepDeps } from '../incident/run-step';
 import { StepLeases } from '../incident/step-leases';
 import { type IncidentStore, SqliteIncidentStore } from '../incident/store';
@@ -245,7 +245,8 @@ async function openStore(
 ): Promise<{ store: IncidentStore; eventClaims: EventClaims; postgres: boolean }> {
   const { config, env } = opts.settings;
   const databaseUrl = config.store.url ?? env.databaseUrl;
-  const pgStore = !opts.store && databaseUrl ? await openPostgresStore(databaseUrl) : undefined;
+  const pgStore =
+    !opts.store && databaseUrl ? await openPostgresStore(withPassword(databaseUrl, env.databasePassword)) : undefined;
   if (pgStore) {
     logger.info(
       { store: redactUrl(databaseUrl as string) },

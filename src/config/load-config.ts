@@ -23,6 +23,11 @@ export interface EnvSettings {
   logLevel: string;
   /** DATABASE_URL: the Postgres store when the config has no store.url. */
   databaseUrl?: string;
+  /**
+   * DATABASE_PASSWORD: the Postgres password, put into the store's URL percent-encoded, so one with `@ : /` works
+   * (docker-compose passes POSTGRES_PASSWORD here rather than into the URL).
+   */
+  databasePassword?: string;
   /** REDIS_URL: the Redis of the shared limits when the config has no limits.redis.url. */
   redisUrl?: string;
   /**
@@ -321,6 +326,7 @@ function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
     configPath: env.RUNBOOK_PILOT_CONFIG || './config.yml',
     logLevel: env.LOG_LEVEL || 'info',
     databaseUrl: env.DATABASE_URL || undefined,
+    ...(env.DATABASE_PASSWORD ? { databasePassword: env.DATABASE_PASSWORD } : {}),
     redisUrl: env.REDIS_URL || undefined,
     storePath: env.RUNBOOK_PILOT_STORE_PATH || undefined,
   };

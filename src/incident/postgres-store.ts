@@ -151,6 +151,17 @@ export const PG_MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: 
 /** Any constant both replicas agree on: the advisory lock that lets one replica migrate while the others wait. */
 const MIGRATION_LOCK = 0x72627031; // "rbp1"
 
+/**
+ * The connection URL with `password` in it, percent-encoded as the URL needs: a password with `@ : / % #` written
+ * into a URL by hand (or by compose's `${VAR}`) breaks it; DATABASE_PASSWORD passes it whole. Pure.
+ */
+export function withPassword(url: string, password: string | undefined): string {
+  if (password === undefined || password === '') return url;
+  const u = new URL(url);
+  // encodeURIComponent, not the URL's own setter: that leaves `%` as it is, which the driver then decodes wrongly.
+  return `${u.protocol}//${u.username}:${encodeURIComponent(password)}@${u.host}${u.pathname}${u.search}`;
+}
+
 export interface PostgresStoreOptions {
   /** Connections in the pool (default 10). */
   poolSize?: number;

@@ -8,8 +8,10 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
+import { parse as parseConnectionString } from 'pg-connection-string';
+import { parse, parseDocument } from 'yaml';
 import { parseConfigText } from '../../../src/config/load-config';
+import { withPassword } from '../../../src/incident/postgres-store';
 
 const REPO = join(__dirname, '..', '..', '..');
 const read = (file: string) => readFileSync(join(REPO, file), 'utf8');
@@ -37,6 +39,8 @@ function namesTheBotReads(): Set<string> {
   const names = new Set<string>();
   for (const m of source.matchAll(/\benv\.([A-Z][A-Z0-9_]+)/g)) names.add(m[1]);
   for (const m of source.matchAll(/'((?:SLACK|RUNBOOK_PILOT)_[A-Z0-9_]+)'/g)) names.add(m[1]);
+  // and the ${NAME} placeholders of the example config, read from the environment at load (#21)
+  for (const m of read('config.example.yml').matchAll(/^[^#\n]*\$\{([A-Z][A-Z0-9_]*)\}/gm)) names.add(m[1]);
   return names;
 }
 
@@ -68,7 +72,17 @@ describe('docker-compose.yml', () => {
       const env = s.environment ?? {};
       const unknown = Object.keys(env).filter((k) => !known.has(k));
       expect({ service: name, unknown }).toEqual({ service: name, unknown: [] });
-      expect(env.DATABASE_URL).toMatch(/^postgres:\/\/pilot:\$\{POSTGRES_PASSWORD:\?[^}]+\}@postgres:5432\/pilot$/);
+      // the password passed whole (DATABASE_PASSWORD), never inside the URL, where `@ : /` would break it (#21)
+      expect(env.DATABASE_URL).toBe('postgres://pilot@postgres:5432/pilot');
+      expect(env.DATABASE_PASSWORD).toMatch(/^\$\{POSTGRES_PASSWORD:\?[^}]+\}$/);
+      // everything an operator sets in .env reaches the bot (#21 item 7)
+      expect(env).toMatchObject({
+        SLACK_SOCKET_MODE: '${SLACK_SOCKET_MODE:-false}',
+        SLACK_APP_TOKEN: '${SLACK_APP_TOKEN:-}',
+        METRICS_PORT: '${METRICS_PORT:-}',
+        LOG_LEVEL: '${LOG_LEVEL:-info}',
+        ALERTMANAGER_TOKEN: '${ALERTMANAGER_TOKEN:-}',
+      });
       expect(env.REDIS_URL).toBe('redis://redis:6379');
       expect(env.SLACK_BOT_TOKEN).toMatch(/^\$\{SLACK_BOT_TOKEN:\?/);
       expect(env.SLACK_SIGNING_SECRET).toMatch(/^\$\{SLACK_SIGNING_SECRET:\?/);
@@ -184,5 +198,40 @@ describe('Dockerfile', () => {
     });
     expect(example.store.path).toBe(storePath);
     expect(example.store.url).toBeUndefined();
+  });
+});
+
+describe('docker-compose.yml as Compose reads it (#21 item 7)', () => {
+  it('is valid YAML to a strict parser: no duplicate keys, no errors or warnings, merge keys resolved', () => {
+    const doc = parseDocument(read('docker-compose.yml'), { merge: true, uniqueKeys: true, prettyErrors: true });
+    expect(doc.errors.map((e) => e.message)).toEqual([]);
+    expect(doc.warnings.map((w) => w.message)).toEqual([]);
+    // every ${VAR} is Compose's interpolation syntax: ${NAME}, ${NAME:-default} or ${NAME:?message}
+    for (const m of read('docker-compose.yml').matchAll(/\$\{([^}]*)\}/g))
+      expect(m[1]).toMatch(/^[A-Z][A-Z0-9_]*(?::?[-?][^}]*)?$/);
+  });
+
+  it('the README gives the compose steps: config, .env, the SSH key folder and its owner uid 10001', () => {
+    const readme = read('README.md');
+    const steps = readme.slice(
+      readme.indexOf('**With docker compose.**'),
+      readme.indexOf('**What each engine holds.**'),
+    );
+    expect(steps).toContain('cp config.example.yml config.yml');
+    expect(steps).toContain('mkdir -p ssh');
+    expect(steps).toContain('sudo chown -R 10001:10001 ssh');
+    expect(steps).toContain('chmod 600');
+    expect(steps).toContain('docker compose up -d --build');
+  });
+});
+
+describe('a Postgres password with @ : / (#21 item 7)', () => {
+  it.each(['p@ss:w/rd', 'a%b?c#d&e', 'plain'])('%s reaches the driver whole', (password) => {
+    const url = withPassword('postgres://pilot@postgres:5432/pilot', password);
+    expect(parseConnectionString(url)).toMatchObject({ user: 'pilot', password, host: 'postgres', database: 'pilot' });
+  });
+  it('leaves the URL alone without DATABASE_PASSWORD, and replaces a password in it with one', () => {
+    expect(withPassword('postgres://pilot:x@db/pilot', undefined)).toBe('postgres://pilot:x@db/pilot');
+    expect(parseConnectionString(withPassword('postgres://pilot:x@db/pilot', 'y@z')).password).toBe('y@z');
   });
 });
