@@ -98,6 +98,8 @@ export async function buildCore(opts: CreateAppOptions): Promise<Core> {
   const now = opts.now ?? (() => new Date());
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   checkSettings(settings, logger);
+  // The SSH pool's key sources, before anything is opened: a missing key is a start-up error, not a failed click.
+  if (!opts.executor) assertKeySources(config.hosts, settings.environment ?? {}, settings.env.configPath);
   const runbooks = loadRunbooksLogged(config, logger);
   // limits.redis.url (or REDIS_URL): the limits replicas share; unreachable, start-up stops and says what to do.
   const sharedLimits = await openConfiguredLimits(config, env, logger);
@@ -111,8 +113,6 @@ export async function buildCore(opts: CreateAppOptions): Promise<Core> {
     );
   const replicaId = opts.replicaId ?? newReplicaId();
   logger.info({ replicaId }, 'replica id (its post claims and step leases in the store carry it)');
-  // The SSH pool's key sources are checked before it exists: a missing key is a start-up error, not a failed click.
-  if (!opts.executor) assertKeySources(config.hosts, settings.environment ?? {}, settings.env.configPath);
   const pool = opts.executor
     ? undefined
     : new SshPool({

@@ -143,7 +143,11 @@ export function checkConfigText(
 ): { config?: Readonly<Config>; problems: ConfigProblem[]; locate?: Locate } {
   const lines = new LineCounter();
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, lineCounter: lines });
-  if (doc.errors.length > 0) return { problems: doc.errors.map((e) => yamlProblem(text, lines, e)) };
+  if (doc.errors.length > 0) {
+    // A tab used as indentation makes every line below it look mis-indented: those follow-on errors only hide it.
+    const tabs = doc.errors.filter((e) => e.code === 'TAB_AS_INDENT');
+    return { problems: (tabs.length ? tabs : doc.errors).map((e) => yamlProblem(text, lines, e)) };
+  }
   const problems: ConfigProblem[] = [];
   const at = (path: ReadonlyArray<PropertyKey>, target: 'value' | 'key' | 'parent') =>
     positionOf(doc, lines, path, target) ?? {};

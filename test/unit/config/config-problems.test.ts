@@ -82,6 +82,13 @@ describe('config problems: file, line, column, key and fix', () => {
   });
 });
 
+it('a tab used as indentation is one problem, not one per line below it', () => {
+  const text = 'slack:\n  channels: [C1A]\nhosts:\n  - name: a\n\tgroup: g\n    match: {}\n    ssh: {}\nlimits: {}\n';
+  expect(lines(text)).toEqual([
+    'config.yml:5:1: not valid YAML: Tabs are not allowed as indentation; indent with spaces, not tabs',
+  ]);
+});
+
 describe('${NAME} placeholders', () => {
   const text =
     'slack: { channels: [C0123ALERTS] }\nalertmanager:\n  token: ${AM_TOKEN}\n  url: "http://${AM_HOST}:9093"\n';
