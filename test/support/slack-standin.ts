@@ -60,6 +60,9 @@ export type { PayloadUser, SlackMessage, SlackView, ViewStateValues, Workspace }
 export type { DisconnectReason } from './slack/socket-mode-link';
 export type { SlackUserRecord, UploadedFile } from './slack/web-api-methods';
 
+/** An ephemeral this soon after a user's click (ms) answers that click (Slack's 3 s ack, plus the work after it). */
+const CLICK_ANSWER_MS = 30_000;
+
 /** A fault to inject into the next call of a method. */
 export type Fault = { status: 429; retryAfterSec: number } | { status: 500 } | { hang: true } | { error: string };
 
@@ -178,6 +181,8 @@ export class SlackStandIn {
   private lastTsMicros = 0n;
   private readonly channels: Map<string, string>;
   private readonly ctx: MethodContext;
+  /** The message each user last clicked in each channel, and when: an ephemeral answer is shown next to it. */
+  private readonly lastClicks = new Map<string, { ts: string; at: number }>();
   /** response_url id → where a message-type response should land. */
   private readonly responseTargets = new Map<
     string,
@@ -209,6 +214,10 @@ export class SlackStandIn {
       triggerTtlMs: opts.triggerTtlMs ?? 3000,
       pendingUploads: new Map(),
       files: [],
+      clickedBefore: (user, channel) => {
+        const click = this.lastClicks.get(`${user}:${channel}`);
+        return click && Date.now() - click.at < CLICK_ANSWER_MS ? click.ts : undefined;
+      },
     };
   }
 
@@ -519,6 +528,10 @@ export class SlackStandIn {
   ): Promise<Delivery & { payload: ReturnType<typeof buildBlockActions>; triggerId: string }> {
     const message = args.message ?? this.model.get(args.channel, args.messageTs);
     if (!message) throw new Error(`SlackStandIn: no message ${args.messageTs} in ${args.channel} to click on`);
+    this.lastClicks.set(`${typeof args.user === 'string' ? args.user : args.user.id}:${args.channel}`, {
+      ts: args.messageTs,
+      at: Date.now(),
+    });
     const found = findAction(message.blocks, args.actionId);
     if (!found && !args.message) {
       const ids = (message.blocks ?? []).flatMap((b) => (b.elements ?? []).map((e) => e.action_id)).filter(Boolean);
@@ -892,6 +905,7 @@ export class SlackStandIn {
         ...(target.threadTs ? { thread_ts: target.threadTs } : {}),
       });
     } else {
+      const after = this.ctx.clickedBefore?.(target.user, target.channel);
       this.model.addEphemeral({
         channel: target.channel,
         user: target.user,
@@ -899,6 +913,7 @@ export class SlackStandIn {
         text,
         blocks,
         thread_ts: target.threadTs,
+        ...(after ? { after_ts: after } : {}),
       });
     }
     this.answer(res, call, 200, { ok: true });

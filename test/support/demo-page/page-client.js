@@ -9,6 +9,8 @@
   let user = localStorage.getItem('demo.user') || '';
   let runbooks = [];
   let toastTimer;
+  // The conversation (its first message's ts) the person last clicked in: new replies there are scrolled to.
+  let reading = '';
 
   function toast(text) {
     const el = $('toast');
@@ -50,9 +52,17 @@
     if (view.channelsHtml !== shown.channels) {
       const main = document.querySelector('main');
       const atBottom = main.scrollHeight - main.scrollTop - main.clientHeight < 80;
+      const before = new Set([...document.querySelectorAll('#channels article[data-ts]')].map((a) => a.dataset.ts));
       $('channels').innerHTML = view.channelsHtml;
       shown.channels = view.channelsHtml;
-      if (atBottom) main.scrollTop = main.scrollHeight;
+      // A new reply (or an answer only you see) in the conversation being read is brought into view; elsewhere the
+      // page follows the bottom only if it was there.
+      const conversation = reading && document.querySelector(`[data-conversation="${CSS.escape(reading)}"]`);
+      const fresh = conversation
+        ? [...conversation.querySelectorAll('article[data-ts]')].filter((a) => !before.has(a.dataset.ts))
+        : [];
+      if (before.size && fresh.length) fresh[fresh.length - 1].scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+      else if (atBottom) main.scrollTop = main.scrollHeight;
     }
     const modalKey = view.modal ? view.modal.key : '';
     // Re-rendering an unchanged modal would wipe what the person is typing.
@@ -161,6 +171,8 @@
 
   async function clickButton(button) {
     const d = button.dataset;
+    const conversation = button.closest('[data-conversation]');
+    if (conversation) reading = conversation.dataset.conversation;
     if (d.url) window.open(d.url, '_blank', 'noopener');
     button.classList.add('busy');
     try {

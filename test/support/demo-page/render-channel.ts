@@ -44,10 +44,20 @@ type Entry = { kind: 'message'; message: SlackMessage } | { kind: 'ephemeral'; m
 /** Renders one channel: its name, then messages and threads. */
 export function renderChannel(channel: ChannelView, ctx: ChannelRenderContext): string {
   const threadIds = new Set(channel.messages.map((m) => m.message.ts));
+  const allTs = new Set(channel.messages.flatMap((m) => [m.message.ts, ...m.replies.map((r) => r.ts)]));
+  // An ephemeral that answers a click is shown right after the message clicked (as the person reads it there);
+  // the others where they were posted, in time order.
+  const anchored = channel.ephemerals.filter((e) => e.after_ts && allTs.has(e.after_ts));
+  const loose = channel.ephemerals.filter((e) => !anchored.includes(e));
   const ephemeralsIn = (threadTs: string | undefined) =>
-    channel.ephemerals.filter((e) =>
-      threadTs ? e.thread_ts === threadTs : !e.thread_ts || !threadIds.has(e.thread_ts),
-    );
+    loose.filter((e) => (threadTs ? e.thread_ts === threadTs : !e.thread_ts || !threadIds.has(e.thread_ts)));
+  const withAnswers = (message: SlackMessage, html: string) =>
+    html +
+    anchored
+      .filter((e) => e.after_ts === message.ts)
+      .sort((a, b) => compareTs(a.message_ts, b.message_ts))
+      .map((e) => renderEphemeral(e, ctx))
+      .join('');
   const top: Entry[] = [
     ...channel.messages.map((m): Entry => ({ kind: 'message', message: m.message })),
     ...ephemeralsIn(undefined).map((e): Entry => ({ kind: 'ephemeral', message: e })),
@@ -63,11 +73,13 @@ export function renderChannel(channel: ChannelView, ctx: ChannelRenderContext): 
       const threadHtml = thread.length
         ? `<div class="thread"><div class="thread-count">${replies.length} ${replies.length === 1 ? 'reply' : 'replies'}</div>${thread
             .map((t) =>
-              t.kind === 'message' ? renderMessage(t.message, channel.id, ctx) : renderEphemeral(t.message, ctx),
+              t.kind === 'message'
+                ? withAnswers(t.message, renderMessage(t.message, channel.id, ctx))
+                : renderEphemeral(t.message, ctx),
             )
             .join('')}</div>`
         : '';
-      return `<div class="conversation">${renderMessage(entry.message, channel.id, ctx)}${threadHtml}</div>`;
+      return `<div class="conversation" data-conversation="${escapeHtml(entry.message.ts)}">${withAnswers(entry.message, renderMessage(entry.message, channel.id, ctx))}${threadHtml}</div>`;
     })
     .join('');
   const empty = top.length ? '' : '<p class="empty">No messages yet. Fire an alert from the panel on the left.</p>';

@@ -12,6 +12,11 @@ export interface EphemeralMessage {
   text?: string;
   blocks?: unknown[];
   thread_ts?: string;
+  /**
+   * The message this user had just clicked in this channel when the ephemeral came (the answer to that click): the
+   * demo page shows the ephemeral right after it, not at the end of the channel or thread.
+   */
+  after_ts?: string;
 }
 
 /** The messages of all channels the stand-in has seen. */

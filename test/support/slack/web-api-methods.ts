@@ -52,6 +52,8 @@ export interface MethodContext {
   /** Upload slots from files.getUploadURLExternal, filled by the upload POST. */
   pendingUploads: Map<string, { filename: string; length: number; bytes?: Buffer }>;
   files: UploadedFile[];
+  /** The message `user` last clicked in `channel`, if recently (see EphemeralMessage.after_ts). */
+  clickedBefore?(user: string, channel: string): string | undefined;
 }
 
 export type MethodHandler = (args: Record<string, unknown>, ctx: MethodContext) => Record<string, unknown>;
@@ -206,6 +208,7 @@ export const webApiMethods: Record<string, MethodHandler> = {
       text: str(args.text),
       blocks: Array.isArray(args.blocks) ? args.blocks : undefined,
       thread_ts: str(args.thread_ts),
+      ...(ctx.clickedBefore?.(user, channel) ? { after_ts: ctx.clickedBefore(user, channel) } : {}),
     });
     return { message_ts: messageTs };
   },

@@ -94,6 +94,35 @@ describe('renderChannel', () => {
     expect(onlyAllowedMarkup(html)).toBe(true);
   });
 
+  it('shows the answer to a click right after the message clicked, even with replies after it (#21 item 12)', () => {
+    // given an incident message (a reply) clicked, a reply posted after it, then the click's ephemeral answer
+    const alert = msg('100.000100', { bot_id: 'B0ALERTMGR', text: 'alert' });
+    const incident = msg('100.000200', { bot_id: 'B0PILOTBOT', thread_ts: '100.000100', text: 'incident' });
+    const result = msg('100.000300', { bot_id: 'B0PILOTBOT', thread_ts: '100.000100', text: 'result' });
+    const html = renderChannel(
+      {
+        id: 'C0DEMOINC1',
+        name: 'incidents',
+        messages: [{ message: alert, replies: [incident, result] }],
+        ephemerals: [
+          {
+            channel: 'C0DEMOINC1',
+            user: 'U0INTERN01',
+            message_ts: '100.000400',
+            text: 'not allowed',
+            thread_ts: '100.000100',
+            after_ts: '100.000200',
+          },
+        ],
+      },
+      ctx,
+    );
+    // then next to the incident message, not at the thread's end; the conversation is marked for the page's scroll
+    expect(order(html)).toEqual(['100.000100', '100.000200', '100.000400 (ephemeral)', '100.000300']);
+    expect(html).toContain('<div class="conversation" data-conversation="100.000100">');
+    expect(onlyAllowedMarkup(html)).toBe(true);
+  });
+
   it('shows text files inline and images as images, escaped', () => {
     const html = renderChannel(
       {

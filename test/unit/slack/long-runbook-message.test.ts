@@ -181,3 +181,35 @@ describe('fitBlockText', () => {
     expect(blocks[0].text?.text).toMatch(/^a+…$/);
   });
 });
+
+describe('the stand-in marks an ephemeral answer with the message clicked (#21 item 12)', () => {
+  it('after_ts is the message the user had just clicked in that channel', async () => {
+    const slack = new SlackStandIn({ channels: { C1: 'alerts' } });
+    const { apiUrl } = await slack.start();
+    try {
+      const client = new WebClient(slack.botToken, { slackApiUrl: apiUrl, retryConfig: { retries: 0 } });
+      const posted = await client.chat.postMessage({
+        channel: 'C1',
+        text: 'x',
+        blocks: [
+          {
+            type: 'actions',
+            elements: [{ type: 'button', action_id: 'a.b', text: { type: 'plain_text', text: 'B' }, value: 'v' }],
+          },
+        ],
+      });
+      // no bot endpoint is configured: the click is recorded, its delivery fails, which does not matter here
+      await slack
+        .clickButton({ user: 'U0ALICE001', channel: 'C1', messageTs: posted.ts as string, actionId: 'a.b' })
+        .catch(() => undefined);
+      await client.chat.postEphemeral({ channel: 'C1', user: 'U0ALICE001', text: 'answer' });
+      await client.chat.postEphemeral({ channel: 'C1', user: 'U0BOB00001', text: 'someone else' });
+      expect(slack.ephemerals().map((e) => [e.user, e.after_ts])).toEqual([
+        ['U0ALICE001', posted.ts],
+        ['U0BOB00001', undefined],
+      ]);
+    } finally {
+      await slack.stop();
+    }
+  });
+});
