@@ -575,6 +575,47 @@ export class SlackStandIn {
   }
 
   /**
+   * A user clicks a button inside an open modal (a view the bot opened or pushed): a block_actions payload whose
+   * container is the view, carrying the view itself (its private_metadata), as Slack sends it.
+   */
+  async clickInView(
+    args: { user: string | (Partial<PayloadUser> & { id: string }); viewId: string; actionId: string },
+    opts: DeliveryOptions = {},
+  ): Promise<Delivery & { triggerId: string }> {
+    const view = this.ctx.views.get(args.viewId);
+    if (!view) throw new Error(`SlackStandIn: no view ${args.viewId} was opened`);
+    const found = findAction(view.blocks, args.actionId);
+    if (!found) throw new Error(`SlackStandIn: view ${args.viewId} has no element with action_id ${args.actionId}`);
+    const trigger = this.issueTrigger();
+    const payload = {
+      type: 'block_actions' as const,
+      user: payloadUser(this.workspace, args.user),
+      api_app_id: this.workspace.appId,
+      token: this.workspace.verificationToken,
+      container: { type: 'view', view_id: view.id },
+      trigger_id: trigger,
+      team: { id: this.workspace.teamId, domain: this.workspace.teamDomain },
+      enterprise: null,
+      is_enterprise_install: false,
+      view,
+      actions: [
+        {
+          action_id: args.actionId,
+          block_id: found.blockId,
+          text: found.element.text,
+          ...(found.element.value !== undefined ? { value: found.element.value } : {}),
+          type: found.element.type,
+          action_ts: this.nowTs(),
+        },
+      ],
+    };
+    const delivery = this.socketMode
+      ? await this.deliverOverSocket('interactive', payload)
+      : await this.deliverForm({ payload: JSON.stringify(payload) }, opts);
+    return { ...delivery, triggerId: trigger };
+  }
+
+  /**
    * A user submits a modal. With `viewId` the view is the one the bot opened (views.open / views.update); `values`
    * is `view.state.values` as Slack sends it: block_id → action_id → `{ type, value }`.
    */

@@ -101,7 +101,13 @@ function actorText(actor: string, mrkdwn: boolean): string {
 function eventMrkdwn(e: TimelineEvent, runbook?: Runbook, actionTitle?: ActionTitle): string {
   const d = e.details as Record<string, unknown>;
   const code = typeof d.code === 'string' ? d.code : undefined;
-  if ((e.type === 'mitigation.refused' || e.type === 'step.refused') && code && code in ErrorCatalog) {
+  // Only the refusals that name who did something (HOST_BUSY, COOLDOWN): a user mention. A NOT_ALLOWED's grantees
+  // stay out of the timeline, where a group mention would page the whole group at every refused click.
+  if (
+    (e.type === 'mitigation.refused' || e.type === 'step.refused') &&
+    (code === 'HOST_BUSY' || code === 'COOLDOWN') &&
+    code in ErrorCatalog
+  ) {
     const actionId = String(d.actionId ?? '');
     const action = (actionId && actionTitle?.(actionId)) || actionId;
     const error = new PilotError(code as ErrorCode, String(d.error ?? code), { details: d });

@@ -94,7 +94,8 @@ describeWithHosts('incident lifecycle', (hosts) => {
     const h = await startHarness({ hosts: [lb] });
     try {
       const ts = await h.postFixture('single.slack-default.firing.event.json');
-      await h.incidentMessage(ts);
+      // a copy: the model's message is updated in place as the incident moves on
+      const firing = structuredClone(await h.incidentMessage(ts));
       await runStep(h, ts, 'diagnosis-1', 'log-tail');
       await runStep(h, ts, 'diagnosis-backend-state', 'backend-state');
       await runStep(h, ts, 'diagnosis-3', 'connectivity-check');
@@ -152,8 +153,18 @@ describeWithHosts('incident lifecycle', (hosts) => {
       expect(text).toMatch(/Steps run/);
       expect(text).toMatch(/Tail the HAProxy log \(`log-tail`, exit 0\) — <@U0ONCALL01>/); // named as its button
       expect(text).toMatch(/✅ verified: restart/);
-      // mitigation buttons are gone or refuse on the closed incident; diagnosis still runs
-      await h.click(ts, 'step.run:mitigation-1:restart');
+      // mitigation buttons are gone from the resolved message (#21 item 9), and a click from the message as it was
+      // (a stale client) still refuses on the closed incident; diagnosis still runs
+      const resolvedMessage = await h.incidentMessage(ts);
+      expect(JSON.stringify(resolvedMessage.blocks)).not.toContain('step.run:mitigation-1:restart');
+      expect(JSON.stringify(resolvedMessage.blocks)).toContain('step.run:diagnosis-4:config-check');
+      await h.slack.clickButton({
+        user: ONCALL,
+        channel: firing.channel,
+        messageTs: firing.ts,
+        actionId: 'step.run:mitigation-1:restart',
+        message: firing,
+      });
       const refusal = await h.slack.waitFor('chat.postEphemeral', (c) => /is resolved/.test(String(c.args.text)), 5000);
       expect(String(refusal.args.text)).toMatch(/incident #1 is resolved: Restart HAProxy is disabled/);
       expect(plain(await runStep(h, ts, 'diagnosis-4', 'config-check'))).toMatch(/Configuration file is valid/);

@@ -70,10 +70,17 @@ describeWithHosts('guarded mitigation on the real haproxy', (hosts) => {
     expect(plain(JSON.stringify(verified.blocks))).toMatch(/\*Restart HAProxy\* on `lb-test` — ✅ exit 0/);
     const after = pid(hosts);
     expect(after).not.toBe(before);
-    // the modal showed the exact command and the pre-check
-    const view = JSON.stringify(h.slack.calls('views.open')[0].args.view);
+    // the modal showed the pre-check first, short (#21 item 11); All commands shows every line of the exact command
+    const opened = h.slack.calls('views.open')[0];
+    const view = JSON.stringify(opened.args.view);
     expect(view).toContain('haproxy -c -f');
-    expect(view).toContain(lb.haproxy.pidFile);
+    expect(view.indexOf('"block_id":"reason"')).toBeLessThan(view.indexOf('"block_id":"commands"'));
+    const viewId = (opened.response as { view: { id: string } }).view.id;
+    await h.slack.clickInView({ user: ONCALL, viewId, actionId: 'mitigation.showCommands' });
+    const pushed = await h.slack.waitFor('views.push', () => true, 5000);
+    const all = JSON.stringify(pushed.args.view);
+    expect(all).toContain('haproxy -c -f');
+    expect(all).toContain(lb.haproxy.pidFile);
     // recorded: timeline and audit
     const incident = (await h.pilot.deps.store.listOpen())[0];
     const types = (await h.pilot.deps.store.timeline(incident.id)).map((e) => e.type);
