@@ -73,7 +73,8 @@ describe('alert text never becomes Slack markup (end to end)', () => {
     // The hostile text is shown (escaped), not dropped; the runbook is a link only to its own host.
     const shown = JSON.stringify(msg.blocks).replace(/\u2060/g, '');
     expect(shown).toContain('web2 &lt;!channel&gt;');
-    expect(shown).toContain('<https://evil.example/x%7C%3C!channel%3E|evil.example>');
+    // named after the runbook, the real host right after it (#21 item 10)
+    expect(shown).toContain('<https://evil.example/x%7C%3C!channel%3E|HaproxyServerDown> (evil.example)');
 
     await h.click(threadTs, 'incident.timeline');
     await h.slack.waitFor(

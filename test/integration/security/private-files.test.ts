@@ -2,6 +2,7 @@
  * Issue #12 §7 through the real bot: a private key file others can read stops start-up with one line naming the file
  * and the `chmod` (as ssh refuses such a key), and the store the bot creates is readable by its user only.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,13 @@ describe('security: private files (#12 §7)', () => {
 
   it('refuses to start with a private key readable by group or others', async () => {
     const key = join(dir, 'id_ed25519');
-    writeFileSync(key, '-----BEGIN OPENSSH PRIVATE KEY-----\n…\n');
+    // a real private key: start-up also checks that the file holds one (#21 item 5)
+    const { privateKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
+    writeFileSync(key, privateKey);
     chmodSync(key, 0o644);
     const host = HostSchema.parse({
       name: 'lb-1',
