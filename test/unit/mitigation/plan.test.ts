@@ -18,7 +18,9 @@ import type { Runbook, Step } from '../../../src/runbook/types';
 import { openIncident } from '../../support/domain-fixtures';
 
 const REPO = join(__dirname, '../../..');
-const config = parseConfigText(readFileSync(join(REPO, 'config.example.yml'), 'utf8'), 'config.example.yml');
+const config = parseConfigText(readFileSync(join(REPO, 'config.example.yml'), 'utf8'), 'config.example.yml', {
+  env: { ALERTMANAGER_TOKEN: 'example-token' },
+});
 const registry = loadRunbooks(join(REPO, 'runbooks'), builtinActions);
 const runbook = registry.get('HaproxyServerDown') as Runbook;
 const lb1 = config.hosts[0];
