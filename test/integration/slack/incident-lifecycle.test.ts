@@ -155,6 +155,11 @@ describeWithHosts('incident lifecycle', (hosts) => {
       expect(text).toMatch(/✅ verified: restart/);
       // mitigation buttons are gone from the resolved message (#21 item 9), and a click from the message as it was
       // (a stale client) still refuses on the closed incident; diagnosis still runs
+      await h.slack.waitFor(
+        'chat.update',
+        (c) => c.args.ts === firing.ts && JSON.stringify(c.args.blocks ?? '').includes('resolved (incident #'),
+        5000,
+      );
       const resolvedMessage = await h.incidentMessage(ts);
       expect(JSON.stringify(resolvedMessage.blocks)).not.toContain('step.run:mitigation-1:restart');
       expect(JSON.stringify(resolvedMessage.blocks)).toContain('step.run:diagnosis-4:config-check');
