@@ -7,7 +7,7 @@
  * fails the job that needed it with LIMITS_UNAVAILABLE (nothing runs), and the connection keeps reconnecting.
  */
 import Bottleneck from 'bottleneck';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { redactUrl } from '../config/redact-url';
 import type { Config } from '../config/schema';
 import { PilotError } from '../errors';
@@ -55,7 +55,9 @@ export async function openConfiguredLimits(
 export async function openSharedLimits(opts: SharedLimitsOptions): Promise<SharedLimits> {
   const connectTimeoutMs = opts.connectTimeoutMs ?? 5000;
   let lastError: Error | undefined;
-  const client = new Redis(opts.url, {
+  // ioredis loads here, when shared limits are configured: a single replica never pays its memory.
+  const { default: RedisClient } = await import('ioredis');
+  const client: Redis = new RedisClient(opts.url, {
     // A command while disconnected fails at once instead of waiting in memory for Redis to come back: the click
     // that needed it is refused with a reason, rather than hanging.
     enableOfflineQueue: false,
@@ -83,7 +85,7 @@ export async function openSharedLimits(opts: SharedLimitsOptions): Promise<Share
     await withDeadline(new Promise((resolve) => client.once('ready', resolve)), connectTimeoutMs);
     await client.ping();
     // Bottleneck's second client (pub/sub) is a duplicate of this one; its `ready` never rejects, hence the deadline.
-    connection = new Bottleneck.IORedisConnection({ client, Redis });
+    connection = new Bottleneck.IORedisConnection({ client, Redis: RedisClient });
     recogniseBottleneckErrors(connection);
     // bottleneck.d.ts declares ready() a method; 2.19.5 makes it a promise property.
     await withDeadline((connection as unknown as { ready: Promise<unknown> }).ready, connectTimeoutMs);

@@ -4,7 +4,7 @@
  * open incident per fingerprint is a partial unique index, and a lock is taken by one conditional upsert that takes over
  * an existing lock only once it expired.
  */
-import { Pool, type PoolClient, type PoolConfig } from 'pg';
+import type { Pool, PoolClient, PoolConfig } from 'pg';
 import { redactUrl } from '../config/redact-url';
 import { PilotError } from '../errors';
 import type {
@@ -172,7 +172,9 @@ export interface PostgresStoreOptions {
 /** Opens the Postgres store: connects, applies the migrations (one replica at a time), and returns it. */
 export async function openPostgresStore(url: string, opts: PostgresStoreOptions = {}): Promise<PostgresIncidentStore> {
   const config: PoolConfig = { connectionString: url, max: opts.poolSize ?? 10, connectionTimeoutMillis: 10_000 };
-  const pool = new Pool(config);
+  // pg loads here, when a Postgres store is configured: a bot on SQLite never pays its memory.
+  const { Pool: PgPool } = await import('pg');
+  const pool = new PgPool(config);
   // An idle client that loses its server (a failover, a restart) must not crash the bot: the next query reconnects.
   pool.on('error', () => undefined);
   try {
