@@ -23,8 +23,29 @@ export class RecordingExecutor implements Executor {
     return this.calls.map((c) => c.command);
   }
 
+  /** Resolves once `count` commands in all have been run (at once when they have); rejects after `timeoutMs`. */
+  waitForCommands(count: number, timeoutMs = 5000): Promise<string[]> {
+    if (this.calls.length >= count) return Promise.resolve(this.commands);
+    return new Promise((resolve, reject) => {
+      const waiter = () => {
+        if (this.calls.length < count) return;
+        clearTimeout(timer);
+        this.waiters.delete(waiter);
+        resolve(this.commands);
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        reject(new Error(`RecordingExecutor: ${this.calls.length} commands within ${timeoutMs} ms, not ${count}`));
+      }, timeoutMs);
+      this.waiters.add(waiter);
+    });
+  }
+
+  private readonly waiters = new Set<() => void>();
+
   async run(target: SshTarget, command: string): Promise<ExecResult> {
     this.calls.push({ target, command });
+    for (const waiter of [...this.waiters]) waiter();
     const ok: ExecResult = {
       exitCode: 0,
       stdout: { text: 'ok', bytes: 2, truncatedBytes: 0 },

@@ -11,7 +11,7 @@ import { parseConfigText, type Settings } from '../../src/config/load-config';
 import type { HostConfig } from '../../src/config/schema';
 import type { Executor } from '../../src/exec/types';
 import { createLogger } from '../../src/logger';
-import type { SlackMessage } from './slack-standin';
+import type { RecordedCall, SlackMessage } from './slack-standin';
 import { SlackStandIn } from './slack-standin';
 
 export const CHANNEL = 'C0123ALERTS';
@@ -21,6 +21,8 @@ export const SRE_GROUP = 'S0123SRE';
 export const SIGNING_SECRET = 'e2e-signing-secret-0123456789abcdef';
 /** The webhook's bearer token in every harness config (the webhook is closed by default; see h.webhook). */
 export const AM_TOKEN = 'e2e-alertmanager-token-0123456789';
+/** The user who sends the barriers' markers (no test clicks as this user, so no per-user limit or audit is shared). */
+export const BARRIER_USER = 'U0BARRIER1';
 const REPO = join(__dirname, '..', '..');
 
 export interface HarnessOptions {
@@ -60,6 +62,19 @@ export interface Harness {
   threadText(threadTs: string): string;
   /** POSTs a body (an object is sent as JSON) to /alertmanager with the harness's bearer token, as Alertmanager would. */
   webhook(body: unknown, headers?: Record<string, string>): Promise<Response>;
+  /**
+   * Barrier after a click, a view or a command ("nothing happened" checks): `/incident help` from BARRIER_USER, through
+   * the same endpoint and listeners, answered by its usage text on its response_url. Resolves with that answer.
+   */
+  commandBarrier(): Promise<RecordedCall>;
+  /**
+   * Barrier after an alert message: a marker alert (a server label of its own, so an incident of its own) posted in
+   * the channel by the alert sender, through the same message listener and alert flow; resolves, with the marker's
+   * thread ts, once the bot posted the marker's incident message. Leave the markers out with `isMarker`.
+   */
+  alertBarrier(): Promise<string>;
+  /** Whether a call or an incident belongs to a barrier's marker (its answer; its alert's thread, message, incident). */
+  isMarker(item: RecordedCall | { threadTs?: string | null }): boolean;
   /** Stops the bot only (the stand-in and the store file stay). */
   stopBot(): Promise<void>;
   stop(): Promise<void>;
@@ -128,6 +143,9 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   slack.useSocketMode(opts.socketMode ?? false);
   slack.configureBot({ url: `${url}/slack/events`, signingSecret: SIGNING_SECRET });
 
+  let markers = 0;
+  const markerThreads = new Set<string>();
+  const commandAnswers = new Set<RecordedCall>();
   const harness: Harness = {
     slack,
     pilot: started,
@@ -172,6 +190,49 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
         headers: { 'content-type': 'application/json', authorization: `Bearer ${AM_TOKEN}`, ...headers },
         body: typeof body === 'string' ? body : JSON.stringify(body),
       });
+    },
+    async commandBarrier() {
+      const answer = await slack.barrier(
+        () => slack.slashCommand({ command: '/incident', text: 'help', userId: BARRIER_USER, channelId: CHANNEL }),
+        (c) => c.method === 'response_url' && /`help`/.test(String(c.args.text ?? '')),
+      );
+      commandAnswers.add(answer);
+      return answer;
+    },
+    async alertBarrier() {
+      const server = `marker${++markers}`;
+      let ts = '';
+      await slack.barrier(
+        async () => {
+          // Alertmanager's default message, as the tests' alerts come, for a server of its own.
+          const {
+            ts: _ts,
+            channel: _c,
+            event_ts: _e,
+            ...fields
+          } = JSON.parse(
+            JSON.stringify(slackFixture('single.slack-default.firing.event.json')).replaceAll('web2', server),
+          ) as SlackMessage & { event_ts?: string };
+          ts = (await slack.postAlertMessage(CHANNEL, fields)).ts;
+          markerThreads.add(ts);
+        },
+        (c) => c.method === 'chat.postMessage' && c.args.thread_ts === ts,
+        10_000,
+      );
+      return ts;
+    },
+    isMarker(item) {
+      if ('method' in item) {
+        if (commandAnswers.has(item)) return true;
+        // The marker's thread, and the bot's messages in it (chat.update names the message, not its thread).
+        const ours = new Set(markerThreads);
+        for (const c of slack.calls('chat.postMessage'))
+          if (markerThreads.has(String(c.args.thread_ts)) && typeof c.response?.ts === 'string')
+            ours.add(c.response.ts);
+        const a = item.args;
+        return [a.thread_ts, a.ts, a.timestamp].some((t) => typeof t === 'string' && ours.has(t));
+      }
+      return typeof item.threadTs === 'string' && markerThreads.has(item.threadTs);
     },
     async stopBot() {
       await started.stop();

@@ -172,8 +172,7 @@ export class SlackStandIn {
   private readonly hanging = new Set<ServerResponse>();
   private baseUrlValue = '';
   private recorded: RecordedCall[] = [];
-  private waiters: { method: string; predicate: (c: RecordedCall) => boolean; resolve: (c: RecordedCall) => void }[] =
-    [];
+  private waiters: { predicate: (c: RecordedCall) => boolean; resolve: (c: RecordedCall) => void }[] = [];
   private faults = new Map<string, Fault[]>();
   private bot?: BotEndpoint;
   /** In front of the replicas, when `configureBot({ urls })` names several. */
@@ -280,18 +279,44 @@ export class SlackStandIn {
     predicate: (call: RecordedCall) => boolean = () => true,
     timeoutMs = 2000,
   ): Promise<RecordedCall> {
-    const already = this.recorded.find((c) => c.method === method && predicate(c));
+    // '*': any method (a predicate that looks at the model rather than the call).
+    const any = method === '*';
+    return this.waitForCall((c) => (any || c.method === method) && predicate(c), {
+      timeoutMs,
+      ...(any ? { describe: 'matching' } : { method }),
+    });
+  }
+
+  /** A mark in the record: the number of calls received so far (for `callsSince` and `waitForCall`). */
+  mark(): number {
+    return this.recorded.length;
+  }
+
+  /** The calls received from `mark` on (of one method, if given), in arrival order. */
+  callsSince(mark: number, method?: string): RecordedCall[] {
+    return this.recorded.slice(mark).filter((c) => !method || c.method === method);
+  }
+
+  /**
+   * Resolves with the first call from `since` on (default: all) that matches, as soon as it is recorded (no polling);
+   * rejects after `timeoutMs` with the calls that did arrive.
+   */
+  waitForCall(
+    predicate: (call: RecordedCall) => boolean,
+    opts: { since?: number; timeoutMs?: number; method?: string; describe?: string } = {},
+  ): Promise<RecordedCall> {
+    const { since = 0, timeoutMs = 2000, method } = opts;
+    const describe = opts.describe ?? (method ? `matching ${method}` : 'matching');
+    const already = this.recorded.slice(since).find(predicate);
     if (already) return Promise.resolve(already);
     return new Promise((resolve, reject) => {
-      const waiter = { method, predicate, resolve: (c: RecordedCall) => (clearTimeout(timer), resolve(c)) };
+      const waiter = { predicate, resolve: (c: RecordedCall) => (clearTimeout(timer), resolve(c)) };
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
-        const seen = this.calls(method)
-          .map((c) => JSON.stringify(c.args))
-          .join('\n  ');
+        const seen = this.callsSince(since, method).map((c) => (method ? '' : `${c.method} `) + JSON.stringify(c.args));
         reject(
           new Error(
-            `SlackStandIn: no matching ${method} call within ${timeoutMs} ms; received ${this.calls(method).length}:\n  ${seen}`,
+            `SlackStandIn: no ${describe} call within ${timeoutMs} ms; received ${seen.length}:\n  ${seen.join('\n  ')}`,
           ),
         );
       }, timeoutMs);
@@ -324,6 +349,22 @@ export class SlackStandIn {
       );
     }
     return find() as SlackMessage;
+  }
+
+  /**
+   * The barrier of a "nothing happened" check. A fixed sleep passes when the unwanted call is merely late; instead
+   * send a marker through the bot, the same way the checked delivery went (`send`), and wait for the bot's answer to
+   * it (`answered`): the bot handled the earlier delivery first, so what it was going to send for it has been sent.
+   * Then assert on the calls since a mark taken before the checked delivery. Resolves with the marker's answer.
+   */
+  async barrier(
+    send: () => Promise<unknown>,
+    answered: (call: RecordedCall) => boolean,
+    timeoutMs = 5000,
+  ): Promise<RecordedCall> {
+    const since = this.mark();
+    await send();
+    return this.waitForCall(answered, { since, timeoutMs, describe: 'barrier answer' });
   }
 
   /** Forgets calls, faults, messages, views and files (the configuration stays). */
@@ -812,7 +853,7 @@ export class SlackStandIn {
   private record(call: RecordedCall): void {
     this.recorded.push(call);
     for (const waiter of [...this.waiters]) {
-      if ((waiter.method === call.method || waiter.method === '*') && waiter.predicate(call)) {
+      if (waiter.predicate(call)) {
         this.waiters = this.waiters.filter((w) => w !== waiter);
         waiter.resolve(call);
       }

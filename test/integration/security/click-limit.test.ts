@@ -23,13 +23,12 @@ describe('per-user click limit on footer buttons and /incident (end to end)', ()
 
   const timelines = () =>
     h.slack.calls('chat.postMessage').filter((c) => /Timeline of incident/.test(String(c.args.text))).length;
-  const settle = () => new Promise((r) => setTimeout(r, 400));
 
   it('the fourth click of the minute, on any footer button or command, is refused with how long to wait', async () => {
     await h.click(threadTs, 'incident.timeline');
     await h.click(threadTs, 'incident.refresh');
     await h.slack.slashCommand({ command: '/incident', text: 'list', userId: ONCALL, channelId: CHANNEL });
-    await settle();
+    await h.commandBarrier();
     expect(timelines()).toBe(1);
 
     await h.click(threadTs, 'incident.timeline');
@@ -42,7 +41,7 @@ describe('per-user click limit on footer buttons and /incident (end to end)', ()
     await h.click(threadTs, 'incident.graph');
     await h.slack.slashCommand({ command: '/incident', text: 'show 1', userId: ONCALL, channelId: CHANNEL });
     await h.slack.waitFor('response_url', (c) => /at most 3/.test(String(c.args.text)), 5000);
-    await settle();
+    await h.commandBarrier();
     expect(timelines()).toBe(1);
     expect(
       h.slack

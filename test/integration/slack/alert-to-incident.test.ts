@@ -59,8 +59,8 @@ describe('alert → incident thread', () => {
     );
     expect(forged.status).toBe(401);
     expect(stale.status).toBe(401);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(h.slack.calls('chat.postMessage')).toHaveLength(0);
+    await h.alertBarrier();
+    expect(h.slack.calls('chat.postMessage').filter((c) => !h.isMarker(c))).toHaveLength(0);
   });
 
   it('opens one incident for a retried event and a repeated alert', async () => {
@@ -74,13 +74,13 @@ describe('alert → incident thread', () => {
     await h.slack.sendEvent({ ...event, channel: CHANNEL }, { eventId, retryNum: 1, retryReason: 'http_timeout' });
     // …and Alertmanager repeats the alert as a new message
     await h.postFixture('single.slack-default.firing.event.json');
-    await new Promise((r) => setTimeout(r, 500));
-    expect(await h.pilot.deps.store.listOpen()).toHaveLength(1);
+    await h.alertBarrier();
+    expect((await h.pilot.deps.store.listOpen()).filter((i) => !h.isMarker(i))).toHaveLength(1);
     const incidentPosts = h.slack
       .calls('chat.postMessage')
-      .filter((c) => JSON.stringify(c.args.blocks ?? '').includes('step.run'));
+      .filter((c) => !h.isMarker(c) && JSON.stringify(c.args.blocks ?? '').includes('step.run'));
     expect(incidentPosts).toHaveLength(1);
-    expect(h.slack.calls().length - first).toBeLessThanOrEqual(3);
+    expect(h.slack.callsSince(first).filter((c) => !h.isMarker(c)).length).toBeLessThanOrEqual(3);
   });
 
   it('marks the incident resolved when the resolved message comes, with a summary broadcast to the channel', async () => {
@@ -121,8 +121,8 @@ describe('alert → incident thread', () => {
       ts: '1700000000.000300',
       attachments: [{ title: '[FIRING:1] HaproxyServerDown (web x haproxy web2 critical)' }],
     });
-    await new Promise((r) => setTimeout(r, 300));
-    expect(h.slack.calls('chat.postMessage')).toHaveLength(0);
+    await h.alertBarrier();
+    expect(h.slack.calls('chat.postMessage').filter((c) => !h.isMarker(c))).toHaveLength(0);
   });
 
   it('takes a plain typed alert and the healthz route', async () => {

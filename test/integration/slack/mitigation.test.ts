@@ -132,7 +132,14 @@ describeWithHosts('guarded mitigation on the real haproxy', (hosts) => {
     const ids = h.slack.calls('views.open').map((c) => (c.response as { view: { id: string } }).view.id);
     await Promise.all(ids.map((viewId) => h.slack.submitView({ user: ONCALL, viewId, values })));
     await reply(/Restart HAProxy on lb-test: verified, /);
-    await new Promise((r) => setTimeout(r, 500));
+    // the second submission is refused (told to its user), then nothing more may run
+    await h.slack.waitForCall(
+      (c) =>
+        (c.method === 'chat.postEphemeral' || c.method === 'chat.postMessage') &&
+        /another mitigation is running on lb-test|cooldown/.test(String(c.args.text ?? '')),
+      { timeoutMs: 5000 },
+    );
+    await h.commandBarrier();
     const audit = await h.pilot.deps.store.audits({ host: 'lb-test' });
     expect(audit.filter((a) => a.outcome === 'ok')).toHaveLength(1);
     expect(audit.filter((a) => a.outcome === 'refused')).toHaveLength(1);

@@ -80,24 +80,12 @@ describe('tampered buttons', () => {
   }
 
   /** The first ephemeral answered after call number `since`. */
-  async function ephemeralSince(since: number) {
-    const deadline = Date.now() + 3000;
-    for (;;) {
-      const hit = h.slack
-        .calls()
-        .slice(since)
-        .find((c) => c.method === 'chat.postEphemeral' && c.status === 200);
-      if (hit) return hit;
-      if (Date.now() > deadline)
-        throw new Error(
-          `no ephemeral answer; calls: ${h.slack
-            .calls()
-            .slice(since)
-            .map((c) => c.method)
-            .join(', ')}`,
-        );
-      await new Promise((r) => setTimeout(r, 20));
-    }
+  function ephemeralSince(since: number) {
+    return h.slack.waitForCall((c) => c.method === 'chat.postEphemeral' && c.status === 200, {
+      since,
+      timeoutMs: 3000,
+      describe: 'ephemeral answer',
+    });
   }
 
   const value = (v: Record<string, unknown>) => JSON.stringify(v);
@@ -208,7 +196,7 @@ describe('tampered buttons', () => {
     expect(told.args).toMatchObject({ channel: CHANNEL, user: ONCALL });
     expect(String(told.args.text)).toMatch(says);
     expect(h.slack.ephemerals({ channel: CHANNEL, user: ONCALL }).length).toBe(ephemerals + 1);
-    await new Promise((r) => setTimeout(r, 100));
+    await h.commandBarrier();
     expect(await snapshot()).toEqual(before);
   });
 
@@ -231,7 +219,7 @@ describe('tampered buttons', () => {
       5000,
     );
     expect(String(told.args.text)).toMatch(/incident #\d+ is not known in this channel/);
-    await new Promise((r) => setTimeout(r, 300));
+    await h.commandBarrier();
     expect(await snapshot()).toEqual(before);
   });
 
@@ -244,8 +232,8 @@ describe('tampered buttons', () => {
       actionId: 'step.run:diagnosis-2:status-check',
     });
     expect(res.status).toBe(200);
-    const deadline = Date.now() + 5000;
-    while (executor.commands.length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    await executor.waitForCommands(before + 1);
+    await h.commandBarrier();
     expect(executor.commands.length).toBe(before + 1);
   });
 });
