@@ -55,8 +55,9 @@ const host = HostSchema.parse({
   },
   haproxy: { socket: '/run/haproxy/admin.sock', config: '/etc/haproxy/haproxy.cfg', log: '/var/log/haproxy.log' },
 });
-const LEASE_SEC = 3;
-const HEARTBEAT_SEC = 0.5;
+// The shortest lease and heartbeat the config allows: the waits below are counted in them.
+const LEASE_SEC = 1;
+const HEARTBEAT_SEC = 0.2;
 
 describeWithDatastores('step leases across two replicas on one Postgres (#13 §2)', () => {
   let db: { url: string; drop(): Promise<void> };
@@ -92,14 +93,23 @@ describeWithDatastores('step leases across two replicas on one Postgres (#13 §2
       return i?.steps['diagnosis-2']?.state === 'running' ? i : undefined;
     });
 
-    // while A lives it renews its lease: three lease periods later, nobody has taken the step for dead
-    await new Promise((r) => setTimeout(r, 3 * LEASE_SEC * 1000));
+    // while A lives it renews its lease: once A has renewed it past three lease periods (B sweeping on every
+    // heartbeat meanwhile), nobody has taken the step for dead
+    const sql = new Client({ connectionString: db.url });
+    await sql.connect();
+    const leaseUntil = async () =>
+      Date.parse(
+        (await sql.query(`SELECT lease_until FROM steps WHERE step_id = 'diagnosis-2'`)).rows[0]?.lease_until ?? '',
+      );
+    const firstLease = await leaseUntil();
+    expect(firstLease).toBeGreaterThan(Date.now() - LEASE_SEC * 1000);
+    await until('A to renew its lease for three lease periods', async () =>
+      (await leaseUntil()) >= firstLease + 3 * LEASE_SEC * 1000 ? true : undefined,
+    );
     expect((await store.get(incident.id))?.steps['diagnosis-2'].state).toBe('running');
     expect((await store.timeline(incident.id)).map((e) => e.type)).not.toContain('step.interrupted');
 
     // when A stops renewing (as if killed: its lease now names a process that is gone)
-    const sql = new Client({ connectionString: db.url });
-    await sql.connect();
     const diedAt = Date.now();
     try {
       const res = await sql.query(`UPDATE steps SET owner = 'gone-replica' WHERE step_id = 'diagnosis-2'`);
