@@ -10,11 +10,6 @@ export function findHost(hosts: readonly HostConfig[], labels: Record<string, st
   );
 }
 
-/** All values hosts match on, for recognising the host among a message's unlabeled values. */
-export function hostMatchValues(hosts: readonly HostConfig[]): string[] {
-  return hosts.flatMap((h) => Object.values(h.match).flat());
-}
-
 /** Every configured match value, by the label it is matched on (`{ instance: ["lb-1:9101", …] }`). */
 export function hostMatchByLabel(hosts: readonly HostConfig[]): Record<string, string[]> {
   const out: Record<string, string[]> = {};

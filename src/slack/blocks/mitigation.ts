@@ -4,7 +4,6 @@
  */
 import type { KnownBlock, View } from '@slack/types';
 import type { ActionSpec } from '../../actions/types';
-import type { PilotError } from '../../errors';
 import type { MitigationCommands, MitigationOutcome, Plan, Refused } from '../../mitigation/mitigation-service';
 import { ActionId, CallbackId, encodeStepValue } from '../action-ids';
 import { errorText } from './error-text';
@@ -46,11 +45,6 @@ export function parseConfirmationMetadata(raw: string | undefined): Partial<Conf
   }
 }
 
-/** A refusal as mrkdwn, with what to do (see errorText). */
-export function refusalText(error: PilotError): { text: string; logId?: string } {
-  return errorText(error);
-}
-
 /** What a mitigation looks like in a thread: its title, host and who asked. */
 export interface MitigationView {
   action: Pick<ActionSpec, 'id' | 'title'>;
@@ -61,7 +55,7 @@ export interface MitigationView {
 /** A refused submission, in the thread: who, what, on which host, why and what to do (and a failed pre-check's output). */
 export function renderRefusal(v: MitigationView, refused: Refused): { message: SlackMessage; logId?: string } {
   const host = refused.host ?? '?';
-  const { text, logId } = refusalText(refused.error);
+  const { text, logId } = errorText(refused.error);
   const blocks: KnownBlock[] = [
     {
       type: 'section',

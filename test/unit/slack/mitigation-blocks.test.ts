@@ -1,9 +1,9 @@
 /** The mitigation renderers: structured refusals and outcomes become Slack text here, and only here (#15). */
 import { PilotError } from '../../../src/errors';
 import type { MitigationOutcome } from '../../../src/mitigation/mitigation-service';
+import { errorText } from '../../../src/slack/blocks/error-text';
 import {
   formatGrantees,
-  refusalText,
   renderMitigationOutcome,
   renderMitigationReply,
   renderVerifying,
@@ -12,12 +12,12 @@ import {
 const view = { action: { id: 'restart', title: 'Restart HAProxy' }, user: 'U0ONCALL01', reason: 'web2 <flaps>' };
 const built = (command: string, actionId = 'restart') => ({ actionId, command, params: {} });
 
-describe('refusalText', () => {
+describe('errorText of a refusal', () => {
   it('names the grantees as mentions', () => {
     const e = new PilotError('NOT_ALLOWED', 'you may not run Restart HAProxy on lb-1', {
       details: { host: 'lb-1', grantees: ['U0ONCALL01', 'S0123SRE'] },
     });
-    expect(refusalText(e).text).toBe(
+    expect(errorText(e).text).toBe(
       'you may not run Restart HAProxy on lb-1: only <@U0ONCALL01>, <!subteam^S0123SRE> may. Ask someone listed under access.mitigate to run it.',
     );
   });
@@ -30,7 +30,7 @@ describe('refusalText', () => {
         since: '2026-11-25T03:19:00.000Z',
       },
     });
-    expect(refusalText(busy).text).toMatch(
+    expect(errorText(busy).text).toMatch(
       /^another mitigation is running on `lb-1` \(drain by <@U0OTHER> for incident #3\) since 03:19:00 UTC; nothing was run\./,
     );
     const details = {
@@ -41,21 +41,19 @@ describe('refusalText', () => {
       lastActionId: 'restart',
       lastUser: 'U0OTHER',
     };
-    expect(
-      refusalText(new PilotError('COOLDOWN', 'plain', { details: { ...details, lastOutcome: 'ok' } })).text,
-    ).toMatch(
+    expect(errorText(new PilotError('COOLDOWN', 'plain', { details: { ...details, lastOutcome: 'ok' } })).text).toMatch(
       /^`lb-1` was last restarted \(restart by <@U0OTHER>\) at 03:18:00 UTC; the cooldown of 300 s has 180 s left/,
     );
     expect(
-      refusalText(new PilotError('COOLDOWN', 'plain', { details: { ...details, lastOutcome: 'failed' } })).text,
+      errorText(new PilotError('COOLDOWN', 'plain', { details: { ...details, lastOutcome: 'failed' } })).text,
     ).toMatch(/^the last restart attempt on `lb-1` \(restart by <@U0OTHER>\) failed at 03:18:00 UTC/);
   });
 
   it('escapes a plain message and hides an internal one behind a log id', () => {
-    expect(refusalText(new PilotError('PRECHECK_FAILED', 'the config check failed <here>')).text).toMatch(
+    expect(errorText(new PilotError('PRECHECK_FAILED', 'the config check failed <here>')).text).toMatch(
       /^the config check failed &lt;here&gt;\./,
     );
-    const internal = refusalText(new PilotError('INTERNAL', 'database is locked'));
+    const internal = errorText(new PilotError('INTERNAL', 'database is locked'));
     expect(internal.logId).toMatch(/^[0-9a-f]{8}$/);
     expect(internal.text).not.toContain('database');
   });
