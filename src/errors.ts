@@ -1,17 +1,27 @@
 /**
- * One catalog of error codes. Each code has a message template, a hint that tells the reader what to do, and
- * whether the text may be shown to a Slack user. Anything not user-facing reaches Slack only as
- * "internal error, see logs (id …)".
+ * One catalog of error codes. Each code has a hint that tells the reader what to do, and whether the text may be
+ * shown to a Slack user. Anything not user-facing reaches Slack only as "internal error, see logs (id …)". Each code
+ * means one thing, is thrown somewhere in src/ and is listed in README.md's error table with its fix
+ * (test/unit/errors-catalog.test.ts checks both). A command that runs past its timeout is not an error: its result
+ * says `timedOut` and the step reports "timed out after N s".
  */
 import { randomBytes } from 'node:crypto';
 
 export const ErrorCatalog = {
   CONFIG_MISSING_ENV: { userFacing: false, hint: 'set it in the environment or in .env (see .env.example)' },
+  CONFIG_INVALID_ENV: {
+    userFacing: false,
+    hint: 'give the variable a value of the kind the message names (see .env.example)',
+  },
   CONFIG_UNREADABLE: { userFacing: false, hint: 'check RUNBOOK_PILOT_CONFIG and the file permissions' },
   CONFIG_INVALID_YAML: { userFacing: false, hint: 'fix the YAML syntax at the given line' },
   CONFIG_INVALID: { userFacing: false, hint: 'see the configuration reference in README.md' },
   RUNBOOK_INVALID: { userFacing: false, hint: 'fix the runbook or its binding file' },
   STORE_UNAVAILABLE: { userFacing: false, hint: 'check store.path: its folder must exist and be writable' },
+  PORT_UNAVAILABLE: {
+    userFacing: false,
+    hint: 'choose a free port (another process listens on this one), or unset the variable for its default',
+  },
   SLACK_CONNECT_FAILED: {
     userFacing: false,
     hint: "set SLACK_APP_TOKEN to the app's app-level token (xapp-…, Basic Information → App-Level Tokens) with the connections:write scope, and turn Socket Mode on for the app",
@@ -102,9 +112,9 @@ export const ErrorCatalog = {
     hint: 'the connection dropped during the command: check sshd on the host, then run the step again',
   },
   SHUTTING_DOWN: { userFacing: true, hint: 'the bot is restarting; click the step again once it is back' },
-  COMMAND_TIMEOUT: {
+  STEP_INTERRUPTED: {
     userFacing: true,
-    hint: 'the command ran past its timeout and was ended; the host may be overloaded',
+    hint: 'look at the host with a diagnosis step before you run it again: the command may or may not have taken effect',
   },
 
   GRAPH_TIMEOUT: {

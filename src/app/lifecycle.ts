@@ -233,7 +233,7 @@ function startMetricsServer(
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(
         new PilotError(
-          'CONFIG_MISSING_ENV',
+          'PORT_UNAVAILABLE',
           `cannot listen for /metrics on METRICS_PORT ${port}: ${err.code ?? err.message}`,
           { hint: 'choose a free port for METRICS_PORT, or unset it to serve /metrics on PORT' },
         ),

@@ -290,7 +290,7 @@ function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
   // A bot token here makes Slack answer not_allowed_token_type, which the Socket Mode client retries without end.
   if (socketMode && !env.SLACK_APP_TOKEN?.startsWith('xapp-')) {
     throw new PilotError(
-      'CONFIG_MISSING_ENV',
+      'CONFIG_INVALID_ENV',
       `SLACK_APP_TOKEN must be an app-level token (xapp-…), got one starting "${env.SLACK_APP_TOKEN?.slice(0, 5)}"`,
       {
         hint: "create one under the app's Basic Information → App-Level Tokens with the connections:write scope",
@@ -299,7 +299,7 @@ function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
   }
   const port = env.PORT ? Number(env.PORT) : 3000;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new PilotError('CONFIG_MISSING_ENV', `PORT must be a port number, got "${env.PORT}"`);
+    throw new PilotError('CONFIG_INVALID_ENV', `PORT must be a port number, got "${env.PORT}"`);
   }
   const metricsPort = env.METRICS_PORT ? Number(env.METRICS_PORT) : undefined;
   if (
@@ -307,15 +307,15 @@ function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
     (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535 || (metricsPort === port && port !== 0))
   ) {
     throw new PilotError(
-      'CONFIG_MISSING_ENV',
+      'CONFIG_INVALID_ENV',
       `METRICS_PORT must be a port number other than PORT, got "${env.METRICS_PORT}"`,
     );
   }
   if (env.SLACK_API_URL && !/^https?:\/\/[^\s]+$/.test(env.SLACK_API_URL)) {
-    throw new PilotError('CONFIG_MISSING_ENV', `SLACK_API_URL must be an http(s) URL, got "${env.SLACK_API_URL}"`);
+    throw new PilotError('CONFIG_INVALID_ENV', `SLACK_API_URL must be an http(s) URL, got "${env.SLACK_API_URL}"`);
   }
   if (env.REDIS_URL && !/^rediss?:\/\/\S+$/.test(env.REDIS_URL)) {
-    throw new PilotError('CONFIG_MISSING_ENV', 'REDIS_URL must be a redis:// (or rediss://) URL', {
+    throw new PilotError('CONFIG_INVALID_ENV', 'REDIS_URL must be a redis:// (or rediss://) URL', {
       hint: 'set REDIS_URL to redis://host:6379 (with :password@ if Redis asks for one), or unset it',
     });
   }
@@ -340,7 +340,7 @@ function parseBool(value: string | undefined, name: string): boolean {
   if (value === undefined || value === '') return false;
   if (/^(true|1|yes)$/i.test(value)) return true;
   if (/^(false|0|no)$/i.test(value)) return false;
-  throw new PilotError('CONFIG_MISSING_ENV', `${name} must be true or false, got "${value}"`);
+  throw new PilotError('CONFIG_INVALID_ENV', `${name} must be true or false, got "${value}"`);
 }
 
 function withTrailingSlash(url: string): string {

@@ -191,9 +191,9 @@ function outcomeOf(
     case 'interrupted':
       if (phase.phase === 'running') {
         const shown = new PilotError(
-          'SSH_CONNECTION_LOST',
+          'STEP_INTERRUPTED',
           `the bot stopped while ${action.id} ran on ${phase.host.name}; its outcome is unknown`,
-          { hint: ErrorCatalog.SHUTTING_DOWN.hint, cause: ending.error },
+          { cause: ending.error },
         );
         return { kind: 'failed', host: phase.host, built: phase.built, error: shown };
       }
@@ -381,8 +381,8 @@ class StepRun {
         cutOff
           ? {
               kind: 'interrupted',
-              error: new PilotError('SSH_CONNECTION_LOST', `the bot stopped and ended ${action.id} on ${host.name}`),
-              extra: { code: 'SSH_CONNECTION_LOST' },
+              error: new PilotError('STEP_INTERRUPTED', `the bot stopped and ended ${action.id} on ${host.name}`),
+              extra: { code: 'STEP_INTERRUPTED' },
             }
           : { kind: 'exited', result },
       );

@@ -95,29 +95,29 @@ describe('loadConfig', () => {
       'socket mode with a bot token as app token',
       { ...goodEnv, SLACK_SOCKET_MODE: 'true', SLACK_APP_TOKEN: 'xoxb-1-2-abc' },
       goodYaml,
-      'CONFIG_MISSING_ENV',
+      'CONFIG_INVALID_ENV',
       /SLACK_APP_TOKEN must be an app-level token \(xapp-…\), got one starting "xoxb-"/,
     ],
     [
       'a bad SLACK_SOCKET_MODE',
       { ...goodEnv, SLACK_SOCKET_MODE: 'maybe' },
       goodYaml,
-      'CONFIG_MISSING_ENV',
+      'CONFIG_INVALID_ENV',
       /SLACK_SOCKET_MODE must be true or false/,
     ],
-    ['a bad PORT', { ...goodEnv, PORT: 'eighty' }, goodYaml, 'CONFIG_MISSING_ENV', /PORT must be a port number/],
+    ['a bad PORT', { ...goodEnv, PORT: 'eighty' }, goodYaml, 'CONFIG_INVALID_ENV', /PORT must be a port number/],
     [
       'a bad METRICS_PORT',
       { ...goodEnv, METRICS_PORT: '9o90' },
       goodYaml,
-      'CONFIG_MISSING_ENV',
+      'CONFIG_INVALID_ENV',
       /METRICS_PORT must be a port number other than PORT, got "9o90"/,
     ],
     [
       'METRICS_PORT the same as PORT',
       { ...goodEnv, PORT: '3000', METRICS_PORT: '3000' },
       goodYaml,
-      'CONFIG_MISSING_ENV',
+      'CONFIG_INVALID_ENV',
       /METRICS_PORT must be a port number other than PORT/,
     ],
     [
@@ -226,7 +226,7 @@ describe('limits.redis (issue #13: the limits replicas share)', () => {
 
   it('refuses a REDIS_URL that is not a redis URL, without echoing it (it may hold a password)', () => {
     const err = failure({ ...goodEnv, REDIS_URL: 'redis-host:6379?password=s3cret' }, goodYaml);
-    expect(err.code).toBe('CONFIG_MISSING_ENV');
+    expect(err.code).toBe('CONFIG_INVALID_ENV');
     expect(err.message).toBe('REDIS_URL must be a redis:// (or rediss://) URL');
     expect(err.message + err.hint).not.toContain('s3cret');
   });

@@ -122,7 +122,7 @@ describe('nextPhase: the step state machine', () => {
     expect(before).toMatchObject({ phase: 'finished', outcome: { kind: 'refused', error: { code: 'SHUTTING_DOWN' } } });
     expect(during).toMatchObject({
       phase: 'finished',
-      outcome: { kind: 'failed', error: { code: 'SSH_CONNECTION_LOST' } },
+      outcome: { kind: 'failed', error: { code: 'STEP_INTERRUPTED' } },
     });
   });
 });
@@ -407,7 +407,7 @@ describe('runStep through every transition', () => {
     await s.settle();
     s.inflight.cutOff();
     s.executor.exit(exited(null, { signal: 'TERM' }));
-    expect(await done).toMatchObject({ kind: 'failed', error: { code: 'SSH_CONNECTION_LOST' } });
+    expect(await done).toMatchObject({ kind: 'failed', error: { code: 'STEP_INTERRUPTED' } });
     expect(await s.types()).toEqual(['step.clicked', 'step.started', 'step.interrupted']);
     expect((await s.store.timeline(s.incident.id))[2].details).toMatchObject({ ran: true, host: 'lb-1' });
     expect(await s.state()).toMatchObject({ state: 'failed', error: expect.stringContaining('outcome is unknown') });
@@ -421,7 +421,7 @@ describe('runStep through every transition', () => {
     expect(entry.started).toBe(true);
     await entry.interrupt!({ reason: 'did not settle after its connection was closed' });
     s.executor.exit(exited(0));
-    expect(await done).toMatchObject({ kind: 'failed', error: { code: 'SSH_CONNECTION_LOST' } });
+    expect(await done).toMatchObject({ kind: 'failed', error: { code: 'STEP_INTERRUPTED' } });
     expect(await s.types()).toEqual(['step.clicked', 'step.started', 'step.interrupted']);
     expect(await s.state()).toMatchObject({ state: 'failed' });
   });
