@@ -23,6 +23,7 @@ import type {
   TriageClaim,
 } from './store';
 import {
+  auditFromRow,
   auditRowValues,
   type IncidentRow,
   incidentFromRows,
@@ -30,7 +31,9 @@ import {
   newIncidentValues,
   type SilenceRow,
   silenceRowValues,
+  type TimelineRow,
   TYPED_COLUMNS,
+  timelineFromRow,
 } from './store-rows';
 import type { AuditRecord, Incident, IncidentSilence, StepState, TimelineEvent, TimelineType } from './types';
 
@@ -475,22 +478,10 @@ class PgOps implements StoreTx {
   }
 
   async timeline(incidentId: number): Promise<TimelineEvent[]> {
-    const { rows } = await this.q.query<{
-      id: string;
-      incident_id: string;
-      at: string;
-      actor: string;
-      type: TimelineType;
-      details_json: Record<string, unknown>;
-    }>('SELECT * FROM timeline WHERE incident_id = $1 ORDER BY id', [incidentId]);
-    return rows.map((r) => ({
-      id: Number(r.id),
-      incidentId: Number(r.incident_id),
-      at: r.at,
-      actor: r.actor,
-      type: r.type,
-      details: r.details_json,
-    }));
+    const { rows } = await this.q.query<TimelineRow>('SELECT * FROM timeline WHERE incident_id = $1 ORDER BY id', [
+      incidentId,
+    ]);
+    return rows.map((r) => timelineFromRow(r, TYPED_COLUMNS));
   }
 
   async appendAudit(record: AuditRecord): Promise<AuditRecord> {
@@ -505,7 +496,10 @@ class PgOps implements StoreTx {
   async audits(filter: AuditFilter = {}): Promise<AuditRecord[]> {
     const where: string[] = [];
     const args: unknown[] = [];
-    const arg = (v: unknown) => (args.push(v), `$${args.length}`);
+    const arg = (v: unknown) => {
+      args.push(v);
+      return `$${args.length}`;
+    };
     if (filter.host) where.push(`host = ${arg(filter.host)}`);
     if (filter.since) where.push(`at >= ${arg(filter.since)}`);
     if (filter.outcome) where.push(`outcome = ${arg(filter.outcome)}`);
@@ -514,20 +508,7 @@ class PgOps implements StoreTx {
       `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`,
       args,
     );
-    return rows.map((r) => ({
-      id: Number(r.id),
-      at: r.at as string,
-      incidentId: r.incident_id === null ? undefined : Number(r.incident_id),
-      user: r.user as string,
-      host: r.host as string,
-      actionId: r.action_id as string,
-      outcome: r.outcome as AuditRecord['outcome'],
-      reason: (r.reason as string | null) ?? undefined,
-      command: (r.command as string | null) ?? undefined,
-      exitCode: r.exit_code as number | null,
-      verification: (r.verification as string | null) ?? undefined,
-      details: (r.details_json as Record<string, unknown> | null) ?? undefined,
-    }));
+    return rows.map((r) => auditFromRow(r, TYPED_COLUMNS));
   }
 
   async acquireLock(name: string, owner: string, ttlMs: number, now: Date): Promise<LockResult> {

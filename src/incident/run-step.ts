@@ -8,7 +8,7 @@
  */
 import type { ActionSpec, BuiltCommand } from '../actions/types';
 import type { HostConfig } from '../config/schema';
-import { asPilotError, ErrorCatalog, PilotError } from '../errors';
+import { asPilotError, PilotError } from '../errors';
 import type { ExecResult, Executor } from '../exec/types';
 import type { Logger } from '../logger';
 import type { Step } from '../runbook/types';

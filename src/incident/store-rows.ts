@@ -1,7 +1,7 @@
 /** What both stores (SQLite and Postgres) write for the same change: one mapping, so the two cannot drift. */
 import type { Alert } from '../ingest/alert';
 import type { IncidentPatch, OpenIncidentInput } from './store';
-import type { AuditRecord, Incident, IncidentSilence, StepState } from './types';
+import type { AuditRecord, Incident, IncidentSilence, StepState, TimelineEvent, TimelineType } from './types';
 
 /** The incidents columns a patch sets, in a fixed order, with their values; fields the patch leaves out are absent. */
 export function incidentPatchColumns(patch: IncidentPatch): [column: string, value: unknown][] {
@@ -165,4 +165,47 @@ export function newIncidentValues(input: OpenIncidentInput): unknown[] {
     input.postClaim?.owner ?? null,
     input.postClaim?.until ?? null,
   ];
+}
+
+/** A timeline row as either driver returns it (Postgres: bigint ids as strings, jsonb parsed). */
+export interface TimelineRow {
+  id: number | string;
+  incident_id: number | string;
+  at: string;
+  actor: string;
+  type: TimelineType;
+  details_json: unknown;
+}
+
+/** One timeline event from its row. */
+export function timelineFromRow(r: TimelineRow, codec: ColumnCodec): TimelineEvent {
+  return {
+    id: Number(r.id),
+    incidentId: Number(r.incident_id),
+    at: r.at,
+    actor: r.actor,
+    type: r.type,
+    details: codec.json(r.details_json) as Record<string, unknown>,
+  };
+}
+
+/** One audit record from its row (the columns of auditRowValues). */
+export function auditFromRow(r: Record<string, unknown>, codec: ColumnCodec): AuditRecord {
+  return {
+    id: Number(r.id),
+    at: r.at as string,
+    incidentId: r.incident_id === null || r.incident_id === undefined ? undefined : Number(r.incident_id),
+    user: r.user as string,
+    host: r.host as string,
+    actionId: r.action_id as string,
+    outcome: r.outcome as AuditRecord['outcome'],
+    reason: (r.reason as string | null) ?? undefined,
+    command: (r.command as string | null) ?? undefined,
+    exitCode: r.exit_code as number | null,
+    verification: (r.verification as string | null) ?? undefined,
+    details:
+      r.details_json === null || r.details_json === undefined
+        ? undefined
+        : (codec.json(r.details_json) as Record<string, unknown>),
+  };
 }

@@ -14,7 +14,8 @@ import type { Config, HostConfig } from '../config/schema';
 import { asPilotError, type ErrorCode, PilotError } from '../errors';
 import type { ExecResult } from '../exec/types';
 import type { RunStepOutcome, RunStepProgress, RunStepRequest } from '../incident/run-step';
-import type { AuditRecord, Incident, TimelineEvent, TimelineType } from '../incident/types';
+import type { StoreOps } from '../incident/store';
+import type { AuditRecord, Incident } from '../incident/types';
 import type { AccessDecision } from './access';
 import { checkRestartBudget } from './guards';
 import { type DecisionStore, decideHostMitigation } from './host-decision';
@@ -31,21 +32,10 @@ import { type HostSnapshot, type Verification, verifyMitigation } from './verify
 export type { HostClearance, HostRequest, MitigationCommands, MitigationRequest, Plan } from './plan';
 export { planDigest } from './plan';
 
-type MaybeAsync<T> = T | Promise<T>;
-
-/** What the service reads and writes in the store (sync or async: either store fits). */
-export interface MitigationStore extends DecisionStore {
-  get(id: number): MaybeAsync<Incident | undefined>;
-  audits(filter: { host?: string; actionIds?: string[]; since?: string }): MaybeAsync<AuditRecord[]>;
-  appendAudit(record: AuditRecord): MaybeAsync<AuditRecord>;
-  appendTimeline(
-    incidentId: number,
-    type: TimelineType,
-    actor: string,
-    details?: Record<string, unknown>,
-    at?: string,
-  ): MaybeAsync<TimelineEvent>;
-}
+/** What the service reads and writes in the store, besides the host decision's lock and transaction. */
+export interface MitigationStore
+  extends DecisionStore,
+    Pick<StoreOps, 'get' | 'audits' | 'appendAudit' | 'appendTimeline'> {}
 
 export interface MitigationServiceDeps {
   store: MitigationStore;

@@ -9,7 +9,7 @@ import { HostSchema } from '../../src/config/schema';
 import { PilotError } from '../../src/errors';
 import type { ExecResult, Executor } from '../../src/exec/types';
 import { type RunStepDeps, runStep } from '../../src/incident/run-step';
-import { SqliteIncidentStore } from '../../src/incident/store';
+import { SqliteIncidentStore } from '../../src/incident/sqlite-store';
 import type { Alert } from '../../src/ingest/alert';
 import { createLogger } from '../../src/logger';
 import type { Step } from '../../src/runbook/types';

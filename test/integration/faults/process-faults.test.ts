@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { SqliteIncidentStore } from '../../../src/incident/store';
+import { SqliteIncidentStore } from '../../../src/incident/sqlite-store';
 import { freePort } from '../../support/fakes';
 import {
   endLongSleeps,

@@ -6,7 +6,8 @@
 import { Client } from 'pg';
 import type { Config } from '../../../src/config/schema';
 import { openPostgresStore, PG_MIGRATIONS, type PostgresIncidentStore } from '../../../src/incident/postgres-store';
-import { type IncidentStore, SqliteIncidentStore } from '../../../src/incident/store';
+import { SqliteIncidentStore } from '../../../src/incident/sqlite-store';
+import type { IncidentStore } from '../../../src/incident/store';
 import type { StepState } from '../../../src/incident/types';
 import { decideHostMitigation, type HostDecision } from '../../../src/mitigation/host-decision';
 import { describeWithDatastores, freshDatabase } from '../../support/datastores';

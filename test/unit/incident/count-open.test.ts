@@ -1,5 +1,5 @@
 /** Issue #12 §6: /metrics reads the open-incident count with one count query, not by loading every open incident. */
-import { SqliteIncidentStore } from '../../../src/incident/store';
+import { SqliteIncidentStore } from '../../../src/incident/sqlite-store';
 import { Metrics } from '../../../src/metrics';
 import { firingAlert } from '../../support/domain-fixtures';
 

@@ -5,7 +5,7 @@
 import type { HostConfig } from '../../../src/config/schema';
 import { hostChoices } from '../../../src/incident/host-choices';
 import { applyAlert } from '../../../src/incident/incident-service';
-import { SqliteIncidentStore } from '../../../src/incident/store';
+import { SqliteIncidentStore } from '../../../src/incident/sqlite-store';
 import type { Alert } from '../../../src/ingest/alert';
 import { labelsFingerprint } from '../../../src/ingest/fingerprint';
 

@@ -1,6 +1,6 @@
 import type { HostConfig } from '../../../src/config/schema';
 import { applyAlert } from '../../../src/incident/incident-service';
-import { SqliteIncidentStore } from '../../../src/incident/store';
+import { SqliteIncidentStore } from '../../../src/incident/sqlite-store';
 import type { Alert } from '../../../src/ingest/alert';
 import { firingAlert } from '../../support/domain-fixtures';
 

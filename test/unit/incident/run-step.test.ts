@@ -20,7 +20,7 @@ import {
   type StepEvent,
   type StepPhase,
 } from '../../../src/incident/run-step';
-import { SqliteIncidentStore } from '../../../src/incident/store';
+import { SqliteIncidentStore } from '../../../src/incident/sqlite-store';
 import type { Incident } from '../../../src/incident/types';
 import { createLogger } from '../../../src/logger';
 import type { Step } from '../../../src/runbook/types';

@@ -4,8 +4,9 @@
  * SQLite is), several StepLeases as replicas, and a fake clock.
  */
 
+import { SqliteIncidentStore } from '../../../src/incident/sqlite-store';
 import { StepLeases, type SweepReason } from '../../../src/incident/step-leases';
-import { type IncidentStore, SqliteIncidentStore, type StepLease } from '../../../src/incident/store';
+import type { IncidentStore, StepLease } from '../../../src/incident/store';
 import type { StepState } from '../../../src/incident/types';
 import { createLogger } from '../../../src/logger';
 import { firingAlert } from '../../support/domain-fixtures';

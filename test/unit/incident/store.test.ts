@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteIncidentStore } from '../../../src/incident/store';
+import { SqliteIncidentStore } from '../../../src/incident/sqlite-store';
 import { firingAlert } from '../../support/domain-fixtures';
 
 const alert = firingAlert({ fingerprint: 'f1' });

@@ -11,7 +11,7 @@ import { parseConfigText } from '../../../src/config/load-config';
 import type { Config, HostConfig } from '../../../src/config/schema';
 import { PilotError } from '../../../src/errors';
 import { type RunStepDeps, runActionQuietly, runStep } from '../../../src/incident/run-step';
-import { SqliteIncidentStore } from '../../../src/incident/store';
+import { SqliteIncidentStore } from '../../../src/incident/sqlite-store';
 import type { Incident } from '../../../src/incident/types';
 import { createLogger } from '../../../src/logger';
 import { AccessPolicy } from '../../../src/mitigation/access';

@@ -6,7 +6,7 @@
  */
 import { stringify } from 'yaml';
 import { parseConfigText } from '../../../src/config/load-config';
-import { SqliteIncidentStore } from '../../../src/incident/store';
+import { SqliteIncidentStore } from '../../../src/incident/sqlite-store';
 import type { Incident } from '../../../src/incident/types';
 import type { Alert } from '../../../src/ingest/alert';
 import { labelsFingerprint } from '../../../src/ingest/fingerprint';

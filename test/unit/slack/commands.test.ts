@@ -9,7 +9,7 @@ import { buildCommand } from '../../../src/actions/build-command';
 import { builtinActions } from '../../../src/actions/catalog';
 import { parseConfigText } from '../../../src/config/load-config';
 import type { HostConfig } from '../../../src/config/schema';
-import { SqliteIncidentStore } from '../../../src/incident/store';
+import { SqliteIncidentStore } from '../../../src/incident/sqlite-store';
 import type { Incident } from '../../../src/incident/types';
 import { createLogger } from '../../../src/logger';
 import { AccessPolicy } from '../../../src/mitigation/access';

@@ -1,6 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import { builtinActions } from '../../../src/actions/catalog';
-import { SqliteIncidentStore } from '../../../src/incident/store';
+import { SqliteIncidentStore } from '../../../src/incident/sqlite-store';
 import { createLogger } from '../../../src/logger';
 import { IncidentPresenter } from '../../../src/slack/incident-presenter';
 

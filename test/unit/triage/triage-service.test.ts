@@ -13,7 +13,7 @@ import { ConfigSchema, HostSchema } from '../../../src/config/schema';
 import { MemoryClickWindow } from '../../../src/exec/click-window';
 import { HostLimiter } from '../../../src/exec/host-limiter';
 import type { RunStepDeps } from '../../../src/incident/run-step';
-import { SqliteIncidentStore } from '../../../src/incident/store';
+import { SqliteIncidentStore } from '../../../src/incident/sqlite-store';
 import type { Incident } from '../../../src/incident/types';
 import { createLogger } from '../../../src/logger';
 import { loadRunbooks } from '../../../src/runbook/load-runbooks';
