@@ -89,7 +89,10 @@ function nextCall(
   return Promise.race([
     h.slack.waitFor('chat.update', (c) => !seen.has(c) && match(c), timeoutMs),
     h.slack.waitFor('chat.postMessage', (c) => !seen.has(c) && match(c), timeoutMs),
-  ]).then((c) => (seen.add(c), c));
+  ]).then((c) => {
+    seen.add(c);
+    return c;
+  });
 }
 
 /** What one click went through, in ms since the click was sent at `t0` (undefined: did not happen). */
@@ -139,7 +142,14 @@ async function clickToResult(hosts: TestHosts, clicks: number): Promise<void> {
     scheduler.schedule = (key, fn, hooks) => {
       const tr = trace;
       if (tr) tr.scheduled ??= at();
-      return schedule(key, () => (tr && (tr.started ??= at()), fn()), hooks);
+      return schedule(
+        key,
+        () => {
+          if (tr) tr.started ??= at();
+          return fn();
+        },
+        hooks,
+      );
     };
     const executor = h.pilot.deps.executor as Executor;
     const botRun = executor.run.bind(executor);

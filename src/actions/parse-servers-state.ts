@@ -73,8 +73,9 @@ export function parseServersState(text: string): ServerStateRow[] {
     }
     const f = line.trim().split(/\s+/);
     if (f.length < cols.length - 2) continue;
+    const header = cols;
     const get = (name: string): string | undefined => {
-      const i = cols!.indexOf(name);
+      const i = header.indexOf(name);
       return i < 0 ? undefined : f[i];
     };
     const port = Number(get('srv_port'));

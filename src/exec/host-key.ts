@@ -23,7 +23,7 @@ export interface HostKeyContext {
 
 /** The OpenSSH fingerprint of a raw public key blob: `SHA256:` + unpadded base64 of its SHA-256. */
 export function fingerprintSha256(key: Buffer): string {
-  return 'SHA256:' + createHash('sha256').update(key).digest('base64').replace(/=+$/, '');
+  return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
 }
 
 /** Checks a host key against the policy: null when accepted, otherwise the error to refuse with. */

@@ -24,7 +24,7 @@ export function parseKnownHosts(text: string): KnownHostEntry[] {
     if (fields[0] === '' || fields[0].startsWith('#')) return;
     let marker: KnownHostEntry['marker'];
     if (fields[0].startsWith('@')) {
-      const m = fields.shift()!.slice(1);
+      const m = fields.shift()?.slice(1);
       if (m !== 'revoked' && m !== 'cert-authority') return;
       marker = m;
     }

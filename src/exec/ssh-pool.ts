@@ -305,6 +305,7 @@ export class SshPool implements Executor {
 
   private async credentials(t: SshTarget): Promise<{ privateKey: string; passphrase?: string }> {
     let privateKey: string;
+    const pasted = t.privateKeyEnv ? this.env[t.privateKeyEnv] : undefined;
     if (t.privateKeyPath) {
       await checkKeyFile(t.privateKeyPath, t.name);
       try {
@@ -319,10 +320,9 @@ export class SshPool implements Executor {
           },
         );
       }
-    } else if (t.privateKeyEnv && this.env[t.privateKeyEnv]) {
+    } else if (pasted) {
       // A key pasted into one line of an env file keeps its line breaks as `\n`.
-      const v = this.env[t.privateKeyEnv]!;
-      privateKey = v.includes('\n') ? v : v.replace(/\\n/g, '\n');
+      privateKey = pasted.includes('\n') ? pasted : pasted.replace(/\\n/g, '\n');
     } else {
       throw new PilotError(
         'CONFIG_MISSING_ENV',
@@ -396,19 +396,17 @@ export class SshPool implements Executor {
         }, openTimeoutMs);
         const done = (err: Error | undefined, channel?: ClientChannel): void => {
           clearTimeout(timer);
-          if (err) {
+          if (err || !channel) {
+            const message = err?.message ?? 'the server opened no channel';
             reject(
-              new ChannelOpenError(
-                err.message,
-                !conn.alive || /no response from server|not connected/i.test(err.message),
-              ),
+              new ChannelOpenError(message, !conn.alive || /no response from server|not connected/i.test(message)),
             );
             return;
           }
           // The exit status may arrive in the same packet batch as the exec reply, before an awaiting caller could
           // listen: record it here, synchronously. (Output is buffered by the stream until read.)
-          const session: Session = { channel: channel!, exit: { exited: false, code: null } };
-          channel!.on('exit', (code: number | null, sig?: string) => {
+          const session: Session = { channel, exit: { exited: false, code: null } };
+          channel.on('exit', (code: number | null, sig?: string) => {
             session.exit = { exited: true, code: code ?? null, signal: sig ?? undefined };
           });
           resolve(session);

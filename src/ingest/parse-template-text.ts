@@ -219,8 +219,8 @@ function parseBlock(block: string): TextAlert {
   if (conflicting.length > 0) alert.conflicting = conflicting;
 
   // *Alert:* <summary> - `severity`
-  const alertLine = annotations['__alert'];
-  delete annotations['__alert'];
+  const alertLine = annotations.__alert;
+  delete annotations.__alert;
   if (alertLine !== undefined) {
     if (IDENTIFIER.test(alertLine.trim())) alert.alertnameHint = alertLine.trim();
     const m = splitAlertLine(alertLine);
@@ -229,11 +229,11 @@ function parseBlock(block: string): TextAlert {
       if (m.severity && labels.severity === undefined && !seen.has('severity')) labels.severity = m.severity;
     } else if (alertLine) annotations.summary ??= alertLine;
   }
-  const severity = annotations['__severity'];
-  delete annotations['__severity'];
+  const severity = annotations.__severity;
+  delete annotations.__severity;
   if (severity && labels.severity === undefined && !seen.has('severity')) labels.severity = stripTicks(severity);
-  const graph = annotations['__graph'];
-  delete annotations['__graph'];
+  const graph = annotations.__graph;
+  delete annotations.__graph;
   if (graph) alert.generatorURL = slackLinkTarget(graph);
   if (annotations.runbook !== undefined) annotations.runbook = slackLinkTarget(annotations.runbook);
 

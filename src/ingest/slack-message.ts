@@ -52,7 +52,7 @@ const POSTED_SUBTYPES = new Set<string | undefined>([undefined, 'bot_message']);
  */
 export function slackMessageView(event: unknown): SlackMessageView | undefined {
   const e = asRecord(event);
-  if (!e || e.type !== 'message') return undefined;
+  if (e?.type !== 'message') return undefined;
   const channel = str(e.channel);
   let msg: Record<string, unknown> | undefined = e;
   if (e.subtype === 'message_changed') {

@@ -139,7 +139,10 @@ export function describeNotDrawn(rest: PromSeries[], maxSeries: number, alertLab
   } else if (latest.length > 0) {
     let min = Infinity;
     let max = -Infinity;
-    for (const v of latest) (min = Math.min(min, v)), (max = Math.max(max, v));
+    for (const v of latest) {
+      min = Math.min(min, v);
+      max = Math.max(max, v);
+    }
     values = `: latest values from ${round(min)} to ${round(max)}`;
   }
   const missing = rest.length - latest.length;

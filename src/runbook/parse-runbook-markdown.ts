@@ -172,7 +172,7 @@ function splitSections(body: string): Partial<Record<SectionName, string>> {
       if (current && out[current] !== undefined) out[current] += '\n'; // a repeated heading continues the section
       continue;
     }
-    if (current) out[current] = (out[current] ?? '') + line + '\n';
+    if (current) out[current] = `${out[current] ?? ''}${line}\n`;
   }
   return out;
 }

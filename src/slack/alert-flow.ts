@@ -328,7 +328,7 @@ export class AlertFlow {
         };
         if (!(await this.deps.store.claimPost(found.id, claim, at.toISOString()))) return;
         const incident = await this.deps.store.get(found.id);
-        if (!incident || incident.status !== 'open' || incident.messageTs) return;
+        if (incident?.status !== 'open' || incident.messageTs) return;
         this.deps.logger.info(
           { incidentId: incident.id },
           'incident message never posted (its opener is gone or failed): posting it now',

@@ -5,7 +5,7 @@
 import type { App } from '@slack/bolt';
 import { hostMatchByLabel } from '../config/find-host';
 import type { Config, HostConfig } from '../config/schema';
-import type { Alert, AlertMessageRef } from '../ingest/alert';
+import type { Alert } from '../ingest/alert';
 import type { LabelMemory } from '../ingest/label-memory';
 import type { ParsedSlackAlert, SlackAlertOptions } from '../ingest/parse-slack-alert';
 import type { Logger } from '../logger';

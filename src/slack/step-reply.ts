@@ -99,7 +99,7 @@ export class StepReply {
       }
       if (!ts || this.shown === this.version) return;
       const version = this.version;
-      await this.deps.replace(ts, this.latest!).then(
+      await this.deps.replace(ts, this.current()).then(
         () => {
           this.shown = Math.max(this.shown, version);
         },
@@ -109,11 +109,17 @@ export class StepReply {
     return this.edits;
   }
 
+  /** The newest content: every post and edit comes after a first show(), which sets it. */
+  private current(): ReplyMessage {
+    if (!this.latest) throw new Error('StepReply: nothing to post before the first show()');
+    return this.latest;
+  }
+
   private post(): Promise<string | undefined> {
     return this.deps
       .post(() => {
         this.shown = this.version;
-        return this.latest!;
+        return this.current();
       })
       .catch((err: unknown) => {
         this.shown = 0;

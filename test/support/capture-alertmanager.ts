@@ -225,7 +225,7 @@ async function postAlerts(alerts: unknown[]): Promise<void> {
 
 function write(rel: string, value: unknown): void {
   const file = path.join(FIXTURES, rel);
-  fs.writeFileSync(file, JSON.stringify(value, null, 2) + '\n');
+  fs.writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
   console.log(`wrote test/fixtures/${rel}`);
 }
 

@@ -76,7 +76,7 @@ export const HOSTILE_STRINGS: readonly string[] = [
   "it's",
   '\\',
   '%00',
-  '%0a' + CANARY,
+  `%0a${CANARY}`,
   '<script>alert(1)</script>',
   '<!channel>',
   '<@U0ONCALL01>',

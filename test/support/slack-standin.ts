@@ -310,7 +310,13 @@ export class SlackStandIn {
     const already = this.recorded.slice(since).find(predicate);
     if (already) return Promise.resolve(already);
     return new Promise((resolve, reject) => {
-      const waiter = { predicate, resolve: (c: RecordedCall) => (clearTimeout(timer), resolve(c)) };
+      const waiter = {
+        predicate,
+        resolve: (c: RecordedCall) => {
+          clearTimeout(timer);
+          resolve(c);
+        },
+      };
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
         const seen = this.callsSince(since, method).map((c) => (method ? '' : `${c.method} `) + JSON.stringify(c.args));

@@ -129,5 +129,6 @@ export function truncate(text: string, max: number): string {
 export function codeBlock(text: string, max: number): string {
   const safe = escapeMrkdwn(text.replace(/```/g, '`\u200b``'));
   const body = safe.length + 8 > max ? `${safe.slice(0, max - 9)}…` : safe;
-  return '```\n' + (body.length ? body : ' ') + '\n```';
+  const fence = '```';
+  return `${fence}\n${body.length ? body : ' '}\n${fence}`;
 }

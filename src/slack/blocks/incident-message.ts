@@ -366,7 +366,10 @@ function chunkText(lines: string[]): string[] {
   let cur = '';
   for (const line of lines) {
     const l = truncate(line, BlockLimits.text);
-    if (cur && cur.length + 1 + l.length > BlockLimits.text) chunks.push(cur), (cur = '');
+    if (cur && cur.length + 1 + l.length > BlockLimits.text) {
+      chunks.push(cur);
+      cur = '';
+    }
     cur = cur ? `${cur}\n${l}` : l;
   }
   if (cur) chunks.push(cur);

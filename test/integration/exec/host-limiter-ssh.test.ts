@@ -81,7 +81,10 @@ describeWithHosts('HostLimiter with the SSH pool', (hosts: TestHosts) => {
     const target = testSshTarget(hosts);
     let ran = 0;
     const job = () =>
-      limiter.schedule({ host: 'lb-test', user: 'U0123' }, async () => (ran++, pool.run(target, 'true', opts)));
+      limiter.schedule({ host: 'lb-test', user: 'U0123' }, async () => {
+        ran++;
+        return pool.run(target, 'true', opts);
+      });
     await Promise.all(Array.from({ length: 30 }, job));
     const refused = job();
     await expect(refused).rejects.toMatchObject({ code: 'RATE_LIMITED', userFacing: true });

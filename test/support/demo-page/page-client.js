@@ -214,9 +214,9 @@
 
   document.addEventListener('click', (event) => {
     const target = event.target instanceof Element ? event.target : null;
-    const button = target && target.closest('button[data-action-id]');
+    const button = target?.closest('button[data-action-id]');
     if (button) return void clickButton(button);
-    const close = target && target.closest('[data-modal-close]');
+    const close = target?.closest('[data-modal-close]');
     if (close) {
       const form = close.closest('form');
       post('/demo/close', { viewId: form.dataset.viewId })

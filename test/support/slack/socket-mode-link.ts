@@ -110,7 +110,10 @@ export class SocketModeLink {
       }, timeoutMs);
       this.pending.set(envelopeId, {
         sentAt: performance.now(),
-        resolve: (ack) => (clearTimeout(timer), resolve(ack)),
+        resolve: (ack) => {
+          clearTimeout(timer);
+          resolve(ack);
+        },
       });
       ws.send(JSON.stringify(buildSocketEnvelope(type, payload, { envelopeId, ...opts })));
     });

@@ -120,7 +120,7 @@ describe('builtinActions', () => {
 
     it('log-tail keeps only lines naming backend/server, up to N', () => {
       const log = join(dir, 'haproxy.log');
-      writeFileSync(log, ['a fe web/web1 200', 'b fe web/web2 503', 'c fe web/web2 503', 'd other'].join('\n') + '\n');
+      writeFileSync(log, `${['a fe web/web1 200', 'b fe web/web2 503', 'c fe web/web2 503', 'd other'].join('\n')}\n`);
       const h = { ...host, haproxy: { ...host.haproxy, log } };
       expect(run(byId('log-tail'), h, process.env, { lines: 1 }).stdout).toBe(
         `== last 1 lines of ${log} mentioning web/web2\nc fe web/web2 503\n`,

@@ -112,7 +112,7 @@ describe('checkHostKey', () => {
     [
       'known_hosts, CA lines are no keys',
       old,
-      kh('@cert-authority * ' + `${old.type} ${old.blob.toString('base64')}`),
+      kh(`@cert-authority * ${old.type} ${old.blob.toString('base64')}`),
       'a.example.net',
       22,
       'SSH_HOST_KEY_UNKNOWN',

@@ -23,7 +23,10 @@ describe('open incidents for /metrics', () => {
     let counted = 0;
     const metrics = new Metrics();
     metrics.watch({
-      openIncidents: async () => (counted++, 4321),
+      openIncidents: async () => {
+        counted++;
+        return 4321;
+      },
       hostQueues: () => ({}),
       sshStats: () => ({ connects: 0, reconnects: 0, failures: 0, open: 0 }),
       slackQueued: () => 0,

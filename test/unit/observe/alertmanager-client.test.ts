@@ -96,7 +96,7 @@ describe('AlertmanagerClient against a local stub', () => {
 
   it('reads a silence back, and knows an unknown one', async () => {
     stub = await startHttpStub((req, res) =>
-      req.url.endsWith(active.id) ? json(res, 200, active) : (res.writeHead(404), res.end()),
+      req.url.endsWith(active.id) ? json(res, 200, active) : res.writeHead(404).end(),
     );
     const am = new AlertmanagerClient({ url: stub.url, timeoutMs: 1000 });
     await expect(am.getSilence(active.id)).resolves.toMatchObject({
@@ -110,7 +110,7 @@ describe('AlertmanagerClient against a local stub', () => {
   });
 
   it('expires a silence with DELETE /api/v2/silence/{id}', async () => {
-    stub = await startHttpStub((_req, res) => (res.writeHead(200), res.end()));
+    stub = await startHttpStub((_req, res) => res.writeHead(200).end());
     await expect(new AlertmanagerClient({ url: stub.url, timeoutMs: 1000 }).expireSilence(active.id)).resolves.toBe(
       'expired',
     );
@@ -167,8 +167,8 @@ describe('AlertmanagerClient against a local stub', () => {
       [
         'bad JSON',
         async () => {
-          const s = await startHttpStub(
-            (_q, r) => (r.writeHead(200, { 'Content-Type': 'application/json' }), r.end('{"silenceID":')),
+          const s = await startHttpStub((_q, r) =>
+            r.writeHead(200, { 'Content-Type': 'application/json' }).end('{"silenceID":'),
           );
           return { url: s.url, stub: s };
         },

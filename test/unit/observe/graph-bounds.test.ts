@@ -31,7 +31,10 @@ describe('buildAlertGraph and maxSeries', () => {
       {
         prometheus: { queryRange: async () => series(50) },
         now: () => END,
-        renderChart: async (input) => (drawn.push(input), new Uint8Array([1])),
+        renderChart: async (input) => {
+          drawn.push(input);
+          return new Uint8Array([1]);
+        },
       },
       {
         alert: { alertname: 'HaproxyServerDown', labels },
@@ -55,7 +58,10 @@ describe('buildAlertGraph and maxSeries', () => {
       {
         prometheus: { queryRange: async () => series(5, 3) },
         now: () => END,
-        renderChart: async (input) => (drawn.push(input), new Uint8Array([1])),
+        renderChart: async (input) => {
+          drawn.push(input);
+          return new Uint8Array([1]);
+        },
       },
       { alert: { alertname: 'HaproxyServerDown', labels }, queryTemplates: ['haproxy_server_up{backend="{backend}"}'] },
     );

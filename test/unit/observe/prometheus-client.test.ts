@@ -25,8 +25,8 @@ describe('PrometheusClient against a local stub', () => {
     expect(req.headers.authorization).toBe('Bearer tok');
     expect(Object.fromEntries(new URLSearchParams(req.body))).toEqual({
       query: 'haproxy_server_up{backend="web"}',
-      start: String(start.getTime() / 1000) + '.000',
-      end: String(end.getTime() / 1000) + '.000',
+      start: `${String(start.getTime() / 1000)}.000`,
+      end: `${String(end.getTime() / 1000)}.000`,
       step: '15',
     });
 
@@ -100,7 +100,7 @@ describe('PrometheusClient against a local stub', () => {
       [
         '500',
         async () => {
-          const s = await startHttpStub((_q, r) => (r.writeHead(500), r.end()));
+          const s = await startHttpStub((_q, r) => r.writeHead(500).end());
           return { url: s.url, stub: s };
         },
         /unusable answer \(HTTP 500\)/,
@@ -118,7 +118,7 @@ describe('PrometheusClient against a local stub', () => {
       [
         'bad JSON',
         async () => {
-          const s = await startHttpStub((_q, r) => (r.writeHead(200), r.end('<html>login</html>')));
+          const s = await startHttpStub((_q, r) => r.writeHead(200).end('<html>login</html>'));
           return { url: s.url, stub: s };
         },
         /not JSON/,

@@ -94,7 +94,7 @@ describe('summariseServerUp', () => {
       [
         series('web1', up),
         series('web2', '0'.repeat(60)),
-        series('web3', '1'.repeat(59) + '0'),
+        series('web3', `${'1'.repeat(59)}0`),
         series('web4', '.'.repeat(60)),
       ],
       { labels },

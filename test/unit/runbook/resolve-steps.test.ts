@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { builtinActions } from '../../../src/actions/catalog';
-import { PilotError } from '../../../src/errors';
 import { parseRunbookBinding } from '../../../src/runbook/binding-schema';
 import { parseRunbookMarkdown } from '../../../src/runbook/parse-runbook-markdown';
 import { resolveSteps, shortTitle } from '../../../src/runbook/resolve-steps';

@@ -8,7 +8,6 @@ import { stringify } from 'yaml';
 import { buildCommand } from '../../../src/actions/build-command';
 import { builtinActions } from '../../../src/actions/catalog';
 import { parseConfigText } from '../../../src/config/load-config';
-import type { HostConfig } from '../../../src/config/schema';
 import { SqliteIncidentStore } from '../../../src/incident/sqlite-store';
 import type { Incident } from '../../../src/incident/types';
 import { createLogger } from '../../../src/logger';
@@ -65,9 +64,10 @@ async function setup(access: Record<string, unknown> = { mitigate: [ONCALL] }) {
   ).incident;
   const calls: Array<{ what: string; args: unknown[] }> = [];
   const flow = {
-    resolveByUser: async (incident: Incident, user: string) => (
-      calls.push({ what: 'resolve', args: [incident.id, user] }), incident
-    ),
+    resolveByUser: async (incident: Incident, user: string) => {
+      calls.push({ what: 'resolve', args: [incident.id, user] });
+      return incident;
+    },
     openManual: async (...args: unknown[]) => {
       calls.push({ what: 'openManual', args });
       return (

@@ -89,7 +89,7 @@ function hostileIncident(s: string, url: string): Incident {
     server: s,
     severity: s,
     job: s,
-    [`x`]: s,
+    x: s,
   };
   return openIncident({
     alertname: `HaproxyServerDown${s}`,

@@ -10,10 +10,14 @@ function fakeClient() {
   let ts = 100;
   const client = {
     chat: {
-      postMessage: async (args: Record<string, unknown>) => (
-        calls.push({ method: 'postMessage', args }), { ok: true, ts: `${++ts}.000` }
-      ),
-      update: async (args: Record<string, unknown>) => (calls.push({ method: 'update', args }), { ok: true }),
+      postMessage: async (args: Record<string, unknown>) => {
+        calls.push({ method: 'postMessage', args });
+        return { ok: true, ts: `${++ts}.000` };
+      },
+      update: async (args: Record<string, unknown>) => {
+        calls.push({ method: 'update', args });
+        return { ok: true };
+      },
     },
   } as unknown as WebClient;
   return { client, calls };
@@ -73,10 +77,15 @@ describe('IncidentPresenter.post', () => {
     const gate = new Promise<void>((r) => (release = r));
     const client = {
       chat: {
-        postMessage: async (args: Record<string, unknown>) => (
-          calls.push({ method: 'postMessage', args }), await gate, { ok: true, ts: '200.000' }
-        ),
-        update: async (args: Record<string, unknown>) => (calls.push({ method: 'update', args }), { ok: true }),
+        postMessage: async (args: Record<string, unknown>) => {
+          calls.push({ method: 'postMessage', args });
+          await gate;
+          return { ok: true, ts: '200.000' };
+        },
+        update: async (args: Record<string, unknown>) => {
+          calls.push({ method: 'update', args });
+          return { ok: true };
+        },
       },
     } as unknown as WebClient;
     const { store, presenter, incident } = await setup(client);

@@ -37,7 +37,13 @@ function fakeSlack(opts: { holdPosts?: boolean; failPosts?: number } = {}) {
       },
       delay,
     );
-  const fire = () => timers.filter((t) => !t.cleared).forEach((t) => ((t.cleared = true), t.fn()));
+  const fire = () =>
+    timers
+      .filter((t) => !t.cleared)
+      .forEach((t) => {
+        t.cleared = true;
+        t.fn();
+      });
   const release = () => held.splice(0).forEach((go) => go());
   const settle = () => new Promise((r) => setImmediate(r));
   return { calls, reply, fire, release, settle, timers };

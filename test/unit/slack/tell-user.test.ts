@@ -7,14 +7,14 @@ function fakeChat(opts: { ephemeralError?: string; dmError?: string } = {}) {
   const fail = (error: string) =>
     Promise.reject(Object.assign(new Error(`An API error occurred: ${error}`), { data: { ok: false, error } }));
   const chat = {
-    postEphemeral: (args: Record<string, unknown>) => (
-      calls.push({ method: 'chat.postEphemeral', args }),
-      opts.ephemeralError ? fail(opts.ephemeralError) : Promise.resolve({ ok: true })
-    ),
-    postMessage: (args: Record<string, unknown>) => (
-      calls.push({ method: 'chat.postMessage', args }),
-      opts.dmError ? fail(opts.dmError) : Promise.resolve({ ok: true })
-    ),
+    postEphemeral: (args: Record<string, unknown>) => {
+      calls.push({ method: 'chat.postEphemeral', args });
+      return opts.ephemeralError ? fail(opts.ephemeralError) : Promise.resolve({ ok: true });
+    },
+    postMessage: (args: Record<string, unknown>) => {
+      calls.push({ method: 'chat.postMessage', args });
+      return opts.dmError ? fail(opts.dmError) : Promise.resolve({ ok: true });
+    },
   };
   const logs: Array<{ level: string; obj: Record<string, unknown>; msg: string }> = [];
   const logger = {
