@@ -17,10 +17,11 @@
  *      click during it (bench/triage.ts).
  *   9. Memory: a real bot process's RSS idle, under 100 unsigned 4 MiB POSTs to /slack/events and under a
  *      36,000-alert webhook flood; the goal is each peak within +64 MB of idle (bench/memory.ts, issue #19).
+ *  10. Idle memory: the bot's RSS at rest vs a bare Bolt app's on the same Node (bench/idle.ts).
  *
  * Environment: BENCH_CLICKS (60), BENCH_CLICK_GAP_MS (250), BENCH_ACK_CLICKS (200), BENCH_STORM_MESSAGES (500),
- * BENCH_STORM_ALERTS (50), BENCH_ONLY (comma-separated: ssh,click,ack,storm,collection,limits,replicas,triage,memory),
- * BENCH_TRIAGE_ALERTS (20), BENCH_TRIAGE_STORM (50),
+ * BENCH_STORM_ALERTS (50), BENCH_ONLY (comma-separated: ssh,click,ack,idle,storm,collection,limits,replicas,triage,
+ * memory), BENCH_TRIAGE_ALERTS (20), BENCH_TRIAGE_STORM (50), BENCH_IDLE_SEC (5),
  * BENCH_COLLECTION_RUNS (5), BENCH_LIMIT_CLICKS (500), BENCH_REPLICA_MESSAGES (200), BENCH_REPLICA_ALERTS (20),
  * BENCH_REPLICA_CLICKS (200), BENCH_MEMORY_ALERTS (36000), and the RBP_* variables of test/support/hosts.sh and datastores.sh.
  */
@@ -40,6 +41,7 @@ import { FaultSteps, faultReadActions, writeFaultRunbooks } from '../test/suppor
 import { CHANNEL, type Harness, ONCALL, startHarness } from '../test/support/pilot-harness';
 import type { RecordedCall } from '../test/support/slack-standin';
 import { hostsScript, loadTestHosts, type TestHosts, testHostConfig } from '../test/support/test-hosts';
+import { benchIdle } from './idle';
 import { benchSharedLimits } from './limits';
 import { benchCollectionStartup } from './load-collection';
 import { benchMemory } from './memory';
@@ -486,6 +488,8 @@ async function main(): Promise<void> {
         'start-up with a 1,004-file runbook collection (goal: under 3 s)',
         await benchCollectionStartup(num('BENCH_COLLECTION_RUNS', 5)),
       );
+    if (wanted('idle'))
+      report('idle memory: the bot vs a bare Bolt app (goal: at most 1.3×)', await benchIdle(num('BENCH_IDLE_SEC', 5)));
     if (wanted('storm')) await alertStorm(num('BENCH_STORM_MESSAGES', 500), num('BENCH_STORM_ALERTS', 50));
     if (wanted('limits')) await sharedLimits(num('BENCH_LIMIT_CLICKS', 500));
     if (wanted('replicas')) await replicaRun();

@@ -1,0 +1,109 @@
+/**
+ * Idle memory, side by side: the real bot (one compiled process, as deployed: SQLite, the repo's runbooks, no
+ * Prometheus, no Postgres, no Redis) against a bare Bolt app (an `App` with the HTTP receiver and nothing else) on the
+ * same Node, both connected to the Slack stand-in. Each is sampled for a few seconds once it answers (the bot: its
+ * /healthz; the bare app: its auth.test reached the stand-in); the figure is the median RSS of the samples.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../test/support/fakes';
+import { CHANNEL, SIGNING_SECRET } from '../test/support/pilot-harness';
+import { startReplicas } from '../test/support/replicas';
+import { SlackStandIn } from '../test/support/slack-standin';
+
+const REPO = join(__dirname, '..');
+
+/** Resident memory of a process in MB (0 once it is gone). */
+function rssMb(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('VmRSS:'));
+    return line ? Number(line.split(/\s+/)[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** The median RSS of `pid` over `seconds`, sampled every 250 ms. */
+async function idleRss(pid: number | undefined, seconds: number): Promise<number> {
+  const samples: number[] = [];
+  const until = Date.now() + seconds * 1000;
+  while (Date.now() < until) {
+    samples.push(rssMb(pid));
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  samples.sort((a, b) => a - b);
+  return Math.round(samples[Math.floor(samples.length / 2)] * 10) / 10;
+}
+
+/** A bare Bolt app (HTTP receiver, the stand-in's Web API), started; resolves once its auth.test arrived. */
+async function startBareBolt(slack: SlackStandIn): Promise<ChildProcess> {
+  const port = await freePort();
+  const since = slack.mark();
+  const script = `
+    const { App } = require('@slack/bolt');
+    const app = new App({
+      token: process.env.SLACK_BOT_TOKEN,
+      signingSecret: process.env.SLACK_SIGNING_SECRET,
+      clientOptions: { slackApiUrl: process.env.SLACK_API_URL },
+    });
+    app.start(Number(process.env.PORT));
+    process.on('SIGTERM', () => app.stop().then(() => process.exit(0)));
+  `;
+  const child = spawn(process.execPath, ['-e', script], {
+    cwd: REPO,
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_PATH: join(REPO, 'node_modules'),
+      SLACK_BOT_TOKEN: slack.botToken,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: slack.apiUrl,
+      PORT: String(port),
+    },
+    stdio: 'ignore',
+  });
+  await slack.waitForCall((c) => c.method === 'auth.test', { since, timeoutMs: 15_000 });
+  return child;
+}
+
+/** Idle RSS of the bot and of a bare Bolt app, and their ratio. */
+export async function benchIdle(seconds: number): Promise<Record<string, number | string>> {
+  const slack = new SlackStandIn({ channels: { [CHANNEL]: 'incidents' } });
+  await slack.start();
+  const dir = mkdtempSync(join(tmpdir(), 'rbp-bench-idle-'));
+  try {
+    const bare = await startBareBolt(slack);
+    const bareMb = await idleRss(bare.pid, seconds);
+    bare.kill('SIGTERM');
+    const set = await startReplicas({
+      count: 1,
+      slack,
+      dir,
+      config: {
+        slack: { channels: [CHANNEL] },
+        runbooks: join(REPO, 'runbooks'),
+        store: { path: join(dir, 'pilot.db') },
+        hosts: [],
+      },
+      env: { LOG_LEVEL: 'warn' },
+    });
+    try {
+      const botMb = await idleRss(set.replicas[0].child?.pid, seconds);
+      return {
+        node: process.version,
+        bare_bolt_rss_mb: bareMb,
+        bot_rss_mb: botMb,
+        ratio: Math.round((botMb / bareMb) * 100) / 100,
+      };
+    } finally {
+      await set.stop(5000);
+    }
+  } finally {
+    await slack.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
