@@ -118,7 +118,7 @@ describe('alert text never becomes Slack markup (end to end)', () => {
     const msg = await h.incidentMessage(threadTs);
     expect(JSON.stringify(msg.blocks).replace(/\u2060/g, '')).toContain('web9&lt;!channel&gt;');
     await h.click(threadTs, 'incident.refresh');
-    await new Promise((r) => setTimeout(r, 300));
+    await h.commandBarrier();
     expect(findings()).toEqual([]);
   });
 });

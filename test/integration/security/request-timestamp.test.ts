@@ -40,10 +40,10 @@ describe('security: the future-timestamp check reads the header as Bolt does (#1
     ['<ts>e0', (ts: number) => `${ts}e0`],
     ['plain digits', (ts: number) => String(ts)],
   ])('refuses %s an hour ahead with 401, and answers nothing', async (_name, spell) => {
-    const answered = h.slack.calls('response_url').length;
+    const answered = h.slack.calls('response_url').filter((c) => !h.isMarker(c)).length;
     expect(await send(spell(Math.floor(Date.now() / 1000) + 3600))).toBe(401);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(h.slack.calls('response_url')).toHaveLength(answered);
+    await h.commandBarrier();
+    expect(h.slack.calls('response_url').filter((c) => !h.isMarker(c))).toHaveLength(answered);
   });
 
   it('still answers the same request dated now, however spelled', async () => {

@@ -189,7 +189,7 @@ describeWithHosts('mitigation guards through the real bot', (hosts) => {
     const posts = h.slack.calls('chat.postMessage').length;
     await h.click(threadTs, 'step.run:mitigation-1:restart', INTERN);
     await h.slack.waitFor('chat.postEphemeral', (c) => c.args.user === INTERN, 5000);
-    await new Promise((r) => setTimeout(r, 300));
+    await h.commandBarrier();
     expect(
       h.slack
         .calls('chat.postMessage')
