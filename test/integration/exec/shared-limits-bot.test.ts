@@ -2,13 +2,15 @@
  * Issue #13 end to end: the real bot with `limits.redis.url` runs a step under the limits it shares through a real
  * Redis; with Redis gone, the click is refused in the thread with what went wrong and what to do, nothing runs, and
  * /metrics counts it; once Redis is back (empty), steps run again without a restart. Unreachable at start, the bot
- * does not start.
+ * does not start. Since #19 §8 every click is counted at the door, before any listener: with Redis gone, it is that
+ * count (the per-user limit in Redis) that fails first, so the click is refused there, answered to the one who
+ * clicked in the thread (as every refusal at the door is), and counted under limit="clicks".
  */
 import { HostSchema } from '../../../src/config/schema';
 import { describeWithDatastores } from '../../support/datastores';
 import { freePort, RecordingExecutor } from '../../support/fakes';
-import { type Harness, startHarness } from '../../support/pilot-harness';
-import { runStep, waitForReply } from '../../support/step-helpers';
+import { CHANNEL, type Harness, ONCALL, startHarness } from '../../support/pilot-harness';
+import { runStep } from '../../support/step-helpers';
 import { ThrowawayRedis } from '../../support/throwaway-redis';
 
 const host = HostSchema.parse({
@@ -50,15 +52,20 @@ describeWithDatastores('the bot with shared limits (limits.redis.url)', () => {
 
     // when: Redis goes away and the step is clicked again
     redis.stop();
-    const since = h.slack.calls().length;
+    const before = new Set(h.slack.calls());
     await h.click(threadTs, 'step.run:diagnosis-2:status-check');
 
-    // then: the thread says what went wrong and what to do; the command did not run
-    const reply = await waitForReply(h, /shared limits \(Redis\) did not answer, so nothing was run/, 10_000, since);
-    expect(String(reply.args.text)).toMatch(/try again in a moment, and tell the bot’s operators if it persists/);
+    // then: the clicker is told in the thread what went wrong and what to do; the command did not run
+    const answer = await h.slack.waitFor(
+      'chat.postEphemeral',
+      (c) => !before.has(c) && /shared limits \(Redis\) did not answer, so nothing was run/.test(String(c.args.text)),
+      10_000,
+    );
+    expect(answer.args).toMatchObject({ channel: CHANNEL, user: ONCALL, thread_ts: threadTs });
+    expect(String(answer.args.text)).toMatch(/try again in a moment, and tell the bot’s operators if it persists/);
     expect(executor.commands).toHaveLength(ran);
     const metrics = await (await fetch(`${h.url}/metrics`)).text();
-    expect(metrics).toMatch(/^runbook_pilot_limits_redis_errors_total\{limit="host"\} [1-9]/m);
+    expect(metrics).toMatch(/^runbook_pilot_limits_redis_errors_total\{limit="clicks"\} [1-9]/m);
 
     // when Redis is back, empty (its state was lost): steps run again without a restart of the bot
     await redis.restart();

@@ -1,4 +1,5 @@
 import { PilotError } from '../../../src/errors';
+import { limitsUnavailable } from '../../../src/exec/shared-limits';
 import { clickOf, countEveryClick } from '../../../src/slack/count-every-click';
 
 /** A scheduler that accepts `limit` clicks per user, then refuses as HostLimiter does. */
@@ -82,6 +83,29 @@ describe('countEveryClick (#19 §8)', () => {
     expect(calls.next).toBe(0);
     expect(calls.respond).toEqual([{ response_type: 'ephemeral', text: expect.stringMatching(/at most 1/) }]);
     expect(scheduler.counted).toEqual(['U2']);
+  });
+
+  it('when the shared limits fail (Redis), stops the click and tells the user in the thread what to do', async () => {
+    // HostLimiter.countClick with limits.redis.url rejects (not throws) with LIMITS_UNAVAILABLE.
+    const redisDown = {
+      counted: [] as string[],
+      countClick: () => Promise.reject(limitsUnavailable(new Error('Connection is closed.'))),
+    };
+    const { done, calls } = run(checklistClick, redisDown as unknown as ReturnType<typeof fakeScheduler>);
+    await done;
+    expect(calls).toMatchObject({ next: 0, ack: 1 });
+    expect(calls.ephemeral).toEqual([
+      expect.objectContaining({
+        channel: 'C1',
+        user: 'U1',
+        thread_ts: '1.1',
+        text: expect.stringMatching(
+          /^the shared limits \(Redis\) did not answer, so nothing was run\. .*try again in a moment/,
+        ),
+      }),
+    ]);
+    // Redis's own words are for the logs, not the user.
+    expect(JSON.stringify(calls.ephemeral)).not.toContain('Connection is closed');
   });
 
   it('lets events through uncounted', async () => {
