@@ -8,6 +8,7 @@ import { Client } from 'pg';
 import { HostSchema } from '../../../src/config/schema';
 import type { ExecResult, Executor } from '../../../src/exec/types';
 import { describeWithDatastores, freshDatabase } from '../../support/datastores';
+import { unusedKeyFile } from '../../support/fakes';
 import { CHANNEL, type Harness, SIGNING_SECRET, startHarness } from '../../support/pilot-harness';
 
 /** An executor whose commands run until the test lets them end. */
@@ -50,7 +51,7 @@ const host = HostSchema.parse({
   ssh: {
     host: '10.0.0.5',
     user: 'pilot',
-    privateKeyPath: '/k',
+    privateKeyPath: unusedKeyFile(),
     hostKey: 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s',
   },
   haproxy: { socket: '/run/haproxy/admin.sock', config: '/etc/haproxy/haproxy.cfg', log: '/var/log/haproxy.log' },

@@ -5,6 +5,7 @@
  * trying names with a step that does not exist. (Future-dated events: request-bodies.test.ts.)
  */
 import { HostSchema } from '../../../src/config/schema';
+import { unusedKeyFile } from '../../support/fakes';
 import { CHANNEL, type Harness, ONCALL, startHarness } from '../../support/pilot-harness';
 import { runStep } from '../../support/step-helpers';
 
@@ -15,7 +16,7 @@ const host = HostSchema.parse({
     host: '127.0.0.1',
     port: 1,
     user: 'ops',
-    privateKeyPath: '/nonexistent/key',
+    privateKeyPath: unusedKeyFile(),
     hostKey: 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s',
   },
 });

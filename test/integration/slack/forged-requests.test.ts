@@ -1,7 +1,8 @@
 /**
  * Issue #6: forged and replayed requests. A wrong signature, a request older than five minutes and one dated more
  * than five minutes ahead are refused with 401 and nothing happens: no Slack call, no command, no timeline entry.
- * Bolt 5.1 refuses only the old ones; the future side is the bot's own check (src/slack/request-timestamp.ts).
+ * Bolt 5.1 refuses only the old ones; both sides are refused from the headers by the request gate in front of Bolt
+ * (src/http/request-gate.ts), events included.
  */
 import { HostSchema } from '../../../src/config/schema';
 import { RecordingExecutor } from '../../support/fakes';
@@ -85,14 +86,14 @@ describe('forged and replayed Slack requests', () => {
     expect(await done()).toEqual(before);
   });
 
-  it('an alert event dated in the future opens nothing (events are acked before any middleware: 200, ignored)', async () => {
+  it('an alert event dated in the future is refused with 401 from its headers, and opens nothing', async () => {
     const before = await done();
     const res = await h.slack.postAlertMessage(
       CHANNEL,
       { text: 'HaproxyServerDown instance=127.0.0.1:9101 backend=web server=web9' },
       { timestampSkewSec: 600 },
     );
-    expect(res.status).toBe(200);
+    expect(res.status).toBe(401);
     await h.alertBarrier();
     expect((await done()).calls).toBe(before.calls);
     expect((await h.pilot.deps.store.listOpen()).filter((i) => !h.isMarker(i))).toHaveLength(1);
