@@ -130,7 +130,7 @@ describe('triage plan', () => {
     ]) {
       const r = RUNBOOKS.get(alert) as Runbook;
       expect(triagePlan(r, ctx).steps.map((s) => s.action.id)).toContain(action);
-      expect(r.binding?.triage && r.binding.triage.causes?.length).toBeGreaterThan(0);
+      expect(r.binding?.triage ? r.binding.triage.causes?.length : 0).toBeGreaterThan(0);
     }
   });
 });
