@@ -123,7 +123,9 @@ describeStack('observe against real Prometheus and Alertmanager', () => {
     );
     const alert = await am.getAlertState(web2);
     const now = new Date();
-    const windowMs = now.getTime() - stackStart.getTime() + 5000;
+    // A whole number of steps (1 s), so the range's last point is evaluated at `now` itself, after the sample seen
+    // above: with a fraction over, it fell up to a second earlier, before that sample, and read web1 down (0 of 2).
+    const windowMs = Math.ceil((now.getTime() - stackStart.getTime() + 5000) / 1000) * 1000;
     const graph = await buildAlertGraph(
       { prometheus: prom, now: () => now },
       {
