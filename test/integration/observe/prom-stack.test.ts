@@ -101,6 +101,14 @@ describeStack('observe against real Prometheus and Alertmanager', () => {
   });
 
   it('the graph is drawn from Prometheus’ data: web2 down, web1 flapping, 1 of 2 up', async () => {
+    const web1Up = async (): Promise<string | undefined> => {
+      const res = await axios.get(`${stack.prometheusUrl}/api/v1/query`, {
+        params: { query: 'haproxy_server_up{backend="web",server="web1"}' },
+      });
+      return (res.data.data.result as Array<{ value: [number, string] }>)[0]?.value[1];
+    };
+    // Prometheus scrapes web1 before it flaps (run alone, this test would otherwise flap it before the first scrape).
+    await waitFor('Prometheus to scrape web1', async () => ((await web1Up()) === '1' ? true : undefined), 20_000);
     // Make web1 flap: three short trips to maintenance, each longer than the 1 s scrape interval.
     for (let i = 0; i < 3; i++) {
       expect(await haproxyCommand(stack.haproxySocket, 'set server web/web1 state maint')).toBe('\n');
@@ -109,18 +117,7 @@ describeStack('observe against real Prometheus and Alertmanager', () => {
       await sleep(1500);
     }
     // Prometheus's newest sample must show web1 back up before the graph is drawn (a late scrape would say 0 of 2).
-    await waitFor(
-      'Prometheus to see web1 up again',
-      async () => {
-        const res = await axios.get(`${stack.prometheusUrl}/api/v1/query`, {
-          params: { query: 'haproxy_server_up{backend="web",server="web1"}' },
-        });
-        const value = (res.data.data.result as Array<{ value: [number, string] }>)[0]?.value[1];
-        return value === '1' ? true : undefined;
-      },
-      10_000,
-      200,
-    );
+    await waitFor('Prometheus to see web1 up again', async () => ((await web1Up()) === '1' ? true : undefined), 10_000);
     const alert = await am.getAlertState(web2);
     const now = new Date();
     // A whole number of steps (1 s), so the range's last point is evaluated at `now` itself, after the sample seen
