@@ -403,15 +403,17 @@ export class AlertFlow {
           return;
         }
         // A new alert message (not the incident's own) says nothing by itself otherwise: answer under it which
-        // incident is already open and where.
+        // incident is already open and where. A low-priority post, and not awaited: in a storm every repeated message
+        // gets its answer, but after the channel's other posts (new incidents' messages, clicks' results), and the
+        // work of this alert's next delivery does not wait for it in the channel's pace.
         if (
           place.threadTs &&
           place.channel === outcome.incident.channel &&
           place.threadTs !== outcome.incident.threadTs
         ) {
           const link = await this.presenter.permalink(outcome.incident);
-          await this.presenter
-            .replyAt(place, renderAlreadyOpen(outcome.incident, link))
+          void this.presenter
+            .replyAt(place, renderAlreadyOpen(outcome.incident, link), { low: true })
             .catch((err: unknown) => log.warn({ err }, 'could not say the incident is already open'));
         }
         if (outcome.notify)

@@ -209,20 +209,27 @@ export class IncidentPresenter {
     return res.ts as string;
   }
 
-  /** Posts a reply in another thread of the incident's channel (under a repeated alert's own message, say). */
+  /**
+   * Posts a reply in another thread of the incident's channel (under a repeated alert's own message, say). `low`: it
+   * waits behind every other post of this process in the channel (see PostPacer).
+   */
   async replyAt(
     place: { channel: string; threadTs: string },
     msg: Partial<SlackMessage> & { text: string },
+    opts: { low?: boolean } = {},
   ): Promise<string> {
     const res = await this.follow(
-      this.paced(place.channel, () =>
-        this.deps.client.chat.postMessage({
-          channel: place.channel,
-          thread_ts: place.threadTs,
-          text: msg.text,
-          blocks: msg.blocks ?? [{ type: 'section', text: { type: 'mrkdwn', text: truncate(msg.text, 3000) } }],
-          unfurl_links: false,
-        }),
+      this.paced(
+        place.channel,
+        () =>
+          this.deps.client.chat.postMessage({
+            channel: place.channel,
+            thread_ts: place.threadTs,
+            text: msg.text,
+            blocks: msg.blocks ?? [{ type: 'section', text: { type: 'mrkdwn', text: truncate(msg.text, 3000) } }],
+            unfurl_links: false,
+          }),
+        { low: opts.low === true },
       ),
     );
     return res.ts as string;

@@ -1,7 +1,8 @@
 /**
  * Issue #6, an alert storm at a small scale through the real bot: 100 alert messages for 10 distinct alerts make
  * exactly 10 incidents; chat.postMessage keeps the per-channel pace (a burst, then one per interval), queued not
- * dropped; repeats that change nothing send no chat.update.
+ * dropped; repeats that change nothing send no chat.update. Each repeated message gets one "Already open" answer under
+ * it (#21 item 12), low-priority: after the incident messages, in the same pace.
  */
 import { maxInWindow, stormMessages } from '../../support/alert-storm';
 import { CHANNEL, type Harness, startHarness } from '../../support/pilot-harness';
@@ -41,18 +42,42 @@ describe('alert storm (small scale)', () => {
     const open = await h.pilot.deps.store.listOpen();
     expect(open).toHaveLength(10);
     expect(new Set(open.map((i) => `${i.alert.labels.backend}/${i.alert.labels.server}`)).size).toBe(10);
-    const posts = h.slack.calls('chat.postMessage').filter((c) => c.status === 200 && c.args.thread_ts);
+    const incidentTs = new Set(open.map((i) => i.messageTs));
+    const isIncidentMessage = (c: { response?: unknown }) =>
+      incidentTs.has((c.response as { ts?: string } | undefined)?.ts);
+    const posts = h.slack.calls('chat.postMessage').filter((c) => c.status === 200 && isIncidentMessage(c));
     expect(posts).toHaveLength(10);
     expect(new Set(posts.map((c) => c.args.thread_ts)).size).toBe(10);
-    // repeats change nothing visible: no chat.update at all
+
+    // each of the 90 repeated messages gets one answer under it, queued not dropped (#21 item 12); waiting for all of
+    // them is also the barrier before the next test, whose counts must not meet this storm's tail
+    const isAnswer = (c: { args: Record<string, unknown> }) => String(c.args.text).startsWith('🔁 Already open:');
+    await h.slack.waitFor(
+      'chat.postMessage',
+      () => h.slack.calls('chat.postMessage').filter((c) => c.status === 200 && isAnswer(c)).length >= 90,
+      20_000,
+    );
+    const all = h.slack.calls('chat.postMessage').filter((c) => c.status === 200);
+    const answers = all.filter(isAnswer);
+    expect(answers).toHaveLength(90);
+    expect(new Set(answers.map((c) => c.args.thread_ts)).size).toBe(90);
+    expect(all).toHaveLength(100);
+    // repeats change nothing visible in the incidents: no chat.update at all
     expect(h.slack.calls('chat.update')).toHaveLength(0);
 
-    // the pace, a token bucket: in any window, at most the burst plus one a tick (the exact rule with a fake clock is
-    // post-pacer.test.ts; here a post's time is its arrival at Slack, so one may arrive early by its trip: +1)
-    const times = posts.map((c) => c.at);
+    // the pace, a token bucket, over every post (incident messages and answers share the channel): in any window, at
+    // most the burst plus one a tick (the exact rule with a fake clock is post-pacer.test.ts; here a post's time is
+    // its arrival at Slack, so one may arrive early by its trip: +1)
     const tick = 1000 / PER_SECOND;
-    for (const ticks of [3, 5, 10]) expect(maxInWindow(times, ticks * tick)).toBeLessThanOrEqual(BURST + ticks + 1);
-    // and paced, not all at once: the ten went out over at least (10 - burst - 1) ticks
+    for (const ticks of [3, 5, 10])
+      expect(
+        maxInWindow(
+          all.map((c) => c.at),
+          ticks * tick,
+        ),
+      ).toBeLessThanOrEqual(BURST + ticks + 1);
+    // and paced, not all at once: the ten incident messages went out over at least (10 - burst - 1) ticks
+    const times = posts.map((c) => c.at);
     expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual((10 - BURST - 1) * tick);
   }, 30_000);
 
