@@ -5,28 +5,16 @@
  * /healthz; the bare app: its auth.test reached the stand-in); the figure is the median RSS of the samples.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../test/support/fakes';
 import { CHANNEL, SIGNING_SECRET } from '../test/support/pilot-harness';
 import { startReplicas } from '../test/support/replicas';
 import { SlackStandIn } from '../test/support/slack-standin';
+import { rssMb } from './rss';
 
 const REPO = join(__dirname, '..');
-
-/** Resident memory of a process in MB (0 once it is gone). */
-function rssMb(pid: number | undefined): number {
-  if (!pid) return 0;
-  try {
-    const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith('VmRSS:'));
-    return line ? Number(line.split(/\s+/)[1]) / 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
 
 /** The median RSS of `pid` over `seconds`, sampled every 250 ms. */
 async function idleRss(pid: number | undefined, seconds: number): Promise<number> {

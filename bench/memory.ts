@@ -13,22 +13,10 @@ import { join } from 'node:path';
 import { AM_TOKEN, CHANNEL } from '../test/support/pilot-harness';
 import { startReplicas } from '../test/support/replicas';
 import { SlackStandIn } from '../test/support/slack-standin';
+import { rssMb } from './rss';
 
 const REPO = join(__dirname, '..');
 const MIB = 1024 * 1024;
-
-/** Resident memory of a process in MB (0 once it is gone). */
-function rssMb(pid: number | undefined): number {
-  if (!pid) return 0;
-  try {
-    const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith('VmRSS:'));
-    return line ? Number(line.split(/\s+/)[1]) / 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
 
 /** POSTs `body` and resolves with the status (0: the connection failed). */
 function post(url: string, headers: Record<string, string | number>, body: Buffer | string): Promise<number> {

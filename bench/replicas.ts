@@ -3,7 +3,7 @@
  * (test/support/replicas.ts) on one Postgres and one Redis, behind the Slack stand-in's load balancer; run for one
  * replica and for two in the same `npm run bench`, so the figures compare on the same machine at the same moment.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openPostgresStore } from '../src/incident/postgres-store';
@@ -12,6 +12,7 @@ import { freshDatabase, redisUrl } from '../test/support/datastores';
 import { CHANNEL, ONCALL } from '../test/support/pilot-harness';
 import { buildBot, startReplicas } from '../test/support/replicas';
 import { type RecordedCall, SlackStandIn } from '../test/support/slack-standin';
+import { rssMb } from './rss';
 import { quantile, round } from './ssh';
 
 const REPO = join(__dirname, '..');
@@ -23,19 +24,6 @@ export interface ReplicaBenchSizes {
   alerts: number;
   /** Clicks (the incident message's Refresh button) after the storm, for their ack times. */
   clicks: number;
-}
-
-/** Resident memory of a process in MB (0 once it is gone). */
-function rssMb(pid: number | undefined): number {
-  if (!pid) return 0;
-  try {
-    const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith('VmRSS:'));
-    return line ? Number(line.split(/\s+/)[1]) / 1024 : 0;
-  } catch {
-    return 0;
-  }
 }
 
 /**
