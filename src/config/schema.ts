@@ -269,15 +269,10 @@ export const ConfigSchema = z.strictObject({
       perHostPerMinute: z.number().int().min(0).max(1000).default(6),
       /** Incidents opened in any minute beyond which triage is skipped (an alert storm): "N incidents this minute". */
       maxPerMinute: z.number().int().min(0).max(10_000).default(10),
-      /**
-       * Actions a runbook binding brings (not in the catalog) that an operator vouches only read: only these may run
-       * in a triage besides the catalog's.
-       */
-      readActions: z.array(z.string().regex(/^[a-z][a-z0-9-]{0,47}$/, 'must be an action id')).default([]),
       /** How long a triage waits for Alertmanager's word (silenced, resolved) before it runs anyway. */
       alertStateWaitMs: z.number().int().min(0).max(10_000).default(1000),
     })
-    .default({ enabled: true, perHostPerMinute: 6, maxPerMinute: 10, readActions: [], alertStateWaitMs: 1000 }),
+    .default({ enabled: true, perHostPerMinute: 6, maxPerMinute: 10, alertStateWaitMs: 1000 }),
   shutdown: z
     .strictObject({
       /** On SIGTERM, how long running steps may take to finish before they are cut off and recorded as interrupted. */

@@ -28,7 +28,7 @@ import { resolveIncident } from './steps';
 import { tellUser } from './tell-user';
 
 export interface TriageDeps {
-  config: Pick<Config, 'triage'>;
+  config: Pick<Config, 'triage' | 'mitigation'>;
   store: Pick<IncidentStore, 'claimTriage' | 'appendTimeline' | 'get'>;
   runbooks: Pick<RunbookRegistry, 'get' | 'action'>;
   presenter: Pick<IncidentPresenter, 'reply' | 'replace' | 'refresh'>;
@@ -128,7 +128,8 @@ export class TriageService {
     const plan = triagePlan(runbook, {
       action: (rb, id) => this.deps.runbooks.action(rb, id),
       inCatalog: this.deps.inCatalog,
-      readActions: this.deps.config.triage.readActions,
+      // One trust for a binding's own commands: those the config's mitigation.readActions pins as read-only.
+      readActions: Object.keys(this.deps.config.mitigation.readActions ?? {}),
     });
     if (!plan.steps.length) return { why: 'the runbook has no triage steps' };
     return { runbook, plan };

@@ -1,7 +1,8 @@
 /**
  * Which steps a triage runs: the binding's `triage.steps`, or by default every step whose action the catalog marks
  * `triage: true`, once per action, in runbook order. Never a host-changing action; a command a binding brings (not
- * in the catalog) only when the config names it in `triage.readActions`, i.e. an operator vouched that it only reads.
+ * in the catalog) only when the config's `mitigation.readActions` pins it with its command, i.e. an operator vouched
+ * that it only reads (the same trust that spares it the access list and the confirmation).
  */
 import type { ActionSpec } from '../actions/types';
 import type { Runbook, Step } from '../runbook/types';
@@ -21,7 +22,7 @@ export interface PlanContext {
   action(runbook: Runbook, actionId: string): ActionSpec | undefined;
   /** True for the built-in catalog's actions (reviewed code), false for those a binding brings. */
   inCatalog(actionId: string): boolean;
-  /** Actions a binding brings that the config marks as read-only (triage.readActions). */
+  /** Actions a binding brings that the config trusts as read-only (the ids of mitigation.readActions). */
   readActions: readonly string[];
 }
 
@@ -39,7 +40,7 @@ export function triagePlan(runbook: Runbook, ctx: PlanContext): TriagePlan {
       const action = reads.find(allowed);
       if (step && action) out.push({ step, action });
       else if (reads.some((a) => a.risk === 'read'))
-        left.push(`${id}: its command is not in the catalog; list it in triage.readActions if it only reads`);
+        left.push(`${id}: its command is not in the catalog; list it in mitigation.readActions with its command if it only reads`);
       else left.push(`${id}: no read action`);
     }
     return { steps: out, left };
