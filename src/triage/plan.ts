@@ -40,7 +40,9 @@ export function triagePlan(runbook: Runbook, ctx: PlanContext): TriagePlan {
       const action = reads.find(allowed);
       if (step && action) out.push({ step, action });
       else if (reads.some((a) => a.risk === 'read'))
-        left.push(`${id}: its command is not in the catalog; list it in mitigation.readActions with its command if it only reads`);
+        left.push(
+          `${id}: its command is not in the catalog; list it in mitigation.readActions with its command if it only reads`,
+        );
       else left.push(`${id}: no read action`);
     }
     return { steps: out, left };

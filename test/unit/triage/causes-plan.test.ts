@@ -99,7 +99,9 @@ describe('triage plan', () => {
     const mine: Runbook = { ...rb, binding, steps: resolveSteps(rb.doc, binding, builtinActions) };
     const lookup = { ...ctx, action: (_r: Runbook, id: string) => (id === 'my-check' ? own : RUNBOOKS.action(rb, id)) };
     expect(triagePlan(mine, lookup).steps).toEqual([]);
-    expect(triagePlan(mine, lookup).left[0]).toMatch(/not in the catalog; list it in mitigation.readActions with its command/);
+    expect(triagePlan(mine, lookup).left[0]).toMatch(
+      /not in the catalog; list it in mitigation.readActions with its command/,
+    );
     expect(triagePlan(mine, { ...lookup, readActions: ['my-check'] }).steps.map((s) => s.action.id)).toEqual([
       'my-check',
     ]);
