@@ -11,7 +11,7 @@ import type { RunbookRegistry } from '../runbook/load-runbooks';
 import type { AlertStateTracker } from './alert-state';
 import { truncate } from './blocks/format';
 import { renderIncidentMessage, type SlackMessage } from './blocks/incident-message';
-import { PostPacer } from './post-pacer';
+import { type PaceOptions, PostPacer } from './post-pacer';
 
 export interface PresenterDeps {
   client: WebClient;
@@ -36,8 +36,11 @@ export interface PresenterDeps {
 
 export class IncidentPresenter {
   private readonly pacer: PostPacer;
-  /** incident id → refresh in flight, and whether another is wanted after it. */
-  private readonly refreshing = new Map<number, { again: boolean; done: Promise<void> }>();
+  /**
+   * incident id → refresh in flight, whether another is wanted after it, and whether every refresh asked for since
+   * the last send was a background one (`low`: paced behind the channel's other posts).
+   */
+  private readonly refreshing = new Map<number, { again: boolean; low: boolean; done: Promise<void> }>();
   /** incident id → the incident message as last shown, so an update that would change nothing is not sent. */
   private readonly shown = new Map<number, string>();
   /** Slack calls under way, so close() can let them finish. */
@@ -90,16 +93,18 @@ export class IncidentPresenter {
    * Re-renders the incident message from the store. Calls while one is in flight collapse into one more update, and
    * an update that would show the same message is not sent (an alert storm repeats alerts, not news). Alertmanager is
    * asked in the background when its last answer is stale (the update does not wait for it; a changed answer brings
-   * one more update); with `recheckAlert` (the Refresh button) it is asked first.
+   * one more update); with `recheckAlert` (the Refresh button) it is asked first. With `low` (the bot's background
+   * work: a triage step finished), the update waits in the channel's pace behind every post that is not low, so a
+   * storm's triages hold up no click's result; a refresh without it asked meanwhile makes the next update normal.
    */
-  async refresh(incidentId: number, opts: { recheckAlert?: boolean } = {}): Promise<void> {
+  async refresh(incidentId: number, opts: { recheckAlert?: boolean; low?: boolean } = {}): Promise<void> {
     if (this.closed) return;
     const incident = await this.deps.store.get(incidentId);
     if (incident && incident.status === 'open' && this.deps.alertState) {
       if (opts.recheckAlert) await this.deps.alertState.check(incident, { fresh: true });
       else this.recheckAlert(incident);
     }
-    return this.update(incidentId);
+    return this.update(incidentId, opts.low === true);
   }
 
   private recheckAlert(incident: Incident): void {
@@ -113,32 +118,45 @@ export class IncidentPresenter {
     );
   }
 
-  private update(incidentId: number): Promise<void> {
+  private update(incidentId: number, low = false): Promise<void> {
     if (this.closed) return Promise.resolve();
     const running = this.refreshing.get(incidentId);
     if (running) {
       running.again = true;
+      running.low &&= low;
       return running.done;
     }
     // Registered before the loop starts: when nothing needs sending, the loop ends without awaiting anything and its
     // `finally` runs at once; an entry registered after that would never be removed.
-    const entry = { again: false, done: Promise.resolve() };
+    const entry = { again: false, low, done: Promise.resolve() };
     this.refreshing.set(incidentId, entry);
     entry.done = (async () => {
       try {
         do {
           entry.again = false;
+          const low = entry.low;
+          entry.low = true;
           const incident = await this.deps.store.get(incidentId);
           if (!incident?.messageTs) return;
+          const { channel, messageTs } = incident;
+          const send = async (msg: SlackMessage) => {
+            const print = fingerprintOf(msg);
+            if (this.shown.get(incidentId) === print) return;
+            await this.deps.client.chat.update({ channel, ts: messageTs, text: msg.text, blocks: msg.blocks });
+            this.shown.set(incidentId, print);
+          };
           const msg = this.render(incident);
-          const print = fingerprintOf(msg);
-          if (this.shown.get(incidentId) === print) continue;
-          await this.deps.client.chat
-            .update({ channel: incident.channel, ts: incident.messageTs, text: msg.text, blocks: msg.blocks })
-            .then(
-              () => void this.shown.set(incidentId, print),
-              (err: unknown) => this.deps.logger.warn({ err, incidentId }, 'could not update the incident message'),
-            );
+          if (this.shown.get(incidentId) === fingerprintOf(msg)) continue;
+          // A low update is rendered again when its turn comes: after waiting for the pace it shows the state of then.
+          const sent = low
+            ? this.paced(channel, async () => send(this.render((await this.deps.store.get(incidentId)) ?? incident)), {
+                low: true,
+                key: `update:${channel}:${messageTs}`,
+              })
+            : send(msg);
+          await sent.catch((err: unknown) =>
+            this.deps.logger.warn({ err, incidentId }, 'could not update the incident message'),
+          );
         } while (entry.again);
       } finally {
         this.refreshing.delete(incidentId);
@@ -235,15 +253,29 @@ export class IncidentPresenter {
     return res.ts as string;
   }
 
-  /** Replaces a reply posted earlier (e.g. "running …" by its result). */
-  async replace(incident: Incident, ts: string, msg: Partial<SlackMessage> & { text: string }): Promise<void> {
-    await this.follow(
-      this.deps.client.chat.update({
+  /**
+   * Replaces a reply posted earlier (e.g. "running …" by its result). With `low` (the bot's own background message, a
+   * triage's), the edit waits in the channel's pace behind every post that is not low, and waiting edits of the same
+   * message collapse into the newest: in a storm they hold up no click's result. Without it, it is sent at once.
+   * `message` may be a function, read when the edit goes: an edit that waited carries what is true by then.
+   */
+  async replace(
+    incident: Incident,
+    ts: string,
+    message: (Partial<SlackMessage> & { text: string }) | (() => Partial<SlackMessage> & { text: string }),
+    opts: { low?: boolean } = {},
+  ): Promise<void> {
+    const send = () => {
+      const msg = typeof message === 'function' ? message() : message;
+      return this.deps.client.chat.update({
         channel: incident.channel,
         ts,
         text: msg.text,
         blocks: msg.blocks ?? [{ type: 'section', text: { type: 'mrkdwn', text: truncate(msg.text, 3000) } }],
-      }),
+      });
+    };
+    await this.follow(
+      opts.low ? this.paced(incident.channel, send, { low: true, key: `update:${incident.channel}:${ts}` }) : send(),
     );
   }
 
@@ -270,7 +302,7 @@ export class IncidentPresenter {
   }
 
   /** chat.postMessage allows about one message a second per channel, with short bursts: see PostPacer. */
-  private paced<T>(channel: string, fn: () => Promise<T>, opts: { low?: boolean } = {}): Promise<T> {
+  private paced<T>(channel: string, fn: () => Promise<T>, opts: PaceOptions = {}): Promise<T> {
     return this.pacer.schedule(channel, fn, opts);
   }
 

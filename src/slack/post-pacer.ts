@@ -2,6 +2,8 @@
  * The pace of chat.postMessage per channel: Slack allows about one message a second per channel, with short bursts.
  * A token bucket per channel (five, refilled one a second by default); calls wait in order rather than fail, and the
  * wait is bounded. With shared limits (Redis), the bucket is the cluster's: replicas posting into one channel share it.
+ * A person's click result goes before the bot's background messages (low priority: a triage's post and edits), and
+ * waiting edits of one message collapse into one (a key): in a storm they neither hold up a click nor flood Slack.
  */
 import Bottleneck from 'bottleneck';
 import { PilotError } from '../errors';
@@ -21,6 +23,23 @@ export interface PostPacerOptions {
 interface ChannelQueue {
   local: Bottleneck;
   shared?: ClusterLimiter;
+  /** Keyed calls still waiting for a token: a newer call with the same key replaces the call, not joins the queue. */
+  pending: Map<string, { fn: () => Promise<unknown>; done: Promise<unknown> }>;
+}
+
+/** How a call is paced. */
+export interface PaceOptions {
+  /**
+   * Sent after every waiting call that is not low (a person's click result goes first): the bot's own background
+   * messages, a triage's post and its edits, a storm's "triage skipped" notices.
+   */
+  low?: boolean;
+  /**
+   * Calls with the same key that wait at once are sent once, with the newest call's content (an edit of one message:
+   * only its latest state matters); every caller's promise settles with that one send. The caller keeps at most one
+   * send of a key under way (the presenter and the triage do), so edits of one message never overtake each other.
+   */
+  key?: string;
 }
 
 /** Paces calls per channel. */
@@ -35,9 +54,37 @@ export class PostPacer {
    * counted): the bot's messages matter in an incident, and Slack's own 429s (which the client waits out) are the
    * backstop. Commands on hosts, by contrast, never run without their shared limits.
    */
-  schedule<T>(channel: string, fn: () => Promise<T>, opts: { low?: boolean } = {}): Promise<T> {
+  schedule<T>(channel: string, fn: () => Promise<T>, opts: PaceOptions = {}): Promise<T> {
     const q = this.queueOf(channel);
-    // A low-priority post (a "triage skipped" notice in a storm) waits behind every other post of this process.
+    const { key } = opts;
+    const waiting = key === undefined ? undefined : q.pending.get(key);
+    if (waiting) {
+      // Not sent yet: the newer content replaces the older, and both callers learn when it has gone.
+      waiting.fn = fn;
+      return waiting.done as Promise<T>;
+    }
+    if (key === undefined) return this.enqueue(channel, q, fn, opts);
+    const entry: { fn: () => Promise<unknown>; done: Promise<unknown> } = { fn, done: Promise.resolve() };
+    q.pending.set(key, entry);
+    // The entry leaves the map when its send starts (a call after that is a new send), or when it is refused.
+    const leave = () => {
+      if (q.pending.get(key) === entry) q.pending.delete(key);
+    };
+    entry.done = this.enqueue(
+      channel,
+      q,
+      () => {
+        leave();
+        return entry.fn();
+      },
+      opts,
+    );
+    entry.done.catch(leave);
+    return entry.done as Promise<T>;
+  }
+
+  private enqueue<T>(channel: string, q: ChannelQueue, fn: () => Promise<T>, opts: PaceOptions): Promise<T> {
+    // A low-priority call waits behind every other waiting post of this process (bottleneck: lower number first).
     const job = { priority: opts.low ? 9 : 5 };
     const queued = this.queuedIn(q);
     if (queued >= this.maxQueued) {
@@ -120,6 +167,7 @@ export class PostPacer {
           initialOnly: ['reservoir'],
           heartbeatMs: Math.max(interval, 250),
         }),
+        pending: new Map(),
       };
       this.channels.set(channel, q);
     }

@@ -185,11 +185,18 @@ export class TriageService {
       steps: plan.steps.map((s) => s.step.id),
       automated: by === 'bot',
     });
+    // The triage's post, its edits and the incident message's refreshes are the bot's background work: low priority
+    // in the channel's pace (a person's click result goes first), and waiting edits of one message collapse into the
+    // newest. A storm's triages then neither hold up a click's result nor flood Slack with edits (chat.update is rate
+    // limited too, and a 429 pauses every call of the client).
     let ts = messageTs;
     if (ts) await deps.presenter.replace(incident, ts, renderTriageMessage(view));
-    else ts = await deps.presenter.reply(incident, renderTriageMessage(view));
+    else ts = await deps.presenter.reply(incident, () => renderTriageMessage(view), { low: true });
     const shown = ts;
-    const update = coalesce(() => deps.presenter.replace(incident, shown, renderTriageMessage(view)), deps.logger);
+    const update = coalesce(
+      () => deps.presenter.replace(incident, shown, () => renderTriageMessage(view), { low: true }),
+      deps.logger,
+    );
     const verdicts: Record<string, Verdict | undefined> = {};
     await Promise.all(
       view.steps.map((s) =>
@@ -221,7 +228,7 @@ export class TriageService {
             s.view = { state: 'plain', ok: false, text: `could not run: ${outcome.error.message}` };
           }
           void update();
-          void deps.presenter.refresh(incident.id);
+          void deps.presenter.refresh(incident.id, { low: true });
         }),
       ),
     );

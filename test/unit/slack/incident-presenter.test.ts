@@ -24,7 +24,7 @@ function fakeClient() {
 }
 
 /** A presenter over an in-memory store, talking to `client`, and an open incident to present. */
-async function setup(client: WebClient) {
+async function setup(client: WebClient, pace = { perSecond: 50, burst: 50 }) {
   const store = new SqliteIncidentStore(':memory:');
   const presenter = new IncidentPresenter({
     client,
@@ -32,7 +32,7 @@ async function setup(client: WebClient) {
     runbooks: { get: () => undefined, action: (_rb, id) => builtinActions.find((a) => a.id === id) },
     logger: createLogger('silent'),
     hostLabel: () => 'instance',
-    pace: { perSecond: 50, burst: 50 },
+    pace,
   });
   const alert = {
     alertname: 'X',
@@ -66,6 +66,41 @@ describe('IncidentPresenter.refresh', () => {
     expect(updates).toHaveLength(1);
     expect(String(updates[0].args.text)).toContain('resolved');
     await presenter.close(1000);
+  });
+});
+
+describe('IncidentPresenter background work (#22)', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it("sends a click's result before a triage's waiting edits and refreshes, and each waiting edit once, newest", async () => {
+    jest.useFakeTimers();
+    // given a channel whose only token went to the incident message, and an incident that has changed since
+    const { client, calls } = fakeClient();
+    const { store, presenter, incident } = await setup(client, { perSecond: 10, burst: 1 });
+    const posted = presenter.post(incident);
+    await jest.advanceTimersByTimeAsync(20);
+    await posted;
+    await store.update(incident.id, { status: 'resolved', resolvedAt: '2026-11-25T04:00:00.000Z' });
+    const before = calls.length;
+    // when a triage edits its message twice and refreshes the incident message in the background, then a click's
+    // result comes
+    const background = [
+      presenter.replace(incident, '150.000', { text: 'triage: 1 of 5 done' }, { low: true }),
+      presenter.refresh(incident.id, { low: true }),
+      presenter.replace(incident, '150.000', () => ({ text: 'triage: 2 of 5 done' }), { low: true }),
+    ];
+    const click = presenter.reply(incident, { text: 'status check: ok' });
+    await jest.advanceTimersByTimeAsync(1000);
+    await Promise.all([...background, click]);
+    // then the click's result goes first; the triage message is edited once, with its newest content
+    const sent = calls.slice(before).map((c) => `${c.method}:${c.args.ts ?? ''}:${String(c.args.text).slice(0, 40)}`);
+    expect(sent[0]).toBe('postMessage::status check: ok');
+    expect(sent.filter((x) => x.startsWith('update:150.000'))).toEqual(['update:150.000:triage: 2 of 5 done']);
+    expect(sent.filter((x) => x.startsWith('update:') && !x.startsWith('update:150.000'))).toHaveLength(1);
+    expect(sent).toHaveLength(3);
+    const closed = presenter.close(1000);
+    await jest.advanceTimersByTimeAsync(2000);
+    await closed;
   });
 });
 

@@ -46,8 +46,10 @@ interface World {
   triage: TriageService;
   store: SqliteIncidentStore;
   executor: RecordingExecutor;
-  posts: Array<{ incidentId: number; ts: string; msg: SlackMessage }>;
-  updates: Array<{ ts: string; msg: SlackMessage }>;
+  /** `low`: paced behind the channel's other posts (a click's result goes first). */
+  posts: Array<{ incidentId: number; ts: string; msg: SlackMessage; low: boolean }>;
+  updates: Array<{ ts: string; msg: SlackMessage; low: boolean }>;
+  refreshes: Array<{ incidentId: number; low: boolean }>;
   open(server?: string, host?: string): Promise<Incident>;
   clock: { t: number };
   maxParallel(): number;
@@ -105,6 +107,7 @@ function world(
   };
   const posts: World['posts'] = [];
   const updates: World['updates'] = [];
+  const refreshes: World['refreshes'] = [];
   let seq = 0;
   const config = ConfigSchema.parse({ slack: { channels: ['C0123ALERTS'] }, triage: opts.triage ?? {} });
   const triage = new TriageService({
@@ -112,17 +115,23 @@ function world(
     store,
     runbooks: opts.runbooks ?? RUNBOOKS,
     presenter: {
-      reply: async (incident, msg) => {
+      reply: async (incident, msg, o) => {
         const ts = `9.${++seq}`;
         posts.push({
           incidentId: incident.id,
           ts,
           msg: typeof msg === 'function' ? (msg() as SlackMessage) : (msg as SlackMessage),
+          low: o?.low === true,
         });
         return ts;
       },
-      replace: async (_incident, ts, msg) => void updates.push({ ts, msg: msg as SlackMessage }),
-      refresh: async () => undefined,
+      replace: async (_incident, ts, msg, o) =>
+        void updates.push({
+          ts,
+          msg: typeof msg === 'function' ? (msg() as SlackMessage) : (msg as SlackMessage),
+          low: o?.low === true,
+        }),
+      refresh: async (incidentId, o) => void refreshes.push({ incidentId, low: o?.low === true }),
     },
     runStepDeps,
     window: new MemoryClickWindow(),
@@ -139,6 +148,7 @@ function world(
     executor,
     posts,
     updates,
+    refreshes,
     clock,
     maxParallel: () => max,
     async open(server = 'web2', host = 'lb-1') {
@@ -175,6 +185,13 @@ describe('TriageService', () => {
     expect(ran.sort()).toEqual(['backend-state', 'config-check', 'connectivity-check', 'log-tail', 'status-check']);
     expect(w.posts).toHaveLength(1);
     expect(w.updates.every((u) => u.ts === w.posts[0].ts)).toBe(true);
+    // the bot's background work: its post, its edits and the incident message's refreshes all wait behind a click's
+    // result in the channel's pace (#22)
+    expect(w.posts[0].low).toBe(true);
+    expect(w.updates.length).toBeGreaterThan(0);
+    expect(w.updates.every((u) => u.low)).toBe(true);
+    expect(w.refreshes.length).toBeGreaterThanOrEqual(5);
+    expect(w.refreshes.every((r) => r.low && r.incidentId === incident.id)).toBe(true);
     const final = w.updates[w.updates.length - 1].msg;
     expect(text(final)).toContain('Likely cause:* web2 itself is down or not listening on port 18082; HAProxy is fine');
     expect(text(final)).toContain('step.run:mitigation-server-state:drain');
