@@ -5,12 +5,15 @@
  * run by the bot. Bounded: one triage per incident (a store claim, across replicas), `triage.perHostPerMinute` per
  * host, and none past `triage.maxPerMinute` incidents a minute (a storm): those say so, with a button that runs it.
  * Triage steps on a host run one at a time in this process, so a person's click always finds a slot free (with the
- * default two per host) and never waits behind a storm's triage.
+ * default two per host) and never waits behind a storm's triage; and the steps of all triages together hold at most
+ * half of the process's command slots (`limits.global.concurrency`), so a storm over many hosts cannot fill them
+ * either. Its Slack traffic is low priority in the channel's pace (see run()).
  */
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { judge, type Verdict } from '../actions/verdicts';
 import type { Config } from '../config/schema';
 import type { ClickWindow } from '../exec/click-window';
+import { Slots } from '../exec/slots';
 import { type RunStepDeps, runStep } from '../incident/run-step';
 import type { IncidentStore } from '../incident/store';
 import type { Incident } from '../incident/types';
@@ -28,7 +31,8 @@ import { resolveIncident } from './steps';
 import { tellUser } from './tell-user';
 
 export interface TriageDeps {
-  config: Pick<Config, 'triage' | 'mitigation'>;
+  /** `limits.global.concurrency`: the triage's steps take at most half of the process's slots (see TriageService). */
+  config: Pick<Config, 'triage' | 'mitigation'> & { limits: { global: { concurrency: number } } };
   store: Pick<IncidentStore, 'claimTriage' | 'appendTimeline' | 'get'>;
   runbooks: Pick<RunbookRegistry, 'get' | 'action'>;
   presenter: Pick<IncidentPresenter, 'reply' | 'replace' | 'refresh'>;
@@ -61,8 +65,15 @@ export class TriageService {
   private readonly lanes = new Map<string, Promise<unknown>>();
   /** Triages under way, so a test or a stop can wait for them. */
   private readonly running = new Set<Promise<unknown>>();
+  /**
+   * The triage's share of the process's command slots: half (at least one). The overall slots are first come, first
+   * served, so without this share a storm's steps over many hosts could take them all and a click would wait.
+   */
+  private readonly slots: Slots;
 
-  constructor(private readonly deps: TriageDeps) {}
+  constructor(private readonly deps: TriageDeps) {
+    this.slots = new Slots(triageSlots(deps.config.limits.global.concurrency));
+  }
 
   /** The flow's hook: starts the triage in the background (never throws, never blocks the flow). */
   incidentOpened(incident: Incident): void {
@@ -204,14 +215,16 @@ export class TriageService {
           s.view = { state: 'running' };
           void update();
           const current = (await deps.store.get(incident.id)) ?? incident;
-          const outcome = await runStep(deps.runStepDeps, {
-            incident: current,
-            step: s.step,
-            action: s.action,
-            user: by,
-            automated: true,
-            details: { triage: true },
-          });
+          const outcome = await this.slots.run(() =>
+            runStep(deps.runStepDeps, {
+              incident: current,
+              step: s.step,
+              action: s.action,
+              user: by,
+              automated: true,
+              details: { triage: true },
+            }),
+          );
           if (outcome.kind === 'ran' && s.action.verdicts) {
             const r = outcome.result;
             const v = judge(
@@ -271,6 +284,11 @@ export class TriageService {
     });
     return next;
   }
+}
+
+/** How many triage steps may run at once in a process with `global` command slots: half, at least one. */
+export function triageSlots(global: number): number {
+  return Math.max(1, Math.floor(global / 2));
 }
 
 /** Calls `send` for the latest state: calls while one is in flight collapse into one more. */

@@ -19,7 +19,7 @@ import { createLogger } from '../../../src/logger';
 import { loadRunbooks } from '../../../src/runbook/load-runbooks';
 import type { Runbook } from '../../../src/runbook/types';
 import type { SlackMessage } from '../../../src/slack/blocks/incident-message';
-import { type TriageDeps, TriageService } from '../../../src/slack/triage';
+import { type TriageDeps, TriageService, triageSlots } from '../../../src/slack/triage';
 import { firingAlert } from '../../support/domain-fixtures';
 import { RecordingExecutor } from '../../support/fakes';
 
@@ -63,6 +63,8 @@ function world(
     runbooks?: TriageDeps['runbooks'];
     replicaId?: string;
     store?: SqliteIncidentStore;
+    /** limits.global.concurrency: the process's command slots, half of which the triage may hold. */
+    globalSlots?: number;
   } = {},
 ): World {
   const clock = { t: Date.parse('2026-12-06T03:00:00Z') };
@@ -109,7 +111,11 @@ function world(
   const updates: World['updates'] = [];
   const refreshes: World['refreshes'] = [];
   let seq = 0;
-  const config = ConfigSchema.parse({ slack: { channels: ['C0123ALERTS'] }, triage: opts.triage ?? {} });
+  const config = ConfigSchema.parse({
+    slack: { channels: ['C0123ALERTS'] },
+    triage: opts.triage ?? {},
+    limits: { global: { concurrency: opts.globalSlots ?? 20 } },
+  });
   const triage = new TriageService({
     config,
     store,
@@ -277,6 +283,32 @@ describe('TriageService', () => {
     await Promise.all([w.triage.onOpen(await w.open('web1')), w.triage.onOpen(await w.open('web2'))]);
     expect(w.executor.commands).toHaveLength(10);
     expect(w.maxParallel()).toBe(1);
+  });
+
+  it("holds at most half of the process's command slots over all hosts, so a click always finds one (#22)", async () => {
+    // given two slots overall (the triage's share: one) and incidents on two hosts at once
+    const w = world({ triage: { perHostPerMinute: 100 }, globalSlots: 2 });
+    // when both are triaged
+    await Promise.all([w.triage.onOpen(await w.open('web2', 'lb-1')), w.triage.onOpen(await w.open('web2', 'lb-2'))]);
+    // then every step ran, never two at once (each host's lane alone would allow one per host: two)
+    expect(w.executor.commands).toHaveLength(10);
+    expect(w.maxParallel()).toBe(1);
+    // and with the default 20 slots, the two hosts' lanes do run side by side
+    const wide = world({ triage: { perHostPerMinute: 100 } });
+    await Promise.all([
+      wide.triage.onOpen(await wide.open('web2', 'lb-1')),
+      wide.triage.onOpen(await wide.open('web2', 'lb-2')),
+    ]);
+    expect(wide.maxParallel()).toBe(2);
+  });
+
+  it.each([
+    [1, 1],
+    [2, 1],
+    [3, 1],
+    [20, 10],
+  ])('with %i command slots overall, triage steps take at most %i (#22)', (global, share) => {
+    expect(triageSlots(global)).toBe(share);
   });
 
   it('says honestly when no cause rule fits, and triage: false turns it off', async () => {
