@@ -256,13 +256,15 @@ export class TriageService {
       elapsedMs,
       ...(buttonStep && buttonAction ? { button: { step: buttonStep, action: buttonAction } } : {}),
     };
-    await update();
+    // The timeline first: the final edit may wait for the channel's pace (low priority), and whoever reads the cause
+    // in the thread must find it on the timeline too.
     await deps.store.appendTimeline(incident.id, 'triage.finished', by, {
       cause: cause.rule ? cause.text : null,
       action: cause.action ?? null,
       durationMs: elapsedMs,
       verdicts: Object.fromEntries(Object.entries(verdicts).map(([k, v]) => [k, v?.level])),
     });
+    await update();
     deps.logger.info({ incidentId: incident.id, elapsedMs, cause: cause.text }, 'triage finished');
     return {
       kind: 'done',
