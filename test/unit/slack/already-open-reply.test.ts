@@ -80,7 +80,9 @@ describe('AlertFlow: the answer under a repeated alert message', () => {
 
 describe('IncidentPresenter.replyAt', () => {
   it('low: goes after the posts queued after it (a new incident message is not held behind a storm of answers)', async () => {
-    // given a Slack that records the order of posts, and a channel allowing one post at once (burst 1)
+    // given a Slack that records the order of posts, and a channel allowing one post, then one a second: the three
+    // calls after the first are all queued before the next token comes (at 50 a second, a loaded machine let the
+    // first answer go before the second announcement was even queued)
     const sent: string[] = [];
     const client = {
       chat: {
@@ -96,7 +98,7 @@ describe('IncidentPresenter.replyAt', () => {
       runbooks: { get: () => undefined, action: () => undefined },
       logger: createLogger('silent'),
       hostLabel: () => 'instance',
-      pace: { perSecond: 50, burst: 1 },
+      pace: { perSecond: 1, burst: 1 },
     });
 
     // when an announcement, two low-priority answers and another announcement are queued at once
