@@ -156,6 +156,20 @@ function viewFrom(ctx: MethodContext, raw: unknown, id: string, previous?: Slack
 }
 
 /** The methods by name. Anything else answers `unknown_method`. */
+/**
+ * views.open and views.push alike: the trigger must be known, fresh (triggerTtlMs) and unused; the view gets a new id.
+ */
+function openView(args: Record<string, unknown>, ctx: MethodContext): { view: SlackView } {
+  const trigger = str(args.trigger_id);
+  const issuedAt = trigger ? ctx.triggers.get(trigger) : undefined;
+  if (trigger === undefined || issuedAt === undefined) throw new ApiError('invalid_trigger_id');
+  if (Date.now() - issuedAt > ctx.triggerTtlMs) throw new ApiError('expired_trigger_id');
+  ctx.triggers.delete(trigger);
+  const view = viewFrom(ctx, args.view, slackId('V'));
+  ctx.views.set(view.id, view);
+  return { view };
+}
+
 export const webApiMethods: Record<string, MethodHandler> = {
   'auth.test': (_args, ctx) => {
     const ws = ctx.workspace;
@@ -223,28 +237,10 @@ export const webApiMethods: Record<string, MethodHandler> = {
     return { channel, permalink };
   },
 
-  'views.open': (args, ctx) => {
-    const trigger = str(args.trigger_id);
-    const issuedAt = trigger ? ctx.triggers.get(trigger) : undefined;
-    if (issuedAt === undefined) throw new ApiError('invalid_trigger_id');
-    if (Date.now() - issuedAt > ctx.triggerTtlMs) throw new ApiError('expired_trigger_id');
-    ctx.triggers.delete(trigger!);
-    const view = viewFrom(ctx, args.view, slackId('V'));
-    ctx.views.set(view.id, view);
-    return { view };
-  },
+  'views.open': (args, ctx) => openView(args, ctx),
 
   // Pushes a view over the open modal (from an interaction inside it); the same trigger rules as views.open.
-  'views.push': (args, ctx) => {
-    const trigger = str(args.trigger_id);
-    const issuedAt = trigger ? ctx.triggers.get(trigger) : undefined;
-    if (issuedAt === undefined) throw new ApiError('invalid_trigger_id');
-    if (Date.now() - issuedAt > ctx.triggerTtlMs) throw new ApiError('expired_trigger_id');
-    ctx.triggers.delete(trigger!);
-    const view = viewFrom(ctx, args.view, slackId('V'));
-    ctx.views.set(view.id, view);
-    return { view };
-  },
+  'views.push': (args, ctx) => openView(args, ctx),
 
   'views.update': (args, ctx) => {
     const externalId = str(args.external_id);
