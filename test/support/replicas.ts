@@ -284,6 +284,18 @@ export interface WebhookResult {
 }
 
 /**
+ * How to start the built bot as `npm start` does (`node dist/main.js`) from any folder: the build lives outside the
+ * checkout, so its packages are the checkout's (NODE_PATH).
+ */
+export function builtBotProcess(build: string): { command: string; args: string[]; env: Record<string, string> } {
+  return {
+    command: process.execPath,
+    args: [join(build, 'main.js')],
+    env: { PATH: process.env.PATH ?? '', NODE_PATH: join(REPO, 'node_modules') },
+  };
+}
+
+/**
  * Builds the bot (once per source version), writes one config file per replica, starts them in parallel and waits
  * until all are ready; points the stand-in's deliveries at them through its load balancer, with Slack's retries.
  */

@@ -18,6 +18,7 @@ import {
   writeFaultRunbooks,
 } from '../../support/fault-runbooks';
 import { CHANNEL, ONCALL, SIGNING_SECRET } from '../../support/pilot-harness';
+import { buildBot, builtBotProcess } from '../../support/replicas';
 import { type RecordedCall, SlackStandIn } from '../../support/slack-standin';
 import { describeWithHosts, startSshd, type TestHosts, testHostConfig } from '../../support/test-hosts';
 
@@ -33,15 +34,16 @@ interface Bot {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts `src/main.ts` with ts-node (no build step) and the given config. */
+/** Starts the built bot (as `npm start` does) with the given config. */
 async function spawnBot(config: Record<string, unknown>, dir: string, env: Record<string, string> = {}): Promise<Bot> {
   const port = await freePort();
   const configPath = join(dir, 'config.yml');
   writeFileSync(configPath, stringify(config));
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+  const bot = builtBotProcess(await buildBot());
+  const child = spawn(bot.command, bot.args, {
     cwd: REPO,
     env: {
-      PATH: process.env.PATH ?? '',
+      ...bot.env,
       SLACK_BOT_TOKEN: 'xoxb-0000-process-test',
       SLACK_SIGNING_SECRET: SIGNING_SECRET,
       PORT: String(port),

@@ -1,33 +1,30 @@
 /**
  * Start-up fails fast on a user's mistake: one clear line naming the key and the fix, a non-zero exit, no stack
- * trace. Runs the real entry point (src/main.ts) as a process.
+ * trace. Runs the real entry point as `npm start` does (the built src/main.ts) as a process.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildBot, builtBotProcess } from '../../support/replicas';
 
 const REPO = join(__dirname, '..', '..', '..');
+let build: string;
+beforeAll(async () => {
+  build = await buildBot();
+}, 120_000);
 
 function start(env: Record<string, string>, configText?: string) {
   const dir = mkdtempSync(join(tmpdir(), 'rbp-main-'));
   try {
     if (configText !== undefined) writeFileSync(join(dir, 'config.yml'), configText);
-    const res = spawnSync(
-      process.execPath,
-      ['-r', require.resolve('ts-node/register/transpile-only'), join(REPO, 'src', 'main.ts')],
-      {
-        cwd: dir,
-        env: {
-          PATH: process.env.PATH ?? '',
-          TS_NODE_PROJECT: join(REPO, 'tsconfig.json'),
-          RUNBOOK_PILOT_CONFIG: join(dir, 'config.yml'),
-          ...env,
-        },
-        encoding: 'utf8',
-        timeout: 60_000,
-      },
-    );
+    const bot = builtBotProcess(build);
+    const res = spawnSync(bot.command, bot.args, {
+      cwd: dir,
+      env: { ...bot.env, RUNBOOK_PILOT_CONFIG: join(dir, 'config.yml'), ...env },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     return { status: res.status, stderr: res.stderr.trim() };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -86,7 +83,7 @@ describe('npm start with a bad setup', () => {
     expect(res.status).toBe(1);
     expect(res.stderr).toMatch(message);
     expect(res.stderr.split('\n')).toHaveLength(1);
-    expect(res.stderr).not.toMatch(/\bat .*\.ts:\d+/);
+    expect(res.stderr).not.toMatch(/\bat .*\.[jt]s:\d+/);
   });
 
   it('several config mistakes: every one, one line each, as check lists them', () => {

@@ -1,5 +1,5 @@
 /**
- * Slack refusing at start-up, end to end (#21 item 4): the real entry point (src/main.ts) as a process against the
+ * Slack refusing at start-up, end to end (#21 item 4): the real entry point (built, as `npm start` runs it) as a process against the
  * Slack stand-in, which answers auth.test as Slack does; a placeholder token and an unreachable Slack each end in one
  * line, exit 1, no stack trace.
  */
@@ -8,10 +8,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildBot, builtBotProcess } from '../../support/replicas';
 import { SlackStandIn } from '../../support/slack-standin';
 
 const REPO = join(__dirname, '..', '..', '..');
 jest.setTimeout(90_000);
+let build: string;
+beforeAll(async () => {
+  build = await buildBot();
+}, 120_000);
 
 /** Runs main.ts to its end (asynchronously: the stand-in in this process must answer meanwhile). */
 function start(env: Record<string, string>): Promise<{ status: number | null; stderr: string }> {
@@ -26,22 +31,18 @@ function start(env: Record<string, string>): Promise<{ status: number | null; st
       '',
     ].join('\n'),
   );
-  const child = spawn(
-    process.execPath,
-    ['-r', require.resolve('ts-node/register/transpile-only'), join(REPO, 'src', 'main.ts')],
-    {
-      cwd: dir,
-      env: {
-        PATH: process.env.PATH ?? '',
-        TS_NODE_PROJECT: join(REPO, 'tsconfig.json'),
-        RUNBOOK_PILOT_CONFIG: join(dir, 'config.yml'),
-        SLACK_SIGNING_SECRET: 'secret',
-        PORT: '0',
-        LOG_LEVEL: 'silent',
-        ...env,
-      },
+  const bot = builtBotProcess(build);
+  const child = spawn(bot.command, bot.args, {
+    cwd: dir,
+    env: {
+      ...bot.env,
+      RUNBOOK_PILOT_CONFIG: join(dir, 'config.yml'),
+      SLACK_SIGNING_SECRET: 'secret',
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      ...env,
     },
-  );
+  });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => {
     stderr += c.toString();
