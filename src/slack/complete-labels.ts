@@ -21,7 +21,7 @@ import {
 } from './blocks/complete-labels';
 import { escapeMrkdwn, inlineCode } from './blocks/format';
 import type { IncidentPresenter } from './incident-presenter';
-import { onClick } from './on-click';
+import { onClick, onSubmit } from './on-click';
 import { resolveIncident } from './steps';
 import { tellUser } from './tell-user';
 
@@ -63,46 +63,44 @@ export function registerCompleteLabels(app: App, deps: CompleteLabelsFeatureDeps
     }),
   );
 
-  app.view<SlackViewAction>(CallbackId.CompleteLabels, async ({ ack, body, view, client }) => {
-    const user = body.user.id;
-    const meta = parseCompleteLabelsMeta(view.private_metadata);
-    const incident = meta ? await deps.store.get(meta.incidentId) : undefined;
-    if (!meta || !incident || incident.channel !== meta.channel) {
-      await ack();
-      await tellUser(
-        deps,
-        client,
-        { user },
-        new PilotError('INCIDENT_UNKNOWN', 'this form does not belong to a known incident; no label was recorded'),
-      );
-      return;
-    }
-    // The fields of the incident as it is now (another person may have completed some meanwhile).
-    const fields = fieldsFor(deps, incident);
-    const form = readCompleteLabelsForm(view.state.values as Parameters<typeof readCompleteLabelsForm>[0], fields);
-    if ('errors' in form) {
-      await ack({ response_action: 'errors', errors: form.errors });
-      return;
-    }
-    await ack();
-    try {
-      const updated = await completeIncidentLabels(
-        { store: deps.store, hosts: deps.config.hosts, now: deps.now },
-        incident,
-        form.labels,
-        user,
-      );
-      if (updated.alert.missingLabels.length === 0) deps.learn?.(updated.alert.labels);
-      const given = Object.entries(form.labels)
-        .map(([k, v]) => `${inlineCode(k)}=${inlineCode(v)}`)
-        .join(', ');
-      const host = updated.hostName ? ` Host: ${inlineCode(updated.hostName)}.` : '';
-      await deps.presenter.reply(updated, {
-        text: `🏷️ <@${user}> completed the labels ${given}.${host}${updated.alert.missingLabels.length ? ` Still missing: ${updated.alert.missingLabels.map((n) => inlineCode(escapeMrkdwn(n))).join(', ')}.` : ''}`,
-      });
-      await deps.presenter.refresh(updated.id);
-    } catch (err) {
-      await tellUser(deps, client, { user, channel: incident.channel, threadTs: incident.threadTs }, err);
-    }
-  });
+  app.view<SlackViewAction>(
+    CallbackId.CompleteLabels,
+    onSubmit(
+      deps,
+      async (view) => {
+        const meta = parseCompleteLabelsMeta(view.private_metadata);
+        const incident = meta ? await deps.store.get(meta.incidentId) : undefined;
+        if (!meta || !incident || incident.channel !== meta.channel)
+          throw new PilotError(
+            'INCIDENT_UNKNOWN',
+            'this form does not belong to a known incident; no label was recorded',
+          );
+        // The fields of the incident as it is now (another person may have completed some meanwhile).
+        const fields = fieldsFor(deps, incident);
+        const form = readCompleteLabelsForm(view.state.values as Parameters<typeof readCompleteLabelsForm>[0], fields);
+        return 'errors' in form ? form : { form: { incident, labels: form.labels } };
+      },
+      async ({ client, user, form: { incident, labels } }) => {
+        try {
+          const updated = await completeIncidentLabels(
+            { store: deps.store, hosts: deps.config.hosts, now: deps.now },
+            incident,
+            labels,
+            user,
+          );
+          if (updated.alert.missingLabels.length === 0) deps.learn?.(updated.alert.labels);
+          const given = Object.entries(labels)
+            .map(([k, v]) => `${inlineCode(k)}=${inlineCode(v)}`)
+            .join(', ');
+          const host = updated.hostName ? ` Host: ${inlineCode(updated.hostName)}.` : '';
+          await deps.presenter.reply(updated, {
+            text: `🏷️ <@${user}> completed the labels ${given}.${host}${updated.alert.missingLabels.length ? ` Still missing: ${updated.alert.missingLabels.map((n) => inlineCode(escapeMrkdwn(n))).join(', ')}.` : ''}`,
+          });
+          await deps.presenter.refresh(updated.id);
+        } catch (err) {
+          await tellUser(deps, client, { user, channel: incident.channel, threadTs: incident.threadTs }, err);
+        }
+      },
+    ),
+  );
 }

@@ -34,7 +34,7 @@ import {
   silenceModal,
 } from './blocks/observe';
 import type { IncidentPresenter } from './incident-presenter';
-import { onClick } from './on-click';
+import { onClick, onSubmit } from './on-click';
 import { resolveIncident } from './steps';
 import { tellUser } from './tell-user';
 
@@ -122,49 +122,43 @@ export function registerObserve(app: App, deps: ObserveDeps): void {
     }),
   );
 
-  app.view<SlackViewAction>(CallbackId.CreateSilence, async ({ ack, body, view, client }) => {
-    const form = readSilenceForm(view.state.values, deps.now());
-    if ('errors' in form) {
-      await ack({ response_action: 'errors', errors: form.errors });
-      return;
-    }
-    const covers = parseSilenceMeta(view.private_metadata)?.covers;
-    const allTicked = (view.state.values[SilenceInput.all]?.[SilenceInput.all]?.selected_options ?? []).some(
-      (o) => o.value === SilenceInput.all,
-    );
-    if (covers !== undefined && !allTicked) {
-      await ack({
-        response_action: 'errors',
-        errors: {
-          [SilenceInput.all]: `These matchers cover ${covers} alerts: tick this to silence all of them, or cancel.`,
-        },
-      });
-      return;
-    }
-    await ack();
-    const user = body.user.id;
-    const meta = parseSilenceMeta(view.private_metadata);
-    const incident = meta && (await deps.store.get(meta.incidentId));
-    if (!meta || !incident || incident.channel !== meta.channel) {
-      await tellUser(
-        deps,
-        client,
-        { user },
-        new PilotError(
-          'INCIDENT_UNKNOWN',
-          'this silence form does not belong to a known incident; nothing was silenced',
-        ),
-      );
-      return;
-    }
-    try {
-      await ensureMaySilence(deps, user, incident);
-    } catch (err) {
-      await tellUser(deps, client, { user, channel: incident.channel, threadTs: incident.threadTs }, err);
-      return;
-    }
-    await createSilence(deps, client, incident, user, form, covers);
-  });
+  app.view<SlackViewAction>(
+    CallbackId.CreateSilence,
+    onSubmit(
+      deps,
+      (view) => {
+        const form = readSilenceForm(view.state.values, deps.now());
+        if ('errors' in form) return form;
+        const covers = parseSilenceMeta(view.private_metadata)?.covers;
+        const allTicked = (view.state.values[SilenceInput.all]?.[SilenceInput.all]?.selected_options ?? []).some(
+          (o) => o.value === SilenceInput.all,
+        );
+        if (covers !== undefined && !allTicked)
+          return {
+            errors: {
+              [SilenceInput.all]: `These matchers cover ${covers} alerts: tick this to silence all of them, or cancel.`,
+            },
+          };
+        return { form: { form, covers } };
+      },
+      async ({ view, client, user, form: { form, covers } }) => {
+        const meta = parseSilenceMeta(view.private_metadata);
+        const incident = meta && (await deps.store.get(meta.incidentId));
+        if (!meta || !incident || incident.channel !== meta.channel)
+          throw new PilotError(
+            'INCIDENT_UNKNOWN',
+            'this silence form does not belong to a known incident; nothing was silenced',
+          );
+        try {
+          await ensureMaySilence(deps, user, incident);
+        } catch (err) {
+          await tellUser(deps, client, { user, channel: incident.channel, threadTs: incident.threadTs }, err);
+          return;
+        }
+        await createSilence(deps, client, incident, user, form, covers);
+      },
+    ),
+  );
 
   app.action<BlockAction<ButtonAction>>(
     actionIdPattern(ActionId.ExpireSilence),

@@ -27,8 +27,8 @@ import { ActionId, actionIdPattern } from './action-ids';
 import type { AlertStateTracker } from './alert-state';
 import { renderTriageMessage, renderTriageSkipped, type TriageView } from './blocks/triage-message';
 import type { IncidentPresenter } from './incident-presenter';
+import { onClick } from './on-click';
 import { resolveIncident } from './steps';
-import { tellUser } from './tell-user';
 
 export interface TriageDeps {
   /** `limits.global.concurrency`: the triage's steps take at most half of the process's slots (see TriageService). */
@@ -325,20 +325,16 @@ export function registerTriage(
     countClick?(user: string): void | Promise<void>;
   },
 ): void {
-  app.action<BlockAction<ButtonAction>>(actionIdPattern(ActionId.RunTriage), async ({ ack, body, action, client }) => {
-    await ack();
-    const user = body.user.id;
-    const where = { user, channel: body.channel?.id, threadTs: body.message?.thread_ts };
-    try {
+  app.action<BlockAction<ButtonAction>>(
+    actionIdPattern(ActionId.RunTriage),
+    onClick(deps, async ({ body, action, user, log }) => {
       await deps.countClick?.(user);
       const incident = await resolveIncident(deps, action.value, body.channel?.id);
       const ts = body.message?.ts;
       if (!ts) return;
       const outcome = await deps.triage.runAsked(incident, user, ts);
       if (outcome.kind === 'claimed-elsewhere')
-        deps.logger.info({ incidentId: incident.id }, 'triage already run or running: click ignored');
-    } catch (err) {
-      await tellUser({ logger: deps.logger }, client, where, err);
-    }
-  });
+        log.info({ incidentId: incident.id }, 'triage already run or running: click ignored');
+    }),
+  );
 }

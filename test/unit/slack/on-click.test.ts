@@ -3,11 +3,11 @@
  * error path that tells the clicker alone.
  */
 import { Writable } from 'node:stream';
-import type { BlockAction, ButtonAction } from '@slack/bolt';
+import type { BlockAction, ButtonAction, ViewOutput } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { PilotError } from '../../../src/errors';
 import { createLogger } from '../../../src/logger';
-import { type Click, onClick } from '../../../src/slack/on-click';
+import { type Click, type FormReading, onClick, onSubmit, type Submission } from '../../../src/slack/on-click';
 
 function harness() {
   const events: string[] = [];
@@ -26,7 +26,10 @@ function harness() {
         );
         return { ok: true };
       },
-      postMessage: async () => ({ ok: true }),
+      postMessage: async (args: Record<string, unknown>) => {
+        events.push(`message ${String(args.channel)}: ${String(args.text)}`);
+        return { ok: true };
+      },
     },
   } as unknown as WebClient;
   const body = {
@@ -37,6 +40,20 @@ function harness() {
     trigger_id: 't.1',
   } as unknown as BlockAction<ButtonAction>;
   const action = { type: 'button', action_id: 'step.run:diagnosis-2:status-check', value: '{}' } as ButtonAction;
+  const submit = <F>(
+    read: (view: ViewOutput, user: string) => FormReading<F> | Promise<FormReading<F>>,
+    handle: (s: Submission<F>) => Promise<void>,
+  ) =>
+    onSubmit<F>(
+      { logger: createLogger('info', sink) },
+      read,
+      handle,
+    )({
+      ack: async (response?: unknown) => void events.push(response ? `ack ${JSON.stringify(response)}` : 'ack'),
+      body: { type: 'view_submission', user: { id: 'U0ONCALL01' } },
+      view: { id: 'V1', callback_id: 'mitigation.confirm', private_metadata: '{}', state: { values: {} } },
+      client,
+    } as never);
   const run = (handle: (c: Click<ButtonAction>) => Promise<void>) =>
     onClick<ButtonAction>(
       { logger: createLogger('info', sink) },
@@ -47,7 +64,7 @@ function harness() {
       action,
       client,
     } as never);
-  return { events, lines, run };
+  return { events, lines, run, submit };
 }
 
 describe('onClick', () => {
@@ -89,5 +106,60 @@ describe('onClick', () => {
       actionId: 'step.run:diagnosis-2:status-check',
       user: 'U0ONCALL01',
     });
+  });
+});
+
+describe('onSubmit', () => {
+  it('keeps the modal open with the errors of the form in the ack, and runs nothing', async () => {
+    const { events, submit } = harness();
+    await submit(
+      () => ({ errors: { reason: 'Say in a few words why.' } }),
+      async () => void events.push('handled'),
+    );
+    expect(events).toEqual(['ack {"response_action":"errors","errors":{"reason":"Say in a few words why."}}']);
+  });
+
+  it('acks a valid form before the handler runs, and hands it the form, the user and a logger naming the modal', async () => {
+    const { events, lines, submit } = harness();
+    await submit(
+      (_view, user) => ({ form: { reason: `from ${user}` } }),
+      async ({ form, user, log }) => {
+        events.push(`handle ${user}: ${form.reason}`);
+        log.info('submitted');
+      },
+    );
+    expect(events).toEqual(['ack', 'handle U0ONCALL01: from U0ONCALL01']);
+    expect(lines.find((l) => l.msg === 'submitted')).toMatchObject({
+      callbackId: 'mitigation.confirm',
+      user: 'U0ONCALL01',
+    });
+  });
+
+  it('a form that cannot be read (no such incident) is acked, then told to the submitter alone', async () => {
+    const { events, submit } = harness();
+    await submit(
+      () => {
+        throw new PilotError('INCIDENT_UNKNOWN', 'this form does not belong to a known incident');
+      },
+      async () => void events.push('handled'),
+    );
+    expect(events).toEqual([
+      'ack',
+      expect.stringMatching(/^message U0ONCALL01: .*does not belong to a known incident/),
+    ]);
+  });
+
+  it('what the handler throws is told to the submitter: an internal error as an id only', async () => {
+    const { events, lines, submit } = harness();
+    await submit(
+      () => ({ form: {} }),
+      async () => {
+        throw new Error('socket hang up');
+      },
+    );
+    expect(events[0]).toBe('ack');
+    expect(events[1]).not.toContain('socket hang up');
+    const id = /\(id ([^)]+)\)/.exec(events[1])?.[1];
+    expect(lines.find((l) => l.logId === id)).toMatchObject({ callbackId: 'mitigation.confirm' });
   });
 });
