@@ -12,4 +12,6 @@ module.exports = {
   // Files run in parallel workers; those that change a shared part of the test hosts (the shared haproxy, the spare
   // sshd) take turns on it through locks, listed in test/support/suite-parts.ts.
   setupFilesAfterEnv: ['<rootDir>/test/support/suite-parts-setup.ts'],
+  // …and alternate in Jest's order with the files that take no lock, so a worker seldom waits behind one.
+  testSequencer: '<rootDir>/test/support/sequencer.js',
 };

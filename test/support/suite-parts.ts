@@ -30,6 +30,7 @@ export const SUITE_PARTS: Record<string, Parts> = {
   'test/integration/observability/metrics.test.ts': { lb: 'shared', 'spare-sshd': 'exclusive' },
   'test/integration/faults/process-faults.test.ts': { lb: 'shared', 'spare-sshd': 'exclusive' },
   'test/integration/faults/ssh-faults.test.ts': { lb: 'shared', 'spare-sshd': 'exclusive' },
+  'test/integration/slack/diagnosis.test.ts': { lb: 'shared', 'spare-sshd': 'exclusive' },
   // Read the shared haproxy's state or log through the bot or the SSH pool.
   'test/integration/check/check-command.test.ts': LB_READS,
   'test/integration/exec/host-limiter-ssh.test.ts': LB_READS,
@@ -38,7 +39,6 @@ export const SUITE_PARTS: Record<string, Parts> = {
   'test/integration/security/alert-identity.test.ts': LB_READS,
   'test/integration/security/key-permissions.test.ts': LB_READS,
   'test/integration/slack/complete-labels.test.ts': LB_READS,
-  'test/integration/slack/diagnosis.test.ts': LB_READS,
   'test/integration/slack/timeline-names.test.ts': LB_READS,
   'test/integration/triage/triage-faults.test.ts': LB_READS,
   'test/unit/demo/hosts-missing-message.test.ts': LB_READS,
