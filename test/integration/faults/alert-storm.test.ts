@@ -7,7 +7,7 @@
 import { maxInWindow, stormMessages } from '../../support/alert-storm';
 import { CHANNEL, type Harness, startHarness } from '../../support/pilot-harness';
 
-const PER_SECOND = 10;
+const PER_SECOND = 25;
 const BURST = 3;
 
 describe('alert storm (small scale)', () => {
