@@ -75,6 +75,12 @@ export interface Harness {
   alertBarrier(): Promise<string>;
   /** Whether a call or an incident belongs to a barrier's marker (its answer; its alert's thread, message, incident). */
   isMarker(item: RecordedCall | { threadTs?: string | null }): boolean;
+  /**
+   * Barrier after webhook deliveries: resolves once every alert the bot accepted (202) has been handled, posts
+   * included (its intake queue, waiting and running, is empty: runbook_pilot_alerts_queued 0). A request answered 202
+   * or 4xx has been taken or refused already, so nothing of it is left to happen.
+   */
+  webhookDrained(timeoutMs?: number): Promise<void>;
   /** Stops the bot only (the stand-in and the store file stay). */
   stopBot(): Promise<void>;
   stop(): Promise<void>;
@@ -233,6 +239,16 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
         return [a.thread_ts, a.ts, a.timestamp].some((t) => typeof t === 'string' && ours.has(t));
       }
       return typeof item.threadTs === 'string' && markerThreads.has(item.threadTs);
+    },
+    async webhookDrained(timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const text = await started.metrics.registry.getSingleMetricAsString('runbook_pilot_alerts_queued');
+        if (/^runbook_pilot_alerts_queued 0$/m.test(text)) return;
+        if (Date.now() > deadline)
+          throw new Error(`the bot still holds webhook alerts after ${timeoutMs} ms:\n${text}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
     },
     async stopBot() {
       await started.stop();

@@ -56,8 +56,8 @@ describeWithDatastores('two replicas on one Postgres: one incident message per a
       const list = await store.listOpen();
       return list.length === n && list.every((i) => i.messageTs) ? list : undefined;
     });
-    // (a moment for any second post on its way to land before counting)
-    await new Promise((r) => setTimeout(r, 500));
+    // (every delivery handled by both, so a second post would have been sent, before counting)
+    await Promise.all([a.webhookDrained(), b.webhookDrained()]);
     const posts = a.slack.calls('chat.postMessage');
     const announced = posts.filter((c) => !c.args.thread_ts);
     const incidentMessages = posts.filter((c) => JSON.stringify(c.args.blocks ?? '').includes('step.'));
@@ -68,7 +68,7 @@ describeWithDatastores('two replicas on one Postgres: one incident message per a
     // when the resolve reaches both replicas at once: one summary per incident
     await Promise.all([a, b].map((h) => h.webhook(resolved)));
     await until('every incident resolved', async () => ((await store.listOpen()).length === 0 ? true : undefined));
-    await new Promise((r) => setTimeout(r, 500));
+    await Promise.all([a.webhookDrained(), b.webhookDrained()]);
     const summaries = a.slack.calls('chat.postMessage').filter((c) => String(c.args.reply_broadcast) === 'true');
     expect(summaries).toHaveLength(n);
     for (const incident of open) {
