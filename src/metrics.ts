@@ -88,6 +88,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly leaseHeartbeats = new Counter({
+    name: 'runbook_pilot_step_lease_heartbeats_total',
+    help: 'Heartbeats of the step leases (renew this replica’s leases, sweep expired ones) that ended, by result (ok, failed); a rate of 0 means this replica’s running steps will be taken for dead',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
   private watched = false;
 
   constructor() {

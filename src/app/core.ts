@@ -142,6 +142,7 @@ export async function buildCore(opts: CreateAppOptions): Promise<Core> {
     logger: logger.child({ component: 'step-leases' }),
     counted: (reason) =>
       metrics.stepsInterrupted.inc({ reason: reason === 'lease-expired' ? 'lease_expired' : reason }),
+    beat: (ok) => metrics.leaseHeartbeats.inc({ result: ok ? 'ok' : 'failed' }),
   });
   const choicesOf = (incident: Incident): string[] =>
     hostChoices(config.hosts, runbooks.get(incident.alertname)?.binding, incident.alert.labels).map((h) => h.name);

@@ -37,6 +37,11 @@ export interface StepLeasesDeps {
   logger: Logger;
   /** Counts each step recorded interrupted (metrics). */
   counted?(reason: SweepReason): void;
+  /**
+   * Called after each heartbeat of `start` has ended (renewed and swept, or failed): counted in the metrics, where a
+   * stalled heartbeat shows before its leases expire under another replica; and the moment a test knows a sweep ran.
+   */
+  beat?(ok: boolean): void;
 }
 
 export class StepLeases {
@@ -127,10 +132,17 @@ export class StepLeases {
     this.timer = setInterval(() => {
       if (this.ticking) return;
       this.ticking = this.tick()
-        .then((swept) => swept.length > 0 && tell(swept))
-        .catch((err: unknown) => this.deps.logger.warn({ err }, 'step lease heartbeat failed; retrying'))
-        .finally(() => {
+        .then((swept) => {
+          if (swept.length > 0) tell(swept);
+          return true;
+        })
+        .catch((err: unknown) => {
+          this.deps.logger.warn({ err }, 'step lease heartbeat failed; retrying');
+          return false;
+        })
+        .then((ok) => {
           this.ticking = undefined;
+          this.deps.beat?.(ok);
         });
     }, this.deps.heartbeatMs);
     // The heartbeat alone must not keep the process alive.

@@ -45,6 +45,15 @@ async function until<T>(what: string, fn: () => T | undefined | Promise<T | unde
   }
 }
 
+/** How many step-lease heartbeats a replica has ended (runbook_pilot_step_lease_heartbeats_total, ok or failed). */
+async function heartbeats(h: Harness): Promise<number> {
+  const text = await h.pilot.metrics.registry.getSingleMetricAsString('runbook_pilot_step_lease_heartbeats_total');
+  return [...text.matchAll(/^runbook_pilot_step_lease_heartbeats_total\{[^}]*\} (\S+)$/gm)].reduce(
+    (sum, m) => sum + Number(m[1]),
+    0,
+  );
+}
+
 const host = HostSchema.parse({
   name: 'lb-1',
   match: { instance: ['127.0.0.1:9101'] },
@@ -143,7 +152,12 @@ describeWithDatastores('step leases across two replicas on one Postgres (#13 §2
       5000,
     );
     expect(String(told.args.text)).toMatch(/outcome is unknown/);
-    await new Promise((r) => setTimeout(r, 2 * HEARTBEAT_SEC * 1000));
+    // a second sweep would come on a later heartbeat: both replicas have each ended two heartbeats since (the first may
+    // have begun before the message), so every sweep that could record it again has run
+    const marks = await Promise.all([a, b].map(heartbeats));
+    await until('two more heartbeats on each replica', async () =>
+      (await Promise.all([a, b].map(heartbeats))).every((n, i) => n >= marks[i] + 2) ? true : undefined,
+    );
     expect(a.slack.calls('chat.postMessage').filter((c) => /was interrupted/.test(String(c.args.text)))).toHaveLength(
       1,
     );

@@ -170,4 +170,33 @@ describe('StepLeases (#13 §2)', () => {
       jest.useRealTimers();
     }
   });
+  it('reports each heartbeat that ended, and whether it failed (the store down)', async () => {
+    jest.useFakeTimers();
+    try {
+      const w = await world({ shared: true });
+      const beats: boolean[] = [];
+      let down = false;
+      const store = Object.assign(Object.create(w.store), {
+        renewStepLeases: (owner: string, until: string) =>
+          down ? Promise.reject(new Error('connection refused')) : w.store.renewStepLeases(owner, until),
+      }) as IncidentStore;
+      const a = new StepLeases({
+        store,
+        replicaId: 'A',
+        leaseMs: 30_000,
+        heartbeatMs: 5_000,
+        now: () => new Date(w.clock.t),
+        logger: createLogger('silent'),
+        beat: (ok) => void beats.push(ok),
+      });
+      a.start(() => undefined);
+      await jest.advanceTimersByTimeAsync(11_000);
+      down = true;
+      await jest.advanceTimersByTimeAsync(5_000);
+      await a.stop();
+      expect(beats).toEqual([true, true, false]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });
