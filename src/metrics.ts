@@ -13,6 +13,8 @@ export interface MetricsSources {
   slackQueued(): number;
   /** Webhook alerts accepted and not yet handled. */
   intakeQueued(): number;
+  /** Alerts (from Slack or the webhook) whose work is under way or held for their other delivery. */
+  alertsInProgress?(): number;
   /** Redis failures of the shared limits since start, by limit (absent: limits are per process). */
   limitsErrors?(): Record<string, number>;
 }
@@ -156,6 +158,14 @@ export class Metrics {
       registers,
       collect() {
         this.set(sources.intakeQueued());
+      },
+    });
+    new Gauge({
+      name: 'runbook_pilot_alerts_in_progress',
+      help: 'Alerts (from Slack or the webhook) being handled (opened, posted, resolved) or held for their other delivery',
+      registers,
+      collect() {
+        this.set(sources.alertsInProgress?.() ?? 0);
       },
     });
     new Gauge({

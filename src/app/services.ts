@@ -95,6 +95,7 @@ export function buildServices(core: Core, client: WebClient): Services {
     sshStats: () => core.pool?.stats() ?? { connects: 0, reconnects: 0, failures: 0, open: 0 },
     slackQueued: () => presenter.queued(),
     intakeQueued: () => intake.depth(),
+    alertsInProgress: () => flow.inProgress(),
     limitsErrors: () => core.sharedLimits?.errorCounts() ?? {},
   });
   const reporting = stepReporting(core, presenter);

@@ -88,6 +88,14 @@ export class AlertFlow {
   ) {}
 
   /**
+   * Alerts whose work is under way in this process (opening, posting, resolving: one per fingerprint) or held waiting
+   * for their other delivery (alertmanager.slackMessageWaitSec). Zero once everything received has been handled.
+   */
+  inProgress(): number {
+    return this.chains.size + this.webhookWaiting.size + this.readingsWaiting.size;
+  }
+
+  /**
    * An alert seen as a Slack message: the incident lives in that message's thread. `actor` is who the timeline
    * records: `alertmanager` for an alert sender's message, the user id for a person's.
    */

@@ -261,6 +261,40 @@ export class ReplicaSet {
     }
   }
 
+  /**
+   * The sum over the running replicas of a metric's samples on their /metrics (a gauge: what each holds now). A
+   * replica that does not answer counts as busy (NaN), so a barrier never passes over it.
+   */
+  async metric(name: string): Promise<number> {
+    const values = await Promise.all(
+      this.replicas
+        .filter((r) => r.running)
+        .map(async (r) => {
+          try {
+            const text = await (await fetch(`${r.url}/metrics`)).text();
+            const samples = [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))];
+            return samples.length === 0 ? Number.NaN : samples.reduce((sum, m) => sum + Number(m[1]), 0);
+          } catch {
+            return Number.NaN;
+          }
+        }),
+    );
+    return values.reduce((a, b) => a + b, 0);
+  }
+
+  /**
+   * Whether every running replica has handled every alert it received (webhook or Slack message), posts included:
+   * none queued at its webhook intake (runbook_pilot_alerts_queued), none under way (runbook_pilot_alerts_in_progress).
+   * A barrier once every delivery is known to have reached a replica's alert flow (its timeline row, say).
+   */
+  async alertsHandled(): Promise<boolean> {
+    const [queued, inProgress] = await Promise.all([
+      this.metric('runbook_pilot_alerts_queued'),
+      this.metric('runbook_pilot_alerts_in_progress'),
+    ]);
+    return queued === 0 && inProgress === 0;
+  }
+
   /** Stops every replica still running (SIGTERM, then SIGKILL after `timeoutMs`). */
   async stop(timeoutMs = 15_000): Promise<void> {
     await Promise.all(this.replicas.map((r) => r.stop(timeoutMs)));

@@ -24,7 +24,7 @@ import { describeWithHosts, type TestHosts, testHostConfig } from '../../support
 const REPO = join(__dirname, '..', '..', '..');
 
 /** The channel pace every replica is given; shared (limits.redis.url), the channel as a whole must keep it. */
-const PACE = { postsPerSecond: 5, postBurst: 5 };
+const PACE = { postsPerSecond: 10, postBurst: 5 };
 
 /** Whether a call is an incident message (the one with the step buttons), not a reply or an alert announcement. */
 const isIncidentMessage = (c: RecordedCall) =>
@@ -109,8 +109,21 @@ describeWithDatastores('several bot replicas (#13 §3)', () => {
         new Set(alerts.map((a) => a.key)),
       );
 
-      // and one incident message per alert: no replica posts a second one, even a little later
-      await new Promise((r) => setTimeout(r, 2000));
+      // and one incident message per alert: no replica posts a second one, even a little later. Every delivery has
+      // reached an alert flow (its timeline row: fired or repeated) and no replica has any alert's work left: what
+      // they were going to post for these deliveries has been posted.
+      await set.until(
+        'every delivery handled',
+        async () => {
+          let rows = 0;
+          for (const i of await reader.listOpen())
+            rows += (await reader.timeline(i.id)).filter(
+              (e) => e.type === 'alert.fired' || e.type === 'alert.repeated',
+            ).length;
+          return rows >= 2 * alerts.length && (await set?.alertsHandled());
+        },
+        30_000,
+      );
       const shown = slack.calls().filter(isIncidentMessage);
       expect(shown).toHaveLength(alerts.length);
       expect(new Set(shown.map((c) => c.args.thread_ts)).size).toBe(alerts.length);
@@ -186,10 +199,15 @@ describeWithDatastores('several bot replicas (#13 §3)', () => {
             /Restart HAProxy on lb-test: verified, /.test(String(c.args.text ?? '')),
           30_000,
         );
+        // and the other its refusal: both submissions have given their last answer (each ends with one audit row)
+        await slack.waitFor(
+          'chat.postMessage',
+          (c) => /\* on `lb-test` blocked \(<@/.test(JSON.stringify(c.args.blocks ?? '')),
+          30_000,
+        );
         await set.until('the second submission answered', async () =>
           (await reader.audits({ host: 'lb-test' })).length >= 2 ? true : undefined,
         );
-        await new Promise((r) => setTimeout(r, 1000));
         const audit = await reader.audits({ host: 'lb-test' });
         expect(audit.filter((a) => a.outcome === 'ok')).toHaveLength(1);
         expect(audit.filter((a) => a.outcome === 'refused')).toHaveLength(1);
@@ -212,7 +230,7 @@ describeWithDatastores('several bot replicas (#13 §3)', () => {
     }, 60_000);
 
     it('kill -9 of the replica running a long step: another replica records it interrupted, the timeline complete', async () => {
-      // given two replicas whose step leases hold 3 s, renewed every second, and a step that runs for 48 s
+      // given two replicas whose step leases hold 2 s, renewed every half second, and a step that runs for 48 s
       set = await startReplicas({
         count: 2,
         slack,
@@ -221,7 +239,7 @@ describeWithDatastores('several bot replicas (#13 §3)', () => {
           hosts: [testHostConfig(hosts)],
           runbooks: writeFaultRunbooks(dir),
           mitigation: { readActions: faultReadActions() },
-          replicas: { leaseSec: 3, heartbeatSec: 1 },
+          replicas: { leaseSec: 2, heartbeatSec: 0.5 },
         }),
       });
       const fixture = slackFixture('single.slack-default.firing.event.json');
@@ -315,13 +333,18 @@ describeWithDatastores('several bot replicas (#13 §3)', () => {
         return statuses;
       })();
 
-      // when every replica in turn is stopped (SIGTERM), waited for and started again, while the storm goes on
+      // when every replica in turn is stopped (SIGTERM), waited for and started again, while the storm goes on: a few
+      // alerts sent before each stop, and after the last start
+      const stormGoesOn = (more: number) => {
+        const from = sent.length;
+        return replicas.until(`${more} more alerts sent`, () => sent.length >= from + more, 10_000);
+      };
       const exits = [];
       for (let i = 0; i < replicas.replicas.length; i++) {
-        await new Promise((r) => setTimeout(r, 500));
+        await stormGoesOn(4);
         exits.push(await replicas.restart(i));
       }
-      await new Promise((r) => setTimeout(r, 500));
+      await stormGoesOn(4);
       restarting = false;
       const statuses = await storm;
 

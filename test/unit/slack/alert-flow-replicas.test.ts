@@ -63,6 +63,23 @@ function setup() {
 }
 
 describe('AlertFlow across replicas (#13 §2)', () => {
+  it('counts an alert in progress from its delivery until its post is done', async () => {
+    const { replica } = setup();
+    let release!: () => void;
+    const a = replica('A', { holdPost: new Promise<void>((r) => (release = r)) });
+    expect(a.inProgress()).toBe(0);
+    const handled = a.fromWebhook(firingAlert({ fingerprint: 'fp-1' }));
+    const again = a.fromWebhook(firingAlert({ fingerprint: 'fp-1' }));
+    const other = a.fromWebhook(firingAlert({ fingerprint: 'fp-2' }));
+    // one per fingerprint: the second delivery of fp-1 waits behind the first
+    expect(a.inProgress()).toBe(2);
+    release();
+    await Promise.all([handled, again, other]);
+    // the chains are let go a turn after they settle
+    await new Promise((r) => setImmediate(r));
+    expect(a.inProgress()).toBe(0);
+  });
+
   it('posts one alert message and one incident message when the same webhook alert reaches two replicas at once', async () => {
     const { store, posts, replica } = setup();
     const [a, b] = [replica('A'), replica('B')];
