@@ -33,11 +33,36 @@ describeWithDatastores('shared limits through a real Redis (issue #13)', () => {
     opened.push(s);
     return s;
   };
+  /** The namespace of the last `twoReplicas`. */
+  let lastPrefix: { prefix: string; url?: string } | undefined;
   /** Two replicas' limiter sets: each its own connection, the same Redis and prefix. */
   const twoReplicas = async (opts: Partial<HostLimiterOptions>, url?: string) => {
     const prefix = freshPrefix();
     const [a, b] = [await open(prefix, url), await open(prefix, url)];
+    lastPrefix = { prefix, url };
     return [new HostLimiter(limits({ ...opts, shared: a })), new HostLimiter(limits({ ...opts, shared: b }))];
+  };
+  /**
+   * Until the cluster (Redis) counts `want` jobs running and waiting on `host` in the two replicas of the last
+   * `twoReplicas`: a third replica's view of the host's limiter, as each replica's own check reads it.
+   */
+  const clusterHolds = async (host: string, concurrency: number, want: { running: number; queued: number }) => {
+    const { prefix, url } = lastPrefix as { prefix: string; url?: string };
+    const observer = (await open(prefix, url)).limiter(`host:${host}`, {
+      kind: 'host',
+      bottleneck: { maxConcurrent: concurrency, minTime: 0 },
+    });
+    try {
+      let seen = await observer.clusterCounts();
+      for (const deadline = Date.now() + 5000; seen.running !== want.running || seen.queued !== want.queued; ) {
+        if (Date.now() > deadline)
+          throw new Error(`the cluster holds ${JSON.stringify(seen)} on ${host}, not ${JSON.stringify(want)}`);
+        await sleep(10);
+        seen = await observer.clusterCounts();
+      }
+    } finally {
+      await observer.stop({ dropWaitingJobs: true });
+    }
   };
   afterEach(async () => {
     await Promise.all(opened.splice(0).map((s) => s.close()));
@@ -114,13 +139,16 @@ describeWithDatastores('shared limits through a real Redis (issue #13)', () => {
     const gate = new Promise<void>((r) => (release = r));
     const aheads: number[] = [];
     // one runs on A, one waits on A, one waits on B
-    const first = a.schedule({ host: 'lb-1' }, () => gate);
-    await sleep(100);
+    let startedFirst!: () => void;
+    const firstRuns = new Promise<void>((r) => (startedFirst = r));
+    const first = a.schedule({ host: 'lb-1' }, () => gate, { onStart: () => startedFirst() });
+    await firstRuns;
     const waiting = [
       a.schedule({ host: 'lb-1' }, async () => 'a2', { onQueued: (n) => aheads.push(n) }),
       b.schedule({ host: 'lb-1' }, async () => 'b1', { onQueued: (n) => aheads.push(n) }),
     ];
-    await sleep(200);
+    // both are waiting in the cluster (Redis) before the third asks
+    await clusterHolds('lb-1', 1, { running: 1, queued: 2 });
     // then: the cluster holds 2 waiting: B refuses a third though B itself has only one waiting
     await expect(b.schedule({ host: 'lb-1' }, async () => 'never')).rejects.toMatchObject({ code: 'QUEUE_FULL' });
     expect(aheads.sort()).toEqual([1, 2]);
@@ -240,11 +268,13 @@ describeWithDatastores('shared limits through a real Redis (issue #13)', () => {
       await expect(a.schedule({ host: 'lb-1', user: 'U1' }, async () => 'before')).resolves.toBe('before');
       let release!: () => void;
       const gate = new Promise<void>((r) => (release = r));
-      const running = b.schedule({ host: 'lb-1' }, () => gate);
-      await sleep(100);
+      let startedRunning!: () => void;
+      const runs = new Promise<void>((r) => (startedRunning = r));
+      const running = b.schedule({ host: 'lb-1' }, () => gate, { onStart: () => startedRunning() });
+      await runs;
       let ran = 0;
       const queued = b.schedule({ host: 'lb-1' }, async () => void ran++);
-      await sleep(100);
+      await clusterHolds('lb-1', 1, { running: 1, queued: 1 });
       redis.stop();
       // when: a click on either replica
       const t0 = Date.now();
@@ -258,9 +288,11 @@ describeWithDatastores('shared limits through a real Redis (issue #13)', () => {
       release();
       await running;
       await expect(queued).rejects.toMatchObject({ code: 'LIMITS_UNAVAILABLE' });
-      await sleep(300);
-      expect(ran).toBe(0);
+      // nothing left that could run later: neither replica holds a job on lb-1, waiting or running (a job refused
+      // with LIMITS_UNAVAILABLE never runs, see SharedLimiter)
+      expect(a.stats().hosts['lb-1']).toEqual({ queued: 0, running: 0 });
       expect(b.stats().hosts['lb-1']).toEqual({ queued: 0, running: 0 });
+      expect(ran).toBe(0);
       // when Redis is back (empty: its state was lost), the limits work again without a restart
       await redis.restart();
       await waitFor(
