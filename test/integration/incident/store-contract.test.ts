@@ -29,32 +29,87 @@ const mitigation: Config['mitigation'] = {
 };
 const holder = (user: string) => ({ user, actionId: 'restart', incidentId: 1, since: at });
 
-/** Two transactions asking for one key: the second starts only once the first ended. Returns the order of events. */
-async function keyedOrder(first: IncidentStore, second: IncidentStore, keys: [string, string]): Promise<string[]> {
+/**
+ * Whether a transaction is seen waiting for a lock key: each store's own sign of it (Postgres: an advisory lock not
+ * granted in this database; SQLite: see `sqliteWaits`).
+ */
+type LockWaiting = () => Promise<boolean>;
+
+/**
+ * SQLite (better-sqlite3, in this process, synchronous): a transaction that could go in has gone in within the turn
+ * that started it; once the event loop has gone round, the second is in or it waits.
+ */
+const sqliteWaits: LockWaiting = () => new Promise((r) => setImmediate(() => r(true)));
+
+/** Postgres: a session of this database waits for an advisory lock (pg_advisory_xact_lock not granted yet). */
+function postgresWaits(url: () => string): LockWaiting {
+  return async () => {
+    const c = new Client({ connectionString: url() });
+    await c.connect();
+    try {
+      const { rows } = await c.query<{ n: string }>(
+        `SELECT count(*) AS n FROM pg_locks
+          WHERE locktype = 'advisory' AND NOT granted
+            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      );
+      return Number(rows[0].n) > 0;
+    } finally {
+      await c.end();
+    }
+  };
+}
+
+/**
+ * Two transactions asking for one key (or two keys): the first holds its key until the second went in (then the keys
+ * do not exclude each other) or is seen waiting for it (`waiting`); at most 5 s, after which the order shows what
+ * happened. Returns the order of events.
+ */
+async function keyedOrder(
+  first: IncidentStore,
+  second: IncidentStore,
+  keys: [string, string],
+  waiting: LockWaiting,
+): Promise<string[]> {
   const order: string[] = [];
+  let entered!: () => void;
+  const firstIn = new Promise<void>((r) => (entered = r));
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
   const slow = first.transaction(
     async (tx) => {
       order.push('first in');
       await tx.countOpen();
-      await sleep(300);
+      entered();
+      await released;
       order.push('first out');
     },
     { lockKey: keys[0] },
   );
-  await sleep(50);
+  await firstIn;
+  let wentIn!: () => void;
+  const secondIn = new Promise<void>((r) => (wentIn = r));
   const fast = second.transaction(
     async (tx) => {
       await tx.countOpen();
       order.push('second in');
+      wentIn();
     },
     { lockKey: keys[1] },
   );
-  await Promise.all([slow, fast]);
+  let settled = false;
+  const seenWaiting = (async () => {
+    for (const deadline = Date.now() + 5000; !settled && !(await waiting()) && Date.now() < deadline; )
+      await new Promise((r) => setTimeout(r, 10));
+  })();
+  await Promise.race([secondIn, seenWaiting]);
+  settled = true;
+  release();
+  await Promise.all([slow, fast, seenWaiting]);
   return order;
 }
 
 /** The behaviour both stores share. `make` returns a store over one shared, initially empty database. */
-function contract(make: Make): void {
+function contract(make: Make, waiting: LockWaiting): void {
   let store: IncidentStore;
   beforeEach(async () => {
     store = await make();
@@ -337,7 +392,7 @@ function contract(make: Make): void {
   });
 
   it('holds a transaction’s lock key until it ends', async () => {
-    expect(await keyedOrder(store, store, ['mitigation:lb-1', 'mitigation:lb-1'])).toEqual([
+    expect(await keyedOrder(store, store, ['mitigation:lb-1', 'mitigation:lb-1'], waiting)).toEqual([
       'first in',
       'first out',
       'second in',
@@ -434,7 +489,7 @@ describe('IncidentStore contract: SQLite', () => {
     path = `${dir}/store-${++n}.db`;
   });
   afterAll(() => require('node:fs').rmSync(dir, { recursive: true, force: true }));
-  contract(async () => new SqliteIncidentStore(path));
+  contract(async () => new SqliteIncidentStore(path), sqliteWaits);
 });
 
 describeWithDatastores('IncidentStore contract: Postgres', () => {
@@ -445,7 +500,10 @@ describeWithDatastores('IncidentStore contract: Postgres', () => {
   afterEach(async () => {
     await db.drop();
   });
-  contract(() => openPostgresStore(db.url, { poolSize: 4 }));
+  contract(
+    () => openPostgresStore(db.url, { poolSize: 4 }),
+    postgresWaits(() => db.url),
+  );
 
   describe('between replicas (two stores on one database)', () => {
     let a: PostgresIncidentStore;
@@ -510,16 +568,22 @@ describeWithDatastores('IncidentStore contract: Postgres', () => {
     });
 
     it('holds a transaction’s lock key against the other replica, and only that key', async () => {
-      expect(await keyedOrder(a, b, ['mitigation:lb-1', 'mitigation:lb-1'])).toEqual([
-        'first in',
-        'first out',
-        'second in',
-      ]);
-      expect(await keyedOrder(a, b, ['mitigation:lb-1', 'mitigation:lb-2'])).toEqual([
-        'first in',
-        'second in',
-        'first out',
-      ]);
+      expect(
+        await keyedOrder(
+          a,
+          b,
+          ['mitigation:lb-1', 'mitigation:lb-1'],
+          postgresWaits(() => db.url),
+        ),
+      ).toEqual(['first in', 'first out', 'second in']);
+      expect(
+        await keyedOrder(
+          a,
+          b,
+          ['mitigation:lb-1', 'mitigation:lb-2'],
+          postgresWaits(() => db.url),
+        ),
+      ).toEqual(['first in', 'second in', 'first out']);
     });
 
     it('restarts once when two replicas decide the same host at once, and never as the other finishes', async () => {
