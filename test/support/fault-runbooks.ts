@@ -12,6 +12,8 @@ const REPO = join(__dirname, '..', '..');
 /** Distinctive sleep lengths, so a test can find (or miss) exactly its own remote process with pgrep -f. */
 export const HANG_SLEEP = 'sleep 86.25';
 export const LONG_SLEEP = 'sleep 47.75';
+/** What the slow step prints at its end: also in its shell's command line on the host while it runs (pgrep -f). */
+export const SLOW_DONE = 'slow step done';
 
 /**
  * Ends the long steps' remote commands the host user still runs. A test that kills a bot with SIGKILL leaves its
@@ -34,7 +36,7 @@ export const FaultSteps = {
 /** The fault steps' commands, by action id. */
 function faultCommands(opts: { slowSec?: number }): Record<string, string> {
   return {
-    [FaultSteps.slow.actionId]: `sleep ${opts.slowSec ?? 3}; echo slow step done`,
+    [FaultSteps.slow.actionId]: `sleep ${opts.slowSec ?? 3}; echo ${SLOW_DONE}`,
     [FaultSteps.hang.actionId]: `${HANG_SLEEP}; echo never`,
     [FaultSteps.long.actionId]: `${LONG_SLEEP}; echo long step done`,
   };

@@ -168,6 +168,13 @@ export function killSshd(which: SshdInstance = 'main'): void {
   runScript('sshd-kill', which);
 }
 
+/** Processes of the test user on the loopback hosts whose command line contains `pattern` (pgrep -f). */
+export function remoteProcesses(user: string, pattern: string): string[] {
+  const found = spawnSync('pgrep', ['-u', user, '-f', pattern], { encoding: 'utf8' });
+  // pgrep exits 1 when nothing matches
+  return found.status === 0 ? found.stdout.trim().split('\n').filter(Boolean) : [];
+}
+
 /** Starts an sshd (idempotent); waits until it accepts connections. */
 export function startSshd(which: SshdInstance = 'main'): void {
   runScript('sshd-start', which);

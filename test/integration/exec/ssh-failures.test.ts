@@ -2,12 +2,15 @@
  * The SSH pool when things break: sshd stopped, killed mid-command, restarted between calls, or a peer that never
  * answers. Uses the spare sshd (hosts.sh sshd-* spare) so tests on the main sshd are not disturbed.
  */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import pino from 'pino';
 import { SshPool } from '../../../src/exec/ssh-pool';
 import {
   describeWithHosts,
   killSshd,
+  remoteProcesses,
   restartSshd,
   startSshd,
   stopSshd,
@@ -36,15 +39,25 @@ async function within<T>(ms: number, p: Promise<T>): Promise<{ value?: T; error?
   }
 }
 
+/** Until the test user's shell running a command that holds `token` is a process on the host: the command started. */
+async function commandRunning(user: string, token: string, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (remoteProcesses(user, token).length === 0) {
+    if (Date.now() > deadline) throw new Error(`the command marked ${token} did not start within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 describeWithHosts('SshPool when the host breaks', (hosts: TestHosts) => {
   let pool: SshPool;
   let logged: string[];
+  let logger: pino.Logger;
   const spare = () => testSshTarget(hosts, { name: 'lb-spare', port: hosts.ssh.sparePort });
 
   beforeAll(() => startSshd('spare'));
   beforeEach(() => {
     logged = [];
-    const logger = pino({ level: 'debug' }, { write: (line: string) => void logged.push(JSON.parse(line).msg) });
+    logger = pino({ level: 'debug' }, { write: (line: string) => void logged.push(JSON.parse(line).msg) });
     pool = new SshPool({ killGraceMs: 300, logger });
   });
   afterEach(async () => {
@@ -70,8 +83,9 @@ describeWithHosts('SshPool when the host breaks', (hosts: TestHosts) => {
   it('never hangs when sshd is killed during a command, and reconnects on the next call', async () => {
     // given: a command that runs for a while
     await pool.run(spare(), 'true', opts);
-    const running = pool.run(spare(), 'echo started; sleep 3; echo done', opts);
-    await new Promise((r) => setTimeout(r, 300));
+    const token = `rbp-killed-during-${randomBytes(4).toString('hex')}`;
+    const running = pool.run(spare(), `: ${token}; echo started; sleep 3; echo done`, opts);
+    await commandRunning(hosts.ssh.user, token);
     // when: sshd and its connection processes die
     killSshd('spare');
     // then: a lost connection (or, if the exit status made it out, a result) within a bounded time
@@ -91,12 +105,16 @@ describeWithHosts('SshPool when the host breaks', (hosts: TestHosts) => {
   });
 
   it('reconnects once when the kept connection died before the command could start', async () => {
-    // given: a kept connection
-    await pool.run(spare(), 'true', opts);
+    // given: a kept connection, made with a key from the environment: a key file is checked before every command
+    // (an await, during which the pool could see the close first and connect afresh), a key in memory is not
+    await pool.close();
+    pool = new SshPool({ killGraceMs: 300, logger, env: { RBP_KEY: readFileSync(hosts.ssh.privateKeyPath, 'utf8') } });
+    const target = { ...spare(), privateKeyPath: undefined, privateKeyEnv: 'RBP_KEY' };
+    await pool.run(target, 'true', opts);
     // when: sshd restarts (closing the connection) and the next call starts before the pool has seen the close:
     // restartSshd blocks this thread, so the close event waits until run() has picked the dead connection
     restartSshd('spare');
-    const r = await pool.run(spare(), 'echo ran once', opts);
+    const r = await pool.run(target, 'echo ran once', opts);
     // then
     expect(r.stdout.text).toBe('ran once\n');
     expect(pool.stats()).toMatchObject({ connects: 2, reconnects: 1 });

@@ -15,12 +15,19 @@ import {
   FaultSteps,
   faultReadActions,
   LONG_SLEEP,
+  SLOW_DONE,
   writeFaultRunbooks,
 } from '../../support/fault-runbooks';
 import { CHANNEL, ONCALL, SIGNING_SECRET } from '../../support/pilot-harness';
 import { buildBot, builtBotProcess } from '../../support/replicas';
 import { type RecordedCall, SlackStandIn } from '../../support/slack-standin';
-import { describeWithHosts, startSshd, type TestHosts, testHostConfig } from '../../support/test-hosts';
+import {
+  describeWithHosts,
+  remoteProcesses,
+  startSshd,
+  type TestHosts,
+  testHostConfig,
+} from '../../support/test-hosts';
 
 const REPO = join(__dirname, '..', '..', '..');
 
@@ -226,9 +233,16 @@ describeWithHosts('SIGTERM during an action', (hosts) => {
   }
 
   it('lets the running step finish, posts its result, closes SSH connections and exits 0', async () => {
+    // (slow steps a previous file left on the host are not this one)
+    const stale = new Set(remoteProcesses(hosts.ssh.user, SLOW_DONE));
     const { storePath, since } = await startAndClick(15_000, FaultSteps.slow, 'Slow step');
     await until('the bot’s SSH connection', () => sshdConnections(hosts, 'spare') > 0, 5000);
-    await new Promise((r) => setTimeout(r, 300));
+    // stopped while the step's command runs on the host
+    await until(
+      'the slow step’s command on the host',
+      () => remoteProcesses(hosts.ssh.user, SLOW_DONE).some((pid) => !stale.has(pid)),
+      5000,
+    );
     const sent = Date.now();
 
     bot!.child.kill('SIGTERM');

@@ -2,26 +2,16 @@
  * Issue #6, host faults through the real bot on the loopback hosts: sshd dies in the middle of a command, a command
  * hangs past its timeout, the stats socket is missing. Each ends as a clear answer in the thread, never "running".
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HostConfig } from '../../../src/config/schema';
 import type { Incident } from '../../../src/incident/types';
-import { FaultSteps, faultReadActions, HANG_SLEEP, writeFaultRunbooks } from '../../support/fault-runbooks';
+import { FaultSteps, faultReadActions, HANG_SLEEP, SLOW_DONE, writeFaultRunbooks } from '../../support/fault-runbooks';
 import { CHANNEL, type Harness, ONCALL, startHarness } from '../../support/pilot-harness';
 import type { RecordedCall } from '../../support/slack-standin';
 import { plain, runStep } from '../../support/step-helpers';
-import { describeWithHosts, killSshd, startSshd, testHostConfig } from '../../support/test-hosts';
-
-/** Remote processes of the test user whose command line contains `pattern`. */
-function remoteProcesses(user: string, pattern: string): string[] {
-  try {
-    return execFileSync('pgrep', ['-u', user, '-f', pattern], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
-  } catch {
-    return []; // pgrep exits 1 when nothing matches
-  }
-}
+import { describeWithHosts, killSshd, remoteProcesses, startSshd, testHostConfig } from '../../support/test-hosts';
 
 async function until<T>(
   what: string,
@@ -111,6 +101,8 @@ describeWithHosts('host faults through the bot', (hosts) => {
     const incident = await openIncident('lb-spare:9101');
     const since = h.slack.calls().length;
     const msg = h.slack.message(CHANNEL, incident.messageTs!)!;
+    // (slow steps a previous file left on the host are not this one)
+    const stale = new Set(remoteProcesses(hosts.ssh.user, SLOW_DONE));
     await h.slack.clickButton({
       user: ONCALL,
       channel: CHANNEL,
@@ -120,7 +112,10 @@ describeWithHosts('host faults through the bot', (hosts) => {
     await until('the slow step to start', async () =>
       (await h.pilot.deps.store.timeline(incident.id)).some((e) => e.type === 'step.started'),
     );
-    await new Promise((r) => setTimeout(r, 300));
+    // killed while its command runs on the host
+    await until('the slow step’s command on the host', () =>
+      remoteProcesses(hosts.ssh.user, SLOW_DONE).some((pid) => !stale.has(pid)),
+    );
 
     killSshd('spare');
 
