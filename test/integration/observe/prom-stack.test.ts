@@ -28,8 +28,6 @@ if (!availability.available) {
 }
 const describeStack = availability.available || availability.required ? describe : describe.skip;
 const ARTIFACTS = join(__dirname, '..', '..', '..', 'test-artifacts');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 jest.setTimeout(45_000);
 
 describeStack('observe against real Prometheus and Alertmanager', () => {
@@ -109,12 +107,30 @@ describeStack('observe against real Prometheus and Alertmanager', () => {
     };
     // Prometheus scrapes web1 before it flaps (run alone, this test would otherwise flap it before the first scrape).
     await waitFor('Prometheus to scrape web1', async () => ((await web1Up()) === '1' ? true : undefined), 20_000);
-    // Make web1 flap: three short trips to maintenance, each longer than the 1 s scrape interval.
+    // The time of Prometheus's newest sample of web1 when it has value `v` (undefined when the newest is the other).
+    const web1SampleAt = async (v: 0 | 1): Promise<number | undefined> => {
+      const res = await axios.get(`${stack.prometheusUrl}/api/v1/query`, {
+        params: { query: `timestamp(haproxy_server_up{backend="web",server="web1"} == ${v})` },
+      });
+      const value = (res.data.data.result as Array<{ value: [number, string] }>)[0]?.value[1];
+      return value === undefined ? undefined : Number(value);
+    };
+    // Until Prometheus has scraped web1 at `v` twice: the state held a whole scrape interval, so the graph's 1 s steps
+    // cannot miss it.
+    const scrapedTwice = async (v: 0 | 1, what: string): Promise<void> => {
+      const first = await waitFor(`Prometheus to scrape web1 ${what}`, () => web1SampleAt(v), 10_000);
+      await waitFor(
+        `Prometheus to scrape web1 ${what} again`,
+        async () => ((await web1SampleAt(v)) ?? 0) > first || undefined,
+        10_000,
+      );
+    };
+    // Make web1 flap: three short trips to maintenance, each seen by two scrapes down, then two up.
     for (let i = 0; i < 3; i++) {
       expect(await haproxyCommand(stack.haproxySocket, 'set server web/web1 state maint')).toBe('\n');
-      await sleep(1500);
+      await scrapedTwice(0, 'down');
       await haproxyCommand(stack.haproxySocket, 'set server web/web1 state ready');
-      await sleep(1500);
+      await scrapedTwice(1, 'up');
     }
     // Prometheus's newest sample must show web1 back up before the graph is drawn (a late scrape would say 0 of 2).
     await waitFor('Prometheus to see web1 up again', async () => ((await web1Up()) === '1' ? true : undefined), 10_000);
