@@ -40,7 +40,6 @@ export const SUITE_PARTS: Record<string, Parts> = {
   'test/integration/security/key-permissions.test.ts': LB_READS,
   'test/integration/slack/complete-labels.test.ts': LB_READS,
   'test/integration/slack/timeline-names.test.ts': LB_READS,
-  'test/integration/triage/triage-faults.test.ts': LB_READS,
   'test/unit/demo/hosts-missing-message.test.ts': LB_READS,
   // Start and stop the one monitoring stack (fixed ports, one folder), freeze its Alertmanager.
   'test/integration/observe/grouping.test.ts': PROM_STACK,
