@@ -109,12 +109,14 @@ interface Ssh2Utils {
 
 /** {@link KeySourceDeps} of a real machine: files read from disk, keys parsed by ssh2 (the parser the pool uses). */
 export function systemKeySourceDeps(env: NodeJS.ProcessEnv): KeySourceDeps {
-  // ssh2 ships no types (@types/ssh2 is not installed); only its parseKey is used here.
-  const { utils } = require('ssh2') as { utils: Ssh2Utils };
   return {
     env,
     readFile: (path) => readFileSync(path, 'utf8'),
     keyError: (text, passphrase) => {
+      // Loaded here, not at import: ssh2 instantiates its WebAssembly crypto as it loads, and a bot without a host
+      // key to check (or the check CLI on a config without hosts) need not pay for it (issue #20).
+      // ssh2 ships no types (@types/ssh2 is not installed); only its parseKey is used here.
+      const { utils } = require('ssh2') as { utils: Ssh2Utils };
       const parsed = utils.parseKey(text, passphrase);
       if (parsed instanceof Error) return parsed.message;
       const key = Array.isArray(parsed) ? parsed[0] : parsed;

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import { NodeSSH, type Config as NodeSshConfig } from 'node-ssh';
+import type { NodeSSH, Config as NodeSshConfig } from 'node-ssh';
 import type { Logger } from 'pino';
 import { PilotError } from '../errors';
 import { cappedOutput } from './capped-output';
@@ -13,6 +13,23 @@ import { checkKeyFile } from './key-permissions';
 import { parseKnownHosts } from './known-hosts';
 import { classifyConnectError } from './ssh-errors';
 import type { ExecOptions, ExecResult, Executor, SshTarget } from './types';
+
+let nodeSsh: Promise<typeof NodeSSH> | undefined;
+/**
+ * node-ssh (with ssh2, its WebAssembly Poly1305 and its 16 MB memory) is loaded at the first connection, not at
+ * start: a replica that has not run a step yet does not pay for it (the idle benchmark, issue #20). Once loaded it
+ * stays; a failed load is not cached, so the next connection tries again.
+ */
+export function loadNodeSsh(): Promise<typeof NodeSSH> {
+  nodeSsh ??= import('node-ssh').then(
+    (m) => m.NodeSSH,
+    (err: unknown) => {
+      nodeSsh = undefined;
+      throw err;
+    },
+  );
+  return nodeSsh;
+}
 
 export interface SshPoolOptions {
   /** SSH keepalive: a dead peer is noticed after about 3 intervals. Default 10 s. */
@@ -218,7 +235,7 @@ export class SshPool implements Executor {
     };
     const log = this.log?.child({ host: target.name });
     let refused: PilotError | null = null;
-    const ssh = new NodeSSH();
+    const ssh = new (await loadNodeSsh())();
     try {
       const policy = await this.hostKeyPolicy(target);
       const algorithms = preferredHostKeyAlgorithms(policy, ctx);

@@ -2,9 +2,19 @@
  * The outbound HTTP side of the observe features: one axios instance per service (base URL, auth, timeout) and one
  * translation of every failure into a PilotError that names the service, its URL and what to check.
  */
-import axios, { AxiosError, type AxiosInstance, type AxiosRequestConfig } from 'axios';
+import type { AxiosInstance, AxiosRequestConfig, AxiosStatic, CreateAxiosDefaults } from 'axios';
 import type { z } from 'zod';
 import { PilotError } from '../errors';
+
+let axiosModule: AxiosStatic | undefined;
+/**
+ * axios (with follow-redirects, form-data and the proxy agents: about 5 MB of a replica's resident memory) is loaded
+ * at the first request to Prometheus or Alertmanager, not at start: most replicas idle without one (issue #20).
+ */
+function loadAxios(): AxiosStatic {
+  axiosModule ??= require('axios') as AxiosStatic;
+  return axiosModule;
+}
 
 /** How the bot reaches Prometheus or Alertmanager. Mirrors the `alertmanager` / `prometheus` config sections. */
 export interface ServiceSettings {
@@ -45,7 +55,10 @@ export function displayUrl(url: string): string {
  * PilotError. `url` undefined means the feature is not configured: every call says so.
  */
 export class ExternalService {
-  private readonly http?: AxiosInstance;
+  /** The axios options; undefined when the service is not configured. */
+  private readonly httpOptions?: CreateAxiosDefaults;
+  /** Created at the first request (see loadAxios). */
+  private http?: AxiosInstance;
 
   constructor(
     readonly name: ServiceName,
@@ -57,7 +70,7 @@ export class ExternalService {
       : settings.username !== undefined
         ? { auth: { username: settings.username, password: settings.password ?? '' } }
         : {};
-    this.http = axios.create({
+    this.httpOptions = {
       // A trailing slash so relative paths keep a path prefix (`http://host/alertmanager/` + `api/v2/...`).
       baseURL: settings.url.endsWith('/') ? settings.url : `${settings.url}/`,
       timeout: settings.timeoutMs,
@@ -69,12 +82,12 @@ export class ExternalService {
       responseType: 'text',
       transformResponse: [(data: unknown) => data],
       ...auth,
-    });
+    };
   }
 
   /** True when the service's URL is set. */
   get configured(): boolean {
-    return this.http !== undefined;
+    return this.httpOptions !== undefined;
   }
 
   /** The URL without credentials, for messages. */
@@ -88,12 +101,14 @@ export class ExternalService {
    * JSON; HTTP statuses are left to the caller, except 401/403 (credentials) and 5xx (the service is unwell).
    */
   async request(config: AxiosRequestConfig): Promise<{ status: number; body: unknown }> {
-    if (!this.http) throw this.notConfigured();
+    if (!this.httpOptions) throw this.notConfigured();
+    this.http ??= loadAxios().create(this.httpOptions);
+    const http = this.http;
     let status: number;
     let text: string;
     try {
       // axios' `timeout` is an idle timer on the socket; the signal also bounds a server that trickles bytes.
-      const res = await this.http.request<string>({
+      const res = await http.request<string>({
         ...config,
         signal: AbortSignal.timeout(this.settings.timeoutMs + 100),
       });
@@ -182,6 +197,9 @@ function scrubbed(err: unknown): Error {
 }
 
 function describeTransportError(err: unknown, timeoutMs: number): string {
+  // only reached after a request, so axios is loaded already
+  const axios = loadAxios();
+  const { AxiosError } = axios;
   if (axios.isCancel(err) || (err instanceof AxiosError && (err.code === 'ECONNABORTED' || err.code === 'ETIMEDOUT'))) {
     return `no answer within ${timeoutMs} ms`;
   }
