@@ -7,7 +7,8 @@
  *      command, result post, the "running" post), vs the same command over a multiplexed `ssh` (ControlMaster, the
  *      connection already open), printed as a ratio, and vs a fresh `ssh` process.
  *   3. Ack under load: the time to ack a click while 100 slow actions are in flight on the host.
- *   4. Alert storm: 500 alert messages for 50 alerts at the default post pace (1 a second, burst 5).
+ *   4. Alert storm: 500 alert messages for 50 alerts at the default post pace (1 a second, burst 5), through one real
+ *      bot process whose memory is sampled (bench/storm.ts).
  *   5. Collection: start-up with a runbook folder of the real collection's size and traits (1,004 files), under 3 s.
  *   6. Limits: a click's way through the limits per process vs through Redis, and one host's limit across two
  *      replicas (bench/limits.ts; Postgres and Redis of test/support/datastores.sh, started when not running).
@@ -31,11 +32,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { buildCommand } from '../src/actions/build-command';
 import { builtinActions } from '../src/actions/catalog';
+import { remoteScript } from '../src/exec/ssh-pool';
 import type { Executor } from '../src/exec/types';
 import type { StepScheduler } from '../src/incident/run-step';
-import { maxInWindow, stormMessages } from '../test/support/alert-storm';
 import { datastoresScript, redisUrl } from '../test/support/datastores';
 import { FaultSteps, faultReadActions, writeFaultRunbooks } from '../test/support/fault-runbooks';
 import { CHANNEL, type Harness, ONCALL, startHarness } from '../test/support/pilot-harness';
@@ -47,6 +47,7 @@ import { benchCollectionStartup } from './load-collection';
 import { benchMemory } from './memory';
 import { benchReplicas } from './replicas';
 import { benchSsh, plainSshArgs, quantile, round, startSshMaster } from './ssh';
+import { benchStorm } from './storm';
 import { benchTriageLatency, benchTriageStorm } from './triage';
 
 const run = promisify(execFile);
@@ -107,9 +108,19 @@ interface ClickTrace {
   exec?: number;
   execEnd?: number;
   openMs?: number;
+  /** The command the bot's executor was given. */
+  command?: string;
   running?: number;
   result?: number;
 }
+
+/** The steps a click benchmark can press (BENCH_CLICK_STEP), on the HaproxyServerDown runbook's incident message. */
+const clickSteps: Record<string, { stepId: string; actionId: string }> = {
+  // HAProxy's view of the backend over the stats socket: the fastest read, where the bot's own overhead shows most
+  'backend-state': { stepId: 'diagnosis-backend-state', actionId: 'backend-state' },
+  // process, sockets and version: a heavier script (systemctl, ss, haproxy -v)
+  'status-check': { stepId: 'diagnosis-2', actionId: 'status-check' },
+};
 
 /** Figures of sorted samples: median and p95, one decimal. */
 function spread(name: string, values: number[]): Record<string, number> {
@@ -127,6 +138,8 @@ function spread(name: string, values: number[]): Record<string, number> {
  * between command starts (limits.perHost.minGapMs, 100 ms) stays in force: a click sooner would wait for it.
  */
 async function clickToResult(hosts: TestHosts, clicks: number): Promise<void> {
+  const step = clickSteps[process.env.BENCH_CLICK_STEP ?? 'backend-state'];
+  if (!step) throw new Error(`BENCH_CLICK_STEP must be one of ${Object.keys(clickSteps).join(', ')}`);
   const lb = testHostConfig(hosts);
   const h = await startHarness({ hosts: [lb], config: { limits: openLimits } });
   const dir = mkdtempSync(join(tmpdir(), 'rbp-bench-click-'));
@@ -134,7 +147,7 @@ async function clickToResult(hosts: TestHosts, clicks: number): Promise<void> {
   const gapMs = num('BENCH_CLICK_GAP_MS', 250);
   try {
     const messageTs = await openIncident(h, '1700100000.000100');
-    const action = builtinActions.find((a) => a.id === 'status-check')!;
+    const action = builtinActions.find((a) => a.id === step.actionId)!;
     let trace: ClickTrace | undefined;
     const at = () => performance.now() - (trace?.t0 ?? 0);
 
@@ -157,7 +170,10 @@ async function clickToResult(hosts: TestHosts, clicks: number): Promise<void> {
     const botRun = executor.run.bind(executor);
     executor.run = async (target, command, opts) => {
       const tr = trace;
-      if (tr) tr.exec = at();
+      if (tr) {
+        tr.exec = at();
+        tr.command = command;
+      }
       const result = await botRun(target, command, opts);
       if (tr) {
         tr.execEnd = at();
@@ -179,7 +195,7 @@ async function clickToResult(hosts: TestHosts, clicks: number): Promise<void> {
         user: ONCALL,
         channel: CHANNEL,
         messageTs,
-        actionId: 'step.run:diagnosis-2:status-check',
+        actionId: `step.run:${step.stepId}:${step.actionId}`,
       });
       if (res.status !== 200) throw new Error(`click answered ${res.status}`);
       tr.ack = res.ackMs;
@@ -191,14 +207,8 @@ async function clickToResult(hosts: TestHosts, clicks: number): Promise<void> {
     };
     const pause = () => new Promise((r) => setTimeout(r, gapMs));
 
-    // The same command, built the same way.
-    const command = buildCommand(action, {
-      labels: { backend: 'web', server: 'web2', instance: 'lb-test:9101' },
-      host: lb,
-    }).command;
     const knownHosts = join(dir, 'known_hosts');
     writeFileSync(knownHosts, `[${hosts.ssh.host}]:${hosts.ssh.port} ${hosts.ssh.hostKeyPublic}\n`);
-    const remote = `exec </dev/null; ${command}`;
     const timed = async (fn: () => Promise<unknown>) => {
       const t0 = performance.now();
       await fn();
@@ -206,13 +216,19 @@ async function clickToResult(hosts: TestHosts, clicks: number): Promise<void> {
     };
 
     const first = await click();
+    // The very script the bot sent (its executor saw the command; the pool adds remoteScript's prefix), not a copy.
+    const command = first.command;
+    if (!command) throw new Error('the first click ran no command');
+    const remote = remoteScript(command);
     await mux.run(remote); // the master's first session, not counted
     await pause();
     const traces: ClickTrace[] = [];
     const muxed: number[] = [];
     const plain: number[] = [];
     for (let i = 0; i < clicks; i++) {
-      traces.push(await click());
+      const t = await click();
+      if (t.command !== command) throw new Error('a click ran another command than the first: not like for like');
+      traces.push(t);
       await pause();
       muxed.push(await timed(() => mux.run(remote)));
       await pause();
@@ -276,9 +292,19 @@ async function clickToResult(hosts: TestHosts, clicks: number): Promise<void> {
         : {}),
       ...spread('click_to_result', bot),
     });
-    report('click-to-result: the bot vs the same command over ssh', {
+    const withOpen = traces.filter((t) => t.openMs !== undefined);
+    const med = (values: number[]) =>
+      quantile(
+        [...values].sort((x, y) => x - y),
+        0.5,
+      );
+    report(`click-to-result: the bot vs its exact script over ssh (${action.title}), per phase, medians in ms`, {
       clicks,
+      step: action.title,
       first_click_ms_incl_connect: round(first.result!),
+      bot_click_to_command_sent: round(med(withOpen.map((t) => t.exec! + t.openMs!))),
+      bot_command_sent_to_output_back: round(med(withOpen.map((t) => t.execEnd! - t.exec! - t.openMs!))),
+      bot_output_back_to_posted: round(med(d('execEnd', 'result'))),
       bot_median_ms: round(b.median),
       bot_p95_ms: round(b.p95),
       ssh_multiplexed_median_ms: round(m.median),
@@ -363,69 +389,6 @@ async function ackUnderLoad(hosts: TestHosts, clicks: number): Promise<void> {
   }
 }
 
-async function alertStorm(count: number, distinct: number): Promise<void> {
-  // The default pace: slack.postsPerSecond 1 and postBurst 5 are left out on purpose.
-  const h = await startHarness({ config: { slack: { channels: [CHANNEL], stillFiringIntervalSec: 3600 } } });
-  try {
-    const baseline = process.memoryUsage();
-    let peakRss = baseline.rss;
-    let peakHeap = baseline.heapUsed;
-    const sampler = setInterval(() => {
-      const m = process.memoryUsage();
-      peakRss = Math.max(peakRss, m.rss);
-      peakHeap = Math.max(peakHeap, m.heapUsed);
-    }, 50);
-    const messages = stormMessages(count, distinct);
-    const t0 = performance.now();
-    const acks: number[] = [];
-    for (let i = 0; i < messages.length; i += 25) {
-      const batch = await Promise.all(
-        messages.slice(i, i + 25).map((m) => h.slack.postAlertMessage(CHANNEL, m.fields)),
-      );
-      for (const d of batch) {
-        if (d.status !== 200) throw new Error(`alert event answered ${d.status}`);
-        acks.push(d.ackMs);
-      }
-    }
-    const delivered = performance.now() - t0;
-    const store = h.pilot.deps.store;
-    const shown = async () => (await store.listOpen()).filter((i) => i.messageTs).length;
-    const deadline = Date.now() + (distinct / 1 + 60) * 1000;
-    while (((await shown()) < distinct || h.pilot.deps.presenter.queued() > 0) && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 50));
-    const drained = performance.now() - t0;
-    clearInterval(sampler);
-
-    const calls = h.slack.calls();
-    const byMethod: Record<string, number> = {};
-    for (const c of calls) byMethod[c.method] = (byMethod[c.method] ?? 0) + 1;
-    const posts = calls.filter((c) => c.method === 'chat.postMessage').map((c) => c.at);
-    const incidents = (await store.listOpen()).length;
-    acks.sort((a, b) => a - b);
-    const mb = (n: number) => round(n / 1024 / 1024);
-    report(`alert storm: ${count} messages, ${distinct} alerts, default pace (1/s, burst 5)`, {
-      incidents_opened: incidents,
-      exactly_one_per_alert: incidents === distinct ? 'yes' : 'NO',
-      slack_calls_total: calls.length,
-      ...Object.fromEntries(Object.entries(byMethod).map(([m, n]) => [`calls_${m}`, n])),
-      max_postMessage_in_any_1s: maxInWindow(posts, 1000),
-      max_postMessage_in_any_1s_after_burst: maxInWindow(posts.slice(5), 1000),
-      max_postMessage_in_any_10s: maxInWindow(posts, 10_000),
-      messages_delivered_in_ms: round(delivered),
-      event_ack_p99_ms: round(quantile(acks, 0.99)),
-      time_to_drain_s: round(drained / 1000),
-      rss_baseline_mb: mb(baseline.rss),
-      rss_peak_mb: mb(peakRss),
-      heap_baseline_mb: mb(baseline.heapUsed),
-      heap_peak_mb: mb(peakHeap),
-    });
-    if (incidents !== distinct) process.exitCode = 1;
-    if (maxInWindow(posts.slice(5), 1000) > 2) process.exitCode = 1;
-  } finally {
-    await h.stop();
-  }
-}
-
 async function sharedLimits(clicks: number): Promise<void> {
   const ping = spawnSync('redis-cli', ['-p', new URL(redisUrl()).port, 'ping'], { encoding: 'utf8' });
   const wereUp = ping.stdout?.trim() === 'PONG';
@@ -490,7 +453,16 @@ async function main(): Promise<void> {
       );
     if (wanted('idle'))
       report('idle memory: the bot vs a bare Bolt app (goal: at most 1.3×)', await benchIdle(num('BENCH_IDLE_SEC', 5)));
-    if (wanted('storm')) await alertStorm(num('BENCH_STORM_MESSAGES', 500), num('BENCH_STORM_ALERTS', 50));
+    if (wanted('storm')) {
+      const messages = num('BENCH_STORM_MESSAGES', 500);
+      const figures = await benchStorm(messages, num('BENCH_STORM_ALERTS', 50));
+      report(
+        `alert storm: ${messages} messages, ${figures.incidents_opened} alerts, default pace (1/s, burst 5), one real bot process`,
+        figures,
+      );
+      if (figures.exactly_one_per_alert !== 'yes' || Number(figures.max_postMessage_in_any_1s_after_burst) > 2)
+        process.exitCode = 1;
+    }
     if (wanted('limits')) await sharedLimits(num('BENCH_LIMIT_CLICKS', 500));
     if (wanted('replicas')) await replicaRun();
     if (hosts && wanted('triage')) {

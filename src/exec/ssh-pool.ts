@@ -14,6 +14,15 @@ import { parseKnownHosts } from './known-hosts';
 import { classifyConnectError } from './ssh-errors';
 import type { ExecOptions, ExecResult, Executor, SshTarget } from './types';
 
+/**
+ * The exact text the pool sends to sshd for `command` (exported so the click benchmark runs the same script over
+ * `ssh`). The remote shell reads stdin from /dev/null instead of us sending EOF: a channel whose stdin was ended is
+ * no longer writable, and ssh2 then refuses to send the `signal` request that ends a timed-out command.
+ */
+export function remoteScript(command: string): string {
+  return `exec </dev/null; ${command}`;
+}
+
 let nodeSsh: Promise<typeof NodeSSH> | undefined;
 /**
  * node-ssh (with ssh2, its WebAssembly Poly1305 and its 16 MB memory) is loaded at the first connection, not at
@@ -429,9 +438,7 @@ export class SshPool implements Executor {
           resolve(session);
         };
         try {
-          // The remote shell reads stdin from /dev/null instead of us sending EOF: a channel whose stdin was ended is
-          // no longer writable, and ssh2 then refuses to send the `signal` request that ends a timed-out command.
-          conn.client.exec(`exec </dev/null; ${command}`, done);
+          conn.client.exec(remoteScript(command), done);
         } catch (err) {
           done(err as Error);
         }
