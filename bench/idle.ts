@@ -3,8 +3,12 @@
  * Prometheus, no Postgres, no Redis) against a bare Bolt app (an `App` with the HTTP receiver and nothing else) on the
  * same Node, both connected to the Slack stand-in. Each is sampled for a few seconds once it answers (the bot: its
  * /healthz; the bare app: its auth.test reached the stand-in); the figure is the median RSS of the samples.
+ *
+ * The bot is measured twice: without hosts, and with one load balancer whose key file is checked at start (as every
+ * real deployment has), which loads ssh2's key parser and with it ssh2's WebAssembly crypto (issue #20: everything
+ * else of the SSH client waits for the first connection).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +19,8 @@ import { SlackStandIn } from '../test/support/slack-standin';
 import { rssMb } from './rss';
 
 const REPO = join(__dirname, '..');
+/** A pinned host key (any valid fingerprint: nothing connects). */
+const HOST_KEY = 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s';
 
 /** The median RSS of `pid` over `seconds`, sampled every 250 ms. */
 async function idleRss(pid: number | undefined, seconds: number): Promise<number> {
@@ -79,17 +85,49 @@ export async function benchIdle(seconds: number): Promise<Record<string, number 
       },
       env: { LOG_LEVEL: 'warn' },
     });
+    let botMb: number;
     try {
-      const botMb = await idleRss(set.replicas[0].child?.pid, seconds);
-      return {
-        node: process.version,
-        bare_bolt_rss_mb: bareMb,
-        bot_rss_mb: botMb,
-        ratio: Math.round((botMb / bareMb) * 100) / 100,
-      };
+      botMb = await idleRss(set.replicas[0].child?.pid, seconds);
     } finally {
       await set.stop(5000);
     }
+    const key = join(dir, 'lb-key');
+    const keygen = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
+    if (keygen.status !== 0) throw new Error(`ssh-keygen failed: ${keygen.stderr}`);
+    const withHost = await startReplicas({
+      count: 1,
+      slack,
+      dir: join(dir, 'with-host'),
+      config: {
+        slack: { channels: [CHANNEL] },
+        runbooks: join(REPO, 'runbooks'),
+        store: { path: join(dir, 'with-host.db') },
+        hosts: [
+          {
+            name: 'lb-1',
+            match: { instance: ['lb-1:9101'] },
+            // never connected to while idle: only its key is read and checked at start
+            ssh: { host: '192.0.2.10', user: 'ops', privateKeyPath: key, hostKey: HOST_KEY },
+          },
+        ],
+      },
+      env: { LOG_LEVEL: 'warn' },
+    });
+    let withHostMb: number;
+    try {
+      withHostMb = await idleRss(withHost.replicas[0].child?.pid, seconds);
+    } finally {
+      await withHost.stop(5000);
+    }
+    const ratio = (mb: number) => Math.round((mb / bareMb) * 100) / 100;
+    return {
+      node: process.version,
+      bare_bolt_rss_mb: bareMb,
+      bot_rss_mb: botMb,
+      ratio: ratio(botMb),
+      bot_with_one_host_rss_mb: withHostMb,
+      ratio_with_one_host: ratio(withHostMb),
+    };
   } finally {
     await slack.stop();
     rmSync(dir, { recursive: true, force: true });
