@@ -4,6 +4,9 @@
  * same Node, both connected to the Slack stand-in. Each is sampled for a few seconds once it answers (the bot: its
  * /healthz; the bare app: its auth.test reached the stand-in); the figure is the median RSS of the samples.
  *
+ * The bot runs with the Node flags of the Dockerfile's CMD (--max-semi-space-size); the bare app is measured
+ * without them (the reference of the goal) and with them (what the flags alone are worth).
+ *
  * The bot is measured twice: without hosts, and with one load balancer whose key file is checked at start (as every
  * real deployment has), which loads ssh2's key parser and with it ssh2's WebAssembly crypto (issue #20: everything
  * else of the SSH client waits for the first connection).
@@ -14,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../test/support/fakes';
 import { CHANNEL, SIGNING_SECRET } from '../test/support/pilot-harness';
-import { startReplicas } from '../test/support/replicas';
+import { shippedNodeFlags, startReplicas } from '../test/support/replicas';
 import { SlackStandIn } from '../test/support/slack-standin';
 import { rssMb } from './rss';
 
@@ -35,7 +38,7 @@ async function idleRss(pid: number | undefined, seconds: number): Promise<number
 }
 
 /** A bare Bolt app (HTTP receiver, the stand-in's Web API), started; resolves once its auth.test arrived. */
-async function startBareBolt(slack: SlackStandIn): Promise<ChildProcess> {
+async function startBareBolt(slack: SlackStandIn, flags: string[] = []): Promise<ChildProcess> {
   const port = await freePort();
   const since = slack.mark();
   const script = `
@@ -48,7 +51,7 @@ async function startBareBolt(slack: SlackStandIn): Promise<ChildProcess> {
     app.start(Number(process.env.PORT));
     process.on('SIGTERM', () => app.stop().then(() => process.exit(0)));
   `;
-  const child = spawn(process.execPath, ['-e', script], {
+  const child = spawn(process.execPath, [...flags, '-e', script], {
     cwd: REPO,
     env: {
       PATH: process.env.PATH ?? '',
@@ -73,6 +76,11 @@ export async function benchIdle(seconds: number): Promise<Record<string, number 
     const bare = await startBareBolt(slack);
     const bareMb = await idleRss(bare.pid, seconds);
     bare.kill('SIGTERM');
+    // the same app with the bot's shipped Node flags (the Dockerfile's CMD), to show what the flags alone are worth
+    const flags = shippedNodeFlags();
+    const bareFlagged = await startBareBolt(slack, flags);
+    const bareFlaggedMb = await idleRss(bareFlagged.pid, seconds);
+    bareFlagged.kill('SIGTERM');
     const set = await startReplicas({
       count: 1,
       slack,
@@ -123,6 +131,8 @@ export async function benchIdle(seconds: number): Promise<Record<string, number 
     return {
       node: process.version,
       bare_bolt_rss_mb: bareMb,
+      bot_node_flags: flags.join(' ') || '(none)',
+      bare_bolt_with_those_flags_rss_mb: bareFlaggedMb,
       bot_rss_mb: botMb,
       ratio: ratio(botMb),
       bot_with_one_host_rss_mb: withHostMb,

@@ -77,6 +77,21 @@ export async function buildBot(): Promise<string> {
   return out;
 }
 
+/**
+ * The Node flags the image starts the bot with: what lies between `node` and `dist/main.js` in the Dockerfile's CMD,
+ * so the replicas (and the memory benchmarks) run as shipped.
+ */
+export function shippedNodeFlags(): string[] {
+  const cmd = readFileSync(join(REPO, 'Dockerfile'), 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('CMD '));
+  if (!cmd) throw new Error('the Dockerfile has no CMD line');
+  const args = JSON.parse(cmd.slice(4)) as string[];
+  const main = args.indexOf('dist/main.js');
+  if (args[0] !== 'node' || main < 0) throw new Error(`the Dockerfile's CMD is not node … dist/main.js: ${cmd}`);
+  return args.slice(1, main);
+}
+
 /** One bot process. */
 export class Replica {
   child?: ChildProcess;
@@ -337,6 +352,7 @@ export async function startReplicas(opts: ReplicaSetOptions): Promise<ReplicaSet
   const build = await buildBot();
   mkdirSync(opts.dir, { recursive: true });
   const replicas: Replica[] = [];
+  const flags = shippedNodeFlags();
   for (let i = 0; i < opts.count; i++) {
     const name = `r${i + 1}`;
     const configPath = join(opts.dir, `config.${name}.yml`);
@@ -352,7 +368,7 @@ export async function startReplicas(opts: ReplicaSetOptions): Promise<ReplicaSet
     const port = await freePort();
     replicas.push(
       new Replica(name, port, () =>
-        spawn(process.execPath, [join(build, 'main.js')], {
+        spawn(process.execPath, [...flags, join(build, 'main.js')], {
           cwd: opts.dir,
           env: {
             PATH: process.env.PATH ?? '',

@@ -12,6 +12,7 @@ import { parse as parseConnectionString } from 'pg-connection-string';
 import { parse, parseDocument } from 'yaml';
 import { parseConfigText } from '../../../src/config/load-config';
 import { withPassword } from '../../../src/incident/postgres-store';
+import { shippedNodeFlags } from '../../support/replicas';
 
 const REPO = join(__dirname, '..', '..', '..');
 const read = (file: string) => readFileSync(join(REPO, file), 'utf8');
@@ -154,6 +155,15 @@ describe('docker-compose.yml', () => {
 describe('Dockerfile', () => {
   const stage = finalStage();
   const index = (re: RegExp) => stage.findIndex((l) => re.test(l));
+
+  it('starts the bot with the same Node flags as `npm start` and the test replicas (#20: the young generation capped)', () => {
+    const flags = shippedNodeFlags();
+    expect(flags).toEqual(['--max-semi-space-size=4']);
+    const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.start).toContain(`node ${flags.join(' ')} dist/main.js`);
+    // the reason is measured and written next to the flag
+    expect(read('Dockerfile')).toMatch(/max-semi-space-size=4 \(MB[\s\S]*BENCH_ONLY=idle[\s\S]*CMD \[/);
+  });
 
   it('declares /data a volume, created and given to the bot’s user before it is declared', () => {
     const volume = index(/^VOLUME \/data$/);
