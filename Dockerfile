@@ -37,6 +37,6 @@ HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
 ENTRYPOINT ["/usr/bin/tini", "--"]
 # --max-semi-space-size=4 (MB; V8's default lets it grow to 16): loading the bot's ~1,000 modules makes V8 double the
 # young generation to its maximum (32 MB for both semi-spaces) and it never shrinks back, so an idle replica held
-# 111 MB where a bare Bolt app holds 72-80 MB. Capped at 4 MB it idles at 97 MB (issue #20, `BENCH_ONLY=idle`, same
-# run); the storm benchmark is run with it (npm run bench starts replicas with the flags of this CMD).
+# about 111 MB where a bare Bolt app holds 70-80 MB. Capped at 4 MB it idles at 88-99 MB (issue #20, `BENCH_ONLY=idle`),
+# and a 500-message storm peaks at 134-139 MB; the test replicas and benchmarks start the bot with the flags of this CMD.
 CMD ["node", "--max-semi-space-size=4", "dist/main.js"]

@@ -3,9 +3,9 @@
  * loopback test hosts, which it starts when they are not running (and then stops again).
  *
  *   1. SSH: the status check over the pool's kept connection vs a fresh `ssh` process (bench/ssh.ts).
- *   2. Click path: a status-check click until its result reaches Slack, phase by phase (ack, queue, channel open,
- *      command, result post, the "running" post), vs the same command over a multiplexed `ssh` (ControlMaster, the
- *      connection already open), printed as a ratio, and vs a fresh `ssh` process.
+ *   2. Click path: a click (Backend state; BENCH_CLICK_STEP) until its result reaches Slack, phase by phase (ack,
+ *      queue, channel open, command, result post, the "running" post), vs the exact script the bot sent over a
+ *      multiplexed `ssh` (ControlMaster, the connection already open), printed as a ratio, and vs a fresh `ssh`.
  *   3. Ack under load: the time to ack a click while 100 slow actions are in flight on the host.
  *   4. Alert storm: 500 alert messages for 50 alerts at the default post pace (1 a second, burst 5), through one real
  *      bot process whose memory is sampled (bench/storm.ts).
@@ -20,7 +20,7 @@
  *      36,000-alert webhook flood; the goal is each peak within +64 MB of idle (bench/memory.ts, issue #19).
  *  10. Idle memory: the bot's RSS at rest vs a bare Bolt app's on the same Node (bench/idle.ts).
  *
- * Environment: BENCH_CLICKS (60), BENCH_CLICK_GAP_MS (250), BENCH_ACK_CLICKS (200), BENCH_STORM_MESSAGES (500),
+ * Environment: BENCH_CLICKS (60), BENCH_CLICK_STEP (backend-state, or status-check), BENCH_CLICK_GAP_MS (250), BENCH_ACK_CLICKS (200), BENCH_STORM_MESSAGES (500),
  * BENCH_STORM_ALERTS (50), BENCH_ONLY (comma-separated: ssh,click,ack,idle,storm,collection,limits,replicas,triage,
  * memory), BENCH_TRIAGE_ALERTS (20), BENCH_TRIAGE_STORM (50), BENCH_IDLE_SEC (5),
  * BENCH_COLLECTION_RUNS (5), BENCH_LIMIT_CLICKS (500), BENCH_REPLICA_MESSAGES (200), BENCH_REPLICA_ALERTS (20),
