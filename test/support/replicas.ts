@@ -333,13 +333,14 @@ export interface WebhookResult {
 }
 
 /**
- * How to start the built bot as `npm start` does (`node dist/main.js`) from any folder: the build lives outside the
- * checkout, so its packages are the checkout's (NODE_PATH).
+ * How to start the built bot as `npm start` and the image do (`node <flags> dist/main.js`, the flags of the
+ * Dockerfile's CMD) from any folder: the build lives outside the checkout, so its packages are the checkout's
+ * (NODE_PATH).
  */
 export function builtBotProcess(build: string): { command: string; args: string[]; env: Record<string, string> } {
   return {
     command: process.execPath,
-    args: [join(build, 'main.js')],
+    args: [...shippedNodeFlags(), join(build, 'main.js')],
     env: { PATH: process.env.PATH ?? '', NODE_PATH: join(REPO, 'node_modules') },
   };
 }
