@@ -3,7 +3,6 @@
  * services (which are all built by now).
  */
 import type { App } from '@slack/bolt';
-import { capAlert } from '../ingest/cap-alert';
 import { completeAlert } from '../ingest/complete-alerts';
 import { parseSlackAlertMessage } from '../ingest/parse-slack-alert';
 import { type AlertFeatureDeps, alertParseOptions, registerAlerts } from '../slack/alerts';
@@ -12,6 +11,7 @@ import { registerCompleteLabels } from '../slack/complete-labels';
 import { countEveryClick } from '../slack/count-every-click';
 import { registerMitigation, requestMitigation } from '../slack/mitigation';
 import { registerObserve } from '../slack/observe';
+import { ownBotId } from '../slack/own-bot-id';
 import { registerPickHost } from '../slack/pick-host';
 import { type MitigationAsk, registerSteps } from '../slack/steps';
 import { registerTriage } from '../slack/triage';
@@ -61,34 +61,24 @@ export function registerFeatures(app: App, core: Core, services: Services): void
 }
 
 /**
- * What the message listener needs: the parser (capped alerts, labels learned from templates that name them), the
- * completion from Alertmanager and open incidents, and the bot's own id (auth.test, asked once; again after a failure).
+ * What the message listener needs: the parser, the intake (the webhook's too: caps, counts, learns), the completion
+ * from Alertmanager and open incidents, and the bot's own id.
  */
 function alertFeatureDeps(core: Core, services: Services): AlertFeatureDeps {
-  const { config, store, logger, now, metrics, labelMemory, alertmanager, runbooks } = core;
+  const { config, store, logger, now, labelMemory, alertmanager, runbooks } = core;
   const { flow, client } = services;
-  const limits = { maxValueChars: config.ingest.maxValueChars, maxAlertChars: config.ingest.maxAlertChars };
   const parseOpts = {
     ...alertParseOptions(runbooks, config.hosts, labelMemory),
     alertSenders: config.slack.alertSenders,
   };
-  let botId: Promise<string | undefined> | undefined;
   return {
     config,
     logger,
     now,
     flow,
     eventClaims: core.eventClaims,
-    parse: (event) => {
-      const parsed = parseSlackAlertMessage(event, parseOpts);
-      if (!parsed) return parsed;
-      for (const a of parsed.alerts) {
-        metrics.alertsReceived.inc({ source: a.source, status: a.status });
-        // Templates that list labels by name teach them; a title read by inference does not teach itself.
-        if (a.source === 'alertmanager-template' && a.missingLabels.length === 0) labelMemory.learn(a.labels);
-      }
-      return { ...parsed, alerts: parsed.alerts.map((a) => capAlert(a, limits)) };
-    },
+    parse: (event) => parseSlackAlertMessage(event, parseOpts),
+    intake: services.intake,
     complete: async (alert) =>
       (
         await completeAlert(alert, {
@@ -99,17 +89,6 @@ function alertFeatureDeps(core: Core, services: Services): AlertFeatureDeps {
           logger,
         })
       ).alerts,
-    // The bot's own id, asked once (again after a failure), to ignore its own messages.
-    botId: () => {
-      botId ??= client.auth.test().then(
-        (r) => r.bot_id,
-        (err: unknown) => {
-          botId = undefined;
-          logger.warn({ err }, 'auth.test failed: cannot tell the bot’s own messages yet');
-          return undefined;
-        },
-      );
-      return botId;
-    },
+    botId: ownBotId(client, logger),
   };
 }

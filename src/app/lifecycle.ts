@@ -106,11 +106,7 @@ export function createLifecycle(
     // Every step of this replica has ended (its lease with it): the heartbeat may stop.
     await core.stepLeases.stop();
     // Alerts Alertmanager was told were taken: handled before the posts are flushed, within the same bound.
-    if (!(await intake.drain(5000)))
-      logger.warn(
-        { queued: intake.depth() },
-        'webhook alerts still queued at stop were not handled (Alertmanager sends them again)',
-      );
+    await intake.drain(5000);
     // Slack messages read partially and still waiting for the webhook's alerts stand alone now (the store closes next);
     // webhook alerts waiting for their Slack message are in the store, posted by a replica once their claim expires.
     await flow.flushMeeting();

@@ -9,10 +9,8 @@ import type { WebClientOptions } from '@slack/web-api';
 import { Registry } from 'prom-client';
 import { admitRequest, sendJson } from '../http/read-body';
 import { BodyBudget, gateSlackRequest, SLACK_MAX_BODY_BYTES } from '../http/request-gate';
-import type { Alert } from '../ingest/alert';
 import { alertmanagerHandler, webhookMaxBodyBytes } from '../ingest/alertmanager-route';
-import { capAlert } from '../ingest/cap-alert';
-import type { IntakeQueue } from '../ingest/intake-queue';
+import type { AlertIntake } from '../ingest/intake';
 import { parseAlertmanagerWebhook } from '../ingest/parse-alertmanager-webhook';
 import { webhookCredentials } from '../ingest/webhook-auth';
 import { boltLogger } from '../logger';
@@ -54,7 +52,7 @@ export function slackClientOptions(core: Pick<Core, 'config' | 'env' | 'metrics'
 /** Builds the receiver and the App on it; nothing listens until the lifecycle starts it. */
 export function buildReceiver(
   core: Core,
-  parts: { intake: Pick<IntakeQueue<Alert>, 'offer'>; readiness: Readiness },
+  parts: { intake: Pick<AlertIntake, 'acceptAlerts'>; readiness: Readiness },
 ): Receiving {
   const { env, logger } = core;
   // One budget of bytes in flight for every route (Slack's and the webhook's).
@@ -149,11 +147,10 @@ function gateSlackEvents(receiver: HTTPReceiver, budget: BodyBudget, core: Pick<
 /** `/healthz`, `/metrics` (unless METRICS_PORT serves it on its own port) and the Alertmanager webhook. */
 function httpRoutes(
   core: Core,
-  parts: { intake: Pick<IntakeQueue<Alert>, 'offer'>; readiness: Readiness; budget: BodyBudget },
+  parts: { intake: Pick<AlertIntake, 'acceptAlerts'>; readiness: Readiness; budget: BodyBudget },
 ): CustomRoute[] {
-  const { config, env, logger, metrics, labelMemory } = core;
+  const { config, env, logger } = core;
   const { intake, readiness, budget } = parts;
-  const limits = { maxValueChars: config.ingest.maxValueChars, maxAlertChars: config.ingest.maxAlertChars };
   return [
     {
       path: '/healthz',
@@ -169,18 +166,9 @@ function httpRoutes(
       method: ['POST'],
       handler: alertmanagerHandler({
         auth: webhookCredentials(config),
-        parse: (body) => parseAlertmanagerWebhook(body).map((a) => capAlert(a, limits)),
+        parse: parseAlertmanagerWebhook,
         logger,
-        offer: (alerts) => {
-          const offered = intake.offer(alerts);
-          if (offered === 'queued') {
-            for (const alert of alerts) {
-              metrics.alertsReceived.inc({ source: 'webhook', status: alert.status });
-              labelMemory.learn(alert.labels);
-            }
-          } else metrics.alertsRefused.inc({ reason: offered === 'full' ? 'queue_full' : 'too_large' }, alerts.length);
-          return offered;
-        },
+        offer: (alerts) => intake.acceptAlerts('webhook', alerts),
         retryAfterSec: config.ingest.retryAfterSec,
         capacity: config.ingest.maxQueuedAlerts,
         maxBodyBytes: webhookMaxBodyBytes({ ...config.ingest, maxBytesInFlight: config.http.maxBytesInFlight }),

@@ -13,6 +13,7 @@ import type { HostConfig } from '../config/schema';
 import { MemoryClickWindow } from '../exec/click-window';
 import { runActionQuietly, runStep } from '../incident/run-step';
 import type { Alert } from '../ingest/alert';
+import { AlertIntake } from '../ingest/intake';
 import { IntakeQueue } from '../ingest/intake-queue';
 import { AccessPolicy } from '../mitigation/access';
 import { MitigationService } from '../mitigation/mitigation-service';
@@ -35,8 +36,11 @@ export interface Services {
   /** What the silence and graph listeners use (the alert flow calls the same feature when incidents open and close). */
   observeDeps: ObserveDeps;
   flow: AlertFlow;
-  /** Webhook alerts wait here between the 202 and their work; a full queue answers 503 and Alertmanager retries. */
-  intake: IntakeQueue<Alert>;
+  /**
+   * Where alerts enter, by either door (capped, counted, learned from); webhook alerts wait in its queue between the
+   * 202 and their work, and a full queue answers 503 so that Alertmanager retries.
+   */
+  intake: AlertIntake;
   /** Runs a step and shows it in the thread (buttons, /incident run, mitigation). */
   runAndReport: ReportedStepRunner;
   /** What the mitigation modal and its submission use (the service, the presenter, the click lookup). */
@@ -82,11 +86,18 @@ export function buildServices(core: Core, client: WebClient): Services {
     },
     { id: core.replicaId, postClaimTtlMs: core.config.replicas.postClaimSec * 1000 },
   );
-  const intake = new IntakeQueue<Alert>({
-    capacity: config.ingest.maxQueuedAlerts,
-    concurrency: config.ingest.concurrency,
-    handle: (alert) => flow.fromWebhook(alert),
-    onError: (err, alert) => logger.error({ err, fingerprint: alert.fingerprint }, 'could not handle a webhook alert'),
+  const intake = new AlertIntake({
+    limits: { maxValueChars: config.ingest.maxValueChars, maxAlertChars: config.ingest.maxAlertChars },
+    metrics: core.metrics,
+    labelMemory: core.labelMemory,
+    queue: new IntakeQueue<Alert>({
+      capacity: config.ingest.maxQueuedAlerts,
+      concurrency: config.ingest.concurrency,
+      handle: (alert) => flow.fromWebhook(alert),
+      onError: (err, alert) =>
+        logger.error({ err, fingerprint: alert.fingerprint }, 'could not handle a webhook alert'),
+    }),
+    logger,
   });
   core.metrics.watch({
     // One count query per scrape, not every open incident loaded and parsed.

@@ -6,6 +6,7 @@ import type { App } from '@slack/bolt';
 import { hostMatchByLabel } from '../config/find-host';
 import type { Config, HostConfig } from '../config/schema';
 import type { Alert } from '../ingest/alert';
+import type { AlertIntake } from '../ingest/intake';
 import type { LabelMemory } from '../ingest/label-memory';
 import type { ParsedSlackAlert, SlackAlertOptions } from '../ingest/parse-slack-alert';
 import type { Logger } from '../logger';
@@ -44,7 +45,10 @@ export interface AlertFeatureDeps {
   flow: Pick<AlertFlow, 'fromSlack'>;
   /** Each Slack event id is handled once (Slack retries). */
   eventClaims: Pick<EventClaims, 'claim'>;
+  /** Reads a message as alerts (pure). */
   parse: SlackAlertParser;
+  /** Caps, counts and learns from the alerts read (the same intake as the webhook's). */
+  intake: Pick<AlertIntake, 'acceptAlerts'>;
   /** The bot's own bot id (from auth.test), to ignore its own messages. */
   botId(): Promise<string | undefined>;
   /** The alerts a message stands for (Alertmanager's API, open incidents); default: the message's own reading. */
@@ -86,7 +90,7 @@ export function registerAlerts(app: App, deps: AlertFeatureDeps): void {
         })
         .catch((err: unknown) => deps.logger.warn({ err }, 'could not post an ephemeral answer'));
     }
-    for (const read of parsed.alerts) {
+    for (const read of deps.intake.acceptAlerts('slack', parsed.alerts)) {
       // A person's message is what they typed: not completed from Alertmanager, recorded under their name.
       const alerts = deps.complete && !parsed.postedBy ? await deps.complete(read) : [read];
       for (const alert of alerts) {
