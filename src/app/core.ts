@@ -19,6 +19,8 @@ import { keySourceProblems, systemKeySourceDeps } from '../exec/key-sources';
 import { openConfiguredLimits, type SharedLimits } from '../exec/shared-limits';
 import { SshPool } from '../exec/ssh-pool';
 import type { Executor } from '../exec/types';
+import { AlertStateTracker } from '../incident/alert-state';
+import { type EventClaims, SqliteEventClaims } from '../incident/event-claims';
 import { hostChoices } from '../incident/host-choices';
 import { InflightSteps } from '../incident/inflight-steps';
 import { openPostgresStore, withPassword } from '../incident/postgres-store';
@@ -38,8 +40,6 @@ import { serviceSettings } from '../observe/service-settings';
 import { newReplicaId } from '../replica-id';
 import { formatRunbookProblem, loadRunbooks, type RunbookRegistry } from '../runbook/load-runbooks';
 import { describeNonCatalogCommand, nonCatalogCommands } from '../runbook/non-catalog-commands';
-import { AlertStateTracker } from '../slack/alert-state';
-import { type EventClaims, SqliteEventClaims } from '../slack/event-claims';
 
 /** What createApp takes: the settings and a logger; tests pass their own store, claims, executor or clock. */
 export interface CreateAppOptions {

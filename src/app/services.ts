@@ -16,7 +16,7 @@ import type { Alert } from '../ingest/alert';
 import { AlertIntake } from '../ingest/intake';
 import { IntakeQueue } from '../ingest/intake-queue';
 import { AccessPolicy } from '../mitigation/access';
-import { MitigationService } from '../mitigation/mitigation-service';
+import { ALERT_STATE_DEADLINE_MS, MitigationService } from '../mitigation/mitigation-service';
 import { parseReadBack, readBackAction } from '../mitigation/read-back';
 import type { HostSnapshot } from '../mitigation/verify';
 import { AlertFlow } from '../slack/alert-flow';
@@ -25,7 +25,6 @@ import type { MitigationFeatureDeps } from '../slack/mitigation';
 import { type ObserveDeps, observeFeature } from '../slack/observe';
 import { type ReportedStepRunner, runAndReport, type StepRunnerDeps } from '../slack/steps';
 import { TriageService } from '../slack/triage';
-import { withDeadline } from '../with-deadline';
 import type { Core } from './core';
 
 /** The Slack-side services, each built once from the core. */
@@ -203,17 +202,9 @@ function buildMitigation(core: Core, access: AccessPolicy): MitigationService {
       return parseReadBack(result.stdout.text);
     },
     // Asked fresh before a mitigation; bounded so the modal still opens within Slack's 3 s trigger window.
-    alertActive: async (incident) => {
-      if (!alertState.configured) return undefined;
-      const answer = await withDeadline(alertState.check(incident, { fresh: true }), ALERT_STATE_DEADLINE_MS);
-      if (!answer || answer.view.kind === 'unknown') return undefined;
-      return answer.view.kind !== 'resolved';
-    },
+    alertActive: (incident) => alertState.stillFiring(incident, ALERT_STATE_DEADLINE_MS),
     submissions: core.eventClaims,
     now,
     sleep: core.sleep,
   });
 }
-
-/** How long a mitigation click waits for Alertmanager before it shows the modal with the alert state unknown. */
-const ALERT_STATE_DEADLINE_MS = 1500;

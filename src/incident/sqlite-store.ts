@@ -85,7 +85,7 @@ const MIGRATIONS: string[] = [
      details_json TEXT
    );
    CREATE INDEX audit_by_host ON audit(host, at);
-   -- Slack event ids: used by the event claims (slack/event-claims.ts), not by the store.
+   -- Slack event ids: used by the event claims (incident/event-claims.ts), not by the store.
    CREATE TABLE seen_events (event_id TEXT PRIMARY KEY, at TEXT NOT NULL);`,
   `CREATE TABLE locks (name TEXT PRIMARY KEY, owner TEXT NOT NULL, since TEXT NOT NULL, until TEXT NOT NULL);`,
   `CREATE TABLE silences (

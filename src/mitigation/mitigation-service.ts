@@ -58,7 +58,9 @@ export interface MitigationServiceDeps {
   hostChoices?(incident: Incident): string[];
   /** Reads the host's process, frontends and servers (HAProxy runtime API). */
   readBack(host: HostConfig, labels: Record<string, string>): Promise<HostSnapshot>;
-  /** Asks Alertmanager whether the alert is still active (undefined: unknown). */
+  /**
+   * Asks Alertmanager whether the alert is still active (undefined: unknown), within ALERT_STATE_DEADLINE_MS.
+   */
   alertActive?(incident: Incident): Promise<boolean | undefined>;
   /** Where submitted views are claimed, once across replicas (absent: a replay is not detected). */
   submissions?: SubmissionClaims;
@@ -96,6 +98,9 @@ export interface Refused {
   /** The failed pre-check's command, exit code and output. */
   precheck?: { command: string; exitCode: number | null; output: string };
 }
+
+/** How long a mitigation click waits for Alertmanager before it shows the modal with the alert state unknown. */
+export const ALERT_STATE_DEADLINE_MS = 1500;
 
 /** The click's answer: the plan to confirm, with Alertmanager's word on the alert. */
 export type PrepareOutcome = Refused | (Plan & { alertActive?: boolean; dryRunOnly: boolean });

@@ -5,6 +5,7 @@
 import type { App } from '@slack/bolt';
 import { hostMatchByLabel } from '../config/find-host';
 import type { Config, HostConfig } from '../config/schema';
+import type { EventClaims } from '../incident/event-claims';
 import type { Alert } from '../ingest/alert';
 import type { AlertIntake } from '../ingest/intake';
 import type { LabelMemory } from '../ingest/label-memory';
@@ -12,7 +13,6 @@ import type { ParsedSlackAlert, SlackAlertOptions } from '../ingest/parse-slack-
 import type { Logger } from '../logger';
 import type { RunbookRegistry } from '../runbook/load-runbooks';
 import type { AlertFlow } from './alert-flow';
-import type { EventClaims } from './event-claims';
 
 /** Parses a Slack message event into alerts; null when it is not an alert message. */
 export type SlackAlertParser = (event: Record<string, unknown>) => ParsedSlackAlert | null;

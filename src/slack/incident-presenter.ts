@@ -4,11 +4,11 @@
  */
 import type { WebClient } from '@slack/web-api';
 import type { SharedLimitsPort } from '../exec/shared-limits';
+import type { AlertStateTracker } from '../incident/alert-state';
 import type { IncidentStore } from '../incident/store';
 import type { Incident } from '../incident/types';
 import type { Logger } from '../logger';
 import type { RunbookRegistry } from '../runbook/load-runbooks';
-import type { AlertStateTracker } from './alert-state';
 import { truncate } from './blocks/format';
 import { renderIncidentMessage, type SlackMessage } from './blocks/incident-message';
 import { type PaceOptions, PostPacer } from './post-pacer';

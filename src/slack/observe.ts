@@ -7,6 +7,7 @@ import type { App, BlockAction, ButtonAction, SlackViewAction } from '@slack/bol
 import type { WebClient } from '@slack/web-api';
 import type { Config } from '../config/schema';
 import { PilotError, userText } from '../errors';
+import { type AlertStateTracker, alertLabels } from '../incident/alert-state';
 import type { StepScheduler } from '../incident/run-step';
 import type { IncidentStore } from '../incident/store';
 import type { Incident, IncidentSilence } from '../incident/types';
@@ -21,7 +22,6 @@ import { silenceComment } from '../observe/silence-window';
 import type { RunbookRegistry } from '../runbook/load-runbooks';
 import { withDeadline } from '../with-deadline';
 import { ActionId, actionIdPattern, CallbackId, decodeSilenceValue } from './action-ids';
-import { type AlertStateTracker, alertLabels } from './alert-state';
 import { escapeMrkdwn, formatUtc, inlineCode, truncate } from './blocks/format';
 import {
   activeSilence,

@@ -4,6 +4,7 @@
  */
 import type { Button, KnownBlock, View } from '@slack/types';
 import { asPilotError } from '../../errors';
+import type { AlertStateView } from '../../incident/alert-state';
 import type { Incident, IncidentSilence } from '../../incident/types';
 import { quoteMatcherValue } from '../../observe/quote-label-value';
 import { parseSilenceDuration, SILENCE_DURATIONS, silenceWindow } from '../../observe/silence-window';
@@ -11,14 +12,7 @@ import { ActionId, CallbackId, encodeSilenceValue } from '../action-ids';
 import { escapeMrkdwn, escapePlain, formatUtc, inlineCode, truncate } from './format';
 import type { SlackMessage } from './incident-message';
 
-/** What Alertmanager says about the incident's alert, as the incident message shows it. */
-export interface AlertStateView {
-  kind: 'active' | 'resolved' | 'silenced' | 'unknown';
-  /** Why it is unknown (`not configured`, `Alertmanager did not answer`), or who silenced it. */
-  detail?: string;
-  /** When Alertmanager was asked (ISO). */
-  checkedAt?: string;
-}
+export type { AlertStateView };
 
 /** The line in the incident message's header context: `Alertmanager: 🔥 active (checked 2026-… UTC)`. */
 export function alertStateText(view: AlertStateView): string {

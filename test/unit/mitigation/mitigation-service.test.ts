@@ -10,6 +10,7 @@ import type { ActionSpec } from '../../../src/actions/types';
 import { parseConfigText } from '../../../src/config/load-config';
 import type { Config, HostConfig } from '../../../src/config/schema';
 import { PilotError } from '../../../src/errors';
+import { MemoryEventClaims } from '../../../src/incident/event-claims';
 import { type RunStepDeps, runActionQuietly, runStep } from '../../../src/incident/run-step';
 import { SqliteIncidentStore } from '../../../src/incident/sqlite-store';
 import type { Incident } from '../../../src/incident/types';
@@ -26,7 +27,6 @@ import {
 import type { HostSnapshot } from '../../../src/mitigation/verify';
 import { loadRunbooks } from '../../../src/runbook/load-runbooks';
 import type { Runbook, Step } from '../../../src/runbook/types';
-import { MemoryEventClaims } from '../../../src/slack/event-claims';
 import { firingAlert } from '../../support/domain-fixtures';
 import { type RecordedAnswer, RecordingExecutor } from '../../support/fakes';
 

@@ -2,8 +2,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type EventClaims, MemoryEventClaims, SqliteEventClaims } from '../../../src/incident/event-claims';
 import { SqliteIncidentStore } from '../../../src/incident/sqlite-store';
-import { type EventClaims, MemoryEventClaims, SqliteEventClaims } from '../../../src/slack/event-claims';
 
 const T0 = new Date('2026-11-25T03:00:00.000Z');
 const later = (ms: number) => new Date(T0.getTime() + ms);

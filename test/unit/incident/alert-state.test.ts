@@ -1,7 +1,7 @@
 import { PilotError } from '../../../src/errors';
+import { AlertStateTracker, alertLabels } from '../../../src/incident/alert-state';
 import { createLogger } from '../../../src/logger';
 import type { AlertState } from '../../../src/observe/alertmanager-client';
-import { AlertStateTracker, alertLabels } from '../../../src/slack/alert-state';
 
 /** A hand-written Alertmanager: answers from a queue, counts the questions. */
 class FakeAlertmanager {
@@ -116,5 +116,27 @@ describe('AlertStateTracker', () => {
     const [a, b] = await Promise.all([t.check(incident), t.check(incident, { fresh: true })]);
     expect(a).toBe(b);
     expect(am.asked).toHaveLength(1);
+  });
+
+  it.each<[string, boolean, AlertState | Error, boolean | undefined]>([
+    ['firing', true, firing, true],
+    ['silenced (still firing)', true, silenced, true],
+    ['resolved', true, resolved, false],
+    ['Alertmanager failing', true, new PilotError('EXTERNAL_UNAVAILABLE', 'HTTP 502'), undefined],
+    ['not configured', false, firing, undefined],
+  ])('stillFiring: %s → %s', async (_what, configured, answer, expected) => {
+    const am = new FakeAlertmanager(configured, [answer]);
+    const { tracker: t } = tracker(am);
+    // given an answer cached earlier: stillFiring asks again (fresh)
+    await t.check(incident);
+    expect(await t.stillFiring(incident, 1000)).toBe(expected);
+    expect(am.asked).toHaveLength(configured ? 2 : 0);
+  });
+
+  it('stillFiring: an Alertmanager that does not answer within the deadline gives undefined', async () => {
+    const am = new FakeAlertmanager(true, [firing]);
+    am.getAlertState = () => new Promise<AlertState>(() => undefined);
+    const { tracker: t } = tracker(am);
+    expect(await t.stillFiring(incident, 5)).toBeUndefined();
   });
 });

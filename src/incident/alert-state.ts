@@ -3,10 +3,20 @@
  * refreshes of a busy incident message do not each cost a request. A slow or absent Alertmanager gives `unknown`,
  * never an error: the incident message and mitigation go on without it.
  */
-import type { Incident } from '../incident/types';
+
 import type { Logger } from '../logger';
 import type { AlertmanagerClient, AlertState } from '../observe/alertmanager-client';
-import type { AlertStateView } from './blocks/observe';
+import { withDeadline } from '../with-deadline';
+import type { Incident } from './types';
+
+/** What Alertmanager says about the incident's alert, as the incident message shows it. */
+export interface AlertStateView {
+  kind: 'active' | 'resolved' | 'silenced' | 'unknown';
+  /** Why it is unknown (`not configured`, `Alertmanager did not answer`), or who silenced it. */
+  detail?: string;
+  /** When Alertmanager was asked (ISO). */
+  checkedAt?: string;
+}
 
 export interface AlertStateTrackerDeps {
   alertmanager: Pick<AlertmanagerClient, 'configured' | 'getAlertState'>;
@@ -64,6 +74,18 @@ export class AlertStateTracker {
     const p = this.ask(incident).finally(() => this.inflight.delete(incident.id));
     this.inflight.set(incident.id, p);
     return p;
+  }
+
+  /**
+   * Whether the incident's alert still fires, asked fresh but waited for at most `deadlineMs`: undefined when
+   * Alertmanager is not configured, does not answer in time, or cannot say. A caller inside Slack's 3 s trigger window
+   * then goes on with the state unknown instead of missing the window.
+   */
+  async stillFiring(incident: Pick<Incident, 'id' | 'alert'>, deadlineMs: number): Promise<boolean | undefined> {
+    if (!this.configured) return undefined;
+    const answer = await withDeadline(this.check(incident, { fresh: true }), deadlineMs);
+    if (!answer || answer.view.kind === 'unknown') return undefined;
+    return answer.view.kind !== 'resolved';
   }
 
   /** Forgets the incident's answer (e.g. after a silence was created or expired). */
