@@ -7,7 +7,7 @@
 import { resolve } from 'node:path';
 import { buildCommand } from '../actions/build-command';
 import { builtinActions } from '../actions/catalog';
-import { judge } from '../actions/verdicts';
+import { judgeStep } from '../actions/verdicts';
 import { configWarnings } from '../config/config-warnings';
 import type { Settings } from '../config/load-config';
 import { redactUrl } from '../config/redact-url';
@@ -158,16 +158,7 @@ export async function buildCore(opts: CreateAppOptions): Promise<Core> {
     inflight,
     hostChoices: choicesOf,
     lease: stepLeases.lease(),
-    // A verdict per step from its action's rules (catalog-verdicts.ts, or a binding's own), kept in the step state.
-    judge: (action, result, labels) => {
-      if (!action.verdicts) return undefined;
-      const v = judge(
-        action.verdicts,
-        { exitCode: result.exitCode, timedOut: result.timedOut, stdout: result.stdout.text },
-        labels,
-      );
-      return { level: v.level, text: v.text };
-    },
+    judge: judgeStep,
   };
   const alertmanager = new AlertmanagerClient(serviceSettings(config, 'alertmanager'));
   return {

@@ -7,8 +7,7 @@
 import type { WebClient } from '@slack/web-api';
 import { buildCommand } from '../actions/build-command';
 import { builtinActions } from '../actions/catalog';
-import { renderBackendState } from '../actions/render-backend-table';
-import type { ActionSpec } from '../actions/types';
+import { renderStepOutput } from '../actions/render-backend-table';
 import type { HostConfig } from '../config/schema';
 import { MemoryClickWindow } from '../exec/click-window';
 import { runActionQuietly, runStep } from '../incident/run-step';
@@ -173,10 +172,7 @@ function stepReporting(core: Core, presenter: IncidentPresenter): StepRunnerDeps
     runStepDeps: core.runStepDeps,
     metrics: core.metrics,
     logger: core.logger,
-    formatOutput: (action: ActionSpec, stdout: string, labels: Record<string, string>) =>
-      action.render === 'backend-state' && (labels.backend ?? labels.proxy)
-        ? renderBackendState(stdout, (labels.backend ?? labels.proxy) as string, labels.server)
-        : undefined,
+    formatOutput: renderStepOutput,
   };
 }
 

@@ -6,6 +6,7 @@ import {
   formatAge,
   renderBackendState,
   renderBackendTable,
+  renderStepOutput,
   tableRowsFromServersState,
   tableRowsFromStat,
 } from '../../../src/actions/render-backend-table';
@@ -117,4 +118,19 @@ describe('renderBackendTable', () => {
     [7260, '2h01m'],
     [200000, '2d07h'],
   ])('formats %d seconds as %s', (s, text) => expect(formatAge(s)).toBe(text));
+});
+
+describe('renderStepOutput (#20: the choice of renderer lives with the renderers)', () => {
+  const stat = fixture('show-stat.txt');
+  it.each<[string, { render?: 'text' | 'backend-state' }, Record<string, string>, string | undefined]>([
+    ['backend-state, backend label', { render: 'backend-state' }, { backend: 'web', server: 'web2' }, '▶ web2'],
+    ['backend-state, proxy label (no backend)', { render: 'backend-state' }, { proxy: 'web' }, '  web1'],
+    ['backend-state, no backend nor proxy label', { render: 'backend-state' }, { server: 'web2' }, undefined],
+    ['text', { render: 'text' }, { backend: 'web' }, undefined],
+    ['no render', {}, { backend: 'web' }, undefined],
+  ])('%s', (_what, action, labels, contains) => {
+    const out = renderStepOutput(action, stat, labels);
+    if (contains === undefined) expect(out).toBeUndefined();
+    else expect(out).toContain(contains);
+  });
 });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ActionSpecSchema } from '../../../src/actions/action-spec-schema';
 import { builtinActions } from '../../../src/actions/catalog';
 import { roughAge, verdictParsers } from '../../../src/actions/verdict-parsers';
-import { fillSay, holds, judge, VerdictSpecSchema } from '../../../src/actions/verdicts';
+import { fillSay, holds, judge, judgeStep, VerdictSpecSchema } from '../../../src/actions/verdicts';
 
 const dir = join(__dirname, '..', '..', 'fixtures', 'triage');
 const labels = {
@@ -151,5 +151,22 @@ describe('catalog verdicts on real HAProxy and node outputs', () => {
       if (a.triage) expect(a.risk).toBe('read');
     }
     expect(Object.keys(verdictParsers).length).toBeGreaterThanOrEqual(8);
+  });
+});
+
+describe('judgeStep (#20: what a step keeps of its verdict, decided beside the rules)', () => {
+  const execResult = (name: string) => {
+    const r = result(name);
+    return { ...r, stdout: { text: r.stdout } };
+  };
+  it('keeps the level and the line of the rules’ verdict', () => {
+    const spec = builtinActions.find((a) => a.id === 'backend-state');
+    expect(judgeStep(spec ?? {}, execResult('web2-refused.backend-state'), labels)).toEqual({
+      level: 'problem',
+      text: 'web2 DOWN — L4CON connection refused, 57 s; 1 of 2 servers up',
+    });
+  });
+  it('gives no verdict for an action without rules', () => {
+    expect(judgeStep({}, execResult('web2-refused.backend-state'), labels)).toBeUndefined();
   });
 });
