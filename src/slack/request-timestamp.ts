@@ -57,3 +57,14 @@ export function refuseFutureRequests(now: () => Date, logger: Logger): Middlewar
     await next();
   };
 }
+
+/**
+ * The App's error handler: a FutureRequestError is rethrown so that the receiver answers 401 (before any ack) instead
+ * of acking a refused request; any other listener error is logged.
+ */
+export function listenerErrorHandler(logger: Logger): (err: Error) => Promise<void> {
+  return async (err) => {
+    if (err instanceof FutureRequestError) throw err;
+    logger.error({ err }, 'unhandled error in a listener');
+  };
+}

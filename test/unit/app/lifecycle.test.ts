@@ -12,7 +12,7 @@ function setup() {
   const note = (what: string) => async () => void events.push(what);
   const readiness = new Readiness();
   const core = {
-    config: { shutdown: { graceMs: 50 }, replicas: { heartbeatSec: 5 } },
+    config: { shutdown: { graceMs: 50 }, replicas: { heartbeatSec: 5 }, slack: { retries: 0 } },
     env: { port: 3999 },
     logger: createLogger('silent'),
     now: () => new Date('2026-11-25T03:00:00.000Z'),

@@ -4,8 +4,8 @@
  */
 import { createServer } from 'node:net';
 import { WebClient } from '@slack/web-api';
-import { slackStartError } from '../../../src/app/slack-start-error';
 import { PilotError } from '../../../src/errors';
+import { slackStartError } from '../../../src/slack/start-error';
 import { startupErrorText } from '../../../src/startup-error';
 import { SlackStandIn } from '../../support/slack-standin';
 
