@@ -10,22 +10,20 @@ import { builtinActions } from '../actions/catalog';
 import { judgeStep } from '../actions/verdicts';
 import { configWarnings } from '../config/config-warnings';
 import type { Settings } from '../config/load-config';
-import { redactUrl } from '../config/redact-url';
 import type { Config, HostConfig } from '../config/schema';
-import { asPilotError, PilotError } from '../errors';
+import { countSshErrors } from '../exec/count-ssh-errors';
 import { HostLimiter } from '../exec/host-limiter';
-import { checkKeyFileSync } from '../exec/key-permissions';
-import { keySourceProblems, systemKeySourceDeps } from '../exec/key-sources';
-import { openConfiguredLimits, type SharedLimits } from '../exec/shared-limits';
+import { checkKeyFilesSync } from '../exec/key-permissions';
+import { assertKeySources } from '../exec/key-sources';
+import { limitsWarnings, openConfiguredLimits, type SharedLimits } from '../exec/shared-limits';
 import { SshPool } from '../exec/ssh-pool';
 import type { Executor } from '../exec/types';
 import { AlertStateTracker } from '../incident/alert-state';
-import { type EventClaims, SqliteEventClaims } from '../incident/event-claims';
+import type { EventClaims } from '../incident/event-claims';
 import { hostChoices } from '../incident/host-choices';
 import { InflightSteps } from '../incident/inflight-steps';
-import { openPostgresStore, withPassword } from '../incident/postgres-store';
+import { openStore } from '../incident/open-store';
 import type { RunStepDeps } from '../incident/run-step';
-import { SqliteIncidentStore } from '../incident/sqlite-store';
 import { StepLeases } from '../incident/step-leases';
 import type { IncidentStore } from '../incident/store';
 import type { Incident } from '../incident/types';
@@ -99,29 +97,21 @@ export async function buildCore(opts: CreateAppOptions): Promise<Core> {
   const now = opts.now ?? (() => new Date());
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   checkSettings(settings, logger);
-  // The SSH pool's key sources, before anything is opened: a missing key is a start-up error, not a failed click.
-  if (!opts.executor) assertKeySources(config.hosts, settings.environment ?? {}, settings.env.configPath);
+  // The SSH pool (its key sources checked) before anything is opened: a missing key is a start-up error, not a failed
+  // click. An executor passed in (tests) needs none.
+  const pool = opts.executor ? undefined : newSshPool(settings, logger);
   const runbooks = loadRunbooksLogged(config, logger);
   // limits.redis.url (or REDIS_URL): the limits replicas share; unreachable, start-up stops and says what to do.
   const sharedLimits = await openConfiguredLimits(config, env, logger);
-  const { store, eventClaims, postgres } = await openStore(opts, logger).catch(async (err: unknown) => {
-    await sharedLimits?.close();
-    throw err;
-  });
-  if (postgres && !sharedLimits)
-    logger.warn(
-      'store: Postgres, but no limits.redis.url (or REDIS_URL): the per-host SSH limits, the per-user click limit and the per-channel post pace are kept per process, so N replicas allow N times as much',
-    );
+  const { store, eventClaims, shared } = await openStore({ ...opts, config, env, logger }).catch(
+    async (err: unknown) => {
+      await sharedLimits?.close();
+      throw err;
+    },
+  );
+  for (const warning of limitsWarnings(shared, sharedLimits)) logger.warn(warning);
   const replicaId = opts.replicaId ?? newReplicaId();
   logger.info({ replicaId }, 'replica id (its post claims and step leases in the store carry it)');
-  const pool = opts.executor
-    ? undefined
-    : new SshPool({
-        keepaliveIntervalMs: config.ssh.keepaliveIntervalMs,
-        idleCloseMs: config.ssh.idleCloseMs,
-        logger: logger.child({ component: 'ssh' }),
-        env: settings.environment ?? {},
-      });
   const metrics = new Metrics();
   const executor = countSshErrors(opts.executor ?? (pool as SshPool), metrics);
   const scheduler = new HostLimiter({
@@ -197,20 +187,20 @@ function checkSettings(settings: Settings, logger: Logger): void {
   // An open webhook is a start-up error, not a warning, unless the operator chose it explicitly.
   assertWebhookClosed(config);
   // A key file others can read stops start-up, as ssh would refuse it (checked again before each connection).
-  for (const host of config.hosts) if (host.ssh.privateKeyPath) checkKeyFileSync(host.ssh.privateKeyPath, host.name);
+  checkKeyFilesSync(config.hosts);
   for (const warning of configWarnings(config)) logger.warn({ config: settings.env.configPath }, warning);
 }
 
-/** Stops start-up with every host whose SSH key is missing, unreadable or not a private key, one line each. */
-function assertKeySources(hosts: Readonly<Config>['hosts'], environment: NodeJS.ProcessEnv, configPath: string): void {
-  const problems = keySourceProblems(hosts, systemKeySourceDeps(environment));
-  if (!problems.length) return;
-  const lines = problems.map((p) => `${configPath}: ${p.key}: ${p.message}; ${p.fix}`);
-  throw new PilotError(
-    'CONFIG_UNREADABLE',
-    lines.length === 1 ? lines[0] : `${lines.length} hosts have no usable SSH key:\n  ${lines.join('\n  ')}`,
-    { details: { problems: lines } },
-  );
+/** The SSH pool, once every host's key source was found usable (start-up stops otherwise, naming each). */
+function newSshPool(settings: Settings, logger: Logger): SshPool {
+  const { config } = settings;
+  assertKeySources(config.hosts, settings.environment ?? {}, settings.env.configPath);
+  return new SshPool({
+    keepaliveIntervalMs: config.ssh.keepaliveIntervalMs,
+    idleCloseMs: config.ssh.idleCloseMs,
+    logger: logger.child({ component: 'ssh' }),
+    env: settings.environment ?? {},
+  });
 }
 
 /** One unusable runbook file is skipped with one line naming it and the fix; the bot starts with the rest. */
@@ -229,40 +219,4 @@ function loadRunbooksLogged(config: Readonly<Config>, logger: Logger): RunbookRe
       describeNonCatalogCommand(c),
     );
   return runbooks;
-}
-
-/** store.url (or DATABASE_URL) selects the Postgres store replicas share; without it, the SQLite file of one process. */
-async function openStore(
-  opts: CreateAppOptions,
-  logger: Logger,
-): Promise<{ store: IncidentStore; eventClaims: EventClaims; postgres: boolean }> {
-  const { config, env } = opts.settings;
-  const databaseUrl = config.store.url ?? env.databaseUrl;
-  const pgStore =
-    !opts.store && databaseUrl ? await openPostgresStore(withPassword(databaseUrl, env.databasePassword)) : undefined;
-  if (pgStore) {
-    logger.info(
-      { store: redactUrl(databaseUrl as string) },
-      'store: Postgres (incidents, timeline, audit, locks and Slack event claims are shared by every replica)',
-    );
-  }
-  const store = opts.store ?? pgStore ?? new SqliteIncidentStore(config.store.path);
-  const eventClaims = opts.eventClaims ?? (pgStore ? pgStore.eventClaims() : new SqliteEventClaims(config.store.path));
-  return { store, eventClaims, postgres: pgStore !== undefined };
-}
-
-/** Counts SSH failures (SSH_* errors from the executor) by host and code; results and other errors pass through. */
-function countSshErrors(executor: Executor, metrics: Metrics): Executor {
-  return {
-    async run(target, command, opts) {
-      try {
-        return await executor.run(target, command, opts);
-      } catch (err) {
-        const code = asPilotError(err).code;
-        if (code.startsWith('SSH_')) metrics.sshErrors.inc({ host: target.name, code });
-        throw err;
-      }
-    },
-    close: () => executor.close(),
-  };
 }

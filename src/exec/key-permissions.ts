@@ -61,3 +61,8 @@ export async function checkKeyFile(path: string, hostName: string): Promise<void
       },
     );
 }
+
+/** checkKeyFileSync for every host with a key file (start-up: a key others can read stops it, as ssh would refuse it). */
+export function checkKeyFilesSync(hosts: readonly { name: string; ssh: { privateKeyPath?: string } }[]): void {
+  for (const host of hosts) if (host.ssh.privateKeyPath) checkKeyFileSync(host.ssh.privateKeyPath, host.name);
+}

@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { HostConfig } from '../config/schema';
+import { PilotError } from '../errors';
 
 export interface KeySourceProblem {
   host: string;
@@ -123,4 +124,23 @@ export function systemKeySourceDeps(env: NodeJS.ProcessEnv): KeySourceDeps {
       return key && (key as { isPrivateKey(): boolean }).isPrivateKey() ? undefined : 'it is a public key';
     },
   };
+}
+
+/**
+ * Stops start-up with every host whose SSH key is missing, unreadable or not a private key, one line each, prefixed by
+ * the config file's path.
+ */
+export function assertKeySources(
+  hosts: readonly HostConfig[],
+  environment: NodeJS.ProcessEnv,
+  configPath: string,
+): void {
+  const problems = keySourceProblems(hosts, systemKeySourceDeps(environment));
+  if (!problems.length) return;
+  const lines = problems.map((p) => `${configPath}: ${p.key}: ${p.message}; ${p.fix}`);
+  throw new PilotError(
+    'CONFIG_UNREADABLE',
+    lines.length === 1 ? lines[0] : `${lines.length} hosts have no usable SSH key:\n  ${lines.join('\n  ')}`,
+    { details: { problems: lines } },
+  );
 }

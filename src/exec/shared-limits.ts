@@ -32,6 +32,18 @@ export interface SharedLimitsOptions {
 const KEY_TTL_MS = 24 * 3600_000;
 
 /**
+ * What start-up warns about the limits: a store the replicas share (Postgres) without Redis for the limits means each
+ * replica keeps its own, so N replicas allow N times as much.
+ */
+export function limitsWarnings(storeShared: boolean, limits: SharedLimits | undefined): string[] {
+  return storeShared && !limits
+    ? [
+        'store: Postgres, but no limits.redis.url (or REDIS_URL): the per-host SSH limits, the per-user click limit and the per-channel post pace are kept per process, so N replicas allow N times as much',
+      ]
+    : [];
+}
+
+/**
  * The shared limits the config asks for (limits.redis.url, else REDIS_URL), connected; undefined when neither is set
  * (each process keeps its own). Throws LIMITS_UNAVAILABLE when Redis does not answer.
  */

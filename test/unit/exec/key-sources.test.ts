@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostSchema } from '../../../src/config/schema';
-import { keySourceProblems, systemKeySourceDeps } from '../../../src/exec/key-sources';
+import { assertKeySources, keySourceProblems, systemKeySourceDeps } from '../../../src/exec/key-sources';
 
 let dir: string;
 const keys: Record<string, string> = {};
@@ -131,5 +131,21 @@ describe('keySourceProblems', () => {
       host('c', { privateKeyEnv: 'NOPE_C' }),
     ];
     expect(keySourceProblems(hosts, deps()).map((p) => p.host)).toEqual(['a', 'c']);
+  });
+});
+
+describe('assertKeySources (start-up, #20: decided in exec/, not in the wiring)', () => {
+  it('passes when every key is usable; otherwise stops with one line per host, prefixed by the config file', () => {
+    const good = host('a', { privateKeyEnv: 'KEY_A' });
+    expect(() => assertKeySources([good], { KEY_A: keys.plain }, 'config.yaml')).not.toThrow();
+    const bad = [host('b', { privateKeyEnv: 'NOPE_B' }), host('c', { privateKeyEnv: 'NOPE_C' })];
+    expect(() => assertKeySources(bad, {}, 'config.yaml')).toThrow(
+      expect.objectContaining({
+        code: 'CONFIG_UNREADABLE',
+        message: expect.stringMatching(
+          /^2 hosts have no usable SSH key:\n {2}config\.yaml: .*NOPE_B.*\n {2}config\.yaml: .*NOPE_C/s,
+        ),
+      }),
+    );
   });
 });
