@@ -3,15 +3,12 @@
  * services (which are all built by now).
  */
 import type { App } from '@slack/bolt';
-import { completeAlert } from '../ingest/complete-alerts';
-import { parseSlackAlertMessage } from '../ingest/parse-slack-alert';
-import { type AlertFeatureDeps, alertParseOptions, registerAlerts } from '../slack/alerts';
+import { type AlertFeatureDeps, alertParseOptions, ownBotId, registerAlerts } from '../slack/alerts';
 import { registerCommands } from '../slack/commands';
 import { registerCompleteLabels } from '../slack/complete-labels';
 import { countEveryClick } from '../slack/count-every-click';
 import { registerMitigation, requestMitigation } from '../slack/mitigation';
 import { registerObserve } from '../slack/observe';
-import { ownBotId } from '../slack/own-bot-id';
 import { registerPickHost } from '../slack/pick-host';
 import { type MitigationAsk, registerSteps } from '../slack/steps';
 import { registerTriage } from '../slack/triage';
@@ -61,34 +58,23 @@ export function registerFeatures(app: App, core: Core, services: Services): void
 }
 
 /**
- * What the message listener needs: the parser, the intake (the webhook's too: caps, counts, learns), the completion
- * from Alertmanager and open incidents, and the bot's own id.
+ * What the message listener needs: the parser, the intake (the webhook's too: caps, counts, learns), where a message's
+ * alerts are completed (Alertmanager, open incidents), and the bot's own id.
  */
 function alertFeatureDeps(core: Core, services: Services): AlertFeatureDeps {
   const { config, store, logger, now, labelMemory, alertmanager, runbooks } = core;
-  const { flow, client } = services;
-  const parseOpts = {
-    ...alertParseOptions(runbooks, config.hosts, labelMemory),
-    alertSenders: config.slack.alertSenders,
-  };
   return {
     config,
     logger,
     now,
-    flow,
+    flow: services.flow,
     eventClaims: core.eventClaims,
-    parse: (event) => parseSlackAlertMessage(event, parseOpts),
+    parseOptions: {
+      ...alertParseOptions(runbooks, config.hosts, labelMemory),
+      alertSenders: config.slack.alertSenders,
+    },
     intake: services.intake,
-    complete: async (alert) =>
-      (
-        await completeAlert(alert, {
-          listAlerts: alertmanager.configured ? (labels) => alertmanager.listAlerts(labels) : undefined,
-          openAlerts: async (alertname) =>
-            (await store.listOpen()).filter((i) => i.alertname === alertname).map((i) => i.alert),
-          learn: (labels) => labelMemory.learn(labels),
-          logger,
-        })
-      ).alerts,
-    botId: ownBotId(client, logger),
+    completion: { alertmanager, store, labelMemory },
+    botId: ownBotId(services.client, logger),
   };
 }

@@ -3,19 +3,20 @@
  * event id; the bot's own messages, unwatched channels and ordinary chatter are ignored.
  */
 import type { App } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
 import { hostMatchByLabel } from '../config/find-host';
 import type { Config, HostConfig } from '../config/schema';
 import type { EventClaims } from '../incident/event-claims';
+import type { IncidentStore } from '../incident/store';
 import type { Alert } from '../ingest/alert';
+import { completeAlert } from '../ingest/complete-alerts';
 import type { AlertIntake } from '../ingest/intake';
 import type { LabelMemory } from '../ingest/label-memory';
-import type { ParsedSlackAlert, SlackAlertOptions } from '../ingest/parse-slack-alert';
+import { type ParsedSlackAlert, parseSlackAlertMessage, type SlackAlertOptions } from '../ingest/parse-slack-alert';
 import type { Logger } from '../logger';
+import type { AlertmanagerClient } from '../observe/alertmanager-client';
 import type { RunbookRegistry } from '../runbook/load-runbooks';
 import type { AlertFlow } from './alert-flow';
-
-/** Parses a Slack message event into alerts; null when it is not an alert message. */
-export type SlackAlertParser = (event: Record<string, unknown>) => ParsedSlackAlert | null;
 
 /**
  * What the Slack parsers need to know, from the runbooks (label names, grouping, host label: the bindings) and the
@@ -45,14 +46,60 @@ export interface AlertFeatureDeps {
   flow: Pick<AlertFlow, 'fromSlack'>;
   /** Each Slack event id is handled once (Slack retries). */
   eventClaims: Pick<EventClaims, 'claim'>;
-  /** Reads a message as alerts (pure). */
-  parse: SlackAlertParser;
+  /** How a message is read as alerts (ingest/parse-slack-alert.ts): the bindings, learned labels, alert senders. */
+  parseOptions: SlackAlertOptions;
   /** Caps, counts and learns from the alerts read (the same intake as the webhook's). */
   intake: Pick<AlertIntake, 'acceptAlerts'>;
   /** The bot's own bot id (from auth.test), to ignore its own messages. */
   botId(): Promise<string | undefined>;
-  /** The alerts a message stands for (Alertmanager's API, open incidents); default: the message's own reading. */
-  complete?: (alert: Alert) => Promise<Alert[]>;
+  /**
+   * Where the alerts a message stands for are found (Alertmanager's API when configured, the open incidents), and the
+   * label memory told what Alertmanager returned; without it, the message's own reading stands.
+   */
+  completion?: {
+    alertmanager: Pick<AlertmanagerClient, 'configured' | 'listAlerts'>;
+    store: Pick<IncidentStore, 'listOpen'>;
+    labelMemory: Pick<LabelMemory, 'learn'>;
+  };
+}
+
+/** The alerts a message's reading stands for (see ingest/complete-alerts.ts). */
+async function complete(
+  read: Alert,
+  from: NonNullable<AlertFeatureDeps['completion']>,
+  logger: Logger,
+): Promise<Alert[]> {
+  const { alertmanager, store, labelMemory } = from;
+  const completion = await completeAlert(read, {
+    listAlerts: alertmanager.configured ? (labels) => alertmanager.listAlerts(labels) : undefined,
+    openAlerts: async (alertname) =>
+      (await store.listOpen()).filter((i) => i.alertname === alertname).map((i) => i.alert),
+    learn: (labels) => labelMemory.learn(labels),
+    logger,
+  });
+  return completion.alerts;
+}
+
+/**
+ * The bot's own bot id, to ignore what the bot itself posted: asked of Slack (auth.test) once and kept; a failed ask
+ * is not kept, so the next message asks again, and until then no message is taken for the bot's own.
+ */
+export function ownBotId(
+  client: { auth: Pick<WebClient['auth'], 'test'> },
+  logger: Logger,
+): () => Promise<string | undefined> {
+  let asked: Promise<string | undefined> | undefined;
+  return () => {
+    asked ??= client.auth.test().then(
+      (r) => r.bot_id,
+      (err: unknown) => {
+        asked = undefined;
+        logger.warn({ err }, 'auth.test failed: cannot tell the bot’s own messages yet');
+        return undefined;
+      },
+    );
+    return asked;
+  };
 }
 
 /** Registers the `message` listener. */
@@ -70,9 +117,9 @@ export function registerAlerts(app: App, deps: AlertFeatureDeps): void {
       deps.logger.debug({ eventId }, 'Slack retry of an event already handled: dropped');
       return;
     }
-    let parsed: ReturnType<SlackAlertParser>;
+    let parsed: ParsedSlackAlert | null;
     try {
-      parsed = deps.parse(raw);
+      parsed = parseSlackAlertMessage(raw, deps.parseOptions);
     } catch (err) {
       deps.logger.warn({ err, channel, eventId }, 'an alert-like message could not be parsed; ignored');
       return;
@@ -92,7 +139,7 @@ export function registerAlerts(app: App, deps: AlertFeatureDeps): void {
     }
     for (const read of deps.intake.acceptAlerts('slack', parsed.alerts)) {
       // A person's message is what they typed: not completed from Alertmanager, recorded under their name.
-      const alerts = deps.complete && !parsed.postedBy ? await deps.complete(read) : [read];
+      const alerts = deps.completion && !parsed.postedBy ? await complete(read, deps.completion, deps.logger) : [read];
       for (const alert of alerts) {
         await deps.flow.fromSlack(alert, { channel, threadTs }, parsed.postedBy).catch((err: unknown) => {
           deps.logger.error({ err, fingerprint: alert.fingerprint, channel }, 'could not handle the alert');

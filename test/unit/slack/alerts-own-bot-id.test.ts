@@ -1,6 +1,6 @@
 /** Issue #20 §3: the bot's own id is asked of Slack once, and asked again after a failure. */
 import { createLogger } from '../../../src/logger';
-import { ownBotId } from '../../../src/slack/own-bot-id';
+import { ownBotId } from '../../../src/slack/alerts';
 
 /** An auth.test that answers, in turn, what the test queued (an Error is a failure). */
 function fakeAuth(answers: Array<string | Error>) {
