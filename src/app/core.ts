@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { buildCommand } from '../actions/build-command';
 import { builtinActions } from '../actions/catalog';
 import { judgeStep } from '../actions/verdicts';
+import { systemNow, systemSleep } from '../clock';
 import { configWarnings } from '../config/config-warnings';
 import type { Settings } from '../config/load-config';
 import type { Config, HostConfig } from '../config/schema';
@@ -94,8 +95,8 @@ export interface Core {
 export async function buildCore(opts: CreateAppOptions): Promise<Core> {
   const { settings, logger } = opts;
   const { config, env } = settings;
-  const now = opts.now ?? (() => new Date());
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const now = opts.now ?? systemNow;
+  const sleep = opts.sleep ?? systemSleep;
   checkSettings(settings, logger);
   // The SSH pool (its key sources checked) before anything is opened: a missing key is a start-up error, not a failed
   // click. An executor passed in (tests) needs none.

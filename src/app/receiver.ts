@@ -5,6 +5,7 @@
 import { App, HTTPReceiver, type Receiver, SocketModeReceiver } from '@slack/bolt';
 import type { CustomRoute } from '@slack/bolt/dist/receivers/custom-routes';
 import type { WebClientOptions } from '@slack/web-api';
+import { systemNow } from '../clock';
 import { metricsHandler } from '../http/metrics-server';
 import { sendJson } from '../http/read-body';
 import { BodyBudget, SLACK_MAX_BODY_BYTES } from '../http/request-gate';
@@ -53,7 +54,7 @@ export function buildReceiver(
 ): Receiving {
   const { env, logger } = core;
   // One budget of bytes in flight for every route (Slack's and the webhook's).
-  const budget = new BodyBudget(core.config.http.maxBytesInFlight, (held) => core.metrics.httpBytesInFlight.set(held));
+  const budget = new BodyBudget(core.config.http.maxBytesInFlight, core.metrics.httpBytesInFlight);
   const customRoutes = httpRoutes(core, { ...parts, budget });
   // Bolt hands `installerOptions.clientOptions` to the Socket Mode client's own WebClient (apps.connections.open).
   const socketReceiver = env.socketMode
@@ -75,7 +76,7 @@ export function buildReceiver(
     clientOptions: slackClientOptions(core),
   });
   // Bolt verifies signatures against the real clock; the future side is checked against the same one.
-  app.use(refuseFutureRequests(() => new Date(), logger));
+  app.use(refuseFutureRequests(systemNow, logger));
   app.error(listenerErrorHandler(logger));
   return socketReceiver ? { app, socketReceiver } : { app };
 }
@@ -105,7 +106,7 @@ function gatedHttpReceiver(
   receiver.requestListener = gateSlackEvents(receiver.requestListener, {
     budget,
     // Bolt verifies signatures against the real clock; the gate reads the same one.
-    now: () => new Date(),
+    now: systemNow,
     logger,
     refused: (reason) => metrics.slackRequestsRefused.inc({ reason }),
   });

@@ -152,7 +152,6 @@ function buildPresenter(core: Core, client: WebClient): IncidentPresenter {
     store,
     runbooks,
     logger,
-    hostLabel: (name) => runbooks.get(name)?.binding?.hostLabel ?? 'instance',
     hostChoices: core.hostChoices,
     pace: {
       perSecond: config.slack.postsPerSecond,

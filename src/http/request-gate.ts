@@ -85,24 +85,24 @@ export function gateSlackRequest(
  */
 export class BodyBudget {
   private inUse = 0;
-  /** `onChange` hears the bytes held after every change (the bot's gauge). */
+  /** `gauge` is set to the bytes held after every change (the bot's runbook_pilot_http_bytes_in_flight). */
   constructor(
     readonly maxBytes: number,
-    private readonly onChange: (held: number) => void = () => undefined,
+    private readonly gauge: { set(held: number): void } = { set: () => undefined },
   ) {}
 
   /** Takes `bytes` from the budget; false (and nothing taken) when that would exceed it. */
   reserve(bytes: number): boolean {
     if (this.inUse + bytes > this.maxBytes) return false;
     this.inUse += bytes;
-    this.onChange(this.inUse);
+    this.gauge.set(this.inUse);
     return true;
   }
 
   /** Gives back what `reserve` took. */
   release(bytes: number): void {
     this.inUse = Math.max(0, this.inUse - bytes);
-    this.onChange(this.inUse);
+    this.gauge.set(this.inUse);
   }
 
   /** Bytes reserved now. */

@@ -18,7 +18,8 @@ export interface PresenterDeps {
   store: IncidentStore;
   runbooks: Pick<RunbookRegistry, 'get' | 'action'>;
   logger: Logger;
-  hostLabel(alertname: string): string;
+  /** The label naming the host in the alert (default: the runbook binding's `hostLabel`, or `instance`). */
+  hostLabel?(alertname: string): string;
   /** Hosts a user may pick for an incident whose alert names none (empty: none to pick). */
   hostChoices?(incident: Incident): string[];
   /** chat.postMessage pace per channel (config slack.postsPerSecond and slack.postBurst). */
@@ -59,7 +60,10 @@ export class IncidentPresenter {
       runbook,
       action: (id) => this.deps.runbooks.action(runbook, id),
       hostConfigured: incident.hostName !== undefined,
-      hostLabel: this.deps.hostLabel(incident.alertname),
+      hostLabel:
+        this.deps.hostLabel?.(incident.alertname) ??
+        this.deps.runbooks.get(incident.alertname)?.binding?.hostLabel ??
+        'instance',
       hostChoices: incident.hostName ? undefined : this.deps.hostChoices?.(incident),
       alertState: this.deps.alertState?.peek(incident.id),
       now: this.deps.now?.(),

@@ -55,7 +55,7 @@ describe('gateBody', () => {
 describe('BodyBudget', () => {
   it('reserves up to its bound, refuses beyond without taking anything, and frees on release', () => {
     const seen: number[] = [];
-    const budget = new BodyBudget(100, (held) => seen.push(held));
+    const budget = new BodyBudget(100, { set: (held) => void seen.push(held) });
     expect(budget.reserve(60)).toBe(true);
     expect(budget.reserve(41)).toBe(false);
     expect(budget.held).toBe(60);
