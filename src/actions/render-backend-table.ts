@@ -63,21 +63,6 @@ export function renderBackendState(output: string, backend: string, highlightSer
   return rows.length ? renderBackendTable(rows, highlightServer) : undefined;
 }
 
-/**
- * An action's output as its spec asks to show it: `render: backend-state` is the table of the alert's backend (its
- * `backend` label, or `proxy`), the alert's server highlighted; undefined when there is nothing to render (the raw
- * text is shown).
- */
-export function renderStepOutput(
-  action: { render?: 'text' | 'backend-state' },
-  stdout: string,
-  labels: Record<string, string>,
-): string | undefined {
-  const backend = labels.backend ?? labels.proxy;
-  if (action.render !== 'backend-state' || !backend) return undefined;
-  return renderBackendState(stdout, backend, labels.server);
-}
-
 /** 75 → `1m15s`, 7260 → `2h01m`, 200000 → `2d07h`. */
 export function formatAge(seconds: number): string {
   const s = Math.max(0, Math.floor(seconds));

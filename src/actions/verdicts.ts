@@ -146,22 +146,3 @@ export function judge(spec: VerdictSpec, result: CommandResult, labels: Record<s
   }
   return { level: 'warn', text: 'no verdict rule fits this output: read it below', facts };
 }
-
-/**
- * A step's verdict, kept in its state: its action's rules (catalog-verdicts.ts, or a binding's own) applied to what the
- * command gave; undefined for an action without rules (the output speaks for itself). Only the level and the line are
- * kept: the facts are for the rules.
- */
-export function judgeStep(
-  action: { verdicts?: VerdictSpec },
-  result: { exitCode: number | null; timedOut: boolean; stdout: { text: string } },
-  labels: Record<string, string>,
-): Pick<Verdict, 'level' | 'text'> | undefined {
-  if (!action.verdicts) return undefined;
-  const { level, text } = judge(
-    action.verdicts,
-    { exitCode: result.exitCode, timedOut: result.timedOut, stdout: result.stdout.text },
-    labels,
-  );
-  return { level, text };
-}

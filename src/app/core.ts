@@ -7,11 +7,10 @@
 import { resolve } from 'node:path';
 import { buildCommand } from '../actions/build-command';
 import { builtinActions } from '../actions/catalog';
-import { judgeStep } from '../actions/verdicts';
 import { systemNow, systemSleep } from '../clock';
 import { configWarnings } from '../config/config-warnings';
 import type { Settings } from '../config/load-config';
-import type { Config, HostConfig } from '../config/schema';
+import type { Config } from '../config/schema';
 import { countSshErrors } from '../exec/count-ssh-errors';
 import { HostLimiter } from '../exec/host-limiter';
 import { checkKeyFilesSync } from '../exec/key-permissions';
@@ -21,10 +20,10 @@ import { SshPool } from '../exec/ssh-pool';
 import type { Executor } from '../exec/types';
 import { AlertStateTracker } from '../incident/alert-state';
 import type { EventClaims } from '../incident/event-claims';
-import { hostChoices } from '../incident/host-choices';
+import { hostChoicesOf } from '../incident/host-choices';
 import { InflightSteps } from '../incident/inflight-steps';
 import { openStore } from '../incident/open-store';
-import type { RunStepDeps } from '../incident/run-step';
+import { judgeStep, type RunStepDeps, toSshTarget } from '../incident/run-step';
 import { StepLeases } from '../incident/step-leases';
 import type { IncidentStore } from '../incident/store';
 import type { Incident } from '../incident/types';
@@ -135,15 +134,14 @@ export async function buildCore(opts: CreateAppOptions): Promise<Core> {
       metrics.stepsInterrupted.inc({ reason: reason === 'lease-expired' ? 'lease_expired' : reason }),
     beat: (ok) => metrics.leaseHeartbeats.inc({ result: ok ? 'ok' : 'failed' }),
   });
-  const choicesOf = (incident: Incident): string[] =>
-    hostChoices(config.hosts, runbooks.get(incident.alertname)?.binding, incident.alert.labels).map((h) => h.name);
+  const choicesOf = hostChoicesOf(config.hosts, runbooks);
   const runStepDeps: RunStepDeps = {
     store,
     executor,
     scheduler,
     hosts: config.hosts,
-    buildCommand: (action, ctx) => buildCommand(action, ctx),
-    toSshTarget: (host: HostConfig) => ({ name: host.name, ...host.ssh }),
+    buildCommand,
+    toSshTarget,
     now,
     logger,
     inflight,

@@ -7,10 +7,10 @@ import { type AlertFeatureDeps, alertParseOptions, ownBotId, registerAlerts } fr
 import { registerCommands } from '../slack/commands';
 import { registerCompleteLabels } from '../slack/complete-labels';
 import { countEveryClick } from '../slack/count-every-click';
-import { registerMitigation, requestMitigation } from '../slack/mitigation';
+import { mitigationRequester, registerMitigation } from '../slack/mitigation';
 import { registerObserve } from '../slack/observe';
 import { registerPickHost } from '../slack/pick-host';
-import { type MitigationAsk, registerSteps } from '../slack/steps';
+import { registerSteps } from '../slack/steps';
 import { registerTriage } from '../slack/triage';
 import { registerUnknownActions } from '../slack/unknown-actions';
 import type { Core } from './core';
@@ -24,7 +24,7 @@ export function registerFeatures(app: App, core: Core, services: Services): void
   const { presenter, flow, access, runAndReport } = services;
   registerObserve(app, services.observeDeps);
   registerAlerts(app, alertFeatureDeps(core, services));
-  const askToMitigate = (req: MitigationAsk) => requestMitigation(services.mitigationDeps, req);
+  const askToMitigate = mitigationRequester(services.mitigationDeps);
   registerSteps(app, {
     store,
     runbooks,

@@ -7,22 +7,19 @@
 import type { WebClient } from '@slack/web-api';
 import { buildCommand } from '../actions/build-command';
 import { builtinActions } from '../actions/catalog';
-import { renderStepOutput } from '../actions/render-backend-table';
-import type { HostConfig } from '../config/schema';
 import { MemoryClickWindow } from '../exec/click-window';
-import { runActionQuietly, runStep } from '../incident/run-step';
+import { quietRunner, stepRunner } from '../incident/run-step';
 import type { Alert } from '../ingest/alert';
 import { AlertIntake } from '../ingest/intake';
 import { IntakeQueue } from '../ingest/intake-queue';
-import { AccessPolicy } from '../mitigation/access';
+import { AccessPolicy, slackGroupMembers } from '../mitigation/access';
 import { ALERT_STATE_DEADLINE_MS, MitigationService } from '../mitigation/mitigation-service';
-import { parseReadBack, readBackAction } from '../mitigation/read-back';
-import type { HostSnapshot } from '../mitigation/verify';
+import { hostReader } from '../mitigation/read-back';
 import { AlertFlow } from '../slack/alert-flow';
 import { IncidentPresenter } from '../slack/incident-presenter';
 import type { MitigationFeatureDeps } from '../slack/mitigation';
 import { type ObserveDeps, observeFeature } from '../slack/observe';
-import { type ReportedStepRunner, runAndReport, type StepRunnerDeps } from '../slack/steps';
+import { type ReportedStepRunner, renderStepOutput, runAndReport, type StepRunnerDeps } from '../slack/steps';
 import { TriageService } from '../slack/triage';
 import type { Core } from './core';
 
@@ -51,11 +48,7 @@ export interface Services {
 export function buildServices(core: Core, client: WebClient): Services {
   const { config, store, runbooks, logger, now, alertState } = core;
   const presenter = buildPresenter(core, client);
-  const access = new AccessPolicy(
-    config.access,
-    async (usergroup) => (await client.usergroups.users.list({ usergroup })).users ?? [],
-    () => now().getTime(),
-  );
+  const access = new AccessPolicy(config.access, slackGroupMembers(client), now);
   const observeDeps: ObserveDeps = {
     config,
     store,
@@ -186,18 +179,14 @@ function buildMitigation(core: Core, access: AccessPolicy): MitigationService {
     access,
     hosts: config.hosts,
     settings: config.mitigation,
-    buildCommand: (action, ctx) => buildCommand(action, ctx),
+    buildCommand,
     precheckAction: runbooks.action(undefined, 'config-check'),
     hostChoices: core.hostChoices,
-    runQuietly: (host, action, built, user) => runActionQuietly(core.runStepDeps, host, action, {}, user, built),
-    runStep: (req, progress) => runStep(core.runStepDeps, req, progress),
-    readBack: async (host: HostConfig, labels: Record<string, string>): Promise<HostSnapshot> => {
-      // buildCommand applies a host's `commands.read-back` override, like any action's.
-      const { result } = await runActionQuietly(core.runStepDeps, host, readBackAction, labels);
-      return parseReadBack(result.stdout.text);
-    },
+    runQuietly: quietRunner(core.runStepDeps),
+    runStep: stepRunner(core.runStepDeps),
+    readBack: hostReader(core.runStepDeps),
     // Asked fresh before a mitigation; bounded so the modal still opens within Slack's 3 s trigger window.
-    alertActive: (incident) => alertState.stillFiring(incident, ALERT_STATE_DEADLINE_MS),
+    alertActive: alertState.stillFiringWithin(ALERT_STATE_DEADLINE_MS),
     submissions: core.eventClaims,
     now,
     sleep: core.sleep,

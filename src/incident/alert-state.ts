@@ -88,6 +88,11 @@ export class AlertStateTracker {
     return answer.view.kind !== 'resolved';
   }
 
+  /** stillFiring with this deadline, as a function (the mitigation's `alertActive`). */
+  stillFiringWithin(deadlineMs: number): (incident: Pick<Incident, 'id' | 'alert'>) => Promise<boolean | undefined> {
+    return (incident) => this.stillFiring(incident, deadlineMs);
+  }
+
   /** Forgets the incident's answer (e.g. after a silence was created or expired). */
   invalidate(incidentId: number): void {
     this.cache.delete(incidentId);

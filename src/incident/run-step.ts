@@ -7,6 +7,7 @@
  * step never stays "running": whatever happens, it ends ok or failed.
  */
 import type { ActionSpec, BuiltCommand } from '../actions/types';
+import { judge } from '../actions/verdicts';
 import type { HostConfig } from '../config/schema';
 import { asPilotError, PilotError } from '../errors';
 import type { ExecResult, Executor } from '../exec/types';
@@ -566,6 +567,49 @@ export async function runActionQuietly(
     }),
   );
   return { built, result };
+}
+
+/** runStep over these deps, as a function (the mitigation service's `runStep`). */
+export function stepRunner(
+  deps: RunStepDeps,
+): (req: RunStepRequest, progress?: RunStepProgress) => Promise<RunStepOutcome> {
+  return (req, progress) => runStep(deps, req, progress);
+}
+
+/** runActionQuietly over these deps, without labels, as a function (the mitigation's pre-check runner). */
+export function quietRunner(
+  deps: Pick<RunStepDeps, 'executor' | 'scheduler' | 'buildCommand' | 'toSshTarget'>,
+): (
+  host: HostConfig,
+  action: ActionSpec,
+  built: BuiltCommand,
+  user?: string,
+) => Promise<{ built: BuiltCommand; result: ExecResult }> {
+  return (host, action, built, user) => runActionQuietly(deps, host, action, {}, user, built);
+}
+
+/** Where a configured host is reached over SSH: its name (for limits and logs) and its `ssh` settings. */
+export function toSshTarget(host: HostConfig): Parameters<Executor['run']>[0] {
+  return { name: host.name, ...host.ssh };
+}
+
+/**
+ * A step's verdict, kept in its state: its action's rules (catalog-verdicts.ts, or a binding's own) applied to what the
+ * command gave; undefined for an action without rules (the output speaks for itself). Only the level and the line are
+ * kept: the facts are for the rules.
+ */
+export function judgeStep(
+  action: Pick<ActionSpec, 'verdicts'>,
+  result: { exitCode: number | null; timedOut: boolean; stdout: { text: string } },
+  labels: Record<string, string>,
+): StepVerdict | undefined {
+  if (!action.verdicts) return undefined;
+  const { level, text } = judge(
+    action.verdicts,
+    { exitCode: result.exitCode, timedOut: result.timedOut, stdout: result.stdout.text },
+    labels,
+  );
+  return { level, text };
 }
 
 /** The longest a command may hold its host's slot: connecting, then running to its timeout (plus closing). */

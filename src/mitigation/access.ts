@@ -9,6 +9,13 @@ import { asPilotError, PilotError } from '../errors';
 /** Reads a user group's members (Slack's usergroups.users.list). */
 export type GroupMembersReader = (groupId: string) => Promise<string[]>;
 
+/** The group reader over a Slack Web API client (usergroups.users.list; a group without members is empty). */
+export function slackGroupMembers(client: {
+  usergroups: { users: { list(args: { usergroup: string }): Promise<{ users?: string[] }> } };
+}): GroupMembersReader {
+  return async (usergroup) => (await client.usergroups.users.list({ usergroup })).users ?? [];
+}
+
 export interface AccessDecision {
   allowed: boolean;
   /** The ids that grant access to this host, to tell a refused user who may. */
@@ -21,7 +28,8 @@ export class AccessPolicy {
   constructor(
     private readonly access: Config['access'],
     private readonly readMembers: GroupMembersReader,
-    private readonly now: () => number = Date.now,
+    /** The bot's clock (core.now). */
+    private readonly now: () => Date = () => new Date(),
   ) {}
 
   /** The ids (users `U…`/`W…`, groups `S…`) that may change `host`. */
@@ -70,9 +78,9 @@ export class AccessPolicy {
 
   private members(groupId: string): Promise<string[]> {
     const hit = this.cache.get(groupId);
-    if (hit && hit.until > this.now()) return hit.members;
+    if (hit && hit.until > this.now().getTime()) return hit.members;
     const members = this.readMembers(groupId);
-    this.cache.set(groupId, { members, until: this.now() + this.access.groupCacheSec * 1000 });
+    this.cache.set(groupId, { members, until: this.now().getTime() + this.access.groupCacheSec * 1000 });
     // A failed lookup must not be cached: the next click asks again.
     members.catch(() => this.cache.delete(groupId));
     return members;

@@ -6,6 +6,8 @@
 import { parseServersState } from '../actions/parse-servers-state';
 import { parseShowStat } from '../actions/parse-show-stat';
 import type { ActionSpec } from '../actions/types';
+import type { HostConfig } from '../config/schema';
+import { runActionQuietly } from '../incident/run-step';
 import type { HostSnapshot } from './verify';
 
 const SEPARATOR = '@@runbook-pilot@@';
@@ -51,4 +53,17 @@ export function parseReadBack(stdout: string): HostSnapshot {
 
 function firstLine(s: string): string {
   return s.trim().split('\n')[0] ?? '';
+}
+
+/**
+ * The mitigation's read-back over the step runner's deps: the read-back action run quietly on the host (a host's
+ * `commands.read-back` override applies, like any action's), its output parsed.
+ */
+export function hostReader(
+  deps: Parameters<typeof runActionQuietly>[0],
+): (host: HostConfig, labels: Record<string, string>) => Promise<HostSnapshot> {
+  return async (host, labels) => {
+    const { result } = await runActionQuietly(deps, host, readBackAction, labels);
+    return parseReadBack(result.stdout.text);
+  };
 }

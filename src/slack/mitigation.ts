@@ -50,6 +50,13 @@ export interface MitigationFeatureDeps extends ClickLookupDeps {
   logger: Logger;
 }
 
+/** requestMitigation over these deps, as a function (what the buttons and `/incident run` are given). */
+export function mitigationRequester(
+  deps: MitigationFeatureDeps,
+): (click: Parameters<typeof requestMitigation>[1]) => Promise<void> {
+  return (req) => requestMitigation(deps, req);
+}
+
 /** The click: asks the service what to confirm and opens the modal, or tells the clicker privately why not. */
 export async function requestMitigation(
   deps: MitigationFeatureDeps,

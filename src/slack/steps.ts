@@ -4,6 +4,7 @@
  */
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
+import { renderBackendState } from '../actions/render-backend-table';
 import type { ActionSpec } from '../actions/types';
 import { PilotError } from '../errors';
 import {
@@ -316,4 +317,19 @@ function safeFormat(
     deps.logger.warn({ err, actionId: action.id }, 'could not format the output; showing it raw');
     return undefined;
   }
+}
+
+/**
+ * An action's output as its spec asks to show it: `render: backend-state` is the table of the alert's backend (its
+ * `backend` label, or `proxy`), the alert's server highlighted; undefined when there is nothing to render (the raw
+ * text is shown).
+ */
+export function renderStepOutput(
+  action: { render?: 'text' | 'backend-state' },
+  stdout: string,
+  labels: Record<string, string>,
+): string | undefined {
+  const backend = labels.backend ?? labels.proxy;
+  if (action.render !== 'backend-state' || !backend) return undefined;
+  return renderBackendState(stdout, backend, labels.server);
 }

@@ -6,10 +6,10 @@ import {
   formatAge,
   renderBackendState,
   renderBackendTable,
-  renderStepOutput,
   tableRowsFromServersState,
   tableRowsFromStat,
 } from '../../../src/actions/render-backend-table';
+import { renderStepOutput } from '../../../src/slack/steps';
 
 // Captured from HAProxy 2.6.12 (Debian 12): backend web, web1 up, web2 pointing at a closed port (see README.md there).
 const fixture = (name: string): string => readFileSync(join(__dirname, '../../fixtures/haproxy', name), 'utf8');

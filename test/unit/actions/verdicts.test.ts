@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { ActionSpecSchema } from '../../../src/actions/action-spec-schema';
 import { builtinActions } from '../../../src/actions/catalog';
 import { roughAge, verdictParsers } from '../../../src/actions/verdict-parsers';
-import { fillSay, holds, judge, judgeStep, VerdictSpecSchema } from '../../../src/actions/verdicts';
+import { fillSay, holds, judge, VerdictSpecSchema } from '../../../src/actions/verdicts';
+import { judgeStep } from '../../../src/incident/run-step';
 
 const dir = join(__dirname, '..', '..', 'fixtures', 'triage');
 const labels = {

@@ -3,7 +3,7 @@
  * choices. One choice is the host; several are the user's to pick; an alert that names a host is never re-pointed.
  */
 import type { HostConfig } from '../../../src/config/schema';
-import { hostChoices } from '../../../src/incident/host-choices';
+import { hostChoices, hostChoicesOf } from '../../../src/incident/host-choices';
 import { applyAlert } from '../../../src/incident/incident-service';
 import { SqliteIncidentStore } from '../../../src/incident/sqlite-store';
 import type { Alert } from '../../../src/ingest/alert';
@@ -87,5 +87,14 @@ describe('applyAlert with a binding that names hosts', () => {
       threadTs: '1.1',
     });
     expect(out.kind === 'opened' && out.incident.hostName).toBeUndefined();
+  });
+});
+
+describe('hostChoicesOf (#20: the incident → names lookup the presenter and the host decision use)', () => {
+  it('reads the binding of the incident’s alert from the runbooks; no runbook, no choices', () => {
+    const runbooks = { get: (name: string) => (name === 'A' ? { binding: { hosts: ['haproxy'] } } : undefined) };
+    const choicesOf = hostChoicesOf(hosts, runbooks);
+    expect(choicesOf({ alertname: 'A', alert: alert({ alertname: 'A' }) })).toEqual(['lb-1', 'lb-2']);
+    expect(choicesOf({ alertname: 'B', alert: alert({ alertname: 'B' }) })).toEqual([]);
   });
 });

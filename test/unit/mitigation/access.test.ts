@@ -1,5 +1,5 @@
 import type { Config } from '../../../src/config/schema';
-import { AccessPolicy } from '../../../src/mitigation/access';
+import { AccessPolicy, slackGroupMembers } from '../../../src/mitigation/access';
 import { expectPilotError } from '../../support/expect-pilot-error';
 
 const access = (extra: Partial<Config['access']> = {}): Config['access'] => ({
@@ -40,7 +40,7 @@ describe('AccessPolicy', () => {
   it('caches group members for groupCacheSec, then asks again', async () => {
     let now = 0;
     const { reader, read } = groups({ S0123SRE: ['U0SREMATE1'] });
-    const policy = new AccessPolicy(access(), read, () => now);
+    const policy = new AccessPolicy(access(), read, () => new Date(now));
     await policy.check('U0INTERN01', lb2);
     await policy.check('U0INTERN01', lb2);
     expect(reader.calls).toBe(1);
@@ -80,5 +80,25 @@ describe('AccessPolicy.checkResolve', () => {
   ])('decides for %s', async (_name, user, host, extra, allowed) => {
     const { read } = groups({ S0123SRE: ['U0SREMATE1'], S0LEADS01: ['U0LEAD0001'] });
     expect((await new AccessPolicy(access(extra), read).checkResolve(user, host)).allowed).toBe(allowed);
+  });
+});
+
+describe('slackGroupMembers', () => {
+  it('asks usergroups.users.list for the group; a group Slack answers without users is empty', async () => {
+    const asked: string[] = [];
+    const client = {
+      usergroups: {
+        users: {
+          list: async ({ usergroup }: { usergroup: string }) => {
+            asked.push(usergroup);
+            return usergroup === 'S0123SRE' ? { users: ['U0ONCALL01'] } : {};
+          },
+        },
+      },
+    };
+    const read = slackGroupMembers(client);
+    expect(await read('S0123SRE')).toEqual(['U0ONCALL01']);
+    expect(await read('S0EMPTY')).toEqual([]);
+    expect(asked).toEqual(['S0123SRE', 'S0EMPTY']);
   });
 });

@@ -140,7 +140,7 @@ async function world(
   };
   const deps: MitigationServiceDeps = {
     store: lockStore,
-    access: new AccessPolicy(config.access, opts.groups ?? (async () => [SRE_MEMBER]), () => clock.t),
+    access: new AccessPolicy(config.access, opts.groups ?? (async () => [SRE_MEMBER]), () => new Date(clock.t)),
     hosts,
     settings: { ...config.mitigation, verifyDelayMs: 1500, ...opts.settings },
     buildCommand,

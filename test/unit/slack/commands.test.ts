@@ -88,7 +88,7 @@ async function setup(access: Record<string, unknown> = { mitigate: [ONCALL] }) {
   const policy = new AccessPolicy(
     config.access,
     async () => [],
-    () => Date.parse(at),
+    () => new Date(at),
   );
   const never = () => Promise.reject(new Error('nothing runs in these tests'));
   const mitigation = new MitigationService({
