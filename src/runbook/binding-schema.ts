@@ -7,7 +7,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { ActionSpecSchema, actionIdPattern } from '../actions/action-spec-schema';
 import { PilotError } from '../errors';
-import { CauseRuleSchema } from '../triage/causes';
+import { CauseRuleSchema } from './cause-rules';
 import type { RunbookBinding, Section } from './types';
 
 const labelName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a Prometheus label name');

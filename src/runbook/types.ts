@@ -1,6 +1,6 @@
 /** Runbooks and their steps, as data. */
 import type { ActionSpec } from '../actions/types';
-import type { CauseRule } from '../triage/causes';
+import type { CauseRule } from './cause-rules';
 
 export type Section = 'diagnosis' | 'mitigation';
 
