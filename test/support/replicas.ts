@@ -337,10 +337,14 @@ export interface WebhookResult {
  * Dockerfile's CMD) from any folder: the build lives outside the checkout, so its packages are the checkout's
  * (NODE_PATH).
  */
-export function builtBotProcess(build: string): { command: string; args: string[]; env: Record<string, string> } {
+export function builtBotProcess(
+  build: string,
+  entry: 'main.js' | 'cli.js' = 'main.js',
+): { command: string; args: string[]; env: Record<string, string> } {
   return {
     command: process.execPath,
-    args: [...shippedNodeFlags(), join(build, 'main.js')],
+    // The CLI runs as the package's bin runs it: plain `node`, without the image's flags.
+    args: [...(entry === 'main.js' ? shippedNodeFlags() : []), join(build, entry)],
     env: { PATH: process.env.PATH ?? '', NODE_PATH: join(REPO, 'node_modules') },
   };
 }

@@ -5,7 +5,8 @@
  * listed use no shared part: their own stand-in, ports, databases, throwaway Redis or private haproxy.
  *
  * Adding a test that restarts, drains or reloads the shared haproxy, clears its log or stops the spare sshd? List it
- * here as exclusive, or it will break the files running beside it.
+ * here as exclusive, or it will break the files running beside it. (A file with one such test among many long ones
+ * may hold the part in that test alone, with holdPart: replicas.test.ts does.)
  */
 import type { LockMode, SharedPart } from './suite-lock';
 
@@ -18,7 +19,6 @@ const PROM_STACK: Parts = { 'prom-stack': 'exclusive' };
 /** Paths relative to the repository, as Jest names the files. */
 export const SUITE_PARTS: Record<string, Parts> = {
   // Restart, reload, drain or ready on the shared haproxy (restoreWeb2 afterwards).
-  'test/integration/replicas/replicas.test.ts': LB_CHANGES,
   'test/integration/slack/mitigation-guards.test.ts': LB_CHANGES,
   'test/integration/slack/mitigation.test.ts': LB_CHANGES,
   'test/integration/slack/incident-lifecycle.test.ts': LB_CHANGES,

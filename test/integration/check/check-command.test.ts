@@ -37,8 +37,8 @@ function binCheck(cwd: string, ...args: string[]): CheckResult {
 /** The compiled CLI, as the bin runs it in an install. */
 function check(cwd: string, ...args: string[]): CheckResult {
   if (!build) throw new Error('the bot was not built');
-  const bot = builtBotProcess(build);
-  return run(bot.command, [bot.args[0].replace(/main\.js$/, 'cli.js'), ...args], cwd, bot.env);
+  const cli = builtBotProcess(build, 'cli.js');
+  return run(cli.command, [...cli.args, ...args], cwd, cli.env);
 }
 
 describe('runbook-pilot check', () => {

@@ -52,7 +52,7 @@ describe('cleanAlertText', () => {
     const a = alert({
       alertname: `Haproxy${nul}ServerDown`,
       labels: { alertname: `Haproxy${nul}ServerDown`, [`ser${nul}ver`]: `web${nul}2`, job: `x\ny` },
-      annotations: { [`de\u0085sc`]: `a\u0007b\nc` },
+      annotations: { 'de\u0085sc': `a\u0007b\nc` },
       generatorURL: `http://p/graph?g0.expr=up${nul}`,
     });
     const clean = cleanAlertText(a);
