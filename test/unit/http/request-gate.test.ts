@@ -29,6 +29,13 @@ describe('gateSlackRequest (#19 §1, §11)', () => {
     expect(gate(signed({ 'x-slack-request-timestamp': `${ts(-299)}.0` }))).toMatchObject({ admit: true });
   });
 
+  it('the window is five minutes either way, to the second: 300 s off is admitted, 301 s off is refused', () => {
+    for (const skew of [-300, 300])
+      expect(gate(signed({ 'x-slack-request-timestamp': ts(skew) }))).toMatchObject({ admit: true });
+    for (const skew of [-301, 301])
+      expect(gate(signed({ 'x-slack-request-timestamp': ts(skew) }))).toMatchObject({ admit: false, status: 401 });
+  });
+
   it('refuses a declared body over the cap with 413, and admits one within it for its declared length', () => {
     expect(gate(signed({ 'content-length': String(SLACK_MAX_BODY_BYTES + 1) }))).toMatchObject({
       admit: false,
