@@ -6,13 +6,11 @@
  * counted, not retried). The goal: the peak of each within +64 MB of idle (the README sizes a replica at 256 MB).
  * Before the request gate, the 100 unsigned POSTs alone took a replica from 198 to 531 MB.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AM_TOKEN, CHANNEL } from '../test/support/pilot-harness';
-import { startReplicas } from '../test/support/replicas';
-import { SlackStandIn } from '../test/support/slack-standin';
+import { AM_TOKEN } from '../test/support/pilot-harness';
+import { startOneBot } from './one-bot';
 import { rssMb } from './rss';
 
 const REPO = join(__dirname, '..');
@@ -66,25 +64,8 @@ export interface MemoryBenchSizes {
 }
 
 export async function benchMemory(sizes: MemoryBenchSizes): Promise<Record<string, string | number>> {
-  const dir = mkdtempSync(join(tmpdir(), 'rbp-bench-memory-'));
-  const slack = new SlackStandIn({ channels: { [CHANNEL]: 'incidents' } });
-  await slack.start();
-  const set = await startReplicas({
-    count: 1,
-    slack,
-    dir,
-    config: {
-      slack: { channels: [CHANNEL], stillFiringIntervalSec: 3600 },
-      runbooks: join(REPO, 'runbooks'),
-      store: { path: join(dir, 'pilot.db') },
-    },
-    env: { LOG_LEVEL: 'error' },
-  }).catch(async (err: unknown) => {
-    await slack.stop();
-    throw err;
-  });
+  const { dir, slack, set, pid } = await startOneBot('memory', 'error');
   const bot = set.replicas[0];
-  const pid = bot.child?.pid;
   let peak = 0;
   const sampler = setInterval(() => {
     peak = Math.max(peak, rssMb(pid));

@@ -11,18 +11,15 @@
  * incident message is posted) say no Slack post is waiting and nothing is left in the intake queue; the open incidents
  * are counted by the same scrape.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { maxInWindow, stormMessages } from '../test/support/alert-storm';
 import { CHANNEL } from '../test/support/pilot-harness';
-import { buildBot, startReplicas } from '../test/support/replicas';
-import { type RecordedCall, SlackStandIn } from '../test/support/slack-standin';
+import { buildBot } from '../test/support/replicas';
+import type { RecordedCall } from '../test/support/slack-standin';
+import { startOneBot } from './one-bot';
 import { rssMb } from './rss';
 import { quantile, round } from './ssh';
-
-const REPO = join(__dirname, '..');
 
 /** The value of one unlabelled gauge in a Prometheus text exposition (undefined when absent). */
 export function gauge(text: string, name: string): number | undefined {
@@ -33,27 +30,8 @@ export function gauge(text: string, name: string): number | undefined {
 /** The storm through a real bot process; figures for the report (and `exactly_one_per_alert`). */
 export async function benchStorm(count: number, distinct: number): Promise<Record<string, string | number>> {
   await buildBot(); // before the clock starts
-  const dir = mkdtempSync(join(tmpdir(), 'rbp-bench-storm-'));
-  const slack = new SlackStandIn({ channels: { [CHANNEL]: 'incidents' } });
-  await slack.start();
-  const dbPath = join(dir, 'pilot.db');
-  // The default pace: slack.postsPerSecond 1 and postBurst 5 are left out on purpose.
-  const set = await startReplicas({
-    count: 1,
-    slack,
-    dir,
-    config: {
-      slack: { channels: [CHANNEL], stillFiringIntervalSec: 3600 },
-      runbooks: join(REPO, 'runbooks'),
-      store: { path: dbPath },
-    },
-    env: { LOG_LEVEL: 'warn' },
-  }).catch(async (err: unknown) => {
-    await slack.stop();
-    throw err;
-  });
+  const { dir, slack, set, pid } = await startOneBot('storm', 'warn');
   const bot = set.replicas[0];
-  const pid = bot.child?.pid;
   const baseline = rssMb(pid);
   let peak = baseline;
   const sampler = setInterval(() => {
