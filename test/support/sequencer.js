@@ -3,8 +3,10 @@
  * alternate with the files that hold none, and among the holders, those of the shared haproxy or the spare sshd
  * alternate with those of the monitoring stack (which never wait for each other). Jest's two workers take files in
  * this order, so while one runs a file that may wait for a lock the other mostly runs one that cannot, and no worker
- * sits idle behind a lock for long. Within each kind Jest's own order stays (failed first, then slowest first from its
- * cache, else largest first).
+ * sits idle behind a lock for long. Within each kind Jest's own order stays: failed first, then slowest first. A file's
+ * time is Jest's own from its cache, or on a fresh checkout (CI) the time it took when suite-durations.json was
+ * recorded, so the slow files start first there too instead of the largest ones. To record the times again:
+ *   npx jest --json --outputFile=results.json; node test/support/sequencer.js record results.json
  */
 const { readFileSync } = require('node:fs');
 const { join, relative } = require('node:path');
@@ -30,13 +32,39 @@ function alternate(a, b) {
   return out;
 }
 
+const DURATIONS_FILE = join(__dirname, 'suite-durations.json');
+let recorded = {};
+try {
+  recorded = JSON.parse(readFileSync(DURATIONS_FILE, 'utf8'));
+} catch {
+  // no recorded times: Jest's cache or the file sizes decide
+}
+
+const key = (path) => relative(REPO, path).split('\\').join('/');
+
 class AlternatingSequencer extends Sequencer {
+  time(test) {
+    return super.time(test) ?? recorded[key(test.path)];
+  }
+
   sort(tests) {
     const kinds = { hosts: [], prom: [], free: [] };
-    for (const test of super.sort(tests))
-      kinds[LOCKING.get(relative(REPO, test.path).split('\\').join('/')) ?? 'free'].push(test);
+    for (const test of super.sort(tests)) kinds[LOCKING.get(key(test.path)) ?? 'free'].push(test);
     return alternate(alternate(kinds.hosts, kinds.prom), kinds.free);
   }
 }
 
 module.exports = AlternatingSequencer;
+
+// `node test/support/sequencer.js record results.json`: each file's run time (ms) from a `jest --json` result.
+if (require.main === module && process.argv[2] === 'record') {
+  const { writeFileSync } = require('node:fs');
+  const results = JSON.parse(readFileSync(process.argv[3], 'utf8'));
+  const times = Object.fromEntries(
+    results.testResults
+      .map((r) => [key(r.name), Math.round(r.endTime - r.startTime)])
+      .sort((a, b) => (a[0] < b[0] ? -1 : 1)),
+  );
+  writeFileSync(DURATIONS_FILE, `${JSON.stringify(times, null, 2)}\n`);
+  console.log(`${Object.keys(times).length} files' times written to ${relative(REPO, DURATIONS_FILE)}`);
+}
