@@ -72,12 +72,18 @@ prepare() {
   mkdir -p "$DIR"
   chmod 755 "$DIR"
   if ! id "$SSH_USER" >/dev/null 2>&1; then priv useradd -m -s /bin/bash "$SSH_USER"; fi
-  # useradd leaves the account locked, and a locked account cannot log in with a key under `UsePAM no`.
-  priv usermod -p '*' "$SSH_USER"
+  # useradd leaves the account locked, and a locked account cannot log in with a key under `UsePAM no`. Unlocked
+  # only when locked: test files run this at their start while others log in (Jest runs files in parallel).
+  case "$(priv getent shadow "$SSH_USER" | cut -d: -f2)" in '!'*) priv usermod -p '*' "$SSH_USER" ;; esac
   [ -f "$DIR/client_key" ] || ssh-keygen -q -t ed25519 -N '' -C runbook-pilot-test -f "$DIR/client_key"
   [ -f "$DIR/ssh_host_ed25519_key" ] || ssh-keygen -q -t ed25519 -N '' -C runbook-pilot-test-host -f "$DIR/ssh_host_ed25519_key"
-  cp "$DIR/client_key.pub" "$DIR/authorized_keys"
-  chmod 644 "$DIR/authorized_keys"
+  # Replaced whole (a copy beside it, then a rename), and only when it differs: sshd reading it while another test
+  # file starts must never see it empty (cp truncates first: "refused the key" in a parallel run).
+  if ! cmp -s "$DIR/client_key.pub" "$DIR/authorized_keys"; then
+    cp "$DIR/client_key.pub" "$DIR/authorized_keys.new"
+    chmod 644 "$DIR/authorized_keys.new"
+    mv -f "$DIR/authorized_keys.new" "$DIR/authorized_keys"
+  fi
   priv mkdir -p /run/sshd "$HDIR"
   priv chown "$SSH_USER" "$HDIR"
   priv chmod 755 "$HDIR"

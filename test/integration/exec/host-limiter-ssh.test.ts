@@ -61,12 +61,12 @@ describeWithHosts('HostLimiter with the SSH pool', (hosts: TestHosts) => {
     let most = 0;
     for (const e of events) most = Math.max(most, (running += e.kind === 'start' ? 1 : -1));
     expect(most).toBe(2);
-    // consecutive starts spaced by the gap. Bottleneck spaces its launches exactly; the job function then starts a
-    // few async turns later, a delay that varies under load, so a single gap may look short by that much (allow half
-    // the gap: without any gap, jobs would start in pairs 0-2 ms apart), while the whole burst may not look short.
-    const gaps = starts.slice(1).map((e, i) => e.at - starts[i].at);
-    for (const g of gaps) expect(g).toBeGreaterThanOrEqual(25);
-    expect(starts[29].at - starts[0].at).toBeGreaterThanOrEqual(29 * 50 - 20);
+    // starts spaced by the gap: the k-th at least k gaps after the first. Bottleneck spaces its launches exactly; the
+    // job function then starts a few async turns later, a delay that varies under load: one late start makes the gap
+    // after it look short (12 ms was seen with three test files running at once), so each start is measured from the
+    // first rather than from the one before, and only the first's delay is allowed for (half a gap; without any gap
+    // the second job would start 0-2 ms after the first). The exact rule, with a fake clock: host-limiter.test.ts.
+    for (let k = 1; k < starts.length; k++) expect(starts[k].at - starts[0].at).toBeGreaterThanOrEqual(k * 50 - 25);
     // one SSH connection served the whole burst
     expect(pool.stats().connects).toBe(1);
     expect(limiter.stats().hosts['lb-test']).toEqual({ queued: 0, running: 0 });
