@@ -53,7 +53,7 @@ export function registerFeatures(app: App, core: Core, services: Services): void
     runAndReport,
     requestMitigation: askToMitigate,
   });
-  registerTriage(app, { triage: services.triage, store, logger, countClick: (user) => scheduler.countClick(user) });
+  registerTriage(app, { triage: services.triage, store, logger });
   registerUnknownActions(app, { logger });
 }
 

@@ -46,8 +46,6 @@ export interface TriageDeps {
   replicaId: string;
   logger: Logger;
   now: () => Date;
-  /** For clicks on "Run triage": the per-user click limit. */
-  countClick?(user: string): void | Promise<void>;
 }
 
 /** How a triage ended, for logs and tests. */
@@ -322,13 +320,11 @@ export function registerTriage(
     triage: TriageService;
     store: Pick<IncidentStore, 'get'>;
     logger: Logger;
-    countClick?(user: string): void | Promise<void>;
   },
 ): void {
   app.action<BlockAction<ButtonAction>>(
     actionIdPattern(ActionId.RunTriage),
     onClick(deps, async ({ body, action, user, log }) => {
-      await deps.countClick?.(user);
       const incident = await resolveIncident(deps, action.value, body.channel?.id);
       const ts = body.message?.ts;
       if (!ts) return;

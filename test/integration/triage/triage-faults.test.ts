@@ -125,7 +125,11 @@ describeWithHosts('triage on open, one fault at a time', (hosts) => {
   it('over the budget: "triage skipped … click to run", and the click runs it in that message', async () => {
     const strict = await startHarness({
       hosts: [lb.host],
-      config: { triage: { enabled: true, perHostPerMinute: 50, maxPerMinute: 0 } },
+      // One click a minute: the click on "Run triage" costs one, counted once at the door (it was counted twice).
+      config: {
+        triage: { enabled: true, perHostPerMinute: 50, maxPerMinute: 0 },
+        limits: { perUser: { clicksPerMinute: 1 } },
+      },
     });
     try {
       const sent = await strict.slack.sendEvent({
